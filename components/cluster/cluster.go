@@ -1,0 +1,63 @@
+// Package cluster is the cloud-neutral contract of the platform's Kubernetes cluster.
+//
+// Implementations: eks, aks and gke create a managed cluster with a system and a workload node pool,
+// workload identity and the two StorageClasses of the design document; existing connects to a cluster
+// you already run, through a kubeconfig and context. All of them hand out a *kubernetes.Provider that
+// everything running on the cluster is created with.
+package cluster
+
+import (
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// IdentityMechanism says how a workload's Kubernetes ServiceAccount becomes a cloud identity.
+type IdentityMechanism string
+
+const (
+	// EKSPodIdentity maps a ServiceAccount to an IAM role with an EKS Pod Identity association.
+	EKSPodIdentity IdentityMechanism = "eks-pod-identity"
+	// AzureWorkloadIdentity federates a ServiceAccount token with a user-assigned managed identity.
+	AzureWorkloadIdentity IdentityMechanism = "azure-workload-identity"
+	// GKEWorkloadIdentity binds a ServiceAccount to a Google service account.
+	GKEWorkloadIdentity IdentityMechanism = "gke-workload-identity"
+	// NoCloudIdentity: an existing cluster; workloads authenticate with credentials held in Secrets.
+	NoCloudIdentity IdentityMechanism = "none"
+)
+
+// WorkloadIdentity is what a component needs to give its pods a cloud identity without static keys.
+type WorkloadIdentity struct {
+	// Mechanism says which of the fields below apply.
+	Mechanism IdentityMechanism
+	// OIDCIssuerURL is the cluster's ServiceAccount token issuer (EKS, AKS).
+	OIDCIssuerURL pulumi.StringOutput
+	// OIDCProviderARN is the IAM OIDC provider of the cluster (EKS, for IRSA-only controllers).
+	OIDCProviderARN pulumi.StringOutput
+	// WorkloadPool is the GKE workload identity pool, "<project>.svc.id.goog".
+	WorkloadPool string
+}
+
+// StorageClasses names the design document's two classes on this cluster. An empty name means the
+// cluster's default StorageClass (existing clusters only).
+type StorageClasses struct {
+	// FastSSD backs databases, Dremio and ZooKeeper.
+	FastSSD string
+	// Standard backs bulk volumes.
+	Standard string
+}
+
+// Info is what every cluster implementation exposes to the components that run on it.
+type Info struct {
+	// Name is the cluster's name in its cloud (the kubeconfig context on an existing cluster).
+	Name pulumi.StringOutput
+	// Endpoint is the API server URL (empty on an existing cluster, where the kubeconfig holds it).
+	Endpoint pulumi.StringOutput
+	// Kubeconfig reaches the cluster; a secret. Empty on an existing cluster.
+	Kubeconfig pulumi.StringOutput
+	// Provider creates resources on the cluster.
+	Provider *kubernetes.Provider
+	// StorageClasses are the fast-ssd and standard classes.
+	StorageClasses StorageClasses
+	// Identity is how workloads get cloud identities.
+	Identity WorkloadIdentity
+}

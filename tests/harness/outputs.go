@@ -1,0 +1,409 @@
+package harness
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+)
+
+// The fake account every cloud answers with. They are obviously not real, and stable across runs.
+const (
+	AWSAccountID        = "123456789012"
+	AzureSubscriptionID = "00000000-0000-4000-8000-000000000001"
+	AzureTenantID       = "00000000-0000-4000-8000-000000000002"
+	GCPProjectNumber    = "123456789012"
+)
+
+func tokensQName(s string) tokens.QName         { return tokens.QName(s) }
+func tokensPackage(s string) tokens.PackageName { return tokens.PackageName(s) }
+func tokensType(s string) tokens.Type           { return tokens.Type(s) }
+
+func isProvider(typ string) bool { return strings.HasPrefix(typ, "pulumi:providers:") }
+
+// digest is a stable hex digest of a resource's URN, the seed of every generated value.
+func digest(r *Resource, n int) string {
+	sum := sha256.Sum256([]byte(r.URN))
+	return hex.EncodeToString(sum[:])[:n]
+}
+
+func uuidOf(r *Resource) string {
+	d := digest(r, 32)
+	return d[0:8] + "-" + d[8:12] + "-4" + d[13:16] + "-8" + d[17:20] + "-" + d[20:32]
+}
+
+// providerRegion reads the region a provider instance is configured for.
+func providerRegion(p *Resource) string {
+	for _, k := range []string{"region", "location"} {
+		if v, ok := p.Inputs[resource.PropertyKey(k)]; ok && v.IsString() {
+			return v.StringValue()
+		}
+	}
+	return ""
+}
+
+// pkgModType splits "aws:ec2/vpc:Vpc" into ("aws", "ec2", "Vpc").
+func pkgModType(typ string) (pkg, mod, name string) {
+	parts := strings.Split(typ, ":")
+	if len(parts) != 3 {
+		return typ, "", ""
+	}
+	mod = parts[1]
+	if i := strings.Index(mod, "/"); i >= 0 {
+		mod = mod[:i]
+	}
+	return parts[0], mod, parts[2]
+}
+
+func str(m resource.PropertyMap, key string) string {
+	if v, ok := m[resource.PropertyKey(key)]; ok {
+		if v.IsSecret() {
+			v = v.SecretValue().Element
+		}
+		if v.IsString() {
+			return v.StringValue()
+		}
+	}
+	return ""
+}
+
+// nameOf is the physical name: the explicit name input when set, else Pulumi-style auto-naming.
+func nameOf(r *Resource, keys ...string) string {
+	for _, k := range append(keys, "name") {
+		if s := str(r.Inputs, k); s != "" {
+			return s
+		}
+	}
+	if meta, ok := r.Inputs["metadata"]; ok && meta.IsObject() {
+		if s := str(meta.ObjectValue(), "name"); s != "" {
+			return s
+		}
+	}
+	return r.Name + "-" + digest(r, 7)
+}
+
+// awsIDPrefix gives EC2-style IDs their real prefixes.
+var awsIDPrefix = map[string]string{
+	"Vpc": "vpc", "Subnet": "subnet", "InternetGateway": "igw", "NatGateway": "nat", "Eip": "eipalloc",
+	"RouteTable": "rtb", "SecurityGroup": "sg", "VpcEndpoint": "vpce", "FlowLog": "fl", "NetworkAcl": "acl",
+	"LaunchTemplate": "lt", "SecurityGroupIngressRule": "sgr", "SecurityGroupEgressRule": "sgr",
+	"RouteTableAssociation": "rtbassoc", "Route": "r", "DefaultSecurityGroup": "sg",
+}
+
+// physicalID returns the ID the cloud would assign.
+func physicalID(r *Resource, region string) string {
+	if isProvider(r.Type) {
+		return uuidOf(r)
+	}
+	pkg, mod, typ := pkgModType(r.Type)
+	switch pkg {
+	case "aws":
+		if p, ok := awsIDPrefix[typ]; ok && mod == "ec2" {
+			return p + "-0" + digest(r, 16)
+		}
+		switch mod {
+		case "kms":
+			return uuidOf(r)
+		case "s3":
+			if b := str(r.Inputs, "bucket"); b != "" {
+				return b
+			}
+		}
+		return nameOf(r)
+	case "azure-native":
+		return azureID(r)
+	case "gcp":
+		project := str(r.Inputs, "project")
+		if project == "" {
+			project = "project"
+		}
+		return fmt.Sprintf("projects/%s/%s/%s", project, mod, nameOf(r, "accountId", "secretId", "repositoryId"))
+	case "kubernetes":
+		meta := r.Inputs["metadata"]
+		name := nameOf(r)
+		if meta.IsObject() {
+			if ns := str(meta.ObjectValue(), "namespace"); ns != "" {
+				return ns + "/" + name
+			}
+		}
+		return name
+	case "random":
+		return digest(r, 16)
+	}
+	return nameOf(r)
+}
+
+// azureNamespace maps an azure-native module to its resource provider namespace.
+var azureNamespace = map[string]string{
+	"network": "Microsoft.Network", "containerservice": "Microsoft.ContainerService",
+	"managedidentity": "Microsoft.ManagedIdentity", "dbforpostgresql": "Microsoft.DBforPostgreSQL",
+	"storage": "Microsoft.Storage", "keyvault": "Microsoft.KeyVault",
+	"operationalinsights": "Microsoft.OperationalInsights", "insights": "Microsoft.Insights",
+	"containerregistry": "Microsoft.ContainerRegistry", "authorization": "Microsoft.Authorization",
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	r[0] = unicode.ToLower(r[0])
+	return string(r)
+}
+
+// azureName finds the "<type>Name" input azure-native uses for a resource's own name.
+func azureName(r *Resource, typ string) string {
+	if s := str(r.Inputs, lowerFirst(typ)+"Name"); s != "" {
+		return s
+	}
+	for k, v := range r.Inputs {
+		ks := string(k)
+		if strings.HasSuffix(ks, "Name") && ks != "resourceGroupName" && v.IsString() &&
+			strings.Contains(strings.ToLower(typ), strings.ToLower(strings.TrimSuffix(ks, "Name"))) {
+			return v.StringValue()
+		}
+	}
+	return r.Name + digest(r, 6)
+}
+
+func azureID(r *Resource) string {
+	_, mod, typ := pkgModType(r.Type)
+	sub := "/subscriptions/" + AzureSubscriptionID
+	if typ == "ResourceGroup" {
+		return sub + "/resourceGroups/" + azureName(r, typ)
+	}
+	rg := str(r.Inputs, "resourceGroupName")
+	if rg == "" {
+		rg = "rg"
+	}
+	ns := azureNamespace[mod]
+	if ns == "" {
+		ns = "Microsoft." + mod
+	}
+	return fmt.Sprintf("%s/resourceGroups/%s/providers/%s/%ss/%s", sub, rg, ns, lowerFirst(typ), azureName(r, typ))
+}
+
+// outputsFor returns the state the provider would report: the inputs plus the computed properties.
+// In preview, only the inputs, as the engine reports for a create.
+func outputsFor(r *Resource, region string, preview bool) resource.PropertyMap {
+	out := r.Inputs.Copy()
+	if preview {
+		return out
+	}
+	set := func(k string, v any) {
+		if _, has := out[resource.PropertyKey(k)]; !has {
+			out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
+	}
+	pkg, mod, typ := pkgModType(r.Type)
+	if isProvider(r.Type) {
+		return out
+	}
+	switch pkg {
+	case "aws":
+		awsOutputs(r, region, mod, typ, set)
+	case "azure-native":
+		azureOutputs(r, region, typ, set)
+	case "gcp":
+		gcpOutputs(r, region, mod, typ, set)
+	case "kubernetes":
+		kubernetesOutputs(r, out)
+	case "random":
+		set("result", "generated-"+digest(r, 24))
+	case "tls":
+		set("privateKeyPem", "-----BEGIN PRIVATE KEY-----\n"+digest(r, 64)+"\n-----END PRIVATE KEY-----\n")
+		set("certPem", "-----BEGIN CERTIFICATE-----\n"+digest(r, 64)+"\n-----END CERTIFICATE-----\n")
+	}
+	return out
+}
+
+func awsOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
+	id := physicalID(r, region)
+	arnService := map[string]string{"cloudwatch": "logs", "s3": "s3"}[mod]
+	if arnService == "" {
+		arnService = mod
+	}
+	switch {
+	case mod == "iam":
+		kind := map[string]string{"Role": "role", "Policy": "policy", "OpenIdConnectProvider": "oidc-provider", "InstanceProfile": "instance-profile"}[typ]
+		if kind == "" {
+			kind = lowerFirst(typ)
+		}
+		name := nameOf(r)
+		if typ == "OpenIdConnectProvider" {
+			name = strings.TrimPrefix(str(r.Inputs, "url"), "https://")
+		}
+		set("arn", fmt.Sprintf("arn:aws:iam::%s:%s/%s", AWSAccountID, kind, name))
+		set("name", nameOf(r))
+		set("uniqueId", "AROA"+strings.ToUpper(digest(r, 17)))
+	case mod == "s3":
+		set("bucket", id)
+		set("arn", "arn:aws:s3:::"+id)
+		set("bucketDomainName", id+".s3.amazonaws.com")
+		set("bucketRegionalDomainName", fmt.Sprintf("%s.s3.%s.amazonaws.com", id, region))
+		set("region", region)
+	case mod == "kms":
+		set("keyId", id)
+		set("arn", fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, AWSAccountID, id))
+		set("targetKeyArn", fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, AWSAccountID, id))
+	case mod == "eks" && typ == "Cluster":
+		hexID := strings.ToUpper(digest(r, 32))
+		set("arn", fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", region, AWSAccountID, id))
+		set("endpoint", fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", hexID, region))
+		set("certificateAuthority", map[string]any{"data": base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nMOCK" + hexID + "\n-----END CERTIFICATE-----\n"))})
+		set("identities", []any{map[string]any{"oidcs": []any{map[string]any{"issuer": fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", region, hexID)}}}})
+		set("status", "ACTIVE")
+		set("platformVersion", "eks.1")
+		if vc, ok := r.Inputs["vpcConfig"]; ok && vc.IsObject() {
+			m := vc.ObjectValue().Copy()
+			m["clusterSecurityGroupId"] = resource.NewPropertyValue("sg-0" + digest(r, 16))
+			m["vpcId"] = resource.NewPropertyValue("vpc-0" + digest(r, 16))
+			set("vpcConfig", m.Mappable())
+		}
+	case mod == "rds" && (typ == "Instance" || typ == "Cluster"):
+		host := fmt.Sprintf("%s.c%s.%s.rds.amazonaws.com", id, digest(r, 12), region)
+		set("address", host)
+		set("endpoint", host+":5432")
+		set("port", 5432)
+		set("resourceId", "db-"+strings.ToUpper(digest(r, 26)))
+		set("arn", fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", region, AWSAccountID, id))
+		set("masterUserSecrets", []any{map[string]any{
+			"secretArn":    fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-%s", region, AWSAccountID, uuidOf(r)),
+			"secretStatus": "active", "kmsKeyId": fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, AWSAccountID, uuidOf(r)),
+		}})
+	case mod == "ecr" && typ == "Repository":
+		set("arn", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, AWSAccountID, id))
+		set("repositoryUrl", fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", AWSAccountID, region, id))
+		set("registryId", AWSAccountID)
+	case mod == "cloudwatch":
+		set("arn", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, AWSAccountID, id))
+	case mod == "secretsmanager":
+		set("arn", fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", region, AWSAccountID, id, digest(r, 6)))
+	default:
+		set("arn", fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", arnService, region, AWSAccountID, lowerFirst(typ), id))
+	}
+	if mod == "ec2" && typ == "Vpc" {
+		set("defaultSecurityGroupId", "sg-0"+digest(r, 16))
+		set("mainRouteTableId", "rtb-0"+digest(r, 16))
+	}
+	if mod == "ec2" && typ == "Eip" {
+		set("publicIp", fmt.Sprintf("13.48.%d.%d", r.order%250+1, len(r.Name)%250+1))
+	}
+	if mod == "ec2" && typ == "SecurityGroup" {
+		set("name", nameOf(r))
+	}
+	if mod == "eks" && typ != "Cluster" {
+		set("status", "ACTIVE")
+	}
+	if mod == "ec2" {
+		set("ownerId", AWSAccountID)
+	}
+}
+
+func azureOutputs(r *Resource, region, typ string, set func(string, any)) {
+	id := azureID(r)
+	set("name", azureName(r, typ))
+	set("azureApiVersion", "2024-01-01")
+	if loc := str(r.Inputs, "location"); loc != "" {
+		region = loc
+	}
+	switch typ {
+	case "UserAssignedIdentity":
+		set("principalId", uuidOf(r))
+		set("clientId", uuidOf(&Resource{URN: r.URN + "#client"}))
+		set("tenantId", AzureTenantID)
+	case "ManagedCluster":
+		set("fqdn", fmt.Sprintf("%s-%s.hcp.%s.azmk8s.io", azureName(r, typ), digest(r, 8), region))
+		set("privateFQDN", fmt.Sprintf("%s-%s.privatelink.%s.azmk8s.io", azureName(r, typ), digest(r, 8), region))
+		set("oidcIssuerProfile", map[string]any{"enabled": true, "issuerURL": fmt.Sprintf("https://%s.oic.prod-aks.azure.com/%s/%s/", region, AzureTenantID, uuidOf(r))})
+		set("identityProfile", map[string]any{"kubeletidentity": map[string]any{
+			"objectId": uuidOf(&Resource{URN: r.URN + "#kubelet"}), "clientId": uuidOf(&Resource{URN: r.URN + "#kubeletclient"}),
+			"resourceId": id + "-kubelet",
+		}})
+		set("nodeResourceGroup", "MC_"+str(r.Inputs, "resourceGroupName")+"_"+azureName(r, typ)+"_"+region)
+	case "Server":
+		set("fullyQualifiedDomainName", azureName(r, typ)+".postgres.database.azure.com")
+	case "StorageAccount":
+		name := azureName(r, typ)
+		set("primaryEndpoints", map[string]any{
+			"blob": "https://" + name + ".blob.core.windows.net/",
+			"dfs":  "https://" + name + ".dfs.core.windows.net/",
+		})
+	case "Registry":
+		set("loginServer", strings.ToLower(azureName(r, typ))+".azurecr.io")
+	case "Vault":
+		set("properties", map[string]any{"vaultUri": "https://" + azureName(r, typ) + ".vault.azure.net/"})
+	case "Workspace":
+		set("customerId", uuidOf(r))
+	}
+}
+
+func gcpOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
+	project := str(r.Inputs, "project")
+	if project == "" {
+		project = "project"
+	}
+	name := nameOf(r, "accountId", "secretId", "repositoryId")
+	set("name", name)
+	set("project", project)
+	switch {
+	case mod == "serviceaccount" && typ == "Account":
+		email := fmt.Sprintf("%s@%s.iam.gserviceaccount.com", name, project)
+		set("email", email)
+		set("member", "serviceAccount:"+email)
+		set("uniqueId", GCPProjectNumber+digest(r, 9))
+	case mod == "container" && typ == "Cluster":
+		set("endpoint", fmt.Sprintf("10.%d.%d.2", 100+r.order%100, len(name)%250))
+		set("masterAuth", map[string]any{"clusterCaCertificate": base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nMOCK" + digest(r, 32) + "\n-----END CERTIFICATE-----\n"))})
+		set("selfLink", fmt.Sprintf("https://container.googleapis.com/v1/projects/%s/locations/%s/clusters/%s", project, str(r.Inputs, "location"), name))
+	case mod == "sql" && typ == "DatabaseInstance":
+		set("connectionName", fmt.Sprintf("%s:%s:%s", project, region, name))
+		set("privateIpAddress", fmt.Sprintf("10.90.%d.%d", r.order%250, len(name)%250+2))
+		set("selfLink", fmt.Sprintf("https://sqladmin.googleapis.com/sql/v1beta4/projects/%s/instances/%s", project, name))
+		set("serverCaCerts", []any{map[string]any{"cert": "-----BEGIN CERTIFICATE-----\nMOCK" + digest(r, 32) + "\n-----END CERTIFICATE-----\n"}})
+	case mod == "storage" && typ == "Bucket":
+		set("url", "gs://"+name)
+		set("selfLink", "https://www.googleapis.com/storage/v1/b/"+name)
+	case mod == "artifactregistry":
+		set("registryUri", fmt.Sprintf("%s-docker.pkg.dev/%s/%s", region, project, name))
+	case mod == "kms" && typ == "CryptoKey":
+		set("id", fmt.Sprintf("%s/cryptoKeys/%s", str(r.Inputs, "keyRing"), name))
+	case mod == "compute":
+		scope := "global"
+		if region != "" && typ != "Network" && typ != "GlobalAddress" && typ != "Firewall" {
+			scope = "regions/" + region
+		}
+		set("selfLink", fmt.Sprintf("https://www.googleapis.com/compute/v1/projects/%s/%s/%ss/%s", project, scope, lowerFirst(typ), name))
+		if typ == "Network" {
+			set("gatewayIpv4", "10.40.0.1")
+		}
+	}
+}
+
+// kubernetesOutputs fills what the API server adds: UID, generation, a ClusterIP for Services.
+func kubernetesOutputs(r *Resource, out resource.PropertyMap) {
+	meta := resource.PropertyMap{}
+	if m, ok := out["metadata"]; ok && m.IsObject() {
+		meta = m.ObjectValue().Copy()
+	}
+	if _, ok := meta["name"]; !ok {
+		meta["name"] = resource.NewPropertyValue(nameOf(r))
+	}
+	meta["uid"] = resource.NewPropertyValue(uuidOf(r))
+	meta["generation"] = resource.NewPropertyValue(1)
+	out["metadata"] = resource.NewObjectProperty(meta)
+	if strings.HasSuffix(r.Type, ":Service") {
+		if s, ok := out["spec"]; ok && s.IsObject() {
+			spec := s.ObjectValue().Copy()
+			if _, has := spec["clusterIP"]; !has {
+				spec["clusterIP"] = resource.NewPropertyValue(fmt.Sprintf("172.20.%d.%d", r.order%250, len(r.Name)%250+1))
+			}
+			out["spec"] = resource.NewObjectProperty(spec)
+		}
+	}
+}
