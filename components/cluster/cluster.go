@@ -7,6 +7,8 @@
 package cluster
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -60,4 +62,32 @@ type Info struct {
 	StorageClasses StorageClasses
 	// Identity is how workloads get cloud identities.
 	Identity WorkloadIdentity
+}
+
+// NodePool sizes a group of worker nodes. Every managed implementation takes one for its system pool
+// and one for its workload pool.
+type NodePool struct {
+	// MachineType is the cloud instance type (m7i.xlarge, Standard_D4s_v5, e2-standard-4).
+	MachineType string
+	// MinNodes and MaxNodes bound the autoscaler.
+	MinNodes, MaxNodes int
+	// DiskSizeGiB is the encrypted root disk of each node.
+	DiskSizeGiB int
+	// Spot runs the pool on spot / preemptible capacity (non-critical pools outside prod).
+	Spot bool
+}
+
+// Validate returns an error naming the pool and the field when the pool cannot be created.
+func (p NodePool) Validate(pool string) error {
+	switch {
+	case p.MachineType == "":
+		return fmt.Errorf("%s: MachineType is empty; set a machine type", pool)
+	case p.MinNodes < 1:
+		return fmt.Errorf("%s: MinNodes = %d; must be ≥ 1", pool, p.MinNodes)
+	case p.MaxNodes < p.MinNodes:
+		return fmt.Errorf("%s: MaxNodes = %d; must be ≥ MinNodes (%d)", pool, p.MaxNodes, p.MinNodes)
+	case p.DiskSizeGiB < 20:
+		return fmt.Errorf("%s: DiskSizeGiB = %d; must be ≥ 20", pool, p.DiskSizeGiB)
+	}
+	return nil
 }

@@ -159,7 +159,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		region = providerRegion(p)
 	}
 	m.mu.Unlock()
-	return answerInvoke(args.Token, args.Args, region, m.project)
+	return answerInvoke(args.Token, args.Args, region)
 }
 
 func (m *Mocks) urn(parent, typ, name string) string {

@@ -1,0 +1,23 @@
+package harness
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// answerGCP answers the gcp invokes the components make.
+func answerGCP(token string, args resource.PropertyMap, region string) (resource.PropertyMap, bool) {
+	switch token {
+	case "gcp:organizations/getProject:getProject":
+		p := str(args, "projectId")
+		return resource.NewPropertyMapFromMap(map[string]any{"id": "projects/" + p, "projectId": p, "number": GCPProjectNumber, "name": p}), true
+	case "gcp:organizations/getClientConfig:getClientConfig":
+		return resource.NewPropertyMapFromMap(map[string]any{"id": "client", "project": "project", "region": region, "accessToken": "mock"}), true
+	case "gcp:compute/getZones:getZones":
+		names := []any{}
+		for _, s := range []string{"a", "b", "c"} {
+			names = append(names, region+"-"+s)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": region, "names": names, "region": region}), true
+	}
+	return nil, false
+}
