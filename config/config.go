@@ -100,6 +100,8 @@ type Network struct {
 	PodCIDR string `json:"podCidr"`
 	// ServiceCIDR is the range for Kubernetes Services; it must not overlap the VPC or the pod range.
 	ServiceCIDR string `json:"serviceCidr"`
+	// ControlPlaneCIDR is the /28 the GKE control plane peers into (gcp only).
+	ControlPlaneCIDR string `json:"controlPlaneCidr"`
 	// FlowLogRetentionDays is how long VPC flow logs are kept.
 	FlowLogRetentionDays int `json:"flowLogRetentionDays"`
 	// Namespaces names the platform's Kubernetes namespaces.
@@ -167,7 +169,7 @@ type StorageClasses struct {
 type NodePool struct {
 	// MachineType is the cloud instance type (m6i.xlarge, Standard_D4s_v5, e2-standard-4, …).
 	MachineType string `json:"machineType"`
-	// MinNodes is the autoscaler floor (per zone on GKE regional clusters).
+	// MinNodes is the autoscaler floor, for the whole pool on every cloud (GKE regional pools too).
 	MinNodes int `json:"minNodes"`
 	// MaxNodes is the autoscaler ceiling.
 	MaxNodes int `json:"maxNodes"`

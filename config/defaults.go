@@ -43,14 +43,17 @@ func Defaults(cloud Cloud, env Environment) Platform {
 			NATGateways:          1,
 			PodCIDR:              "10.64.0.0/14",
 			ServiceCIDR:          "172.20.0.0/16",
+			ControlPlaneCIDR:     "172.16.0.0/28",
 			FlowLogRetentionDays: 30,
 			Namespaces:           Namespaces{Apps: "dataplatform", Data: "dataplatform-data", Jobs: "dataplatform-jobs"},
 		},
 		Cluster: Cluster{
 			KubernetesVersion: DefaultKubernetesVersion,
-			EndpointAccess:    PublicAndPrivateEndpoint,
-			ReleaseChannel:    "REGULAR",
-			StorageClasses:    StorageClasses{FastSSD: "fast-ssd", Standard: "standard"},
+			// Private by default: a public API needs the ranges allowed to reach it, which only the
+			// stack can know (see Pulumi.staging.yaml).
+			EndpointAccess: PrivateEndpoint,
+			ReleaseChannel: "REGULAR",
+			StorageClasses: StorageClasses{FastSSD: "fast-ssd", Standard: "standard"},
 		},
 		MetadataDB: MetadataDB{
 			Version:             DefaultPostgresVersion,
@@ -95,6 +98,9 @@ func Defaults(cloud Cloud, env Environment) Platform {
 	}
 	if cloud != GCP {
 		p.Cluster.ReleaseChannel = ""
+	} else {
+		// GKE ships an unmodifiable "standard" class (pd-standard); ours is pd-balanced.
+		p.Cluster.StorageClasses.Standard = "standard-balanced"
 	}
 	if cloud != AWS {
 		p.Network.NATGateways = 0 // only AWS counts NAT gateways; Azure NAT gateway and Cloud NAT are one per network.
@@ -122,10 +128,6 @@ func Defaults(cloud Cloud, env Environment) Platform {
 			p.Network.NATGateways = 3 // one per zone: a zone outage does not cut the others' egress
 		}
 		p.Network.FlowLogRetentionDays = 90
-		p.Cluster.EndpointAccess = ""
-		if cloud != Kubernetes {
-			p.Cluster.EndpointAccess = PrivateEndpoint
-		}
 		p.MetadataDB.Compute = Compute{CPU: 4, MemoryGiB: 8}
 		p.MetadataDB.StorageGiB = 100
 		p.MetadataDB.MaxStorageGiB = 1000
@@ -135,8 +137,8 @@ func Defaults(cloud Cloud, env Environment) Platform {
 		p.MetadataDB.DeletionProtection = true
 		p.MetadataDB.PerformanceInsights = true
 		p.MetadataDB.BackupSchedule = "0 0 * * * *"
-		p.MetadataDB.DRRegion = drRegion[cloud]
-		p.ObjectStore.ReplicationRegion = drRegion[cloud]
+		p.MetadataDB.DRRegion = PairedRegion(cloud, p.Region)
+		p.ObjectStore.ReplicationRegion = PairedRegion(cloud, p.Region)
 		p.ObjectStore.NoncurrentVersionDays = 90
 		p.ObjectStore.MinIO.Replicas = 4
 		p.ObjectStore.MinIO.VolumeSizeGiB = 500
@@ -159,8 +161,25 @@ func Defaults(cloud Cloud, env Environment) Platform {
 
 var defaultRegion = map[Cloud]string{AWS: "eu-north-1", Azure: "swedencentral", GCP: "europe-north1", Kubernetes: ""}
 
-// drRegion is the paired region that receives backups and replicas in prod.
-var drRegion = map[Cloud]string{AWS: "eu-west-1", Azure: "", GCP: "europe-west1", Kubernetes: ""}
+// pairedRegions is the default disaster-recovery region of a primary region in prod. Azure is absent:
+// its geo-redundant backups and GZRS storage replicate to the region's fixed pair by themselves.
+var pairedRegions = map[Cloud]map[string]string{
+	AWS: {
+		"eu-north-1": "eu-west-1", "eu-west-1": "eu-central-1", "eu-central-1": "eu-west-1", "eu-west-2": "eu-west-1",
+		"eu-west-3": "eu-central-1", "us-east-1": "us-west-2", "us-east-2": "us-west-2", "us-west-2": "us-east-1",
+		"us-west-1": "us-east-1", "ca-central-1": "us-east-1", "ap-southeast-2": "ap-southeast-4",
+		"ap-northeast-1": "ap-northeast-3", "ap-southeast-1": "ap-northeast-1", "ap-south-1": "ap-south-2",
+	},
+	GCP: {
+		"europe-north1": "europe-west1", "europe-west1": "europe-west4", "europe-west4": "europe-west1",
+		"europe-west3": "europe-west4", "europe-west2": "europe-west1", "us-central1": "us-east1",
+		"us-east1": "us-central1", "us-east4": "us-central1", "us-west1": "us-central1",
+		"asia-northeast1": "asia-northeast2", "asia-southeast1": "asia-east1", "australia-southeast1": "australia-southeast2",
+	},
+}
+
+// PairedRegion is the default DR region for a primary region, or "" when there is none to assume.
+func PairedRegion(cloud Cloud, region string) string { return pairedRegions[cloud][region] }
 
 var dbInstanceClass = map[Cloud]map[Environment]string{
 	AWS:   {Dev: "db.t4g.medium", Staging: "db.m7g.large", Prod: "db.m7g.xlarge"},

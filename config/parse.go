@@ -106,15 +106,25 @@ func Parse(project, stack string, values map[string]string) (*Platform, error) {
 			problems.add(FullKey(KeyEnvironment), "", fmt.Sprintf("one of dev, staging, prod (the stack name %q is not an environment, so set it)", stack))
 		}
 	}
-	if len(problems) > 0 && (!contains(Clouds, cloud) || !contains(Environments, env)) {
-		// Without a target and an environment there are no defaults to check the rest against.
-		return nil, &Error{Problems: problems}
+	// An invalid target or environment is already reported; check the rest against the least
+	// demanding stand-ins, so that every other problem is reported too, and none of them is invented.
+	defaultsCloud, defaultsEnv := cloud, env
+	if !contains(Clouds, cloud) {
+		defaultsCloud = Kubernetes
+	}
+	if !contains(Environments, env) {
+		defaultsEnv = Dev
 	}
 
-	p := Defaults(cloud, env)
+	p := Defaults(defaultsCloud, defaultsEnv)
 	p.Project, p.Stack = project, stack
-	if v, ok := values[FullKey(KeyRegion)]; ok {
+	if v, ok := values[FullKey(KeyRegion)]; ok && v != p.Region {
 		p.Region = v
+		if p.Environment == Prod {
+			// The DR defaults follow the region the stack chose.
+			p.MetadataDB.DRRegion = PairedRegion(p.Cloud, v)
+			p.ObjectStore.ReplicationRegion = PairedRegion(p.Cloud, v)
+		}
 	}
 	p.Domain = values[FullKey(KeyDomain)]
 	p.GCPProject = values[FullKey(KeyGCPProject)]

@@ -16,6 +16,8 @@ var (
 	cronField      = regexp.MustCompile(`^[-0-9*/,A-Za-z?]+$`)
 	postgresMajors = []string{"14", "15", "16", "17"}
 	gkeChannels    = []string{"RAPID", "REGULAR", "STABLE"}
+	// cloudWatchRetention are the retention periods CloudWatch Logs accepts.
+	cloudWatchRetention = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
 // Validate checks a fully defaulted configuration and returns every problem. Parse calls it; a Go
@@ -111,6 +113,20 @@ func (v *validator) network() {
 	}
 	if podsOK && svcsOK && pods.Overlaps(svcs) {
 		v.add("network.serviceCidr", n.ServiceCIDR, "a range that does not overlap network.podCidr %s", n.PodCIDR)
+	}
+	if cp, cpOK := v.cidr("network.controlPlaneCidr", n.ControlPlaneCIDR, 28, 28); cpOK {
+		for _, other := range []struct {
+			key string
+			p   netip.Prefix
+			ok  bool
+		}{{"network.cidr", vpc, ok}, {"network.podCidr", pods, podsOK}, {"network.serviceCidr", svcs, svcsOK}} {
+			if other.ok && other.p.Overlaps(cp) {
+				v.add("network.controlPlaneCidr", n.ControlPlaneCIDR, "a /28 that does not overlap %s", other.key)
+			}
+		}
+	}
+	if v.p.Cloud == AWS && !contains(cloudWatchRetention, n.FlowLogRetentionDays) {
+		v.add("network.flowLogRetentionDays", n.FlowLogRetentionDays, "a CloudWatch Logs retention: %v", cloudWatchRetention)
 	}
 	if n.AvailabilityZones < 2 || n.AvailabilityZones > 3 {
 		v.add("network.availabilityZones", n.AvailabilityZones, "2 or 3")
@@ -241,6 +257,9 @@ func (v *validator) metadataDB() {
 	v.prodRequires(k+"pointInTimeRecovery", db.PointInTimeRecovery)
 	v.prodRequires(k+"deletionProtection", db.DeletionProtection)
 	v.region(k+"drRegion", db.DRRegion, false)
+	if v.prod() && (v.p.Cloud == AWS || v.p.Cloud == GCP) && db.DRRegion == "" {
+		v.add(k+"drRegion", "", "a second %s region receiving backup copies in prod (RPO 15 min survives a region loss)", v.p.Cloud)
+	}
 	if db.DRRegion != "" && db.DRRegion == v.p.Region {
 		v.add(k+"drRegion", db.DRRegion, "a region other than the primary region %s", v.p.Region)
 	}
@@ -258,6 +277,9 @@ func (v *validator) objectStore() {
 		v.add(k+"coldTierAfterDays", o.ColdTierAfterDays, "0 (off) or ≥ 30 days (infrequent-access tiers bill 30 days minimum)")
 	}
 	v.region(k+"replicationRegion", o.ReplicationRegion, false)
+	if v.prod() && (v.p.Cloud == AWS || v.p.Cloud == GCP) && o.ReplicationRegion == "" {
+		v.add(k+"replicationRegion", "", "a second %s region receiving copies of the lake and backups in prod", v.p.Cloud)
+	}
 	if o.ReplicationRegion != "" && o.ReplicationRegion == v.p.Region {
 		v.add(k+"replicationRegion", o.ReplicationRegion, "a region other than the primary region %s", v.p.Region)
 	}

@@ -47,10 +47,13 @@ func awsOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
 		set("status", "ACTIVE")
 		set("platformVersion", "eks.1")
 		if vc, ok := r.Inputs["vpcConfig"]; ok && vc.IsObject() {
-			m := vc.ObjectValue().Copy()
-			m["clusterSecurityGroupId"] = resource.NewPropertyValue("sg-0" + digest(r, 16))
-			m["vpcId"] = resource.NewPropertyValue("vpc-0" + digest(r, 16))
-			set("vpcConfig", m.Mappable())
+			// vpcConfig is an input, so set() cannot add the computed fields to it. The outputs share
+			// this nested map with the recorded inputs (shallow copies): give the inputs their own
+			// copy, then complete the one the outputs hold.
+			shared := vc.ObjectValue()
+			r.Inputs["vpcConfig"] = resource.NewObjectProperty(shared.Copy())
+			shared["clusterSecurityGroupId"] = resource.NewPropertyValue("sg-0" + digest(r, 16))
+			shared["vpcId"] = resource.NewPropertyValue("vpc-0" + digest(r, 16))
 		}
 	case mod == "rds" && (typ == "Instance" || typ == "Cluster"):
 		host := fmt.Sprintf("%s.c%s.%s.rds.amazonaws.com", id, digest(r, 12), region)
@@ -80,6 +83,18 @@ func awsOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
 	}
 	if mod == "ec2" && typ == "Eip" {
 		set("publicIp", fmt.Sprintf("13.48.%d.%d", r.order%250+1, len(r.Name)%250+1))
+	}
+	if mod == "rds" && typ == "SubnetGroup" {
+		set("name", strings.ToLower(nameOf(r))) // auto-named, and RDS stores the name in lowercase
+	}
+	if mod == "ec2" && typ == "LaunchTemplate" {
+		set("latestVersion", 1) // a new template's first version
+		set("defaultVersion", 1)
+	}
+	if mod == "eks" && typ == "PodIdentityAssociation" {
+		assocID := "a-" + digest(r, 17)
+		set("associationId", assocID)
+		set("associationArn", fmt.Sprintf("arn:aws:eks:%s:%s:podidentityassociation/%s/%s", region, AWSAccountID, str(r.Inputs, "clusterName"), assocID))
 	}
 	if mod == "ec2" && typ == "SecurityGroup" {
 		set("name", nameOf(r))

@@ -36,6 +36,13 @@ func gcpOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
 		set("registryUri", fmt.Sprintf("%s-docker.pkg.dev/%s/%s", region, project, name))
 	case mod == "kms" && typ == "CryptoKey":
 		set("id", fmt.Sprintf("%s/cryptoKeys/%s", str(r.Inputs, "keyRing"), name))
+	case mod == "servicenetworking" && typ == "Connection":
+		// The peering Google creates to its service producer network, the same name in every project.
+		set("peering", "servicenetworking-googleapis-com")
+	case mod == "compute" && typ == "GlobalAddress":
+		// Google allocates the reserved range; a stable, private one here.
+		set("address", fmt.Sprintf("10.%d.0.0", 100+r.order%100))
+		set("selfLink", fmt.Sprintf("https://www.googleapis.com/compute/v1/projects/%s/global/addresses/%s", project, name))
 	case mod == "compute":
 		scope := "global"
 		if region != "" && typ != "Network" && typ != "GlobalAddress" && typ != "Firewall" {

@@ -1,0 +1,560 @@
+// Package gke is the Google Cloud implementation of the platform's Kubernetes cluster: a private,
+// VPC-native GKE Standard cluster with Dataplane V2, Workload Identity, application-layer secrets
+// encryption with a Cloud KMS key, a system and a workload node pool running as a least-privilege
+// service account, and the design document's fast-ssd and standard StorageClasses.
+//
+// Location: with Regional set the control plane is regional (replicated across the region's zones,
+// which keeps the API up through zone failures and control-plane upgrades) and the node pools span the
+// zones GKE picks for the region. Otherwise the cluster is zonal, in the first zone of the region that
+// is up (from the getZones invoke, not a guessed "-a": europe-west1, us-east1 and others have none),
+// which is cheaper and is what dev and staging need.
+//
+// Node pool sizes are totals across zones (total_min/total_max_node_count), so the same NodePool
+// means the same number of nodes on a zonal and a regional cluster and on every cloud.
+package gke
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/container"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/kms"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/organizations"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/projects"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ClusterType is the component's type token.
+const ClusterType = "dataplatform:gcp:KubernetesCluster"
+
+const (
+	// PoolLabel is the node label that tells the system and workload pools apart.
+	PoolLabel = "dataplatform.io/pool"
+	// CSIProvisioner is the Compute Engine persistent disk CSI driver.
+	CSIProvisioner = "pd.csi.storage.gke.io"
+	// KeyRotationPeriod rotates the secrets-encryption key every 90 days.
+	KeyRotationPeriod = "7776000s"
+)
+
+// nodeRoles are all the node service account needs: write logs and metrics, read its own resource
+// metadata for the agents, and pull images from Artifact Registry. Nothing else: pods get their own
+// identities through Workload Identity.
+var nodeRoles = []struct{ suffix, role string }{
+	{"log-writer", "roles/logging.logWriter"},
+	{"metric-writer", "roles/monitoring.metricWriter"},
+	{"monitoring-viewer", "roles/monitoring.viewer"},
+	{"metadata-writer", "roles/stackdriver.resourceMetadata.writer"},
+	{"ar-reader", "roles/artifactregistry.reader"},
+}
+
+// reservedStorageClasses exist on every GKE cluster; their parameters are immutable, so a class of
+// ours with the same name can be neither created nor adopted.
+var reservedStorageClasses = map[string]bool{"standard": true, "standard-rwo": true, "premium-rwo": true}
+
+// ClusterArgs configures the cluster.
+type ClusterArgs struct {
+	// Project is the Google Cloud project ID.
+	Project string
+	// Region is the cluster's region, e.g. "europe-north1"; the KMS key lives there too.
+	Region string
+	// Regional makes the control plane and the node pools span the region's zones (prod). Otherwise the
+	// cluster is zonal, in the first zone of the region that is up.
+	Regional bool
+	// KubernetesVersion is the minimum control-plane version, e.g. "1.34"; the release channel then
+	// manages patches and upgrades. Empty means the channel's default version.
+	KubernetesVersion string
+	// ReleaseChannel is RAPID, REGULAR or STABLE.
+	ReleaseChannel string
+	// NetworkSelfLink is the VPC's self link.
+	NetworkSelfLink pulumi.StringInput
+	// SubnetSelfLink is the nodes subnet's self link.
+	SubnetSelfLink pulumi.StringInput
+	// PodRangeName is the subnet's secondary range for pods.
+	PodRangeName string
+	// ServiceRangeName is the subnet's secondary range for Services.
+	ServiceRangeName string
+	// MasterCIDR is the control plane's /28, e.g. "172.16.0.0/28"; the network's firewall must allow it
+	// to reach the nodes.
+	MasterCIDR string
+	// PrivateEndpoint serves the API only on its private IP: Pulumi and kubectl must then run inside
+	// the VPC or reach it over VPN / Interconnect.
+	PrivateEndpoint bool
+	// AuthorizedCIDRs may reach the API server (master authorized networks). Required non-empty when
+	// PrivateEndpoint is false; 0.0.0.0/0 is refused.
+	AuthorizedCIDRs []string
+	// SystemPool runs cluster add-ons and the platform's control components.
+	SystemPool cluster.NodePool
+	// WorkloadPool runs the data services; spot capacity when WorkloadPool.Spot is set.
+	WorkloadPool cluster.NodePool
+	// DeletionProtection makes GKE refuse to delete the cluster (prod).
+	DeletionProtection bool
+	// StorageClasses names the fast-ssd and standard classes the component creates; empty names mean
+	// "fast-ssd" and "standard-balanced". GKE's own classes (standard, standard-rwo, premium-rwo) are
+	// refused.
+	StorageClasses cluster.StorageClasses
+	// RetainVolumes keeps the disks of deleted claims (prod data volumes).
+	RetainVolumes bool
+	// Labels are applied to the cluster, its nodes and disks, and the KMS key.
+	Labels map[string]string
+}
+
+// Cluster is a private GKE Standard cluster with two node pools.
+type Cluster struct {
+	pulumi.ResourceState
+
+	// Name is the cluster's name in GKE.
+	Name pulumi.StringOutput
+	// Endpoint is the API server URL, https://<endpoint IP>; the private IP when PrivateEndpoint is set.
+	Endpoint pulumi.StringOutput
+	// Kubeconfig reaches the cluster through gke-gcloud-auth-plugin; a secret.
+	Kubeconfig pulumi.StringOutput
+	// NodeServiceAccountEmail is the Google service account the nodes run as.
+	NodeServiceAccountEmail pulumi.StringOutput
+	// WorkloadPool is the Workload Identity pool, "<project>.svc.id.goog".
+	WorkloadPool string
+	// Provider creates resources on the cluster; it waits for both node pools.
+	Provider *kubernetes.Provider
+	// Info is the cloud-neutral view of the cluster.
+	Info cluster.Info
+}
+
+var (
+	versionRe = regexp.MustCompile(`^1\.[0-9]+(\.[0-9]+(-gke\.[0-9]+)?)?$`)
+	dns1123Re = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+)
+
+func (a *ClusterArgs) validate(name string) error {
+	if a == nil {
+		return errors.New("gke: args are nil; pass a *ClusterArgs")
+	}
+	if name == "" {
+		return errors.New("gke: name is empty; resource names are derived from it")
+	}
+	fail := func(format string, v ...any) error {
+		return fmt.Errorf("gke %s: "+format, append([]any{name}, v...)...)
+	}
+	if err := validProject(a.Project); err != nil {
+		return fail("%w", err)
+	}
+	if err := validRegion(a.Region); err != nil {
+		return fail("%w", err)
+	}
+	if a.KubernetesVersion != "" && !versionRe.MatchString(a.KubernetesVersion) {
+		return fail("KubernetesVersion = %q; must be a GKE version such as 1.34 or 1.34.1-gke.1000, or empty for the channel default", a.KubernetesVersion)
+	}
+	switch strings.ToUpper(a.ReleaseChannel) {
+	case "RAPID", "REGULAR", "STABLE":
+	default:
+		return fail("ReleaseChannel = %q; must be RAPID, REGULAR or STABLE", a.ReleaseChannel)
+	}
+	if a.NetworkSelfLink == nil {
+		return fail("NetworkSelfLink is nil; pass the VPC's self link")
+	}
+	if a.SubnetSelfLink == nil {
+		return fail("SubnetSelfLink is nil; pass the nodes subnet's self link")
+	}
+	if a.PodRangeName == "" || a.ServiceRangeName == "" {
+		return fail("PodRangeName = %q, ServiceRangeName = %q; both secondary range names are required", a.PodRangeName, a.ServiceRangeName)
+	}
+	if a.PodRangeName == a.ServiceRangeName {
+		return fail("PodRangeName and ServiceRangeName are both %q; pods and Services need separate ranges", a.PodRangeName)
+	}
+	master, err := parseCIDR("MasterCIDR", a.MasterCIDR)
+	if err != nil {
+		return fail("%w", err)
+	}
+	if master.Bits() != 28 {
+		return fail("MasterCIDR = %q; GKE needs a /28 for the control plane", a.MasterCIDR)
+	}
+	if !a.PrivateEndpoint && len(a.AuthorizedCIDRs) == 0 {
+		return fail("AuthorizedCIDRs is empty with PrivateEndpoint = false; list the CIDRs allowed to reach the public endpoint, or set PrivateEndpoint")
+	}
+	for i, c := range a.AuthorizedCIDRs {
+		p, err := parseCIDR(fmt.Sprintf("AuthorizedCIDRs[%d]", i), c)
+		if err != nil {
+			return fail("%w", err)
+		}
+		if p.Bits() == 0 {
+			return fail("AuthorizedCIDRs[%d] = %q; opens the API server to the whole internet, list specific ranges", i, c)
+		}
+	}
+	if err := a.SystemPool.Validate("SystemPool"); err != nil {
+		return fail("%w", err)
+	}
+	if err := a.WorkloadPool.Validate("WorkloadPool"); err != nil {
+		return fail("%w", err)
+	}
+	fast, standard := a.storageClassNames()
+	for _, sc := range []struct{ field, value string }{{"StorageClasses.FastSSD", fast}, {"StorageClasses.Standard", standard}} {
+		if !dns1123Re.MatchString(sc.value) || len(sc.value) > 63 {
+			return fail("%s = %q; must be a DNS label: lower-case letters, digits and '-'", sc.field, sc.value)
+		}
+		if reservedStorageClasses[sc.value] {
+			return fail("%s = %q; GKE already creates a class with this name (with immutable, different parameters); choose another, e.g. %q",
+				sc.field, sc.value, map[string]string{"StorageClasses.FastSSD": "fast-ssd", "StorageClasses.Standard": "standard-balanced"}[sc.field])
+		}
+	}
+	if fast == standard {
+		return fail("StorageClasses.FastSSD and StorageClasses.Standard are both %q; they must differ", fast)
+	}
+	if err := validLabels(a.Labels); err != nil {
+		return fail("%w", err)
+	}
+	return nil
+}
+
+// storageClassNames applies the defaults for empty names.
+func (a *ClusterArgs) storageClassNames() (fast, standard string) {
+	fast, standard = a.StorageClasses.FastSSD, a.StorageClasses.Standard
+	if fast == "" {
+		fast = "fast-ssd"
+	}
+	if standard == "" {
+		standard = "standard-balanced"
+	}
+	return fast, standard
+}
+
+// NewCluster creates the node service account, the KMS key, the GKE cluster, its node pools, a
+// Kubernetes provider and the StorageClasses.
+func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	if err := args.validate(name); err != nil {
+		return nil, err
+	}
+	channel := strings.ToUpper(args.ReleaseChannel)
+	fastName, standardName := args.storageClassNames()
+	workloadPool := args.Project + ".svc.id.goog"
+
+	comp := &Cluster{WorkloadPool: workloadPool}
+	props := pulumi.Map{
+		"project":            pulumi.String(args.Project),
+		"region":             pulumi.String(args.Region),
+		"regional":           pulumi.Bool(args.Regional),
+		"kubernetesVersion":  pulumi.String(args.KubernetesVersion),
+		"releaseChannel":     pulumi.String(channel),
+		"networkSelfLink":    args.NetworkSelfLink,
+		"subnetSelfLink":     args.SubnetSelfLink,
+		"podRangeName":       pulumi.String(args.PodRangeName),
+		"serviceRangeName":   pulumi.String(args.ServiceRangeName),
+		"masterCidr":         pulumi.String(args.MasterCIDR),
+		"privateEndpoint":    pulumi.Bool(args.PrivateEndpoint),
+		"authorizedCidrs":    pulumi.ToStringArray(args.AuthorizedCIDRs),
+		"systemPool":         poolProps(args.SystemPool),
+		"workloadPool":       poolProps(args.WorkloadPool),
+		"deletionProtection": pulumi.Bool(args.DeletionProtection),
+		"storageClasses":     pulumi.StringMap{"fastSsd": pulumi.String(fastName), "standard": pulumi.String(standardName)},
+		"retainVolumes":      pulumi.Bool(args.RetainVolumes),
+		"labels":             pulumi.ToStringMap(args.Labels),
+	}
+	if err := ctx.RegisterComponentResourceV2(ClusterType, name, props, comp, opts...); err != nil {
+		return nil, err
+	}
+	b := &builder{ctx: ctx, name: name, args: args, comp: comp, parent: pulumi.Parent(comp)}
+	if err := b.build(channel, workloadPool, fastName, standardName); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"name":                    comp.Name,
+		"endpoint":                comp.Endpoint,
+		"kubeconfig":              comp.Kubeconfig,
+		"nodeServiceAccountEmail": comp.NodeServiceAccountEmail,
+		"workloadPool":            pulumi.String(workloadPool),
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+func poolProps(p cluster.NodePool) pulumi.Map {
+	return pulumi.Map{
+		"machineType": pulumi.String(p.MachineType), "minNodes": pulumi.Int(p.MinNodes), "maxNodes": pulumi.Int(p.MaxNodes),
+		"diskSizeGiB": pulumi.Int(p.DiskSizeGiB), "spot": pulumi.Bool(p.Spot),
+	}
+}
+
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	args   *ClusterArgs
+	comp   *Cluster
+	parent pulumi.ResourceOrInvokeOption
+}
+
+func (b *builder) build(channel, workloadPool, fastName, standardName string) error {
+	ctx, name, args := b.ctx, b.name, b.args
+	project := pulumi.String(args.Project)
+	labels := pulumi.ToStringMap(args.Labels)
+
+	// Invokes go through the component's provider (pulumi.Parent), like its children.
+	location := args.Region
+	if !args.Regional {
+		zones, err := compute.GetZones(ctx, &compute.GetZonesArgs{
+			Project: &args.Project, Region: &args.Region, Status: pulumi.StringRef("UP"),
+		}, b.parent)
+		if err != nil {
+			return fmt.Errorf("gke %s: listing the zones of %s: %w", name, args.Region, err)
+		}
+		if len(zones.Names) == 0 {
+			return fmt.Errorf("gke %s: region %s has no zone that is up", name, args.Region)
+		}
+		location = firstZone(zones.Names)
+	}
+	proj, err := organizations.LookupProject(ctx, &organizations.LookupProjectArgs{ProjectId: &args.Project}, b.parent)
+	if err != nil {
+		return fmt.Errorf("gke %s: looking up project %s: %w", name, args.Project, err)
+	}
+	if proj.Number == "" {
+		return fmt.Errorf("gke %s: project %s has no project number; is it visible to the provider's credentials?", name, args.Project)
+	}
+
+	// Nodes run as their own service account, not the Compute Engine default (Editor on the project).
+	nodeSA, err := serviceaccount.NewAccount(ctx, name+"-nodes", &serviceaccount.AccountArgs{
+		Project:     project,
+		AccountId:   pulumi.String(resourceName(name, "-nodes", 30)),
+		DisplayName: pulumi.String("GKE nodes of " + name),
+		Description: pulumi.String("Least-privilege identity of the GKE nodes; pods use Workload Identity"),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	var roleGrants []pulumi.Resource
+	for _, r := range nodeRoles {
+		m, err := projects.NewIAMMember(ctx, name+"-nodes-"+r.suffix, &projects.IAMMemberArgs{
+			Project: project,
+			Role:    pulumi.String(r.role),
+			Member:  nodeSA.Member,
+		}, b.parent)
+		if err != nil {
+			return err
+		}
+		roleGrants = append(roleGrants, m)
+	}
+
+	// Application-layer secrets encryption. Key rings and keys can never be deleted in Cloud KMS, so
+	// they are auto-named (the logical name plus a suffix kept in state): a fixed name would make a
+	// stack that was destroyed impossible to create again.
+	keyRing, err := kms.NewKeyRing(ctx, name+"-kms", &kms.KeyRingArgs{
+		Project:  project,
+		Location: pulumi.String(args.Region), // GKE needs the key in the cluster's region
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	key, err := kms.NewCryptoKey(ctx, name+"-secrets", &kms.CryptoKeyArgs{
+		KeyRing:        keyRing.ID(),
+		Purpose:        pulumi.String("ENCRYPT_DECRYPT"),
+		RotationPeriod: pulumi.String(KeyRotationPeriod),
+		Labels:         labels,
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+	keyGrant, err := kms.NewCryptoKeyIAMMember(ctx, name+"-secrets-gke-agent", &kms.CryptoKeyIAMMemberArgs{
+		CryptoKeyId: key.ID(),
+		Role:        pulumi.String("roles/cloudkms.cryptoKeyEncrypterDecrypter"),
+		Member:      pulumi.String(fmt.Sprintf("serviceAccount:service-%s@container-engine-robot.iam.gserviceaccount.com", proj.Number)),
+	}, b.parent)
+	if err != nil {
+		return err
+	}
+
+	authorized := container.ClusterMasterAuthorizedNetworksConfigCidrBlockArray{}
+	for _, c := range args.AuthorizedCIDRs {
+		authorized = append(authorized, &container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs{
+			CidrBlock: pulumi.String(c), DisplayName: pulumi.String(c),
+		})
+	}
+	clusterName := resourceName(name, "", 40) // GKE cluster names are at most 40 characters
+	var minVersion pulumi.StringPtrInput
+	if args.KubernetesVersion != "" {
+		minVersion = pulumi.String(args.KubernetesVersion)
+	}
+	gke, err := container.NewCluster(ctx, name+"-cluster", &container.ClusterArgs{
+		Project:     project,
+		Name:        pulumi.String(clusterName),
+		Location:    pulumi.String(location),
+		Description: pulumi.String("Data platform cluster, managed by Pulumi"),
+		// The default pool would run as the Compute Engine default account; it is replaced by the two
+		// pools below. Its node_config is left unset on purpose: setting it with this flag makes every
+		// later run replace the cluster.
+		RemoveDefaultNodePool: pulumi.Bool(true),
+		InitialNodeCount:      pulumi.Int(1),
+		Network:               args.NetworkSelfLink,
+		Subnetwork:            args.SubnetSelfLink,
+		NetworkingMode:        pulumi.String("VPC_NATIVE"),
+		IpAllocationPolicy: &container.ClusterIpAllocationPolicyArgs{
+			ClusterSecondaryRangeName:  pulumi.String(args.PodRangeName),
+			ServicesSecondaryRangeName: pulumi.String(args.ServiceRangeName),
+		},
+		PrivateClusterConfig: &container.ClusterPrivateClusterConfigArgs{
+			EnablePrivateNodes:    pulumi.Bool(true),
+			EnablePrivateEndpoint: pulumi.Bool(args.PrivateEndpoint),
+			MasterIpv4CidrBlock:   pulumi.String(args.MasterCIDR),
+			// A private endpoint is reachable from every region of the VPC and over VPN.
+			MasterGlobalAccessConfig: &container.ClusterPrivateClusterConfigMasterGlobalAccessConfigArgs{
+				Enabled: pulumi.Bool(args.PrivateEndpoint),
+			},
+		},
+		MasterAuthorizedNetworksConfig: &container.ClusterMasterAuthorizedNetworksConfigArgs{
+			CidrBlocks: authorized,
+			// Not every Google Cloud IP: only the listed ranges (and the nodes) reach the API.
+			GcpPublicCidrsAccessEnabled: pulumi.Bool(false),
+		},
+		WorkloadIdentityConfig: &container.ClusterWorkloadIdentityConfigArgs{WorkloadPool: pulumi.String(workloadPool)},
+		ReleaseChannel:         &container.ClusterReleaseChannelArgs{Channel: pulumi.String(channel)},
+		MinMasterVersion:       minVersion,
+		// Dataplane V2 (eBPF) enforces NetworkPolicy without the Calico add-on.
+		DatapathProvider: pulumi.String("ADVANCED_DATAPATH"),
+		DatabaseEncryption: &container.ClusterDatabaseEncryptionArgs{
+			State:   pulumi.String("ENCRYPTED"),
+			KeyName: key.ID(),
+		},
+		EnableShieldedNodes: pulumi.Bool(true),
+		LoggingConfig: &container.ClusterLoggingConfigArgs{
+			EnableComponents: pulumi.ToStringArray([]string{"SYSTEM_COMPONENTS", "WORKLOADS"}),
+		},
+		MonitoringConfig: &container.ClusterMonitoringConfigArgs{
+			EnableComponents:  pulumi.ToStringArray([]string{"SYSTEM_COMPONENTS"}),
+			ManagedPrometheus: &container.ClusterMonitoringConfigManagedPrometheusArgs{Enabled: pulumi.Bool(true)},
+		},
+		// The GKE Gateway controller implements Gateway API (ingress-nginx is retired).
+		GatewayApiConfig:   &container.ClusterGatewayApiConfigArgs{Channel: pulumi.String("CHANNEL_STANDARD")},
+		DeletionProtection: pulumi.Bool(args.DeletionProtection),
+		AddonsConfig: &container.ClusterAddonsConfigArgs{
+			GcePersistentDiskCsiDriverConfig: &container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs{Enabled: pulumi.Bool(true)},
+		},
+		ResourceLabels: labels,
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{keyGrant})) // GKE checks it may use the key at create
+	if err != nil {
+		return err
+	}
+
+	system, err := b.nodePool("system", args.SystemPool, gke, nodeSA, roleGrants)
+	if err != nil {
+		return err
+	}
+	workloads, err := b.nodePool("workloads", args.WorkloadPool, gke, nodeSA, roleGrants)
+	if err != nil {
+		return err
+	}
+
+	endpoint := gke.Endpoint.ApplyT(func(ep string) string { return "https://" + ep }).(pulumi.StringOutput)
+	// The kubeconfig is made secret inside the apply: secret whenever it has a value, while the unknown
+	// of a preview stays a plain unknown (the SDK's mock monitor cannot unmarshal a secret unknown, and
+	// there is nothing in it to hide). It holds no credential: the plugin fetches short-lived tokens.
+	kubeconfig := pulumi.All(gke.Name, gke.Location, endpoint, gke.MasterAuth.ClusterCaCertificate()).ApplyT(func(v []any) pulumi.StringOutput {
+		ca := ""
+		if p, ok := v[3].(*string); ok && p != nil {
+			ca = *p
+		}
+		// The context name gcloud would write, so people recognise it.
+		context := fmt.Sprintf("gke_%s_%s_%s", args.Project, v[1].(string), v[0].(string))
+		kc := cluster.ExecKubeconfig(context, v[2].(string), ca, "gke-gcloud-auth-plugin", nil, nil)
+		return pulumi.ToSecret(pulumi.String(kc)).(pulumi.StringOutput)
+	}).(pulumi.StringOutput)
+
+	// The provider waits for the node pools, so workloads created with it can schedule, and on destroy
+	// they go before the nodes do.
+	provider, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
+		Kubeconfig: kubeconfig,
+		// A new endpoint or CA updates the provider instead of replacing everything created with it.
+		ClusterIdentifier: pulumi.String(fmt.Sprintf("gke_%s_%s_%s", args.Project, location, clusterName)),
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{system, workloads}))
+	if err != nil {
+		return err
+	}
+
+	fastParams := map[string]string{"type": "pd-ssd"}
+	if args.Regional {
+		// Synchronously replicated across two zones: a zone outage does not strand the volume.
+		fastParams["replication-type"] = "regional-pd"
+	}
+	if err := cluster.NewStorageClasses(ctx, name, b.comp, provider, []cluster.StorageClassSpec{
+		{Name: fastName, Provisioner: CSIProvisioner, Parameters: fastParams, Retain: args.RetainVolumes},
+		{Name: standardName, Provisioner: CSIProvisioner, Parameters: map[string]string{"type": "pd-balanced"}, Default: true, Retain: args.RetainVolumes},
+	}); err != nil {
+		return err
+	}
+
+	c := b.comp
+	c.Name = gke.Name
+	c.Endpoint = endpoint
+	c.Kubeconfig = kubeconfig
+	c.NodeServiceAccountEmail = nodeSA.Email
+	c.Provider = provider
+	c.Info = cluster.Info{
+		Name:           c.Name,
+		Endpoint:       c.Endpoint,
+		Kubeconfig:     c.Kubeconfig,
+		Provider:       provider,
+		StorageClasses: cluster.StorageClasses{FastSSD: fastName, Standard: standardName},
+		Identity:       cluster.WorkloadIdentity{Mechanism: cluster.GKEWorkloadIdentity, WorkloadPool: workloadPool},
+	}
+	return nil
+}
+
+// nodePool creates one autoscaled pool. Sizes are totals across the pool's zones.
+func (b *builder) nodePool(pool string, p cluster.NodePool, gke *container.Cluster, sa *serviceaccount.Account, grants []pulumi.Resource) (*container.NodePool, error) {
+	locationPolicy := "BALANCED"
+	if p.Spot {
+		locationPolicy = "ANY" // spot capacity: take whichever zone has it, fewer preemptions
+	}
+	labels := pulumi.ToStringMap(b.args.Labels)
+	return container.NewNodePool(b.ctx, b.name+"-"+pool, &container.NodePoolArgs{
+		Project:  pulumi.String(b.args.Project),
+		Cluster:  gke.Name,
+		Location: gke.Location,
+		Name:     pulumi.String(pool),
+		// One node per zone to start; a constant, because changing it replaces the pool. The
+		// autoscaler takes it from there within the bounds below.
+		InitialNodeCount: pulumi.Int(1),
+		Autoscaling: &container.NodePoolAutoscalingArgs{
+			TotalMinNodeCount: pulumi.Int(p.MinNodes),
+			TotalMaxNodeCount: pulumi.Int(p.MaxNodes),
+			LocationPolicy:    pulumi.String(locationPolicy),
+		},
+		Management: &container.NodePoolManagementArgs{AutoRepair: pulumi.Bool(true), AutoUpgrade: pulumi.Bool(true)},
+		// Surge one node at a time and never take capacity away during upgrades.
+		UpgradeSettings: &container.NodePoolUpgradeSettingsArgs{
+			Strategy: pulumi.String("SURGE"), MaxSurge: pulumi.Int(1), MaxUnavailable: pulumi.Int(0),
+		},
+		NodeConfig: &container.NodePoolNodeConfigArgs{
+			MachineType:    pulumi.String(p.MachineType),
+			ImageType:      pulumi.String("COS_CONTAINERD"),
+			DiskType:       pulumi.String("pd-balanced"),
+			DiskSizeGb:     pulumi.Int(p.DiskSizeGiB),
+			Spot:           pulumi.Bool(p.Spot),
+			ServiceAccount: sa.Email,
+			// Access is governed by IAM roles, not by legacy scopes.
+			OauthScopes: pulumi.ToStringArray([]string{"https://www.googleapis.com/auth/cloud-platform"}),
+			Labels:      pulumi.StringMap{PoolLabel: pulumi.String(pool)},
+			// Labels on the VMs and disks, for billing.
+			ResourceLabels: labels,
+			// GKE sets this anyway; stating it avoids a perpetual diff that would replace the pool.
+			Metadata: pulumi.StringMap{"disable-legacy-endpoints": pulumi.String("true")},
+			// Pods see the GKE metadata server: Workload Identity, not the node's credentials.
+			WorkloadMetadataConfig: &container.NodePoolNodeConfigWorkloadMetadataConfigArgs{Mode: pulumi.String("GKE_METADATA")},
+			ShieldedInstanceConfig: &container.NodePoolNodeConfigShieldedInstanceConfigArgs{
+				EnableSecureBoot: pulumi.Bool(true), EnableIntegrityMonitoring: pulumi.Bool(true),
+			},
+		},
+	}, b.parent, pulumi.DependsOn(grants)) // nodes boot with their log, metric and image-pull roles
+}
+
+// firstZone returns the alphabetically first zone, so the choice is stable whatever order the API
+// lists them in.
+func firstZone(zones []string) string {
+	first := zones[0]
+	for _, z := range zones[1:] {
+		if z < first {
+			first = z
+		}
+	}
+	return first
+}

@@ -1,0 +1,520 @@
+package gke
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/network/gcpvpc"
+	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	tCluster      = "gcp:container/cluster:Cluster"
+	tNodePool     = "gcp:container/nodePool:NodePool"
+	tAccount      = "gcp:serviceaccount/account:Account"
+	tIAMMember    = "gcp:projects/iAMMember:IAMMember"
+	tKeyRing      = "gcp:kms/keyRing:KeyRing"
+	tCryptoKey    = "gcp:kms/cryptoKey:CryptoKey"
+	tKeyMember    = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+	tK8sProvider  = "pulumi:providers:kubernetes"
+	tGCPProvider  = "pulumi:providers:gcp"
+	tStorageClass = "kubernetes:storage.k8s.io/v1:StorageClass"
+	testProject   = "acme-data-prod"
+	testRegion    = "europe-north1"
+)
+
+func prodArgs() *ClusterArgs {
+	return &ClusterArgs{
+		Project:            testProject,
+		Region:             testRegion,
+		Regional:           true,
+		KubernetesVersion:  "1.34",
+		ReleaseChannel:     "REGULAR",
+		NetworkSelfLink:    pulumi.String("https://www.googleapis.com/compute/v1/projects/acme-data-prod/global/networks/net"),
+		SubnetSelfLink:     pulumi.String("https://www.googleapis.com/compute/v1/projects/acme-data-prod/regions/europe-north1/subnetworks/net-nodes"),
+		PodRangeName:       "pods",
+		ServiceRangeName:   "services",
+		MasterCIDR:         "172.16.0.0/28",
+		PrivateEndpoint:    true,
+		AuthorizedCIDRs:    []string{"10.8.0.0/24"},
+		SystemPool:         cluster.NodePool{MachineType: "e2-standard-2", MinNodes: 3, MaxNodes: 4, DiskSizeGiB: 50},
+		WorkloadPool:       cluster.NodePool{MachineType: "n2-standard-16", MinNodes: 3, MaxNodes: 12, DiskSizeGiB: 200},
+		StorageClasses:     cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard-balanced"},
+		DeletionProtection: true,
+		RetainVolumes:      true,
+		Labels:             map[string]string{"environment": "prod"},
+	}
+}
+
+func devArgs() *ClusterArgs {
+	a := prodArgs()
+	a.Regional = false
+	a.PrivateEndpoint = false
+	a.AuthorizedCIDRs = []string{"203.0.113.0/24", "198.51.100.7/32"}
+	a.SystemPool = cluster.NodePool{MachineType: "e2-standard-2", MinNodes: 1, MaxNodes: 2, DiskSizeGiB: 50}
+	a.WorkloadPool = cluster.NodePool{MachineType: "e2-standard-4", MinNodes: 1, MaxNodes: 3, DiskSizeGiB: 100, Spot: true}
+	a.DeletionProtection = false
+	a.RetainVolumes = false
+	a.StorageClasses = cluster.StorageClasses{}
+	a.ReleaseChannel = "rapid"
+	a.KubernetesVersion = ""
+	return a
+}
+
+func newProvider(ctx *pulumi.Context) (*gcp.Provider, error) {
+	return gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String(testProject), Region: pulumi.String(testRegion)})
+}
+
+func run(t *testing.T, preview bool, name string, args *ClusterArgs) (*harness.Mocks, *Cluster, error) {
+	t.Helper()
+	m := harness.New("dataplatform", "prod", preview)
+	var c *Cluster
+	err := m.Run(func(ctx *pulumi.Context) error {
+		p, err := newProvider(ctx)
+		if err != nil {
+			return err
+		}
+		c, err = NewCluster(ctx, name, args, pulumi.Provider(p))
+		return err
+	}, nil)
+	return m, c, err
+}
+
+func modes(t *testing.T, f func(t *testing.T, preview bool)) {
+	for _, preview := range []bool{false, true} {
+		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) { f(t, preview) })
+	}
+}
+
+func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
+	t.Helper()
+	r, err := internals.UnsafeAwaitOutput(context.Background(), o)
+	require.NoError(t, err)
+	return r
+}
+
+func one(t *testing.T, m *harness.Mocks, typ string) *harness.Resource {
+	t.Helper()
+	rs := m.ByType(typ)
+	require.Len(t, rs, 1, "resources of type %s", typ)
+	return rs[0]
+}
+
+// get walks nested objects: get(r.Inputs, "privateClusterConfig", "enablePrivateNodes").
+func get(m resource.PropertyMap, path ...string) resource.PropertyValue {
+	v := resource.NewObjectProperty(m)
+	for _, k := range path {
+		if v.IsSecret() {
+			v = v.SecretValue().Element
+		}
+		if !v.IsObject() {
+			return resource.NewNullProperty()
+		}
+		v = v.ObjectValue()[resource.PropertyKey(k)]
+	}
+	return v
+}
+
+func str(m resource.PropertyMap, path ...string) string {
+	v := get(m, path...)
+	if v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+func strs(v resource.PropertyValue) []string {
+	var out []string
+	if v.IsArray() {
+		for _, e := range v.ArrayValue() {
+			if e.IsString() {
+				out = append(out, e.StringValue())
+			}
+		}
+	}
+	return out
+}
+
+func dependsOnInput(r *harness.Resource, input string, on *harness.Resource) bool {
+	return slices.Contains(r.PropertyDependencies[input], on.URN)
+}
+
+func TestProdClusterResources(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m, c, err := run(t, preview, "gke", prodArgs())
+		require.NoError(t, err)
+
+		comp := one(t, m, ClusterType)
+		assert.Equal(t, "REGULAR", str(comp.Inputs, "releaseChannel"), "the component records its inputs (V2)")
+		gcpProvider := one(t, m, tGCPProvider)
+		for _, child := range m.Children(comp.URN) {
+			assert.True(t, strings.HasPrefix(child.Name, "gke-"), "child %s is named after the component", child.Name)
+			if child.Type != tK8sProvider && !strings.HasPrefix(child.Type, "kubernetes:") {
+				assert.True(t, strings.HasPrefix(child.Provider, gcpProvider.URN+"::"), "%s inherits the gcp provider", child.Name)
+			}
+		}
+
+		// Cluster.
+		gke := one(t, m, tCluster)
+		assert.Equal(t, comp.URN, gke.Parent)
+		in := gke.Inputs
+		assert.Equal(t, testRegion, str(in, "location"), "regional control plane")
+		assert.Equal(t, "gke", str(in, "name"))
+		assert.True(t, get(in, "removeDefaultNodePool").BoolValue())
+		assert.EqualValues(t, 1, get(in, "initialNodeCount").NumberValue())
+		assert.True(t, get(in, "nodeConfig").IsNull(), "no node_config with removeDefaultNodePool: it would replace the cluster on every run")
+		assert.Equal(t, "pods", str(in, "ipAllocationPolicy", "clusterSecondaryRangeName"))
+		assert.Equal(t, "services", str(in, "ipAllocationPolicy", "servicesSecondaryRangeName"))
+		assert.True(t, get(in, "privateClusterConfig", "enablePrivateNodes").BoolValue())
+		assert.True(t, get(in, "privateClusterConfig", "enablePrivateEndpoint").BoolValue())
+		assert.True(t, get(in, "privateClusterConfig", "masterGlobalAccessConfig", "enabled").BoolValue())
+		assert.Equal(t, "172.16.0.0/28", str(in, "privateClusterConfig", "masterIpv4CidrBlock"))
+		blocks := get(in, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue()
+		require.Len(t, blocks, 1)
+		assert.Equal(t, "10.8.0.0/24", str(blocks[0].ObjectValue(), "cidrBlock"))
+		assert.False(t, get(in, "masterAuthorizedNetworksConfig", "gcpPublicCidrsAccessEnabled").BoolValue())
+		assert.Equal(t, "acme-data-prod.svc.id.goog", str(in, "workloadIdentityConfig", "workloadPool"))
+		assert.Equal(t, "REGULAR", str(in, "releaseChannel", "channel"))
+		assert.Equal(t, "1.34", str(in, "minMasterVersion"))
+		assert.Equal(t, "ADVANCED_DATAPATH", str(in, "datapathProvider"), "Dataplane V2 enforces NetworkPolicy")
+		assert.True(t, get(in, "networkPolicy").IsNull(), "no Calico next to Dataplane V2")
+		assert.Equal(t, "ENCRYPTED", str(in, "databaseEncryption", "state"))
+		assert.True(t, get(in, "enableShieldedNodes").BoolValue())
+		assert.True(t, get(in, "deletionProtection").BoolValue())
+		assert.True(t, get(in, "addonsConfig", "gcePersistentDiskCsiDriverConfig", "enabled").BoolValue())
+		assert.ElementsMatch(t, []string{"SYSTEM_COMPONENTS", "WORKLOADS"}, strs(get(in, "loggingConfig", "enableComponents")))
+		assert.Contains(t, strs(get(in, "monitoringConfig", "enableComponents")), "SYSTEM_COMPONENTS")
+		assert.Equal(t, "prod", str(in, "resourceLabels", "environment"))
+		assert.Equal(t, "https://www.googleapis.com/compute/v1/projects/acme-data-prod/regions/europe-north1/subnetworks/net-nodes", str(in, "subnetwork"))
+
+		// KMS: the cluster encrypts secrets with the key, after the GKE service agent may use it.
+		ring := one(t, m, tKeyRing)
+		assert.Equal(t, testRegion, str(ring.Inputs, "location"))
+		key := one(t, m, tCryptoKey)
+		assert.Equal(t, "7776000s", str(key.Inputs, "rotationPeriod"))
+		assert.True(t, dependsOnInput(key, "keyRing", ring))
+		assert.True(t, dependsOnInput(gke, "databaseEncryption", key), "the encryption key is the cluster key")
+		if !preview {
+			assert.Equal(t, key.ID, str(in, "databaseEncryption", "keyName"))
+		}
+		grant := one(t, m, tKeyMember)
+		assert.Equal(t, "roles/cloudkms.cryptoKeyEncrypterDecrypter", str(grant.Inputs, "role"))
+		assert.Equal(t, "serviceAccount:service-"+harness.GCPProjectNumber+"@container-engine-robot.iam.gserviceaccount.com", str(grant.Inputs, "member"))
+		assert.True(t, dependsOnInput(grant, "cryptoKeyId", key))
+		assert.Contains(t, gke.Dependencies, grant.URN, "the cluster waits for the key grant")
+		var projectLookups int
+		for _, inv := range m.Invokes() {
+			switch inv.Token {
+			case "gcp:organizations/getProject:getProject":
+				projectLookups++
+				assert.Equal(t, testProject, str(inv.Args, "projectId"))
+			case "gcp:compute/getZones:getZones":
+				t.Errorf("a regional cluster needs no zone lookup")
+			}
+		}
+		assert.Equal(t, 1, projectLookups)
+
+		// Node identity: its own service account with exactly the five node roles.
+		sa := one(t, m, tAccount)
+		accountID := str(sa.Inputs, "accountId")
+		assert.Equal(t, "gke-nodes", accountID)
+		var roles []string
+		members := m.ByType(tIAMMember)
+		for _, r := range members {
+			roles = append(roles, str(r.Inputs, "role"))
+			assert.Equal(t, testProject, str(r.Inputs, "project"))
+			assert.True(t, dependsOnInput(r, "member", sa))
+			if !preview {
+				assert.Equal(t, "serviceAccount:gke-nodes@acme-data-prod.iam.gserviceaccount.com", str(r.Inputs, "member"))
+			}
+		}
+		assert.ElementsMatch(t, []string{
+			"roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer",
+			"roles/stackdriver.resourceMetadata.writer", "roles/artifactregistry.reader",
+		}, roles)
+
+		// Node pools.
+		pools := map[string]*harness.Resource{}
+		for _, p := range m.ByType(tNodePool) {
+			pools[str(p.Inputs, "name")] = p
+		}
+		require.Len(t, pools, 2)
+		for name, want := range map[string]cluster.NodePool{"system": prodArgs().SystemPool, "workloads": prodArgs().WorkloadPool} {
+			p := pools[name]
+			require.NotNil(t, p, name)
+			assert.True(t, dependsOnInput(p, "cluster", gke))
+			for _, member := range members {
+				assert.True(t, m.DependsOn(p, member), "pool %s waits for role %s", name, member.Name)
+			}
+			nc := p.Inputs["nodeConfig"].ObjectValue()
+			assert.Equal(t, name, str(nc, "labels", PoolLabel))
+			assert.Equal(t, want.MachineType, str(nc, "machineType"))
+			assert.Equal(t, "pd-balanced", str(nc, "diskType"))
+			assert.EqualValues(t, want.DiskSizeGiB, get(nc, "diskSizeGb").NumberValue())
+			assert.False(t, get(nc, "spot").BoolValue(), "prod pools are on-demand")
+			assert.Equal(t, "GKE_METADATA", str(nc, "workloadMetadataConfig", "mode"))
+			assert.True(t, get(nc, "shieldedInstanceConfig", "enableSecureBoot").BoolValue())
+			assert.True(t, get(nc, "shieldedInstanceConfig", "enableIntegrityMonitoring").BoolValue())
+			assert.Equal(t, []string{"https://www.googleapis.com/auth/cloud-platform"}, strs(get(nc, "oauthScopes")))
+			assert.True(t, dependsOnInput(p, "nodeConfig", sa), "nodes run as the node service account")
+			if !preview {
+				assert.Equal(t, "gke-nodes@acme-data-prod.iam.gserviceaccount.com", str(nc, "serviceAccount"))
+			}
+			assert.EqualValues(t, want.MinNodes, get(p.Inputs, "autoscaling", "totalMinNodeCount").NumberValue())
+			assert.EqualValues(t, want.MaxNodes, get(p.Inputs, "autoscaling", "totalMaxNodeCount").NumberValue())
+			assert.Equal(t, "BALANCED", str(p.Inputs, "autoscaling", "locationPolicy"))
+			assert.True(t, get(p.Inputs, "management", "autoRepair").BoolValue())
+			assert.True(t, get(p.Inputs, "management", "autoUpgrade").BoolValue())
+		}
+
+		// Kubernetes provider and StorageClasses.
+		k8s := one(t, m, tK8sProvider)
+		assert.Equal(t, comp.URN, k8s.Parent)
+		assert.Contains(t, k8s.Dependencies, pools["system"].URN)
+		assert.Contains(t, k8s.Dependencies, pools["workloads"].URN)
+		classes := map[string]*harness.Resource{}
+		for _, sc := range m.ByType(tStorageClass) {
+			classes[str(sc.Inputs, "metadata", "name")] = sc
+			assert.True(t, strings.HasPrefix(sc.Provider, k8s.URN+"::"), "classes are created on this cluster")
+			assert.Equal(t, comp.URN, sc.Parent)
+			assert.Equal(t, CSIProvisioner, str(sc.Inputs, "provisioner"))
+			assert.Equal(t, "Retain", str(sc.Inputs, "reclaimPolicy"), "prod keeps its disks")
+			assert.Equal(t, "WaitForFirstConsumer", str(sc.Inputs, "volumeBindingMode"))
+		}
+		require.Len(t, classes, 2)
+		assert.Equal(t, "pd-ssd", str(classes["fast-ssd"].Inputs, "parameters", "type"))
+		assert.Equal(t, "regional-pd", str(classes["fast-ssd"].Inputs, "parameters", "replication-type"), "regional clusters replicate fast volumes")
+		assert.Equal(t, "pd-balanced", str(classes["standard-balanced"].Inputs, "parameters", "type"))
+		assert.Equal(t, "true", str(classes["standard-balanced"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
+		assert.Empty(t, str(classes["fast-ssd"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
+
+		// Outputs.
+		assert.Equal(t, "acme-data-prod.svc.id.goog", c.WorkloadPool)
+		assert.Same(t, c.Provider, c.Info.Provider)
+		assert.Equal(t, cluster.GKEWorkloadIdentity, c.Info.Identity.Mechanism)
+		assert.Equal(t, "acme-data-prod.svc.id.goog", c.Info.Identity.WorkloadPool)
+		assert.Equal(t, cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard-balanced"}, c.Info.StorageClasses)
+		kc := await(t, c.Kubeconfig)
+		assert.Equal(t, !preview, kc.Secret, "the kubeconfig is a secret whenever it has a value")
+		assert.Equal(t, !preview, await(t, c.Info.Kubeconfig).Secret)
+		name := await(t, c.Name)
+		assert.Equal(t, "gke", name.Value, "the name is an input, known in preview")
+		email := await(t, c.NodeServiceAccountEmail)
+		endpoint := await(t, c.Endpoint)
+		if preview {
+			assert.False(t, kc.Known, "the endpoint is unknown until the cluster exists")
+			assert.False(t, endpoint.Known)
+			return
+		}
+		assert.Equal(t, "gke-nodes@acme-data-prod.iam.gserviceaccount.com", email.Value)
+		ep := endpoint.Value.(string)
+		assert.True(t, strings.HasPrefix(ep, "https://10."), "private endpoint URL, got %s", ep)
+		var cfg struct {
+			Clusters []struct {
+				Name    string
+				Cluster struct {
+					Server string `json:"server"`
+					CA     string `json:"certificate-authority-data"`
+				}
+			}
+			Users []struct {
+				User struct {
+					Exec struct {
+						Command string   `json:"command"`
+						Args    []string `json:"args"`
+					} `json:"exec"`
+				} `json:"user"`
+			} `json:"users"`
+			CurrentContext string `json:"current-context"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(kc.Value.(string)), &cfg))
+		require.Len(t, cfg.Clusters, 1)
+		assert.Equal(t, ep, cfg.Clusters[0].Cluster.Server)
+		assert.Equal(t, str(gke.Outputs, "masterAuth", "clusterCaCertificate"), cfg.Clusters[0].Cluster.CA)
+		assert.NotEmpty(t, cfg.Clusters[0].Cluster.CA)
+		require.Len(t, cfg.Users, 1)
+		assert.Equal(t, "gke-gcloud-auth-plugin", cfg.Users[0].User.Exec.Command)
+		assert.Empty(t, cfg.Users[0].User.Exec.Args)
+		assert.Equal(t, "gke_acme-data-prod_europe-north1_gke", cfg.CurrentContext)
+		assert.True(t, get(k8s.Inputs, "kubeconfig").IsSecret(), "the provider receives the kubeconfig as a secret")
+	})
+}
+
+func TestDevClusterIsZonalWithSpotWorkloads(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m, c, err := run(t, preview, "gke", devArgs())
+		require.NoError(t, err)
+
+		gke := one(t, m, tCluster)
+		assert.Equal(t, "europe-north1-a", str(gke.Inputs, "location"), "zonal, in the first zone that is up")
+		assert.False(t, get(gke.Inputs, "privateClusterConfig", "enablePrivateEndpoint").BoolValue(), "public endpoint")
+		assert.True(t, get(gke.Inputs, "privateClusterConfig", "enablePrivateNodes").BoolValue(), "nodes stay private")
+		var cidrs []string
+		for _, b := range get(gke.Inputs, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue() {
+			cidrs = append(cidrs, str(b.ObjectValue(), "cidrBlock"))
+		}
+		assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.7/32"}, cidrs)
+		assert.Equal(t, "RAPID", str(gke.Inputs, "releaseChannel", "channel"), "channel is normalised to upper case")
+		assert.True(t, get(gke.Inputs, "minMasterVersion").IsNull(), "empty version: the channel default")
+		assert.False(t, get(gke.Inputs, "deletionProtection").BoolValue())
+		var zoneLookups int
+		for _, inv := range m.Invokes() {
+			if inv.Token == "gcp:compute/getZones:getZones" {
+				zoneLookups++
+				assert.Equal(t, testRegion, str(inv.Args, "region"))
+				assert.Equal(t, "UP", str(inv.Args, "status"))
+			}
+		}
+		assert.Equal(t, 1, zoneLookups)
+
+		for _, p := range m.ByType(tNodePool) {
+			spot := get(p.Inputs, "nodeConfig", "spot").BoolValue()
+			switch str(p.Inputs, "name") {
+			case "workloads":
+				assert.True(t, spot, "workload pool on spot capacity")
+				assert.Equal(t, "ANY", str(p.Inputs, "autoscaling", "locationPolicy"))
+				assert.Equal(t, "workloads", str(p.Inputs, "nodeConfig", "labels", PoolLabel))
+			case "system":
+				assert.False(t, spot)
+			default:
+				t.Errorf("unexpected pool %s", p.Name)
+			}
+			if !preview {
+				assert.Equal(t, "europe-north1-a", str(p.Inputs, "location"), "pools follow the cluster's location")
+			}
+		}
+
+		classes := map[string]*harness.Resource{}
+		for _, sc := range m.ByType(tStorageClass) {
+			classes[str(sc.Inputs, "metadata", "name")] = sc
+			assert.Equal(t, "Delete", str(sc.Inputs, "reclaimPolicy"))
+		}
+		require.Contains(t, classes, "fast-ssd", "empty names get the defaults")
+		require.Contains(t, classes, "standard-balanced")
+		assert.True(t, get(classes["fast-ssd"].Inputs, "parameters", "replication-type").IsNull(), "zonal clusters cannot use regional disks")
+		assert.Equal(t, cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard-balanced"}, c.Info.StorageClasses)
+	})
+}
+
+// The cluster must not wait for Cloud NAT or private service access: those only matter to workloads
+// and Cloud SQL, and making the cluster (15+ minutes) wait for them lengthens every first deployment.
+func TestClusterOnNetworkDependencies(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m := harness.New("dataplatform", "prod", preview)
+		err := m.Run(func(ctx *pulumi.Context) error {
+			p, err := newProvider(ctx)
+			if err != nil {
+				return err
+			}
+			net, err := gcpvpc.NewNetwork(ctx, "net", &gcpvpc.NetworkArgs{
+				Project: testProject, Region: testRegion, CIDR: "10.40.0.0/16", PodCIDR: "10.64.0.0/14",
+				ServiceCIDR: "172.20.0.0/16", MasterCIDR: "172.16.0.0/28",
+			}, pulumi.Provider(p))
+			if err != nil {
+				return err
+			}
+			args := prodArgs()
+			args.NetworkSelfLink = net.NetworkSelfLink
+			args.SubnetSelfLink = net.SubnetSelfLink
+			args.PodRangeName = net.PodRangeName
+			args.ServiceRangeName = net.ServiceRangeName
+			_, err = NewCluster(ctx, "gke", args, pulumi.Provider(p))
+			return err
+		}, nil)
+		require.NoError(t, err)
+
+		gke := one(t, m, tCluster)
+		vpc := one(t, m, "gcp:compute/network:Network")
+		subnet := one(t, m, "gcp:compute/subnetwork:Subnetwork")
+		assert.True(t, dependsOnInput(gke, "network", vpc))
+		assert.True(t, dependsOnInput(gke, "subnetwork", subnet), "the cluster needs the subnet and its secondary ranges")
+		if !preview {
+			assert.Equal(t, str(subnet.Outputs, "selfLink"), str(gke.Inputs, "subnetwork"))
+		}
+		for _, typ := range []string{
+			"gcp:compute/routerNat:RouterNat", "gcp:compute/router:Router",
+			"gcp:servicenetworking/connection:Connection", "gcp:compute/globalAddress:GlobalAddress",
+			"gcp:compute/firewall:Firewall",
+		} {
+			rs := m.ByType(typ)
+			require.NotEmpty(t, rs, typ)
+			for _, r := range rs {
+				assert.False(t, m.DependsOn(gke, r), "the cluster must not wait for %s", r.Name)
+				for _, p := range m.ByType(tNodePool) {
+					assert.False(t, m.DependsOn(p, r), "pool %s must not wait for %s", p.Name, r.Name)
+				}
+			}
+		}
+	})
+}
+
+func TestClusterValidation(t *testing.T) {
+	mut := func(f func(a *ClusterArgs)) *ClusterArgs { a := prodArgs(); f(a); return a }
+	cases := []struct {
+		name string
+		args *ClusterArgs
+		want []string
+	}{
+		{"nil args", nil, []string{"args are nil"}},
+		{"project", mut(func(a *ClusterArgs) { a.Project = "acme" }), []string{"Project", `"acme"`}},
+		{"region", mut(func(a *ClusterArgs) { a.Region = "" }), []string{"Region", `""`}},
+		{"version", mut(func(a *ClusterArgs) { a.KubernetesVersion = "v1.34" }), []string{"KubernetesVersion", "v1.34"}},
+		{"channel", mut(func(a *ClusterArgs) { a.ReleaseChannel = "EXTENDED-ISH" }), []string{"ReleaseChannel", "EXTENDED-ISH", "RAPID, REGULAR or STABLE"}},
+		{"empty channel", mut(func(a *ClusterArgs) { a.ReleaseChannel = "" }), []string{"ReleaseChannel"}},
+		{"network", mut(func(a *ClusterArgs) { a.NetworkSelfLink = nil }), []string{"NetworkSelfLink"}},
+		{"subnet", mut(func(a *ClusterArgs) { a.SubnetSelfLink = nil }), []string{"SubnetSelfLink"}},
+		{"ranges", mut(func(a *ClusterArgs) { a.PodRangeName = "" }), []string{"PodRangeName"}},
+		{"same ranges", mut(func(a *ClusterArgs) { a.ServiceRangeName = "pods" }), []string{"PodRangeName", "ServiceRangeName", "pods"}},
+		{"master cidr", mut(func(a *ClusterArgs) { a.MasterCIDR = "172.16.0.0/24" }), []string{"MasterCIDR", "172.16.0.0/24", "/28"}},
+		{"master parse", mut(func(a *ClusterArgs) { a.MasterCIDR = "172.16.0.0" }), []string{"MasterCIDR", "IPv4 CIDR"}},
+		{"public without cidrs", mut(func(a *ClusterArgs) { a.PrivateEndpoint = false; a.AuthorizedCIDRs = nil }), []string{"AuthorizedCIDRs", "PrivateEndpoint"}},
+		{"open to the internet", mut(func(a *ClusterArgs) { a.PrivateEndpoint = false; a.AuthorizedCIDRs = []string{"0.0.0.0/0"} }), []string{"AuthorizedCIDRs[0]", "0.0.0.0/0", "internet"}},
+		{"bad authorized cidr", mut(func(a *ClusterArgs) { a.AuthorizedCIDRs = []string{"10.8.0.0/24", "office"} }), []string{"AuthorizedCIDRs[1]", "office"}},
+		{"system pool", mut(func(a *ClusterArgs) { a.SystemPool.MinNodes = 0 }), []string{"SystemPool", "MinNodes"}},
+		{"workload pool", mut(func(a *ClusterArgs) { a.WorkloadPool.MaxNodes = 1 }), []string{"WorkloadPool", "MaxNodes"}},
+		{"workload disk", mut(func(a *ClusterArgs) { a.WorkloadPool.DiskSizeGiB = 10 }), []string{"WorkloadPool", "DiskSizeGiB"}},
+		{"gke class name", mut(func(a *ClusterArgs) { a.StorageClasses.Standard = "standard" }), []string{"StorageClasses.Standard", `"standard"`, "GKE already creates"}},
+		{"premium-rwo", mut(func(a *ClusterArgs) { a.StorageClasses.FastSSD = "premium-rwo" }), []string{"StorageClasses.FastSSD", "premium-rwo"}},
+		{"class name", mut(func(a *ClusterArgs) { a.StorageClasses.FastSSD = "Fast_SSD" }), []string{"StorageClasses.FastSSD", "Fast_SSD", "DNS label"}},
+		{"same classes", mut(func(a *ClusterArgs) { a.StorageClasses.FastSSD = "standard-balanced" }), []string{"FastSSD", "Standard", "must differ"}},
+		{"labels", mut(func(a *ClusterArgs) { a.Labels = map[string]string{"cost-center": "Data/Eng"} }), []string{"Labels", "Data/Eng"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, cl, err := run(t, false, "gke", c.args)
+			require.Error(t, err)
+			assert.Nil(t, cl)
+			for _, w := range c.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			for _, r := range m.Resources() {
+				assert.Contains(t, []string{string(resource.RootStackType), tGCPProvider}, r.Type, "nothing registered after a validation error, got %s", r.URN)
+			}
+			assert.Empty(t, m.Invokes(), "no invoke before validation passes")
+		})
+	}
+}
+
+func TestLongComponentNameFitsGCPLimits(t *testing.T) {
+	m, _, err := run(t, false, "DataPlatform_Production_Europe_North_Primary_Cluster", devArgs())
+	require.NoError(t, err)
+	name := str(one(t, m, tCluster).Inputs, "name")
+	assert.LessOrEqual(t, len(name), 40, "GKE cluster names are at most 40 characters: %s", name)
+	assert.True(t, strings.HasPrefix(name, "dataplatform-production"), name)
+	id := str(one(t, m, tAccount).Inputs, "accountId")
+	assert.GreaterOrEqual(t, len(id), 6)
+	assert.LessOrEqual(t, len(id), 30, "service account IDs are at most 30 characters: %s", id)
+	assert.Regexp(t, `^[a-z][-a-z0-9]*[a-z0-9]$`, id)
+	assert.Regexp(t, `^[a-z][-a-z0-9]*[a-z0-9]$`, name)
+}

@@ -1,0 +1,335 @@
+package gcpvpc
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	tNetwork   = "gcp:compute/network:Network"
+	tSubnet    = "gcp:compute/subnetwork:Subnetwork"
+	tRouter    = "gcp:compute/router:Router"
+	tNat       = "gcp:compute/routerNat:RouterNat"
+	tFirewall  = "gcp:compute/firewall:Firewall"
+	tAddress   = "gcp:compute/globalAddress:GlobalAddress"
+	tPSA       = "gcp:servicenetworking/connection:Connection"
+	tProvider  = "pulumi:providers:gcp"
+	testRegion = "europe-north1"
+)
+
+func prodArgs() *NetworkArgs {
+	return &NetworkArgs{
+		Project:     "acme-data-prod",
+		Region:      testRegion,
+		CIDR:        "10.40.0.0/16",
+		PodCIDR:     "10.64.0.0/14",
+		ServiceCIDR: "172.20.0.0/16",
+		MasterCIDR:  "172.16.0.0/28",
+		Labels:      map[string]string{"environment": "prod", "managed-by": "pulumi"},
+	}
+}
+
+// run builds the network under the harness and returns the recorder and the component.
+func run(t *testing.T, preview bool, args *NetworkArgs) (*harness.Mocks, *Network, error) {
+	t.Helper()
+	m := harness.New("dataplatform", "prod", preview)
+	var net *Network
+	err := m.Run(func(ctx *pulumi.Context) error {
+		p, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("acme-data-prod"), Region: pulumi.String(testRegion)})
+		if err != nil {
+			return err
+		}
+		net, err = NewNetwork(ctx, "net", args, pulumi.Provider(p))
+		return err
+	}, nil)
+	return m, net, err
+}
+
+func modes(t *testing.T, f func(t *testing.T, preview bool)) {
+	for _, preview := range []bool{false, true} {
+		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) { f(t, preview) })
+	}
+}
+
+func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
+	t.Helper()
+	r, err := internals.UnsafeAwaitOutput(context.Background(), o)
+	require.NoError(t, err)
+	return r
+}
+
+func one(t *testing.T, m *harness.Mocks, typ string) *harness.Resource {
+	t.Helper()
+	rs := m.ByType(typ)
+	require.Len(t, rs, 1, "resources of type %s", typ)
+	return rs[0]
+}
+
+func strIn(m resource.PropertyMap, k string) string {
+	v, ok := m[resource.PropertyKey(k)]
+	if !ok || !v.IsString() {
+		return ""
+	}
+	return v.StringValue()
+}
+
+func strings_(v resource.PropertyValue) []string {
+	if !v.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		if e.IsString() {
+			out = append(out, e.StringValue())
+		}
+	}
+	return out
+}
+
+func dependsOnInput(r *harness.Resource, input string, on *harness.Resource) bool {
+	return slices.Contains(r.PropertyDependencies[input], on.URN)
+}
+
+func TestNetworkResources(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m, net, err := run(t, preview, prodArgs())
+		require.NoError(t, err)
+
+		comp := one(t, m, NetworkType)
+		assert.Equal(t, "net", comp.Name)
+		assert.Equal(t, "10.40.0.0/16", strIn(comp.Inputs, "cidr"), "the component records its inputs (V2)")
+		assert.EqualValues(t, 16, comp.Inputs["privateServiceAccessPrefixLength"].NumberValue(), "prefix length defaults to 16")
+		provider := one(t, m, tProvider)
+
+		// Every child is parented to the component, named after it, and uses the explicit provider.
+		children := m.Children(comp.URN)
+		require.Len(t, children, 9)
+		for _, c := range children {
+			assert.True(t, strings.HasPrefix(c.Name, "net-"), "child %s is named after the component", c.Name)
+			assert.True(t, strings.HasPrefix(c.Provider, provider.URN+"::"), "child %s inherits the gcp provider", c.Name)
+			if n := strIn(c.Inputs, "name"); n != "" {
+				assert.LessOrEqual(t, len(n), 63)
+				assert.Equal(t, strings.ToLower(n), n)
+			}
+			if _, hasProject := c.Inputs["project"]; hasProject {
+				assert.Equal(t, "acme-data-prod", strIn(c.Inputs, "project"), "%s is pinned to the project", c.Name)
+			}
+		}
+
+		vpc := one(t, m, tNetwork)
+		assert.Equal(t, comp.URN, vpc.Parent)
+		assert.False(t, vpc.Inputs["autoCreateSubnetworks"].BoolValue(), "custom-mode VPC")
+		assert.Equal(t, "REGIONAL", strIn(vpc.Inputs, "routingMode"))
+		assert.Equal(t, "net", strIn(vpc.Inputs, "name"))
+
+		subnet := one(t, m, tSubnet)
+		assert.Equal(t, "10.40.0.0/16", strIn(subnet.Inputs, "ipCidrRange"))
+		assert.Equal(t, testRegion, strIn(subnet.Inputs, "region"))
+		assert.True(t, subnet.Inputs["privateIpGoogleAccess"].BoolValue(), "private nodes reach Google APIs")
+		assert.True(t, dependsOnInput(subnet, "network", vpc))
+		ranges := map[string]string{}
+		for _, r := range subnet.Inputs["secondaryIpRanges"].ArrayValue() {
+			o := r.ObjectValue()
+			ranges[strIn(o, "rangeName")] = strIn(o, "ipCidrRange")
+		}
+		assert.Equal(t, map[string]string{"pods": "10.64.0.0/14", "services": "172.20.0.0/16"}, ranges)
+		_, hasLog := subnet.Inputs["logConfig"]
+		assert.False(t, hasLog, "no flow logs unless asked")
+
+		router := one(t, m, tRouter)
+		assert.Equal(t, testRegion, strIn(router.Inputs, "region"))
+		assert.True(t, dependsOnInput(router, "network", vpc))
+		nat := one(t, m, tNat)
+		assert.Equal(t, "AUTO_ONLY", strIn(nat.Inputs, "natIpAllocateOption"))
+		assert.Equal(t, "ALL_SUBNETWORKS_ALL_IP_RANGES", strIn(nat.Inputs, "sourceSubnetworkIpRangesToNat"))
+		natLog := nat.Inputs["logConfig"].ObjectValue()
+		assert.True(t, natLog["enable"].BoolValue())
+		assert.Equal(t, "ERRORS_ONLY", strIn(natLog, "filter"))
+		assert.True(t, dependsOnInput(nat, "router", router), "NAT is attached to the router")
+
+		fw := map[string]*harness.Resource{}
+		for _, r := range m.ByType(tFirewall) {
+			fw[r.Name] = r
+			assert.True(t, dependsOnInput(r, "network", vpc))
+			assert.Equal(t, "INGRESS", strIn(r.Inputs, "direction"))
+		}
+		require.Len(t, fw, 3)
+		internal := fw["net-allow-internal"]
+		require.NotNil(t, internal)
+		assert.ElementsMatch(t, []string{"10.40.0.0/16", "10.64.0.0/14"}, strings_(internal.Inputs["sourceRanges"]))
+		var protocols []string
+		for _, a := range internal.Inputs["allows"].ArrayValue() {
+			protocols = append(protocols, strIn(a.ObjectValue(), "protocol"))
+		}
+		assert.ElementsMatch(t, []string{"tcp", "udp", "icmp"}, protocols)
+
+		master := fw["net-allow-master-webhooks"]
+		require.NotNil(t, master)
+		assert.Equal(t, []string{"172.16.0.0/28"}, strings_(master.Inputs["sourceRanges"]))
+		allows := master.Inputs["allows"].ArrayValue()
+		require.Len(t, allows, 1)
+		assert.Equal(t, "tcp", strIn(allows[0].ObjectValue(), "protocol"))
+		assert.ElementsMatch(t, []string{"443", "8443", "9443", "10250"}, strings_(allows[0].ObjectValue()["ports"]))
+
+		deny := fw["net-deny-all-ingress"]
+		require.NotNil(t, deny)
+		assert.EqualValues(t, 65534, deny.Inputs["priority"].NumberValue(), "below every allow rule, above the implied deny")
+		assert.Equal(t, []string{"0.0.0.0/0"}, strings_(deny.Inputs["sourceRanges"]))
+		denies := deny.Inputs["denies"].ArrayValue()
+		require.Len(t, denies, 1)
+		assert.Equal(t, "all", strIn(denies[0].ObjectValue(), "protocol"))
+		assert.Equal(t, "INCLUDE_ALL_METADATA", strIn(deny.Inputs["logConfig"].ObjectValue(), "metadata"), "drops are logged")
+		_, allowsToo := deny.Inputs["allows"]
+		assert.False(t, allowsToo)
+
+		addr := one(t, m, tAddress)
+		assert.Equal(t, "VPC_PEERING", strIn(addr.Inputs, "purpose"))
+		assert.Equal(t, "INTERNAL", strIn(addr.Inputs, "addressType"))
+		assert.EqualValues(t, 16, addr.Inputs["prefixLength"].NumberValue())
+		assert.True(t, dependsOnInput(addr, "network", vpc))
+		assert.Equal(t, "prod", strIn(addr.Inputs["labels"].ObjectValue(), "environment"))
+
+		psa := one(t, m, tPSA)
+		assert.Equal(t, "servicenetworking.googleapis.com", strIn(psa.Inputs, "service"))
+		assert.True(t, dependsOnInput(psa, "reservedPeeringRanges", addr), "the connection uses the reserved range")
+		assert.True(t, dependsOnInput(psa, "network", vpc))
+		assert.Equal(t, "ABANDON", strIn(psa.Inputs, "deletionPolicy"))
+
+		// The zones invoke went through the component's provider.
+		var zoneCalls int
+		for _, inv := range m.Invokes() {
+			if inv.Token == "gcp:compute/getZones:getZones" {
+				zoneCalls++
+				assert.Equal(t, testRegion, strIn(inv.Args, "region"))
+			}
+		}
+		assert.Equal(t, 1, zoneCalls)
+
+		// Outputs.
+		assert.Equal(t, "pods", net.PodRangeName)
+		assert.Equal(t, "services", net.ServiceRangeName)
+		assert.Equal(t, "gcp", net.Info.Cloud)
+		assert.Equal(t, testRegion, net.Info.Region)
+		assert.Equal(t, "10.40.0.0/16", net.Info.CIDR)
+		zones := await(t, net.Info.Zones)
+		require.True(t, zones.Known, "zones come from an invoke, known in preview too")
+		assert.Equal(t, []string{"europe-north1-a", "europe-north1-b", "europe-north1-c"}, zones.Value)
+		dbSubnets := await(t, net.Info.DatabaseSubnetIDs)
+		assert.True(t, dbSubnets.Known)
+		assert.Empty(t, dbSubnets.Value, "Cloud SQL uses private service access, not a subnet")
+
+		selfLink := await(t, net.SubnetSelfLink)
+		subnetID := await(t, net.SubnetID)
+		privateSubnets := await(t, net.Info.PrivateSubnetIDs)
+		psaID := await(t, net.PrivateServiceAccessConnectionID)
+		routerName := await(t, net.RouterName)
+		netName := await(t, net.NetworkName)
+		assert.True(t, routerName.Known, "the router name is an input")
+		assert.Equal(t, "net-router", routerName.Value)
+		assert.Equal(t, "net", netName.Value)
+		if preview {
+			assert.False(t, subnetID.Known, "IDs are unknown in preview")
+			assert.False(t, psaID.Known)
+			assert.False(t, privateSubnets.Known)
+			return
+		}
+		assert.Contains(t, selfLink.Value, "/regions/europe-north1/subnetworks/net-nodes")
+		assert.Contains(t, await(t, net.NetworkSelfLink).Value, "/global/networks/net")
+		assert.Equal(t, subnet.ID, subnetID.Value)
+		assert.Equal(t, []string{subnet.ID}, privateSubnets.Value)
+		assert.Equal(t, psa.ID, psaID.Value)
+		assert.NotEmpty(t, psaID.Value)
+		assert.Equal(t, vpc.ID, await(t, net.NetworkID).Value)
+		assert.Equal(t, "servicenetworking-googleapis-com", strIn(psa.Outputs, "peering"))
+	})
+}
+
+func TestNetworkFlowLogsAndPrefix(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		args := prodArgs()
+		args.FlowLogs = true
+		args.PrivateServiceAccessPrefixLength = 20
+		m, _, err := run(t, preview, args)
+		require.NoError(t, err)
+
+		log := one(t, m, tSubnet).Inputs["logConfig"]
+		require.True(t, log.IsObject(), "flow logs configured")
+		assert.Equal(t, "INTERVAL_5_SEC", strIn(log.ObjectValue(), "aggregationInterval"))
+		assert.Equal(t, 0.5, log.ObjectValue()["flowSampling"].NumberValue())
+		assert.EqualValues(t, 20, one(t, m, tAddress).Inputs["prefixLength"].NumberValue())
+	})
+}
+
+func TestNetworkValidation(t *testing.T) {
+	mut := func(f func(a *NetworkArgs)) *NetworkArgs { a := prodArgs(); f(a); return a }
+	cases := []struct {
+		name string
+		args *NetworkArgs
+		want []string
+	}{
+		{"nil args", nil, []string{"args are nil"}},
+		{"bad project", mut(func(a *NetworkArgs) { a.Project = "Acme_Prod" }), []string{"Project", `"Acme_Prod"`}},
+		{"empty project", mut(func(a *NetworkArgs) { a.Project = "" }), []string{"Project", `""`}},
+		{"bad region", mut(func(a *NetworkArgs) { a.Region = "europe-north1-a" }), []string{"Region", "europe-north1-a", "region"}},
+		{"bad cidr", mut(func(a *NetworkArgs) { a.CIDR = "10.40.0.0" }), []string{"CIDR", "10.40.0.0", "IPv4 CIDR"}},
+		{"host bits", mut(func(a *NetworkArgs) { a.PodCIDR = "10.64.0.1/14" }), []string{"PodCIDR", "host bits", "10.64.0.0/14"}},
+		{"ipv6", mut(func(a *NetworkArgs) { a.ServiceCIDR = "fd00::/64" }), []string{"ServiceCIDR", "IPv6"}},
+		{"overlap", mut(func(a *NetworkArgs) { a.PodCIDR = "10.40.128.0/17" }), []string{"PodCIDR", "overlaps", "CIDR"}},
+		{"master overlap", mut(func(a *NetworkArgs) { a.MasterCIDR = "172.20.0.0/28" }), []string{"MasterCIDR", "overlaps", "ServiceCIDR"}},
+		{"master size", mut(func(a *NetworkArgs) { a.MasterCIDR = "172.16.0.0/24" }), []string{"MasterCIDR", "/28"}},
+		{"missing master", mut(func(a *NetworkArgs) { a.MasterCIDR = "" }), []string{"MasterCIDR"}},
+		{"psa prefix", mut(func(a *NetworkArgs) { a.PrivateServiceAccessPrefixLength = 28 }), []string{"PrivateServiceAccessPrefixLength", "28", "between 8 and 24"}},
+		{"label key", mut(func(a *NetworkArgs) { a.Labels = map[string]string{"Team": "data"} }), []string{"Labels", "Team"}},
+		{"label value", mut(func(a *NetworkArgs) { a.Labels = map[string]string{"team": "Data Eng"} }), []string{"Labels", "Data Eng"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, net, err := run(t, false, c.args)
+			require.Error(t, err)
+			assert.Nil(t, net)
+			for _, w := range c.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			for _, r := range m.Resources() {
+				assert.Contains(t, []string{string(resource.RootStackType), tProvider}, r.Type, "nothing registered after a validation error, got %s", r.URN)
+			}
+		})
+	}
+}
+
+func TestNetworkEmptyName(t *testing.T) {
+	m := harness.New("dataplatform", "prod", false)
+	err := m.Run(func(ctx *pulumi.Context) error {
+		_, err := NewNetwork(ctx, "", prodArgs())
+		return err
+	}, nil)
+	require.ErrorContains(t, err, "name is empty")
+	assert.Len(t, m.Resources(), 1)
+}
+
+func TestResourceName(t *testing.T) {
+	assert.Equal(t, "net-nodes", resourceName("net", "-nodes", 63))
+	assert.Equal(t, "my-net-nodes", resourceName("My_Net", "-nodes", 63))
+	assert.Equal(t, "dp-1st-router", resourceName("1st", "-router", 63))
+	assert.Equal(t, "dp-nat", resourceName("--", "-nat", 63))
+
+	long := strings.Repeat("dataplatform-production-", 4)
+	a := resourceName(long, "-allow-master-webhooks", 63)
+	b := resourceName(long+"x", "-allow-master-webhooks", 63)
+	assert.LessOrEqual(t, len(a), 63)
+	assert.True(t, strings.HasSuffix(a, "-allow-master-webhooks"))
+	assert.NotEqual(t, a, b, "shortened names keep a hash of the full name")
+	assert.Equal(t, a, resourceName(long, "-allow-master-webhooks", 63), "deterministic")
+	assert.NotContains(t, a, "--")
+}

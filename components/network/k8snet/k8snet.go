@@ -1,0 +1,225 @@
+// Package k8snet is the platform's in-cluster network isolation: its namespaces, each with a default-deny
+// NetworkPolicy, the allow rules every pod needs (DNS, traffic inside its own namespace), a LimitRange so
+// that no container runs without requests and limits, and Pod Security admission labels.
+//
+// On the kubernetes target it is the whole Network; on the clouds it is deployed on the managed cluster,
+// above the VPC/VNet. Components that need a flow across namespaces add their own NetworkPolicy.
+package k8snet
+
+import (
+	"fmt"
+	"regexp"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// NetworkType is the component's type token.
+const NetworkType = "dataplatform:kubernetes:Network"
+
+// Role is what a namespace holds; it becomes the `dataplatform.io/role` label other policies select on.
+type Role string
+
+const (
+	// Apps holds Airbyte, Dremio, Superset and dbt.
+	Apps Role = "apps"
+	// Data holds PostgreSQL, the object store and Elasticsearch when they run in-cluster.
+	Data Role = "data"
+	// Jobs holds Airbyte's sync job pods.
+	Jobs Role = "jobs"
+)
+
+// RoleLabel is the namespace label carrying the Role.
+const RoleLabel = "dataplatform.io/role"
+
+// NetworkArgs are the inputs of the in-cluster network.
+type NetworkArgs struct {
+	// Namespaces maps each role to its namespace name. All three roles are required.
+	Namespaces map[Role]string
+	// PodSecurity is the Pod Security Standard enforced in every namespace ("baseline" or
+	// "restricted"); "restricted" is always audited and warned about. Default "baseline", because
+	// third-party charts (Airbyte) do not all meet "restricted".
+	PodSecurity string
+	// AllowIntraNamespace lets pods talk to other pods of their own namespace. Default deny still
+	// applies across namespaces. Default true: the platform's services talk to their peers (Dremio
+	// coordinator and executors, ZooKeeper ensemble, PostgreSQL replicas).
+	AllowIntraNamespace *bool
+	// Labels are added to every object.
+	Labels map[string]string
+}
+
+// Network is the in-cluster network component.
+type Network struct {
+	pulumi.ResourceState
+
+	// Namespaces maps each role to its namespace name, resolved once the Namespace exists, so that a
+	// resource created in it depends on it.
+	Namespaces map[Role]pulumi.StringOutput
+}
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+func (a *NetworkArgs) validate() error {
+	if a == nil {
+		return fmt.Errorf("k8snet: args are required")
+	}
+	seen := map[string]Role{}
+	for _, role := range []Role{Apps, Data, Jobs} {
+		ns := a.Namespaces[role]
+		if !dnsLabel.MatchString(ns) {
+			return fmt.Errorf("k8snet: Namespaces[%s] = %q; must be a DNS label (lower-case letters, digits, '-')", role, ns)
+		}
+		if other, dup := seen[ns]; dup {
+			return fmt.Errorf("k8snet: Namespaces[%s] = %q is also Namespaces[%s]; each role needs its own namespace", role, ns, other)
+		}
+		seen[ns] = role
+	}
+	if len(a.Namespaces) != 3 {
+		return fmt.Errorf("k8snet: Namespaces has %d entries; exactly apps, data and jobs are allowed", len(a.Namespaces))
+	}
+	switch a.PodSecurity {
+	case "", "baseline", "restricted":
+	default:
+		return fmt.Errorf("k8snet: PodSecurity = %q; allowed: baseline, restricted", a.PodSecurity)
+	}
+	return nil
+}
+
+// NewNetwork creates the namespaces and their baseline policies.
+func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	if err := args.validate(); err != nil {
+		return nil, err
+	}
+	podSecurity := args.PodSecurity
+	if podSecurity == "" {
+		podSecurity = "baseline"
+	}
+	intra := args.AllowIntraNamespace == nil || *args.AllowIntraNamespace
+
+	comp := &Network{Namespaces: map[Role]pulumi.StringOutput{}}
+	props := pulumi.Map{
+		"namespaces":          pulumi.ToStringMap(roleMap(args.Namespaces)),
+		"podSecurity":         pulumi.String(podSecurity),
+		"allowIntraNamespace": pulumi.Bool(intra),
+	}
+	if err := ctx.RegisterComponentResourceV2(NetworkType, name, props, comp, opts...); err != nil {
+		return nil, err
+	}
+
+	outputs := pulumi.Map{}
+	for _, role := range []Role{Apps, Data, Jobs} {
+		nsName := args.Namespaces[role]
+		labels := pulumi.StringMap{
+			"app.kubernetes.io/part-of":          pulumi.String("dataplatform"),
+			"app.kubernetes.io/managed-by":       pulumi.String("pulumi"),
+			RoleLabel:                            pulumi.String(string(role)),
+			"pod-security.kubernetes.io/enforce": pulumi.String(podSecurity),
+			"pod-security.kubernetes.io/audit":   pulumi.String("restricted"),
+			"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
+		}
+		for k, v := range args.Labels {
+			labels[k] = pulumi.String(v)
+		}
+		ns, err := corev1.NewNamespace(ctx, fmt.Sprintf("%s-%s", name, role), &corev1.NamespaceArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(nsName), Labels: labels},
+		}, pulumi.Parent(comp))
+		if err != nil {
+			return nil, err
+		}
+		created := ns.Metadata.Name().Elem()
+		comp.Namespaces[role] = created
+		outputs[string(role)+"Namespace"] = created
+
+		if err := baseline(ctx, fmt.Sprintf("%s-%s", name, role), comp, created, intra, args.Labels); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := ctx.RegisterResourceOutputs(comp, outputs); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+// baseline creates the default deny, the DNS and intra-namespace allows, and the LimitRange of one
+// namespace.
+func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pulumi.StringOutput, intra bool, extra map[string]string) error {
+	meta := func(objName string) *metav1.ObjectMetaArgs {
+		labels := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform"), "app.kubernetes.io/managed-by": pulumi.String("pulumi")}
+		for k, v := range extra {
+			labels[k] = pulumi.String(v)
+		}
+		return &metav1.ObjectMetaArgs{Name: pulumi.String(objName), Namespace: ns, Labels: labels}
+	}
+	allPods := &metav1.LabelSelectorArgs{}
+
+	// Deny everything first; every flow the platform needs is then an explicit allow.
+	if _, err := networkingv1.NewNetworkPolicy(ctx, prefix+"-default-deny", &networkingv1.NetworkPolicyArgs{
+		Metadata: meta("default-deny"),
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
+		},
+	}, pulumi.Parent(parent)); err != nil {
+		return err
+	}
+
+	// Every pod resolves names through the cluster DNS in kube-system.
+	dnsPorts := networkingv1.NetworkPolicyPortArray{
+		&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
+		&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
+	}
+	if _, err := networkingv1.NewNetworkPolicy(ctx, prefix+"-allow-dns", &networkingv1.NetworkPolicyArgs{
+		Metadata: meta("allow-dns"),
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
+				To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
+					NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String("kube-system")}},
+					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
+				}},
+				Ports: dnsPorts,
+			}},
+		},
+	}, pulumi.Parent(parent)); err != nil {
+		return err
+	}
+
+	if intra {
+		samePods := networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{}}}
+		if _, err := networkingv1.NewNetworkPolicy(ctx, prefix+"-allow-same-namespace", &networkingv1.NetworkPolicyArgs{
+			Metadata: meta("allow-same-namespace"),
+			Spec: &networkingv1.NetworkPolicySpecArgs{
+				PodSelector: allPods,
+				PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
+				Ingress:     networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{From: samePods}},
+				Egress:      networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{To: samePods}},
+			},
+		}, pulumi.Parent(parent)); err != nil {
+			return err
+		}
+	}
+
+	// A container that declares nothing still gets requests and a memory limit, so one runaway pod
+	// cannot starve its node. The platform's own workloads always declare theirs.
+	_, err := corev1.NewLimitRange(ctx, prefix+"-defaults", &corev1.LimitRangeArgs{
+		Metadata: meta("container-defaults"),
+		Spec: &corev1.LimitRangeSpecArgs{Limits: corev1.LimitRangeItemArray{&corev1.LimitRangeItemArgs{
+			Type:           pulumi.String("Container"),
+			DefaultRequest: pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("128Mi")},
+			Default:        pulumi.StringMap{"memory": pulumi.String("512Mi")},
+		}}},
+	}, pulumi.Parent(parent))
+	return err
+}
+
+func roleMap(m map[Role]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[string(k)] = v
+	}
+	return out
+}

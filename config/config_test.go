@@ -1,0 +1,232 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func parse(t *testing.T, stack string, values map[string]string) (*Platform, *Error) {
+	t.Helper()
+	p, err := Parse("dataplatform", stack, values)
+	if err == nil {
+		return p, nil
+	}
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("Parse returned %T %v; want *config.Error", err, err)
+	}
+	return nil, cerr
+}
+
+// problem finds the problem for a key, failing the test when there is none.
+func problem(t *testing.T, err *Error, key string) Problem {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error; want a problem for %s", key)
+	}
+	for _, p := range err.Problems {
+		if p.Key == key {
+			return p
+		}
+	}
+	t.Fatalf("no problem for %s in:\n%v", key, err)
+	return Problem{}
+}
+
+func TestDefaultsFollowTheDesignDocument(t *testing.T) {
+	for _, cloud := range Clouds {
+		for _, env := range Environments {
+			p := Defaults(cloud, env)
+			p.Project, p.Stack = "dataplatform", string(env)
+			if cloud == GCP {
+				p.GCPProject = "acme-data-" + string(env)
+			}
+			if problems := Validate(&p); len(problems) > 0 {
+				t.Errorf("%s/%s defaults are invalid: %v", cloud, env, problems)
+			}
+		}
+	}
+	prod := Defaults(AWS, Prod)
+	if prod.Profile.RTO != time.Hour || prod.Profile.RPO != 15*time.Minute || prod.Profile.AvailabilityPercent != 99.9 {
+		t.Errorf("prod profile = %+v; want RTO 1h, RPO 15m, 99.9%%", prod.Profile)
+	}
+	if prod.Dremio.Executors != 3 || prod.Dremio.Executor != (Compute{CPU: 8, MemoryGiB: 16}) {
+		t.Errorf("prod Dremio executors = %d × %+v; want 3 × 8 CPU/16 GiB", prod.Dremio.Executors, prod.Dremio.Executor)
+	}
+	if prod.MetadataDB.Compute != (Compute{CPU: 4, MemoryGiB: 8}) || !prod.MetadataDB.HighAvailability {
+		t.Errorf("prod PostgreSQL = %+v; want 4 CPU/8 GiB with HA", prod.MetadataDB)
+	}
+	if prod.Airbyte.Worker != (Compute{CPU: 2, MemoryGiB: 4}) || prod.Airbyte.WorkerMinReplicas != 2 || prod.Airbyte.WorkerMaxReplicas != 10 {
+		t.Errorf("prod Airbyte worker = %+v; want 2 CPU/4 GiB, HPA 2–10", prod.Airbyte)
+	}
+	if prod.Network.NATGateways != 3 || prod.Cluster.EndpointAccess != PrivateEndpoint || prod.Cluster.WorkloadPool.Spot {
+		t.Errorf("prod network/cluster = %+v / %+v; want NAT per zone, private endpoint, no spot", prod.Network, prod.Cluster)
+	}
+	dev := Defaults(AWS, Dev)
+	if dev.Network.NATGateways != 1 || !dev.Cluster.WorkloadPool.Spot || dev.Dremio.Executors != 1 {
+		t.Errorf("dev = NAT %d, spot %v, executors %d; want 1, true, 1", dev.Network.NATGateways, dev.Cluster.WorkloadPool.Spot, dev.Dremio.Executors)
+	}
+	if k := Defaults(Kubernetes, Prod); k.Cluster.StorageClasses != (StorageClasses{}) || k.ObjectStore.MinIO.Replicas != 4 {
+		t.Errorf("kubernetes prod: storage classes %+v (want cluster default), MinIO replicas %d (want 4)", k.Cluster.StorageClasses, k.ObjectStore.MinIO.Replicas)
+	}
+}
+
+func TestParseOverlaysObjectsOnDefaults(t *testing.T) {
+	p, err := parse(t, "prod", map[string]string{
+		"dataplatform:cloud":       "aws",
+		"dataplatform:region":      "eu-west-1",
+		"dataplatform:metadataDb":  `{"backupRetentionDays": 21, "drRegion": "eu-central-1"}`,
+		"dataplatform:dremio":      `{"executors": 5}`,
+		"dataplatform:tags":        `{"team": "data"}`,
+		"aws:region":               "eu-west-1", // other namespaces are the providers' business
+		"dataplatform:environment": "prod",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.MetadataDB.BackupRetentionDays != 21 || p.MetadataDB.DRRegion != "eu-central-1" {
+		t.Errorf("metadataDb = %+v; want retention 21 and DR eu-central-1", p.MetadataDB)
+	}
+	if !p.MetadataDB.HighAvailability || p.MetadataDB.Compute.CPU != 4 {
+		t.Errorf("unset metadataDb fields lost their prod defaults: %+v", p.MetadataDB)
+	}
+	if p.Dremio.Executors != 5 || p.Dremio.Executor.MemoryGiB != 16 {
+		t.Errorf("dremio = %+v; want 5 executors keeping 16 GiB", p.Dremio)
+	}
+	if p.Tags["team"] != "data" || p.Region != "eu-west-1" {
+		t.Errorf("tags/region = %v/%s", p.Tags, p.Region)
+	}
+}
+
+func TestEnvironmentDefaultsToStackName(t *testing.T) {
+	p, err := parse(t, "staging", map[string]string{"dataplatform:cloud": "kubernetes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Environment != Staging || p.Dremio.Executors != 2 {
+		t.Errorf("environment %s, executors %d; want staging, 2", p.Environment, p.Dremio.Executors)
+	}
+	_, err = parse(t, "prod-eu", map[string]string{"dataplatform:cloud": "kubernetes"})
+	pr := problem(t, err, "dataplatform:environment")
+	if !strings.Contains(pr.Allowed, `"prod-eu"`) {
+		t.Errorf("environment problem %q does not explain that the stack name is not an environment", pr)
+	}
+}
+
+func TestValidationReportsEveryProblemWithKeyValueAndAllowed(t *testing.T) {
+	_, err := parse(t, "prod", map[string]string{
+		"dataplatform:cloud":       "oracle",
+		"dataplatform:metadataDb":  `{"backupRetentionDays": 0}`,
+		"dataplatform:network":     `{"cidr": "10.0.0.0/33"}`,
+		"dataplatform:dremio":      `{"executors": -1}`,
+		"dataplatform:metadataDB":  `{}`,
+		"dataplatform:environment": "prod",
+	})
+	cloud := problem(t, err, "dataplatform:cloud")
+	if cloud.Value != "oracle" || !strings.Contains(cloud.Allowed, "kubernetes, aws, azure, gcp") {
+		t.Errorf("cloud problem = %+v", cloud)
+	}
+	retention := problem(t, err, "dataplatform:metadataDb.backupRetentionDays")
+	if retention.Value != "0" || !strings.Contains(retention.Allowed, "≥ 7") || !strings.Contains(retention.Allowed, "prod floor") {
+		t.Errorf("retention problem = %+v; want value 0 and the prod floor of 7", retention)
+	}
+	if cidr := problem(t, err, "dataplatform:network.cidr"); cidr.Value != "10.0.0.0/33" {
+		t.Errorf("cidr problem = %+v", cidr)
+	}
+	if ex := problem(t, err, "dataplatform:dremio.executors"); ex.Value != "-1" {
+		t.Errorf("executors problem = %+v", ex)
+	}
+	typo := problem(t, err, "dataplatform:metadataDB")
+	if !strings.Contains(typo.Allowed, "dataplatform:metadataDb") {
+		t.Errorf("unknown key problem does not list the known keys: %+v", typo)
+	}
+	msg := err.Error()
+	for _, want := range []string{`dataplatform:cloud = "oracle" is not allowed`, "dataplatform:dremio.executors"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error text lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestProdFloors(t *testing.T) {
+	base := map[string]string{"dataplatform:cloud": "aws", "dataplatform:region": "eu-north-1"}
+	cases := []struct {
+		key, object, field string
+	}{
+		{"dataplatform:dremio.executors", "dataplatform:dremio", `{"executors": 2}`},
+		{"dataplatform:metadataDb.highAvailability", "dataplatform:metadataDb", `{"highAvailability": false}`},
+		{"dataplatform:metadataDb.deletionProtection", "dataplatform:metadataDb", `{"deletionProtection": false}`},
+		{"dataplatform:metadataDb.pointInTimeRecovery", "dataplatform:metadataDb", `{"pointInTimeRecovery": false}`},
+		{"dataplatform:cluster.endpointAccess", "dataplatform:cluster", `{"endpointAccess": "public-and-private", "publicAccessCidrs": ["203.0.113.0/24"]}`},
+		{"dataplatform:cluster.workloadPool.spot", "dataplatform:cluster", `{"workloadPool": {"machineType": "m7i.4xlarge", "minNodes": 3, "maxNodes": 6, "diskSizeGiB": 100, "spot": true}}`},
+		{"dataplatform:network.natGateways", "dataplatform:network", `{"natGateways": 1}`},
+		{"dataplatform:objectStore.versioning", "dataplatform:objectStore", `{"versioning": false}`},
+		{"dataplatform:airbyte.workerMinReplicas", "dataplatform:airbyte", `{"workerMinReplicas": 1}`},
+		{"dataplatform:dremio.zookeeperReplicas", "dataplatform:dremio", `{"zookeeperReplicas": 1}`},
+	}
+	for _, c := range cases {
+		t.Run(c.key, func(t *testing.T) {
+			values := map[string]string{c.object: c.field}
+			for k, v := range base {
+				values[k] = v
+			}
+			_, err := parse(t, "prod", values)
+			problem(t, err, c.key)
+
+			// The same value is fine outside prod (where the floor does not apply).
+			if c.key == "dataplatform:cluster.endpointAccess" || c.key == "dataplatform:network.natGateways" ||
+				c.key == "dataplatform:dremio.zookeeperReplicas" {
+				if _, err := parse(t, "dev", values); err != nil {
+					t.Errorf("dev refuses a value only prod forbids: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestRegionMustBelongToTheTarget(t *testing.T) {
+	_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:region": "eu-north-1", "dataplatform:gcpProject": "acme-data-dev"})
+	pr := problem(t, err, "dataplatform:region")
+	if pr.Value != "eu-north-1" || !strings.Contains(pr.Allowed, "europe-north1") {
+		t.Errorf("region problem = %+v", pr)
+	}
+	_, err = parse(t, "dev", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:region": "europe-north1"})
+	problem(t, err, "dataplatform:gcpProject")
+	if _, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:region": "on-prem-1"}); err != nil {
+		t.Errorf("kubernetes target refuses a free-text region: %v", err)
+	}
+}
+
+func TestObjectsAreDecodedStrictly(t *testing.T) {
+	_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:dremio": `{"executor": {"cpu": "eight"}}`})
+	pr := problem(t, err, "dataplatform:dremio.executor.cpu")
+	if !strings.Contains(pr.Allowed, "number") {
+		t.Errorf("type problem = %+v; want it to name the number type", pr)
+	}
+	_, err = parse(t, "dev", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:dremio": `{"executorz": 3}`})
+	pr = problem(t, err, "dataplatform:dremio.executorz")
+	if !strings.Contains(pr.Allowed, "executors") {
+		t.Errorf("unknown field problem = %+v; want the known fields listed", pr)
+	}
+}
+
+func TestNetworkRangesMustNotOverlap(t *testing.T) {
+	_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:network": `{"podCidr": "10.40.0.0/16"}`})
+	problem(t, err, "dataplatform:network.podCidr")
+	_, err = parse(t, "dev", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:network": `{"cidr": "8.8.0.0/16"}`})
+	if pr := problem(t, err, "dataplatform:network.cidr"); !strings.Contains(pr.Allowed, "private") {
+		t.Errorf("public CIDR problem = %+v", pr)
+	}
+}
+
+func TestImagesMustBePinned(t *testing.T) {
+	for _, img := range []string{"dremio/dremio-oss", "dremio/dremio-oss:latest", ""} {
+		_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:dremio": `{"image": "` + img + `"}`})
+		problem(t, err, "dataplatform:dremio.image")
+	}
+	if _, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:dremio": `{"image": "registry.local:5000/dremio/dremio-oss@sha256:abc"}`}); err != nil {
+		t.Errorf("a digest-pinned image on a registry with a port is refused: %v", err)
+	}
+}

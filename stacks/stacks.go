@@ -1,0 +1,136 @@
+// Package stacks assembles the platform for one stack: it reads the configuration, builds the
+// components of the chosen target in dependency order, and exports what a user needs.
+//
+// Each target has its own file (aws.go, azure.go, gcp.go, kubernetes.go) that builds the foundation —
+// network and cluster — and hands a Foundation to the cloud-neutral layers above it. Independent slow
+// resources are created in parallel: nothing depends on a resource it does not use.
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/network"
+	"github.com/opendataplatform/dataplatform/components/network/k8snet"
+	"github.com/opendataplatform/dataplatform/config"
+)
+
+// Run is the Pulumi program: main.go calls pulumi.Run(stacks.Run).
+func Run(ctx *pulumi.Context) error {
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return err
+	}
+	return Deploy(ctx, cfg)
+}
+
+// Foundation is what a target's network and cluster give the layers above them.
+type Foundation struct {
+	// Network is the cloud network; nil on the kubernetes target.
+	Network *network.Info
+	// Cluster is the Kubernetes cluster every in-cluster component is created on.
+	Cluster cluster.Info
+}
+
+// Deploy builds the platform from a validated configuration.
+func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
+	var (
+		f   *Foundation
+		err error
+	)
+	switch cfg.Cloud {
+	case config.Kubernetes:
+		f, err = kubernetesFoundation(ctx, cfg)
+	case config.AWS:
+		f, err = awsFoundation(ctx, cfg)
+	case config.Azure:
+		f, err = azureFoundation(ctx, cfg)
+	case config.GCP:
+		f, err = gcpFoundation(ctx, cfg)
+	default:
+		return fmt.Errorf("dataplatform:cloud = %q is not allowed; allowed: %s", cfg.Cloud, "kubernetes, aws, azure, gcp")
+	}
+	if err != nil {
+		return err
+	}
+
+	platform, err := k8snet.NewNetwork(ctx, "platform", &k8snet.NetworkArgs{
+		Namespaces: map[k8snet.Role]string{
+			k8snet.Apps: cfg.Network.Namespaces.Apps,
+			k8snet.Data: cfg.Network.Namespaces.Data,
+			k8snet.Jobs: cfg.Network.Namespaces.Jobs,
+		},
+	}, pulumi.Provider(f.Cluster.Provider))
+	if err != nil {
+		return err
+	}
+
+	exportFoundation(ctx, cfg, f, platform)
+	return nil
+}
+
+// exportFoundation publishes the stack outputs a user needs to reach and extend the platform.
+func exportFoundation(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, platform *k8snet.Network) {
+	ctx.Export("cloud", pulumi.String(cfg.Cloud))
+	ctx.Export("environment", pulumi.String(cfg.Environment))
+	ctx.Export("region", pulumi.String(cfg.Region))
+	ctx.Export("serviceLevels", pulumi.Map{
+		"availabilityPercent": pulumi.Float64(cfg.Profile.AvailabilityPercent),
+		"rto":                 pulumi.String(cfg.Profile.RTO.String()),
+		"rpo":                 pulumi.String(cfg.Profile.RPO.String()),
+	})
+	ctx.Export("clusterName", f.Cluster.Name)
+	ctx.Export("clusterEndpoint", f.Cluster.Endpoint)
+	ctx.Export("kubeconfig", pulumi.ToSecret(f.Cluster.Kubeconfig))
+	ctx.Export("namespaces", pulumi.StringMap{
+		"apps": platform.Namespaces[k8snet.Apps],
+		"data": platform.Namespaces[k8snet.Data],
+		"jobs": platform.Namespaces[k8snet.Jobs],
+	})
+	if f.Network != nil {
+		ctx.Export("networkId", f.Network.NetworkID)
+		ctx.Export("privateSubnetIds", f.Network.PrivateSubnetIDs)
+	}
+}
+
+// protectInProd protects stateful and foundational resources in prod: `pulumi destroy` and
+// replacements stop at them until someone deliberately unprotects.
+func protectInProd(cfg *config.Platform) pulumi.ResourceOption {
+	return pulumi.Protect(cfg.Environment == config.Prod)
+}
+
+// tags are the labels every taggable cloud resource carries.
+func tags(cfg *config.Platform) map[string]string {
+	out := map[string]string{
+		"project":     cfg.Project,
+		"stack":       cfg.Stack,
+		"environment": string(cfg.Environment),
+		"managed-by":  "pulumi",
+	}
+	for k, v := range cfg.Tags {
+		out[k] = v
+	}
+	return out
+}
+
+// physicalName is the stack's name in the clouds: "<project>-<stack>", e.g. dataplatform-prod.
+func physicalName(cfg *config.Platform) string { return cfg.Project + "-" + cfg.Stack }
+
+func nodePool(p config.NodePool) cluster.NodePool {
+	return cluster.NodePool{MachineType: p.MachineType, MinNodes: p.MinNodes, MaxNodes: p.MaxNodes, DiskSizeGiB: p.DiskSizeGiB, Spot: p.Spot}
+}
+
+func storageClasses(cfg *config.Platform) cluster.StorageClasses {
+	return cluster.StorageClasses{FastSSD: cfg.Cluster.StorageClasses.FastSSD, Standard: cfg.Cluster.StorageClasses.Standard}
+}
+
+// authorizedCIDRs are the ranges that may reach the cluster API: the public ranges of the stack when
+// the endpoint is public, and always the network itself (bastions, CI runners inside it).
+func authorizedCIDRs(cfg *config.Platform) []string {
+	if cfg.Cluster.EndpointAccess == config.PrivateEndpoint {
+		return []string{cfg.Network.CIDR}
+	}
+	return append([]string{cfg.Network.CIDR}, cfg.Cluster.PublicAccessCIDRs...)
+}
