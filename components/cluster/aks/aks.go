@@ -1,0 +1,403 @@
+// Package aks is the Azure implementation of the platform cluster: an AKS cluster with Azure CNI
+// Overlay (Cilium), a user-assigned control-plane identity, Entra ID authentication with Azure RBAC
+// and no local accounts, workload identity, a system and a workload node pool, control-plane logs in
+// Log Analytics, and the platform's StorageClasses.
+//
+// The cluster and its pools use the containerservice 2024-09-01 API (the SDK's default, 2023-04-01,
+// cannot set the node OS upgrade channel), so their type tokens are
+// "azure-native:containerservice/v20240901:ManagedCluster" and "…:AgentPool".
+package aks
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
+	containerservice "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2/v20240901"
+	"github.com/pulumi/pulumi-azure-native-sdk/insights/v2"
+	"github.com/pulumi/pulumi-azure-native-sdk/managedidentity/v2"
+	"github.com/pulumi/pulumi-azure-native-sdk/operationalinsights/v2"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster"
+)
+
+// ClusterType is the component's type token.
+const ClusterType = "dataplatform:azure:KubernetesCluster"
+
+// Built-in role definitions (the same GUID in every tenant).
+const (
+	// NetworkContributorRole lets the control plane join nodes and load balancers to the subnet.
+	NetworkContributorRole = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+	// RBACClusterAdminRole is "Azure Kubernetes Service RBAC Cluster Admin": with local accounts
+	// disabled and Azure RBAC on, the deploying principal needs it to create the StorageClasses.
+	RBACClusterAdminRole = "b1ff04bb-8a4e-4dc4-8eb5-8693888ce32b"
+)
+
+// ControlPlaneLogCategories are the control-plane logs shipped to Log Analytics: admin audit (writes,
+// without the read noise of kube-audit), the API server, the controller manager, and Entra ID
+// authentication (guard).
+var ControlPlaneLogCategories = []string{"kube-audit-admin", "kube-apiserver", "kube-controller-manager", "guard"}
+
+// Cluster is the AKS cluster component.
+type Cluster struct {
+	pulumi.ResourceState
+
+	// Name is the AKS cluster's name.
+	Name pulumi.StringOutput
+	// Endpoint is the API server URL: the private FQDN on a private cluster, the public one otherwise.
+	Endpoint pulumi.StringOutput
+	// Kubeconfig reaches the cluster through kubelogin (no embedded credential); a secret.
+	Kubeconfig pulumi.StringOutput
+	// OIDCIssuerURL is the ServiceAccount token issuer that workload identity federates with.
+	OIDCIssuerURL pulumi.StringOutput
+	// KubeletIdentityObjectID is the principal the nodes pull images as (grant it AcrPull).
+	KubeletIdentityObjectID pulumi.StringOutput
+	// ControlPlaneIdentityID is the ARM ID of the control plane's user-assigned identity.
+	ControlPlaneIdentityID pulumi.StringOutput
+	// LogAnalyticsWorkspaceID is the workspace the control-plane logs go to; other components can send
+	// their diagnostics there too.
+	LogAnalyticsWorkspaceID pulumi.StringOutput
+	// Provider creates resources on the cluster.
+	Provider *kubernetes.Provider
+	// Info is the cloud-neutral view of the cluster.
+	Info cluster.Info
+}
+
+// NewCluster creates the AKS cluster, its identity, log workspace, workload pool, Kubernetes provider
+// and StorageClasses.
+func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	dnsIP, err := args.validate(name)
+	if err != nil {
+		return nil, err
+	}
+	comp := &Cluster{}
+	props := pulumi.Map{
+		"resourceGroupName":  args.ResourceGroupName,
+		"location":           pulumi.String(args.Location),
+		"kubernetesVersion":  pulumi.String(args.KubernetesVersion),
+		"subnetId":           args.SubnetID,
+		"privateCluster":     pulumi.Bool(args.PrivateCluster),
+		"authorizedIpRanges": pulumi.ToStringArray(args.AuthorizedIPRanges),
+		"zones":              pulumi.ToStringArray(args.Zones),
+		"systemPool":         poolProps(args.SystemPool),
+		"workloadPool":       poolProps(args.WorkloadPool),
+		"serviceCidr":        pulumi.String(args.ServiceCIDR),
+		"podCidr":            pulumi.String(args.PodCIDR),
+		"storageClasses":     pulumi.StringMap{"fastSsd": pulumi.String(args.StorageClasses.FastSSD), "standard": pulumi.String(args.StorageClasses.Standard)},
+		"retainVolumes":      pulumi.Bool(args.RetainVolumes),
+		"logRetentionDays":   pulumi.Int(args.LogRetentionDays),
+		"productionTier":     pulumi.Bool(args.ProductionTier),
+		"encryptionAtHost":   pulumi.Bool(args.EncryptionAtHost),
+		"tags":               pulumi.ToStringMap(args.Tags),
+	}
+	if err := ctx.RegisterComponentResourceV2(ClusterType, name, props, comp, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+	base := baseName(name)
+	location := pulumi.String(args.Location)
+	tags := pulumi.ToStringMap(args.Tags)
+
+	identity, err := managedidentity.NewUserAssignedIdentity(ctx, name+"-identity", &managedidentity.UserAssignedIdentityArgs{
+		ResourceName:      pulumi.String(base + "-control-plane"),
+		ResourceGroupName: args.ResourceGroupName,
+		Location:          location,
+		Tags:              tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	client := authorization.GetClientConfigOutput(ctx, parent)
+	roleID := func(guid string) pulumi.StringOutput {
+		return client.SubscriptionId().ApplyT(func(sub string) string {
+			return "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + guid
+		}).(pulumi.StringOutput)
+	}
+	networkContributor := roleID(NetworkContributorRole)
+	subnetRole, err := authorization.NewRoleAssignment(ctx, name+"-subnet-network-contributor", &authorization.RoleAssignmentArgs{
+		RoleAssignmentName: assignmentName(args.SubnetID.ToStringOutput(), identity.PrincipalId, networkContributor),
+		PrincipalId:        identity.PrincipalId,
+		// ServicePrincipal skips the directory lookup that fails while a new identity replicates.
+		PrincipalType:    pulumi.String("ServicePrincipal"),
+		RoleDefinitionId: networkContributor,
+		Scope:            args.SubnetID,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	workspace, err := operationalinsights.NewWorkspace(ctx, name+"-logs", &operationalinsights.WorkspaceArgs{
+		WorkspaceName:     pulumi.String(base + "-logs"),
+		ResourceGroupName: args.ResourceGroupName,
+		Location:          location,
+		Sku:               &operationalinsights.WorkspaceSkuArgs{Name: pulumi.String("PerGB2018")},
+		RetentionInDays:   pulumi.Int(args.LogRetentionDays),
+		Tags:              tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	zones := zonesInput(args.Zones)
+	tier := "Free"
+	if args.ProductionTier {
+		tier = "Standard"
+	}
+	access := &containerservice.ManagedClusterAPIServerAccessProfileArgs{}
+	if args.PrivateCluster {
+		access.EnablePrivateCluster = pulumi.Bool(true)
+		access.PrivateDNSZone = pulumi.String("system")
+		// No public DNS record of the private address: it resolves inside the VNet only.
+		access.EnablePrivateClusterPublicFQDN = pulumi.Bool(false)
+	} else {
+		access.EnablePrivateCluster = pulumi.Bool(false)
+		access.AuthorizedIPRanges = pulumi.ToStringArray(args.AuthorizedIPRanges)
+	}
+	sys := args.SystemPool
+	mc, err := containerservice.NewManagedCluster(ctx, name+"-aks", &containerservice.ManagedClusterArgs{
+		ResourceName:      pulumi.String(base),
+		ResourceGroupName: args.ResourceGroupName,
+		Location:          location,
+		DnsPrefix:         pulumi.String(base),
+		KubernetesVersion: pulumi.String(args.KubernetesVersion),
+		Sku:               &containerservice.ManagedClusterSKUArgs{Name: pulumi.String("Base"), Tier: pulumi.String(tier)},
+		Identity: &containerservice.ManagedClusterIdentityArgs{
+			Type:                   containerservice.ResourceIdentityTypeUserAssigned,
+			UserAssignedIdentities: pulumi.StringArray{identity.ID().ToStringOutput()},
+		},
+		EnableRBAC:           pulumi.Bool(true),
+		DisableLocalAccounts: pulumi.Bool(true),
+		AadProfile: &containerservice.ManagedClusterAADProfileArgs{
+			Managed:         pulumi.Bool(true),
+			EnableAzureRBAC: pulumi.Bool(true),
+		},
+		OidcIssuerProfile: &containerservice.ManagedClusterOIDCIssuerProfileArgs{Enabled: pulumi.Bool(true)},
+		SecurityProfile: &containerservice.ManagedClusterSecurityProfileArgs{
+			WorkloadIdentity: &containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs{Enabled: pulumi.Bool(true)},
+		},
+		ApiServerAccessProfile: access,
+		AutoUpgradeProfile: &containerservice.ManagedClusterAutoUpgradeProfileArgs{
+			UpgradeChannel:       pulumi.String("patch"),
+			NodeOSUpgradeChannel: pulumi.String("NodeImage"),
+		},
+		NetworkProfile: &containerservice.ContainerServiceNetworkProfileArgs{
+			NetworkPlugin:     pulumi.String("azure"),
+			NetworkPluginMode: pulumi.String("overlay"),
+			NetworkDataplane:  pulumi.String("cilium"),
+			NetworkPolicy:     pulumi.String("cilium"),
+			PodCidr:           pulumi.String(args.PodCIDR),
+			ServiceCidr:       pulumi.String(args.ServiceCIDR),
+			DnsServiceIP:      pulumi.String(dnsIP),
+			OutboundType:      pulumi.String("userAssignedNATGateway"),
+			LoadBalancerSku:   pulumi.String("standard"),
+		},
+		StorageProfile: &containerservice.ManagedClusterStorageProfileArgs{
+			DiskCSIDriver: &containerservice.ManagedClusterStorageProfileDiskCSIDriverArgs{Enabled: pulumi.Bool(true)},
+		},
+		AgentPoolProfiles: containerservice.ManagedClusterAgentPoolProfileArray{&containerservice.ManagedClusterAgentPoolProfileArgs{
+			Name:                   pulumi.String("system"),
+			Mode:                   pulumi.String("System"),
+			Type:                   pulumi.String("VirtualMachineScaleSets"),
+			OsType:                 pulumi.String("Linux"),
+			VmSize:                 pulumi.String(sys.MachineType),
+			OrchestratorVersion:    pulumi.String(args.KubernetesVersion),
+			EnableAutoScaling:      pulumi.Bool(true),
+			Count:                  pulumi.Int(sys.MinNodes),
+			MinCount:               pulumi.Int(sys.MinNodes),
+			MaxCount:               pulumi.Int(sys.MaxNodes),
+			AvailabilityZones:      zones,
+			OsDiskSizeGB:           pulumi.Int(sys.DiskSizeGiB),
+			OsDiskType:             pulumi.String(osDiskType(sys.MachineType, sys.DiskSizeGiB)),
+			EnableEncryptionAtHost: pulumi.Bool(args.EncryptionAtHost),
+			VnetSubnetID:           args.SubnetID,
+			// Only critical add-ons (CoreDNS, konnectivity, CSI) schedule here; workloads go elsewhere.
+			NodeTaints: pulumi.StringArray{pulumi.String("CriticalAddonsOnly=true:NoSchedule")},
+			NodeLabels: pulumi.StringMap{"dataplatform.io/pool": pulumi.String("system")},
+			Tags:       tags,
+		}},
+		Tags: tags,
+	}, parent,
+		// The control plane must be able to join the subnet before AKS validates it.
+		pulumi.DependsOn([]pulumi.Resource{subnetRole}),
+		// The autoscaler owns the node count after creation; re-applying the initial count would scale
+		// the pool back down.
+		pulumi.IgnoreChanges([]string{"agentPoolProfiles[0].count"}))
+	if err != nil {
+		return nil, err
+	}
+
+	wl := args.WorkloadPool
+	poolArgs := &containerservice.AgentPoolArgs{
+		AgentPoolName:          pulumi.String("workloads"),
+		ResourceName:           mc.Name,
+		ResourceGroupName:      args.ResourceGroupName,
+		Mode:                   pulumi.String("User"),
+		Type:                   pulumi.String("VirtualMachineScaleSets"),
+		OsType:                 pulumi.String("Linux"),
+		VmSize:                 pulumi.String(wl.MachineType),
+		OrchestratorVersion:    pulumi.String(args.KubernetesVersion),
+		EnableAutoScaling:      pulumi.Bool(true),
+		Count:                  pulumi.Int(wl.MinNodes),
+		MinCount:               pulumi.Int(wl.MinNodes),
+		MaxCount:               pulumi.Int(wl.MaxNodes),
+		AvailabilityZones:      zones,
+		OsDiskSizeGB:           pulumi.Int(wl.DiskSizeGiB),
+		OsDiskType:             pulumi.String(osDiskType(wl.MachineType, wl.DiskSizeGiB)),
+		EnableEncryptionAtHost: pulumi.Bool(args.EncryptionAtHost),
+		VnetSubnetID:           args.SubnetID,
+		NodeLabels:             pulumi.StringMap{"dataplatform.io/pool": pulumi.String("workloads")},
+		Tags:                   tags,
+	}
+	if wl.Spot {
+		// Delete (not Deallocate) frees quota at eviction; -1 pays up to the on-demand price, so nodes
+		// are evicted for capacity only, never for price.
+		poolArgs.ScaleSetPriority = pulumi.String("Spot")
+		poolArgs.ScaleSetEvictionPolicy = pulumi.String("Delete")
+		poolArgs.SpotMaxPrice = pulumi.Float64(-1)
+	}
+	if _, err := containerservice.NewAgentPool(ctx, name+"-workloads", poolArgs, parent,
+		pulumi.IgnoreChanges([]string{"count"})); err != nil {
+		return nil, err
+	}
+
+	logs := insights.LogSettingsArray{}
+	for _, c := range ControlPlaneLogCategories {
+		logs = append(logs, &insights.LogSettingsArgs{Category: pulumi.String(c), Enabled: pulumi.Bool(true)})
+	}
+	if _, err := insights.NewDiagnosticSetting(ctx, name+"-diagnostics", &insights.DiagnosticSettingArgs{
+		Name:        pulumi.String(base + "-control-plane"),
+		ResourceUri: mc.ID().ToStringOutput(),
+		WorkspaceId: workspace.ID().ToStringOutput(),
+		// Resource-specific tables (AKSAudit, AKSControlPlane): cheaper and typed.
+		LogAnalyticsDestinationType: pulumi.String("Dedicated"),
+		Logs:                        logs,
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	clusterAdmin := roleID(RBACClusterAdminRole)
+	deployerAdmin, err := authorization.NewRoleAssignment(ctx, name+"-deployer-cluster-admin", &authorization.RoleAssignmentArgs{
+		RoleAssignmentName: assignmentName(mc.ID().ToStringOutput(), client.ObjectId(), clusterAdmin),
+		PrincipalId:        client.ObjectId(),
+		RoleDefinitionId:   clusterAdmin,
+		Scope:              mc.ID().ToStringOutput(),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	creds := containerservice.ListManagedClusterUserCredentialsOutput(ctx, containerservice.ListManagedClusterUserCredentialsOutputArgs{
+		ResourceName:      mc.Name,
+		ResourceGroupName: args.ResourceGroupName,
+		Format:            pulumi.String("exec"),
+	}, parent)
+	// The kubeconfig waits for the deployer's cluster-admin assignment, so nothing is applied on the
+	// cluster before the deployer may.
+	kubeconfig := pulumi.All(mc.Name, creds.Kubeconfigs(), deployerAdmin.ID()).ApplyT(func(v []any) (string, error) {
+		kcs := v[1].([]containerservice.CredentialResultResponse)
+		if len(kcs) == 0 {
+			return "", fmt.Errorf("aks %q: AKS returned no user kubeconfig", name)
+		}
+		return kubeconfigFromCredentials(v[0].(string), kcs[0].Value, args.KubeloginMode)
+	}).(pulumi.StringOutput)
+
+	// The provider gets the plain kubeconfig: it carries no credential (kubelogin fetches short-lived
+	// tokens at use; server and CA are not secret), and the harness cannot record a secret that is
+	// still unknown in preview. The component's output is the secret one.
+	provider, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{Kubeconfig: kubeconfig}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	classes := cluster.StorageClasses{FastSSD: args.StorageClasses.FastSSD, Standard: args.StorageClasses.Standard}
+	premium, standard := "Premium_LRS", "StandardSSD_LRS"
+	if len(args.Zones) > 0 {
+		// Zone-redundant disks survive a zone outage and let a pod move to another zone with its volume.
+		premium, standard = "Premium_ZRS", "StandardSSD_ZRS"
+	}
+	if err := cluster.NewStorageClasses(ctx, name, comp, provider, []cluster.StorageClassSpec{
+		{Name: classes.FastSSD, Provisioner: "disk.csi.azure.com", Parameters: map[string]string{"skuName": premium}, Retain: args.RetainVolumes},
+		{Name: classes.Standard, Provisioner: "disk.csi.azure.com", Parameters: map[string]string{"skuName": standard}, Retain: args.RetainVolumes, Default: true},
+	}); err != nil {
+		return nil, err
+	}
+
+	fqdn := mc.Fqdn
+	if args.PrivateCluster {
+		fqdn = mc.PrivateFQDN
+	}
+	comp.Name = mc.Name
+	comp.Endpoint = pulumi.Sprintf("https://%s", fqdn)
+	comp.Kubeconfig = pulumi.ToSecret(kubeconfig).(pulumi.StringOutput)
+	comp.OIDCIssuerURL = mc.OidcIssuerProfile.IssuerURL().Elem()
+	comp.KubeletIdentityObjectID = mc.IdentityProfile.ApplyT(func(p map[string]containerservice.UserAssignedIdentityResponse) string {
+		if k, ok := p["kubeletidentity"]; ok && k.ObjectId != nil {
+			return *k.ObjectId
+		}
+		return ""
+	}).(pulumi.StringOutput)
+	comp.ControlPlaneIdentityID = identity.ID().ToStringOutput()
+	comp.LogAnalyticsWorkspaceID = workspace.ID().ToStringOutput()
+	comp.Provider = provider
+	comp.Info = cluster.Info{
+		Name:           comp.Name,
+		Endpoint:       comp.Endpoint,
+		Kubeconfig:     comp.Kubeconfig,
+		Provider:       provider,
+		StorageClasses: classes,
+		Identity: cluster.WorkloadIdentity{
+			Mechanism:     cluster.AzureWorkloadIdentity,
+			OIDCIssuerURL: comp.OIDCIssuerURL,
+		},
+	}
+
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"name":                    comp.Name,
+		"endpoint":                comp.Endpoint,
+		"kubeconfig":              comp.Kubeconfig,
+		"oidcIssuerUrl":           comp.OIDCIssuerURL,
+		"kubeletIdentityObjectId": comp.KubeletIdentityObjectID,
+		"controlPlaneIdentityId":  comp.ControlPlaneIdentityID,
+		"logAnalyticsWorkspaceId": comp.LogAnalyticsWorkspaceID,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+func poolProps(p cluster.NodePool) pulumi.Map {
+	return pulumi.Map{
+		"machineType": pulumi.String(p.MachineType),
+		"minNodes":    pulumi.Int(p.MinNodes),
+		"maxNodes":    pulumi.Int(p.MaxNodes),
+		"diskSizeGiB": pulumi.Int(p.DiskSizeGiB),
+		"spot":        pulumi.Bool(p.Spot),
+	}
+}
+
+// zonesInput leaves the property unset without zones: AKS treats an absent list as "no zones".
+func zonesInput(zones []string) pulumi.StringArrayInput {
+	if len(zones) == 0 {
+		return nil
+	}
+	return pulumi.ToStringArray(zones)
+}
+
+// assignmentName derives a role assignment's GUID name from its scope, principal and role, as Bicep's
+// guid() does: the same assignment always gets the same name, and a changed one is replaced.
+func assignmentName(scope, principal, role pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.All(scope, principal, role).ApplyT(func(v []any) string {
+		return deterministicGUID(v[0].(string), v[1].(string), v[2].(string))
+	}).(pulumi.StringOutput)
+}
+
+func deterministicGUID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(strings.Join(parts, "|"))))
+	h[6] = h[6]&0x0f | 0x50 // version 5 (name-based)
+	h[8] = h[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}

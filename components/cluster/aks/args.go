@@ -1,0 +1,253 @@
+package aks
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster"
+)
+
+// ClusterArgs configures the AKS cluster.
+type ClusterArgs struct {
+	// ResourceGroupName is the resource group the cluster, its identity and its log workspace go into.
+	ResourceGroupName pulumi.StringInput
+	// Location is the Azure region, e.g. "swedencentral".
+	Location string
+	// KubernetesVersion is the minor version ("1.34"); the patch auto-upgrade channel keeps patches current.
+	KubernetesVersion string
+	// SubnetID is the node subnet (the network's aks subnet, with its NAT gateway attached).
+	SubnetID pulumi.StringInput
+	// PrivateCluster puts the API server on a private endpoint in the VNet only.
+	PrivateCluster bool
+	// AuthorizedIPRanges are the CIDRs allowed to reach a public API server; required (non-empty) when
+	// PrivateCluster is false, and must be empty when it is true (AKS rejects both together).
+	AuthorizedIPRanges []string
+	// Zones are the availability zones of both node pools ("1", "2", "3"); empty places nodes without
+	// zones (dev, or regions without zones).
+	Zones []string
+	// SystemPool runs the critical add-ons only (tainted CriticalAddonsOnly); it cannot be Spot.
+	SystemPool cluster.NodePool
+	// WorkloadPool runs the platform's workloads; Spot when WorkloadPool.Spot.
+	WorkloadPool cluster.NodePool
+	// ServiceCIDR is the Kubernetes service range; it must not overlap the VNet, PodCIDR or the ranges
+	// AKS reserves. The cluster DNS service takes its tenth address.
+	ServiceCIDR string
+	// PodCIDR is the Azure CNI Overlay pod range; it must not overlap the VNet or ServiceCIDR.
+	PodCIDR string
+	// StorageClasses names the fast-ssd and standard classes to create.
+	StorageClasses cluster.StorageClasses
+	// RetainVolumes keeps Azure disks when their claims are deleted (prod data).
+	RetainVolumes bool
+	// LogRetentionDays is the Log Analytics retention of the control-plane logs (30-730).
+	LogRetentionDays int
+	// ProductionTier selects the Standard tier (financially backed API server SLA); otherwise Free.
+	ProductionTier bool
+	// EncryptionAtHost encrypts node temp disks and caches at the host. It needs the subscription
+	// feature Microsoft.Compute/EncryptionAtHost registered, so it is opt-in.
+	EncryptionAtHost bool
+	// KubeloginMode is the kubelogin --login mode the kubeconfig uses: "azurecli" (default; az login,
+	// including OIDC logins in CI), "workloadidentity", "msi" or "spn". Local accounts are disabled, so
+	// every client authenticates through Entra ID.
+	KubeloginMode string
+	// Tags are applied to every taggable Azure resource.
+	Tags map[string]string
+}
+
+var (
+	locationRE = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+	versionRE  = regexp.MustCompile(`^1\.[0-9]{2}(\.[0-9]+)?$`)
+	// DNS-1123 subdomain, as Kubernetes requires for StorageClass names.
+	k8sNameRE     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	invalidNameRE = regexp.MustCompile(`[^a-z0-9-]+`)
+	vmSizeRE      = regexp.MustCompile(`^Standard_([A-Z]+)([0-9]+)([a-z]*)_v([0-9]+)$`)
+)
+
+var kubeloginModes = []string{"azurecli", "workloadidentity", "msi", "spn"}
+
+// reservedRanges are the ranges AKS forbids for the service CIDR.
+var reservedRanges = []netip.Prefix{
+	netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("172.30.0.0/16"),
+	netip.MustParsePrefix("172.31.0.0/16"), netip.MustParsePrefix("192.0.2.0/24"),
+}
+
+// AKS limits: nodes per pool and OS disk size.
+const (
+	maxPoolNodes  = 1000
+	maxOSDiskGiB  = 2048
+	minRetention  = 30
+	maxRetention  = 730
+	maxServiceCut = 12 // the service CIDR may be no larger than a /12
+)
+
+// validate checks the args before anything is registered. It returns the DNS service IP.
+func (a *ClusterArgs) validate(name string) (string, error) {
+	fail := func(format string, v ...any) (string, error) {
+		return "", fmt.Errorf("aks %q: "+format, append([]any{name}, v...)...)
+	}
+	if a == nil {
+		return fail("args are nil; pass *ClusterArgs")
+	}
+	if baseName(name) == "" {
+		return fail("the name has no letters or digits to derive Azure resource names from")
+	}
+	if a.ResourceGroupName == nil {
+		return fail("ResourceGroupName is nil; pass the network's resource group name")
+	}
+	if a.SubnetID == nil {
+		return fail("SubnetID is nil; pass the network's aks subnet ID")
+	}
+	if !locationRE.MatchString(a.Location) {
+		return fail("Location = %q; use an Azure region name in lower case without spaces, e.g. \"swedencentral\"", a.Location)
+	}
+	if !versionRE.MatchString(a.KubernetesVersion) {
+		return fail("KubernetesVersion = %q; use a version such as \"1.34\" (minor) or \"1.34.1\"", a.KubernetesVersion)
+	}
+	if a.PrivateCluster && len(a.AuthorizedIPRanges) > 0 {
+		return fail("AuthorizedIPRanges = %v with PrivateCluster; AKS allows authorized ranges on public API servers only, leave them empty", a.AuthorizedIPRanges)
+	}
+	if !a.PrivateCluster && len(a.AuthorizedIPRanges) == 0 {
+		return fail("AuthorizedIPRanges is empty on a public API server; list the CIDRs allowed to reach it, or set PrivateCluster")
+	}
+	for _, r := range a.AuthorizedIPRanges {
+		p, err := parseRange(r)
+		if err != nil {
+			return fail("AuthorizedIPRanges: %q is not an IPv4 address or CIDR", r)
+		}
+		if p.Bits() == 0 {
+			return fail("AuthorizedIPRanges: %q opens the API server to the whole internet; list your own ranges or set PrivateCluster", r)
+		}
+	}
+	seen := map[string]bool{}
+	for _, z := range a.Zones {
+		if z != "1" && z != "2" && z != "3" {
+			return fail("Zones: %q is not a zone; allowed \"1\", \"2\", \"3\"", z)
+		}
+		if seen[z] {
+			return fail("Zones: %q is listed twice", z)
+		}
+		seen[z] = true
+	}
+	for _, p := range []struct {
+		field string
+		pool  cluster.NodePool
+	}{{"SystemPool", a.SystemPool}, {"WorkloadPool", a.WorkloadPool}} {
+		if err := p.pool.Validate(p.field); err != nil {
+			return fail("%w", err)
+		}
+		if p.pool.MaxNodes > maxPoolNodes {
+			return fail("%s: MaxNodes = %d; AKS allows at most %d nodes per pool", p.field, p.pool.MaxNodes, maxPoolNodes)
+		}
+		if p.pool.DiskSizeGiB > maxOSDiskGiB {
+			return fail("%s: DiskSizeGiB = %d; the OS disk can be at most %d GiB", p.field, p.pool.DiskSizeGiB, maxOSDiskGiB)
+		}
+	}
+	if a.SystemPool.Spot {
+		return fail("SystemPool: Spot = true; AKS system pools cannot run on Spot capacity")
+	}
+	service, err := parseCIDR(a.ServiceCIDR)
+	if err != nil {
+		return fail("ServiceCIDR = %q: %v", a.ServiceCIDR, err)
+	}
+	if service.Bits() < maxServiceCut {
+		return fail("ServiceCIDR = %q; AKS allows at most a /%d", a.ServiceCIDR, maxServiceCut)
+	}
+	if service.Bits() > 28 {
+		return fail("ServiceCIDR = %q is too small; use at least a /28 (the DNS service takes the tenth address)", a.ServiceCIDR)
+	}
+	for _, r := range reservedRanges {
+		if service.Overlaps(r) {
+			return fail("ServiceCIDR = %q overlaps %s, which AKS reserves", a.ServiceCIDR, r)
+		}
+	}
+	pod, err := parseCIDR(a.PodCIDR)
+	if err != nil {
+		return fail("PodCIDR = %q: %v", a.PodCIDR, err)
+	}
+	if pod.Overlaps(service) {
+		return fail("PodCIDR = %q overlaps ServiceCIDR %q; choose disjoint ranges", a.PodCIDR, a.ServiceCIDR)
+	}
+	for _, c := range []struct{ field, name string }{{"FastSSD", a.StorageClasses.FastSSD}, {"Standard", a.StorageClasses.Standard}} {
+		if !k8sNameRE.MatchString(c.name) || len(c.name) > 253 {
+			return fail("StorageClasses.%s = %q; use a Kubernetes name such as \"fast-ssd\"", c.field, c.name)
+		}
+	}
+	if a.StorageClasses.FastSSD == a.StorageClasses.Standard {
+		return fail("StorageClasses: FastSSD and Standard are both %q; they must differ", a.StorageClasses.FastSSD)
+	}
+	if a.LogRetentionDays < minRetention || a.LogRetentionDays > maxRetention {
+		return fail("LogRetentionDays = %d; Log Analytics allows %d to %d", a.LogRetentionDays, minRetention, maxRetention)
+	}
+	if a.KubeloginMode != "" && !slices.Contains(kubeloginModes, a.KubeloginMode) {
+		return fail("KubeloginMode = %q; allowed %s (empty means azurecli)", a.KubeloginMode, strings.Join(kubeloginModes, ", "))
+	}
+	return dnsServiceIP(service), nil
+}
+
+func parseCIDR(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	switch {
+	case err != nil || !p.Addr().Is4():
+		return netip.Prefix{}, fmt.Errorf("not an IPv4 CIDR block")
+	case p.Masked() != p:
+		return netip.Prefix{}, fmt.Errorf("host bits are set; write the network address %s", p.Masked())
+	}
+	return p, nil
+}
+
+// parseRange accepts a CIDR or a single address, as AKS does for authorized ranges.
+func parseRange(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
+		return netip.PrefixFrom(a, 32), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("invalid range %q", s)
+	}
+	return p, nil
+}
+
+// dnsServiceIP is the tenth address of the service range, the conventional kube-dns address (AKS
+// rejects the first one, which the kubernetes service takes).
+func dnsServiceIP(service netip.Prefix) string {
+	a := service.Addr()
+	for i := 0; i < 10; i++ {
+		a = a.Next()
+	}
+	return a.String()
+}
+
+// baseName derives the stem of every physical name from the component name: lower case, letters,
+// digits and single hyphens, at most 40 characters (cluster names allow 63, DNS prefixes 54).
+func baseName(name string) string {
+	s := invalidNameRE.ReplaceAllString(strings.ToLower(name), "-")
+	for strings.Contains(s, "--") {
+		s = strings.ReplaceAll(s, "--", "-")
+	}
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	return strings.Trim(s, "-")
+}
+
+// osDiskType picks Ephemeral OS disks when the VM size has a local temp disk big enough for the OS
+// disk, Managed otherwise. Ephemeral disks are faster, free, and reimage cleanly. Only v4/v5 sizes
+// with the "d" (local disk) capability qualify: they carry about 37.5 GiB of temp disk per vCPU and
+// AKS places the OS disk there; v6 sizes use NVMe placement this API version cannot express.
+func osDiskType(vmSize string, diskGiB int) string {
+	m := vmSizeRE.FindStringSubmatch(vmSize)
+	if m == nil {
+		return "Managed"
+	}
+	vcpus, _ := strconv.Atoi(m[2])
+	gen, _ := strconv.Atoi(m[4])
+	if (gen == 4 || gen == 5) && strings.Contains(m[3], "d") && diskGiB <= vcpus*37 {
+		return "Ephemeral"
+	}
+	return "Managed"
+}

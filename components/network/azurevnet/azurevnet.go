@@ -1,0 +1,344 @@
+// Package azurevnet is the Azure implementation of the platform network: a resource group holding a
+// VNet with three subnets (AKS nodes, a PostgreSQL Flexible Server delegation, private endpoints), one
+// NSG per subnet, a NAT gateway for the nodes' egress, and the private DNS zones PostgreSQL and the
+// storage private endpoints resolve through.
+package azurevnet
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi-azure-native-sdk/network/v2"
+	"github.com/pulumi/pulumi-azure-native-sdk/resources/v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	platformnet "github.com/opendataplatform/dataplatform/components/network"
+)
+
+// NetworkType is the component's type token.
+const NetworkType = "dataplatform:azure:Network"
+
+// Private DNS zones. Flexible Server with private access (VNet integration) needs a zone ending in
+// ".postgres.database.azure.com" and Azure recommends "<name>.private.postgres.database.azure.com";
+// "privatelink.postgres.database.azure.com" is for Private Link endpoints, which a delegated subnet
+// does not use. The storage zones are the fixed Private Link zones Azure resolves blob and dfs through.
+const (
+	postgresZoneSuffix = ".private.postgres.database.azure.com"
+	// BlobPrivateDNSZone resolves storage blob private endpoints.
+	BlobPrivateDNSZone = "privatelink.blob.core.windows.net"
+	// DfsPrivateDNSZone resolves storage Data Lake (dfs) private endpoints.
+	DfsPrivateDNSZone = "privatelink.dfs.core.windows.net"
+)
+
+// PostgresDelegation is the service the postgres subnet is delegated to.
+const PostgresDelegation = "Microsoft.DBforPostgreSQL/flexibleServers"
+
+// NetworkArgs configures the network.
+type NetworkArgs struct {
+	// Location is the Azure region, e.g. "swedencentral".
+	Location string
+	// ResourceGroupName is the resource group this component creates; everything else lives in it.
+	ResourceGroupName string
+	// CIDR is the VNet address space, an IPv4 block from /16 to /20 (e.g. "10.40.0.0/16").
+	CIDR string
+	// PodCIDR is the cluster's Azure CNI Overlay pod range (optional but recommended). Overlay pod
+	// traffic between nodes is not encapsulated, so the aks subnet's NSG must let it in explicitly; it
+	// is not part of the VNet space and would otherwise meet the deny rules.
+	PodCIDR string
+	// Tags are applied to every taggable resource.
+	Tags map[string]string
+}
+
+// Network is the Azure network component.
+type Network struct {
+	pulumi.ResourceState
+
+	// ResourceGroupName is the name of the resource group the component created.
+	ResourceGroupName pulumi.StringOutput
+	// ResourceGroupID is the resource group's ARM ID.
+	ResourceGroupID pulumi.StringOutput
+	// VnetID is the VNet's ARM ID.
+	VnetID pulumi.StringOutput
+	// VnetName is the VNet's name.
+	VnetName pulumi.StringOutput
+	// AksSubnetID is the node subnet, with its NSG and the NAT gateway attached.
+	AksSubnetID pulumi.StringOutput
+	// PostgresSubnetID is the subnet delegated to PostgreSQL Flexible Server.
+	PostgresSubnetID pulumi.StringOutput
+	// EndpointsSubnetID is the subnet for private endpoints (network policies enabled, so its NSG applies).
+	EndpointsSubnetID pulumi.StringOutput
+	// PostgresPrivateDNSZoneID is the Flexible Server private DNS zone; it resolves once its VNet link
+	// exists, so the output waits for the link.
+	PostgresPrivateDNSZoneID pulumi.StringOutput
+	// BlobPrivateDNSZoneID is privatelink.blob.core.windows.net, linked to the VNet.
+	BlobPrivateDNSZoneID pulumi.StringOutput
+	// DfsPrivateDNSZoneID is privatelink.dfs.core.windows.net, linked to the VNet.
+	DfsPrivateDNSZoneID pulumi.StringOutput
+	// NatGatewayID is the NAT gateway the aks subnet egresses through (AKS outboundType
+	// userAssignedNATGateway).
+	NatGatewayID pulumi.StringOutput
+	// Subnets are the address ranges of the three subnets.
+	Subnets Subnets
+	// Info is the cloud-neutral view of the network.
+	Info platformnet.Info
+}
+
+var (
+	locationRE = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+	// Resource group names: 1-90 of letters, digits, '_', '-', '.', '(' and ')'; no trailing period.
+	resourceGroupRE = regexp.MustCompile(`^[A-Za-z0-9_().-]{1,90}$`)
+	invalidNameRE   = regexp.MustCompile(`[^a-z0-9-]+`)
+)
+
+// validate checks the args before anything is registered.
+func (a *NetworkArgs) validate(name string) (Subnets, error) {
+	if a == nil {
+		return Subnets{}, fmt.Errorf("azurevnet %q: args are nil; pass *NetworkArgs with Location, ResourceGroupName and CIDR", name)
+	}
+	if baseName(name) == "" {
+		return Subnets{}, fmt.Errorf("azurevnet: name %q has no letters or digits to derive Azure resource names from", name)
+	}
+	if !locationRE.MatchString(a.Location) {
+		return Subnets{}, fmt.Errorf("azurevnet %q: Location = %q; use an Azure region name in lower case without spaces, e.g. \"swedencentral\"", name, a.Location)
+	}
+	if !resourceGroupRE.MatchString(a.ResourceGroupName) || strings.HasSuffix(a.ResourceGroupName, ".") {
+		return Subnets{}, fmt.Errorf("azurevnet %q: ResourceGroupName = %q; allowed 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'", name, a.ResourceGroupName)
+	}
+	subnets, err := CarveSubnets(a.CIDR)
+	if err != nil {
+		return Subnets{}, fmt.Errorf("azurevnet %q: %w", name, err)
+	}
+	if a.PodCIDR != "" {
+		if err := checkPodCIDR(a.CIDR, a.PodCIDR); err != nil {
+			return Subnets{}, fmt.Errorf("azurevnet %q: %w", name, err)
+		}
+	}
+	return subnets, nil
+}
+
+// baseName derives the stem of every physical name from the component name: lower case, letters,
+// digits and single hyphens, at most 40 characters so suffixed names stay inside Azure's limits
+// (NSG, NAT gateway, public IP and VNet names allow 64-80).
+func baseName(name string) string {
+	s := invalidNameRE.ReplaceAllString(strings.ToLower(name), "-")
+	for strings.Contains(s, "--") {
+		s = strings.ReplaceAll(s, "--", "-")
+	}
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	return strings.Trim(s, "-")
+}
+
+// NewNetwork creates the resource group, VNet, subnets, NSGs, NAT gateway and private DNS zones.
+func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	subnets, err := args.validate(name)
+	if err != nil {
+		return nil, err
+	}
+	comp := &Network{Subnets: subnets}
+	props := pulumi.Map{
+		"location":          pulumi.String(args.Location),
+		"resourceGroupName": pulumi.String(args.ResourceGroupName),
+		"cidr":              pulumi.String(args.CIDR),
+		"podCidr":           pulumi.String(args.PodCIDR),
+		"tags":              pulumi.ToStringMap(args.Tags),
+	}
+	if err := ctx.RegisterComponentResourceV2(NetworkType, name, props, comp, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+	base := baseName(name)
+	location := pulumi.String(args.Location)
+	tags := pulumi.ToStringMap(args.Tags)
+
+	rg, err := resources.NewResourceGroup(ctx, name+"-rg", &resources.ResourceGroupArgs{
+		ResourceGroupName: pulumi.String(args.ResourceGroupName),
+		Location:          location,
+		Tags:              tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	vnet, err := network.NewVirtualNetwork(ctx, name+"-vnet", &network.VirtualNetworkArgs{
+		VirtualNetworkName: pulumi.String(base + "-vnet"),
+		ResourceGroupName:  rg.Name,
+		Location:           location,
+		AddressSpace:       &network.AddressSpaceArgs{AddressPrefixes: pulumi.StringArray{pulumi.String(args.CIDR)}},
+		// Subnets are separate resources; leaving this property unset keeps the VNet from fighting them.
+		Tags: tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	pip, err := network.NewPublicIPAddress(ctx, name+"-nat-ip", &network.PublicIPAddressArgs{
+		PublicIpAddressName:      pulumi.String(base + "-nat-ip"),
+		ResourceGroupName:        rg.Name,
+		Location:                 location,
+		Sku:                      &network.PublicIPAddressSkuArgs{Name: pulumi.String("Standard"), Tier: pulumi.String("Regional")},
+		PublicIPAllocationMethod: pulumi.String("Static"),
+		PublicIPAddressVersion:   pulumi.String("IPv4"),
+		Tags:                     tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	nat, err := network.NewNatGateway(ctx, name+"-nat", &network.NatGatewayArgs{
+		NatGatewayName:       pulumi.String(base + "-nat"),
+		ResourceGroupName:    rg.Name,
+		Location:             location,
+		Sku:                  &network.NatGatewaySkuArgs{Name: pulumi.String("Standard")},
+		PublicIpAddresses:    network.SubResourceArray{&network.SubResourceArgs{Id: pip.ID()}},
+		IdleTimeoutInMinutes: pulumi.Int(4),
+		Tags:                 tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	nsg := func(role string, rules network.SecurityRuleTypeArray) (*network.NetworkSecurityGroup, error) {
+		return network.NewNetworkSecurityGroup(ctx, name+"-nsg-"+role, &network.NetworkSecurityGroupArgs{
+			NetworkSecurityGroupName: pulumi.String(base + "-nsg-" + role),
+			ResourceGroupName:        rg.Name,
+			Location:                 location,
+			SecurityRules:            rules,
+			Tags:                     tags,
+		}, parent)
+	}
+	aksNSG, err := nsg("aks", aksRules(args.PodCIDR))
+	if err != nil {
+		return nil, err
+	}
+	pgNSG, err := nsg("postgres", postgresRules(subnets))
+	if err != nil {
+		return nil, err
+	}
+	epNSG, err := nsg("endpoints", endpointsRules(subnets))
+	if err != nil {
+		return nil, err
+	}
+
+	aksSubnet, err := network.NewSubnet(ctx, name+"-aks", &network.SubnetArgs{
+		SubnetName:           pulumi.String("aks"),
+		ResourceGroupName:    rg.Name,
+		VirtualNetworkName:   vnet.Name,
+		AddressPrefix:        pulumi.String(subnets.AKS),
+		NetworkSecurityGroup: &network.NetworkSecurityGroupTypeArgs{Id: aksNSG.ID()},
+		NatGateway:           &network.SubResourceArgs{Id: nat.ID()},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	// Subnets of one VNet are created one after the other: parallel subnet writes fail with
+	// AnotherOperationInProgress. The aks subnet goes first so the cluster never waits on the others.
+	pgSubnet, err := network.NewSubnet(ctx, name+"-postgres", &network.SubnetArgs{
+		SubnetName:           pulumi.String("postgres"),
+		ResourceGroupName:    rg.Name,
+		VirtualNetworkName:   vnet.Name,
+		AddressPrefix:        pulumi.String(subnets.Postgres),
+		NetworkSecurityGroup: &network.NetworkSecurityGroupTypeArgs{Id: pgNSG.ID()},
+		Delegations: network.DelegationArray{&network.DelegationArgs{
+			Name:        pulumi.String("postgres-flexible-server"),
+			ServiceName: pulumi.String(PostgresDelegation),
+		}},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{aksSubnet}))
+	if err != nil {
+		return nil, err
+	}
+	epSubnet, err := network.NewSubnet(ctx, name+"-endpoints", &network.SubnetArgs{
+		SubnetName:           pulumi.String("endpoints"),
+		ResourceGroupName:    rg.Name,
+		VirtualNetworkName:   vnet.Name,
+		AddressPrefix:        pulumi.String(subnets.Endpoints),
+		NetworkSecurityGroup: &network.NetworkSecurityGroupTypeArgs{Id: epNSG.ID()},
+		// Enabled makes the subnet's NSG apply to private endpoint traffic too.
+		PrivateEndpointNetworkPolicies: pulumi.String("Enabled"),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{pgSubnet}))
+	if err != nil {
+		return nil, err
+	}
+
+	// zone creates a private DNS zone linked to the VNet, and returns its ID once the link exists.
+	zone := func(role, zoneName string) (pulumi.StringOutput, error) {
+		z, err := network.NewPrivateZone(ctx, name+"-dns-"+role, &network.PrivateZoneArgs{
+			PrivateZoneName:   pulumi.String(zoneName),
+			ResourceGroupName: rg.Name,
+			Location:          pulumi.String("global"),
+			Tags:              tags,
+		}, parent)
+		if err != nil {
+			return pulumi.StringOutput{}, err
+		}
+		link, err := network.NewVirtualNetworkLink(ctx, name+"-dns-"+role+"-link", &network.VirtualNetworkLinkArgs{
+			VirtualNetworkLinkName: pulumi.String(base + "-vnet"),
+			PrivateZoneName:        z.Name,
+			ResourceGroupName:      rg.Name,
+			Location:               pulumi.String("global"),
+			VirtualNetwork:         &network.SubResourceArgs{Id: vnet.ID()},
+			// Resolution only: no VM records are auto-registered into service zones.
+			RegistrationEnabled: pulumi.Bool(false),
+			Tags:                tags,
+		}, parent)
+		if err != nil {
+			return pulumi.StringOutput{}, err
+		}
+		return pulumi.All(z.ID(), link.ID()).ApplyT(func(v []any) string {
+			return string(v[0].(pulumi.ID))
+		}).(pulumi.StringOutput), nil
+	}
+	pgZoneID, err := zone("postgres", base+postgresZoneSuffix)
+	if err != nil {
+		return nil, err
+	}
+	blobZoneID, err := zone("blob", BlobPrivateDNSZone)
+	if err != nil {
+		return nil, err
+	}
+	dfsZoneID, err := zone("dfs", DfsPrivateDNSZone)
+	if err != nil {
+		return nil, err
+	}
+
+	comp.ResourceGroupName = rg.Name
+	comp.ResourceGroupID = rg.ID().ToStringOutput()
+	comp.VnetID = vnet.ID().ToStringOutput()
+	comp.VnetName = vnet.Name
+	comp.AksSubnetID = aksSubnet.ID().ToStringOutput()
+	comp.PostgresSubnetID = pgSubnet.ID().ToStringOutput()
+	comp.EndpointsSubnetID = epSubnet.ID().ToStringOutput()
+	comp.PostgresPrivateDNSZoneID = pgZoneID
+	comp.BlobPrivateDNSZoneID = blobZoneID
+	comp.DfsPrivateDNSZoneID = dfsZoneID
+	comp.NatGatewayID = nat.ID().ToStringOutput()
+	comp.Info = platformnet.Info{
+		Cloud:             "azure",
+		Region:            args.Location,
+		CIDR:              args.CIDR,
+		NetworkID:         comp.VnetID,
+		PrivateSubnetIDs:  pulumi.StringArray{comp.AksSubnetID}.ToStringArrayOutput(),
+		DatabaseSubnetIDs: pulumi.StringArray{comp.PostgresSubnetID}.ToStringArrayOutput(),
+		// A VNet is regional: it spans every zone of the region, and the cluster and database pick
+		// their zones themselves.
+		Zones: pulumi.StringArray{}.ToStringArrayOutput(),
+	}
+
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"resourceGroupName":        comp.ResourceGroupName,
+		"resourceGroupId":          comp.ResourceGroupID,
+		"vnetId":                   comp.VnetID,
+		"vnetName":                 comp.VnetName,
+		"aksSubnetId":              comp.AksSubnetID,
+		"postgresSubnetId":         comp.PostgresSubnetID,
+		"endpointsSubnetId":        comp.EndpointsSubnetID,
+		"postgresPrivateDnsZoneId": comp.PostgresPrivateDNSZoneID,
+		"blobPrivateDnsZoneId":     comp.BlobPrivateDNSZoneID,
+		"dfsPrivateDnsZoneId":      comp.DfsPrivateDNSZoneID,
+		"natGatewayId":             comp.NatGatewayID,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
