@@ -192,7 +192,7 @@ func azureID(r *Resource) string {
 func outputsFor(r *Resource, region string, preview bool) resource.PropertyMap {
 	out := r.Inputs.Copy()
 	if preview {
-		return out
+		return knownSecretsOnly(out)
 	}
 	set := func(k string, v any) {
 		if _, has := out[resource.PropertyKey(k)]; !has {
@@ -242,4 +242,34 @@ func kubernetesOutputs(r *Resource, out resource.PropertyMap) {
 			out["spec"] = resource.NewObjectProperty(spec)
 		}
 	}
+}
+
+// knownSecretsOnly turns secrets whose value is unknown into plain unknowns. The engine reports such an
+// output as unknown in a preview; the mock monitor cannot marshal a secret without a value.
+func knownSecretsOnly(m resource.PropertyMap) resource.PropertyMap {
+	out := resource.PropertyMap{}
+	for k, v := range m {
+		out[k] = knownSecretValue(v)
+	}
+	return out
+}
+
+func knownSecretValue(v resource.PropertyValue) resource.PropertyValue {
+	switch {
+	case v.IsSecret():
+		inner := v.SecretValue().Element
+		if inner.ContainsUnknowns() {
+			return resource.MakeComputed(resource.NewStringProperty(""))
+		}
+		return v
+	case v.IsObject():
+		return resource.NewObjectProperty(knownSecretsOnly(v.ObjectValue()))
+	case v.IsArray():
+		arr := make([]resource.PropertyValue, len(v.ArrayValue()))
+		for i, e := range v.ArrayValue() {
+			arr[i] = knownSecretValue(e)
+		}
+		return resource.NewArrayProperty(arr)
+	}
+	return v
 }
