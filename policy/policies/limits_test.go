@@ -1,0 +1,71 @@
+package policies
+
+import "testing"
+
+func TestResourceLimits(t *testing.T) {
+	labels := M{"app": "x"}
+	good := podTemplate(labels, container("app", false))
+	bare := podTemplate(labels, container("app", true))
+	workloads := []struct {
+		typ  string
+		spec func(tpl M) M
+	}{
+		{K8sDeployment, func(tpl M) M { return M{"spec": M{"replicas": 2, "template": tpl}} }},
+		{K8sStatefulSet, func(tpl M) M { return M{"spec": M{"replicas": 1, "template": tpl}} }},
+		{K8sDaemonSet, func(tpl M) M { return M{"spec": M{"template": tpl}} }},
+		{K8sReplicaSet, func(tpl M) M { return M{"spec": M{"template": tpl}} }},
+		{K8sJob, func(tpl M) M { return M{"spec": M{"template": tpl}} }},
+		{K8sCronJob, func(tpl M) M {
+			return M{"spec": M{"schedule": "0 * * * *", "jobTemplate": M{"spec": M{"template": tpl}}}}
+		}},
+		{K8sPod, func(tpl M) M { return M{"spec": tpl["spec"]} }},
+		{CNPGPooler, func(tpl M) M { return M{"spec": M{"cluster": M{"name": "pg"}, "template": tpl}} }},
+		{ECKKibana, func(tpl M) M { return M{"spec": M{"podTemplate": tpl}} }},
+	}
+	var cases []tc
+	for _, w := range workloads {
+		cases = append(cases,
+			tc{name: w.typ + " with resources", rs: []Resource{res(w.typ, "w", w.spec(good))}},
+			tc{name: w.typ + " without resources", rs: []Resource{res(w.typ, "w", w.spec(bare))},
+				want: `container "app" has no resources.requests.cpu, resources.requests.memory and resources.limits.memory`},
+		)
+	}
+	initNoLimit := podTemplate(labels, container("app", false))
+	initNoLimit["spec"].(M)["initContainers"] = A{M{"name": "init", "resources": M{"requests": M{"cpu": "10m", "memory": "16Mi"}}}}
+	cases = append(cases,
+		tc{name: "init container without memory limit", rs: []Resource{res(K8sDeployment, "w", M{"spec": M{"template": initNoLimit}})},
+			want: `container "init" has no resources.limits.memory`},
+		tc{name: "pooler without template", rs: []Resource{res(CNPGPooler, "pool", M{"spec": M{"cluster": M{"name": "pg"}}})},
+			want: "declares no containers"},
+		tc{name: "cnpg cluster with resources", rs: []Resource{res(CNPGCluster, "pg", M{"spec": M{"instances": 3,
+			"resources": M{"requests": M{"cpu": "1", "memory": "2Gi"}, "limits": M{"memory": "2Gi"}}}})}},
+		tc{name: "cnpg cluster without resources", rs: []Resource{res(CNPGCluster, "pg", M{"spec": M{"instances": 3}})},
+			want: "spec.resources has no resources.requests.cpu"},
+		tc{name: "elasticsearch with resources", rs: []Resource{res(ECKElasticsearch, "es", M{"spec": M{"nodeSets": A{
+			M{"name": "masters", "count": 3, "podTemplate": podTemplate(labels, container("elasticsearch", false))}}}})}},
+		tc{name: "elasticsearch without resources", rs: []Resource{res(ECKElasticsearch, "es", M{"spec": M{"nodeSets": A{
+			M{"name": "data", "count": 3, "podTemplate": podTemplate(labels, container("elasticsearch", true))}}}})},
+			want: `nodeSets[0] "data" podTemplate container "elasticsearch" has no resources.requests.cpu`},
+		tc{name: "elasticsearch nodeSet without podTemplate", rs: []Resource{res(ECKElasticsearch, "es", M{"spec": M{"nodeSets": A{
+			M{"name": "data", "count": 3}}}})}, want: "declares no containers"},
+		tc{name: "memory under prod cap", cfg: func(c *Config) { c.MaxMemoryLimitGiB = 2 },
+			rs: []Resource{res(K8sDeployment, "w", M{"spec": M{"template": good}})}},
+		tc{name: "memory over prod cap", cfg: func(c *Config) { c.MaxMemoryLimitGiB = 0.5 },
+			rs:   []Resource{res(K8sDeployment, "w", M{"spec": M{"template": good}})},
+			want: "memory limit 1Gi exceeds the stack's cap of 0.5Gi"},
+		tc{name: "other types ignored", rs: []Resource{res(AWSRDSInstance, "db", M{})}},
+	)
+	runPolicy(t, "resource-limits", cases)
+}
+
+func TestParseQuantity(t *testing.T) {
+	for in, want := range map[string]float64{"512Mi": 512 << 20, "1Gi": 1 << 30, "1G": 1e9, "250m": 0.25, "2": 2, "1.5Gi": 1.5 * (1 << 30)} {
+		got, err := parseQuantity(in)
+		if err != nil || got != want {
+			t.Errorf("parseQuantity(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := parseQuantity("lots"); err == nil {
+		t.Error("parseQuantity(lots) should fail")
+	}
+}
