@@ -5,7 +5,9 @@
 // plan runs the real Pulumi program (stacks.Run) against the mocks engine — no cloud account, no Pulumi
 // service, no plugins — prints the resource tree and a summary, and with --out writes DIR/state.json
 // (the format of `pulumi stack export`) and DIR/manifests/ (every Kubernetes object as YAML).
-// Exit status: 0 on success, 2 on invalid configuration, 1 on any other failure.
+// It then evaluates the CrossGuard policy pack (policy/) on the plan and prints the report.
+// Exit status: 0 on success, 2 on invalid configuration, 1 on a mandatory policy violation or any
+// other failure.
 package main
 
 import (
@@ -20,10 +22,11 @@ import (
 	"time"
 
 	"github.com/opendataplatform/dataplatform/internal/planner"
+	"github.com/opendataplatform/dataplatform/policy/policies"
 	"github.com/opendataplatform/dataplatform/stacks"
 )
 
-const usage = `usage: dataplatform plan --stack <dev|staging|prod> [--set KEY=VALUE ...] [--out DIR] [--json] [--preview] [--dir DIR]`
+const usage = `usage: dataplatform plan --stack <dev|staging|prod> [--set KEY=VALUE ...] [--out DIR] [--json] [--preview] [--policy-config FILE] [--dir DIR]`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -47,6 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		out     string
 		asJSON  bool
 		workdir string
+		polCfg  string
 	)
 	fs.StringVar(&opts.Stack, "stack", "", "stack name; reads Pulumi.<stack>.yaml")
 	fs.Var(&sets, "set", "override a config value: KEY=VALUE, KEY a Pulumi config path (repeatable)")
@@ -54,6 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&asJSON, "json", false, "print the plan as JSON instead of a tree")
 	fs.BoolVar(&opts.Preview, "preview", false, "answer like pulumi preview: computed outputs unknown")
 	fs.StringVar(&workdir, "dir", ".", "directory holding Pulumi.yaml")
+	fs.StringVar(&polCfg, "policy-config", "", "policy pack configuration JSON, as for --policy-pack-config")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 1
 	}
@@ -74,8 +79,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	var packConfig []byte
+	if polCfg != "" {
+		if packConfig, err = os.ReadFile(polCfg); err != nil {
+			fmt.Fprintln(stderr, "plan:", err)
+			return 1
+		}
+	}
+	pcfg, err := result.PolicyConfig(packConfig)
+	if err != nil {
+		fmt.Fprintln(stderr, "plan: policy configuration:", err)
+		return 2
+	}
+	violations := result.Evaluate(pcfg)
+
 	if asJSON {
-		if err := writeJSON(stdout, result); err != nil {
+		if err := writeJSON(stdout, result, violations); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
@@ -92,6 +111,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if !asJSON {
 			fmt.Fprintf(stdout, "\nWrote %s and %s\n", filepath.Join(out, "state.json"), filepath.Join(out, "manifests")+string(filepath.Separator))
 		}
+	}
+	if !asJSON {
+		fmt.Fprintf(stdout, "\nPolicy pack (environment %s):\n%s", pcfg.Environment, policies.Report(violations))
+	}
+	if policies.HasMandatory(violations) {
+		fmt.Fprintln(stderr, "plan: mandatory policy violations")
+		return 1
 	}
 	return 0
 }
@@ -120,13 +146,14 @@ func writeOut(dir string, result *planner.Result) error {
 
 // jsonPlan is the --json document.
 type jsonPlan struct {
-	Project     string              `json:"project"`
-	Stack       string              `json:"stack"`
-	Cloud       string              `json:"cloud"`
-	Environment string              `json:"environment"`
-	Resources   []jsonResource      `json:"resources"`
-	Summary     []planner.TypeCount `json:"summary"`
-	Total       int                 `json:"total"`
+	Project     string               `json:"project"`
+	Stack       string               `json:"stack"`
+	Cloud       string               `json:"cloud"`
+	Environment string               `json:"environment"`
+	Resources   []jsonResource       `json:"resources"`
+	Summary     []planner.TypeCount  `json:"summary"`
+	Total       int                  `json:"total"`
+	Violations  []policies.Violation `json:"violations"`
 }
 
 type jsonResource struct {
@@ -138,10 +165,10 @@ type jsonResource struct {
 	Provider string `json:"provider,omitempty"`
 }
 
-func writeJSON(w io.Writer, r *planner.Result) error {
+func writeJSON(w io.Writer, r *planner.Result, violations []policies.Violation) error {
 	doc := jsonPlan{
 		Project: r.Project, Stack: r.Stack, Cloud: string(r.Platform.Cloud), Environment: string(r.Platform.Environment),
-		Summary: r.Summary(), Total: len(r.Resources),
+		Summary: r.Summary(), Total: len(r.Resources), Violations: append([]policies.Violation{}, violations...),
 	}
 	for _, res := range r.Resources {
 		doc.Resources = append(doc.Resources, jsonResource{URN: res.URN, Type: res.Type, Name: res.Name, Parent: res.Parent, Protect: res.Protect, Provider: res.Provider})

@@ -142,24 +142,26 @@ func Lookup(name string) (Policy, bool) {
 func Evaluate(resources []Resource, cfg Config) []Violation {
 	var out []Violation
 	for _, r := range resources {
-		for _, p := range All() {
-			if p.ValidateResource == nil || cfg.Level(p) == Disabled {
-				continue
-			}
-			out = append(out, toViolations(p, cfg, p.ValidateResource(r, cfg))...)
+		out = append(out, ValidateResource(r, cfg)...)
+	}
+	return append(out, ValidateStack(resources, cfg)...)
+}
+
+// canonicalType drops the API version azure-native puts in explicitly versioned tokens
+// ("azure-native:containerservice/v20240901:ManagedCluster"), so one rule covers every version.
+func canonicalType(t string) string {
+	parts := strings.Split(t, ":")
+	if len(parts) == 3 && parts[0] == "azure-native" {
+		if i := strings.Index(parts[1], "/v"); i > 0 {
+			return parts[0] + ":" + parts[1][:i] + ":" + parts[2]
 		}
 	}
-	for _, p := range All() {
-		if p.ValidateStack == nil || cfg.Level(p) == Disabled {
-			continue
-		}
-		out = append(out, toViolations(p, cfg, p.ValidateStack(resources, cfg))...)
-	}
-	return out
+	return t
 }
 
 // ValidateResource runs the resource-level functions of every enabled policy on one resource.
 func ValidateResource(r Resource, cfg Config) []Violation {
+	r.Type = canonicalType(r.Type)
 	var out []Violation
 	for _, p := range All() {
 		if p.ValidateResource == nil || cfg.Level(p) == Disabled {
@@ -172,6 +174,12 @@ func ValidateResource(r Resource, cfg Config) []Violation {
 
 // ValidateStack runs the stack-level functions of every enabled policy.
 func ValidateStack(rs []Resource, cfg Config) []Violation {
+	canonical := make([]Resource, len(rs))
+	for i, r := range rs {
+		r.Type = canonicalType(r.Type)
+		canonical[i] = r
+	}
+	rs = canonical
 	var out []Violation
 	for _, p := range All() {
 		if p.ValidateStack == nil || cfg.Level(p) == Disabled {

@@ -199,3 +199,16 @@ func TestReport(t *testing.T) {
 		t.Errorf("Report =\n%s\nwant\n%s", out, want)
 	}
 }
+
+func TestVersionedAzureTokensAreCanonical(t *testing.T) {
+	for in, want := range map[string]string{
+		"azure-native:containerservice/v20240901:ManagedCluster": "azure-native:containerservice:ManagedCluster",
+		"azure-native:dbforpostgresql/v20221201:Server":          "azure-native:dbforpostgresql:Server",
+		"azure-native:storage:StorageAccount":                    "azure-native:storage:StorageAccount",
+		"kubernetes:apps/v1:Deployment":                          "kubernetes:apps/v1:Deployment",
+	} {
+		if got := canonicalType(in); got != want {
+			t.Errorf("canonicalType(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
