@@ -4,7 +4,8 @@
 //
 // plan runs the real Pulumi program (stacks.Run) against the mocks engine — no cloud account, no Pulumi
 // service, no plugins — prints the resource tree and a summary, and with --out writes DIR/state.json
-// (the format of `pulumi stack export`) and DIR/manifests/ (every Kubernetes object as YAML).
+// (the format of `pulumi stack export`; secrets encrypted with PULUMI_CONFIG_PASSPHRASE when it is
+// set, so `pulumi stack import` accepts it) and DIR/manifests/ (every Kubernetes object as YAML).
 // It then evaluates the CrossGuard policy pack (policy/) on the plan and prints the report.
 // Exit status: 0 on success, 2 on invalid configuration, 1 on a mandatory policy violation or any
 // other failure.
@@ -126,7 +127,8 @@ func writeOut(dir string, result *planner.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	deployment, err := result.Deployment(time.Now())
+	// Like the CLI, encrypt secrets with PULUMI_CONFIG_PASSPHRASE when it is set.
+	deployment, err := result.Deployment(time.Now(), os.Getenv("PULUMI_CONFIG_PASSPHRASE"))
 	if err != nil {
 		return err
 	}

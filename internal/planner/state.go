@@ -1,6 +1,9 @@
 package planner
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 )
 
@@ -24,12 +28,19 @@ const (
 )
 
 // Deployment returns the plan as a `pulumi stack export` document (deployment version 3), so that
-// `pulumi stack import` and `pulumi policy analyze --file` read it. Secrets are written with their
-// plaintext, as `pulumi stack export --show-secrets` does; the values are the mocks' invented ones.
-// Custom resources without an explicit provider get the default provider the engine would create.
-func (r *Result) Deployment(now time.Time) (*apitype.UntypedDeployment, error) {
+// `pulumi stack import` and `pulumi policy analyze --file` read it. With a passphrase, secrets are
+// encrypted the way the passphrase secrets provider does and the document names that provider, so
+// `pulumi stack import` accepts it (with PULUMI_CONFIG_PASSPHRASE set to the same passphrase).
+// Without one, secrets are written in plaintext as `pulumi stack export --show-secrets` does, which
+// `pulumi policy analyze --file` reads but `pulumi stack import` refuses. Custom resources without an
+// explicit provider get the default provider the engine would create.
+func (r *Result) Deployment(now time.Time, passphrase string) (*apitype.UntypedDeployment, error) {
 	manifest := apitype.ManifestV1{Time: now.UTC(), Version: EngineVersion}
 	manifest.Magic = manifest.NewMagic()
+	enc, secretsProviders, err := newEncoder(passphrase)
+	if err != nil {
+		return nil, err
+	}
 
 	defaults := map[string]string{} // package → default provider reference
 	var out []apitype.ResourceV3
@@ -56,11 +67,11 @@ func (r *Result) Deployment(now time.Time) (*apitype.UntypedDeployment, error) {
 			}
 			provider = ref
 		}
-		inputs, err := serialize(res.Inputs)
+		inputs, err := enc.serialize(res.Inputs)
 		if err != nil {
 			return nil, fmt.Errorf("%s: inputs: %w", res.URN, err)
 		}
-		outputs, err := serialize(res.Outputs)
+		outputs, err := enc.serialize(res.Outputs)
 		if err != nil {
 			return nil, fmt.Errorf("%s: outputs: %w", res.URN, err)
 		}
@@ -94,7 +105,7 @@ func (r *Result) Deployment(now time.Time) (*apitype.UntypedDeployment, error) {
 	// Default providers must precede their first user; they belong right after the stack.
 	sort.SliceStable(out, func(i, j int) bool { return rank(out[i], stackURN) < rank(out[j], stackURN) })
 
-	deployment := apitype.DeploymentV3{Manifest: manifest, Resources: out}
+	deployment := apitype.DeploymentV3{Manifest: manifest, SecretsProviders: secretsProviders, Resources: out}
 	raw, err := json.Marshal(deployment)
 	if err != nil {
 		return nil, err
@@ -121,11 +132,38 @@ func keys(ks []string) []resource.PropertyKey {
 	return out
 }
 
-// serialize renders a property map in the state file's JSON encoding.
-func serialize(m resource.PropertyMap) (map[string]any, error) {
+// encoder renders property values in the state file's JSON encoding; crypter is nil for plaintext.
+type encoder struct {
+	crypter config.Crypter
+}
+
+// newEncoder makes the passphrase secrets provider's state — a fresh salt and the check value the
+// CLI decrypts to verify the passphrase — and the crypter for the secrets.
+func newEncoder(passphrase string) (*encoder, *apitype.SecretsProvidersV1, error) {
+	if passphrase == "" {
+		return &encoder{}, nil, nil
+	}
+	salt := make([]byte, 8)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, nil, err
+	}
+	crypter := config.NewSymmetricCrypterFromPassphrase(passphrase, salt)
+	check, err := crypter.EncryptValue(context.Background(), "pulumi")
+	if err != nil {
+		return nil, nil, err
+	}
+	state, err := json.Marshal(map[string]string{"salt": fmt.Sprintf("v1:%s:%s", base64.StdEncoding.EncodeToString(salt), check)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &encoder{crypter: crypter}, &apitype.SecretsProvidersV1{Type: "passphrase", State: state}, nil
+}
+
+// serialize renders a property map.
+func (e *encoder) serialize(m resource.PropertyMap) (map[string]any, error) {
 	out := map[string]any{}
 	for k, v := range m {
-		s, err := serializeValue(v)
+		s, err := e.serializeValue(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
@@ -134,7 +172,7 @@ func serialize(m resource.PropertyMap) (map[string]any, error) {
 	return out, nil
 }
 
-func serializeValue(v resource.PropertyValue) (any, error) {
+func (e *encoder) serializeValue(v resource.PropertyValue) (any, error) {
 	switch {
 	case v.IsNull():
 		return nil, nil
@@ -146,8 +184,8 @@ func serializeValue(v resource.PropertyValue) (any, error) {
 		return v.StringValue(), nil
 	case v.IsArray():
 		arr := []any{}
-		for _, e := range v.ArrayValue() {
-			s, err := serializeValue(e)
+		for _, elem := range v.ArrayValue() {
+			s, err := e.serializeValue(elem)
 			if err != nil {
 				return nil, err
 			}
@@ -155,7 +193,7 @@ func serializeValue(v resource.PropertyValue) (any, error) {
 		}
 		return arr, nil
 	case v.IsObject():
-		return serialize(v.ObjectValue())
+		return e.serialize(v.ObjectValue())
 	case v.IsComputed():
 		return unknownValue, nil
 	case v.IsOutput():
@@ -167,9 +205,9 @@ func serializeValue(v resource.PropertyValue) (any, error) {
 		if o.Secret {
 			inner = resource.MakeSecret(inner)
 		}
-		return serializeValue(inner)
+		return e.serializeValue(inner)
 	case v.IsSecret():
-		inner, err := serializeValue(v.SecretValue().Element)
+		inner, err := e.serializeValue(v.SecretValue().Element)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +215,14 @@ func serializeValue(v resource.PropertyValue) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{sigKey: secretSig, "plaintext": string(plain)}, nil
+		if e.crypter == nil {
+			return map[string]any{sigKey: secretSig, "plaintext": string(plain)}, nil
+		}
+		ciphertext, err := e.crypter.EncryptValue(context.Background(), string(plain))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{sigKey: secretSig, "ciphertext": ciphertext}, nil
 	case v.IsResourceReference():
 		ref := v.ResourceReferenceValue()
 		out := map[string]any{sigKey: resourceRefSig, "urn": string(ref.URN), "packageVersion": ref.PackageVersion}

@@ -18,6 +18,14 @@ func answerGCP(token string, args resource.PropertyMap, region string) (resource
 			names = append(names, region+"-"+s)
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"id": region, "names": names, "region": region}), true
+	case "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+		// The Cloud Storage service agent; the call also creates it in a project that never used GCS.
+		p := str(args, "project")
+		if p == "" {
+			p = "project"
+		}
+		email := "service-" + GCPProjectNumber + "@gs-project-accounts.iam.gserviceaccount.com"
+		return resource.NewPropertyMapFromMap(map[string]any{"id": email, "emailAddress": email, "member": "serviceAccount:" + email, "project": p}), true
 	}
 	return nil, false
 }
