@@ -14,6 +14,8 @@
 package gke
 
 import (
+	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
+
 	"errors"
 	"fmt"
 	"regexp"
@@ -139,10 +141,10 @@ func (a *ClusterArgs) validate(name string) error {
 	fail := func(format string, v ...any) error {
 		return fmt.Errorf("gke %s: "+format, append([]any{name}, v...)...)
 	}
-	if err := validProject(a.Project); err != nil {
+	if err := gcpnaming.ValidProject(a.Project); err != nil {
 		return fail("%w", err)
 	}
-	if err := validRegion(a.Region); err != nil {
+	if err := gcpnaming.ValidRegion(a.Region); err != nil {
 		return fail("%w", err)
 	}
 	if a.KubernetesVersion != "" && !versionRe.MatchString(a.KubernetesVersion) {
@@ -165,7 +167,7 @@ func (a *ClusterArgs) validate(name string) error {
 	if a.PodRangeName == a.ServiceRangeName {
 		return fail("PodRangeName and ServiceRangeName are both %q; pods and Services need separate ranges", a.PodRangeName)
 	}
-	master, err := parseCIDR("MasterCIDR", a.MasterCIDR)
+	master, err := gcpnaming.ParseCIDR("MasterCIDR", a.MasterCIDR)
 	if err != nil {
 		return fail("%w", err)
 	}
@@ -176,7 +178,7 @@ func (a *ClusterArgs) validate(name string) error {
 		return fail("AuthorizedCIDRs is empty with PrivateEndpoint = false; list the CIDRs allowed to reach the public endpoint, or set PrivateEndpoint")
 	}
 	for i, c := range a.AuthorizedCIDRs {
-		p, err := parseCIDR(fmt.Sprintf("AuthorizedCIDRs[%d]", i), c)
+		p, err := gcpnaming.ParseCIDR(fmt.Sprintf("AuthorizedCIDRs[%d]", i), c)
 		if err != nil {
 			return fail("%w", err)
 		}
@@ -203,7 +205,7 @@ func (a *ClusterArgs) validate(name string) error {
 	if fast == standard {
 		return fail("StorageClasses.FastSSD and StorageClasses.Standard are both %q; they must differ", fast)
 	}
-	if err := validLabels(a.Labels); err != nil {
+	if err := gcpnaming.ValidLabels(a.Labels); err != nil {
 		return fail("%w", err)
 	}
 	return nil
@@ -316,7 +318,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 	// Nodes run as their own service account, not the Compute Engine default (Editor on the project).
 	nodeSA, err := serviceaccount.NewAccount(ctx, name+"-nodes", &serviceaccount.AccountArgs{
 		Project:     project,
-		AccountId:   pulumi.String(resourceName(name, "-nodes", 30)),
+		AccountId:   pulumi.String(gcpnaming.ResourceName(name, "-nodes", 30)),
 		DisplayName: pulumi.String("GKE nodes of " + name),
 		Description: pulumi.String("Least-privilege identity of the GKE nodes; pods use Workload Identity"),
 	}, b.parent)
@@ -370,7 +372,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 			CidrBlock: pulumi.String(c), DisplayName: pulumi.String(c),
 		})
 	}
-	clusterName := resourceName(name, "", 40) // GKE cluster names are at most 40 characters
+	clusterName := gcpnaming.ResourceName(name, "", 40) // GKE cluster names are at most 40 characters
 	var minVersion pulumi.StringPtrInput
 	if args.KubernetesVersion != "" {
 		minVersion = pulumi.String(args.KubernetesVersion)

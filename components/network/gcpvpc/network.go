@@ -4,6 +4,8 @@
 package gcpvpc
 
 import (
+	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
+
 	"errors"
 	"fmt"
 	"net/netip"
@@ -85,10 +87,10 @@ func (a *NetworkArgs) validate(name string) error {
 	if name == "" {
 		return errors.New("gcpvpc: name is empty; resource names are derived from it")
 	}
-	if err := validProject(a.Project); err != nil {
+	if err := gcpnaming.ValidProject(a.Project); err != nil {
 		return fmt.Errorf("gcpvpc %s: %w", name, err)
 	}
-	if err := validRegion(a.Region); err != nil {
+	if err := gcpnaming.ValidRegion(a.Region); err != nil {
 		return fmt.Errorf("gcpvpc %s: %w", name, err)
 	}
 	ranges := []struct{ field, value string }{
@@ -96,7 +98,7 @@ func (a *NetworkArgs) validate(name string) error {
 	}
 	parsed := make([]netip.Prefix, len(ranges))
 	for i, r := range ranges {
-		p, err := parseCIDR(r.field, r.value)
+		p, err := gcpnaming.ParseCIDR(r.field, r.value)
 		if err != nil {
 			return fmt.Errorf("gcpvpc %s: %w", name, err)
 		}
@@ -117,7 +119,7 @@ func (a *NetworkArgs) validate(name string) error {
 	if l := a.PrivateServiceAccessPrefixLength; l != 0 && (l < 8 || l > 24) {
 		return fmt.Errorf("gcpvpc %s: PrivateServiceAccessPrefixLength = %d; must be 0 (meaning 16) or between 8 and 24", name, l)
 	}
-	if err := validLabels(a.Labels); err != nil {
+	if err := gcpnaming.ValidLabels(a.Labels); err != nil {
 		return fmt.Errorf("gcpvpc %s: %w", name, err)
 	}
 	return nil
@@ -154,7 +156,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 
 	vpc, err := compute.NewNetwork(ctx, name+"-vpc", &compute.NetworkArgs{
 		Project:     project,
-		Name:        pulumi.String(resourceName(name, "", 63)),
+		Name:        pulumi.String(gcpnaming.ResourceName(name, "", 63)),
 		Description: pulumi.String("Data platform VPC, managed by Pulumi"),
 		// Custom mode: only the subnet below exists, so no range in another region can clash.
 		AutoCreateSubnetworks: pulumi.Bool(false),
@@ -177,7 +179,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	subnet, err := compute.NewSubnetwork(ctx, name+"-nodes", &compute.SubnetworkArgs{
 		Project:     project,
 		Region:      region,
-		Name:        pulumi.String(resourceName(name, "-nodes", 63)),
+		Name:        pulumi.String(gcpnaming.ResourceName(name, "-nodes", 63)),
 		Description: pulumi.String("GKE nodes, with secondary ranges for pods and Services"),
 		Network:     vpc.ID(),
 		IpCidrRange: pulumi.String(args.CIDR),
@@ -197,7 +199,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	router, err := compute.NewRouter(ctx, name+"-router", &compute.RouterArgs{
 		Project:     project,
 		Region:      region,
-		Name:        pulumi.String(resourceName(name, "-router", 63)),
+		Name:        pulumi.String(gcpnaming.ResourceName(name, "-router", 63)),
 		Description: pulumi.String("Carries Cloud NAT for the private GKE nodes"),
 		Network:     vpc.ID(),
 	}, parent)
@@ -207,7 +209,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	_, err = compute.NewRouterNat(ctx, name+"-nat", &compute.RouterNatArgs{
 		Project: project,
 		Region:  region,
-		Name:    pulumi.String(resourceName(name, "-nat", 63)),
+		Name:    pulumi.String(gcpnaming.ResourceName(name, "-nat", 63)),
 		Router:  router.Name,
 		// Private nodes and pods pull images and reach SaaS sources (Airbyte) through NAT.
 		NatIpAllocateOption:           pulumi.String("AUTO_ONLY"),
@@ -235,7 +237,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	// peering that Google's service producer network sets up.
 	psaRange, err := compute.NewGlobalAddress(ctx, name+"-psa-range", &compute.GlobalAddressArgs{
 		Project:      project,
-		Name:         pulumi.String(resourceName(name, "-psa", 63)),
+		Name:         pulumi.String(gcpnaming.ResourceName(name, "-psa", 63)),
 		Description:  pulumi.String("Reserved for private service access (Cloud SQL)"),
 		Purpose:      pulumi.String("VPC_PEERING"),
 		AddressType:  pulumi.String("INTERNAL"),
@@ -315,7 +317,7 @@ func firewallRules(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *com
 	}
 	if _, err := compute.NewFirewall(ctx, name+"-allow-internal", &compute.FirewallArgs{
 		Project:      project,
-		Name:         pulumi.String(resourceName(name, "-allow-internal", 63)),
+		Name:         pulumi.String(gcpnaming.ResourceName(name, "-allow-internal", 63)),
 		Description:  pulumi.String("Node-to-node and pod-to-pod traffic; NetworkPolicy (Dataplane V2) narrows it in-cluster"),
 		Network:      vpc.ID(),
 		Direction:    pulumi.String("INGRESS"),
@@ -327,7 +329,7 @@ func firewallRules(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *com
 	}
 	if _, err := compute.NewFirewall(ctx, name+"-allow-master-webhooks", &compute.FirewallArgs{
 		Project: project,
-		Name:    pulumi.String(resourceName(name, "-allow-master-webhooks", 63)),
+		Name:    pulumi.String(gcpnaming.ResourceName(name, "-allow-master-webhooks", 63)),
 		// GKE opens only 443 and 10250 from the control plane; cert-manager, gateway and operator
 		// webhooks listen on 8443/9443 and time out without this rule.
 		Description:  pulumi.String("GKE control plane to admission webhooks and kubelets"),
@@ -344,7 +346,7 @@ func firewallRules(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *com
 	}
 	_, err := compute.NewFirewall(ctx, name+"-deny-all-ingress", &compute.FirewallArgs{
 		Project: project,
-		Name:    pulumi.String(resourceName(name, "-deny-all-ingress", 63)),
+		Name:    pulumi.String(gcpnaming.ResourceName(name, "-deny-all-ingress", 63)),
 		// The implied deny (65535) is not logged; this one is, so dropped traffic is visible.
 		Description:  pulumi.String("Explicit, logged default deny for ingress"),
 		Network:      vpc.ID(),

@@ -1,6 +1,7 @@
 package gcpvpc
 
 import (
+
 	"context"
 	"fmt"
 	"slices"
@@ -316,20 +317,4 @@ func TestNetworkEmptyName(t *testing.T) {
 	}, nil)
 	require.ErrorContains(t, err, "name is empty")
 	assert.Len(t, m.Resources(), 1)
-}
-
-func TestResourceName(t *testing.T) {
-	assert.Equal(t, "net-nodes", resourceName("net", "-nodes", 63))
-	assert.Equal(t, "my-net-nodes", resourceName("My_Net", "-nodes", 63))
-	assert.Equal(t, "dp-1st-router", resourceName("1st", "-router", 63))
-	assert.Equal(t, "dp-nat", resourceName("--", "-nat", 63))
-
-	long := strings.Repeat("dataplatform-production-", 4)
-	a := resourceName(long, "-allow-master-webhooks", 63)
-	b := resourceName(long+"x", "-allow-master-webhooks", 63)
-	assert.LessOrEqual(t, len(a), 63)
-	assert.True(t, strings.HasSuffix(a, "-allow-master-webhooks"))
-	assert.NotEqual(t, a, b, "shortened names keep a hash of the full name")
-	assert.Equal(t, a, resourceName(long, "-allow-master-webhooks", 63), "deterministic")
-	assert.NotContains(t, a, "--")
 }

@@ -1,4 +1,6 @@
-package gke
+// Package gcpnaming holds the naming and validation rules every Google Cloud component shares: resource
+// names (lower-case, length-limited, hashed when shortened), project IDs, regions, CIDRs and labels.
+package gcpnaming
 
 import (
 	"crypto/sha256"
@@ -10,11 +12,11 @@ import (
 	"unicode"
 )
 
-// resourceName derives a Google Cloud resource name (RFC 1035: lower-case letters, digits and hyphens,
+// ResourceName derives a Google Cloud resource name (RFC 1035: lower-case letters, digits and hyphens,
 // starting with a letter) from the component name. Names that would exceed max are shortened and get a
 // hash of the full component name, so two long component names never collide and reruns never rename.
-func resourceName(component, suffix string, max int) string {
-	base := sanitize(component)
+func ResourceName(component, suffix string, max int) string {
+	base := Sanitize(component)
 	if len(base)+len(suffix) <= max {
 		return base + suffix
 	}
@@ -25,8 +27,8 @@ func resourceName(component, suffix string, max int) string {
 	return base + "-" + hash + suffix
 }
 
-// sanitize lower-cases a name and maps everything outside [a-z0-9-] to single hyphens.
-func sanitize(s string) string {
+// Sanitize lower-cases a name and maps everything outside [a-z0-9-] to single hyphens.
+func Sanitize(s string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(s) {
@@ -52,22 +54,24 @@ var (
 	regionRe  = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
 )
 
-func validProject(p string) error {
+// ValidProject checks a Google Cloud project ID.
+func ValidProject(p string) error {
 	if !projectRe.MatchString(p) {
 		return fmt.Errorf("Project = %q; must be a Google Cloud project ID: 6–30 lower-case letters, digits and hyphens, starting with a letter", p)
 	}
 	return nil
 }
 
-func validRegion(r string) error {
+// ValidRegion checks the shape of a Google Cloud region name.
+func ValidRegion(r string) error {
 	if !regionRe.MatchString(r) {
 		return fmt.Errorf("Region = %q; must be a Google Cloud region such as europe-north1", r)
 	}
 	return nil
 }
 
-// parseCIDR accepts only canonical IPv4 prefixes: the APIs reject host bits ("10.40.0.1/16").
-func parseCIDR(field, v string) (netip.Prefix, error) {
+// ParseCIDR accepts only canonical IPv4 prefixes: the APIs reject host bits ("10.40.0.1/16").
+func ParseCIDR(field, v string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(v)
 	switch {
 	case err != nil:
@@ -80,8 +84,8 @@ func parseCIDR(field, v string) (netip.Prefix, error) {
 	return p, nil
 }
 
-// validLabels checks Google Cloud label rules, which the API enforces only at create time.
-func validLabels(labels map[string]string) error {
+// ValidLabels checks Google Cloud label rules, which the API enforces only at create time.
+func ValidLabels(labels map[string]string) error {
 	ok := func(s string) bool {
 		for _, r := range s {
 			if !(unicode.IsLower(r) || unicode.IsDigit(r) || r == '_' || r == '-') {
