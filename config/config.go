@@ -102,6 +102,9 @@ type Network struct {
 	ServiceCIDR string `json:"serviceCidr"`
 	// ControlPlaneCIDR is the /28 the GKE control plane peers into (gcp only).
 	ControlPlaneCIDR string `json:"controlPlaneCidr"`
+	// PrivateServiceCIDR is the range reserved for private service access, where Cloud SQL gets its
+	// address (gcp only); pinned so network policies can name the database's addresses.
+	PrivateServiceCIDR string `json:"privateServiceCidr"`
 	// FlowLogRetentionDays is how long VPC flow logs are kept.
 	FlowLogRetentionDays int `json:"flowLogRetentionDays"`
 	// Namespaces names the platform's Kubernetes namespaces.

@@ -44,6 +44,7 @@ func Defaults(cloud Cloud, env Environment) Platform {
 			PodCIDR:              "10.64.0.0/14",
 			ServiceCIDR:          "172.20.0.0/16",
 			ControlPlaneCIDR:     "172.16.0.0/28",
+			PrivateServiceCIDR:   "10.96.0.0/16",
 			FlowLogRetentionDays: 30,
 			Namespaces:           Namespaces{Apps: "dataplatform", Data: "dataplatform-data", Jobs: "dataplatform-jobs"},
 		},

@@ -125,6 +125,17 @@ func (v *validator) network() {
 			}
 		}
 	}
+	if psa, psaOK := v.cidr("network.privateServiceCidr", n.PrivateServiceCIDR, 8, 24); psaOK {
+		for _, other := range []struct {
+			key string
+			p   netip.Prefix
+			ok  bool
+		}{{"network.cidr", vpc, ok}, {"network.podCidr", pods, podsOK}, {"network.serviceCidr", svcs, svcsOK}} {
+			if other.ok && other.p.Overlaps(psa) {
+				v.add("network.privateServiceCidr", n.PrivateServiceCIDR, "a range that does not overlap %s", other.key)
+			}
+		}
+	}
 	if v.p.Cloud == AWS && !contains(cloudWatchRetention, n.FlowLogRetentionDays) {
 		v.add("network.flowLogRetentionDays", n.FlowLogRetentionDays, "a CloudWatch Logs retention: %v", cloudWatchRetention)
 	}

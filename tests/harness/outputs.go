@@ -192,6 +192,11 @@ func azureID(r *Resource) string {
 func outputsFor(r *Resource, region string, preview bool) resource.PropertyMap {
 	out := r.Inputs.Copy()
 	if preview {
+		if strings.HasPrefix(r.Type, "random:") {
+			// A departure from the engine, which reports a new password as unknown: the SDK's mock
+			// monitor cannot carry a secret whose value is unknown into the next resource's inputs.
+			out["result"] = resource.MakeSecret(resource.NewStringProperty("generated-" + digest(r, 24)))
+		}
 		return knownSecretsOnly(out)
 	}
 	set := func(k string, v any) {

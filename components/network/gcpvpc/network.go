@@ -45,8 +45,11 @@ type NetworkArgs struct {
 	// webhook and kubelet ports. It must match the cluster's MasterCIDR.
 	MasterCIDR string
 	// PrivateServiceAccessPrefixLength sizes the range reserved for private service access (Cloud SQL);
-	// 0 means 16. Allowed: 8 to 24.
+	// 0 means 16. Allowed: 8 to 24. Ignored when PrivateServiceAccessCIDR is set.
 	PrivateServiceAccessPrefixLength int
+	// PrivateServiceAccessCIDR pins the reserved range (e.g. "10.96.0.0/16"), so that network policies
+	// can name the database's addresses; empty lets Google choose.
+	PrivateServiceAccessCIDR string
 	// FlowLogs turns on VPC flow logs for the nodes subnet.
 	FlowLogs bool
 	// Labels are applied to the resources that take labels (the reserved peering range).
@@ -116,6 +119,15 @@ func (a *NetworkArgs) validate(name string) error {
 	if bits := parsed[3].Bits(); bits != 28 {
 		return fmt.Errorf("gcpvpc %s: MasterCIDR = %q; GKE needs a /28 for the control plane", name, a.MasterCIDR)
 	}
+	if a.PrivateServiceAccessCIDR != "" {
+		psa, err := gcpnaming.ParseCIDR("PrivateServiceAccessCIDR", a.PrivateServiceAccessCIDR)
+		if err != nil {
+			return fmt.Errorf("gcpvpc %s: %w", name, err)
+		}
+		if psa.Bits() < 8 || psa.Bits() > 24 {
+			return fmt.Errorf("gcpvpc %s: PrivateServiceAccessCIDR = %q; the prefix must be /8 to /24", name, a.PrivateServiceAccessCIDR)
+		}
+	}
 	if l := a.PrivateServiceAccessPrefixLength; l != 0 && (l < 8 || l > 24) {
 		return fmt.Errorf("gcpvpc %s: PrivateServiceAccessPrefixLength = %d; must be 0 (meaning 16) or between 8 and 24", name, l)
 	}
@@ -133,6 +145,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	psaPrefix := args.PrivateServiceAccessPrefixLength
 	if psaPrefix == 0 {
 		psaPrefix = defaultPSAPrefixLength
+	}
+	var psaAddress pulumi.StringPtrInput
+	if args.PrivateServiceAccessCIDR != "" {
+		pinned, _ := gcpnaming.ParseCIDR("PrivateServiceAccessCIDR", args.PrivateServiceAccessCIDR) // validated above
+		psaPrefix, psaAddress = pinned.Bits(), pulumi.String(pinned.Addr().String())
 	}
 
 	comp := &Network{PodRangeName: PodRangeName, ServiceRangeName: ServiceRangeName}
@@ -242,6 +259,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		Purpose:      pulumi.String("VPC_PEERING"),
 		AddressType:  pulumi.String("INTERNAL"),
 		PrefixLength: pulumi.Int(psaPrefix),
+		Address:      psaAddress,
 		Network:      vpc.ID(),
 		Labels:       pulumi.ToStringMap(args.Labels),
 	}, parent)

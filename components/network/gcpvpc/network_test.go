@@ -1,7 +1,6 @@
 package gcpvpc
 
 import (
-
 	"context"
 	"fmt"
 	"slices"
@@ -270,6 +269,22 @@ func TestNetworkFlowLogsAndPrefix(t *testing.T) {
 		assert.Equal(t, 0.5, log.ObjectValue()["flowSampling"].NumberValue())
 		assert.EqualValues(t, 20, one(t, m, tAddress).Inputs["prefixLength"].NumberValue())
 	})
+}
+
+func TestPinnedPrivateServiceAccessRange(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		args := prodArgs()
+		args.PrivateServiceAccessCIDR = "10.96.0.0/16"
+		m, _, err := run(t, preview, args)
+		require.NoError(t, err)
+		addr := one(t, m, tAddress).Inputs
+		assert.Equal(t, "10.96.0.0", addr["address"].StringValue())
+		assert.EqualValues(t, 16, addr["prefixLength"].NumberValue())
+	})
+	args := prodArgs()
+	args.PrivateServiceAccessCIDR = "10.96.0.0/28"
+	_, _, err := run(t, false, args)
+	require.ErrorContains(t, err, "PrivateServiceAccessCIDR")
 }
 
 func TestNetworkValidation(t *testing.T) {

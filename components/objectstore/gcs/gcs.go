@@ -1,0 +1,444 @@
+// Package gcs is the Google Cloud implementation of the platform's object storage: one Cloud Storage
+// bucket per objectstore.Bucket role, encrypted with a customer-managed Cloud KMS key, closed to the
+// public (public access prevention, uniform bucket-level access), with versioning, soft delete and
+// lifecycle rules; and, per workload, a Google service account that can use exactly its buckets and
+// that the workload's Kubernetes ServiceAccount impersonates through GKE Workload Identity. No HMAC
+// keys and no service account keys are created.
+//
+// Replication: with ReplicationRegion set, the lake and backup buckets are configurable dual-regions
+// (the multi-region holding both regions, with Region and ReplicationRegion as data locations) with
+// turbo replication, whose 15-minute RPO is the prod target; Dremio's and Airbyte's buckets hold
+// rebuildable data and stay regional. A dual-region bucket needs its key in the multi-region's Cloud KMS
+// location ("europe", "us", "asia"), so there is then a second key, replicated the same way.
+package gcs
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/kms"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/storage"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ObjectStoreType is the component's type token.
+const ObjectStoreType = "dataplatform:gcp:ObjectStore"
+
+const (
+	// Endpoint is the Cloud Storage JSON/XML API endpoint; its certificate is publicly trusted.
+	Endpoint = "https://storage.googleapis.com"
+	// KeyRotationPeriod rotates the bucket keys every 90 days.
+	KeyRotationPeriod = "7776000s"
+	// ObjectRole is what a workload gets on its buckets: read, write, delete and list objects, and
+	// multipart uploads; no bucket settings and no IAM.
+	ObjectRole = "roles/storage.objectUser"
+	// WorkloadIdentityRole lets a Kubernetes ServiceAccount act as the Google service account.
+	WorkloadIdentityRole = "roles/iam.workloadIdentityUser"
+	// KeyRole lets the Cloud Storage service agent use the bucket keys.
+	KeyRole = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+	// DefaultSoftDeleteDays is how long deleted objects stay restorable when SoftDeleteDays is 0.
+	DefaultSoftDeleteDays = 7
+	// AbortMultipartAfterDays removes the parts of uploads nobody finished.
+	AbortMultipartAfterDays = 7
+	// coldlineFactor moves lake objects to Coldline at this multiple of ColdTierAfterDays (a year for
+	// the default 90 days), after their Nearline minimum storage duration.
+	coldlineFactor = 4
+)
+
+// ObjectStoreArgs configures the buckets and the workloads' access.
+type ObjectStoreArgs struct {
+	// Project is the Google Cloud project ID that holds the buckets and the service accounts.
+	Project string
+	// Region is the buckets' region, e.g. "europe-north1"; the bucket key lives there.
+	Region string
+	// NamePrefix tells stacks apart, e.g. "dataplatform-prod": buckets are named
+	// "<prefix>-<role>-<project>" (shortened with a hash beyond 63 characters) and service accounts
+	// "<prefix>-<workload>". Lower-case letters, digits and hyphens.
+	NamePrefix string
+	// Versioning keeps overwritten and deleted objects as noncurrent versions.
+	Versioning bool
+	// NoncurrentVersionDays deletes noncurrent versions this many days after they were replaced;
+	// 0 keeps them. Used only with Versioning.
+	NoncurrentVersionDays int
+	// ColdTierAfterDays moves lake objects to Nearline after this many days and to Coldline after four
+	// times as many; 0 keeps them in Standard.
+	ColdTierAfterDays int
+	// ReplicationRegion makes the lake and backup buckets dual-region across Region and this region
+	// (same continent: Europe, North America or Asia); empty keeps them regional.
+	ReplicationRegion string
+	// SoftDeleteDays keeps deleted objects restorable this long, 7 to 90; 0 means 7.
+	SoftDeleteDays int
+	// WorkloadPool is the GKE Workload Identity pool, "<project>.svc.id.goog". Required with Access.
+	WorkloadPool string
+	// Access lists the workloads that use the store and their buckets.
+	Access []objectstore.Access
+	// Labels are applied to the buckets and the keys.
+	Labels map[string]string
+}
+
+// ObjectStore is the platform's Cloud Storage buckets and the workloads' identities.
+type ObjectStore struct {
+	pulumi.ResourceState
+
+	// Info is what the workload components consume.
+	Info objectstore.Info
+	// KMSKeyID is the regional key of the regional buckets,
+	// "projects/<p>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>".
+	KMSKeyID pulumi.StringOutput
+	// ReplicatedKMSKeyID is the multi-region key of the dual-region buckets; empty without
+	// ReplicationRegion.
+	ReplicatedKMSKeyID pulumi.StringOutput
+	// BucketLocations maps each role to its location: Region upper-cased, or the multi-region of a
+	// dual-region bucket ("EU").
+	BucketLocations map[objectstore.Bucket]string
+}
+
+func (a *ObjectStoreArgs) validate(name string) error {
+	if a == nil {
+		return errors.New("gcs: args are nil; pass an *ObjectStoreArgs")
+	}
+	if name == "" {
+		return errors.New("gcs: name is empty; resource names are derived from it")
+	}
+	fail := func(format string, v ...any) error {
+		return fmt.Errorf("gcs %s: "+format, append([]any{name}, v...)...)
+	}
+	if err := validProject(a.Project); err != nil {
+		return fail("%w", err)
+	}
+	if err := validRegion("Region", a.Region); err != nil {
+		return fail("%w", err)
+	}
+	if !prefixRe.MatchString(a.NamePrefix) || len(a.NamePrefix) > 40 {
+		return fail("NamePrefix = %q; must be 1–40 lower-case letters, digits and hyphens, not starting or ending with a hyphen", a.NamePrefix)
+	}
+	for _, role := range objectstore.Buckets {
+		if err := validBucketName(bucketName(a.NamePrefix, string(role), a.Project)); err != nil {
+			return fail("NamePrefix = %q gives an invalid %w", a.NamePrefix, err)
+		}
+	}
+	if d := a.NoncurrentVersionDays; d < 0 || d > 3650 {
+		return fail("NoncurrentVersionDays = %d; must be between 0 (keep) and 3650", d)
+	}
+	if d := a.ColdTierAfterDays; d < 0 || d > 3650 {
+		return fail("ColdTierAfterDays = %d; must be between 0 (never) and 3650", d)
+	}
+	if d := a.SoftDeleteDays; d != 0 && (d < 7 || d > 90) {
+		return fail("SoftDeleteDays = %d; must be 0 (meaning %d) or between 7 and 90", d, DefaultSoftDeleteDays)
+	}
+	if r := a.ReplicationRegion; r != "" {
+		if err := validRegion("ReplicationRegion", r); err != nil {
+			return fail("%w", err)
+		}
+		if r == a.Region {
+			return fail("ReplicationRegion = %q is the buckets' own Region; choose another region or leave it empty", r)
+		}
+		home, _ := multiRegionOf(a.Region)
+		other, _ := multiRegionOf(r)
+		if home == "" || home != other {
+			return fail("ReplicationRegion = %q with Region = %q; a dual-region needs two regions of one multi-region (EU: europe-*, US: us-*/northamerica-*, ASIA: asia-*)", r, a.Region)
+		}
+	}
+	if len(a.Access) > 0 && !strings.HasSuffix(a.WorkloadPool, ".svc.id.goog") {
+		return fail("WorkloadPool = %q; must be the GKE Workload Identity pool \"<project>.svc.id.goog\" when Access is given", a.WorkloadPool)
+	}
+	seenWorkload, seenAccount := map[string]bool{}, map[string]string{}
+	for i, acc := range a.Access {
+		field := fmt.Sprintf("Access[%d]", i)
+		if !dns1123Re.MatchString(acc.Workload) || len(acc.Workload) > 40 {
+			return fail("%s.Workload = %q; must be 1–40 lower-case letters, digits and hyphens", field, acc.Workload)
+		}
+		if seenWorkload[acc.Workload] {
+			return fail("%s.Workload = %q appears twice; each workload gets one identity", field, acc.Workload)
+		}
+		seenWorkload[acc.Workload] = true
+		id := accountID(a.NamePrefix, acc.Workload)
+		if !accountRe.MatchString(id) {
+			return fail("%s.Workload = %q gives the service account ID %q, which Google refuses (6–30 characters, starting with a letter)", field, acc.Workload, id)
+		}
+		if other, dup := seenAccount[id]; dup {
+			return fail("%s.Workload = %q and %q give the same service account ID %q; shorten NamePrefix", field, acc.Workload, other, id)
+		}
+		seenAccount[id] = acc.Workload
+		if !dns1123Re.MatchString(acc.Namespace) || len(acc.Namespace) > 63 {
+			return fail("%s.Namespace = %q; must be a Kubernetes namespace name", field, acc.Namespace)
+		}
+		if !dns1123Re.MatchString(acc.ServiceAccount) || len(acc.ServiceAccount) > 253 {
+			return fail("%s.ServiceAccount = %q; must be a Kubernetes ServiceAccount name", field, acc.ServiceAccount)
+		}
+		if len(acc.Buckets) == 0 {
+			return fail("%s.Buckets is empty; list the buckets %s uses", field, acc.Workload)
+		}
+		seenBucket := map[objectstore.Bucket]bool{}
+		for _, b := range acc.Buckets {
+			if !slices.Contains(objectstore.Buckets, b) {
+				return fail("%s.Buckets has %q; allowed: %v", field, b, objectstore.Buckets)
+			}
+			if seenBucket[b] {
+				return fail("%s.Buckets has %q twice", field, b)
+			}
+			seenBucket[b] = true
+		}
+	}
+	if err := validLabels(a.Labels); err != nil {
+		return fail("%w", err)
+	}
+	return nil
+}
+
+// replicated reports whether a bucket role is dual-region: the data that cannot be rebuilt.
+func replicated(role objectstore.Bucket) bool {
+	return role == objectstore.Lake || role == objectstore.Backups
+}
+
+// bucketKey is one Cloud KMS key and the grant that lets Cloud Storage use it.
+type bucketKey struct {
+	key   *kms.CryptoKey
+	grant *kms.CryptoKeyIAMMember
+}
+
+// NewObjectStore creates the keys, the buckets and the workloads' identities.
+func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*ObjectStore, error) {
+	if err := args.validate(name); err != nil {
+		return nil, err
+	}
+	softDeleteDays := args.SoftDeleteDays
+	if softDeleteDays == 0 {
+		softDeleteDays = DefaultSoftDeleteDays
+	}
+	access := make([]any, len(args.Access))
+	for i, a := range args.Access {
+		buckets := make([]any, len(a.Buckets))
+		for j, b := range a.Buckets {
+			buckets[j] = string(b)
+		}
+		access[i] = map[string]any{"workload": a.Workload, "namespace": a.Namespace, "serviceAccount": a.ServiceAccount, "buckets": buckets}
+	}
+
+	comp := &ObjectStore{BucketLocations: map[objectstore.Bucket]string{}}
+	props := pulumi.Map{
+		"project":               pulumi.String(args.Project),
+		"region":                pulumi.String(args.Region),
+		"namePrefix":            pulumi.String(args.NamePrefix),
+		"versioning":            pulumi.Bool(args.Versioning),
+		"noncurrentVersionDays": pulumi.Int(args.NoncurrentVersionDays),
+		"coldTierAfterDays":     pulumi.Int(args.ColdTierAfterDays),
+		"replicationRegion":     pulumi.String(args.ReplicationRegion),
+		"softDeleteDays":        pulumi.Int(softDeleteDays),
+		"workloadPool":          pulumi.String(args.WorkloadPool),
+		"access":                pulumi.ToArray(access),
+		"labels":                pulumi.ToStringMap(args.Labels),
+	}
+	if err := ctx.RegisterComponentResourceV2(ObjectStoreType, name, props, comp, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+	project := pulumi.String(args.Project)
+	labels := pulumi.ToStringMap(args.Labels)
+
+	// The Cloud Storage service agent encrypts and decrypts with the bucket keys. Asking for it also
+	// creates it in a project that has never used Cloud Storage, where the grant would otherwise fail.
+	agent, err := storage.GetProjectServiceAccount(ctx, &storage.GetProjectServiceAccountArgs{Project: &args.Project}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("gcs %s: looking up the Cloud Storage service agent of %s: %w", name, args.Project, err)
+	}
+	newKey := func(suffix, location string) (*bucketKey, error) {
+		// Key rings can never be deleted: an auto-named ring lets a destroyed stack be recreated.
+		ring, err := kms.NewKeyRing(ctx, name+"-keyring"+suffix, &kms.KeyRingArgs{
+			Project:  project,
+			Location: pulumi.String(location),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		key, err := kms.NewCryptoKey(ctx, name+"-key"+suffix, &kms.CryptoKeyArgs{
+			KeyRing:        ring.ID(),
+			Purpose:        pulumi.String("ENCRYPT_DECRYPT"),
+			RotationPeriod: pulumi.String(KeyRotationPeriod),
+			Labels:         labels,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		grant, err := kms.NewCryptoKeyIAMMember(ctx, name+"-key"+suffix+"-gcs-agent", &kms.CryptoKeyIAMMemberArgs{
+			CryptoKeyId: key.ID(),
+			Role:        pulumi.String(KeyRole),
+			Member:      pulumi.String("serviceAccount:" + agent.EmailAddress),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		return &bucketKey{key: key, grant: grant}, nil
+	}
+
+	regionalKey, err := newKey("", args.Region)
+	if err != nil {
+		return nil, err
+	}
+	comp.KMSKeyID = regionalKey.key.ID().ToStringOutput()
+	comp.ReplicatedKMSKeyID = pulumi.String("").ToStringOutput()
+	var replicatedKey *bucketKey
+	multiRegion, kmsMultiRegion := multiRegionOf(args.Region)
+	if args.ReplicationRegion != "" {
+		if replicatedKey, err = newKey("-"+kmsMultiRegion, kmsMultiRegion); err != nil {
+			return nil, err
+		}
+		comp.ReplicatedKMSKeyID = replicatedKey.key.ID().ToStringOutput()
+	}
+
+	buckets := map[objectstore.Bucket]*storage.Bucket{}
+	names := map[objectstore.Bucket]pulumi.StringOutput{}
+	for _, role := range objectstore.Buckets {
+		key := regionalKey
+		location := strings.ToUpper(args.Region)
+		var placement storage.BucketCustomPlacementConfigPtrInput
+		var rpo pulumi.StringPtrInput
+		if args.ReplicationRegion != "" && replicated(role) {
+			key = replicatedKey
+			location = multiRegion
+			placement = &storage.BucketCustomPlacementConfigArgs{DataLocations: pulumi.ToStringArray([]string{
+				strings.ToUpper(args.Region), strings.ToUpper(args.ReplicationRegion),
+			})}
+			// Turbo replication copies new objects to the second region within 15 minutes.
+			rpo = pulumi.String("ASYNC_TURBO")
+		}
+		comp.BucketLocations[role] = location
+		bucketLabels := pulumi.StringMap{"dataplatform-bucket": pulumi.String(string(role))}
+		for k, v := range args.Labels {
+			bucketLabels[k] = pulumi.String(v)
+		}
+		b, err := storage.NewBucket(ctx, name+"-"+string(role), &storage.BucketArgs{
+			Project:                  project,
+			Name:                     pulumi.String(bucketName(args.NamePrefix, string(role), args.Project)),
+			Location:                 pulumi.String(location),
+			CustomPlacementConfig:    placement,
+			Rpo:                      rpo,
+			StorageClass:             pulumi.String("STANDARD"),
+			UniformBucketLevelAccess: pulumi.Bool(true),
+			PublicAccessPrevention:   pulumi.String("enforced"),
+			Versioning:               &storage.BucketVersioningArgs{Enabled: pulumi.Bool(args.Versioning)},
+			SoftDeletePolicy: &storage.BucketSoftDeletePolicyArgs{
+				RetentionDurationSeconds: pulumi.Int(softDeleteDays * 86400),
+			},
+			Encryption:     &storage.BucketEncryptionArgs{DefaultKmsKeyName: key.key.ID()},
+			LifecycleRules: lifecycleRules(role, args),
+			// Deleting a bucket with objects fails instead of deleting the data.
+			ForceDestroy: pulumi.Bool(false),
+			Labels:       bucketLabels,
+		}, parent, pulumi.DependsOn([]pulumi.Resource{key.grant})) // writes fail until the agent can use the key
+		if err != nil {
+			return nil, err
+		}
+		buckets[role] = b
+		names[role] = b.Name
+	}
+
+	identities := map[string]objectstore.Identity{}
+	for _, acc := range args.Access {
+		sa, err := serviceaccount.NewAccount(ctx, name+"-"+acc.Workload, &serviceaccount.AccountArgs{
+			Project:     project,
+			AccountId:   pulumi.String(accountID(args.NamePrefix, acc.Workload)),
+			DisplayName: pulumi.String(fmt.Sprintf("%s %s (object store)", args.NamePrefix, acc.Workload)),
+			Description: pulumi.String(fmt.Sprintf("Used by the Kubernetes ServiceAccount %s/%s through Workload Identity; object access to its buckets only", acc.Namespace, acc.ServiceAccount)),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		member := pulumi.Sprintf("serviceAccount:%s", sa.Email)
+		for _, role := range acc.Buckets {
+			if _, err := storage.NewBucketIAMMember(ctx, name+"-"+acc.Workload+"-"+string(role), &storage.BucketIAMMemberArgs{
+				Bucket: buckets[role].Name,
+				Role:   pulumi.String(ObjectRole),
+				Member: member,
+			}, parent); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := serviceaccount.NewIAMMember(ctx, name+"-"+acc.Workload+"-workload-identity", &serviceaccount.IAMMemberArgs{
+			ServiceAccountId: pulumi.Sprintf("projects/%s/serviceAccounts/%s", args.Project, sa.Email),
+			Role:             pulumi.String(WorkloadIdentityRole),
+			Member:           pulumi.String(fmt.Sprintf("serviceAccount:%s[%s/%s]", args.WorkloadPool, acc.Namespace, acc.ServiceAccount)),
+		}, parent); err != nil {
+			return nil, err
+		}
+		identities[acc.Workload] = objectstore.Identity{
+			ServiceAccountAnnotations: pulumi.StringMap{"iam.gke.io/gcp-service-account": sa.Email}.ToStringMapOutput(),
+			PodLabels:                 map[string]string{},
+			Principal:                 sa.Email,
+			CredentialsSecret:         pulumi.String("").ToStringOutput(),
+		}
+	}
+
+	comp.Info = objectstore.Info{
+		Kind:        objectstore.GCS,
+		Region:      args.Region,
+		Endpoint:    pulumi.String(Endpoint).ToStringOutput(),
+		PathStyle:   false,
+		Account:     pulumi.String("").ToStringOutput(),
+		BucketNames: names,
+		Identities:  identities,
+		CABundle:    pulumi.String("").ToStringOutput(),
+	}
+
+	bucketOut, principals := pulumi.StringMap{}, pulumi.StringMap{}
+	for role, n := range names {
+		bucketOut[string(role)] = n
+	}
+	for w, id := range identities {
+		principals[w] = id.Principal
+	}
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"kind":               pulumi.String(string(objectstore.GCS)),
+		"endpoint":           pulumi.String(Endpoint),
+		"bucketNames":        bucketOut,
+		"principals":         principals,
+		"kmsKeyId":           comp.KMSKeyID,
+		"replicatedKmsKeyId": comp.ReplicatedKMSKeyID,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+// lifecycleRules tiers cold lake data down, expires noncurrent versions and cleans up abandoned
+// multipart uploads.
+func lifecycleRules(role objectstore.Bucket, args *ObjectStoreArgs) storage.BucketLifecycleRuleArray {
+	rules := storage.BucketLifecycleRuleArray{
+		&storage.BucketLifecycleRuleArgs{
+			Action:    &storage.BucketLifecycleRuleActionArgs{Type: pulumi.String("AbortIncompleteMultipartUpload")},
+			Condition: &storage.BucketLifecycleRuleConditionArgs{Age: pulumi.Int(AbortMultipartAfterDays)},
+		},
+	}
+	if args.Versioning && args.NoncurrentVersionDays > 0 {
+		rules = append(rules, &storage.BucketLifecycleRuleArgs{
+			Action: &storage.BucketLifecycleRuleActionArgs{Type: pulumi.String("Delete")},
+			Condition: &storage.BucketLifecycleRuleConditionArgs{
+				DaysSinceNoncurrentTime: pulumi.Int(args.NoncurrentVersionDays),
+				WithState:               pulumi.String("ARCHIVED"), // noncurrent versions only
+			},
+		})
+	}
+	if role == objectstore.Lake && args.ColdTierAfterDays > 0 {
+		rules = append(rules,
+			&storage.BucketLifecycleRuleArgs{
+				Action: &storage.BucketLifecycleRuleActionArgs{Type: pulumi.String("SetStorageClass"), StorageClass: pulumi.String("NEARLINE")},
+				Condition: &storage.BucketLifecycleRuleConditionArgs{
+					Age:                   pulumi.Int(args.ColdTierAfterDays),
+					MatchesStorageClasses: pulumi.ToStringArray([]string{"STANDARD"}),
+				},
+			},
+			&storage.BucketLifecycleRuleArgs{
+				Action: &storage.BucketLifecycleRuleActionArgs{Type: pulumi.String("SetStorageClass"), StorageClass: pulumi.String("COLDLINE")},
+				Condition: &storage.BucketLifecycleRuleConditionArgs{
+					Age:                   pulumi.Int(coldlineFactor * args.ColdTierAfterDays),
+					MatchesStorageClasses: pulumi.ToStringArray([]string{"STANDARD", "NEARLINE"}),
+				},
+			},
+		)
+	}
+	return rules
+}
