@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -112,6 +113,13 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		Inputs: args.Inputs.Copy(),
 	}
 	if req != nil {
+		// The mock monitor drops unknown inputs; the engine hands them to policies as unknowns, so
+		// decode the request again and keep them.
+		if inputs, err := plugin.UnmarshalProperties(req.GetObject(), plugin.MarshalOptions{
+			KeepUnknowns: true, KeepSecrets: true, KeepResources: true, KeepOutputValues: true,
+		}); err == nil {
+			r.Inputs = inputs
+		}
 		r.Parent = req.GetParent()
 		r.Dependencies = append([]string(nil), req.GetDependencies()...)
 		r.PropertyDependencies = map[string][]string{}

@@ -1,0 +1,220 @@
+package dbt
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/opendataplatform/dataplatform/tests/harness"
+)
+
+const (
+	cronType = "kubernetes:batch/v1:CronJob"
+	cmType   = "kubernetes:core/v1:ConfigMap"
+	npType   = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+	saType   = "kubernetes:core/v1:ServiceAccount"
+)
+
+func args() *DbtJobArgs {
+	return &DbtJobArgs{
+		Namespace:         pulumi.String("dataplatform"),
+		Image:             "123456789012.dkr.ecr.eu-north-1.amazonaws.com/dataplatform/dbt:1.0.0",
+		Schedule:          "0 3 * * *",
+		DremioHost:        "dremio-client.dataplatform.svc.cluster.local",
+		DremioPort:        9047,
+		CredentialsSecret: pulumi.String("dremio-dbt-credentials"),
+		Threads:           8,
+		Labels:            map[string]string{"environment": "prod"},
+	}
+}
+
+func run(t *testing.T, preview bool, a *DbtJobArgs) (*harness.Mocks, *DbtJob, error) {
+	t.Helper()
+	m := harness.New("dataplatform", "prod", preview)
+	var j *DbtJob
+	err := m.Run(func(ctx *pulumi.Context) error {
+		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+		if err != nil {
+			return err
+		}
+		j, err = NewDbtJob(ctx, "dbt", a, pulumi.Provider(p))
+		return err
+	}, nil)
+	return m, j, err
+}
+
+func plain(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return plain(v.SecretValue().Element)
+	case v.IsObject():
+		m := map[string]any{}
+		for k, e := range v.ObjectValue() {
+			m[string(k)] = plain(e)
+		}
+		return m
+	case v.IsArray():
+		out := make([]any, len(v.ArrayValue()))
+		for i, e := range v.ArrayValue() {
+			out[i] = plain(e)
+		}
+		return out
+	case v.IsComputed(), v.IsOutput():
+		return nil
+	}
+	return v.V
+}
+
+func decodeStrict(t *testing.T, r *harness.Resource, into any) {
+	t.Helper()
+	require.NotNil(t, r)
+	b, err := json.Marshal(plain(resource.NewObjectProperty(r.Inputs)))
+	require.NoError(t, err)
+	require.NoError(t, yaml.UnmarshalStrict(b, into))
+}
+
+func TestCronJob(t *testing.T) {
+	for _, preview := range []bool{false, true} {
+		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) {
+			m, j, err := run(t, preview, args())
+			require.NoError(t, err)
+			r := m.Named(cronType, "dbt-cronjob")
+			require.NotNil(t, r)
+			assert.NotNil(t, m.Named(saType, "dbt-sa"))
+			if preview {
+				return
+			}
+			var cj batchv1.CronJob
+			decodeStrict(t, r, &cj)
+			assert.Equal(t, "dbt", cj.Name)
+			assert.Equal(t, "dataplatform", cj.Namespace)
+			s := cj.Spec
+			assert.Equal(t, "0 3 * * *", s.Schedule)
+			assert.Equal(t, batchv1.ForbidConcurrent, s.ConcurrencyPolicy)
+			assert.Equal(t, int32(3), *s.SuccessfulJobsHistoryLimit)
+			assert.Equal(t, int32(3), *s.FailedJobsHistoryLimit)
+			assert.Equal(t, int64(600), *s.StartingDeadlineSeconds)
+			assert.Equal(t, int32(2), *s.JobTemplate.Spec.BackoffLimit)
+			assert.Positive(t, *s.JobTemplate.Spec.ActiveDeadlineSeconds)
+			pod := s.JobTemplate.Spec.Template.Spec
+			assert.False(t, *pod.AutomountServiceAccountToken)
+			assert.Equal(t, "dbt", pod.ServiceAccountName)
+			assert.True(t, *pod.SecurityContext.RunAsNonRoot)
+			assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, pod.SecurityContext.SeccompProfile.Type)
+			require.Len(t, pod.Containers, 1)
+			c := pod.Containers[0]
+			assert.Equal(t, args().Image, c.Image)
+			assert.Equal(t, []string{"dbt", "build", "--profiles-dir", "/dbt/profiles"}, append(c.Command, c.Args...))
+			assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
+			assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
+			assert.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
+			assert.Equal(t, int64(500), c.Resources.Requests.Cpu().MilliValue())
+			assert.Equal(t, int64(1)<<30, c.Resources.Limits.Memory().Value())
+			env := map[string]corev1.EnvVar{}
+			for _, e := range c.Env {
+				env[e.Name] = e
+			}
+			assert.Equal(t, "dremio-dbt-credentials", env["DREMIO_USER"].ValueFrom.SecretKeyRef.Name)
+			assert.Equal(t, "user", env["DREMIO_USER"].ValueFrom.SecretKeyRef.Key)
+			assert.Equal(t, "password", env["DREMIO_PASSWORD"].ValueFrom.SecretKeyRef.Key)
+			assert.Equal(t, "/tmp/dbt/target", env["DBT_TARGET_PATH"].Value)
+			mounts := map[string]string{}
+			for _, vm := range c.VolumeMounts {
+				mounts[vm.Name] = vm.MountPath
+			}
+			assert.Equal(t, "/dbt/profiles", mounts["profiles"])
+			assert.Equal(t, "/tmp/dbt/target", mounts["target"])
+			assert.Equal(t, "/tmp/dbt/logs", mounts["logs"])
+			for _, v := range pod.Volumes {
+				if v.Name == "target" || v.Name == "logs" {
+					assert.NotNil(t, v.EmptyDir, v.Name)
+				}
+			}
+			assert.Equal(t, "dbt", s.JobTemplate.Spec.Template.Labels["app.kubernetes.io/name"])
+
+			res, err := internals.UnsafeAwaitOutput(t.Context(), j.CronJobName)
+			require.NoError(t, err)
+			assert.Equal(t, "dbt", res.Value)
+
+			var np networkingv1.NetworkPolicy
+			decodeStrict(t, m.Named(npType, "dbt-egress"), &np)
+			assert.Equal(t, map[string]string{"app.kubernetes.io/name": "dbt"}, np.Spec.PodSelector.MatchLabels)
+			assert.Equal(t, []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, np.Spec.PolicyTypes)
+			require.Len(t, np.Spec.Egress, 1)
+			assert.Equal(t, map[string]string{"app.kubernetes.io/name": "dremio"}, np.Spec.Egress[0].To[0].PodSelector.MatchLabels)
+			assert.Nil(t, np.Spec.Egress[0].To[0].NamespaceSelector)
+			require.Len(t, np.Spec.Egress[0].Ports, 1)
+			assert.Equal(t, 9047, np.Spec.Egress[0].Ports[0].Port.IntValue())
+		})
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	m, _, err := run(t, false, args())
+	require.NoError(t, err)
+	var cm corev1.ConfigMap
+	decodeStrict(t, m.Named(cmType, "dbt-profiles"), &cm)
+	assert.Equal(t, "dbt-profiles", cm.Name)
+	var profiles map[string]struct {
+		Target  string                    `json:"target"`
+		Outputs map[string]map[string]any `json:"outputs"`
+	}
+	require.NoError(t, yaml.UnmarshalStrict([]byte(cm.Data["profiles.yml"]), &profiles))
+	p := profiles["dataplatform"]
+	assert.Equal(t, "prod", p.Target)
+	assert.Equal(t, map[string]any{
+		"type":                  "dremio",
+		"software_host":         "dremio-client.dataplatform.svc.cluster.local",
+		"port":                  float64(9047),
+		"user":                  "{{ env_var('DREMIO_USER') }}",
+		"password":              "{{ env_var('DREMIO_PASSWORD') }}",
+		"use_ssl":               false,
+		"object_storage_source": "$scratch",
+		"object_storage_path":   "no_schema",
+		"dremio_space":          "dataplatform",
+		"dremio_space_folder":   "dbt",
+		"threads":               float64(8),
+	}, p.Outputs["prod"])
+}
+
+func TestValidation(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mutate func(a *DbtJobArgs)
+		want   string
+	}{
+		"latest":       {func(a *DbtJobArgs) { a.Image = "registry.example.com/dbt:latest" }, "latest"},
+		"no tag":       {func(a *DbtJobArgs) { a.Image = "registry.example.com/dbt" }, "pinned"},
+		"empty image":  {func(a *DbtJobArgs) { a.Image = "" }, "Image"},
+		"six fields":   {func(a *DbtJobArgs) { a.Schedule = "0 0 3 * * *" }, "five-field"},
+		"bad field":    {func(a *DbtJobArgs) { a.Schedule = "0 3 * * mon;rm" }, "cron field"},
+		"no secret":    {func(a *DbtJobArgs) { a.CredentialsSecret = nil }, "CredentialsSecret"},
+		"bad port":     {func(a *DbtJobArgs) { a.DremioPort = 0 }, "DremioPort"},
+		"bad host":     {func(a *DbtJobArgs) { a.DremioHost = "http://dremio" }, "DremioHost"},
+		"threads":      {func(a *DbtJobArgs) { a.Threads = -1 }, "Threads"},
+		"no namespace": {func(a *DbtJobArgs) { a.Namespace = nil }, "Namespace"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := args()
+			tc.mutate(a)
+			m, _, err := run(t, false, a)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Empty(t, m.ByType(DbtJobType))
+		})
+	}
+	a := args()
+	a.Image = "registry.example.com:5000/team/dbt@sha256:" + fmt.Sprintf("%064x", 1)
+	_, _, err := run(t, false, a)
+	assert.NoError(t, err)
+}

@@ -1,0 +1,209 @@
+package dremio
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+)
+
+// Users the bootstrap creates.
+const (
+	adminUser = "admin"
+	dbtUser   = "dbt"
+)
+
+// metadataCIDR is the cloud instance metadata service; pods never need the node's identity.
+const metadataCIDR = "169.254.169.254/32"
+
+// secrets creates the generated passwords of the administrator and the dbt user.
+func (b *builder) secrets() error {
+	mk := func(suffix, objName, user string) (*corev1.Secret, error) {
+		// Letters and digits only: the values go into JSON bodies in the bootstrap script.
+		pw, err := random.NewRandomPassword(b.ctx, b.name+"-"+suffix+"-password", &random.RandomPasswordArgs{
+			Length: pulumi.Int(32), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4), MinUpper: pulumi.Int(4), MinLower: pulumi.Int(4),
+		}, b.opts()...)
+		if err != nil {
+			return nil, err
+		}
+		return corev1.NewSecret(b.ctx, b.name+"-"+suffix, &corev1.SecretArgs{
+			Metadata:   b.meta(objName, map[string]string{"app.kubernetes.io/name": "dremio"}),
+			Type:       pulumi.String("Opaque"),
+			StringData: pulumi.StringMap{"user": pulumi.String(user), "password": pw.Result},
+		}, b.opts()...)
+	}
+	var err error
+	if b.adminSecret, err = mk("admin", adminSecretName, adminUser); err != nil {
+		return err
+	}
+	b.dbtSecret, err = mk("dbt", dbtSecretName, dbtUser)
+	return err
+}
+
+func port(n int) *networkingv1.NetworkPolicyPortArgs {
+	return &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(n)}
+}
+
+// networkPolicies opens the client ports to the client namespaces and the object store to Dremio.
+// Traffic between the coordinator, the executors and ZooKeeper stays inside the namespace, which the
+// namespace baseline already allows.
+func (b *builder) networkPolicies() error {
+	a := b.a
+	if len(a.ClientNamespaces) > 0 {
+		if _, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-client-ingress", &networkingv1.NetworkPolicyArgs{
+			Metadata: b.meta("dremio-client-ingress", map[string]string{"app.kubernetes.io/name": "dremio"}),
+			Spec: &networkingv1.NetworkPolicySpecArgs{
+				PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(dremioSelector(CoordinatorRole))},
+				PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+				Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
+					From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
+						NamespaceSelector: &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{&metav1.LabelSelectorRequirementArgs{
+							Key: pulumi.String("kubernetes.io/metadata.name"), Operator: pulumi.String("In"), Values: pulumi.ToStringArray(a.ClientNamespaces),
+						}}},
+					}},
+					Ports: networkingv1.NetworkPolicyPortArray{port(WebPort), port(ClientPort), port(FlightPort)},
+				}},
+			},
+		}, b.opts()...); err != nil {
+			return err
+		}
+	}
+	if !b.objectStore() {
+		return nil
+	}
+
+	var rules networkingv1.NetworkPolicyEgressRuleArray
+	switch a.ObjectStore.Kind {
+	case objectstore.MinIO:
+		rules = append(rules, &networkingv1.NetworkPolicyEgressRuleArgs{
+			To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
+				NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(a.ObjectStoreNamespace)}},
+			}},
+			Ports: networkingv1.NetworkPolicyPortArray{port(9000)},
+		})
+	default:
+		// The cloud endpoints (storage, STS, Entra ID) have no fixed addresses: HTTPS anywhere but the
+		// instance metadata service.
+		rules = append(rules, &networkingv1.NetworkPolicyEgressRuleArgs{
+			To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
+				IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0"), Except: pulumi.StringArray{pulumi.String(metadataCIDR)}},
+			}},
+			Ports: networkingv1.NetworkPolicyPortArray{port(443)},
+		})
+		switch a.ObjectStore.Kind {
+		case objectstore.S3:
+			// The EKS Pod Identity agent, for SDKs that use the ServiceAccount's association.
+			rules = append(rules, &networkingv1.NetworkPolicyEgressRuleArgs{
+				To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("169.254.170.23/32")}}},
+				Ports: networkingv1.NetworkPolicyPortArray{port(80)},
+			})
+		case objectstore.GCS:
+			// GKE Workload Identity serves the pod's Google token from the GKE metadata server, reached
+			// at the metadata address and, with network policy enforcement, at 169.254.169.252:988.
+			rules = append(rules,
+				&networkingv1.NetworkPolicyEgressRuleArgs{
+					To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(metadataCIDR)}}},
+					Ports: networkingv1.NetworkPolicyPortArray{port(80)},
+				},
+				&networkingv1.NetworkPolicyEgressRuleArgs{
+					To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("169.254.169.252/32")}}},
+					Ports: networkingv1.NetworkPolicyPortArray{port(988)},
+				},
+			)
+		}
+	}
+	_, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-objectstore-egress", &networkingv1.NetworkPolicyArgs{
+		Metadata: b.meta("dremio-objectstore-egress", map[string]string{"app.kubernetes.io/name": "dremio"}),
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("dremio")}},
+			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+			Egress:      rules,
+		},
+	}, b.opts()...)
+	return err
+}
+
+// bootstrapScript waits for the coordinator, creates the first administrator (only possible while
+// Dremio has no user) and the dbt user. Running it again is harmless: existing users are kept.
+func bootstrapScript(webURL string) string {
+	return fmt.Sprintf(`set -eu
+base=%q
+echo "waiting for $base"
+until curl -fsS -o /dev/null "$base/apiv2/server_status"; do sleep 5; done
+
+body=$(printf '{"userName":"%%s","firstName":"Platform","lastName":"Administrator","email":"admin@dataplatform.invalid","createdAt":%%s000,"password":"%%s"}' "$ADMIN_USER" "$(date +%%s)" "$ADMIN_PASSWORD")
+code=$(curl -sS -o /tmp/firstuser -w '%%{http_code}' -X PUT "$base/apiv2/bootstrap/firstuser" \
+  -H 'Authorization: _dremionull' -H 'Content-Type: application/json' -d "$body")
+case "$code" in
+  2*) echo "first user created" ;;
+  *) if grep -qi 'already\|first user can only be created' /tmp/firstuser; then echo "first user exists"; else cat /tmp/firstuser; exit 1; fi ;;
+esac
+
+login=$(printf '{"userName":"%%s","password":"%%s"}' "$ADMIN_USER" "$ADMIN_PASSWORD")
+token=$(curl -fsS -X POST "$base/apiv2/login" -H 'Content-Type: application/json' -d "$login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+[ -n "$token" ] || { echo "login failed"; exit 1; }
+
+user=$(printf '{"name":"%%s","firstName":"dbt","lastName":"Runner","email":"dbt@dataplatform.invalid","password":"%%s"}' "$DBT_USER" "$DBT_PASSWORD")
+code=$(curl -sS -o /tmp/user -w '%%{http_code}' -X POST "$base/api/v3/user" \
+  -H "Authorization: _dremio$token" -H 'Content-Type: application/json' -d "$user")
+case "$code" in
+  2*) echo "dbt user created" ;;
+  *) if grep -qi 'already exists' /tmp/user; then echo "dbt user exists"; else cat /tmp/user; exit 1; fi ;;
+esac
+`, webURL)
+}
+
+// bootstrap runs the first-user Job once the coordinator is up.
+func (b *builder) bootstrap() error {
+	a := b.a
+	webURL := fmt.Sprintf("http://%s.%s.svc.cluster.local:%d", clientService, a.NamespaceName, WebPort)
+	script := bootstrapScript(webURL)
+	sum := sha256.Sum256([]byte(script))
+	sel := map[string]string{"app.kubernetes.io/name": bootstrapName}
+	meta := b.meta(bootstrapName, sel)
+	// A changed script is a new Job; the old one goes first.
+	meta.Annotations = pulumi.StringMap{"dataplatform.io/script-sha256": pulumi.String(hex.EncodeToString(sum[:8]))}
+	_, err := batchv1.NewJob(b.ctx, b.name+"-bootstrap", &batchv1.JobArgs{
+		Metadata: meta,
+		Spec: &batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(6),
+			ActiveDeadlineSeconds: pulumi.Int(1800),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: b.labels(sel)},
+				Spec: &corev1.PodSpecArgs{
+					RestartPolicy:                pulumi.String("OnFailure"),
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					SecurityContext:              podSecurity(100), // curl_user of the curl image
+					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
+						Name:    pulumi.String("bootstrap"),
+						Image:   pulumi.String(a.BootstrapImage),
+						Command: pulumi.StringArray{pulumi.String("/bin/sh"), pulumi.String("-c"), pulumi.String(script)},
+						Env: corev1.EnvVarArray{
+							secretEnv("ADMIN_USER", b.adminSecret.Metadata.Name().Elem(), "user"),
+							secretEnv("ADMIN_PASSWORD", b.adminSecret.Metadata.Name().Elem(), "password"),
+							secretEnv("DBT_USER", b.dbtSecret.Metadata.Name().Elem(), "user"),
+							secretEnv("DBT_PASSWORD", b.dbtSecret.Metadata.Name().Elem(), "password"),
+						},
+						Resources: resources(pulumi.String("50m"), 64),
+						SecurityContext: func() *corev1.SecurityContextArgs {
+							s := restrictedContainer()
+							s.ReadOnlyRootFilesystem = pulumi.Bool(true)
+							return s
+						}(),
+						VolumeMounts: corev1.VolumeMountArray{&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}},
+					}},
+					Volumes: corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}},
+				},
+			},
+		},
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{b.coordinator, b.clientSvc, b.adminSecret, b.dbtSecret}), pulumi.DeleteBeforeReplace(true))...)
+	return err
+}

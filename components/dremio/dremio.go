@@ -1,0 +1,302 @@
+// Package dremio is the platform's lakehouse SQL engine: a Dremio OSS cluster described as typed
+// Kubernetes resources (the OSS Helm chart is deprecated) — a ZooKeeper ensemble, one coordinator
+// (master, KV store, web UI, JDBC/ODBC, Arrow Flight) and an executor StatefulSet — with its
+// distributed storage on the platform's object store, reached with the store's workload identity.
+package dremio
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/config"
+)
+
+// DremioClusterType is the component's type token.
+const DremioClusterType = "dataplatform:dremio:DremioCluster"
+
+// BootstrapImage is the pinned curl image of the first-user Job.
+const BootstrapImage = "curlimages/curl:8.11.1"
+
+// Distributed storage choices.
+const (
+	// DistObjectStore keeps reflections, uploads and job results in the object store's Dremio bucket.
+	DistObjectStore = "objectstore"
+	// DistLocal keeps them on the node's volume (pdfs); a single-node development setup only.
+	DistLocal = "local"
+)
+
+// Object names on the cluster.
+const (
+	serviceAccountName = "dremio"
+	configMapName      = "dremio-config"
+	clusterService     = "dremio-cluster-pod"
+	clientService      = "dremio-client"
+	coordinatorName    = "dremio-coordinator"
+	executorName       = "dremio-executor"
+	zkName             = "dremio-zookeeper"
+	zkHeadlessName     = "dremio-zookeeper-hs"
+	adminSecretName    = "dremio-admin"
+	dbtSecretName      = "dremio-dbt-credentials"
+	bootstrapName      = "dremio-bootstrap"
+)
+
+// DremioClusterArgs are the inputs of a Dremio cluster.
+type DremioClusterArgs struct {
+	// Namespace is the apps namespace, as an output of the Namespace resource so that everything here
+	// depends on it.
+	Namespace pulumi.StringInput
+	// NamespaceName is the same namespace as a plain name; it goes into DNS names and dremio.conf.
+	NamespaceName string
+	// Image is the pinned dremio/dremio-oss image; default config.DremioImage.
+	Image string
+	// ZooKeeperImage is the pinned ZooKeeper image; default config.ZooKeeperImage.
+	ZooKeeperImage string
+	// BootstrapImage is the pinned curl image of the first-user Job; default BootstrapImage.
+	BootstrapImage string
+	// Coordinator sizes the coordinator (at least 4 GiB, Dremio's minimum).
+	Coordinator config.Compute
+	// Executors is the executor replica count (3 or more in prod).
+	Executors int
+	// Executor sizes each executor (at least 4 GiB).
+	Executor config.Compute
+	// ExecutorVolumeGiB is each executor's spill and cache volume.
+	ExecutorVolumeGiB int
+	// CoordinatorVolumeGiB is the coordinator's KV-store volume.
+	CoordinatorVolumeGiB int
+	// ZooKeeperReplicas is the ensemble size: 1, or an odd number ≥ 3 (≥ 3 in prod).
+	ZooKeeperReplicas int
+	// StorageClass backs every volume (fast-ssd); empty uses the cluster's default class.
+	StorageClass string
+	// ObjectStore is the platform's store; Dremio's distributed storage goes to its Dremio bucket.
+	ObjectStore objectstore.Info
+	// ObjectStoreNamespace is, for MinIO, the data namespace the store runs in (egress on 9000).
+	ObjectStoreNamespace string
+	// Workload is the key of Dremio's identity in ObjectStore.Identities; default "dremio".
+	Workload string
+	// DistStorage is DistObjectStore (default) or DistLocal, which needs DevLocalStorage.
+	DistStorage string
+	// DevLocalStorage allows DistLocal: a development stack with a single executor.
+	DevLocalStorage bool
+	// ClientNamespaces may reach the web UI, JDBC/ODBC and Flight ports (the apps namespace itself
+	// always can).
+	ClientNamespaces []string
+	// Labels are added to every object.
+	Labels map[string]string
+	// Prod makes anti-affinity across nodes required and enforces the production sizes.
+	Prod bool
+}
+
+// DremioCluster is the Dremio component.
+type DremioCluster struct {
+	pulumi.ResourceState
+
+	// WebURL is the in-cluster URL of the web UI and REST API.
+	WebURL pulumi.StringOutput
+	// JDBCURL is the JDBC URL of the client Service.
+	JDBCURL pulumi.StringOutput
+	// FlightEndpoint is host:port of Arrow Flight.
+	FlightEndpoint pulumi.StringOutput
+	// ServiceName is the client Service (9047, 31010, 32010).
+	ServiceName pulumi.StringOutput
+	// AdminSecret is the Secret ("user", "password") of the first administrator.
+	AdminSecret pulumi.StringOutput
+	// DbtCredentialsSecret is the Secret ("user", "password") of the "dbt" user.
+	DbtCredentialsSecret pulumi.StringOutput
+}
+
+var (
+	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	imageTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	digest   = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+)
+
+// ValidateImage refuses an image reference without a pinned tag or digest, or tagged latest.
+func ValidateImage(field, image string) error {
+	name, dig, hasDigest := strings.Cut(image, "@")
+	last := name[strings.LastIndex(name, "/")+1:]
+	tag := ""
+	if i := strings.LastIndex(last, ":"); i >= 0 {
+		tag = last[i+1:]
+	}
+	switch {
+	case name == "" || strings.ContainsAny(image, " \t\n") || (hasDigest && !digest.MatchString(dig)) || (tag != "" && !imageTag.MatchString(tag)):
+		return fmt.Errorf("%s = %q; not an image reference (registry/repo:tag or registry/repo@sha256:<64 hex>)", field, image)
+	case tag == "latest":
+		return fmt.Errorf("%s = %q; the latest tag is not pinned, use a version tag or digest", field, image)
+	case tag == "" && !hasDigest:
+		return fmt.Errorf("%s = %q; must be pinned by a tag or digest (repo:1.2.3 or repo@sha256:…)", field, image)
+	}
+	return nil
+}
+
+// withDefaults returns a copy with defaults applied.
+func (a DremioClusterArgs) withDefaults() DremioClusterArgs {
+	if a.Image == "" {
+		a.Image = config.DremioImage
+	}
+	if a.ZooKeeperImage == "" {
+		a.ZooKeeperImage = config.ZooKeeperImage
+	}
+	if a.BootstrapImage == "" {
+		a.BootstrapImage = BootstrapImage
+	}
+	if a.Workload == "" {
+		a.Workload = "dremio"
+	}
+	if a.DistStorage == "" {
+		a.DistStorage = DistObjectStore
+	}
+	return a
+}
+
+func (a *DremioClusterArgs) validate() error {
+	if a == nil {
+		return fmt.Errorf("dremio: args are required")
+	}
+	if a.Namespace == nil {
+		return fmt.Errorf("dremio: Namespace is required")
+	}
+	if !dnsLabel.MatchString(a.NamespaceName) {
+		return fmt.Errorf("dremio: NamespaceName = %q; must be a DNS label", a.NamespaceName)
+	}
+	for field, img := range map[string]string{"Image": a.Image, "ZooKeeperImage": a.ZooKeeperImage, "BootstrapImage": a.BootstrapImage} {
+		if err := ValidateImage("dremio: "+field, img); err != nil {
+			return err
+		}
+	}
+	for _, c := range []struct {
+		field string
+		role  Role
+		c     config.Compute
+	}{{"Coordinator", CoordinatorRole, a.Coordinator}, {"Executor", ExecutorRole, a.Executor}} {
+		if c.c.CPU <= 0 {
+			return fmt.Errorf("dremio: %s.CPU = %g; must be > 0", c.field, c.c.CPU)
+		}
+		if _, err := MemorySplit(c.role, mib(c.c.MemoryGiB)); err != nil {
+			return fmt.Errorf("dremio: %s.MemoryGiB = %g: %w", c.field, c.c.MemoryGiB, err)
+		}
+	}
+	minExecutors := 1
+	if a.Prod {
+		minExecutors = 3 // the policy pack's production floor
+	}
+	if a.Executors < minExecutors {
+		return fmt.Errorf("dremio: Executors = %d; must be ≥ %d", a.Executors, minExecutors)
+	}
+	if a.ExecutorVolumeGiB < 10 {
+		return fmt.Errorf("dremio: ExecutorVolumeGiB = %d; must be ≥ 10", a.ExecutorVolumeGiB)
+	}
+	if a.CoordinatorVolumeGiB < 5 {
+		return fmt.Errorf("dremio: CoordinatorVolumeGiB = %d; must be ≥ 5", a.CoordinatorVolumeGiB)
+	}
+	zk := a.ZooKeeperReplicas
+	if zk < 1 || (zk > 1 && (zk < 3 || zk%2 == 0)) {
+		return fmt.Errorf("dremio: ZooKeeperReplicas = %d; must be 1 or an odd number ≥ 3", zk)
+	}
+	if a.Prod && zk < 3 {
+		return fmt.Errorf("dremio: ZooKeeperReplicas = %d; prod needs a quorum of ≥ 3", zk)
+	}
+	if a.StorageClass != "" && !dnsLabel.MatchString(a.StorageClass) {
+		return fmt.Errorf("dremio: StorageClass = %q; must be a DNS label or empty", a.StorageClass)
+	}
+	for _, ns := range a.ClientNamespaces {
+		if !dnsLabel.MatchString(ns) {
+			return fmt.Errorf("dremio: ClientNamespaces contains %q; must be DNS labels", ns)
+		}
+	}
+	switch a.DistStorage {
+	case DistLocal:
+		if !a.DevLocalStorage || a.Prod {
+			return fmt.Errorf("dremio: DistStorage = %q needs DevLocalStorage (a development stack); use %q", DistLocal, DistObjectStore)
+		}
+		if a.Executors != 1 {
+			return fmt.Errorf("dremio: DistStorage = %q with Executors = %d; node-local storage is not shared, so it allows exactly 1 executor", DistLocal, a.Executors)
+		}
+		return nil
+	case DistObjectStore:
+	default:
+		return fmt.Errorf("dremio: DistStorage = %q; allowed: %s, %s", a.DistStorage, DistObjectStore, DistLocal)
+	}
+	os := a.ObjectStore
+	switch os.Kind {
+	case objectstore.S3, objectstore.ADLS, objectstore.GCS, objectstore.MinIO:
+	default:
+		return fmt.Errorf("dremio: ObjectStore.Kind = %q; allowed: s3, adls, gcs, minio", os.Kind)
+	}
+	if _, ok := os.BucketNames[objectstore.Dremio]; !ok {
+		return fmt.Errorf("dremio: ObjectStore.BucketNames has no %q bucket", objectstore.Dremio)
+	}
+	if _, ok := os.Identities[a.Workload]; !ok {
+		return fmt.Errorf("dremio: ObjectStore.Identities has no %q workload; the store must grant Dremio access", a.Workload)
+	}
+	if os.Kind == objectstore.S3 && os.Region == "" {
+		return fmt.Errorf("dremio: ObjectStore.Region is empty; S3 needs the bucket's region")
+	}
+	if os.Kind == objectstore.MinIO && !dnsLabel.MatchString(a.ObjectStoreNamespace) {
+		return fmt.Errorf("dremio: ObjectStoreNamespace = %q; MinIO needs the data namespace it runs in", a.ObjectStoreNamespace)
+	}
+	return nil
+}
+
+// mib converts GiB to MiB.
+func mib(gib float64) int { return int(gib * 1024) }
+
+// NewDremioCluster creates the ZooKeeper ensemble, the coordinator and the executors, their Services,
+// disruption budgets and network policies, and the first-user bootstrap.
+func NewDremioCluster(ctx *pulumi.Context, name string, args *DremioClusterArgs, opts ...pulumi.ResourceOption) (*DremioCluster, error) {
+	if args == nil {
+		return nil, fmt.Errorf("dremio: args are required")
+	}
+	a := args.withDefaults()
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
+
+	comp := &DremioCluster{}
+	props := pulumi.Map{
+		"namespace":         a.Namespace,
+		"image":             pulumi.String(a.Image),
+		"zookeeperImage":    pulumi.String(a.ZooKeeperImage),
+		"executors":         pulumi.Int(a.Executors),
+		"zookeeperReplicas": pulumi.Int(a.ZooKeeperReplicas),
+		"distStorage":       pulumi.String(a.DistStorage),
+		"objectStoreKind":   pulumi.String(string(a.ObjectStore.Kind)),
+		"prod":              pulumi.Bool(a.Prod),
+	}
+	if err := ctx.RegisterComponentResourceV2(DremioClusterType, name, props, comp, opts...); err != nil {
+		return nil, err
+	}
+	b := &builder{ctx: ctx, name: name, comp: comp, a: a}
+	if err := b.build(); err != nil {
+		return nil, err
+	}
+
+	host := fmt.Sprintf("%s.%s.svc.cluster.local", clientService, a.NamespaceName)
+	comp.ServiceName = b.clientSvc.Metadata.Name().Elem()
+	comp.WebURL = pulumi.Sprintf("http://%s:%d", withDep(host, comp.ServiceName), WebPort)
+	comp.JDBCURL = pulumi.Sprintf("jdbc:dremio:direct=%s:%d", withDep(host, comp.ServiceName), ClientPort)
+	comp.FlightEndpoint = pulumi.Sprintf("%s:%d", withDep(host, comp.ServiceName), FlightPort)
+	comp.AdminSecret = b.adminSecret.Metadata.Name().Elem()
+	comp.DbtCredentialsSecret = b.dbtSecret.Metadata.Name().Elem()
+
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"webURL":               comp.WebURL,
+		"jdbcURL":              comp.JDBCURL,
+		"flightEndpoint":       comp.FlightEndpoint,
+		"serviceName":          comp.ServiceName,
+		"adminSecret":          comp.AdminSecret,
+		"dbtCredentialsSecret": comp.DbtCredentialsSecret,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+// withDep returns s once dep resolves, so that a URL output depends on the Service it names.
+func withDep(s string, dep pulumi.StringOutput) pulumi.StringOutput {
+	return dep.ApplyT(func(string) string { return s }).(pulumi.StringOutput)
+}

@@ -1,0 +1,206 @@
+package dremio
+
+import (
+	"fmt"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/config"
+)
+
+// dremioUID is the dremio user of the dremio/dremio-oss image.
+const dremioUID = 999
+
+// dremio creates the coordinator and executor StatefulSets and the executors' disruption budget.
+func (b *builder) dremio() error {
+	coord, err := b.statefulSet(CoordinatorRole, 1, b.a.Coordinator, b.a.CoordinatorVolumeGiB)
+	if err != nil {
+		return err
+	}
+	b.coordinator = coord
+	if _, err := b.statefulSet(ExecutorRole, b.a.Executors, b.a.Executor, b.a.ExecutorVolumeGiB); err != nil {
+		return err
+	}
+	_, err = policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-executor-pdb", &policyv1.PodDisruptionBudgetArgs{
+		Metadata: b.meta(executorName, dremioSelector(ExecutorRole)),
+		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
+			// One executor at a time: queries keep running on the others.
+			MaxUnavailable: pulumi.Int(1),
+			Selector:       &metav1.LabelSelectorArgs{MatchLabels: toStringMap(dremioSelector(ExecutorRole))},
+		},
+	}, b.opts()...)
+	return err
+}
+
+func (b *builder) statefulSet(role Role, replicas int, size config.Compute, volumeGiB int) (*appsv1.StatefulSet, error) {
+	a := b.a
+	mem, err := MemorySplit(role, mib(size.MemoryGiB))
+	if err != nil {
+		return nil, err
+	}
+	sel := dremioSelector(role)
+	podLabels := map[string]string{}
+	for k, v := range sel {
+		podLabels[k] = v
+	}
+	if b.objectStore() {
+		for k, v := range b.identity.PodLabels {
+			podLabels[k] = v
+		}
+	}
+	objName := coordinatorName
+	if role == ExecutorRole {
+		objName = executorName
+	}
+
+	env := corev1.EnvVarArray{
+		&corev1.EnvVarArgs{Name: pulumi.String("DREMIO_MAX_HEAP_MEMORY_SIZE_MB"), Value: pulumi.String(fmt.Sprint(mem.HeapMiB))},
+		&corev1.EnvVarArgs{Name: pulumi.String("DREMIO_MAX_DIRECT_MEMORY_SIZE_MB"), Value: pulumi.String(fmt.Sprint(mem.DirectMiB))},
+	}
+	javaOpts := "-XX:+UseG1GC -XX:+AlwaysPreTouch"
+	mounts := corev1.VolumeMountArray{
+		&corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(dataDir)},
+		&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(confDir + "/dremio.conf"), SubPath: pulumi.String(fmt.Sprintf("dremio-%s.conf", role)), ReadOnly: pulumi.Bool(true)},
+		&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(confDir + "/core-site.xml"), SubPath: pulumi.String("core-site.xml"), ReadOnly: pulumi.Bool(true)},
+	}
+	volumes := corev1.VolumeArray{
+		&corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: b.configMap.Metadata.Name().Elem()}},
+	}
+	var initContainers corev1.ContainerArray
+
+	if b.objectStore() {
+		switch a.ObjectStore.Kind {
+		case objectstore.S3:
+			// A ServiceAccount token for STS, which the AWS profile exchanges for the store's role.
+			env = append(env,
+				&corev1.EnvVarArgs{Name: pulumi.String("AWS_CONFIG_FILE"), Value: pulumi.String(awsConfigPath)},
+				&corev1.EnvVarArgs{Name: pulumi.String("AWS_REGION"), Value: pulumi.String(a.ObjectStore.Region)},
+				&corev1.EnvVarArgs{Name: pulumi.String("AWS_STS_REGIONAL_ENDPOINTS"), Value: pulumi.String("regional")},
+			)
+			mounts = append(mounts,
+				&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(awsConfigPath), SubPath: pulumi.String("aws-config"), ReadOnly: pulumi.Bool(true)},
+				&corev1.VolumeMountArgs{Name: pulumi.String("aws-token"), MountPath: pulumi.String(awsTokenDir), ReadOnly: pulumi.Bool(true)},
+			)
+			volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("aws-token"), Projected: &corev1.ProjectedVolumeSourceArgs{
+				Sources: corev1.VolumeProjectionArray{&corev1.VolumeProjectionArgs{ServiceAccountToken: &corev1.ServiceAccountTokenProjectionArgs{
+					Audience: pulumi.String("sts.amazonaws.com"), ExpirationSeconds: pulumi.Int(86400), Path: pulumi.String("token"),
+				}}},
+			}})
+		case objectstore.MinIO:
+			env = append(env,
+				secretEnv("AWS_ACCESS_KEY_ID", b.identity.CredentialsSecret, "accessKey"),
+				secretEnv("AWS_SECRET_ACCESS_KEY", b.identity.CredentialsSecret, "secretKey"),
+			)
+			// MinIO's certificate is signed by a private CA: the JVM trusts a copy of its default
+			// trust store with that CA added, built by an init container from the same image.
+			javaOpts += fmt.Sprintf(" -Djavax.net.ssl.trustStore=%s -Djavax.net.ssl.trustStorePassword=changeit", truststorePath)
+			mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String("truststore"), MountPath: pulumi.String(truststoreDir), ReadOnly: pulumi.Bool(true)})
+			volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("truststore"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}})
+			script := fmt.Sprintf(`set -eu
+java_home="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}"
+cp "$java_home/lib/security/cacerts" %[1]s
+chmod 0600 %[1]s
+keytool -importcert -noprompt -alias objectstore-ca -file %[2]s/objectstore-ca.crt -keystore %[1]s -storepass changeit
+`, truststorePath, caMountDir)
+			initContainers = append(initContainers, &corev1.ContainerArgs{
+				Name:            pulumi.String("truststore"),
+				Image:           pulumi.String(a.Image),
+				Command:         pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("-c"), pulumi.String(script)},
+				Resources:       resources(pulumi.String("100m"), 256),
+				SecurityContext: restrictedContainer(),
+				VolumeMounts: corev1.VolumeMountArray{
+					&corev1.VolumeMountArgs{Name: pulumi.String("truststore"), MountPath: pulumi.String(truststoreDir)},
+					&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(caMountDir), ReadOnly: pulumi.Bool(true)},
+				},
+			})
+		}
+	}
+	// Every node dials the others and ZooKeeper by name; the fabric and conduit ports are fixed so
+	// that they are known.
+	env = append(env, &corev1.EnvVarArgs{Name: pulumi.String("DREMIO_JAVA_SERVER_EXTRA_OPTS"), Value: pulumi.String(javaOpts)})
+
+	affinity, tsc := b.spread(sel)
+	ports := corev1.ContainerPortArray{
+		&corev1.ContainerPortArgs{Name: pulumi.String("fabric"), ContainerPort: pulumi.Int(FabricPort)},
+		&corev1.ContainerPortArgs{Name: pulumi.String("conduit"), ContainerPort: pulumi.Int(ConduitPort)},
+	}
+	container := &corev1.ContainerArgs{
+		Name:            pulumi.String("dremio"),
+		Image:           pulumi.String(a.Image),
+		Command:         pulumi.StringArray{pulumi.String(dremioHome + "/bin/dremio"), pulumi.String("start-fg")},
+		Env:             env,
+		Resources:       resources(quantityCPU(size.CPU), mib(size.MemoryGiB)),
+		SecurityContext: restrictedContainer(),
+		VolumeMounts:    mounts,
+	}
+	grace := 120
+	if role == CoordinatorRole {
+		ports = append(ports,
+			&corev1.ContainerPortArgs{Name: pulumi.String("web"), ContainerPort: pulumi.Int(WebPort)},
+			&corev1.ContainerPortArgs{Name: pulumi.String("client"), ContainerPort: pulumi.Int(ClientPort)},
+			&corev1.ContainerPortArgs{Name: pulumi.String("flight"), ContainerPort: pulumi.Int(FlightPort)},
+		)
+		web := &corev1.HTTPGetActionArgs{Path: pulumi.String("/apiv2/server_status"), Port: pulumi.Int(WebPort)}
+		// A first start or an upgrade of the KV store takes minutes: the startup probe allows 15.
+		container.StartupProbe = &corev1.ProbeArgs{HttpGet: web, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(90), TimeoutSeconds: pulumi.Int(5)}
+		container.ReadinessProbe = &corev1.ProbeArgs{HttpGet: web, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3), TimeoutSeconds: pulumi.Int(5)}
+		container.LivenessProbe = &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{Path: pulumi.String("/"), Port: pulumi.Int(WebPort)}, PeriodSeconds: pulumi.Int(15), FailureThreshold: pulumi.Int(6), TimeoutSeconds: pulumi.Int(10)}
+	} else {
+		fabric := &corev1.TCPSocketActionArgs{Port: pulumi.Int(FabricPort)}
+		container.StartupProbe = &corev1.ProbeArgs{TcpSocket: fabric, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(30)}
+		container.ReadinessProbe = &corev1.ProbeArgs{TcpSocket: fabric, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3)}
+		container.LivenessProbe = &corev1.ProbeArgs{TcpSocket: fabric, PeriodSeconds: pulumi.Int(15), FailureThreshold: pulumi.Int(6)}
+		// Graceful drain: the pause lets the coordinator see the node leave before the JVM gets
+		// SIGTERM; Dremio then finishes its running fragments within the grace period.
+		container.Lifecycle = &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
+			Exec: &corev1.ExecActionArgs{Command: pulumi.StringArray{pulumi.String("/bin/sh"), pulumi.String("-c"), pulumi.String("sleep 20")}},
+		}}
+		grace = 600
+	}
+	container.Ports = ports
+
+	podMeta := &metav1.ObjectMetaArgs{
+		Labels:      b.labels(podLabels),
+		Annotations: pulumi.StringMap{"dataplatform.io/config-sha256": b.configHash},
+	}
+	spec := &appsv1.StatefulSetSpecArgs{
+		Replicas:       pulumi.Int(replicas),
+		ServiceName:    pulumi.String(clusterService),
+		Selector:       &metav1.LabelSelectorArgs{MatchLabels: toStringMap(sel)},
+		UpdateStrategy: &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
+		Template: &corev1.PodTemplateSpecArgs{
+			Metadata: podMeta,
+			Spec: &corev1.PodSpecArgs{
+				ServiceAccountName:            b.sa.Metadata.Name().Elem(),
+				AutomountServiceAccountToken:  pulumi.Bool(false),
+				SecurityContext:               podSecurity(dremioUID),
+				Affinity:                      affinity,
+				TopologySpreadConstraints:     tsc,
+				TerminationGracePeriodSeconds: pulumi.Int(grace),
+				InitContainers:                initContainers,
+				Containers:                    corev1.ContainerArray{container},
+				Volumes:                       volumes,
+			},
+		},
+		VolumeClaimTemplates: b.pvc(volumeGiB),
+	}
+	if role == ExecutorRole {
+		// Executors are interchangeable: start and replace them all at once.
+		spec.PodManagementPolicy = pulumi.String("Parallel")
+	}
+	return appsv1.NewStatefulSet(b.ctx, fmt.Sprintf("%s-%s", b.name, role), &appsv1.StatefulSetArgs{
+		Metadata: b.meta(objName, sel),
+		Spec:     spec,
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{b.zk}))...)
+}
+
+func secretEnv(name string, secret pulumi.StringInput, key string) *corev1.EnvVarArgs {
+	return &corev1.EnvVarArgs{Name: pulumi.String(name), ValueFrom: &corev1.EnvVarSourceArgs{
+		SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: secret, Key: pulumi.String(key)},
+	}}
+}

@@ -1,0 +1,511 @@
+package flexibleserver
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	"github.com/opendataplatform/dataplatform/policy/policies"
+	"github.com/opendataplatform/dataplatform/tests/harness"
+)
+
+const (
+	tServer = "azure-native:dbforpostgresql/v20230601preview:Server"
+	tConfig = "azure-native:dbforpostgresql/v20230601preview:Configuration"
+	tDiag   = "azure-native:insights:DiagnosticSetting"
+	tLock   = "azure-native:authorization:ManagementLockByScope"
+	tPW     = "random:index/randomPassword:RandomPassword"
+	tJob    = "kubernetes:batch/v1:Job"
+	tSecret = "kubernetes:core/v1:Secret"
+	tNP     = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+	subnetID = "/subscriptions/" + harness.AzureSubscriptionID + "/resourceGroups/rg-dataplatform-prod/providers/Microsoft.Network/virtualNetworks/network-vnet/subnets/postgres"
+	zoneID   = "/subscriptions/" + harness.AzureSubscriptionID + "/resourceGroups/rg-dataplatform-prod/providers/Microsoft.Network/privateDnsZones/network.private.postgres.database.azure.com"
+)
+
+// prodArgs mirrors config.Defaults(Azure, Prod); devArgs mirrors Dev. They need the providers, so
+// they take the namespace and provider the test program created.
+func prodArgs() *MetadataDBArgs {
+	return &MetadataDBArgs{
+		ResourceGroupName:   pulumi.String("rg-dataplatform-prod"),
+		Location:            "swedencentral",
+		ServerName:          "dataplatform-prod-pg",
+		Version:             "16",
+		SkuName:             "Standard_D4ds_v5",
+		StorageGiB:          100,
+		StorageAutoGrow:     true,
+		HighAvailability:    true,
+		BackupRetentionDays: 14,
+		GeoRedundantBackup:  true,
+		DelegatedSubnetID:   pulumi.String(subnetID),
+		PrivateDNSZoneID:    pulumi.String(zoneID),
+		ServerCIDRs:         []string{"10.40.0.0/16"},
+		Namespace:           pulumi.String("dataplatform"),
+		DeletionLock:        true,
+		Tags:                map[string]string{"environment": "prod"},
+	}
+}
+
+func devArgs() *MetadataDBArgs {
+	a := prodArgs()
+	a.ServerName = "dataplatform-dev-pg"
+	a.SkuName = "Standard_B2s"
+	a.StorageGiB = 20
+	a.HighAvailability = false
+	a.BackupRetentionDays = 3
+	a.GeoRedundantBackup = false
+	a.DeletionLock = false
+	a.Tags = map[string]string{"environment": "dev"}
+	return a
+}
+
+// run builds the component in a program with explicit Azure and Kubernetes providers, as the stack
+// does. The Kubernetes provider is filled into the args when the test left it nil.
+func run(t *testing.T, preview bool, args *MetadataDBArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, *MetadataDB, error) {
+	return runStack(t, "prod", preview, args, opts...)
+}
+
+func runStack(t *testing.T, stack string, preview bool, args *MetadataDBArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, *MetadataDB, error) {
+	t.Helper()
+	m := harness.New("dataplatform", stack, preview)
+	var db *MetadataDB
+	err := m.Run(func(ctx *pulumi.Context) error {
+		az, err := azurenative.NewProvider(ctx, "azure", &azurenative.ProviderArgs{Location: pulumi.String("swedencentral")})
+		if err != nil {
+			return err
+		}
+		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+		if err != nil {
+			return err
+		}
+		if args != nil && args.KubernetesProvider == nil {
+			args.KubernetesProvider = k8s
+		}
+		db, err = NewMetadataDB(ctx, "metadata-db", args, append(opts, pulumi.Provider(az))...)
+		return err
+	}, nil)
+	return m, db, err
+}
+
+func deploy(t *testing.T, preview bool, args *MetadataDBArgs) (*harness.Mocks, *MetadataDB) {
+	t.Helper()
+	m, db, err := run(t, preview, args)
+	require.NoError(t, err)
+	require.NotNil(t, db)
+	return m, db
+}
+
+func forModes(t *testing.T, f func(t *testing.T, preview bool)) {
+	for _, preview := range []bool{false, true} {
+		name := "up"
+		if preview {
+			name = "preview"
+		}
+		t.Run(name, func(t *testing.T) { f(t, preview) })
+	}
+}
+
+func named(t *testing.T, m *harness.Mocks, typ, name string) *harness.Resource {
+	t.Helper()
+	r := m.Named(typ, name)
+	require.NotNil(t, r, "%s %s not registered", typ, name)
+	return r
+}
+
+func val(t *testing.T, pm resource.PropertyMap, path ...string) resource.PropertyValue {
+	t.Helper()
+	for i, k := range path {
+		v, ok := pm[resource.PropertyKey(k)]
+		require.True(t, ok, "property %v missing", path[:i+1])
+		if v.IsSecret() {
+			v = v.SecretValue().Element
+		}
+		if i == len(path)-1 {
+			return v
+		}
+		require.True(t, v.IsObject(), "property %v is %v, not an object", path[:i+1], v)
+		pm = v.ObjectValue()
+	}
+	t.Fatal("empty path")
+	return resource.PropertyValue{}
+}
+
+func str(t *testing.T, pm resource.PropertyMap, path ...string) string {
+	t.Helper()
+	v := val(t, pm, path...)
+	require.True(t, v.IsString(), "property %v is %v, not a string", path, v)
+	return v.StringValue()
+}
+
+func num(t *testing.T, pm resource.PropertyMap, path ...string) float64 {
+	t.Helper()
+	v := val(t, pm, path...)
+	require.True(t, v.IsNumber(), "property %v is %v, not a number", path, v)
+	return v.NumberValue()
+}
+
+func has(pm resource.PropertyMap, key string) bool {
+	_, ok := pm[resource.PropertyKey(key)]
+	return ok
+}
+
+func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
+	t.Helper()
+	res, err := internals.UnsafeAwaitOutput(context.Background(), o)
+	require.NoError(t, err)
+	return res
+}
+
+// env returns the Job container's environment: plain values by name, and Secret references as
+// "secret/key".
+func env(t *testing.T, job *harness.Resource) map[string]string {
+	t.Helper()
+	containers := val(t, job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
+	require.Len(t, containers, 1)
+	out := map[string]string{}
+	for _, e := range val(t, containers[0].ObjectValue(), "env").ArrayValue() {
+		o := e.ObjectValue()
+		n := o["name"].StringValue()
+		if v, ok := o["value"]; ok {
+			if v.IsString() {
+				out[n] = v.StringValue()
+			} else {
+				out[n] = "<unknown>"
+			}
+			continue
+		}
+		if _, ok := o["valueFrom"]; !ok {
+			out[n] = "<unknown>" // an unknown value in preview is left out of the inputs
+			continue
+		}
+		ref := val(t, o, "valueFrom", "secretKeyRef").ObjectValue()
+		out[n] = ref["name"].StringValue() + "/" + ref["key"].StringValue()
+	}
+	return out
+}
+
+func TestProdServer(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, db := deploy(t, preview, prodArgs())
+		comp := named(t, m, MetadataDBType, "metadata-db")
+		srv := named(t, m, tServer, "metadata-db-server")
+		in := srv.Inputs
+		assert.Equal(t, comp.URN, srv.Parent)
+
+		assert.Equal(t, "dataplatform-prod-pg", str(t, in, "serverName"))
+		assert.Equal(t, "16", str(t, in, "version"))
+		assert.Equal(t, "Standard_D4ds_v5", str(t, in, "sku", "name"))
+		assert.Equal(t, "GeneralPurpose", str(t, in, "sku", "tier"))
+		assert.Equal(t, AdminUsername, str(t, in, "administratorLogin"))
+		// The password comes from the generated RandomPassword, whose result the engine keeps secret.
+		pw := named(t, m, tPW, "metadata-db-admin-password")
+		assert.Contains(t, srv.PropertyDependencies["administratorLoginPassword"], pw.URN)
+		assert.Contains(t, pw.AdditionalSecretOutputs, "result")
+		assert.Contains(t, srv.AdditionalSecretOutputs, "administratorLoginPassword")
+
+		// Zone-redundant HA, pinned zones that a failover may swap.
+		assert.Equal(t, "ZoneRedundant", str(t, in, "highAvailability", "mode"))
+		assert.Equal(t, "2", str(t, in, "highAvailability", "standbyAvailabilityZone"))
+		assert.Equal(t, "1", str(t, in, "availabilityZone"))
+		assert.ElementsMatch(t, []string{"storage.storageSizeGB", "availabilityZone", "highAvailability.standbyAvailabilityZone"}, srv.IgnoreChanges)
+
+		// Backups: 14 days, geo-redundant.
+		assert.Equal(t, 14.0, num(t, in, "backup", "backupRetentionDays"))
+		assert.Equal(t, "Enabled", str(t, in, "backup", "geoRedundantBackup"))
+		assert.Equal(t, 14, db.BackupRetentionDays)
+
+		// 100 GiB asked, 128 GiB is the next disk size; autogrow on.
+		assert.Equal(t, 128.0, num(t, in, "storage", "storageSizeGB"))
+		assert.Equal(t, "Enabled", str(t, in, "storage", "autoGrow"))
+		assert.Equal(t, 128, db.StorageGiB)
+
+		// Private access only.
+		assert.Equal(t, subnetID, str(t, in, "network", "delegatedSubnetResourceId"))
+		assert.Equal(t, zoneID, str(t, in, "network", "privateDnsZoneArmResourceId"))
+		assert.Equal(t, "Disabled", str(t, in, "network", "publicNetworkAccess"))
+
+		// Password and Entra ID authentication.
+		assert.Equal(t, "Enabled", str(t, in, "authConfig", "passwordAuth"))
+		assert.Equal(t, "Enabled", str(t, in, "authConfig", "activeDirectoryAuth"))
+		assert.Equal(t, harness.AzureTenantID, str(t, in, "authConfig", "tenantId"))
+
+		assert.Equal(t, "Enabled", str(t, in, "maintenanceWindow", "customWindow"))
+		assert.Equal(t, 0.0, num(t, in, "maintenanceWindow", "dayOfWeek"))
+		assert.Equal(t, 2.0, num(t, in, "maintenanceWindow", "startHour"))
+		assert.Equal(t, "prod", str(t, in, "tags", "environment"))
+
+		// A deletion lock on the server.
+		lock := named(t, m, tLock, "metadata-db-lock")
+		assert.Equal(t, "CanNotDelete", str(t, lock.Inputs, "level"))
+		assert.Contains(t, lock.PropertyDependencies["scope"], srv.URN)
+		if !preview {
+			assert.Equal(t, srv.ID, str(t, lock.Inputs, "scope"))
+		}
+		assert.Empty(t, m.ByType(tDiag), "no workspace, no diagnostic setting")
+	})
+}
+
+func TestDevServer(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, db := deploy(t, preview, devArgs())
+		in := named(t, m, tServer, "metadata-db-server").Inputs
+		assert.Equal(t, "Standard_B2s", str(t, in, "sku", "name"))
+		assert.Equal(t, "Burstable", str(t, in, "sku", "tier"))
+		assert.Equal(t, "Disabled", str(t, in, "highAvailability", "mode"))
+		if ha := val(t, in, "highAvailability").ObjectValue(); has(ha, "standbyAvailabilityZone") {
+			assert.Equal(t, "", str(t, ha, "standbyAvailabilityZone"), "no standby zone without HA")
+		}
+		assert.Equal(t, "", str(t, in, "availabilityZone"), "without HA Azure places the server (the SDK sends \"\")")
+		assert.Equal(t, "Disabled", str(t, in, "backup", "geoRedundantBackup"))
+		// 3 days asked; Azure keeps 7 at least.
+		assert.Equal(t, 7.0, num(t, in, "backup", "backupRetentionDays"))
+		assert.Equal(t, 7, db.BackupRetentionDays)
+		assert.Equal(t, 32.0, num(t, in, "storage", "storageSizeGB"))
+		// TLS and private access do not depend on the environment.
+		assert.Equal(t, "Disabled", str(t, in, "network", "publicNetworkAccess"))
+		assert.Empty(t, m.ByType(tLock))
+		srv := named(t, m, tServer, "metadata-db-server")
+		assert.Equal(t, []string{"storage.storageSizeGB"}, srv.IgnoreChanges)
+	})
+}
+
+func TestNoAutoGrowKeepsSize(t *testing.T) {
+	a := devArgs()
+	a.StorageAutoGrow = false
+	m, _ := deploy(t, false, a)
+	srv := named(t, m, tServer, "metadata-db-server")
+	assert.Equal(t, "Disabled", str(t, srv.Inputs, "storage", "autoGrow"))
+	assert.Empty(t, srv.IgnoreChanges)
+}
+
+func TestParameters(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, _ := deploy(t, preview, prodArgs())
+		srv := named(t, m, tServer, "metadata-db-server")
+		configs := m.ByType(tConfig)
+		require.Len(t, configs, len(Parameters))
+
+		values := map[string]string{}
+		for _, c := range configs {
+			values[str(t, c.Inputs, "configurationName")] = str(t, c.Inputs, "value")
+			assert.Equal(t, "user-override", str(t, c.Inputs, "source"))
+			assert.True(t, m.DependsOn(c, srv))
+			if !preview {
+				assert.Equal(t, "dataplatform-prod-pg", str(t, c.Inputs, "serverName"))
+			}
+		}
+		assert.Equal(t, "ON", values["require_secure_transport"])
+		assert.Equal(t, "TLSv1.2", values["ssl_min_protocol_version"])
+		assert.Equal(t, "on", values["log_connections"])
+		assert.Equal(t, "on", values["log_disconnections"])
+
+		// Written one after the other, TLS first.
+		for i := 1; i < len(Parameters); i++ {
+			prev := named(t, m, tConfig, "metadata-db-"+Parameters[i-1].Name)
+			cur := named(t, m, tConfig, "metadata-db-"+Parameters[i].Name)
+			assert.Contains(t, cur.Dependencies, prev.URN, "%s waits for %s", Parameters[i].Name, Parameters[i-1].Name)
+		}
+		assert.Equal(t, "require_secure_transport", Parameters[0].Name)
+	})
+}
+
+func TestBootstrap(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, db := deploy(t, preview, prodArgs())
+		comp := named(t, m, MetadataDBType, "metadata-db")
+		job := named(t, m, tJob, "metadata-db-bootstrap-job")
+		assert.Equal(t, comp.URN, job.Parent)
+		assert.True(t, strings.HasPrefix(job.Provider, "urn:pulumi:prod::dataplatform::pulumi:providers:kubernetes::k8s::"), job.Provider)
+		assert.Equal(t, "dataplatform", str(t, job.Inputs, "metadata", "namespace"))
+
+		e := env(t, job)
+		assert.Equal(t, "require", e["PGSSLMODE"])
+		assert.Equal(t, "5432", e["PGPORT"])
+		assert.Equal(t, "postgres", e["PGDATABASE"])
+		assert.Equal(t, "metadata-db-admin/username", e["PGUSER"])
+		assert.Equal(t, "metadata-db-admin/password", e["PGPASSWORD"])
+		if !preview {
+			assert.Equal(t, "dataplatform-prod-pg.postgres.database.azure.com", e["PGHOST"])
+		}
+
+		// The Job meets the server only after TLS is enforced.
+		srv := named(t, m, tServer, "metadata-db-server")
+		assert.True(t, m.DependsOn(job, srv))
+		for _, p := range Parameters {
+			assert.True(t, m.DependsOn(job, named(t, m, tConfig, "metadata-db-"+p.Name)), "the Job waits for %s", p.Name)
+		}
+
+		// Egress limited to the VNet on 5432.
+		np := named(t, m, tNP, "metadata-db-bootstrap-egress")
+		rule := val(t, np.Inputs, "spec", "egress").ArrayValue()[0].ObjectValue()
+		assert.Equal(t, "10.40.0.0/16", str(t, rule["to"].ArrayValue()[0].ObjectValue(), "ipBlock", "cidr"))
+		assert.Equal(t, 5432.0, num(t, rule["ports"].ArrayValue()[0].ObjectValue(), "port"))
+
+		// The admin Secret carries the generated password.
+		admin := named(t, m, tSecret, "metadata-db-bootstrap-admin")
+		assert.Equal(t, AdminUsername, str(t, admin.Inputs, "stringData", "username"))
+		pw := named(t, m, tPW, "metadata-db-admin-password")
+		assert.Contains(t, admin.PropertyDependencies["stringData"], pw.URN)
+
+		// Connection.
+		c := db.Connection
+		assert.Equal(t, 5432, c.Port)
+		assert.Equal(t, "require", c.SSLMode)
+		assert.Len(t, c.Databases, len(metadatadb.Databases))
+		for _, d := range metadatadb.Databases {
+			assert.Equal(t, string(d), c.Databases[d])
+		}
+		assert.ElementsMatch(t, []string{"airbyte", "superset"}, keys(c.CredentialSecrets))
+		pwOut := await(t, db.AdminPassword)
+		assert.True(t, pwOut.Secret, "the admin password output is secret")
+		host := await(t, c.Host)
+		if preview {
+			assert.False(t, host.Known)
+		} else {
+			assert.Equal(t, "dataplatform-prod-pg.postgres.database.azure.com", host.Value)
+			assert.Equal(t, "airbyte-db-credentials", await(t, c.CredentialSecrets["airbyte"]).Value)
+			assert.Equal(t, "", await(t, c.CASecret).Value, "require mode has no CA Secret")
+			assert.Equal(t, srv.ID, await(t, db.ServerID).Value)
+			assert.Equal(t, "metadata-db-bootstrap", await(t, db.BootstrapJob.Metadata.Name().Elem()).Value)
+		}
+	})
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestDiagnostics(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		a := prodArgs()
+		ws := "/subscriptions/" + harness.AzureSubscriptionID + "/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/logs"
+		a.LogAnalyticsWorkspaceID = pulumi.String(ws)
+		m, _ := deploy(t, preview, a)
+		d := named(t, m, tDiag, "metadata-db-diagnostics")
+		assert.Equal(t, ws, str(t, d.Inputs, "workspaceId"))
+		logs := val(t, d.Inputs, "logs").ArrayValue()
+		require.Len(t, logs, 1)
+		assert.Equal(t, "PostgreSQLLogs", str(t, logs[0].ObjectValue(), "category"))
+		assert.Contains(t, d.PropertyDependencies["resourceUri"], named(t, m, tServer, "metadata-db-server").URN)
+	})
+}
+
+func TestTier(t *testing.T) {
+	for sku, tier := range map[string]string{
+		"Standard_B1ms": "Burstable", "Standard_B2s": "Burstable", "Standard_D2ds_v5": "GeneralPurpose",
+		"Standard_D4ds_v5": "GeneralPurpose", "Standard_D16s_v3": "GeneralPurpose", "Standard_E4ds_v5": "MemoryOptimized",
+	} {
+		got, err := Tier(sku)
+		require.NoError(t, err, sku)
+		assert.Equal(t, tier, got, sku)
+	}
+	for _, bad := range []string{"", "GP_Standard_D4ds_v5", "Standard_F4s_v2", "d4ds_v5"} {
+		_, err := Tier(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestStorageSize(t *testing.T) {
+	for in, want := range map[int]int{1: 32, 20: 32, 32: 32, 33: 64, 100: 128, 1000: 1024, 32767: 32767} {
+		got, err := StorageSize(in)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "%d GiB", in)
+	}
+	_, err := StorageSize(40000)
+	assert.Error(t, err)
+}
+
+func TestValidation(t *testing.T) {
+	cases := map[string]struct {
+		mutate func(a *MetadataDBArgs) *MetadataDBArgs
+		want   string
+	}{
+		"nil args":          {func(*MetadataDBArgs) *MetadataDBArgs { return nil }, "args are nil"},
+		"no resource group": {func(a *MetadataDBArgs) *MetadataDBArgs { a.ResourceGroupName = nil; return a }, "ResourceGroupName is nil"},
+		"no subnet":         {func(a *MetadataDBArgs) *MetadataDBArgs { a.DelegatedSubnetID = nil; return a }, "DelegatedSubnetID is nil"},
+		"no zone":           {func(a *MetadataDBArgs) *MetadataDBArgs { a.PrivateDNSZoneID = nil; return a }, "PrivateDNSZoneID is nil"},
+		"no namespace":      {func(a *MetadataDBArgs) *MetadataDBArgs { a.Namespace = nil; return a }, "Namespace is nil"},
+		"bad location":      {func(a *MetadataDBArgs) *MetadataDBArgs { a.Location = "Sweden Central"; return a }, `Location = "Sweden Central"`},
+		"upper-case name":   {func(a *MetadataDBArgs) *MetadataDBArgs { a.ServerName = "Dataplatform"; return a }, `ServerName = "Dataplatform"`},
+		"short name":        {func(a *MetadataDBArgs) *MetadataDBArgs { a.ServerName = "pg"; return a }, `ServerName = "pg"`},
+		"hyphen end":        {func(a *MetadataDBArgs) *MetadataDBArgs { a.ServerName = "pg-"; return a }, `ServerName = "pg-"`},
+		"old version":       {func(a *MetadataDBArgs) *MetadataDBArgs { a.Version = "12"; return a }, `Version = "12"; allowed [13 14 15 16]`},
+		"bad sku":           {func(a *MetadataDBArgs) *MetadataDBArgs { a.SkuName = "db.m7g.large"; return a }, `SkuName = "db.m7g.large"`},
+		"HA on burstable": {func(a *MetadataDBArgs) *MetadataDBArgs {
+			a.SkuName = "Standard_B2s"
+			return a
+		}, "Burstable servers cannot have a standby"},
+		"zero storage":   {func(a *MetadataDBArgs) *MetadataDBArgs { a.StorageGiB = 0; return a }, "StorageGiB = 0"},
+		"huge storage":   {func(a *MetadataDBArgs) *MetadataDBArgs { a.StorageGiB = 50000; return a }, "StorageGiB = 50000; at most 32767"},
+		"zero retention": {func(a *MetadataDBArgs) *MetadataDBArgs { a.BackupRetentionDays = 0; return a }, "BackupRetentionDays = 0; allowed 1-35"},
+		"long retention": {func(a *MetadataDBArgs) *MetadataDBArgs { a.BackupRetentionDays = 36; return a }, "BackupRetentionDays = 36"},
+		"same zones": {func(a *MetadataDBArgs) *MetadataDBArgs {
+			a.AvailabilityZone, a.StandbyAvailabilityZone = "2", "2"
+			return a
+		}, `StandbyAvailabilityZone = "2"; use a zone`},
+		"bad zone": {func(a *MetadataDBArgs) *MetadataDBArgs { a.AvailabilityZone = "4"; return a }, `AvailabilityZone = "4"`},
+		"standby without HA": {func(a *MetadataDBArgs) *MetadataDBArgs {
+			a.HighAvailability, a.StandbyAvailabilityZone = false, "2"
+			return a
+		}, "without HighAvailability"},
+		"no cidrs":  {func(a *MetadataDBArgs) *MetadataDBArgs { a.ServerCIDRs = nil; return a }, "ServerCIDRs is empty"},
+		"bad cidr":  {func(a *MetadataDBArgs) *MetadataDBArgs { a.ServerCIDRs = []string{"10.40.0.1/16"}; return a }, `ServerCIDRs contains "10.40.0.1/16"`},
+		"ipv6 cidr": {func(a *MetadataDBArgs) *MetadataDBArgs { a.ServerCIDRs = []string{"fd00::/64"}; return a }, `ServerCIDRs contains "fd00::/64"`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, _, err := run(t, false, c.mutate(prodArgs()))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Contains(t, err.Error(), `"metadata-db"`, "the error names the component")
+			assert.Nil(t, m.Named(MetadataDBType, "metadata-db"), "nothing is registered for invalid args")
+			assert.Empty(t, m.ByType(tServer))
+		})
+	}
+}
+
+func TestNilKubernetesProvider(t *testing.T) {
+	m := harness.New("dataplatform", "prod", false)
+	err := m.Run(func(ctx *pulumi.Context) error {
+		_, err := NewMetadataDB(ctx, "metadata-db", prodArgs())
+		return err
+	}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "KubernetesProvider is nil")
+	assert.Nil(t, m.Named(MetadataDBType, "metadata-db"))
+}
+
+// TestPolicies runs the project's CrossGuard policies on everything the component creates, protected
+// in prod as the stack does.
+func TestPolicies(t *testing.T) {
+	for stack, args := range map[string]func() *MetadataDBArgs{"prod": prodArgs, "dev": devArgs} {
+		t.Run(stack, func(t *testing.T) {
+			forModes(t, func(t *testing.T, preview bool) {
+				m, _, err := runStack(t, stack, preview, args(), pulumi.Protect(stack == "prod"))
+				require.NoError(t, err)
+				var rs []policies.Resource
+				for _, r := range m.Resources() {
+					rs = append(rs, policies.Resource{URN: r.URN, Type: r.Type, Name: r.Name, Properties: r.Inputs,
+						Protect: r.Protect, Parent: r.Parent, Dependencies: r.AllDependencies(), Provider: r.Provider})
+				}
+				require.NotEmpty(t, rs)
+				for _, v := range policies.Evaluate(rs, policies.DefaultConfig(stack)) {
+					assert.NotEqual(t, policies.Mandatory, v.Level, v.String())
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,485 @@
+package adls
+
+import (
+	"context"
+	"testing"
+
+	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/policy/policies"
+	"github.com/opendataplatform/dataplatform/tests/harness"
+)
+
+const (
+	tAccount   = "azure-native:storage:StorageAccount"
+	tBlobSvc   = "azure-native:storage:BlobServiceProperties"
+	tContainer = "azure-native:storage:BlobContainer"
+	tPolicy    = "azure-native:storage:ManagementPolicy"
+	tPE        = "azure-native:network:PrivateEndpoint"
+	tZoneGroup = "azure-native:network:PrivateDnsZoneGroup"
+	tUAI       = "azure-native:managedidentity:UserAssignedIdentity"
+	tFIC       = "azure-native:managedidentity:FederatedIdentityCredential"
+	tRA        = "azure-native:authorization:RoleAssignment"
+	tLock      = "azure-native:authorization:ManagementLockByScope"
+
+	sub       = "/subscriptions/" + harness.AzureSubscriptionID
+	rgPrefix  = sub + "/resourceGroups/rg-dataplatform-prod/providers/Microsoft.Network"
+	subnetID  = rgPrefix + "/virtualNetworks/network-vnet/subnets/endpoints"
+	blobZone  = rgPrefix + "/privateDnsZones/privatelink.blob.core.windows.net"
+	dfsZone   = rgPrefix + "/privateDnsZones/privatelink.dfs.core.windows.net"
+	issuerURL = "https://swedencentral.oic.prod-aks.azure.com/" + harness.AzureTenantID + "/11111111-2222-4333-8444-555555555555/"
+	roleID    = sub + "/providers/Microsoft.Authorization/roleDefinitions/" + BlobDataContributorRole
+)
+
+func access() []objectstore.Access {
+	return []objectstore.Access{
+		{Workload: "dremio", Namespace: "dataplatform", ServiceAccount: "dremio", Buckets: []objectstore.Bucket{objectstore.Lake, objectstore.Dremio}},
+		{Workload: "airbyte", Namespace: "dataplatform", ServiceAccount: "airbyte-admin", Buckets: []objectstore.Bucket{objectstore.Airbyte, objectstore.Lake}},
+		{Workload: "dbt", Namespace: "dataplatform-jobs", ServiceAccount: "dbt", Buckets: []objectstore.Bucket{objectstore.Lake}},
+	}
+}
+
+// prodArgs mirrors config.Defaults(Azure, Prod); devArgs mirrors Dev.
+func prodArgs() *ObjectStoreArgs {
+	return &ObjectStoreArgs{
+		ResourceGroupName:     pulumi.String("rg-dataplatform-prod"),
+		Location:              "swedencentral",
+		AccountName:           "dataplatformprodlake",
+		Redundancy:            "GZRS",
+		Versioning:            true,
+		SoftDeleteDays:        30,
+		NoncurrentVersionDays: 90,
+		ColdTierAfterDays:     90,
+		EndpointsSubnetID:     pulumi.String(subnetID),
+		BlobPrivateDNSZoneID:  pulumi.String(blobZone),
+		DfsPrivateDNSZoneID:   pulumi.String(dfsZone),
+		OIDCIssuerURL:         pulumi.String(issuerURL),
+		Access:                access(),
+		DeletionLock:          true,
+		Tags:                  map[string]string{"environment": "prod"},
+	}
+}
+
+func devArgs() *ObjectStoreArgs {
+	a := prodArgs()
+	a.AccountName = ""
+	a.Redundancy = "ZRS"
+	a.SoftDeleteDays = 7
+	a.NoncurrentVersionDays = 30
+	a.ColdTierAfterDays = 0
+	a.DeletionLock = false
+	a.Tags = map[string]string{"environment": "dev"}
+	return a
+}
+
+func run(t *testing.T, preview bool, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, *ObjectStore, error) {
+	return runStack(t, "prod", preview, args, opts...)
+}
+
+func runStack(t *testing.T, stack string, preview bool, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, *ObjectStore, error) {
+	t.Helper()
+	m := harness.New("dataplatform", stack, preview)
+	var s *ObjectStore
+	err := m.Run(func(ctx *pulumi.Context) error {
+		p, err := azurenative.NewProvider(ctx, "azure", &azurenative.ProviderArgs{Location: pulumi.String("swedencentral")})
+		if err != nil {
+			return err
+		}
+		s, err = NewObjectStore(ctx, "object-store", args, append(opts, pulumi.Provider(p))...)
+		return err
+	}, nil)
+	return m, s, err
+}
+
+func deploy(t *testing.T, preview bool, args *ObjectStoreArgs) (*harness.Mocks, *ObjectStore) {
+	t.Helper()
+	m, s, err := run(t, preview, args)
+	require.NoError(t, err)
+	require.NotNil(t, s)
+	return m, s
+}
+
+func forModes(t *testing.T, f func(t *testing.T, preview bool)) {
+	for _, preview := range []bool{false, true} {
+		name := "up"
+		if preview {
+			name = "preview"
+		}
+		t.Run(name, func(t *testing.T) { f(t, preview) })
+	}
+}
+
+func named(t *testing.T, m *harness.Mocks, typ, name string) *harness.Resource {
+	t.Helper()
+	r := m.Named(typ, name)
+	require.NotNil(t, r, "%s %s not registered", typ, name)
+	return r
+}
+
+func val(t *testing.T, pm resource.PropertyMap, path ...string) resource.PropertyValue {
+	t.Helper()
+	for i, k := range path {
+		v, ok := pm[resource.PropertyKey(k)]
+		require.True(t, ok, "property %v missing", path[:i+1])
+		if i == len(path)-1 {
+			return v
+		}
+		require.True(t, v.IsObject(), "property %v is %v, not an object", path[:i+1], v)
+		pm = v.ObjectValue()
+	}
+	t.Fatal("empty path")
+	return resource.PropertyValue{}
+}
+
+func str(t *testing.T, pm resource.PropertyMap, path ...string) string {
+	t.Helper()
+	v := val(t, pm, path...)
+	require.True(t, v.IsString(), "property %v is %v, not a string", path, v)
+	return v.StringValue()
+}
+
+func boolean(t *testing.T, pm resource.PropertyMap, path ...string) bool {
+	t.Helper()
+	v := val(t, pm, path...)
+	require.True(t, v.IsBool(), "property %v is %v, not a bool", path, v)
+	return v.BoolValue()
+}
+
+func num(t *testing.T, pm resource.PropertyMap, path ...string) float64 {
+	t.Helper()
+	v := val(t, pm, path...)
+	require.True(t, v.IsNumber(), "property %v is %v, not a number", path, v)
+	return v.NumberValue()
+}
+
+func strs(t *testing.T, pm resource.PropertyMap, path ...string) []string {
+	t.Helper()
+	var out []string
+	for _, e := range val(t, pm, path...).ArrayValue() {
+		out = append(out, e.StringValue())
+	}
+	return out
+}
+
+func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
+	t.Helper()
+	res, err := internals.UnsafeAwaitOutput(context.Background(), o)
+	require.NoError(t, err)
+	return res
+}
+
+func TestAccountSecurity(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, _ := deploy(t, preview, prodArgs())
+		comp := named(t, m, ObjectStoreType, "object-store")
+		acct := named(t, m, tAccount, "object-store-account")
+		in := acct.Inputs
+		assert.Equal(t, comp.URN, acct.Parent)
+		assert.Equal(t, "dataplatformprodlake", str(t, in, "accountName"))
+		assert.Equal(t, "StorageV2", str(t, in, "kind"))
+		assert.True(t, boolean(t, in, "isHnsEnabled"), "Data Lake Gen2")
+		assert.True(t, boolean(t, in, "enableHttpsTrafficOnly"))
+		assert.Equal(t, "TLS1_2", str(t, in, "minimumTlsVersion"))
+		assert.False(t, boolean(t, in, "allowBlobPublicAccess"))
+		assert.False(t, boolean(t, in, "allowSharedKeyAccess"), "no account keys")
+		assert.True(t, boolean(t, in, "defaultToOAuthAuthentication"))
+		assert.Equal(t, "Disabled", str(t, in, "publicNetworkAccess"))
+		assert.Equal(t, "Deny", str(t, in, "networkRuleSet", "defaultAction"))
+		assert.Equal(t, "AzureServices", str(t, in, "networkRuleSet", "bypass"))
+		assert.True(t, boolean(t, in, "encryption", "requireInfrastructureEncryption"))
+		assert.True(t, boolean(t, in, "encryption", "services", "blob", "enabled"))
+		assert.Equal(t, "Standard_GZRS", str(t, in, "sku", "name"))
+
+		lock := named(t, m, tLock, "object-store-lock")
+		assert.Equal(t, "CanNotDelete", str(t, lock.Inputs, "level"))
+		assert.Contains(t, lock.PropertyDependencies["scope"], acct.URN)
+	})
+}
+
+func TestDevVsProd(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, s := deploy(t, preview, devArgs())
+		acct := named(t, m, tAccount, "object-store-account")
+		assert.Equal(t, "Standard_ZRS", str(t, acct.Inputs, "sku", "name"))
+		derived := DeriveAccountName("dataplatform", "prod", "object-store")
+		assert.Equal(t, derived, str(t, acct.Inputs, "accountName"))
+		assert.Empty(t, m.ByType(tLock))
+		assert.Empty(t, m.ByType(tPolicy), "no tiering, no lifecycle policy")
+		svc := named(t, m, tBlobSvc, "object-store-blob-service")
+		assert.Equal(t, 30.0, num(t, svc.Inputs, "deleteRetentionPolicy", "days"), "versioning keeps deleted data NoncurrentVersionDays")
+		assert.Equal(t, 7.0, num(t, svc.Inputs, "containerDeleteRetentionPolicy", "days"))
+		// Security does not depend on the environment.
+		assert.Equal(t, "Disabled", str(t, acct.Inputs, "publicNetworkAccess"))
+		assert.False(t, boolean(t, acct.Inputs, "allowSharedKeyAccess"))
+		if !preview {
+			assert.Equal(t, derived, await(t, s.AccountName).Value)
+		}
+	})
+}
+
+func TestBlobService(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, _ := deploy(t, preview, prodArgs())
+		acct := named(t, m, tAccount, "object-store-account")
+		svc := named(t, m, tBlobSvc, "object-store-blob-service")
+		in := svc.Inputs
+		assert.Equal(t, "default", str(t, in, "blobServicesName"))
+		assert.False(t, boolean(t, in, "isVersioningEnabled"), "hierarchical-namespace accounts cannot version blobs")
+		assert.True(t, boolean(t, in, "deleteRetentionPolicy", "enabled"))
+		assert.Equal(t, 90.0, num(t, in, "deleteRetentionPolicy", "days"))
+		assert.False(t, boolean(t, in, "deleteRetentionPolicy", "allowPermanentDelete"))
+		assert.True(t, boolean(t, in, "containerDeleteRetentionPolicy", "enabled"))
+		assert.Equal(t, 30.0, num(t, in, "containerDeleteRetentionPolicy", "days"))
+		assert.Contains(t, svc.PropertyDependencies["accountName"], acct.URN)
+
+		// Without Versioning the blob window is SoftDeleteDays.
+		a := prodArgs()
+		a.Versioning = false
+		m2, _ := deploy(t, preview, a)
+		assert.Equal(t, 30.0, num(t, named(t, m2, tBlobSvc, "object-store-blob-service").Inputs, "deleteRetentionPolicy", "days"))
+	})
+}
+
+func TestContainersAndLifecycle(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, s := deploy(t, preview, prodArgs())
+		acct := named(t, m, tAccount, "object-store-account")
+		require.Len(t, m.ByType(tContainer), len(objectstore.Buckets))
+		for _, b := range objectstore.Buckets {
+			c := named(t, m, tContainer, "object-store-"+string(b))
+			assert.Equal(t, string(b), str(t, c.Inputs, "containerName"))
+			assert.Equal(t, "None", str(t, c.Inputs, "publicAccess"))
+			assert.Contains(t, c.PropertyDependencies["accountName"], acct.URN)
+			if !preview {
+				assert.Equal(t, string(b), await(t, s.Info.BucketNames[b]).Value)
+			}
+		}
+
+		p := named(t, m, tPolicy, "object-store-lifecycle")
+		assert.Equal(t, "default", str(t, p.Inputs, "managementPolicyName"))
+		rules := val(t, p.Inputs, "policy", "rules").ArrayValue()
+		require.Len(t, rules, 1)
+		r := rules[0].ObjectValue()
+		assert.Equal(t, "lake-to-cool", str(t, r, "name"))
+		assert.Equal(t, []string{"lake/"}, strs(t, r, "definition", "filters", "prefixMatch"))
+		assert.Equal(t, []string{"blockBlob"}, strs(t, r, "definition", "filters", "blobTypes"))
+		assert.Equal(t, 90.0, num(t, r, "definition", "actions", "baseBlob", "tierToCool", "daysAfterModificationGreaterThan"))
+		assert.True(t, m.DependsOn(p, named(t, m, tContainer, "object-store-lake")))
+	})
+}
+
+func TestPrivateEndpoints(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, _ := deploy(t, preview, prodArgs())
+		acct := named(t, m, tAccount, "object-store-account")
+		require.Len(t, m.ByType(tPE), 2)
+		require.Len(t, m.ByType(tZoneGroup), 2)
+		for svc, zone := range map[string]string{"blob": blobZone, "dfs": dfsZone} {
+			pe := named(t, m, tPE, "object-store-pe-"+svc)
+			assert.Equal(t, subnetID, str(t, pe.Inputs, "subnet", "id"))
+			conns := val(t, pe.Inputs, "privateLinkServiceConnections").ArrayValue()
+			require.Len(t, conns, 1)
+			assert.Equal(t, []string{svc}, strs(t, conns[0].ObjectValue(), "groupIds"))
+			assert.Contains(t, pe.PropertyDependencies["privateLinkServiceConnections"], acct.URN)
+			if !preview {
+				assert.Equal(t, acct.ID, str(t, conns[0].ObjectValue(), "privateLinkServiceId"))
+			}
+
+			zg := named(t, m, tZoneGroup, "object-store-pe-"+svc+"-dns")
+			configs := val(t, zg.Inputs, "privateDnsZoneConfigs").ArrayValue()
+			require.Len(t, configs, 1)
+			assert.Equal(t, zone, str(t, configs[0].ObjectValue(), "privateDnsZoneId"))
+			assert.Contains(t, zg.PropertyDependencies["privateEndpointName"], pe.URN)
+			if !preview {
+				assert.Equal(t, "object-store-"+svc, str(t, zg.Inputs, "privateEndpointName"))
+			}
+		}
+	})
+}
+
+func TestIdentities(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		m, s := deploy(t, preview, prodArgs())
+		acct := named(t, m, tAccount, "object-store-account")
+		require.Len(t, m.ByType(tUAI), 3)
+		require.Len(t, m.ByType(tFIC), 3)
+		require.Len(t, m.ByType(tRA), 5, "dremio 2 + airbyte 2 + dbt 1 containers")
+
+		for _, a := range access() {
+			uai := named(t, m, tUAI, "object-store-"+a.Workload)
+			assert.Equal(t, "object-store-"+a.Workload, str(t, uai.Inputs, "resourceName"))
+
+			fic := named(t, m, tFIC, "object-store-"+a.Workload+"-federation")
+			assert.Equal(t, issuerURL, str(t, fic.Inputs, "issuer"))
+			assert.Equal(t, "system:serviceaccount:"+a.Namespace+":"+a.ServiceAccount, str(t, fic.Inputs, "subject"))
+			assert.Equal(t, []string{"api://AzureADTokenExchange"}, strs(t, fic.Inputs, "audiences"))
+			assert.Contains(t, fic.PropertyDependencies["resourceName"], uai.URN)
+
+			for _, b := range a.Buckets {
+				ra := named(t, m, tRA, "object-store-"+a.Workload+"-"+string(b))
+				assert.Equal(t, roleID, str(t, ra.Inputs, "roleDefinitionId"))
+				assert.Equal(t, "ServicePrincipal", str(t, ra.Inputs, "principalType"))
+				container := named(t, m, tContainer, "object-store-"+string(b))
+				assert.Contains(t, ra.PropertyDependencies["scope"], container.URN, "scoped to its container")
+				assert.Contains(t, ra.PropertyDependencies["principalId"], uai.URN)
+				if !preview {
+					assert.Equal(t, acct.ID+"/blobServices/default/containers/"+string(b), str(t, ra.Inputs, "scope"))
+					assert.Equal(t, str(t, uai.Outputs, "principalId"), str(t, ra.Inputs, "principalId"))
+					assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, str(t, ra.Inputs, "roleAssignmentName"))
+				}
+			}
+			// Nothing beyond its own containers.
+			for _, b := range objectstore.Buckets {
+				if !contains(a.Buckets, b) {
+					assert.Nil(t, m.Named(tRA, "object-store-"+a.Workload+"-"+string(b)), "%s must not get %s", a.Workload, b)
+				}
+			}
+
+			id, ok := s.Info.Identities[a.Workload]
+			require.True(t, ok)
+			assert.Equal(t, map[string]string{"azure.workload.identity/use": "true"}, id.PodLabels)
+			ann := await(t, id.ServiceAccountAnnotations)
+			principal := await(t, id.Principal)
+			if preview {
+				assert.False(t, principal.Known)
+			} else {
+				clientID := str(t, uai.Outputs, "clientId")
+				assert.Equal(t, clientID, principal.Value)
+				assert.Equal(t, map[string]string{"azure.workload.identity/client-id": clientID}, ann.Value)
+				assert.Equal(t, "", await(t, id.CredentialsSecret).Value)
+			}
+		}
+
+		// Role assignment names are distinct.
+		if !preview {
+			seen := map[string]bool{}
+			for _, ra := range m.ByType(tRA) {
+				n := str(t, ra.Inputs, "roleAssignmentName")
+				assert.False(t, seen[n], "duplicate role assignment name %s", n)
+				seen[n] = true
+			}
+		}
+	})
+}
+
+func contains(bs []objectstore.Bucket, b objectstore.Bucket) bool {
+	for _, x := range bs {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+func TestInfo(t *testing.T) {
+	forModes(t, func(t *testing.T, preview bool) {
+		_, s := deploy(t, preview, prodArgs())
+		assert.Equal(t, objectstore.ADLS, s.Info.Kind)
+		assert.Equal(t, "swedencentral", s.Info.Region)
+		assert.False(t, s.Info.PathStyle)
+		assert.Len(t, s.Info.BucketNames, len(objectstore.Buckets))
+		assert.Len(t, s.Info.Identities, 3)
+		assert.Equal(t, "", await(t, s.Info.CABundle).Value)
+		if !preview {
+			assert.Equal(t, "https://dataplatformprodlake.dfs.core.windows.net", await(t, s.Info.Endpoint).Value)
+			assert.Equal(t, "dataplatformprodlake", await(t, s.Info.Account).Value)
+			assert.Contains(t, await(t, s.AccountID).Value, "/storageAccounts/dataplatformprodlake")
+		}
+	})
+}
+
+func TestNoAccessNeedsNoIssuer(t *testing.T) {
+	a := prodArgs()
+	a.Access, a.OIDCIssuerURL = nil, nil
+	m, s := deploy(t, false, a)
+	assert.Empty(t, m.ByType(tUAI))
+	assert.Empty(t, m.ByType(tRA))
+	assert.Empty(t, s.Info.Identities)
+}
+
+func TestDeriveAccountName(t *testing.T) {
+	a := DeriveAccountName("dataplatform", "prod", "object-store")
+	assert.Equal(t, a, DeriveAccountName("dataplatform", "prod", "object-store"), "deterministic")
+	assert.Regexp(t, `^[a-z0-9]{3,24}$`, a)
+	assert.Equal(t, "dataplatformprod", a[:16])
+	assert.NotEqual(t, a, DeriveAccountName("dataplatform", "staging", "object-store"))
+	assert.NotEqual(t, a, DeriveAccountName("dataplatform", "prod", "other-store"))
+	long := DeriveAccountName("My-Very.Long_Project", "Production-EU", "x")
+	assert.Regexp(t, `^[a-z0-9]{3,24}$`, long)
+	assert.Len(t, long, 24)
+}
+
+func TestValidation(t *testing.T) {
+	cases := map[string]struct {
+		mutate func(a *ObjectStoreArgs) *ObjectStoreArgs
+		want   string
+	}{
+		"nil args":        {func(*ObjectStoreArgs) *ObjectStoreArgs { return nil }, "args are nil"},
+		"no rg":           {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.ResourceGroupName = nil; return a }, "ResourceGroupName is nil"},
+		"no subnet":       {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.EndpointsSubnetID = nil; return a }, "EndpointsSubnetID is nil"},
+		"no blob zone":    {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.BlobPrivateDNSZoneID = nil; return a }, "BlobPrivateDNSZoneID is nil"},
+		"no dfs zone":     {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.DfsPrivateDNSZoneID = nil; return a }, "DfsPrivateDNSZoneID is nil"},
+		"bad location":    {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.Location = "West Europe"; return a }, `Location = "West Europe"`},
+		"upper account":   {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.AccountName = "DataLake"; return a }, `AccountName = "DataLake"`},
+		"hyphen account":  {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.AccountName = "data-lake"; return a }, `AccountName = "data-lake"`},
+		"long account":    {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.AccountName = "abcdefghijklmnopqrstuvwxy"; return a }, "3-24 lower-case"},
+		"short account":   {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.AccountName = "ab"; return a }, `AccountName = "ab"`},
+		"bad redundancy":  {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.Redundancy = "Standard_ZRS"; return a }, `Redundancy = "Standard_ZRS"`},
+		"no soft delete":  {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.SoftDeleteDays = 0; return a }, "SoftDeleteDays = 0; allowed 1-365"},
+		"long soft del":   {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.SoftDeleteDays = 400; return a }, "SoftDeleteDays = 400"},
+		"long noncurrent": {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.NoncurrentVersionDays = 366; return a }, "NoncurrentVersionDays = 366"},
+		"negative tier":   {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.ColdTierAfterDays = -1; return a }, "ColdTierAfterDays = -1"},
+		"no issuer":       {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.OIDCIssuerURL = nil; return a }, "OIDCIssuerURL is nil but Access lists 3 workloads"},
+		"bad workload":    {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.Access[0].Workload = "Dremio"; return a }, `Access[0].Workload = "Dremio"`},
+		"dup workload":    {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.Access[1].Workload = "dremio"; return a }, `Access[1].Workload = "dremio" appears twice`},
+		"bad namespace":   {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.Access[2].Namespace = "jobs_ns"; return a }, `Access[2] (dbt): Namespace = "jobs_ns"`},
+		"bad sa":          {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.Access[2].ServiceAccount = ""; return a }, `Access[2] (dbt): ServiceAccount = ""`},
+		"no buckets":      {func(a *ObjectStoreArgs) *ObjectStoreArgs { a.Access[2].Buckets = nil; return a }, "Access[2] (dbt): Buckets is empty"},
+		"unknown bucket": {func(a *ObjectStoreArgs) *ObjectStoreArgs {
+			a.Access[2].Buckets = []objectstore.Bucket{"raw"}
+			return a
+		}, `Access[2] (dbt): bucket "raw" is unknown`},
+		"dup bucket": {func(a *ObjectStoreArgs) *ObjectStoreArgs {
+			a.Access[2].Buckets = []objectstore.Bucket{objectstore.Lake, objectstore.Lake}
+			return a
+		}, `bucket "lake" listed twice`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, _, err := run(t, false, c.mutate(prodArgs()))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Contains(t, err.Error(), `"object-store"`)
+			assert.Nil(t, m.Named(ObjectStoreType, "object-store"), "nothing is registered for invalid args")
+			assert.Empty(t, m.ByType(tAccount))
+		})
+	}
+}
+
+// TestPolicies runs the project's CrossGuard policies on everything the component creates, protected
+// in prod as the stack does.
+func TestPolicies(t *testing.T) {
+	for stack, args := range map[string]func() *ObjectStoreArgs{"prod": prodArgs, "dev": devArgs} {
+		t.Run(stack, func(t *testing.T) {
+			forModes(t, func(t *testing.T, preview bool) {
+				m, _, err := runStack(t, stack, preview, args(), pulumi.Protect(stack == "prod"))
+				require.NoError(t, err)
+				var rs []policies.Resource
+				for _, r := range m.Resources() {
+					rs = append(rs, policies.Resource{URN: r.URN, Type: r.Type, Name: r.Name, Properties: r.Inputs,
+						Protect: r.Protect, Parent: r.Parent, Dependencies: r.AllDependencies(), Provider: r.Provider})
+				}
+				require.NotEmpty(t, rs)
+				for _, v := range policies.Evaluate(rs, policies.DefaultConfig(stack)) {
+					assert.NotEqual(t, policies.Mandatory, v.Level, v.String())
+				}
+			})
+		})
+	}
+}

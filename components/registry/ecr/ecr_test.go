@@ -1,0 +1,78 @@
+package ecr
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opendataplatform/dataplatform/tests/harness"
+)
+
+func run(t *testing.T, preview bool, a *RegistryArgs) (*harness.Mocks, *Registry, error) {
+	m := harness.New("dataplatform", "prod", preview)
+	var r *Registry
+	err := m.Run(func(ctx *pulumi.Context) error {
+		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
+		if err != nil {
+			return err
+		}
+		r, err = NewRegistry(ctx, "registry", a, pulumi.Provider(p))
+		return err
+	}, nil)
+	return m, r, err
+}
+
+func TestRepository(t *testing.T) {
+	for _, preview := range []bool{false, true} {
+		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) {
+			m, r, err := run(t, preview, &RegistryArgs{Name: "dataplatform/dbt", KMSKeyARN: pulumi.String("arn:aws:kms:eu-north-1:123456789012:key/k"), KeepImages: 20})
+			require.NoError(t, err)
+			repo := m.Named("aws:ecr/repository:Repository", "registry-repository")
+			require.NotNil(t, repo)
+			in := repo.Inputs
+			assert.Equal(t, "IMMUTABLE", in["imageTagMutability"].StringValue())
+			assert.True(t, in["imageScanningConfiguration"].ObjectValue()["scanOnPush"].BoolValue())
+			enc := in["encryptionConfigurations"].ArrayValue()[0].ObjectValue()
+			assert.Equal(t, "KMS", enc["encryptionType"].StringValue())
+			assert.Equal(t, "arn:aws:kms:eu-north-1:123456789012:key/k", enc["kmsKey"].StringValue())
+			lp := m.Named("aws:ecr/lifecyclePolicy:LifecyclePolicy", "registry-lifecycle")
+			require.NotNil(t, lp)
+			var policy struct {
+				Rules []struct {
+					Selection map[string]any `json:"selection"`
+					Action    map[string]any `json:"action"`
+				} `json:"rules"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(lp.Inputs["policy"].StringValue()), &policy))
+			require.Len(t, policy.Rules, 1)
+			assert.Equal(t, "imageCountMoreThan", policy.Rules[0].Selection["countType"])
+			assert.Equal(t, float64(20), policy.Rules[0].Selection["countNumber"])
+			assert.Equal(t, "expire", policy.Rules[0].Action["type"])
+			assert.Equal(t, m.Named(RegistryType, "registry").URN, lp.Parent)
+			if !preview {
+				res, err := internals.UnsafeAwaitOutput(t.Context(), r.RepositoryURL)
+				require.NoError(t, err)
+				assert.Equal(t, "123456789012.dkr.ecr.eu-north-1.amazonaws.com/dataplatform/dbt", res.Value)
+				assert.True(t, m.DependsOn(lp, repo))
+			}
+		})
+	}
+}
+
+func TestValidation(t *testing.T) {
+	for _, a := range []*RegistryArgs{nil, {Name: "Upper/Case"}, {Name: "x"}, {Name: "dbt", KeepImages: -1}} {
+		m, _, err := run(t, false, a)
+		assert.Error(t, err, "%+v", a)
+		assert.Empty(t, m.ByType(RegistryType))
+	}
+	m, _, err := run(t, false, &RegistryArgs{Name: "dbt"})
+	require.NoError(t, err)
+	enc := m.Named("aws:ecr/repository:Repository", "registry-repository").Inputs["encryptionConfigurations"].ArrayValue()[0].ObjectValue()
+	assert.Equal(t, "KMS", enc["encryptionType"].StringValue(), "KMS even without a customer key")
+}
