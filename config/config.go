@@ -276,6 +276,12 @@ type Airbyte struct {
 	// WorkerMinReplicas and WorkerMaxReplicas bound the worker autoscaler (prod 2–10).
 	WorkerMinReplicas int `json:"workerMinReplicas"`
 	WorkerMaxReplicas int `json:"workerMaxReplicas"`
+	// StorageCredentialsSecret names, on gcp and azure, the Kubernetes Secret (in the apps and jobs
+	// namespaces) holding Airbyte's storage credential: "gcp.json" (a service-account key) on gcp,
+	// "AZURE_STORAGE_CONNECTION_STRING" on azure. Airbyte's GCS and Azure storage clients support no
+	// workload identity, and the platform does not mint long-lived keys into Pulumi state: create the
+	// Secret with External Secrets Operator or your secret store. Required on gcp and azure.
+	StorageCredentialsSecret string `json:"storageCredentialsSecret"`
 }
 
 // Dbt configures scheduled dbt runs (`dataplatform:dbt`).

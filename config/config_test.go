@@ -43,6 +43,9 @@ func TestDefaultsFollowTheDesignDocument(t *testing.T) {
 			if cloud == GCP {
 				p.GCPProject = "acme-data-" + string(env)
 			}
+			if cloud == GCP || cloud == Azure {
+				p.Airbyte.StorageCredentialsSecret = "airbyte-storage"
+			}
 			if problems := Validate(&p); len(problems) > 0 {
 				t.Errorf("%s/%s defaults are invalid: %v", cloud, env, problems)
 			}
@@ -187,7 +190,7 @@ func TestProdFloors(t *testing.T) {
 }
 
 func TestRegionMustBelongToTheTarget(t *testing.T) {
-	_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:region": "eu-north-1", "dataplatform:gcpProject": "acme-data-dev"})
+	_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:region": "eu-north-1", "dataplatform:gcpProject": "acme-data-dev", "dataplatform:airbyte": `{"storageCredentialsSecret": "airbyte-storage"}`})
 	pr := problem(t, err, "dataplatform:region")
 	if pr.Value != "eu-north-1" || !strings.Contains(pr.Allowed, "europe-north1") {
 		t.Errorf("region problem = %+v", pr)

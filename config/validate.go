@@ -334,6 +334,9 @@ func (v *validator) airbyte() {
 	v.compute(k+"worker", a.Worker, 1)
 	v.atLeast(k+"workerMinReplicas", a.WorkerMinReplicas, 1, "")
 	v.prodFloor(k+"workerMinReplicas", a.WorkerMinReplicas, 2)
+	if (v.p.Cloud == GCP || v.p.Cloud == Azure) && !dnsLabel.MatchString(a.StorageCredentialsSecret) {
+		v.add(k+"storageCredentialsSecret", a.StorageCredentialsSecret, "the name of a Secret you create in the apps and jobs namespaces with Airbyte's %s storage credential (Airbyte's client has no workload identity there)", v.p.Cloud)
+	}
 	if a.WorkerMaxReplicas < a.WorkerMinReplicas {
 		v.add(k+"workerMaxReplicas", a.WorkerMaxReplicas, "an integer ≥ workerMinReplicas (%d)", a.WorkerMinReplicas)
 	}

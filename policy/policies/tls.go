@@ -199,13 +199,24 @@ func tlsInTransit() Policy {
 					}
 				})
 			case r.Type == CNPGCluster:
-				// CloudNativePG serves TLS by default; only pg_hba lines that accept plain connections undo it.
+				// CloudNativePG serves TLS, but its built-in last pg_hba line ("host all all all
+				// scram-sha-256") also accepts plain connections: a "hostnossl … reject" line must come first,
+				// and no line of the stack's may accept a plain connection.
 				e.rule(func() {
+					rejects := false
 					for _, line := range e.strs(p, "spec", "postgresql", "pg_hba") {
 						f := strings.Fields(line)
-						if len(f) > 0 && (f[0] == "host" || f[0] == "hostnossl") {
-							e.fail("CloudNativePG pg_hba line %q accepts unencrypted connections: use hostssl", line)
+						if len(f) == 0 || (f[0] != "host" && f[0] != "hostnossl") {
+							continue
 						}
+						if f[len(f)-1] == "reject" {
+							rejects = rejects || f[0] == "hostnossl"
+							continue
+						}
+						e.fail("CloudNativePG pg_hba line %q accepts unencrypted connections: use hostssl", line)
+					}
+					if !rejects {
+						e.fail("CloudNativePG accepts unencrypted connections through its default pg_hba line: add \"hostnossl all all all reject\"")
 					}
 				})
 			case r.Type == AWSS3BucketPolicy:

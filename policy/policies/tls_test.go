@@ -86,7 +86,9 @@ func TestTLSInTransit(t *testing.T) {
 		{name: "cloud sql allows unencrypted", rs: []Resource{res(GCPSQLInstance, "db", M{"settings": M{"ipConfiguration": M{"sslMode": "ALLOW_UNENCRYPTED_AND_ENCRYPTED"}}})},
 			want: "sslMode is \"ALLOW_UNENCRYPTED_AND_ENCRYPTED\""},
 		// CloudNativePG.
-		{name: "cnpg hostssl", rs: []Resource{res(CNPGCluster, "pg", M{"spec": M{"postgresql": M{"pg_hba": A{"hostssl all all 10.0.0.0/8 scram-sha-256"}}}})}},
+		{name: "cnpg hostssl and reject", rs: []Resource{res(CNPGCluster, "pg", M{"spec": M{"postgresql": M{"pg_hba": A{"hostssl all all 10.0.0.0/8 scram-sha-256", "hostnossl all all all reject"}}}})}},
+		{name: "cnpg hostssl without reject", rs: []Resource{res(CNPGCluster, "pg", M{"spec": M{"postgresql": M{"pg_hba": A{"hostssl all all 10.0.0.0/8 scram-sha-256"}}}})},
+			want: `add "hostnossl all all all reject"`},
 		{name: "cnpg host line", rs: []Resource{res(CNPGCluster, "pg", M{"spec": M{"postgresql": M{"pg_hba": A{"host all all 0.0.0.0/0 md5"}}}})},
 			want: "accepts unencrypted connections"},
 		// Object stores.

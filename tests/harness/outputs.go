@@ -192,10 +192,15 @@ func azureID(r *Resource) string {
 func outputsFor(r *Resource, region string, preview bool) resource.PropertyMap {
 	out := r.Inputs.Copy()
 	if preview {
-		if strings.HasPrefix(r.Type, "random:") {
-			// A departure from the engine, which reports a new password as unknown: the SDK's mock
-			// monitor cannot carry a secret whose value is unknown into the next resource's inputs.
+		// A departure from the engine, which reports new passwords and keys as unknown: the SDK's
+		// mock monitor cannot carry a secret whose value is unknown into the next resource's inputs.
+		switch {
+		case strings.HasPrefix(r.Type, "random:"):
 			out["result"] = resource.MakeSecret(resource.NewStringProperty("generated-" + digest(r, 24)))
+		case strings.HasPrefix(r.Type, "tls:"):
+			pem := "-----BEGIN MOCK-----\n" + digest(r, 64) + "\n-----END MOCK-----\n"
+			out["privateKeyPem"] = resource.MakeSecret(resource.NewStringProperty(pem))
+			out["certPem"] = resource.NewStringProperty(pem)
 		}
 		return knownSecretsOnly(out)
 	}

@@ -62,6 +62,10 @@ type ObjectStoreArgs struct {
 	ReplicationRegion string
 	// ClusterName is the EKS cluster the Pod Identity associations are created in.
 	ClusterName pulumi.StringInput
+	// OIDCProviderARN and OIDCIssuerURL, when set, also let each workload's ServiceAccount assume its
+	// role through IRSA (web identity), for clients whose AWS SDK predates Pod Identity (Dremio OSS).
+	OIDCProviderARN pulumi.StringInput
+	OIDCIssuerURL   pulumi.StringInput
 	// Access lists the workloads that use the buckets and which ones.
 	Access []objectstore.Access
 	// Tags are added to every AWS resource that takes tags.
@@ -674,8 +678,13 @@ func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, 
 	ctx, rn := b.ctx, b.name+"-"+a.Workload
 	// Pod Identity tags the session with the cluster, namespace and ServiceAccount: only that
 	// ServiceAccount of that cluster, in this account, can use the role.
-	trust := b.args.ClusterName.ToStringOutput().ApplyT(func(cluster string) (string, error) {
-		doc, err := json.Marshal(policyDocument{Version: "2012-10-17", Statement: []statement{{
+	oidcARN, oidcIssuer := pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+	if b.args.OIDCProviderARN != nil && b.args.OIDCIssuerURL != nil {
+		oidcARN, oidcIssuer = b.args.OIDCProviderARN.ToStringOutput(), b.args.OIDCIssuerURL.ToStringOutput()
+	}
+	trust := pulumi.All(b.args.ClusterName.ToStringOutput(), oidcARN, oidcIssuer).ApplyT(func(v []any) (string, error) {
+		cluster, providerARN, issuer := v[0].(string), v[1].(string), v[2].(string)
+		statements := []statement{{
 			Effect:    "Allow",
 			Principal: map[string]any{"Service": "pods.eks.amazonaws.com"},
 			Action:    []string{"sts:AssumeRole", "sts:TagSession"},
@@ -685,7 +694,20 @@ func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, 
 				"aws:RequestTag/kubernetes-namespace":       a.Namespace,
 				"aws:RequestTag/kubernetes-service-account": a.ServiceAccount,
 			}},
-		}}})
+		}}
+		if providerARN != "" {
+			host := strings.TrimPrefix(issuer, "https://")
+			statements = append(statements, statement{
+				Effect:    "Allow",
+				Principal: map[string]any{"Federated": providerARN},
+				Action:    []string{"sts:AssumeRoleWithWebIdentity"},
+				Condition: map[string]map[string]any{"StringEquals": {
+					host + ":sub": "system:serviceaccount:" + a.Namespace + ":" + a.ServiceAccount,
+					host + ":aud": "sts.amazonaws.com",
+				}},
+			})
+		}
+		doc, err := json.Marshal(policyDocument{Version: "2012-10-17", Statement: statements})
 		return string(doc), err
 	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, rn+"-role", &iam.RoleArgs{

@@ -1,0 +1,589 @@
+package cnpg
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/objectstore/minio"
+	"github.com/opendataplatform/dataplatform/config"
+	"github.com/opendataplatform/dataplatform/tests/harness"
+)
+
+const (
+	clusterType   = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+	databaseType  = "kubernetes:postgresql.cnpg.io/v1:Database"
+	scheduledType = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
+	poolerType    = "kubernetes:postgresql.cnpg.io/v1:Pooler"
+	chartType     = "kubernetes:helm.sh/v4:Chart"
+	secretType    = "kubernetes:core/v1:Secret"
+	nsType        = "kubernetes:core/v1:Namespace"
+	pdbType       = "kubernetes:policy/v1:PodDisruptionBudget"
+	npType        = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+	dataNS        = "dataplatform-data"
+	appsNS        = "dataplatform"
+	storeCA       = "-----BEGIN CERTIFICATE-----\nMOCKCA\n-----END CERTIFICATE-----\n"
+)
+
+// storeInfo is what the MinIO store hands out on the kubernetes target.
+func storeInfo() objectstore.Info {
+	names := map[objectstore.Bucket]pulumi.StringOutput{}
+	for _, b := range objectstore.Buckets {
+		names[b] = pulumi.String(string(b)).ToStringOutput()
+	}
+	return objectstore.Info{
+		Kind:        objectstore.MinIO,
+		Endpoint:    pulumi.String("https://minio.dataplatform-data.svc.cluster.local:9000").ToStringOutput(),
+		PathStyle:   true,
+		BucketNames: names,
+		CABundle:    pulumi.String(storeCA).ToStringOutput(),
+	}
+}
+
+// envArgs mirror config.Defaults(Kubernetes, env) as the stack passes them.
+func envArgs(env config.Environment) *MetadataDBArgs {
+	d := config.Defaults(config.Kubernetes, env).MetadataDB
+	return &MetadataDBArgs{
+		Namespace:               pulumi.String(dataNS),
+		NamespaceName:           dataNS,
+		AppsNamespace:           pulumi.String(appsNS),
+		ClientNamespaces:        []string{appsNS, "dataplatform-jobs"},
+		Instances:               d.Instances,
+		HighAvailability:        d.HighAvailability,
+		Version:                 d.Version,
+		StorageGiB:              d.StorageGiB,
+		StorageClass:            map[config.Environment]string{config.Prod: "fast-ssd"}[env],
+		CPU:                     d.Compute.CPU,
+		MemoryGiB:               d.Compute.MemoryGiB,
+		BackupRetentionDays:     d.BackupRetentionDays,
+		BackupSchedule:          d.BackupSchedule,
+		ObjectStore:             storeInfo(),
+		BackupCredentialsSecret: pulumi.String("postgres-backup-object-store"),
+		Labels:                  map[string]string{"environment": string(env)},
+	}
+}
+
+func run(t *testing.T, preview bool, args *MetadataDBArgs) (*harness.Mocks, *MetadataDB, error) {
+	t.Helper()
+	m := harness.New("dataplatform", "prod", preview)
+	var db *MetadataDB
+	err := m.Run(func(ctx *pulumi.Context) error {
+		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+		if err != nil {
+			return err
+		}
+		db, err = NewMetadataDB(ctx, "pg", args, pulumi.Provider(p))
+		return err
+	}, nil)
+	return m, db, err
+}
+
+// mockSecretLimitation is the SDK mock monitor's failure on an input that is a secret with an unknown
+// value: in a preview the generated passwords are unknown, and the monitor drops the unknown inside
+// the secret before the harness sees it. The real engine handles such inputs.
+const mockSecretLimitation = "malformed RPC secret: missing value"
+
+// requireRan fails on any error except, in a preview, the mock limitation; TestPreview asserts what
+// a preview does register.
+func requireRan(t *testing.T, preview bool, err error) {
+	t.Helper()
+	if preview && err != nil && strings.Contains(err.Error(), mockSecretLimitation) {
+		t.Skip("SDK mock monitor cannot unmarshal unknown secret inputs in a preview; see TestPreview")
+	}
+	require.NoError(t, err)
+}
+
+func modes(t *testing.T, f func(t *testing.T, preview bool)) {
+	for _, preview := range []bool{false, true} {
+		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) { f(t, preview) })
+	}
+}
+
+func unwrap(v resource.PropertyValue) resource.PropertyValue {
+	if v.IsSecret() {
+		return v.SecretValue().Element
+	}
+	return v
+}
+
+// at walks objects and arrays: at(m, "spec", "managed", "roles", 0, "name").
+func at(m resource.PropertyMap, path ...any) resource.PropertyValue {
+	v := resource.NewObjectProperty(m)
+	for _, p := range path {
+		v = unwrap(v)
+		switch k := p.(type) {
+		case string:
+			if !v.IsObject() {
+				return resource.NewNullProperty()
+			}
+			v = v.ObjectValue()[resource.PropertyKey(k)]
+		case int:
+			if !v.IsArray() || k >= len(v.ArrayValue()) {
+				return resource.NewNullProperty()
+			}
+			v = v.ArrayValue()[k]
+		}
+	}
+	return unwrap(v)
+}
+
+func str(m resource.PropertyMap, path ...any) string {
+	if v := at(m, path...); v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+func num(m resource.PropertyMap, path ...any) float64 {
+	if v := at(m, path...); v.IsNumber() {
+		return v.NumberValue()
+	}
+	return -1
+}
+
+func strs(m resource.PropertyMap, path ...any) []string {
+	var out []string
+	if v := at(m, path...); v.IsArray() {
+		for _, e := range v.ArrayValue() {
+			if e = unwrap(e); e.IsString() {
+				out = append(out, e.StringValue())
+			}
+		}
+	}
+	return out
+}
+
+func length(m resource.PropertyMap, path ...any) int {
+	if v := at(m, path...); v.IsArray() {
+		return len(v.ArrayValue())
+	}
+	return 0
+}
+
+func has(m resource.PropertyMap, path ...any) bool { return !at(m, path...).IsNull() }
+
+func mustNamed(t *testing.T, m *harness.Mocks, typ, name string) *harness.Resource {
+	t.Helper()
+	r := m.Named(typ, name)
+	require.NotNil(t, r, "%s %s", typ, name)
+	return r
+}
+
+func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
+	t.Helper()
+	r, err := internals.UnsafeAwaitOutput(context.Background(), o)
+	require.NoError(t, err)
+	return r
+}
+
+func TestValidation(t *testing.T) {
+	cases := map[string]struct {
+		mutate func(a *MetadataDBArgs)
+		want   string
+	}{
+		"no namespace":         {func(a *MetadataDBArgs) { a.Namespace = nil }, "Namespace is required"},
+		"no apps namespace":    {func(a *MetadataDBArgs) { a.AppsNamespace = nil }, "AppsNamespace is required"},
+		"no backup creds":      {func(a *MetadataDBArgs) { a.BackupCredentialsSecret = nil }, "BackupCredentialsSecret is required"},
+		"bad namespace name":   {func(a *MetadataDBArgs) { a.NamespaceName = "" }, `NamespaceName = ""`},
+		"no instances":         {func(a *MetadataDBArgs) { a.Instances = 0 }, "Instances = 0"},
+		"ha with two":          {func(a *MetadataDBArgs) { a.Instances = 2 }, "Instances = 2 with HighAvailability"},
+		"unknown version":      {func(a *MetadataDBArgs) { a.Version = "12" }, `Version = "12" has no pinned image`},
+		"garbage version":      {func(a *MetadataDBArgs) { a.Version = "latest" }, `Version = "latest"`},
+		"five-field cron":      {func(a *MetadataDBArgs) { a.BackupSchedule = "0 2 * * *" }, "six-field cron"},
+		"no retention":         {func(a *MetadataDBArgs) { a.BackupRetentionDays = 0 }, "BackupRetentionDays = 0"},
+		"no storage":           {func(a *MetadataDBArgs) { a.StorageGiB = 0 }, "StorageGiB = 0"},
+		"no cpu":               {func(a *MetadataDBArgs) { a.CPU = 0 }, "CPU = 0"},
+		"tiny memory":          {func(a *MetadataDBArgs) { a.MemoryGiB = 0.1 }, "MemoryGiB = 0.1"},
+		"no backups bucket":    {func(a *MetadataDBArgs) { delete(a.ObjectStore.BucketNames, objectstore.Backups) }, `no "backups" bucket`},
+		"no endpoint":          {func(a *MetadataDBArgs) { a.ObjectStore.Endpoint = pulumi.StringOutput{} }, "Endpoint is not set"},
+		"minio without CA":     {func(a *MetadataDBArgs) { a.ObjectStore.CABundle = pulumi.StringOutput{} }, "CABundle is not set"},
+		"bad client ns":        {func(a *MetadataDBArgs) { a.ClientNamespaces = []string{"Apps"} }, `"Apps"`},
+		"bad operator ns":      {func(a *MetadataDBArgs) { a.OperatorNamespace = "CNPG" }, `OperatorNamespace = "CNPG"`},
+		"too many op replicas": {func(a *MetadataDBArgs) { a.OperatorReplicas = 5 }, "OperatorReplicas = 5"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			a := envArgs(config.Prod)
+			tc.mutate(a)
+			m, _, err := run(t, false, a)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Empty(t, m.ByType(MetadataDBType), "nothing is registered before validation passes")
+		})
+	}
+	_, _, err := run(t, false, nil)
+	require.ErrorContains(t, err, "args are required")
+}
+
+func TestInstancesAvailabilityPerEnv(t *testing.T) {
+	cases := []struct {
+		env             config.Environment
+		instances       float64
+		antiAffinity    string
+		sync            bool
+		poolers         float64
+		operatorReplica float64
+	}{
+		{config.Dev, 1, "preferred", false, 1, 1},
+		{config.Staging, 2, "preferred", false, 1, 1},
+		{config.Prod, 3, "required", true, 2, 2},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.env), func(t *testing.T) {
+			modes(t, func(t *testing.T, preview bool) {
+				m, _, err := run(t, preview, envArgs(tc.env))
+				requireRan(t, preview, err)
+				c := mustNamed(t, m, clusterType, "pg-cluster").Inputs
+				assert.Equal(t, "metadata-db", str(c, "metadata", "name"))
+				assert.Equal(t, dataNS, str(c, "metadata", "namespace"))
+				assert.Equal(t, tc.instances, num(c, "spec", "instances"))
+				assert.True(t, at(c, "spec", "affinity", "enablePodAntiAffinity").BoolValue())
+				assert.Equal(t, tc.antiAffinity, str(c, "spec", "affinity", "podAntiAffinityType"))
+				assert.Equal(t, "kubernetes.io/hostname", str(c, "spec", "affinity", "topologyKey"))
+				assert.Equal(t, "topology.kubernetes.io/zone", str(c, "spec", "topologySpreadConstraints", 0, "topologyKey"))
+				if tc.sync {
+					assert.Equal(t, float64(1), num(c, "spec", "minSyncReplicas"))
+					assert.Equal(t, float64(1), num(c, "spec", "maxSyncReplicas"))
+				} else {
+					assert.False(t, has(c, "spec", "minSyncReplicas"), "no synchronous standby outside prod")
+				}
+
+				pooler := mustNamed(t, m, poolerType, "pg-pooler").Inputs
+				assert.Equal(t, tc.poolers, num(pooler, "spec", "instances"))
+				assert.Equal(t, tc.operatorReplica, num(mustNamed(t, m, chartType, "pg-operator").Inputs, "values", "replicaCount"))
+				if tc.env == config.Prod {
+					pdb := mustNamed(t, m, pdbType, "pg-pooler-pdb").Inputs
+					assert.Equal(t, "metadata-db-pooler-rw", str(pdb, "spec", "selector", "matchLabels", "cnpg.io/poolerName"))
+					opPDB := mustNamed(t, m, pdbType, "pg-operator-pdb").Inputs
+					assert.Equal(t, "cnpg-system", str(opPDB, "metadata", "namespace"))
+					assert.Equal(t, "cloudnative-pg", str(opPDB, "spec", "selector", "matchLabels", "app.kubernetes.io/name"))
+					assert.Equal(t, float64(1), num(opPDB, "spec", "minAvailable"))
+					assert.Equal(t, 1, length(pooler, "spec", "template", "spec", "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
+				} else {
+					assert.Empty(t, m.ByType(pdbType), "single poolers and operators have nothing to budget")
+				}
+			})
+		})
+	}
+}
+
+func TestClusterSpec(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m, _, err := run(t, preview, envArgs(config.Prod))
+		requireRan(t, preview, err)
+		cl := mustNamed(t, m, clusterType, "pg-cluster")
+		c := cl.Inputs
+		assert.Equal(t, "postgresql.cnpg.io/v1", str(c, "apiVersion"))
+		assert.Equal(t, "ghcr.io/cloudnative-pg/postgresql:16.10", str(c, "spec", "imageName"))
+		assert.Equal(t, "100Gi", str(c, "spec", "storage", "size"))
+		assert.Equal(t, "fast-ssd", str(c, "spec", "storage", "storageClass"))
+		assert.Equal(t, "4000m", str(c, "spec", "resources", "requests", "cpu"))
+		assert.Equal(t, "8192Mi", str(c, "spec", "resources", "requests", "memory"))
+		assert.Equal(t, "8192Mi", str(c, "spec", "resources", "limits", "memory"))
+		params := at(c, "spec", "postgresql", "parameters").ObjectValue()
+		assert.Equal(t, "2048MB", str(params, "shared_buffers"), "a quarter of the memory")
+		assert.Equal(t, "400", str(params, "max_connections"))
+		assert.Equal(t, "1000", str(params, "log_min_duration_statement"))
+		assert.False(t, has(params, "archive_timeout"), "the operator's 5 min default keeps the RPO")
+		assert.Equal(t, []string{"hostssl all all all scram-sha-256", "hostnossl all all all reject"}, strs(c, "spec", "postgresql", "pg_hba"))
+		assert.False(t, at(c, "spec", "monitoring", "enablePodMonitor").BoolValue())
+		assert.False(t, at(c, "spec", "enableSuperuserAccess").BoolValue())
+
+		assert.Equal(t, "airbyte", str(c, "spec", "bootstrap", "initdb", "database"))
+		assert.Equal(t, "airbyte", str(c, "spec", "bootstrap", "initdb", "owner"))
+		assert.Equal(t, "metadata-db-airbyte", str(c, "spec", "bootstrap", "initdb", "secret", "name"))
+		require.Equal(t, 2, length(c, "spec", "managed", "roles"))
+		for i, role := range []string{"airbyte", "superset"} {
+			assert.Equal(t, role, str(c, "spec", "managed", "roles", i, "name"))
+			assert.True(t, at(c, "spec", "managed", "roles", i, "login").BoolValue())
+			assert.Equal(t, "metadata-db-"+role, str(c, "spec", "managed", "roles", i, "passwordSecret", "name"))
+			sec := mustNamed(t, m, secretType, "pg-"+role+"-role")
+			assert.Equal(t, "metadata-db-"+role, str(sec.Inputs, "metadata", "name"))
+			assert.Equal(t, dataNS, str(sec.Inputs, "metadata", "namespace"))
+			assert.Equal(t, "kubernetes.io/basic-auth", str(sec.Inputs, "type"))
+			assert.Equal(t, "true", str(sec.Inputs, "metadata", "labels", "cnpg.io/reload"))
+			assert.True(t, m.DependsOn(cl, sec), "the cluster waits for %s's password", role)
+		}
+		assert.True(t, m.DependsOn(cl, mustNamed(t, m, chartType, "pg-operator")), "the CRDs and webhooks come first")
+	})
+}
+
+func TestBackups(t *testing.T) {
+	for _, env := range config.Environments {
+		t.Run(string(env), func(t *testing.T) {
+			modes(t, func(t *testing.T, preview bool) {
+				a := envArgs(env)
+				m, _, err := run(t, preview, a)
+				requireRan(t, preview, err)
+				c := mustNamed(t, m, clusterType, "pg-cluster")
+				b := at(c.Inputs, "spec", "backup").ObjectValue()
+				assert.Equal(t, fmt.Sprintf("%dd", a.BackupRetentionDays), str(b, "retentionPolicy"))
+				assert.Equal(t, map[config.Environment]string{config.Dev: "3d", config.Staging: "7d", config.Prod: "14d"}[env], str(b, "retentionPolicy"))
+				s := at(b, "barmanObjectStore").ObjectValue()
+				assert.Equal(t, "s3://backups/cnpg", str(s, "destinationPath"))
+				assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", str(s, "endpointURL"))
+				assert.Equal(t, "metadata-db-backup-ca", str(s, "endpointCA", "name"))
+				assert.Equal(t, "ca.crt", str(s, "endpointCA", "key"))
+				assert.Equal(t, "postgres-backup-object-store", str(s, "s3Credentials", "accessKeyId", "name"))
+				assert.Equal(t, "accessKey", str(s, "s3Credentials", "accessKeyId", "key"))
+				assert.Equal(t, "postgres-backup-object-store", str(s, "s3Credentials", "secretAccessKey", "name"))
+				assert.Equal(t, "secretKey", str(s, "s3Credentials", "secretAccessKey", "key"))
+				assert.Equal(t, "gzip", str(s, "wal", "compression"))
+				assert.Equal(t, "gzip", str(s, "data", "compression"))
+
+				ca := mustNamed(t, m, secretType, "pg-backup-ca")
+				assert.Equal(t, storeCA, str(ca.Inputs, "stringData", "ca.crt"))
+				assert.Equal(t, dataNS, str(ca.Inputs, "metadata", "namespace"))
+				assert.True(t, m.DependsOn(c, ca))
+
+				sb := mustNamed(t, m, scheduledType, "pg-scheduled-backup")
+				assert.Equal(t, a.BackupSchedule, str(sb.Inputs, "spec", "schedule"))
+				assert.Equal(t, "metadata-db", str(sb.Inputs, "spec", "cluster", "name"))
+				assert.Equal(t, "self", str(sb.Inputs, "spec", "backupOwnerReference"))
+				assert.True(t, at(sb.Inputs, "spec", "immediate").BoolValue())
+				assert.Equal(t, dataNS, str(sb.Inputs, "metadata", "namespace"))
+				assert.True(t, m.DependsOn(sb, c), "the policy pairs the ScheduledBackup with its cluster")
+			})
+		})
+	}
+}
+
+func TestDatabases(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m, db, err := run(t, preview, envArgs(config.Staging))
+		requireRan(t, preview, err)
+		dbs := m.ByType(databaseType)
+		require.Len(t, dbs, 3, "airbyte comes from initdb; the other three are Database objects")
+		want := map[string]string{"temporal": "airbyte", "temporal_visibility": "airbyte", "superset": "superset"}
+		for _, d := range dbs {
+			name := str(d.Inputs, "spec", "name")
+			assert.Equal(t, want[name], str(d.Inputs, "spec", "owner"), name)
+			assert.Equal(t, "metadata-db", str(d.Inputs, "spec", "cluster", "name"))
+			assert.Equal(t, "metadata-db-"+strings.ReplaceAll(name, "_", "-"), str(d.Inputs, "metadata", "name"))
+			assert.Equal(t, "retain", str(d.Inputs, "spec", "databaseReclaimPolicy"))
+			assert.True(t, m.DependsOn(d, mustNamed(t, m, clusterType, "pg-cluster")))
+		}
+		for _, d := range metadatadb.Databases {
+			assert.Equal(t, string(d), db.Connection.Databases[d])
+		}
+	})
+}
+
+func TestPooler(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m, _, err := run(t, preview, envArgs(config.Dev))
+		requireRan(t, preview, err)
+		p := mustNamed(t, m, poolerType, "pg-pooler").Inputs
+		assert.Equal(t, "metadata-db-pooler-rw", str(p, "metadata", "name"))
+		assert.Equal(t, "metadata-db", str(p, "spec", "cluster", "name"))
+		assert.Equal(t, "rw", str(p, "spec", "type"))
+		assert.Equal(t, "session", str(p, "spec", "pgbouncer", "poolMode"))
+		assert.Equal(t, "require", str(p, "spec", "pgbouncer", "parameters", "client_tls_sslmode"))
+		c := at(p, "spec", "template", "spec", "containers", 0).ObjectValue()
+		assert.Equal(t, "pgbouncer", str(c, "name"))
+		assert.NotEmpty(t, str(c, "resources", "requests", "cpu"))
+		assert.NotEmpty(t, str(c, "resources", "requests", "memory"))
+		assert.NotEmpty(t, str(c, "resources", "limits", "memory"))
+		assert.Equal(t, float64(100), num(p, "spec", "template", "spec", "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", 0, "weight"))
+	})
+}
+
+func TestSecretsAndConnection(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m, db, err := run(t, preview, envArgs(config.Prod))
+		requireRan(t, preview, err)
+		for _, role := range []string{"airbyte", "superset"} {
+			app := mustNamed(t, m, secretType, "pg-"+role+"-credentials")
+			assert.Equal(t, appsNS, str(app.Inputs, "metadata", "namespace"))
+			assert.Equal(t, role+"-db-credentials", str(app.Inputs, "metadata", "name"))
+			assert.Equal(t, role, str(app.Inputs, "stringData", "username"))
+			assert.True(t, has(app.Inputs, "stringData", "password"))
+			assert.Equal(t, role+"-db-credentials", await(t, db.Connection.CredentialSecrets[role]).Value)
+			if !preview {
+				// Both copies carry the one generated password.
+				data := mustNamed(t, m, secretType, "pg-"+role+"-role")
+				assert.Equal(t, str(data.Inputs, "stringData", "password"), str(app.Inputs, "stringData", "password"))
+				assert.NotEmpty(t, str(app.Inputs, "stringData", "password"))
+			}
+		}
+		host := await(t, db.Connection.Host)
+		assert.True(t, host.Known)
+		assert.Equal(t, "metadata-db-pooler-rw.dataplatform-data.svc.cluster.local", host.Value)
+		assert.Equal(t, 5432, db.Connection.Port)
+		assert.Equal(t, "require", db.Connection.SSLMode)
+		assert.Equal(t, "metadata-db", await(t, db.ClusterName).Value)
+		var deps []string
+		for _, d := range host.Dependencies {
+			deps = append(deps, string(await(t, d.URN()).Value.(pulumi.URN)))
+		}
+		for _, d := range m.ByType(databaseType) {
+			assert.Contains(t, deps, d.URN, "the host resolves after every database exists")
+		}
+	})
+}
+
+func TestOperatorChart(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m, _, err := run(t, preview, envArgs(config.Prod))
+		requireRan(t, preview, err)
+		ns := mustNamed(t, m, nsType, "pg-operator-namespace")
+		assert.Equal(t, "cnpg-system", str(ns.Inputs, "metadata", "name"))
+		assert.Equal(t, "restricted", str(ns.Inputs, "metadata", "labels", "pod-security.kubernetes.io/enforce"))
+		ch := mustNamed(t, m, chartType, "pg-operator")
+		in := ch.Inputs
+		assert.Equal(t, "cloudnative-pg", str(in, "chart"))
+		assert.Equal(t, DefaultOperatorChartVersion, str(in, "version"))
+		assert.Equal(t, "https://cloudnative-pg.github.io/charts", str(in, "repositoryOpts", "repo"))
+		assert.Equal(t, "cnpg-system", str(in, "namespace"))
+		assert.Equal(t, "cnpg", str(in, "name"))
+		assert.Equal(t, "100m", str(in, "values", "resources", "requests", "cpu"))
+		assert.Equal(t, "256Mi", str(in, "values", "resources", "requests", "memory"))
+		assert.Equal(t, "512Mi", str(in, "values", "resources", "limits", "memory"))
+		assert.False(t, at(in, "values", "monitoring", "podMonitorEnabled").BoolValue())
+		assert.True(t, m.DependsOn(ch, ns), "the release goes into the namespace it waits for")
+
+		a := envArgs(config.Dev)
+		a.OperatorChartVersion, a.OperatorNamespace = "0.27.1", "postgres-operator"
+		m, _, err = run(t, preview, a)
+		requireRan(t, preview, err)
+		in = mustNamed(t, m, chartType, "pg-operator").Inputs
+		assert.Equal(t, "0.27.1", str(in, "version"))
+		assert.Equal(t, "postgres-operator", str(in, "namespace"))
+		assert.Equal(t, float64(1), num(in, "values", "replicaCount"))
+	})
+}
+
+func TestNetworkPolicies(t *testing.T) {
+	modes(t, func(t *testing.T, preview bool) {
+		m, _, err := run(t, preview, envArgs(config.Prod))
+		requireRan(t, preview, err)
+		clients := []string{appsNS, "dataplatform-jobs"}
+
+		in := mustNamed(t, m, npType, "pg-allow-ingress").Inputs
+		assert.Equal(t, dataNS, str(in, "metadata", "namespace"))
+		assert.Equal(t, "metadata-db", str(in, "spec", "podSelector", "matchLabels", "cnpg.io/cluster"))
+		assert.Equal(t, []string{"Ingress"}, strs(in, "spec", "policyTypes"))
+		assert.Equal(t, []string{"cnpg-system"}, strs(in, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
+		assert.Equal(t, float64(8000), num(in, "spec", "ingress", 0, "ports", 0, "port"))
+		assert.Equal(t, clients, strs(in, "spec", "ingress", 1, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
+		assert.Equal(t, float64(5432), num(in, "spec", "ingress", 1, "ports", 0, "port"))
+
+		pool := mustNamed(t, m, npType, "pg-pooler-allow-clients").Inputs
+		assert.Equal(t, "metadata-db-pooler-rw", str(pool, "spec", "podSelector", "matchLabels", "cnpg.io/poolerName"))
+		assert.Equal(t, clients, strs(pool, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
+		assert.Equal(t, float64(5432), num(pool, "spec", "ingress", 0, "ports", 0, "port"))
+
+		for name, label := range map[string]string{"pg-allow-kube-api": "cnpg.io/cluster", "pg-pooler-allow-kube-api": "cnpg.io/poolerName"} {
+			eg := mustNamed(t, m, npType, name).Inputs
+			assert.NotEmpty(t, str(eg, "spec", "podSelector", "matchLabels", label), name)
+			assert.Equal(t, []string{"Egress"}, strs(eg, "spec", "policyTypes"), name)
+			assert.Equal(t, float64(443), num(eg, "spec", "egress", 0, "ports", 0, "port"), name)
+			assert.Equal(t, float64(6443), num(eg, "spec", "egress", 0, "ports", 1, "port"), name)
+		}
+
+		a := envArgs(config.Dev)
+		a.ClientNamespaces = nil
+		m, _, err = run(t, preview, a)
+		requireRan(t, preview, err)
+		assert.Nil(t, m.Named(npType, "pg-pooler-allow-clients"))
+		assert.Equal(t, 1, length(mustNamed(t, m, npType, "pg-allow-ingress").Inputs, "spec", "ingress"), "only the operator")
+	})
+}
+
+func TestVersionAndImage(t *testing.T) {
+	for version, image := range map[string]string{"17": "ghcr.io/cloudnative-pg/postgresql:17.6", "16.9": "ghcr.io/cloudnative-pg/postgresql:16.9"} {
+		a := envArgs(config.Dev)
+		a.Version = version
+		m, _, err := run(t, false, a)
+		require.NoError(t, err)
+		assert.Equal(t, image, str(mustNamed(t, m, clusterType, "pg-cluster").Inputs, "spec", "imageName"))
+	}
+	a := envArgs(config.Dev)
+	a.ImageName = "registry.example.com/postgresql:16.10"
+	m, _, err := run(t, false, a)
+	require.NoError(t, err)
+	assert.Equal(t, "registry.example.com/postgresql:16.10", str(mustNamed(t, m, clusterType, "pg-cluster").Inputs, "spec", "imageName"))
+}
+
+func TestEveryObjectHasNameNamespaceAndParent(t *testing.T) {
+	m, _, err := run(t, false, envArgs(config.Prod))
+	require.NoError(t, err)
+	comp := m.ByType(MetadataDBType)
+	require.Len(t, comp, 1)
+	for _, r := range m.Resources() {
+		if !strings.HasPrefix(r.Type, "kubernetes:") {
+			continue
+		}
+		assert.Equal(t, comp[0].URN, r.Parent, r.Name)
+		if r.Type == chartType {
+			continue
+		}
+		assert.NotEmpty(t, str(r.Inputs, "metadata", "name"), r.Name)
+		if r.Type != nsType {
+			assert.NotEmpty(t, str(r.Inputs, "metadata", "namespace"), r.Name)
+		}
+		assert.Contains(t, r.Provider, "k8s", "%s inherits the component's provider", r.Name)
+		assert.Equal(t, "prod", str(r.Inputs, "metadata", "labels", "environment"), r.Name)
+	}
+}
+
+// TestWithMinIOStore wires the real store in, as the stack does: the backup credentials are the
+// store's postgres-backup access in the data namespace.
+func TestWithMinIOStore(t *testing.T) {
+	m := harness.New("dataplatform", "dev", false)
+	err := m.Run(func(ctx *pulumi.Context) error {
+		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+		if err != nil {
+			return err
+		}
+		store, err := minio.NewObjectStore(ctx, "store", &minio.ObjectStoreArgs{
+			Namespace: pulumi.String(dataNS), NamespaceName: dataNS, Replicas: 1, VolumeSizeGiB: 50, CPU: 0.5, MemoryGiB: 1,
+			Versioning: true, NoncurrentVersionDays: 30,
+			Access: []objectstore.Access{{Workload: "postgres-backup", Namespace: dataNS, ServiceAccount: "metadata-db", Buckets: []objectstore.Bucket{objectstore.Backups}}},
+		}, pulumi.Provider(p))
+		if err != nil {
+			return err
+		}
+		a := envArgs(config.Dev)
+		a.ObjectStore = store.Info
+		a.BackupCredentialsSecret = store.Info.Identities["postgres-backup"].CredentialsSecret
+		_, err = NewMetadataDB(ctx, "pg", a, pulumi.Provider(p))
+		return err
+	}, nil)
+	require.NoError(t, err)
+	c := mustNamed(t, m, clusterType, "pg-cluster")
+	s := at(c.Inputs, "spec", "backup", "barmanObjectStore").ObjectValue()
+	assert.Equal(t, "s3://backups/cnpg", str(s, "destinationPath"))
+	assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", str(s, "endpointURL"))
+	assert.Equal(t, "postgres-backup-object-store", str(s, "s3Credentials", "accessKeyId", "name"))
+	assert.Contains(t, str(mustNamed(t, m, secretType, "pg-backup-ca").Inputs, "stringData", "ca.crt"), "BEGIN CERTIFICATE")
+	assert.True(t, m.DependsOn(c, mustNamed(t, m, "kubernetes:batch/v1:Job", "store-setup-job")), "archiving starts after the bucket and user exist")
+}
+
+// TestPreview runs prod as `pulumi preview` does: the only failure allowed is the mock monitor's on
+// unknown secrets, and everything that does not carry a generated password is registered.
+func TestPreview(t *testing.T) {
+	m, _, err := run(t, true, envArgs(config.Prod))
+	if err != nil {
+		require.Contains(t, err.Error(), mockSecretLimitation, "no other failure in a preview")
+	}
+	require.Len(t, m.ByType(MetadataDBType), 1)
+	ch := mustNamed(t, m, chartType, "pg-operator")
+	assert.Equal(t, DefaultOperatorChartVersion, str(ch.Inputs, "version"))
+	assert.Equal(t, float64(2), num(ch.Inputs, "values", "replicaCount"))
+	mustNamed(t, m, nsType, "pg-operator-namespace")
+	mustNamed(t, m, secretType, "pg-backup-ca")
+	for _, n := range []string{"pg-allow-ingress", "pg-allow-kube-api", "pg-pooler-allow-kube-api", "pg-pooler-allow-clients"} {
+		mustNamed(t, m, npType, n)
+	}
+}
