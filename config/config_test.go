@@ -7,8 +7,13 @@ import (
 	"time"
 )
 
+// parse parses values; on the kubernetes target it supplies the dbt registry every such stack needs,
+// unless the test sets dbt itself.
 func parse(t *testing.T, stack string, values map[string]string) (*Platform, *Error) {
 	t.Helper()
+	if _, set := values["dataplatform:dbt"]; !set && values["dataplatform:cloud"] == "kubernetes" {
+		values["dataplatform:dbt"] = `{"registry": "registry.example.com:5000"}`
+	}
 	p, err := Parse("dataplatform", stack, values)
 	if err == nil {
 		return p, nil
@@ -45,6 +50,9 @@ func TestDefaultsFollowTheDesignDocument(t *testing.T) {
 			}
 			if cloud == GCP || cloud == Azure {
 				p.Airbyte.StorageCredentialsSecret = "airbyte-storage"
+			}
+			if cloud == Kubernetes {
+				p.Dbt.Registry = "registry.example.com:5000"
 			}
 			if problems := Validate(&p); len(problems) > 0 {
 				t.Errorf("%s/%s defaults are invalid: %v", cloud, env, problems)

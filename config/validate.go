@@ -350,6 +350,8 @@ func (v *validator) dbt() {
 	}
 	if d.Image != "" {
 		v.pinnedImage(k+"image", d.Image)
+	} else if v.p.Cloud == Kubernetes && d.Registry == "" {
+		v.add(k+"registry", "", "the registry host your dbt project image is pushed to (e.g. localhost:5001 for kind), or set dbt.image")
 	}
 	if d.ImageTag == "latest" {
 		v.add(k+"imageTag", d.ImageTag, "an immutable tag of your dbt project image (not latest)")

@@ -1,11 +1,16 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster/eks"
+	"github.com/opendataplatform/dataplatform/components/metadatadb/rds"
 	"github.com/opendataplatform/dataplatform/components/network/awsvpc"
+	"github.com/opendataplatform/dataplatform/components/objectstore/s3"
+	"github.com/opendataplatform/dataplatform/components/registry/ecr"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -53,5 +58,53 @@ func awsFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 		return nil, err
 	}
 	info := net.Info
-	return &Foundation{Network: &info, Cluster: c.Info}, nil
+	f := &Foundation{Network: &info, Cluster: c.Info}
+	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
+		return awsData(ctx, cfg, provider, net, c, ns)
+	}
+	return f, nil
+}
+
+// awsData builds S3, RDS and ECR. The database admits only the cluster's security group.
+func awsData(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, net *awsvpc.Network, c *eks.Cluster, ns Namespaces) (*DataServices, error) {
+	opts := []pulumi.ResourceOption{pulumi.Provider(provider), protectInProd(cfg)}
+	store, err := s3.NewObjectStore(ctx, "object-store", &s3.ObjectStoreArgs{
+		NamePrefix: physicalName(cfg), Region: cfg.Region,
+		Versioning: cfg.ObjectStore.Versioning, NoncurrentVersionDays: cfg.ObjectStore.NoncurrentVersionDays,
+		ColdTierAfterDays: cfg.ObjectStore.ColdTierAfterDays, ReplicationRegion: cfg.ObjectStore.ReplicationRegion,
+		ClusterName: c.Name, OIDCProviderARN: c.OIDCProviderARN, OIDCIssuerURL: c.OIDCIssuerURL,
+		Access: storeAccess(cfg, ""), Tags: tags(cfg),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("object store: %w", err)
+	}
+	db, err := rds.NewMetadataDB(ctx, "metadata-db", &rds.MetadataDBArgs{
+		Identifier: physicalName(cfg) + "-metadata", EngineVersion: cfg.MetadataDB.Version,
+		InstanceClass: cfg.MetadataDB.InstanceClass, AllocatedStorageGiB: cfg.MetadataDB.StorageGiB,
+		MaxAllocatedStorageGiB: cfg.MetadataDB.MaxStorageGiB, MultiAZ: cfg.MetadataDB.HighAvailability,
+		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, DeletionProtection: cfg.MetadataDB.DeletionProtection,
+		PerformanceInsights: cfg.MetadataDB.PerformanceInsights, DRRegion: cfg.MetadataDB.DRRegion,
+		DBSubnetGroupName: net.DatabaseSubnetGroupName, VpcID: net.VpcID,
+		AllowedSecurityGroupIDs: pulumi.StringArray{c.ClusterSecurityGroupID},
+		ServerCIDRs:             []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider,
+		Namespace: ns.Apps, Tags: tags(cfg),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("metadata database: %w", err)
+	}
+	repoName := physicalName(cfg) + "/dbt"
+	registry, err := ecr.NewRegistry(ctx, "dbt-registry", &ecr.RegistryArgs{Name: repoName, KMSKeyARN: c.KMSKeyARN, Tags: tags(cfg)}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("dbt registry: %w", err)
+	}
+	account, err := aws.GetCallerIdentity(ctx, nil, pulumi.Provider(provider))
+	if err != nil {
+		return nil, err
+	}
+	repository := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account.AccountId, cfg.Region, repoName)
+	return &DataServices{
+		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob},
+		DatabaseCIDRs: []string{cfg.Network.CIDR},
+		DbtImage:      dbtImage(cfg, repository), RegistryURL: registry.RepositoryURL,
+	}, nil
 }

@@ -1,11 +1,17 @@
 package stacks
 
 import (
+	"fmt"
+	"strings"
+
 	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster/aks"
+	"github.com/opendataplatform/dataplatform/components/metadatadb/flexibleserver"
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
+	"github.com/opendataplatform/dataplatform/components/objectstore/adls"
+	"github.com/opendataplatform/dataplatform/components/registry/acr"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -58,5 +64,73 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 		return nil, err
 	}
 	info := net.Info
-	return &Foundation{Network: &info, Cluster: c.Info}, nil
+	f := &Foundation{Network: &info, Cluster: c.Info}
+	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
+		return azureData(ctx, cfg, provider, net, c, ns)
+	}
+	return f, nil
+}
+
+// azureData builds ADLS Gen2 (private endpoints), Flexible Server (delegated subnet) and ACR.
+func azureData(ctx *pulumi.Context, cfg *config.Platform, provider *azurenative.Provider, net *azurevnet.Network, c *aks.Cluster, ns Namespaces) (*DataServices, error) {
+	prod := cfg.Environment == config.Prod
+	labels := tags(cfg)
+	opts := []pulumi.ResourceOption{pulumi.Provider(provider), protectInProd(cfg)}
+	redundancy, softDelete := "ZRS", 7
+	if prod {
+		redundancy, softDelete = "GZRS", 30
+	}
+	store, err := adls.NewObjectStore(ctx, "object-store", &adls.ObjectStoreArgs{
+		ResourceGroupName: net.ResourceGroupName, Location: cfg.Region, Redundancy: redundancy,
+		Versioning: cfg.ObjectStore.Versioning, SoftDeleteDays: softDelete,
+		NoncurrentVersionDays: cfg.ObjectStore.NoncurrentVersionDays, ColdTierAfterDays: cfg.ObjectStore.ColdTierAfterDays,
+		EndpointsSubnetID: net.EndpointsSubnetID, BlobPrivateDNSZoneID: net.BlobPrivateDNSZoneID,
+		DfsPrivateDNSZoneID: net.DfsPrivateDNSZoneID, OIDCIssuerURL: c.OIDCIssuerURL,
+		Access: storeAccess(cfg, ""), DeletionLock: prod, Tags: labels,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("object store: %w", err)
+	}
+	db, err := flexibleserver.NewMetadataDB(ctx, "metadata-db", &flexibleserver.MetadataDBArgs{
+		ResourceGroupName: net.ResourceGroupName, Location: cfg.Region,
+		ServerName: physicalName(cfg) + "-pg", Version: cfg.MetadataDB.Version,
+		SkuName: cfg.MetadataDB.InstanceClass, StorageGiB: cfg.MetadataDB.StorageGiB,
+		StorageAutoGrow: cfg.MetadataDB.MaxStorageGiB > 0, HighAvailability: cfg.MetadataDB.HighAvailability,
+		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, GeoRedundantBackup: prod,
+		DelegatedSubnetID: net.PostgresSubnetID, PrivateDNSZoneID: net.PostgresPrivateDNSZoneID,
+		ServerCIDRs: []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Namespace: ns.Apps,
+		LogAnalyticsWorkspaceID: c.LogAnalyticsWorkspaceID, DeletionLock: cfg.MetadataDB.DeletionProtection, Tags: labels,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("metadata database: %w", err)
+	}
+	registryName := acrName(physicalName(cfg))
+	registry, err := acr.NewRegistry(ctx, "dbt-registry", &acr.RegistryArgs{
+		ResourceGroupName: net.ResourceGroupName, Location: cfg.Region, RegistryName: registryName,
+		RepositoryName: "dbt", KubeletObjectID: c.KubeletIdentityObjectID, Prod: prod, Tags: labels,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("dbt registry: %w", err)
+	}
+	repository := registryName + ".azurecr.io/dbt"
+	return &DataServices{
+		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob},
+		DatabaseCIDRs: []string{cfg.Network.CIDR},
+		DbtImage:      dbtImage(cfg, repository), RegistryURL: registry.RepositoryURL,
+	}, nil
+}
+
+// acrName makes a registry name: 5–50 lower-case alphanumerics, globally unique in Azure.
+func acrName(base string) string {
+	out := []rune{}
+	for _, r := range strings.ToLower(base) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			out = append(out, r)
+		}
+	}
+	name := string(out) + "dbt"
+	if len(name) > 50 {
+		name = name[:50]
+	}
+	return name
 }

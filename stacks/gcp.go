@@ -1,11 +1,16 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster/gke"
+	"github.com/opendataplatform/dataplatform/components/metadatadb/cloudsql"
 	"github.com/opendataplatform/dataplatform/components/network/gcpvpc"
+	"github.com/opendataplatform/dataplatform/components/objectstore/gcs"
+	"github.com/opendataplatform/dataplatform/components/registry/artifactregistry"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -30,6 +35,8 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 		ServiceCIDR: cfg.Network.ServiceCIDR,
 		MasterCIDR:  cfg.Network.ControlPlaneCIDR,
 		FlowLogs:    true,
+		// Pinned, so the database's addresses are known to network policies.
+		PrivateServiceAccessCIDR: cfg.Network.PrivateServiceCIDR,
 	}, pulumi.Provider(provider), protectInProd(cfg))
 	if err != nil {
 		return nil, err
@@ -58,5 +65,50 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 		return nil, err
 	}
 	info := net.Info
-	return &Foundation{Network: &info, Cluster: c.Info}, nil
+	f := &Foundation{Network: &info, Cluster: c.Info}
+	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
+		return gcpData(ctx, cfg, provider, net, c, ns)
+	}
+	return f, nil
+}
+
+// gcpData builds GCS, Cloud SQL (private IP in the pinned private-service range) and Artifact Registry.
+func gcpData(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provider, net *gcpvpc.Network, c *gke.Cluster, ns Namespaces) (*DataServices, error) {
+	opts := []pulumi.ResourceOption{pulumi.Provider(provider), protectInProd(cfg)}
+	store, err := gcs.NewObjectStore(ctx, "object-store", &gcs.ObjectStoreArgs{
+		Project: cfg.GCPProject, Region: cfg.Region, NamePrefix: physicalName(cfg),
+		Versioning: cfg.ObjectStore.Versioning, NoncurrentVersionDays: cfg.ObjectStore.NoncurrentVersionDays,
+		ColdTierAfterDays: cfg.ObjectStore.ColdTierAfterDays, ReplicationRegion: cfg.ObjectStore.ReplicationRegion,
+		WorkloadPool: c.WorkloadPool, Access: storeAccess(cfg, ""),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("object store: %w", err)
+	}
+	db, err := cloudsql.NewMetadataDB(ctx, "metadata-db", &cloudsql.MetadataDBArgs{
+		Project: cfg.GCPProject, Region: cfg.Region, InstanceName: physicalName(cfg),
+		Version: cfg.MetadataDB.Version, Tier: cfg.MetadataDB.InstanceClass,
+		DiskSizeGiB: cfg.MetadataDB.StorageGiB, DiskAutoresizeLimitGiB: cfg.MetadataDB.MaxStorageGiB,
+		HighAvailability: cfg.MetadataDB.HighAvailability, BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays,
+		PointInTimeRecovery: cfg.MetadataDB.PointInTimeRecovery, DeletionProtection: cfg.MetadataDB.DeletionProtection,
+		DRRegion: cfg.MetadataDB.DRRegion, NetworkID: net.NetworkID,
+		PrivateServiceAccessConnectionID: net.PrivateServiceAccessConnectionID,
+		ServerCIDRs:                      []string{cfg.Network.PrivateServiceCIDR},
+		KubernetesProvider:               c.Provider, Namespace: ns.Apps,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("metadata database: %w", err)
+	}
+	registry, err := artifactregistry.NewRegistry(ctx, "dbt-registry", &artifactregistry.RegistryArgs{
+		Project: cfg.GCPProject, Location: cfg.Region, RepositoryID: physicalName(cfg), ImageName: "dbt",
+		NodeServiceAccount: c.NodeServiceAccountEmail,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("dbt registry: %w", err)
+	}
+	repository := fmt.Sprintf("%s-docker.pkg.dev/%s/%s/dbt", cfg.Region, cfg.GCPProject, physicalName(cfg))
+	return &DataServices{
+		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob},
+		DatabaseCIDRs: []string{cfg.Network.PrivateServiceCIDR},
+		DbtImage:      dbtImage(cfg, repository), RegistryURL: registry.RepositoryURL,
+	}, nil
 }

@@ -1,9 +1,13 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster/existing"
+	"github.com/opendataplatform/dataplatform/components/metadatadb/cnpg"
+	"github.com/opendataplatform/dataplatform/components/objectstore/minio"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -17,5 +21,51 @@ func kubernetesFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundatio
 	if err != nil {
 		return nil, err
 	}
-	return &Foundation{Cluster: c.Info}, nil
+	f := &Foundation{Cluster: c.Info}
+	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
+		return kubernetesData(ctx, cfg, f, ns)
+	}
+	return f, nil
+}
+
+// kubernetesData runs the data services in the data namespace: MinIO, then CloudNativePG archiving to it.
+func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns Namespaces) (*DataServices, error) {
+	prod := cfg.Environment == config.Prod
+	k8s := pulumi.Provider(f.Cluster.Provider)
+	drives := 1
+	if prod {
+		drives = 2 // 4 pods × 2 drives: erasure coding EC:4, as the design document asks
+	}
+	const dbCluster = "metadata-db"
+	store, err := minio.NewObjectStore(ctx, "object-store", &minio.ObjectStoreArgs{
+		Namespace: ns.Data, NamespaceName: ns.Names.Data,
+		Image: cfg.ObjectStore.MinIO.Image, Replicas: cfg.ObjectStore.MinIO.Replicas, DrivesPerPod: drives,
+		VolumeSizeGiB: cfg.ObjectStore.MinIO.VolumeSizeGiB, StorageClass: f.Cluster.StorageClasses.Standard,
+		CPU: cfg.ObjectStore.MinIO.Compute.CPU, MemoryGiB: cfg.ObjectStore.MinIO.Compute.MemoryGiB,
+		HighAvailability: prod,
+		Versioning:       cfg.ObjectStore.Versioning, NoncurrentVersionDays: cfg.ObjectStore.NoncurrentVersionDays,
+		Access:           storeAccess(cfg, dbCluster),
+		NamespaceOutputs: map[string]pulumi.StringInput{ns.Names.Apps: ns.Apps, ns.Names.Jobs: ns.Jobs, ns.Names.Data: ns.Data},
+		ClientNamespaces: []string{ns.Names.Apps, ns.Names.Jobs},
+	}, k8s, protectInProd(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("object store: %w", err)
+	}
+	db, err := cnpg.NewMetadataDB(ctx, "metadata-db", &cnpg.MetadataDBArgs{
+		Namespace: ns.Data, NamespaceName: ns.Names.Data, ClusterName: dbCluster,
+		AppsNamespace: ns.Apps, ClientNamespaces: []string{ns.Names.Apps},
+		Instances: cfg.MetadataDB.Instances, HighAvailability: cfg.MetadataDB.HighAvailability,
+		Version: cfg.MetadataDB.Version, StorageGiB: cfg.MetadataDB.StorageGiB, StorageClass: f.Cluster.StorageClasses.FastSSD,
+		CPU: cfg.MetadataDB.Compute.CPU, MemoryGiB: cfg.MetadataDB.Compute.MemoryGiB,
+		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, BackupSchedule: cfg.MetadataDB.BackupSchedule,
+		ObjectStore: store.Info, BackupCredentialsSecret: store.Info.Identities[backupWorkload].CredentialsSecret,
+	}, k8s, protectInProd(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("metadata database: %w", err)
+	}
+	registry := cfg.Dbt.Registry + "/dataplatform/dbt"
+	return &DataServices{
+		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db}, InCluster: true,
+		DbtImage: dbtImage(cfg, registry), RegistryURL: pulumi.String(registry).ToStringOutput(),
+	}, nil
 }

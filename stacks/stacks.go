@@ -32,6 +32,15 @@ type Foundation struct {
 	Network *network.Info
 	// Cluster is the Kubernetes cluster every in-cluster component is created on.
 	Cluster cluster.Info
+	// data builds the target's data services once the platform namespaces exist. It closes over the
+	// target's own network and cluster components, whose cloud-specific outputs it needs.
+	data func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error)
+}
+
+// Namespaces are the platform namespaces: their names, and outputs that resolve once they exist.
+type Namespaces struct {
+	Names            config.Namespaces
+	Apps, Data, Jobs pulumi.StringOutput
 }
 
 // Deploy builds the platform from a validated configuration.
@@ -66,8 +75,22 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 	if err != nil {
 		return err
 	}
+	ns := Namespaces{
+		Names: cfg.Network.Namespaces,
+		Apps:  platform.Namespaces[k8snet.Apps], Data: platform.Namespaces[k8snet.Data], Jobs: platform.Namespaces[k8snet.Jobs],
+	}
+
+	data, err := f.data(ctx, ns)
+	if err != nil {
+		return err
+	}
+	engine, err := deployEngine(ctx, cfg, f, ns, data)
+	if err != nil {
+		return err
+	}
 
 	exportFoundation(ctx, cfg, f, platform)
+	exportServices(ctx, data, engine)
 	return nil
 }
 

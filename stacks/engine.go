@@ -1,0 +1,149 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/airbyte"
+	"github.com/opendataplatform/dataplatform/components/dbt"
+	"github.com/opendataplatform/dataplatform/components/dremio"
+	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/config"
+)
+
+// Workload names and ServiceAccounts the object store grants access to.
+const (
+	dremioWorkload      = "dremio"
+	airbyteWorkload     = "airbyte"
+	airbyteJobsWorkload = "airbyte-jobs"
+	backupWorkload      = "postgres-backup"
+)
+
+// DataServices are what a target's data layer gives the workloads.
+type DataServices struct {
+	// Store is the object store.
+	Store objectstore.Info
+	// DB is the metadata database.
+	DB metadatadb.Connection
+	// DBReady are the resources the database's users wait for (the role bootstrap, the cluster).
+	DBReady []pulumi.Resource
+	// DatabaseCIDRs are where a managed database lives; empty when it runs in-cluster.
+	DatabaseCIDRs []string
+	// InCluster is true on the kubernetes target: the database and the store run in the data namespace.
+	InCluster bool
+	// DbtImage is the dbt project image reference.
+	DbtImage string
+	// RegistryURL is where users push the dbt project image (empty on kubernetes: dbt.registry).
+	RegistryURL pulumi.StringOutput
+}
+
+// storeAccess lists the workloads that use the object store and the buckets each may use.
+func storeAccess(cfg *config.Platform, cnpgServiceAccount string) []objectstore.Access {
+	ns := cfg.Network.Namespaces
+	access := []objectstore.Access{
+		{Workload: dremioWorkload, Namespace: ns.Apps, ServiceAccount: "dremio", Buckets: []objectstore.Bucket{objectstore.Dremio, objectstore.Lake}},
+		{Workload: airbyteWorkload, Namespace: ns.Apps, ServiceAccount: airbyte.ServiceAccountName, Buckets: []objectstore.Bucket{objectstore.Airbyte}},
+		// Sync job pods write logs and state from the jobs namespace under their own identity.
+		{Workload: airbyteJobsWorkload, Namespace: ns.Jobs, ServiceAccount: airbyte.ServiceAccountName, Buckets: []objectstore.Bucket{objectstore.Airbyte}},
+	}
+	if cnpgServiceAccount != "" {
+		access = append(access, objectstore.Access{Workload: backupWorkload, Namespace: ns.Data, ServiceAccount: cnpgServiceAccount, Buckets: []objectstore.Bucket{objectstore.Backups}})
+	}
+	return access
+}
+
+// Engine holds the workloads' endpoints.
+type Engine struct {
+	Dremio  *dremio.DremioCluster
+	Airbyte *airbyte.AirbyteStack
+	Dbt     *dbt.DbtJob
+}
+
+// deployEngine builds Dremio, Airbyte and the dbt schedule on the cluster, wired to the data services.
+func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns Namespaces, data *DataServices) (*Engine, error) {
+	prod := cfg.Environment == config.Prod
+	k8s := pulumi.Provider(f.Cluster.Provider)
+	dataNamespace := ""
+	if data.InCluster {
+		dataNamespace = ns.Names.Data
+	}
+
+	d, err := dremio.NewDremioCluster(ctx, "dremio", &dremio.DremioClusterArgs{
+		Namespace: ns.Apps, NamespaceName: ns.Names.Apps,
+		Image: cfg.Dremio.Image, ZooKeeperImage: cfg.Dremio.ZooKeeperImage,
+		Coordinator: cfg.Dremio.Coordinator, Executors: cfg.Dremio.Executors, Executor: cfg.Dremio.Executor,
+		ExecutorVolumeGiB: cfg.Dremio.ExecutorVolumeGiB, CoordinatorVolumeGiB: cfg.Dremio.CoordinatorVolumeGiB,
+		ZooKeeperReplicas: cfg.Dremio.ZooKeeperReplicas, StorageClass: f.Cluster.StorageClasses.FastSSD,
+		ObjectStore: data.Store, ObjectStoreNamespace: dataNamespace, Workload: dremioWorkload,
+		Labels: partOf(), Prod: prod,
+	}, k8s, protectInProd(cfg)) // the coordinator's volume holds Dremio's catalogue (KV store)
+	if err != nil {
+		return nil, fmt.Errorf("dremio: %w", err)
+	}
+
+	storageSecret := pulumi.StringInput(nil)
+	if s := cfg.Airbyte.StorageCredentialsSecret; s != "" {
+		storageSecret = pulumi.String(s)
+	}
+	a, err := airbyte.NewAirbyteStack(ctx, "airbyte", &airbyte.AirbyteStackArgs{
+		Namespace: ns.Apps, NamespaceName: ns.Names.Apps,
+		JobsNamespace: ns.Names.Jobs, JobsNamespaceRef: ns.Jobs,
+		ChartVersion: cfg.Airbyte.ChartVersion,
+		Database:     data.DB, DatabaseReady: data.DBReady,
+		DatabaseNamespace: dataNamespace, AllowedDatabaseCIDRs: data.DatabaseCIDRs,
+		ObjectStore: data.Store, Workload: airbyteWorkload, JobsWorkload: airbyteJobsWorkload,
+		StorageCredentialsSecret: storageSecret,
+		Worker:                   airbyte.Compute{CPU: cfg.Airbyte.Worker.CPU, MemoryGiB: cfg.Airbyte.Worker.MemoryGiB},
+		WorkerMinReplicas:        cfg.Airbyte.WorkerMinReplicas, WorkerMaxReplicas: cfg.Airbyte.WorkerMaxReplicas,
+		Prod: prod, Labels: partOf(),
+	}, k8s)
+	if err != nil {
+		return nil, fmt.Errorf("airbyte: %w", err)
+	}
+
+	job, err := dbt.NewDbtJob(ctx, "dbt", &dbt.DbtJobArgs{
+		Namespace:         ns.Apps,
+		Image:             data.DbtImage,
+		Schedule:          cfg.Dbt.Schedule,
+		DremioHost:        fmt.Sprintf("dremio-client.%s.svc.cluster.local", ns.Names.Apps),
+		DremioPort:        dremio.WebPort,
+		CredentialsSecret: d.DbtCredentialsSecret,
+		Labels:            partOf(),
+	}, k8s)
+	if err != nil {
+		return nil, fmt.Errorf("dbt: %w", err)
+	}
+	return &Engine{Dremio: d, Airbyte: a, Dbt: job}, nil
+}
+
+// dbtImage is the configured image, or the platform registry's repository with the configured tag.
+func dbtImage(cfg *config.Platform, repository string) string {
+	if cfg.Dbt.Image != "" {
+		return cfg.Dbt.Image
+	}
+	return repository + ":" + cfg.Dbt.ImageTag
+}
+
+func partOf() map[string]string {
+	return map[string]string{"app.kubernetes.io/part-of": "dataplatform"}
+}
+
+// exportServices publishes the endpoints a user needs.
+func exportServices(ctx *pulumi.Context, data *DataServices, e *Engine) {
+	ctx.Export("dremioUrl", e.Dremio.WebURL)
+	ctx.Export("dremioJdbcUrl", e.Dremio.JDBCURL)
+	ctx.Export("dremioFlightEndpoint", e.Dremio.FlightEndpoint)
+	ctx.Export("airbyteUrl", e.Airbyte.WebURL)
+	ctx.Export("airbyteApiUrl", e.Airbyte.APIURL)
+	ctx.Export("dbtCronJob", e.Dbt.CronJobName)
+	ctx.Export("dbtRegistry", data.RegistryURL)
+	ctx.Export("metadataDbHost", data.DB.Host)
+	buckets := pulumi.StringMap{}
+	for role, name := range data.Store.BucketNames {
+		buckets[string(role)] = name
+	}
+	ctx.Export("buckets", buckets)
+	ctx.Export("objectStoreEndpoint", data.Store.Endpoint)
+}
