@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -43,8 +44,14 @@ func wantBool(t *testing.T, what string, v resource.PropertyValue, want bool) {
 // The in-cluster network is the same on every target: three namespaces, each default-deny with DNS.
 func TestPlatformNamespacesAreDefaultDeny(t *testing.T) {
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
-		if n := len(resourcesOf(r, "kubernetes:core/v1:Namespace")); n != 3 {
-			t.Errorf("%d namespaces; want 3", n)
+		platformNamespaces := 0
+		for _, n := range resourcesOf(r, "kubernetes:core/v1:Namespace") {
+			if get(n.Inputs, "metadata", "labels", "dataplatform.io/role").IsString() {
+				platformNamespaces++
+			}
+		}
+		if platformNamespaces != 3 {
+			t.Errorf("%d platform namespaces; want 3 (apps, data, jobs)", platformNamespaces)
 		}
 		deny := 0
 		for _, np := range resourcesOf(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy") {
@@ -57,6 +64,16 @@ func TestPlatformNamespacesAreDefaultDeny(t *testing.T) {
 		}
 		if deny != 3 {
 			t.Errorf("%d default-deny policies; want one per namespace", deny)
+		}
+		// Exactly one LimitRange with defaults per namespace: two would leave the defaults to chance.
+		perNamespace := map[string]int{}
+		for _, lr := range resourcesOf(r, "kubernetes:core/v1:LimitRange") {
+			perNamespace[get(lr.Inputs, "metadata", "namespace").StringValue()]++
+		}
+		for ns, n := range perNamespace {
+			if n != 1 {
+				t.Errorf("namespace %q has %d LimitRanges", ns, n)
+			}
 		}
 	})
 }
@@ -173,8 +190,15 @@ func TestKubernetesTargetUsesTheConfiguredContext(t *testing.T) {
 	}
 }
 
+// isKubernetes reports whether a resource lives in the cluster, or is a local one (random, tls)
+// that no cloud API is involved in.
 func isKubernetes(typ string) bool {
-	return len(typ) > 11 && typ[:11] == "kubernetes:"
+	for _, prefix := range []string{"kubernetes:", "random:", "tls:"} {
+		if strings.HasPrefix(typ, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // Benchmarks: the offline plan of each stack (AWS target for the clouds' size, and kubernetes).

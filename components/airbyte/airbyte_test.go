@@ -85,7 +85,7 @@ func baseArgs(kind objectstore.Kind, prod bool) *AirbyteStackArgs {
 				metadatadb.Airbyte: "airbyte", metadatadb.Temporal: "temporal", metadatadb.TemporalVisibility: "temporal_visibility", metadatadb.Superset: "superset",
 			},
 			CredentialSecrets: map[string]pulumi.StringOutput{"airbyte": so("airbyte-db-credentials"), "superset": so("superset-db-credentials")},
-			SSLMode:           "verify-full", CASecret: so("metadata-db-ca"),
+			SSLMode:           "verify-full", CAConfigMap: so("metadata-db-ca"),
 		},
 		ObjectStore:       storeInfo(kind),
 		Worker:            Compute{CPU: 1, MemoryGiB: 2},

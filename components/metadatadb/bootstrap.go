@@ -43,8 +43,9 @@ type BootstrapArgs struct {
 type Bootstrap struct {
 	// CredentialSecrets maps each role to its Secret ("username", "password").
 	CredentialSecrets map[string]pulumi.StringOutput
-	// CASecret holds "ca.crt" when a CA was given; else empty.
-	CASecret pulumi.StringOutput
+	// CAConfigMap holds "ca.crt" when a CA was given; else empty. A CA certificate is public, so it is
+	// a ConfigMap, not a Secret.
+	CAConfigMap pulumi.StringOutput
 	// Job is the Kubernetes Job; workloads that use the databases depend on it.
 	Job *batchv1.Job
 }
@@ -106,7 +107,7 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 		return &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: args.Namespace, Labels: labels}
 	}
 
-	out := &Bootstrap{CredentialSecrets: map[string]pulumi.StringOutput{}, CASecret: pulumi.String("").ToStringOutput()}
+	out := &Bootstrap{CredentialSecrets: map[string]pulumi.StringOutput{}, CAConfigMap: pulumi.String("").ToStringOutput()}
 	env := corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String("PGHOST"), Value: args.Host},
 		&corev1.EnvVarArgs{Name: pulumi.String("PGPORT"), Value: pulumi.String(fmt.Sprint(args.Port))},
@@ -156,17 +157,16 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 	}}
 	mounts := corev1.VolumeMountArray{&corev1.VolumeMountArgs{Name: pulumi.String("script"), MountPath: pulumi.String("/bootstrap"), ReadOnly: pulumi.Bool(true)}}
 	if args.CACert != nil {
-		ca, err := corev1.NewSecret(ctx, name+"-ca", &corev1.SecretArgs{
-			Metadata:   meta("metadata-db-ca"),
-			Type:       pulumi.String("Opaque"),
-			StringData: pulumi.StringMap{"ca.crt": args.CACert},
+		ca, err := corev1.NewConfigMap(ctx, name+"-ca", &corev1.ConfigMapArgs{
+			Metadata: meta("metadata-db-ca"),
+			Data:     pulumi.StringMap{"ca.crt": args.CACert},
 		}, k8s...)
 		if err != nil {
 			return nil, err
 		}
 		deps = append(deps, ca)
-		out.CASecret = ca.Metadata.Name().Elem()
-		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("ca"), Secret: &corev1.SecretVolumeSourceArgs{SecretName: pulumi.String("metadata-db-ca")}})
+		out.CAConfigMap = ca.Metadata.Name().Elem()
+		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("ca"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("metadata-db-ca")}})
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String("ca"), MountPath: pulumi.String("/etc/postgres-ca"), ReadOnly: pulumi.Bool(true)})
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String("PGSSLROOTCERT"), Value: pulumi.String("/etc/postgres-ca/ca.crt")})
 	}

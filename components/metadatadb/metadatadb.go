@@ -43,7 +43,7 @@ type Connection struct {
 	CredentialSecrets map[string]pulumi.StringOutput
 	// SSLMode is the libpq sslmode clients must use: "verify-full" where the CA is known, else "require".
 	SSLMode string
-	// CASecret is the Kubernetes Secret (same namespace) holding the server CA under "ca.crt"; empty
-	// when SSLMode is "require".
-	CASecret pulumi.StringOutput
+	// CAConfigMap is the Kubernetes ConfigMap (same namespace) holding the server CA under "ca.crt"
+	// (a CA certificate is public); empty when the CA is not known to the platform.
+	CAConfigMap pulumi.StringOutput
 }

@@ -83,7 +83,7 @@ func TestDeclaredTypesAreEnforced(t *testing.T) {
 }
 
 func TestManifestsAndTree(t *testing.T) {
-	dir := writeProject(t, "config:\n  dataplatform:cloud: kubernetes\n")
+	dir := writeProject(t, "config:\n  dataplatform:cloud: kubernetes\n  dataplatform:dbt:\n    registry: localhost:5001\n")
 	r, err := Plan(func(ctx *pulumi.Context) error {
 		_, err := corev1.NewConfigMap(ctx, "settings", &corev1.ConfigMapArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("settings"), Namespace: pulumi.String("apps")},

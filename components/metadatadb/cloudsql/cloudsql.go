@@ -364,7 +364,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Databases:         databases,
 		CredentialSecrets: boot.CredentialSecrets,
 		SSLMode:           "require",
-		CASecret:          boot.CASecret,
+		CAConfigMap:          boot.CAConfigMap,
 	}
 	comp.InstanceName = instance.Name
 	comp.ConnectionName = instance.ConnectionName
@@ -382,7 +382,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"privateIp":         comp.PrivateIP,
 		"port":              pulumi.Int(Port),
 		"sslMode":           pulumi.String("require"),
-		"caSecret":          boot.CASecret,
+		"caSecret":          boot.CAConfigMap,
 		"credentialSecrets": secrets,
 		"bootstrapJob":      boot.Job.Metadata.Name(),
 	}); err != nil {

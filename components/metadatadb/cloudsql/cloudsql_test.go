@@ -372,18 +372,20 @@ func TestAdminUserAndBootstrap(t *testing.T) {
 
 		var admin, ca *harness.Resource
 		for _, s := range m.ByType(tSecret) {
-			switch str(s.Inputs, "metadata", "name") {
-			case "metadata-db-admin":
+			if str(s.Inputs, "metadata", "name") == "metadata-db-admin" {
 				admin = s
-			case "metadata-db-ca":
-				ca = s
+			}
+		}
+		for _, cm := range m.ByType("kubernetes:core/v1:ConfigMap") {
+			if str(cm.Inputs, "metadata", "name") == "metadata-db-ca" {
+				ca = cm
 			}
 		}
 		require.NotNil(t, admin)
 		require.NotNil(t, ca, "the server CA is published for clients that verify it")
 		if !preview {
 			assert.Equal(t, AdminUsername, str(admin.Inputs, "stringData", "username"))
-			assert.Contains(t, str(ca.Inputs, "stringData", "ca.crt"), "BEGIN CERTIFICATE")
+			assert.Contains(t, str(ca.Inputs, "data", "ca.crt"), "BEGIN CERTIFICATE")
 		}
 		assert.True(t, m.DependsOn(ca, inst))
 
@@ -420,7 +422,7 @@ func TestConnectionOutputs(t *testing.T) {
 		assert.Equal(t, "acme-data-prod:europe-north1:dataplatform-prod", await(t, w.db.ConnectionName).Value)
 		assert.Equal(t, "airbyte-db-credentials", await(t, c.CredentialSecrets["airbyte"]).Value)
 		assert.Equal(t, "superset-db-credentials", await(t, c.CredentialSecrets["superset"]).Value)
-		assert.Equal(t, "metadata-db-ca", await(t, c.CASecret).Value)
+		assert.Equal(t, "metadata-db-ca", await(t, c.CAConfigMap).Value)
 		pw := await(t, w.db.AdminPassword)
 		assert.True(t, pw.Secret, "the admin password stays secret")
 		assert.NotEmpty(t, pw.Value)

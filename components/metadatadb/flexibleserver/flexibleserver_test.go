@@ -373,7 +373,7 @@ func TestBootstrap(t *testing.T) {
 		} else {
 			assert.Equal(t, "dataplatform-prod-pg.postgres.database.azure.com", host.Value)
 			assert.Equal(t, "airbyte-db-credentials", await(t, c.CredentialSecrets["airbyte"]).Value)
-			assert.Equal(t, "", await(t, c.CASecret).Value, "require mode has no CA Secret")
+			assert.Equal(t, "", await(t, c.CAConfigMap).Value, "require mode has no CA Secret")
 			assert.Equal(t, srv.ID, await(t, db.ServerID).Value)
 			assert.Equal(t, "metadata-db-bootstrap", await(t, db.BootstrapJob.Metadata.Name().Elem()).Value)
 		}

@@ -431,7 +431,7 @@ func TestBootstrap(t *testing.T) {
 		require.Len(t, c.CredentialSecrets, 2)
 		require.NotNil(t, db.BootstrapJob)
 		host := await(t, c.Host)
-		ca := await(t, c.CASecret)
+		ca := await(t, c.CAConfigMap)
 		assert.True(t, ca.Known)
 		assert.Equal(t, "", ca.Value)
 		if preview {

@@ -1,6 +1,7 @@
 // Package k8snet is the platform's in-cluster network isolation: its namespaces, each with a default-deny
 // NetworkPolicy, the allow rules every pod needs (DNS, traffic inside its own namespace), a LimitRange so
-// that no container runs without requests and limits, and Pod Security admission labels.
+// that no container runs without requests and limits (apps and data; the jobs namespace's defaults
+// belong to the workload that launches the jobs), and Pod Security admission labels.
 //
 // On the kubernetes target it is the whole Network; on the clouds it is deployed on the managed cluster,
 // above the VPC/VNet. Components that need a flow across namespaces add their own NetworkPolicy.
@@ -132,7 +133,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		comp.Namespaces[role] = created
 		outputs[string(role)+"Namespace"] = created
 
-		if err := baseline(ctx, fmt.Sprintf("%s-%s", name, role), comp, created, intra, args.Labels); err != nil {
+		// The jobs namespace's container defaults belong to the workload that launches the jobs
+		// (Airbyte sizes its job pods); two LimitRanges with defaults would leave the choice to chance.
+		if err := baseline(ctx, fmt.Sprintf("%s-%s", name, role), comp, created, intra, role != Jobs, args.Labels); err != nil {
 			return nil, err
 		}
 	}
@@ -145,7 +148,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 
 // baseline creates the default deny, the DNS and intra-namespace allows, and the LimitRange of one
 // namespace.
-func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pulumi.StringOutput, intra bool, extra map[string]string) error {
+func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pulumi.StringOutput, intra, limitRange bool, extra map[string]string) error {
 	meta := func(objName string) *metav1.ObjectMetaArgs {
 		labels := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform"), "app.kubernetes.io/managed-by": pulumi.String("pulumi")}
 		for k, v := range extra {
@@ -203,6 +206,9 @@ func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pul
 		}
 	}
 
+	if !limitRange {
+		return nil
+	}
 	// A container that declares nothing still gets requests and a memory limit, so one runaway pod
 	// cannot starve its node. The platform's own workloads always declare theirs.
 	_, err := corev1.NewLimitRange(ctx, prefix+"-defaults", &corev1.LimitRangeArgs{
