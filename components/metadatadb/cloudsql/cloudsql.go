@@ -364,7 +364,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Databases:         databases,
 		CredentialSecrets: boot.CredentialSecrets,
 		SSLMode:           "require",
-		CAConfigMap:          boot.CAConfigMap,
+		CAConfigMap:       boot.CAConfigMap,
 	}
 	comp.InstanceName = instance.Name
 	comp.ConnectionName = instance.ConnectionName

@@ -423,7 +423,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Databases:         map[metadatadb.Database]string{},
 		CredentialSecrets: map[string]pulumi.StringOutput{},
 		SSLMode:           "require",
-		CAConfigMap:          pulumi.String("").ToStringOutput(),
+		CAConfigMap:       pulumi.String("").ToStringOutput(),
 	}
 	for _, db := range metadatadb.Databases {
 		conn.Databases[db] = string(db)

@@ -280,7 +280,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Databases:         databases,
 		CredentialSecrets: boot.CredentialSecrets,
 		SSLMode:           SSLMode,
-		CAConfigMap:          boot.CAConfigMap,
+		CAConfigMap:       boot.CAConfigMap,
 	}
 
 	secrets := pulumi.StringMap{}

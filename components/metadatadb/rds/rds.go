@@ -403,7 +403,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Databases:         databases,
 		CredentialSecrets: boot.CredentialSecrets,
 		SSLMode:           "require",
-		CAConfigMap:          boot.CAConfigMap,
+		CAConfigMap:       boot.CAConfigMap,
 	}
 	comp.Address = instance.Address
 	comp.Endpoint = instance.Endpoint
