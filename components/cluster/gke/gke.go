@@ -14,14 +14,13 @@
 package gke
 
 import (
-	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
-
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/container"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/kms"
@@ -144,7 +143,7 @@ func (a *ClusterArgs) validate(name string) error {
 	if err := gcpnaming.ValidProject(a.Project); err != nil {
 		return fail("%w", err)
 	}
-	if err := gcpnaming.ValidRegion(a.Region); err != nil {
+	if err := gcpnaming.ValidRegion("Region", a.Region); err != nil {
 		return fail("%w", err)
 	}
 	if a.KubernetesVersion != "" && !versionRe.MatchString(a.KubernetesVersion) {

@@ -63,9 +63,9 @@ func ValidProject(p string) error {
 }
 
 // ValidRegion checks the shape of a Google Cloud region name.
-func ValidRegion(r string) error {
+func ValidRegion(field, r string) error {
 	if !regionRe.MatchString(r) {
-		return fmt.Errorf("Region = %q; must be a Google Cloud region such as europe-north1", r)
+		return fmt.Errorf("%s = %q; must be a Google Cloud region such as europe-north1", field, r)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/sql"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -127,10 +128,10 @@ func (a *MetadataDBArgs) validate(name string) error {
 	fail := func(format string, v ...any) error {
 		return fmt.Errorf("cloudsql %s: "+format, append([]any{name}, v...)...)
 	}
-	if err := validProject(a.Project); err != nil {
+	if err := gcpnaming.ValidProject(a.Project); err != nil {
 		return fail("%w", err)
 	}
-	if err := validRegion("Region", a.Region); err != nil {
+	if err := gcpnaming.ValidRegion("Region", a.Region); err != nil {
 		return fail("%w", err)
 	}
 	if !instanceRe.MatchString(a.InstanceName) {
@@ -158,7 +159,7 @@ func (a *MetadataDBArgs) validate(name string) error {
 		return fail("BackupRetentionDays = %d with PointInTimeRecovery; must be at least 2, as Cloud SQL keeps fewer days of transaction logs than backups", a.BackupRetentionDays)
 	}
 	if a.DRRegion != "" {
-		if err := validRegion("DRRegion", a.DRRegion); err != nil {
+		if err := gcpnaming.ValidRegion("DRRegion", a.DRRegion); err != nil {
 			return fail("%w", err)
 		}
 		if a.DRRegion == a.Region {
@@ -185,7 +186,7 @@ func (a *MetadataDBArgs) validate(name string) error {
 	if a.Namespace == nil {
 		return fail("Namespace is nil; pass the platform's apps namespace")
 	}
-	if err := validLabels(a.Labels); err != nil {
+	if err := gcpnaming.ValidLabels(a.Labels); err != nil {
 		return fail("%w", err)
 	}
 	return nil

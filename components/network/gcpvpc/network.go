@@ -4,13 +4,12 @@
 package gcpvpc
 
 import (
-	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
-
 	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
 
+	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
 	"github.com/opendataplatform/dataplatform/components/network"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/servicenetworking"
@@ -93,7 +92,7 @@ func (a *NetworkArgs) validate(name string) error {
 	if err := gcpnaming.ValidProject(a.Project); err != nil {
 		return fmt.Errorf("gcpvpc %s: %w", name, err)
 	}
-	if err := gcpnaming.ValidRegion(a.Region); err != nil {
+	if err := gcpnaming.ValidRegion("Region", a.Region); err != nil {
 		return fmt.Errorf("gcpvpc %s: %w", name, err)
 	}
 	ranges := []struct{ field, value string }{

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/kms"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
@@ -107,10 +108,10 @@ func (a *ObjectStoreArgs) validate(name string) error {
 	fail := func(format string, v ...any) error {
 		return fmt.Errorf("gcs %s: "+format, append([]any{name}, v...)...)
 	}
-	if err := validProject(a.Project); err != nil {
+	if err := gcpnaming.ValidProject(a.Project); err != nil {
 		return fail("%w", err)
 	}
-	if err := validRegion("Region", a.Region); err != nil {
+	if err := gcpnaming.ValidRegion("Region", a.Region); err != nil {
 		return fail("%w", err)
 	}
 	if !prefixRe.MatchString(a.NamePrefix) || len(a.NamePrefix) > 40 {
@@ -131,7 +132,7 @@ func (a *ObjectStoreArgs) validate(name string) error {
 		return fail("SoftDeleteDays = %d; must be 0 (meaning %d) or between 7 and 90", d, DefaultSoftDeleteDays)
 	}
 	if r := a.ReplicationRegion; r != "" {
-		if err := validRegion("ReplicationRegion", r); err != nil {
+		if err := gcpnaming.ValidRegion("ReplicationRegion", r); err != nil {
 			return fail("%w", err)
 		}
 		if r == a.Region {
@@ -184,7 +185,7 @@ func (a *ObjectStoreArgs) validate(name string) error {
 			seenBucket[b] = true
 		}
 	}
-	if err := validLabels(a.Labels); err != nil {
+	if err := gcpnaming.ValidLabels(a.Labels); err != nil {
 		return fail("%w", err)
 	}
 	return nil

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode"
 )
 
 var (
-	projectRe = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
-	regionRe  = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
 	prefixRe  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 	dns1123Re = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	bucketRe  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$`)
@@ -77,39 +74,4 @@ func multiRegionOf(region string) (storage, kms string) {
 		}
 	}
 	return "", ""
-}
-
-func validProject(p string) error {
-	if !projectRe.MatchString(p) {
-		return fmt.Errorf("Project = %q; must be a Google Cloud project ID: 6–30 lower-case letters, digits and hyphens, starting with a letter", p)
-	}
-	return nil
-}
-
-func validRegion(field, r string) error {
-	if !regionRe.MatchString(r) {
-		return fmt.Errorf("%s = %q; must be a Google Cloud region such as europe-north1", field, r)
-	}
-	return nil
-}
-
-// validLabels checks Google Cloud label rules, which the API enforces only at create time.
-func validLabels(labels map[string]string) error {
-	ok := func(s string) bool {
-		for _, r := range s {
-			if !(unicode.IsLower(r) || unicode.IsDigit(r) || r == '_' || r == '-') {
-				return false
-			}
-		}
-		return len(s) <= 63
-	}
-	for k, v := range labels {
-		if k == "" || !unicode.IsLower([]rune(k)[0]) || !ok(k) {
-			return fmt.Errorf("Labels key %q; must start with a lower-case letter and hold at most 63 lower-case letters, digits, '_' or '-'", k)
-		}
-		if !ok(v) {
-			return fmt.Errorf("Labels[%q] = %q; values hold at most 63 lower-case letters, digits, '_' or '-'", k, v)
-		}
-	}
-	return nil
 }
