@@ -1,14 +1,11 @@
 package dbt
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
@@ -54,117 +51,84 @@ func run(t *testing.T, preview bool, a *DbtJobArgs) (*harness.Mocks, *DbtJob, er
 	return m, j, err
 }
 
-func plain(v resource.PropertyValue) any {
-	switch {
-	case v.IsSecret():
-		return plain(v.SecretValue().Element)
-	case v.IsObject():
-		m := map[string]any{}
-		for k, e := range v.ObjectValue() {
-			m[string(k)] = plain(e)
-		}
-		return m
-	case v.IsArray():
-		out := make([]any, len(v.ArrayValue()))
-		for i, e := range v.ArrayValue() {
-			out[i] = plain(e)
-		}
-		return out
-	case v.IsComputed(), v.IsOutput():
-		return nil
-	}
-	return v.V
-}
-
-func decodeStrict(t *testing.T, r *harness.Resource, into any) {
-	t.Helper()
-	require.NotNil(t, r)
-	b, err := json.Marshal(plain(resource.NewObjectProperty(r.Inputs)))
-	require.NoError(t, err)
-	require.NoError(t, yaml.UnmarshalStrict(b, into))
-}
-
 func TestCronJob(t *testing.T) {
-	for _, preview := range []bool{false, true} {
-		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) {
-			m, j, err := run(t, preview, args())
-			require.NoError(t, err)
-			r := m.Named(cronType, "dbt-cronjob")
-			require.NotNil(t, r)
-			assert.NotNil(t, m.Named(saType, "dbt-sa"))
-			if preview {
-				return
+	harness.Modes(t, func(t *testing.T, preview bool) {
+		m, j, err := run(t, preview, args())
+		require.NoError(t, err)
+		r := m.Named(cronType, "dbt-cronjob")
+		require.NotNil(t, r)
+		assert.NotNil(t, m.Named(saType, "dbt-sa"))
+		if preview {
+			return
+		}
+		var cj batchv1.CronJob
+		harness.DecodeStrict(t, r, &cj)
+		assert.Equal(t, "dbt", cj.Name)
+		assert.Equal(t, "dataplatform", cj.Namespace)
+		s := cj.Spec
+		assert.Equal(t, "0 3 * * *", s.Schedule)
+		assert.Equal(t, batchv1.ForbidConcurrent, s.ConcurrencyPolicy)
+		assert.Equal(t, int32(3), *s.SuccessfulJobsHistoryLimit)
+		assert.Equal(t, int32(3), *s.FailedJobsHistoryLimit)
+		assert.Equal(t, int64(600), *s.StartingDeadlineSeconds)
+		assert.Equal(t, int32(2), *s.JobTemplate.Spec.BackoffLimit)
+		assert.Positive(t, *s.JobTemplate.Spec.ActiveDeadlineSeconds)
+		pod := s.JobTemplate.Spec.Template.Spec
+		assert.False(t, *pod.AutomountServiceAccountToken)
+		assert.Equal(t, "dbt", pod.ServiceAccountName)
+		assert.True(t, *pod.SecurityContext.RunAsNonRoot)
+		assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, pod.SecurityContext.SeccompProfile.Type)
+		require.Len(t, pod.Containers, 1)
+		c := pod.Containers[0]
+		assert.Equal(t, args().Image, c.Image)
+		assert.Equal(t, []string{"dbt", "build", "--profiles-dir", "/dbt/profiles"}, append(c.Command, c.Args...))
+		assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
+		assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
+		assert.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
+		assert.Equal(t, int64(500), c.Resources.Requests.Cpu().MilliValue())
+		assert.Equal(t, int64(1)<<30, c.Resources.Limits.Memory().Value())
+		env := map[string]corev1.EnvVar{}
+		for _, e := range c.Env {
+			env[e.Name] = e
+		}
+		assert.Equal(t, "dremio-dbt-credentials", env["DREMIO_USER"].ValueFrom.SecretKeyRef.Name)
+		assert.Equal(t, "user", env["DREMIO_USER"].ValueFrom.SecretKeyRef.Key)
+		assert.Equal(t, "password", env["DREMIO_PASSWORD"].ValueFrom.SecretKeyRef.Key)
+		assert.Equal(t, "/tmp/dbt/target", env["DBT_TARGET_PATH"].Value)
+		mounts := map[string]string{}
+		for _, vm := range c.VolumeMounts {
+			mounts[vm.Name] = vm.MountPath
+		}
+		assert.Equal(t, "/dbt/profiles", mounts["profiles"])
+		assert.Equal(t, "/tmp/dbt/target", mounts["target"])
+		assert.Equal(t, "/tmp/dbt/logs", mounts["logs"])
+		for _, v := range pod.Volumes {
+			if v.Name == "target" || v.Name == "logs" {
+				assert.NotNil(t, v.EmptyDir, v.Name)
 			}
-			var cj batchv1.CronJob
-			decodeStrict(t, r, &cj)
-			assert.Equal(t, "dbt", cj.Name)
-			assert.Equal(t, "dataplatform", cj.Namespace)
-			s := cj.Spec
-			assert.Equal(t, "0 3 * * *", s.Schedule)
-			assert.Equal(t, batchv1.ForbidConcurrent, s.ConcurrencyPolicy)
-			assert.Equal(t, int32(3), *s.SuccessfulJobsHistoryLimit)
-			assert.Equal(t, int32(3), *s.FailedJobsHistoryLimit)
-			assert.Equal(t, int64(600), *s.StartingDeadlineSeconds)
-			assert.Equal(t, int32(2), *s.JobTemplate.Spec.BackoffLimit)
-			assert.Positive(t, *s.JobTemplate.Spec.ActiveDeadlineSeconds)
-			pod := s.JobTemplate.Spec.Template.Spec
-			assert.False(t, *pod.AutomountServiceAccountToken)
-			assert.Equal(t, "dbt", pod.ServiceAccountName)
-			assert.True(t, *pod.SecurityContext.RunAsNonRoot)
-			assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, pod.SecurityContext.SeccompProfile.Type)
-			require.Len(t, pod.Containers, 1)
-			c := pod.Containers[0]
-			assert.Equal(t, args().Image, c.Image)
-			assert.Equal(t, []string{"dbt", "build", "--profiles-dir", "/dbt/profiles"}, append(c.Command, c.Args...))
-			assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
-			assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
-			assert.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
-			assert.Equal(t, int64(500), c.Resources.Requests.Cpu().MilliValue())
-			assert.Equal(t, int64(1)<<30, c.Resources.Limits.Memory().Value())
-			env := map[string]corev1.EnvVar{}
-			for _, e := range c.Env {
-				env[e.Name] = e
-			}
-			assert.Equal(t, "dremio-dbt-credentials", env["DREMIO_USER"].ValueFrom.SecretKeyRef.Name)
-			assert.Equal(t, "user", env["DREMIO_USER"].ValueFrom.SecretKeyRef.Key)
-			assert.Equal(t, "password", env["DREMIO_PASSWORD"].ValueFrom.SecretKeyRef.Key)
-			assert.Equal(t, "/tmp/dbt/target", env["DBT_TARGET_PATH"].Value)
-			mounts := map[string]string{}
-			for _, vm := range c.VolumeMounts {
-				mounts[vm.Name] = vm.MountPath
-			}
-			assert.Equal(t, "/dbt/profiles", mounts["profiles"])
-			assert.Equal(t, "/tmp/dbt/target", mounts["target"])
-			assert.Equal(t, "/tmp/dbt/logs", mounts["logs"])
-			for _, v := range pod.Volumes {
-				if v.Name == "target" || v.Name == "logs" {
-					assert.NotNil(t, v.EmptyDir, v.Name)
-				}
-			}
-			assert.Equal(t, "dbt", s.JobTemplate.Spec.Template.Labels["app.kubernetes.io/name"])
+		}
+		assert.Equal(t, "dbt", s.JobTemplate.Spec.Template.Labels["app.kubernetes.io/name"])
 
-			res, err := internals.UnsafeAwaitOutput(t.Context(), j.CronJobName)
-			require.NoError(t, err)
-			assert.Equal(t, "dbt", res.Value)
+		res := harness.Await(t, j.CronJobName)
+		assert.Equal(t, "dbt", res.Value)
 
-			var np networkingv1.NetworkPolicy
-			decodeStrict(t, m.Named(npType, "dbt-egress"), &np)
-			assert.Equal(t, map[string]string{"app.kubernetes.io/name": "dbt"}, np.Spec.PodSelector.MatchLabels)
-			assert.Equal(t, []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, np.Spec.PolicyTypes)
-			require.Len(t, np.Spec.Egress, 1)
-			assert.Equal(t, map[string]string{"app.kubernetes.io/name": "dremio"}, np.Spec.Egress[0].To[0].PodSelector.MatchLabels)
-			assert.Nil(t, np.Spec.Egress[0].To[0].NamespaceSelector)
-			require.Len(t, np.Spec.Egress[0].Ports, 1)
-			assert.Equal(t, 9047, np.Spec.Egress[0].Ports[0].Port.IntValue())
-		})
-	}
+		var np networkingv1.NetworkPolicy
+		harness.DecodeStrict(t, m.Named(npType, "dbt-egress"), &np)
+		assert.Equal(t, map[string]string{"app.kubernetes.io/name": "dbt"}, np.Spec.PodSelector.MatchLabels)
+		assert.Equal(t, []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, np.Spec.PolicyTypes)
+		require.Len(t, np.Spec.Egress, 1)
+		assert.Equal(t, map[string]string{"app.kubernetes.io/name": "dremio"}, np.Spec.Egress[0].To[0].PodSelector.MatchLabels)
+		assert.Nil(t, np.Spec.Egress[0].To[0].NamespaceSelector)
+		require.Len(t, np.Spec.Egress[0].Ports, 1)
+		assert.Equal(t, 9047, np.Spec.Egress[0].Ports[0].Port.IntValue())
+	})
 }
 
 func TestProfiles(t *testing.T) {
 	m, _, err := run(t, false, args())
 	require.NoError(t, err)
 	var cm corev1.ConfigMap
-	decodeStrict(t, m.Named(cmType, "dbt-profiles"), &cm)
+	harness.DecodeStrict(t, m.Named(cmType, "dbt-profiles"), &cm)
 	assert.Equal(t, "dbt-profiles", cm.Name)
 	var profiles map[string]struct {
 		Target  string                    `json:"target"`

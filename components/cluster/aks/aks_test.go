@@ -1,7 +1,6 @@
 package aks
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -94,180 +92,92 @@ func deploy(t *testing.T, preview bool, argsFor func(*azurevnet.Network) *Cluste
 	return m, c
 }
 
-func forModes(t *testing.T, f func(t *testing.T, preview bool)) {
-	for _, preview := range []bool{false, true} {
-		name := "up"
-		if preview {
-			name = "preview"
-		}
-		t.Run(name, func(t *testing.T) { f(t, preview) })
-	}
-}
-
-func named(t *testing.T, m *harness.Mocks, typ, name string) *harness.Resource {
-	t.Helper()
-	r := m.Named(typ, name)
-	require.NotNil(t, r, "%s %s not registered", typ, name)
-	return r
-}
-
-func val(t *testing.T, pm resource.PropertyMap, path ...string) resource.PropertyValue {
-	t.Helper()
-	for i, k := range path {
-		v, ok := pm[resource.PropertyKey(k)]
-		require.True(t, ok, "property %v missing", path[:i+1])
-		if v.IsSecret() {
-			v = v.SecretValue().Element
-		}
-		if i == len(path)-1 {
-			return v
-		}
-		require.True(t, v.IsObject(), "property %v is %v, not an object", path[:i+1], v)
-		pm = v.ObjectValue()
-	}
-	t.Fatal("empty path")
-	return resource.PropertyValue{}
-}
-
-func str(t *testing.T, pm resource.PropertyMap, path ...string) string {
-	t.Helper()
-	v := val(t, pm, path...)
-	require.True(t, v.IsString(), "property %v is %v, not a string", path, v)
-	return v.StringValue()
-}
-
-func boolean(t *testing.T, pm resource.PropertyMap, path ...string) bool {
-	t.Helper()
-	v := val(t, pm, path...)
-	require.True(t, v.IsBool(), "property %v is %v, not a bool", path, v)
-	return v.BoolValue()
-}
-
-func num(t *testing.T, pm resource.PropertyMap, path ...string) float64 {
-	t.Helper()
-	v := val(t, pm, path...)
-	require.True(t, v.IsNumber(), "property %v is %v, not a number", path, v)
-	return v.NumberValue()
-}
-
-func strs(t *testing.T, pm resource.PropertyMap, path ...string) []string {
-	t.Helper()
-	v := val(t, pm, path...)
-	require.True(t, v.IsArray(), "property %v is %v, not an array", path, v)
-	var out []string
-	for _, e := range v.ArrayValue() {
-		out = append(out, e.StringValue())
-	}
-	return out
-}
-
-func has(pm resource.PropertyMap, key string) bool {
-	_, ok := pm[resource.PropertyKey(key)]
-	return ok
-}
-
-func dependsOnProperty(r *harness.Resource, key string, dep *harness.Resource) bool {
-	for _, u := range r.PropertyDependencies[key] {
-		if u == dep.URN {
-			return true
-		}
-	}
-	return false
-}
-
-func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
-	t.Helper()
-	res, err := internals.UnsafeAwaitOutput(context.Background(), o)
-	require.NoError(t, err)
-	return res
-}
-
 func systemPool(t *testing.T, mc *harness.Resource) resource.PropertyMap {
 	t.Helper()
-	pools := val(t, mc.Inputs, "agentPoolProfiles").ArrayValue()
+	pools := harness.RequireAt(t, mc.Inputs, "agentPoolProfiles").ArrayValue()
 	require.Len(t, pools, 1, "the ManagedCluster holds the system pool only; workloads is an AgentPool")
 	return pools[0].ObjectValue()
 }
 
 func TestProdCluster(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs)
-		mc := named(t, m, tMC, "aks-aks")
+		mc := harness.MustNamed(t, m, tMC, "aks-aks")
 		in := mc.Inputs
 
 		// API server: private, no authorized ranges, Entra ID only.
-		assert.True(t, boolean(t, in, "apiServerAccessProfile", "enablePrivateCluster"))
-		assert.False(t, has(val(t, in, "apiServerAccessProfile").ObjectValue(), "authorizedIPRanges"))
-		assert.True(t, boolean(t, in, "disableLocalAccounts"))
-		assert.True(t, boolean(t, in, "aadProfile", "managed"))
-		assert.True(t, boolean(t, in, "aadProfile", "enableAzureRBAC"))
-		assert.True(t, boolean(t, in, "enableRBAC"))
+		assert.True(t, harness.RequireBool(t, in, "apiServerAccessProfile", "enablePrivateCluster"))
+		assert.False(t, harness.HasKey(harness.RequireAt(t, in, "apiServerAccessProfile").ObjectValue(), "authorizedIPRanges"))
+		assert.True(t, harness.RequireBool(t, in, "disableLocalAccounts"))
+		assert.True(t, harness.RequireBool(t, in, "aadProfile", "managed"))
+		assert.True(t, harness.RequireBool(t, in, "aadProfile", "enableAzureRBAC"))
+		assert.True(t, harness.RequireBool(t, in, "enableRBAC"))
 
 		// Workload identity.
-		assert.True(t, boolean(t, in, "oidcIssuerProfile", "enabled"))
-		assert.False(t, has(val(t, in, "oidcIssuerProfile").ObjectValue(), "issuerURL"), "the issuer URL is computed, never an input")
-		assert.True(t, boolean(t, in, "securityProfile", "workloadIdentity", "enabled"))
+		assert.True(t, harness.RequireBool(t, in, "oidcIssuerProfile", "enabled"))
+		assert.False(t, harness.HasKey(harness.RequireAt(t, in, "oidcIssuerProfile").ObjectValue(), "issuerURL"), "the issuer URL is computed, never an input")
+		assert.True(t, harness.RequireBool(t, in, "securityProfile", "workloadIdentity", "enabled"))
 
 		// Azure CNI Overlay with Cilium, NAT gateway egress.
-		assert.Equal(t, "azure", str(t, in, "networkProfile", "networkPlugin"))
-		assert.Equal(t, "overlay", str(t, in, "networkProfile", "networkPluginMode"))
-		assert.Equal(t, "cilium", str(t, in, "networkProfile", "networkDataplane"))
-		assert.Equal(t, "cilium", str(t, in, "networkProfile", "networkPolicy"))
-		assert.Equal(t, "userAssignedNATGateway", str(t, in, "networkProfile", "outboundType"))
-		assert.Equal(t, "10.64.0.0/14", str(t, in, "networkProfile", "podCidr"))
-		assert.Equal(t, "172.20.0.0/16", str(t, in, "networkProfile", "serviceCidr"))
-		assert.Equal(t, "172.20.0.10", str(t, in, "networkProfile", "dnsServiceIP"))
+		assert.Equal(t, "azure", harness.RequireStr(t, in, "networkProfile", "networkPlugin"))
+		assert.Equal(t, "overlay", harness.RequireStr(t, in, "networkProfile", "networkPluginMode"))
+		assert.Equal(t, "cilium", harness.RequireStr(t, in, "networkProfile", "networkDataplane"))
+		assert.Equal(t, "cilium", harness.RequireStr(t, in, "networkProfile", "networkPolicy"))
+		assert.Equal(t, "userAssignedNATGateway", harness.RequireStr(t, in, "networkProfile", "outboundType"))
+		assert.Equal(t, "10.64.0.0/14", harness.RequireStr(t, in, "networkProfile", "podCidr"))
+		assert.Equal(t, "172.20.0.0/16", harness.RequireStr(t, in, "networkProfile", "serviceCidr"))
+		assert.Equal(t, "172.20.0.10", harness.RequireStr(t, in, "networkProfile", "dnsServiceIP"))
 
-		assert.Equal(t, "patch", str(t, in, "autoUpgradeProfile", "upgradeChannel"))
-		assert.Equal(t, "NodeImage", str(t, in, "autoUpgradeProfile", "nodeOSUpgradeChannel"))
-		assert.Equal(t, "Standard", str(t, in, "sku", "tier"))
-		assert.Equal(t, "1.34", str(t, in, "kubernetesVersion"))
-		assert.Equal(t, "aks", str(t, in, "resourceName"))
+		assert.Equal(t, "patch", harness.RequireStr(t, in, "autoUpgradeProfile", "upgradeChannel"))
+		assert.Equal(t, "NodeImage", harness.RequireStr(t, in, "autoUpgradeProfile", "nodeOSUpgradeChannel"))
+		assert.Equal(t, "Standard", harness.RequireStr(t, in, "sku", "tier"))
+		assert.Equal(t, "1.34", harness.RequireStr(t, in, "kubernetesVersion"))
+		assert.Equal(t, "aks", harness.RequireStr(t, in, "resourceName"))
 
 		// Control plane identity.
-		identity := named(t, m, tUAI, "aks-identity")
-		assert.Equal(t, "UserAssigned", str(t, in, "identity", "type"))
-		assert.True(t, dependsOnProperty(mc, "identity", identity))
+		identity := harness.MustNamed(t, m, tUAI, "aks-identity")
+		assert.Equal(t, "UserAssigned", harness.RequireStr(t, in, "identity", "type"))
+		assert.True(t, harness.DependsOnInput(mc, "identity", identity))
 
 		// System pool.
 		sys := systemPool(t, mc)
-		assert.Equal(t, "System", str(t, sys, "mode"))
-		assert.Equal(t, []string{"CriticalAddonsOnly=true:NoSchedule"}, strs(t, sys, "nodeTaints"))
-		assert.Equal(t, []string{"1", "2", "3"}, strs(t, sys, "availabilityZones"))
-		assert.True(t, boolean(t, sys, "enableAutoScaling"))
-		assert.Equal(t, 3.0, num(t, sys, "minCount"))
-		assert.Equal(t, 4.0, num(t, sys, "maxCount"))
-		assert.Equal(t, "Managed", str(t, sys, "osDiskType"), "Standard_D2s_v5 has no local disk for an ephemeral OS disk")
-		assert.Equal(t, 50.0, num(t, sys, "osDiskSizeGB"))
+		assert.Equal(t, "System", harness.RequireStr(t, sys, "mode"))
+		assert.Equal(t, []string{"CriticalAddonsOnly=true:NoSchedule"}, harness.RequireStrs(t, sys, "nodeTaints"))
+		assert.Equal(t, []string{"1", "2", "3"}, harness.RequireStrs(t, sys, "availabilityZones"))
+		assert.True(t, harness.RequireBool(t, sys, "enableAutoScaling"))
+		assert.Equal(t, 3.0, harness.RequireNum(t, sys, "minCount"))
+		assert.Equal(t, 4.0, harness.RequireNum(t, sys, "maxCount"))
+		assert.Equal(t, "Managed", harness.RequireStr(t, sys, "osDiskType"), "Standard_D2s_v5 has no local disk for an ephemeral OS disk")
+		assert.Equal(t, 50.0, harness.RequireNum(t, sys, "osDiskSizeGB"))
 		assert.Contains(t, mc.IgnoreChanges, "agentPoolProfiles[0].count")
 
 		// Workloads pool: zonal, on demand in prod.
-		pool := named(t, m, tPool, "aks-workloads")
-		assert.Equal(t, "User", str(t, pool.Inputs, "mode"))
-		assert.Equal(t, "workloads", str(t, pool.Inputs, "agentPoolName"))
-		assert.Equal(t, []string{"1", "2", "3"}, strs(t, pool.Inputs, "availabilityZones"))
-		assert.True(t, boolean(t, pool.Inputs, "enableAutoScaling"))
-		assert.Equal(t, 3.0, num(t, pool.Inputs, "minCount"))
-		assert.Equal(t, 12.0, num(t, pool.Inputs, "maxCount"))
-		assert.Equal(t, "workloads", str(t, pool.Inputs, "nodeLabels", "dataplatform.io/pool"))
-		assert.False(t, has(pool.Inputs, "scaleSetPriority"), "prod workloads must not run on Spot")
-		assert.True(t, dependsOnProperty(pool, "resourceName", mc))
+		pool := harness.MustNamed(t, m, tPool, "aks-workloads")
+		assert.Equal(t, "User", harness.RequireStr(t, pool.Inputs, "mode"))
+		assert.Equal(t, "workloads", harness.RequireStr(t, pool.Inputs, "agentPoolName"))
+		assert.Equal(t, []string{"1", "2", "3"}, harness.RequireStrs(t, pool.Inputs, "availabilityZones"))
+		assert.True(t, harness.RequireBool(t, pool.Inputs, "enableAutoScaling"))
+		assert.Equal(t, 3.0, harness.RequireNum(t, pool.Inputs, "minCount"))
+		assert.Equal(t, 12.0, harness.RequireNum(t, pool.Inputs, "maxCount"))
+		assert.Equal(t, "workloads", harness.RequireStr(t, pool.Inputs, "nodeLabels", "dataplatform.io/pool"))
+		assert.False(t, harness.HasKey(pool.Inputs, "scaleSetPriority"), "prod workloads must not run on Spot")
+		assert.True(t, harness.DependsOnInput(pool, "resourceName", mc))
 
 		// Both pools sit in the aks subnet.
 		net := m.Named(azurevnet.NetworkType, "net")
 		require.NotNil(t, net)
-		aksSubnet := named(t, m, tSubnet, "net-aks")
-		assert.True(t, dependsOnProperty(mc, "agentPoolProfiles", aksSubnet))
-		assert.True(t, dependsOnProperty(pool, "vnetSubnetID", aksSubnet))
+		aksSubnet := harness.MustNamed(t, m, tSubnet, "net-aks")
+		assert.True(t, harness.DependsOnInput(mc, "agentPoolProfiles", aksSubnet))
+		assert.True(t, harness.DependsOnInput(pool, "vnetSubnetID", aksSubnet))
 		if !preview {
-			assert.Equal(t, aksSubnet.ID, str(t, sys, "vnetSubnetID"))
-			assert.Equal(t, aksSubnet.ID, str(t, pool.Inputs, "vnetSubnetID"))
+			assert.Equal(t, aksSubnet.ID, harness.RequireStr(t, sys, "vnetSubnetID"))
+			assert.Equal(t, aksSubnet.ID, harness.RequireStr(t, pool.Inputs, "vnetSubnetID"))
 		}
 
 		// The cluster needs the aks subnet, never the postgres subnet or the private DNS zones.
 		assert.True(t, m.DependsOn(mc, aksSubnet))
-		assert.False(t, m.DependsOn(mc, named(t, m, tSubnet, "net-postgres")))
-		assert.False(t, m.DependsOn(mc, named(t, m, tSubnet, "net-endpoints")))
+		assert.False(t, m.DependsOn(mc, harness.MustNamed(t, m, tSubnet, "net-postgres")))
+		assert.False(t, m.DependsOn(mc, harness.MustNamed(t, m, tSubnet, "net-endpoints")))
 		for _, z := range append(m.ByType(tZone), m.ByType(tLink)...) {
 			assert.False(t, m.DependsOn(mc, z), "the cluster waits for %s", z.Name)
 		}
@@ -275,146 +185,146 @@ func TestProdCluster(t *testing.T) {
 }
 
 func TestRoleAssignments(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs)
-		mc := named(t, m, tMC, "aks-aks")
-		identity := named(t, m, tUAI, "aks-identity")
-		aksSubnet := named(t, m, tSubnet, "net-aks")
+		mc := harness.MustNamed(t, m, tMC, "aks-aks")
+		identity := harness.MustNamed(t, m, tUAI, "aks-identity")
+		aksSubnet := harness.MustNamed(t, m, tSubnet, "net-aks")
 
-		ra := named(t, m, tRA, "aks-subnet-network-contributor")
+		ra := harness.MustNamed(t, m, tRA, "aks-subnet-network-contributor")
 		assert.Equal(t, subPrefix+"/providers/Microsoft.Authorization/roleDefinitions/4d97b98b-1d4f-4787-a291-c67834d212e7",
-			str(t, ra.Inputs, "roleDefinitionId"))
-		assert.Equal(t, "ServicePrincipal", str(t, ra.Inputs, "principalType"))
-		assert.True(t, dependsOnProperty(ra, "scope", aksSubnet), "scoped to the aks subnet")
-		assert.True(t, dependsOnProperty(ra, "principalId", identity))
+			harness.RequireStr(t, ra.Inputs, "roleDefinitionId"))
+		assert.Equal(t, "ServicePrincipal", harness.RequireStr(t, ra.Inputs, "principalType"))
+		assert.True(t, harness.DependsOnInput(ra, "scope", aksSubnet), "scoped to the aks subnet")
+		assert.True(t, harness.DependsOnInput(ra, "principalId", identity))
 		assert.True(t, m.DependsOn(mc, ra), "the cluster waits for its subnet permission")
 		if !preview {
-			assert.Equal(t, aksSubnet.ID, str(t, ra.Inputs, "scope"))
-			assert.Equal(t, str(t, identity.Outputs, "principalId"), str(t, ra.Inputs, "principalId"))
-			assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, str(t, ra.Inputs, "roleAssignmentName"))
+			assert.Equal(t, aksSubnet.ID, harness.RequireStr(t, ra.Inputs, "scope"))
+			assert.Equal(t, harness.RequireStr(t, identity.Outputs, "principalId"), harness.RequireStr(t, ra.Inputs, "principalId"))
+			assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, harness.RequireStr(t, ra.Inputs, "roleAssignmentName"))
 		}
 
-		admin := named(t, m, tRA, "aks-deployer-cluster-admin")
-		assert.Equal(t, subPrefix+"/providers/Microsoft.Authorization/roleDefinitions/"+RBACClusterAdminRole, str(t, admin.Inputs, "roleDefinitionId"))
-		assert.Equal(t, "00000000-0000-4000-8000-00000000000d", str(t, admin.Inputs, "principalId"), "the deploying principal")
-		assert.True(t, dependsOnProperty(admin, "scope", mc))
+		admin := harness.MustNamed(t, m, tRA, "aks-deployer-cluster-admin")
+		assert.Equal(t, subPrefix+"/providers/Microsoft.Authorization/roleDefinitions/"+RBACClusterAdminRole, harness.RequireStr(t, admin.Inputs, "roleDefinitionId"))
+		assert.Equal(t, "00000000-0000-4000-8000-00000000000d", harness.RequireStr(t, admin.Inputs, "principalId"), "the deploying principal")
+		assert.True(t, harness.DependsOnInput(admin, "scope", mc))
 
 		// Nothing is applied on the cluster before the deployer may: the provider waits for the role.
-		assert.True(t, m.DependsOn(named(t, m, tK8sProv, "aks-k8s"), admin))
+		assert.True(t, m.DependsOn(harness.MustNamed(t, m, tK8sProv, "aks-k8s"), admin))
 	})
 }
 
 func TestLogsAndDiagnostics(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, c := deploy(t, preview, prodArgs)
-		mc := named(t, m, tMC, "aks-aks")
-		ws := named(t, m, tWS, "aks-logs")
-		assert.Equal(t, 90.0, num(t, ws.Inputs, "retentionInDays"))
-		assert.Equal(t, "PerGB2018", str(t, ws.Inputs, "sku", "name"))
+		mc := harness.MustNamed(t, m, tMC, "aks-aks")
+		ws := harness.MustNamed(t, m, tWS, "aks-logs")
+		assert.Equal(t, 90.0, harness.RequireNum(t, ws.Inputs, "retentionInDays"))
+		assert.Equal(t, "PerGB2018", harness.RequireStr(t, ws.Inputs, "sku", "name"))
 
-		diag := named(t, m, tDiag, "aks-diagnostics")
-		assert.True(t, dependsOnProperty(diag, "resourceUri", mc))
-		assert.True(t, dependsOnProperty(diag, "workspaceId", ws))
+		diag := harness.MustNamed(t, m, tDiag, "aks-diagnostics")
+		assert.True(t, harness.DependsOnInput(diag, "resourceUri", mc))
+		assert.True(t, harness.DependsOnInput(diag, "workspaceId", ws))
 		var categories []string
-		for _, l := range val(t, diag.Inputs, "logs").ArrayValue() {
-			assert.True(t, boolean(t, l.ObjectValue(), "enabled"))
-			categories = append(categories, str(t, l.ObjectValue(), "category"))
+		for _, l := range harness.RequireAt(t, diag.Inputs, "logs").ArrayValue() {
+			assert.True(t, harness.RequireBool(t, l.ObjectValue(), "enabled"))
+			categories = append(categories, harness.RequireStr(t, l.ObjectValue(), "category"))
 		}
 		sort.Strings(categories)
 		assert.Equal(t, []string{"guard", "kube-apiserver", "kube-audit-admin", "kube-controller-manager"}, categories)
 		if !preview {
-			assert.Equal(t, mc.ID, str(t, diag.Inputs, "resourceUri"))
-			assert.Equal(t, ws.ID, str(t, diag.Inputs, "workspaceId"))
-			assert.Equal(t, ws.ID, await(t, c.LogAnalyticsWorkspaceID).Value)
+			assert.Equal(t, mc.ID, harness.RequireStr(t, diag.Inputs, "resourceUri"))
+			assert.Equal(t, ws.ID, harness.RequireStr(t, diag.Inputs, "workspaceId"))
+			assert.Equal(t, ws.ID, harness.Await(t, c.LogAnalyticsWorkspaceID).Value)
 		}
 	})
 }
 
 func TestStorageClassesProd(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, c := deploy(t, preview, prodArgs)
-		comp := named(t, m, ClusterType, "aks")
-		prov := named(t, m, tK8sProv, "aks-k8s")
+		comp := harness.MustNamed(t, m, ClusterType, "aks")
+		prov := harness.MustNamed(t, m, tK8sProv, "aks-k8s")
 		assert.Equal(t, comp.URN, prov.Parent)
 		scs := m.ByType(tSC)
 		require.Len(t, scs, 2)
-		fast := named(t, m, tSC, "aks-sc-fast-ssd")
-		std := named(t, m, tSC, "aks-sc-standard")
+		fast := harness.MustNamed(t, m, tSC, "aks-sc-fast-ssd")
+		std := harness.MustNamed(t, m, tSC, "aks-sc-standard")
 		for _, sc := range scs {
 			assert.Equal(t, comp.URN, sc.Parent)
 			assert.Contains(t, sc.Provider, prov.URN, "%s uses the cluster's provider", sc.Name)
-			assert.Equal(t, "disk.csi.azure.com", str(t, sc.Inputs, "provisioner"))
-			assert.Equal(t, "Retain", str(t, sc.Inputs, "reclaimPolicy"))
-			assert.Equal(t, "WaitForFirstConsumer", str(t, sc.Inputs, "volumeBindingMode"))
+			assert.Equal(t, "disk.csi.azure.com", harness.RequireStr(t, sc.Inputs, "provisioner"))
+			assert.Equal(t, "Retain", harness.RequireStr(t, sc.Inputs, "reclaimPolicy"))
+			assert.Equal(t, "WaitForFirstConsumer", harness.RequireStr(t, sc.Inputs, "volumeBindingMode"))
 		}
-		assert.Equal(t, "Premium_ZRS", str(t, fast.Inputs, "parameters", "skuName"))
-		assert.Equal(t, "StandardSSD_ZRS", str(t, std.Inputs, "parameters", "skuName"))
-		assert.Equal(t, "true", str(t, std.Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
-		assert.False(t, has(val(t, fast.Inputs, "metadata", "annotations").ObjectValue(), "storageclass.kubernetes.io/is-default-class"))
+		assert.Equal(t, "Premium_ZRS", harness.RequireStr(t, fast.Inputs, "parameters", "skuName"))
+		assert.Equal(t, "StandardSSD_ZRS", harness.RequireStr(t, std.Inputs, "parameters", "skuName"))
+		assert.Equal(t, "true", harness.RequireStr(t, std.Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
+		assert.False(t, harness.HasKey(harness.RequireAt(t, fast.Inputs, "metadata", "annotations").ObjectValue(), "storageclass.kubernetes.io/is-default-class"))
 		assert.Equal(t, cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard"}, c.Info.StorageClasses)
 	})
 }
 
 func TestDevCluster(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, c := deploy(t, preview, devArgs)
-		mc := named(t, m, tMC, "aks-aks")
+		mc := harness.MustNamed(t, m, tMC, "aks-aks")
 		in := mc.Inputs
-		assert.False(t, boolean(t, in, "apiServerAccessProfile", "enablePrivateCluster"))
-		assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.7"}, strs(t, in, "apiServerAccessProfile", "authorizedIPRanges"))
-		assert.Equal(t, "Free", str(t, in, "sku", "tier"))
-		assert.True(t, boolean(t, in, "disableLocalAccounts"), "local accounts stay off outside prod too")
+		assert.False(t, harness.RequireBool(t, in, "apiServerAccessProfile", "enablePrivateCluster"))
+		assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.7"}, harness.RequireStrs(t, in, "apiServerAccessProfile", "authorizedIPRanges"))
+		assert.Equal(t, "Free", harness.RequireStr(t, in, "sku", "tier"))
+		assert.True(t, harness.RequireBool(t, in, "disableLocalAccounts"), "local accounts stay off outside prod too")
 		sys := systemPool(t, mc)
-		assert.False(t, has(sys, "availabilityZones"), "no zones requested")
+		assert.False(t, harness.HasKey(sys, "availabilityZones"), "no zones requested")
 
-		pool := named(t, m, tPool, "aks-workloads")
-		assert.False(t, has(pool.Inputs, "availabilityZones"))
-		assert.Equal(t, "Spot", str(t, pool.Inputs, "scaleSetPriority"))
-		assert.Equal(t, "Delete", str(t, pool.Inputs, "scaleSetEvictionPolicy"))
-		assert.Equal(t, -1.0, num(t, pool.Inputs, "spotMaxPrice"))
-		assert.Equal(t, "Ephemeral", str(t, pool.Inputs, "osDiskType"), "Standard_D4ds_v5 has a 150 GiB local disk")
+		pool := harness.MustNamed(t, m, tPool, "aks-workloads")
+		assert.False(t, harness.HasKey(pool.Inputs, "availabilityZones"))
+		assert.Equal(t, "Spot", harness.RequireStr(t, pool.Inputs, "scaleSetPriority"))
+		assert.Equal(t, "Delete", harness.RequireStr(t, pool.Inputs, "scaleSetEvictionPolicy"))
+		assert.Equal(t, -1.0, harness.RequireNum(t, pool.Inputs, "spotMaxPrice"))
+		assert.Equal(t, "Ephemeral", harness.RequireStr(t, pool.Inputs, "osDiskType"), "Standard_D4ds_v5 has a 150 GiB local disk")
 		assert.Contains(t, pool.IgnoreChanges, "count")
 
 		for _, sc := range m.ByType(tSC) {
-			assert.Equal(t, "Delete", str(t, sc.Inputs, "reclaimPolicy"))
+			assert.Equal(t, "Delete", harness.RequireStr(t, sc.Inputs, "reclaimPolicy"))
 		}
-		assert.Equal(t, "Premium_LRS", str(t, named(t, m, tSC, "aks-sc-fast-ssd").Inputs, "parameters", "skuName"))
-		assert.Equal(t, "StandardSSD_LRS", str(t, named(t, m, tSC, "aks-sc-standard").Inputs, "parameters", "skuName"))
-		assert.Equal(t, 30.0, num(t, named(t, m, tWS, "aks-logs").Inputs, "retentionInDays"))
+		assert.Equal(t, "Premium_LRS", harness.RequireStr(t, harness.MustNamed(t, m, tSC, "aks-sc-fast-ssd").Inputs, "parameters", "skuName"))
+		assert.Equal(t, "StandardSSD_LRS", harness.RequireStr(t, harness.MustNamed(t, m, tSC, "aks-sc-standard").Inputs, "parameters", "skuName"))
+		assert.Equal(t, 30.0, harness.RequireNum(t, harness.MustNamed(t, m, tWS, "aks-logs").Inputs, "retentionInDays"))
 
 		if !preview {
-			assert.Equal(t, "https://"+str(t, mc.Outputs, "fqdn"), await(t, c.Endpoint).Value, "public clusters are reached on the public FQDN")
+			assert.Equal(t, "https://"+harness.RequireStr(t, mc.Outputs, "fqdn"), harness.Await(t, c.Endpoint).Value, "public clusters are reached on the public FQDN")
 		}
 	})
 }
 
 func TestOutputs(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, c := deploy(t, preview, prodArgs)
-		mc := named(t, m, tMC, "aks-aks")
+		mc := harness.MustNamed(t, m, tMC, "aks-aks")
 		assert.Equal(t, cluster.AzureWorkloadIdentity, c.Info.Identity.Mechanism)
 		assert.Same(t, c.Provider, c.Info.Provider)
 
-		kc := await(t, c.Kubeconfig)
+		kc := harness.Await(t, c.Kubeconfig)
 		assert.True(t, kc.Secret, "the kubeconfig must be a secret")
-		assert.True(t, await(t, c.Info.Kubeconfig).Secret)
+		assert.True(t, harness.Await(t, c.Info.Kubeconfig).Secret)
 		if preview {
 			// The cluster does not exist yet: no credentials, no issuer, but no crash either.
 			assert.False(t, kc.Known)
-			assert.False(t, await(t, c.Name).Known)
-			assert.False(t, await(t, c.ControlPlaneIdentityID).Known)
+			assert.False(t, harness.Await(t, c.Name).Known)
+			assert.False(t, harness.Await(t, c.ControlPlaneIdentityID).Known)
 			return
 		}
-		assert.Equal(t, "aks", await(t, c.Name).Value)
-		assert.Equal(t, "https://"+str(t, mc.Outputs, "privateFQDN"), await(t, c.Endpoint).Value, "private clusters are reached on the private FQDN")
-		issuer := await(t, c.OIDCIssuerURL).Value
-		assert.Equal(t, str(t, mc.Outputs, "oidcIssuerProfile", "issuerURL"), issuer)
+		assert.Equal(t, "aks", harness.Await(t, c.Name).Value)
+		assert.Equal(t, "https://"+harness.RequireStr(t, mc.Outputs, "privateFQDN"), harness.Await(t, c.Endpoint).Value, "private clusters are reached on the private FQDN")
+		issuer := harness.Await(t, c.OIDCIssuerURL).Value
+		assert.Equal(t, harness.RequireStr(t, mc.Outputs, "oidcIssuerProfile", "issuerURL"), issuer)
 		assert.Regexp(t, `^https://swedencentral\.oic\.prod-aks\.azure\.com/`, issuer)
-		assert.Equal(t, issuer, await(t, c.Info.Identity.OIDCIssuerURL).Value)
-		assert.Equal(t, str(t, mc.Outputs, "identityProfile", "kubeletidentity", "objectId"), await(t, c.KubeletIdentityObjectID).Value)
-		assert.NotEmpty(t, await(t, c.KubeletIdentityObjectID).Value)
-		assert.Equal(t, named(t, m, tUAI, "aks-identity").ID, await(t, c.ControlPlaneIdentityID).Value)
-		assert.Equal(t, []string{named(t, m, tUAI, "aks-identity").ID}, strs(t, mc.Inputs, "identity", "userAssignedIdentities"))
+		assert.Equal(t, issuer, harness.Await(t, c.Info.Identity.OIDCIssuerURL).Value)
+		assert.Equal(t, harness.RequireStr(t, mc.Outputs, "identityProfile", "kubeletidentity", "objectId"), harness.Await(t, c.KubeletIdentityObjectID).Value)
+		assert.NotEmpty(t, harness.Await(t, c.KubeletIdentityObjectID).Value)
+		assert.Equal(t, harness.MustNamed(t, m, tUAI, "aks-identity").ID, harness.Await(t, c.ControlPlaneIdentityID).Value)
+		assert.Equal(t, []string{harness.MustNamed(t, m, tUAI, "aks-identity").ID}, harness.RequireStrs(t, mc.Inputs, "identity", "userAssignedIdentities"))
 
 		// The kubeconfig uses kubelogin non-interactively, for the cluster AKS answered for.
 		var cfg struct {
@@ -439,8 +349,8 @@ func TestOutputs(t *testing.T) {
 		assert.Equal(t, []string{"get-token", "--login", "azurecli", "--server-id", aksServerAppID}, cfg.Users[0].User.Exec.Args)
 
 		// The provider is built from that kubeconfig.
-		prov := named(t, m, tK8sProv, "aks-k8s")
-		assert.Equal(t, kc.Value, str(t, prov.Inputs, "kubeconfig"))
+		prov := harness.MustNamed(t, m, tK8sProv, "aks-k8s")
+		assert.Equal(t, kc.Value, harness.RequireStr(t, prov.Inputs, "kubeconfig"))
 
 		var invoked bool
 		for _, inv := range m.Invokes() {
@@ -461,7 +371,7 @@ func TestKubeloginMode(t *testing.T) {
 		return a
 	})
 	require.NotNil(t, m)
-	assert.Contains(t, await(t, c.Kubeconfig).Value, `"--login","workloadidentity"`)
+	assert.Contains(t, harness.Await(t, c.Kubeconfig).Value, `"--login","workloadidentity"`)
 }
 
 func TestValidation(t *testing.T) {

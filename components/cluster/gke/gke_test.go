@@ -1,10 +1,7 @@
 package gke
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -14,7 +11,6 @@ import (
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -91,73 +87,14 @@ func run(t *testing.T, preview bool, name string, args *ClusterArgs) (*harness.M
 	return m, c, err
 }
 
-func modes(t *testing.T, f func(t *testing.T, preview bool)) {
-	for _, preview := range []bool{false, true} {
-		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) { f(t, preview) })
-	}
-}
-
-func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
-	t.Helper()
-	r, err := internals.UnsafeAwaitOutput(context.Background(), o)
-	require.NoError(t, err)
-	return r
-}
-
-func one(t *testing.T, m *harness.Mocks, typ string) *harness.Resource {
-	t.Helper()
-	rs := m.ByType(typ)
-	require.Len(t, rs, 1, "resources of type %s", typ)
-	return rs[0]
-}
-
-// get walks nested objects: get(r.Inputs, "privateClusterConfig", "enablePrivateNodes").
-func get(m resource.PropertyMap, path ...string) resource.PropertyValue {
-	v := resource.NewObjectProperty(m)
-	for _, k := range path {
-		if v.IsSecret() {
-			v = v.SecretValue().Element
-		}
-		if !v.IsObject() {
-			return resource.NewNullProperty()
-		}
-		v = v.ObjectValue()[resource.PropertyKey(k)]
-	}
-	return v
-}
-
-func str(m resource.PropertyMap, path ...string) string {
-	v := get(m, path...)
-	if v.IsString() {
-		return v.StringValue()
-	}
-	return ""
-}
-
-func strs(v resource.PropertyValue) []string {
-	var out []string
-	if v.IsArray() {
-		for _, e := range v.ArrayValue() {
-			if e.IsString() {
-				out = append(out, e.StringValue())
-			}
-		}
-	}
-	return out
-}
-
-func dependsOnInput(r *harness.Resource, input string, on *harness.Resource) bool {
-	return slices.Contains(r.PropertyDependencies[input], on.URN)
-}
-
 func TestProdClusterResources(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, c, err := run(t, preview, "gke", prodArgs())
 		require.NoError(t, err)
 
-		comp := one(t, m, ClusterType)
-		assert.Equal(t, "REGULAR", str(comp.Inputs, "releaseChannel"), "the component records its inputs (V2)")
-		gcpProvider := one(t, m, tGCPProvider)
+		comp := harness.One(t, m, ClusterType)
+		assert.Equal(t, "REGULAR", harness.Str(comp.Inputs, "releaseChannel"), "the component records its inputs (V2)")
+		gcpProvider := harness.One(t, m, tGCPProvider)
 		for _, child := range m.Children(comp.URN) {
 			assert.True(t, strings.HasPrefix(child.Name, "gke-"), "child %s is named after the component", child.Name)
 			if child.Type != tK8sProvider && !strings.HasPrefix(child.Type, "kubernetes:") {
@@ -166,59 +103,59 @@ func TestProdClusterResources(t *testing.T) {
 		}
 
 		// Cluster.
-		gke := one(t, m, tCluster)
+		gke := harness.One(t, m, tCluster)
 		assert.Equal(t, comp.URN, gke.Parent)
 		in := gke.Inputs
-		assert.Equal(t, testRegion, str(in, "location"), "regional control plane")
-		assert.Equal(t, "gke", str(in, "name"))
-		assert.True(t, get(in, "removeDefaultNodePool").BoolValue())
-		assert.EqualValues(t, 1, get(in, "initialNodeCount").NumberValue())
-		assert.True(t, get(in, "nodeConfig").IsNull(), "no node_config with removeDefaultNodePool: it would replace the cluster on every run")
-		assert.Equal(t, "pods", str(in, "ipAllocationPolicy", "clusterSecondaryRangeName"))
-		assert.Equal(t, "services", str(in, "ipAllocationPolicy", "servicesSecondaryRangeName"))
-		assert.True(t, get(in, "privateClusterConfig", "enablePrivateNodes").BoolValue())
-		assert.True(t, get(in, "privateClusterConfig", "enablePrivateEndpoint").BoolValue())
-		assert.True(t, get(in, "privateClusterConfig", "masterGlobalAccessConfig", "enabled").BoolValue())
-		assert.Equal(t, "172.16.0.0/28", str(in, "privateClusterConfig", "masterIpv4CidrBlock"))
-		blocks := get(in, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue()
+		assert.Equal(t, testRegion, harness.Str(in, "location"), "regional control plane")
+		assert.Equal(t, "gke", harness.Str(in, "name"))
+		assert.True(t, harness.At(in, "removeDefaultNodePool").BoolValue())
+		assert.EqualValues(t, 1, harness.At(in, "initialNodeCount").NumberValue())
+		assert.True(t, harness.At(in, "nodeConfig").IsNull(), "no node_config with removeDefaultNodePool: it would replace the cluster on every run")
+		assert.Equal(t, "pods", harness.Str(in, "ipAllocationPolicy", "clusterSecondaryRangeName"))
+		assert.Equal(t, "services", harness.Str(in, "ipAllocationPolicy", "servicesSecondaryRangeName"))
+		assert.True(t, harness.At(in, "privateClusterConfig", "enablePrivateNodes").BoolValue())
+		assert.True(t, harness.At(in, "privateClusterConfig", "enablePrivateEndpoint").BoolValue())
+		assert.True(t, harness.At(in, "privateClusterConfig", "masterGlobalAccessConfig", "enabled").BoolValue())
+		assert.Equal(t, "172.16.0.0/28", harness.Str(in, "privateClusterConfig", "masterIpv4CidrBlock"))
+		blocks := harness.At(in, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue()
 		require.Len(t, blocks, 1)
-		assert.Equal(t, "10.8.0.0/24", str(blocks[0].ObjectValue(), "cidrBlock"))
-		assert.False(t, get(in, "masterAuthorizedNetworksConfig", "gcpPublicCidrsAccessEnabled").BoolValue())
-		assert.Equal(t, "acme-data-prod.svc.id.goog", str(in, "workloadIdentityConfig", "workloadPool"))
-		assert.Equal(t, "REGULAR", str(in, "releaseChannel", "channel"))
-		assert.Equal(t, "1.34", str(in, "minMasterVersion"))
-		assert.Equal(t, "ADVANCED_DATAPATH", str(in, "datapathProvider"), "Dataplane V2 enforces NetworkPolicy")
-		assert.True(t, get(in, "networkPolicy").IsNull(), "no Calico next to Dataplane V2")
-		assert.Equal(t, "ENCRYPTED", str(in, "databaseEncryption", "state"))
-		assert.True(t, get(in, "enableShieldedNodes").BoolValue())
-		assert.True(t, get(in, "deletionProtection").BoolValue())
-		assert.True(t, get(in, "addonsConfig", "gcePersistentDiskCsiDriverConfig", "enabled").BoolValue())
-		assert.ElementsMatch(t, []string{"SYSTEM_COMPONENTS", "WORKLOADS"}, strs(get(in, "loggingConfig", "enableComponents")))
-		assert.Contains(t, strs(get(in, "monitoringConfig", "enableComponents")), "SYSTEM_COMPONENTS")
-		assert.Equal(t, "prod", str(in, "resourceLabels", "environment"))
-		assert.Equal(t, "https://www.googleapis.com/compute/v1/projects/acme-data-prod/regions/europe-north1/subnetworks/net-nodes", str(in, "subnetwork"))
+		assert.Equal(t, "10.8.0.0/24", harness.Str(blocks[0].ObjectValue(), "cidrBlock"))
+		assert.False(t, harness.At(in, "masterAuthorizedNetworksConfig", "gcpPublicCidrsAccessEnabled").BoolValue())
+		assert.Equal(t, "acme-data-prod.svc.id.goog", harness.Str(in, "workloadIdentityConfig", "workloadPool"))
+		assert.Equal(t, "REGULAR", harness.Str(in, "releaseChannel", "channel"))
+		assert.Equal(t, "1.34", harness.Str(in, "minMasterVersion"))
+		assert.Equal(t, "ADVANCED_DATAPATH", harness.Str(in, "datapathProvider"), "Dataplane V2 enforces NetworkPolicy")
+		assert.True(t, harness.At(in, "networkPolicy").IsNull(), "no Calico next to Dataplane V2")
+		assert.Equal(t, "ENCRYPTED", harness.Str(in, "databaseEncryption", "state"))
+		assert.True(t, harness.At(in, "enableShieldedNodes").BoolValue())
+		assert.True(t, harness.At(in, "deletionProtection").BoolValue())
+		assert.True(t, harness.At(in, "addonsConfig", "gcePersistentDiskCsiDriverConfig", "enabled").BoolValue())
+		assert.ElementsMatch(t, []string{"SYSTEM_COMPONENTS", "WORKLOADS"}, harness.StringsOf(harness.At(in, "loggingConfig", "enableComponents")))
+		assert.Contains(t, harness.StringsOf(harness.At(in, "monitoringConfig", "enableComponents")), "SYSTEM_COMPONENTS")
+		assert.Equal(t, "prod", harness.Str(in, "resourceLabels", "environment"))
+		assert.Equal(t, "https://www.googleapis.com/compute/v1/projects/acme-data-prod/regions/europe-north1/subnetworks/net-nodes", harness.Str(in, "subnetwork"))
 
 		// KMS: the cluster encrypts secrets with the key, after the GKE service agent may use it.
-		ring := one(t, m, tKeyRing)
-		assert.Equal(t, testRegion, str(ring.Inputs, "location"))
-		key := one(t, m, tCryptoKey)
-		assert.Equal(t, "7776000s", str(key.Inputs, "rotationPeriod"))
-		assert.True(t, dependsOnInput(key, "keyRing", ring))
-		assert.True(t, dependsOnInput(gke, "databaseEncryption", key), "the encryption key is the cluster key")
+		ring := harness.One(t, m, tKeyRing)
+		assert.Equal(t, testRegion, harness.Str(ring.Inputs, "location"))
+		key := harness.One(t, m, tCryptoKey)
+		assert.Equal(t, "7776000s", harness.Str(key.Inputs, "rotationPeriod"))
+		assert.True(t, harness.DependsOnInput(key, "keyRing", ring))
+		assert.True(t, harness.DependsOnInput(gke, "databaseEncryption", key), "the encryption key is the cluster key")
 		if !preview {
-			assert.Equal(t, key.ID, str(in, "databaseEncryption", "keyName"))
+			assert.Equal(t, key.ID, harness.Str(in, "databaseEncryption", "keyName"))
 		}
-		grant := one(t, m, tKeyMember)
-		assert.Equal(t, "roles/cloudkms.cryptoKeyEncrypterDecrypter", str(grant.Inputs, "role"))
-		assert.Equal(t, "serviceAccount:service-"+harness.GCPProjectNumber+"@container-engine-robot.iam.gserviceaccount.com", str(grant.Inputs, "member"))
-		assert.True(t, dependsOnInput(grant, "cryptoKeyId", key))
+		grant := harness.One(t, m, tKeyMember)
+		assert.Equal(t, "roles/cloudkms.cryptoKeyEncrypterDecrypter", harness.Str(grant.Inputs, "role"))
+		assert.Equal(t, "serviceAccount:service-"+harness.GCPProjectNumber+"@container-engine-robot.iam.gserviceaccount.com", harness.Str(grant.Inputs, "member"))
+		assert.True(t, harness.DependsOnInput(grant, "cryptoKeyId", key))
 		assert.Contains(t, gke.Dependencies, grant.URN, "the cluster waits for the key grant")
 		var projectLookups int
 		for _, inv := range m.Invokes() {
 			switch inv.Token {
 			case "gcp:organizations/getProject:getProject":
 				projectLookups++
-				assert.Equal(t, testProject, str(inv.Args, "projectId"))
+				assert.Equal(t, testProject, harness.Str(inv.Args, "projectId"))
 			case "gcp:compute/getZones:getZones":
 				t.Errorf("a regional cluster needs no zone lookup")
 			}
@@ -226,17 +163,17 @@ func TestProdClusterResources(t *testing.T) {
 		assert.Equal(t, 1, projectLookups)
 
 		// Node identity: its own service account with exactly the five node roles.
-		sa := one(t, m, tAccount)
-		accountID := str(sa.Inputs, "accountId")
+		sa := harness.One(t, m, tAccount)
+		accountID := harness.Str(sa.Inputs, "accountId")
 		assert.Equal(t, "gke-nodes", accountID)
 		var roles []string
 		members := m.ByType(tIAMMember)
 		for _, r := range members {
-			roles = append(roles, str(r.Inputs, "role"))
-			assert.Equal(t, testProject, str(r.Inputs, "project"))
-			assert.True(t, dependsOnInput(r, "member", sa))
+			roles = append(roles, harness.Str(r.Inputs, "role"))
+			assert.Equal(t, testProject, harness.Str(r.Inputs, "project"))
+			assert.True(t, harness.DependsOnInput(r, "member", sa))
 			if !preview {
-				assert.Equal(t, "serviceAccount:gke-nodes@acme-data-prod.iam.gserviceaccount.com", str(r.Inputs, "member"))
+				assert.Equal(t, "serviceAccount:gke-nodes@acme-data-prod.iam.gserviceaccount.com", harness.Str(r.Inputs, "member"))
 			}
 		}
 		assert.ElementsMatch(t, []string{
@@ -247,57 +184,57 @@ func TestProdClusterResources(t *testing.T) {
 		// Node pools.
 		pools := map[string]*harness.Resource{}
 		for _, p := range m.ByType(tNodePool) {
-			pools[str(p.Inputs, "name")] = p
+			pools[harness.Str(p.Inputs, "name")] = p
 		}
 		require.Len(t, pools, 2)
 		for name, want := range map[string]cluster.NodePool{"system": prodArgs().SystemPool, "workloads": prodArgs().WorkloadPool} {
 			p := pools[name]
 			require.NotNil(t, p, name)
-			assert.True(t, dependsOnInput(p, "cluster", gke))
+			assert.True(t, harness.DependsOnInput(p, "cluster", gke))
 			for _, member := range members {
 				assert.True(t, m.DependsOn(p, member), "pool %s waits for role %s", name, member.Name)
 			}
 			nc := p.Inputs["nodeConfig"].ObjectValue()
-			assert.Equal(t, name, str(nc, "labels", PoolLabel))
-			assert.Equal(t, want.MachineType, str(nc, "machineType"))
-			assert.Equal(t, "pd-balanced", str(nc, "diskType"))
-			assert.EqualValues(t, want.DiskSizeGiB, get(nc, "diskSizeGb").NumberValue())
-			assert.False(t, get(nc, "spot").BoolValue(), "prod pools are on-demand")
-			assert.Equal(t, "GKE_METADATA", str(nc, "workloadMetadataConfig", "mode"))
-			assert.True(t, get(nc, "shieldedInstanceConfig", "enableSecureBoot").BoolValue())
-			assert.True(t, get(nc, "shieldedInstanceConfig", "enableIntegrityMonitoring").BoolValue())
-			assert.Equal(t, []string{"https://www.googleapis.com/auth/cloud-platform"}, strs(get(nc, "oauthScopes")))
-			assert.True(t, dependsOnInput(p, "nodeConfig", sa), "nodes run as the node service account")
+			assert.Equal(t, name, harness.Str(nc, "labels", PoolLabel))
+			assert.Equal(t, want.MachineType, harness.Str(nc, "machineType"))
+			assert.Equal(t, "pd-balanced", harness.Str(nc, "diskType"))
+			assert.EqualValues(t, want.DiskSizeGiB, harness.At(nc, "diskSizeGb").NumberValue())
+			assert.False(t, harness.At(nc, "spot").BoolValue(), "prod pools are on-demand")
+			assert.Equal(t, "GKE_METADATA", harness.Str(nc, "workloadMetadataConfig", "mode"))
+			assert.True(t, harness.At(nc, "shieldedInstanceConfig", "enableSecureBoot").BoolValue())
+			assert.True(t, harness.At(nc, "shieldedInstanceConfig", "enableIntegrityMonitoring").BoolValue())
+			assert.Equal(t, []string{"https://www.googleapis.com/auth/cloud-platform"}, harness.StringsOf(harness.At(nc, "oauthScopes")))
+			assert.True(t, harness.DependsOnInput(p, "nodeConfig", sa), "nodes run as the node service account")
 			if !preview {
-				assert.Equal(t, "gke-nodes@acme-data-prod.iam.gserviceaccount.com", str(nc, "serviceAccount"))
+				assert.Equal(t, "gke-nodes@acme-data-prod.iam.gserviceaccount.com", harness.Str(nc, "serviceAccount"))
 			}
-			assert.EqualValues(t, want.MinNodes, get(p.Inputs, "autoscaling", "totalMinNodeCount").NumberValue())
-			assert.EqualValues(t, want.MaxNodes, get(p.Inputs, "autoscaling", "totalMaxNodeCount").NumberValue())
-			assert.Equal(t, "BALANCED", str(p.Inputs, "autoscaling", "locationPolicy"))
-			assert.True(t, get(p.Inputs, "management", "autoRepair").BoolValue())
-			assert.True(t, get(p.Inputs, "management", "autoUpgrade").BoolValue())
+			assert.EqualValues(t, want.MinNodes, harness.At(p.Inputs, "autoscaling", "totalMinNodeCount").NumberValue())
+			assert.EqualValues(t, want.MaxNodes, harness.At(p.Inputs, "autoscaling", "totalMaxNodeCount").NumberValue())
+			assert.Equal(t, "BALANCED", harness.Str(p.Inputs, "autoscaling", "locationPolicy"))
+			assert.True(t, harness.At(p.Inputs, "management", "autoRepair").BoolValue())
+			assert.True(t, harness.At(p.Inputs, "management", "autoUpgrade").BoolValue())
 		}
 
 		// Kubernetes provider and StorageClasses.
-		k8s := one(t, m, tK8sProvider)
+		k8s := harness.One(t, m, tK8sProvider)
 		assert.Equal(t, comp.URN, k8s.Parent)
 		assert.Contains(t, k8s.Dependencies, pools["system"].URN)
 		assert.Contains(t, k8s.Dependencies, pools["workloads"].URN)
 		classes := map[string]*harness.Resource{}
 		for _, sc := range m.ByType(tStorageClass) {
-			classes[str(sc.Inputs, "metadata", "name")] = sc
+			classes[harness.Str(sc.Inputs, "metadata", "name")] = sc
 			assert.True(t, strings.HasPrefix(sc.Provider, k8s.URN+"::"), "classes are created on this cluster")
 			assert.Equal(t, comp.URN, sc.Parent)
-			assert.Equal(t, CSIProvisioner, str(sc.Inputs, "provisioner"))
-			assert.Equal(t, "Retain", str(sc.Inputs, "reclaimPolicy"), "prod keeps its disks")
-			assert.Equal(t, "WaitForFirstConsumer", str(sc.Inputs, "volumeBindingMode"))
+			assert.Equal(t, CSIProvisioner, harness.Str(sc.Inputs, "provisioner"))
+			assert.Equal(t, "Retain", harness.Str(sc.Inputs, "reclaimPolicy"), "prod keeps its disks")
+			assert.Equal(t, "WaitForFirstConsumer", harness.Str(sc.Inputs, "volumeBindingMode"))
 		}
 		require.Len(t, classes, 2)
-		assert.Equal(t, "pd-ssd", str(classes["fast-ssd"].Inputs, "parameters", "type"))
-		assert.Equal(t, "regional-pd", str(classes["fast-ssd"].Inputs, "parameters", "replication-type"), "regional clusters replicate fast volumes")
-		assert.Equal(t, "pd-balanced", str(classes["standard-balanced"].Inputs, "parameters", "type"))
-		assert.Equal(t, "true", str(classes["standard-balanced"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
-		assert.Empty(t, str(classes["fast-ssd"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
+		assert.Equal(t, "pd-ssd", harness.Str(classes["fast-ssd"].Inputs, "parameters", "type"))
+		assert.Equal(t, "regional-pd", harness.Str(classes["fast-ssd"].Inputs, "parameters", "replication-type"), "regional clusters replicate fast volumes")
+		assert.Equal(t, "pd-balanced", harness.Str(classes["standard-balanced"].Inputs, "parameters", "type"))
+		assert.Equal(t, "true", harness.Str(classes["standard-balanced"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
+		assert.Empty(t, harness.Str(classes["fast-ssd"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
 
 		// Outputs.
 		assert.Equal(t, "acme-data-prod.svc.id.goog", c.WorkloadPool)
@@ -305,13 +242,13 @@ func TestProdClusterResources(t *testing.T) {
 		assert.Equal(t, cluster.GKEWorkloadIdentity, c.Info.Identity.Mechanism)
 		assert.Equal(t, "acme-data-prod.svc.id.goog", c.Info.Identity.WorkloadPool)
 		assert.Equal(t, cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard-balanced"}, c.Info.StorageClasses)
-		kc := await(t, c.Kubeconfig)
+		kc := harness.Await(t, c.Kubeconfig)
 		assert.Equal(t, !preview, kc.Secret, "the kubeconfig is a secret whenever it has a value")
-		assert.Equal(t, !preview, await(t, c.Info.Kubeconfig).Secret)
-		name := await(t, c.Name)
+		assert.Equal(t, !preview, harness.Await(t, c.Info.Kubeconfig).Secret)
+		name := harness.Await(t, c.Name)
 		assert.Equal(t, "gke", name.Value, "the name is an input, known in preview")
-		email := await(t, c.NodeServiceAccountEmail)
-		endpoint := await(t, c.Endpoint)
+		email := harness.Await(t, c.NodeServiceAccountEmail)
+		endpoint := harness.Await(t, c.Endpoint)
 		if preview {
 			assert.False(t, kc.Known, "the endpoint is unknown until the cluster exists")
 			assert.False(t, endpoint.Known)
@@ -341,68 +278,68 @@ func TestProdClusterResources(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(kc.Value.(string)), &cfg))
 		require.Len(t, cfg.Clusters, 1)
 		assert.Equal(t, ep, cfg.Clusters[0].Cluster.Server)
-		assert.Equal(t, str(gke.Outputs, "masterAuth", "clusterCaCertificate"), cfg.Clusters[0].Cluster.CA)
+		assert.Equal(t, harness.Str(gke.Outputs, "masterAuth", "clusterCaCertificate"), cfg.Clusters[0].Cluster.CA)
 		assert.NotEmpty(t, cfg.Clusters[0].Cluster.CA)
 		require.Len(t, cfg.Users, 1)
 		assert.Equal(t, "gke-gcloud-auth-plugin", cfg.Users[0].User.Exec.Command)
 		assert.Empty(t, cfg.Users[0].User.Exec.Args)
 		assert.Equal(t, "gke_acme-data-prod_europe-north1_gke", cfg.CurrentContext)
-		assert.True(t, get(k8s.Inputs, "kubeconfig").IsSecret(), "the provider receives the kubeconfig as a secret")
+		assert.True(t, k8s.Inputs["kubeconfig"].IsSecret(), "the provider receives the kubeconfig as a secret")
 	})
 }
 
 func TestDevClusterIsZonalWithSpotWorkloads(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, c, err := run(t, preview, "gke", devArgs())
 		require.NoError(t, err)
 
-		gke := one(t, m, tCluster)
-		assert.Equal(t, "europe-north1-a", str(gke.Inputs, "location"), "zonal, in the first zone that is up")
-		assert.False(t, get(gke.Inputs, "privateClusterConfig", "enablePrivateEndpoint").BoolValue(), "public endpoint")
-		assert.True(t, get(gke.Inputs, "privateClusterConfig", "enablePrivateNodes").BoolValue(), "nodes stay private")
+		gke := harness.One(t, m, tCluster)
+		assert.Equal(t, "europe-north1-a", harness.Str(gke.Inputs, "location"), "zonal, in the first zone that is up")
+		assert.False(t, harness.At(gke.Inputs, "privateClusterConfig", "enablePrivateEndpoint").BoolValue(), "public endpoint")
+		assert.True(t, harness.At(gke.Inputs, "privateClusterConfig", "enablePrivateNodes").BoolValue(), "nodes stay private")
 		var cidrs []string
-		for _, b := range get(gke.Inputs, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue() {
-			cidrs = append(cidrs, str(b.ObjectValue(), "cidrBlock"))
+		for _, b := range harness.At(gke.Inputs, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue() {
+			cidrs = append(cidrs, harness.Str(b.ObjectValue(), "cidrBlock"))
 		}
 		assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.7/32"}, cidrs)
-		assert.Equal(t, "RAPID", str(gke.Inputs, "releaseChannel", "channel"), "channel is normalised to upper case")
-		assert.True(t, get(gke.Inputs, "minMasterVersion").IsNull(), "empty version: the channel default")
-		assert.False(t, get(gke.Inputs, "deletionProtection").BoolValue())
+		assert.Equal(t, "RAPID", harness.Str(gke.Inputs, "releaseChannel", "channel"), "channel is normalised to upper case")
+		assert.True(t, harness.At(gke.Inputs, "minMasterVersion").IsNull(), "empty version: the channel default")
+		assert.False(t, harness.At(gke.Inputs, "deletionProtection").BoolValue())
 		var zoneLookups int
 		for _, inv := range m.Invokes() {
 			if inv.Token == "gcp:compute/getZones:getZones" {
 				zoneLookups++
-				assert.Equal(t, testRegion, str(inv.Args, "region"))
-				assert.Equal(t, "UP", str(inv.Args, "status"))
+				assert.Equal(t, testRegion, harness.Str(inv.Args, "region"))
+				assert.Equal(t, "UP", harness.Str(inv.Args, "status"))
 			}
 		}
 		assert.Equal(t, 1, zoneLookups)
 
 		for _, p := range m.ByType(tNodePool) {
-			spot := get(p.Inputs, "nodeConfig", "spot").BoolValue()
-			switch str(p.Inputs, "name") {
+			spot := harness.At(p.Inputs, "nodeConfig", "spot").BoolValue()
+			switch harness.Str(p.Inputs, "name") {
 			case "workloads":
 				assert.True(t, spot, "workload pool on spot capacity")
-				assert.Equal(t, "ANY", str(p.Inputs, "autoscaling", "locationPolicy"))
-				assert.Equal(t, "workloads", str(p.Inputs, "nodeConfig", "labels", PoolLabel))
+				assert.Equal(t, "ANY", harness.Str(p.Inputs, "autoscaling", "locationPolicy"))
+				assert.Equal(t, "workloads", harness.Str(p.Inputs, "nodeConfig", "labels", PoolLabel))
 			case "system":
 				assert.False(t, spot)
 			default:
 				t.Errorf("unexpected pool %s", p.Name)
 			}
 			if !preview {
-				assert.Equal(t, "europe-north1-a", str(p.Inputs, "location"), "pools follow the cluster's location")
+				assert.Equal(t, "europe-north1-a", harness.Str(p.Inputs, "location"), "pools follow the cluster's location")
 			}
 		}
 
 		classes := map[string]*harness.Resource{}
 		for _, sc := range m.ByType(tStorageClass) {
-			classes[str(sc.Inputs, "metadata", "name")] = sc
-			assert.Equal(t, "Delete", str(sc.Inputs, "reclaimPolicy"))
+			classes[harness.Str(sc.Inputs, "metadata", "name")] = sc
+			assert.Equal(t, "Delete", harness.Str(sc.Inputs, "reclaimPolicy"))
 		}
 		require.Contains(t, classes, "fast-ssd", "empty names get the defaults")
 		require.Contains(t, classes, "standard-balanced")
-		assert.True(t, get(classes["fast-ssd"].Inputs, "parameters", "replication-type").IsNull(), "zonal clusters cannot use regional disks")
+		assert.True(t, harness.At(classes["fast-ssd"].Inputs, "parameters", "replication-type").IsNull(), "zonal clusters cannot use regional disks")
 		assert.Equal(t, cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard-balanced"}, c.Info.StorageClasses)
 	})
 }
@@ -410,7 +347,7 @@ func TestDevClusterIsZonalWithSpotWorkloads(t *testing.T) {
 // The cluster must not wait for Cloud NAT or private service access: those only matter to workloads
 // and Cloud SQL, and making the cluster (15+ minutes) wait for them lengthens every first deployment.
 func TestClusterOnNetworkDependencies(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m := harness.New("dataplatform", "prod", preview)
 		err := m.Run(func(ctx *pulumi.Context) error {
 			p, err := newProvider(ctx)
@@ -434,13 +371,13 @@ func TestClusterOnNetworkDependencies(t *testing.T) {
 		}, nil)
 		require.NoError(t, err)
 
-		gke := one(t, m, tCluster)
-		vpc := one(t, m, "gcp:compute/network:Network")
-		subnet := one(t, m, "gcp:compute/subnetwork:Subnetwork")
-		assert.True(t, dependsOnInput(gke, "network", vpc))
-		assert.True(t, dependsOnInput(gke, "subnetwork", subnet), "the cluster needs the subnet and its secondary ranges")
+		gke := harness.One(t, m, tCluster)
+		vpc := harness.One(t, m, "gcp:compute/network:Network")
+		subnet := harness.One(t, m, "gcp:compute/subnetwork:Subnetwork")
+		assert.True(t, harness.DependsOnInput(gke, "network", vpc))
+		assert.True(t, harness.DependsOnInput(gke, "subnetwork", subnet), "the cluster needs the subnet and its secondary ranges")
 		if !preview {
-			assert.Equal(t, str(subnet.Outputs, "selfLink"), str(gke.Inputs, "subnetwork"))
+			assert.Equal(t, harness.Str(subnet.Outputs, "selfLink"), harness.Str(gke.Inputs, "subnetwork"))
 		}
 		for _, typ := range []string{
 			"gcp:compute/routerNat:RouterNat", "gcp:compute/router:Router",
@@ -509,10 +446,10 @@ func TestClusterValidation(t *testing.T) {
 func TestLongComponentNameFitsGCPLimits(t *testing.T) {
 	m, _, err := run(t, false, "DataPlatform_Production_Europe_North_Primary_Cluster", devArgs())
 	require.NoError(t, err)
-	name := str(one(t, m, tCluster).Inputs, "name")
+	name := harness.Str(harness.One(t, m, tCluster).Inputs, "name")
 	assert.LessOrEqual(t, len(name), 40, "GKE cluster names are at most 40 characters: %s", name)
 	assert.True(t, strings.HasPrefix(name, "dataplatform-production"), name)
-	id := str(one(t, m, tAccount).Inputs, "accountId")
+	id := harness.Str(harness.One(t, m, tAccount).Inputs, "accountId")
 	assert.GreaterOrEqual(t, len(id), 6)
 	assert.LessOrEqual(t, len(id), 30, "service account IDs are at most 30 characters: %s", id)
 	assert.Regexp(t, `^[a-z][-a-z0-9]*[a-z0-9]$`, id)

@@ -1,8 +1,6 @@
 package cloudsql
 
 import (
-	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +13,6 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -144,111 +141,52 @@ func completed(t *testing.T, preview bool, err error) bool {
 	return false
 }
 
-func modes(t *testing.T, f func(t *testing.T, preview bool)) {
-	for _, preview := range []bool{false, true} {
-		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) { f(t, preview) })
-	}
-}
-
-func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
-	t.Helper()
-	r, err := internals.UnsafeAwaitOutput(context.Background(), o)
-	require.NoError(t, err)
-	return r
-}
-
-func one(t *testing.T, m *harness.Mocks, typ string) *harness.Resource {
-	t.Helper()
-	rs := m.ByType(typ)
-	require.Len(t, rs, 1, "resources of type %s", typ)
-	return rs[0]
-}
-
-// get walks nested objects, through secrets.
-func get(m resource.PropertyMap, path ...string) resource.PropertyValue {
-	v := resource.NewObjectProperty(m)
-	for _, k := range path {
-		if v.IsSecret() {
-			v = v.SecretValue().Element
-		}
-		if !v.IsObject() {
-			return resource.NewNullProperty()
-		}
-		v = v.ObjectValue()[resource.PropertyKey(k)]
-	}
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	return v
-}
-
-func str(m resource.PropertyMap, path ...string) string {
-	if v := get(m, path...); v.IsString() {
-		return v.StringValue()
-	}
-	return ""
-}
-
-func num(m resource.PropertyMap, path ...string) float64 {
-	if v := get(m, path...); v.IsNumber() {
-		return v.NumberValue()
-	}
-	return -1
-}
-
-func boolean(m resource.PropertyMap, path ...string) (bool, bool) {
-	if v := get(m, path...); v.IsBool() {
-		return v.BoolValue(), true
-	}
-	return false, false
-}
-
 func flags(in resource.PropertyMap) map[string]string {
 	out := map[string]string{}
-	for _, f := range get(in, "settings", "databaseFlags").ArrayValue() {
-		out[str(f.ObjectValue(), "name")] = str(f.ObjectValue(), "value")
+	for _, f := range harness.At(in, "settings", "databaseFlags").ArrayValue() {
+		out[harness.Str(f.ObjectValue(), "name")] = harness.Str(f.ObjectValue(), "value")
 	}
 	return out
 }
 
 func env(job *harness.Resource) map[string]resource.PropertyValue {
 	out := map[string]resource.PropertyValue{}
-	containers := get(job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
-	for _, e := range get(containers[0].ObjectValue(), "env").ArrayValue() {
+	containers := harness.At(job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
+	for _, e := range harness.At(containers[0].ObjectValue(), "env").ArrayValue() {
 		o := e.ObjectValue()
-		out[str(o, "name")] = get(o, "value")
+		out[harness.Str(o, "name")] = harness.At(o, "value")
 	}
 	return out
 }
 
 func TestProdInstanceSettings(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, prodArgs(), pulumi.Protect(true))
 		completed(t, preview, err)
 		m := w.m
 
-		comp := one(t, m, MetadataDBType)
+		comp := harness.One(t, m, MetadataDBType)
 		assert.Equal(t, "metadata-db", comp.Name)
-		assert.Equal(t, "europe-west1", str(comp.Inputs, "drRegion"), "the component records its inputs (V2)")
+		assert.Equal(t, "europe-west1", harness.Str(comp.Inputs, "drRegion"), "the component records its inputs (V2)")
 
-		inst := one(t, m, tInstance)
+		inst := harness.One(t, m, tInstance)
 		in := inst.Inputs
 		assert.Equal(t, comp.URN, inst.Parent)
 		assert.True(t, inst.Protect, "prod protect is inherited from the component")
-		gcpProvider := one(t, m, tGCPProvider)
+		gcpProvider := harness.One(t, m, tGCPProvider)
 		assert.True(t, strings.HasPrefix(inst.Provider, gcpProvider.URN+"::"), "the instance inherits the component's gcp provider")
-		assert.Equal(t, "POSTGRES_16", str(in, "databaseVersion"))
-		assert.Equal(t, "dataplatform-prod", str(in, "name"))
-		assert.Equal(t, testProject, str(in, "project"))
-		assert.Equal(t, testRegion, str(in, "region"))
-		dp, _ := boolean(in, "deletionProtection")
+		assert.Equal(t, "POSTGRES_16", harness.Str(in, "databaseVersion"))
+		assert.Equal(t, "dataplatform-prod", harness.Str(in, "name"))
+		assert.Equal(t, testProject, harness.Str(in, "project"))
+		assert.Equal(t, testRegion, harness.Str(in, "region"))
+		dp, _ := harness.Bool(in, "deletionProtection")
 		assert.True(t, dp)
 		_, hasEncryptionKey := in["encryptionKeyName"]
 		assert.False(t, hasEncryptionKey, "Google-managed keys, so DR backups stay readable without the primary region")
 
-		s := func(path ...string) string { return str(in, append([]string{"settings"}, path...)...) }
-		n := func(path ...string) float64 { return num(in, append([]string{"settings"}, path...)...) }
-		b := func(path ...string) bool { v, _ := boolean(in, append([]string{"settings"}, path...)...); return v }
+		s := func(path ...any) string { return harness.Str(in, append([]any{"settings"}, path...)...) }
+		n := func(path ...any) float64 { return harness.Num(in, append([]any{"settings"}, path...)...) }
+		b := func(path ...any) bool { v, _ := harness.Bool(in, append([]any{"settings"}, path...)...); return v }
 		assert.Equal(t, "db-custom-4-16384", s("tier"))
 		assert.Equal(t, "ENTERPRISE", s("edition"))
 		assert.Equal(t, "REGIONAL", s("availabilityType"), "prod keeps a standby in another zone")
@@ -259,11 +197,11 @@ func TestProdInstanceSettings(t *testing.T) {
 		assert.EqualValues(t, 1000, n("diskAutoresizeLimit"))
 
 		// Private only, TLS only.
-		ipv4, set := boolean(in, "settings", "ipConfiguration", "ipv4Enabled")
+		ipv4, set := harness.Bool(in, "settings", "ipConfiguration", "ipv4Enabled")
 		assert.True(t, set, "ipv4Enabled is set explicitly")
 		assert.False(t, ipv4, "no public IP")
 		assert.Equal(t, "ENCRYPTED_ONLY", s("ipConfiguration", "sslMode"))
-		assert.True(t, get(in, "settings", "ipConfiguration", "authorizedNetworks").IsNull(), "no authorized networks")
+		assert.True(t, harness.At(in, "settings", "ipConfiguration", "authorizedNetworks").IsNull(), "no authorized networks")
 		if !preview {
 			assert.Equal(t, "projects/acme-data-prod/compute/net", s("ipConfiguration", "privateNetwork"), "the VPC's ID")
 		}
@@ -290,26 +228,26 @@ func TestProdInstanceSettings(t *testing.T) {
 }
 
 func TestDevInstanceSettings(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, devArgs())
 		completed(t, preview, err)
-		inst := one(t, w.m, tInstance)
+		inst := harness.One(t, w.m, tInstance)
 		in := inst.Inputs
 		assert.False(t, inst.Protect)
-		assert.Equal(t, "ZONAL", str(in, "settings", "availabilityType"), "dev runs without a standby")
-		dp, set := boolean(in, "deletionProtection")
+		assert.Equal(t, "ZONAL", harness.Str(in, "settings", "availabilityType"), "dev runs without a standby")
+		dp, set := harness.Bool(in, "deletionProtection")
 		assert.True(t, set)
 		assert.False(t, dp)
-		dpe, set := boolean(in, "settings", "deletionProtectionEnabled")
+		dpe, set := harness.Bool(in, "settings", "deletionProtectionEnabled")
 		assert.True(t, set)
 		assert.False(t, dpe)
-		assert.True(t, get(in, "settings", "backupConfiguration", "location").IsNull(), "no DR region: backups stay in the default location")
-		assert.EqualValues(t, 3, num(in, "settings", "backupConfiguration", "backupRetentionSettings", "retainedBackups"))
-		assert.EqualValues(t, 2, num(in, "settings", "backupConfiguration", "transactionLogRetentionDays"),
+		assert.True(t, harness.At(in, "settings", "backupConfiguration", "location").IsNull(), "no DR region: backups stay in the default location")
+		assert.EqualValues(t, 3, harness.Num(in, "settings", "backupConfiguration", "backupRetentionSettings", "retainedBackups"))
+		assert.EqualValues(t, 2, harness.Num(in, "settings", "backupConfiguration", "transactionLogRetentionDays"),
 			"fewer log days than backups, as Cloud SQL requires")
-		ipv4, _ := boolean(in, "settings", "ipConfiguration", "ipv4Enabled")
+		ipv4, _ := harness.Bool(in, "settings", "ipConfiguration", "ipv4Enabled")
 		assert.False(t, ipv4, "dev has no public IP either")
-		assert.Equal(t, "ENCRYPTED_ONLY", str(in, "settings", "ipConfiguration", "sslMode"))
+		assert.Equal(t, "ENCRYPTED_ONLY", harness.Str(in, "settings", "ipConfiguration", "sslMode"))
 	})
 }
 
@@ -320,12 +258,12 @@ func TestTransactionLogDays(t *testing.T) {
 }
 
 func TestInstanceWaitsForPrivateServiceAccess(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, prodArgs())
 		completed(t, preview, err)
-		inst := one(t, w.m, tInstance)
-		psa := one(t, w.m, tPSA)
-		vpc := one(t, w.m, tNetwork)
+		inst := harness.One(t, w.m, tInstance)
+		psa := harness.One(t, w.m, tPSA)
+		vpc := harness.One(t, w.m, tNetwork)
 		assert.Contains(t, inst.PropertyDependencies["settings"], psa.URN, "the private network input carries the PSA connection")
 		assert.Contains(t, inst.PropertyDependencies["settings"], vpc.URN)
 		assert.True(t, w.m.DependsOn(inst, psa))
@@ -333,34 +271,34 @@ func TestInstanceWaitsForPrivateServiceAccess(t *testing.T) {
 }
 
 func TestAdminUserAndBootstrap(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, prodArgs())
 		if !completed(t, preview, err) {
 			return
 		}
 		m := w.m
-		comp := one(t, m, MetadataDBType)
-		inst := one(t, m, tInstance)
-		k8s := one(t, m, tK8sProvider)
+		comp := harness.One(t, m, MetadataDBType)
+		inst := harness.One(t, m, tInstance)
+		k8s := harness.One(t, m, tK8sProvider)
 
-		user := one(t, m, tUser)
+		user := harness.One(t, m, tUser)
 		assert.Equal(t, comp.URN, user.Parent)
-		assert.Equal(t, AdminUsername, str(user.Inputs, "name"))
-		assert.Equal(t, "BUILT_IN", str(user.Inputs, "type"))
-		assert.Equal(t, "ABANDON", str(user.Inputs, "deletionPolicy"))
+		assert.Equal(t, AdminUsername, harness.Str(user.Inputs, "name"))
+		assert.Equal(t, "BUILT_IN", harness.Str(user.Inputs, "type"))
+		assert.Equal(t, "ABANDON", harness.Str(user.Inputs, "deletionPolicy"))
 		assert.Contains(t, user.PropertyDependencies["instance"], inst.URN)
 		pw := m.Named(tPassword, "metadata-db-admin-password")
 		require.NotNil(t, pw)
 		assert.Contains(t, user.PropertyDependencies["password"], pw.URN)
 		if !preview {
 			assert.True(t, user.Inputs["password"].IsSecret(), "the password is a secret in state")
-			assert.Equal(t, "dataplatform-prod", str(user.Inputs, "instance"))
+			assert.Equal(t, "dataplatform-prod", harness.Str(user.Inputs, "instance"))
 		}
 
-		job := one(t, m, tJob)
+		job := harness.One(t, m, tJob)
 		assert.Equal(t, comp.URN, job.Parent, "the bootstrap resources are the component's children")
 		assert.True(t, strings.HasPrefix(job.Provider, k8s.URN+"::"))
-		assert.Equal(t, testNS, str(job.Inputs, "metadata", "namespace"))
+		assert.Equal(t, testNS, harness.Str(job.Inputs, "metadata", "namespace"))
 		assert.True(t, m.DependsOn(job, inst), "the Job connects to the instance's private IP")
 		assert.True(t, m.DependsOn(job, user), "the Job waits for the administrator to exist")
 		e := env(job)
@@ -372,28 +310,28 @@ func TestAdminUserAndBootstrap(t *testing.T) {
 
 		var admin, ca *harness.Resource
 		for _, s := range m.ByType(tSecret) {
-			if str(s.Inputs, "metadata", "name") == "metadata-db-admin" {
+			if harness.Str(s.Inputs, "metadata", "name") == "metadata-db-admin" {
 				admin = s
 			}
 		}
 		for _, cm := range m.ByType("kubernetes:core/v1:ConfigMap") {
-			if str(cm.Inputs, "metadata", "name") == "metadata-db-ca" {
+			if harness.Str(cm.Inputs, "metadata", "name") == "metadata-db-ca" {
 				ca = cm
 			}
 		}
 		require.NotNil(t, admin)
 		require.NotNil(t, ca, "the server CA is published for clients that verify it")
 		if !preview {
-			assert.Equal(t, AdminUsername, str(admin.Inputs, "stringData", "username"))
-			assert.Contains(t, str(ca.Inputs, "data", "ca.crt"), "BEGIN CERTIFICATE")
+			assert.Equal(t, AdminUsername, harness.Str(admin.Inputs, "stringData", "username"))
+			assert.Contains(t, harness.Str(ca.Inputs, "data", "ca.crt"), "BEGIN CERTIFICATE")
 		}
 		assert.True(t, m.DependsOn(ca, inst))
 
-		np := one(t, m, tNetPol)
+		np := harness.One(t, m, tNetPol)
 		var cidrs []string
-		for _, rule := range get(np.Inputs, "spec", "egress").ArrayValue() {
-			for _, to := range get(rule.ObjectValue(), "to").ArrayValue() {
-				cidrs = append(cidrs, str(to.ObjectValue(), "ipBlock", "cidr"))
+		for _, rule := range harness.At(np.Inputs, "spec", "egress").ArrayValue() {
+			for _, to := range harness.At(rule.ObjectValue(), "to").ArrayValue() {
+				cidrs = append(cidrs, harness.Str(to.ObjectValue(), "ipBlock", "cidr"))
 			}
 		}
 		assert.Equal(t, []string{psaCIDR}, cidrs, "the Job may reach only the private service access range")
@@ -401,7 +339,7 @@ func TestAdminUserAndBootstrap(t *testing.T) {
 }
 
 func TestConnectionOutputs(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, prodArgs())
 		completed(t, preview, err)
 		c := w.db.Connection
@@ -413,17 +351,17 @@ func TestConnectionOutputs(t *testing.T) {
 		require.Contains(t, c.CredentialSecrets, "superset")
 		require.NotNil(t, w.db.BootstrapJob)
 		if preview {
-			assert.False(t, await(t, c.Host).Known, "the private IP is unknown before create")
+			assert.False(t, harness.Await(t, c.Host).Known, "the private IP is unknown before create")
 			return
 		}
-		host := await(t, c.Host).Value.(string)
-		assert.Equal(t, host, await(t, w.db.PrivateIP).Value)
+		host := harness.Await(t, c.Host).Value.(string)
+		assert.Equal(t, host, harness.Await(t, w.db.PrivateIP).Value)
 		assert.Regexp(t, `^10\.90\.`, host)
-		assert.Equal(t, "acme-data-prod:europe-north1:dataplatform-prod", await(t, w.db.ConnectionName).Value)
-		assert.Equal(t, "airbyte-db-credentials", await(t, c.CredentialSecrets["airbyte"]).Value)
-		assert.Equal(t, "superset-db-credentials", await(t, c.CredentialSecrets["superset"]).Value)
-		assert.Equal(t, "metadata-db-ca", await(t, c.CAConfigMap).Value)
-		pw := await(t, w.db.AdminPassword)
+		assert.Equal(t, "acme-data-prod:europe-north1:dataplatform-prod", harness.Await(t, w.db.ConnectionName).Value)
+		assert.Equal(t, "airbyte-db-credentials", harness.Await(t, c.CredentialSecrets["airbyte"]).Value)
+		assert.Equal(t, "superset-db-credentials", harness.Await(t, c.CredentialSecrets["superset"]).Value)
+		assert.Equal(t, "metadata-db-ca", harness.Await(t, c.CAConfigMap).Value)
+		pw := harness.Await(t, w.db.AdminPassword)
 		assert.True(t, pw.Secret, "the admin password stays secret")
 		assert.NotEmpty(t, pw.Value)
 	})
@@ -495,7 +433,7 @@ func TestMissingWiringIsRefused(t *testing.T) {
 func TestChildrenNamedAfterComponent(t *testing.T) {
 	w, err := run(t, false, prodArgs())
 	require.NoError(t, err)
-	comp := one(t, w.m, MetadataDBType)
+	comp := harness.One(t, w.m, MetadataDBType)
 	children := w.m.Children(comp.URN)
 	require.NotEmpty(t, children)
 	for _, c := range children {

@@ -1,15 +1,12 @@
 package flexibleserver
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -104,75 +101,14 @@ func deploy(t *testing.T, preview bool, args *MetadataDBArgs) (*harness.Mocks, *
 	return m, db
 }
 
-func forModes(t *testing.T, f func(t *testing.T, preview bool)) {
-	for _, preview := range []bool{false, true} {
-		name := "up"
-		if preview {
-			name = "preview"
-		}
-		t.Run(name, func(t *testing.T) { f(t, preview) })
-	}
-}
-
-func named(t *testing.T, m *harness.Mocks, typ, name string) *harness.Resource {
-	t.Helper()
-	r := m.Named(typ, name)
-	require.NotNil(t, r, "%s %s not registered", typ, name)
-	return r
-}
-
-func val(t *testing.T, pm resource.PropertyMap, path ...string) resource.PropertyValue {
-	t.Helper()
-	for i, k := range path {
-		v, ok := pm[resource.PropertyKey(k)]
-		require.True(t, ok, "property %v missing", path[:i+1])
-		if v.IsSecret() {
-			v = v.SecretValue().Element
-		}
-		if i == len(path)-1 {
-			return v
-		}
-		require.True(t, v.IsObject(), "property %v is %v, not an object", path[:i+1], v)
-		pm = v.ObjectValue()
-	}
-	t.Fatal("empty path")
-	return resource.PropertyValue{}
-}
-
-func str(t *testing.T, pm resource.PropertyMap, path ...string) string {
-	t.Helper()
-	v := val(t, pm, path...)
-	require.True(t, v.IsString(), "property %v is %v, not a string", path, v)
-	return v.StringValue()
-}
-
-func num(t *testing.T, pm resource.PropertyMap, path ...string) float64 {
-	t.Helper()
-	v := val(t, pm, path...)
-	require.True(t, v.IsNumber(), "property %v is %v, not a number", path, v)
-	return v.NumberValue()
-}
-
-func has(pm resource.PropertyMap, key string) bool {
-	_, ok := pm[resource.PropertyKey(key)]
-	return ok
-}
-
-func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
-	t.Helper()
-	res, err := internals.UnsafeAwaitOutput(context.Background(), o)
-	require.NoError(t, err)
-	return res
-}
-
 // env returns the Job container's environment: plain values by name, and Secret references as
 // "secret/key".
 func env(t *testing.T, job *harness.Resource) map[string]string {
 	t.Helper()
-	containers := val(t, job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
+	containers := harness.RequireAt(t, job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
 	require.Len(t, containers, 1)
 	out := map[string]string{}
-	for _, e := range val(t, containers[0].ObjectValue(), "env").ArrayValue() {
+	for _, e := range harness.RequireAt(t, containers[0].ObjectValue(), "env").ArrayValue() {
 		o := e.ObjectValue()
 		n := o["name"].StringValue()
 		if v, ok := o["value"]; ok {
@@ -187,93 +123,93 @@ func env(t *testing.T, job *harness.Resource) map[string]string {
 			out[n] = "<unknown>" // an unknown value in preview is left out of the inputs
 			continue
 		}
-		ref := val(t, o, "valueFrom", "secretKeyRef").ObjectValue()
+		ref := harness.RequireAt(t, o, "valueFrom", "secretKeyRef").ObjectValue()
 		out[n] = ref["name"].StringValue() + "/" + ref["key"].StringValue()
 	}
 	return out
 }
 
 func TestProdServer(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, db := deploy(t, preview, prodArgs())
-		comp := named(t, m, MetadataDBType, "metadata-db")
-		srv := named(t, m, tServer, "metadata-db-server")
+		comp := harness.MustNamed(t, m, MetadataDBType, "metadata-db")
+		srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
 		in := srv.Inputs
 		assert.Equal(t, comp.URN, srv.Parent)
 
-		assert.Equal(t, "dataplatform-prod-pg", str(t, in, "serverName"))
-		assert.Equal(t, "16", str(t, in, "version"))
-		assert.Equal(t, "Standard_D4ds_v5", str(t, in, "sku", "name"))
-		assert.Equal(t, "GeneralPurpose", str(t, in, "sku", "tier"))
-		assert.Equal(t, AdminUsername, str(t, in, "administratorLogin"))
+		assert.Equal(t, "dataplatform-prod-pg", harness.RequireStr(t, in, "serverName"))
+		assert.Equal(t, "16", harness.RequireStr(t, in, "version"))
+		assert.Equal(t, "Standard_D4ds_v5", harness.RequireStr(t, in, "sku", "name"))
+		assert.Equal(t, "GeneralPurpose", harness.RequireStr(t, in, "sku", "tier"))
+		assert.Equal(t, AdminUsername, harness.RequireStr(t, in, "administratorLogin"))
 		// The password comes from the generated RandomPassword, whose result the engine keeps secret.
-		pw := named(t, m, tPW, "metadata-db-admin-password")
+		pw := harness.MustNamed(t, m, tPW, "metadata-db-admin-password")
 		assert.Contains(t, srv.PropertyDependencies["administratorLoginPassword"], pw.URN)
 		assert.Contains(t, pw.AdditionalSecretOutputs, "result")
 		assert.Contains(t, srv.AdditionalSecretOutputs, "administratorLoginPassword")
 
 		// Zone-redundant HA, pinned zones that a failover may swap.
-		assert.Equal(t, "ZoneRedundant", str(t, in, "highAvailability", "mode"))
-		assert.Equal(t, "2", str(t, in, "highAvailability", "standbyAvailabilityZone"))
-		assert.Equal(t, "1", str(t, in, "availabilityZone"))
+		assert.Equal(t, "ZoneRedundant", harness.RequireStr(t, in, "highAvailability", "mode"))
+		assert.Equal(t, "2", harness.RequireStr(t, in, "highAvailability", "standbyAvailabilityZone"))
+		assert.Equal(t, "1", harness.RequireStr(t, in, "availabilityZone"))
 		assert.ElementsMatch(t, []string{"storage.storageSizeGB", "availabilityZone", "highAvailability.standbyAvailabilityZone"}, srv.IgnoreChanges)
 
 		// Backups: 14 days, geo-redundant.
-		assert.Equal(t, 14.0, num(t, in, "backup", "backupRetentionDays"))
-		assert.Equal(t, "Enabled", str(t, in, "backup", "geoRedundantBackup"))
+		assert.Equal(t, 14.0, harness.RequireNum(t, in, "backup", "backupRetentionDays"))
+		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "backup", "geoRedundantBackup"))
 		assert.Equal(t, 14, db.BackupRetentionDays)
 
 		// 100 GiB asked, 128 GiB is the next disk size; autogrow on.
-		assert.Equal(t, 128.0, num(t, in, "storage", "storageSizeGB"))
-		assert.Equal(t, "Enabled", str(t, in, "storage", "autoGrow"))
+		assert.Equal(t, 128.0, harness.RequireNum(t, in, "storage", "storageSizeGB"))
+		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "storage", "autoGrow"))
 		assert.Equal(t, 128, db.StorageGiB)
 
 		// Private access only.
-		assert.Equal(t, subnetID, str(t, in, "network", "delegatedSubnetResourceId"))
-		assert.Equal(t, zoneID, str(t, in, "network", "privateDnsZoneArmResourceId"))
-		assert.Equal(t, "Disabled", str(t, in, "network", "publicNetworkAccess"))
+		assert.Equal(t, subnetID, harness.RequireStr(t, in, "network", "delegatedSubnetResourceId"))
+		assert.Equal(t, zoneID, harness.RequireStr(t, in, "network", "privateDnsZoneArmResourceId"))
+		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "network", "publicNetworkAccess"))
 
 		// Password and Entra ID authentication.
-		assert.Equal(t, "Enabled", str(t, in, "authConfig", "passwordAuth"))
-		assert.Equal(t, "Enabled", str(t, in, "authConfig", "activeDirectoryAuth"))
-		assert.Equal(t, harness.AzureTenantID, str(t, in, "authConfig", "tenantId"))
+		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "authConfig", "passwordAuth"))
+		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "authConfig", "activeDirectoryAuth"))
+		assert.Equal(t, harness.AzureTenantID, harness.RequireStr(t, in, "authConfig", "tenantId"))
 
-		assert.Equal(t, "Enabled", str(t, in, "maintenanceWindow", "customWindow"))
-		assert.Equal(t, 0.0, num(t, in, "maintenanceWindow", "dayOfWeek"))
-		assert.Equal(t, 2.0, num(t, in, "maintenanceWindow", "startHour"))
-		assert.Equal(t, "prod", str(t, in, "tags", "environment"))
+		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "maintenanceWindow", "customWindow"))
+		assert.Equal(t, 0.0, harness.RequireNum(t, in, "maintenanceWindow", "dayOfWeek"))
+		assert.Equal(t, 2.0, harness.RequireNum(t, in, "maintenanceWindow", "startHour"))
+		assert.Equal(t, "prod", harness.RequireStr(t, in, "tags", "environment"))
 
 		// A deletion lock on the server.
-		lock := named(t, m, tLock, "metadata-db-lock")
-		assert.Equal(t, "CanNotDelete", str(t, lock.Inputs, "level"))
+		lock := harness.MustNamed(t, m, tLock, "metadata-db-lock")
+		assert.Equal(t, "CanNotDelete", harness.RequireStr(t, lock.Inputs, "level"))
 		assert.Contains(t, lock.PropertyDependencies["scope"], srv.URN)
 		if !preview {
-			assert.Equal(t, srv.ID, str(t, lock.Inputs, "scope"))
+			assert.Equal(t, srv.ID, harness.RequireStr(t, lock.Inputs, "scope"))
 		}
 		assert.Empty(t, m.ByType(tDiag), "no workspace, no diagnostic setting")
 	})
 }
 
 func TestDevServer(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, db := deploy(t, preview, devArgs())
-		in := named(t, m, tServer, "metadata-db-server").Inputs
-		assert.Equal(t, "Standard_B2s", str(t, in, "sku", "name"))
-		assert.Equal(t, "Burstable", str(t, in, "sku", "tier"))
-		assert.Equal(t, "Disabled", str(t, in, "highAvailability", "mode"))
-		if ha := val(t, in, "highAvailability").ObjectValue(); has(ha, "standbyAvailabilityZone") {
-			assert.Equal(t, "", str(t, ha, "standbyAvailabilityZone"), "no standby zone without HA")
+		in := harness.MustNamed(t, m, tServer, "metadata-db-server").Inputs
+		assert.Equal(t, "Standard_B2s", harness.RequireStr(t, in, "sku", "name"))
+		assert.Equal(t, "Burstable", harness.RequireStr(t, in, "sku", "tier"))
+		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "highAvailability", "mode"))
+		if ha := harness.RequireAt(t, in, "highAvailability").ObjectValue(); harness.HasKey(ha, "standbyAvailabilityZone") {
+			assert.Equal(t, "", harness.RequireStr(t, ha, "standbyAvailabilityZone"), "no standby zone without HA")
 		}
-		assert.Equal(t, "", str(t, in, "availabilityZone"), "without HA Azure places the server (the SDK sends \"\")")
-		assert.Equal(t, "Disabled", str(t, in, "backup", "geoRedundantBackup"))
+		assert.Equal(t, "", harness.RequireStr(t, in, "availabilityZone"), "without HA Azure places the server (the SDK sends \"\")")
+		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "backup", "geoRedundantBackup"))
 		// 3 days asked; Azure keeps 7 at least.
-		assert.Equal(t, 7.0, num(t, in, "backup", "backupRetentionDays"))
+		assert.Equal(t, 7.0, harness.RequireNum(t, in, "backup", "backupRetentionDays"))
 		assert.Equal(t, 7, db.BackupRetentionDays)
-		assert.Equal(t, 32.0, num(t, in, "storage", "storageSizeGB"))
+		assert.Equal(t, 32.0, harness.RequireNum(t, in, "storage", "storageSizeGB"))
 		// TLS and private access do not depend on the environment.
-		assert.Equal(t, "Disabled", str(t, in, "network", "publicNetworkAccess"))
+		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "network", "publicNetworkAccess"))
 		assert.Empty(t, m.ByType(tLock))
-		srv := named(t, m, tServer, "metadata-db-server")
+		srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
 		assert.Equal(t, []string{"storage.storageSizeGB"}, srv.IgnoreChanges)
 	})
 }
@@ -282,25 +218,25 @@ func TestNoAutoGrowKeepsSize(t *testing.T) {
 	a := devArgs()
 	a.StorageAutoGrow = false
 	m, _ := deploy(t, false, a)
-	srv := named(t, m, tServer, "metadata-db-server")
-	assert.Equal(t, "Disabled", str(t, srv.Inputs, "storage", "autoGrow"))
+	srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
+	assert.Equal(t, "Disabled", harness.RequireStr(t, srv.Inputs, "storage", "autoGrow"))
 	assert.Empty(t, srv.IgnoreChanges)
 }
 
 func TestParameters(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs())
-		srv := named(t, m, tServer, "metadata-db-server")
+		srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
 		configs := m.ByType(tConfig)
 		require.Len(t, configs, len(Parameters))
 
 		values := map[string]string{}
 		for _, c := range configs {
-			values[str(t, c.Inputs, "configurationName")] = str(t, c.Inputs, "value")
-			assert.Equal(t, "user-override", str(t, c.Inputs, "source"))
+			values[harness.RequireStr(t, c.Inputs, "configurationName")] = harness.RequireStr(t, c.Inputs, "value")
+			assert.Equal(t, "user-override", harness.RequireStr(t, c.Inputs, "source"))
 			assert.True(t, m.DependsOn(c, srv))
 			if !preview {
-				assert.Equal(t, "dataplatform-prod-pg", str(t, c.Inputs, "serverName"))
+				assert.Equal(t, "dataplatform-prod-pg", harness.RequireStr(t, c.Inputs, "serverName"))
 			}
 		}
 		assert.Equal(t, "ON", values["require_secure_transport"])
@@ -310,8 +246,8 @@ func TestParameters(t *testing.T) {
 
 		// Written one after the other, TLS first.
 		for i := 1; i < len(Parameters); i++ {
-			prev := named(t, m, tConfig, "metadata-db-"+Parameters[i-1].Name)
-			cur := named(t, m, tConfig, "metadata-db-"+Parameters[i].Name)
+			prev := harness.MustNamed(t, m, tConfig, "metadata-db-"+Parameters[i-1].Name)
+			cur := harness.MustNamed(t, m, tConfig, "metadata-db-"+Parameters[i].Name)
 			assert.Contains(t, cur.Dependencies, prev.URN, "%s waits for %s", Parameters[i].Name, Parameters[i-1].Name)
 		}
 		assert.Equal(t, "require_secure_transport", Parameters[0].Name)
@@ -319,13 +255,13 @@ func TestParameters(t *testing.T) {
 }
 
 func TestBootstrap(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, db := deploy(t, preview, prodArgs())
-		comp := named(t, m, MetadataDBType, "metadata-db")
-		job := named(t, m, tJob, "metadata-db-bootstrap-job")
+		comp := harness.MustNamed(t, m, MetadataDBType, "metadata-db")
+		job := harness.MustNamed(t, m, tJob, "metadata-db-bootstrap-job")
 		assert.Equal(t, comp.URN, job.Parent)
 		assert.True(t, strings.HasPrefix(job.Provider, "urn:pulumi:prod::dataplatform::pulumi:providers:kubernetes::k8s::"), job.Provider)
-		assert.Equal(t, "dataplatform", str(t, job.Inputs, "metadata", "namespace"))
+		assert.Equal(t, "dataplatform", harness.RequireStr(t, job.Inputs, "metadata", "namespace"))
 
 		e := env(t, job)
 		assert.Equal(t, "require", e["PGSSLMODE"])
@@ -338,22 +274,22 @@ func TestBootstrap(t *testing.T) {
 		}
 
 		// The Job meets the server only after TLS is enforced.
-		srv := named(t, m, tServer, "metadata-db-server")
+		srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
 		assert.True(t, m.DependsOn(job, srv))
 		for _, p := range Parameters {
-			assert.True(t, m.DependsOn(job, named(t, m, tConfig, "metadata-db-"+p.Name)), "the Job waits for %s", p.Name)
+			assert.True(t, m.DependsOn(job, harness.MustNamed(t, m, tConfig, "metadata-db-"+p.Name)), "the Job waits for %s", p.Name)
 		}
 
 		// Egress limited to the VNet on 5432.
-		np := named(t, m, tNP, "metadata-db-bootstrap-egress")
-		rule := val(t, np.Inputs, "spec", "egress").ArrayValue()[0].ObjectValue()
-		assert.Equal(t, "10.40.0.0/16", str(t, rule["to"].ArrayValue()[0].ObjectValue(), "ipBlock", "cidr"))
-		assert.Equal(t, 5432.0, num(t, rule["ports"].ArrayValue()[0].ObjectValue(), "port"))
+		np := harness.MustNamed(t, m, tNP, "metadata-db-bootstrap-egress")
+		rule := harness.RequireAt(t, np.Inputs, "spec", "egress").ArrayValue()[0].ObjectValue()
+		assert.Equal(t, "10.40.0.0/16", harness.RequireStr(t, rule["to"].ArrayValue()[0].ObjectValue(), "ipBlock", "cidr"))
+		assert.Equal(t, 5432.0, harness.RequireNum(t, rule["ports"].ArrayValue()[0].ObjectValue(), "port"))
 
 		// The admin Secret carries the generated password.
-		admin := named(t, m, tSecret, "metadata-db-bootstrap-admin")
-		assert.Equal(t, AdminUsername, str(t, admin.Inputs, "stringData", "username"))
-		pw := named(t, m, tPW, "metadata-db-admin-password")
+		admin := harness.MustNamed(t, m, tSecret, "metadata-db-bootstrap-admin")
+		assert.Equal(t, AdminUsername, harness.RequireStr(t, admin.Inputs, "stringData", "username"))
+		pw := harness.MustNamed(t, m, tPW, "metadata-db-admin-password")
 		assert.Contains(t, admin.PropertyDependencies["stringData"], pw.URN)
 
 		// Connection.
@@ -365,17 +301,17 @@ func TestBootstrap(t *testing.T) {
 			assert.Equal(t, string(d), c.Databases[d])
 		}
 		assert.ElementsMatch(t, []string{"airbyte", "superset"}, keys(c.CredentialSecrets))
-		pwOut := await(t, db.AdminPassword)
+		pwOut := harness.Await(t, db.AdminPassword)
 		assert.True(t, pwOut.Secret, "the admin password output is secret")
-		host := await(t, c.Host)
+		host := harness.Await(t, c.Host)
 		if preview {
 			assert.False(t, host.Known)
 		} else {
 			assert.Equal(t, "dataplatform-prod-pg.postgres.database.azure.com", host.Value)
-			assert.Equal(t, "airbyte-db-credentials", await(t, c.CredentialSecrets["airbyte"]).Value)
-			assert.Equal(t, "", await(t, c.CAConfigMap).Value, "require mode has no CA Secret")
-			assert.Equal(t, srv.ID, await(t, db.ServerID).Value)
-			assert.Equal(t, "metadata-db-bootstrap", await(t, db.BootstrapJob.Metadata.Name().Elem()).Value)
+			assert.Equal(t, "airbyte-db-credentials", harness.Await(t, c.CredentialSecrets["airbyte"]).Value)
+			assert.Equal(t, "", harness.Await(t, c.CAConfigMap).Value, "require mode has no CA Secret")
+			assert.Equal(t, srv.ID, harness.Await(t, db.ServerID).Value)
+			assert.Equal(t, "metadata-db-bootstrap", harness.Await(t, db.BootstrapJob.Metadata.Name().Elem()).Value)
 		}
 	})
 }
@@ -389,17 +325,17 @@ func keys[V any](m map[string]V) []string {
 }
 
 func TestDiagnostics(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		a := prodArgs()
 		ws := "/subscriptions/" + harness.AzureSubscriptionID + "/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/logs"
 		a.LogAnalyticsWorkspaceID = pulumi.String(ws)
 		m, _ := deploy(t, preview, a)
-		d := named(t, m, tDiag, "metadata-db-diagnostics")
-		assert.Equal(t, ws, str(t, d.Inputs, "workspaceId"))
-		logs := val(t, d.Inputs, "logs").ArrayValue()
+		d := harness.MustNamed(t, m, tDiag, "metadata-db-diagnostics")
+		assert.Equal(t, ws, harness.RequireStr(t, d.Inputs, "workspaceId"))
+		logs := harness.RequireAt(t, d.Inputs, "logs").ArrayValue()
 		require.Len(t, logs, 1)
-		assert.Equal(t, "PostgreSQLLogs", str(t, logs[0].ObjectValue(), "category"))
-		assert.Contains(t, d.PropertyDependencies["resourceUri"], named(t, m, tServer, "metadata-db-server").URN)
+		assert.Equal(t, "PostgreSQLLogs", harness.RequireStr(t, logs[0].ObjectValue(), "category"))
+		assert.Contains(t, d.PropertyDependencies["resourceUri"], harness.MustNamed(t, m, tServer, "metadata-db-server").URN)
 	})
 }
 
@@ -493,7 +429,7 @@ func TestNilKubernetesProvider(t *testing.T) {
 func TestPolicies(t *testing.T) {
 	for stack, args := range map[string]func() *MetadataDBArgs{"prod": prodArgs, "dev": devArgs} {
 		t.Run(stack, func(t *testing.T) {
-			forModes(t, func(t *testing.T, preview bool) {
+			harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 				m, _, err := runStack(t, stack, preview, args(), pulumi.Protect(stack == "prod"))
 				require.NoError(t, err)
 				var rs []policies.Resource

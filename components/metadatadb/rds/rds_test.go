@@ -1,9 +1,7 @@
 package rds
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -12,9 +10,7 @@ import (
 	"github.com/opendataplatform/dataplatform/tests/harness"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -103,145 +99,69 @@ func skipMockSecretLimitation(t *testing.T, preview bool, err error) {
 	}
 }
 
-func modes(t *testing.T, f func(t *testing.T, preview bool)) {
-	for _, preview := range []bool{false, true} {
-		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) { f(t, preview) })
-	}
-}
-
-func obj(v resource.PropertyValue) resource.PropertyMap {
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if v.IsObject() {
-		return v.ObjectValue()
-	}
-	return resource.PropertyMap{}
-}
-
-func str(m resource.PropertyMap, k string) string {
-	v := m[resource.PropertyKey(k)]
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if v.IsString() {
-		return v.StringValue()
-	}
-	return ""
-}
-
-func strs(m resource.PropertyMap, k string) []string {
-	var out []string
-	if v := m[resource.PropertyKey(k)]; v.IsArray() {
-		for _, e := range v.ArrayValue() {
-			if e.IsString() {
-				out = append(out, e.StringValue())
-			}
-		}
-	}
-	return out
-}
-
-func boolean(t *testing.T, m resource.PropertyMap, k string) bool {
-	t.Helper()
-	v, ok := m[resource.PropertyKey(k)]
-	require.True(t, ok, "%s is not set", k)
-	require.True(t, v.IsBool(), "%s is not a bool: %v", k, v)
-	return v.BoolValue()
-}
-
-func num(t *testing.T, m resource.PropertyMap, k string) float64 {
-	t.Helper()
-	v, ok := m[resource.PropertyKey(k)]
-	require.True(t, ok, "%s is not set", k)
-	require.True(t, v.IsNumber(), "%s is not a number: %v", k, v)
-	return v.NumberValue()
-}
-
-func mustNamed(t *testing.T, m *harness.Mocks, typ, name string) *harness.Resource {
-	t.Helper()
-	r := m.Named(typ, name)
-	require.NotNil(t, r, "%s %s", typ, name)
-	return r
-}
-
-func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
-	t.Helper()
-	r, err := internals.UnsafeAwaitOutput(context.Background(), o)
-	require.NoError(t, err)
-	return r
-}
-
-func providerURN(r *harness.Resource) string {
-	if i := strings.LastIndex(r.Provider, "::"); i > 0 {
-		return r.Provider[:i]
-	}
-	return ""
-}
-
 func TestInstanceProd(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		db := mustNamed(t, m, instanceType, "metadata-db-instance")
-		key := mustNamed(t, m, keyType, "metadata-db-kms")
+		db := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
+		key := harness.MustNamed(t, m, keyType, "metadata-db-kms")
 		in := db.Inputs
 
-		assert.Equal(t, "dataplatform-prod-metadata", str(in, "identifier"))
-		assert.Equal(t, "postgres", str(in, "engine"))
-		assert.Equal(t, "16", str(in, "engineVersion"))
-		assert.Equal(t, "db.m7g.xlarge", str(in, "instanceClass"))
-		assert.Equal(t, 100.0, num(t, in, "allocatedStorage"))
-		assert.Equal(t, 1000.0, num(t, in, "maxAllocatedStorage"))
-		assert.Equal(t, "gp3", str(in, "storageType"))
-		assert.True(t, boolean(t, in, "storageEncrypted"))
+		assert.Equal(t, "dataplatform-prod-metadata", harness.Str(in, "identifier"))
+		assert.Equal(t, "postgres", harness.Str(in, "engine"))
+		assert.Equal(t, "16", harness.Str(in, "engineVersion"))
+		assert.Equal(t, "db.m7g.xlarge", harness.Str(in, "instanceClass"))
+		assert.Equal(t, 100.0, harness.RequireNum(t, in, "allocatedStorage"))
+		assert.Equal(t, 1000.0, harness.RequireNum(t, in, "maxAllocatedStorage"))
+		assert.Equal(t, "gp3", harness.Str(in, "storageType"))
+		assert.True(t, harness.RequireBool(t, in, "storageEncrypted"))
 		assert.Contains(t, db.PropertyDependencies["kmsKeyId"], key.URN)
 		assert.Contains(t, db.PropertyDependencies["performanceInsightsKmsKeyId"], key.URN)
-		assert.False(t, boolean(t, in, "publiclyAccessible"))
-		assert.True(t, boolean(t, in, "multiAz"))
-		assert.Equal(t, 14.0, num(t, in, "backupRetentionPeriod"))
-		assert.Equal(t, BackupWindow, str(in, "backupWindow"))
-		assert.Equal(t, MaintenanceWindow, str(in, "maintenanceWindow"))
-		assert.True(t, boolean(t, in, "copyTagsToSnapshot"))
-		assert.True(t, boolean(t, in, "deletionProtection"))
-		assert.False(t, boolean(t, in, "skipFinalSnapshot"))
-		assert.Equal(t, "dataplatform-prod-metadata-final", str(in, "finalSnapshotIdentifier"))
-		assert.False(t, boolean(t, in, "deleteAutomatedBackups"), "prod keeps automated backups after a deletion")
-		assert.True(t, boolean(t, in, "autoMinorVersionUpgrade"))
-		assert.True(t, boolean(t, in, "performanceInsightsEnabled"))
-		assert.Equal(t, 7.0, num(t, in, "performanceInsightsRetentionPeriod"))
-		assert.Equal(t, []string{"postgresql", "upgrade"}, strs(in, "enabledCloudwatchLogsExports"))
-		assert.Equal(t, "rds-ca-rsa2048-g1", str(in, "caCertIdentifier"))
-		assert.True(t, boolean(t, in, "iamDatabaseAuthenticationEnabled"))
-		assert.Equal(t, 5432.0, num(t, in, "port"))
-		assert.Equal(t, AdminUsername, str(in, "username"))
-		assert.Equal(t, "dataplatform-prod-db", str(in, "dbSubnetGroupName"))
+		assert.False(t, harness.RequireBool(t, in, "publiclyAccessible"))
+		assert.True(t, harness.RequireBool(t, in, "multiAz"))
+		assert.Equal(t, 14.0, harness.RequireNum(t, in, "backupRetentionPeriod"))
+		assert.Equal(t, BackupWindow, harness.Str(in, "backupWindow"))
+		assert.Equal(t, MaintenanceWindow, harness.Str(in, "maintenanceWindow"))
+		assert.True(t, harness.RequireBool(t, in, "copyTagsToSnapshot"))
+		assert.True(t, harness.RequireBool(t, in, "deletionProtection"))
+		assert.False(t, harness.RequireBool(t, in, "skipFinalSnapshot"))
+		assert.Equal(t, "dataplatform-prod-metadata-final", harness.Str(in, "finalSnapshotIdentifier"))
+		assert.False(t, harness.RequireBool(t, in, "deleteAutomatedBackups"), "prod keeps automated backups after a deletion")
+		assert.True(t, harness.RequireBool(t, in, "autoMinorVersionUpgrade"))
+		assert.True(t, harness.RequireBool(t, in, "performanceInsightsEnabled"))
+		assert.Equal(t, 7.0, harness.RequireNum(t, in, "performanceInsightsRetentionPeriod"))
+		assert.Equal(t, []string{"postgresql", "upgrade"}, harness.Strs(in, "enabledCloudwatchLogsExports"))
+		assert.Equal(t, "rds-ca-rsa2048-g1", harness.Str(in, "caCertIdentifier"))
+		assert.True(t, harness.RequireBool(t, in, "iamDatabaseAuthenticationEnabled"))
+		assert.Equal(t, 5432.0, harness.RequireNum(t, in, "port"))
+		assert.Equal(t, AdminUsername, harness.Str(in, "username"))
+		assert.Equal(t, "dataplatform-prod-db", harness.Str(in, "dbSubnetGroupName"))
 		_, managed := in["manageMasterUserPassword"]
 		assert.False(t, managed)
 
 		// Enhanced monitoring with a role RDS can assume, attached before the instance is created.
-		assert.Equal(t, 60.0, num(t, in, "monitoringInterval"))
-		role := mustNamed(t, m, roleType, "metadata-db-monitoring-role")
-		attach := mustNamed(t, m, attachType, "metadata-db-monitoring-role-policy")
+		assert.Equal(t, 60.0, harness.RequireNum(t, in, "monitoringInterval"))
+		role := harness.MustNamed(t, m, roleType, "metadata-db-monitoring-role")
+		attach := harness.MustNamed(t, m, attachType, "metadata-db-monitoring-role-policy")
 		assert.Contains(t, db.PropertyDependencies["monitoringRoleArn"], role.URN)
 		assert.Contains(t, db.Dependencies, attach.URN)
-		assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", str(attach.Inputs, "policyArn"))
+		assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", harness.Str(attach.Inputs, "policyArn"))
 		var trust policyDocument
-		require.NoError(t, json.Unmarshal([]byte(str(role.Inputs, "assumeRolePolicy")), &trust))
+		require.NoError(t, json.Unmarshal([]byte(harness.Str(role.Inputs, "assumeRolePolicy")), &trust))
 		assert.Equal(t, "monitoring.rds.amazonaws.com", trust.Statement[0].Principal["Service"])
 		assert.Equal(t, harness.AWSAccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
 
 		// The password is a generated secret, never plain text in state.
-		pw := mustNamed(t, m, passwordType, "metadata-db-admin-password")
+		pw := harness.MustNamed(t, m, passwordType, "metadata-db-admin-password")
 		assert.Contains(t, db.PropertyDependencies["password"], pw.URN)
 		if !preview {
 			assert.True(t, in["password"].IsSecret(), "the master password must be a secret")
-			assert.Equal(t, key.Outputs["arn"].StringValue(), str(in, "kmsKeyId"))
+			assert.Equal(t, key.Outputs["arn"].StringValue(), harness.Str(in, "kmsKeyId"))
 		}
 
 		assert.True(t, key.Inputs["enableKeyRotation"].BoolValue())
-		alias := mustNamed(t, m, "aws:kms/alias:Alias", "metadata-db-kms-alias")
-		assert.Equal(t, "alias/rds/dataplatform-prod-metadata", str(alias.Inputs, "name"))
+		alias := harness.MustNamed(t, m, "aws:kms/alias:Alias", "metadata-db-kms-alias")
+		assert.Equal(t, "alias/rds/dataplatform-prod-metadata", harness.Str(alias.Inputs, "name"))
 		assert.Contains(t, alias.PropertyDependencies["targetKeyId"], key.URN)
 
 		comp := m.ByType(MetadataDBType)
@@ -254,26 +174,26 @@ func TestInstanceProd(t *testing.T) {
 }
 
 func TestInstanceDev(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "dev", preview, devArgs())
 		require.NoError(t, err)
-		in := mustNamed(t, m, instanceType, "metadata-db-instance").Inputs
-		assert.False(t, boolean(t, in, "multiAz"))
-		assert.Equal(t, 3.0, num(t, in, "backupRetentionPeriod"))
-		assert.False(t, boolean(t, in, "deletionProtection"))
-		assert.True(t, boolean(t, in, "skipFinalSnapshot"))
-		assert.True(t, boolean(t, in, "deleteAutomatedBackups"))
+		in := harness.MustNamed(t, m, instanceType, "metadata-db-instance").Inputs
+		assert.False(t, harness.RequireBool(t, in, "multiAz"))
+		assert.Equal(t, 3.0, harness.RequireNum(t, in, "backupRetentionPeriod"))
+		assert.False(t, harness.RequireBool(t, in, "deletionProtection"))
+		assert.True(t, harness.RequireBool(t, in, "skipFinalSnapshot"))
+		assert.True(t, harness.RequireBool(t, in, "deleteAutomatedBackups"))
 		_, final := in["finalSnapshotIdentifier"]
 		assert.False(t, final, "dev takes no final snapshot")
-		assert.False(t, boolean(t, in, "performanceInsightsEnabled"))
-		assert.Equal(t, 0.0, num(t, in, "monitoringInterval"))
+		assert.False(t, harness.RequireBool(t, in, "performanceInsightsEnabled"))
+		assert.Equal(t, 0.0, harness.RequireNum(t, in, "monitoringInterval"))
 		_, monRole := in["monitoringRoleArn"]
 		assert.False(t, monRole)
 		assert.Empty(t, m.ByType(roleType), "no monitoring role without PerformanceInsights")
 		// Security settings do not depend on the environment.
-		assert.True(t, boolean(t, in, "storageEncrypted"))
-		assert.False(t, boolean(t, in, "publiclyAccessible"))
-		assert.Equal(t, "rds-ca-rsa2048-g1", str(in, "caCertIdentifier"))
+		assert.True(t, harness.RequireBool(t, in, "storageEncrypted"))
+		assert.False(t, harness.RequireBool(t, in, "publiclyAccessible"))
+		assert.Equal(t, "rds-ca-rsa2048-g1", harness.Str(in, "caCertIdentifier"))
 
 		assert.Empty(t, m.ByType(replType), "dev replicates no backups")
 		assert.Empty(t, m.ByType("pulumi:providers:aws")[1:], "no DR provider in dev")
@@ -286,31 +206,31 @@ func TestNoStorageAutoscaling(t *testing.T) {
 	a.MaxAllocatedStorageGiB = 0
 	m, _, err := run(t, "dev", false, a)
 	require.NoError(t, err)
-	_, ok := mustNamed(t, m, instanceType, "metadata-db-instance").Inputs["maxAllocatedStorage"]
+	_, ok := harness.MustNamed(t, m, instanceType, "metadata-db-instance").Inputs["maxAllocatedStorage"]
 	assert.False(t, ok)
 }
 
 func TestParameterGroupForcesTLS(t *testing.T) {
 	for _, v := range []struct{ version, family string }{{"16", "postgres16"}, {"17.4", "postgres17"}} {
 		t.Run(v.version, func(t *testing.T) {
-			modes(t, func(t *testing.T, preview bool) {
+			harness.Modes(t, func(t *testing.T, preview bool) {
 				a := prodArgs()
 				a.EngineVersion = v.version
 				m, _, err := run(t, "prod", preview, a)
 				require.NoError(t, err)
-				pg := mustNamed(t, m, paramsType, "metadata-db-params")
-				assert.Equal(t, v.family, str(pg.Inputs, "family"))
+				pg := harness.MustNamed(t, m, paramsType, "metadata-db-params")
+				assert.Equal(t, v.family, harness.Str(pg.Inputs, "family"))
 				got := map[string]string{}
 				for _, p := range pg.Inputs["parameters"].ArrayValue() {
-					got[str(obj(p), "name")] = str(obj(p), "value")
+					got[harness.Str(harness.Obj(p), "name")] = harness.Str(harness.Obj(p), "value")
 				}
 				assert.Equal(t, "1", got["rds.force_ssl"])
 				assert.Equal(t, "1000", got["log_min_duration_statement"])
 				assert.Equal(t, "1", got["log_connections"])
 				assert.Equal(t, "1", got["log_disconnections"])
 				assert.Equal(t, "scram-sha-256", got["password_encryption"])
-				db := mustNamed(t, m, instanceType, "metadata-db-instance")
-				assert.Equal(t, v.version, str(db.Inputs, "engineVersion"))
+				db := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
+				assert.Equal(t, v.version, harness.Str(db.Inputs, "engineVersion"))
 				assert.Contains(t, db.PropertyDependencies["parameterGroupName"], pg.URN)
 			})
 		})
@@ -318,77 +238,77 @@ func TestParameterGroupForcesTLS(t *testing.T) {
 }
 
 func TestSecurityGroupAdmitsOnlyTheCluster(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
 		sgs := m.ByType(sgType)
 		require.Len(t, sgs, 1)
 		sg := sgs[0]
-		assert.Equal(t, "vpc-0123456789abcdef0", str(sg.Inputs, "vpcId"))
+		assert.Equal(t, "vpc-0123456789abcdef0", harness.Str(sg.Inputs, "vpcId"))
 		ingress := sg.Inputs["ingress"].ArrayValue()
 		require.Len(t, ingress, 1)
-		rule := obj(ingress[0])
-		assert.Equal(t, 5432.0, num(t, rule, "fromPort"))
-		assert.Equal(t, 5432.0, num(t, rule, "toPort"))
-		assert.Equal(t, "tcp", str(rule, "protocol"))
-		assert.Equal(t, []string{clusterSG}, strs(rule, "securityGroups"))
-		assert.Empty(t, strs(rule, "cidrBlocks"), "no CIDR may reach the database")
+		rule := harness.Obj(ingress[0])
+		assert.Equal(t, 5432.0, harness.RequireNum(t, rule, "fromPort"))
+		assert.Equal(t, 5432.0, harness.RequireNum(t, rule, "toPort"))
+		assert.Equal(t, "tcp", harness.Str(rule, "protocol"))
+		assert.Equal(t, []string{clusterSG}, harness.Strs(rule, "securityGroups"))
+		assert.Empty(t, harness.Strs(rule, "cidrBlocks"), "no CIDR may reach the database")
 		for _, e := range sg.Inputs["egress"].ArrayValue() {
-			assert.NotContains(t, strs(obj(e), "cidrBlocks"), "0.0.0.0/0")
+			assert.NotContains(t, harness.Strs(harness.Obj(e), "cidrBlocks"), "0.0.0.0/0")
 		}
-		db := mustNamed(t, m, instanceType, "metadata-db-instance")
+		db := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
 		assert.Contains(t, db.PropertyDependencies["vpcSecurityGroupIds"], sg.URN)
 		if !preview {
-			assert.Equal(t, []string{sg.ID}, strs(db.Inputs, "vpcSecurityGroupIds"))
+			assert.Equal(t, []string{sg.ID}, harness.Strs(db.Inputs, "vpcSecurityGroupIds"))
 		}
 	})
 }
 
 func TestBackupReplicationProd(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		dr := mustNamed(t, m, "pulumi:providers:aws", "metadata-db-dr")
-		assert.Equal(t, "eu-west-1", str(dr.Inputs, "region"))
+		dr := harness.MustNamed(t, m, "pulumi:providers:aws", "metadata-db-dr")
+		assert.Equal(t, "eu-west-1", harness.Str(dr.Inputs, "region"))
 		comp := m.ByType(MetadataDBType)[0]
 		assert.Equal(t, comp.URN, dr.Parent)
 
-		drKey := mustNamed(t, m, keyType, "metadata-db-dr-kms")
-		assert.Equal(t, dr.URN, providerURN(drKey), "the DR key lives in the DR region")
+		drKey := harness.MustNamed(t, m, keyType, "metadata-db-dr-kms")
+		assert.Equal(t, dr.URN, harness.ProviderURN(drKey), "the DR key lives in the DR region")
 		assert.True(t, drKey.Inputs["enableKeyRotation"].BoolValue())
 
-		repl := mustNamed(t, m, replType, "metadata-db-backup-replication")
-		assert.Equal(t, dr.URN, providerURN(repl), "the replication is created in the destination region")
-		db := mustNamed(t, m, instanceType, "metadata-db-instance")
+		repl := harness.MustNamed(t, m, replType, "metadata-db-backup-replication")
+		assert.Equal(t, dr.URN, harness.ProviderURN(repl), "the replication is created in the destination region")
+		db := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
 		assert.Contains(t, repl.PropertyDependencies["sourceDbInstanceArn"], db.URN)
 		assert.Contains(t, repl.PropertyDependencies["kmsKeyId"], drKey.URN)
-		assert.Equal(t, 14.0, num(t, repl.Inputs, "retentionPeriod"))
+		assert.Equal(t, 14.0, harness.RequireNum(t, repl.Inputs, "retentionPeriod"))
 		if !preview {
-			assert.Equal(t, db.Outputs["arn"].StringValue(), str(repl.Inputs, "sourceDbInstanceArn"))
-			assert.True(t, strings.HasPrefix(str(repl.Inputs, "kmsKeyId"), "arn:aws:kms:eu-west-1:"), str(repl.Inputs, "kmsKeyId"))
+			assert.Equal(t, db.Outputs["arn"].StringValue(), harness.Str(repl.Inputs, "sourceDbInstanceArn"))
+			assert.True(t, strings.HasPrefix(harness.Str(repl.Inputs, "kmsKeyId"), "arn:aws:kms:eu-west-1:"), harness.Str(repl.Inputs, "kmsKeyId"))
 		}
-		primary := mustNamed(t, m, keyType, "metadata-db-kms")
-		assert.NotEqual(t, dr.URN, providerURN(primary))
+		primary := harness.MustNamed(t, m, keyType, "metadata-db-kms")
+		assert.NotEqual(t, dr.URN, harness.ProviderURN(primary))
 	})
 }
 
 func TestBootstrap(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, db, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		inst := mustNamed(t, m, instanceType, "metadata-db-instance")
+		inst := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
 		comp := m.ByType(MetadataDBType)[0]
 
 		jobs := m.ByType(jobType)
 		require.Len(t, jobs, 1)
 		job := jobs[0]
-		assert.Equal(t, "dataplatform", str(obj(job.Inputs["metadata"]), "namespace"))
+		assert.Equal(t, "dataplatform", harness.Str(harness.Obj(job.Inputs["metadata"]), "namespace"))
 		assert.Equal(t, comp.URN, job.Parent)
 		assert.True(t, m.DependsOn(job, inst), "the Job runs once the instance exists")
 		env := map[string]string{}
-		spec := obj(obj(obj(job.Inputs["spec"])["template"])["spec"])
-		for _, e := range obj(spec["containers"].ArrayValue()[0])["env"].ArrayValue() {
-			env[str(obj(e), "name")] = str(obj(e), "value")
+		spec := harness.Obj(harness.Obj(harness.Obj(job.Inputs["spec"])["template"])["spec"])
+		for _, e := range harness.Obj(spec["containers"].ArrayValue()[0])["env"].ArrayValue() {
+			env[harness.Str(harness.Obj(e), "name")] = harness.Str(harness.Obj(e), "value")
 		}
 		assert.Equal(t, "require", env["PGSSLMODE"])
 		assert.Equal(t, "5432", env["PGPORT"])
@@ -398,27 +318,27 @@ func TestBootstrap(t *testing.T) {
 
 		secrets := map[string]*harness.Resource{}
 		for _, s := range m.ByType(secretType) {
-			assert.Equal(t, "dataplatform", str(obj(s.Inputs["metadata"]), "namespace"), s.Name)
-			secrets[str(obj(s.Inputs["metadata"]), "name")] = s
+			assert.Equal(t, "dataplatform", harness.Str(harness.Obj(s.Inputs["metadata"]), "namespace"), s.Name)
+			secrets[harness.Str(harness.Obj(s.Inputs["metadata"]), "name")] = s
 		}
 		for _, n := range []string{"metadata-db-admin", "airbyte-db-credentials", "superset-db-credentials"} {
 			require.Contains(t, secrets, n)
 		}
-		admin := obj(secrets["metadata-db-admin"].Inputs["stringData"])
-		assert.Equal(t, AdminUsername, str(admin, "username"))
+		admin := harness.Obj(secrets["metadata-db-admin"].Inputs["stringData"])
+		assert.Equal(t, AdminUsername, harness.Str(admin, "username"))
 		if !preview {
 			assert.True(t, secrets["metadata-db-admin"].Inputs["stringData"].IsSecret(), "the admin password stays secret")
-			pw := mustNamed(t, m, passwordType, "metadata-db-admin-password")
-			assert.Equal(t, pw.Outputs["result"].StringValue(), str(admin, "password"), "the Job logs in with the instance's master password")
+			pw := harness.MustNamed(t, m, passwordType, "metadata-db-admin-password")
+			assert.Equal(t, pw.Outputs["result"].StringValue(), harness.Str(admin, "password"), "the Job logs in with the instance's master password")
 		}
 
 		nps := m.ByType(netpolType)
 		require.Len(t, nps, 1)
-		egress := obj(nps[0].Inputs["spec"])["egress"].ArrayValue()
+		egress := harness.Obj(nps[0].Inputs["spec"])["egress"].ArrayValue()
 		require.Len(t, egress, 1)
-		to := obj(egress[0])["to"].ArrayValue()
+		to := harness.Obj(egress[0])["to"].ArrayValue()
 		require.Len(t, to, 1)
-		assert.Equal(t, "10.40.0.0/16", str(obj(obj(to[0])["ipBlock"]), "cidr"))
+		assert.Equal(t, "10.40.0.0/16", harness.Str(harness.Obj(harness.Obj(to[0])["ipBlock"]), "cidr"))
 
 		// The Connection the workloads consume.
 		c := db.Connection
@@ -430,8 +350,8 @@ func TestBootstrap(t *testing.T) {
 		}
 		require.Len(t, c.CredentialSecrets, 2)
 		require.NotNil(t, db.BootstrapJob)
-		host := await(t, c.Host)
-		ca := await(t, c.CAConfigMap)
+		host := harness.Await(t, c.Host)
+		ca := harness.Await(t, c.CAConfigMap)
 		assert.True(t, ca.Known)
 		assert.Equal(t, "", ca.Value)
 		if preview {
@@ -439,11 +359,11 @@ func TestBootstrap(t *testing.T) {
 			return
 		}
 		assert.Equal(t, inst.Outputs["address"].StringValue(), host.Value)
-		assert.Equal(t, inst.Outputs["endpoint"].StringValue(), await(t, db.Endpoint).Value)
-		assert.Equal(t, inst.Outputs["arn"].StringValue(), await(t, db.InstanceARN).Value)
-		assert.Equal(t, mustNamed(t, m, sgType, "metadata-db-sg").ID, await(t, db.SecurityGroupID).Value)
-		assert.Equal(t, "airbyte-db-credentials", await(t, c.CredentialSecrets["airbyte"]).Value)
-		assert.Equal(t, "superset-db-credentials", await(t, c.CredentialSecrets["superset"]).Value)
+		assert.Equal(t, inst.Outputs["endpoint"].StringValue(), harness.Await(t, db.Endpoint).Value)
+		assert.Equal(t, inst.Outputs["arn"].StringValue(), harness.Await(t, db.InstanceARN).Value)
+		assert.Equal(t, harness.MustNamed(t, m, sgType, "metadata-db-sg").ID, harness.Await(t, db.SecurityGroupID).Value)
+		assert.Equal(t, "airbyte-db-credentials", harness.Await(t, c.CredentialSecrets["airbyte"]).Value)
+		assert.Equal(t, "superset-db-credentials", harness.Await(t, c.CredentialSecrets["superset"]).Value)
 	})
 }
 
@@ -454,7 +374,7 @@ func TestPolicies(t *testing.T) {
 		args  func() *MetadataDBArgs
 	}{{"prod", prodArgs}, {"dev", devArgs}} {
 		t.Run(tc.stack, func(t *testing.T) {
-			modes(t, func(t *testing.T, preview bool) {
+			harness.Modes(t, func(t *testing.T, preview bool) {
 				m, _, err := run(t, tc.stack, preview, tc.args())
 				require.NoError(t, err)
 				var rs []policies.Resource

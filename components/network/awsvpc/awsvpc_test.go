@@ -1,7 +1,6 @@
 package awsvpc
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,91 +46,44 @@ func run(t *testing.T, preview bool, args *NetworkArgs) (*harness.Mocks, *Networ
 	return m, net, err
 }
 
-// modes runs a test in normal and preview mode.
-func modes(t *testing.T, f func(t *testing.T, preview bool)) {
-	for _, preview := range []bool{false, true} {
-		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) { f(t, preview) })
-	}
-}
-
-func obj(v resource.PropertyValue) resource.PropertyMap {
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if v.IsObject() {
-		return v.ObjectValue()
-	}
-	return resource.PropertyMap{}
-}
-
-func str(m resource.PropertyMap, k string) string {
-	v := m[resource.PropertyKey(k)]
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if v.IsString() {
-		return v.StringValue()
-	}
-	return ""
-}
-
-func strs(m resource.PropertyMap, k string) []string {
-	var out []string
-	if v := m[resource.PropertyKey(k)]; v.IsArray() {
-		for _, e := range v.ArrayValue() {
-			if e.IsString() {
-				out = append(out, e.StringValue())
-			}
-		}
-	}
-	return out
-}
-
-func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
-	t.Helper()
-	r, err := internals.UnsafeAwaitOutput(context.Background(), o)
-	require.NoError(t, err)
-	return r
-}
-
 func TestNetworkSubnetsPerZone(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		subnets := m.ByType(subnetType)
 		require.Len(t, subnets, 9)
 		perZone := map[string][]string{}
 		for _, s := range subnets {
-			zone := str(s.Inputs, "availabilityZone")
-			tags := obj(s.Inputs["tags"])
-			perZone[zone] = append(perZone[zone], str(tags, "dataplatform.io/tier"))
+			zone := harness.Str(s.Inputs, "availabilityZone")
+			tags := harness.Obj(s.Inputs["tags"])
+			perZone[zone] = append(perZone[zone], harness.Str(tags, "dataplatform.io/tier"))
 			assert.False(t, s.Inputs["mapPublicIpOnLaunch"].BoolValue(), s.Name)
-			switch str(tags, "dataplatform.io/tier") {
+			switch harness.Str(tags, "dataplatform.io/tier") {
 			case "public":
-				assert.Equal(t, "1", str(tags, "kubernetes.io/role/elb"), s.Name)
-				assert.Equal(t, "shared", str(tags, "kubernetes.io/cluster/dataplatform-prod"), s.Name)
+				assert.Equal(t, "1", harness.Str(tags, "kubernetes.io/role/elb"), s.Name)
+				assert.Equal(t, "shared", harness.Str(tags, "kubernetes.io/cluster/dataplatform-prod"), s.Name)
 			case "private":
-				assert.Equal(t, "1", str(tags, "kubernetes.io/role/internal-elb"), s.Name)
-				assert.Equal(t, "shared", str(tags, "kubernetes.io/cluster/dataplatform-prod"), s.Name)
+				assert.Equal(t, "1", harness.Str(tags, "kubernetes.io/role/internal-elb"), s.Name)
+				assert.Equal(t, "shared", harness.Str(tags, "kubernetes.io/cluster/dataplatform-prod"), s.Name)
 			case "database":
 				for k := range tags {
 					assert.False(t, strings.HasPrefix(string(k), "kubernetes.io/"), "%s: database subnets take no Kubernetes tags", s.Name)
 				}
 			default:
-				t.Errorf("%s: unexpected tier tag %q", s.Name, str(tags, "dataplatform.io/tier"))
+				t.Errorf("%s: unexpected tier tag %q", s.Name, harness.Str(tags, "dataplatform.io/tier"))
 			}
-			assert.Equal(t, "prod", str(tags, "environment"), s.Name)
+			assert.Equal(t, "prod", harness.Str(tags, "environment"), s.Name)
 		}
 		require.Len(t, perZone, 3)
 		for _, zone := range []string{"eu-north-1a", "eu-north-1b", "eu-north-1c"} {
 			assert.ElementsMatch(t, []string{"public", "private", "database"}, perZone[zone], zone)
 		}
-		assert.Equal(t, "10.40.0.0/18", str(m.Named(subnetType, "net-private-a").Inputs, "cidrBlock"))
-		assert.Equal(t, "10.40.224.0/21", str(m.Named(subnetType, "net-db-a").Inputs, "cidrBlock"))
+		assert.Equal(t, "10.40.0.0/18", harness.Str(m.Named(subnetType, "net-private-a").Inputs, "cidrBlock"))
+		assert.Equal(t, "10.40.224.0/21", harness.Str(m.Named(subnetType, "net-db-a").Inputs, "cidrBlock"))
 
 		vpc := m.Named("aws:ec2/vpc:Vpc", "net-vpc")
 		require.NotNil(t, vpc)
-		assert.Equal(t, "10.40.0.0/16", str(vpc.Inputs, "cidrBlock"))
+		assert.Equal(t, "10.40.0.0/16", harness.Str(vpc.Inputs, "cidrBlock"))
 		assert.True(t, vpc.Inputs["enableDnsSupport"].BoolValue())
 		assert.True(t, vpc.Inputs["enableDnsHostnames"].BoolValue())
 
@@ -140,7 +91,7 @@ func TestNetworkSubnetsPerZone(t *testing.T) {
 		for _, inv := range m.Invokes() {
 			invoked[inv.Token] = true
 			if inv.Token == "aws:index/getAvailabilityZones:getAvailabilityZones" {
-				assert.Equal(t, "available", str(inv.Args, "state"))
+				assert.Equal(t, "available", harness.Str(inv.Args, "state"))
 			}
 		}
 		assert.True(t, invoked["aws:index/getAvailabilityZones:getAvailabilityZones"])
@@ -148,7 +99,7 @@ func TestNetworkSubnetsPerZone(t *testing.T) {
 }
 
 func TestNetworkTwoZones(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		args := prodArgs()
 		args.AvailabilityZones, args.NATGateways = 2, 2
 		m, _, err := run(t, preview, args)
@@ -156,7 +107,7 @@ func TestNetworkTwoZones(t *testing.T) {
 		assert.Len(t, m.ByType(subnetType), 6)
 		assert.Len(t, m.ByType(natType), 2)
 		for _, s := range m.ByType(subnetType) {
-			assert.NotEqual(t, "eu-north-1c", str(s.Inputs, "availabilityZone"), s.Name)
+			assert.NotEqual(t, "eu-north-1c", harness.Str(s.Inputs, "availabilityZone"), s.Name)
 		}
 	})
 }
@@ -164,7 +115,7 @@ func TestNetworkTwoZones(t *testing.T) {
 func TestNetworkNATPerZoneOrShared(t *testing.T) {
 	for _, nats := range []int{1, 3} {
 		t.Run(fmt.Sprintf("nat=%d", nats), func(t *testing.T) {
-			modes(t, func(t *testing.T, preview bool) {
+			harness.Modes(t, func(t *testing.T, preview bool) {
 				args := prodArgs()
 				args.NATGateways = nats
 				m, _, err := run(t, preview, args)
@@ -181,7 +132,7 @@ func TestNetworkNATPerZoneOrShared(t *testing.T) {
 					require.NotNil(t, rt, zone)
 					routes := rt.Inputs["routes"].ArrayValue()
 					require.Len(t, routes, 1, zone)
-					assert.Equal(t, "0.0.0.0/0", str(obj(routes[0]), "cidrBlock"))
+					assert.Equal(t, "0.0.0.0/0", harness.Str(harness.Obj(routes[0]), "cidrBlock"))
 					want := m.Named(natType, "net-nat-a")
 					if nats == 3 {
 						want = m.Named(natType, "net-nat-"+zone)
@@ -190,7 +141,7 @@ func TestNetworkNATPerZoneOrShared(t *testing.T) {
 						assert.Equal(t, g == want, m.DependsOn(rt, g), "route table %s → NAT %s", rt.Name, g.Name)
 					}
 					if !preview {
-						assert.Equal(t, want.ID, str(obj(routes[0]), "natGatewayId"))
+						assert.Equal(t, want.ID, harness.Str(harness.Obj(routes[0]), "natGatewayId"))
 					}
 					// Each zone's NAT sits in that zone's public subnet.
 					if nats == 3 {
@@ -205,7 +156,7 @@ func TestNetworkNATPerZoneOrShared(t *testing.T) {
 }
 
 func TestDatabaseSubnetsHaveNoInternetRoute(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		dbRT := m.Named(rtType, "net-db-rt")
@@ -236,7 +187,7 @@ func TestDatabaseSubnetsHaveNoInternetRoute(t *testing.T) {
 			assert.False(t, m.DependsOn(group, m.Named(subnetType, "net-private-"+zone)))
 		}
 		if !preview {
-			ids := strs(group.Inputs, "subnetIds")
+			ids := harness.Strs(group.Inputs, "subnetIds")
 			assert.Len(t, ids, 3)
 			assert.Equal(t, m.Named(subnetType, "net-db-a").ID, ids[0])
 		}
@@ -244,16 +195,16 @@ func TestDatabaseSubnetsHaveNoInternetRoute(t *testing.T) {
 }
 
 func TestNetworkEndpoints(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		byService := map[string]*harness.Resource{}
 		for _, e := range m.ByType(endpointType) {
-			byService[str(e.Inputs, "serviceName")] = e
+			byService[harness.Str(e.Inputs, "serviceName")] = e
 		}
 		s3 := byService["com.amazonaws.eu-north-1.s3"]
 		require.NotNil(t, s3)
-		assert.Equal(t, "Gateway", str(s3.Inputs, "vpcEndpointType"))
+		assert.Equal(t, "Gateway", harness.Str(s3.Inputs, "vpcEndpointType"))
 		for _, zone := range []string{"a", "b", "c"} {
 			assert.True(t, m.DependsOn(s3, m.Named(rtType, "net-private-rt-"+zone)))
 		}
@@ -263,17 +214,17 @@ func TestNetworkEndpoints(t *testing.T) {
 		require.NotNil(t, sg)
 		ingress := sg.Inputs["ingress"].ArrayValue()
 		require.Len(t, ingress, 1)
-		rule := obj(ingress[0])
-		assert.Equal(t, "tcp", str(rule, "protocol"))
+		rule := harness.Obj(ingress[0])
+		assert.Equal(t, "tcp", harness.Str(rule, "protocol"))
 		assert.Equal(t, 443.0, rule["fromPort"].NumberValue())
 		assert.Equal(t, 443.0, rule["toPort"].NumberValue())
-		assert.Equal(t, []string{"10.40.0.0/16"}, strs(rule, "cidrBlocks"))
+		assert.Equal(t, []string{"10.40.0.0/16"}, harness.Strs(rule, "cidrBlocks"))
 		assert.Empty(t, sg.Inputs["egress"].ArrayValue())
 
 		for _, svc := range []string{"ecr.api", "ecr.dkr", "sts", "secretsmanager", "ec2", "logs", "eks-auth"} {
 			e := byService["com.amazonaws.eu-north-1."+svc]
 			require.NotNil(t, e, svc)
-			assert.Equal(t, "Interface", str(e.Inputs, "vpcEndpointType"), svc)
+			assert.Equal(t, "Interface", harness.Str(e.Inputs, "vpcEndpointType"), svc)
 			assert.True(t, e.Inputs["privateDnsEnabled"].BoolValue(), svc)
 			assert.True(t, m.DependsOn(e, sg), svc)
 			for _, zone := range []string{"a", "b", "c"} {
@@ -286,7 +237,7 @@ func TestNetworkEndpoints(t *testing.T) {
 }
 
 func TestFlowLogsAndDefaultSecurityGroup(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		group := m.Named("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
@@ -298,8 +249,8 @@ func TestFlowLogsAndDefaultSecurityGroup(t *testing.T) {
 		require.NotNil(t, policy)
 		require.NotNil(t, flow)
 		assert.Equal(t, 90.0, group.Inputs["retentionInDays"].NumberValue())
-		assert.Equal(t, "ALL", str(flow.Inputs, "trafficType"))
-		assert.Equal(t, "cloud-watch-logs", str(flow.Inputs, "logDestinationType"))
+		assert.Equal(t, "ALL", harness.Str(flow.Inputs, "trafficType"))
+		assert.Equal(t, "cloud-watch-logs", harness.Str(flow.Inputs, "logDestinationType"))
 		assert.Contains(t, flow.PropertyDependencies["logDestination"], group.URN)
 		assert.Contains(t, flow.PropertyDependencies["iamRoleArn"], role.URN)
 		assert.Contains(t, flow.PropertyDependencies["vpcId"], m.Named("aws:ec2/vpc:Vpc", "net-vpc").URN)
@@ -307,15 +258,15 @@ func TestFlowLogsAndDefaultSecurityGroup(t *testing.T) {
 		assert.True(t, m.DependsOn(policy, role))
 
 		var trust policyDocument
-		require.NoError(t, json.Unmarshal([]byte(str(role.Inputs, "assumeRolePolicy")), &trust))
+		require.NoError(t, json.Unmarshal([]byte(harness.Str(role.Inputs, "assumeRolePolicy")), &trust))
 		require.Len(t, trust.Statement, 1)
 		assert.Equal(t, "vpc-flow-logs.amazonaws.com", trust.Statement[0].Principal["Service"])
 		assert.Equal(t, harness.AWSAccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
 		if !preview {
 			arn := group.Outputs["arn"].StringValue()
-			assert.Equal(t, arn, str(flow.Inputs, "logDestination"))
+			assert.Equal(t, arn, harness.Str(flow.Inputs, "logDestination"))
 			var doc policyDocument
-			require.NoError(t, json.Unmarshal([]byte(str(policy.Inputs, "policy")), &doc))
+			require.NoError(t, json.Unmarshal([]byte(harness.Str(policy.Inputs, "policy")), &doc))
 			assert.Equal(t, []string{arn, arn + ":*"}, doc.Statement[0].Resource)
 			assert.ElementsMatch(t, []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, doc.Statement[0].Action)
 			for _, st := range doc.Statement {
@@ -336,14 +287,14 @@ func TestFlowLogsAndDefaultSecurityGroup(t *testing.T) {
 }
 
 func TestNetworkParentsAndOutputs(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, net, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		comps := m.ByType(NetworkType)
 		require.Len(t, comps, 1)
 		comp := comps[0]
-		assert.Equal(t, "10.40.0.0/16", str(comp.Inputs, "cidr"))
-		assert.Equal(t, "dataplatform-prod", str(comp.Inputs, "clusterName"))
+		assert.Equal(t, "10.40.0.0/16", harness.Str(comp.Inputs, "cidr"))
+		assert.Equal(t, "dataplatform-prod", harness.Str(comp.Inputs, "clusterName"))
 		custom := 0
 		for _, r := range m.Resources() {
 			if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") {
@@ -355,7 +306,7 @@ func TestNetworkParentsAndOutputs(t *testing.T) {
 			assert.False(t, r.Protect, r.Name)
 			assert.True(t, strings.HasPrefix(r.Provider, m.Named("pulumi:providers:aws", "aws").URN+"::"), "%s must use the component's provider", r.Name)
 			if _, ok := r.Inputs["tags"]; ok {
-				assert.Equal(t, "prod", str(obj(r.Inputs["tags"]), "environment"), r.Name)
+				assert.Equal(t, "prod", harness.Str(harness.Obj(r.Inputs["tags"]), "environment"), r.Name)
 			}
 		}
 		assert.Greater(t, custom, 40)
@@ -363,14 +314,14 @@ func TestNetworkParentsAndOutputs(t *testing.T) {
 		assert.Equal(t, "aws", net.Info.Cloud)
 		assert.Equal(t, "eu-north-1", net.Info.Region)
 		assert.Equal(t, "10.40.0.0/16", net.Info.CIDR)
-		zones := await(t, net.AvailabilityZones)
+		zones := harness.Await(t, net.AvailabilityZones)
 		assert.Equal(t, []string{"eu-north-1a", "eu-north-1b", "eu-north-1c"}, zones.Value)
 		assert.NotEmpty(t, net.EgressResources)
 
-		vpcID := await(t, net.VpcID)
-		private := await(t, net.PrivateSubnetIDs)
-		rts := await(t, net.PrivateRouteTableIDs)
-		group := await(t, net.DatabaseSubnetGroupName)
+		vpcID := harness.Await(t, net.VpcID)
+		private := harness.Await(t, net.PrivateSubnetIDs)
+		rts := harness.Await(t, net.PrivateRouteTableIDs)
+		group := harness.Await(t, net.DatabaseSubnetGroupName)
 		if preview {
 			assert.False(t, vpcID.Known, "a new VPC's ID is unknown in preview")
 			assert.False(t, private.Known)
@@ -379,10 +330,10 @@ func TestNetworkParentsAndOutputs(t *testing.T) {
 		assert.Equal(t, m.Named("aws:ec2/vpc:Vpc", "net-vpc").ID, vpcID.Value)
 		assert.Equal(t, []string{m.Named(subnetType, "net-private-a").ID, m.Named(subnetType, "net-private-b").ID, m.Named(subnetType, "net-private-c").ID}, private.Value)
 		assert.Len(t, rts.Value, 3)
-		assert.Len(t, await(t, net.PublicSubnetIDs).Value, 3)
-		assert.Len(t, await(t, net.DatabaseSubnetIDs).Value, 3)
+		assert.Len(t, harness.Await(t, net.PublicSubnetIDs).Value, 3)
+		assert.Len(t, harness.Await(t, net.DatabaseSubnetIDs).Value, 3)
 		assert.True(t, strings.HasPrefix(group.Value.(string), "net-db-subnets-"), group.Value)
-		assert.Equal(t, vpcID.Value, await(t, net.Info.NetworkID).Value)
+		assert.Equal(t, vpcID.Value, harness.Await(t, net.Info.NetworkID).Value)
 	})
 }
 

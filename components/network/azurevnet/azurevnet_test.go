@@ -1,14 +1,12 @@
 package azurevnet
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
 
 	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
@@ -54,49 +52,6 @@ func deploy(t *testing.T, preview bool, args *NetworkArgs) (*harness.Mocks, *Net
 	require.NoError(t, err)
 	require.NotNil(t, net)
 	return m, net
-}
-
-func forModes(t *testing.T, f func(t *testing.T, preview bool)) {
-	for _, preview := range []bool{false, true} {
-		name := "up"
-		if preview {
-			name = "preview"
-		}
-		t.Run(name, func(t *testing.T) { f(t, preview) })
-	}
-}
-
-func named(t *testing.T, m *harness.Mocks, typ, name string) *harness.Resource {
-	t.Helper()
-	r := m.Named(typ, name)
-	require.NotNil(t, r, "%s %s not registered", typ, name)
-	return r
-}
-
-func str(t *testing.T, pm resource.PropertyMap, key string) string {
-	t.Helper()
-	v, ok := pm[resource.PropertyKey(key)]
-	require.True(t, ok, "property %q missing in %v", key, pm)
-	require.True(t, v.IsString(), "property %q is %v, not a string", key, v)
-	return v.StringValue()
-}
-
-func obj(t *testing.T, pm resource.PropertyMap, key string) resource.PropertyMap {
-	t.Helper()
-	v, ok := pm[resource.PropertyKey(key)]
-	require.True(t, ok, "property %q missing", key)
-	require.True(t, v.IsObject(), "property %q is %v, not an object", key, v)
-	return v.ObjectValue()
-}
-
-// dependsOnProperty reports whether the input key of r came from resource dep.
-func dependsOnProperty(r *harness.Resource, key string, dep *harness.Resource) bool {
-	for _, u := range r.PropertyDependencies[key] {
-		if u == dep.URN {
-			return true
-		}
-	}
-	return false
 }
 
 func TestCarveSubnets(t *testing.T) {
@@ -158,31 +113,31 @@ func TestCarveSubnetsErrors(t *testing.T) {
 }
 
 func TestNetworkResources(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, testArgs())
-		comp := named(t, m, NetworkType, "net")
-		assert.Equal(t, "10.40.0.0/16", str(t, comp.Inputs, "cidr"), "component inputs are recorded")
+		comp := harness.MustNamed(t, m, NetworkType, "net")
+		assert.Equal(t, "10.40.0.0/16", harness.RequireStr(t, comp.Inputs, "cidr"), "component inputs are recorded")
 
-		rg := named(t, m, tRG, "net-rg")
-		assert.Equal(t, "dataplatform-prod", str(t, rg.Inputs, "resourceGroupName"))
-		assert.Equal(t, "swedencentral", str(t, rg.Inputs, "location"))
-		assert.Equal(t, "prod", str(t, obj(t, rg.Inputs, "tags"), "environment"))
+		rg := harness.MustNamed(t, m, tRG, "net-rg")
+		assert.Equal(t, "dataplatform-prod", harness.RequireStr(t, rg.Inputs, "resourceGroupName"))
+		assert.Equal(t, "swedencentral", harness.RequireStr(t, rg.Inputs, "location"))
+		assert.Equal(t, "prod", harness.RequireStr(t, harness.RequireObj(t, rg.Inputs, "tags"), "environment"))
 
-		vnet := named(t, m, tVNet, "net-vnet")
-		assert.Equal(t, "net-vnet", str(t, vnet.Inputs, "virtualNetworkName"))
-		prefixes := obj(t, vnet.Inputs, "addressSpace")["addressPrefixes"].ArrayValue()
+		vnet := harness.MustNamed(t, m, tVNet, "net-vnet")
+		assert.Equal(t, "net-vnet", harness.RequireStr(t, vnet.Inputs, "virtualNetworkName"))
+		prefixes := harness.RequireObj(t, vnet.Inputs, "addressSpace")["addressPrefixes"].ArrayValue()
 		require.Len(t, prefixes, 1)
 		assert.Equal(t, "10.40.0.0/16", prefixes[0].StringValue())
 		_, inline := vnet.Inputs["subnets"]
 		assert.False(t, inline, "subnets must not be inline on the VNet, or the VNet and Subnet resources fight")
-		assert.True(t, dependsOnProperty(vnet, "resourceGroupName", rg))
+		assert.True(t, harness.DependsOnInput(vnet, "resourceGroupName", rg))
 
 		subnets := m.ByType(tSubnet)
 		require.Len(t, subnets, 3)
 		want := map[string]string{"net-aks": "10.40.0.0/17", "net-postgres": "10.40.128.0/24", "net-endpoints": "10.40.129.0/24"}
 		for _, s := range subnets {
-			assert.Equal(t, want[s.Name], str(t, s.Inputs, "addressPrefix"), s.Name)
-			assert.True(t, dependsOnProperty(s, "virtualNetworkName", vnet), "%s is in the VNet", s.Name)
+			assert.Equal(t, want[s.Name], harness.RequireStr(t, s.Inputs, "addressPrefix"), s.Name)
+			assert.True(t, harness.DependsOnInput(s, "virtualNetworkName", vnet), "%s is in the VNet", s.Name)
 		}
 
 		// Every child is parented to the component and none uses anything but the inherited provider.
@@ -196,40 +151,40 @@ func TestNetworkResources(t *testing.T) {
 }
 
 func TestSubnetSettings(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, testArgs())
-		aks := named(t, m, tSubnet, "net-aks")
-		pg := named(t, m, tSubnet, "net-postgres")
-		ep := named(t, m, tSubnet, "net-endpoints")
-		nat := named(t, m, tNAT, "net-nat")
+		aks := harness.MustNamed(t, m, tSubnet, "net-aks")
+		pg := harness.MustNamed(t, m, tSubnet, "net-postgres")
+		ep := harness.MustNamed(t, m, tSubnet, "net-endpoints")
+		nat := harness.MustNamed(t, m, tNAT, "net-nat")
 
 		// Delegation: only the postgres subnet, to Flexible Server.
 		dl := pg.Inputs["delegations"].ArrayValue()
 		require.Len(t, dl, 1)
-		assert.Equal(t, "Microsoft.DBforPostgreSQL/flexibleServers", str(t, dl[0].ObjectValue(), "serviceName"))
+		assert.Equal(t, "Microsoft.DBforPostgreSQL/flexibleServers", harness.RequireStr(t, dl[0].ObjectValue(), "serviceName"))
 		for _, s := range []*harness.Resource{aks, ep} {
 			_, has := s.Inputs["delegations"]
 			assert.False(t, has, "%s must not be delegated", s.Name)
 		}
 
-		assert.Equal(t, "Enabled", str(t, ep.Inputs, "privateEndpointNetworkPolicies"))
+		assert.Equal(t, "Enabled", harness.RequireStr(t, ep.Inputs, "privateEndpointNetworkPolicies"))
 
 		// NAT: the aks subnet egresses through the gateway; the others do not.
-		assert.True(t, dependsOnProperty(aks, "natGateway", nat))
+		assert.True(t, harness.DependsOnInput(aks, "natGateway", nat))
 		_, pgNAT := pg.Inputs["natGateway"]
 		_, epNAT := ep.Inputs["natGateway"]
 		assert.False(t, pgNAT || epNAT, "only the aks subnet uses the NAT gateway")
 
 		// Each subnet carries its own NSG.
 		for role, s := range map[string]*harness.Resource{"aks": aks, "postgres": pg, "endpoints": ep} {
-			nsg := named(t, m, tNSG, "net-nsg-"+role)
-			assert.True(t, dependsOnProperty(s, "networkSecurityGroup", nsg), "%s uses %s", s.Name, nsg.Name)
+			nsg := harness.MustNamed(t, m, tNSG, "net-nsg-"+role)
+			assert.True(t, harness.DependsOnInput(s, "networkSecurityGroup", nsg), "%s uses %s", s.Name, nsg.Name)
 			if !preview {
-				assert.Equal(t, nsg.ID, str(t, obj(t, s.Inputs, "networkSecurityGroup"), "id"))
+				assert.Equal(t, nsg.ID, harness.RequireStr(t, harness.RequireObj(t, s.Inputs, "networkSecurityGroup"), "id"))
 			}
 		}
 		if !preview {
-			assert.Equal(t, nat.ID, str(t, obj(t, aks.Inputs, "natGateway"), "id"))
+			assert.Equal(t, nat.ID, harness.RequireStr(t, harness.RequireObj(t, aks.Inputs, "natGateway"), "id"))
 		}
 
 		// Subnet writes to one VNet are serialised, aks first.
@@ -250,22 +205,22 @@ func rulesOf(t *testing.T, nsg *harness.Resource) []nsgRule {
 	var out []nsgRule
 	for _, v := range nsg.Inputs["securityRules"].ArrayValue() {
 		r := v.ObjectValue()
-		assert.Equal(t, "Inbound", str(t, r, "direction"))
+		assert.Equal(t, "Inbound", harness.RequireStr(t, r, "direction"))
 		out = append(out, nsgRule{
-			name: str(t, r, "name"), access: str(t, r, "access"), protocol: str(t, r, "protocol"),
-			src: str(t, r, "sourceAddressPrefix"), dst: str(t, r, "destinationAddressPrefix"),
-			port: str(t, r, "destinationPortRange"), priority: r["priority"].NumberValue(),
+			name: harness.RequireStr(t, r, "name"), access: harness.RequireStr(t, r, "access"), protocol: harness.RequireStr(t, r, "protocol"),
+			src: harness.RequireStr(t, r, "sourceAddressPrefix"), dst: harness.RequireStr(t, r, "destinationAddressPrefix"),
+			port: harness.RequireStr(t, r, "destinationPortRange"), priority: r["priority"].NumberValue(),
 		})
 	}
 	return out
 }
 
 func TestNSGRules(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, net := deploy(t, preview, testArgs())
 		s := net.Subnets
 		for _, role := range []string{"aks", "postgres", "endpoints"} {
-			rules := rulesOf(t, named(t, m, tNSG, "net-nsg-"+role))
+			rules := rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-"+role))
 			var denyInternet *nsgRule
 			prios := map[float64]bool{}
 			for i, r := range rules {
@@ -283,7 +238,7 @@ func TestNSGRules(t *testing.T) {
 			assert.Less(t, denyInternet.priority, float64(65000), "must win over Azure's default rules")
 		}
 
-		pg := rulesOf(t, named(t, m, tNSG, "net-nsg-postgres"))
+		pg := rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-postgres"))
 		var allow5432 []nsgRule
 		var denyVNet *nsgRule
 		for i, r := range pg {
@@ -299,10 +254,10 @@ func TestNSGRules(t *testing.T) {
 		require.NotNil(t, denyVNet, "the rest of the VNet must be denied")
 		assert.Greater(t, denyVNet.priority, allow5432[0].priority)
 
-		aks := rulesOf(t, named(t, m, tNSG, "net-nsg-aks"))
+		aks := rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-aks"))
 		assert.Contains(t, aks, nsgRule{name: "allow-pod-overlay-in", access: "Allow", protocol: "*", src: "10.64.0.0/14", dst: "*", port: "*", priority: 100})
 
-		ep := rulesOf(t, named(t, m, tNSG, "net-nsg-endpoints"))
+		ep := rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-endpoints"))
 		assert.Contains(t, ep, nsgRule{name: "allow-https-from-aks", access: "Allow", protocol: "Tcp", src: s.AKS, dst: s.Endpoints, port: "443", priority: 100})
 	})
 }
@@ -311,32 +266,32 @@ func TestNSGWithoutPodCIDR(t *testing.T) {
 	args := testArgs()
 	args.PodCIDR = ""
 	m, _ := deploy(t, false, args)
-	for _, r := range rulesOf(t, named(t, m, tNSG, "net-nsg-aks")) {
+	for _, r := range rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-aks")) {
 		assert.NotEqual(t, "allow-pod-overlay-in", r.name)
 	}
 }
 
 func TestNATGateway(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, testArgs())
-		nat := named(t, m, tNAT, "net-nat")
-		pip := named(t, m, tPIP, "net-nat-ip")
-		assert.Equal(t, "Standard", str(t, obj(t, nat.Inputs, "sku"), "name"))
-		assert.Equal(t, "Standard", str(t, obj(t, pip.Inputs, "sku"), "name"))
-		assert.Equal(t, "Static", str(t, pip.Inputs, "publicIPAllocationMethod"))
-		assert.True(t, dependsOnProperty(nat, "publicIpAddresses", pip))
+		nat := harness.MustNamed(t, m, tNAT, "net-nat")
+		pip := harness.MustNamed(t, m, tPIP, "net-nat-ip")
+		assert.Equal(t, "Standard", harness.RequireStr(t, harness.RequireObj(t, nat.Inputs, "sku"), "name"))
+		assert.Equal(t, "Standard", harness.RequireStr(t, harness.RequireObj(t, pip.Inputs, "sku"), "name"))
+		assert.Equal(t, "Static", harness.RequireStr(t, pip.Inputs, "publicIPAllocationMethod"))
+		assert.True(t, harness.DependsOnInput(nat, "publicIpAddresses", pip))
 		if !preview {
 			ips := nat.Inputs["publicIpAddresses"].ArrayValue()
 			require.Len(t, ips, 1)
-			assert.Equal(t, pip.ID, str(t, ips[0].ObjectValue(), "id"))
+			assert.Equal(t, pip.ID, harness.RequireStr(t, ips[0].ObjectValue(), "id"))
 		}
 	})
 }
 
 func TestPrivateDNSZones(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, net := deploy(t, preview, testArgs())
-		vnet := named(t, m, tVNet, "net-vnet")
+		vnet := harness.MustNamed(t, m, tVNet, "net-vnet")
 		zones := map[string]string{
 			"postgres": "net.private.postgres.database.azure.com",
 			"blob":     "privatelink.blob.core.windows.net",
@@ -345,42 +300,39 @@ func TestPrivateDNSZones(t *testing.T) {
 		require.Len(t, m.ByType(tZone), 3)
 		require.Len(t, m.ByType(tLink), 3)
 		for role, zoneName := range zones {
-			z := named(t, m, tZone, "net-dns-"+role)
-			link := named(t, m, tLink, "net-dns-"+role+"-link")
-			assert.Equal(t, zoneName, str(t, z.Inputs, "privateZoneName"))
-			assert.Equal(t, "global", str(t, z.Inputs, "location"))
-			assert.Equal(t, "global", str(t, link.Inputs, "location"))
+			z := harness.MustNamed(t, m, tZone, "net-dns-"+role)
+			link := harness.MustNamed(t, m, tLink, "net-dns-"+role+"-link")
+			assert.Equal(t, zoneName, harness.RequireStr(t, z.Inputs, "privateZoneName"))
+			assert.Equal(t, "global", harness.RequireStr(t, z.Inputs, "location"))
+			assert.Equal(t, "global", harness.RequireStr(t, link.Inputs, "location"))
 			assert.False(t, link.Inputs["registrationEnabled"].BoolValue())
-			assert.True(t, dependsOnProperty(link, "virtualNetwork", vnet), "%s link points at the VNet", role)
-			assert.True(t, dependsOnProperty(link, "privateZoneName", z), "%s link belongs to its zone", role)
+			assert.True(t, harness.DependsOnInput(link, "virtualNetwork", vnet), "%s link points at the VNet", role)
+			assert.True(t, harness.DependsOnInput(link, "privateZoneName", z), "%s link belongs to its zone", role)
 			if !preview {
-				assert.Equal(t, vnet.ID, str(t, obj(t, link.Inputs, "virtualNetwork"), "id"))
-				assert.Equal(t, zoneName, str(t, link.Inputs, "privateZoneName"))
+				assert.Equal(t, vnet.ID, harness.RequireStr(t, harness.RequireObj(t, link.Inputs, "virtualNetwork"), "id"))
+				assert.Equal(t, zoneName, harness.RequireStr(t, link.Inputs, "privateZoneName"))
 			}
 		}
 		if !preview {
 			// The exported zone IDs wait for the links: a consumer cannot race the VNet link.
-			res, err := internals.UnsafeAwaitOutput(context.Background(), net.PostgresPrivateDNSZoneID)
-			require.NoError(t, err)
-			assert.Equal(t, named(t, m, tZone, "net-dns-postgres").ID, res.Value)
+			res := harness.Await(t, net.PostgresPrivateDNSZoneID)
+			assert.Equal(t, harness.MustNamed(t, m, tZone, "net-dns-postgres").ID, res.Value)
 			var deps []string
 			for _, d := range res.Dependencies {
-				u, err := internals.UnsafeAwaitOutput(context.Background(), d.URN())
-				require.NoError(t, err)
+				u := harness.Await(t, d.URN())
 				deps = append(deps, fmt.Sprint(u.Value))
 			}
-			assert.Contains(t, deps, named(t, m, tLink, "net-dns-postgres-link").URN)
+			assert.Contains(t, deps, harness.MustNamed(t, m, tLink, "net-dns-postgres-link").URN)
 		}
 	})
 }
 
 func TestOutputs(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, net := deploy(t, preview, testArgs())
 		await := func(o pulumi.Output) internals.UnsafeAwaitOutputResult {
 			t.Helper()
-			res, err := internals.UnsafeAwaitOutput(context.Background(), o)
-			require.NoError(t, err)
+			res := harness.Await(t, o)
 			return res
 		}
 		assert.Equal(t, "azure", net.Info.Cloud)
@@ -397,19 +349,19 @@ func TestOutputs(t *testing.T) {
 			return
 		}
 		for name, o := range ids {
-			assert.Equal(t, named(t, m, tSubnet, name).ID, await(o).Value, name)
+			assert.Equal(t, harness.MustNamed(t, m, tSubnet, name).ID, await(o).Value, name)
 		}
-		vnet := named(t, m, tVNet, "net-vnet")
+		vnet := harness.MustNamed(t, m, tVNet, "net-vnet")
 		assert.Equal(t, vnet.ID, await(net.VnetID).Value)
 		assert.Equal(t, vnet.ID, await(net.Info.NetworkID).Value)
 		assert.Equal(t, "net-vnet", await(net.VnetName).Value)
 		assert.Equal(t, "dataplatform-prod", await(net.ResourceGroupName).Value)
-		assert.Equal(t, named(t, m, tRG, "net-rg").ID, await(net.ResourceGroupID).Value)
-		assert.Equal(t, named(t, m, tNAT, "net-nat").ID, await(net.NatGatewayID).Value)
-		assert.Equal(t, named(t, m, tZone, "net-dns-blob").ID, await(net.BlobPrivateDNSZoneID).Value)
-		assert.Equal(t, named(t, m, tZone, "net-dns-dfs").ID, await(net.DfsPrivateDNSZoneID).Value)
-		assert.Equal(t, []string{named(t, m, tSubnet, "net-aks").ID}, await(net.Info.PrivateSubnetIDs).Value)
-		assert.Equal(t, []string{named(t, m, tSubnet, "net-postgres").ID}, await(net.Info.DatabaseSubnetIDs).Value)
+		assert.Equal(t, harness.MustNamed(t, m, tRG, "net-rg").ID, await(net.ResourceGroupID).Value)
+		assert.Equal(t, harness.MustNamed(t, m, tNAT, "net-nat").ID, await(net.NatGatewayID).Value)
+		assert.Equal(t, harness.MustNamed(t, m, tZone, "net-dns-blob").ID, await(net.BlobPrivateDNSZoneID).Value)
+		assert.Equal(t, harness.MustNamed(t, m, tZone, "net-dns-dfs").ID, await(net.DfsPrivateDNSZoneID).Value)
+		assert.Equal(t, []string{harness.MustNamed(t, m, tSubnet, "net-aks").ID}, await(net.Info.PrivateSubnetIDs).Value)
+		assert.Equal(t, []string{harness.MustNamed(t, m, tSubnet, "net-postgres").ID}, await(net.Info.DatabaseSubnetIDs).Value)
 	})
 }
 
@@ -425,9 +377,9 @@ func TestPhysicalNames(t *testing.T) {
 		_, err := NewNetwork(ctx, "Data Platform", args)
 		return err
 	}, nil))
-	assert.Equal(t, "data-platform-vnet", str(t, named(t, m, tVNet, "Data Platform-vnet").Inputs, "virtualNetworkName"))
+	assert.Equal(t, "data-platform-vnet", harness.RequireStr(t, harness.MustNamed(t, m, tVNet, "Data Platform-vnet").Inputs, "virtualNetworkName"))
 	assert.Equal(t, "data-platform.private.postgres.database.azure.com",
-		str(t, named(t, m, tZone, "Data Platform-dns-postgres").Inputs, "privateZoneName"))
+		harness.RequireStr(t, harness.MustNamed(t, m, tZone, "Data Platform-dns-postgres").Inputs, "privateZoneName"))
 }
 
 func TestValidation(t *testing.T) {

@@ -1,13 +1,10 @@
 package adls
 
 import (
-	"context"
 	"testing"
 
 	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -105,233 +102,164 @@ func deploy(t *testing.T, preview bool, args *ObjectStoreArgs) (*harness.Mocks, 
 	return m, s
 }
 
-func forModes(t *testing.T, f func(t *testing.T, preview bool)) {
-	for _, preview := range []bool{false, true} {
-		name := "up"
-		if preview {
-			name = "preview"
-		}
-		t.Run(name, func(t *testing.T) { f(t, preview) })
-	}
-}
-
-func named(t *testing.T, m *harness.Mocks, typ, name string) *harness.Resource {
-	t.Helper()
-	r := m.Named(typ, name)
-	require.NotNil(t, r, "%s %s not registered", typ, name)
-	return r
-}
-
-func val(t *testing.T, pm resource.PropertyMap, path ...string) resource.PropertyValue {
-	t.Helper()
-	for i, k := range path {
-		v, ok := pm[resource.PropertyKey(k)]
-		require.True(t, ok, "property %v missing", path[:i+1])
-		if i == len(path)-1 {
-			return v
-		}
-		require.True(t, v.IsObject(), "property %v is %v, not an object", path[:i+1], v)
-		pm = v.ObjectValue()
-	}
-	t.Fatal("empty path")
-	return resource.PropertyValue{}
-}
-
-func str(t *testing.T, pm resource.PropertyMap, path ...string) string {
-	t.Helper()
-	v := val(t, pm, path...)
-	require.True(t, v.IsString(), "property %v is %v, not a string", path, v)
-	return v.StringValue()
-}
-
-func boolean(t *testing.T, pm resource.PropertyMap, path ...string) bool {
-	t.Helper()
-	v := val(t, pm, path...)
-	require.True(t, v.IsBool(), "property %v is %v, not a bool", path, v)
-	return v.BoolValue()
-}
-
-func num(t *testing.T, pm resource.PropertyMap, path ...string) float64 {
-	t.Helper()
-	v := val(t, pm, path...)
-	require.True(t, v.IsNumber(), "property %v is %v, not a number", path, v)
-	return v.NumberValue()
-}
-
-func strs(t *testing.T, pm resource.PropertyMap, path ...string) []string {
-	t.Helper()
-	var out []string
-	for _, e := range val(t, pm, path...).ArrayValue() {
-		out = append(out, e.StringValue())
-	}
-	return out
-}
-
-func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
-	t.Helper()
-	res, err := internals.UnsafeAwaitOutput(context.Background(), o)
-	require.NoError(t, err)
-	return res
-}
-
 func TestAccountSecurity(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs())
-		comp := named(t, m, ObjectStoreType, "object-store")
-		acct := named(t, m, tAccount, "object-store-account")
+		comp := harness.MustNamed(t, m, ObjectStoreType, "object-store")
+		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
 		in := acct.Inputs
 		assert.Equal(t, comp.URN, acct.Parent)
-		assert.Equal(t, "dataplatformprodlake", str(t, in, "accountName"))
-		assert.Equal(t, "StorageV2", str(t, in, "kind"))
-		assert.True(t, boolean(t, in, "isHnsEnabled"), "Data Lake Gen2")
-		assert.True(t, boolean(t, in, "enableHttpsTrafficOnly"))
-		assert.Equal(t, "TLS1_2", str(t, in, "minimumTlsVersion"))
-		assert.False(t, boolean(t, in, "allowBlobPublicAccess"))
-		assert.False(t, boolean(t, in, "allowSharedKeyAccess"), "no account keys")
-		assert.True(t, boolean(t, in, "defaultToOAuthAuthentication"))
-		assert.Equal(t, "Disabled", str(t, in, "publicNetworkAccess"))
-		assert.Equal(t, "Deny", str(t, in, "networkRuleSet", "defaultAction"))
-		assert.Equal(t, "AzureServices", str(t, in, "networkRuleSet", "bypass"))
-		assert.True(t, boolean(t, in, "encryption", "requireInfrastructureEncryption"))
-		assert.True(t, boolean(t, in, "encryption", "services", "blob", "enabled"))
-		assert.Equal(t, "Standard_GZRS", str(t, in, "sku", "name"))
+		assert.Equal(t, "dataplatformprodlake", harness.RequireStr(t, in, "accountName"))
+		assert.Equal(t, "StorageV2", harness.RequireStr(t, in, "kind"))
+		assert.True(t, harness.RequireBool(t, in, "isHnsEnabled"), "Data Lake Gen2")
+		assert.True(t, harness.RequireBool(t, in, "enableHttpsTrafficOnly"))
+		assert.Equal(t, "TLS1_2", harness.RequireStr(t, in, "minimumTlsVersion"))
+		assert.False(t, harness.RequireBool(t, in, "allowBlobPublicAccess"))
+		assert.False(t, harness.RequireBool(t, in, "allowSharedKeyAccess"), "no account keys")
+		assert.True(t, harness.RequireBool(t, in, "defaultToOAuthAuthentication"))
+		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "publicNetworkAccess"))
+		assert.Equal(t, "Deny", harness.RequireStr(t, in, "networkRuleSet", "defaultAction"))
+		assert.Equal(t, "AzureServices", harness.RequireStr(t, in, "networkRuleSet", "bypass"))
+		assert.True(t, harness.RequireBool(t, in, "encryption", "requireInfrastructureEncryption"))
+		assert.True(t, harness.RequireBool(t, in, "encryption", "services", "blob", "enabled"))
+		assert.Equal(t, "Standard_GZRS", harness.RequireStr(t, in, "sku", "name"))
 
-		lock := named(t, m, tLock, "object-store-lock")
-		assert.Equal(t, "CanNotDelete", str(t, lock.Inputs, "level"))
+		lock := harness.MustNamed(t, m, tLock, "object-store-lock")
+		assert.Equal(t, "CanNotDelete", harness.RequireStr(t, lock.Inputs, "level"))
 		assert.Contains(t, lock.PropertyDependencies["scope"], acct.URN)
 	})
 }
 
 func TestDevVsProd(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, s := deploy(t, preview, devArgs())
-		acct := named(t, m, tAccount, "object-store-account")
-		assert.Equal(t, "Standard_ZRS", str(t, acct.Inputs, "sku", "name"))
+		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
+		assert.Equal(t, "Standard_ZRS", harness.RequireStr(t, acct.Inputs, "sku", "name"))
 		derived := DeriveAccountName("dataplatform", "prod", "object-store")
-		assert.Equal(t, derived, str(t, acct.Inputs, "accountName"))
+		assert.Equal(t, derived, harness.RequireStr(t, acct.Inputs, "accountName"))
 		assert.Empty(t, m.ByType(tLock))
 		assert.Empty(t, m.ByType(tPolicy), "no tiering, no lifecycle policy")
-		svc := named(t, m, tBlobSvc, "object-store-blob-service")
-		assert.Equal(t, 30.0, num(t, svc.Inputs, "deleteRetentionPolicy", "days"), "versioning keeps deleted data NoncurrentVersionDays")
-		assert.Equal(t, 7.0, num(t, svc.Inputs, "containerDeleteRetentionPolicy", "days"))
+		svc := harness.MustNamed(t, m, tBlobSvc, "object-store-blob-service")
+		assert.Equal(t, 30.0, harness.RequireNum(t, svc.Inputs, "deleteRetentionPolicy", "days"), "versioning keeps deleted data NoncurrentVersionDays")
+		assert.Equal(t, 7.0, harness.RequireNum(t, svc.Inputs, "containerDeleteRetentionPolicy", "days"))
 		// Security does not depend on the environment.
-		assert.Equal(t, "Disabled", str(t, acct.Inputs, "publicNetworkAccess"))
-		assert.False(t, boolean(t, acct.Inputs, "allowSharedKeyAccess"))
+		assert.Equal(t, "Disabled", harness.RequireStr(t, acct.Inputs, "publicNetworkAccess"))
+		assert.False(t, harness.RequireBool(t, acct.Inputs, "allowSharedKeyAccess"))
 		if !preview {
-			assert.Equal(t, derived, await(t, s.AccountName).Value)
+			assert.Equal(t, derived, harness.Await(t, s.AccountName).Value)
 		}
 	})
 }
 
 func TestBlobService(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs())
-		acct := named(t, m, tAccount, "object-store-account")
-		svc := named(t, m, tBlobSvc, "object-store-blob-service")
+		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
+		svc := harness.MustNamed(t, m, tBlobSvc, "object-store-blob-service")
 		in := svc.Inputs
-		assert.Equal(t, "default", str(t, in, "blobServicesName"))
-		assert.False(t, boolean(t, in, "isVersioningEnabled"), "hierarchical-namespace accounts cannot version blobs")
-		assert.True(t, boolean(t, in, "deleteRetentionPolicy", "enabled"))
-		assert.Equal(t, 90.0, num(t, in, "deleteRetentionPolicy", "days"))
-		assert.False(t, boolean(t, in, "deleteRetentionPolicy", "allowPermanentDelete"))
-		assert.True(t, boolean(t, in, "containerDeleteRetentionPolicy", "enabled"))
-		assert.Equal(t, 30.0, num(t, in, "containerDeleteRetentionPolicy", "days"))
+		assert.Equal(t, "default", harness.RequireStr(t, in, "blobServicesName"))
+		assert.False(t, harness.RequireBool(t, in, "isVersioningEnabled"), "hierarchical-namespace accounts cannot version blobs")
+		assert.True(t, harness.RequireBool(t, in, "deleteRetentionPolicy", "enabled"))
+		assert.Equal(t, 90.0, harness.RequireNum(t, in, "deleteRetentionPolicy", "days"))
+		assert.False(t, harness.RequireBool(t, in, "deleteRetentionPolicy", "allowPermanentDelete"))
+		assert.True(t, harness.RequireBool(t, in, "containerDeleteRetentionPolicy", "enabled"))
+		assert.Equal(t, 30.0, harness.RequireNum(t, in, "containerDeleteRetentionPolicy", "days"))
 		assert.Contains(t, svc.PropertyDependencies["accountName"], acct.URN)
 
 		// Without Versioning the blob window is SoftDeleteDays.
 		a := prodArgs()
 		a.Versioning = false
 		m2, _ := deploy(t, preview, a)
-		assert.Equal(t, 30.0, num(t, named(t, m2, tBlobSvc, "object-store-blob-service").Inputs, "deleteRetentionPolicy", "days"))
+		assert.Equal(t, 30.0, harness.RequireNum(t, harness.MustNamed(t, m2, tBlobSvc, "object-store-blob-service").Inputs, "deleteRetentionPolicy", "days"))
 	})
 }
 
 func TestContainersAndLifecycle(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, s := deploy(t, preview, prodArgs())
-		acct := named(t, m, tAccount, "object-store-account")
+		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
 		require.Len(t, m.ByType(tContainer), len(objectstore.Buckets))
 		for _, b := range objectstore.Buckets {
-			c := named(t, m, tContainer, "object-store-"+string(b))
-			assert.Equal(t, string(b), str(t, c.Inputs, "containerName"))
-			assert.Equal(t, "None", str(t, c.Inputs, "publicAccess"))
+			c := harness.MustNamed(t, m, tContainer, "object-store-"+string(b))
+			assert.Equal(t, string(b), harness.RequireStr(t, c.Inputs, "containerName"))
+			assert.Equal(t, "None", harness.RequireStr(t, c.Inputs, "publicAccess"))
 			assert.Contains(t, c.PropertyDependencies["accountName"], acct.URN)
 			if !preview {
-				assert.Equal(t, string(b), await(t, s.Info.BucketNames[b]).Value)
+				assert.Equal(t, string(b), harness.Await(t, s.Info.BucketNames[b]).Value)
 			}
 		}
 
-		p := named(t, m, tPolicy, "object-store-lifecycle")
-		assert.Equal(t, "default", str(t, p.Inputs, "managementPolicyName"))
-		rules := val(t, p.Inputs, "policy", "rules").ArrayValue()
+		p := harness.MustNamed(t, m, tPolicy, "object-store-lifecycle")
+		assert.Equal(t, "default", harness.RequireStr(t, p.Inputs, "managementPolicyName"))
+		rules := harness.RequireAt(t, p.Inputs, "policy", "rules").ArrayValue()
 		require.Len(t, rules, 1)
 		r := rules[0].ObjectValue()
-		assert.Equal(t, "lake-to-cool", str(t, r, "name"))
-		assert.Equal(t, []string{"lake/"}, strs(t, r, "definition", "filters", "prefixMatch"))
-		assert.Equal(t, []string{"blockBlob"}, strs(t, r, "definition", "filters", "blobTypes"))
-		assert.Equal(t, 90.0, num(t, r, "definition", "actions", "baseBlob", "tierToCool", "daysAfterModificationGreaterThan"))
-		assert.True(t, m.DependsOn(p, named(t, m, tContainer, "object-store-lake")))
+		assert.Equal(t, "lake-to-cool", harness.RequireStr(t, r, "name"))
+		assert.Equal(t, []string{"lake/"}, harness.RequireStrs(t, r, "definition", "filters", "prefixMatch"))
+		assert.Equal(t, []string{"blockBlob"}, harness.RequireStrs(t, r, "definition", "filters", "blobTypes"))
+		assert.Equal(t, 90.0, harness.RequireNum(t, r, "definition", "actions", "baseBlob", "tierToCool", "daysAfterModificationGreaterThan"))
+		assert.True(t, m.DependsOn(p, harness.MustNamed(t, m, tContainer, "object-store-lake")))
 	})
 }
 
 func TestPrivateEndpoints(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs())
-		acct := named(t, m, tAccount, "object-store-account")
+		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
 		require.Len(t, m.ByType(tPE), 2)
 		require.Len(t, m.ByType(tZoneGroup), 2)
 		for svc, zone := range map[string]string{"blob": blobZone, "dfs": dfsZone} {
-			pe := named(t, m, tPE, "object-store-pe-"+svc)
-			assert.Equal(t, subnetID, str(t, pe.Inputs, "subnet", "id"))
-			conns := val(t, pe.Inputs, "privateLinkServiceConnections").ArrayValue()
+			pe := harness.MustNamed(t, m, tPE, "object-store-pe-"+svc)
+			assert.Equal(t, subnetID, harness.RequireStr(t, pe.Inputs, "subnet", "id"))
+			conns := harness.RequireAt(t, pe.Inputs, "privateLinkServiceConnections").ArrayValue()
 			require.Len(t, conns, 1)
-			assert.Equal(t, []string{svc}, strs(t, conns[0].ObjectValue(), "groupIds"))
+			assert.Equal(t, []string{svc}, harness.RequireStrs(t, conns[0].ObjectValue(), "groupIds"))
 			assert.Contains(t, pe.PropertyDependencies["privateLinkServiceConnections"], acct.URN)
 			if !preview {
-				assert.Equal(t, acct.ID, str(t, conns[0].ObjectValue(), "privateLinkServiceId"))
+				assert.Equal(t, acct.ID, harness.RequireStr(t, conns[0].ObjectValue(), "privateLinkServiceId"))
 			}
 
-			zg := named(t, m, tZoneGroup, "object-store-pe-"+svc+"-dns")
-			configs := val(t, zg.Inputs, "privateDnsZoneConfigs").ArrayValue()
+			zg := harness.MustNamed(t, m, tZoneGroup, "object-store-pe-"+svc+"-dns")
+			configs := harness.RequireAt(t, zg.Inputs, "privateDnsZoneConfigs").ArrayValue()
 			require.Len(t, configs, 1)
-			assert.Equal(t, zone, str(t, configs[0].ObjectValue(), "privateDnsZoneId"))
+			assert.Equal(t, zone, harness.RequireStr(t, configs[0].ObjectValue(), "privateDnsZoneId"))
 			assert.Contains(t, zg.PropertyDependencies["privateEndpointName"], pe.URN)
 			if !preview {
-				assert.Equal(t, "object-store-"+svc, str(t, zg.Inputs, "privateEndpointName"))
+				assert.Equal(t, "object-store-"+svc, harness.RequireStr(t, zg.Inputs, "privateEndpointName"))
 			}
 		}
 	})
 }
 
 func TestIdentities(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, s := deploy(t, preview, prodArgs())
-		acct := named(t, m, tAccount, "object-store-account")
+		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
 		require.Len(t, m.ByType(tUAI), 3)
 		require.Len(t, m.ByType(tFIC), 3)
 		require.Len(t, m.ByType(tRA), 5, "dremio 2 + airbyte 2 + dbt 1 containers")
 
 		for _, a := range access() {
-			uai := named(t, m, tUAI, "object-store-"+a.Workload)
-			assert.Equal(t, "object-store-"+a.Workload, str(t, uai.Inputs, "resourceName"))
+			uai := harness.MustNamed(t, m, tUAI, "object-store-"+a.Workload)
+			assert.Equal(t, "object-store-"+a.Workload, harness.RequireStr(t, uai.Inputs, "resourceName"))
 
-			fic := named(t, m, tFIC, "object-store-"+a.Workload+"-federation")
-			assert.Equal(t, issuerURL, str(t, fic.Inputs, "issuer"))
-			assert.Equal(t, "system:serviceaccount:"+a.Namespace+":"+a.ServiceAccount, str(t, fic.Inputs, "subject"))
-			assert.Equal(t, []string{"api://AzureADTokenExchange"}, strs(t, fic.Inputs, "audiences"))
+			fic := harness.MustNamed(t, m, tFIC, "object-store-"+a.Workload+"-federation")
+			assert.Equal(t, issuerURL, harness.RequireStr(t, fic.Inputs, "issuer"))
+			assert.Equal(t, "system:serviceaccount:"+a.Namespace+":"+a.ServiceAccount, harness.RequireStr(t, fic.Inputs, "subject"))
+			assert.Equal(t, []string{"api://AzureADTokenExchange"}, harness.RequireStrs(t, fic.Inputs, "audiences"))
 			assert.Contains(t, fic.PropertyDependencies["resourceName"], uai.URN)
 
 			for _, b := range a.Buckets {
-				ra := named(t, m, tRA, "object-store-"+a.Workload+"-"+string(b))
-				assert.Equal(t, roleID, str(t, ra.Inputs, "roleDefinitionId"))
-				assert.Equal(t, "ServicePrincipal", str(t, ra.Inputs, "principalType"))
-				container := named(t, m, tContainer, "object-store-"+string(b))
+				ra := harness.MustNamed(t, m, tRA, "object-store-"+a.Workload+"-"+string(b))
+				assert.Equal(t, roleID, harness.RequireStr(t, ra.Inputs, "roleDefinitionId"))
+				assert.Equal(t, "ServicePrincipal", harness.RequireStr(t, ra.Inputs, "principalType"))
+				container := harness.MustNamed(t, m, tContainer, "object-store-"+string(b))
 				assert.Contains(t, ra.PropertyDependencies["scope"], container.URN, "scoped to its container")
 				assert.Contains(t, ra.PropertyDependencies["principalId"], uai.URN)
 				if !preview {
-					assert.Equal(t, acct.ID+"/blobServices/default/containers/"+string(b), str(t, ra.Inputs, "scope"))
-					assert.Equal(t, str(t, uai.Outputs, "principalId"), str(t, ra.Inputs, "principalId"))
-					assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, str(t, ra.Inputs, "roleAssignmentName"))
+					assert.Equal(t, acct.ID+"/blobServices/default/containers/"+string(b), harness.RequireStr(t, ra.Inputs, "scope"))
+					assert.Equal(t, harness.RequireStr(t, uai.Outputs, "principalId"), harness.RequireStr(t, ra.Inputs, "principalId"))
+					assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, harness.RequireStr(t, ra.Inputs, "roleAssignmentName"))
 				}
 			}
 			// Nothing beyond its own containers.
@@ -344,15 +272,15 @@ func TestIdentities(t *testing.T) {
 			id, ok := s.Info.Identities[a.Workload]
 			require.True(t, ok)
 			assert.Equal(t, map[string]string{"azure.workload.identity/use": "true"}, id.PodLabels)
-			ann := await(t, id.ServiceAccountAnnotations)
-			principal := await(t, id.Principal)
+			ann := harness.Await(t, id.ServiceAccountAnnotations)
+			principal := harness.Await(t, id.Principal)
 			if preview {
 				assert.False(t, principal.Known)
 			} else {
-				clientID := str(t, uai.Outputs, "clientId")
+				clientID := harness.RequireStr(t, uai.Outputs, "clientId")
 				assert.Equal(t, clientID, principal.Value)
 				assert.Equal(t, map[string]string{"azure.workload.identity/client-id": clientID}, ann.Value)
-				assert.Equal(t, "", await(t, id.CredentialsSecret).Value)
+				assert.Equal(t, "", harness.Await(t, id.CredentialsSecret).Value)
 			}
 		}
 
@@ -360,7 +288,7 @@ func TestIdentities(t *testing.T) {
 		if !preview {
 			seen := map[string]bool{}
 			for _, ra := range m.ByType(tRA) {
-				n := str(t, ra.Inputs, "roleAssignmentName")
+				n := harness.RequireStr(t, ra.Inputs, "roleAssignmentName")
 				assert.False(t, seen[n], "duplicate role assignment name %s", n)
 				seen[n] = true
 			}
@@ -378,18 +306,18 @@ func contains(bs []objectstore.Bucket, b objectstore.Bucket) bool {
 }
 
 func TestInfo(t *testing.T) {
-	forModes(t, func(t *testing.T, preview bool) {
+	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 		_, s := deploy(t, preview, prodArgs())
 		assert.Equal(t, objectstore.ADLS, s.Info.Kind)
 		assert.Equal(t, "swedencentral", s.Info.Region)
 		assert.False(t, s.Info.PathStyle)
 		assert.Len(t, s.Info.BucketNames, len(objectstore.Buckets))
 		assert.Len(t, s.Info.Identities, 3)
-		assert.Equal(t, "", await(t, s.Info.CABundle).Value)
+		assert.Equal(t, "", harness.Await(t, s.Info.CABundle).Value)
 		if !preview {
-			assert.Equal(t, "https://dataplatformprodlake.dfs.core.windows.net", await(t, s.Info.Endpoint).Value)
-			assert.Equal(t, "dataplatformprodlake", await(t, s.Info.Account).Value)
-			assert.Contains(t, await(t, s.AccountID).Value, "/storageAccounts/dataplatformprodlake")
+			assert.Equal(t, "https://dataplatformprodlake.dfs.core.windows.net", harness.Await(t, s.Info.Endpoint).Value)
+			assert.Equal(t, "dataplatformprodlake", harness.Await(t, s.Info.Account).Value)
+			assert.Contains(t, harness.Await(t, s.AccountID).Value, "/storageAccounts/dataplatformprodlake")
 		}
 	})
 }
@@ -467,7 +395,7 @@ func TestValidation(t *testing.T) {
 func TestPolicies(t *testing.T) {
 	for stack, args := range map[string]func() *ObjectStoreArgs{"prod": prodArgs, "dev": devArgs} {
 		t.Run(stack, func(t *testing.T) {
-			forModes(t, func(t *testing.T, preview bool) {
+			harness.UpAndPreview(t, func(t *testing.T, preview bool) {
 				m, _, err := runStack(t, stack, preview, args(), pulumi.Protect(stack == "prod"))
 				require.NoError(t, err)
 				var rs []policies.Resource

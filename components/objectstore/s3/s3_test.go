@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -85,78 +83,15 @@ func run(t *testing.T, stack string, preview bool, args *ObjectStoreArgs) (*harn
 	return m, s, err
 }
 
-func modes(t *testing.T, f func(t *testing.T, preview bool)) {
-	for _, preview := range []bool{false, true} {
-		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) { f(t, preview) })
-	}
-}
-
 func envs(t *testing.T, f func(t *testing.T, stack string, args *ObjectStoreArgs, preview bool)) {
 	for _, tc := range []struct {
 		stack string
 		args  func() *ObjectStoreArgs
 	}{{"prod", prodArgs}, {"dev", devArgs}} {
 		t.Run(tc.stack, func(t *testing.T) {
-			modes(t, func(t *testing.T, preview bool) { f(t, tc.stack, tc.args(), preview) })
+			harness.Modes(t, func(t *testing.T, preview bool) { f(t, tc.stack, tc.args(), preview) })
 		})
 	}
-}
-
-func obj(v resource.PropertyValue) resource.PropertyMap {
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if v.IsObject() {
-		return v.ObjectValue()
-	}
-	return resource.PropertyMap{}
-}
-
-func arr(v resource.PropertyValue) []resource.PropertyValue {
-	if v.IsArray() {
-		return v.ArrayValue()
-	}
-	return nil
-}
-
-func str(m resource.PropertyMap, k string) string {
-	v := m[resource.PropertyKey(k)]
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if v.IsString() {
-		return v.StringValue()
-	}
-	return ""
-}
-
-func num(t *testing.T, m resource.PropertyMap, k string) float64 {
-	t.Helper()
-	v, ok := m[resource.PropertyKey(k)]
-	require.True(t, ok, "%s is not set", k)
-	require.True(t, v.IsNumber(), "%s is not a number: %v", k, v)
-	return v.NumberValue()
-}
-
-func mustNamed(t *testing.T, m *harness.Mocks, typ, name string) *harness.Resource {
-	t.Helper()
-	r := m.Named(typ, name)
-	require.NotNil(t, r, "%s %s", typ, name)
-	return r
-}
-
-func await(t *testing.T, o pulumi.Output) internals.UnsafeAwaitOutputResult {
-	t.Helper()
-	r, err := internals.UnsafeAwaitOutput(context.Background(), o)
-	require.NoError(t, err)
-	return r
-}
-
-func providerURN(r *harness.Resource) string {
-	if i := strings.LastIndex(r.Provider, "::"); i > 0 {
-		return r.Provider[:i]
-	}
-	return ""
 }
 
 // parsedStatement reads statements whether Principal is "*" or a map.
@@ -194,8 +129,8 @@ func assertTLSOnly(t *testing.T, doc, bucket string) {
 
 func rules(l *harness.Resource) map[string]resource.PropertyMap {
 	out := map[string]resource.PropertyMap{}
-	for _, r := range arr(l.Inputs["rules"]) {
-		out[str(obj(r), "id")] = obj(r)
+	for _, r := range harness.Arr(l.Inputs["rules"]) {
+		out[harness.Str(harness.Obj(r), "id")] = harness.Obj(r)
 	}
 	return out
 }
@@ -204,95 +139,95 @@ func TestDataBuckets(t *testing.T) {
 	envs(t, func(t *testing.T, stack string, args *ObjectStoreArgs, preview bool) {
 		m, _, err := run(t, stack, preview, args)
 		require.NoError(t, err)
-		key := mustNamed(t, m, keyType, "store-kms")
+		key := harness.MustNamed(t, m, keyType, "store-kms")
 		assert.True(t, key.Inputs["enableKeyRotation"].BoolValue())
 		comp := m.ByType(ObjectStoreType)
 		require.Len(t, comp, 1)
 		for _, role := range objectstore.Buckets {
-			b := mustNamed(t, m, bucketType, "store-"+string(role))
+			b := harness.MustNamed(t, m, bucketType, "store-"+string(role))
 			want := fmt.Sprintf("%s-%s-%s", args.NamePrefix, role, account)
-			assert.Equal(t, want, str(b.Inputs, "bucket"))
+			assert.Equal(t, want, harness.Str(b.Inputs, "bucket"))
 			assert.LessOrEqual(t, len(want), 63)
 			_, force := b.Inputs["forceDestroy"]
 			assert.False(t, force, "deleting a bucket must never delete its objects")
 			assert.Equal(t, comp[0].URN, b.Parent)
 			assert.Equal(t, stack == "prod", b.Protect)
 
-			pab := mustNamed(t, m, pabType, b.Name+"-public-access-block")
+			pab := harness.MustNamed(t, m, pabType, b.Name+"-public-access-block")
 			for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 				assert.True(t, pab.Inputs[resource.PropertyKey(k)].BoolValue(), "%s %s", b.Name, k)
 			}
 			assert.Contains(t, pab.PropertyDependencies["bucket"], b.URN)
-			own := mustNamed(t, m, ownershipType, b.Name+"-ownership")
-			assert.Equal(t, "BucketOwnerEnforced", str(obj(own.Inputs["rule"]), "objectOwnership"))
+			own := harness.MustNamed(t, m, ownershipType, b.Name+"-ownership")
+			assert.Equal(t, "BucketOwnerEnforced", harness.Str(harness.Obj(own.Inputs["rule"]), "objectOwnership"))
 
-			sse := mustNamed(t, m, sseType, b.Name+"-encryption")
-			sseRules := arr(sse.Inputs["rules"])
+			sse := harness.MustNamed(t, m, sseType, b.Name+"-encryption")
+			sseRules := harness.Arr(sse.Inputs["rules"])
 			require.Len(t, sseRules, 1)
-			def := obj(obj(sseRules[0])["applyServerSideEncryptionByDefault"])
-			assert.Equal(t, "aws:kms", str(def, "sseAlgorithm"))
-			assert.True(t, obj(sseRules[0])["bucketKeyEnabled"].BoolValue())
+			def := harness.Obj(harness.Obj(sseRules[0])["applyServerSideEncryptionByDefault"])
+			assert.Equal(t, "aws:kms", harness.Str(def, "sseAlgorithm"))
+			assert.True(t, harness.Obj(sseRules[0])["bucketKeyEnabled"].BoolValue())
 			assert.Contains(t, sse.PropertyDependencies["rules"], key.URN)
 			if !preview {
-				assert.Equal(t, key.Outputs["arn"].StringValue(), str(def, "kmsMasterKeyId"))
+				assert.Equal(t, key.Outputs["arn"].StringValue(), harness.Str(def, "kmsMasterKeyId"))
 			}
 
-			ver := mustNamed(t, m, versioningType, b.Name+"-versioning")
-			assert.Equal(t, "Enabled", str(obj(ver.Inputs["versioningConfiguration"]), "status"))
+			ver := harness.MustNamed(t, m, versioningType, b.Name+"-versioning")
+			assert.Equal(t, "Enabled", harness.Str(harness.Obj(ver.Inputs["versioningConfiguration"]), "status"))
 
-			pol := mustNamed(t, m, policyType, b.Name+"-policy")
-			assertTLSOnly(t, str(pol.Inputs, "policy"), want)
+			pol := harness.MustNamed(t, m, policyType, b.Name+"-policy")
+			assertTLSOnly(t, harness.Str(pol.Inputs, "policy"), want)
 			assert.Contains(t, pol.Dependencies, pab.URN, "the policy waits for the public access block")
 
-			lc := mustNamed(t, m, lifecycleType, b.Name+"-lifecycle")
+			lc := harness.MustNamed(t, m, lifecycleType, b.Name+"-lifecycle")
 			assert.Contains(t, lc.Dependencies, ver.URN)
 			rs := rules(lc)
 			require.Contains(t, rs, "expire-noncurrent-versions")
-			assert.Equal(t, float64(args.NoncurrentVersionDays), num(t, obj(rs["expire-noncurrent-versions"]["noncurrentVersionExpiration"]), "noncurrentDays"))
+			assert.Equal(t, float64(args.NoncurrentVersionDays), harness.RequireNum(t, harness.Obj(rs["expire-noncurrent-versions"]["noncurrentVersionExpiration"]), "noncurrentDays"))
 			require.Contains(t, rs, "abort-incomplete-multipart-uploads")
-			assert.Equal(t, 7.0, num(t, obj(rs["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"]), "daysAfterInitiation"))
+			assert.Equal(t, 7.0, harness.RequireNum(t, harness.Obj(rs["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"]), "daysAfterInitiation"))
 			if role == objectstore.Lake {
 				require.Contains(t, rs, "cold-tier")
-				tr := arr(rs["cold-tier"]["transitions"])
+				tr := harness.Arr(rs["cold-tier"]["transitions"])
 				require.Len(t, tr, 2)
-				assert.Equal(t, "STANDARD_IA", str(obj(tr[0]), "storageClass"))
-				assert.Equal(t, 90.0, num(t, obj(tr[0]), "days"))
-				assert.Equal(t, "GLACIER_IR", str(obj(tr[1]), "storageClass"))
-				assert.Equal(t, 180.0, num(t, obj(tr[1]), "days"))
+				assert.Equal(t, "STANDARD_IA", harness.Str(harness.Obj(tr[0]), "storageClass"))
+				assert.Equal(t, 90.0, harness.RequireNum(t, harness.Obj(tr[0]), "days"))
+				assert.Equal(t, "GLACIER_IR", harness.Str(harness.Obj(tr[1]), "storageClass"))
+				assert.Equal(t, 180.0, harness.RequireNum(t, harness.Obj(tr[1]), "days"))
 			} else {
 				assert.NotContains(t, rs, "cold-tier", "only the lake goes to colder tiers")
 			}
 
-			lg := mustNamed(t, m, loggingType, b.Name+"-logging")
-			logs := mustNamed(t, m, bucketType, "store-logs")
+			lg := harness.MustNamed(t, m, loggingType, b.Name+"-logging")
+			logs := harness.MustNamed(t, m, bucketType, "store-logs")
 			assert.Contains(t, lg.PropertyDependencies["bucket"], b.URN)
 			assert.Contains(t, lg.PropertyDependencies["targetBucket"], logs.URN)
-			assert.Equal(t, string(role)+"/", str(lg.Inputs, "targetPrefix"))
+			assert.Equal(t, string(role)+"/", harness.Str(lg.Inputs, "targetPrefix"))
 			if !preview {
-				assert.Equal(t, fmt.Sprintf("%s-logs-%s", args.NamePrefix, account), str(lg.Inputs, "targetBucket"))
+				assert.Equal(t, fmt.Sprintf("%s-logs-%s", args.NamePrefix, account), harness.Str(lg.Inputs, "targetBucket"))
 			}
 		}
 	})
 }
 
 func TestLogBucket(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		logs := mustNamed(t, m, bucketType, "store-logs")
+		logs := harness.MustNamed(t, m, bucketType, "store-logs")
 		name := "dataplatform-prod-logs-" + account
-		assert.Equal(t, name, str(logs.Inputs, "bucket"))
+		assert.Equal(t, name, harness.Str(logs.Inputs, "bucket"))
 		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
-			assert.True(t, mustNamed(t, m, pabType, "store-logs-public-access-block").Inputs[resource.PropertyKey(k)].BoolValue(), k)
+			assert.True(t, harness.MustNamed(t, m, pabType, "store-logs-public-access-block").Inputs[resource.PropertyKey(k)].BoolValue(), k)
 		}
-		assert.Equal(t, "BucketOwnerEnforced", str(obj(mustNamed(t, m, ownershipType, "store-logs-ownership").Inputs["rule"]), "objectOwnership"))
+		assert.Equal(t, "BucketOwnerEnforced", harness.Str(harness.Obj(harness.MustNamed(t, m, ownershipType, "store-logs-ownership").Inputs["rule"]), "objectOwnership"))
 		// S3 server access logging delivers only to SSE-S3 buckets.
-		sse := arr(mustNamed(t, m, sseType, "store-logs-encryption").Inputs["rules"])
+		sse := harness.Arr(harness.MustNamed(t, m, sseType, "store-logs-encryption").Inputs["rules"])
 		require.Len(t, sse, 1)
-		assert.Equal(t, "AES256", str(obj(obj(sse[0])["applyServerSideEncryptionByDefault"]), "sseAlgorithm"))
-		assert.Equal(t, "Enabled", str(obj(mustNamed(t, m, versioningType, "store-logs-versioning").Inputs["versioningConfiguration"]), "status"))
+		assert.Equal(t, "AES256", harness.Str(harness.Obj(harness.Obj(sse[0])["applyServerSideEncryptionByDefault"]), "sseAlgorithm"))
+		assert.Equal(t, "Enabled", harness.Str(harness.Obj(harness.MustNamed(t, m, versioningType, "store-logs-versioning").Inputs["versioningConfiguration"]), "status"))
 
-		doc := str(mustNamed(t, m, policyType, "store-logs-policy").Inputs, "policy")
+		doc := harness.Str(harness.MustNamed(t, m, policyType, "store-logs-policy").Inputs, "policy")
 		assertTLSOnly(t, doc, name)
 		var deliver *parsedStatement
 		for _, st := range parsePolicy(t, doc) {
@@ -315,88 +250,88 @@ func TestLogBucket(t *testing.T) {
 		assert.ElementsMatch(t, want, sources)
 		assert.Equal(t, account, deliver.Condition["StringEquals"]["aws:SourceAccount"])
 
-		rs := rules(mustNamed(t, m, lifecycleType, "store-logs-lifecycle"))
+		rs := rules(harness.MustNamed(t, m, lifecycleType, "store-logs-lifecycle"))
 		require.Contains(t, rs, "expire-logs")
-		assert.Equal(t, 90.0, num(t, obj(rs["expire-logs"]["expiration"]), "days"))
+		assert.Equal(t, 90.0, harness.RequireNum(t, harness.Obj(rs["expire-logs"]["expiration"]), "days"))
 		for _, lg := range m.ByType(loggingType) {
-			assert.True(t, m.DependsOn(lg, mustNamed(t, m, policyType, "store-logs-policy")), "logging starts once S3 may deliver")
+			assert.True(t, m.DependsOn(lg, harness.MustNamed(t, m, policyType, "store-logs-policy")), "logging starts once S3 may deliver")
 		}
 	})
 }
 
 func TestReplicationProd(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		prov := mustNamed(t, m, awsProviderType, "store-replica")
-		assert.Equal(t, "eu-west-1", str(prov.Inputs, "region"))
-		replicaKey := mustNamed(t, m, keyType, "store-replica-kms")
-		assert.Equal(t, prov.URN, providerURN(replicaKey))
+		prov := harness.MustNamed(t, m, awsProviderType, "store-replica")
+		assert.Equal(t, "eu-west-1", harness.Str(prov.Inputs, "region"))
+		replicaKey := harness.MustNamed(t, m, keyType, "store-replica-kms")
+		assert.Equal(t, prov.URN, harness.ProviderURN(replicaKey))
 		assert.True(t, replicaKey.Inputs["enableKeyRotation"].BoolValue())
-		key := mustNamed(t, m, keyType, "store-kms")
+		key := harness.MustNamed(t, m, keyType, "store-kms")
 
 		configs := m.ByType(replicationType)
 		require.Len(t, configs, 2, "only the lake and backups are replicated")
-		role := mustNamed(t, m, roleType, "store-replication-role")
+		role := harness.MustNamed(t, m, roleType, "store-replication-role")
 		var trust struct{ Statement []parsedStatement }
-		require.NoError(t, json.Unmarshal([]byte(str(role.Inputs, "assumeRolePolicy")), &trust))
+		require.NoError(t, json.Unmarshal([]byte(harness.Str(role.Inputs, "assumeRolePolicy")), &trust))
 		assert.Equal(t, map[string]any{"Service": "s3.amazonaws.com"}, trust.Statement[0].Principal)
 		assert.Equal(t, account, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
 
 		var srcARNs, dstARNs []string
 		for _, r := range []objectstore.Bucket{objectstore.Lake, objectstore.Backups} {
-			src := mustNamed(t, m, bucketType, "store-"+string(r))
-			dst := mustNamed(t, m, bucketType, "store-"+string(r)+"-replica")
+			src := harness.MustNamed(t, m, bucketType, "store-"+string(r))
+			dst := harness.MustNamed(t, m, bucketType, "store-"+string(r)+"-replica")
 			dstName := fmt.Sprintf("dataplatform-prod-%s-dr-%s", r, account)
-			srcARNs = append(srcARNs, "arn:aws:s3:::"+str(src.Inputs, "bucket"))
+			srcARNs = append(srcARNs, "arn:aws:s3:::"+harness.Str(src.Inputs, "bucket"))
 			dstARNs = append(dstARNs, "arn:aws:s3:::"+dstName)
-			assert.Equal(t, dstName, str(dst.Inputs, "bucket"))
-			assert.Equal(t, prov.URN, providerURN(dst), "the replica lives in the replication region")
+			assert.Equal(t, dstName, harness.Str(dst.Inputs, "bucket"))
+			assert.Equal(t, prov.URN, harness.ProviderURN(dst), "the replica lives in the replication region")
 			assert.True(t, dst.Protect)
 			for _, suffix := range []string{"-public-access-block", "-ownership", "-encryption", "-versioning", "-policy", "-lifecycle"} {
-				assert.Equal(t, prov.URN, providerURN(mustNamed(t, m, map[string]string{
+				assert.Equal(t, prov.URN, harness.ProviderURN(harness.MustNamed(t, m, map[string]string{
 					"-public-access-block": pabType, "-ownership": ownershipType, "-encryption": sseType,
 					"-versioning": versioningType, "-policy": policyType, "-lifecycle": lifecycleType,
 				}[suffix], dst.Name+suffix)), suffix)
 			}
-			dstVer := mustNamed(t, m, versioningType, dst.Name+"-versioning")
-			assert.Equal(t, "Enabled", str(obj(dstVer.Inputs["versioningConfiguration"]), "status"))
-			sse := mustNamed(t, m, sseType, dst.Name+"-encryption")
+			dstVer := harness.MustNamed(t, m, versioningType, dst.Name+"-versioning")
+			assert.Equal(t, "Enabled", harness.Str(harness.Obj(dstVer.Inputs["versioningConfiguration"]), "status"))
+			sse := harness.MustNamed(t, m, sseType, dst.Name+"-encryption")
 			assert.Contains(t, sse.PropertyDependencies["rules"], replicaKey.URN)
-			assertTLSOnly(t, str(mustNamed(t, m, policyType, dst.Name+"-policy").Inputs, "policy"), dstName)
+			assertTLSOnly(t, harness.Str(harness.MustNamed(t, m, policyType, dst.Name+"-policy").Inputs, "policy"), dstName)
 
-			cfg := mustNamed(t, m, replicationType, "store-"+string(r)+"-replication")
+			cfg := harness.MustNamed(t, m, replicationType, "store-"+string(r)+"-replication")
 			assert.Contains(t, cfg.PropertyDependencies["bucket"], src.URN)
 			assert.Contains(t, cfg.PropertyDependencies["role"], role.URN)
-			assert.True(t, m.DependsOn(cfg, mustNamed(t, m, versioningType, src.Name+"-versioning")), "replication needs source versioning")
+			assert.True(t, m.DependsOn(cfg, harness.MustNamed(t, m, versioningType, src.Name+"-versioning")), "replication needs source versioning")
 			assert.True(t, m.DependsOn(cfg, dstVer), "replication needs destination versioning")
-			assert.True(t, m.DependsOn(cfg, mustNamed(t, m, rolePolicyType, "store-replication-policy")))
-			assert.NotEqual(t, prov.URN, providerURN(cfg), "the configuration belongs to the source bucket's region")
-			rr := arr(cfg.Inputs["rules"])
+			assert.True(t, m.DependsOn(cfg, harness.MustNamed(t, m, rolePolicyType, "store-replication-policy")))
+			assert.NotEqual(t, prov.URN, harness.ProviderURN(cfg), "the configuration belongs to the source bucket's region")
+			rr := harness.Arr(cfg.Inputs["rules"])
 			require.Len(t, rr, 1)
-			rule := obj(rr[0])
-			assert.Equal(t, "Enabled", str(rule, "status"))
-			assert.Equal(t, "Enabled", str(obj(rule["deleteMarkerReplication"]), "status"))
-			assert.Equal(t, "Enabled", str(obj(obj(rule["sourceSelectionCriteria"])["sseKmsEncryptedObjects"]), "status"))
-			dest := obj(rule["destination"])
-			assert.Equal(t, 15.0, num(t, obj(obj(dest["replicationTime"])["time"]), "minutes"))
-			assert.Equal(t, "Enabled", str(obj(dest["metrics"]), "status"))
+			rule := harness.Obj(rr[0])
+			assert.Equal(t, "Enabled", harness.Str(rule, "status"))
+			assert.Equal(t, "Enabled", harness.Str(harness.Obj(rule["deleteMarkerReplication"]), "status"))
+			assert.Equal(t, "Enabled", harness.Str(harness.Obj(harness.Obj(rule["sourceSelectionCriteria"])["sseKmsEncryptedObjects"]), "status"))
+			dest := harness.Obj(rule["destination"])
+			assert.Equal(t, 15.0, harness.RequireNum(t, harness.Obj(harness.Obj(dest["replicationTime"])["time"]), "minutes"))
+			assert.Equal(t, "Enabled", harness.Str(harness.Obj(dest["metrics"]), "status"))
 			if !preview {
-				assert.Equal(t, "arn:aws:s3:::"+dstName, str(dest, "bucket"))
-				assert.Equal(t, replicaKey.Outputs["arn"].StringValue(), str(obj(dest["encryptionConfiguration"]), "replicaKmsKeyId"))
+				assert.Equal(t, "arn:aws:s3:::"+dstName, harness.Str(dest, "bucket"))
+				assert.Equal(t, replicaKey.Outputs["arn"].StringValue(), harness.Str(harness.Obj(dest["encryptionConfiguration"]), "replicaKmsKeyId"))
 			}
 		}
 		for _, r := range []objectstore.Bucket{objectstore.Dremio, objectstore.Airbyte} {
 			assert.Nil(t, m.Named(bucketType, "store-"+string(r)+"-replica"))
 		}
 
-		pol := mustNamed(t, m, rolePolicyType, "store-replication-policy")
+		pol := harness.MustNamed(t, m, rolePolicyType, "store-replication-policy")
 		assert.Contains(t, pol.PropertyDependencies["role"], role.URN)
 		if preview {
 			return
 		}
 		resources := map[string][]string{}
-		for _, st := range parsePolicy(t, str(pol.Inputs, "policy")) {
+		for _, st := range parsePolicy(t, harness.Str(pol.Inputs, "policy")) {
 			assert.Equal(t, "Allow", st.Effect)
 			resources[st.Sid] = st.Resource
 		}
@@ -409,7 +344,7 @@ func TestReplicationProd(t *testing.T) {
 }
 
 func TestNoReplicationInDev(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "dev", preview, devArgs())
 		require.NoError(t, err)
 		assert.Empty(t, m.ByType(replicationType))
@@ -421,27 +356,27 @@ func TestNoReplicationInDev(t *testing.T) {
 }
 
 func TestPodIdentity(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, s, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		key := mustNamed(t, m, keyType, "store-kms")
+		key := harness.MustNamed(t, m, keyType, "store-kms")
 		assocs := m.ByType(podIDType)
 		require.Len(t, assocs, len(access()))
 		require.Len(t, s.Info.Identities, len(access()))
 		for _, a := range access() {
-			role := mustNamed(t, m, roleType, "store-"+a.Workload+"-role")
-			assoc := mustNamed(t, m, podIDType, "store-"+a.Workload+"-pod-identity")
-			pol := mustNamed(t, m, rolePolicyType, "store-"+a.Workload+"-policy")
-			assert.Equal(t, "dataplatform-prod", str(assoc.Inputs, "clusterName"))
-			assert.Equal(t, a.Namespace, str(assoc.Inputs, "namespace"))
-			assert.Equal(t, a.ServiceAccount, str(assoc.Inputs, "serviceAccount"))
+			role := harness.MustNamed(t, m, roleType, "store-"+a.Workload+"-role")
+			assoc := harness.MustNamed(t, m, podIDType, "store-"+a.Workload+"-pod-identity")
+			pol := harness.MustNamed(t, m, rolePolicyType, "store-"+a.Workload+"-policy")
+			assert.Equal(t, "dataplatform-prod", harness.Str(assoc.Inputs, "clusterName"))
+			assert.Equal(t, a.Namespace, harness.Str(assoc.Inputs, "namespace"))
+			assert.Equal(t, a.ServiceAccount, harness.Str(assoc.Inputs, "serviceAccount"))
 			assert.Contains(t, assoc.PropertyDependencies["roleArn"], role.URN)
 			assert.Contains(t, assoc.Dependencies, pol.URN, "the association exists once the permissions do")
 			assert.Contains(t, pol.PropertyDependencies["role"], role.URN)
 			assert.True(t, m.DependsOn(pol, key))
 
 			var trust struct{ Statement []parsedStatement }
-			require.NoError(t, json.Unmarshal([]byte(str(role.Inputs, "assumeRolePolicy")), &trust))
+			require.NoError(t, json.Unmarshal([]byte(harness.Str(role.Inputs, "assumeRolePolicy")), &trust))
 			require.Len(t, trust.Statement, 1)
 			st := trust.Statement[0]
 			assert.Equal(t, map[string]any{"Service": "pods.eks.amazonaws.com"}, st.Principal)
@@ -453,11 +388,11 @@ func TestPodIdentity(t *testing.T) {
 			assert.Equal(t, a.ServiceAccount, eq["aws:RequestTag/kubernetes-service-account"])
 
 			id := s.Info.Identities[a.Workload]
-			ann := await(t, id.ServiceAccountAnnotations)
+			ann := harness.Await(t, id.ServiceAccountAnnotations)
 			assert.True(t, ann.Known)
 			assert.Empty(t, ann.Value, "Pod Identity needs no ServiceAccount annotation")
-			assert.Empty(t, await(t, id.CredentialsSecret).Value, "no static credentials")
-			principal := await(t, id.Principal)
+			assert.Empty(t, harness.Await(t, id.CredentialsSecret).Value, "no static credentials")
+			principal := harness.Await(t, id.Principal)
 			if preview {
 				assert.False(t, principal.Known)
 				continue
@@ -465,7 +400,7 @@ func TestPodIdentity(t *testing.T) {
 			assert.Equal(t, role.Outputs["arn"].StringValue(), principal.Value)
 
 			var buckets, objects, kmsRes, actions []string
-			for _, st := range parsePolicy(t, str(pol.Inputs, "policy")) {
+			for _, st := range parsePolicy(t, harness.Str(pol.Inputs, "policy")) {
 				assert.Equal(t, "Allow", st.Effect)
 				actions = append(actions, st.Action...)
 				switch st.Sid {
@@ -497,20 +432,20 @@ func TestPodIdentity(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
-	modes(t, func(t *testing.T, preview bool) {
+	harness.Modes(t, func(t *testing.T, preview bool) {
 		m, s, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
 		assert.Equal(t, objectstore.S3, s.Info.Kind)
 		assert.Equal(t, "eu-north-1", s.Info.Region)
 		assert.False(t, s.Info.PathStyle)
-		assert.Equal(t, "https://s3.eu-north-1.amazonaws.com", await(t, s.Info.Endpoint).Value)
-		assert.Equal(t, "", await(t, s.Info.CABundle).Value)
+		assert.Equal(t, "https://s3.eu-north-1.amazonaws.com", harness.Await(t, s.Info.Endpoint).Value)
+		assert.Equal(t, "", harness.Await(t, s.Info.CABundle).Value)
 		require.Len(t, s.Info.BucketNames, len(objectstore.Buckets))
 		require.Len(t, s.BucketARNs, len(objectstore.Buckets))
 		for _, role := range objectstore.Buckets {
 			want := fmt.Sprintf("dataplatform-prod-%s-%s", role, account)
-			name := await(t, s.Info.BucketNames[role])
-			arn := await(t, s.BucketARNs[role])
+			name := harness.Await(t, s.Info.BucketNames[role])
+			arn := harness.Await(t, s.BucketARNs[role])
 			if preview {
 				continue
 			}
@@ -518,7 +453,7 @@ func TestInfo(t *testing.T) {
 			assert.Equal(t, "arn:aws:s3:::"+want, arn.Value)
 		}
 		if !preview {
-			assert.Equal(t, mustNamed(t, m, keyType, "store-kms").Outputs["arn"].StringValue(), await(t, s.KMSKeyARN).Value)
+			assert.Equal(t, harness.MustNamed(t, m, keyType, "store-kms").Outputs["arn"].StringValue(), harness.Await(t, s.KMSKeyARN).Value)
 		}
 	})
 }
@@ -529,22 +464,22 @@ func TestOptions(t *testing.T) {
 		a.ColdTierAfterDays = 0
 		m, _, err := run(t, "dev", false, a)
 		require.NoError(t, err)
-		assert.NotContains(t, rules(mustNamed(t, m, lifecycleType, "store-lake-lifecycle")), "cold-tier")
+		assert.NotContains(t, rules(harness.MustNamed(t, m, lifecycleType, "store-lake-lifecycle")), "cold-tier")
 	})
 	t.Run("versioning off", func(t *testing.T) {
 		a := devArgs()
 		a.Versioning = false
 		m, _, err := run(t, "dev", false, a)
 		require.NoError(t, err)
-		assert.Equal(t, "Suspended", str(obj(mustNamed(t, m, versioningType, "store-lake-versioning").Inputs["versioningConfiguration"]), "status"))
-		assert.Equal(t, "Enabled", str(obj(mustNamed(t, m, versioningType, "store-logs-versioning").Inputs["versioningConfiguration"]), "status"))
+		assert.Equal(t, "Suspended", harness.Str(harness.Obj(harness.MustNamed(t, m, versioningType, "store-lake-versioning").Inputs["versioningConfiguration"]), "status"))
+		assert.Equal(t, "Enabled", harness.Str(harness.Obj(harness.MustNamed(t, m, versioningType, "store-logs-versioning").Inputs["versioningConfiguration"]), "status"))
 	})
 	t.Run("log retention", func(t *testing.T) {
 		a := devArgs()
 		a.AccessLogRetentionDays = 30
 		m, _, err := run(t, "dev", false, a)
 		require.NoError(t, err)
-		assert.Equal(t, 30.0, num(t, obj(rules(mustNamed(t, m, lifecycleType, "store-logs-lifecycle"))["expire-logs"]["expiration"]), "days"))
+		assert.Equal(t, 30.0, harness.RequireNum(t, harness.Obj(rules(harness.MustNamed(t, m, lifecycleType, "store-logs-lifecycle"))["expire-logs"]["expiration"]), "days"))
 	})
 	t.Run("no access", func(t *testing.T) {
 		a := devArgs()
@@ -621,7 +556,7 @@ func TestValidation(t *testing.T) {
 		m, _, err := run(t, "prod", false, a)
 		require.NoError(t, err)
 		for _, b := range m.ByType(bucketType) {
-			assert.LessOrEqual(t, len(str(b.Inputs, "bucket")), 63, str(b.Inputs, "bucket"))
+			assert.LessOrEqual(t, len(harness.Str(b.Inputs, "bucket")), 63, harness.Str(b.Inputs, "bucket"))
 		}
 	})
 	t.Run("region is not the provider's", func(t *testing.T) {

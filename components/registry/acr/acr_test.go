@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -59,8 +58,7 @@ func TestRegistry(t *testing.T) {
 				if !preview {
 					assert.Equal(t, reg.ID, ra.Inputs["scope"].StringValue())
 					assert.Equal(t, "/subscriptions/"+harness.AzureSubscriptionID+"/providers/Microsoft.Authorization/roleDefinitions/"+AcrPullRoleID, ra.Inputs["roleDefinitionId"].StringValue())
-					res, err := internals.UnsafeAwaitOutput(t.Context(), r.RepositoryURL)
-					require.NoError(t, err)
+					res := harness.Await(t, r.RepositoryURL)
 					assert.Equal(t, "dpprodacr.azurecr.io/dbt", res.Value)
 				}
 			})

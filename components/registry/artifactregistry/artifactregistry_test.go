@@ -1,12 +1,10 @@
 package artifactregistry
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -38,39 +36,36 @@ func run(t *testing.T, preview bool, a *RegistryArgs) (*harness.Mocks, *Registry
 }
 
 func TestRepository(t *testing.T) {
-	for _, preview := range []bool{false, true} {
-		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) {
-			m, r, err := run(t, preview, args())
-			require.NoError(t, err)
-			repo := m.Named(repoType, "registry-repository")
-			require.NotNil(t, repo)
-			in := repo.Inputs
-			assert.Equal(t, "DOCKER", in["format"].StringValue())
-			assert.True(t, in["dockerConfig"].ObjectValue()["immutableTags"].BoolValue())
-			assert.False(t, in["cleanupPolicyDryRun"].BoolValue())
-			policies := map[string]string{}
-			keep := 0.0
-			for _, p := range in["cleanupPolicies"].ArrayValue() {
-				o := p.ObjectValue()
-				policies[o["id"].StringValue()] = o["action"].StringValue()
-				if mr, ok := o["mostRecentVersions"]; ok {
-					keep = mr.ObjectValue()["keepCount"].NumberValue()
-				}
+	harness.Modes(t, func(t *testing.T, preview bool) {
+		m, r, err := run(t, preview, args())
+		require.NoError(t, err)
+		repo := m.Named(repoType, "registry-repository")
+		require.NotNil(t, repo)
+		in := repo.Inputs
+		assert.Equal(t, "DOCKER", in["format"].StringValue())
+		assert.True(t, in["dockerConfig"].ObjectValue()["immutableTags"].BoolValue())
+		assert.False(t, in["cleanupPolicyDryRun"].BoolValue())
+		policies := map[string]string{}
+		keep := 0.0
+		for _, p := range in["cleanupPolicies"].ArrayValue() {
+			o := p.ObjectValue()
+			policies[o["id"].StringValue()] = o["action"].StringValue()
+			if mr, ok := o["mostRecentVersions"]; ok {
+				keep = mr.ObjectValue()["keepCount"].NumberValue()
 			}
-			assert.Equal(t, map[string]string{"keep-recent": "KEEP", "delete-untagged": "DELETE", "delete-old": "DELETE"}, policies)
-			assert.Equal(t, 15.0, keep)
-			iam := m.Named(iamType, "registry-node-reader")
-			require.NotNil(t, iam)
-			assert.Equal(t, "roles/artifactregistry.reader", iam.Inputs["role"].StringValue())
-			assert.True(t, m.DependsOn(iam, repo))
-			if !preview {
-				assert.Equal(t, "serviceAccount:gke-nodes@proj.iam.gserviceaccount.com", iam.Inputs["member"].StringValue())
-				res, err := internals.UnsafeAwaitOutput(t.Context(), r.RepositoryURL)
-				require.NoError(t, err)
-				assert.Equal(t, "europe-north1-docker.pkg.dev/proj/dataplatform/dbt", res.Value)
-			}
-		})
-	}
+		}
+		assert.Equal(t, map[string]string{"keep-recent": "KEEP", "delete-untagged": "DELETE", "delete-old": "DELETE"}, policies)
+		assert.Equal(t, 15.0, keep)
+		iam := m.Named(iamType, "registry-node-reader")
+		require.NotNil(t, iam)
+		assert.Equal(t, "roles/artifactregistry.reader", iam.Inputs["role"].StringValue())
+		assert.True(t, m.DependsOn(iam, repo))
+		if !preview {
+			assert.Equal(t, "serviceAccount:gke-nodes@proj.iam.gserviceaccount.com", iam.Inputs["member"].StringValue())
+			res := harness.Await(t, r.RepositoryURL)
+			assert.Equal(t, "europe-north1-docker.pkg.dev/proj/dataplatform/dbt", res.Value)
+		}
+	})
 }
 
 func TestValidation(t *testing.T) {

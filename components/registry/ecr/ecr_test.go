@@ -2,12 +2,10 @@ package ecr
 
 import (
 	"encoding/json"
-	"fmt"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -29,40 +27,37 @@ func run(t *testing.T, preview bool, a *RegistryArgs) (*harness.Mocks, *Registry
 }
 
 func TestRepository(t *testing.T) {
-	for _, preview := range []bool{false, true} {
-		t.Run(fmt.Sprintf("preview=%v", preview), func(t *testing.T) {
-			m, r, err := run(t, preview, &RegistryArgs{Name: "dataplatform/dbt", KMSKeyARN: pulumi.String("arn:aws:kms:eu-north-1:123456789012:key/k"), KeepImages: 20})
-			require.NoError(t, err)
-			repo := m.Named("aws:ecr/repository:Repository", "registry-repository")
-			require.NotNil(t, repo)
-			in := repo.Inputs
-			assert.Equal(t, "IMMUTABLE", in["imageTagMutability"].StringValue())
-			assert.True(t, in["imageScanningConfiguration"].ObjectValue()["scanOnPush"].BoolValue())
-			enc := in["encryptionConfigurations"].ArrayValue()[0].ObjectValue()
-			assert.Equal(t, "KMS", enc["encryptionType"].StringValue())
-			assert.Equal(t, "arn:aws:kms:eu-north-1:123456789012:key/k", enc["kmsKey"].StringValue())
-			lp := m.Named("aws:ecr/lifecyclePolicy:LifecyclePolicy", "registry-lifecycle")
-			require.NotNil(t, lp)
-			var policy struct {
-				Rules []struct {
-					Selection map[string]any `json:"selection"`
-					Action    map[string]any `json:"action"`
-				} `json:"rules"`
-			}
-			require.NoError(t, json.Unmarshal([]byte(lp.Inputs["policy"].StringValue()), &policy))
-			require.Len(t, policy.Rules, 1)
-			assert.Equal(t, "imageCountMoreThan", policy.Rules[0].Selection["countType"])
-			assert.Equal(t, float64(20), policy.Rules[0].Selection["countNumber"])
-			assert.Equal(t, "expire", policy.Rules[0].Action["type"])
-			assert.Equal(t, m.Named(RegistryType, "registry").URN, lp.Parent)
-			if !preview {
-				res, err := internals.UnsafeAwaitOutput(t.Context(), r.RepositoryURL)
-				require.NoError(t, err)
-				assert.Equal(t, "123456789012.dkr.ecr.eu-north-1.amazonaws.com/dataplatform/dbt", res.Value)
-				assert.True(t, m.DependsOn(lp, repo))
-			}
-		})
-	}
+	harness.Modes(t, func(t *testing.T, preview bool) {
+		m, r, err := run(t, preview, &RegistryArgs{Name: "dataplatform/dbt", KMSKeyARN: pulumi.String("arn:aws:kms:eu-north-1:123456789012:key/k"), KeepImages: 20})
+		require.NoError(t, err)
+		repo := m.Named("aws:ecr/repository:Repository", "registry-repository")
+		require.NotNil(t, repo)
+		in := repo.Inputs
+		assert.Equal(t, "IMMUTABLE", in["imageTagMutability"].StringValue())
+		assert.True(t, in["imageScanningConfiguration"].ObjectValue()["scanOnPush"].BoolValue())
+		enc := in["encryptionConfigurations"].ArrayValue()[0].ObjectValue()
+		assert.Equal(t, "KMS", enc["encryptionType"].StringValue())
+		assert.Equal(t, "arn:aws:kms:eu-north-1:123456789012:key/k", enc["kmsKey"].StringValue())
+		lp := m.Named("aws:ecr/lifecyclePolicy:LifecyclePolicy", "registry-lifecycle")
+		require.NotNil(t, lp)
+		var policy struct {
+			Rules []struct {
+				Selection map[string]any `json:"selection"`
+				Action    map[string]any `json:"action"`
+			} `json:"rules"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(lp.Inputs["policy"].StringValue()), &policy))
+		require.Len(t, policy.Rules, 1)
+		assert.Equal(t, "imageCountMoreThan", policy.Rules[0].Selection["countType"])
+		assert.Equal(t, float64(20), policy.Rules[0].Selection["countNumber"])
+		assert.Equal(t, "expire", policy.Rules[0].Action["type"])
+		assert.Equal(t, m.Named(RegistryType, "registry").URN, lp.Parent)
+		if !preview {
+			res := harness.Await(t, r.RepositoryURL)
+			assert.Equal(t, "123456789012.dkr.ecr.eu-north-1.amazonaws.com/dataplatform/dbt", res.Value)
+			assert.True(t, m.DependsOn(lp, repo))
+		}
+	})
 }
 
 func TestValidation(t *testing.T) {
