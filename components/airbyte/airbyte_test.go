@@ -16,6 +16,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -147,13 +148,13 @@ func values(t *testing.T, r result) resource.PropertyMap {
 	require.NoError(t, r.err)
 	chart := r.m.Named(chartType, "airbyte-chart")
 	require.NotNil(t, chart)
-	return harness.Obj(chart.Inputs["values"])
+	return inspect.Obj(chart.Inputs["values"])
 }
 
 func TestChartPinnedAndExternalServices(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(string(kind), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				r := run(t, preview, baseArgs(kind, true))
 				require.NoError(t, r.err)
 				chart := r.m.Named(chartType, "airbyte-chart")
@@ -161,33 +162,33 @@ func TestChartPinnedAndExternalServices(t *testing.T) {
 				comp := r.m.Named(AirbyteStackType, "airbyte")
 				require.NotNil(t, comp)
 				assert.Equal(t, comp.URN, chart.Parent)
-				assert.Equal(t, "airbyte", harness.Str(chart.Inputs, "chart"))
-				assert.Equal(t, "2.0.19", harness.Str(chart.Inputs, "version"))
-				assert.Equal(t, HelmRepository, harness.Str(chart.Inputs, "repositoryOpts", "repo"))
-				assert.Equal(t, "airbyte", harness.Str(chart.Inputs, "name"))
+				assert.Equal(t, "airbyte", inspect.Str(chart.Inputs, "chart"))
+				assert.Equal(t, "2.0.19", inspect.Str(chart.Inputs, "version"))
+				assert.Equal(t, HelmRepository, inspect.Str(chart.Inputs, "repositoryOpts", "repo"))
+				assert.Equal(t, "airbyte", inspect.Str(chart.Inputs, "name"))
 				if !preview {
-					assert.Equal(t, "dataplatform", harness.Str(chart.Inputs, "namespace"))
+					assert.Equal(t, "dataplatform", inspect.Str(chart.Inputs, "namespace"))
 				}
 
-				v := harness.Obj(chart.Inputs["values"])
-				assert.Equal(t, "external", harness.Str(v, "global", "database", "type"))
-				assert.Equal(t, "metadata.cluster-abc.eu-north-1.rds.amazonaws.com", harness.Str(v, "global", "database", "host"))
-				assert.Equal(t, 5432.0, harness.Num(v, "global", "database", "port"))
-				assert.Equal(t, "airbyte", harness.Str(v, "global", "database", "name"))
-				assert.Equal(t, "airbyte-db-credentials", harness.Str(v, "global", "database", "secretName"))
-				assert.Equal(t, "username", harness.Str(v, "global", "database", "userSecretKey"))
-				assert.Equal(t, "password", harness.Str(v, "global", "database", "passwordSecretKey"))
-				assert.False(t, harness.At(v, "postgresql", "enabled").BoolValue())
-				assert.False(t, harness.At(v, "minio", "enabled").BoolValue())
-				assert.False(t, harness.At(v, "serviceAccount", "create").BoolValue())
-				assert.Equal(t, ServiceAccountName, harness.Str(v, "serviceAccount", "name"))
-				assert.Equal(t, ServiceAccountName, harness.Str(v, "global", "serviceAccountName"))
-				assert.Equal(t, "community", harness.Str(v, "global", "edition"))
+				v := inspect.Obj(chart.Inputs["values"])
+				assert.Equal(t, "external", inspect.Str(v, "global", "database", "type"))
+				assert.Equal(t, "metadata.cluster-abc.eu-north-1.rds.amazonaws.com", inspect.Str(v, "global", "database", "host"))
+				assert.Equal(t, 5432.0, inspect.Num(v, "global", "database", "port"))
+				assert.Equal(t, "airbyte", inspect.Str(v, "global", "database", "name"))
+				assert.Equal(t, "airbyte-db-credentials", inspect.Str(v, "global", "database", "secretName"))
+				assert.Equal(t, "username", inspect.Str(v, "global", "database", "userSecretKey"))
+				assert.Equal(t, "password", inspect.Str(v, "global", "database", "passwordSecretKey"))
+				assert.False(t, inspect.At(v, "postgresql", "enabled").BoolValue())
+				assert.False(t, inspect.At(v, "minio", "enabled").BoolValue())
+				assert.False(t, inspect.At(v, "serviceAccount", "create").BoolValue())
+				assert.Equal(t, ServiceAccountName, inspect.Str(v, "serviceAccount", "name"))
+				assert.Equal(t, ServiceAccountName, inspect.Str(v, "global", "serviceAccountName"))
+				assert.Equal(t, "community", inspect.Str(v, "global", "edition"))
 
 				// Temporal's databases come from the Connection and are never created by Temporal.
 				env := map[string]string{}
-				for _, e := range harness.At(v, "temporal", "extraEnv").ArrayValue() {
-					env[harness.Str(harness.Obj(e), "name")] = harness.Str(harness.Obj(e), "value")
+				for _, e := range inspect.At(v, "temporal", "extraEnv").ArrayValue() {
+					env[inspect.Str(inspect.Obj(e), "name")] = inspect.Str(inspect.Obj(e), "value")
 				}
 				assert.Equal(t, map[string]string{"DBNAME": "temporal", "VISIBILITY_DBNAME": "temporal_visibility", "SKIP_DB_CREATE": "true"}, env)
 			})
@@ -199,40 +200,40 @@ func TestStorageValuesPerKind(t *testing.T) {
 	want := map[objectstore.Kind]string{objectstore.S3: "s3", objectstore.ADLS: "azure", objectstore.GCS: "gcs", objectstore.MinIO: "minio"}
 	for _, kind := range kinds {
 		t.Run(string(kind), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				r := run(t, preview, baseArgs(kind, false))
 				v := values(t, r)
-				st := harness.Obj(harness.At(v, "global", "storage"))
-				assert.Equal(t, want[kind], harness.Str(st, "type"))
+				st := inspect.Obj(inspect.At(v, "global", "storage"))
+				assert.Equal(t, want[kind], inspect.Str(st, "type"))
 				for _, b := range []string{"log", "state", "workloadOutput", "activityPayload", "auditLogging"} {
-					assert.Equal(t, "dp-prod-airbyte", harness.Str(st, "bucket", b), b)
+					assert.Equal(t, "dp-prod-airbyte", inspect.Str(st, "bucket", b), b)
 				}
 				config := r.m.Named(secretType, "airbyte-config")
 				switch kind {
 				case objectstore.S3:
-					assert.Equal(t, "eu-north-1", harness.Str(st, "s3", "region"))
-					assert.Equal(t, "instanceProfile", harness.Str(st, "s3", "authenticationType"))
-					assert.Equal(t, ConfigSecretName, harness.Str(st, "secretName"))
+					assert.Equal(t, "eu-north-1", inspect.Str(st, "s3", "region"))
+					assert.Equal(t, "instanceProfile", inspect.Str(st, "s3", "authenticationType"))
+					assert.Equal(t, ConfigSecretName, inspect.Str(st, "secretName"))
 					require.NotNil(t, config)
-					data := harness.Obj(config.Inputs["stringData"])
-					assert.Equal(t, "", harness.Str(data, "AWS_ACCESS_KEY_ID"), "no static keys on S3")
+					data := inspect.Obj(config.Inputs["stringData"])
+					assert.Equal(t, "", inspect.Str(data, "AWS_ACCESS_KEY_ID"), "no static keys on S3")
 					assert.Contains(t, data, resource.PropertyKey("AWS_SECRET_ACCESS_KEY"))
-					assert.Equal(t, ConfigSecretName, harness.Str(config.Inputs, "metadata", "name"))
+					assert.Equal(t, ConfigSecretName, inspect.Str(config.Inputs, "metadata", "name"))
 				case objectstore.MinIO:
-					assert.Equal(t, "airbyte-minio-credentials", harness.Str(st, "secretName"))
-					assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", harness.Str(st, "minio", "endpoint"))
-					assert.True(t, harness.At(st, "minio", "s3PathStyleAccess").BoolValue())
-					assert.Equal(t, "accessKey", harness.Str(st, "minio", "accessKeyIdSecretKey"))
-					assert.Equal(t, "secretKey", harness.Str(st, "minio", "secretAccessKeySecretKey"))
+					assert.Equal(t, "airbyte-minio-credentials", inspect.Str(st, "secretName"))
+					assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", inspect.Str(st, "minio", "endpoint"))
+					assert.True(t, inspect.At(st, "minio", "s3PathStyleAccess").BoolValue())
+					assert.Equal(t, "accessKey", inspect.Str(st, "minio", "accessKeyIdSecretKey"))
+					assert.Equal(t, "secretKey", inspect.Str(st, "minio", "secretAccessKeySecretKey"))
 					assert.Nil(t, config)
 				case objectstore.GCS:
-					assert.Equal(t, "airbyte-storage-credentials", harness.Str(st, "secretName"))
-					assert.Equal(t, "gcp.json", harness.Str(st, "gcs", "credentialsJsonSecretKey"))
-					assert.Equal(t, "airbyte-storage-credentials", harness.Str(v, "global", "workloads", "containerOrchestrator", "secretName"))
+					assert.Equal(t, "airbyte-storage-credentials", inspect.Str(st, "secretName"))
+					assert.Equal(t, "gcp.json", inspect.Str(st, "gcs", "credentialsJsonSecretKey"))
+					assert.Equal(t, "airbyte-storage-credentials", inspect.Str(v, "global", "workloads", "containerOrchestrator", "secretName"))
 					assert.Nil(t, config)
 				case objectstore.ADLS:
-					assert.Equal(t, "airbyte-storage-credentials", harness.Str(st, "secretName"))
-					assert.Equal(t, "AZURE_STORAGE_CONNECTION_STRING", harness.Str(st, "azure", "connectionStringSecretKey"))
+					assert.Equal(t, "airbyte-storage-credentials", inspect.Str(st, "secretName"))
+					assert.Equal(t, "AZURE_STORAGE_CONNECTION_STRING", inspect.Str(st, "azure", "connectionStringSecretKey"))
 					assert.Nil(t, config)
 				}
 				for _, other := range []string{"s3", "gcs", "azure", "minio"} {
@@ -248,33 +249,33 @@ func TestStorageValuesPerKind(t *testing.T) {
 func TestWorkerAutoscaling(t *testing.T) {
 	for _, prod := range []bool{false, true} {
 		t.Run(fmt.Sprintf("prod=%v", prod), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				r := run(t, preview, baseArgs(objectstore.S3, prod))
 				v := values(t, r)
 				hpas := r.m.ByType(hpaType)
 				require.Len(t, hpas, 1)
-				spec := harness.Obj(hpas[0].Inputs["spec"])
+				spec := inspect.Obj(hpas[0].Inputs["spec"])
 				wantMin, wantMax := 1.0, 2.0
 				if prod {
 					wantMin, wantMax = 2, 10
 				}
-				assert.Equal(t, wantMin, harness.Num(spec, "minReplicas"))
-				assert.Equal(t, wantMax, harness.Num(spec, "maxReplicas"))
-				assert.Equal(t, "Deployment", harness.Str(spec, "scaleTargetRef", "kind"))
-				assert.Equal(t, "airbyte-worker", harness.Str(spec, "scaleTargetRef", "name"))
-				assert.Equal(t, "dataplatform", harness.Str(hpas[0].Inputs, "metadata", "namespace"))
-				assert.Len(t, harness.At(spec, "metrics").ArrayValue(), 2)
-				assert.Equal(t, wantMin, harness.Num(v, "worker", "replicaCount"), "the worker starts at the autoscaler's floor")
+				assert.Equal(t, wantMin, inspect.Num(spec, "minReplicas"))
+				assert.Equal(t, wantMax, inspect.Num(spec, "maxReplicas"))
+				assert.Equal(t, "Deployment", inspect.Str(spec, "scaleTargetRef", "kind"))
+				assert.Equal(t, "airbyte-worker", inspect.Str(spec, "scaleTargetRef", "name"))
+				assert.Equal(t, "dataplatform", inspect.Str(hpas[0].Inputs, "metadata", "namespace"))
+				assert.Len(t, inspect.At(spec, "metrics").ArrayValue(), 2)
+				assert.Equal(t, wantMin, inspect.Num(v, "worker", "replicaCount"), "the worker starts at the autoscaler's floor")
 				assert.True(t, r.m.DependsOn(hpas[0], r.m.Named(chartType, "airbyte-chart")))
 
-				res := harness.Obj(harness.At(v, "worker", "resources"))
+				res := inspect.Obj(inspect.At(v, "worker", "resources"))
 				if prod {
-					assert.Equal(t, "2000m", harness.Str(res, "requests", "cpu"))
-					assert.Equal(t, "4096Mi", harness.Str(res, "requests", "memory"))
-					assert.Equal(t, "4096Mi", harness.Str(res, "limits", "memory"))
+					assert.Equal(t, "2000m", inspect.Str(res, "requests", "cpu"))
+					assert.Equal(t, "4096Mi", inspect.Str(res, "requests", "memory"))
+					assert.Equal(t, "4096Mi", inspect.Str(res, "limits", "memory"))
 				} else {
-					assert.Equal(t, "1000m", harness.Str(res, "requests", "cpu"))
-					assert.Equal(t, "2048Mi", harness.Str(res, "limits", "memory"))
+					assert.Equal(t, "1000m", inspect.Str(res, "requests", "cpu"))
+					assert.Equal(t, "2048Mi", inspect.Str(res, "limits", "memory"))
 				}
 			})
 		})
@@ -288,19 +289,19 @@ func TestResourcesForEveryService(t *testing.T) {
 	}
 	for _, prod := range []bool{false, true} {
 		t.Run(fmt.Sprintf("prod=%v", prod), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				v := values(t, run(t, preview, baseArgs(objectstore.MinIO, prod)))
 				for _, k := range keys {
-					res := harness.Obj(harness.At(v, k, "resources"))
-					assert.NotEmpty(t, harness.Str(res, "requests", "cpu"), k)
-					assert.NotEmpty(t, harness.Str(res, "requests", "memory"), k)
-					assert.NotEmpty(t, harness.Str(res, "limits", "memory"), k)
-					assert.Equal(t, harness.Str(res, "requests", "memory"), harness.Str(res, "limits", "memory"), k)
+					res := inspect.Obj(inspect.At(v, k, "resources"))
+					assert.NotEmpty(t, inspect.Str(res, "requests", "cpu"), k)
+					assert.NotEmpty(t, inspect.Str(res, "requests", "memory"), k)
+					assert.NotEmpty(t, inspect.Str(res, "limits", "memory"), k)
+					assert.Equal(t, inspect.Str(res, "requests", "memory"), inspect.Str(res, "limits", "memory"), k)
 				}
 				if prod {
-					assert.Equal(t, "2048Mi", harness.Str(v, "server", "resources", "limits", "memory"))
+					assert.Equal(t, "2048Mi", inspect.Str(v, "server", "resources", "limits", "memory"))
 				} else {
-					assert.Equal(t, "1024Mi", harness.Str(v, "server", "resources", "limits", "memory"))
+					assert.Equal(t, "1024Mi", inspect.Str(v, "server", "resources", "limits", "memory"))
 				}
 			})
 		})
@@ -310,29 +311,29 @@ func TestResourcesForEveryService(t *testing.T) {
 func TestReplicasAndDisruptionBudgets(t *testing.T) {
 	for _, prod := range []bool{false, true} {
 		t.Run(fmt.Sprintf("prod=%v", prod), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				r := run(t, preview, baseArgs(objectstore.S3, prod))
 				v := values(t, r)
 				pdbs := r.m.ByType(pdbType)
 				if !prod {
 					assert.Empty(t, pdbs)
-					assert.Equal(t, 1.0, harness.Num(v, "server", "replicaCount"))
+					assert.Equal(t, 1.0, inspect.Num(v, "server", "replicaCount"))
 					return
 				}
 				require.Len(t, pdbs, len(deployments))
 				for _, d := range deployments {
 					if d.key != "worker" {
-						assert.Equal(t, 2.0, harness.Num(v, d.key, "replicaCount"), d.key)
+						assert.Equal(t, 2.0, inspect.Num(v, d.key, "replicaCount"), d.key)
 					}
-					aff := harness.At(v, d.key, "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution").ArrayValue()
+					aff := inspect.At(v, d.key, "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution").ArrayValue()
 					require.Len(t, aff, 2, d.key)
-					assert.Equal(t, d.component, harness.Str(harness.Obj(aff[0]), "podAffinityTerm", "labelSelector", "matchLabels", "app.kubernetes.io/name"))
+					assert.Equal(t, d.component, inspect.Str(inspect.Obj(aff[0]), "podAffinityTerm", "labelSelector", "matchLabels", "app.kubernetes.io/name"))
 					pdb := r.m.Named(pdbType, "airbyte-pdb-"+d.component)
 					require.NotNil(t, pdb, d.component)
-					sel := harness.Obj(harness.At(pdb.Inputs, "spec", "selector", "matchLabels"))
-					assert.Equal(t, d.component, harness.Str(sel, "app.kubernetes.io/name"))
-					assert.Equal(t, ReleaseName, harness.Str(sel, "app.kubernetes.io/instance"))
-					assert.Equal(t, 1.0, harness.Num(pdb.Inputs, "spec", "maxUnavailable"))
+					sel := inspect.Obj(inspect.At(pdb.Inputs, "spec", "selector", "matchLabels"))
+					assert.Equal(t, d.component, inspect.Str(sel, "app.kubernetes.io/name"))
+					assert.Equal(t, ReleaseName, inspect.Str(sel, "app.kubernetes.io/instance"))
+					assert.Equal(t, 1.0, inspect.Num(pdb.Inputs, "spec", "maxUnavailable"))
 				}
 			})
 		})
@@ -340,92 +341,92 @@ func TestReplicasAndDisruptionBudgets(t *testing.T) {
 }
 
 func TestJobsNamespace(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		r := run(t, preview, baseArgs(objectstore.S3, true))
 		v := values(t, r)
-		assert.Equal(t, "dataplatform-jobs", harness.Str(v, "global", "jobs", "kube", "namespace"))
-		assert.Equal(t, "dataplatform-jobs", harness.Str(v, "global", "workloads", "namespace"))
-		assert.Equal(t, "1000m", harness.Str(v, "global", "jobs", "resources", "requests", "cpu"))
-		assert.Equal(t, "2048Mi", harness.Str(v, "global", "jobs", "resources", "requests", "memory"))
-		assert.Equal(t, "2048Mi", harness.Str(v, "global", "jobs", "resources", "limits", "memory"))
-		assert.Equal(t, "2048Mi", harness.Str(v, "global", "workloads", "resources", "mainContainer", "memory", "limit"))
+		assert.Equal(t, "dataplatform-jobs", inspect.Str(v, "global", "jobs", "kube", "namespace"))
+		assert.Equal(t, "dataplatform-jobs", inspect.Str(v, "global", "workloads", "namespace"))
+		assert.Equal(t, "1000m", inspect.Str(v, "global", "jobs", "resources", "requests", "cpu"))
+		assert.Equal(t, "2048Mi", inspect.Str(v, "global", "jobs", "resources", "requests", "memory"))
+		assert.Equal(t, "2048Mi", inspect.Str(v, "global", "jobs", "resources", "limits", "memory"))
+		assert.Equal(t, "2048Mi", inspect.Str(v, "global", "workloads", "resources", "mainContainer", "memory", "limit"))
 
 		lrs := r.m.ByType(lrType)
 		require.Len(t, lrs, 1)
-		assert.Equal(t, "dataplatform-jobs", harness.Str(lrs[0].Inputs, "metadata", "namespace"))
-		item := harness.Obj(harness.At(lrs[0].Inputs, "spec", "limits").ArrayValue()[0])
-		assert.Equal(t, "Container", harness.Str(item, "type"))
-		assert.Equal(t, "1000m", harness.Str(item, "defaultRequest", "cpu"))
-		assert.Equal(t, "2048Mi", harness.Str(item, "default", "memory"))
-		assert.Equal(t, "8192Mi", harness.Str(item, "max", "memory"))
+		assert.Equal(t, "dataplatform-jobs", inspect.Str(lrs[0].Inputs, "metadata", "namespace"))
+		item := inspect.Obj(inspect.At(lrs[0].Inputs, "spec", "limits").ArrayValue()[0])
+		assert.Equal(t, "Container", inspect.Str(item, "type"))
+		assert.Equal(t, "1000m", inspect.Str(item, "defaultRequest", "cpu"))
+		assert.Equal(t, "2048Mi", inspect.Str(item, "default", "memory"))
+		assert.Equal(t, "8192Mi", inspect.Str(item, "max", "memory"))
 
 		rqs := r.m.ByType(rqType)
 		require.Len(t, rqs, 1)
-		assert.Equal(t, "dataplatform-jobs", harness.Str(rqs[0].Inputs, "metadata", "namespace"))
-		hard := harness.Obj(harness.At(rqs[0].Inputs, "spec", "hard"))
-		assert.Equal(t, "64000m", harness.Str(hard, "requests.cpu"))
-		assert.Equal(t, "131072Mi", harness.Str(hard, "requests.memory"))
-		assert.Equal(t, "300", harness.Str(hard, "pods"))
+		assert.Equal(t, "dataplatform-jobs", inspect.Str(rqs[0].Inputs, "metadata", "namespace"))
+		hard := inspect.Obj(inspect.At(rqs[0].Inputs, "spec", "hard"))
+		assert.Equal(t, "64000m", inspect.Str(hard, "requests.cpu"))
+		assert.Equal(t, "131072Mi", inspect.Str(hard, "requests.memory"))
+		assert.Equal(t, "300", inspect.Str(hard, "pods"))
 
 		// The launcher in the apps namespace manages pods in the jobs namespace.
 		var jobsRole *harness.Resource
 		for _, role := range r.m.ByType(roleType) {
-			if harness.Str(role.Inputs, "metadata", "namespace") == "dataplatform-jobs" {
+			if inspect.Str(role.Inputs, "metadata", "namespace") == "dataplatform-jobs" {
 				jobsRole = role
 			}
 		}
 		require.NotNil(t, jobsRole)
-		rules := harness.At(jobsRole.Inputs, "rules").ArrayValue()
+		rules := inspect.At(jobsRole.Inputs, "rules").ArrayValue()
 		var podVerbs []string
-		for _, v := range harness.At(harness.Obj(rules[0]), "verbs").ArrayValue() {
+		for _, v := range inspect.At(inspect.Obj(rules[0]), "verbs").ArrayValue() {
 			podVerbs = append(podVerbs, v.StringValue())
 		}
 		assert.Contains(t, podVerbs, "create")
-		assert.NotContains(t, fmt.Sprint(harness.At(harness.Obj(rules[0]), "apiGroups")), "*")
+		assert.NotContains(t, fmt.Sprint(inspect.At(inspect.Obj(rules[0]), "apiGroups")), "*")
 		binding := r.m.Named(rbType, "airbyte-rolebinding-jobs")
 		require.NotNil(t, binding)
-		assert.Equal(t, "dataplatform-jobs", harness.Str(binding.Inputs, "metadata", "namespace"))
-		subj := harness.Obj(harness.At(binding.Inputs, "subjects").ArrayValue()[0])
-		assert.Equal(t, ServiceAccountName, harness.Str(subj, "name"))
-		assert.Equal(t, "dataplatform", harness.Str(subj, "namespace"))
+		assert.Equal(t, "dataplatform-jobs", inspect.Str(binding.Inputs, "metadata", "namespace"))
+		subj := inspect.Obj(inspect.At(binding.Inputs, "subjects").ArrayValue()[0])
+		assert.Equal(t, ServiceAccountName, inspect.Str(subj, "name"))
+		assert.Equal(t, "dataplatform", inspect.Str(subj, "namespace"))
 	})
 	// Dev defaults are smaller; explicit values win.
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		args := baseArgs(objectstore.S3, false)
 		args.JobsQuota = JobsQuota{CPU: 4, MemoryGiB: 8, Pods: 20}
 		r := run(t, preview, args)
 		require.NoError(t, r.err)
-		hard := harness.Obj(harness.At(r.m.ByType(rqType)[0].Inputs, "spec", "hard"))
-		assert.Equal(t, "4000m", harness.Str(hard, "requests.cpu"))
-		assert.Equal(t, "20", harness.Str(hard, "pods"))
-		assert.Equal(t, "500m", harness.Str(values(t, r), "global", "jobs", "resources", "requests", "cpu"))
+		hard := inspect.Obj(inspect.At(r.m.ByType(rqType)[0].Inputs, "spec", "hard"))
+		assert.Equal(t, "4000m", inspect.Str(hard, "requests.cpu"))
+		assert.Equal(t, "20", inspect.Str(hard, "pods"))
+		assert.Equal(t, "500m", inspect.Str(values(t, r), "global", "jobs", "resources", "requests", "cpu"))
 	})
 }
 
 func TestServiceAccountsCarryIdentity(t *testing.T) {
 	for _, kind := range kinds {
 		t.Run(string(kind), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				r := run(t, preview, baseArgs(kind, true))
 				v := values(t, r)
 				apps := r.m.Named(saType, "airbyte-sa")
 				jobs := r.m.Named(saType, "airbyte-jobs-sa")
 				require.NotNil(t, apps)
 				require.NotNil(t, jobs)
-				assert.Equal(t, ServiceAccountName, harness.Str(apps.Inputs, "metadata", "name"))
-				assert.Equal(t, ServiceAccountName, harness.Str(jobs.Inputs, "metadata", "name"))
-				assert.Equal(t, "dataplatform-jobs", harness.Str(jobs.Inputs, "metadata", "namespace"))
+				assert.Equal(t, ServiceAccountName, inspect.Str(apps.Inputs, "metadata", "name"))
+				assert.Equal(t, ServiceAccountName, inspect.Str(jobs.Inputs, "metadata", "name"))
+				assert.Equal(t, "dataplatform-jobs", inspect.Str(jobs.Inputs, "metadata", "namespace"))
 				switch kind {
 				case objectstore.GCS:
-					assert.Equal(t, "airbyte@p.iam.gserviceaccount.com", harness.Str(apps.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"))
-					assert.Equal(t, "airbyte-jobs@p.iam.gserviceaccount.com", harness.Str(jobs.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"))
+					assert.Equal(t, "airbyte@p.iam.gserviceaccount.com", inspect.Str(apps.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"))
+					assert.Equal(t, "airbyte-jobs@p.iam.gserviceaccount.com", inspect.Str(jobs.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"))
 				case objectstore.ADLS:
-					assert.Equal(t, "client-1", harness.Str(apps.Inputs, "metadata", "annotations", "azure.workload.identity/client-id"))
-					assert.Equal(t, "true", harness.Str(v, "server", "podLabels", "azure.workload.identity/use"))
-					assert.Equal(t, "true", harness.Str(v, "worker", "podLabels", "azure.workload.identity/use"))
+					assert.Equal(t, "client-1", inspect.Str(apps.Inputs, "metadata", "annotations", "azure.workload.identity/client-id"))
+					assert.Equal(t, "true", inspect.Str(v, "server", "podLabels", "azure.workload.identity/use"))
+					assert.Equal(t, "true", inspect.Str(v, "worker", "podLabels", "azure.workload.identity/use"))
 				default:
-					assert.Empty(t, harness.Obj(harness.At(apps.Inputs, "metadata", "annotations")))
-					assert.NotContains(t, harness.Obj(harness.At(v, "server")), resource.PropertyKey("podLabels"))
+					assert.Empty(t, inspect.Obj(inspect.At(apps.Inputs, "metadata", "annotations")))
+					assert.NotContains(t, inspect.Obj(inspect.At(v, "server")), resource.PropertyKey("podLabels"))
 				}
 			})
 		})
@@ -438,53 +439,53 @@ func TestNetworkPolicies(t *testing.T) {
 		require.NotNil(t, p, name)
 		return p.Inputs
 	}
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		// kubernetes target: database and MinIO in the data namespace.
 		r := run(t, preview, baseArgs(objectstore.MinIO, true))
 		require.NoError(t, r.err)
 		db := policy(r, "egress-database")
-		assert.Equal(t, "dataplatform", harness.Str(db, "metadata", "namespace"))
-		assert.Equal(t, ReleaseName, harness.Str(db, "spec", "podSelector", "matchLabels", "app.kubernetes.io/instance"))
-		rule := harness.Obj(harness.At(db, "spec", "egress").ArrayValue()[0])
-		assert.Equal(t, "dataplatform-data", harness.Str(harness.Obj(harness.At(rule, "to").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"))
-		assert.Equal(t, 5432.0, harness.Num(harness.Obj(harness.At(rule, "ports").ArrayValue()[0]), "port"))
+		assert.Equal(t, "dataplatform", inspect.Str(db, "metadata", "namespace"))
+		assert.Equal(t, ReleaseName, inspect.Str(db, "spec", "podSelector", "matchLabels", "app.kubernetes.io/instance"))
+		rule := inspect.Obj(inspect.At(db, "spec", "egress").ArrayValue()[0])
+		assert.Equal(t, "dataplatform-data", inspect.Str(inspect.Obj(inspect.At(rule, "to").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"))
+		assert.Equal(t, 5432.0, inspect.Num(inspect.Obj(inspect.At(rule, "ports").ArrayValue()[0]), "port"))
 
 		for _, n := range []string{"egress-object-store", "jobs-egress-object-store"} {
-			rule := harness.Obj(harness.At(policy(r, n), "spec", "egress").ArrayValue()[0])
-			assert.Equal(t, float64(MinIOPort), harness.Num(harness.Obj(harness.At(rule, "ports").ArrayValue()[0]), "port"), n)
-			assert.Equal(t, "dataplatform-data", harness.Str(harness.Obj(harness.At(rule, "to").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"), n)
+			rule := inspect.Obj(inspect.At(policy(r, n), "spec", "egress").ArrayValue()[0])
+			assert.Equal(t, float64(MinIOPort), inspect.Num(inspect.Obj(inspect.At(rule, "ports").ArrayValue()[0]), "port"), n)
+			assert.Equal(t, "dataplatform-data", inspect.Str(inspect.Obj(inspect.At(rule, "to").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"), n)
 		}
-		assert.Equal(t, "dataplatform-jobs", harness.Str(policy(r, "jobs-egress-object-store"), "metadata", "namespace"))
+		assert.Equal(t, "dataplatform-jobs", inspect.Str(policy(r, "jobs-egress-object-store"), "metadata", "namespace"))
 
 		// Job pods: internet except the metadata endpoint, all ports.
 		internet := policy(r, "jobs-egress-internet")
-		assert.Equal(t, "dataplatform-jobs", harness.Str(internet, "metadata", "namespace"))
-		rule = harness.Obj(harness.At(internet, "spec", "egress").ArrayValue()[0])
+		assert.Equal(t, "dataplatform-jobs", inspect.Str(internet, "metadata", "namespace"))
+		rule = inspect.Obj(inspect.At(internet, "spec", "egress").ArrayValue()[0])
 		assert.NotContains(t, rule, resource.PropertyKey("ports"))
-		peer := harness.Obj(harness.At(rule, "to").ArrayValue()[0])
-		assert.Equal(t, "0.0.0.0/0", harness.Str(peer, "ipBlock", "cidr"))
-		assert.Equal(t, MetadataEndpoint, harness.At(peer, "ipBlock", "except").ArrayValue()[0].StringValue())
+		peer := inspect.Obj(inspect.At(rule, "to").ArrayValue()[0])
+		assert.Equal(t, "0.0.0.0/0", inspect.Str(peer, "ipBlock", "cidr"))
+		assert.Equal(t, MetadataEndpoint, inspect.At(peer, "ipBlock", "except").ArrayValue()[0].StringValue())
 
 		// Job pods ↔ server and workload API.
-		rule = harness.Obj(harness.At(policy(r, "jobs-egress-platform"), "spec", "egress").ArrayValue()[0])
+		rule = inspect.Obj(inspect.At(policy(r, "jobs-egress-platform"), "spec", "egress").ArrayValue()[0])
 		var ports []float64
-		for _, p := range harness.At(rule, "ports").ArrayValue() {
-			ports = append(ports, harness.Num(harness.Obj(p), "port"))
+		for _, p := range inspect.At(rule, "ports").ArrayValue() {
+			ports = append(ports, inspect.Num(inspect.Obj(p), "port"))
 		}
 		assert.ElementsMatch(t, []float64{ServerPort, WorkloadAPIPort}, ports)
-		assert.Equal(t, "dataplatform", harness.Str(harness.Obj(harness.At(rule, "to").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"))
+		assert.Equal(t, "dataplatform", inspect.Str(inspect.Obj(inspect.At(rule, "to").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"))
 		from := policy(r, "ingress-from-jobs")
-		assert.Equal(t, "dataplatform", harness.Str(from, "metadata", "namespace"))
-		assert.Equal(t, "dataplatform-jobs", harness.Str(harness.Obj(harness.At(harness.Obj(harness.At(from, "spec", "ingress").ArrayValue()[0]), "from").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"))
+		assert.Equal(t, "dataplatform", inspect.Str(from, "metadata", "namespace"))
+		assert.Equal(t, "dataplatform-jobs", inspect.Str(inspect.Obj(inspect.At(inspect.Obj(inspect.At(from, "spec", "ingress").ArrayValue()[0]), "from").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"))
 		assert.NotNil(t, r.m.Named(npType, "airbyte-egress-jobs"))
 		assert.NotNil(t, r.m.Named(npType, "airbyte-jobs-ingress-from-platform"))
 
 		// Clients reach only the server port.
 		clients := policy(r, "ingress-from-clients")
-		assert.Equal(t, "server", harness.Str(clients, "spec", "podSelector", "matchLabels", "app.kubernetes.io/name"))
-		in := harness.Obj(harness.At(clients, "spec", "ingress").ArrayValue()[0])
-		assert.Equal(t, "gateway", harness.Str(harness.Obj(harness.At(in, "from").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"))
-		assert.Equal(t, float64(ServerPort), harness.Num(harness.Obj(harness.At(in, "ports").ArrayValue()[0]), "port"))
+		assert.Equal(t, "server", inspect.Str(clients, "spec", "podSelector", "matchLabels", "app.kubernetes.io/name"))
+		in := inspect.Obj(inspect.At(clients, "spec", "ingress").ArrayValue()[0])
+		assert.Equal(t, "gateway", inspect.Str(inspect.Obj(inspect.At(in, "from").ArrayValue()[0]), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"))
+		assert.Equal(t, float64(ServerPort), inspect.Num(inspect.Obj(inspect.At(in, "ports").ArrayValue()[0]), "port"))
 
 		// Every policy depends-before the chart, so pods start with their flows open.
 		chart := r.m.Named(chartType, "airbyte-chart")
@@ -492,23 +493,23 @@ func TestNetworkPolicies(t *testing.T) {
 			assert.True(t, r.m.DependsOn(chart, np), np.Name)
 		}
 	})
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		// Clouds: the database's range, HTTPS to the store, no MinIO policies.
 		args := baseArgs(objectstore.S3, true)
 		args.ClientNamespaces = nil
 		r := run(t, preview, args)
 		require.NoError(t, r.err)
-		rule := harness.Obj(harness.At(policy(r, "egress-database"), "spec", "egress").ArrayValue()[0])
-		assert.Equal(t, "10.40.0.0/16", harness.Str(harness.Obj(harness.At(rule, "to").ArrayValue()[0]), "ipBlock", "cidr"))
-		rule = harness.Obj(harness.At(policy(r, "egress-object-store"), "spec", "egress").ArrayValue()[0])
-		assert.Equal(t, 443.0, harness.Num(harness.Obj(harness.At(rule, "ports").ArrayValue()[0]), "port"))
+		rule := inspect.Obj(inspect.At(policy(r, "egress-database"), "spec", "egress").ArrayValue()[0])
+		assert.Equal(t, "10.40.0.0/16", inspect.Str(inspect.Obj(inspect.At(rule, "to").ArrayValue()[0]), "ipBlock", "cidr"))
+		rule = inspect.Obj(inspect.At(policy(r, "egress-object-store"), "spec", "egress").ArrayValue()[0])
+		assert.Equal(t, 443.0, inspect.Num(inspect.Obj(inspect.At(rule, "ports").ArrayValue()[0]), "port"))
 		assert.Nil(t, r.m.Named(npType, "airbyte-jobs-egress-object-store"))
 		assert.Nil(t, r.m.Named(npType, "airbyte-ingress-from-clients"))
 	})
 }
 
 func TestDependsOnDatabaseAndIdentity(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		r := run(t, preview, baseArgs(objectstore.S3, true))
 		require.NoError(t, r.err)
 		chart := r.m.Named(chartType, "airbyte-chart")
@@ -525,20 +526,20 @@ func TestDependsOnDatabaseAndIdentity(t *testing.T) {
 		assert.True(t, r.m.DependsOn(chart, r.m.Named("kubernetes:core/v1:Namespace", "apps")))
 		for _, res := range r.m.Resources() {
 			if strings.HasPrefix(res.Type, "kubernetes:") && res.Custom && res.Name != "db-bootstrap" && res.Name != "apps" {
-				assert.NotEmpty(t, harness.Str(res.Inputs, "metadata", "name"), res.Name)
-				assert.NotEmpty(t, harness.Str(res.Inputs, "metadata", "namespace"), res.Name)
-				assert.Equal(t, "test", harness.Str(res.Inputs, "metadata", "labels", "environment"), res.Name)
+				assert.NotEmpty(t, inspect.Str(res.Inputs, "metadata", "name"), res.Name)
+				assert.NotEmpty(t, inspect.Str(res.Inputs, "metadata", "namespace"), res.Name)
+				assert.Equal(t, "test", inspect.Str(res.Inputs, "metadata", "labels", "environment"), res.Name)
 			}
 		}
 	})
 }
 
 func TestOutputs(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		r := run(t, preview, baseArgs(objectstore.MinIO, false))
 		require.NoError(t, r.err)
 		await := func(o pulumi.Output) any {
-			res := harness.Await(t, o)
+			res := inspect.Await(t, o)
 			require.True(t, res.Known)
 			return res.Value
 		}
@@ -546,7 +547,7 @@ func TestOutputs(t *testing.T) {
 		assert.Equal(t, "http://airbyte-airbyte-server-svc.dataplatform.svc.cluster.local:8001/api/public/v1", await(r.comp.APIURL))
 		assert.Equal(t, "airbyte", await(r.comp.ServiceAccountName))
 		assert.Equal(t, "airbyte", await(r.comp.ChartName))
-		assert.Equal(t, "http://airbyte-airbyte-server-svc.dataplatform.svc.cluster.local:8001", harness.Str(values(t, r), "global", "airbyteUrl"))
+		assert.Equal(t, "http://airbyte-airbyte-server-svc.dataplatform.svc.cluster.local:8001", inspect.Str(values(t, r), "global", "airbyteUrl"))
 	})
 }
 

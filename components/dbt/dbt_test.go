@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -52,7 +53,7 @@ func run(t *testing.T, preview bool, a *DbtJobArgs) (*harness.Mocks, *DbtJob, er
 }
 
 func TestCronJob(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, j, err := run(t, preview, args())
 		require.NoError(t, err)
 		r := m.Named(cronType, "dbt-cronjob")
@@ -62,7 +63,7 @@ func TestCronJob(t *testing.T) {
 			return
 		}
 		var cj batchv1.CronJob
-		harness.DecodeStrict(t, r, &cj)
+		inspect.DecodeStrict(t, r, &cj)
 		assert.Equal(t, "dbt", cj.Name)
 		assert.Equal(t, "dataplatform", cj.Namespace)
 		s := cj.Spec
@@ -109,11 +110,11 @@ func TestCronJob(t *testing.T) {
 		}
 		assert.Equal(t, "dbt", s.JobTemplate.Spec.Template.Labels["app.kubernetes.io/name"])
 
-		res := harness.Await(t, j.CronJobName)
+		res := inspect.Await(t, j.CronJobName)
 		assert.Equal(t, "dbt", res.Value)
 
 		var np networkingv1.NetworkPolicy
-		harness.DecodeStrict(t, m.Named(npType, "dbt-egress"), &np)
+		inspect.DecodeStrict(t, m.Named(npType, "dbt-egress"), &np)
 		assert.Equal(t, map[string]string{"app.kubernetes.io/name": "dbt"}, np.Spec.PodSelector.MatchLabels)
 		assert.Equal(t, []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, np.Spec.PolicyTypes)
 		require.Len(t, np.Spec.Egress, 1)
@@ -128,7 +129,7 @@ func TestProfiles(t *testing.T) {
 	m, _, err := run(t, false, args())
 	require.NoError(t, err)
 	var cm corev1.ConfigMap
-	harness.DecodeStrict(t, m.Named(cmType, "dbt-profiles"), &cm)
+	inspect.DecodeStrict(t, m.Named(cmType, "dbt-profiles"), &cm)
 	assert.Equal(t, "dbt-profiles", cm.Name)
 	var profiles map[string]struct {
 		Target  string                    `json:"target"`

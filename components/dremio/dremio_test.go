@@ -19,6 +19,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -117,14 +118,14 @@ const mockSecretGap = "malformed RPC secret: missing value for"
 // await returns the string an output resolves to ("" for another value).
 func await(t *testing.T, o pulumi.Output) string {
 	t.Helper()
-	s, _ := harness.Await(t, o).Value.(string)
+	s, _ := inspect.Await(t, o).Value.(string)
 	return s
 }
 
 func configData(t *testing.T, m *harness.Mocks) map[string]string {
 	t.Helper()
 	var cm corev1.ConfigMap
-	harness.DecodeStrict(t, m.Named(cmType, "dremio-config"), &cm)
+	inspect.DecodeStrict(t, m.Named(cmType, "dremio-config"), &cm)
 	return cm.Data
 }
 
@@ -249,7 +250,7 @@ func TestLocalDistStorageOnlyInDev(t *testing.T) {
 
 	a.DevLocalStorage = true
 	a.ObjectStore = objectstore.Info{} // no store needed
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, a)
 		require.NoError(t, err)
 		if preview {
@@ -381,8 +382,8 @@ func TestWorkloadsProdAndDev(t *testing.T) {
 			assert.NotNil(t, zc.ReadinessProbe.Exec)
 			assert.NotNil(t, zc.Resources.Limits.Memory())
 			var zkPDB, execPDB policyv1.PodDisruptionBudget
-			harness.DecodeStrict(t, m.Named(pdbType, "dremio-zookeeper-pdb"), &zkPDB)
-			harness.DecodeStrict(t, m.Named(pdbType, "dremio-executor-pdb"), &execPDB)
+			inspect.DecodeStrict(t, m.Named(pdbType, "dremio-zookeeper-pdb"), &zkPDB)
+			inspect.DecodeStrict(t, m.Named(pdbType, "dremio-executor-pdb"), &execPDB)
 			assert.Equal(t, 1, execPDB.Spec.MaxUnavailable.IntValue())
 			assert.Equal(t, exec.Spec.Selector, execPDB.Spec.Selector)
 			if prod {
@@ -394,7 +395,7 @@ func TestWorkloadsProdAndDev(t *testing.T) {
 
 			// Client Service and outputs.
 			var svc corev1.Service
-			harness.DecodeStrict(t, m.Named(svcType, "dremio-client"), &svc)
+			inspect.DecodeStrict(t, m.Named(svcType, "dremio-client"), &svc)
 			ports := map[string]int32{}
 			for _, p := range svc.Spec.Ports {
 				ports[p.Name] = p.Port
@@ -409,7 +410,7 @@ func TestWorkloadsProdAndDev(t *testing.T) {
 			assert.Equal(t, "dremio-dbt-credentials", await(t, c.DbtCredentialsSecret))
 			for _, n := range []string{"dremio-zookeeper-headless", "dremio-cluster"} {
 				var hs corev1.Service
-				harness.DecodeStrict(t, m.Named(svcType, n), &hs)
+				inspect.DecodeStrict(t, m.Named(svcType, n), &hs)
 				assert.Equal(t, "None", hs.Spec.ClusterIP)
 			}
 		})
@@ -421,14 +422,14 @@ func TestIdentityWiring(t *testing.T) {
 	m, _, err := run(t, false, prodArgs(objectstore.GCS))
 	require.NoError(t, err)
 	var sa corev1.ServiceAccount
-	harness.DecodeStrict(t, m.Named(saType, "dremio-sa"), &sa)
+	inspect.DecodeStrict(t, m.Named(saType, "dremio-sa"), &sa)
 	assert.Equal(t, "dremio", sa.Name)
 	assert.Equal(t, map[string]string{"iam.gke.io/gcp-service-account": "dp-dremio@proj.iam.gserviceaccount.com"}, sa.Annotations)
 
 	// ADLS: annotation on the ServiceAccount, label on the pods.
 	m, _, err = run(t, false, prodArgs(objectstore.ADLS))
 	require.NoError(t, err)
-	harness.DecodeStrict(t, m.Named(saType, "dremio-sa"), &sa)
+	inspect.DecodeStrict(t, m.Named(saType, "dremio-sa"), &sa)
 	assert.Equal(t, "11111111-2222-4333-8444-555555555555", sa.Annotations["azure.workload.identity/client-id"])
 	exec := statefulSet(t, m, "dremio-executor")
 	assert.Equal(t, "true", exec.Spec.Template.Labels["azure.workload.identity/use"])
@@ -468,7 +469,7 @@ func TestIdentityWiring(t *testing.T) {
 func egressRules(t *testing.T, m *harness.Mocks) []networkingv1.NetworkPolicyEgressRule {
 	t.Helper()
 	var np networkingv1.NetworkPolicy
-	harness.DecodeStrict(t, m.Named(npType, "dremio-objectstore-egress"), &np)
+	inspect.DecodeStrict(t, m.Named(npType, "dremio-objectstore-egress"), &np)
 	assert.Equal(t, map[string]string{"app.kubernetes.io/name": "dremio"}, np.Spec.PodSelector.MatchLabels)
 	assert.Equal(t, []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, np.Spec.PolicyTypes)
 	return np.Spec.Egress
@@ -478,7 +479,7 @@ func TestNetworkPolicies(t *testing.T) {
 	m, _, err := run(t, false, prodArgs(objectstore.S3))
 	require.NoError(t, err)
 	var in networkingv1.NetworkPolicy
-	harness.DecodeStrict(t, m.Named(npType, "dremio-client-ingress"), &in)
+	inspect.DecodeStrict(t, m.Named(npType, "dremio-client-ingress"), &in)
 	require.Len(t, in.Spec.Ingress, 1)
 	assert.Equal(t, []string{"dataplatform-bi"}, in.Spec.Ingress[0].From[0].NamespaceSelector.MatchExpressions[0].Values)
 	var ports []int
@@ -520,7 +521,7 @@ func TestNetworkPolicies(t *testing.T) {
 }
 
 func TestBootstrapJob(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs(objectstore.S3))
 		require.NoError(t, err)
 		if preview {
@@ -532,7 +533,7 @@ func TestBootstrapJob(t *testing.T) {
 		assert.True(t, m.DependsOn(r, m.Named(stsType, "dremio-coordinator")))
 		assert.Len(t, m.ByType("random:index/randomPassword:RandomPassword"), 2)
 		var job batchv1.Job
-		harness.DecodeStrict(t, r, &job)
+		inspect.DecodeStrict(t, r, &job)
 		pod := job.Spec.Template.Spec
 		ctr := container(t, pod, "bootstrap")
 		assert.Equal(t, BootstrapImage, ctr.Image)
@@ -548,7 +549,7 @@ func TestBootstrapJob(t *testing.T) {
 		assert.NotNil(t, ctr.Resources.Requests.Memory())
 
 		var sec corev1.Secret
-		harness.DecodeStrict(t, m.Named(secType, "dremio-dbt"), &sec)
+		inspect.DecodeStrict(t, m.Named(secType, "dremio-dbt"), &sec)
 		assert.Equal(t, "dbt", sec.StringData["user"])
 		assert.NotEmpty(t, sec.StringData["password"])
 	})
@@ -557,7 +558,7 @@ func TestBootstrapJob(t *testing.T) {
 func TestAllKindsBothModes(t *testing.T) {
 	for _, kind := range []objectstore.Kind{objectstore.S3, objectstore.ADLS, objectstore.GCS, objectstore.MinIO} {
 		for _, args := range []*DremioClusterArgs{devArgs(kind), prodArgs(kind)} {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				m, _, err := run(t, preview, args)
 				require.NoError(t, err)
 				comp := m.Named(DremioClusterType, "dremio")

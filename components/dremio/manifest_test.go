@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 // checkSelector asserts the selector is valid and matches the pod template's labels.
@@ -25,7 +26,7 @@ func checkSelector(t *testing.T, name string, sel *metav1.LabelSelector, podLabe
 func statefulSet(t *testing.T, m *harness.Mocks, name string) *appsv1.StatefulSet {
 	t.Helper()
 	var sts appsv1.StatefulSet
-	harness.DecodeStrict(t, m.Named(stsType, name), &sts)
+	inspect.DecodeStrict(t, m.Named(stsType, name), &sts)
 	checkSelector(t, name, sts.Spec.Selector, sts.Spec.Template.Labels)
 	return &sts
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -94,90 +95,90 @@ func deploy(t *testing.T, preview bool, argsFor func(*azurevnet.Network) *Cluste
 
 func systemPool(t *testing.T, mc *harness.Resource) resource.PropertyMap {
 	t.Helper()
-	pools := harness.RequireAt(t, mc.Inputs, "agentPoolProfiles").ArrayValue()
+	pools := inspect.RequireAt(t, mc.Inputs, "agentPoolProfiles").ArrayValue()
 	require.Len(t, pools, 1, "the ManagedCluster holds the system pool only; workloads is an AgentPool")
 	return pools[0].ObjectValue()
 }
 
 func TestProdCluster(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs)
-		mc := harness.MustNamed(t, m, tMC, "aks-aks")
+		mc := inspect.MustNamed(t, m, tMC, "aks-aks")
 		in := mc.Inputs
 
 		// API server: private, no authorized ranges, Entra ID only.
-		assert.True(t, harness.RequireBool(t, in, "apiServerAccessProfile", "enablePrivateCluster"))
-		assert.False(t, harness.HasKey(harness.RequireAt(t, in, "apiServerAccessProfile").ObjectValue(), "authorizedIPRanges"))
-		assert.True(t, harness.RequireBool(t, in, "disableLocalAccounts"))
-		assert.True(t, harness.RequireBool(t, in, "aadProfile", "managed"))
-		assert.True(t, harness.RequireBool(t, in, "aadProfile", "enableAzureRBAC"))
-		assert.True(t, harness.RequireBool(t, in, "enableRBAC"))
+		assert.True(t, inspect.RequireBool(t, in, "apiServerAccessProfile", "enablePrivateCluster"))
+		assert.False(t, inspect.HasKey(inspect.RequireAt(t, in, "apiServerAccessProfile").ObjectValue(), "authorizedIPRanges"))
+		assert.True(t, inspect.RequireBool(t, in, "disableLocalAccounts"))
+		assert.True(t, inspect.RequireBool(t, in, "aadProfile", "managed"))
+		assert.True(t, inspect.RequireBool(t, in, "aadProfile", "enableAzureRBAC"))
+		assert.True(t, inspect.RequireBool(t, in, "enableRBAC"))
 
 		// Workload identity.
-		assert.True(t, harness.RequireBool(t, in, "oidcIssuerProfile", "enabled"))
-		assert.False(t, harness.HasKey(harness.RequireAt(t, in, "oidcIssuerProfile").ObjectValue(), "issuerURL"), "the issuer URL is computed, never an input")
-		assert.True(t, harness.RequireBool(t, in, "securityProfile", "workloadIdentity", "enabled"))
+		assert.True(t, inspect.RequireBool(t, in, "oidcIssuerProfile", "enabled"))
+		assert.False(t, inspect.HasKey(inspect.RequireAt(t, in, "oidcIssuerProfile").ObjectValue(), "issuerURL"), "the issuer URL is computed, never an input")
+		assert.True(t, inspect.RequireBool(t, in, "securityProfile", "workloadIdentity", "enabled"))
 
 		// Azure CNI Overlay with Cilium, NAT gateway egress.
-		assert.Equal(t, "azure", harness.RequireStr(t, in, "networkProfile", "networkPlugin"))
-		assert.Equal(t, "overlay", harness.RequireStr(t, in, "networkProfile", "networkPluginMode"))
-		assert.Equal(t, "cilium", harness.RequireStr(t, in, "networkProfile", "networkDataplane"))
-		assert.Equal(t, "cilium", harness.RequireStr(t, in, "networkProfile", "networkPolicy"))
-		assert.Equal(t, "userAssignedNATGateway", harness.RequireStr(t, in, "networkProfile", "outboundType"))
-		assert.Equal(t, "10.64.0.0/14", harness.RequireStr(t, in, "networkProfile", "podCidr"))
-		assert.Equal(t, "172.20.0.0/16", harness.RequireStr(t, in, "networkProfile", "serviceCidr"))
-		assert.Equal(t, "172.20.0.10", harness.RequireStr(t, in, "networkProfile", "dnsServiceIP"))
+		assert.Equal(t, "azure", inspect.RequireStr(t, in, "networkProfile", "networkPlugin"))
+		assert.Equal(t, "overlay", inspect.RequireStr(t, in, "networkProfile", "networkPluginMode"))
+		assert.Equal(t, "cilium", inspect.RequireStr(t, in, "networkProfile", "networkDataplane"))
+		assert.Equal(t, "cilium", inspect.RequireStr(t, in, "networkProfile", "networkPolicy"))
+		assert.Equal(t, "userAssignedNATGateway", inspect.RequireStr(t, in, "networkProfile", "outboundType"))
+		assert.Equal(t, "10.64.0.0/14", inspect.RequireStr(t, in, "networkProfile", "podCidr"))
+		assert.Equal(t, "172.20.0.0/16", inspect.RequireStr(t, in, "networkProfile", "serviceCidr"))
+		assert.Equal(t, "172.20.0.10", inspect.RequireStr(t, in, "networkProfile", "dnsServiceIP"))
 
-		assert.Equal(t, "patch", harness.RequireStr(t, in, "autoUpgradeProfile", "upgradeChannel"))
-		assert.Equal(t, "NodeImage", harness.RequireStr(t, in, "autoUpgradeProfile", "nodeOSUpgradeChannel"))
-		assert.Equal(t, "Standard", harness.RequireStr(t, in, "sku", "tier"))
-		assert.Equal(t, "1.34", harness.RequireStr(t, in, "kubernetesVersion"))
-		assert.Equal(t, "aks", harness.RequireStr(t, in, "resourceName"))
+		assert.Equal(t, "patch", inspect.RequireStr(t, in, "autoUpgradeProfile", "upgradeChannel"))
+		assert.Equal(t, "NodeImage", inspect.RequireStr(t, in, "autoUpgradeProfile", "nodeOSUpgradeChannel"))
+		assert.Equal(t, "Standard", inspect.RequireStr(t, in, "sku", "tier"))
+		assert.Equal(t, "1.34", inspect.RequireStr(t, in, "kubernetesVersion"))
+		assert.Equal(t, "aks", inspect.RequireStr(t, in, "resourceName"))
 
 		// Control plane identity.
-		identity := harness.MustNamed(t, m, tUAI, "aks-identity")
-		assert.Equal(t, "UserAssigned", harness.RequireStr(t, in, "identity", "type"))
-		assert.True(t, harness.DependsOnInput(mc, "identity", identity))
+		identity := inspect.MustNamed(t, m, tUAI, "aks-identity")
+		assert.Equal(t, "UserAssigned", inspect.RequireStr(t, in, "identity", "type"))
+		assert.True(t, inspect.DependsOnInput(mc, "identity", identity))
 
 		// System pool.
 		sys := systemPool(t, mc)
-		assert.Equal(t, "System", harness.RequireStr(t, sys, "mode"))
-		assert.Equal(t, []string{"CriticalAddonsOnly=true:NoSchedule"}, harness.RequireStrs(t, sys, "nodeTaints"))
-		assert.Equal(t, []string{"1", "2", "3"}, harness.RequireStrs(t, sys, "availabilityZones"))
-		assert.True(t, harness.RequireBool(t, sys, "enableAutoScaling"))
-		assert.Equal(t, 3.0, harness.RequireNum(t, sys, "minCount"))
-		assert.Equal(t, 4.0, harness.RequireNum(t, sys, "maxCount"))
-		assert.Equal(t, "Managed", harness.RequireStr(t, sys, "osDiskType"), "Standard_D2s_v5 has no local disk for an ephemeral OS disk")
-		assert.Equal(t, 50.0, harness.RequireNum(t, sys, "osDiskSizeGB"))
+		assert.Equal(t, "System", inspect.RequireStr(t, sys, "mode"))
+		assert.Equal(t, []string{"CriticalAddonsOnly=true:NoSchedule"}, inspect.RequireStrs(t, sys, "nodeTaints"))
+		assert.Equal(t, []string{"1", "2", "3"}, inspect.RequireStrs(t, sys, "availabilityZones"))
+		assert.True(t, inspect.RequireBool(t, sys, "enableAutoScaling"))
+		assert.Equal(t, 3.0, inspect.RequireNum(t, sys, "minCount"))
+		assert.Equal(t, 4.0, inspect.RequireNum(t, sys, "maxCount"))
+		assert.Equal(t, "Managed", inspect.RequireStr(t, sys, "osDiskType"), "Standard_D2s_v5 has no local disk for an ephemeral OS disk")
+		assert.Equal(t, 50.0, inspect.RequireNum(t, sys, "osDiskSizeGB"))
 		assert.Contains(t, mc.IgnoreChanges, "agentPoolProfiles[0].count")
 
 		// Workloads pool: zonal, on demand in prod.
-		pool := harness.MustNamed(t, m, tPool, "aks-workloads")
-		assert.Equal(t, "User", harness.RequireStr(t, pool.Inputs, "mode"))
-		assert.Equal(t, "workloads", harness.RequireStr(t, pool.Inputs, "agentPoolName"))
-		assert.Equal(t, []string{"1", "2", "3"}, harness.RequireStrs(t, pool.Inputs, "availabilityZones"))
-		assert.True(t, harness.RequireBool(t, pool.Inputs, "enableAutoScaling"))
-		assert.Equal(t, 3.0, harness.RequireNum(t, pool.Inputs, "minCount"))
-		assert.Equal(t, 12.0, harness.RequireNum(t, pool.Inputs, "maxCount"))
-		assert.Equal(t, "workloads", harness.RequireStr(t, pool.Inputs, "nodeLabels", "dataplatform.io/pool"))
-		assert.False(t, harness.HasKey(pool.Inputs, "scaleSetPriority"), "prod workloads must not run on Spot")
-		assert.True(t, harness.DependsOnInput(pool, "resourceName", mc))
+		pool := inspect.MustNamed(t, m, tPool, "aks-workloads")
+		assert.Equal(t, "User", inspect.RequireStr(t, pool.Inputs, "mode"))
+		assert.Equal(t, "workloads", inspect.RequireStr(t, pool.Inputs, "agentPoolName"))
+		assert.Equal(t, []string{"1", "2", "3"}, inspect.RequireStrs(t, pool.Inputs, "availabilityZones"))
+		assert.True(t, inspect.RequireBool(t, pool.Inputs, "enableAutoScaling"))
+		assert.Equal(t, 3.0, inspect.RequireNum(t, pool.Inputs, "minCount"))
+		assert.Equal(t, 12.0, inspect.RequireNum(t, pool.Inputs, "maxCount"))
+		assert.Equal(t, "workloads", inspect.RequireStr(t, pool.Inputs, "nodeLabels", "dataplatform.io/pool"))
+		assert.False(t, inspect.HasKey(pool.Inputs, "scaleSetPriority"), "prod workloads must not run on Spot")
+		assert.True(t, inspect.DependsOnInput(pool, "resourceName", mc))
 
 		// Both pools sit in the aks subnet.
 		net := m.Named(azurevnet.NetworkType, "net")
 		require.NotNil(t, net)
-		aksSubnet := harness.MustNamed(t, m, tSubnet, "net-aks")
-		assert.True(t, harness.DependsOnInput(mc, "agentPoolProfiles", aksSubnet))
-		assert.True(t, harness.DependsOnInput(pool, "vnetSubnetID", aksSubnet))
+		aksSubnet := inspect.MustNamed(t, m, tSubnet, "net-aks")
+		assert.True(t, inspect.DependsOnInput(mc, "agentPoolProfiles", aksSubnet))
+		assert.True(t, inspect.DependsOnInput(pool, "vnetSubnetID", aksSubnet))
 		if !preview {
-			assert.Equal(t, aksSubnet.ID, harness.RequireStr(t, sys, "vnetSubnetID"))
-			assert.Equal(t, aksSubnet.ID, harness.RequireStr(t, pool.Inputs, "vnetSubnetID"))
+			assert.Equal(t, aksSubnet.ID, inspect.RequireStr(t, sys, "vnetSubnetID"))
+			assert.Equal(t, aksSubnet.ID, inspect.RequireStr(t, pool.Inputs, "vnetSubnetID"))
 		}
 
 		// The cluster needs the aks subnet, never the postgres subnet or the private DNS zones.
 		assert.True(t, m.DependsOn(mc, aksSubnet))
-		assert.False(t, m.DependsOn(mc, harness.MustNamed(t, m, tSubnet, "net-postgres")))
-		assert.False(t, m.DependsOn(mc, harness.MustNamed(t, m, tSubnet, "net-endpoints")))
+		assert.False(t, m.DependsOn(mc, inspect.MustNamed(t, m, tSubnet, "net-postgres")))
+		assert.False(t, m.DependsOn(mc, inspect.MustNamed(t, m, tSubnet, "net-endpoints")))
 		for _, z := range append(m.ByType(tZone), m.ByType(tLink)...) {
 			assert.False(t, m.DependsOn(mc, z), "the cluster waits for %s", z.Name)
 		}
@@ -185,146 +186,146 @@ func TestProdCluster(t *testing.T) {
 }
 
 func TestRoleAssignments(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs)
-		mc := harness.MustNamed(t, m, tMC, "aks-aks")
-		identity := harness.MustNamed(t, m, tUAI, "aks-identity")
-		aksSubnet := harness.MustNamed(t, m, tSubnet, "net-aks")
+		mc := inspect.MustNamed(t, m, tMC, "aks-aks")
+		identity := inspect.MustNamed(t, m, tUAI, "aks-identity")
+		aksSubnet := inspect.MustNamed(t, m, tSubnet, "net-aks")
 
-		ra := harness.MustNamed(t, m, tRA, "aks-subnet-network-contributor")
+		ra := inspect.MustNamed(t, m, tRA, "aks-subnet-network-contributor")
 		assert.Equal(t, subPrefix+"/providers/Microsoft.Authorization/roleDefinitions/4d97b98b-1d4f-4787-a291-c67834d212e7",
-			harness.RequireStr(t, ra.Inputs, "roleDefinitionId"))
-		assert.Equal(t, "ServicePrincipal", harness.RequireStr(t, ra.Inputs, "principalType"))
-		assert.True(t, harness.DependsOnInput(ra, "scope", aksSubnet), "scoped to the aks subnet")
-		assert.True(t, harness.DependsOnInput(ra, "principalId", identity))
+			inspect.RequireStr(t, ra.Inputs, "roleDefinitionId"))
+		assert.Equal(t, "ServicePrincipal", inspect.RequireStr(t, ra.Inputs, "principalType"))
+		assert.True(t, inspect.DependsOnInput(ra, "scope", aksSubnet), "scoped to the aks subnet")
+		assert.True(t, inspect.DependsOnInput(ra, "principalId", identity))
 		assert.True(t, m.DependsOn(mc, ra), "the cluster waits for its subnet permission")
 		if !preview {
-			assert.Equal(t, aksSubnet.ID, harness.RequireStr(t, ra.Inputs, "scope"))
-			assert.Equal(t, harness.RequireStr(t, identity.Outputs, "principalId"), harness.RequireStr(t, ra.Inputs, "principalId"))
-			assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, harness.RequireStr(t, ra.Inputs, "roleAssignmentName"))
+			assert.Equal(t, aksSubnet.ID, inspect.RequireStr(t, ra.Inputs, "scope"))
+			assert.Equal(t, inspect.RequireStr(t, identity.Outputs, "principalId"), inspect.RequireStr(t, ra.Inputs, "principalId"))
+			assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, inspect.RequireStr(t, ra.Inputs, "roleAssignmentName"))
 		}
 
-		admin := harness.MustNamed(t, m, tRA, "aks-deployer-cluster-admin")
-		assert.Equal(t, subPrefix+"/providers/Microsoft.Authorization/roleDefinitions/"+RBACClusterAdminRole, harness.RequireStr(t, admin.Inputs, "roleDefinitionId"))
-		assert.Equal(t, "00000000-0000-4000-8000-00000000000d", harness.RequireStr(t, admin.Inputs, "principalId"), "the deploying principal")
-		assert.True(t, harness.DependsOnInput(admin, "scope", mc))
+		admin := inspect.MustNamed(t, m, tRA, "aks-deployer-cluster-admin")
+		assert.Equal(t, subPrefix+"/providers/Microsoft.Authorization/roleDefinitions/"+RBACClusterAdminRole, inspect.RequireStr(t, admin.Inputs, "roleDefinitionId"))
+		assert.Equal(t, "00000000-0000-4000-8000-00000000000d", inspect.RequireStr(t, admin.Inputs, "principalId"), "the deploying principal")
+		assert.True(t, inspect.DependsOnInput(admin, "scope", mc))
 
 		// Nothing is applied on the cluster before the deployer may: the provider waits for the role.
-		assert.True(t, m.DependsOn(harness.MustNamed(t, m, tK8sProv, "aks-k8s"), admin))
+		assert.True(t, m.DependsOn(inspect.MustNamed(t, m, tK8sProv, "aks-k8s"), admin))
 	})
 }
 
 func TestLogsAndDiagnostics(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, c := deploy(t, preview, prodArgs)
-		mc := harness.MustNamed(t, m, tMC, "aks-aks")
-		ws := harness.MustNamed(t, m, tWS, "aks-logs")
-		assert.Equal(t, 90.0, harness.RequireNum(t, ws.Inputs, "retentionInDays"))
-		assert.Equal(t, "PerGB2018", harness.RequireStr(t, ws.Inputs, "sku", "name"))
+		mc := inspect.MustNamed(t, m, tMC, "aks-aks")
+		ws := inspect.MustNamed(t, m, tWS, "aks-logs")
+		assert.Equal(t, 90.0, inspect.RequireNum(t, ws.Inputs, "retentionInDays"))
+		assert.Equal(t, "PerGB2018", inspect.RequireStr(t, ws.Inputs, "sku", "name"))
 
-		diag := harness.MustNamed(t, m, tDiag, "aks-diagnostics")
-		assert.True(t, harness.DependsOnInput(diag, "resourceUri", mc))
-		assert.True(t, harness.DependsOnInput(diag, "workspaceId", ws))
+		diag := inspect.MustNamed(t, m, tDiag, "aks-diagnostics")
+		assert.True(t, inspect.DependsOnInput(diag, "resourceUri", mc))
+		assert.True(t, inspect.DependsOnInput(diag, "workspaceId", ws))
 		var categories []string
-		for _, l := range harness.RequireAt(t, diag.Inputs, "logs").ArrayValue() {
-			assert.True(t, harness.RequireBool(t, l.ObjectValue(), "enabled"))
-			categories = append(categories, harness.RequireStr(t, l.ObjectValue(), "category"))
+		for _, l := range inspect.RequireAt(t, diag.Inputs, "logs").ArrayValue() {
+			assert.True(t, inspect.RequireBool(t, l.ObjectValue(), "enabled"))
+			categories = append(categories, inspect.RequireStr(t, l.ObjectValue(), "category"))
 		}
 		sort.Strings(categories)
 		assert.Equal(t, []string{"guard", "kube-apiserver", "kube-audit-admin", "kube-controller-manager"}, categories)
 		if !preview {
-			assert.Equal(t, mc.ID, harness.RequireStr(t, diag.Inputs, "resourceUri"))
-			assert.Equal(t, ws.ID, harness.RequireStr(t, diag.Inputs, "workspaceId"))
-			assert.Equal(t, ws.ID, harness.Await(t, c.LogAnalyticsWorkspaceID).Value)
+			assert.Equal(t, mc.ID, inspect.RequireStr(t, diag.Inputs, "resourceUri"))
+			assert.Equal(t, ws.ID, inspect.RequireStr(t, diag.Inputs, "workspaceId"))
+			assert.Equal(t, ws.ID, inspect.Await(t, c.LogAnalyticsWorkspaceID).Value)
 		}
 	})
 }
 
 func TestStorageClassesProd(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, c := deploy(t, preview, prodArgs)
-		comp := harness.MustNamed(t, m, ClusterType, "aks")
-		prov := harness.MustNamed(t, m, tK8sProv, "aks-k8s")
+		comp := inspect.MustNamed(t, m, ClusterType, "aks")
+		prov := inspect.MustNamed(t, m, tK8sProv, "aks-k8s")
 		assert.Equal(t, comp.URN, prov.Parent)
 		scs := m.ByType(tSC)
 		require.Len(t, scs, 2)
-		fast := harness.MustNamed(t, m, tSC, "aks-sc-fast-ssd")
-		std := harness.MustNamed(t, m, tSC, "aks-sc-standard")
+		fast := inspect.MustNamed(t, m, tSC, "aks-sc-fast-ssd")
+		std := inspect.MustNamed(t, m, tSC, "aks-sc-standard")
 		for _, sc := range scs {
 			assert.Equal(t, comp.URN, sc.Parent)
 			assert.Contains(t, sc.Provider, prov.URN, "%s uses the cluster's provider", sc.Name)
-			assert.Equal(t, "disk.csi.azure.com", harness.RequireStr(t, sc.Inputs, "provisioner"))
-			assert.Equal(t, "Retain", harness.RequireStr(t, sc.Inputs, "reclaimPolicy"))
-			assert.Equal(t, "WaitForFirstConsumer", harness.RequireStr(t, sc.Inputs, "volumeBindingMode"))
+			assert.Equal(t, "disk.csi.azure.com", inspect.RequireStr(t, sc.Inputs, "provisioner"))
+			assert.Equal(t, "Retain", inspect.RequireStr(t, sc.Inputs, "reclaimPolicy"))
+			assert.Equal(t, "WaitForFirstConsumer", inspect.RequireStr(t, sc.Inputs, "volumeBindingMode"))
 		}
-		assert.Equal(t, "Premium_ZRS", harness.RequireStr(t, fast.Inputs, "parameters", "skuName"))
-		assert.Equal(t, "StandardSSD_ZRS", harness.RequireStr(t, std.Inputs, "parameters", "skuName"))
-		assert.Equal(t, "true", harness.RequireStr(t, std.Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
-		assert.False(t, harness.HasKey(harness.RequireAt(t, fast.Inputs, "metadata", "annotations").ObjectValue(), "storageclass.kubernetes.io/is-default-class"))
+		assert.Equal(t, "Premium_ZRS", inspect.RequireStr(t, fast.Inputs, "parameters", "skuName"))
+		assert.Equal(t, "StandardSSD_ZRS", inspect.RequireStr(t, std.Inputs, "parameters", "skuName"))
+		assert.Equal(t, "true", inspect.RequireStr(t, std.Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
+		assert.False(t, inspect.HasKey(inspect.RequireAt(t, fast.Inputs, "metadata", "annotations").ObjectValue(), "storageclass.kubernetes.io/is-default-class"))
 		assert.Equal(t, cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard"}, c.Info.StorageClasses)
 	})
 }
 
 func TestDevCluster(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, c := deploy(t, preview, devArgs)
-		mc := harness.MustNamed(t, m, tMC, "aks-aks")
+		mc := inspect.MustNamed(t, m, tMC, "aks-aks")
 		in := mc.Inputs
-		assert.False(t, harness.RequireBool(t, in, "apiServerAccessProfile", "enablePrivateCluster"))
-		assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.7"}, harness.RequireStrs(t, in, "apiServerAccessProfile", "authorizedIPRanges"))
-		assert.Equal(t, "Free", harness.RequireStr(t, in, "sku", "tier"))
-		assert.True(t, harness.RequireBool(t, in, "disableLocalAccounts"), "local accounts stay off outside prod too")
+		assert.False(t, inspect.RequireBool(t, in, "apiServerAccessProfile", "enablePrivateCluster"))
+		assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.7"}, inspect.RequireStrs(t, in, "apiServerAccessProfile", "authorizedIPRanges"))
+		assert.Equal(t, "Free", inspect.RequireStr(t, in, "sku", "tier"))
+		assert.True(t, inspect.RequireBool(t, in, "disableLocalAccounts"), "local accounts stay off outside prod too")
 		sys := systemPool(t, mc)
-		assert.False(t, harness.HasKey(sys, "availabilityZones"), "no zones requested")
+		assert.False(t, inspect.HasKey(sys, "availabilityZones"), "no zones requested")
 
-		pool := harness.MustNamed(t, m, tPool, "aks-workloads")
-		assert.False(t, harness.HasKey(pool.Inputs, "availabilityZones"))
-		assert.Equal(t, "Spot", harness.RequireStr(t, pool.Inputs, "scaleSetPriority"))
-		assert.Equal(t, "Delete", harness.RequireStr(t, pool.Inputs, "scaleSetEvictionPolicy"))
-		assert.Equal(t, -1.0, harness.RequireNum(t, pool.Inputs, "spotMaxPrice"))
-		assert.Equal(t, "Ephemeral", harness.RequireStr(t, pool.Inputs, "osDiskType"), "Standard_D4ds_v5 has a 150 GiB local disk")
+		pool := inspect.MustNamed(t, m, tPool, "aks-workloads")
+		assert.False(t, inspect.HasKey(pool.Inputs, "availabilityZones"))
+		assert.Equal(t, "Spot", inspect.RequireStr(t, pool.Inputs, "scaleSetPriority"))
+		assert.Equal(t, "Delete", inspect.RequireStr(t, pool.Inputs, "scaleSetEvictionPolicy"))
+		assert.Equal(t, -1.0, inspect.RequireNum(t, pool.Inputs, "spotMaxPrice"))
+		assert.Equal(t, "Ephemeral", inspect.RequireStr(t, pool.Inputs, "osDiskType"), "Standard_D4ds_v5 has a 150 GiB local disk")
 		assert.Contains(t, pool.IgnoreChanges, "count")
 
 		for _, sc := range m.ByType(tSC) {
-			assert.Equal(t, "Delete", harness.RequireStr(t, sc.Inputs, "reclaimPolicy"))
+			assert.Equal(t, "Delete", inspect.RequireStr(t, sc.Inputs, "reclaimPolicy"))
 		}
-		assert.Equal(t, "Premium_LRS", harness.RequireStr(t, harness.MustNamed(t, m, tSC, "aks-sc-fast-ssd").Inputs, "parameters", "skuName"))
-		assert.Equal(t, "StandardSSD_LRS", harness.RequireStr(t, harness.MustNamed(t, m, tSC, "aks-sc-standard").Inputs, "parameters", "skuName"))
-		assert.Equal(t, 30.0, harness.RequireNum(t, harness.MustNamed(t, m, tWS, "aks-logs").Inputs, "retentionInDays"))
+		assert.Equal(t, "Premium_LRS", inspect.RequireStr(t, inspect.MustNamed(t, m, tSC, "aks-sc-fast-ssd").Inputs, "parameters", "skuName"))
+		assert.Equal(t, "StandardSSD_LRS", inspect.RequireStr(t, inspect.MustNamed(t, m, tSC, "aks-sc-standard").Inputs, "parameters", "skuName"))
+		assert.Equal(t, 30.0, inspect.RequireNum(t, inspect.MustNamed(t, m, tWS, "aks-logs").Inputs, "retentionInDays"))
 
 		if !preview {
-			assert.Equal(t, "https://"+harness.RequireStr(t, mc.Outputs, "fqdn"), harness.Await(t, c.Endpoint).Value, "public clusters are reached on the public FQDN")
+			assert.Equal(t, "https://"+inspect.RequireStr(t, mc.Outputs, "fqdn"), inspect.Await(t, c.Endpoint).Value, "public clusters are reached on the public FQDN")
 		}
 	})
 }
 
 func TestOutputs(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, c := deploy(t, preview, prodArgs)
-		mc := harness.MustNamed(t, m, tMC, "aks-aks")
+		mc := inspect.MustNamed(t, m, tMC, "aks-aks")
 		assert.Equal(t, cluster.AzureWorkloadIdentity, c.Info.Identity.Mechanism)
 		assert.Same(t, c.Provider, c.Info.Provider)
 
-		kc := harness.Await(t, c.Kubeconfig)
+		kc := inspect.Await(t, c.Kubeconfig)
 		assert.True(t, kc.Secret, "the kubeconfig must be a secret")
-		assert.True(t, harness.Await(t, c.Info.Kubeconfig).Secret)
+		assert.True(t, inspect.Await(t, c.Info.Kubeconfig).Secret)
 		if preview {
 			// The cluster does not exist yet: no credentials, no issuer, but no crash either.
 			assert.False(t, kc.Known)
-			assert.False(t, harness.Await(t, c.Name).Known)
-			assert.False(t, harness.Await(t, c.ControlPlaneIdentityID).Known)
+			assert.False(t, inspect.Await(t, c.Name).Known)
+			assert.False(t, inspect.Await(t, c.ControlPlaneIdentityID).Known)
 			return
 		}
-		assert.Equal(t, "aks", harness.Await(t, c.Name).Value)
-		assert.Equal(t, "https://"+harness.RequireStr(t, mc.Outputs, "privateFQDN"), harness.Await(t, c.Endpoint).Value, "private clusters are reached on the private FQDN")
-		issuer := harness.Await(t, c.OIDCIssuerURL).Value
-		assert.Equal(t, harness.RequireStr(t, mc.Outputs, "oidcIssuerProfile", "issuerURL"), issuer)
+		assert.Equal(t, "aks", inspect.Await(t, c.Name).Value)
+		assert.Equal(t, "https://"+inspect.RequireStr(t, mc.Outputs, "privateFQDN"), inspect.Await(t, c.Endpoint).Value, "private clusters are reached on the private FQDN")
+		issuer := inspect.Await(t, c.OIDCIssuerURL).Value
+		assert.Equal(t, inspect.RequireStr(t, mc.Outputs, "oidcIssuerProfile", "issuerURL"), issuer)
 		assert.Regexp(t, `^https://swedencentral\.oic\.prod-aks\.azure\.com/`, issuer)
-		assert.Equal(t, issuer, harness.Await(t, c.Info.Identity.OIDCIssuerURL).Value)
-		assert.Equal(t, harness.RequireStr(t, mc.Outputs, "identityProfile", "kubeletidentity", "objectId"), harness.Await(t, c.KubeletIdentityObjectID).Value)
-		assert.NotEmpty(t, harness.Await(t, c.KubeletIdentityObjectID).Value)
-		assert.Equal(t, harness.MustNamed(t, m, tUAI, "aks-identity").ID, harness.Await(t, c.ControlPlaneIdentityID).Value)
-		assert.Equal(t, []string{harness.MustNamed(t, m, tUAI, "aks-identity").ID}, harness.RequireStrs(t, mc.Inputs, "identity", "userAssignedIdentities"))
+		assert.Equal(t, issuer, inspect.Await(t, c.Info.Identity.OIDCIssuerURL).Value)
+		assert.Equal(t, inspect.RequireStr(t, mc.Outputs, "identityProfile", "kubeletidentity", "objectId"), inspect.Await(t, c.KubeletIdentityObjectID).Value)
+		assert.NotEmpty(t, inspect.Await(t, c.KubeletIdentityObjectID).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, tUAI, "aks-identity").ID, inspect.Await(t, c.ControlPlaneIdentityID).Value)
+		assert.Equal(t, []string{inspect.MustNamed(t, m, tUAI, "aks-identity").ID}, inspect.RequireStrs(t, mc.Inputs, "identity", "userAssignedIdentities"))
 
 		// The kubeconfig uses kubelogin non-interactively, for the cluster AKS answered for.
 		var cfg struct {
@@ -349,8 +350,8 @@ func TestOutputs(t *testing.T) {
 		assert.Equal(t, []string{"get-token", "--login", "azurecli", "--server-id", aksServerAppID}, cfg.Users[0].User.Exec.Args)
 
 		// The provider is built from that kubeconfig.
-		prov := harness.MustNamed(t, m, tK8sProv, "aks-k8s")
-		assert.Equal(t, kc.Value, harness.RequireStr(t, prov.Inputs, "kubeconfig"))
+		prov := inspect.MustNamed(t, m, tK8sProv, "aks-k8s")
+		assert.Equal(t, kc.Value, inspect.RequireStr(t, prov.Inputs, "kubeconfig"))
 
 		var invoked bool
 		for _, inv := range m.Invokes() {
@@ -371,7 +372,7 @@ func TestKubeloginMode(t *testing.T) {
 		return a
 	})
 	require.NotNil(t, m)
-	assert.Contains(t, harness.Await(t, c.Kubeconfig).Value, `"--login","workloadidentity"`)
+	assert.Contains(t, inspect.Await(t, c.Kubeconfig).Value, `"--login","workloadidentity"`)
 }
 
 func TestValidation(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/network/awsvpc"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -75,75 +76,75 @@ func run(t *testing.T, preview bool, args *ClusterArgs) (*harness.Mocks, *Cluste
 }
 
 func TestControlPlane(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
-		eks := harness.MustNamed(t, m, clusterType, "k8s-eks")
-		key := harness.MustNamed(t, m, "aws:kms/key:Key", "k8s-kms")
-		logs := harness.MustNamed(t, m, "aws:cloudwatch/logGroup:LogGroup", "k8s-control-plane-logs")
+		eks := inspect.MustNamed(t, m, clusterType, "k8s-eks")
+		key := inspect.MustNamed(t, m, "aws:kms/key:Key", "k8s-kms")
+		logs := inspect.MustNamed(t, m, "aws:cloudwatch/logGroup:LogGroup", "k8s-control-plane-logs")
 
-		assert.Equal(t, "dataplatform-prod", harness.Str(eks.Inputs, "name"))
-		assert.Equal(t, "1.34", harness.Str(eks.Inputs, "version"))
-		vpc := harness.Obj(eks.Inputs["vpcConfig"])
+		assert.Equal(t, "dataplatform-prod", inspect.Str(eks.Inputs, "name"))
+		assert.Equal(t, "1.34", inspect.Str(eks.Inputs, "version"))
+		vpc := inspect.Obj(eks.Inputs["vpcConfig"])
 		assert.True(t, vpc["endpointPrivateAccess"].BoolValue())
 		assert.False(t, vpc["endpointPublicAccess"].BoolValue())
 		_, hasCIDRs := vpc["publicAccessCidrs"]
 		assert.False(t, hasCIDRs, "a private-only cluster lists no public CIDRs")
-		assert.Equal(t, []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}, harness.Strs(eks.Inputs, "enabledClusterLogTypes"))
-		access := harness.Obj(eks.Inputs["accessConfig"])
-		assert.Equal(t, "API", harness.Str(access, "authenticationMode"))
+		assert.Equal(t, []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}, inspect.Strs(eks.Inputs, "enabledClusterLogTypes"))
+		access := inspect.Obj(eks.Inputs["accessConfig"])
+		assert.Equal(t, "API", inspect.Str(access, "authenticationMode"))
 		assert.True(t, access["bootstrapClusterCreatorAdminPermissions"].BoolValue())
-		assert.Equal(t, "172.20.0.0/16", harness.Str(harness.Obj(eks.Inputs["kubernetesNetworkConfig"]), "serviceIpv4Cidr"))
+		assert.Equal(t, "172.20.0.0/16", inspect.Str(inspect.Obj(eks.Inputs["kubernetesNetworkConfig"]), "serviceIpv4Cidr"))
 
 		enc := eks.Inputs["encryptionConfig"]
 		require.True(t, enc.IsObject())
-		assert.Equal(t, []string{"secrets"}, harness.Strs(harness.Obj(enc), "resources"))
+		assert.Equal(t, []string{"secrets"}, inspect.Strs(inspect.Obj(enc), "resources"))
 		assert.Contains(t, eks.PropertyDependencies["encryptionConfig"], key.URN)
 		if !preview {
-			assert.Equal(t, key.Outputs["arn"].StringValue(), harness.Str(harness.Obj(harness.Obj(enc)["provider"]), "keyArn"))
+			assert.Equal(t, key.Outputs["arn"].StringValue(), inspect.Str(inspect.Obj(inspect.Obj(enc)["provider"]), "keyArn"))
 		}
 		assert.True(t, key.Inputs["enableKeyRotation"].BoolValue())
 		assert.Equal(t, 30.0, key.Inputs["deletionWindowInDays"].NumberValue())
-		alias := harness.MustNamed(t, m, "aws:kms/alias:Alias", "k8s-kms-alias")
-		assert.Equal(t, "alias/eks/dataplatform-prod", harness.Str(alias.Inputs, "name"))
+		alias := inspect.MustNamed(t, m, "aws:kms/alias:Alias", "k8s-kms-alias")
+		assert.Equal(t, "alias/eks/dataplatform-prod", inspect.Str(alias.Inputs, "name"))
 
 		// The log group exists before the cluster, so EKS does not create an unmanaged one.
-		assert.Equal(t, "/aws/eks/dataplatform-prod/cluster", harness.Str(logs.Inputs, "name"))
+		assert.Equal(t, "/aws/eks/dataplatform-prod/cluster", inspect.Str(logs.Inputs, "name"))
 		assert.Equal(t, 90.0, logs.Inputs["retentionInDays"].NumberValue())
 		assert.Contains(t, eks.Dependencies, logs.URN)
 
-		role := harness.MustNamed(t, m, roleType, "k8s-cluster-role")
+		role := inspect.MustNamed(t, m, roleType, "k8s-cluster-role")
 		assert.Contains(t, eks.PropertyDependencies["roleArn"], role.URN)
-		attach := harness.MustNamed(t, m, attachType, "k8s-cluster-role-amazoneksclusterpolicy")
-		assert.Equal(t, "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", harness.Str(attach.Inputs, "policyArn"))
+		attach := inspect.MustNamed(t, m, attachType, "k8s-cluster-role-amazoneksclusterpolicy")
+		assert.Equal(t, "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", inspect.Str(attach.Inputs, "policyArn"))
 		assert.Contains(t, eks.Dependencies, attach.URN, "the cluster must wait for its role's policy")
-		enc2 := harness.MustNamed(t, m, "aws:iam/rolePolicy:RolePolicy", "k8s-cluster-encryption")
+		enc2 := inspect.MustNamed(t, m, "aws:iam/rolePolicy:RolePolicy", "k8s-cluster-encryption")
 		assert.Contains(t, eks.Dependencies, enc2.URN)
 
-		sg := harness.MustNamed(t, m, "aws:ec2/securityGroup:SecurityGroup", "k8s-api-sg")
-		assert.Equal(t, "vpc-0123456789abcdef0", harness.Str(sg.Inputs, "vpcId"))
+		sg := inspect.MustNamed(t, m, "aws:ec2/securityGroup:SecurityGroup", "k8s-api-sg")
+		assert.Equal(t, "vpc-0123456789abcdef0", inspect.Str(sg.Inputs, "vpcId"))
 		ingress := sg.Inputs["ingress"].ArrayValue()
 		require.Len(t, ingress, 1)
-		assert.Equal(t, []string{"10.40.0.0/16"}, harness.Strs(harness.Obj(ingress[0]), "cidrBlocks"))
-		assert.Equal(t, 443.0, harness.Obj(ingress[0])["fromPort"].NumberValue())
+		assert.Equal(t, []string{"10.40.0.0/16"}, inspect.Strs(inspect.Obj(ingress[0]), "cidrBlocks"))
+		assert.Equal(t, 443.0, inspect.Obj(ingress[0])["fromPort"].NumberValue())
 
-		oidc := harness.MustNamed(t, m, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "k8s-oidc")
-		assert.Equal(t, []string{"sts.amazonaws.com"}, harness.Strs(oidc.Inputs, "clientIdLists"))
+		oidc := inspect.MustNamed(t, m, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "k8s-oidc")
+		assert.Equal(t, []string{"sts.amazonaws.com"}, inspect.Strs(oidc.Inputs, "clientIdLists"))
 		assert.Contains(t, oidc.PropertyDependencies["url"], eks.URN)
 		if !preview {
-			assert.True(t, strings.HasPrefix(harness.Str(oidc.Inputs, "url"), "https://oidc.eks.eu-north-1.amazonaws.com/id/"), harness.Str(oidc.Inputs, "url"))
+			assert.True(t, strings.HasPrefix(inspect.Str(oidc.Inputs, "url"), "https://oidc.eks.eu-north-1.amazonaws.com/id/"), inspect.Str(oidc.Inputs, "url"))
 		}
 	})
 }
 
 func TestPublicEndpoint(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, devArgs())
 		require.NoError(t, err)
-		vpc := harness.Obj(harness.MustNamed(t, m, clusterType, "k8s-eks").Inputs["vpcConfig"])
+		vpc := inspect.Obj(inspect.MustNamed(t, m, clusterType, "k8s-eks").Inputs["vpcConfig"])
 		assert.True(t, vpc["endpointPrivateAccess"].BoolValue())
 		assert.True(t, vpc["endpointPublicAccess"].BoolValue())
-		assert.Equal(t, []string{"203.0.113.0/24"}, harness.Strs(vpc, "publicAccessCidrs"))
+		assert.Equal(t, []string{"203.0.113.0/24"}, inspect.Strs(vpc, "publicAccessCidrs"))
 	})
 }
 
@@ -158,12 +159,12 @@ func TestNodeGroups(t *testing.T) {
 		{"dev spot", devArgs, "SPOT", []string{"m7i.xlarge", "m6i.xlarge", "m7a.xlarge", "m6a.xlarge", "m5.xlarge"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				args := tc.args()
 				m, _, err := run(t, preview, args)
 				require.NoError(t, err)
 				require.Len(t, m.ByType(nodeGroupType), 2)
-				nodeRole := harness.MustNamed(t, m, roleType, "k8s-node-role")
+				nodeRole := inspect.MustNamed(t, m, roleType, "k8s-node-role")
 				for _, pool := range []struct {
 					name     string
 					spec     cluster.NodePool
@@ -173,38 +174,38 @@ func TestNodeGroups(t *testing.T) {
 					{"system", args.SystemPool, "ON_DEMAND", []string{"m7i.large"}},
 					{"workloads", args.WorkloadPool, tc.workloadCap, tc.workloadType},
 				} {
-					ng := harness.MustNamed(t, m, nodeGroupType, "k8s-"+pool.name)
-					lt := harness.MustNamed(t, m, ltType, "k8s-"+pool.name+"-lt")
-					assert.Equal(t, pool.name, harness.Str(harness.Obj(ng.Inputs["labels"]), "dataplatform.io/pool"))
-					assert.Equal(t, pool.capacity, harness.Str(ng.Inputs, "capacityType"), pool.name)
-					assert.Equal(t, pool.types, harness.Strs(ng.Inputs, "instanceTypes"), pool.name)
-					assert.Equal(t, "AL2023_x86_64_STANDARD", harness.Str(ng.Inputs, "amiType"))
-					scaling := harness.Obj(ng.Inputs["scalingConfig"])
+					ng := inspect.MustNamed(t, m, nodeGroupType, "k8s-"+pool.name)
+					lt := inspect.MustNamed(t, m, ltType, "k8s-"+pool.name+"-lt")
+					assert.Equal(t, pool.name, inspect.Str(inspect.Obj(ng.Inputs["labels"]), "dataplatform.io/pool"))
+					assert.Equal(t, pool.capacity, inspect.Str(ng.Inputs, "capacityType"), pool.name)
+					assert.Equal(t, pool.types, inspect.Strs(ng.Inputs, "instanceTypes"), pool.name)
+					assert.Equal(t, "AL2023_x86_64_STANDARD", inspect.Str(ng.Inputs, "amiType"))
+					scaling := inspect.Obj(ng.Inputs["scalingConfig"])
 					assert.Equal(t, float64(pool.spec.MinNodes), scaling["minSize"].NumberValue())
 					assert.Equal(t, float64(pool.spec.MaxNodes), scaling["maxSize"].NumberValue())
 					assert.Equal(t, float64(pool.spec.MinNodes), scaling["desiredSize"].NumberValue())
 					assert.Contains(t, ng.IgnoreChanges, "scalingConfig.desiredSize")
-					assert.Equal(t, 1.0, harness.Obj(ng.Inputs["updateConfig"])["maxUnavailable"].NumberValue())
+					assert.Equal(t, 1.0, inspect.Obj(ng.Inputs["updateConfig"])["maxUnavailable"].NumberValue())
 					_, hasDisk := ng.Inputs["diskSize"]
 					assert.False(t, hasDisk, "the disk is in the launch template; EKS rejects both")
 					assert.Contains(t, ng.PropertyDependencies["launchTemplate"], lt.URN)
 					assert.Contains(t, ng.PropertyDependencies["nodeRoleArn"], nodeRole.URN)
 					if !preview {
-						tmpl := harness.Obj(ng.Inputs["launchTemplate"])
-						assert.Equal(t, lt.ID, harness.Str(tmpl, "id"))
-						assert.Equal(t, "1", harness.Str(tmpl, "version"))
+						tmpl := inspect.Obj(ng.Inputs["launchTemplate"])
+						assert.Equal(t, lt.ID, inspect.Str(tmpl, "id"))
+						assert.Equal(t, "1", inspect.Str(tmpl, "version"))
 					}
 
-					md := harness.Obj(lt.Inputs["metadataOptions"])
-					assert.Equal(t, "required", harness.Str(md, "httpTokens"), "IMDSv2 only")
+					md := inspect.Obj(lt.Inputs["metadataOptions"])
+					assert.Equal(t, "required", inspect.Str(md, "httpTokens"), "IMDSv2 only")
 					assert.Equal(t, 1.0, md["httpPutResponseHopLimit"].NumberValue())
-					assert.Equal(t, "enabled", harness.Str(md, "httpEndpoint"))
+					assert.Equal(t, "enabled", inspect.Str(md, "httpEndpoint"))
 					bdm := lt.Inputs["blockDeviceMappings"].ArrayValue()
 					require.Len(t, bdm, 1)
-					ebs := harness.Obj(harness.Obj(bdm[0])["ebs"])
-					assert.Equal(t, "/dev/xvda", harness.Str(harness.Obj(bdm[0]), "deviceName"))
-					assert.Equal(t, "gp3", harness.Str(ebs, "volumeType"))
-					assert.Equal(t, "true", harness.Str(ebs, "encrypted"))
+					ebs := inspect.Obj(inspect.Obj(bdm[0])["ebs"])
+					assert.Equal(t, "/dev/xvda", inspect.Str(inspect.Obj(bdm[0]), "deviceName"))
+					assert.Equal(t, "gp3", inspect.Str(ebs, "volumeType"))
+					assert.Equal(t, "true", inspect.Str(ebs, "encrypted"))
 					assert.Equal(t, float64(pool.spec.DiskSizeGiB), ebs["volumeSize"].NumberValue())
 				}
 			})
@@ -215,11 +216,11 @@ func TestNodeGroups(t *testing.T) {
 func TestNodeRoleIsMinimal(t *testing.T) {
 	m, _, err := run(t, false, prodArgs())
 	require.NoError(t, err)
-	nodeRole := harness.MustNamed(t, m, roleType, "k8s-node-role")
+	nodeRole := inspect.MustNamed(t, m, roleType, "k8s-node-role")
 	var policies []string
 	for _, a := range m.ByType(attachType) {
 		if m.DependsOn(a, nodeRole) {
-			policies = append(policies, harness.Str(a.Inputs, "policyArn"))
+			policies = append(policies, inspect.Str(a.Inputs, "policyArn"))
 		}
 	}
 	assert.ElementsMatch(t, []string{
@@ -227,23 +228,23 @@ func TestNodeRoleIsMinimal(t *testing.T) {
 		"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
 	}, policies, "the VPC CNI policy belongs to the CNI's Pod Identity role, not the nodes")
 	var trust policyDocument
-	require.NoError(t, json.Unmarshal([]byte(harness.Str(nodeRole.Inputs, "assumeRolePolicy")), &trust))
+	require.NoError(t, json.Unmarshal([]byte(inspect.Str(nodeRole.Inputs, "assumeRolePolicy")), &trust))
 	assert.Equal(t, "ec2.amazonaws.com", trust.Statement[0].Principal["Service"])
 }
 
 func TestAddonsAndPodIdentity(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
-		eks := harness.MustNamed(t, m, clusterType, "k8s-eks")
-		system := harness.MustNamed(t, m, nodeGroupType, "k8s-system")
-		workloads := harness.MustNamed(t, m, nodeGroupType, "k8s-workloads")
+		eks := inspect.MustNamed(t, m, clusterType, "k8s-eks")
+		system := inspect.MustNamed(t, m, nodeGroupType, "k8s-system")
+		workloads := inspect.MustNamed(t, m, nodeGroupType, "k8s-workloads")
 		addons := map[string]*harness.Resource{}
 		for _, a := range m.ByType(addonType) {
-			addons[harness.Str(a.Inputs, "addonName")] = a
-			assert.Equal(t, "OVERWRITE", harness.Str(a.Inputs, "resolveConflictsOnUpdate"), a.Name)
-			assert.Equal(t, "OVERWRITE", harness.Str(a.Inputs, "resolveConflictsOnCreate"), a.Name)
-			assert.Equal(t, "v1.0.0-eksbuild.1", harness.Str(a.Inputs, "addonVersion"), a.Name)
+			addons[inspect.Str(a.Inputs, "addonName")] = a
+			assert.Equal(t, "OVERWRITE", inspect.Str(a.Inputs, "resolveConflictsOnUpdate"), a.Name)
+			assert.Equal(t, "OVERWRITE", inspect.Str(a.Inputs, "resolveConflictsOnCreate"), a.Name)
+			assert.Equal(t, "v1.0.0-eksbuild.1", inspect.Str(a.Inputs, "addonVersion"), a.Name)
 			assert.True(t, m.DependsOn(a, eks), a.Name)
 		}
 		require.Len(t, addons, 5)
@@ -261,8 +262,8 @@ func TestAddonsAndPodIdentity(t *testing.T) {
 
 		assocs := map[string]*harness.Resource{}
 		for _, a := range m.ByType(podIDType) {
-			assert.Equal(t, "kube-system", harness.Str(a.Inputs, "namespace"))
-			assocs[harness.Str(a.Inputs, "serviceAccount")] = a
+			assert.Equal(t, "kube-system", inspect.Str(a.Inputs, "namespace"))
+			assocs[inspect.Str(a.Inputs, "serviceAccount")] = a
 			assert.Contains(t, a.PropertyDependencies["clusterName"], eks.URN)
 		}
 		require.Len(t, assocs, 2)
@@ -272,19 +273,19 @@ func TestAddonsAndPodIdentity(t *testing.T) {
 		} {
 			assoc := assocs[sa]
 			require.NotNil(t, assoc, sa)
-			role := harness.MustNamed(t, m, roleType, want.role)
+			role := inspect.MustNamed(t, m, roleType, want.role)
 			assert.Contains(t, assoc.PropertyDependencies["roleArn"], role.URN)
 			assert.True(t, m.DependsOn(addons[want.addon], assoc), "%s must start with its Pod Identity in place", want.addon)
 			var policies []string
 			for _, a := range m.ByType(attachType) {
 				if m.DependsOn(a, role) {
-					policies = append(policies, harness.Str(a.Inputs, "policyArn"))
+					policies = append(policies, inspect.Str(a.Inputs, "policyArn"))
 				}
 			}
 			assert.Equal(t, []string{want.policy}, policies, sa)
 
 			var trust policyDocument
-			require.NoError(t, json.Unmarshal([]byte(harness.Str(role.Inputs, "assumeRolePolicy")), &trust))
+			require.NoError(t, json.Unmarshal([]byte(inspect.Str(role.Inputs, "assumeRolePolicy")), &trust))
 			require.Len(t, trust.Statement, 1)
 			st := trust.Statement[0]
 			assert.Equal(t, "pods.eks.amazonaws.com", st.Principal["Service"])
@@ -294,14 +295,14 @@ func TestAddonsAndPodIdentity(t *testing.T) {
 			assert.Equal(t, harness.AWSAccountID, st.Condition["StringEquals"]["aws:SourceAccount"])
 		}
 
-		kmsPolicy := harness.MustNamed(t, m, "aws:iam/rolePolicy:RolePolicy", "k8s-ebs-csi-kms")
-		key := harness.MustNamed(t, m, "aws:kms/key:Key", "k8s-kms")
-		assert.True(t, m.DependsOn(kmsPolicy, harness.MustNamed(t, m, roleType, "k8s-ebs-csi-role")))
+		kmsPolicy := inspect.MustNamed(t, m, "aws:iam/rolePolicy:RolePolicy", "k8s-ebs-csi-kms")
+		key := inspect.MustNamed(t, m, "aws:kms/key:Key", "k8s-kms")
+		assert.True(t, m.DependsOn(kmsPolicy, inspect.MustNamed(t, m, roleType, "k8s-ebs-csi-role")))
 		assert.True(t, m.DependsOn(kmsPolicy, key))
 		assert.True(t, m.DependsOn(addons["aws-ebs-csi-driver"], kmsPolicy))
 		if !preview {
 			var doc policyDocument
-			require.NoError(t, json.Unmarshal([]byte(harness.Str(kmsPolicy.Inputs, "policy")), &doc))
+			require.NoError(t, json.Unmarshal([]byte(inspect.Str(kmsPolicy.Inputs, "policy")), &doc))
 			keyArn := key.Outputs["arn"].StringValue()
 			var actions []string
 			for _, st := range doc.Statement {
@@ -315,28 +316,28 @@ func TestAddonsAndPodIdentity(t *testing.T) {
 }
 
 func TestKubeconfigAndProvider(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, c, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		comp := m.ByType(ClusterType)
 		require.Len(t, comp, 1)
-		prov := harness.MustNamed(t, m, "pulumi:providers:kubernetes", "k8s-k8s")
+		prov := inspect.MustNamed(t, m, "pulumi:providers:kubernetes", "k8s-k8s")
 		assert.Equal(t, comp[0].URN, prov.Parent)
-		assert.Equal(t, "dataplatform-prod", harness.Str(prov.Inputs, "clusterIdentifier"))
+		assert.Equal(t, "dataplatform-prod", inspect.Str(prov.Inputs, "clusterIdentifier"))
 		for _, n := range []string{"k8s-system", "k8s-workloads"} {
-			assert.True(t, m.DependsOn(prov, harness.MustNamed(t, m, nodeGroupType, n)), "the provider waits for %s", n)
+			assert.True(t, m.DependsOn(prov, inspect.MustNamed(t, m, nodeGroupType, n)), "the provider waits for %s", n)
 		}
 		require.NotNil(t, c.Provider)
 		assert.Same(t, c.Provider, c.Info.Provider)
 
-		kc := harness.Await(t, c.Kubeconfig)
+		kc := inspect.Await(t, c.Kubeconfig)
 		if preview {
 			assert.False(t, kc.Known, "the endpoint of a new cluster is unknown in preview")
 			return
 		}
 		require.True(t, kc.Known)
 		assert.True(t, kc.Secret, "the kubeconfig must be a secret")
-		assert.True(t, harness.Await(t, c.Info.Kubeconfig).Secret)
+		assert.True(t, inspect.Await(t, c.Info.Kubeconfig).Secret)
 		assert.True(t, prov.Inputs["kubeconfig"].IsSecret(), "the provider's kubeconfig input must stay secret")
 		var cfg struct {
 			Clusters []struct {
@@ -355,7 +356,7 @@ func TestKubeconfigAndProvider(t *testing.T) {
 		require.Len(t, cfg.Users, 1)
 		assert.Equal(t, "aws", cfg.Users[0].User.Exec.Command)
 		assert.Equal(t, []string{"eks", "get-token", "--cluster-name", "dataplatform-prod", "--region", "eu-north-1", "--output", "json"}, cfg.Users[0].User.Exec.Args)
-		eks := harness.MustNamed(t, m, clusterType, "k8s-eks")
+		eks := inspect.MustNamed(t, m, clusterType, "k8s-eks")
 		assert.Equal(t, eks.Outputs["endpoint"].StringValue(), cfg.Clusters[0].Cluster["server"])
 		assert.NotEmpty(t, cfg.Clusters[0].Cluster["certificate-authority-data"])
 		assert.NotContains(t, kc.Value.(string), "token\":", "no static token in the kubeconfig")
@@ -365,37 +366,37 @@ func TestKubeconfigAndProvider(t *testing.T) {
 func TestStorageClasses(t *testing.T) {
 	for _, retain := range []bool{true, false} {
 		t.Run(fmt.Sprintf("retain=%v", retain), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				args := prodArgs()
 				args.RetainVolumes = retain
 				m, _, err := run(t, preview, args)
 				require.NoError(t, err)
-				prov := harness.MustNamed(t, m, "pulumi:providers:kubernetes", "k8s-k8s")
+				prov := inspect.MustNamed(t, m, "pulumi:providers:kubernetes", "k8s-k8s")
 				comp := m.ByType(ClusterType)[0]
 				classes := map[string]*harness.Resource{}
 				for _, sc := range m.ByType(scType) {
-					classes[harness.Str(harness.Obj(sc.Inputs["metadata"]), "name")] = sc
+					classes[inspect.Str(inspect.Obj(sc.Inputs["metadata"]), "name")] = sc
 					assert.True(t, strings.HasPrefix(sc.Provider, prov.URN+"::"), "%s must use the cluster's provider", sc.Name)
 					assert.Equal(t, comp.URN, sc.Parent)
-					assert.Equal(t, "ebs.csi.aws.com", harness.Str(sc.Inputs, "provisioner"))
+					assert.Equal(t, "ebs.csi.aws.com", inspect.Str(sc.Inputs, "provisioner"))
 					want := "Delete"
 					if retain {
 						want = "Retain"
 					}
-					assert.Equal(t, want, harness.Str(sc.Inputs, "reclaimPolicy"))
+					assert.Equal(t, want, inspect.Str(sc.Inputs, "reclaimPolicy"))
 				}
 				require.Len(t, classes, 2)
-				fast := harness.Obj(classes["fast-ssd"].Inputs["parameters"])
-				assert.Equal(t, "gp3", harness.Str(fast, "type"))
-				assert.Equal(t, "6000", harness.Str(fast, "iops"))
-				assert.Equal(t, "250", harness.Str(fast, "throughput"))
-				assert.Equal(t, "true", harness.Str(fast, "encrypted"))
-				assert.Equal(t, "arn:aws:kms:eu-north-1:"+harness.AWSAccountID+":alias/eks/dataplatform-prod", harness.Str(fast, "kmsKeyId"))
-				assert.Empty(t, harness.Str(harness.Obj(harness.Obj(classes["fast-ssd"].Inputs["metadata"])["annotations"]), "storageclass.kubernetes.io/is-default-class"))
-				std := harness.Obj(classes["standard"].Inputs["parameters"])
-				assert.Equal(t, "gp3", harness.Str(std, "type"))
-				assert.Equal(t, "true", harness.Str(std, "encrypted"))
-				assert.Equal(t, "true", harness.Str(harness.Obj(harness.Obj(classes["standard"].Inputs["metadata"])["annotations"]), "storageclass.kubernetes.io/is-default-class"))
+				fast := inspect.Obj(classes["fast-ssd"].Inputs["parameters"])
+				assert.Equal(t, "gp3", inspect.Str(fast, "type"))
+				assert.Equal(t, "6000", inspect.Str(fast, "iops"))
+				assert.Equal(t, "250", inspect.Str(fast, "throughput"))
+				assert.Equal(t, "true", inspect.Str(fast, "encrypted"))
+				assert.Equal(t, "arn:aws:kms:eu-north-1:"+harness.AWSAccountID+":alias/eks/dataplatform-prod", inspect.Str(fast, "kmsKeyId"))
+				assert.Empty(t, inspect.Str(inspect.Obj(inspect.Obj(classes["fast-ssd"].Inputs["metadata"])["annotations"]), "storageclass.kubernetes.io/is-default-class"))
+				std := inspect.Obj(classes["standard"].Inputs["parameters"])
+				assert.Equal(t, "gp3", inspect.Str(std, "type"))
+				assert.Equal(t, "true", inspect.Str(std, "encrypted"))
+				assert.Equal(t, "true", inspect.Str(inspect.Obj(inspect.Obj(classes["standard"].Inputs["metadata"])["annotations"]), "storageclass.kubernetes.io/is-default-class"))
 			})
 		})
 	}
@@ -404,7 +405,7 @@ func TestStorageClasses(t *testing.T) {
 // TestNetworkAndCluster builds both components as the stack does and checks the control plane waits
 // only for the subnets, while the nodes wait for egress.
 func TestNetworkAndCluster(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m := harness.New("dataplatform", "prod", preview)
 		var c *Cluster
 		err := m.Run(func(ctx *pulumi.Context) error {
@@ -426,11 +427,11 @@ func TestNetworkAndCluster(t *testing.T) {
 			return err
 		}, nil)
 		require.NoError(t, err)
-		eks := harness.MustNamed(t, m, clusterType, "k8s-eks")
+		eks := inspect.MustNamed(t, m, clusterType, "k8s-eks")
 		for _, zone := range []string{"a", "b", "c"} {
-			assert.True(t, m.DependsOn(eks, harness.MustNamed(t, m, "aws:ec2/subnet:Subnet", "net-private-"+zone)))
-			assert.False(t, m.DependsOn(eks, harness.MustNamed(t, m, "aws:ec2/subnet:Subnet", "net-db-"+zone)), "the cluster must not wait for database subnets")
-			assert.False(t, m.DependsOn(eks, harness.MustNamed(t, m, "aws:ec2/subnet:Subnet", "net-public-"+zone)))
+			assert.True(t, m.DependsOn(eks, inspect.MustNamed(t, m, "aws:ec2/subnet:Subnet", "net-private-"+zone)))
+			assert.False(t, m.DependsOn(eks, inspect.MustNamed(t, m, "aws:ec2/subnet:Subnet", "net-db-"+zone)), "the cluster must not wait for database subnets")
+			assert.False(t, m.DependsOn(eks, inspect.MustNamed(t, m, "aws:ec2/subnet:Subnet", "net-public-"+zone)))
 		}
 		forbidden := []string{
 			"aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:ec2/flowLog:FlowLog", "aws:rds/subnetGroup:SubnetGroup",
@@ -443,25 +444,25 @@ func TestNetworkAndCluster(t *testing.T) {
 				assert.False(t, m.DependsOn(eks, r), "the EKS cluster must not depend on %s", r.Name)
 			}
 		}
-		assert.False(t, m.DependsOn(eks, harness.MustNamed(t, m, "aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")))
+		assert.False(t, m.DependsOn(eks, inspect.MustNamed(t, m, "aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")))
 		for _, n := range []string{"k8s-system", "k8s-workloads"} {
-			ng := harness.MustNamed(t, m, nodeGroupType, n)
+			ng := inspect.MustNamed(t, m, nodeGroupType, n)
 			for _, zone := range []string{"a", "b", "c"} {
-				assert.True(t, m.DependsOn(ng, harness.MustNamed(t, m, "aws:ec2/natGateway:NatGateway", "net-nat-"+zone)), "%s boots with egress", n)
+				assert.True(t, m.DependsOn(ng, inspect.MustNamed(t, m, "aws:ec2/natGateway:NatGateway", "net-nat-"+zone)), "%s boots with egress", n)
 			}
-			assert.True(t, m.DependsOn(ng, harness.MustNamed(t, m, "aws:ec2/vpcEndpoint:VpcEndpoint", "net-vpce-ecr-dkr")))
+			assert.True(t, m.DependsOn(ng, inspect.MustNamed(t, m, "aws:ec2/vpcEndpoint:VpcEndpoint", "net-vpce-ecr-dkr")))
 		}
 		if !preview {
-			sg := harness.MustNamed(t, m, "aws:ec2/securityGroup:SecurityGroup", "k8s-api-sg")
-			assert.Equal(t, harness.MustNamed(t, m, "aws:ec2/vpc:Vpc", "net-vpc").ID, harness.Str(sg.Inputs, "vpcId"))
-			assert.Len(t, harness.Strs(harness.Obj(eks.Inputs["vpcConfig"]), "subnetIds"), 3)
-			assert.True(t, strings.HasPrefix(harness.Await(t, c.ClusterSecurityGroupID).Value.(string), "sg-0"))
+			sg := inspect.MustNamed(t, m, "aws:ec2/securityGroup:SecurityGroup", "k8s-api-sg")
+			assert.Equal(t, inspect.MustNamed(t, m, "aws:ec2/vpc:Vpc", "net-vpc").ID, inspect.Str(sg.Inputs, "vpcId"))
+			assert.Len(t, inspect.Strs(inspect.Obj(eks.Inputs["vpcConfig"]), "subnetIds"), 3)
+			assert.True(t, strings.HasPrefix(inspect.Await(t, c.ClusterSecurityGroupID).Value.(string), "sg-0"))
 		}
 	})
 }
 
 func TestClusterOutputs(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, c, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		for _, r := range m.Resources() {
@@ -472,27 +473,27 @@ func TestClusterOutputs(t *testing.T) {
 		}
 		assert.Equal(t, cluster.EKSPodIdentity, c.Info.Identity.Mechanism)
 		assert.Equal(t, cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard"}, c.Info.StorageClasses)
-		name := harness.Await(t, c.Name)
+		name := inspect.Await(t, c.Name)
 		assert.Equal(t, "dataplatform-prod", name.Value, "the name is an input, known even in preview")
-		issuer := harness.Await(t, c.OIDCIssuerURL)
+		issuer := inspect.Await(t, c.OIDCIssuerURL)
 		if preview {
 			assert.False(t, issuer.Known)
-			assert.False(t, harness.Await(t, c.Endpoint).Known)
+			assert.False(t, inspect.Await(t, c.Endpoint).Known)
 			return
 		}
-		eks := harness.MustNamed(t, m, clusterType, "k8s-eks")
+		eks := inspect.MustNamed(t, m, clusterType, "k8s-eks")
 		assert.True(t, strings.HasPrefix(issuer.Value.(string), "https://oidc.eks.eu-north-1.amazonaws.com/id/"))
-		assert.Equal(t, issuer.Value, harness.Await(t, c.Info.Identity.OIDCIssuerURL).Value)
-		assert.Equal(t, harness.MustNamed(t, m, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "k8s-oidc").Outputs["arn"].StringValue(), harness.Await(t, c.OIDCProviderARN).Value)
-		sg := harness.Await(t, c.ClusterSecurityGroupID).Value.(string)
+		assert.Equal(t, issuer.Value, inspect.Await(t, c.Info.Identity.OIDCIssuerURL).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "k8s-oidc").Outputs["arn"].StringValue(), inspect.Await(t, c.OIDCProviderARN).Value)
+		sg := inspect.Await(t, c.ClusterSecurityGroupID).Value.(string)
 		assert.True(t, strings.HasPrefix(sg, "sg-0"), sg)
-		assert.Equal(t, harness.Str(harness.Obj(eks.Outputs["vpcConfig"]), "clusterSecurityGroupId"), sg)
-		_, leaked := harness.Obj(eks.Inputs["vpcConfig"])["clusterSecurityGroupId"]
+		assert.Equal(t, inspect.Str(inspect.Obj(eks.Outputs["vpcConfig"]), "clusterSecurityGroupId"), sg)
+		_, leaked := inspect.Obj(eks.Inputs["vpcConfig"])["clusterSecurityGroupId"]
 		assert.False(t, leaked, "computed vpcConfig fields must not show up as inputs")
-		assert.Equal(t, harness.MustNamed(t, m, "aws:kms/key:Key", "k8s-kms").Outputs["arn"].StringValue(), harness.Await(t, c.KMSKeyARN).Value)
-		assert.Equal(t, harness.MustNamed(t, m, roleType, "k8s-node-role").Outputs["arn"].StringValue(), harness.Await(t, c.NodeRoleARN).Value)
-		assert.Equal(t, eks.Outputs["endpoint"].StringValue(), harness.Await(t, c.Endpoint).Value)
-		assert.NotEmpty(t, harness.Await(t, c.CertificateAuthority).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, "aws:kms/key:Key", "k8s-kms").Outputs["arn"].StringValue(), inspect.Await(t, c.KMSKeyARN).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, roleType, "k8s-node-role").Outputs["arn"].StringValue(), inspect.Await(t, c.NodeRoleARN).Value)
+		assert.Equal(t, eks.Outputs["endpoint"].StringValue(), inspect.Await(t, c.Endpoint).Value)
+		assert.NotEmpty(t, inspect.Await(t, c.CertificateAuthority).Value)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/network/gcpvpc"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -88,13 +89,13 @@ func run(t *testing.T, preview bool, name string, args *ClusterArgs) (*harness.M
 }
 
 func TestProdClusterResources(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, c, err := run(t, preview, "gke", prodArgs())
 		require.NoError(t, err)
 
-		comp := harness.One(t, m, ClusterType)
-		assert.Equal(t, "REGULAR", harness.Str(comp.Inputs, "releaseChannel"), "the component records its inputs (V2)")
-		gcpProvider := harness.One(t, m, tGCPProvider)
+		comp := inspect.One(t, m, ClusterType)
+		assert.Equal(t, "REGULAR", inspect.Str(comp.Inputs, "releaseChannel"), "the component records its inputs (V2)")
+		gcpProvider := inspect.One(t, m, tGCPProvider)
 		for _, child := range m.Children(comp.URN) {
 			assert.True(t, strings.HasPrefix(child.Name, "gke-"), "child %s is named after the component", child.Name)
 			if child.Type != tK8sProvider && !strings.HasPrefix(child.Type, "kubernetes:") {
@@ -103,59 +104,59 @@ func TestProdClusterResources(t *testing.T) {
 		}
 
 		// Cluster.
-		gke := harness.One(t, m, tCluster)
+		gke := inspect.One(t, m, tCluster)
 		assert.Equal(t, comp.URN, gke.Parent)
 		in := gke.Inputs
-		assert.Equal(t, testRegion, harness.Str(in, "location"), "regional control plane")
-		assert.Equal(t, "gke", harness.Str(in, "name"))
-		assert.True(t, harness.At(in, "removeDefaultNodePool").BoolValue())
-		assert.EqualValues(t, 1, harness.At(in, "initialNodeCount").NumberValue())
-		assert.True(t, harness.At(in, "nodeConfig").IsNull(), "no node_config with removeDefaultNodePool: it would replace the cluster on every run")
-		assert.Equal(t, "pods", harness.Str(in, "ipAllocationPolicy", "clusterSecondaryRangeName"))
-		assert.Equal(t, "services", harness.Str(in, "ipAllocationPolicy", "servicesSecondaryRangeName"))
-		assert.True(t, harness.At(in, "privateClusterConfig", "enablePrivateNodes").BoolValue())
-		assert.True(t, harness.At(in, "privateClusterConfig", "enablePrivateEndpoint").BoolValue())
-		assert.True(t, harness.At(in, "privateClusterConfig", "masterGlobalAccessConfig", "enabled").BoolValue())
-		assert.Equal(t, "172.16.0.0/28", harness.Str(in, "privateClusterConfig", "masterIpv4CidrBlock"))
-		blocks := harness.At(in, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue()
+		assert.Equal(t, testRegion, inspect.Str(in, "location"), "regional control plane")
+		assert.Equal(t, "gke", inspect.Str(in, "name"))
+		assert.True(t, inspect.At(in, "removeDefaultNodePool").BoolValue())
+		assert.EqualValues(t, 1, inspect.At(in, "initialNodeCount").NumberValue())
+		assert.True(t, inspect.At(in, "nodeConfig").IsNull(), "no node_config with removeDefaultNodePool: it would replace the cluster on every run")
+		assert.Equal(t, "pods", inspect.Str(in, "ipAllocationPolicy", "clusterSecondaryRangeName"))
+		assert.Equal(t, "services", inspect.Str(in, "ipAllocationPolicy", "servicesSecondaryRangeName"))
+		assert.True(t, inspect.At(in, "privateClusterConfig", "enablePrivateNodes").BoolValue())
+		assert.True(t, inspect.At(in, "privateClusterConfig", "enablePrivateEndpoint").BoolValue())
+		assert.True(t, inspect.At(in, "privateClusterConfig", "masterGlobalAccessConfig", "enabled").BoolValue())
+		assert.Equal(t, "172.16.0.0/28", inspect.Str(in, "privateClusterConfig", "masterIpv4CidrBlock"))
+		blocks := inspect.At(in, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue()
 		require.Len(t, blocks, 1)
-		assert.Equal(t, "10.8.0.0/24", harness.Str(blocks[0].ObjectValue(), "cidrBlock"))
-		assert.False(t, harness.At(in, "masterAuthorizedNetworksConfig", "gcpPublicCidrsAccessEnabled").BoolValue())
-		assert.Equal(t, "acme-data-prod.svc.id.goog", harness.Str(in, "workloadIdentityConfig", "workloadPool"))
-		assert.Equal(t, "REGULAR", harness.Str(in, "releaseChannel", "channel"))
-		assert.Equal(t, "1.34", harness.Str(in, "minMasterVersion"))
-		assert.Equal(t, "ADVANCED_DATAPATH", harness.Str(in, "datapathProvider"), "Dataplane V2 enforces NetworkPolicy")
-		assert.True(t, harness.At(in, "networkPolicy").IsNull(), "no Calico next to Dataplane V2")
-		assert.Equal(t, "ENCRYPTED", harness.Str(in, "databaseEncryption", "state"))
-		assert.True(t, harness.At(in, "enableShieldedNodes").BoolValue())
-		assert.True(t, harness.At(in, "deletionProtection").BoolValue())
-		assert.True(t, harness.At(in, "addonsConfig", "gcePersistentDiskCsiDriverConfig", "enabled").BoolValue())
-		assert.ElementsMatch(t, []string{"SYSTEM_COMPONENTS", "WORKLOADS"}, harness.StringsOf(harness.At(in, "loggingConfig", "enableComponents")))
-		assert.Contains(t, harness.StringsOf(harness.At(in, "monitoringConfig", "enableComponents")), "SYSTEM_COMPONENTS")
-		assert.Equal(t, "prod", harness.Str(in, "resourceLabels", "environment"))
-		assert.Equal(t, "https://www.googleapis.com/compute/v1/projects/acme-data-prod/regions/europe-north1/subnetworks/net-nodes", harness.Str(in, "subnetwork"))
+		assert.Equal(t, "10.8.0.0/24", inspect.Str(blocks[0].ObjectValue(), "cidrBlock"))
+		assert.False(t, inspect.At(in, "masterAuthorizedNetworksConfig", "gcpPublicCidrsAccessEnabled").BoolValue())
+		assert.Equal(t, "acme-data-prod.svc.id.goog", inspect.Str(in, "workloadIdentityConfig", "workloadPool"))
+		assert.Equal(t, "REGULAR", inspect.Str(in, "releaseChannel", "channel"))
+		assert.Equal(t, "1.34", inspect.Str(in, "minMasterVersion"))
+		assert.Equal(t, "ADVANCED_DATAPATH", inspect.Str(in, "datapathProvider"), "Dataplane V2 enforces NetworkPolicy")
+		assert.True(t, inspect.At(in, "networkPolicy").IsNull(), "no Calico next to Dataplane V2")
+		assert.Equal(t, "ENCRYPTED", inspect.Str(in, "databaseEncryption", "state"))
+		assert.True(t, inspect.At(in, "enableShieldedNodes").BoolValue())
+		assert.True(t, inspect.At(in, "deletionProtection").BoolValue())
+		assert.True(t, inspect.At(in, "addonsConfig", "gcePersistentDiskCsiDriverConfig", "enabled").BoolValue())
+		assert.ElementsMatch(t, []string{"SYSTEM_COMPONENTS", "WORKLOADS"}, inspect.StringsOf(inspect.At(in, "loggingConfig", "enableComponents")))
+		assert.Contains(t, inspect.StringsOf(inspect.At(in, "monitoringConfig", "enableComponents")), "SYSTEM_COMPONENTS")
+		assert.Equal(t, "prod", inspect.Str(in, "resourceLabels", "environment"))
+		assert.Equal(t, "https://www.googleapis.com/compute/v1/projects/acme-data-prod/regions/europe-north1/subnetworks/net-nodes", inspect.Str(in, "subnetwork"))
 
 		// KMS: the cluster encrypts secrets with the key, after the GKE service agent may use it.
-		ring := harness.One(t, m, tKeyRing)
-		assert.Equal(t, testRegion, harness.Str(ring.Inputs, "location"))
-		key := harness.One(t, m, tCryptoKey)
-		assert.Equal(t, "7776000s", harness.Str(key.Inputs, "rotationPeriod"))
-		assert.True(t, harness.DependsOnInput(key, "keyRing", ring))
-		assert.True(t, harness.DependsOnInput(gke, "databaseEncryption", key), "the encryption key is the cluster key")
+		ring := inspect.One(t, m, tKeyRing)
+		assert.Equal(t, testRegion, inspect.Str(ring.Inputs, "location"))
+		key := inspect.One(t, m, tCryptoKey)
+		assert.Equal(t, "7776000s", inspect.Str(key.Inputs, "rotationPeriod"))
+		assert.True(t, inspect.DependsOnInput(key, "keyRing", ring))
+		assert.True(t, inspect.DependsOnInput(gke, "databaseEncryption", key), "the encryption key is the cluster key")
 		if !preview {
-			assert.Equal(t, key.ID, harness.Str(in, "databaseEncryption", "keyName"))
+			assert.Equal(t, key.ID, inspect.Str(in, "databaseEncryption", "keyName"))
 		}
-		grant := harness.One(t, m, tKeyMember)
-		assert.Equal(t, "roles/cloudkms.cryptoKeyEncrypterDecrypter", harness.Str(grant.Inputs, "role"))
-		assert.Equal(t, "serviceAccount:service-"+harness.GCPProjectNumber+"@container-engine-robot.iam.gserviceaccount.com", harness.Str(grant.Inputs, "member"))
-		assert.True(t, harness.DependsOnInput(grant, "cryptoKeyId", key))
+		grant := inspect.One(t, m, tKeyMember)
+		assert.Equal(t, "roles/cloudkms.cryptoKeyEncrypterDecrypter", inspect.Str(grant.Inputs, "role"))
+		assert.Equal(t, "serviceAccount:service-"+harness.GCPProjectNumber+"@container-engine-robot.iam.gserviceaccount.com", inspect.Str(grant.Inputs, "member"))
+		assert.True(t, inspect.DependsOnInput(grant, "cryptoKeyId", key))
 		assert.Contains(t, gke.Dependencies, grant.URN, "the cluster waits for the key grant")
 		var projectLookups int
 		for _, inv := range m.Invokes() {
 			switch inv.Token {
 			case "gcp:organizations/getProject:getProject":
 				projectLookups++
-				assert.Equal(t, testProject, harness.Str(inv.Args, "projectId"))
+				assert.Equal(t, testProject, inspect.Str(inv.Args, "projectId"))
 			case "gcp:compute/getZones:getZones":
 				t.Errorf("a regional cluster needs no zone lookup")
 			}
@@ -163,17 +164,17 @@ func TestProdClusterResources(t *testing.T) {
 		assert.Equal(t, 1, projectLookups)
 
 		// Node identity: its own service account with exactly the five node roles.
-		sa := harness.One(t, m, tAccount)
-		accountID := harness.Str(sa.Inputs, "accountId")
+		sa := inspect.One(t, m, tAccount)
+		accountID := inspect.Str(sa.Inputs, "accountId")
 		assert.Equal(t, "gke-nodes", accountID)
 		var roles []string
 		members := m.ByType(tIAMMember)
 		for _, r := range members {
-			roles = append(roles, harness.Str(r.Inputs, "role"))
-			assert.Equal(t, testProject, harness.Str(r.Inputs, "project"))
-			assert.True(t, harness.DependsOnInput(r, "member", sa))
+			roles = append(roles, inspect.Str(r.Inputs, "role"))
+			assert.Equal(t, testProject, inspect.Str(r.Inputs, "project"))
+			assert.True(t, inspect.DependsOnInput(r, "member", sa))
 			if !preview {
-				assert.Equal(t, "serviceAccount:gke-nodes@acme-data-prod.iam.gserviceaccount.com", harness.Str(r.Inputs, "member"))
+				assert.Equal(t, "serviceAccount:gke-nodes@acme-data-prod.iam.gserviceaccount.com", inspect.Str(r.Inputs, "member"))
 			}
 		}
 		assert.ElementsMatch(t, []string{
@@ -184,57 +185,57 @@ func TestProdClusterResources(t *testing.T) {
 		// Node pools.
 		pools := map[string]*harness.Resource{}
 		for _, p := range m.ByType(tNodePool) {
-			pools[harness.Str(p.Inputs, "name")] = p
+			pools[inspect.Str(p.Inputs, "name")] = p
 		}
 		require.Len(t, pools, 2)
 		for name, want := range map[string]cluster.NodePool{"system": prodArgs().SystemPool, "workloads": prodArgs().WorkloadPool} {
 			p := pools[name]
 			require.NotNil(t, p, name)
-			assert.True(t, harness.DependsOnInput(p, "cluster", gke))
+			assert.True(t, inspect.DependsOnInput(p, "cluster", gke))
 			for _, member := range members {
 				assert.True(t, m.DependsOn(p, member), "pool %s waits for role %s", name, member.Name)
 			}
 			nc := p.Inputs["nodeConfig"].ObjectValue()
-			assert.Equal(t, name, harness.Str(nc, "labels", PoolLabel))
-			assert.Equal(t, want.MachineType, harness.Str(nc, "machineType"))
-			assert.Equal(t, "pd-balanced", harness.Str(nc, "diskType"))
-			assert.EqualValues(t, want.DiskSizeGiB, harness.At(nc, "diskSizeGb").NumberValue())
-			assert.False(t, harness.At(nc, "spot").BoolValue(), "prod pools are on-demand")
-			assert.Equal(t, "GKE_METADATA", harness.Str(nc, "workloadMetadataConfig", "mode"))
-			assert.True(t, harness.At(nc, "shieldedInstanceConfig", "enableSecureBoot").BoolValue())
-			assert.True(t, harness.At(nc, "shieldedInstanceConfig", "enableIntegrityMonitoring").BoolValue())
-			assert.Equal(t, []string{"https://www.googleapis.com/auth/cloud-platform"}, harness.StringsOf(harness.At(nc, "oauthScopes")))
-			assert.True(t, harness.DependsOnInput(p, "nodeConfig", sa), "nodes run as the node service account")
+			assert.Equal(t, name, inspect.Str(nc, "labels", PoolLabel))
+			assert.Equal(t, want.MachineType, inspect.Str(nc, "machineType"))
+			assert.Equal(t, "pd-balanced", inspect.Str(nc, "diskType"))
+			assert.EqualValues(t, want.DiskSizeGiB, inspect.At(nc, "diskSizeGb").NumberValue())
+			assert.False(t, inspect.At(nc, "spot").BoolValue(), "prod pools are on-demand")
+			assert.Equal(t, "GKE_METADATA", inspect.Str(nc, "workloadMetadataConfig", "mode"))
+			assert.True(t, inspect.At(nc, "shieldedInstanceConfig", "enableSecureBoot").BoolValue())
+			assert.True(t, inspect.At(nc, "shieldedInstanceConfig", "enableIntegrityMonitoring").BoolValue())
+			assert.Equal(t, []string{"https://www.googleapis.com/auth/cloud-platform"}, inspect.StringsOf(inspect.At(nc, "oauthScopes")))
+			assert.True(t, inspect.DependsOnInput(p, "nodeConfig", sa), "nodes run as the node service account")
 			if !preview {
-				assert.Equal(t, "gke-nodes@acme-data-prod.iam.gserviceaccount.com", harness.Str(nc, "serviceAccount"))
+				assert.Equal(t, "gke-nodes@acme-data-prod.iam.gserviceaccount.com", inspect.Str(nc, "serviceAccount"))
 			}
-			assert.EqualValues(t, want.MinNodes, harness.At(p.Inputs, "autoscaling", "totalMinNodeCount").NumberValue())
-			assert.EqualValues(t, want.MaxNodes, harness.At(p.Inputs, "autoscaling", "totalMaxNodeCount").NumberValue())
-			assert.Equal(t, "BALANCED", harness.Str(p.Inputs, "autoscaling", "locationPolicy"))
-			assert.True(t, harness.At(p.Inputs, "management", "autoRepair").BoolValue())
-			assert.True(t, harness.At(p.Inputs, "management", "autoUpgrade").BoolValue())
+			assert.EqualValues(t, want.MinNodes, inspect.At(p.Inputs, "autoscaling", "totalMinNodeCount").NumberValue())
+			assert.EqualValues(t, want.MaxNodes, inspect.At(p.Inputs, "autoscaling", "totalMaxNodeCount").NumberValue())
+			assert.Equal(t, "BALANCED", inspect.Str(p.Inputs, "autoscaling", "locationPolicy"))
+			assert.True(t, inspect.At(p.Inputs, "management", "autoRepair").BoolValue())
+			assert.True(t, inspect.At(p.Inputs, "management", "autoUpgrade").BoolValue())
 		}
 
 		// Kubernetes provider and StorageClasses.
-		k8s := harness.One(t, m, tK8sProvider)
+		k8s := inspect.One(t, m, tK8sProvider)
 		assert.Equal(t, comp.URN, k8s.Parent)
 		assert.Contains(t, k8s.Dependencies, pools["system"].URN)
 		assert.Contains(t, k8s.Dependencies, pools["workloads"].URN)
 		classes := map[string]*harness.Resource{}
 		for _, sc := range m.ByType(tStorageClass) {
-			classes[harness.Str(sc.Inputs, "metadata", "name")] = sc
+			classes[inspect.Str(sc.Inputs, "metadata", "name")] = sc
 			assert.True(t, strings.HasPrefix(sc.Provider, k8s.URN+"::"), "classes are created on this cluster")
 			assert.Equal(t, comp.URN, sc.Parent)
-			assert.Equal(t, CSIProvisioner, harness.Str(sc.Inputs, "provisioner"))
-			assert.Equal(t, "Retain", harness.Str(sc.Inputs, "reclaimPolicy"), "prod keeps its disks")
-			assert.Equal(t, "WaitForFirstConsumer", harness.Str(sc.Inputs, "volumeBindingMode"))
+			assert.Equal(t, CSIProvisioner, inspect.Str(sc.Inputs, "provisioner"))
+			assert.Equal(t, "Retain", inspect.Str(sc.Inputs, "reclaimPolicy"), "prod keeps its disks")
+			assert.Equal(t, "WaitForFirstConsumer", inspect.Str(sc.Inputs, "volumeBindingMode"))
 		}
 		require.Len(t, classes, 2)
-		assert.Equal(t, "pd-ssd", harness.Str(classes["fast-ssd"].Inputs, "parameters", "type"))
-		assert.Equal(t, "regional-pd", harness.Str(classes["fast-ssd"].Inputs, "parameters", "replication-type"), "regional clusters replicate fast volumes")
-		assert.Equal(t, "pd-balanced", harness.Str(classes["standard-balanced"].Inputs, "parameters", "type"))
-		assert.Equal(t, "true", harness.Str(classes["standard-balanced"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
-		assert.Empty(t, harness.Str(classes["fast-ssd"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
+		assert.Equal(t, "pd-ssd", inspect.Str(classes["fast-ssd"].Inputs, "parameters", "type"))
+		assert.Equal(t, "regional-pd", inspect.Str(classes["fast-ssd"].Inputs, "parameters", "replication-type"), "regional clusters replicate fast volumes")
+		assert.Equal(t, "pd-balanced", inspect.Str(classes["standard-balanced"].Inputs, "parameters", "type"))
+		assert.Equal(t, "true", inspect.Str(classes["standard-balanced"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
+		assert.Empty(t, inspect.Str(classes["fast-ssd"].Inputs, "metadata", "annotations", "storageclass.kubernetes.io/is-default-class"))
 
 		// Outputs.
 		assert.Equal(t, "acme-data-prod.svc.id.goog", c.WorkloadPool)
@@ -242,13 +243,13 @@ func TestProdClusterResources(t *testing.T) {
 		assert.Equal(t, cluster.GKEWorkloadIdentity, c.Info.Identity.Mechanism)
 		assert.Equal(t, "acme-data-prod.svc.id.goog", c.Info.Identity.WorkloadPool)
 		assert.Equal(t, cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard-balanced"}, c.Info.StorageClasses)
-		kc := harness.Await(t, c.Kubeconfig)
+		kc := inspect.Await(t, c.Kubeconfig)
 		assert.Equal(t, !preview, kc.Secret, "the kubeconfig is a secret whenever it has a value")
-		assert.Equal(t, !preview, harness.Await(t, c.Info.Kubeconfig).Secret)
-		name := harness.Await(t, c.Name)
+		assert.Equal(t, !preview, inspect.Await(t, c.Info.Kubeconfig).Secret)
+		name := inspect.Await(t, c.Name)
 		assert.Equal(t, "gke", name.Value, "the name is an input, known in preview")
-		email := harness.Await(t, c.NodeServiceAccountEmail)
-		endpoint := harness.Await(t, c.Endpoint)
+		email := inspect.Await(t, c.NodeServiceAccountEmail)
+		endpoint := inspect.Await(t, c.Endpoint)
 		if preview {
 			assert.False(t, kc.Known, "the endpoint is unknown until the cluster exists")
 			assert.False(t, endpoint.Known)
@@ -278,7 +279,7 @@ func TestProdClusterResources(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(kc.Value.(string)), &cfg))
 		require.Len(t, cfg.Clusters, 1)
 		assert.Equal(t, ep, cfg.Clusters[0].Cluster.Server)
-		assert.Equal(t, harness.Str(gke.Outputs, "masterAuth", "clusterCaCertificate"), cfg.Clusters[0].Cluster.CA)
+		assert.Equal(t, inspect.Str(gke.Outputs, "masterAuth", "clusterCaCertificate"), cfg.Clusters[0].Cluster.CA)
 		assert.NotEmpty(t, cfg.Clusters[0].Cluster.CA)
 		require.Len(t, cfg.Users, 1)
 		assert.Equal(t, "gke-gcloud-auth-plugin", cfg.Users[0].User.Exec.Command)
@@ -289,57 +290,57 @@ func TestProdClusterResources(t *testing.T) {
 }
 
 func TestDevClusterIsZonalWithSpotWorkloads(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, c, err := run(t, preview, "gke", devArgs())
 		require.NoError(t, err)
 
-		gke := harness.One(t, m, tCluster)
-		assert.Equal(t, "europe-north1-a", harness.Str(gke.Inputs, "location"), "zonal, in the first zone that is up")
-		assert.False(t, harness.At(gke.Inputs, "privateClusterConfig", "enablePrivateEndpoint").BoolValue(), "public endpoint")
-		assert.True(t, harness.At(gke.Inputs, "privateClusterConfig", "enablePrivateNodes").BoolValue(), "nodes stay private")
+		gke := inspect.One(t, m, tCluster)
+		assert.Equal(t, "europe-north1-a", inspect.Str(gke.Inputs, "location"), "zonal, in the first zone that is up")
+		assert.False(t, inspect.At(gke.Inputs, "privateClusterConfig", "enablePrivateEndpoint").BoolValue(), "public endpoint")
+		assert.True(t, inspect.At(gke.Inputs, "privateClusterConfig", "enablePrivateNodes").BoolValue(), "nodes stay private")
 		var cidrs []string
-		for _, b := range harness.At(gke.Inputs, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue() {
-			cidrs = append(cidrs, harness.Str(b.ObjectValue(), "cidrBlock"))
+		for _, b := range inspect.At(gke.Inputs, "masterAuthorizedNetworksConfig", "cidrBlocks").ArrayValue() {
+			cidrs = append(cidrs, inspect.Str(b.ObjectValue(), "cidrBlock"))
 		}
 		assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.7/32"}, cidrs)
-		assert.Equal(t, "RAPID", harness.Str(gke.Inputs, "releaseChannel", "channel"), "channel is normalised to upper case")
-		assert.True(t, harness.At(gke.Inputs, "minMasterVersion").IsNull(), "empty version: the channel default")
-		assert.False(t, harness.At(gke.Inputs, "deletionProtection").BoolValue())
+		assert.Equal(t, "RAPID", inspect.Str(gke.Inputs, "releaseChannel", "channel"), "channel is normalised to upper case")
+		assert.True(t, inspect.At(gke.Inputs, "minMasterVersion").IsNull(), "empty version: the channel default")
+		assert.False(t, inspect.At(gke.Inputs, "deletionProtection").BoolValue())
 		var zoneLookups int
 		for _, inv := range m.Invokes() {
 			if inv.Token == "gcp:compute/getZones:getZones" {
 				zoneLookups++
-				assert.Equal(t, testRegion, harness.Str(inv.Args, "region"))
-				assert.Equal(t, "UP", harness.Str(inv.Args, "status"))
+				assert.Equal(t, testRegion, inspect.Str(inv.Args, "region"))
+				assert.Equal(t, "UP", inspect.Str(inv.Args, "status"))
 			}
 		}
 		assert.Equal(t, 1, zoneLookups)
 
 		for _, p := range m.ByType(tNodePool) {
-			spot := harness.At(p.Inputs, "nodeConfig", "spot").BoolValue()
-			switch harness.Str(p.Inputs, "name") {
+			spot := inspect.At(p.Inputs, "nodeConfig", "spot").BoolValue()
+			switch inspect.Str(p.Inputs, "name") {
 			case "workloads":
 				assert.True(t, spot, "workload pool on spot capacity")
-				assert.Equal(t, "ANY", harness.Str(p.Inputs, "autoscaling", "locationPolicy"))
-				assert.Equal(t, "workloads", harness.Str(p.Inputs, "nodeConfig", "labels", PoolLabel))
+				assert.Equal(t, "ANY", inspect.Str(p.Inputs, "autoscaling", "locationPolicy"))
+				assert.Equal(t, "workloads", inspect.Str(p.Inputs, "nodeConfig", "labels", PoolLabel))
 			case "system":
 				assert.False(t, spot)
 			default:
 				t.Errorf("unexpected pool %s", p.Name)
 			}
 			if !preview {
-				assert.Equal(t, "europe-north1-a", harness.Str(p.Inputs, "location"), "pools follow the cluster's location")
+				assert.Equal(t, "europe-north1-a", inspect.Str(p.Inputs, "location"), "pools follow the cluster's location")
 			}
 		}
 
 		classes := map[string]*harness.Resource{}
 		for _, sc := range m.ByType(tStorageClass) {
-			classes[harness.Str(sc.Inputs, "metadata", "name")] = sc
-			assert.Equal(t, "Delete", harness.Str(sc.Inputs, "reclaimPolicy"))
+			classes[inspect.Str(sc.Inputs, "metadata", "name")] = sc
+			assert.Equal(t, "Delete", inspect.Str(sc.Inputs, "reclaimPolicy"))
 		}
 		require.Contains(t, classes, "fast-ssd", "empty names get the defaults")
 		require.Contains(t, classes, "standard-balanced")
-		assert.True(t, harness.At(classes["fast-ssd"].Inputs, "parameters", "replication-type").IsNull(), "zonal clusters cannot use regional disks")
+		assert.True(t, inspect.At(classes["fast-ssd"].Inputs, "parameters", "replication-type").IsNull(), "zonal clusters cannot use regional disks")
 		assert.Equal(t, cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard-balanced"}, c.Info.StorageClasses)
 	})
 }
@@ -347,7 +348,7 @@ func TestDevClusterIsZonalWithSpotWorkloads(t *testing.T) {
 // The cluster must not wait for Cloud NAT or private service access: those only matter to workloads
 // and Cloud SQL, and making the cluster (15+ minutes) wait for them lengthens every first deployment.
 func TestClusterOnNetworkDependencies(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m := harness.New("dataplatform", "prod", preview)
 		err := m.Run(func(ctx *pulumi.Context) error {
 			p, err := newProvider(ctx)
@@ -371,13 +372,13 @@ func TestClusterOnNetworkDependencies(t *testing.T) {
 		}, nil)
 		require.NoError(t, err)
 
-		gke := harness.One(t, m, tCluster)
-		vpc := harness.One(t, m, "gcp:compute/network:Network")
-		subnet := harness.One(t, m, "gcp:compute/subnetwork:Subnetwork")
-		assert.True(t, harness.DependsOnInput(gke, "network", vpc))
-		assert.True(t, harness.DependsOnInput(gke, "subnetwork", subnet), "the cluster needs the subnet and its secondary ranges")
+		gke := inspect.One(t, m, tCluster)
+		vpc := inspect.One(t, m, "gcp:compute/network:Network")
+		subnet := inspect.One(t, m, "gcp:compute/subnetwork:Subnetwork")
+		assert.True(t, inspect.DependsOnInput(gke, "network", vpc))
+		assert.True(t, inspect.DependsOnInput(gke, "subnetwork", subnet), "the cluster needs the subnet and its secondary ranges")
 		if !preview {
-			assert.Equal(t, harness.Str(subnet.Outputs, "selfLink"), harness.Str(gke.Inputs, "subnetwork"))
+			assert.Equal(t, inspect.Str(subnet.Outputs, "selfLink"), inspect.Str(gke.Inputs, "subnetwork"))
 		}
 		for _, typ := range []string{
 			"gcp:compute/routerNat:RouterNat", "gcp:compute/router:Router",
@@ -446,10 +447,10 @@ func TestClusterValidation(t *testing.T) {
 func TestLongComponentNameFitsGCPLimits(t *testing.T) {
 	m, _, err := run(t, false, "DataPlatform_Production_Europe_North_Primary_Cluster", devArgs())
 	require.NoError(t, err)
-	name := harness.Str(harness.One(t, m, tCluster).Inputs, "name")
+	name := inspect.Str(inspect.One(t, m, tCluster).Inputs, "name")
 	assert.LessOrEqual(t, len(name), 40, "GKE cluster names are at most 40 characters: %s", name)
 	assert.True(t, strings.HasPrefix(name, "dataplatform-production"), name)
-	id := harness.Str(harness.One(t, m, tAccount).Inputs, "accountId")
+	id := inspect.Str(inspect.One(t, m, tAccount).Inputs, "accountId")
 	assert.GreaterOrEqual(t, len(id), 6)
 	assert.LessOrEqual(t, len(id), 30, "service account IDs are at most 30 characters: %s", id)
 	assert.Regexp(t, `^[a-z][-a-z0-9]*[a-z0-9]$`, id)

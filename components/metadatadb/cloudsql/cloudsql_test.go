@@ -7,6 +7,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/servicenetworking"
@@ -143,50 +144,50 @@ func completed(t *testing.T, preview bool, err error) bool {
 
 func flags(in resource.PropertyMap) map[string]string {
 	out := map[string]string{}
-	for _, f := range harness.At(in, "settings", "databaseFlags").ArrayValue() {
-		out[harness.Str(f.ObjectValue(), "name")] = harness.Str(f.ObjectValue(), "value")
+	for _, f := range inspect.At(in, "settings", "databaseFlags").ArrayValue() {
+		out[inspect.Str(f.ObjectValue(), "name")] = inspect.Str(f.ObjectValue(), "value")
 	}
 	return out
 }
 
 func env(job *harness.Resource) map[string]resource.PropertyValue {
 	out := map[string]resource.PropertyValue{}
-	containers := harness.At(job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
-	for _, e := range harness.At(containers[0].ObjectValue(), "env").ArrayValue() {
+	containers := inspect.At(job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
+	for _, e := range inspect.At(containers[0].ObjectValue(), "env").ArrayValue() {
 		o := e.ObjectValue()
-		out[harness.Str(o, "name")] = harness.At(o, "value")
+		out[inspect.Str(o, "name")] = inspect.At(o, "value")
 	}
 	return out
 }
 
 func TestProdInstanceSettings(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, prodArgs(), pulumi.Protect(true))
 		completed(t, preview, err)
 		m := w.m
 
-		comp := harness.One(t, m, MetadataDBType)
+		comp := inspect.One(t, m, MetadataDBType)
 		assert.Equal(t, "metadata-db", comp.Name)
-		assert.Equal(t, "europe-west1", harness.Str(comp.Inputs, "drRegion"), "the component records its inputs (V2)")
+		assert.Equal(t, "europe-west1", inspect.Str(comp.Inputs, "drRegion"), "the component records its inputs (V2)")
 
-		inst := harness.One(t, m, tInstance)
+		inst := inspect.One(t, m, tInstance)
 		in := inst.Inputs
 		assert.Equal(t, comp.URN, inst.Parent)
 		assert.True(t, inst.Protect, "prod protect is inherited from the component")
-		gcpProvider := harness.One(t, m, tGCPProvider)
+		gcpProvider := inspect.One(t, m, tGCPProvider)
 		assert.True(t, strings.HasPrefix(inst.Provider, gcpProvider.URN+"::"), "the instance inherits the component's gcp provider")
-		assert.Equal(t, "POSTGRES_16", harness.Str(in, "databaseVersion"))
-		assert.Equal(t, "dataplatform-prod", harness.Str(in, "name"))
-		assert.Equal(t, testProject, harness.Str(in, "project"))
-		assert.Equal(t, testRegion, harness.Str(in, "region"))
-		dp, _ := harness.Bool(in, "deletionProtection")
+		assert.Equal(t, "POSTGRES_16", inspect.Str(in, "databaseVersion"))
+		assert.Equal(t, "dataplatform-prod", inspect.Str(in, "name"))
+		assert.Equal(t, testProject, inspect.Str(in, "project"))
+		assert.Equal(t, testRegion, inspect.Str(in, "region"))
+		dp, _ := inspect.Bool(in, "deletionProtection")
 		assert.True(t, dp)
 		_, hasEncryptionKey := in["encryptionKeyName"]
 		assert.False(t, hasEncryptionKey, "Google-managed keys, so DR backups stay readable without the primary region")
 
-		s := func(path ...any) string { return harness.Str(in, append([]any{"settings"}, path...)...) }
-		n := func(path ...any) float64 { return harness.Num(in, append([]any{"settings"}, path...)...) }
-		b := func(path ...any) bool { v, _ := harness.Bool(in, append([]any{"settings"}, path...)...); return v }
+		s := func(path ...any) string { return inspect.Str(in, append([]any{"settings"}, path...)...) }
+		n := func(path ...any) float64 { return inspect.Num(in, append([]any{"settings"}, path...)...) }
+		b := func(path ...any) bool { v, _ := inspect.Bool(in, append([]any{"settings"}, path...)...); return v }
 		assert.Equal(t, "db-custom-4-16384", s("tier"))
 		assert.Equal(t, "ENTERPRISE", s("edition"))
 		assert.Equal(t, "REGIONAL", s("availabilityType"), "prod keeps a standby in another zone")
@@ -197,11 +198,11 @@ func TestProdInstanceSettings(t *testing.T) {
 		assert.EqualValues(t, 1000, n("diskAutoresizeLimit"))
 
 		// Private only, TLS only.
-		ipv4, set := harness.Bool(in, "settings", "ipConfiguration", "ipv4Enabled")
+		ipv4, set := inspect.Bool(in, "settings", "ipConfiguration", "ipv4Enabled")
 		assert.True(t, set, "ipv4Enabled is set explicitly")
 		assert.False(t, ipv4, "no public IP")
 		assert.Equal(t, "ENCRYPTED_ONLY", s("ipConfiguration", "sslMode"))
-		assert.True(t, harness.At(in, "settings", "ipConfiguration", "authorizedNetworks").IsNull(), "no authorized networks")
+		assert.True(t, inspect.At(in, "settings", "ipConfiguration", "authorizedNetworks").IsNull(), "no authorized networks")
 		if !preview {
 			assert.Equal(t, "projects/acme-data-prod/compute/net", s("ipConfiguration", "privateNetwork"), "the VPC's ID")
 		}
@@ -228,26 +229,26 @@ func TestProdInstanceSettings(t *testing.T) {
 }
 
 func TestDevInstanceSettings(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, devArgs())
 		completed(t, preview, err)
-		inst := harness.One(t, w.m, tInstance)
+		inst := inspect.One(t, w.m, tInstance)
 		in := inst.Inputs
 		assert.False(t, inst.Protect)
-		assert.Equal(t, "ZONAL", harness.Str(in, "settings", "availabilityType"), "dev runs without a standby")
-		dp, set := harness.Bool(in, "deletionProtection")
+		assert.Equal(t, "ZONAL", inspect.Str(in, "settings", "availabilityType"), "dev runs without a standby")
+		dp, set := inspect.Bool(in, "deletionProtection")
 		assert.True(t, set)
 		assert.False(t, dp)
-		dpe, set := harness.Bool(in, "settings", "deletionProtectionEnabled")
+		dpe, set := inspect.Bool(in, "settings", "deletionProtectionEnabled")
 		assert.True(t, set)
 		assert.False(t, dpe)
-		assert.True(t, harness.At(in, "settings", "backupConfiguration", "location").IsNull(), "no DR region: backups stay in the default location")
-		assert.EqualValues(t, 3, harness.Num(in, "settings", "backupConfiguration", "backupRetentionSettings", "retainedBackups"))
-		assert.EqualValues(t, 2, harness.Num(in, "settings", "backupConfiguration", "transactionLogRetentionDays"),
+		assert.True(t, inspect.At(in, "settings", "backupConfiguration", "location").IsNull(), "no DR region: backups stay in the default location")
+		assert.EqualValues(t, 3, inspect.Num(in, "settings", "backupConfiguration", "backupRetentionSettings", "retainedBackups"))
+		assert.EqualValues(t, 2, inspect.Num(in, "settings", "backupConfiguration", "transactionLogRetentionDays"),
 			"fewer log days than backups, as Cloud SQL requires")
-		ipv4, _ := harness.Bool(in, "settings", "ipConfiguration", "ipv4Enabled")
+		ipv4, _ := inspect.Bool(in, "settings", "ipConfiguration", "ipv4Enabled")
 		assert.False(t, ipv4, "dev has no public IP either")
-		assert.Equal(t, "ENCRYPTED_ONLY", harness.Str(in, "settings", "ipConfiguration", "sslMode"))
+		assert.Equal(t, "ENCRYPTED_ONLY", inspect.Str(in, "settings", "ipConfiguration", "sslMode"))
 	})
 }
 
@@ -258,12 +259,12 @@ func TestTransactionLogDays(t *testing.T) {
 }
 
 func TestInstanceWaitsForPrivateServiceAccess(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, prodArgs())
 		completed(t, preview, err)
-		inst := harness.One(t, w.m, tInstance)
-		psa := harness.One(t, w.m, tPSA)
-		vpc := harness.One(t, w.m, tNetwork)
+		inst := inspect.One(t, w.m, tInstance)
+		psa := inspect.One(t, w.m, tPSA)
+		vpc := inspect.One(t, w.m, tNetwork)
 		assert.Contains(t, inst.PropertyDependencies["settings"], psa.URN, "the private network input carries the PSA connection")
 		assert.Contains(t, inst.PropertyDependencies["settings"], vpc.URN)
 		assert.True(t, w.m.DependsOn(inst, psa))
@@ -271,34 +272,34 @@ func TestInstanceWaitsForPrivateServiceAccess(t *testing.T) {
 }
 
 func TestAdminUserAndBootstrap(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, prodArgs())
 		if !completed(t, preview, err) {
 			return
 		}
 		m := w.m
-		comp := harness.One(t, m, MetadataDBType)
-		inst := harness.One(t, m, tInstance)
-		k8s := harness.One(t, m, tK8sProvider)
+		comp := inspect.One(t, m, MetadataDBType)
+		inst := inspect.One(t, m, tInstance)
+		k8s := inspect.One(t, m, tK8sProvider)
 
-		user := harness.One(t, m, tUser)
+		user := inspect.One(t, m, tUser)
 		assert.Equal(t, comp.URN, user.Parent)
-		assert.Equal(t, AdminUsername, harness.Str(user.Inputs, "name"))
-		assert.Equal(t, "BUILT_IN", harness.Str(user.Inputs, "type"))
-		assert.Equal(t, "ABANDON", harness.Str(user.Inputs, "deletionPolicy"))
+		assert.Equal(t, AdminUsername, inspect.Str(user.Inputs, "name"))
+		assert.Equal(t, "BUILT_IN", inspect.Str(user.Inputs, "type"))
+		assert.Equal(t, "ABANDON", inspect.Str(user.Inputs, "deletionPolicy"))
 		assert.Contains(t, user.PropertyDependencies["instance"], inst.URN)
 		pw := m.Named(tPassword, "metadata-db-admin-password")
 		require.NotNil(t, pw)
 		assert.Contains(t, user.PropertyDependencies["password"], pw.URN)
 		if !preview {
 			assert.True(t, user.Inputs["password"].IsSecret(), "the password is a secret in state")
-			assert.Equal(t, "dataplatform-prod", harness.Str(user.Inputs, "instance"))
+			assert.Equal(t, "dataplatform-prod", inspect.Str(user.Inputs, "instance"))
 		}
 
-		job := harness.One(t, m, tJob)
+		job := inspect.One(t, m, tJob)
 		assert.Equal(t, comp.URN, job.Parent, "the bootstrap resources are the component's children")
 		assert.True(t, strings.HasPrefix(job.Provider, k8s.URN+"::"))
-		assert.Equal(t, testNS, harness.Str(job.Inputs, "metadata", "namespace"))
+		assert.Equal(t, testNS, inspect.Str(job.Inputs, "metadata", "namespace"))
 		assert.True(t, m.DependsOn(job, inst), "the Job connects to the instance's private IP")
 		assert.True(t, m.DependsOn(job, user), "the Job waits for the administrator to exist")
 		e := env(job)
@@ -310,28 +311,28 @@ func TestAdminUserAndBootstrap(t *testing.T) {
 
 		var admin, ca *harness.Resource
 		for _, s := range m.ByType(tSecret) {
-			if harness.Str(s.Inputs, "metadata", "name") == "metadata-db-admin" {
+			if inspect.Str(s.Inputs, "metadata", "name") == "metadata-db-admin" {
 				admin = s
 			}
 		}
 		for _, cm := range m.ByType("kubernetes:core/v1:ConfigMap") {
-			if harness.Str(cm.Inputs, "metadata", "name") == "metadata-db-ca" {
+			if inspect.Str(cm.Inputs, "metadata", "name") == "metadata-db-ca" {
 				ca = cm
 			}
 		}
 		require.NotNil(t, admin)
 		require.NotNil(t, ca, "the server CA is published for clients that verify it")
 		if !preview {
-			assert.Equal(t, AdminUsername, harness.Str(admin.Inputs, "stringData", "username"))
-			assert.Contains(t, harness.Str(ca.Inputs, "data", "ca.crt"), "BEGIN CERTIFICATE")
+			assert.Equal(t, AdminUsername, inspect.Str(admin.Inputs, "stringData", "username"))
+			assert.Contains(t, inspect.Str(ca.Inputs, "data", "ca.crt"), "BEGIN CERTIFICATE")
 		}
 		assert.True(t, m.DependsOn(ca, inst))
 
-		np := harness.One(t, m, tNetPol)
+		np := inspect.One(t, m, tNetPol)
 		var cidrs []string
-		for _, rule := range harness.At(np.Inputs, "spec", "egress").ArrayValue() {
-			for _, to := range harness.At(rule.ObjectValue(), "to").ArrayValue() {
-				cidrs = append(cidrs, harness.Str(to.ObjectValue(), "ipBlock", "cidr"))
+		for _, rule := range inspect.At(np.Inputs, "spec", "egress").ArrayValue() {
+			for _, to := range inspect.At(rule.ObjectValue(), "to").ArrayValue() {
+				cidrs = append(cidrs, inspect.Str(to.ObjectValue(), "ipBlock", "cidr"))
 			}
 		}
 		assert.Equal(t, []string{psaCIDR}, cidrs, "the Job may reach only the private service access range")
@@ -339,7 +340,7 @@ func TestAdminUserAndBootstrap(t *testing.T) {
 }
 
 func TestConnectionOutputs(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		w, err := run(t, preview, prodArgs())
 		completed(t, preview, err)
 		c := w.db.Connection
@@ -351,17 +352,17 @@ func TestConnectionOutputs(t *testing.T) {
 		require.Contains(t, c.CredentialSecrets, "superset")
 		require.NotNil(t, w.db.BootstrapJob)
 		if preview {
-			assert.False(t, harness.Await(t, c.Host).Known, "the private IP is unknown before create")
+			assert.False(t, inspect.Await(t, c.Host).Known, "the private IP is unknown before create")
 			return
 		}
-		host := harness.Await(t, c.Host).Value.(string)
-		assert.Equal(t, host, harness.Await(t, w.db.PrivateIP).Value)
+		host := inspect.Await(t, c.Host).Value.(string)
+		assert.Equal(t, host, inspect.Await(t, w.db.PrivateIP).Value)
 		assert.Regexp(t, `^10\.90\.`, host)
-		assert.Equal(t, "acme-data-prod:europe-north1:dataplatform-prod", harness.Await(t, w.db.ConnectionName).Value)
-		assert.Equal(t, "airbyte-db-credentials", harness.Await(t, c.CredentialSecrets["airbyte"]).Value)
-		assert.Equal(t, "superset-db-credentials", harness.Await(t, c.CredentialSecrets["superset"]).Value)
-		assert.Equal(t, "metadata-db-ca", harness.Await(t, c.CAConfigMap).Value)
-		pw := harness.Await(t, w.db.AdminPassword)
+		assert.Equal(t, "acme-data-prod:europe-north1:dataplatform-prod", inspect.Await(t, w.db.ConnectionName).Value)
+		assert.Equal(t, "airbyte-db-credentials", inspect.Await(t, c.CredentialSecrets["airbyte"]).Value)
+		assert.Equal(t, "superset-db-credentials", inspect.Await(t, c.CredentialSecrets["superset"]).Value)
+		assert.Equal(t, "metadata-db-ca", inspect.Await(t, c.CAConfigMap).Value)
+		pw := inspect.Await(t, w.db.AdminPassword)
 		assert.True(t, pw.Secret, "the admin password stays secret")
 		assert.NotEmpty(t, pw.Value)
 	})
@@ -433,7 +434,7 @@ func TestMissingWiringIsRefused(t *testing.T) {
 func TestChildrenNamedAfterComponent(t *testing.T) {
 	w, err := run(t, false, prodArgs())
 	require.NoError(t, err)
-	comp := harness.One(t, w.m, MetadataDBType)
+	comp := inspect.One(t, w.m, MetadataDBType)
 	children := w.m.Children(comp.URN)
 	require.NotEmpty(t, children)
 	for _, c := range children {

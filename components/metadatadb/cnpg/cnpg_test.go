@@ -15,6 +15,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/objectstore/minio"
 	"github.com/opendataplatform/dataplatform/config"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -139,35 +140,35 @@ func TestInstancesAvailabilityPerEnv(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.env), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				m, _, err := run(t, preview, envArgs(tc.env))
-				harness.RequireRan(t, preview, err)
-				c := harness.MustNamed(t, m, clusterType, "pg-cluster").Inputs
-				assert.Equal(t, "metadata-db", harness.Str(c, "metadata", "name"))
-				assert.Equal(t, dataNS, harness.Str(c, "metadata", "namespace"))
-				assert.Equal(t, tc.instances, harness.Num(c, "spec", "instances"))
-				assert.True(t, harness.At(c, "spec", "affinity", "enablePodAntiAffinity").BoolValue())
-				assert.Equal(t, tc.antiAffinity, harness.Str(c, "spec", "affinity", "podAntiAffinityType"))
-				assert.Equal(t, "kubernetes.io/hostname", harness.Str(c, "spec", "affinity", "topologyKey"))
-				assert.Equal(t, "topology.kubernetes.io/zone", harness.Str(c, "spec", "topologySpreadConstraints", 0, "topologyKey"))
+				inspect.RequireRan(t, preview, err)
+				c := inspect.MustNamed(t, m, clusterType, "pg-cluster").Inputs
+				assert.Equal(t, "metadata-db", inspect.Str(c, "metadata", "name"))
+				assert.Equal(t, dataNS, inspect.Str(c, "metadata", "namespace"))
+				assert.Equal(t, tc.instances, inspect.Num(c, "spec", "instances"))
+				assert.True(t, inspect.At(c, "spec", "affinity", "enablePodAntiAffinity").BoolValue())
+				assert.Equal(t, tc.antiAffinity, inspect.Str(c, "spec", "affinity", "podAntiAffinityType"))
+				assert.Equal(t, "kubernetes.io/hostname", inspect.Str(c, "spec", "affinity", "topologyKey"))
+				assert.Equal(t, "topology.kubernetes.io/zone", inspect.Str(c, "spec", "topologySpreadConstraints", 0, "topologyKey"))
 				if tc.sync {
-					assert.Equal(t, float64(1), harness.Num(c, "spec", "minSyncReplicas"))
-					assert.Equal(t, float64(1), harness.Num(c, "spec", "maxSyncReplicas"))
+					assert.Equal(t, float64(1), inspect.Num(c, "spec", "minSyncReplicas"))
+					assert.Equal(t, float64(1), inspect.Num(c, "spec", "maxSyncReplicas"))
 				} else {
-					assert.False(t, harness.Has(c, "spec", "minSyncReplicas"), "no synchronous standby outside prod")
+					assert.False(t, inspect.Has(c, "spec", "minSyncReplicas"), "no synchronous standby outside prod")
 				}
 
-				pooler := harness.MustNamed(t, m, poolerType, "pg-pooler").Inputs
-				assert.Equal(t, tc.poolers, harness.Num(pooler, "spec", "instances"))
-				assert.Equal(t, tc.operatorReplica, harness.Num(harness.MustNamed(t, m, chartType, "pg-operator").Inputs, "values", "replicaCount"))
+				pooler := inspect.MustNamed(t, m, poolerType, "pg-pooler").Inputs
+				assert.Equal(t, tc.poolers, inspect.Num(pooler, "spec", "instances"))
+				assert.Equal(t, tc.operatorReplica, inspect.Num(inspect.MustNamed(t, m, chartType, "pg-operator").Inputs, "values", "replicaCount"))
 				if tc.env == config.Prod {
-					pdb := harness.MustNamed(t, m, pdbType, "pg-pooler-pdb").Inputs
-					assert.Equal(t, "metadata-db-pooler-rw", harness.Str(pdb, "spec", "selector", "matchLabels", "cnpg.io/poolerName"))
-					opPDB := harness.MustNamed(t, m, pdbType, "pg-operator-pdb").Inputs
-					assert.Equal(t, "cnpg-system", harness.Str(opPDB, "metadata", "namespace"))
-					assert.Equal(t, "cloudnative-pg", harness.Str(opPDB, "spec", "selector", "matchLabels", "app.kubernetes.io/name"))
-					assert.Equal(t, float64(1), harness.Num(opPDB, "spec", "minAvailable"))
-					assert.Equal(t, 1, harness.Len(pooler, "spec", "template", "spec", "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
+					pdb := inspect.MustNamed(t, m, pdbType, "pg-pooler-pdb").Inputs
+					assert.Equal(t, "metadata-db-pooler-rw", inspect.Str(pdb, "spec", "selector", "matchLabels", "cnpg.io/poolerName"))
+					opPDB := inspect.MustNamed(t, m, pdbType, "pg-operator-pdb").Inputs
+					assert.Equal(t, "cnpg-system", inspect.Str(opPDB, "metadata", "namespace"))
+					assert.Equal(t, "cloudnative-pg", inspect.Str(opPDB, "spec", "selector", "matchLabels", "app.kubernetes.io/name"))
+					assert.Equal(t, float64(1), inspect.Num(opPDB, "spec", "minAvailable"))
+					assert.Equal(t, 1, inspect.Len(pooler, "spec", "template", "spec", "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
 				} else {
 					assert.Empty(t, m.ByType(pdbType), "single poolers and operators have nothing to budget")
 				}
@@ -177,80 +178,80 @@ func TestInstancesAvailabilityPerEnv(t *testing.T) {
 }
 
 func TestClusterSpec(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, envArgs(config.Prod))
-		harness.RequireRan(t, preview, err)
-		cl := harness.MustNamed(t, m, clusterType, "pg-cluster")
+		inspect.RequireRan(t, preview, err)
+		cl := inspect.MustNamed(t, m, clusterType, "pg-cluster")
 		c := cl.Inputs
-		assert.Equal(t, "postgresql.cnpg.io/v1", harness.Str(c, "apiVersion"))
-		assert.Equal(t, "ghcr.io/cloudnative-pg/postgresql:16.10", harness.Str(c, "spec", "imageName"))
-		assert.Equal(t, "100Gi", harness.Str(c, "spec", "storage", "size"))
-		assert.Equal(t, "fast-ssd", harness.Str(c, "spec", "storage", "storageClass"))
-		assert.Equal(t, "4000m", harness.Str(c, "spec", "resources", "requests", "cpu"))
-		assert.Equal(t, "8192Mi", harness.Str(c, "spec", "resources", "requests", "memory"))
-		assert.Equal(t, "8192Mi", harness.Str(c, "spec", "resources", "limits", "memory"))
-		params := harness.At(c, "spec", "postgresql", "parameters").ObjectValue()
-		assert.Equal(t, "2048MB", harness.Str(params, "shared_buffers"), "a quarter of the memory")
-		assert.Equal(t, "400", harness.Str(params, "max_connections"))
-		assert.Equal(t, "1000", harness.Str(params, "log_min_duration_statement"))
-		assert.False(t, harness.Has(params, "archive_timeout"), "the operator's 5 min default keeps the RPO")
-		assert.Equal(t, []string{"hostssl all all all scram-sha-256", "hostnossl all all all reject"}, harness.Strs(c, "spec", "postgresql", "pg_hba"))
-		assert.False(t, harness.At(c, "spec", "monitoring", "enablePodMonitor").BoolValue())
-		assert.False(t, harness.At(c, "spec", "enableSuperuserAccess").BoolValue())
+		assert.Equal(t, "postgresql.cnpg.io/v1", inspect.Str(c, "apiVersion"))
+		assert.Equal(t, "ghcr.io/cloudnative-pg/postgresql:16.10", inspect.Str(c, "spec", "imageName"))
+		assert.Equal(t, "100Gi", inspect.Str(c, "spec", "storage", "size"))
+		assert.Equal(t, "fast-ssd", inspect.Str(c, "spec", "storage", "storageClass"))
+		assert.Equal(t, "4000m", inspect.Str(c, "spec", "resources", "requests", "cpu"))
+		assert.Equal(t, "8192Mi", inspect.Str(c, "spec", "resources", "requests", "memory"))
+		assert.Equal(t, "8192Mi", inspect.Str(c, "spec", "resources", "limits", "memory"))
+		params := inspect.At(c, "spec", "postgresql", "parameters").ObjectValue()
+		assert.Equal(t, "2048MB", inspect.Str(params, "shared_buffers"), "a quarter of the memory")
+		assert.Equal(t, "400", inspect.Str(params, "max_connections"))
+		assert.Equal(t, "1000", inspect.Str(params, "log_min_duration_statement"))
+		assert.False(t, inspect.Has(params, "archive_timeout"), "the operator's 5 min default keeps the RPO")
+		assert.Equal(t, []string{"hostssl all all all scram-sha-256", "hostnossl all all all reject"}, inspect.Strs(c, "spec", "postgresql", "pg_hba"))
+		assert.False(t, inspect.At(c, "spec", "monitoring", "enablePodMonitor").BoolValue())
+		assert.False(t, inspect.At(c, "spec", "enableSuperuserAccess").BoolValue())
 
-		assert.Equal(t, "airbyte", harness.Str(c, "spec", "bootstrap", "initdb", "database"))
-		assert.Equal(t, "airbyte", harness.Str(c, "spec", "bootstrap", "initdb", "owner"))
-		assert.Equal(t, "metadata-db-airbyte", harness.Str(c, "spec", "bootstrap", "initdb", "secret", "name"))
-		require.Equal(t, 2, harness.Len(c, "spec", "managed", "roles"))
+		assert.Equal(t, "airbyte", inspect.Str(c, "spec", "bootstrap", "initdb", "database"))
+		assert.Equal(t, "airbyte", inspect.Str(c, "spec", "bootstrap", "initdb", "owner"))
+		assert.Equal(t, "metadata-db-airbyte", inspect.Str(c, "spec", "bootstrap", "initdb", "secret", "name"))
+		require.Equal(t, 2, inspect.Len(c, "spec", "managed", "roles"))
 		for i, role := range []string{"airbyte", "superset"} {
-			assert.Equal(t, role, harness.Str(c, "spec", "managed", "roles", i, "name"))
-			assert.True(t, harness.At(c, "spec", "managed", "roles", i, "login").BoolValue())
-			assert.Equal(t, "metadata-db-"+role, harness.Str(c, "spec", "managed", "roles", i, "passwordSecret", "name"))
-			sec := harness.MustNamed(t, m, secretType, "pg-"+role+"-role")
-			assert.Equal(t, "metadata-db-"+role, harness.Str(sec.Inputs, "metadata", "name"))
-			assert.Equal(t, dataNS, harness.Str(sec.Inputs, "metadata", "namespace"))
-			assert.Equal(t, "kubernetes.io/basic-auth", harness.Str(sec.Inputs, "type"))
-			assert.Equal(t, "true", harness.Str(sec.Inputs, "metadata", "labels", "cnpg.io/reload"))
+			assert.Equal(t, role, inspect.Str(c, "spec", "managed", "roles", i, "name"))
+			assert.True(t, inspect.At(c, "spec", "managed", "roles", i, "login").BoolValue())
+			assert.Equal(t, "metadata-db-"+role, inspect.Str(c, "spec", "managed", "roles", i, "passwordSecret", "name"))
+			sec := inspect.MustNamed(t, m, secretType, "pg-"+role+"-role")
+			assert.Equal(t, "metadata-db-"+role, inspect.Str(sec.Inputs, "metadata", "name"))
+			assert.Equal(t, dataNS, inspect.Str(sec.Inputs, "metadata", "namespace"))
+			assert.Equal(t, "kubernetes.io/basic-auth", inspect.Str(sec.Inputs, "type"))
+			assert.Equal(t, "true", inspect.Str(sec.Inputs, "metadata", "labels", "cnpg.io/reload"))
 			assert.True(t, m.DependsOn(cl, sec), "the cluster waits for %s's password", role)
 		}
-		assert.True(t, m.DependsOn(cl, harness.MustNamed(t, m, chartType, "pg-operator")), "the CRDs and webhooks come first")
+		assert.True(t, m.DependsOn(cl, inspect.MustNamed(t, m, chartType, "pg-operator")), "the CRDs and webhooks come first")
 	})
 }
 
 func TestBackups(t *testing.T) {
 	for _, env := range config.Environments {
 		t.Run(string(env), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				a := envArgs(env)
 				m, _, err := run(t, preview, a)
-				harness.RequireRan(t, preview, err)
-				c := harness.MustNamed(t, m, clusterType, "pg-cluster")
-				b := harness.At(c.Inputs, "spec", "backup").ObjectValue()
-				assert.Equal(t, fmt.Sprintf("%dd", a.BackupRetentionDays), harness.Str(b, "retentionPolicy"))
-				assert.Equal(t, map[config.Environment]string{config.Dev: "3d", config.Staging: "7d", config.Prod: "14d"}[env], harness.Str(b, "retentionPolicy"))
-				s := harness.At(b, "barmanObjectStore").ObjectValue()
-				assert.Equal(t, "s3://backups/cnpg", harness.Str(s, "destinationPath"))
-				assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", harness.Str(s, "endpointURL"))
-				assert.Equal(t, "metadata-db-backup-ca", harness.Str(s, "endpointCA", "name"))
-				assert.Equal(t, "ca.crt", harness.Str(s, "endpointCA", "key"))
-				assert.Equal(t, "postgres-backup-object-store", harness.Str(s, "s3Credentials", "accessKeyId", "name"))
-				assert.Equal(t, "accessKey", harness.Str(s, "s3Credentials", "accessKeyId", "key"))
-				assert.Equal(t, "postgres-backup-object-store", harness.Str(s, "s3Credentials", "secretAccessKey", "name"))
-				assert.Equal(t, "secretKey", harness.Str(s, "s3Credentials", "secretAccessKey", "key"))
-				assert.Equal(t, "gzip", harness.Str(s, "wal", "compression"))
-				assert.Equal(t, "gzip", harness.Str(s, "data", "compression"))
+				inspect.RequireRan(t, preview, err)
+				c := inspect.MustNamed(t, m, clusterType, "pg-cluster")
+				b := inspect.At(c.Inputs, "spec", "backup").ObjectValue()
+				assert.Equal(t, fmt.Sprintf("%dd", a.BackupRetentionDays), inspect.Str(b, "retentionPolicy"))
+				assert.Equal(t, map[config.Environment]string{config.Dev: "3d", config.Staging: "7d", config.Prod: "14d"}[env], inspect.Str(b, "retentionPolicy"))
+				s := inspect.At(b, "barmanObjectStore").ObjectValue()
+				assert.Equal(t, "s3://backups/cnpg", inspect.Str(s, "destinationPath"))
+				assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", inspect.Str(s, "endpointURL"))
+				assert.Equal(t, "metadata-db-backup-ca", inspect.Str(s, "endpointCA", "name"))
+				assert.Equal(t, "ca.crt", inspect.Str(s, "endpointCA", "key"))
+				assert.Equal(t, "postgres-backup-object-store", inspect.Str(s, "s3Credentials", "accessKeyId", "name"))
+				assert.Equal(t, "accessKey", inspect.Str(s, "s3Credentials", "accessKeyId", "key"))
+				assert.Equal(t, "postgres-backup-object-store", inspect.Str(s, "s3Credentials", "secretAccessKey", "name"))
+				assert.Equal(t, "secretKey", inspect.Str(s, "s3Credentials", "secretAccessKey", "key"))
+				assert.Equal(t, "gzip", inspect.Str(s, "wal", "compression"))
+				assert.Equal(t, "gzip", inspect.Str(s, "data", "compression"))
 
-				ca := harness.MustNamed(t, m, secretType, "pg-backup-ca")
-				assert.Equal(t, storeCA, harness.Str(ca.Inputs, "stringData", "ca.crt"))
-				assert.Equal(t, dataNS, harness.Str(ca.Inputs, "metadata", "namespace"))
+				ca := inspect.MustNamed(t, m, secretType, "pg-backup-ca")
+				assert.Equal(t, storeCA, inspect.Str(ca.Inputs, "stringData", "ca.crt"))
+				assert.Equal(t, dataNS, inspect.Str(ca.Inputs, "metadata", "namespace"))
 				assert.True(t, m.DependsOn(c, ca))
 
-				sb := harness.MustNamed(t, m, scheduledType, "pg-scheduled-backup")
-				assert.Equal(t, a.BackupSchedule, harness.Str(sb.Inputs, "spec", "schedule"))
-				assert.Equal(t, "metadata-db", harness.Str(sb.Inputs, "spec", "cluster", "name"))
-				assert.Equal(t, "self", harness.Str(sb.Inputs, "spec", "backupOwnerReference"))
-				assert.True(t, harness.At(sb.Inputs, "spec", "immediate").BoolValue())
-				assert.Equal(t, dataNS, harness.Str(sb.Inputs, "metadata", "namespace"))
+				sb := inspect.MustNamed(t, m, scheduledType, "pg-scheduled-backup")
+				assert.Equal(t, a.BackupSchedule, inspect.Str(sb.Inputs, "spec", "schedule"))
+				assert.Equal(t, "metadata-db", inspect.Str(sb.Inputs, "spec", "cluster", "name"))
+				assert.Equal(t, "self", inspect.Str(sb.Inputs, "spec", "backupOwnerReference"))
+				assert.True(t, inspect.At(sb.Inputs, "spec", "immediate").BoolValue())
+				assert.Equal(t, dataNS, inspect.Str(sb.Inputs, "metadata", "namespace"))
 				assert.True(t, m.DependsOn(sb, c), "the policy pairs the ScheduledBackup with its cluster")
 			})
 		})
@@ -258,19 +259,19 @@ func TestBackups(t *testing.T) {
 }
 
 func TestDatabases(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, db, err := run(t, preview, envArgs(config.Staging))
-		harness.RequireRan(t, preview, err)
+		inspect.RequireRan(t, preview, err)
 		dbs := m.ByType(databaseType)
 		require.Len(t, dbs, 3, "airbyte comes from initdb; the other three are Database objects")
 		want := map[string]string{"temporal": "airbyte", "temporal_visibility": "airbyte", "superset": "superset"}
 		for _, d := range dbs {
-			name := harness.Str(d.Inputs, "spec", "name")
-			assert.Equal(t, want[name], harness.Str(d.Inputs, "spec", "owner"), name)
-			assert.Equal(t, "metadata-db", harness.Str(d.Inputs, "spec", "cluster", "name"))
-			assert.Equal(t, "metadata-db-"+strings.ReplaceAll(name, "_", "-"), harness.Str(d.Inputs, "metadata", "name"))
-			assert.Equal(t, "retain", harness.Str(d.Inputs, "spec", "databaseReclaimPolicy"))
-			assert.True(t, m.DependsOn(d, harness.MustNamed(t, m, clusterType, "pg-cluster")))
+			name := inspect.Str(d.Inputs, "spec", "name")
+			assert.Equal(t, want[name], inspect.Str(d.Inputs, "spec", "owner"), name)
+			assert.Equal(t, "metadata-db", inspect.Str(d.Inputs, "spec", "cluster", "name"))
+			assert.Equal(t, "metadata-db-"+strings.ReplaceAll(name, "_", "-"), inspect.Str(d.Inputs, "metadata", "name"))
+			assert.Equal(t, "retain", inspect.Str(d.Inputs, "spec", "databaseReclaimPolicy"))
+			assert.True(t, m.DependsOn(d, inspect.MustNamed(t, m, clusterType, "pg-cluster")))
 		}
 		for _, d := range metadatadb.Databases {
 			assert.Equal(t, string(d), db.Connection.Databases[d])
@@ -279,51 +280,51 @@ func TestDatabases(t *testing.T) {
 }
 
 func TestPooler(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, envArgs(config.Dev))
-		harness.RequireRan(t, preview, err)
-		p := harness.MustNamed(t, m, poolerType, "pg-pooler").Inputs
-		assert.Equal(t, "metadata-db-pooler-rw", harness.Str(p, "metadata", "name"))
-		assert.Equal(t, "metadata-db", harness.Str(p, "spec", "cluster", "name"))
-		assert.Equal(t, "rw", harness.Str(p, "spec", "type"))
-		assert.Equal(t, "session", harness.Str(p, "spec", "pgbouncer", "poolMode"))
-		assert.Equal(t, "require", harness.Str(p, "spec", "pgbouncer", "parameters", "client_tls_sslmode"))
-		c := harness.At(p, "spec", "template", "spec", "containers", 0).ObjectValue()
-		assert.Equal(t, "pgbouncer", harness.Str(c, "name"))
-		assert.NotEmpty(t, harness.Str(c, "resources", "requests", "cpu"))
-		assert.NotEmpty(t, harness.Str(c, "resources", "requests", "memory"))
-		assert.NotEmpty(t, harness.Str(c, "resources", "limits", "memory"))
-		assert.Equal(t, float64(100), harness.Num(p, "spec", "template", "spec", "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", 0, "weight"))
+		inspect.RequireRan(t, preview, err)
+		p := inspect.MustNamed(t, m, poolerType, "pg-pooler").Inputs
+		assert.Equal(t, "metadata-db-pooler-rw", inspect.Str(p, "metadata", "name"))
+		assert.Equal(t, "metadata-db", inspect.Str(p, "spec", "cluster", "name"))
+		assert.Equal(t, "rw", inspect.Str(p, "spec", "type"))
+		assert.Equal(t, "session", inspect.Str(p, "spec", "pgbouncer", "poolMode"))
+		assert.Equal(t, "require", inspect.Str(p, "spec", "pgbouncer", "parameters", "client_tls_sslmode"))
+		c := inspect.At(p, "spec", "template", "spec", "containers", 0).ObjectValue()
+		assert.Equal(t, "pgbouncer", inspect.Str(c, "name"))
+		assert.NotEmpty(t, inspect.Str(c, "resources", "requests", "cpu"))
+		assert.NotEmpty(t, inspect.Str(c, "resources", "requests", "memory"))
+		assert.NotEmpty(t, inspect.Str(c, "resources", "limits", "memory"))
+		assert.Equal(t, float64(100), inspect.Num(p, "spec", "template", "spec", "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", 0, "weight"))
 	})
 }
 
 func TestSecretsAndConnection(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, db, err := run(t, preview, envArgs(config.Prod))
-		harness.RequireRan(t, preview, err)
+		inspect.RequireRan(t, preview, err)
 		for _, role := range []string{"airbyte", "superset"} {
-			app := harness.MustNamed(t, m, secretType, "pg-"+role+"-credentials")
-			assert.Equal(t, appsNS, harness.Str(app.Inputs, "metadata", "namespace"))
-			assert.Equal(t, role+"-db-credentials", harness.Str(app.Inputs, "metadata", "name"))
-			assert.Equal(t, role, harness.Str(app.Inputs, "stringData", "username"))
-			assert.True(t, harness.Has(app.Inputs, "stringData", "password"))
-			assert.Equal(t, role+"-db-credentials", harness.Await(t, db.Connection.CredentialSecrets[role]).Value)
+			app := inspect.MustNamed(t, m, secretType, "pg-"+role+"-credentials")
+			assert.Equal(t, appsNS, inspect.Str(app.Inputs, "metadata", "namespace"))
+			assert.Equal(t, role+"-db-credentials", inspect.Str(app.Inputs, "metadata", "name"))
+			assert.Equal(t, role, inspect.Str(app.Inputs, "stringData", "username"))
+			assert.True(t, inspect.Has(app.Inputs, "stringData", "password"))
+			assert.Equal(t, role+"-db-credentials", inspect.Await(t, db.Connection.CredentialSecrets[role]).Value)
 			if !preview {
 				// Both copies carry the one generated password.
-				data := harness.MustNamed(t, m, secretType, "pg-"+role+"-role")
-				assert.Equal(t, harness.Str(data.Inputs, "stringData", "password"), harness.Str(app.Inputs, "stringData", "password"))
-				assert.NotEmpty(t, harness.Str(app.Inputs, "stringData", "password"))
+				data := inspect.MustNamed(t, m, secretType, "pg-"+role+"-role")
+				assert.Equal(t, inspect.Str(data.Inputs, "stringData", "password"), inspect.Str(app.Inputs, "stringData", "password"))
+				assert.NotEmpty(t, inspect.Str(app.Inputs, "stringData", "password"))
 			}
 		}
-		host := harness.Await(t, db.Connection.Host)
+		host := inspect.Await(t, db.Connection.Host)
 		assert.True(t, host.Known)
 		assert.Equal(t, "metadata-db-pooler-rw.dataplatform-data.svc.cluster.local", host.Value)
 		assert.Equal(t, 5432, db.Connection.Port)
 		assert.Equal(t, "require", db.Connection.SSLMode)
-		assert.Equal(t, "metadata-db", harness.Await(t, db.ClusterName).Value)
+		assert.Equal(t, "metadata-db", inspect.Await(t, db.ClusterName).Value)
 		var deps []string
 		for _, d := range host.Dependencies {
-			deps = append(deps, string(harness.Await(t, d.URN()).Value.(pulumi.URN)))
+			deps = append(deps, string(inspect.Await(t, d.URN()).Value.(pulumi.URN)))
 		}
 		for _, d := range m.ByType(databaseType) {
 			assert.Contains(t, deps, d.URN, "the host resolves after every database exists")
@@ -332,70 +333,70 @@ func TestSecretsAndConnection(t *testing.T) {
 }
 
 func TestOperatorChart(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, envArgs(config.Prod))
-		harness.RequireRan(t, preview, err)
-		ns := harness.MustNamed(t, m, nsType, "pg-operator-namespace")
-		assert.Equal(t, "cnpg-system", harness.Str(ns.Inputs, "metadata", "name"))
-		assert.Equal(t, "restricted", harness.Str(ns.Inputs, "metadata", "labels", "pod-security.kubernetes.io/enforce"))
-		ch := harness.MustNamed(t, m, chartType, "pg-operator")
+		inspect.RequireRan(t, preview, err)
+		ns := inspect.MustNamed(t, m, nsType, "pg-operator-namespace")
+		assert.Equal(t, "cnpg-system", inspect.Str(ns.Inputs, "metadata", "name"))
+		assert.Equal(t, "restricted", inspect.Str(ns.Inputs, "metadata", "labels", "pod-security.kubernetes.io/enforce"))
+		ch := inspect.MustNamed(t, m, chartType, "pg-operator")
 		in := ch.Inputs
-		assert.Equal(t, "cloudnative-pg", harness.Str(in, "chart"))
-		assert.Equal(t, DefaultOperatorChartVersion, harness.Str(in, "version"))
-		assert.Equal(t, "https://cloudnative-pg.github.io/charts", harness.Str(in, "repositoryOpts", "repo"))
-		assert.Equal(t, "cnpg-system", harness.Str(in, "namespace"))
-		assert.Equal(t, "cnpg", harness.Str(in, "name"))
-		assert.Equal(t, "100m", harness.Str(in, "values", "resources", "requests", "cpu"))
-		assert.Equal(t, "256Mi", harness.Str(in, "values", "resources", "requests", "memory"))
-		assert.Equal(t, "512Mi", harness.Str(in, "values", "resources", "limits", "memory"))
-		assert.False(t, harness.At(in, "values", "monitoring", "podMonitorEnabled").BoolValue())
+		assert.Equal(t, "cloudnative-pg", inspect.Str(in, "chart"))
+		assert.Equal(t, DefaultOperatorChartVersion, inspect.Str(in, "version"))
+		assert.Equal(t, "https://cloudnative-pg.github.io/charts", inspect.Str(in, "repositoryOpts", "repo"))
+		assert.Equal(t, "cnpg-system", inspect.Str(in, "namespace"))
+		assert.Equal(t, "cnpg", inspect.Str(in, "name"))
+		assert.Equal(t, "100m", inspect.Str(in, "values", "resources", "requests", "cpu"))
+		assert.Equal(t, "256Mi", inspect.Str(in, "values", "resources", "requests", "memory"))
+		assert.Equal(t, "512Mi", inspect.Str(in, "values", "resources", "limits", "memory"))
+		assert.False(t, inspect.At(in, "values", "monitoring", "podMonitorEnabled").BoolValue())
 		assert.True(t, m.DependsOn(ch, ns), "the release goes into the namespace it waits for")
 
 		a := envArgs(config.Dev)
 		a.OperatorChartVersion, a.OperatorNamespace = "0.27.1", "postgres-operator"
 		m, _, err = run(t, preview, a)
-		harness.RequireRan(t, preview, err)
-		in = harness.MustNamed(t, m, chartType, "pg-operator").Inputs
-		assert.Equal(t, "0.27.1", harness.Str(in, "version"))
-		assert.Equal(t, "postgres-operator", harness.Str(in, "namespace"))
-		assert.Equal(t, float64(1), harness.Num(in, "values", "replicaCount"))
+		inspect.RequireRan(t, preview, err)
+		in = inspect.MustNamed(t, m, chartType, "pg-operator").Inputs
+		assert.Equal(t, "0.27.1", inspect.Str(in, "version"))
+		assert.Equal(t, "postgres-operator", inspect.Str(in, "namespace"))
+		assert.Equal(t, float64(1), inspect.Num(in, "values", "replicaCount"))
 	})
 }
 
 func TestNetworkPolicies(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, envArgs(config.Prod))
-		harness.RequireRan(t, preview, err)
+		inspect.RequireRan(t, preview, err)
 		clients := []string{appsNS, "dataplatform-jobs"}
 
-		in := harness.MustNamed(t, m, npType, "pg-allow-ingress").Inputs
-		assert.Equal(t, dataNS, harness.Str(in, "metadata", "namespace"))
-		assert.Equal(t, "metadata-db", harness.Str(in, "spec", "podSelector", "matchLabels", "cnpg.io/cluster"))
-		assert.Equal(t, []string{"Ingress"}, harness.Strs(in, "spec", "policyTypes"))
-		assert.Equal(t, []string{"cnpg-system"}, harness.Strs(in, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
-		assert.Equal(t, float64(8000), harness.Num(in, "spec", "ingress", 0, "ports", 0, "port"))
-		assert.Equal(t, clients, harness.Strs(in, "spec", "ingress", 1, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
-		assert.Equal(t, float64(5432), harness.Num(in, "spec", "ingress", 1, "ports", 0, "port"))
+		in := inspect.MustNamed(t, m, npType, "pg-allow-ingress").Inputs
+		assert.Equal(t, dataNS, inspect.Str(in, "metadata", "namespace"))
+		assert.Equal(t, "metadata-db", inspect.Str(in, "spec", "podSelector", "matchLabels", "cnpg.io/cluster"))
+		assert.Equal(t, []string{"Ingress"}, inspect.Strs(in, "spec", "policyTypes"))
+		assert.Equal(t, []string{"cnpg-system"}, inspect.Strs(in, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
+		assert.Equal(t, float64(8000), inspect.Num(in, "spec", "ingress", 0, "ports", 0, "port"))
+		assert.Equal(t, clients, inspect.Strs(in, "spec", "ingress", 1, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
+		assert.Equal(t, float64(5432), inspect.Num(in, "spec", "ingress", 1, "ports", 0, "port"))
 
-		pool := harness.MustNamed(t, m, npType, "pg-pooler-allow-clients").Inputs
-		assert.Equal(t, "metadata-db-pooler-rw", harness.Str(pool, "spec", "podSelector", "matchLabels", "cnpg.io/poolerName"))
-		assert.Equal(t, clients, harness.Strs(pool, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
-		assert.Equal(t, float64(5432), harness.Num(pool, "spec", "ingress", 0, "ports", 0, "port"))
+		pool := inspect.MustNamed(t, m, npType, "pg-pooler-allow-clients").Inputs
+		assert.Equal(t, "metadata-db-pooler-rw", inspect.Str(pool, "spec", "podSelector", "matchLabels", "cnpg.io/poolerName"))
+		assert.Equal(t, clients, inspect.Strs(pool, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
+		assert.Equal(t, float64(5432), inspect.Num(pool, "spec", "ingress", 0, "ports", 0, "port"))
 
 		for name, label := range map[string]string{"pg-allow-kube-api": "cnpg.io/cluster", "pg-pooler-allow-kube-api": "cnpg.io/poolerName"} {
-			eg := harness.MustNamed(t, m, npType, name).Inputs
-			assert.NotEmpty(t, harness.Str(eg, "spec", "podSelector", "matchLabels", label), name)
-			assert.Equal(t, []string{"Egress"}, harness.Strs(eg, "spec", "policyTypes"), name)
-			assert.Equal(t, float64(443), harness.Num(eg, "spec", "egress", 0, "ports", 0, "port"), name)
-			assert.Equal(t, float64(6443), harness.Num(eg, "spec", "egress", 0, "ports", 1, "port"), name)
+			eg := inspect.MustNamed(t, m, npType, name).Inputs
+			assert.NotEmpty(t, inspect.Str(eg, "spec", "podSelector", "matchLabels", label), name)
+			assert.Equal(t, []string{"Egress"}, inspect.Strs(eg, "spec", "policyTypes"), name)
+			assert.Equal(t, float64(443), inspect.Num(eg, "spec", "egress", 0, "ports", 0, "port"), name)
+			assert.Equal(t, float64(6443), inspect.Num(eg, "spec", "egress", 0, "ports", 1, "port"), name)
 		}
 
 		a := envArgs(config.Dev)
 		a.ClientNamespaces = nil
 		m, _, err = run(t, preview, a)
-		harness.RequireRan(t, preview, err)
+		inspect.RequireRan(t, preview, err)
 		assert.Nil(t, m.Named(npType, "pg-pooler-allow-clients"))
-		assert.Equal(t, 1, harness.Len(harness.MustNamed(t, m, npType, "pg-allow-ingress").Inputs, "spec", "ingress"), "only the operator")
+		assert.Equal(t, 1, inspect.Len(inspect.MustNamed(t, m, npType, "pg-allow-ingress").Inputs, "spec", "ingress"), "only the operator")
 	})
 }
 
@@ -405,13 +406,13 @@ func TestVersionAndImage(t *testing.T) {
 		a.Version = version
 		m, _, err := run(t, false, a)
 		require.NoError(t, err)
-		assert.Equal(t, image, harness.Str(harness.MustNamed(t, m, clusterType, "pg-cluster").Inputs, "spec", "imageName"))
+		assert.Equal(t, image, inspect.Str(inspect.MustNamed(t, m, clusterType, "pg-cluster").Inputs, "spec", "imageName"))
 	}
 	a := envArgs(config.Dev)
 	a.ImageName = "registry.example.com/postgresql:16.10"
 	m, _, err := run(t, false, a)
 	require.NoError(t, err)
-	assert.Equal(t, "registry.example.com/postgresql:16.10", harness.Str(harness.MustNamed(t, m, clusterType, "pg-cluster").Inputs, "spec", "imageName"))
+	assert.Equal(t, "registry.example.com/postgresql:16.10", inspect.Str(inspect.MustNamed(t, m, clusterType, "pg-cluster").Inputs, "spec", "imageName"))
 }
 
 func TestEveryObjectHasNameNamespaceAndParent(t *testing.T) {
@@ -427,12 +428,12 @@ func TestEveryObjectHasNameNamespaceAndParent(t *testing.T) {
 		if r.Type == chartType {
 			continue
 		}
-		assert.NotEmpty(t, harness.Str(r.Inputs, "metadata", "name"), r.Name)
+		assert.NotEmpty(t, inspect.Str(r.Inputs, "metadata", "name"), r.Name)
 		if r.Type != nsType {
-			assert.NotEmpty(t, harness.Str(r.Inputs, "metadata", "namespace"), r.Name)
+			assert.NotEmpty(t, inspect.Str(r.Inputs, "metadata", "namespace"), r.Name)
 		}
 		assert.Contains(t, r.Provider, "k8s", "%s inherits the component's provider", r.Name)
-		assert.Equal(t, "prod", harness.Str(r.Inputs, "metadata", "labels", "environment"), r.Name)
+		assert.Equal(t, "prod", inspect.Str(r.Inputs, "metadata", "labels", "environment"), r.Name)
 	}
 }
 
@@ -460,13 +461,13 @@ func TestWithMinIOStore(t *testing.T) {
 		return err
 	}, nil)
 	require.NoError(t, err)
-	c := harness.MustNamed(t, m, clusterType, "pg-cluster")
-	s := harness.At(c.Inputs, "spec", "backup", "barmanObjectStore").ObjectValue()
-	assert.Equal(t, "s3://backups/cnpg", harness.Str(s, "destinationPath"))
-	assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", harness.Str(s, "endpointURL"))
-	assert.Equal(t, "postgres-backup-object-store", harness.Str(s, "s3Credentials", "accessKeyId", "name"))
-	assert.Contains(t, harness.Str(harness.MustNamed(t, m, secretType, "pg-backup-ca").Inputs, "stringData", "ca.crt"), "BEGIN CERTIFICATE")
-	assert.True(t, m.DependsOn(c, harness.MustNamed(t, m, "kubernetes:batch/v1:Job", "store-setup-job")), "archiving starts after the bucket and user exist")
+	c := inspect.MustNamed(t, m, clusterType, "pg-cluster")
+	s := inspect.At(c.Inputs, "spec", "backup", "barmanObjectStore").ObjectValue()
+	assert.Equal(t, "s3://backups/cnpg", inspect.Str(s, "destinationPath"))
+	assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", inspect.Str(s, "endpointURL"))
+	assert.Equal(t, "postgres-backup-object-store", inspect.Str(s, "s3Credentials", "accessKeyId", "name"))
+	assert.Contains(t, inspect.Str(inspect.MustNamed(t, m, secretType, "pg-backup-ca").Inputs, "stringData", "ca.crt"), "BEGIN CERTIFICATE")
+	assert.True(t, m.DependsOn(c, inspect.MustNamed(t, m, "kubernetes:batch/v1:Job", "store-setup-job")), "archiving starts after the bucket and user exist")
 }
 
 // TestPreview runs prod as `pulumi preview` does: the only failure allowed is the mock monitor's on
@@ -474,15 +475,15 @@ func TestWithMinIOStore(t *testing.T) {
 func TestPreview(t *testing.T) {
 	m, _, err := run(t, true, envArgs(config.Prod))
 	if err != nil {
-		require.Contains(t, err.Error(), harness.MockSecretLimitation, "no other failure in a preview")
+		require.Contains(t, err.Error(), inspect.MockSecretLimitation, "no other failure in a preview")
 	}
 	require.Len(t, m.ByType(MetadataDBType), 1)
-	ch := harness.MustNamed(t, m, chartType, "pg-operator")
-	assert.Equal(t, DefaultOperatorChartVersion, harness.Str(ch.Inputs, "version"))
-	assert.Equal(t, float64(2), harness.Num(ch.Inputs, "values", "replicaCount"))
-	harness.MustNamed(t, m, nsType, "pg-operator-namespace")
-	harness.MustNamed(t, m, secretType, "pg-backup-ca")
+	ch := inspect.MustNamed(t, m, chartType, "pg-operator")
+	assert.Equal(t, DefaultOperatorChartVersion, inspect.Str(ch.Inputs, "version"))
+	assert.Equal(t, float64(2), inspect.Num(ch.Inputs, "values", "replicaCount"))
+	inspect.MustNamed(t, m, nsType, "pg-operator-namespace")
+	inspect.MustNamed(t, m, secretType, "pg-backup-ca")
 	for _, n := range []string{"pg-allow-ingress", "pg-allow-kube-api", "pg-pooler-allow-kube-api", "pg-pooler-allow-clients"} {
-		harness.MustNamed(t, m, npType, n)
+		inspect.MustNamed(t, m, npType, n)
 	}
 }

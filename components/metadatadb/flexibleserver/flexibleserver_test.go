@@ -13,6 +13,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/policy/policies"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -105,10 +106,10 @@ func deploy(t *testing.T, preview bool, args *MetadataDBArgs) (*harness.Mocks, *
 // "secret/key".
 func env(t *testing.T, job *harness.Resource) map[string]string {
 	t.Helper()
-	containers := harness.RequireAt(t, job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
+	containers := inspect.RequireAt(t, job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
 	require.Len(t, containers, 1)
 	out := map[string]string{}
-	for _, e := range harness.RequireAt(t, containers[0].ObjectValue(), "env").ArrayValue() {
+	for _, e := range inspect.RequireAt(t, containers[0].ObjectValue(), "env").ArrayValue() {
 		o := e.ObjectValue()
 		n := o["name"].StringValue()
 		if v, ok := o["value"]; ok {
@@ -123,93 +124,93 @@ func env(t *testing.T, job *harness.Resource) map[string]string {
 			out[n] = "<unknown>" // an unknown value in preview is left out of the inputs
 			continue
 		}
-		ref := harness.RequireAt(t, o, "valueFrom", "secretKeyRef").ObjectValue()
+		ref := inspect.RequireAt(t, o, "valueFrom", "secretKeyRef").ObjectValue()
 		out[n] = ref["name"].StringValue() + "/" + ref["key"].StringValue()
 	}
 	return out
 }
 
 func TestProdServer(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, db := deploy(t, preview, prodArgs())
-		comp := harness.MustNamed(t, m, MetadataDBType, "metadata-db")
-		srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
+		comp := inspect.MustNamed(t, m, MetadataDBType, "metadata-db")
+		srv := inspect.MustNamed(t, m, tServer, "metadata-db-server")
 		in := srv.Inputs
 		assert.Equal(t, comp.URN, srv.Parent)
 
-		assert.Equal(t, "dataplatform-prod-pg", harness.RequireStr(t, in, "serverName"))
-		assert.Equal(t, "16", harness.RequireStr(t, in, "version"))
-		assert.Equal(t, "Standard_D4ds_v5", harness.RequireStr(t, in, "sku", "name"))
-		assert.Equal(t, "GeneralPurpose", harness.RequireStr(t, in, "sku", "tier"))
-		assert.Equal(t, AdminUsername, harness.RequireStr(t, in, "administratorLogin"))
+		assert.Equal(t, "dataplatform-prod-pg", inspect.RequireStr(t, in, "serverName"))
+		assert.Equal(t, "16", inspect.RequireStr(t, in, "version"))
+		assert.Equal(t, "Standard_D4ds_v5", inspect.RequireStr(t, in, "sku", "name"))
+		assert.Equal(t, "GeneralPurpose", inspect.RequireStr(t, in, "sku", "tier"))
+		assert.Equal(t, AdminUsername, inspect.RequireStr(t, in, "administratorLogin"))
 		// The password comes from the generated RandomPassword, whose result the engine keeps secret.
-		pw := harness.MustNamed(t, m, tPW, "metadata-db-admin-password")
+		pw := inspect.MustNamed(t, m, tPW, "metadata-db-admin-password")
 		assert.Contains(t, srv.PropertyDependencies["administratorLoginPassword"], pw.URN)
 		assert.Contains(t, pw.AdditionalSecretOutputs, "result")
 		assert.Contains(t, srv.AdditionalSecretOutputs, "administratorLoginPassword")
 
 		// Zone-redundant HA, pinned zones that a failover may swap.
-		assert.Equal(t, "ZoneRedundant", harness.RequireStr(t, in, "highAvailability", "mode"))
-		assert.Equal(t, "2", harness.RequireStr(t, in, "highAvailability", "standbyAvailabilityZone"))
-		assert.Equal(t, "1", harness.RequireStr(t, in, "availabilityZone"))
+		assert.Equal(t, "ZoneRedundant", inspect.RequireStr(t, in, "highAvailability", "mode"))
+		assert.Equal(t, "2", inspect.RequireStr(t, in, "highAvailability", "standbyAvailabilityZone"))
+		assert.Equal(t, "1", inspect.RequireStr(t, in, "availabilityZone"))
 		assert.ElementsMatch(t, []string{"storage.storageSizeGB", "availabilityZone", "highAvailability.standbyAvailabilityZone"}, srv.IgnoreChanges)
 
 		// Backups: 14 days, geo-redundant.
-		assert.Equal(t, 14.0, harness.RequireNum(t, in, "backup", "backupRetentionDays"))
-		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "backup", "geoRedundantBackup"))
+		assert.Equal(t, 14.0, inspect.RequireNum(t, in, "backup", "backupRetentionDays"))
+		assert.Equal(t, "Enabled", inspect.RequireStr(t, in, "backup", "geoRedundantBackup"))
 		assert.Equal(t, 14, db.BackupRetentionDays)
 
 		// 100 GiB asked, 128 GiB is the next disk size; autogrow on.
-		assert.Equal(t, 128.0, harness.RequireNum(t, in, "storage", "storageSizeGB"))
-		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "storage", "autoGrow"))
+		assert.Equal(t, 128.0, inspect.RequireNum(t, in, "storage", "storageSizeGB"))
+		assert.Equal(t, "Enabled", inspect.RequireStr(t, in, "storage", "autoGrow"))
 		assert.Equal(t, 128, db.StorageGiB)
 
 		// Private access only.
-		assert.Equal(t, subnetID, harness.RequireStr(t, in, "network", "delegatedSubnetResourceId"))
-		assert.Equal(t, zoneID, harness.RequireStr(t, in, "network", "privateDnsZoneArmResourceId"))
-		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "network", "publicNetworkAccess"))
+		assert.Equal(t, subnetID, inspect.RequireStr(t, in, "network", "delegatedSubnetResourceId"))
+		assert.Equal(t, zoneID, inspect.RequireStr(t, in, "network", "privateDnsZoneArmResourceId"))
+		assert.Equal(t, "Disabled", inspect.RequireStr(t, in, "network", "publicNetworkAccess"))
 
 		// Password and Entra ID authentication.
-		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "authConfig", "passwordAuth"))
-		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "authConfig", "activeDirectoryAuth"))
-		assert.Equal(t, harness.AzureTenantID, harness.RequireStr(t, in, "authConfig", "tenantId"))
+		assert.Equal(t, "Enabled", inspect.RequireStr(t, in, "authConfig", "passwordAuth"))
+		assert.Equal(t, "Enabled", inspect.RequireStr(t, in, "authConfig", "activeDirectoryAuth"))
+		assert.Equal(t, harness.AzureTenantID, inspect.RequireStr(t, in, "authConfig", "tenantId"))
 
-		assert.Equal(t, "Enabled", harness.RequireStr(t, in, "maintenanceWindow", "customWindow"))
-		assert.Equal(t, 0.0, harness.RequireNum(t, in, "maintenanceWindow", "dayOfWeek"))
-		assert.Equal(t, 2.0, harness.RequireNum(t, in, "maintenanceWindow", "startHour"))
-		assert.Equal(t, "prod", harness.RequireStr(t, in, "tags", "environment"))
+		assert.Equal(t, "Enabled", inspect.RequireStr(t, in, "maintenanceWindow", "customWindow"))
+		assert.Equal(t, 0.0, inspect.RequireNum(t, in, "maintenanceWindow", "dayOfWeek"))
+		assert.Equal(t, 2.0, inspect.RequireNum(t, in, "maintenanceWindow", "startHour"))
+		assert.Equal(t, "prod", inspect.RequireStr(t, in, "tags", "environment"))
 
 		// A deletion lock on the server.
-		lock := harness.MustNamed(t, m, tLock, "metadata-db-lock")
-		assert.Equal(t, "CanNotDelete", harness.RequireStr(t, lock.Inputs, "level"))
+		lock := inspect.MustNamed(t, m, tLock, "metadata-db-lock")
+		assert.Equal(t, "CanNotDelete", inspect.RequireStr(t, lock.Inputs, "level"))
 		assert.Contains(t, lock.PropertyDependencies["scope"], srv.URN)
 		if !preview {
-			assert.Equal(t, srv.ID, harness.RequireStr(t, lock.Inputs, "scope"))
+			assert.Equal(t, srv.ID, inspect.RequireStr(t, lock.Inputs, "scope"))
 		}
 		assert.Empty(t, m.ByType(tDiag), "no workspace, no diagnostic setting")
 	})
 }
 
 func TestDevServer(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, db := deploy(t, preview, devArgs())
-		in := harness.MustNamed(t, m, tServer, "metadata-db-server").Inputs
-		assert.Equal(t, "Standard_B2s", harness.RequireStr(t, in, "sku", "name"))
-		assert.Equal(t, "Burstable", harness.RequireStr(t, in, "sku", "tier"))
-		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "highAvailability", "mode"))
-		if ha := harness.RequireAt(t, in, "highAvailability").ObjectValue(); harness.HasKey(ha, "standbyAvailabilityZone") {
-			assert.Equal(t, "", harness.RequireStr(t, ha, "standbyAvailabilityZone"), "no standby zone without HA")
+		in := inspect.MustNamed(t, m, tServer, "metadata-db-server").Inputs
+		assert.Equal(t, "Standard_B2s", inspect.RequireStr(t, in, "sku", "name"))
+		assert.Equal(t, "Burstable", inspect.RequireStr(t, in, "sku", "tier"))
+		assert.Equal(t, "Disabled", inspect.RequireStr(t, in, "highAvailability", "mode"))
+		if ha := inspect.RequireAt(t, in, "highAvailability").ObjectValue(); inspect.HasKey(ha, "standbyAvailabilityZone") {
+			assert.Equal(t, "", inspect.RequireStr(t, ha, "standbyAvailabilityZone"), "no standby zone without HA")
 		}
-		assert.Equal(t, "", harness.RequireStr(t, in, "availabilityZone"), "without HA Azure places the server (the SDK sends \"\")")
-		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "backup", "geoRedundantBackup"))
+		assert.Equal(t, "", inspect.RequireStr(t, in, "availabilityZone"), "without HA Azure places the server (the SDK sends \"\")")
+		assert.Equal(t, "Disabled", inspect.RequireStr(t, in, "backup", "geoRedundantBackup"))
 		// 3 days asked; Azure keeps 7 at least.
-		assert.Equal(t, 7.0, harness.RequireNum(t, in, "backup", "backupRetentionDays"))
+		assert.Equal(t, 7.0, inspect.RequireNum(t, in, "backup", "backupRetentionDays"))
 		assert.Equal(t, 7, db.BackupRetentionDays)
-		assert.Equal(t, 32.0, harness.RequireNum(t, in, "storage", "storageSizeGB"))
+		assert.Equal(t, 32.0, inspect.RequireNum(t, in, "storage", "storageSizeGB"))
 		// TLS and private access do not depend on the environment.
-		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "network", "publicNetworkAccess"))
+		assert.Equal(t, "Disabled", inspect.RequireStr(t, in, "network", "publicNetworkAccess"))
 		assert.Empty(t, m.ByType(tLock))
-		srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
+		srv := inspect.MustNamed(t, m, tServer, "metadata-db-server")
 		assert.Equal(t, []string{"storage.storageSizeGB"}, srv.IgnoreChanges)
 	})
 }
@@ -218,25 +219,25 @@ func TestNoAutoGrowKeepsSize(t *testing.T) {
 	a := devArgs()
 	a.StorageAutoGrow = false
 	m, _ := deploy(t, false, a)
-	srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
-	assert.Equal(t, "Disabled", harness.RequireStr(t, srv.Inputs, "storage", "autoGrow"))
+	srv := inspect.MustNamed(t, m, tServer, "metadata-db-server")
+	assert.Equal(t, "Disabled", inspect.RequireStr(t, srv.Inputs, "storage", "autoGrow"))
 	assert.Empty(t, srv.IgnoreChanges)
 }
 
 func TestParameters(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs())
-		srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
+		srv := inspect.MustNamed(t, m, tServer, "metadata-db-server")
 		configs := m.ByType(tConfig)
 		require.Len(t, configs, len(Parameters))
 
 		values := map[string]string{}
 		for _, c := range configs {
-			values[harness.RequireStr(t, c.Inputs, "configurationName")] = harness.RequireStr(t, c.Inputs, "value")
-			assert.Equal(t, "user-override", harness.RequireStr(t, c.Inputs, "source"))
+			values[inspect.RequireStr(t, c.Inputs, "configurationName")] = inspect.RequireStr(t, c.Inputs, "value")
+			assert.Equal(t, "user-override", inspect.RequireStr(t, c.Inputs, "source"))
 			assert.True(t, m.DependsOn(c, srv))
 			if !preview {
-				assert.Equal(t, "dataplatform-prod-pg", harness.RequireStr(t, c.Inputs, "serverName"))
+				assert.Equal(t, "dataplatform-prod-pg", inspect.RequireStr(t, c.Inputs, "serverName"))
 			}
 		}
 		assert.Equal(t, "ON", values["require_secure_transport"])
@@ -246,8 +247,8 @@ func TestParameters(t *testing.T) {
 
 		// Written one after the other, TLS first.
 		for i := 1; i < len(Parameters); i++ {
-			prev := harness.MustNamed(t, m, tConfig, "metadata-db-"+Parameters[i-1].Name)
-			cur := harness.MustNamed(t, m, tConfig, "metadata-db-"+Parameters[i].Name)
+			prev := inspect.MustNamed(t, m, tConfig, "metadata-db-"+Parameters[i-1].Name)
+			cur := inspect.MustNamed(t, m, tConfig, "metadata-db-"+Parameters[i].Name)
 			assert.Contains(t, cur.Dependencies, prev.URN, "%s waits for %s", Parameters[i].Name, Parameters[i-1].Name)
 		}
 		assert.Equal(t, "require_secure_transport", Parameters[0].Name)
@@ -255,13 +256,13 @@ func TestParameters(t *testing.T) {
 }
 
 func TestBootstrap(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, db := deploy(t, preview, prodArgs())
-		comp := harness.MustNamed(t, m, MetadataDBType, "metadata-db")
-		job := harness.MustNamed(t, m, tJob, "metadata-db-bootstrap-job")
+		comp := inspect.MustNamed(t, m, MetadataDBType, "metadata-db")
+		job := inspect.MustNamed(t, m, tJob, "metadata-db-bootstrap-job")
 		assert.Equal(t, comp.URN, job.Parent)
 		assert.True(t, strings.HasPrefix(job.Provider, "urn:pulumi:prod::dataplatform::pulumi:providers:kubernetes::k8s::"), job.Provider)
-		assert.Equal(t, "dataplatform", harness.RequireStr(t, job.Inputs, "metadata", "namespace"))
+		assert.Equal(t, "dataplatform", inspect.RequireStr(t, job.Inputs, "metadata", "namespace"))
 
 		e := env(t, job)
 		assert.Equal(t, "require", e["PGSSLMODE"])
@@ -274,22 +275,22 @@ func TestBootstrap(t *testing.T) {
 		}
 
 		// The Job meets the server only after TLS is enforced.
-		srv := harness.MustNamed(t, m, tServer, "metadata-db-server")
+		srv := inspect.MustNamed(t, m, tServer, "metadata-db-server")
 		assert.True(t, m.DependsOn(job, srv))
 		for _, p := range Parameters {
-			assert.True(t, m.DependsOn(job, harness.MustNamed(t, m, tConfig, "metadata-db-"+p.Name)), "the Job waits for %s", p.Name)
+			assert.True(t, m.DependsOn(job, inspect.MustNamed(t, m, tConfig, "metadata-db-"+p.Name)), "the Job waits for %s", p.Name)
 		}
 
 		// Egress limited to the VNet on 5432.
-		np := harness.MustNamed(t, m, tNP, "metadata-db-bootstrap-egress")
-		rule := harness.RequireAt(t, np.Inputs, "spec", "egress").ArrayValue()[0].ObjectValue()
-		assert.Equal(t, "10.40.0.0/16", harness.RequireStr(t, rule["to"].ArrayValue()[0].ObjectValue(), "ipBlock", "cidr"))
-		assert.Equal(t, 5432.0, harness.RequireNum(t, rule["ports"].ArrayValue()[0].ObjectValue(), "port"))
+		np := inspect.MustNamed(t, m, tNP, "metadata-db-bootstrap-egress")
+		rule := inspect.RequireAt(t, np.Inputs, "spec", "egress").ArrayValue()[0].ObjectValue()
+		assert.Equal(t, "10.40.0.0/16", inspect.RequireStr(t, rule["to"].ArrayValue()[0].ObjectValue(), "ipBlock", "cidr"))
+		assert.Equal(t, 5432.0, inspect.RequireNum(t, rule["ports"].ArrayValue()[0].ObjectValue(), "port"))
 
 		// The admin Secret carries the generated password.
-		admin := harness.MustNamed(t, m, tSecret, "metadata-db-bootstrap-admin")
-		assert.Equal(t, AdminUsername, harness.RequireStr(t, admin.Inputs, "stringData", "username"))
-		pw := harness.MustNamed(t, m, tPW, "metadata-db-admin-password")
+		admin := inspect.MustNamed(t, m, tSecret, "metadata-db-bootstrap-admin")
+		assert.Equal(t, AdminUsername, inspect.RequireStr(t, admin.Inputs, "stringData", "username"))
+		pw := inspect.MustNamed(t, m, tPW, "metadata-db-admin-password")
 		assert.Contains(t, admin.PropertyDependencies["stringData"], pw.URN)
 
 		// Connection.
@@ -301,17 +302,17 @@ func TestBootstrap(t *testing.T) {
 			assert.Equal(t, string(d), c.Databases[d])
 		}
 		assert.ElementsMatch(t, []string{"airbyte", "superset"}, keys(c.CredentialSecrets))
-		pwOut := harness.Await(t, db.AdminPassword)
+		pwOut := inspect.Await(t, db.AdminPassword)
 		assert.True(t, pwOut.Secret, "the admin password output is secret")
-		host := harness.Await(t, c.Host)
+		host := inspect.Await(t, c.Host)
 		if preview {
 			assert.False(t, host.Known)
 		} else {
 			assert.Equal(t, "dataplatform-prod-pg.postgres.database.azure.com", host.Value)
-			assert.Equal(t, "airbyte-db-credentials", harness.Await(t, c.CredentialSecrets["airbyte"]).Value)
-			assert.Equal(t, "", harness.Await(t, c.CAConfigMap).Value, "require mode has no CA Secret")
-			assert.Equal(t, srv.ID, harness.Await(t, db.ServerID).Value)
-			assert.Equal(t, "metadata-db-bootstrap", harness.Await(t, db.BootstrapJob.Metadata.Name().Elem()).Value)
+			assert.Equal(t, "airbyte-db-credentials", inspect.Await(t, c.CredentialSecrets["airbyte"]).Value)
+			assert.Equal(t, "", inspect.Await(t, c.CAConfigMap).Value, "require mode has no CA Secret")
+			assert.Equal(t, srv.ID, inspect.Await(t, db.ServerID).Value)
+			assert.Equal(t, "metadata-db-bootstrap", inspect.Await(t, db.BootstrapJob.Metadata.Name().Elem()).Value)
 		}
 	})
 }
@@ -325,17 +326,17 @@ func keys[V any](m map[string]V) []string {
 }
 
 func TestDiagnostics(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		a := prodArgs()
 		ws := "/subscriptions/" + harness.AzureSubscriptionID + "/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/logs"
 		a.LogAnalyticsWorkspaceID = pulumi.String(ws)
 		m, _ := deploy(t, preview, a)
-		d := harness.MustNamed(t, m, tDiag, "metadata-db-diagnostics")
-		assert.Equal(t, ws, harness.RequireStr(t, d.Inputs, "workspaceId"))
-		logs := harness.RequireAt(t, d.Inputs, "logs").ArrayValue()
+		d := inspect.MustNamed(t, m, tDiag, "metadata-db-diagnostics")
+		assert.Equal(t, ws, inspect.RequireStr(t, d.Inputs, "workspaceId"))
+		logs := inspect.RequireAt(t, d.Inputs, "logs").ArrayValue()
 		require.Len(t, logs, 1)
-		assert.Equal(t, "PostgreSQLLogs", harness.RequireStr(t, logs[0].ObjectValue(), "category"))
-		assert.Contains(t, d.PropertyDependencies["resourceUri"], harness.MustNamed(t, m, tServer, "metadata-db-server").URN)
+		assert.Equal(t, "PostgreSQLLogs", inspect.RequireStr(t, logs[0].ObjectValue(), "category"))
+		assert.Contains(t, d.PropertyDependencies["resourceUri"], inspect.MustNamed(t, m, tServer, "metadata-db-server").URN)
 	})
 }
 
@@ -429,7 +430,7 @@ func TestNilKubernetesProvider(t *testing.T) {
 func TestPolicies(t *testing.T) {
 	for stack, args := range map[string]func() *MetadataDBArgs{"prod": prodArgs, "dev": devArgs} {
 		t.Run(stack, func(t *testing.T) {
-			harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+			inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 				m, _, err := runStack(t, stack, preview, args(), pulumi.Protect(stack == "prod"))
 				require.NoError(t, err)
 				var rs []policies.Resource

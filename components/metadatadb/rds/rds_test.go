@@ -8,6 +8,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/policy/policies"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -100,68 +101,68 @@ func skipMockSecretLimitation(t *testing.T, preview bool, err error) {
 }
 
 func TestInstanceProd(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		db := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
-		key := harness.MustNamed(t, m, keyType, "metadata-db-kms")
+		db := inspect.MustNamed(t, m, instanceType, "metadata-db-instance")
+		key := inspect.MustNamed(t, m, keyType, "metadata-db-kms")
 		in := db.Inputs
 
-		assert.Equal(t, "dataplatform-prod-metadata", harness.Str(in, "identifier"))
-		assert.Equal(t, "postgres", harness.Str(in, "engine"))
-		assert.Equal(t, "16", harness.Str(in, "engineVersion"))
-		assert.Equal(t, "db.m7g.xlarge", harness.Str(in, "instanceClass"))
-		assert.Equal(t, 100.0, harness.RequireNum(t, in, "allocatedStorage"))
-		assert.Equal(t, 1000.0, harness.RequireNum(t, in, "maxAllocatedStorage"))
-		assert.Equal(t, "gp3", harness.Str(in, "storageType"))
-		assert.True(t, harness.RequireBool(t, in, "storageEncrypted"))
+		assert.Equal(t, "dataplatform-prod-metadata", inspect.Str(in, "identifier"))
+		assert.Equal(t, "postgres", inspect.Str(in, "engine"))
+		assert.Equal(t, "16", inspect.Str(in, "engineVersion"))
+		assert.Equal(t, "db.m7g.xlarge", inspect.Str(in, "instanceClass"))
+		assert.Equal(t, 100.0, inspect.RequireNum(t, in, "allocatedStorage"))
+		assert.Equal(t, 1000.0, inspect.RequireNum(t, in, "maxAllocatedStorage"))
+		assert.Equal(t, "gp3", inspect.Str(in, "storageType"))
+		assert.True(t, inspect.RequireBool(t, in, "storageEncrypted"))
 		assert.Contains(t, db.PropertyDependencies["kmsKeyId"], key.URN)
 		assert.Contains(t, db.PropertyDependencies["performanceInsightsKmsKeyId"], key.URN)
-		assert.False(t, harness.RequireBool(t, in, "publiclyAccessible"))
-		assert.True(t, harness.RequireBool(t, in, "multiAz"))
-		assert.Equal(t, 14.0, harness.RequireNum(t, in, "backupRetentionPeriod"))
-		assert.Equal(t, BackupWindow, harness.Str(in, "backupWindow"))
-		assert.Equal(t, MaintenanceWindow, harness.Str(in, "maintenanceWindow"))
-		assert.True(t, harness.RequireBool(t, in, "copyTagsToSnapshot"))
-		assert.True(t, harness.RequireBool(t, in, "deletionProtection"))
-		assert.False(t, harness.RequireBool(t, in, "skipFinalSnapshot"))
-		assert.Equal(t, "dataplatform-prod-metadata-final", harness.Str(in, "finalSnapshotIdentifier"))
-		assert.False(t, harness.RequireBool(t, in, "deleteAutomatedBackups"), "prod keeps automated backups after a deletion")
-		assert.True(t, harness.RequireBool(t, in, "autoMinorVersionUpgrade"))
-		assert.True(t, harness.RequireBool(t, in, "performanceInsightsEnabled"))
-		assert.Equal(t, 7.0, harness.RequireNum(t, in, "performanceInsightsRetentionPeriod"))
-		assert.Equal(t, []string{"postgresql", "upgrade"}, harness.Strs(in, "enabledCloudwatchLogsExports"))
-		assert.Equal(t, "rds-ca-rsa2048-g1", harness.Str(in, "caCertIdentifier"))
-		assert.True(t, harness.RequireBool(t, in, "iamDatabaseAuthenticationEnabled"))
-		assert.Equal(t, 5432.0, harness.RequireNum(t, in, "port"))
-		assert.Equal(t, AdminUsername, harness.Str(in, "username"))
-		assert.Equal(t, "dataplatform-prod-db", harness.Str(in, "dbSubnetGroupName"))
+		assert.False(t, inspect.RequireBool(t, in, "publiclyAccessible"))
+		assert.True(t, inspect.RequireBool(t, in, "multiAz"))
+		assert.Equal(t, 14.0, inspect.RequireNum(t, in, "backupRetentionPeriod"))
+		assert.Equal(t, BackupWindow, inspect.Str(in, "backupWindow"))
+		assert.Equal(t, MaintenanceWindow, inspect.Str(in, "maintenanceWindow"))
+		assert.True(t, inspect.RequireBool(t, in, "copyTagsToSnapshot"))
+		assert.True(t, inspect.RequireBool(t, in, "deletionProtection"))
+		assert.False(t, inspect.RequireBool(t, in, "skipFinalSnapshot"))
+		assert.Equal(t, "dataplatform-prod-metadata-final", inspect.Str(in, "finalSnapshotIdentifier"))
+		assert.False(t, inspect.RequireBool(t, in, "deleteAutomatedBackups"), "prod keeps automated backups after a deletion")
+		assert.True(t, inspect.RequireBool(t, in, "autoMinorVersionUpgrade"))
+		assert.True(t, inspect.RequireBool(t, in, "performanceInsightsEnabled"))
+		assert.Equal(t, 7.0, inspect.RequireNum(t, in, "performanceInsightsRetentionPeriod"))
+		assert.Equal(t, []string{"postgresql", "upgrade"}, inspect.Strs(in, "enabledCloudwatchLogsExports"))
+		assert.Equal(t, "rds-ca-rsa2048-g1", inspect.Str(in, "caCertIdentifier"))
+		assert.True(t, inspect.RequireBool(t, in, "iamDatabaseAuthenticationEnabled"))
+		assert.Equal(t, 5432.0, inspect.RequireNum(t, in, "port"))
+		assert.Equal(t, AdminUsername, inspect.Str(in, "username"))
+		assert.Equal(t, "dataplatform-prod-db", inspect.Str(in, "dbSubnetGroupName"))
 		_, managed := in["manageMasterUserPassword"]
 		assert.False(t, managed)
 
 		// Enhanced monitoring with a role RDS can assume, attached before the instance is created.
-		assert.Equal(t, 60.0, harness.RequireNum(t, in, "monitoringInterval"))
-		role := harness.MustNamed(t, m, roleType, "metadata-db-monitoring-role")
-		attach := harness.MustNamed(t, m, attachType, "metadata-db-monitoring-role-policy")
+		assert.Equal(t, 60.0, inspect.RequireNum(t, in, "monitoringInterval"))
+		role := inspect.MustNamed(t, m, roleType, "metadata-db-monitoring-role")
+		attach := inspect.MustNamed(t, m, attachType, "metadata-db-monitoring-role-policy")
 		assert.Contains(t, db.PropertyDependencies["monitoringRoleArn"], role.URN)
 		assert.Contains(t, db.Dependencies, attach.URN)
-		assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", harness.Str(attach.Inputs, "policyArn"))
+		assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", inspect.Str(attach.Inputs, "policyArn"))
 		var trust policyDocument
-		require.NoError(t, json.Unmarshal([]byte(harness.Str(role.Inputs, "assumeRolePolicy")), &trust))
+		require.NoError(t, json.Unmarshal([]byte(inspect.Str(role.Inputs, "assumeRolePolicy")), &trust))
 		assert.Equal(t, "monitoring.rds.amazonaws.com", trust.Statement[0].Principal["Service"])
 		assert.Equal(t, harness.AWSAccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
 
 		// The password is a generated secret, never plain text in state.
-		pw := harness.MustNamed(t, m, passwordType, "metadata-db-admin-password")
+		pw := inspect.MustNamed(t, m, passwordType, "metadata-db-admin-password")
 		assert.Contains(t, db.PropertyDependencies["password"], pw.URN)
 		if !preview {
 			assert.True(t, in["password"].IsSecret(), "the master password must be a secret")
-			assert.Equal(t, key.Outputs["arn"].StringValue(), harness.Str(in, "kmsKeyId"))
+			assert.Equal(t, key.Outputs["arn"].StringValue(), inspect.Str(in, "kmsKeyId"))
 		}
 
 		assert.True(t, key.Inputs["enableKeyRotation"].BoolValue())
-		alias := harness.MustNamed(t, m, "aws:kms/alias:Alias", "metadata-db-kms-alias")
-		assert.Equal(t, "alias/rds/dataplatform-prod-metadata", harness.Str(alias.Inputs, "name"))
+		alias := inspect.MustNamed(t, m, "aws:kms/alias:Alias", "metadata-db-kms-alias")
+		assert.Equal(t, "alias/rds/dataplatform-prod-metadata", inspect.Str(alias.Inputs, "name"))
 		assert.Contains(t, alias.PropertyDependencies["targetKeyId"], key.URN)
 
 		comp := m.ByType(MetadataDBType)
@@ -174,26 +175,26 @@ func TestInstanceProd(t *testing.T) {
 }
 
 func TestInstanceDev(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "dev", preview, devArgs())
 		require.NoError(t, err)
-		in := harness.MustNamed(t, m, instanceType, "metadata-db-instance").Inputs
-		assert.False(t, harness.RequireBool(t, in, "multiAz"))
-		assert.Equal(t, 3.0, harness.RequireNum(t, in, "backupRetentionPeriod"))
-		assert.False(t, harness.RequireBool(t, in, "deletionProtection"))
-		assert.True(t, harness.RequireBool(t, in, "skipFinalSnapshot"))
-		assert.True(t, harness.RequireBool(t, in, "deleteAutomatedBackups"))
+		in := inspect.MustNamed(t, m, instanceType, "metadata-db-instance").Inputs
+		assert.False(t, inspect.RequireBool(t, in, "multiAz"))
+		assert.Equal(t, 3.0, inspect.RequireNum(t, in, "backupRetentionPeriod"))
+		assert.False(t, inspect.RequireBool(t, in, "deletionProtection"))
+		assert.True(t, inspect.RequireBool(t, in, "skipFinalSnapshot"))
+		assert.True(t, inspect.RequireBool(t, in, "deleteAutomatedBackups"))
 		_, final := in["finalSnapshotIdentifier"]
 		assert.False(t, final, "dev takes no final snapshot")
-		assert.False(t, harness.RequireBool(t, in, "performanceInsightsEnabled"))
-		assert.Equal(t, 0.0, harness.RequireNum(t, in, "monitoringInterval"))
+		assert.False(t, inspect.RequireBool(t, in, "performanceInsightsEnabled"))
+		assert.Equal(t, 0.0, inspect.RequireNum(t, in, "monitoringInterval"))
 		_, monRole := in["monitoringRoleArn"]
 		assert.False(t, monRole)
 		assert.Empty(t, m.ByType(roleType), "no monitoring role without PerformanceInsights")
 		// Security settings do not depend on the environment.
-		assert.True(t, harness.RequireBool(t, in, "storageEncrypted"))
-		assert.False(t, harness.RequireBool(t, in, "publiclyAccessible"))
-		assert.Equal(t, "rds-ca-rsa2048-g1", harness.Str(in, "caCertIdentifier"))
+		assert.True(t, inspect.RequireBool(t, in, "storageEncrypted"))
+		assert.False(t, inspect.RequireBool(t, in, "publiclyAccessible"))
+		assert.Equal(t, "rds-ca-rsa2048-g1", inspect.Str(in, "caCertIdentifier"))
 
 		assert.Empty(t, m.ByType(replType), "dev replicates no backups")
 		assert.Empty(t, m.ByType("pulumi:providers:aws")[1:], "no DR provider in dev")
@@ -206,31 +207,31 @@ func TestNoStorageAutoscaling(t *testing.T) {
 	a.MaxAllocatedStorageGiB = 0
 	m, _, err := run(t, "dev", false, a)
 	require.NoError(t, err)
-	_, ok := harness.MustNamed(t, m, instanceType, "metadata-db-instance").Inputs["maxAllocatedStorage"]
+	_, ok := inspect.MustNamed(t, m, instanceType, "metadata-db-instance").Inputs["maxAllocatedStorage"]
 	assert.False(t, ok)
 }
 
 func TestParameterGroupForcesTLS(t *testing.T) {
 	for _, v := range []struct{ version, family string }{{"16", "postgres16"}, {"17.4", "postgres17"}} {
 		t.Run(v.version, func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				a := prodArgs()
 				a.EngineVersion = v.version
 				m, _, err := run(t, "prod", preview, a)
 				require.NoError(t, err)
-				pg := harness.MustNamed(t, m, paramsType, "metadata-db-params")
-				assert.Equal(t, v.family, harness.Str(pg.Inputs, "family"))
+				pg := inspect.MustNamed(t, m, paramsType, "metadata-db-params")
+				assert.Equal(t, v.family, inspect.Str(pg.Inputs, "family"))
 				got := map[string]string{}
 				for _, p := range pg.Inputs["parameters"].ArrayValue() {
-					got[harness.Str(harness.Obj(p), "name")] = harness.Str(harness.Obj(p), "value")
+					got[inspect.Str(inspect.Obj(p), "name")] = inspect.Str(inspect.Obj(p), "value")
 				}
 				assert.Equal(t, "1", got["rds.force_ssl"])
 				assert.Equal(t, "1000", got["log_min_duration_statement"])
 				assert.Equal(t, "1", got["log_connections"])
 				assert.Equal(t, "1", got["log_disconnections"])
 				assert.Equal(t, "scram-sha-256", got["password_encryption"])
-				db := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
-				assert.Equal(t, v.version, harness.Str(db.Inputs, "engineVersion"))
+				db := inspect.MustNamed(t, m, instanceType, "metadata-db-instance")
+				assert.Equal(t, v.version, inspect.Str(db.Inputs, "engineVersion"))
 				assert.Contains(t, db.PropertyDependencies["parameterGroupName"], pg.URN)
 			})
 		})
@@ -238,77 +239,77 @@ func TestParameterGroupForcesTLS(t *testing.T) {
 }
 
 func TestSecurityGroupAdmitsOnlyTheCluster(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
 		sgs := m.ByType(sgType)
 		require.Len(t, sgs, 1)
 		sg := sgs[0]
-		assert.Equal(t, "vpc-0123456789abcdef0", harness.Str(sg.Inputs, "vpcId"))
+		assert.Equal(t, "vpc-0123456789abcdef0", inspect.Str(sg.Inputs, "vpcId"))
 		ingress := sg.Inputs["ingress"].ArrayValue()
 		require.Len(t, ingress, 1)
-		rule := harness.Obj(ingress[0])
-		assert.Equal(t, 5432.0, harness.RequireNum(t, rule, "fromPort"))
-		assert.Equal(t, 5432.0, harness.RequireNum(t, rule, "toPort"))
-		assert.Equal(t, "tcp", harness.Str(rule, "protocol"))
-		assert.Equal(t, []string{clusterSG}, harness.Strs(rule, "securityGroups"))
-		assert.Empty(t, harness.Strs(rule, "cidrBlocks"), "no CIDR may reach the database")
+		rule := inspect.Obj(ingress[0])
+		assert.Equal(t, 5432.0, inspect.RequireNum(t, rule, "fromPort"))
+		assert.Equal(t, 5432.0, inspect.RequireNum(t, rule, "toPort"))
+		assert.Equal(t, "tcp", inspect.Str(rule, "protocol"))
+		assert.Equal(t, []string{clusterSG}, inspect.Strs(rule, "securityGroups"))
+		assert.Empty(t, inspect.Strs(rule, "cidrBlocks"), "no CIDR may reach the database")
 		for _, e := range sg.Inputs["egress"].ArrayValue() {
-			assert.NotContains(t, harness.Strs(harness.Obj(e), "cidrBlocks"), "0.0.0.0/0")
+			assert.NotContains(t, inspect.Strs(inspect.Obj(e), "cidrBlocks"), "0.0.0.0/0")
 		}
-		db := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
+		db := inspect.MustNamed(t, m, instanceType, "metadata-db-instance")
 		assert.Contains(t, db.PropertyDependencies["vpcSecurityGroupIds"], sg.URN)
 		if !preview {
-			assert.Equal(t, []string{sg.ID}, harness.Strs(db.Inputs, "vpcSecurityGroupIds"))
+			assert.Equal(t, []string{sg.ID}, inspect.Strs(db.Inputs, "vpcSecurityGroupIds"))
 		}
 	})
 }
 
 func TestBackupReplicationProd(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		dr := harness.MustNamed(t, m, "pulumi:providers:aws", "metadata-db-dr")
-		assert.Equal(t, "eu-west-1", harness.Str(dr.Inputs, "region"))
+		dr := inspect.MustNamed(t, m, "pulumi:providers:aws", "metadata-db-dr")
+		assert.Equal(t, "eu-west-1", inspect.Str(dr.Inputs, "region"))
 		comp := m.ByType(MetadataDBType)[0]
 		assert.Equal(t, comp.URN, dr.Parent)
 
-		drKey := harness.MustNamed(t, m, keyType, "metadata-db-dr-kms")
-		assert.Equal(t, dr.URN, harness.ProviderURN(drKey), "the DR key lives in the DR region")
+		drKey := inspect.MustNamed(t, m, keyType, "metadata-db-dr-kms")
+		assert.Equal(t, dr.URN, inspect.ProviderURN(drKey), "the DR key lives in the DR region")
 		assert.True(t, drKey.Inputs["enableKeyRotation"].BoolValue())
 
-		repl := harness.MustNamed(t, m, replType, "metadata-db-backup-replication")
-		assert.Equal(t, dr.URN, harness.ProviderURN(repl), "the replication is created in the destination region")
-		db := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
+		repl := inspect.MustNamed(t, m, replType, "metadata-db-backup-replication")
+		assert.Equal(t, dr.URN, inspect.ProviderURN(repl), "the replication is created in the destination region")
+		db := inspect.MustNamed(t, m, instanceType, "metadata-db-instance")
 		assert.Contains(t, repl.PropertyDependencies["sourceDbInstanceArn"], db.URN)
 		assert.Contains(t, repl.PropertyDependencies["kmsKeyId"], drKey.URN)
-		assert.Equal(t, 14.0, harness.RequireNum(t, repl.Inputs, "retentionPeriod"))
+		assert.Equal(t, 14.0, inspect.RequireNum(t, repl.Inputs, "retentionPeriod"))
 		if !preview {
-			assert.Equal(t, db.Outputs["arn"].StringValue(), harness.Str(repl.Inputs, "sourceDbInstanceArn"))
-			assert.True(t, strings.HasPrefix(harness.Str(repl.Inputs, "kmsKeyId"), "arn:aws:kms:eu-west-1:"), harness.Str(repl.Inputs, "kmsKeyId"))
+			assert.Equal(t, db.Outputs["arn"].StringValue(), inspect.Str(repl.Inputs, "sourceDbInstanceArn"))
+			assert.True(t, strings.HasPrefix(inspect.Str(repl.Inputs, "kmsKeyId"), "arn:aws:kms:eu-west-1:"), inspect.Str(repl.Inputs, "kmsKeyId"))
 		}
-		primary := harness.MustNamed(t, m, keyType, "metadata-db-kms")
-		assert.NotEqual(t, dr.URN, harness.ProviderURN(primary))
+		primary := inspect.MustNamed(t, m, keyType, "metadata-db-kms")
+		assert.NotEqual(t, dr.URN, inspect.ProviderURN(primary))
 	})
 }
 
 func TestBootstrap(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, db, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		inst := harness.MustNamed(t, m, instanceType, "metadata-db-instance")
+		inst := inspect.MustNamed(t, m, instanceType, "metadata-db-instance")
 		comp := m.ByType(MetadataDBType)[0]
 
 		jobs := m.ByType(jobType)
 		require.Len(t, jobs, 1)
 		job := jobs[0]
-		assert.Equal(t, "dataplatform", harness.Str(harness.Obj(job.Inputs["metadata"]), "namespace"))
+		assert.Equal(t, "dataplatform", inspect.Str(inspect.Obj(job.Inputs["metadata"]), "namespace"))
 		assert.Equal(t, comp.URN, job.Parent)
 		assert.True(t, m.DependsOn(job, inst), "the Job runs once the instance exists")
 		env := map[string]string{}
-		spec := harness.Obj(harness.Obj(harness.Obj(job.Inputs["spec"])["template"])["spec"])
-		for _, e := range harness.Obj(spec["containers"].ArrayValue()[0])["env"].ArrayValue() {
-			env[harness.Str(harness.Obj(e), "name")] = harness.Str(harness.Obj(e), "value")
+		spec := inspect.Obj(inspect.Obj(inspect.Obj(job.Inputs["spec"])["template"])["spec"])
+		for _, e := range inspect.Obj(spec["containers"].ArrayValue()[0])["env"].ArrayValue() {
+			env[inspect.Str(inspect.Obj(e), "name")] = inspect.Str(inspect.Obj(e), "value")
 		}
 		assert.Equal(t, "require", env["PGSSLMODE"])
 		assert.Equal(t, "5432", env["PGPORT"])
@@ -318,27 +319,27 @@ func TestBootstrap(t *testing.T) {
 
 		secrets := map[string]*harness.Resource{}
 		for _, s := range m.ByType(secretType) {
-			assert.Equal(t, "dataplatform", harness.Str(harness.Obj(s.Inputs["metadata"]), "namespace"), s.Name)
-			secrets[harness.Str(harness.Obj(s.Inputs["metadata"]), "name")] = s
+			assert.Equal(t, "dataplatform", inspect.Str(inspect.Obj(s.Inputs["metadata"]), "namespace"), s.Name)
+			secrets[inspect.Str(inspect.Obj(s.Inputs["metadata"]), "name")] = s
 		}
 		for _, n := range []string{"metadata-db-admin", "airbyte-db-credentials", "superset-db-credentials"} {
 			require.Contains(t, secrets, n)
 		}
-		admin := harness.Obj(secrets["metadata-db-admin"].Inputs["stringData"])
-		assert.Equal(t, AdminUsername, harness.Str(admin, "username"))
+		admin := inspect.Obj(secrets["metadata-db-admin"].Inputs["stringData"])
+		assert.Equal(t, AdminUsername, inspect.Str(admin, "username"))
 		if !preview {
 			assert.True(t, secrets["metadata-db-admin"].Inputs["stringData"].IsSecret(), "the admin password stays secret")
-			pw := harness.MustNamed(t, m, passwordType, "metadata-db-admin-password")
-			assert.Equal(t, pw.Outputs["result"].StringValue(), harness.Str(admin, "password"), "the Job logs in with the instance's master password")
+			pw := inspect.MustNamed(t, m, passwordType, "metadata-db-admin-password")
+			assert.Equal(t, pw.Outputs["result"].StringValue(), inspect.Str(admin, "password"), "the Job logs in with the instance's master password")
 		}
 
 		nps := m.ByType(netpolType)
 		require.Len(t, nps, 1)
-		egress := harness.Obj(nps[0].Inputs["spec"])["egress"].ArrayValue()
+		egress := inspect.Obj(nps[0].Inputs["spec"])["egress"].ArrayValue()
 		require.Len(t, egress, 1)
-		to := harness.Obj(egress[0])["to"].ArrayValue()
+		to := inspect.Obj(egress[0])["to"].ArrayValue()
 		require.Len(t, to, 1)
-		assert.Equal(t, "10.40.0.0/16", harness.Str(harness.Obj(harness.Obj(to[0])["ipBlock"]), "cidr"))
+		assert.Equal(t, "10.40.0.0/16", inspect.Str(inspect.Obj(inspect.Obj(to[0])["ipBlock"]), "cidr"))
 
 		// The Connection the workloads consume.
 		c := db.Connection
@@ -350,8 +351,8 @@ func TestBootstrap(t *testing.T) {
 		}
 		require.Len(t, c.CredentialSecrets, 2)
 		require.NotNil(t, db.BootstrapJob)
-		host := harness.Await(t, c.Host)
-		ca := harness.Await(t, c.CAConfigMap)
+		host := inspect.Await(t, c.Host)
+		ca := inspect.Await(t, c.CAConfigMap)
 		assert.True(t, ca.Known)
 		assert.Equal(t, "", ca.Value)
 		if preview {
@@ -359,11 +360,11 @@ func TestBootstrap(t *testing.T) {
 			return
 		}
 		assert.Equal(t, inst.Outputs["address"].StringValue(), host.Value)
-		assert.Equal(t, inst.Outputs["endpoint"].StringValue(), harness.Await(t, db.Endpoint).Value)
-		assert.Equal(t, inst.Outputs["arn"].StringValue(), harness.Await(t, db.InstanceARN).Value)
-		assert.Equal(t, harness.MustNamed(t, m, sgType, "metadata-db-sg").ID, harness.Await(t, db.SecurityGroupID).Value)
-		assert.Equal(t, "airbyte-db-credentials", harness.Await(t, c.CredentialSecrets["airbyte"]).Value)
-		assert.Equal(t, "superset-db-credentials", harness.Await(t, c.CredentialSecrets["superset"]).Value)
+		assert.Equal(t, inst.Outputs["endpoint"].StringValue(), inspect.Await(t, db.Endpoint).Value)
+		assert.Equal(t, inst.Outputs["arn"].StringValue(), inspect.Await(t, db.InstanceARN).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, sgType, "metadata-db-sg").ID, inspect.Await(t, db.SecurityGroupID).Value)
+		assert.Equal(t, "airbyte-db-credentials", inspect.Await(t, c.CredentialSecrets["airbyte"]).Value)
+		assert.Equal(t, "superset-db-credentials", inspect.Await(t, c.CredentialSecrets["superset"]).Value)
 	})
 }
 
@@ -374,7 +375,7 @@ func TestPolicies(t *testing.T) {
 		args  func() *MetadataDBArgs
 	}{{"prod", prodArgs}, {"dev", devArgs}} {
 		t.Run(tc.stack, func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				m, _, err := run(t, tc.stack, preview, tc.args())
 				require.NoError(t, err)
 				var rs []policies.Resource

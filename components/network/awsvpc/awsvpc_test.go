@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -47,43 +48,43 @@ func run(t *testing.T, preview bool, args *NetworkArgs) (*harness.Mocks, *Networ
 }
 
 func TestNetworkSubnetsPerZone(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		subnets := m.ByType(subnetType)
 		require.Len(t, subnets, 9)
 		perZone := map[string][]string{}
 		for _, s := range subnets {
-			zone := harness.Str(s.Inputs, "availabilityZone")
-			tags := harness.Obj(s.Inputs["tags"])
-			perZone[zone] = append(perZone[zone], harness.Str(tags, "dataplatform.io/tier"))
+			zone := inspect.Str(s.Inputs, "availabilityZone")
+			tags := inspect.Obj(s.Inputs["tags"])
+			perZone[zone] = append(perZone[zone], inspect.Str(tags, "dataplatform.io/tier"))
 			assert.False(t, s.Inputs["mapPublicIpOnLaunch"].BoolValue(), s.Name)
-			switch harness.Str(tags, "dataplatform.io/tier") {
+			switch inspect.Str(tags, "dataplatform.io/tier") {
 			case "public":
-				assert.Equal(t, "1", harness.Str(tags, "kubernetes.io/role/elb"), s.Name)
-				assert.Equal(t, "shared", harness.Str(tags, "kubernetes.io/cluster/dataplatform-prod"), s.Name)
+				assert.Equal(t, "1", inspect.Str(tags, "kubernetes.io/role/elb"), s.Name)
+				assert.Equal(t, "shared", inspect.Str(tags, "kubernetes.io/cluster/dataplatform-prod"), s.Name)
 			case "private":
-				assert.Equal(t, "1", harness.Str(tags, "kubernetes.io/role/internal-elb"), s.Name)
-				assert.Equal(t, "shared", harness.Str(tags, "kubernetes.io/cluster/dataplatform-prod"), s.Name)
+				assert.Equal(t, "1", inspect.Str(tags, "kubernetes.io/role/internal-elb"), s.Name)
+				assert.Equal(t, "shared", inspect.Str(tags, "kubernetes.io/cluster/dataplatform-prod"), s.Name)
 			case "database":
 				for k := range tags {
 					assert.False(t, strings.HasPrefix(string(k), "kubernetes.io/"), "%s: database subnets take no Kubernetes tags", s.Name)
 				}
 			default:
-				t.Errorf("%s: unexpected tier tag %q", s.Name, harness.Str(tags, "dataplatform.io/tier"))
+				t.Errorf("%s: unexpected tier tag %q", s.Name, inspect.Str(tags, "dataplatform.io/tier"))
 			}
-			assert.Equal(t, "prod", harness.Str(tags, "environment"), s.Name)
+			assert.Equal(t, "prod", inspect.Str(tags, "environment"), s.Name)
 		}
 		require.Len(t, perZone, 3)
 		for _, zone := range []string{"eu-north-1a", "eu-north-1b", "eu-north-1c"} {
 			assert.ElementsMatch(t, []string{"public", "private", "database"}, perZone[zone], zone)
 		}
-		assert.Equal(t, "10.40.0.0/18", harness.Str(m.Named(subnetType, "net-private-a").Inputs, "cidrBlock"))
-		assert.Equal(t, "10.40.224.0/21", harness.Str(m.Named(subnetType, "net-db-a").Inputs, "cidrBlock"))
+		assert.Equal(t, "10.40.0.0/18", inspect.Str(m.Named(subnetType, "net-private-a").Inputs, "cidrBlock"))
+		assert.Equal(t, "10.40.224.0/21", inspect.Str(m.Named(subnetType, "net-db-a").Inputs, "cidrBlock"))
 
 		vpc := m.Named("aws:ec2/vpc:Vpc", "net-vpc")
 		require.NotNil(t, vpc)
-		assert.Equal(t, "10.40.0.0/16", harness.Str(vpc.Inputs, "cidrBlock"))
+		assert.Equal(t, "10.40.0.0/16", inspect.Str(vpc.Inputs, "cidrBlock"))
 		assert.True(t, vpc.Inputs["enableDnsSupport"].BoolValue())
 		assert.True(t, vpc.Inputs["enableDnsHostnames"].BoolValue())
 
@@ -91,7 +92,7 @@ func TestNetworkSubnetsPerZone(t *testing.T) {
 		for _, inv := range m.Invokes() {
 			invoked[inv.Token] = true
 			if inv.Token == "aws:index/getAvailabilityZones:getAvailabilityZones" {
-				assert.Equal(t, "available", harness.Str(inv.Args, "state"))
+				assert.Equal(t, "available", inspect.Str(inv.Args, "state"))
 			}
 		}
 		assert.True(t, invoked["aws:index/getAvailabilityZones:getAvailabilityZones"])
@@ -99,7 +100,7 @@ func TestNetworkSubnetsPerZone(t *testing.T) {
 }
 
 func TestNetworkTwoZones(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		args := prodArgs()
 		args.AvailabilityZones, args.NATGateways = 2, 2
 		m, _, err := run(t, preview, args)
@@ -107,7 +108,7 @@ func TestNetworkTwoZones(t *testing.T) {
 		assert.Len(t, m.ByType(subnetType), 6)
 		assert.Len(t, m.ByType(natType), 2)
 		for _, s := range m.ByType(subnetType) {
-			assert.NotEqual(t, "eu-north-1c", harness.Str(s.Inputs, "availabilityZone"), s.Name)
+			assert.NotEqual(t, "eu-north-1c", inspect.Str(s.Inputs, "availabilityZone"), s.Name)
 		}
 	})
 }
@@ -115,7 +116,7 @@ func TestNetworkTwoZones(t *testing.T) {
 func TestNetworkNATPerZoneOrShared(t *testing.T) {
 	for _, nats := range []int{1, 3} {
 		t.Run(fmt.Sprintf("nat=%d", nats), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				args := prodArgs()
 				args.NATGateways = nats
 				m, _, err := run(t, preview, args)
@@ -132,7 +133,7 @@ func TestNetworkNATPerZoneOrShared(t *testing.T) {
 					require.NotNil(t, rt, zone)
 					routes := rt.Inputs["routes"].ArrayValue()
 					require.Len(t, routes, 1, zone)
-					assert.Equal(t, "0.0.0.0/0", harness.Str(harness.Obj(routes[0]), "cidrBlock"))
+					assert.Equal(t, "0.0.0.0/0", inspect.Str(inspect.Obj(routes[0]), "cidrBlock"))
 					want := m.Named(natType, "net-nat-a")
 					if nats == 3 {
 						want = m.Named(natType, "net-nat-"+zone)
@@ -141,7 +142,7 @@ func TestNetworkNATPerZoneOrShared(t *testing.T) {
 						assert.Equal(t, g == want, m.DependsOn(rt, g), "route table %s → NAT %s", rt.Name, g.Name)
 					}
 					if !preview {
-						assert.Equal(t, want.ID, harness.Str(harness.Obj(routes[0]), "natGatewayId"))
+						assert.Equal(t, want.ID, inspect.Str(inspect.Obj(routes[0]), "natGatewayId"))
 					}
 					// Each zone's NAT sits in that zone's public subnet.
 					if nats == 3 {
@@ -156,7 +157,7 @@ func TestNetworkNATPerZoneOrShared(t *testing.T) {
 }
 
 func TestDatabaseSubnetsHaveNoInternetRoute(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		dbRT := m.Named(rtType, "net-db-rt")
@@ -187,7 +188,7 @@ func TestDatabaseSubnetsHaveNoInternetRoute(t *testing.T) {
 			assert.False(t, m.DependsOn(group, m.Named(subnetType, "net-private-"+zone)))
 		}
 		if !preview {
-			ids := harness.Strs(group.Inputs, "subnetIds")
+			ids := inspect.Strs(group.Inputs, "subnetIds")
 			assert.Len(t, ids, 3)
 			assert.Equal(t, m.Named(subnetType, "net-db-a").ID, ids[0])
 		}
@@ -195,16 +196,16 @@ func TestDatabaseSubnetsHaveNoInternetRoute(t *testing.T) {
 }
 
 func TestNetworkEndpoints(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		byService := map[string]*harness.Resource{}
 		for _, e := range m.ByType(endpointType) {
-			byService[harness.Str(e.Inputs, "serviceName")] = e
+			byService[inspect.Str(e.Inputs, "serviceName")] = e
 		}
 		s3 := byService["com.amazonaws.eu-north-1.s3"]
 		require.NotNil(t, s3)
-		assert.Equal(t, "Gateway", harness.Str(s3.Inputs, "vpcEndpointType"))
+		assert.Equal(t, "Gateway", inspect.Str(s3.Inputs, "vpcEndpointType"))
 		for _, zone := range []string{"a", "b", "c"} {
 			assert.True(t, m.DependsOn(s3, m.Named(rtType, "net-private-rt-"+zone)))
 		}
@@ -214,17 +215,17 @@ func TestNetworkEndpoints(t *testing.T) {
 		require.NotNil(t, sg)
 		ingress := sg.Inputs["ingress"].ArrayValue()
 		require.Len(t, ingress, 1)
-		rule := harness.Obj(ingress[0])
-		assert.Equal(t, "tcp", harness.Str(rule, "protocol"))
+		rule := inspect.Obj(ingress[0])
+		assert.Equal(t, "tcp", inspect.Str(rule, "protocol"))
 		assert.Equal(t, 443.0, rule["fromPort"].NumberValue())
 		assert.Equal(t, 443.0, rule["toPort"].NumberValue())
-		assert.Equal(t, []string{"10.40.0.0/16"}, harness.Strs(rule, "cidrBlocks"))
+		assert.Equal(t, []string{"10.40.0.0/16"}, inspect.Strs(rule, "cidrBlocks"))
 		assert.Empty(t, sg.Inputs["egress"].ArrayValue())
 
 		for _, svc := range []string{"ecr.api", "ecr.dkr", "sts", "secretsmanager", "ec2", "logs", "eks-auth"} {
 			e := byService["com.amazonaws.eu-north-1."+svc]
 			require.NotNil(t, e, svc)
-			assert.Equal(t, "Interface", harness.Str(e.Inputs, "vpcEndpointType"), svc)
+			assert.Equal(t, "Interface", inspect.Str(e.Inputs, "vpcEndpointType"), svc)
 			assert.True(t, e.Inputs["privateDnsEnabled"].BoolValue(), svc)
 			assert.True(t, m.DependsOn(e, sg), svc)
 			for _, zone := range []string{"a", "b", "c"} {
@@ -237,7 +238,7 @@ func TestNetworkEndpoints(t *testing.T) {
 }
 
 func TestFlowLogsAndDefaultSecurityGroup(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		group := m.Named("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
@@ -249,8 +250,8 @@ func TestFlowLogsAndDefaultSecurityGroup(t *testing.T) {
 		require.NotNil(t, policy)
 		require.NotNil(t, flow)
 		assert.Equal(t, 90.0, group.Inputs["retentionInDays"].NumberValue())
-		assert.Equal(t, "ALL", harness.Str(flow.Inputs, "trafficType"))
-		assert.Equal(t, "cloud-watch-logs", harness.Str(flow.Inputs, "logDestinationType"))
+		assert.Equal(t, "ALL", inspect.Str(flow.Inputs, "trafficType"))
+		assert.Equal(t, "cloud-watch-logs", inspect.Str(flow.Inputs, "logDestinationType"))
 		assert.Contains(t, flow.PropertyDependencies["logDestination"], group.URN)
 		assert.Contains(t, flow.PropertyDependencies["iamRoleArn"], role.URN)
 		assert.Contains(t, flow.PropertyDependencies["vpcId"], m.Named("aws:ec2/vpc:Vpc", "net-vpc").URN)
@@ -258,15 +259,15 @@ func TestFlowLogsAndDefaultSecurityGroup(t *testing.T) {
 		assert.True(t, m.DependsOn(policy, role))
 
 		var trust policyDocument
-		require.NoError(t, json.Unmarshal([]byte(harness.Str(role.Inputs, "assumeRolePolicy")), &trust))
+		require.NoError(t, json.Unmarshal([]byte(inspect.Str(role.Inputs, "assumeRolePolicy")), &trust))
 		require.Len(t, trust.Statement, 1)
 		assert.Equal(t, "vpc-flow-logs.amazonaws.com", trust.Statement[0].Principal["Service"])
 		assert.Equal(t, harness.AWSAccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
 		if !preview {
 			arn := group.Outputs["arn"].StringValue()
-			assert.Equal(t, arn, harness.Str(flow.Inputs, "logDestination"))
+			assert.Equal(t, arn, inspect.Str(flow.Inputs, "logDestination"))
 			var doc policyDocument
-			require.NoError(t, json.Unmarshal([]byte(harness.Str(policy.Inputs, "policy")), &doc))
+			require.NoError(t, json.Unmarshal([]byte(inspect.Str(policy.Inputs, "policy")), &doc))
 			assert.Equal(t, []string{arn, arn + ":*"}, doc.Statement[0].Resource)
 			assert.ElementsMatch(t, []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, doc.Statement[0].Action)
 			for _, st := range doc.Statement {
@@ -287,14 +288,14 @@ func TestFlowLogsAndDefaultSecurityGroup(t *testing.T) {
 }
 
 func TestNetworkParentsAndOutputs(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, net, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		comps := m.ByType(NetworkType)
 		require.Len(t, comps, 1)
 		comp := comps[0]
-		assert.Equal(t, "10.40.0.0/16", harness.Str(comp.Inputs, "cidr"))
-		assert.Equal(t, "dataplatform-prod", harness.Str(comp.Inputs, "clusterName"))
+		assert.Equal(t, "10.40.0.0/16", inspect.Str(comp.Inputs, "cidr"))
+		assert.Equal(t, "dataplatform-prod", inspect.Str(comp.Inputs, "clusterName"))
 		custom := 0
 		for _, r := range m.Resources() {
 			if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") {
@@ -306,7 +307,7 @@ func TestNetworkParentsAndOutputs(t *testing.T) {
 			assert.False(t, r.Protect, r.Name)
 			assert.True(t, strings.HasPrefix(r.Provider, m.Named("pulumi:providers:aws", "aws").URN+"::"), "%s must use the component's provider", r.Name)
 			if _, ok := r.Inputs["tags"]; ok {
-				assert.Equal(t, "prod", harness.Str(harness.Obj(r.Inputs["tags"]), "environment"), r.Name)
+				assert.Equal(t, "prod", inspect.Str(inspect.Obj(r.Inputs["tags"]), "environment"), r.Name)
 			}
 		}
 		assert.Greater(t, custom, 40)
@@ -314,14 +315,14 @@ func TestNetworkParentsAndOutputs(t *testing.T) {
 		assert.Equal(t, "aws", net.Info.Cloud)
 		assert.Equal(t, "eu-north-1", net.Info.Region)
 		assert.Equal(t, "10.40.0.0/16", net.Info.CIDR)
-		zones := harness.Await(t, net.AvailabilityZones)
+		zones := inspect.Await(t, net.AvailabilityZones)
 		assert.Equal(t, []string{"eu-north-1a", "eu-north-1b", "eu-north-1c"}, zones.Value)
 		assert.NotEmpty(t, net.EgressResources)
 
-		vpcID := harness.Await(t, net.VpcID)
-		private := harness.Await(t, net.PrivateSubnetIDs)
-		rts := harness.Await(t, net.PrivateRouteTableIDs)
-		group := harness.Await(t, net.DatabaseSubnetGroupName)
+		vpcID := inspect.Await(t, net.VpcID)
+		private := inspect.Await(t, net.PrivateSubnetIDs)
+		rts := inspect.Await(t, net.PrivateRouteTableIDs)
+		group := inspect.Await(t, net.DatabaseSubnetGroupName)
 		if preview {
 			assert.False(t, vpcID.Known, "a new VPC's ID is unknown in preview")
 			assert.False(t, private.Known)
@@ -330,10 +331,10 @@ func TestNetworkParentsAndOutputs(t *testing.T) {
 		assert.Equal(t, m.Named("aws:ec2/vpc:Vpc", "net-vpc").ID, vpcID.Value)
 		assert.Equal(t, []string{m.Named(subnetType, "net-private-a").ID, m.Named(subnetType, "net-private-b").ID, m.Named(subnetType, "net-private-c").ID}, private.Value)
 		assert.Len(t, rts.Value, 3)
-		assert.Len(t, harness.Await(t, net.PublicSubnetIDs).Value, 3)
-		assert.Len(t, harness.Await(t, net.DatabaseSubnetIDs).Value, 3)
+		assert.Len(t, inspect.Await(t, net.PublicSubnetIDs).Value, 3)
+		assert.Len(t, inspect.Await(t, net.DatabaseSubnetIDs).Value, 3)
 		assert.True(t, strings.HasPrefix(group.Value.(string), "net-db-subnets-"), group.Value)
-		assert.Equal(t, vpcID.Value, harness.Await(t, net.Info.NetworkID).Value)
+		assert.Equal(t, vpcID.Value, inspect.Await(t, net.Info.NetworkID).Value)
 	})
 }
 

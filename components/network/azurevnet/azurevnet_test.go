@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -113,31 +114,31 @@ func TestCarveSubnetsErrors(t *testing.T) {
 }
 
 func TestNetworkResources(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, testArgs())
-		comp := harness.MustNamed(t, m, NetworkType, "net")
-		assert.Equal(t, "10.40.0.0/16", harness.RequireStr(t, comp.Inputs, "cidr"), "component inputs are recorded")
+		comp := inspect.MustNamed(t, m, NetworkType, "net")
+		assert.Equal(t, "10.40.0.0/16", inspect.RequireStr(t, comp.Inputs, "cidr"), "component inputs are recorded")
 
-		rg := harness.MustNamed(t, m, tRG, "net-rg")
-		assert.Equal(t, "dataplatform-prod", harness.RequireStr(t, rg.Inputs, "resourceGroupName"))
-		assert.Equal(t, "swedencentral", harness.RequireStr(t, rg.Inputs, "location"))
-		assert.Equal(t, "prod", harness.RequireStr(t, harness.RequireObj(t, rg.Inputs, "tags"), "environment"))
+		rg := inspect.MustNamed(t, m, tRG, "net-rg")
+		assert.Equal(t, "dataplatform-prod", inspect.RequireStr(t, rg.Inputs, "resourceGroupName"))
+		assert.Equal(t, "swedencentral", inspect.RequireStr(t, rg.Inputs, "location"))
+		assert.Equal(t, "prod", inspect.RequireStr(t, inspect.RequireObj(t, rg.Inputs, "tags"), "environment"))
 
-		vnet := harness.MustNamed(t, m, tVNet, "net-vnet")
-		assert.Equal(t, "net-vnet", harness.RequireStr(t, vnet.Inputs, "virtualNetworkName"))
-		prefixes := harness.RequireObj(t, vnet.Inputs, "addressSpace")["addressPrefixes"].ArrayValue()
+		vnet := inspect.MustNamed(t, m, tVNet, "net-vnet")
+		assert.Equal(t, "net-vnet", inspect.RequireStr(t, vnet.Inputs, "virtualNetworkName"))
+		prefixes := inspect.RequireObj(t, vnet.Inputs, "addressSpace")["addressPrefixes"].ArrayValue()
 		require.Len(t, prefixes, 1)
 		assert.Equal(t, "10.40.0.0/16", prefixes[0].StringValue())
 		_, inline := vnet.Inputs["subnets"]
 		assert.False(t, inline, "subnets must not be inline on the VNet, or the VNet and Subnet resources fight")
-		assert.True(t, harness.DependsOnInput(vnet, "resourceGroupName", rg))
+		assert.True(t, inspect.DependsOnInput(vnet, "resourceGroupName", rg))
 
 		subnets := m.ByType(tSubnet)
 		require.Len(t, subnets, 3)
 		want := map[string]string{"net-aks": "10.40.0.0/17", "net-postgres": "10.40.128.0/24", "net-endpoints": "10.40.129.0/24"}
 		for _, s := range subnets {
-			assert.Equal(t, want[s.Name], harness.RequireStr(t, s.Inputs, "addressPrefix"), s.Name)
-			assert.True(t, harness.DependsOnInput(s, "virtualNetworkName", vnet), "%s is in the VNet", s.Name)
+			assert.Equal(t, want[s.Name], inspect.RequireStr(t, s.Inputs, "addressPrefix"), s.Name)
+			assert.True(t, inspect.DependsOnInput(s, "virtualNetworkName", vnet), "%s is in the VNet", s.Name)
 		}
 
 		// Every child is parented to the component and none uses anything but the inherited provider.
@@ -151,40 +152,40 @@ func TestNetworkResources(t *testing.T) {
 }
 
 func TestSubnetSettings(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, testArgs())
-		aks := harness.MustNamed(t, m, tSubnet, "net-aks")
-		pg := harness.MustNamed(t, m, tSubnet, "net-postgres")
-		ep := harness.MustNamed(t, m, tSubnet, "net-endpoints")
-		nat := harness.MustNamed(t, m, tNAT, "net-nat")
+		aks := inspect.MustNamed(t, m, tSubnet, "net-aks")
+		pg := inspect.MustNamed(t, m, tSubnet, "net-postgres")
+		ep := inspect.MustNamed(t, m, tSubnet, "net-endpoints")
+		nat := inspect.MustNamed(t, m, tNAT, "net-nat")
 
 		// Delegation: only the postgres subnet, to Flexible Server.
 		dl := pg.Inputs["delegations"].ArrayValue()
 		require.Len(t, dl, 1)
-		assert.Equal(t, "Microsoft.DBforPostgreSQL/flexibleServers", harness.RequireStr(t, dl[0].ObjectValue(), "serviceName"))
+		assert.Equal(t, "Microsoft.DBforPostgreSQL/flexibleServers", inspect.RequireStr(t, dl[0].ObjectValue(), "serviceName"))
 		for _, s := range []*harness.Resource{aks, ep} {
 			_, has := s.Inputs["delegations"]
 			assert.False(t, has, "%s must not be delegated", s.Name)
 		}
 
-		assert.Equal(t, "Enabled", harness.RequireStr(t, ep.Inputs, "privateEndpointNetworkPolicies"))
+		assert.Equal(t, "Enabled", inspect.RequireStr(t, ep.Inputs, "privateEndpointNetworkPolicies"))
 
 		// NAT: the aks subnet egresses through the gateway; the others do not.
-		assert.True(t, harness.DependsOnInput(aks, "natGateway", nat))
+		assert.True(t, inspect.DependsOnInput(aks, "natGateway", nat))
 		_, pgNAT := pg.Inputs["natGateway"]
 		_, epNAT := ep.Inputs["natGateway"]
 		assert.False(t, pgNAT || epNAT, "only the aks subnet uses the NAT gateway")
 
 		// Each subnet carries its own NSG.
 		for role, s := range map[string]*harness.Resource{"aks": aks, "postgres": pg, "endpoints": ep} {
-			nsg := harness.MustNamed(t, m, tNSG, "net-nsg-"+role)
-			assert.True(t, harness.DependsOnInput(s, "networkSecurityGroup", nsg), "%s uses %s", s.Name, nsg.Name)
+			nsg := inspect.MustNamed(t, m, tNSG, "net-nsg-"+role)
+			assert.True(t, inspect.DependsOnInput(s, "networkSecurityGroup", nsg), "%s uses %s", s.Name, nsg.Name)
 			if !preview {
-				assert.Equal(t, nsg.ID, harness.RequireStr(t, harness.RequireObj(t, s.Inputs, "networkSecurityGroup"), "id"))
+				assert.Equal(t, nsg.ID, inspect.RequireStr(t, inspect.RequireObj(t, s.Inputs, "networkSecurityGroup"), "id"))
 			}
 		}
 		if !preview {
-			assert.Equal(t, nat.ID, harness.RequireStr(t, harness.RequireObj(t, aks.Inputs, "natGateway"), "id"))
+			assert.Equal(t, nat.ID, inspect.RequireStr(t, inspect.RequireObj(t, aks.Inputs, "natGateway"), "id"))
 		}
 
 		// Subnet writes to one VNet are serialised, aks first.
@@ -205,22 +206,22 @@ func rulesOf(t *testing.T, nsg *harness.Resource) []nsgRule {
 	var out []nsgRule
 	for _, v := range nsg.Inputs["securityRules"].ArrayValue() {
 		r := v.ObjectValue()
-		assert.Equal(t, "Inbound", harness.RequireStr(t, r, "direction"))
+		assert.Equal(t, "Inbound", inspect.RequireStr(t, r, "direction"))
 		out = append(out, nsgRule{
-			name: harness.RequireStr(t, r, "name"), access: harness.RequireStr(t, r, "access"), protocol: harness.RequireStr(t, r, "protocol"),
-			src: harness.RequireStr(t, r, "sourceAddressPrefix"), dst: harness.RequireStr(t, r, "destinationAddressPrefix"),
-			port: harness.RequireStr(t, r, "destinationPortRange"), priority: r["priority"].NumberValue(),
+			name: inspect.RequireStr(t, r, "name"), access: inspect.RequireStr(t, r, "access"), protocol: inspect.RequireStr(t, r, "protocol"),
+			src: inspect.RequireStr(t, r, "sourceAddressPrefix"), dst: inspect.RequireStr(t, r, "destinationAddressPrefix"),
+			port: inspect.RequireStr(t, r, "destinationPortRange"), priority: r["priority"].NumberValue(),
 		})
 	}
 	return out
 }
 
 func TestNSGRules(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, net := deploy(t, preview, testArgs())
 		s := net.Subnets
 		for _, role := range []string{"aks", "postgres", "endpoints"} {
-			rules := rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-"+role))
+			rules := rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-"+role))
 			var denyInternet *nsgRule
 			prios := map[float64]bool{}
 			for i, r := range rules {
@@ -238,7 +239,7 @@ func TestNSGRules(t *testing.T) {
 			assert.Less(t, denyInternet.priority, float64(65000), "must win over Azure's default rules")
 		}
 
-		pg := rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-postgres"))
+		pg := rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-postgres"))
 		var allow5432 []nsgRule
 		var denyVNet *nsgRule
 		for i, r := range pg {
@@ -254,10 +255,10 @@ func TestNSGRules(t *testing.T) {
 		require.NotNil(t, denyVNet, "the rest of the VNet must be denied")
 		assert.Greater(t, denyVNet.priority, allow5432[0].priority)
 
-		aks := rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-aks"))
+		aks := rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-aks"))
 		assert.Contains(t, aks, nsgRule{name: "allow-pod-overlay-in", access: "Allow", protocol: "*", src: "10.64.0.0/14", dst: "*", port: "*", priority: 100})
 
-		ep := rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-endpoints"))
+		ep := rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-endpoints"))
 		assert.Contains(t, ep, nsgRule{name: "allow-https-from-aks", access: "Allow", protocol: "Tcp", src: s.AKS, dst: s.Endpoints, port: "443", priority: 100})
 	})
 }
@@ -266,32 +267,32 @@ func TestNSGWithoutPodCIDR(t *testing.T) {
 	args := testArgs()
 	args.PodCIDR = ""
 	m, _ := deploy(t, false, args)
-	for _, r := range rulesOf(t, harness.MustNamed(t, m, tNSG, "net-nsg-aks")) {
+	for _, r := range rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-aks")) {
 		assert.NotEqual(t, "allow-pod-overlay-in", r.name)
 	}
 }
 
 func TestNATGateway(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, testArgs())
-		nat := harness.MustNamed(t, m, tNAT, "net-nat")
-		pip := harness.MustNamed(t, m, tPIP, "net-nat-ip")
-		assert.Equal(t, "Standard", harness.RequireStr(t, harness.RequireObj(t, nat.Inputs, "sku"), "name"))
-		assert.Equal(t, "Standard", harness.RequireStr(t, harness.RequireObj(t, pip.Inputs, "sku"), "name"))
-		assert.Equal(t, "Static", harness.RequireStr(t, pip.Inputs, "publicIPAllocationMethod"))
-		assert.True(t, harness.DependsOnInput(nat, "publicIpAddresses", pip))
+		nat := inspect.MustNamed(t, m, tNAT, "net-nat")
+		pip := inspect.MustNamed(t, m, tPIP, "net-nat-ip")
+		assert.Equal(t, "Standard", inspect.RequireStr(t, inspect.RequireObj(t, nat.Inputs, "sku"), "name"))
+		assert.Equal(t, "Standard", inspect.RequireStr(t, inspect.RequireObj(t, pip.Inputs, "sku"), "name"))
+		assert.Equal(t, "Static", inspect.RequireStr(t, pip.Inputs, "publicIPAllocationMethod"))
+		assert.True(t, inspect.DependsOnInput(nat, "publicIpAddresses", pip))
 		if !preview {
 			ips := nat.Inputs["publicIpAddresses"].ArrayValue()
 			require.Len(t, ips, 1)
-			assert.Equal(t, pip.ID, harness.RequireStr(t, ips[0].ObjectValue(), "id"))
+			assert.Equal(t, pip.ID, inspect.RequireStr(t, ips[0].ObjectValue(), "id"))
 		}
 	})
 }
 
 func TestPrivateDNSZones(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, net := deploy(t, preview, testArgs())
-		vnet := harness.MustNamed(t, m, tVNet, "net-vnet")
+		vnet := inspect.MustNamed(t, m, tVNet, "net-vnet")
 		zones := map[string]string{
 			"postgres": "net.private.postgres.database.azure.com",
 			"blob":     "privatelink.blob.core.windows.net",
@@ -300,39 +301,39 @@ func TestPrivateDNSZones(t *testing.T) {
 		require.Len(t, m.ByType(tZone), 3)
 		require.Len(t, m.ByType(tLink), 3)
 		for role, zoneName := range zones {
-			z := harness.MustNamed(t, m, tZone, "net-dns-"+role)
-			link := harness.MustNamed(t, m, tLink, "net-dns-"+role+"-link")
-			assert.Equal(t, zoneName, harness.RequireStr(t, z.Inputs, "privateZoneName"))
-			assert.Equal(t, "global", harness.RequireStr(t, z.Inputs, "location"))
-			assert.Equal(t, "global", harness.RequireStr(t, link.Inputs, "location"))
+			z := inspect.MustNamed(t, m, tZone, "net-dns-"+role)
+			link := inspect.MustNamed(t, m, tLink, "net-dns-"+role+"-link")
+			assert.Equal(t, zoneName, inspect.RequireStr(t, z.Inputs, "privateZoneName"))
+			assert.Equal(t, "global", inspect.RequireStr(t, z.Inputs, "location"))
+			assert.Equal(t, "global", inspect.RequireStr(t, link.Inputs, "location"))
 			assert.False(t, link.Inputs["registrationEnabled"].BoolValue())
-			assert.True(t, harness.DependsOnInput(link, "virtualNetwork", vnet), "%s link points at the VNet", role)
-			assert.True(t, harness.DependsOnInput(link, "privateZoneName", z), "%s link belongs to its zone", role)
+			assert.True(t, inspect.DependsOnInput(link, "virtualNetwork", vnet), "%s link points at the VNet", role)
+			assert.True(t, inspect.DependsOnInput(link, "privateZoneName", z), "%s link belongs to its zone", role)
 			if !preview {
-				assert.Equal(t, vnet.ID, harness.RequireStr(t, harness.RequireObj(t, link.Inputs, "virtualNetwork"), "id"))
-				assert.Equal(t, zoneName, harness.RequireStr(t, link.Inputs, "privateZoneName"))
+				assert.Equal(t, vnet.ID, inspect.RequireStr(t, inspect.RequireObj(t, link.Inputs, "virtualNetwork"), "id"))
+				assert.Equal(t, zoneName, inspect.RequireStr(t, link.Inputs, "privateZoneName"))
 			}
 		}
 		if !preview {
 			// The exported zone IDs wait for the links: a consumer cannot race the VNet link.
-			res := harness.Await(t, net.PostgresPrivateDNSZoneID)
-			assert.Equal(t, harness.MustNamed(t, m, tZone, "net-dns-postgres").ID, res.Value)
+			res := inspect.Await(t, net.PostgresPrivateDNSZoneID)
+			assert.Equal(t, inspect.MustNamed(t, m, tZone, "net-dns-postgres").ID, res.Value)
 			var deps []string
 			for _, d := range res.Dependencies {
-				u := harness.Await(t, d.URN())
+				u := inspect.Await(t, d.URN())
 				deps = append(deps, fmt.Sprint(u.Value))
 			}
-			assert.Contains(t, deps, harness.MustNamed(t, m, tLink, "net-dns-postgres-link").URN)
+			assert.Contains(t, deps, inspect.MustNamed(t, m, tLink, "net-dns-postgres-link").URN)
 		}
 	})
 }
 
 func TestOutputs(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, net := deploy(t, preview, testArgs())
 		await := func(o pulumi.Output) internals.UnsafeAwaitOutputResult {
 			t.Helper()
-			res := harness.Await(t, o)
+			res := inspect.Await(t, o)
 			return res
 		}
 		assert.Equal(t, "azure", net.Info.Cloud)
@@ -349,19 +350,19 @@ func TestOutputs(t *testing.T) {
 			return
 		}
 		for name, o := range ids {
-			assert.Equal(t, harness.MustNamed(t, m, tSubnet, name).ID, await(o).Value, name)
+			assert.Equal(t, inspect.MustNamed(t, m, tSubnet, name).ID, await(o).Value, name)
 		}
-		vnet := harness.MustNamed(t, m, tVNet, "net-vnet")
+		vnet := inspect.MustNamed(t, m, tVNet, "net-vnet")
 		assert.Equal(t, vnet.ID, await(net.VnetID).Value)
 		assert.Equal(t, vnet.ID, await(net.Info.NetworkID).Value)
 		assert.Equal(t, "net-vnet", await(net.VnetName).Value)
 		assert.Equal(t, "dataplatform-prod", await(net.ResourceGroupName).Value)
-		assert.Equal(t, harness.MustNamed(t, m, tRG, "net-rg").ID, await(net.ResourceGroupID).Value)
-		assert.Equal(t, harness.MustNamed(t, m, tNAT, "net-nat").ID, await(net.NatGatewayID).Value)
-		assert.Equal(t, harness.MustNamed(t, m, tZone, "net-dns-blob").ID, await(net.BlobPrivateDNSZoneID).Value)
-		assert.Equal(t, harness.MustNamed(t, m, tZone, "net-dns-dfs").ID, await(net.DfsPrivateDNSZoneID).Value)
-		assert.Equal(t, []string{harness.MustNamed(t, m, tSubnet, "net-aks").ID}, await(net.Info.PrivateSubnetIDs).Value)
-		assert.Equal(t, []string{harness.MustNamed(t, m, tSubnet, "net-postgres").ID}, await(net.Info.DatabaseSubnetIDs).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, tRG, "net-rg").ID, await(net.ResourceGroupID).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, tNAT, "net-nat").ID, await(net.NatGatewayID).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, tZone, "net-dns-blob").ID, await(net.BlobPrivateDNSZoneID).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, tZone, "net-dns-dfs").ID, await(net.DfsPrivateDNSZoneID).Value)
+		assert.Equal(t, []string{inspect.MustNamed(t, m, tSubnet, "net-aks").ID}, await(net.Info.PrivateSubnetIDs).Value)
+		assert.Equal(t, []string{inspect.MustNamed(t, m, tSubnet, "net-postgres").ID}, await(net.Info.DatabaseSubnetIDs).Value)
 	})
 }
 
@@ -377,9 +378,9 @@ func TestPhysicalNames(t *testing.T) {
 		_, err := NewNetwork(ctx, "Data Platform", args)
 		return err
 	}, nil))
-	assert.Equal(t, "data-platform-vnet", harness.RequireStr(t, harness.MustNamed(t, m, tVNet, "Data Platform-vnet").Inputs, "virtualNetworkName"))
+	assert.Equal(t, "data-platform-vnet", inspect.RequireStr(t, inspect.MustNamed(t, m, tVNet, "Data Platform-vnet").Inputs, "virtualNetworkName"))
 	assert.Equal(t, "data-platform.private.postgres.database.azure.com",
-		harness.RequireStr(t, harness.MustNamed(t, m, tZone, "Data Platform-dns-postgres").Inputs, "privateZoneName"))
+		inspect.RequireStr(t, inspect.MustNamed(t, m, tZone, "Data Platform-dns-postgres").Inputs, "privateZoneName"))
 }
 
 func TestValidation(t *testing.T) {

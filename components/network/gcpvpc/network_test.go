@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -53,15 +54,15 @@ func run(t *testing.T, preview bool, args *NetworkArgs) (*harness.Mocks, *Networ
 }
 
 func TestNetworkResources(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, net, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 
-		comp := harness.One(t, m, NetworkType)
+		comp := inspect.One(t, m, NetworkType)
 		assert.Equal(t, "net", comp.Name)
-		assert.Equal(t, "10.40.0.0/16", harness.Str(comp.Inputs, "cidr"), "the component records its inputs (V2)")
+		assert.Equal(t, "10.40.0.0/16", inspect.Str(comp.Inputs, "cidr"), "the component records its inputs (V2)")
 		assert.EqualValues(t, 16, comp.Inputs["privateServiceAccessPrefixLength"].NumberValue(), "prefix length defaults to 16")
-		provider := harness.One(t, m, tProvider)
+		provider := inspect.One(t, m, tProvider)
 
 		// Every child is parented to the component, named after it, and uses the explicit provider.
 		children := m.Children(comp.URN)
@@ -69,100 +70,100 @@ func TestNetworkResources(t *testing.T) {
 		for _, c := range children {
 			assert.True(t, strings.HasPrefix(c.Name, "net-"), "child %s is named after the component", c.Name)
 			assert.True(t, strings.HasPrefix(c.Provider, provider.URN+"::"), "child %s inherits the gcp provider", c.Name)
-			if n := harness.Str(c.Inputs, "name"); n != "" {
+			if n := inspect.Str(c.Inputs, "name"); n != "" {
 				assert.LessOrEqual(t, len(n), 63)
 				assert.Equal(t, strings.ToLower(n), n)
 			}
 			if _, hasProject := c.Inputs["project"]; hasProject {
-				assert.Equal(t, "acme-data-prod", harness.Str(c.Inputs, "project"), "%s is pinned to the project", c.Name)
+				assert.Equal(t, "acme-data-prod", inspect.Str(c.Inputs, "project"), "%s is pinned to the project", c.Name)
 			}
 		}
 
-		vpc := harness.One(t, m, tNetwork)
+		vpc := inspect.One(t, m, tNetwork)
 		assert.Equal(t, comp.URN, vpc.Parent)
 		assert.False(t, vpc.Inputs["autoCreateSubnetworks"].BoolValue(), "custom-mode VPC")
-		assert.Equal(t, "REGIONAL", harness.Str(vpc.Inputs, "routingMode"))
-		assert.Equal(t, "net", harness.Str(vpc.Inputs, "name"))
+		assert.Equal(t, "REGIONAL", inspect.Str(vpc.Inputs, "routingMode"))
+		assert.Equal(t, "net", inspect.Str(vpc.Inputs, "name"))
 
-		subnet := harness.One(t, m, tSubnet)
-		assert.Equal(t, "10.40.0.0/16", harness.Str(subnet.Inputs, "ipCidrRange"))
-		assert.Equal(t, testRegion, harness.Str(subnet.Inputs, "region"))
+		subnet := inspect.One(t, m, tSubnet)
+		assert.Equal(t, "10.40.0.0/16", inspect.Str(subnet.Inputs, "ipCidrRange"))
+		assert.Equal(t, testRegion, inspect.Str(subnet.Inputs, "region"))
 		assert.True(t, subnet.Inputs["privateIpGoogleAccess"].BoolValue(), "private nodes reach Google APIs")
-		assert.True(t, harness.DependsOnInput(subnet, "network", vpc))
+		assert.True(t, inspect.DependsOnInput(subnet, "network", vpc))
 		ranges := map[string]string{}
 		for _, r := range subnet.Inputs["secondaryIpRanges"].ArrayValue() {
 			o := r.ObjectValue()
-			ranges[harness.Str(o, "rangeName")] = harness.Str(o, "ipCidrRange")
+			ranges[inspect.Str(o, "rangeName")] = inspect.Str(o, "ipCidrRange")
 		}
 		assert.Equal(t, map[string]string{"pods": "10.64.0.0/14", "services": "172.20.0.0/16"}, ranges)
 		_, hasLog := subnet.Inputs["logConfig"]
 		assert.False(t, hasLog, "no flow logs unless asked")
 
-		router := harness.One(t, m, tRouter)
-		assert.Equal(t, testRegion, harness.Str(router.Inputs, "region"))
-		assert.True(t, harness.DependsOnInput(router, "network", vpc))
-		nat := harness.One(t, m, tNat)
-		assert.Equal(t, "AUTO_ONLY", harness.Str(nat.Inputs, "natIpAllocateOption"))
-		assert.Equal(t, "ALL_SUBNETWORKS_ALL_IP_RANGES", harness.Str(nat.Inputs, "sourceSubnetworkIpRangesToNat"))
+		router := inspect.One(t, m, tRouter)
+		assert.Equal(t, testRegion, inspect.Str(router.Inputs, "region"))
+		assert.True(t, inspect.DependsOnInput(router, "network", vpc))
+		nat := inspect.One(t, m, tNat)
+		assert.Equal(t, "AUTO_ONLY", inspect.Str(nat.Inputs, "natIpAllocateOption"))
+		assert.Equal(t, "ALL_SUBNETWORKS_ALL_IP_RANGES", inspect.Str(nat.Inputs, "sourceSubnetworkIpRangesToNat"))
 		natLog := nat.Inputs["logConfig"].ObjectValue()
 		assert.True(t, natLog["enable"].BoolValue())
-		assert.Equal(t, "ERRORS_ONLY", harness.Str(natLog, "filter"))
-		assert.True(t, harness.DependsOnInput(nat, "router", router), "NAT is attached to the router")
+		assert.Equal(t, "ERRORS_ONLY", inspect.Str(natLog, "filter"))
+		assert.True(t, inspect.DependsOnInput(nat, "router", router), "NAT is attached to the router")
 
 		fw := map[string]*harness.Resource{}
 		for _, r := range m.ByType(tFirewall) {
 			fw[r.Name] = r
-			assert.True(t, harness.DependsOnInput(r, "network", vpc))
-			assert.Equal(t, "INGRESS", harness.Str(r.Inputs, "direction"))
+			assert.True(t, inspect.DependsOnInput(r, "network", vpc))
+			assert.Equal(t, "INGRESS", inspect.Str(r.Inputs, "direction"))
 		}
 		require.Len(t, fw, 3)
 		internal := fw["net-allow-internal"]
 		require.NotNil(t, internal)
-		assert.ElementsMatch(t, []string{"10.40.0.0/16", "10.64.0.0/14"}, harness.StringsOf(internal.Inputs["sourceRanges"]))
+		assert.ElementsMatch(t, []string{"10.40.0.0/16", "10.64.0.0/14"}, inspect.StringsOf(internal.Inputs["sourceRanges"]))
 		var protocols []string
 		for _, a := range internal.Inputs["allows"].ArrayValue() {
-			protocols = append(protocols, harness.Str(a.ObjectValue(), "protocol"))
+			protocols = append(protocols, inspect.Str(a.ObjectValue(), "protocol"))
 		}
 		assert.ElementsMatch(t, []string{"tcp", "udp", "icmp"}, protocols)
 
 		master := fw["net-allow-master-webhooks"]
 		require.NotNil(t, master)
-		assert.Equal(t, []string{"172.16.0.0/28"}, harness.StringsOf(master.Inputs["sourceRanges"]))
+		assert.Equal(t, []string{"172.16.0.0/28"}, inspect.StringsOf(master.Inputs["sourceRanges"]))
 		allows := master.Inputs["allows"].ArrayValue()
 		require.Len(t, allows, 1)
-		assert.Equal(t, "tcp", harness.Str(allows[0].ObjectValue(), "protocol"))
-		assert.ElementsMatch(t, []string{"443", "8443", "9443", "10250"}, harness.StringsOf(allows[0].ObjectValue()["ports"]))
+		assert.Equal(t, "tcp", inspect.Str(allows[0].ObjectValue(), "protocol"))
+		assert.ElementsMatch(t, []string{"443", "8443", "9443", "10250"}, inspect.StringsOf(allows[0].ObjectValue()["ports"]))
 
 		deny := fw["net-deny-all-ingress"]
 		require.NotNil(t, deny)
 		assert.EqualValues(t, 65534, deny.Inputs["priority"].NumberValue(), "below every allow rule, above the implied deny")
-		assert.Equal(t, []string{"0.0.0.0/0"}, harness.StringsOf(deny.Inputs["sourceRanges"]))
+		assert.Equal(t, []string{"0.0.0.0/0"}, inspect.StringsOf(deny.Inputs["sourceRanges"]))
 		denies := deny.Inputs["denies"].ArrayValue()
 		require.Len(t, denies, 1)
-		assert.Equal(t, "all", harness.Str(denies[0].ObjectValue(), "protocol"))
-		assert.Equal(t, "INCLUDE_ALL_METADATA", harness.Str(deny.Inputs["logConfig"].ObjectValue(), "metadata"), "drops are logged")
+		assert.Equal(t, "all", inspect.Str(denies[0].ObjectValue(), "protocol"))
+		assert.Equal(t, "INCLUDE_ALL_METADATA", inspect.Str(deny.Inputs["logConfig"].ObjectValue(), "metadata"), "drops are logged")
 		_, allowsToo := deny.Inputs["allows"]
 		assert.False(t, allowsToo)
 
-		addr := harness.One(t, m, tAddress)
-		assert.Equal(t, "VPC_PEERING", harness.Str(addr.Inputs, "purpose"))
-		assert.Equal(t, "INTERNAL", harness.Str(addr.Inputs, "addressType"))
+		addr := inspect.One(t, m, tAddress)
+		assert.Equal(t, "VPC_PEERING", inspect.Str(addr.Inputs, "purpose"))
+		assert.Equal(t, "INTERNAL", inspect.Str(addr.Inputs, "addressType"))
 		assert.EqualValues(t, 16, addr.Inputs["prefixLength"].NumberValue())
-		assert.True(t, harness.DependsOnInput(addr, "network", vpc))
-		assert.Equal(t, "prod", harness.Str(addr.Inputs["labels"].ObjectValue(), "environment"))
+		assert.True(t, inspect.DependsOnInput(addr, "network", vpc))
+		assert.Equal(t, "prod", inspect.Str(addr.Inputs["labels"].ObjectValue(), "environment"))
 
-		psa := harness.One(t, m, tPSA)
-		assert.Equal(t, "servicenetworking.googleapis.com", harness.Str(psa.Inputs, "service"))
-		assert.True(t, harness.DependsOnInput(psa, "reservedPeeringRanges", addr), "the connection uses the reserved range")
-		assert.True(t, harness.DependsOnInput(psa, "network", vpc))
-		assert.Equal(t, "ABANDON", harness.Str(psa.Inputs, "deletionPolicy"))
+		psa := inspect.One(t, m, tPSA)
+		assert.Equal(t, "servicenetworking.googleapis.com", inspect.Str(psa.Inputs, "service"))
+		assert.True(t, inspect.DependsOnInput(psa, "reservedPeeringRanges", addr), "the connection uses the reserved range")
+		assert.True(t, inspect.DependsOnInput(psa, "network", vpc))
+		assert.Equal(t, "ABANDON", inspect.Str(psa.Inputs, "deletionPolicy"))
 
 		// The zones invoke went through the component's provider.
 		var zoneCalls int
 		for _, inv := range m.Invokes() {
 			if inv.Token == "gcp:compute/getZones:getZones" {
 				zoneCalls++
-				assert.Equal(t, testRegion, harness.Str(inv.Args, "region"))
+				assert.Equal(t, testRegion, inspect.Str(inv.Args, "region"))
 			}
 		}
 		assert.Equal(t, 1, zoneCalls)
@@ -173,19 +174,19 @@ func TestNetworkResources(t *testing.T) {
 		assert.Equal(t, "gcp", net.Info.Cloud)
 		assert.Equal(t, testRegion, net.Info.Region)
 		assert.Equal(t, "10.40.0.0/16", net.Info.CIDR)
-		zones := harness.Await(t, net.Info.Zones)
+		zones := inspect.Await(t, net.Info.Zones)
 		require.True(t, zones.Known, "zones come from an invoke, known in preview too")
 		assert.Equal(t, []string{"europe-north1-a", "europe-north1-b", "europe-north1-c"}, zones.Value)
-		dbSubnets := harness.Await(t, net.Info.DatabaseSubnetIDs)
+		dbSubnets := inspect.Await(t, net.Info.DatabaseSubnetIDs)
 		assert.True(t, dbSubnets.Known)
 		assert.Empty(t, dbSubnets.Value, "Cloud SQL uses private service access, not a subnet")
 
-		selfLink := harness.Await(t, net.SubnetSelfLink)
-		subnetID := harness.Await(t, net.SubnetID)
-		privateSubnets := harness.Await(t, net.Info.PrivateSubnetIDs)
-		psaID := harness.Await(t, net.PrivateServiceAccessConnectionID)
-		routerName := harness.Await(t, net.RouterName)
-		netName := harness.Await(t, net.NetworkName)
+		selfLink := inspect.Await(t, net.SubnetSelfLink)
+		subnetID := inspect.Await(t, net.SubnetID)
+		privateSubnets := inspect.Await(t, net.Info.PrivateSubnetIDs)
+		psaID := inspect.Await(t, net.PrivateServiceAccessConnectionID)
+		routerName := inspect.Await(t, net.RouterName)
+		netName := inspect.Await(t, net.NetworkName)
 		assert.True(t, routerName.Known, "the router name is an input")
 		assert.Equal(t, "net-router", routerName.Value)
 		assert.Equal(t, "net", netName.Value)
@@ -196,39 +197,39 @@ func TestNetworkResources(t *testing.T) {
 			return
 		}
 		assert.Contains(t, selfLink.Value, "/regions/europe-north1/subnetworks/net-nodes")
-		assert.Contains(t, harness.Await(t, net.NetworkSelfLink).Value, "/global/networks/net")
+		assert.Contains(t, inspect.Await(t, net.NetworkSelfLink).Value, "/global/networks/net")
 		assert.Equal(t, subnet.ID, subnetID.Value)
 		assert.Equal(t, []string{subnet.ID}, privateSubnets.Value)
 		assert.Equal(t, psa.ID, psaID.Value)
 		assert.NotEmpty(t, psaID.Value)
-		assert.Equal(t, vpc.ID, harness.Await(t, net.NetworkID).Value)
-		assert.Equal(t, "servicenetworking-googleapis-com", harness.Str(psa.Outputs, "peering"))
+		assert.Equal(t, vpc.ID, inspect.Await(t, net.NetworkID).Value)
+		assert.Equal(t, "servicenetworking-googleapis-com", inspect.Str(psa.Outputs, "peering"))
 	})
 }
 
 func TestNetworkFlowLogsAndPrefix(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		args := prodArgs()
 		args.FlowLogs = true
 		args.PrivateServiceAccessPrefixLength = 20
 		m, _, err := run(t, preview, args)
 		require.NoError(t, err)
 
-		log := harness.One(t, m, tSubnet).Inputs["logConfig"]
+		log := inspect.One(t, m, tSubnet).Inputs["logConfig"]
 		require.True(t, log.IsObject(), "flow logs configured")
-		assert.Equal(t, "INTERVAL_5_SEC", harness.Str(log.ObjectValue(), "aggregationInterval"))
+		assert.Equal(t, "INTERVAL_5_SEC", inspect.Str(log.ObjectValue(), "aggregationInterval"))
 		assert.Equal(t, 0.5, log.ObjectValue()["flowSampling"].NumberValue())
-		assert.EqualValues(t, 20, harness.One(t, m, tAddress).Inputs["prefixLength"].NumberValue())
+		assert.EqualValues(t, 20, inspect.One(t, m, tAddress).Inputs["prefixLength"].NumberValue())
 	})
 }
 
 func TestPinnedPrivateServiceAccessRange(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		args := prodArgs()
 		args.PrivateServiceAccessCIDR = "10.96.0.0/16"
 		m, _, err := run(t, preview, args)
 		require.NoError(t, err)
-		addr := harness.One(t, m, tAddress).Inputs
+		addr := inspect.One(t, m, tAddress).Inputs
 		assert.Equal(t, "10.96.0.0", addr["address"].StringValue())
 		assert.EqualValues(t, 16, addr["prefixLength"].NumberValue())
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/policy/policies"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -103,163 +104,163 @@ func deploy(t *testing.T, preview bool, args *ObjectStoreArgs) (*harness.Mocks, 
 }
 
 func TestAccountSecurity(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs())
-		comp := harness.MustNamed(t, m, ObjectStoreType, "object-store")
-		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
+		comp := inspect.MustNamed(t, m, ObjectStoreType, "object-store")
+		acct := inspect.MustNamed(t, m, tAccount, "object-store-account")
 		in := acct.Inputs
 		assert.Equal(t, comp.URN, acct.Parent)
-		assert.Equal(t, "dataplatformprodlake", harness.RequireStr(t, in, "accountName"))
-		assert.Equal(t, "StorageV2", harness.RequireStr(t, in, "kind"))
-		assert.True(t, harness.RequireBool(t, in, "isHnsEnabled"), "Data Lake Gen2")
-		assert.True(t, harness.RequireBool(t, in, "enableHttpsTrafficOnly"))
-		assert.Equal(t, "TLS1_2", harness.RequireStr(t, in, "minimumTlsVersion"))
-		assert.False(t, harness.RequireBool(t, in, "allowBlobPublicAccess"))
-		assert.False(t, harness.RequireBool(t, in, "allowSharedKeyAccess"), "no account keys")
-		assert.True(t, harness.RequireBool(t, in, "defaultToOAuthAuthentication"))
-		assert.Equal(t, "Disabled", harness.RequireStr(t, in, "publicNetworkAccess"))
-		assert.Equal(t, "Deny", harness.RequireStr(t, in, "networkRuleSet", "defaultAction"))
-		assert.Equal(t, "AzureServices", harness.RequireStr(t, in, "networkRuleSet", "bypass"))
-		assert.True(t, harness.RequireBool(t, in, "encryption", "requireInfrastructureEncryption"))
-		assert.True(t, harness.RequireBool(t, in, "encryption", "services", "blob", "enabled"))
-		assert.Equal(t, "Standard_GZRS", harness.RequireStr(t, in, "sku", "name"))
+		assert.Equal(t, "dataplatformprodlake", inspect.RequireStr(t, in, "accountName"))
+		assert.Equal(t, "StorageV2", inspect.RequireStr(t, in, "kind"))
+		assert.True(t, inspect.RequireBool(t, in, "isHnsEnabled"), "Data Lake Gen2")
+		assert.True(t, inspect.RequireBool(t, in, "enableHttpsTrafficOnly"))
+		assert.Equal(t, "TLS1_2", inspect.RequireStr(t, in, "minimumTlsVersion"))
+		assert.False(t, inspect.RequireBool(t, in, "allowBlobPublicAccess"))
+		assert.False(t, inspect.RequireBool(t, in, "allowSharedKeyAccess"), "no account keys")
+		assert.True(t, inspect.RequireBool(t, in, "defaultToOAuthAuthentication"))
+		assert.Equal(t, "Disabled", inspect.RequireStr(t, in, "publicNetworkAccess"))
+		assert.Equal(t, "Deny", inspect.RequireStr(t, in, "networkRuleSet", "defaultAction"))
+		assert.Equal(t, "AzureServices", inspect.RequireStr(t, in, "networkRuleSet", "bypass"))
+		assert.True(t, inspect.RequireBool(t, in, "encryption", "requireInfrastructureEncryption"))
+		assert.True(t, inspect.RequireBool(t, in, "encryption", "services", "blob", "enabled"))
+		assert.Equal(t, "Standard_GZRS", inspect.RequireStr(t, in, "sku", "name"))
 
-		lock := harness.MustNamed(t, m, tLock, "object-store-lock")
-		assert.Equal(t, "CanNotDelete", harness.RequireStr(t, lock.Inputs, "level"))
+		lock := inspect.MustNamed(t, m, tLock, "object-store-lock")
+		assert.Equal(t, "CanNotDelete", inspect.RequireStr(t, lock.Inputs, "level"))
 		assert.Contains(t, lock.PropertyDependencies["scope"], acct.URN)
 	})
 }
 
 func TestDevVsProd(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, s := deploy(t, preview, devArgs())
-		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
-		assert.Equal(t, "Standard_ZRS", harness.RequireStr(t, acct.Inputs, "sku", "name"))
+		acct := inspect.MustNamed(t, m, tAccount, "object-store-account")
+		assert.Equal(t, "Standard_ZRS", inspect.RequireStr(t, acct.Inputs, "sku", "name"))
 		derived := DeriveAccountName("dataplatform", "prod", "object-store")
-		assert.Equal(t, derived, harness.RequireStr(t, acct.Inputs, "accountName"))
+		assert.Equal(t, derived, inspect.RequireStr(t, acct.Inputs, "accountName"))
 		assert.Empty(t, m.ByType(tLock))
 		assert.Empty(t, m.ByType(tPolicy), "no tiering, no lifecycle policy")
-		svc := harness.MustNamed(t, m, tBlobSvc, "object-store-blob-service")
-		assert.Equal(t, 30.0, harness.RequireNum(t, svc.Inputs, "deleteRetentionPolicy", "days"), "versioning keeps deleted data NoncurrentVersionDays")
-		assert.Equal(t, 7.0, harness.RequireNum(t, svc.Inputs, "containerDeleteRetentionPolicy", "days"))
+		svc := inspect.MustNamed(t, m, tBlobSvc, "object-store-blob-service")
+		assert.Equal(t, 30.0, inspect.RequireNum(t, svc.Inputs, "deleteRetentionPolicy", "days"), "versioning keeps deleted data NoncurrentVersionDays")
+		assert.Equal(t, 7.0, inspect.RequireNum(t, svc.Inputs, "containerDeleteRetentionPolicy", "days"))
 		// Security does not depend on the environment.
-		assert.Equal(t, "Disabled", harness.RequireStr(t, acct.Inputs, "publicNetworkAccess"))
-		assert.False(t, harness.RequireBool(t, acct.Inputs, "allowSharedKeyAccess"))
+		assert.Equal(t, "Disabled", inspect.RequireStr(t, acct.Inputs, "publicNetworkAccess"))
+		assert.False(t, inspect.RequireBool(t, acct.Inputs, "allowSharedKeyAccess"))
 		if !preview {
-			assert.Equal(t, derived, harness.Await(t, s.AccountName).Value)
+			assert.Equal(t, derived, inspect.Await(t, s.AccountName).Value)
 		}
 	})
 }
 
 func TestBlobService(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs())
-		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
-		svc := harness.MustNamed(t, m, tBlobSvc, "object-store-blob-service")
+		acct := inspect.MustNamed(t, m, tAccount, "object-store-account")
+		svc := inspect.MustNamed(t, m, tBlobSvc, "object-store-blob-service")
 		in := svc.Inputs
-		assert.Equal(t, "default", harness.RequireStr(t, in, "blobServicesName"))
-		assert.False(t, harness.RequireBool(t, in, "isVersioningEnabled"), "hierarchical-namespace accounts cannot version blobs")
-		assert.True(t, harness.RequireBool(t, in, "deleteRetentionPolicy", "enabled"))
-		assert.Equal(t, 90.0, harness.RequireNum(t, in, "deleteRetentionPolicy", "days"))
-		assert.False(t, harness.RequireBool(t, in, "deleteRetentionPolicy", "allowPermanentDelete"))
-		assert.True(t, harness.RequireBool(t, in, "containerDeleteRetentionPolicy", "enabled"))
-		assert.Equal(t, 30.0, harness.RequireNum(t, in, "containerDeleteRetentionPolicy", "days"))
+		assert.Equal(t, "default", inspect.RequireStr(t, in, "blobServicesName"))
+		assert.False(t, inspect.RequireBool(t, in, "isVersioningEnabled"), "hierarchical-namespace accounts cannot version blobs")
+		assert.True(t, inspect.RequireBool(t, in, "deleteRetentionPolicy", "enabled"))
+		assert.Equal(t, 90.0, inspect.RequireNum(t, in, "deleteRetentionPolicy", "days"))
+		assert.False(t, inspect.RequireBool(t, in, "deleteRetentionPolicy", "allowPermanentDelete"))
+		assert.True(t, inspect.RequireBool(t, in, "containerDeleteRetentionPolicy", "enabled"))
+		assert.Equal(t, 30.0, inspect.RequireNum(t, in, "containerDeleteRetentionPolicy", "days"))
 		assert.Contains(t, svc.PropertyDependencies["accountName"], acct.URN)
 
 		// Without Versioning the blob window is SoftDeleteDays.
 		a := prodArgs()
 		a.Versioning = false
 		m2, _ := deploy(t, preview, a)
-		assert.Equal(t, 30.0, harness.RequireNum(t, harness.MustNamed(t, m2, tBlobSvc, "object-store-blob-service").Inputs, "deleteRetentionPolicy", "days"))
+		assert.Equal(t, 30.0, inspect.RequireNum(t, inspect.MustNamed(t, m2, tBlobSvc, "object-store-blob-service").Inputs, "deleteRetentionPolicy", "days"))
 	})
 }
 
 func TestContainersAndLifecycle(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, s := deploy(t, preview, prodArgs())
-		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
+		acct := inspect.MustNamed(t, m, tAccount, "object-store-account")
 		require.Len(t, m.ByType(tContainer), len(objectstore.Buckets))
 		for _, b := range objectstore.Buckets {
-			c := harness.MustNamed(t, m, tContainer, "object-store-"+string(b))
-			assert.Equal(t, string(b), harness.RequireStr(t, c.Inputs, "containerName"))
-			assert.Equal(t, "None", harness.RequireStr(t, c.Inputs, "publicAccess"))
+			c := inspect.MustNamed(t, m, tContainer, "object-store-"+string(b))
+			assert.Equal(t, string(b), inspect.RequireStr(t, c.Inputs, "containerName"))
+			assert.Equal(t, "None", inspect.RequireStr(t, c.Inputs, "publicAccess"))
 			assert.Contains(t, c.PropertyDependencies["accountName"], acct.URN)
 			if !preview {
-				assert.Equal(t, string(b), harness.Await(t, s.Info.BucketNames[b]).Value)
+				assert.Equal(t, string(b), inspect.Await(t, s.Info.BucketNames[b]).Value)
 			}
 		}
 
-		p := harness.MustNamed(t, m, tPolicy, "object-store-lifecycle")
-		assert.Equal(t, "default", harness.RequireStr(t, p.Inputs, "managementPolicyName"))
-		rules := harness.RequireAt(t, p.Inputs, "policy", "rules").ArrayValue()
+		p := inspect.MustNamed(t, m, tPolicy, "object-store-lifecycle")
+		assert.Equal(t, "default", inspect.RequireStr(t, p.Inputs, "managementPolicyName"))
+		rules := inspect.RequireAt(t, p.Inputs, "policy", "rules").ArrayValue()
 		require.Len(t, rules, 1)
 		r := rules[0].ObjectValue()
-		assert.Equal(t, "lake-to-cool", harness.RequireStr(t, r, "name"))
-		assert.Equal(t, []string{"lake/"}, harness.RequireStrs(t, r, "definition", "filters", "prefixMatch"))
-		assert.Equal(t, []string{"blockBlob"}, harness.RequireStrs(t, r, "definition", "filters", "blobTypes"))
-		assert.Equal(t, 90.0, harness.RequireNum(t, r, "definition", "actions", "baseBlob", "tierToCool", "daysAfterModificationGreaterThan"))
-		assert.True(t, m.DependsOn(p, harness.MustNamed(t, m, tContainer, "object-store-lake")))
+		assert.Equal(t, "lake-to-cool", inspect.RequireStr(t, r, "name"))
+		assert.Equal(t, []string{"lake/"}, inspect.RequireStrs(t, r, "definition", "filters", "prefixMatch"))
+		assert.Equal(t, []string{"blockBlob"}, inspect.RequireStrs(t, r, "definition", "filters", "blobTypes"))
+		assert.Equal(t, 90.0, inspect.RequireNum(t, r, "definition", "actions", "baseBlob", "tierToCool", "daysAfterModificationGreaterThan"))
+		assert.True(t, m.DependsOn(p, inspect.MustNamed(t, m, tContainer, "object-store-lake")))
 	})
 }
 
 func TestPrivateEndpoints(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs())
-		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
+		acct := inspect.MustNamed(t, m, tAccount, "object-store-account")
 		require.Len(t, m.ByType(tPE), 2)
 		require.Len(t, m.ByType(tZoneGroup), 2)
 		for svc, zone := range map[string]string{"blob": blobZone, "dfs": dfsZone} {
-			pe := harness.MustNamed(t, m, tPE, "object-store-pe-"+svc)
-			assert.Equal(t, subnetID, harness.RequireStr(t, pe.Inputs, "subnet", "id"))
-			conns := harness.RequireAt(t, pe.Inputs, "privateLinkServiceConnections").ArrayValue()
+			pe := inspect.MustNamed(t, m, tPE, "object-store-pe-"+svc)
+			assert.Equal(t, subnetID, inspect.RequireStr(t, pe.Inputs, "subnet", "id"))
+			conns := inspect.RequireAt(t, pe.Inputs, "privateLinkServiceConnections").ArrayValue()
 			require.Len(t, conns, 1)
-			assert.Equal(t, []string{svc}, harness.RequireStrs(t, conns[0].ObjectValue(), "groupIds"))
+			assert.Equal(t, []string{svc}, inspect.RequireStrs(t, conns[0].ObjectValue(), "groupIds"))
 			assert.Contains(t, pe.PropertyDependencies["privateLinkServiceConnections"], acct.URN)
 			if !preview {
-				assert.Equal(t, acct.ID, harness.RequireStr(t, conns[0].ObjectValue(), "privateLinkServiceId"))
+				assert.Equal(t, acct.ID, inspect.RequireStr(t, conns[0].ObjectValue(), "privateLinkServiceId"))
 			}
 
-			zg := harness.MustNamed(t, m, tZoneGroup, "object-store-pe-"+svc+"-dns")
-			configs := harness.RequireAt(t, zg.Inputs, "privateDnsZoneConfigs").ArrayValue()
+			zg := inspect.MustNamed(t, m, tZoneGroup, "object-store-pe-"+svc+"-dns")
+			configs := inspect.RequireAt(t, zg.Inputs, "privateDnsZoneConfigs").ArrayValue()
 			require.Len(t, configs, 1)
-			assert.Equal(t, zone, harness.RequireStr(t, configs[0].ObjectValue(), "privateDnsZoneId"))
+			assert.Equal(t, zone, inspect.RequireStr(t, configs[0].ObjectValue(), "privateDnsZoneId"))
 			assert.Contains(t, zg.PropertyDependencies["privateEndpointName"], pe.URN)
 			if !preview {
-				assert.Equal(t, "object-store-"+svc, harness.RequireStr(t, zg.Inputs, "privateEndpointName"))
+				assert.Equal(t, "object-store-"+svc, inspect.RequireStr(t, zg.Inputs, "privateEndpointName"))
 			}
 		}
 	})
 }
 
 func TestIdentities(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, s := deploy(t, preview, prodArgs())
-		acct := harness.MustNamed(t, m, tAccount, "object-store-account")
+		acct := inspect.MustNamed(t, m, tAccount, "object-store-account")
 		require.Len(t, m.ByType(tUAI), 3)
 		require.Len(t, m.ByType(tFIC), 3)
 		require.Len(t, m.ByType(tRA), 5, "dremio 2 + airbyte 2 + dbt 1 containers")
 
 		for _, a := range access() {
-			uai := harness.MustNamed(t, m, tUAI, "object-store-"+a.Workload)
-			assert.Equal(t, "object-store-"+a.Workload, harness.RequireStr(t, uai.Inputs, "resourceName"))
+			uai := inspect.MustNamed(t, m, tUAI, "object-store-"+a.Workload)
+			assert.Equal(t, "object-store-"+a.Workload, inspect.RequireStr(t, uai.Inputs, "resourceName"))
 
-			fic := harness.MustNamed(t, m, tFIC, "object-store-"+a.Workload+"-federation")
-			assert.Equal(t, issuerURL, harness.RequireStr(t, fic.Inputs, "issuer"))
-			assert.Equal(t, "system:serviceaccount:"+a.Namespace+":"+a.ServiceAccount, harness.RequireStr(t, fic.Inputs, "subject"))
-			assert.Equal(t, []string{"api://AzureADTokenExchange"}, harness.RequireStrs(t, fic.Inputs, "audiences"))
+			fic := inspect.MustNamed(t, m, tFIC, "object-store-"+a.Workload+"-federation")
+			assert.Equal(t, issuerURL, inspect.RequireStr(t, fic.Inputs, "issuer"))
+			assert.Equal(t, "system:serviceaccount:"+a.Namespace+":"+a.ServiceAccount, inspect.RequireStr(t, fic.Inputs, "subject"))
+			assert.Equal(t, []string{"api://AzureADTokenExchange"}, inspect.RequireStrs(t, fic.Inputs, "audiences"))
 			assert.Contains(t, fic.PropertyDependencies["resourceName"], uai.URN)
 
 			for _, b := range a.Buckets {
-				ra := harness.MustNamed(t, m, tRA, "object-store-"+a.Workload+"-"+string(b))
-				assert.Equal(t, roleID, harness.RequireStr(t, ra.Inputs, "roleDefinitionId"))
-				assert.Equal(t, "ServicePrincipal", harness.RequireStr(t, ra.Inputs, "principalType"))
-				container := harness.MustNamed(t, m, tContainer, "object-store-"+string(b))
+				ra := inspect.MustNamed(t, m, tRA, "object-store-"+a.Workload+"-"+string(b))
+				assert.Equal(t, roleID, inspect.RequireStr(t, ra.Inputs, "roleDefinitionId"))
+				assert.Equal(t, "ServicePrincipal", inspect.RequireStr(t, ra.Inputs, "principalType"))
+				container := inspect.MustNamed(t, m, tContainer, "object-store-"+string(b))
 				assert.Contains(t, ra.PropertyDependencies["scope"], container.URN, "scoped to its container")
 				assert.Contains(t, ra.PropertyDependencies["principalId"], uai.URN)
 				if !preview {
-					assert.Equal(t, acct.ID+"/blobServices/default/containers/"+string(b), harness.RequireStr(t, ra.Inputs, "scope"))
-					assert.Equal(t, harness.RequireStr(t, uai.Outputs, "principalId"), harness.RequireStr(t, ra.Inputs, "principalId"))
-					assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, harness.RequireStr(t, ra.Inputs, "roleAssignmentName"))
+					assert.Equal(t, acct.ID+"/blobServices/default/containers/"+string(b), inspect.RequireStr(t, ra.Inputs, "scope"))
+					assert.Equal(t, inspect.RequireStr(t, uai.Outputs, "principalId"), inspect.RequireStr(t, ra.Inputs, "principalId"))
+					assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, inspect.RequireStr(t, ra.Inputs, "roleAssignmentName"))
 				}
 			}
 			// Nothing beyond its own containers.
@@ -272,15 +273,15 @@ func TestIdentities(t *testing.T) {
 			id, ok := s.Info.Identities[a.Workload]
 			require.True(t, ok)
 			assert.Equal(t, map[string]string{"azure.workload.identity/use": "true"}, id.PodLabels)
-			ann := harness.Await(t, id.ServiceAccountAnnotations)
-			principal := harness.Await(t, id.Principal)
+			ann := inspect.Await(t, id.ServiceAccountAnnotations)
+			principal := inspect.Await(t, id.Principal)
 			if preview {
 				assert.False(t, principal.Known)
 			} else {
-				clientID := harness.RequireStr(t, uai.Outputs, "clientId")
+				clientID := inspect.RequireStr(t, uai.Outputs, "clientId")
 				assert.Equal(t, clientID, principal.Value)
 				assert.Equal(t, map[string]string{"azure.workload.identity/client-id": clientID}, ann.Value)
-				assert.Equal(t, "", harness.Await(t, id.CredentialsSecret).Value)
+				assert.Equal(t, "", inspect.Await(t, id.CredentialsSecret).Value)
 			}
 		}
 
@@ -288,7 +289,7 @@ func TestIdentities(t *testing.T) {
 		if !preview {
 			seen := map[string]bool{}
 			for _, ra := range m.ByType(tRA) {
-				n := harness.RequireStr(t, ra.Inputs, "roleAssignmentName")
+				n := inspect.RequireStr(t, ra.Inputs, "roleAssignmentName")
 				assert.False(t, seen[n], "duplicate role assignment name %s", n)
 				seen[n] = true
 			}
@@ -306,18 +307,18 @@ func contains(bs []objectstore.Bucket, b objectstore.Bucket) bool {
 }
 
 func TestInfo(t *testing.T) {
-	harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		_, s := deploy(t, preview, prodArgs())
 		assert.Equal(t, objectstore.ADLS, s.Info.Kind)
 		assert.Equal(t, "swedencentral", s.Info.Region)
 		assert.False(t, s.Info.PathStyle)
 		assert.Len(t, s.Info.BucketNames, len(objectstore.Buckets))
 		assert.Len(t, s.Info.Identities, 3)
-		assert.Equal(t, "", harness.Await(t, s.Info.CABundle).Value)
+		assert.Equal(t, "", inspect.Await(t, s.Info.CABundle).Value)
 		if !preview {
-			assert.Equal(t, "https://dataplatformprodlake.dfs.core.windows.net", harness.Await(t, s.Info.Endpoint).Value)
-			assert.Equal(t, "dataplatformprodlake", harness.Await(t, s.Info.Account).Value)
-			assert.Contains(t, harness.Await(t, s.AccountID).Value, "/storageAccounts/dataplatformprodlake")
+			assert.Equal(t, "https://dataplatformprodlake.dfs.core.windows.net", inspect.Await(t, s.Info.Endpoint).Value)
+			assert.Equal(t, "dataplatformprodlake", inspect.Await(t, s.Info.Account).Value)
+			assert.Contains(t, inspect.Await(t, s.AccountID).Value, "/storageAccounts/dataplatformprodlake")
 		}
 	})
 }
@@ -395,7 +396,7 @@ func TestValidation(t *testing.T) {
 func TestPolicies(t *testing.T) {
 	for stack, args := range map[string]func() *ObjectStoreArgs{"prod": prodArgs, "dev": devArgs} {
 		t.Run(stack, func(t *testing.T) {
-			harness.UpAndPreview(t, func(t *testing.T, preview bool) {
+			inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 				m, _, err := runStack(t, stack, preview, args(), pulumi.Protect(stack == "prod"))
 				require.NoError(t, err)
 				var rs []policies.Resource

@@ -7,6 +7,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -92,14 +93,14 @@ type rule struct {
 
 func rules(b *harness.Resource) []rule {
 	var out []rule
-	for _, r := range harness.At(b.Inputs, "lifecycleRules").ArrayValue() {
+	for _, r := range inspect.At(b.Inputs, "lifecycleRules").ArrayValue() {
 		o := r.ObjectValue()
-		x := rule{Action: harness.Str(o, "action", "type"), StorageClass: harness.Str(o, "action", "storageClass"), State: harness.Str(o, "condition", "withState"),
-			Matches: strings.Join(harness.StringsOf(harness.At(o, "condition", "matchesStorageClasses")), ",")}
-		if v := harness.At(o, "condition", "age"); v.IsNumber() {
+		x := rule{Action: inspect.Str(o, "action", "type"), StorageClass: inspect.Str(o, "action", "storageClass"), State: inspect.Str(o, "condition", "withState"),
+			Matches: strings.Join(inspect.StringsOf(inspect.At(o, "condition", "matchesStorageClasses")), ",")}
+		if v := inspect.At(o, "condition", "age"); v.IsNumber() {
 			x.Age = v.NumberValue()
 		}
-		if v := harness.At(o, "condition", "daysSinceNoncurrentTime"); v.IsNumber() {
+		if v := inspect.At(o, "condition", "daysSinceNoncurrentTime"); v.IsNumber() {
 			x.NoncurrentDays = v.NumberValue()
 		}
 		out = append(out, x)
@@ -108,7 +109,7 @@ func rules(b *harness.Resource) []rule {
 }
 
 func TestProdBuckets(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs(), pulumi.Protect(true))
 		require.NoError(t, err)
 		comp := m.Named(ObjectStoreType, "store")
@@ -121,31 +122,31 @@ func TestProdBuckets(t *testing.T) {
 			assert.Equal(t, comp.URN, b.Parent)
 			assert.True(t, b.Protect, "prod buckets are protected through the component")
 			assert.True(t, strings.HasPrefix(b.Provider, provider.URN+"::"))
-			assert.Equal(t, "dataplatform-prod-"+string(role)+"-acme-data-prod", harness.Str(in, "name"))
-			assert.Equal(t, testProject, harness.Str(in, "project"))
-			assert.True(t, harness.At(in, "uniformBucketLevelAccess").BoolValue())
-			assert.Equal(t, "enforced", harness.Str(in, "publicAccessPrevention"))
-			assert.True(t, harness.At(in, "versioning", "enabled").BoolValue())
-			assert.EqualValues(t, 7*86400, harness.At(in, "softDeletePolicy", "retentionDurationSeconds").NumberValue())
-			fd := harness.At(in, "forceDestroy")
+			assert.Equal(t, "dataplatform-prod-"+string(role)+"-acme-data-prod", inspect.Str(in, "name"))
+			assert.Equal(t, testProject, inspect.Str(in, "project"))
+			assert.True(t, inspect.At(in, "uniformBucketLevelAccess").BoolValue())
+			assert.Equal(t, "enforced", inspect.Str(in, "publicAccessPrevention"))
+			assert.True(t, inspect.At(in, "versioning", "enabled").BoolValue())
+			assert.EqualValues(t, 7*86400, inspect.At(in, "softDeletePolicy", "retentionDurationSeconds").NumberValue())
+			fd := inspect.At(in, "forceDestroy")
 			assert.True(t, fd.IsBool() && !fd.BoolValue(), "forceDestroy is explicitly false")
-			assert.Equal(t, "STANDARD", harness.Str(in, "storageClass"))
-			assert.Equal(t, string(role), harness.Str(in, "labels", "dataplatform-bucket"))
-			assert.Equal(t, "prod", harness.Str(in, "labels", "environment"))
+			assert.Equal(t, "STANDARD", inspect.Str(in, "storageClass"))
+			assert.Equal(t, string(role), inspect.Str(in, "labels", "dataplatform-bucket"))
+			assert.Equal(t, "prod", inspect.Str(in, "labels", "environment"))
 		}
 
 		// Lake and backups are dual-region across the two regions, with turbo replication.
 		for _, role := range []objectstore.Bucket{objectstore.Lake, objectstore.Backups} {
 			in := bs[role].Inputs
-			assert.Equal(t, "EU", harness.Str(in, "location"), role)
-			assert.Equal(t, []string{"EUROPE-NORTH1", "EUROPE-WEST1"}, harness.StringsOf(harness.At(in, "customPlacementConfig", "dataLocations")), role)
-			assert.Equal(t, "ASYNC_TURBO", harness.Str(in, "rpo"), role)
+			assert.Equal(t, "EU", inspect.Str(in, "location"), role)
+			assert.Equal(t, []string{"EUROPE-NORTH1", "EUROPE-WEST1"}, inspect.StringsOf(inspect.At(in, "customPlacementConfig", "dataLocations")), role)
+			assert.Equal(t, "ASYNC_TURBO", inspect.Str(in, "rpo"), role)
 		}
 		for _, role := range []objectstore.Bucket{objectstore.Dremio, objectstore.Airbyte} {
 			in := bs[role].Inputs
-			assert.Equal(t, "EUROPE-NORTH1", harness.Str(in, "location"), "%s holds rebuildable data and stays regional", role)
-			assert.True(t, harness.At(in, "customPlacementConfig").IsNull(), role)
-			assert.True(t, harness.At(in, "rpo").IsNull(), role)
+			assert.Equal(t, "EUROPE-NORTH1", inspect.Str(in, "location"), "%s holds rebuildable data and stays regional", role)
+			assert.True(t, inspect.At(in, "customPlacementConfig").IsNull(), role)
+			assert.True(t, inspect.At(in, "rpo").IsNull(), role)
 		}
 
 		assert.ElementsMatch(t, []rule{
@@ -164,14 +165,14 @@ func TestProdBuckets(t *testing.T) {
 }
 
 func TestCMEKWiring(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, err := run(t, preview, prodArgs(), pulumi.Protect(true))
 		require.NoError(t, err)
 
 		rings := map[string]*harness.Resource{}
 		for _, r := range m.ByType(tKeyRing) {
-			rings[harness.Str(r.Inputs, "location")] = r
-			assert.True(t, harness.At(r.Inputs, "name").IsNull(), "key rings are auto-named: they can never be deleted")
+			rings[inspect.Str(r.Inputs, "location")] = r
+			assert.True(t, inspect.At(r.Inputs, "name").IsNull(), "key rings are auto-named: they can never be deleted")
 		}
 		require.Len(t, rings, 2)
 		require.Contains(t, rings, testRegion)
@@ -183,8 +184,8 @@ func TestCMEKWiring(t *testing.T) {
 		assert.Contains(t, regional.PropertyDependencies["keyRing"], rings[testRegion].URN)
 		assert.Contains(t, multi.PropertyDependencies["keyRing"], rings["europe"].URN)
 		for _, k := range []*harness.Resource{regional, multi} {
-			assert.Equal(t, KeyRotationPeriod, harness.Str(k.Inputs, "rotationPeriod"))
-			assert.Equal(t, "ENCRYPT_DECRYPT", harness.Str(k.Inputs, "purpose"))
+			assert.Equal(t, KeyRotationPeriod, inspect.Str(k.Inputs, "rotationPeriod"))
+			assert.Equal(t, "ENCRYPT_DECRYPT", inspect.Str(k.Inputs, "purpose"))
 			assert.True(t, k.Protect)
 		}
 
@@ -192,8 +193,8 @@ func TestCMEKWiring(t *testing.T) {
 		require.Len(t, grants, 2)
 		grantOf := map[string]*harness.Resource{}
 		for _, g := range grants {
-			assert.Equal(t, KeyRole, harness.Str(g.Inputs, "role"))
-			assert.Equal(t, agentMember, harness.Str(g.Inputs, "member"), "the Cloud Storage service agent")
+			assert.Equal(t, KeyRole, inspect.Str(g.Inputs, "role"))
+			assert.Equal(t, agentMember, inspect.Str(g.Inputs, "member"), "the Cloud Storage service agent")
 			for _, k := range []*harness.Resource{regional, multi} {
 				if slices.Contains(g.PropertyDependencies["cryptoKeyId"], k.URN) {
 					grantOf[k.URN] = g
@@ -211,7 +212,7 @@ func TestCMEKWiring(t *testing.T) {
 			assert.Contains(t, b.PropertyDependencies["encryption"], key.URN, "%s is encrypted with %s", role, key.Name)
 			assert.Contains(t, b.Dependencies, grantOf[key.URN].URN, "%s waits until the agent may use its key", role)
 			if !preview {
-				assert.Equal(t, key.ID, harness.Str(b.Inputs, "encryption", "defaultKmsKeyName"))
+				assert.Equal(t, key.ID, inspect.Str(b.Inputs, "encryption", "defaultKmsKeyName"))
 			}
 		}
 
@@ -222,28 +223,28 @@ func TestCMEKWiring(t *testing.T) {
 		assert.Contains(t, invokes, "gcp:storage/getProjectServiceAccount:getProjectServiceAccount")
 
 		if !preview {
-			assert.Equal(t, regional.ID, harness.Await(t, s.KMSKeyID).Value)
-			assert.Equal(t, multi.ID, harness.Await(t, s.ReplicatedKMSKeyID).Value)
+			assert.Equal(t, regional.ID, inspect.Await(t, s.KMSKeyID).Value)
+			assert.Equal(t, multi.ID, inspect.Await(t, s.ReplicatedKMSKeyID).Value)
 		}
 	})
 }
 
 func TestDevIsRegional(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, err := run(t, preview, devArgs())
 		require.NoError(t, err)
 		for role, b := range buckets(t, m) {
-			assert.Equal(t, "EUROPE-NORTH1", harness.Str(b.Inputs, "location"), role)
-			assert.True(t, harness.At(b.Inputs, "customPlacementConfig").IsNull())
-			assert.True(t, harness.At(b.Inputs, "rpo").IsNull())
+			assert.Equal(t, "EUROPE-NORTH1", inspect.Str(b.Inputs, "location"), role)
+			assert.True(t, inspect.At(b.Inputs, "customPlacementConfig").IsNull())
+			assert.True(t, inspect.At(b.Inputs, "rpo").IsNull())
 			assert.False(t, b.Protect)
-			assert.Equal(t, "dataplatform-dev-"+string(role)+"-acme-data-prod", harness.Str(b.Inputs, "name"))
+			assert.Equal(t, "dataplatform-dev-"+string(role)+"-acme-data-prod", inspect.Str(b.Inputs, "name"))
 		}
 		require.Len(t, m.ByType(tKeyRing), 1)
 		require.Len(t, m.ByType(tCryptoKey), 1)
 		require.Len(t, m.ByType(tKeyMember), 1)
 		assert.Equal(t, "EUROPE-NORTH1", s.BucketLocations[objectstore.Lake])
-		assert.Equal(t, "", harness.Await(t, s.ReplicatedKMSKeyID).Value)
+		assert.Equal(t, "", inspect.Await(t, s.ReplicatedKMSKeyID).Value)
 	})
 }
 
@@ -255,8 +256,8 @@ func TestVersioningOffKeepsSoftDelete(t *testing.T) {
 	m, _, err := run(t, false, a)
 	require.NoError(t, err)
 	for role, b := range buckets(t, m) {
-		assert.False(t, harness.At(b.Inputs, "versioning", "enabled").BoolValue())
-		assert.EqualValues(t, 30*86400, harness.At(b.Inputs, "softDeletePolicy", "retentionDurationSeconds").NumberValue(),
+		assert.False(t, inspect.At(b.Inputs, "versioning", "enabled").BoolValue())
+		assert.EqualValues(t, 30*86400, inspect.At(b.Inputs, "softDeletePolicy", "retentionDurationSeconds").NumberValue(),
 			"deleted objects stay restorable without versioning")
 		assert.Equal(t, []rule{{Action: "AbortIncompleteMultipartUpload", Age: 7}}, rules(b),
 			"no noncurrent versions to expire, no tiering: %s", role)
@@ -264,7 +265,7 @@ func TestVersioningOffKeepsSoftDelete(t *testing.T) {
 }
 
 func TestAccessBindings(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
 		bs := buckets(t, m)
@@ -272,13 +273,13 @@ func TestAccessBindings(t *testing.T) {
 		accounts := map[string]*harness.Resource{}
 		for _, a := range m.ByType(tAccount) {
 			accounts[a.Name] = a
-			id := harness.Str(a.Inputs, "accountId")
+			id := inspect.Str(a.Inputs, "accountId")
 			assert.Regexp(t, `^[a-z][a-z0-9-]{4,28}[a-z0-9]$`, id)
 		}
 		require.Len(t, accounts, 3, "one Google service account per workload")
-		assert.Equal(t, "dataplatform-prod-dremio", harness.Str(accounts["store-dremio"].Inputs, "accountId"))
-		assert.Equal(t, "dataplatform-prod-airbyte", harness.Str(accounts["store-airbyte"].Inputs, "accountId"))
-		backupID := harness.Str(accounts["store-postgres-backup"].Inputs, "accountId")
+		assert.Equal(t, "dataplatform-prod-dremio", inspect.Str(accounts["store-dremio"].Inputs, "accountId"))
+		assert.Equal(t, "dataplatform-prod-airbyte", inspect.Str(accounts["store-airbyte"].Inputs, "accountId"))
+		backupID := inspect.Str(accounts["store-postgres-backup"].Inputs, "accountId")
 		assert.Len(t, backupID, 30, "a long ID is shortened with a hash")
 		assert.True(t, strings.HasPrefix(backupID, "dataplatform-prod-pos"))
 
@@ -289,7 +290,7 @@ func TestAccessBindings(t *testing.T) {
 		}
 		got := map[string][]objectstore.Bucket{}
 		for _, b := range m.ByType(tBucketIAM) {
-			assert.Equal(t, ObjectRole, harness.Str(b.Inputs, "role"))
+			assert.Equal(t, ObjectRole, inspect.Str(b.Inputs, "role"))
 			var workload string
 			for w, acc := range accounts {
 				if slices.Contains(b.PropertyDependencies["member"], acc.URN) {
@@ -306,8 +307,8 @@ func TestAccessBindings(t *testing.T) {
 			require.NotEmpty(t, role, "%s is on one of the store's buckets", b.Name)
 			got[workload] = append(got[workload], role)
 			if !preview {
-				assert.Equal(t, "serviceAccount:"+harness.Str(accounts["store-"+workload].Inputs, "accountId")+"@acme-data-prod.iam.gserviceaccount.com", harness.Str(b.Inputs, "member"))
-				assert.Equal(t, harness.Str(bs[role].Inputs, "name"), harness.Str(b.Inputs, "bucket"))
+				assert.Equal(t, "serviceAccount:"+inspect.Str(accounts["store-"+workload].Inputs, "accountId")+"@acme-data-prod.iam.gserviceaccount.com", inspect.Str(b.Inputs, "member"))
+				assert.Equal(t, inspect.Str(bs[role].Inputs, "name"), inspect.Str(b.Inputs, "bucket"))
 			}
 		}
 		for w := range want {
@@ -317,16 +318,16 @@ func TestAccessBindings(t *testing.T) {
 		wi := map[string]*harness.Resource{}
 		for _, r := range m.ByType(tSAIAM) {
 			wi[r.Name] = r
-			assert.Equal(t, WorkloadIdentityRole, harness.Str(r.Inputs, "role"))
+			assert.Equal(t, WorkloadIdentityRole, inspect.Str(r.Inputs, "role"))
 		}
 		require.Len(t, wi, 3)
-		assert.Equal(t, "serviceAccount:acme-data-prod.svc.id.goog[dataplatform-data/dremio]", harness.Str(wi["store-dremio-workload-identity"].Inputs, "member"))
-		assert.Equal(t, "serviceAccount:acme-data-prod.svc.id.goog[dataplatform/airbyte-admin]", harness.Str(wi["store-airbyte-workload-identity"].Inputs, "member"))
-		assert.Equal(t, "serviceAccount:acme-data-prod.svc.id.goog[dataplatform-jobs/backup]", harness.Str(wi["store-postgres-backup-workload-identity"].Inputs, "member"))
+		assert.Equal(t, "serviceAccount:acme-data-prod.svc.id.goog[dataplatform-data/dremio]", inspect.Str(wi["store-dremio-workload-identity"].Inputs, "member"))
+		assert.Equal(t, "serviceAccount:acme-data-prod.svc.id.goog[dataplatform/airbyte-admin]", inspect.Str(wi["store-airbyte-workload-identity"].Inputs, "member"))
+		assert.Equal(t, "serviceAccount:acme-data-prod.svc.id.goog[dataplatform-jobs/backup]", inspect.Str(wi["store-postgres-backup-workload-identity"].Inputs, "member"))
 		assert.Contains(t, wi["store-dremio-workload-identity"].PropertyDependencies["serviceAccountId"], accounts["store-dremio"].URN)
 		if !preview {
 			assert.Equal(t, "projects/acme-data-prod/serviceAccounts/dataplatform-prod-dremio@acme-data-prod.iam.gserviceaccount.com",
-				harness.Str(wi["store-dremio-workload-identity"].Inputs, "serviceAccountId"))
+				inspect.Str(wi["store-dremio-workload-identity"].Inputs, "serviceAccountId"))
 		}
 
 		// No static credentials of any kind.
@@ -339,21 +340,21 @@ func TestAccessBindings(t *testing.T) {
 		assert.Equal(t, objectstore.GCS, info.Kind)
 		assert.Equal(t, testRegion, info.Region)
 		assert.False(t, info.PathStyle)
-		assert.Equal(t, Endpoint, harness.Await(t, info.Endpoint).Value)
-		assert.Equal(t, "", harness.Await(t, info.CABundle).Value)
+		assert.Equal(t, Endpoint, inspect.Await(t, info.Endpoint).Value)
+		assert.Equal(t, "", inspect.Await(t, info.CABundle).Value)
 		require.Len(t, info.BucketNames, 4)
 		require.Len(t, info.Identities, 3)
 		id := info.Identities["dremio"]
 		assert.Empty(t, id.PodLabels)
-		assert.Equal(t, "", harness.Await(t, id.CredentialsSecret).Value)
+		assert.Equal(t, "", inspect.Await(t, id.CredentialsSecret).Value)
 		if preview {
-			assert.False(t, harness.Await(t, id.Principal).Known, "the email is unknown before create")
+			assert.False(t, inspect.Await(t, id.Principal).Known, "the email is unknown before create")
 			return
 		}
-		assert.Equal(t, "dataplatform-prod-lake-acme-data-prod", harness.Await(t, info.BucketNames[objectstore.Lake]).Value)
-		assert.Equal(t, "dataplatform-prod-dremio@acme-data-prod.iam.gserviceaccount.com", harness.Await(t, id.Principal).Value)
+		assert.Equal(t, "dataplatform-prod-lake-acme-data-prod", inspect.Await(t, info.BucketNames[objectstore.Lake]).Value)
+		assert.Equal(t, "dataplatform-prod-dremio@acme-data-prod.iam.gserviceaccount.com", inspect.Await(t, id.Principal).Value)
 		assert.Equal(t, map[string]string{"iam.gke.io/gcp-service-account": "dataplatform-prod-dremio@acme-data-prod.iam.gserviceaccount.com"},
-			harness.Await(t, id.ServiceAccountAnnotations).Value)
+			inspect.Await(t, id.ServiceAccountAnnotations).Value)
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -81,9 +82,9 @@ func run(t *testing.T, preview bool, args *ObjectStoreArgs) (*harness.Mocks, *Ob
 }
 
 func envValue(c resource.PropertyMap, name string) string {
-	for i := 0; i < harness.Len(c, "env"); i++ {
-		if harness.Str(c, "env", i, "name") == name {
-			return harness.Str(c, "env", i, "value")
+	for i := 0; i < inspect.Len(c, "env"); i++ {
+		if inspect.Str(c, "env", i, "name") == name {
+			return inspect.Str(c, "env", i, "value")
 		}
 	}
 	return ""
@@ -136,30 +137,30 @@ func TestReplicasDrivesAndErasureCoding(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.env), func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
 				m, _, err := run(t, preview, envArgs(tc.env))
-				harness.RequireRan(t, preview, err)
-				sts := harness.MustNamed(t, m, stsType, "store-server")
+				inspect.RequireRan(t, preview, err)
+				sts := inspect.MustNamed(t, m, stsType, "store-server")
 				in := sts.Inputs
-				assert.Equal(t, "minio", harness.Str(in, "metadata", "name"))
-				assert.Equal(t, dataNS, harness.Str(in, "metadata", "namespace"))
-				assert.Equal(t, float64(tc.replicas), harness.Num(in, "spec", "replicas"))
-				assert.Equal(t, "Parallel", harness.Str(in, "spec", "podManagementPolicy"))
-				assert.Equal(t, "minio-hl", harness.Str(in, "spec", "serviceName"))
-				assert.Equal(t, tc.claims, harness.Len(in, "spec", "volumeClaimTemplates"))
-				c := harness.At(in, "spec", "template", "spec", "containers", 0).ObjectValue()
-				args := harness.Strs(c, "args")
+				assert.Equal(t, "minio", inspect.Str(in, "metadata", "name"))
+				assert.Equal(t, dataNS, inspect.Str(in, "metadata", "namespace"))
+				assert.Equal(t, float64(tc.replicas), inspect.Num(in, "spec", "replicas"))
+				assert.Equal(t, "Parallel", inspect.Str(in, "spec", "podManagementPolicy"))
+				assert.Equal(t, "minio-hl", inspect.Str(in, "spec", "serviceName"))
+				assert.Equal(t, tc.claims, inspect.Len(in, "spec", "volumeClaimTemplates"))
+				c := inspect.At(in, "spec", "template", "spec", "containers", 0).ObjectValue()
+				args := inspect.Strs(c, "args")
 				require.NotEmpty(t, args)
 				assert.Equal(t, tc.volume, args[len(args)-1])
 				assert.Equal(t, tc.ec, envValue(c, "MINIO_STORAGE_CLASS_STANDARD"))
-				assert.Equal(t, config.MinIOImage, harness.Str(c, "image"))
-				assert.Equal(t, tc.claims+2, harness.Len(c, "volumeMounts"), "certs, tmp and one mount per drive")
+				assert.Equal(t, config.MinIOImage, inspect.Str(c, "image"))
+				assert.Equal(t, tc.claims+2, inspect.Len(c, "volumeMounts"), "certs, tmp and one mount per drive")
 
 				pdb := m.Named(pdbType, "store-pdb")
 				if tc.pdb {
 					require.NotNil(t, pdb)
-					assert.Equal(t, float64(1), harness.Num(pdb.Inputs, "spec", "maxUnavailable"))
-					assert.Equal(t, "minio", harness.Str(pdb.Inputs, "spec", "selector", "matchLabels", "app.kubernetes.io/name"))
+					assert.Equal(t, float64(1), inspect.Num(pdb.Inputs, "spec", "maxUnavailable"))
+					assert.Equal(t, "minio", inspect.Str(pdb.Inputs, "spec", "selector", "matchLabels", "app.kubernetes.io/name"))
 				} else {
 					assert.Nil(t, pdb, "a single pod has nothing to budget")
 				}
@@ -169,124 +170,124 @@ func TestReplicasDrivesAndErasureCoding(t *testing.T) {
 }
 
 func TestStorageAndSizing(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, envArgs(config.Prod))
-		harness.RequireRan(t, preview, err)
-		in := harness.MustNamed(t, m, stsType, "store-server").Inputs
+		inspect.RequireRan(t, preview, err)
+		in := inspect.MustNamed(t, m, stsType, "store-server").Inputs
 		for i, name := range []string{"data1", "data2"} {
-			assert.Equal(t, name, harness.Str(in, "spec", "volumeClaimTemplates", i, "metadata", "name"))
-			assert.Equal(t, "500Gi", harness.Str(in, "spec", "volumeClaimTemplates", i, "spec", "resources", "requests", "storage"))
-			assert.Equal(t, "standard", harness.Str(in, "spec", "volumeClaimTemplates", i, "spec", "storageClassName"))
+			assert.Equal(t, name, inspect.Str(in, "spec", "volumeClaimTemplates", i, "metadata", "name"))
+			assert.Equal(t, "500Gi", inspect.Str(in, "spec", "volumeClaimTemplates", i, "spec", "resources", "requests", "storage"))
+			assert.Equal(t, "standard", inspect.Str(in, "spec", "volumeClaimTemplates", i, "spec", "storageClassName"))
 		}
-		c := harness.At(in, "spec", "template", "spec", "containers", 0).ObjectValue()
-		assert.Equal(t, "2000m", harness.Str(c, "resources", "requests", "cpu"))
-		assert.Equal(t, "8192Mi", harness.Str(c, "resources", "requests", "memory"))
-		assert.Equal(t, "8192Mi", harness.Str(c, "resources", "limits", "memory"))
-		assert.Equal(t, "2000m", harness.Str(c, "resources", "limits", "cpu"))
+		c := inspect.At(in, "spec", "template", "spec", "containers", 0).ObjectValue()
+		assert.Equal(t, "2000m", inspect.Str(c, "resources", "requests", "cpu"))
+		assert.Equal(t, "8192Mi", inspect.Str(c, "resources", "requests", "memory"))
+		assert.Equal(t, "8192Mi", inspect.Str(c, "resources", "limits", "memory"))
+		assert.Equal(t, "2000m", inspect.Str(c, "resources", "limits", "cpu"))
 
 		// Dev leaves the class to the cluster's default.
 		m, _, err = run(t, preview, envArgs(config.Dev))
-		harness.RequireRan(t, preview, err)
-		in = harness.MustNamed(t, m, stsType, "store-server").Inputs
-		assert.Equal(t, "", harness.Str(in, "spec", "volumeClaimTemplates", 0, "spec", "storageClassName"))
-		assert.Equal(t, "50Gi", harness.Str(in, "spec", "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage"))
+		inspect.RequireRan(t, preview, err)
+		in = inspect.MustNamed(t, m, stsType, "store-server").Inputs
+		assert.Equal(t, "", inspect.Str(in, "spec", "volumeClaimTemplates", 0, "spec", "storageClassName"))
+		assert.Equal(t, "50Gi", inspect.Str(in, "spec", "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage"))
 	})
 }
 
 func TestAffinityAndSecurity(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, envArgs(config.Prod))
-		harness.RequireRan(t, preview, err)
-		spec := harness.At(harness.MustNamed(t, m, stsType, "store-server").Inputs, "spec", "template", "spec").ObjectValue()
-		assert.Equal(t, 1, harness.Len(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
-		assert.Equal(t, "kubernetes.io/hostname", harness.Str(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution", 0, "topologyKey"))
-		assert.Equal(t, "topology.kubernetes.io/zone", harness.Str(spec, "topologySpreadConstraints", 0, "topologyKey"))
-		assert.Equal(t, float64(1000), harness.Num(spec, "securityContext", "runAsUser"))
-		assert.Equal(t, float64(1000), harness.Num(spec, "securityContext", "fsGroup"))
-		assert.True(t, harness.At(spec, "securityContext", "runAsNonRoot").BoolValue())
-		assert.Equal(t, "RuntimeDefault", harness.Str(spec, "securityContext", "seccompProfile", "type"))
-		assert.False(t, harness.At(spec, "automountServiceAccountToken").BoolValue())
-		c := harness.At(spec, "containers", 0).ObjectValue()
-		assert.False(t, harness.At(c, "securityContext", "allowPrivilegeEscalation").BoolValue())
-		assert.True(t, harness.At(c, "securityContext", "readOnlyRootFilesystem").BoolValue())
-		assert.Equal(t, []string{"ALL"}, harness.Strs(c, "securityContext", "capabilities", "drop"))
+		inspect.RequireRan(t, preview, err)
+		spec := inspect.At(inspect.MustNamed(t, m, stsType, "store-server").Inputs, "spec", "template", "spec").ObjectValue()
+		assert.Equal(t, 1, inspect.Len(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
+		assert.Equal(t, "kubernetes.io/hostname", inspect.Str(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution", 0, "topologyKey"))
+		assert.Equal(t, "topology.kubernetes.io/zone", inspect.Str(spec, "topologySpreadConstraints", 0, "topologyKey"))
+		assert.Equal(t, float64(1000), inspect.Num(spec, "securityContext", "runAsUser"))
+		assert.Equal(t, float64(1000), inspect.Num(spec, "securityContext", "fsGroup"))
+		assert.True(t, inspect.At(spec, "securityContext", "runAsNonRoot").BoolValue())
+		assert.Equal(t, "RuntimeDefault", inspect.Str(spec, "securityContext", "seccompProfile", "type"))
+		assert.False(t, inspect.At(spec, "automountServiceAccountToken").BoolValue())
+		c := inspect.At(spec, "containers", 0).ObjectValue()
+		assert.False(t, inspect.At(c, "securityContext", "allowPrivilegeEscalation").BoolValue())
+		assert.True(t, inspect.At(c, "securityContext", "readOnlyRootFilesystem").BoolValue())
+		assert.Equal(t, []string{"ALL"}, inspect.Strs(c, "securityContext", "capabilities", "drop"))
 
 		m, _, err = run(t, preview, envArgs(config.Staging))
-		harness.RequireRan(t, preview, err)
-		spec = harness.At(harness.MustNamed(t, m, stsType, "store-server").Inputs, "spec", "template", "spec").ObjectValue()
-		assert.Equal(t, 0, harness.Len(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
-		assert.Equal(t, float64(100), harness.Num(spec, "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", 0, "weight"))
+		inspect.RequireRan(t, preview, err)
+		spec = inspect.At(inspect.MustNamed(t, m, stsType, "store-server").Inputs, "spec", "template", "spec").ObjectValue()
+		assert.Equal(t, 0, inspect.Len(spec, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
+		assert.Equal(t, float64(100), inspect.Num(spec, "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", 0, "weight"))
 	})
 }
 
 func TestTLSAndProbes(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, err := run(t, preview, envArgs(config.Prod))
-		harness.RequireRan(t, preview, err)
+		inspect.RequireRan(t, preview, err)
 
-		ca := harness.MustNamed(t, m, caType, "store-ca")
-		assert.True(t, harness.At(ca.Inputs, "isCaCertificate").BoolValue())
-		assert.Contains(t, harness.Strs(ca.Inputs, "allowedUses"), "cert_signing")
-		csr := harness.MustNamed(t, m, csrType, "store-server-csr")
-		sans := harness.Strs(csr.Inputs, "dnsNames")
+		ca := inspect.MustNamed(t, m, caType, "store-ca")
+		assert.True(t, inspect.At(ca.Inputs, "isCaCertificate").BoolValue())
+		assert.Contains(t, inspect.Strs(ca.Inputs, "allowedUses"), "cert_signing")
+		csr := inspect.MustNamed(t, m, csrType, "store-server-csr")
+		sans := inspect.Strs(csr.Inputs, "dnsNames")
 		assert.Contains(t, sans, "minio.dataplatform-data.svc.cluster.local")
 		assert.Contains(t, sans, "*.minio-hl.dataplatform-data.svc.cluster.local")
 		assert.Contains(t, sans, "minio")
-		cert := harness.MustNamed(t, m, certType, "store-server-cert")
-		assert.Contains(t, harness.Strs(cert.Inputs, "allowedUses"), "server_auth")
+		cert := inspect.MustNamed(t, m, certType, "store-server-cert")
+		assert.Contains(t, inspect.Strs(cert.Inputs, "allowedUses"), "server_auth")
 		assert.True(t, m.DependsOn(cert, ca), "the server certificate is signed by the CA")
 
-		tlsSecret := harness.MustNamed(t, m, secretType, "store-tls")
-		assert.Equal(t, "minio-tls", harness.Str(tlsSecret.Inputs, "metadata", "name"))
-		data := harness.At(tlsSecret.Inputs, "stringData").ObjectValue()
+		tlsSecret := inspect.MustNamed(t, m, secretType, "store-tls")
+		assert.Equal(t, "minio-tls", inspect.Str(tlsSecret.Inputs, "metadata", "name"))
+		data := inspect.At(tlsSecret.Inputs, "stringData").ObjectValue()
 		for _, k := range []string{"public.crt", "private.key", "ca.crt"} {
 			assert.Contains(t, data, resource.PropertyKey(k))
 		}
 		assert.True(t, m.DependsOn(tlsSecret, cert))
 
-		spec := harness.At(harness.MustNamed(t, m, stsType, "store-server").Inputs, "spec", "template", "spec").ObjectValue()
-		c := harness.At(spec, "containers", 0).ObjectValue()
-		args := harness.Strs(c, "args")
+		spec := inspect.At(inspect.MustNamed(t, m, stsType, "store-server").Inputs, "spec", "template", "spec").ObjectValue()
+		c := inspect.At(spec, "containers", 0).ObjectValue()
+		args := inspect.Strs(c, "args")
 		assert.Equal(t, "server", args[0])
 		assert.Contains(t, strings.Join(args, " "), "--certs-dir "+certsDir)
 		assert.True(t, strings.HasPrefix(args[len(args)-1], "https://"), "peers talk TLS")
 		var certsVol resource.PropertyMap
-		for i := 0; i < harness.Len(spec, "volumes"); i++ {
-			if harness.Str(spec, "volumes", i, "name") == "certs" {
-				certsVol = harness.At(spec, "volumes", i).ObjectValue()
+		for i := 0; i < inspect.Len(spec, "volumes"); i++ {
+			if inspect.Str(spec, "volumes", i, "name") == "certs" {
+				certsVol = inspect.At(spec, "volumes", i).ObjectValue()
 			}
 		}
 		require.NotNil(t, certsVol)
-		assert.Equal(t, "minio-tls", harness.Str(certsVol, "secret", "secretName"))
+		assert.Equal(t, "minio-tls", inspect.Str(certsVol, "secret", "secretName"))
 		paths := []string{}
-		for i := 0; i < harness.Len(certsVol, "secret", "items"); i++ {
-			paths = append(paths, harness.Str(certsVol, "secret", "items", i, "path"))
+		for i := 0; i < inspect.Len(certsVol, "secret", "items"); i++ {
+			paths = append(paths, inspect.Str(certsVol, "secret", "items", i, "path"))
 		}
 		assert.ElementsMatch(t, []string{"public.crt", "private.key", "CAs/ca.crt"}, paths)
 
 		for probe, path := range map[string]string{"livenessProbe": "/minio/health/live", "readinessProbe": "/minio/health/ready", "startupProbe": "/minio/health/live"} {
-			assert.Equal(t, path, harness.Str(c, probe, "httpGet", "path"), probe)
-			assert.Equal(t, "HTTPS", harness.Str(c, probe, "httpGet", "scheme"), probe)
-			assert.Equal(t, "api", harness.Str(c, probe, "httpGet", "port"), probe)
+			assert.Equal(t, path, inspect.Str(c, probe, "httpGet", "path"), probe)
+			assert.Equal(t, "HTTPS", inspect.Str(c, probe, "httpGet", "scheme"), probe)
+			assert.Equal(t, "api", inspect.Str(c, probe, "httpGet", "port"), probe)
 		}
 
-		hl := harness.MustNamed(t, m, svcType, "store-headless")
-		assert.Equal(t, "None", harness.Str(hl.Inputs, "spec", "clusterIP"))
-		assert.True(t, harness.At(hl.Inputs, "spec", "publishNotReadyAddresses").BoolValue())
-		svc := harness.MustNamed(t, m, svcType, "store-service")
-		assert.Equal(t, "minio", harness.Str(svc.Inputs, "metadata", "name"))
-		assert.Equal(t, float64(9000), harness.Num(svc.Inputs, "spec", "ports", 0, "port"))
-		assert.Equal(t, float64(9001), harness.Num(svc.Inputs, "spec", "ports", 1, "port"))
+		hl := inspect.MustNamed(t, m, svcType, "store-headless")
+		assert.Equal(t, "None", inspect.Str(hl.Inputs, "spec", "clusterIP"))
+		assert.True(t, inspect.At(hl.Inputs, "spec", "publishNotReadyAddresses").BoolValue())
+		svc := inspect.MustNamed(t, m, svcType, "store-service")
+		assert.Equal(t, "minio", inspect.Str(svc.Inputs, "metadata", "name"))
+		assert.Equal(t, float64(9000), inspect.Num(svc.Inputs, "spec", "ports", 0, "port"))
+		assert.Equal(t, float64(9001), inspect.Num(svc.Inputs, "spec", "ports", 1, "port"))
 
-		assert.Equal(t, "minio-ca", harness.Await(t, s.CASecret).Value)
-		assert.Equal(t, "minio-root", harness.Await(t, s.RootCredentialsSecret).Value)
-		root := harness.MustNamed(t, m, secretType, "store-root")
-		rootData := harness.At(root.Inputs, "stringData").ObjectValue()
+		assert.Equal(t, "minio-ca", inspect.Await(t, s.CASecret).Value)
+		assert.Equal(t, "minio-root", inspect.Await(t, s.RootCredentialsSecret).Value)
+		root := inspect.MustNamed(t, m, secretType, "store-root")
+		rootData := inspect.At(root.Inputs, "stringData").ObjectValue()
 		assert.Contains(t, rootData, resource.PropertyKey("rootUser"))
 		assert.Contains(t, rootData, resource.PropertyKey("rootPassword"))
 		// The bundle is the CA certificate's PEM (the harness answers generated keys and certificates
 		// with known mock PEMs even in preview, since its mock monitor cannot carry unknown secrets).
-		ca2 := harness.Await(t, s.Info.CABundle)
+		ca2 := inspect.Await(t, s.Info.CABundle)
 		require.True(t, ca2.Known)
 		if preview {
 			assert.Contains(t, ca2.Value, "BEGIN MOCK")
@@ -297,54 +298,54 @@ func TestTLSAndProbes(t *testing.T) {
 }
 
 func TestSetupJob(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, envArgs(config.Prod))
-		harness.RequireRan(t, preview, err)
-		cm := harness.MustNamed(t, m, cmType, "store-setup")
-		script := harness.Str(cm.Inputs, "data", "setup.sh")
+		inspect.RequireRan(t, preview, err)
+		cm := inspect.MustNamed(t, m, cmType, "store-setup")
+		script := inspect.Str(cm.Inputs, "data", "setup.sh")
 		for _, b := range objectstore.Buckets {
 			assert.Contains(t, script, "mc mb --ignore-existing minio/"+string(b))
 			assert.Contains(t, script, "mc version enable minio/"+string(b))
 			assert.Contains(t, script, "mc ilm import minio/"+string(b)+" < /setup/lifecycle.json")
 		}
-		assert.Contains(t, harness.Str(cm.Inputs, "data", "lifecycle.json"), `"NoncurrentDays":90`)
+		assert.Contains(t, inspect.Str(cm.Inputs, "data", "lifecycle.json"), `"NoncurrentDays":90`)
 		assert.Contains(t, script, "https://${MINIO_ROOT_USER}:${MINIO_ROOT_PASSWORD}@minio.dataplatform-data.svc.cluster.local:9000")
 		for i, a := range accesses() {
 			assert.Contains(t, script, fmt.Sprintf("mc admin user add minio %s \"$SECRET_KEY_%d\"", a.Workload, i))
 			assert.Contains(t, script, fmt.Sprintf("attach %s-buckets %s", a.Workload, a.Workload))
 		}
-		policy := harness.Str(cm.Inputs, "data", "policy-dremio.json")
+		policy := inspect.Str(cm.Inputs, "data", "policy-dremio.json")
 		assert.Contains(t, policy, "arn:aws:s3:::lake/*")
 		assert.Contains(t, policy, "arn:aws:s3:::dremio/*")
 		assert.NotContains(t, policy, "backups", "a workload gets only its buckets")
 		assert.NotContains(t, script, "generated-", "secret keys stay out of the script")
 
-		job := harness.MustNamed(t, m, jobType, "store-setup-job")
-		assert.Equal(t, "minio-setup", harness.Str(job.Inputs, "metadata", "name"))
-		assert.NotEmpty(t, harness.Str(job.Inputs, "metadata", "annotations", "dataplatform.io/setup-sha256"))
+		job := inspect.MustNamed(t, m, jobType, "store-setup-job")
+		assert.Equal(t, "minio-setup", inspect.Str(job.Inputs, "metadata", "name"))
+		assert.NotEmpty(t, inspect.Str(job.Inputs, "metadata", "annotations", "dataplatform.io/setup-sha256"))
 		assert.True(t, job.DeleteBeforeReplace)
-		assert.True(t, m.DependsOn(job, harness.MustNamed(t, m, stsType, "store-server")), "the Job runs once the server is up")
+		assert.True(t, m.DependsOn(job, inspect.MustNamed(t, m, stsType, "store-server")), "the Job runs once the server is up")
 		assert.True(t, m.DependsOn(job, cm))
-		pod := harness.At(job.Inputs, "spec", "template", "spec").ObjectValue()
-		c := harness.At(pod, "containers", 0).ObjectValue()
-		assert.Equal(t, DefaultClientImage, harness.Str(c, "image"))
-		assert.Equal(t, "setup", harness.Str(job.Inputs, "spec", "template", "metadata", "labels", "app.kubernetes.io/component"))
-		svcSel := harness.At(harness.MustNamed(t, m, svcType, "store-service").Inputs, "spec", "selector").ObjectValue()
-		assert.Equal(t, "server", harness.Str(svcSel, "app.kubernetes.io/component"), "the Service never routes to the setup pod")
-		assert.Equal(t, "/setup/setup.sh", harness.Strs(c, "command")[1])
-		assert.NotEmpty(t, harness.Str(c, "resources", "requests", "cpu"))
-		assert.NotEmpty(t, harness.Str(c, "resources", "requests", "memory"))
-		assert.NotEmpty(t, harness.Str(c, "resources", "limits", "memory"))
-		assert.True(t, harness.At(c, "securityContext", "readOnlyRootFilesystem").BoolValue())
-		assert.True(t, harness.At(pod, "securityContext", "runAsNonRoot").BoolValue())
+		pod := inspect.At(job.Inputs, "spec", "template", "spec").ObjectValue()
+		c := inspect.At(pod, "containers", 0).ObjectValue()
+		assert.Equal(t, DefaultClientImage, inspect.Str(c, "image"))
+		assert.Equal(t, "setup", inspect.Str(job.Inputs, "spec", "template", "metadata", "labels", "app.kubernetes.io/component"))
+		svcSel := inspect.At(inspect.MustNamed(t, m, svcType, "store-service").Inputs, "spec", "selector").ObjectValue()
+		assert.Equal(t, "server", inspect.Str(svcSel, "app.kubernetes.io/component"), "the Service never routes to the setup pod")
+		assert.Equal(t, "/setup/setup.sh", inspect.Strs(c, "command")[1])
+		assert.NotEmpty(t, inspect.Str(c, "resources", "requests", "cpu"))
+		assert.NotEmpty(t, inspect.Str(c, "resources", "requests", "memory"))
+		assert.NotEmpty(t, inspect.Str(c, "resources", "limits", "memory"))
+		assert.True(t, inspect.At(c, "securityContext", "readOnlyRootFilesystem").BoolValue())
+		assert.True(t, inspect.At(pod, "securityContext", "runAsNonRoot").BoolValue())
 		refs := map[string]string{}
-		for i := 0; i < harness.Len(c, "env"); i++ {
-			refs[harness.Str(c, "env", i, "name")] = harness.Str(c, "env", i, "valueFrom", "secretKeyRef", "name") + "/" + harness.Str(c, "env", i, "valueFrom", "secretKeyRef", "key")
+		for i := 0; i < inspect.Len(c, "env"); i++ {
+			refs[inspect.Str(c, "env", i, "name")] = inspect.Str(c, "env", i, "valueFrom", "secretKeyRef", "name") + "/" + inspect.Str(c, "env", i, "valueFrom", "secretKeyRef", "key")
 		}
 		assert.Equal(t, "minio-users/dremio", refs["SECRET_KEY_1"])
 		assert.Equal(t, "minio-root/rootPassword", refs["MINIO_ROOT_PASSWORD"])
-		users := harness.MustNamed(t, m, secretType, "store-users")
-		assert.Len(t, harness.At(users.Inputs, "stringData").ObjectValue(), 3)
+		users := inspect.MustNamed(t, m, secretType, "store-users")
+		assert.Len(t, inspect.At(users.Inputs, "stringData").ObjectValue(), 3)
 	})
 }
 
@@ -353,64 +354,64 @@ func TestVersioningOff(t *testing.T) {
 	a.Versioning, a.NoncurrentVersionDays = false, 0
 	m, _, err := run(t, false, a)
 	require.NoError(t, err)
-	cm := harness.MustNamed(t, m, cmType, "store-setup")
-	assert.NotContains(t, harness.Str(cm.Inputs, "data", "setup.sh"), "mc version enable")
-	assert.NotContains(t, harness.Str(cm.Inputs, "data", "setup.sh"), "mc ilm import")
-	assert.Equal(t, "", harness.Str(cm.Inputs, "data", "lifecycle.json"))
+	cm := inspect.MustNamed(t, m, cmType, "store-setup")
+	assert.NotContains(t, inspect.Str(cm.Inputs, "data", "setup.sh"), "mc version enable")
+	assert.NotContains(t, inspect.Str(cm.Inputs, "data", "setup.sh"), "mc ilm import")
+	assert.Equal(t, "", inspect.Str(cm.Inputs, "data", "lifecycle.json"))
 }
 
 func TestAccessSecretsAndInfo(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, err := run(t, preview, envArgs(config.Staging))
-		harness.RequireRan(t, preview, err)
-		job := harness.MustNamed(t, m, jobType, "store-setup-job")
+		inspect.RequireRan(t, preview, err)
+		job := inspect.MustNamed(t, m, jobType, "store-setup-job")
 		for _, a := range accesses() {
-			sec := harness.MustNamed(t, m, secretType, "store-"+a.Workload+"-credentials")
-			assert.Equal(t, a.Workload+"-object-store", harness.Str(sec.Inputs, "metadata", "name"))
-			assert.Equal(t, a.Namespace, harness.Str(sec.Inputs, "metadata", "namespace"))
-			data := harness.At(sec.Inputs, "stringData").ObjectValue()
-			assert.Equal(t, a.Workload, harness.Str(data, "accessKey"))
+			sec := inspect.MustNamed(t, m, secretType, "store-"+a.Workload+"-credentials")
+			assert.Equal(t, a.Workload+"-object-store", inspect.Str(sec.Inputs, "metadata", "name"))
+			assert.Equal(t, a.Namespace, inspect.Str(sec.Inputs, "metadata", "namespace"))
+			data := inspect.At(sec.Inputs, "stringData").ObjectValue()
+			assert.Equal(t, a.Workload, inspect.Str(data, "accessKey"))
 			for _, k := range []string{"secretKey", "ca.crt"} {
 				assert.Contains(t, data, resource.PropertyKey(k))
 			}
 			id, ok := s.Info.Identities[a.Workload]
 			require.True(t, ok, a.Workload)
-			got := harness.Await(t, id.CredentialsSecret)
+			got := inspect.Await(t, id.CredentialsSecret)
 			assert.True(t, got.Known, "names are known in preview too")
 			assert.Equal(t, a.Workload+"-object-store", got.Value)
-			assert.Equal(t, a.Workload, harness.Await(t, id.Principal).Value)
+			assert.Equal(t, a.Workload, inspect.Await(t, id.Principal).Value)
 			var deps []string
 			for _, d := range got.Dependencies {
-				deps = append(deps, string(harness.Await(t, d.URN()).Value.(pulumi.URN)))
+				deps = append(deps, string(inspect.Await(t, d.URN()).Value.(pulumi.URN)))
 			}
 			assert.Contains(t, deps, job.URN, "%s's credentials resolve after the setup Job", a.Workload)
 		}
 		assert.Equal(t, objectstore.MinIO, s.Info.Kind)
 		assert.True(t, s.Info.PathStyle)
-		assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", harness.Await(t, s.Info.Endpoint).Value)
+		assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", inspect.Await(t, s.Info.Endpoint).Value)
 		for _, b := range objectstore.Buckets {
-			assert.Equal(t, string(b), harness.Await(t, s.Info.BucketNames[b]).Value)
+			assert.Equal(t, string(b), inspect.Await(t, s.Info.BucketNames[b]).Value)
 		}
 	})
 }
 
 func TestNetworkPolicy(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, envArgs(config.Prod))
-		harness.RequireRan(t, preview, err)
-		np := harness.MustNamed(t, m, npType, "store-allow-clients")
+		inspect.RequireRan(t, preview, err)
+		np := inspect.MustNamed(t, m, npType, "store-allow-clients")
 		in := np.Inputs
-		assert.Equal(t, dataNS, harness.Str(in, "metadata", "namespace"))
-		assert.Equal(t, "minio", harness.Str(in, "spec", "podSelector", "matchLabels", "app.kubernetes.io/name"))
-		assert.Equal(t, []string{"Ingress"}, harness.Strs(in, "spec", "policyTypes"))
-		assert.Equal(t, float64(9000), harness.Num(in, "spec", "ingress", 0, "ports", 0, "port"))
-		assert.Equal(t, "kubernetes.io/metadata.name", harness.Str(in, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "key"))
-		assert.Equal(t, []string{"dataplatform", "dataplatform-jobs"}, harness.Strs(in, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
+		assert.Equal(t, dataNS, inspect.Str(in, "metadata", "namespace"))
+		assert.Equal(t, "minio", inspect.Str(in, "spec", "podSelector", "matchLabels", "app.kubernetes.io/name"))
+		assert.Equal(t, []string{"Ingress"}, inspect.Strs(in, "spec", "policyTypes"))
+		assert.Equal(t, float64(9000), inspect.Num(in, "spec", "ingress", 0, "ports", 0, "port"))
+		assert.Equal(t, "kubernetes.io/metadata.name", inspect.Str(in, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "key"))
+		assert.Equal(t, []string{"dataplatform", "dataplatform-jobs"}, inspect.Strs(in, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchExpressions", 0, "values"))
 
 		a := envArgs(config.Dev)
 		a.ClientNamespaces = nil
 		m, _, err = run(t, preview, a)
-		harness.RequireRan(t, preview, err)
+		inspect.RequireRan(t, preview, err)
 		assert.Nil(t, m.Named(npType, "store-allow-clients"), "no cross-namespace clients, no policy")
 	})
 }
@@ -424,11 +425,11 @@ func TestEveryObjectHasNameNamespaceAndParent(t *testing.T) {
 		if !strings.HasPrefix(r.Type, "kubernetes:") || r.Type == "pulumi:providers:kubernetes" {
 			continue
 		}
-		assert.NotEmpty(t, harness.Str(r.Inputs, "metadata", "name"), r.Name)
-		assert.NotEmpty(t, harness.Str(r.Inputs, "metadata", "namespace"), r.Name)
+		assert.NotEmpty(t, inspect.Str(r.Inputs, "metadata", "name"), r.Name)
+		assert.NotEmpty(t, inspect.Str(r.Inputs, "metadata", "namespace"), r.Name)
 		assert.Equal(t, comp[0].URN, r.Parent, r.Name)
 		assert.Contains(t, r.Provider, "k8s", "%s inherits the component's provider", r.Name)
-		assert.Equal(t, "prod", harness.Str(r.Inputs, "metadata", "labels", "environment"), r.Name)
+		assert.Equal(t, "prod", inspect.Str(r.Inputs, "metadata", "labels", "environment"), r.Name)
 	}
 }
 
@@ -451,11 +452,11 @@ func TestNamespaceOutputsCarryDependency(t *testing.T) {
 		return err
 	}, nil)
 	require.NoError(t, err)
-	sec := harness.MustNamed(t, m, secretType, "store-dremio-credentials")
-	assert.Equal(t, "dataplatform", harness.Str(sec.Inputs, "metadata", "namespace"))
-	assert.True(t, m.DependsOn(sec, harness.MustNamed(t, m, "kubernetes:core/v1:Namespace", "apps")), "the Secret waits for its namespace")
-	other := harness.MustNamed(t, m, secretType, "store-postgres-backup-credentials")
-	assert.Equal(t, dataNS, harness.Str(other.Inputs, "metadata", "namespace"), "namespaces not in NamespaceOutputs are used as given")
+	sec := inspect.MustNamed(t, m, secretType, "store-dremio-credentials")
+	assert.Equal(t, "dataplatform", inspect.Str(sec.Inputs, "metadata", "namespace"))
+	assert.True(t, m.DependsOn(sec, inspect.MustNamed(t, m, "kubernetes:core/v1:Namespace", "apps")), "the Secret waits for its namespace")
+	other := inspect.MustNamed(t, m, secretType, "store-postgres-backup-credentials")
+	assert.Equal(t, dataNS, inspect.Str(other.Inputs, "metadata", "namespace"), "namespaces not in NamespaceOutputs are used as given")
 }
 
 // TestPreview runs the prod store as `pulumi preview` does: the only failure allowed is the mock
@@ -464,17 +465,17 @@ func TestNamespaceOutputsCarryDependency(t *testing.T) {
 func TestPreview(t *testing.T) {
 	m, _, err := run(t, true, envArgs(config.Prod))
 	if err != nil {
-		require.Contains(t, err.Error(), harness.MockSecretLimitation, "no other failure in a preview")
+		require.Contains(t, err.Error(), inspect.MockSecretLimitation, "no other failure in a preview")
 	}
 	require.Len(t, m.ByType(ObjectStoreType), 1)
-	hl := harness.MustNamed(t, m, svcType, "store-headless")
-	assert.True(t, harness.At(hl.Inputs, "spec", "publishNotReadyAddresses").BoolValue())
-	harness.MustNamed(t, m, svcType, "store-service")
-	assert.Equal(t, float64(1), harness.Num(harness.MustNamed(t, m, pdbType, "store-pdb").Inputs, "spec", "maxUnavailable"))
-	assert.Equal(t, float64(9000), harness.Num(harness.MustNamed(t, m, npType, "store-allow-clients").Inputs, "spec", "ingress", 0, "ports", 0, "port"))
-	assert.Contains(t, harness.Str(harness.MustNamed(t, m, cmType, "store-setup").Inputs, "data", "setup.sh"), "mc mb --ignore-existing minio/backups")
+	hl := inspect.MustNamed(t, m, svcType, "store-headless")
+	assert.True(t, inspect.At(hl.Inputs, "spec", "publishNotReadyAddresses").BoolValue())
+	inspect.MustNamed(t, m, svcType, "store-service")
+	assert.Equal(t, float64(1), inspect.Num(inspect.MustNamed(t, m, pdbType, "store-pdb").Inputs, "spec", "maxUnavailable"))
+	assert.Equal(t, float64(9000), inspect.Num(inspect.MustNamed(t, m, npType, "store-allow-clients").Inputs, "spec", "ingress", 0, "ports", 0, "port"))
+	assert.Contains(t, inspect.Str(inspect.MustNamed(t, m, cmType, "store-setup").Inputs, "data", "setup.sh"), "mc mb --ignore-existing minio/backups")
 	for _, n := range []string{"store-ca-key", "store-server-key"} {
-		k := harness.MustNamed(t, m, "tls:index/privateKey:PrivateKey", n)
-		assert.Equal(t, "ECDSA", harness.Str(k.Inputs, "algorithm"))
+		k := inspect.MustNamed(t, m, "tls:index/privateKey:PrivateKey", n)
+		assert.Equal(t, "ECDSA", inspect.Str(k.Inputs, "algorithm"))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/policy/policies"
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -89,7 +90,7 @@ func envs(t *testing.T, f func(t *testing.T, stack string, args *ObjectStoreArgs
 		args  func() *ObjectStoreArgs
 	}{{"prod", prodArgs}, {"dev", devArgs}} {
 		t.Run(tc.stack, func(t *testing.T) {
-			harness.Modes(t, func(t *testing.T, preview bool) { f(t, tc.stack, tc.args(), preview) })
+			inspect.Modes(t, func(t *testing.T, preview bool) { f(t, tc.stack, tc.args(), preview) })
 		})
 	}
 }
@@ -129,8 +130,8 @@ func assertTLSOnly(t *testing.T, doc, bucket string) {
 
 func rules(l *harness.Resource) map[string]resource.PropertyMap {
 	out := map[string]resource.PropertyMap{}
-	for _, r := range harness.Arr(l.Inputs["rules"]) {
-		out[harness.Str(harness.Obj(r), "id")] = harness.Obj(r)
+	for _, r := range inspect.Arr(l.Inputs["rules"]) {
+		out[inspect.Str(inspect.Obj(r), "id")] = inspect.Obj(r)
 	}
 	return out
 }
@@ -139,95 +140,95 @@ func TestDataBuckets(t *testing.T) {
 	envs(t, func(t *testing.T, stack string, args *ObjectStoreArgs, preview bool) {
 		m, _, err := run(t, stack, preview, args)
 		require.NoError(t, err)
-		key := harness.MustNamed(t, m, keyType, "store-kms")
+		key := inspect.MustNamed(t, m, keyType, "store-kms")
 		assert.True(t, key.Inputs["enableKeyRotation"].BoolValue())
 		comp := m.ByType(ObjectStoreType)
 		require.Len(t, comp, 1)
 		for _, role := range objectstore.Buckets {
-			b := harness.MustNamed(t, m, bucketType, "store-"+string(role))
+			b := inspect.MustNamed(t, m, bucketType, "store-"+string(role))
 			want := fmt.Sprintf("%s-%s-%s", args.NamePrefix, role, account)
-			assert.Equal(t, want, harness.Str(b.Inputs, "bucket"))
+			assert.Equal(t, want, inspect.Str(b.Inputs, "bucket"))
 			assert.LessOrEqual(t, len(want), 63)
 			_, force := b.Inputs["forceDestroy"]
 			assert.False(t, force, "deleting a bucket must never delete its objects")
 			assert.Equal(t, comp[0].URN, b.Parent)
 			assert.Equal(t, stack == "prod", b.Protect)
 
-			pab := harness.MustNamed(t, m, pabType, b.Name+"-public-access-block")
+			pab := inspect.MustNamed(t, m, pabType, b.Name+"-public-access-block")
 			for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 				assert.True(t, pab.Inputs[resource.PropertyKey(k)].BoolValue(), "%s %s", b.Name, k)
 			}
 			assert.Contains(t, pab.PropertyDependencies["bucket"], b.URN)
-			own := harness.MustNamed(t, m, ownershipType, b.Name+"-ownership")
-			assert.Equal(t, "BucketOwnerEnforced", harness.Str(harness.Obj(own.Inputs["rule"]), "objectOwnership"))
+			own := inspect.MustNamed(t, m, ownershipType, b.Name+"-ownership")
+			assert.Equal(t, "BucketOwnerEnforced", inspect.Str(inspect.Obj(own.Inputs["rule"]), "objectOwnership"))
 
-			sse := harness.MustNamed(t, m, sseType, b.Name+"-encryption")
-			sseRules := harness.Arr(sse.Inputs["rules"])
+			sse := inspect.MustNamed(t, m, sseType, b.Name+"-encryption")
+			sseRules := inspect.Arr(sse.Inputs["rules"])
 			require.Len(t, sseRules, 1)
-			def := harness.Obj(harness.Obj(sseRules[0])["applyServerSideEncryptionByDefault"])
-			assert.Equal(t, "aws:kms", harness.Str(def, "sseAlgorithm"))
-			assert.True(t, harness.Obj(sseRules[0])["bucketKeyEnabled"].BoolValue())
+			def := inspect.Obj(inspect.Obj(sseRules[0])["applyServerSideEncryptionByDefault"])
+			assert.Equal(t, "aws:kms", inspect.Str(def, "sseAlgorithm"))
+			assert.True(t, inspect.Obj(sseRules[0])["bucketKeyEnabled"].BoolValue())
 			assert.Contains(t, sse.PropertyDependencies["rules"], key.URN)
 			if !preview {
-				assert.Equal(t, key.Outputs["arn"].StringValue(), harness.Str(def, "kmsMasterKeyId"))
+				assert.Equal(t, key.Outputs["arn"].StringValue(), inspect.Str(def, "kmsMasterKeyId"))
 			}
 
-			ver := harness.MustNamed(t, m, versioningType, b.Name+"-versioning")
-			assert.Equal(t, "Enabled", harness.Str(harness.Obj(ver.Inputs["versioningConfiguration"]), "status"))
+			ver := inspect.MustNamed(t, m, versioningType, b.Name+"-versioning")
+			assert.Equal(t, "Enabled", inspect.Str(inspect.Obj(ver.Inputs["versioningConfiguration"]), "status"))
 
-			pol := harness.MustNamed(t, m, policyType, b.Name+"-policy")
-			assertTLSOnly(t, harness.Str(pol.Inputs, "policy"), want)
+			pol := inspect.MustNamed(t, m, policyType, b.Name+"-policy")
+			assertTLSOnly(t, inspect.Str(pol.Inputs, "policy"), want)
 			assert.Contains(t, pol.Dependencies, pab.URN, "the policy waits for the public access block")
 
-			lc := harness.MustNamed(t, m, lifecycleType, b.Name+"-lifecycle")
+			lc := inspect.MustNamed(t, m, lifecycleType, b.Name+"-lifecycle")
 			assert.Contains(t, lc.Dependencies, ver.URN)
 			rs := rules(lc)
 			require.Contains(t, rs, "expire-noncurrent-versions")
-			assert.Equal(t, float64(args.NoncurrentVersionDays), harness.RequireNum(t, harness.Obj(rs["expire-noncurrent-versions"]["noncurrentVersionExpiration"]), "noncurrentDays"))
+			assert.Equal(t, float64(args.NoncurrentVersionDays), inspect.RequireNum(t, inspect.Obj(rs["expire-noncurrent-versions"]["noncurrentVersionExpiration"]), "noncurrentDays"))
 			require.Contains(t, rs, "abort-incomplete-multipart-uploads")
-			assert.Equal(t, 7.0, harness.RequireNum(t, harness.Obj(rs["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"]), "daysAfterInitiation"))
+			assert.Equal(t, 7.0, inspect.RequireNum(t, inspect.Obj(rs["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"]), "daysAfterInitiation"))
 			if role == objectstore.Lake {
 				require.Contains(t, rs, "cold-tier")
-				tr := harness.Arr(rs["cold-tier"]["transitions"])
+				tr := inspect.Arr(rs["cold-tier"]["transitions"])
 				require.Len(t, tr, 2)
-				assert.Equal(t, "STANDARD_IA", harness.Str(harness.Obj(tr[0]), "storageClass"))
-				assert.Equal(t, 90.0, harness.RequireNum(t, harness.Obj(tr[0]), "days"))
-				assert.Equal(t, "GLACIER_IR", harness.Str(harness.Obj(tr[1]), "storageClass"))
-				assert.Equal(t, 180.0, harness.RequireNum(t, harness.Obj(tr[1]), "days"))
+				assert.Equal(t, "STANDARD_IA", inspect.Str(inspect.Obj(tr[0]), "storageClass"))
+				assert.Equal(t, 90.0, inspect.RequireNum(t, inspect.Obj(tr[0]), "days"))
+				assert.Equal(t, "GLACIER_IR", inspect.Str(inspect.Obj(tr[1]), "storageClass"))
+				assert.Equal(t, 180.0, inspect.RequireNum(t, inspect.Obj(tr[1]), "days"))
 			} else {
 				assert.NotContains(t, rs, "cold-tier", "only the lake goes to colder tiers")
 			}
 
-			lg := harness.MustNamed(t, m, loggingType, b.Name+"-logging")
-			logs := harness.MustNamed(t, m, bucketType, "store-logs")
+			lg := inspect.MustNamed(t, m, loggingType, b.Name+"-logging")
+			logs := inspect.MustNamed(t, m, bucketType, "store-logs")
 			assert.Contains(t, lg.PropertyDependencies["bucket"], b.URN)
 			assert.Contains(t, lg.PropertyDependencies["targetBucket"], logs.URN)
-			assert.Equal(t, string(role)+"/", harness.Str(lg.Inputs, "targetPrefix"))
+			assert.Equal(t, string(role)+"/", inspect.Str(lg.Inputs, "targetPrefix"))
 			if !preview {
-				assert.Equal(t, fmt.Sprintf("%s-logs-%s", args.NamePrefix, account), harness.Str(lg.Inputs, "targetBucket"))
+				assert.Equal(t, fmt.Sprintf("%s-logs-%s", args.NamePrefix, account), inspect.Str(lg.Inputs, "targetBucket"))
 			}
 		}
 	})
 }
 
 func TestLogBucket(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		logs := harness.MustNamed(t, m, bucketType, "store-logs")
+		logs := inspect.MustNamed(t, m, bucketType, "store-logs")
 		name := "dataplatform-prod-logs-" + account
-		assert.Equal(t, name, harness.Str(logs.Inputs, "bucket"))
+		assert.Equal(t, name, inspect.Str(logs.Inputs, "bucket"))
 		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
-			assert.True(t, harness.MustNamed(t, m, pabType, "store-logs-public-access-block").Inputs[resource.PropertyKey(k)].BoolValue(), k)
+			assert.True(t, inspect.MustNamed(t, m, pabType, "store-logs-public-access-block").Inputs[resource.PropertyKey(k)].BoolValue(), k)
 		}
-		assert.Equal(t, "BucketOwnerEnforced", harness.Str(harness.Obj(harness.MustNamed(t, m, ownershipType, "store-logs-ownership").Inputs["rule"]), "objectOwnership"))
+		assert.Equal(t, "BucketOwnerEnforced", inspect.Str(inspect.Obj(inspect.MustNamed(t, m, ownershipType, "store-logs-ownership").Inputs["rule"]), "objectOwnership"))
 		// S3 server access logging delivers only to SSE-S3 buckets.
-		sse := harness.Arr(harness.MustNamed(t, m, sseType, "store-logs-encryption").Inputs["rules"])
+		sse := inspect.Arr(inspect.MustNamed(t, m, sseType, "store-logs-encryption").Inputs["rules"])
 		require.Len(t, sse, 1)
-		assert.Equal(t, "AES256", harness.Str(harness.Obj(harness.Obj(sse[0])["applyServerSideEncryptionByDefault"]), "sseAlgorithm"))
-		assert.Equal(t, "Enabled", harness.Str(harness.Obj(harness.MustNamed(t, m, versioningType, "store-logs-versioning").Inputs["versioningConfiguration"]), "status"))
+		assert.Equal(t, "AES256", inspect.Str(inspect.Obj(inspect.Obj(sse[0])["applyServerSideEncryptionByDefault"]), "sseAlgorithm"))
+		assert.Equal(t, "Enabled", inspect.Str(inspect.Obj(inspect.MustNamed(t, m, versioningType, "store-logs-versioning").Inputs["versioningConfiguration"]), "status"))
 
-		doc := harness.Str(harness.MustNamed(t, m, policyType, "store-logs-policy").Inputs, "policy")
+		doc := inspect.Str(inspect.MustNamed(t, m, policyType, "store-logs-policy").Inputs, "policy")
 		assertTLSOnly(t, doc, name)
 		var deliver *parsedStatement
 		for _, st := range parsePolicy(t, doc) {
@@ -250,88 +251,88 @@ func TestLogBucket(t *testing.T) {
 		assert.ElementsMatch(t, want, sources)
 		assert.Equal(t, account, deliver.Condition["StringEquals"]["aws:SourceAccount"])
 
-		rs := rules(harness.MustNamed(t, m, lifecycleType, "store-logs-lifecycle"))
+		rs := rules(inspect.MustNamed(t, m, lifecycleType, "store-logs-lifecycle"))
 		require.Contains(t, rs, "expire-logs")
-		assert.Equal(t, 90.0, harness.RequireNum(t, harness.Obj(rs["expire-logs"]["expiration"]), "days"))
+		assert.Equal(t, 90.0, inspect.RequireNum(t, inspect.Obj(rs["expire-logs"]["expiration"]), "days"))
 		for _, lg := range m.ByType(loggingType) {
-			assert.True(t, m.DependsOn(lg, harness.MustNamed(t, m, policyType, "store-logs-policy")), "logging starts once S3 may deliver")
+			assert.True(t, m.DependsOn(lg, inspect.MustNamed(t, m, policyType, "store-logs-policy")), "logging starts once S3 may deliver")
 		}
 	})
 }
 
 func TestReplicationProd(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		prov := harness.MustNamed(t, m, awsProviderType, "store-replica")
-		assert.Equal(t, "eu-west-1", harness.Str(prov.Inputs, "region"))
-		replicaKey := harness.MustNamed(t, m, keyType, "store-replica-kms")
-		assert.Equal(t, prov.URN, harness.ProviderURN(replicaKey))
+		prov := inspect.MustNamed(t, m, awsProviderType, "store-replica")
+		assert.Equal(t, "eu-west-1", inspect.Str(prov.Inputs, "region"))
+		replicaKey := inspect.MustNamed(t, m, keyType, "store-replica-kms")
+		assert.Equal(t, prov.URN, inspect.ProviderURN(replicaKey))
 		assert.True(t, replicaKey.Inputs["enableKeyRotation"].BoolValue())
-		key := harness.MustNamed(t, m, keyType, "store-kms")
+		key := inspect.MustNamed(t, m, keyType, "store-kms")
 
 		configs := m.ByType(replicationType)
 		require.Len(t, configs, 2, "only the lake and backups are replicated")
-		role := harness.MustNamed(t, m, roleType, "store-replication-role")
+		role := inspect.MustNamed(t, m, roleType, "store-replication-role")
 		var trust struct{ Statement []parsedStatement }
-		require.NoError(t, json.Unmarshal([]byte(harness.Str(role.Inputs, "assumeRolePolicy")), &trust))
+		require.NoError(t, json.Unmarshal([]byte(inspect.Str(role.Inputs, "assumeRolePolicy")), &trust))
 		assert.Equal(t, map[string]any{"Service": "s3.amazonaws.com"}, trust.Statement[0].Principal)
 		assert.Equal(t, account, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
 
 		var srcARNs, dstARNs []string
 		for _, r := range []objectstore.Bucket{objectstore.Lake, objectstore.Backups} {
-			src := harness.MustNamed(t, m, bucketType, "store-"+string(r))
-			dst := harness.MustNamed(t, m, bucketType, "store-"+string(r)+"-replica")
+			src := inspect.MustNamed(t, m, bucketType, "store-"+string(r))
+			dst := inspect.MustNamed(t, m, bucketType, "store-"+string(r)+"-replica")
 			dstName := fmt.Sprintf("dataplatform-prod-%s-dr-%s", r, account)
-			srcARNs = append(srcARNs, "arn:aws:s3:::"+harness.Str(src.Inputs, "bucket"))
+			srcARNs = append(srcARNs, "arn:aws:s3:::"+inspect.Str(src.Inputs, "bucket"))
 			dstARNs = append(dstARNs, "arn:aws:s3:::"+dstName)
-			assert.Equal(t, dstName, harness.Str(dst.Inputs, "bucket"))
-			assert.Equal(t, prov.URN, harness.ProviderURN(dst), "the replica lives in the replication region")
+			assert.Equal(t, dstName, inspect.Str(dst.Inputs, "bucket"))
+			assert.Equal(t, prov.URN, inspect.ProviderURN(dst), "the replica lives in the replication region")
 			assert.True(t, dst.Protect)
 			for _, suffix := range []string{"-public-access-block", "-ownership", "-encryption", "-versioning", "-policy", "-lifecycle"} {
-				assert.Equal(t, prov.URN, harness.ProviderURN(harness.MustNamed(t, m, map[string]string{
+				assert.Equal(t, prov.URN, inspect.ProviderURN(inspect.MustNamed(t, m, map[string]string{
 					"-public-access-block": pabType, "-ownership": ownershipType, "-encryption": sseType,
 					"-versioning": versioningType, "-policy": policyType, "-lifecycle": lifecycleType,
 				}[suffix], dst.Name+suffix)), suffix)
 			}
-			dstVer := harness.MustNamed(t, m, versioningType, dst.Name+"-versioning")
-			assert.Equal(t, "Enabled", harness.Str(harness.Obj(dstVer.Inputs["versioningConfiguration"]), "status"))
-			sse := harness.MustNamed(t, m, sseType, dst.Name+"-encryption")
+			dstVer := inspect.MustNamed(t, m, versioningType, dst.Name+"-versioning")
+			assert.Equal(t, "Enabled", inspect.Str(inspect.Obj(dstVer.Inputs["versioningConfiguration"]), "status"))
+			sse := inspect.MustNamed(t, m, sseType, dst.Name+"-encryption")
 			assert.Contains(t, sse.PropertyDependencies["rules"], replicaKey.URN)
-			assertTLSOnly(t, harness.Str(harness.MustNamed(t, m, policyType, dst.Name+"-policy").Inputs, "policy"), dstName)
+			assertTLSOnly(t, inspect.Str(inspect.MustNamed(t, m, policyType, dst.Name+"-policy").Inputs, "policy"), dstName)
 
-			cfg := harness.MustNamed(t, m, replicationType, "store-"+string(r)+"-replication")
+			cfg := inspect.MustNamed(t, m, replicationType, "store-"+string(r)+"-replication")
 			assert.Contains(t, cfg.PropertyDependencies["bucket"], src.URN)
 			assert.Contains(t, cfg.PropertyDependencies["role"], role.URN)
-			assert.True(t, m.DependsOn(cfg, harness.MustNamed(t, m, versioningType, src.Name+"-versioning")), "replication needs source versioning")
+			assert.True(t, m.DependsOn(cfg, inspect.MustNamed(t, m, versioningType, src.Name+"-versioning")), "replication needs source versioning")
 			assert.True(t, m.DependsOn(cfg, dstVer), "replication needs destination versioning")
-			assert.True(t, m.DependsOn(cfg, harness.MustNamed(t, m, rolePolicyType, "store-replication-policy")))
-			assert.NotEqual(t, prov.URN, harness.ProviderURN(cfg), "the configuration belongs to the source bucket's region")
-			rr := harness.Arr(cfg.Inputs["rules"])
+			assert.True(t, m.DependsOn(cfg, inspect.MustNamed(t, m, rolePolicyType, "store-replication-policy")))
+			assert.NotEqual(t, prov.URN, inspect.ProviderURN(cfg), "the configuration belongs to the source bucket's region")
+			rr := inspect.Arr(cfg.Inputs["rules"])
 			require.Len(t, rr, 1)
-			rule := harness.Obj(rr[0])
-			assert.Equal(t, "Enabled", harness.Str(rule, "status"))
-			assert.Equal(t, "Enabled", harness.Str(harness.Obj(rule["deleteMarkerReplication"]), "status"))
-			assert.Equal(t, "Enabled", harness.Str(harness.Obj(harness.Obj(rule["sourceSelectionCriteria"])["sseKmsEncryptedObjects"]), "status"))
-			dest := harness.Obj(rule["destination"])
-			assert.Equal(t, 15.0, harness.RequireNum(t, harness.Obj(harness.Obj(dest["replicationTime"])["time"]), "minutes"))
-			assert.Equal(t, "Enabled", harness.Str(harness.Obj(dest["metrics"]), "status"))
+			rule := inspect.Obj(rr[0])
+			assert.Equal(t, "Enabled", inspect.Str(rule, "status"))
+			assert.Equal(t, "Enabled", inspect.Str(inspect.Obj(rule["deleteMarkerReplication"]), "status"))
+			assert.Equal(t, "Enabled", inspect.Str(inspect.Obj(inspect.Obj(rule["sourceSelectionCriteria"])["sseKmsEncryptedObjects"]), "status"))
+			dest := inspect.Obj(rule["destination"])
+			assert.Equal(t, 15.0, inspect.RequireNum(t, inspect.Obj(inspect.Obj(dest["replicationTime"])["time"]), "minutes"))
+			assert.Equal(t, "Enabled", inspect.Str(inspect.Obj(dest["metrics"]), "status"))
 			if !preview {
-				assert.Equal(t, "arn:aws:s3:::"+dstName, harness.Str(dest, "bucket"))
-				assert.Equal(t, replicaKey.Outputs["arn"].StringValue(), harness.Str(harness.Obj(dest["encryptionConfiguration"]), "replicaKmsKeyId"))
+				assert.Equal(t, "arn:aws:s3:::"+dstName, inspect.Str(dest, "bucket"))
+				assert.Equal(t, replicaKey.Outputs["arn"].StringValue(), inspect.Str(inspect.Obj(dest["encryptionConfiguration"]), "replicaKmsKeyId"))
 			}
 		}
 		for _, r := range []objectstore.Bucket{objectstore.Dremio, objectstore.Airbyte} {
 			assert.Nil(t, m.Named(bucketType, "store-"+string(r)+"-replica"))
 		}
 
-		pol := harness.MustNamed(t, m, rolePolicyType, "store-replication-policy")
+		pol := inspect.MustNamed(t, m, rolePolicyType, "store-replication-policy")
 		assert.Contains(t, pol.PropertyDependencies["role"], role.URN)
 		if preview {
 			return
 		}
 		resources := map[string][]string{}
-		for _, st := range parsePolicy(t, harness.Str(pol.Inputs, "policy")) {
+		for _, st := range parsePolicy(t, inspect.Str(pol.Inputs, "policy")) {
 			assert.Equal(t, "Allow", st.Effect)
 			resources[st.Sid] = st.Resource
 		}
@@ -344,7 +345,7 @@ func TestReplicationProd(t *testing.T) {
 }
 
 func TestNoReplicationInDev(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "dev", preview, devArgs())
 		require.NoError(t, err)
 		assert.Empty(t, m.ByType(replicationType))
@@ -356,27 +357,27 @@ func TestNoReplicationInDev(t *testing.T) {
 }
 
 func TestPodIdentity(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		key := harness.MustNamed(t, m, keyType, "store-kms")
+		key := inspect.MustNamed(t, m, keyType, "store-kms")
 		assocs := m.ByType(podIDType)
 		require.Len(t, assocs, len(access()))
 		require.Len(t, s.Info.Identities, len(access()))
 		for _, a := range access() {
-			role := harness.MustNamed(t, m, roleType, "store-"+a.Workload+"-role")
-			assoc := harness.MustNamed(t, m, podIDType, "store-"+a.Workload+"-pod-identity")
-			pol := harness.MustNamed(t, m, rolePolicyType, "store-"+a.Workload+"-policy")
-			assert.Equal(t, "dataplatform-prod", harness.Str(assoc.Inputs, "clusterName"))
-			assert.Equal(t, a.Namespace, harness.Str(assoc.Inputs, "namespace"))
-			assert.Equal(t, a.ServiceAccount, harness.Str(assoc.Inputs, "serviceAccount"))
+			role := inspect.MustNamed(t, m, roleType, "store-"+a.Workload+"-role")
+			assoc := inspect.MustNamed(t, m, podIDType, "store-"+a.Workload+"-pod-identity")
+			pol := inspect.MustNamed(t, m, rolePolicyType, "store-"+a.Workload+"-policy")
+			assert.Equal(t, "dataplatform-prod", inspect.Str(assoc.Inputs, "clusterName"))
+			assert.Equal(t, a.Namespace, inspect.Str(assoc.Inputs, "namespace"))
+			assert.Equal(t, a.ServiceAccount, inspect.Str(assoc.Inputs, "serviceAccount"))
 			assert.Contains(t, assoc.PropertyDependencies["roleArn"], role.URN)
 			assert.Contains(t, assoc.Dependencies, pol.URN, "the association exists once the permissions do")
 			assert.Contains(t, pol.PropertyDependencies["role"], role.URN)
 			assert.True(t, m.DependsOn(pol, key))
 
 			var trust struct{ Statement []parsedStatement }
-			require.NoError(t, json.Unmarshal([]byte(harness.Str(role.Inputs, "assumeRolePolicy")), &trust))
+			require.NoError(t, json.Unmarshal([]byte(inspect.Str(role.Inputs, "assumeRolePolicy")), &trust))
 			require.Len(t, trust.Statement, 1)
 			st := trust.Statement[0]
 			assert.Equal(t, map[string]any{"Service": "pods.eks.amazonaws.com"}, st.Principal)
@@ -388,11 +389,11 @@ func TestPodIdentity(t *testing.T) {
 			assert.Equal(t, a.ServiceAccount, eq["aws:RequestTag/kubernetes-service-account"])
 
 			id := s.Info.Identities[a.Workload]
-			ann := harness.Await(t, id.ServiceAccountAnnotations)
+			ann := inspect.Await(t, id.ServiceAccountAnnotations)
 			assert.True(t, ann.Known)
 			assert.Empty(t, ann.Value, "Pod Identity needs no ServiceAccount annotation")
-			assert.Empty(t, harness.Await(t, id.CredentialsSecret).Value, "no static credentials")
-			principal := harness.Await(t, id.Principal)
+			assert.Empty(t, inspect.Await(t, id.CredentialsSecret).Value, "no static credentials")
+			principal := inspect.Await(t, id.Principal)
 			if preview {
 				assert.False(t, principal.Known)
 				continue
@@ -400,7 +401,7 @@ func TestPodIdentity(t *testing.T) {
 			assert.Equal(t, role.Outputs["arn"].StringValue(), principal.Value)
 
 			var buckets, objects, kmsRes, actions []string
-			for _, st := range parsePolicy(t, harness.Str(pol.Inputs, "policy")) {
+			for _, st := range parsePolicy(t, inspect.Str(pol.Inputs, "policy")) {
 				assert.Equal(t, "Allow", st.Effect)
 				actions = append(actions, st.Action...)
 				switch st.Sid {
@@ -432,20 +433,20 @@ func TestPodIdentity(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
 		assert.Equal(t, objectstore.S3, s.Info.Kind)
 		assert.Equal(t, "eu-north-1", s.Info.Region)
 		assert.False(t, s.Info.PathStyle)
-		assert.Equal(t, "https://s3.eu-north-1.amazonaws.com", harness.Await(t, s.Info.Endpoint).Value)
-		assert.Equal(t, "", harness.Await(t, s.Info.CABundle).Value)
+		assert.Equal(t, "https://s3.eu-north-1.amazonaws.com", inspect.Await(t, s.Info.Endpoint).Value)
+		assert.Equal(t, "", inspect.Await(t, s.Info.CABundle).Value)
 		require.Len(t, s.Info.BucketNames, len(objectstore.Buckets))
 		require.Len(t, s.BucketARNs, len(objectstore.Buckets))
 		for _, role := range objectstore.Buckets {
 			want := fmt.Sprintf("dataplatform-prod-%s-%s", role, account)
-			name := harness.Await(t, s.Info.BucketNames[role])
-			arn := harness.Await(t, s.BucketARNs[role])
+			name := inspect.Await(t, s.Info.BucketNames[role])
+			arn := inspect.Await(t, s.BucketARNs[role])
 			if preview {
 				continue
 			}
@@ -453,7 +454,7 @@ func TestInfo(t *testing.T) {
 			assert.Equal(t, "arn:aws:s3:::"+want, arn.Value)
 		}
 		if !preview {
-			assert.Equal(t, harness.MustNamed(t, m, keyType, "store-kms").Outputs["arn"].StringValue(), harness.Await(t, s.KMSKeyARN).Value)
+			assert.Equal(t, inspect.MustNamed(t, m, keyType, "store-kms").Outputs["arn"].StringValue(), inspect.Await(t, s.KMSKeyARN).Value)
 		}
 	})
 }
@@ -464,22 +465,22 @@ func TestOptions(t *testing.T) {
 		a.ColdTierAfterDays = 0
 		m, _, err := run(t, "dev", false, a)
 		require.NoError(t, err)
-		assert.NotContains(t, rules(harness.MustNamed(t, m, lifecycleType, "store-lake-lifecycle")), "cold-tier")
+		assert.NotContains(t, rules(inspect.MustNamed(t, m, lifecycleType, "store-lake-lifecycle")), "cold-tier")
 	})
 	t.Run("versioning off", func(t *testing.T) {
 		a := devArgs()
 		a.Versioning = false
 		m, _, err := run(t, "dev", false, a)
 		require.NoError(t, err)
-		assert.Equal(t, "Suspended", harness.Str(harness.Obj(harness.MustNamed(t, m, versioningType, "store-lake-versioning").Inputs["versioningConfiguration"]), "status"))
-		assert.Equal(t, "Enabled", harness.Str(harness.Obj(harness.MustNamed(t, m, versioningType, "store-logs-versioning").Inputs["versioningConfiguration"]), "status"))
+		assert.Equal(t, "Suspended", inspect.Str(inspect.Obj(inspect.MustNamed(t, m, versioningType, "store-lake-versioning").Inputs["versioningConfiguration"]), "status"))
+		assert.Equal(t, "Enabled", inspect.Str(inspect.Obj(inspect.MustNamed(t, m, versioningType, "store-logs-versioning").Inputs["versioningConfiguration"]), "status"))
 	})
 	t.Run("log retention", func(t *testing.T) {
 		a := devArgs()
 		a.AccessLogRetentionDays = 30
 		m, _, err := run(t, "dev", false, a)
 		require.NoError(t, err)
-		assert.Equal(t, 30.0, harness.RequireNum(t, harness.Obj(rules(harness.MustNamed(t, m, lifecycleType, "store-logs-lifecycle"))["expire-logs"]["expiration"]), "days"))
+		assert.Equal(t, 30.0, inspect.RequireNum(t, inspect.Obj(rules(inspect.MustNamed(t, m, lifecycleType, "store-logs-lifecycle"))["expire-logs"]["expiration"]), "days"))
 	})
 	t.Run("no access", func(t *testing.T) {
 		a := devArgs()
@@ -556,7 +557,7 @@ func TestValidation(t *testing.T) {
 		m, _, err := run(t, "prod", false, a)
 		require.NoError(t, err)
 		for _, b := range m.ByType(bucketType) {
-			assert.LessOrEqual(t, len(harness.Str(b.Inputs, "bucket")), 63, harness.Str(b.Inputs, "bucket"))
+			assert.LessOrEqual(t, len(inspect.Str(b.Inputs, "bucket")), 63, inspect.Str(b.Inputs, "bucket"))
 		}
 	})
 	t.Run("region is not the provider's", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -58,7 +59,7 @@ func TestRegistry(t *testing.T) {
 				if !preview {
 					assert.Equal(t, reg.ID, ra.Inputs["scope"].StringValue())
 					assert.Equal(t, "/subscriptions/"+harness.AzureSubscriptionID+"/providers/Microsoft.Authorization/roleDefinitions/"+AcrPullRoleID, ra.Inputs["roleDefinitionId"].StringValue())
-					res := harness.Await(t, r.RepositoryURL)
+					res := inspect.Await(t, r.RepositoryURL)
 					assert.Equal(t, "dpprodacr.azurecr.io/dbt", res.Value)
 				}
 			})

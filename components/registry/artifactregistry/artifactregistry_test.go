@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -36,7 +37,7 @@ func run(t *testing.T, preview bool, a *RegistryArgs) (*harness.Mocks, *Registry
 }
 
 func TestRepository(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, r, err := run(t, preview, args())
 		require.NoError(t, err)
 		repo := m.Named(repoType, "registry-repository")
@@ -62,7 +63,7 @@ func TestRepository(t *testing.T) {
 		assert.True(t, m.DependsOn(iam, repo))
 		if !preview {
 			assert.Equal(t, "serviceAccount:gke-nodes@proj.iam.gserviceaccount.com", iam.Inputs["member"].StringValue())
-			res := harness.Await(t, r.RepositoryURL)
+			res := inspect.Await(t, r.RepositoryURL)
 			assert.Equal(t, "europe-north1-docker.pkg.dev/proj/dataplatform/dbt", res.Value)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 func run(t *testing.T, preview bool, a *RegistryArgs) (*harness.Mocks, *Registry, error) {
@@ -27,7 +28,7 @@ func run(t *testing.T, preview bool, a *RegistryArgs) (*harness.Mocks, *Registry
 }
 
 func TestRepository(t *testing.T) {
-	harness.Modes(t, func(t *testing.T, preview bool) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, r, err := run(t, preview, &RegistryArgs{Name: "dataplatform/dbt", KMSKeyARN: pulumi.String("arn:aws:kms:eu-north-1:123456789012:key/k"), KeepImages: 20})
 		require.NoError(t, err)
 		repo := m.Named("aws:ecr/repository:Repository", "registry-repository")
@@ -53,7 +54,7 @@ func TestRepository(t *testing.T) {
 		assert.Equal(t, "expire", policy.Rules[0].Action["type"])
 		assert.Equal(t, m.Named(RegistryType, "registry").URN, lp.Parent)
 		if !preview {
-			res := harness.Await(t, r.RepositoryURL)
+			res := inspect.Await(t, r.RepositoryURL)
 			assert.Equal(t, "123456789012.dkr.ecr.eu-north-1.amazonaws.com/dataplatform/dbt", res.Value)
 			assert.True(t, m.DependsOn(lp, repo))
 		}

@@ -1,8 +1,12 @@
-package harness
+// Package inspect reads what the mocks harness recorded, in tests: property readers over inputs and
+// outputs, runners for normal and preview mode, and lookups that fail the test. It is separate from
+// the harness so that the offline planner, which uses the harness, does not link the testing packages.
+package inspect
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/opendataplatform/dataplatform/tests/harness"
 	"strings"
 	"testing"
 
@@ -247,7 +251,7 @@ func Plain(v resource.PropertyValue) any {
 // DecodeStrict decodes a Kubernetes resource's recorded inputs into a k8s.io/api type, refusing
 // unknown fields: a misspelt or misplaced field fails the test instead of being dropped by the API.
 // It fails the test when r is nil.
-func DecodeStrict(t testing.TB, r *Resource, into any) {
+func DecodeStrict(t testing.TB, r *harness.Resource, into any) {
 	t.Helper()
 	require.NotNil(t, r)
 	b, err := json.Marshal(Plain(resource.NewObjectProperty(r.Inputs)))
@@ -257,7 +261,7 @@ func DecodeStrict(t testing.TB, r *Resource, into any) {
 
 // ProviderURN returns the URN part of r's provider reference ("<URN>::<ID>"), or "" when r uses a
 // default provider.
-func ProviderURN(r *Resource) string {
+func ProviderURN(r *harness.Resource) string {
 	if i := strings.LastIndex(r.Provider, "::"); i > 0 {
 		return r.Provider[:i]
 	}
@@ -265,7 +269,7 @@ func ProviderURN(r *Resource) string {
 }
 
 // DependsOnInput reports whether r's input property came, at least in part, from resource on.
-func DependsOnInput(r *Resource, input string, on *Resource) bool {
+func DependsOnInput(r *harness.Resource, input string, on *harness.Resource) bool {
 	for _, u := range r.PropertyDependencies[input] {
 		if u == on.URN {
 			return true

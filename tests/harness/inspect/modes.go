@@ -1,8 +1,9 @@
-package harness
+package inspect
 
 import (
 	"context"
 	"fmt"
+	"github.com/opendataplatform/dataplatform/tests/harness"
 	"strings"
 	"testing"
 
@@ -55,7 +56,7 @@ func Await(t testing.TB, o pulumi.Output) internals.UnsafeAwaitOutputResult {
 }
 
 // One returns the only resource of type typ, failing the test unless there is exactly one.
-func One(t testing.TB, m *Mocks, typ string) *Resource {
+func One(t testing.TB, m *harness.Mocks, typ string) *harness.Resource {
 	t.Helper()
 	rs := m.ByType(typ)
 	require.Len(t, rs, 1, "resources of type %s", typ)
@@ -63,7 +64,7 @@ func One(t testing.TB, m *Mocks, typ string) *Resource {
 }
 
 // MustNamed returns the resource of type typ named name, failing the test when there is none.
-func MustNamed(t testing.TB, m *Mocks, typ, name string) *Resource {
+func MustNamed(t testing.TB, m *harness.Mocks, typ, name string) *harness.Resource {
 	t.Helper()
 	r := m.Named(typ, name)
 	require.NotNil(t, r, "%s %s not registered", typ, name)
