@@ -48,6 +48,21 @@ type Bootstrap struct {
 	CAConfigMap pulumi.StringOutput
 	// Job is the Kubernetes Job; workloads that use the databases depend on it.
 	Job *batchv1.Job
+
+	sslMode string
+}
+
+// Connection is what the workloads need to reach the bootstrapped databases at host:port: every
+// platform database under its own name, the roles' credential Secrets, the SSL mode and the CA.
+func (b *Bootstrap) Connection(host pulumi.StringOutput, port int) Connection {
+	databases := map[Database]string{}
+	for _, db := range Databases {
+		databases[db] = string(db)
+	}
+	return Connection{
+		Host: host, Port: port, Databases: databases,
+		CredentialSecrets: b.CredentialSecrets, SSLMode: b.sslMode, CAConfigMap: b.CAConfigMap,
+	}
 }
 
 // roles are the login roles the platform's workloads use, in a stable order.
@@ -107,7 +122,7 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 		return &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: args.Namespace, Labels: labels}
 	}
 
-	out := &Bootstrap{CredentialSecrets: map[string]pulumi.StringOutput{}, CAConfigMap: pulumi.String("").ToStringOutput()}
+	out := &Bootstrap{CredentialSecrets: map[string]pulumi.StringOutput{}, CAConfigMap: pulumi.String("").ToStringOutput(), sslMode: args.SSLMode}
 	env := corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String("PGHOST"), Value: args.Host},
 		&corev1.EnvVarArgs{Name: pulumi.String("PGPORT"), Value: pulumi.String(fmt.Sprint(args.Port))},

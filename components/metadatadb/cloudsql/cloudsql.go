@@ -355,18 +355,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		return nil, err
 	}
 
-	databases := map[metadatadb.Database]string{}
-	for _, db := range metadatadb.Databases {
-		databases[db] = string(db)
-	}
-	comp.Connection = metadatadb.Connection{
-		Host:              instance.PrivateIpAddress,
-		Port:              Port,
-		Databases:         databases,
-		CredentialSecrets: boot.CredentialSecrets,
-		SSLMode:           "require",
-		CAConfigMap:       boot.CAConfigMap,
-	}
+	comp.Connection = boot.Connection(instance.PrivateIpAddress, Port)
 	comp.InstanceName = instance.Name
 	comp.ConnectionName = instance.ConnectionName
 	comp.PrivateIP = instance.PrivateIpAddress

@@ -266,22 +266,11 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		return nil, fmt.Errorf("flexibleserver %q: %w", name, err)
 	}
 
-	databases := map[metadatadb.Database]string{}
-	for _, db := range metadatadb.Databases {
-		databases[db] = string(db)
-	}
 	comp.ServerID = server.ID().ToStringOutput()
 	comp.FQDN = server.FullyQualifiedDomainName
 	comp.AdminPassword = pulumi.ToSecret(password.Result).(pulumi.StringOutput)
 	comp.BootstrapJob = boot.Job
-	comp.Connection = metadatadb.Connection{
-		Host:              host,
-		Port:              Port,
-		Databases:         databases,
-		CredentialSecrets: boot.CredentialSecrets,
-		SSLMode:           SSLMode,
-		CAConfigMap:       boot.CAConfigMap,
-	}
+	comp.Connection = boot.Connection(host, Port)
 
 	secrets := pulumi.StringMap{}
 	for role, sec := range boot.CredentialSecrets {

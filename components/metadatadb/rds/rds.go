@@ -393,18 +393,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		return nil, err
 	}
 
-	databases := map[metadatadb.Database]string{}
-	for _, db := range metadatadb.Databases {
-		databases[db] = string(db)
-	}
-	comp.Connection = metadatadb.Connection{
-		Host:              instance.Address,
-		Port:              Port,
-		Databases:         databases,
-		CredentialSecrets: boot.CredentialSecrets,
-		SSLMode:           "require",
-		CAConfigMap:       boot.CAConfigMap,
-	}
+	comp.Connection = boot.Connection(instance.Address, Port)
 	comp.Address = instance.Address
 	comp.Endpoint = instance.Endpoint
 	comp.InstanceARN = instance.Arn
