@@ -77,6 +77,14 @@ type NodePool struct {
 	Spot bool
 }
 
+// Props renders the pool as component inputs, so mocks and policies see the pool sizes.
+func (p NodePool) Props() pulumi.Map {
+	return pulumi.Map{
+		"machineType": pulumi.String(p.MachineType), "minNodes": pulumi.Int(p.MinNodes), "maxNodes": pulumi.Int(p.MaxNodes),
+		"diskSizeGiB": pulumi.Int(p.DiskSizeGiB), "spot": pulumi.Bool(p.Spot),
+	}
+}
+
 // Validate returns an error naming the pool and the field when the pool cannot be created.
 func (p NodePool) Validate(pool string) error {
 	switch {

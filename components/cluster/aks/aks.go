@@ -82,8 +82,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"privateCluster":     pulumi.Bool(args.PrivateCluster),
 		"authorizedIpRanges": pulumi.ToStringArray(args.AuthorizedIPRanges),
 		"zones":              pulumi.ToStringArray(args.Zones),
-		"systemPool":         poolProps(args.SystemPool),
-		"workloadPool":       poolProps(args.WorkloadPool),
+		"systemPool":         args.SystemPool.Props(),
+		"workloadPool":       args.WorkloadPool.Props(),
 		"serviceCidr":        pulumi.String(args.ServiceCIDR),
 		"podCidr":            pulumi.String(args.PodCIDR),
 		"storageClasses":     pulumi.StringMap{"fastSsd": pulumi.String(args.StorageClasses.FastSSD), "standard": pulumi.String(args.StorageClasses.Standard)},
@@ -367,16 +367,6 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 	return comp, nil
-}
-
-func poolProps(p cluster.NodePool) pulumi.Map {
-	return pulumi.Map{
-		"machineType": pulumi.String(p.MachineType),
-		"minNodes":    pulumi.Int(p.MinNodes),
-		"maxNodes":    pulumi.Int(p.MaxNodes),
-		"diskSizeGiB": pulumi.Int(p.DiskSizeGiB),
-		"spot":        pulumi.Bool(p.Spot),
-	}
 }
 
 // zonesInput leaves the property unset without zones: AKS treats an absent list as "no zones".

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/internal/awsiam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -201,8 +202,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"privateEndpointOnly": pulumi.Bool(args.PrivateEndpointOnly),
 		"publicAccessCidrs":   pulumi.ToStringArray(args.PublicAccessCIDRs),
 		"privateAccessCidrs":  pulumi.ToStringArray(args.PrivateAccessCIDRs),
-		"systemPool":          poolProps(args.SystemPool),
-		"workloadPool":        poolProps(args.WorkloadPool),
+		"systemPool":          args.SystemPool.Props(),
+		"workloadPool":        args.WorkloadPool.Props(),
 		"storageClasses":      pulumi.StringMap{"fastSsd": pulumi.String(args.StorageClasses.FastSSD), "standard": pulumi.String(args.StorageClasses.Standard)},
 		"retainVolumes":       pulumi.Bool(args.RetainVolumes),
 		"logRetentionDays":    pulumi.Int(args.LogRetentionDays),
@@ -234,13 +235,6 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 	return comp, nil
-}
-
-func poolProps(p cluster.NodePool) pulumi.Map {
-	return pulumi.Map{
-		"machineType": pulumi.String(p.MachineType), "minNodes": pulumi.Int(p.MinNodes), "maxNodes": pulumi.Int(p.MaxNodes),
-		"diskSizeGiB": pulumi.Int(p.DiskSizeGiB), "spot": pulumi.Bool(p.Spot),
-	}
 }
 
 // builder holds what the steps of NewCluster share.
@@ -702,19 +696,11 @@ func (b *builder) nodeGroup(pool string, p cluster.NodePool, eksCluster *eks.Clu
 		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
 }
 
-// policyDocument is an IAM policy; built with encoding/json rather than a getPolicyDocument invoke.
-type policyDocument struct {
-	Version   string      `json:"Version"`
-	Statement []statement `json:"Statement"`
-}
-
-type statement struct {
-	Effect    string                    `json:"Effect"`
-	Principal map[string]any            `json:"Principal,omitempty"`
-	Action    []string                  `json:"Action"`
-	Resource  []string                  `json:"Resource,omitempty"`
-	Condition map[string]map[string]any `json:"Condition,omitempty"`
-}
+// policyDocument and statement are the shared IAM document types.
+type (
+	policyDocument = awsiam.PolicyDocument
+	statement      = awsiam.Statement
+)
 
 func servicePrincipal(service string) policyDocument {
 	return policyDocument{Version: "2012-10-17", Statement: []statement{{

@@ -246,8 +246,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"masterCidr":         pulumi.String(args.MasterCIDR),
 		"privateEndpoint":    pulumi.Bool(args.PrivateEndpoint),
 		"authorizedCidrs":    pulumi.ToStringArray(args.AuthorizedCIDRs),
-		"systemPool":         poolProps(args.SystemPool),
-		"workloadPool":       poolProps(args.WorkloadPool),
+		"systemPool":         args.SystemPool.Props(),
+		"workloadPool":       args.WorkloadPool.Props(),
 		"deletionProtection": pulumi.Bool(args.DeletionProtection),
 		"storageClasses":     pulumi.StringMap{"fastSsd": pulumi.String(fastName), "standard": pulumi.String(standardName)},
 		"retainVolumes":      pulumi.Bool(args.RetainVolumes),
@@ -270,13 +270,6 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 	return comp, nil
-}
-
-func poolProps(p cluster.NodePool) pulumi.Map {
-	return pulumi.Map{
-		"machineType": pulumi.String(p.MachineType), "minNodes": pulumi.Int(p.MinNodes), "maxNodes": pulumi.Int(p.MaxNodes),
-		"diskSizeGiB": pulumi.Int(p.DiskSizeGiB), "spot": pulumi.Bool(p.Spot),
-	}
 }
 
 type builder struct {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opendataplatform/dataplatform/components/internal/awsiam"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -480,16 +481,8 @@ func replicateBackups(ctx *pulumi.Context, name string, args *MetadataDBArgs, in
 	return err
 }
 
-// policyDocument is an IAM policy, marshalled with encoding/json.
-type policyDocument struct {
-	Version   string      `json:"Version"`
-	Statement []statement `json:"Statement"`
-}
-
-type statement struct {
-	Effect    string                    `json:"Effect"`
-	Principal map[string]any            `json:"Principal,omitempty"`
-	Action    []string                  `json:"Action"`
-	Resource  []string                  `json:"Resource,omitempty"`
-	Condition map[string]map[string]any `json:"Condition,omitempty"`
-}
+// policyDocument and statement are the shared IAM document types.
+type (
+	policyDocument = awsiam.PolicyDocument
+	statement      = awsiam.Statement
+)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opendataplatform/dataplatform/components/internal/awsiam"
 	"github.com/opendataplatform/dataplatform/components/network"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -469,19 +470,11 @@ func flowLogs(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *ec2.Vpc,
 	return err
 }
 
-// policyDocument is an IAM policy; built with encoding/json rather than a getPolicyDocument invoke.
-type policyDocument struct {
-	Version   string      `json:"Version"`
-	Statement []statement `json:"Statement"`
-}
-
-type statement struct {
-	Effect    string                    `json:"Effect"`
-	Principal map[string]any            `json:"Principal,omitempty"`
-	Action    []string                  `json:"Action"`
-	Resource  []string                  `json:"Resource,omitempty"`
-	Condition map[string]map[string]any `json:"Condition,omitempty"`
-}
+// policyDocument and statement are the shared IAM document types.
+type (
+	policyDocument = awsiam.PolicyDocument
+	statement      = awsiam.Statement
+)
 
 // zoneSuffix names per-zone resources by the zone letter ("eu-north-1a" → "a"), which is stable,
 // short and readable; it falls back to the index for unusual zone names.
