@@ -91,7 +91,11 @@ func (b *builder) networkPolicies() error {
 		})
 	default:
 		// The cloud endpoints (storage, STS, Entra ID) have no fixed addresses: HTTPS anywhere but the
-		// instance metadata service.
+		// instance metadata service. On ADLS this also carries the token proxy sidecar's calls to
+		// Microsoft Entra ID (login.microsoftonline.com, public addresses) besides the storage
+		// account's; the sidecar shares the pod's network, and Hadoop reaches it on the loopback,
+		// which network policies do not filter. The metadata address stays closed: it would hand
+		// out the node's identity, and the proxy forwards any other path there.
 		rules = append(rules, &networkingv1.NetworkPolicyEgressRuleArgs{
 			To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
 				IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0"), Except: pulumi.StringArray{pulumi.String(metadataCIDR)}},

@@ -2,6 +2,12 @@
 // Kubernetes resources (the OSS Helm chart is deprecated) — a ZooKeeper ensemble, one coordinator
 // (master, KV store, web UI, JDBC/ODBC, Arrow Flight) and an executor StatefulSet — with its
 // distributed storage on the platform's object store, reached with the store's workload identity.
+//
+// On Azure the image's Hadoop ABFS driver (hadoop-azure 3.3.6 in dremio-oss 25.2, the last OSS
+// release) predates Hadoop's workload identity token provider, so Dremio uses its MsiTokenProvider
+// against the azure-workload-identity token proxy, run as a native sidecar (an init container with
+// restartPolicy Always) on the pod's loopback: it trades the pod's federated ServiceAccount token for
+// an Entra ID token. No static key, no privileged init container, no traffic redirection.
 package dremio
 
 import (
@@ -20,6 +26,17 @@ const DremioClusterType = "dataplatform:dremio:DremioCluster"
 
 // BootstrapImage is the pinned curl image of the first-user Job.
 const BootstrapImage = "curlimages/curl:8.11.1"
+
+// DefaultTokenProxyImage is the pinned azure-workload-identity token proxy of the ADLS sidecar.
+const DefaultTokenProxyImage = config.DremioTokenProxyImage
+
+// The token proxy sidecar listens on the pod's IPv4 loopback only; Hadoop's MsiTokenProvider asks
+// it at the IMDS token path.
+const (
+	tokenProxyName     = "azwi-proxy"
+	tokenProxyPort     = 8000
+	tokenProxyEndpoint = "http://127.0.0.1:8000/metadata/identity/oauth2/token"
+)
 
 // Distributed storage choices.
 const (
@@ -57,6 +74,11 @@ type DremioClusterArgs struct {
 	ZooKeeperImage string
 	// BootstrapImage is the pinned curl image of the first-user Job; default BootstrapImage.
 	BootstrapImage string
+	// TokenProxyImage is the pinned azure-workload-identity proxy image run, on ADLS only, as a
+	// native sidecar of the coordinator and executors: Hadoop's MsiTokenProvider gets its Entra ID
+	// tokens from it. Default DefaultTokenProxyImage (config.DremioTokenProxyImage); a tag or digest,
+	// never latest.
+	TokenProxyImage string
 	// Coordinator sizes the coordinator (at least 4 GiB, Dremio's minimum).
 	Coordinator config.Compute
 	// Executors is the executor replica count (3 or more in prod).
@@ -144,6 +166,9 @@ func (a DremioClusterArgs) withDefaults() DremioClusterArgs {
 	if a.BootstrapImage == "" {
 		a.BootstrapImage = BootstrapImage
 	}
+	if a.TokenProxyImage == "" {
+		a.TokenProxyImage = DefaultTokenProxyImage
+	}
 	if a.Workload == "" {
 		a.Workload = "dremio"
 	}
@@ -227,6 +252,12 @@ func (a *DremioClusterArgs) validate() error {
 	default:
 		return fmt.Errorf("dremio: ObjectStore.Kind = %q; allowed: s3, adls, gcs, minio", os.Kind)
 	}
+	if os.Kind == objectstore.ADLS {
+		// Only ADLS runs the token proxy sidecar.
+		if err := ValidateImage("dremio: TokenProxyImage", a.TokenProxyImage); err != nil {
+			return err
+		}
+	}
 	if _, ok := os.BucketNames[objectstore.Dremio]; !ok {
 		return fmt.Errorf("dremio: ObjectStore.BucketNames has no %q bucket", objectstore.Dremio)
 	}
@@ -266,6 +297,9 @@ func NewDremioCluster(ctx *pulumi.Context, name string, args *DremioClusterArgs,
 		"distStorage":       pulumi.String(a.DistStorage),
 		"objectStoreKind":   pulumi.String(string(a.ObjectStore.Kind)),
 		"prod":              pulumi.Bool(a.Prod),
+	}
+	if a.DistStorage == DistObjectStore && a.ObjectStore.Kind == objectstore.ADLS {
+		props["tokenProxyImage"] = pulumi.String(a.TokenProxyImage)
 	}
 	if err := ctx.RegisterComponentResourceV2(DremioClusterType, name, props, comp, opts...); err != nil {
 		return nil, err

@@ -195,13 +195,12 @@ func TestConfigPerStoreKind(t *testing.T) {
 			"dremio.s3.whitelisted.buckets":   "dp-prod-dremio",
 		}},
 		objectstore.ADLS: {"abfss://dremio@dpprodlake.dfs.core.windows.net/dist", map[string]string{
-			"fs.azure.account.auth.type.dpprodlake.dfs.core.windows.net":            "OAuth",
-			"fs.azure.account.oauth.provider.type.dpprodlake.dfs.core.windows.net":  "org.apache.hadoop.fs.azurebfs.oauth2.WorkloadIdentityTokenProvider",
-			"fs.azure.account.oauth2.client.id.dpprodlake.dfs.core.windows.net":     "11111111-2222-4333-8444-555555555555",
-			"fs.azure.account.oauth2.msi.tenant.dpprodlake.dfs.core.windows.net":    "${env.AZURE_TENANT_ID}",
-			"fs.azure.account.oauth2.msi.authority.dpprodlake.dfs.core.windows.net": "${env.AZURE_AUTHORITY_HOST}",
-			"fs.azure.account.oauth2.token.file.dpprodlake.dfs.core.windows.net":    "${env.AZURE_FEDERATED_TOKEN_FILE}",
-			"fs.azure.always.use.https":                                             "true",
+			// hadoop-azure 3.3.6 (dremio-oss 25.2): MsiTokenProvider against the loopback token proxy.
+			"fs.azure.account.auth.type.dpprodlake.dfs.core.windows.net":           "OAuth",
+			"fs.azure.account.oauth.provider.type.dpprodlake.dfs.core.windows.net": "org.apache.hadoop.fs.azurebfs.oauth2.MsiTokenProvider",
+			"fs.azure.account.oauth2.msi.endpoint.dpprodlake.dfs.core.windows.net": "http://127.0.0.1:8000/metadata/identity/oauth2/token",
+			"fs.azure.account.oauth2.client.id.dpprodlake.dfs.core.windows.net":    "11111111-2222-4333-8444-555555555555",
+			"fs.azure.always.use.https":                                            "true",
 		}},
 		objectstore.GCS: {"dremiogcs:///dp-prod-dremio/dist", map[string]string{
 			"fs.dremiogcs.impl":              "com.dremio.plugins.gcs.GoogleBucketFileSystem",
@@ -230,6 +229,9 @@ func TestConfigPerStoreKind(t *testing.T) {
 			assert.Contains(t, exec, "    enabled: false\n    master: { enabled: false")
 			assert.Contains(t, exec, "executor: { enabled: true }")
 			assert.Equal(t, want.site, coreSite(t, data["core-site.xml"]))
+			// No key of hadoop-azure ≥ 3.4.1's WorkloadIdentityTokenProvider, which 3.3.6 lacks.
+			assert.NotContains(t, data["core-site.xml"], "WorkloadIdentityTokenProvider")
+			assert.NotContains(t, data["core-site.xml"], "oauth2.token.file")
 
 			_, hasAWS := data["aws-config"]
 			assert.Equal(t, kind == objectstore.S3, hasAWS)
@@ -496,11 +498,18 @@ func TestNetworkPolicies(t *testing.T) {
 	assert.Equal(t, "169.254.170.23/32", rules[1].To[0].IPBlock.CIDR)
 	assert.Equal(t, 80, rules[1].Ports[0].Port.IntValue())
 
+	// ADLS: storage and, for the token proxy sidecar, Entra ID on 443 anywhere but the metadata
+	// address; nothing else.
 	m, _, err = run(t, false, prodArgs(objectstore.ADLS))
 	require.NoError(t, err)
 	rules = egressRules(t, m)
 	require.Len(t, rules, 1)
+	require.Len(t, rules[0].To, 1)
+	assert.Equal(t, "0.0.0.0/0", rules[0].To[0].IPBlock.CIDR)
 	assert.Equal(t, []string{"169.254.169.254/32"}, rules[0].To[0].IPBlock.Except)
+	require.Len(t, rules[0].Ports, 1)
+	assert.Equal(t, corev1.ProtocolTCP, *rules[0].Ports[0].Protocol)
+	assert.Equal(t, 443, rules[0].Ports[0].Port.IntValue())
 
 	m, _, err = run(t, false, prodArgs(objectstore.GCS))
 	require.NoError(t, err)
@@ -596,6 +605,14 @@ func TestValidation(t *testing.T) {
 		"minio without ns":    {func(a *DremioClusterArgs) { a.ObjectStore = store(objectstore.MinIO); a.ObjectStoreNamespace = "" }, "ObjectStoreNamespace"},
 		"no cpu":              {func(a *DremioClusterArgs) { a.Coordinator.CPU = 0 }, "Coordinator.CPU"},
 		"digest is fine, tag": {func(a *DremioClusterArgs) { a.ZooKeeperImage = "zookeeper@sha256:abc" }, "ZooKeeperImage"},
+		"latest token proxy on adls": {func(a *DremioClusterArgs) {
+			a.ObjectStore = store(objectstore.ADLS)
+			a.TokenProxyImage = "mcr.microsoft.com/oss/azure/workload-identity/proxy:latest"
+		}, `dremio: TokenProxyImage = "mcr.microsoft.com/oss/azure/workload-identity/proxy:latest"; the latest tag is not pinned`},
+		"untagged token proxy on adls": {func(a *DremioClusterArgs) {
+			a.ObjectStore = store(objectstore.ADLS)
+			a.TokenProxyImage = "mcr.microsoft.com/oss/azure/workload-identity/proxy"
+		}, `dremio: TokenProxyImage = "mcr.microsoft.com/oss/azure/workload-identity/proxy"; must be pinned`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := prodArgs(objectstore.S3)
@@ -612,4 +629,117 @@ func TestValidation(t *testing.T) {
 	a.Image = "registry.example.com:5000/dremio/dremio-oss@sha256:" + strings.Repeat("a", 64)
 	_, _, err = run(t, false, a)
 	assert.NoError(t, err)
+
+	// The token proxy image matters on ADLS only; there an empty one takes the pinned default.
+	a = prodArgs(objectstore.S3)
+	a.TokenProxyImage = "mcr.microsoft.com/oss/azure/workload-identity/proxy:latest"
+	_, _, err = run(t, false, a)
+	assert.NoError(t, err)
+	a = prodArgs(objectstore.ADLS)
+	a.TokenProxyImage = "registry.example.com/azwi/proxy@sha256:" + strings.Repeat("b", 64)
+	_, _, err = run(t, false, a)
+	assert.NoError(t, err)
+	assert.Equal(t, config.DremioTokenProxyImage, DefaultTokenProxyImage)
+	assert.Equal(t, "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0", DremioClusterArgs{}.withDefaults().TokenProxyImage)
+}
+
+// TestTokenProxySidecar checks the ADLS token proxy: a native sidecar of the coordinator and the
+// executors only, pinned, probed, bounded and unprivileged; no other store kind runs it.
+func TestTokenProxySidecar(t *testing.T) {
+	const img = "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0"
+	for _, prod := range []bool{true, false} {
+		args := devArgs(objectstore.ADLS)
+		if prod {
+			args = prodArgs(objectstore.ADLS)
+		}
+		args.TokenProxyImage = "" // the default
+		m, _, err := run(t, false, args)
+		require.NoError(t, err)
+		for _, name := range []string{"dremio-coordinator", "dremio-executor"} {
+			pod := statefulSet(t, m, name).Spec.Template.Spec
+			assert.Equal(t, "true", statefulSet(t, m, name).Spec.Template.Labels["azure.workload.identity/use"], name)
+			require.Len(t, pod.InitContainers, 1, name)
+			ic := pod.InitContainers[0]
+			assert.Equal(t, "azwi-proxy", ic.Name)
+			assert.Equal(t, img, ic.Image)
+			require.NotNil(t, ic.RestartPolicy, "%s: a native sidecar needs restartPolicy Always", name)
+			assert.Equal(t, corev1.ContainerRestartPolicyAlways, *ic.RestartPolicy)
+			assert.Empty(t, ic.Command, "the image's entrypoint is /proxy")
+			assert.Equal(t, []string{"--proxy-port=8000"}, ic.Args)
+			assert.Empty(t, ic.Ports, "loopback only")
+			probe := []string{"/proxy", "--probe", "--proxy-port=8000"}
+			for pn, p := range map[string]*corev1.Probe{"startup": ic.StartupProbe, "liveness": ic.LivenessProbe} {
+				require.NotNil(t, p, "%s %s probe", name, pn)
+				require.NotNil(t, p.Exec, "%s %s probe", name, pn)
+				assert.Equal(t, probe, p.Exec.Command, "%s %s probe", name, pn)
+				assert.Equal(t, int32(10), p.TimeoutSeconds, "the probe retries for up to ~7 s")
+			}
+			assert.Equal(t, int32(2), ic.StartupProbe.PeriodSeconds)
+			assert.Equal(t, int32(30), ic.StartupProbe.FailureThreshold)
+			assert.Equal(t, int32(30), ic.LivenessProbe.PeriodSeconds)
+			assert.Equal(t, int32(3), ic.LivenessProbe.FailureThreshold)
+			assert.Nil(t, ic.ReadinessProbe)
+			// What the resource-limits policy asks, with requests = limits so the pod stays Guaranteed.
+			assert.Equal(t, "50m", ic.Resources.Requests.Cpu().String())
+			assert.Equal(t, "64Mi", ic.Resources.Requests.Memory().String())
+			assert.Equal(t, ic.Resources.Requests, ic.Resources.Limits)
+			sc := ic.SecurityContext
+			require.NotNil(t, sc)
+			assert.True(t, *sc.RunAsNonRoot)
+			assert.False(t, *sc.AllowPrivilegeEscalation)
+			assert.True(t, *sc.ReadOnlyRootFilesystem)
+			assert.Equal(t, []corev1.Capability{"ALL"}, sc.Capabilities.Drop)
+			assert.Empty(t, sc.Capabilities.Add)
+			assert.Nil(t, sc.Privileged)
+			assert.Nil(t, sc.RunAsUser, "runs as the pod's user, Dremio's, which can read the projected token")
+			assert.Equal(t, int64(999), *pod.SecurityContext.RunAsUser)
+			assert.Empty(t, ic.Env, "the workload identity webhook injects the token file, tenant and authority")
+			// The Dremio container itself is unchanged: no proxy settings, no static key.
+			e := env(container(t, pod, "dremio"))
+			for _, k := range []string{"AZURE_CLIENT_SECRET", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING"} {
+				assert.NotContains(t, e, k)
+			}
+		}
+		zk := statefulSet(t, m, "dremio-zookeeper").Spec.Template.Spec
+		assert.Empty(t, zk.InitContainers, "ZooKeeper has no object store access")
+		var job batchv1.Job
+		inspect.DecodeStrict(t, m.Named(jobType, "dremio-bootstrap"), &job)
+		assert.Empty(t, job.Spec.Template.Spec.InitContainers)
+	}
+
+	// A pinned override is used as given.
+	args := prodArgs(objectstore.ADLS)
+	args.TokenProxyImage = "registry.example.com/mirror/azwi-proxy:v1.6.0"
+	m, _, err := run(t, false, args)
+	require.NoError(t, err)
+	assert.Equal(t, "registry.example.com/mirror/azwi-proxy:v1.6.0", statefulSet(t, m, "dremio-executor").Spec.Template.Spec.InitContainers[0].Image)
+
+	// Other stores: no sidecar (MinIO keeps only its trust-store init container, which runs to
+	// completion), and neither does ADLS with node-local distributed storage.
+	for _, kind := range []objectstore.Kind{objectstore.S3, objectstore.GCS, objectstore.MinIO} {
+		m, _, err := run(t, false, prodArgs(kind))
+		require.NoError(t, err)
+		for _, name := range []string{"dremio-coordinator", "dremio-executor", "dremio-zookeeper"} {
+			pod := statefulSet(t, m, name).Spec.Template.Spec
+			for _, ic := range pod.InitContainers {
+				assert.NotEqual(t, "azwi-proxy", ic.Name, "%s %s", kind, name)
+				assert.Nil(t, ic.RestartPolicy, "%s %s: no sidecar", kind, name)
+			}
+			if kind != objectstore.MinIO || name == "dremio-zookeeper" {
+				assert.Empty(t, pod.InitContainers, "%s %s", kind, name)
+			} else {
+				require.Len(t, pod.InitContainers, 1)
+				assert.Equal(t, "truststore", pod.InitContainers[0].Name)
+			}
+		}
+		site := coreSite(t, configData(t, m)["core-site.xml"])
+		for k := range site {
+			assert.False(t, strings.HasPrefix(k, "fs.azure."), "%s: %s", kind, k)
+		}
+	}
+	local := devArgs(objectstore.ADLS)
+	local.DistStorage, local.DevLocalStorage = DistLocal, true
+	m, _, err = run(t, false, local)
+	require.NoError(t, err)
+	assert.Empty(t, statefulSet(t, m, "dremio-executor").Spec.Template.Spec.InitContainers)
 }

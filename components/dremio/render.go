@@ -95,8 +95,9 @@ func zkConnect(namespace string, replicas int) string {
 }
 
 // distPath is paths.dist for a store: Dremio's own file systems on S3 (and S3-compatible MinIO) and
-// GCS; Hadoop's ABFS on ADLS Gen2, the only Azure driver in Dremio OSS that takes a federated
-// workload identity token (Dremio's dremioAzureStorage takes a shared key or a client secret only).
+// GCS; Hadoop's ABFS on ADLS Gen2, the only Azure driver in Dremio OSS that can use a keyless
+// identity (Dremio's dremioAzureStorage takes a shared key or a client secret only): its
+// MsiTokenProvider, served by the workload identity token proxy sidecar (see coreSiteProperties).
 func distPath(kind objectstore.Kind, bucket, account string) (string, error) {
 	switch kind {
 	case objectstore.S3, objectstore.MinIO:
@@ -179,17 +180,22 @@ func coreSiteProperties(p storeParams) (map[string]string, error) {
 			"dremio.s3.whitelisted.buckets":   p.Bucket,
 		}, nil
 	case objectstore.ADLS:
-		// The workload identity webhook injects AZURE_TENANT_ID, AZURE_AUTHORITY_HOST and
-		// AZURE_FEDERATED_TOKEN_FILE into pods labelled azure.workload.identity/use.
+		// Dremio OSS 25.2 (the last OSS release) ships hadoop-azure 3.3.6, which has no workload
+		// identity token provider (WorkloadIdentityTokenProvider arrived in 3.4.1). Its
+		// MsiTokenProvider asks an IMDS-style endpoint instead (GET ?api-version=2018-02-01&
+		// resource=https://storage.azure.com/&client_id=…, header Metadata: true); the endpoint here
+		// is the azure-workload-identity proxy that runs as a native sidecar of every Dremio pod
+		// (see tokenProxySidecar) and exchanges the pod's federated ServiceAccount token for an
+		// Entra ID token of this client ID. No static key, no traffic redirection. The tenant comes
+		// from the proxy's environment (injected by the workload identity webhook), so Hadoop needs
+		// no tenant, authority or token file keys.
 		suffix := p.Account + ".dfs.core.windows.net"
 		return map[string]string{
-			"fs.azure.account.auth.type." + suffix:            "OAuth",
-			"fs.azure.account.oauth.provider.type." + suffix:  "org.apache.hadoop.fs.azurebfs.oauth2.WorkloadIdentityTokenProvider",
-			"fs.azure.account.oauth2.client.id." + suffix:     p.ClientID,
-			"fs.azure.account.oauth2.msi.tenant." + suffix:    "${env.AZURE_TENANT_ID}",
-			"fs.azure.account.oauth2.msi.authority." + suffix: "${env.AZURE_AUTHORITY_HOST}",
-			"fs.azure.account.oauth2.token.file." + suffix:    "${env.AZURE_FEDERATED_TOKEN_FILE}",
-			"fs.azure.always.use.https":                       "true",
+			"fs.azure.account.auth.type." + suffix:           "OAuth",
+			"fs.azure.account.oauth.provider.type." + suffix: "org.apache.hadoop.fs.azurebfs.oauth2.MsiTokenProvider",
+			"fs.azure.account.oauth2.msi.endpoint." + suffix: tokenProxyEndpoint,
+			"fs.azure.account.oauth2.client.id." + suffix:    p.ClientID,
+			"fs.azure.always.use.https":                      "true",
 		}, nil
 	case objectstore.GCS:
 		// Without a key file the connector uses Application Default Credentials: the GKE metadata

@@ -91,6 +91,10 @@ func (b *builder) statefulSet(role Role, replicas int, size config.Compute, volu
 					Audience: pulumi.String("sts.amazonaws.com"), ExpirationSeconds: pulumi.Int(86400), Path: pulumi.String("token"),
 				}}},
 			}})
+		case objectstore.ADLS:
+			// Hadoop's MsiTokenProvider gets its tokens from this sidecar on the loopback (see
+			// coreSiteProperties); Dremio starts once the sidecar's startup probe passes.
+			initContainers = append(initContainers, tokenProxySidecar(a.TokenProxyImage))
 		case objectstore.MinIO:
 			env = append(env,
 				secretEnv("AWS_ACCESS_KEY_ID", b.identity.CredentialsSecret, "accessKey"),
@@ -203,4 +207,39 @@ func secretEnv(name string, secret pulumi.StringInput, key string) *corev1.EnvVa
 	return &corev1.EnvVarArgs{Name: pulumi.String(name), ValueFrom: &corev1.EnvVarSourceArgs{
 		SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: secret, Key: pulumi.String(key)},
 	}}
+}
+
+// tokenProxySidecar is the azure-workload-identity token proxy as a Kubernetes native sidecar (an
+// init container with restartPolicy Always, Kubernetes ≥ 1.29): it serves the IMDS token path on
+// 127.0.0.1:8000 and trades the pod's federated ServiceAccount token (AZURE_FEDERATED_TOKEN_FILE,
+// AZURE_TENANT_ID and AZURE_AUTHORITY_HOST, which the workload identity webhook injects into init
+// containers too) for an Entra ID token of the client ID Hadoop asks for. Hadoop dials it directly,
+// so unlike upstream's injection there is no privileged iptables init container and no redirection
+// of the metadata address. It runs as the pod's non-root user (the same uid as Dremio, so it can read
+// the projected token) on a read-only root file system with no capabilities. Requests equal limits,
+// like every container of the pod, so the pod keeps its Guaranteed QoS class.
+func tokenProxySidecar(image string) *corev1.ContainerArgs {
+	probe := func(period, failures int) *corev1.ProbeArgs {
+		// --probe asks the running proxy's readiness endpoint (retrying for a few seconds) and exits
+		// 0 or 1.
+		return &corev1.ProbeArgs{
+			Exec: &corev1.ExecActionArgs{Command: pulumi.StringArray{
+				pulumi.String("/proxy"), pulumi.String("--probe"), pulumi.String(fmt.Sprintf("--proxy-port=%d", tokenProxyPort)),
+			}},
+			PeriodSeconds: pulumi.Int(period), FailureThreshold: pulumi.Int(failures), TimeoutSeconds: pulumi.Int(10),
+		}
+	}
+	sc := restrictedContainer()
+	sc.ReadOnlyRootFilesystem = pulumi.Bool(true)
+	return &corev1.ContainerArgs{
+		Name:          pulumi.String(tokenProxyName),
+		Image:         pulumi.String(image),
+		RestartPolicy: pulumi.String("Always"),
+		Args:          pulumi.StringArray{pulumi.String(fmt.Sprintf("--proxy-port=%d", tokenProxyPort))},
+		// Up to a minute to start; the Dremio container waits for it.
+		StartupProbe:    probe(2, 30),
+		LivenessProbe:   probe(30, 3),
+		Resources:       resources(pulumi.String("50m"), 64),
+		SecurityContext: sc,
+	}
 }
