@@ -46,6 +46,12 @@ type Access struct {
 	ServiceAccount string
 	// Buckets the workload reads and writes.
 	Buckets []Bucket
+	// StaticCredential asks for a static credential instead of (not besides) workload identity, for a
+	// client that cannot use one: Airbyte's GCS client reads only a service-account key file and its
+	// Azure client only a connection string. The store mints a credential limited to Buckets and returns
+	// it in Identity.StaticCredential; nothing else of the store accepts it. S3 refuses the flag (every
+	// AWS client takes EKS Pod Identity); MinIO ignores it (its users always have keys).
+	StaticCredential bool
 }
 
 // Identity is what a workload's ServiceAccount and pods must carry to act as the identity the store
@@ -62,6 +68,12 @@ type Identity struct {
 	// CredentialsSecret is, where there is no workload identity (MinIO), the Kubernetes Secret in the
 	// workload's namespace holding the keys "accessKey" and "secretKey"; empty otherwise.
 	CredentialsSecret pulumi.StringOutput
+	// StaticCredential is, for an Access with StaticCredential set, the credential a client without
+	// workload identity uses, as a Pulumi secret: on GCS the JSON key file of the workload's Google
+	// service account; on ADLS an Azure Storage connection string (account key) of the account holding
+	// the workload's containers. The workload component writes it into a Kubernetes Secret it owns.
+	// Empty otherwise.
+	StaticCredential pulumi.StringOutput
 }
 
 // Info is what every implementation exposes to the workloads.

@@ -16,6 +16,17 @@ func answerAzure(token string, args resource.PropertyMap, region string) (resour
 			"clientId": "00000000-0000-4000-8000-00000000000c", "objectId": "00000000-0000-4000-8000-00000000000d",
 			"subscriptionId": AzureSubscriptionID, "tenantId": AzureTenantID,
 		}), true
+	case "azure-native:storage:listStorageAccountKeys":
+		// An account's two keys, as ListKeys answers them when shared key access is on.
+		account := str(args, "accountName")
+		keys := []any{}
+		for _, n := range []int{1, 2} {
+			keys = append(keys, map[string]any{
+				"keyName": fmt.Sprintf("key%d", n), "value": MockStorageAccountKey(account, n),
+				"permissions": "FULL", "creationTime": "2024-01-01T00:00:00.0000000Z",
+			})
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"keys": keys}), true
 	case "azure-native:containerservice:listManagedClusterUserCredentials",
 		"azure-native:containerservice:listManagedClusterAdminCredentials":
 		// AKS answers an Entra ID cluster's user credentials with an interactive devicecode login.
@@ -26,6 +37,16 @@ func answerAzure(token string, args resource.PropertyMap, region string) (resour
 		}), true
 	}
 	return nil, false
+}
+
+// MockStorageAccountKey is the fake key n (1 or 2) the mocks list for a storage account: like a real
+// one, 88 characters of base64 encoding 64 bytes, but the bytes spell out that it is a mock.
+func MockStorageAccountKey(account string, n int) string {
+	raw := []byte(fmt.Sprintf("MOCK-STORAGE-KEY%d-%s-", n, account))
+	for len(raw) < 64 {
+		raw = append(raw, 'x')
+	}
+	return base64.StdEncoding.EncodeToString(raw[:64])
 }
 
 // unversionedAzureToken maps an explicit API version's token to the default one, so

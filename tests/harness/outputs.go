@@ -2,6 +2,7 @@ package harness
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -201,6 +202,16 @@ func outputsFor(r *Resource, region string, preview bool) resource.PropertyMap {
 			pem := "-----BEGIN MOCK-----\n" + digest(r, 64) + "\n-----END MOCK-----\n"
 			out["privateKeyPem"] = resource.MakeSecret(resource.NewStringProperty(pem))
 			out["certPem"] = resource.NewStringProperty(pem)
+		case r.Type == "gcp:serviceaccount/key:Key":
+			file := `{"type":"service_account","private_key":"MOCK-PREVIEW-` + digest(r, 24) + `"}`
+			out["privateKey"] = resource.MakeSecret(resource.NewStringProperty(base64.StdEncoding.EncodeToString([]byte(file))))
+		case strings.HasPrefix(r.Type, "azure-native:") && !isProvider(r.Type):
+			// The name of an Azure resource is its name input; known here so that an invoke keyed on
+			// it (listStorageAccountKeys on a new account) answers with a known secret too.
+			_, _, typ := pkgModType(r.Type)
+			if n := azureName(r, typ); n != r.Name+digest(r, 6) {
+				out["name"] = resource.NewStringProperty(n)
+			}
 		}
 		return knownSecretsOnly(out)
 	}

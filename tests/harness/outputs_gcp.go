@@ -2,7 +2,10 @@ package harness
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 )
 
 // gcpOutputs fills the computed properties of Google Cloud resources.
@@ -12,6 +15,11 @@ func gcpOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
 		project = "project"
 	}
 	name := nameOf(r, "accountId", "secretId", "repositoryId")
+	if mod == "serviceaccount" && typ == "Key" {
+		// A key is named after its service account: projects/<p>/serviceAccounts/<email>/keys/<id>.
+		keyProject, email, keyID := serviceAccountKey(r)
+		set("name", fmt.Sprintf("projects/%s/serviceAccounts/%s/keys/%s", keyProject, email, keyID))
+	}
 	set("name", name)
 	set("project", project)
 	switch {
@@ -20,6 +28,30 @@ func gcpOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
 		set("email", email)
 		set("member", "serviceAccount:"+email)
 		set("uniqueId", GCPProjectNumber+digest(r, 9))
+	case mod == "serviceaccount" && typ == "Key":
+		// A credentials file as Google returns it, base64-encoded; every value is an obvious
+		// placeholder. The engine keeps privateKey secret (the SDK asks for it); the mock returns it
+		// plain like every other output, so the program must make its own copies secret.
+		keyProject, email, keyID := serviceAccountKey(r)
+		file, _ := json.MarshalIndent(map[string]string{
+			"type":                        "service_account",
+			"project_id":                  keyProject,
+			"private_key_id":              keyID,
+			"private_key":                 "-----BEGIN PRIVATE KEY-----\nMOCK-NOT-A-REAL-KEY-" + digest(r, 32) + "\n-----END PRIVATE KEY-----\n",
+			"client_email":                email,
+			"client_id":                   GCPProjectNumber + digest(r, 9),
+			"auth_uri":                    "https://accounts.google.com/o/oauth2/auth",
+			"token_uri":                   "https://oauth2.googleapis.com/token",
+			"auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+			"client_x509_cert_url":        "https://www.googleapis.com/robot/v1/metadata/x509/" + url.PathEscape(email),
+			"universe_domain":             "googleapis.com",
+		}, "", "  ")
+		set("privateKey", base64.StdEncoding.EncodeToString(file))
+		set("publicKey", base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nMOCK"+digest(r, 32)+"\n-----END CERTIFICATE-----\n")))
+		set("keyAlgorithm", "KEY_ALG_RSA_2048")
+		set("privateKeyType", "TYPE_GOOGLE_CREDENTIALS_FILE")
+		set("validAfter", "2025-01-01T00:00:00Z")
+		set("validBefore", "9999-12-31T23:59:59Z")
 	case mod == "container" && typ == "Cluster":
 		set("endpoint", fmt.Sprintf("10.%d.%d.2", 100+r.order%100, len(name)%250))
 		set("masterAuth", map[string]any{"clusterCaCertificate": base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nMOCK" + digest(r, 32) + "\n-----END CERTIFICATE-----\n"))})
@@ -53,4 +85,24 @@ func gcpOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
 			set("gatewayIpv4", "10.40.0.1")
 		}
 	}
+}
+
+// serviceAccountKey returns the project and email of the service account a key's serviceAccountId
+// input names (an email, or projects/<p>/serviceAccounts/<email>), and a stable key ID.
+func serviceAccountKey(r *Resource) (project, email, keyID string) {
+	email = str(r.Inputs, "serviceAccountId")
+	if i := strings.LastIndex(email, "/"); i >= 0 {
+		email = email[i+1:]
+	}
+	project = str(r.Inputs, "project")
+	if at := strings.Index(email, "@"); at >= 0 {
+		project = strings.TrimSuffix(email[at+1:], ".iam.gserviceaccount.com")
+	}
+	if project == "" {
+		project = "project"
+	}
+	if email == "" {
+		email = "account@" + project + ".iam.gserviceaccount.com"
+	}
+	return project, email, digest(r, 40)
 }

@@ -44,9 +44,11 @@ type ObjectStoreArgs struct {
 	// DfsPrivateDNSZoneID is privatelink.dfs.core.windows.net, linked to the VNet.
 	DfsPrivateDNSZoneID pulumi.StringInput
 	// OIDCIssuerURL is the AKS cluster's ServiceAccount token issuer the identities federate with;
-	// required when Access is not empty.
+	// required when Access lists a workload without StaticCredential.
 	OIDCIssuerURL pulumi.StringInput
-	// Access lists the workloads that use the store and the containers each may read and write.
+	// Access lists the workloads that use the store and the containers each may read and write. A
+	// workload with StaticCredential gets an account-key connection string instead of an identity, and
+	// its containers move to the keyed account (see KeyedAccountName); no other workload may share them.
 	Access []objectstore.Access
 	// DeletionLock puts a CanNotDelete management lock on the account (prod).
 	DeletionLock bool
@@ -79,6 +81,36 @@ func DeriveAccountName(project, stack, name string) string {
 	}
 	sum := sha256.Sum256([]byte(project + "/" + stack + "/" + name))
 	return stem + hex.EncodeToString(sum[:4])
+}
+
+// KeyedAccountName returns the name of the keyed account that holds the containers of
+// static-credential workloads, derived from the main account's name: its first 15 characters, the
+// letter "k", then the first 8 hex digits of the SHA-256 of "keyed/" and the main name. The result has
+// 12-24 lower-case letters and digits (the main name has 3-24), so it is valid wherever the main name
+// is; it differs from the main name (a shorter one lacks the suffix, a longer one would need its own
+// hash in characters 17-24) and from the keyed name of any other main name sharing the first 15
+// characters; and it is the same for the same main name, so the account keeps its name across updates.
+func KeyedAccountName(mainAccountName string) string {
+	stem := mainAccountName
+	if len(stem) > 15 {
+		stem = stem[:15]
+	}
+	sum := sha256.Sum256([]byte("keyed/" + mainAccountName))
+	return stem + "k" + hex.EncodeToString(sum[:4])
+}
+
+// keyedBuckets returns the buckets used by a static-credential workload: their containers live in
+// the keyed account. Empty when no workload asks for a static credential.
+func (a *ObjectStoreArgs) keyedBuckets() map[objectstore.Bucket]bool {
+	keyed := map[objectstore.Bucket]bool{}
+	for _, acc := range a.Access {
+		if acc.StaticCredential {
+			for _, b := range acc.Buckets {
+				keyed[b] = true
+			}
+		}
+	}
+	return keyed
 }
 
 // baseName is the stem of the other physical names: lower case, letters, digits and single hyphens,
@@ -140,8 +172,14 @@ func (a *ObjectStoreArgs) validate(name, accountName string) error {
 	if a.ColdTierAfterDays < 0 {
 		return fail("ColdTierAfterDays = %d; must be ≥ 0 (0 disables tiering)", a.ColdTierAfterDays)
 	}
-	if len(a.Access) > 0 && a.OIDCIssuerURL == nil {
-		return fail("OIDCIssuerURL is nil but Access lists %d workloads; pass the AKS cluster's OIDC issuer URL", len(a.Access))
+	federated := 0
+	for _, acc := range a.Access {
+		if !acc.StaticCredential {
+			federated++
+		}
+	}
+	if federated > 0 && a.OIDCIssuerURL == nil {
+		return fail("OIDCIssuerURL is nil but Access lists %d workloads with workload identity; pass the AKS cluster's OIDC issuer URL", federated)
 	}
 	seen := map[string]bool{}
 	for i, acc := range a.Access {
@@ -167,6 +205,23 @@ func (a *ObjectStoreArgs) validate(name, accountName string) error {
 				return fail("Access[%d] (%s): bucket %q listed twice", i, acc.Workload, b)
 			}
 			buckets[b] = true
+		}
+	}
+	// A static-credential workload's containers live in the keyed account, the only one that accepts
+	// account keys. A container there that a workload-identity workload also used would put that
+	// workload's data behind a key too; for the lake it would need keys on the lake itself.
+	for _, st := range a.Access {
+		if !st.StaticCredential {
+			continue
+		}
+		for _, b := range st.Buckets {
+			for _, other := range a.Access {
+				if !other.StaticCredential && slices.Contains(other.Buckets, b) {
+					return fail("bucket %q is used by %q with StaticCredential and by %q with workload identity; "+
+						"a static-credential workload's containers live in the keyed account (account keys on), so give it buckets of its own",
+						b, st.Workload, other.Workload)
+				}
+			}
 		}
 	}
 	return nil

@@ -3,7 +3,17 @@
 // public (public access prevention, uniform bucket-level access), with versioning, soft delete and
 // lifecycle rules; and, per workload, a Google service account that can use exactly its buckets and
 // that the workload's Kubernetes ServiceAccount impersonates through GKE Workload Identity. No HMAC
-// keys and no service account keys are created.
+// keys are created.
+//
+// Service account keys: exactly one per workload whose Access sets StaticCredential, and none
+// otherwise. Such a workload has a client that reads only a key file (Airbyte's GCS storage client
+// accepts nothing but a service-account JSON key), so its service account gets one RSA 2048 key in
+// Google's credentials-file format instead of the Workload Identity binding and the ServiceAccount
+// annotation, which it would not use. The key file is Identity.StaticCredential, a Pulumi secret: it
+// lives only in the stack's state, encrypted, and in the Kubernetes Secret the workload component
+// writes. The project's organisation policy iam.disableServiceAccountKeyCreation must allow key
+// creation (not enforced, or an exception for the project), or creating the key fails; the
+// platform's policy pack exempts only these keys from no-static-cloud-keys.
 //
 // Replication: with ReplicationRegion set, the lake and backup buckets are configurable dual-regions
 // (the multi-region holding both regions, with Region and ReplicationRegion as data locations) with
@@ -13,6 +23,7 @@
 package gcs
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -39,6 +50,10 @@ const (
 	ObjectRole = "roles/storage.objectUser"
 	// WorkloadIdentityRole lets a Kubernetes ServiceAccount act as the Google service account.
 	WorkloadIdentityRole = "roles/iam.workloadIdentityUser"
+	// KeyAlgorithm and KeyFileType are the service account key minted for an Access with
+	// StaticCredential: an RSA 2048 key returned as a JSON credentials file.
+	KeyAlgorithm = "KEY_ALG_RSA_2048"
+	KeyFileType  = "TYPE_GOOGLE_CREDENTIALS_FILE"
 	// KeyRole lets the Cloud Storage service agent use the bucket keys.
 	KeyRole = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 	// DefaultSoftDeleteDays is how long deleted objects stay restorable when SoftDeleteDays is 0.
@@ -217,7 +232,8 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		for j, b := range a.Buckets {
 			buckets[j] = string(b)
 		}
-		access[i] = map[string]any{"workload": a.Workload, "namespace": a.Namespace, "serviceAccount": a.ServiceAccount, "buckets": buckets}
+		access[i] = map[string]any{"workload": a.Workload, "namespace": a.Namespace, "serviceAccount": a.ServiceAccount, "buckets": buckets,
+			"staticCredential": a.StaticCredential}
 	}
 
 	comp := &ObjectStore{BucketLocations: map[objectstore.Bucket]string{}}
@@ -340,11 +356,15 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 
 	identities := map[string]objectstore.Identity{}
 	for _, acc := range args.Access {
+		how := "through Workload Identity"
+		if acc.StaticCredential {
+			how = "through a service account key"
+		}
 		sa, err := serviceaccount.NewAccount(ctx, name+"-"+acc.Workload, &serviceaccount.AccountArgs{
 			Project:     project,
 			AccountId:   pulumi.String(accountID(args.NamePrefix, acc.Workload)),
 			DisplayName: pulumi.String(fmt.Sprintf("%s %s (object store)", args.NamePrefix, acc.Workload)),
-			Description: pulumi.String(fmt.Sprintf("Used by the Kubernetes ServiceAccount %s/%s through Workload Identity; object access to its buckets only", acc.Namespace, acc.ServiceAccount)),
+			Description: pulumi.String(fmt.Sprintf("Used by the Kubernetes ServiceAccount %s/%s %s; object access to its buckets only", acc.Namespace, acc.ServiceAccount, how)),
 		}, parent)
 		if err != nil {
 			return nil, err
@@ -359,8 +379,23 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 				return nil, err
 			}
 		}
+		saPath := pulumi.Sprintf("projects/%s/serviceAccounts/%s", args.Project, sa.Email)
+		if acc.StaticCredential {
+			cred, err := staticCredential(ctx, name+"-"+acc.Workload+"-key", saPath, parent)
+			if err != nil {
+				return nil, err
+			}
+			identities[acc.Workload] = objectstore.Identity{
+				ServiceAccountAnnotations: pulumi.StringMap{}.ToStringMapOutput(),
+				PodLabels:                 map[string]string{},
+				Principal:                 sa.Email,
+				CredentialsSecret:         pulumi.String("").ToStringOutput(),
+				StaticCredential:          cred,
+			}
+			continue
+		}
 		if _, err := serviceaccount.NewIAMMember(ctx, name+"-"+acc.Workload+"-workload-identity", &serviceaccount.IAMMemberArgs{
-			ServiceAccountId: pulumi.Sprintf("projects/%s/serviceAccounts/%s", args.Project, sa.Email),
+			ServiceAccountId: saPath,
 			Role:             pulumi.String(WorkloadIdentityRole),
 			Member:           pulumi.String(fmt.Sprintf("serviceAccount:%s[%s/%s]", args.WorkloadPool, acc.Namespace, acc.ServiceAccount)),
 		}, parent); err != nil {
@@ -371,6 +406,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			PodLabels:                 map[string]string{},
 			Principal:                 sa.Email,
 			CredentialsSecret:         pulumi.String("").ToStringOutput(),
+			// StaticCredential stays unset (no OutputState): consumers tell "no key" by it.
 		}
 	}
 
@@ -403,6 +439,28 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		return nil, err
 	}
 	return comp, nil
+}
+
+// staticCredential mints a key for the service account serviceAccountID and returns its JSON key
+// file as a Pulumi secret. The provider returns the file base64-encoded.
+func staticCredential(ctx *pulumi.Context, name string, serviceAccountID pulumi.StringInput, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	key, err := serviceaccount.NewKey(ctx, name, &serviceaccount.KeyArgs{
+		ServiceAccountId: serviceAccountID,
+		KeyAlgorithm:     pulumi.String(KeyAlgorithm),
+		PrivateKeyType:   pulumi.String(KeyFileType),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	file := key.PrivateKey.ApplyT(func(encoded string) (string, error) {
+		b, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil {
+			return "", fmt.Errorf("service account key %s: private key is not base64: %w", name, err)
+		}
+		return string(b), nil
+	}).(pulumi.StringOutput)
+	// The provider marks privateKey secret; ToSecret keeps the file secret whatever it reports.
+	return pulumi.ToSecret(file).(pulumi.StringOutput), nil
 }
 
 // lifecycleRules tiers cold lake data down, expires noncurrent versions and cleans up abandoned

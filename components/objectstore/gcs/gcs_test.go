@@ -1,11 +1,14 @@
 package gcs
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/policy/policies"
 	"github.com/opendataplatform/dataplatform/tests/harness"
 	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
@@ -22,6 +25,7 @@ const (
 	tKeyMember   = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 	tAccount     = "gcp:serviceaccount/account:Account"
 	tSAIAM       = "gcp:serviceaccount/iAMMember:IAMMember"
+	tSAKey       = "gcp:serviceaccount/key:Key"
 	tGCPProvider = "pulumi:providers:gcp"
 	testProject  = "acme-data-prod"
 	testRegion   = "europe-north1"
@@ -332,7 +336,15 @@ func TestAccessBindings(t *testing.T) {
 
 		// No static credentials of any kind.
 		for _, r := range m.Resources() {
-			assert.NotContains(t, []string{"gcp:serviceaccount/key:Key", "gcp:storage/hmacKey:HmacKey"}, r.Type)
+			assert.NotContains(t, []string{tSAKey, "gcp:storage/hmacKey:HmacKey"}, r.Type)
+		}
+		for w, id := range s.Info.Identities {
+			assert.Nil(t, id.StaticCredential.OutputState, "no static credential for %s", w)
+		}
+		for _, acc := range inspect.Arr(inspect.At(m.Named(ObjectStoreType, "store").Inputs, "access")) {
+			st, ok := inspect.Bool(inspect.Obj(acc), "staticCredential")
+			assert.True(t, ok, "the flag is recorded for every workload")
+			assert.False(t, st)
 		}
 
 		// What the workloads consume.
@@ -355,6 +367,119 @@ func TestAccessBindings(t *testing.T) {
 		assert.Equal(t, "dataplatform-prod-dremio@acme-data-prod.iam.gserviceaccount.com", inspect.Await(t, id.Principal).Value)
 		assert.Equal(t, map[string]string{"iam.gke.io/gcp-service-account": "dataplatform-prod-dremio@acme-data-prod.iam.gserviceaccount.com"},
 			inspect.Await(t, id.ServiceAccountAnnotations).Value)
+	})
+}
+
+// staticArgs asks for a key file for Airbyte, whose GCS client cannot use Workload Identity.
+func staticArgs() *ObjectStoreArgs {
+	a := prodArgs()
+	a.Access[1].StaticCredential = true
+	return a
+}
+
+func TestStaticCredential(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m, s, err := run(t, preview, staticArgs())
+		require.NoError(t, err)
+		comp := inspect.MustNamed(t, m, ObjectStoreType, "store")
+		airbyte := inspect.MustNamed(t, m, tAccount, "store-airbyte")
+		require.Len(t, m.ByType(tAccount), 3, "the static workload still has its own service account")
+
+		// Exactly one key, the component's, for Airbyte's service account.
+		key := inspect.One(t, m, tSAKey)
+		assert.Equal(t, "store-airbyte-key", key.Name)
+		assert.Equal(t, comp.URN, key.Parent)
+		assert.True(t, inspect.DependsOnInput(key, "serviceAccountId", airbyte), "the key belongs to airbyte's service account")
+		for _, other := range []string{"store-dremio", "store-postgres-backup"} {
+			assert.False(t, inspect.DependsOnInput(key, "serviceAccountId", inspect.MustNamed(t, m, tAccount, other)))
+		}
+		assert.Equal(t, KeyAlgorithm, inspect.Str(key.Inputs, "keyAlgorithm"))
+		assert.Equal(t, "KEY_ALG_RSA_2048", inspect.Str(key.Inputs, "keyAlgorithm"))
+		assert.Equal(t, "TYPE_GOOGLE_CREDENTIALS_FILE", inspect.Str(key.Inputs, "privateKeyType"))
+		assert.Contains(t, key.AdditionalSecretOutputs, "privateKey")
+
+		// Its bucket grants are unchanged: airbyte and lake, object role only.
+		var grants []string
+		for _, b := range m.ByType(tBucketIAM) {
+			if inspect.DependsOnInput(b, "member", airbyte) {
+				assert.Equal(t, ObjectRole, inspect.Str(b.Inputs, "role"))
+				grants = append(grants, b.Name)
+			}
+		}
+		assert.ElementsMatch(t, []string{"store-airbyte-airbyte", "store-airbyte-lake"}, grants)
+
+		// No Workload Identity path for the static workload; the others keep theirs.
+		wi := map[string]bool{}
+		for _, r := range m.ByType(tSAIAM) {
+			wi[r.Name] = true
+			assert.False(t, inspect.DependsOnInput(r, "serviceAccountId", airbyte), "%s binds airbyte's account", r.Name)
+		}
+		assert.Equal(t, map[string]bool{"store-dremio-workload-identity": true, "store-postgres-backup-workload-identity": true}, wi)
+
+		// The flag is recorded in the component's props.
+		flags := map[string]bool{}
+		for _, acc := range inspect.Arr(inspect.At(comp.Inputs, "access")) {
+			st, ok := inspect.Bool(inspect.Obj(acc), "staticCredential")
+			require.True(t, ok)
+			flags[inspect.Str(inspect.Obj(acc), "workload")] = st
+		}
+		assert.Equal(t, map[string]bool{"dremio": false, "airbyte": true, "postgres-backup": false}, flags)
+
+		require.Len(t, s.Info.Identities, 3)
+		id := s.Info.Identities["airbyte"]
+		annotations := inspect.Await(t, id.ServiceAccountAnnotations)
+		assert.True(t, annotations.Known)
+		assert.Empty(t, annotations.Value, "no iam.gke.io/gcp-service-account annotation")
+		assert.Empty(t, id.PodLabels)
+		assert.Equal(t, "", inspect.Await(t, id.CredentialsSecret).Value)
+		for _, w := range []string{"dremio", "postgres-backup"} {
+			other := s.Info.Identities[w]
+			assert.Nil(t, other.StaticCredential.OutputState, "%s has no static credential", w)
+			if a := inspect.Await(t, other.ServiceAccountAnnotations); a.Known {
+				assert.Len(t, a.Value, 1, "%s keeps Workload Identity", w)
+			} else {
+				assert.True(t, preview, "%s's annotation is unknown only before create", w)
+			}
+		}
+
+		// The project's policy pack exempts exactly this key from no-static-cloud-keys.
+		assert.Equal(t, policies.GCPObjectStoreType, ObjectStoreType)
+		var rs []policies.Resource
+		for _, r := range m.Resources() {
+			rs = append(rs, policies.Resource{URN: r.URN, Type: r.Type, Name: r.Name, Properties: r.Inputs,
+				Protect: r.Protect, Parent: r.Parent, Dependencies: r.AllDependencies(), Provider: r.Provider})
+		}
+		for _, v := range policies.Evaluate(rs, policies.DefaultConfig("prod")) {
+			assert.NotEqual(t, "no-static-cloud-keys", v.Policy, v.String())
+		}
+
+		require.NotNil(t, id.StaticCredential.OutputState)
+		cred := inspect.Await(t, id.StaticCredential)
+		assert.True(t, cred.Secret, "the key file is a secret")
+		require.True(t, cred.Known)
+		// The credentials file is the provider's privateKey, decoded. (The engine reports a new key
+		// unknown in a preview; the harness hands out a known placeholder so that the mock monitor
+		// can carry the secret on — see tests/harness/outputs.go.)
+		if preview {
+			encoded := inspect.Str(key.Outputs, "privateKey")
+			file, err := base64.StdEncoding.DecodeString(encoded)
+			require.NoError(t, err)
+			assert.Equal(t, string(file), cred.Value)
+			return
+		}
+		assert.Equal(t, "dataplatform-prod-airbyte@acme-data-prod.iam.gserviceaccount.com", inspect.Await(t, id.Principal).Value)
+		assert.Equal(t, "projects/acme-data-prod/serviceAccounts/dataplatform-prod-airbyte@acme-data-prod.iam.gserviceaccount.com",
+			inspect.Str(key.Inputs, "serviceAccountId"))
+		encoded := inspect.Str(key.Outputs, "privateKey")
+		require.NotEmpty(t, encoded)
+		file, err := base64.StdEncoding.DecodeString(encoded)
+		require.NoError(t, err)
+		assert.Equal(t, string(file), cred.Value)
+		var parsed map[string]any
+		require.NoError(t, json.Unmarshal(file, &parsed))
+		assert.Equal(t, "service_account", parsed["type"])
+		assert.Equal(t, "dataplatform-prod-airbyte@acme-data-prod.iam.gserviceaccount.com", parsed["client_email"])
+		assert.Equal(t, testProject, parsed["project_id"])
 	})
 }
 

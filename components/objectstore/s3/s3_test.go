@@ -560,6 +560,17 @@ func TestValidation(t *testing.T) {
 			assert.LessOrEqual(t, len(inspect.Str(b.Inputs, "bucket")), 63, inspect.Str(b.Inputs, "bucket"))
 		}
 	})
+	t.Run("static credential", func(t *testing.T) {
+		a := prodArgs()
+		a.Access[1].StaticCredential = true
+		m, _, err := run(t, "prod", false, a)
+		require.Error(t, err)
+		for _, want := range []string{"Access[1]", "airbyte", "StaticCredential", "EKS Pod Identity serves every AWS client"} {
+			assert.Contains(t, err.Error(), want)
+		}
+		assert.Empty(t, m.ByType(ObjectStoreType), "nothing is registered for invalid args")
+		assert.Empty(t, m.ByType("aws:iam/accessKey:AccessKey"))
+	})
 	t.Run("region is not the provider's", func(t *testing.T) {
 		a := prodArgs()
 		a.Region, a.ReplicationRegion = "eu-west-1", "eu-central-1"
