@@ -1,7 +1,10 @@
 package policies
 
 import (
+	"slices"
 	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
 func encryptionAtRest() Policy {
@@ -254,23 +257,66 @@ func isOpenCIDR(c string) bool {
 	return c == "0.0.0.0/0" || c == "::/0" || c == "*"
 }
 
+// GCPObjectStoreType and AzureObjectStoreType are the type tokens of the platform's GCS and ADLS object
+// store components (components/objectstore/gcs, adls), the only places a service account key or a
+// shared-key storage account may come from. The pack does not import the components, which would link
+// the cloud SDKs into it.
+const (
+	GCPObjectStoreType   = "dataplatform:gcp:ObjectStore"
+	AzureObjectStoreType = "dataplatform:azure:ObjectStore"
+)
+
 func noStaticCloudKeys() Policy {
 	return Policy{
 		Name: "no-static-cloud-keys",
 		Description: "No long-lived cloud access keys: workloads authenticate with workload identity (EKS IRSA / Pod " +
-			"Identity, GKE Workload Identity, AKS Workload Identity), so there is no static secret to leak or rotate.",
+			"Identity, GKE Workload Identity, AKS Workload Identity), so there is no static secret to leak or rotate. " +
+			"Azure storage accounts must set allowSharedKeyAccess to false (Azure allows account keys when it is unset). " +
+			"One exception per cloud, for a workload whose client takes only a key (Airbyte's GCS and Azure storage " +
+			"clients): a GCP service account key minted by the platform's GCS object store (" + GCPObjectStoreType + "), " +
+			"and the shared-key account the ADLS object store (" + AzureObjectStoreType + ") creates for such workloads' " +
+			"containers only; the credential stays in encrypted Pulumi state and the workload's Kubernetes Secret. " +
+			"Any other key is a violation.",
 		Level:     Mandatory,
-		Resources: []string{AWSIAMAccessKey, GCPServiceAccountKey},
+		Resources: []string{AWSIAMAccessKey, GCPServiceAccountKey, AzureStorageAccount},
 		ValidateResource: func(r Resource, cfg Config) []Finding {
 			switch r.Type {
 			case AWSIAMAccessKey:
 				return []Finding{{URN: r.URN, Message: "IAM access key creates a static AWS credential: use an IAM role for the service account (IRSA/Pod Identity)"}}
 			case GCPServiceAccountKey:
-				return []Finding{{URN: r.URN, Message: "service account key creates a static GCP credential: use GKE Workload Identity"}}
+				if mintedBy(r.URN, GCPObjectStoreType) {
+					return nil
+				}
+				return []Finding{{URN: r.URN, Message: "service account key creates a static GCP credential: use GKE Workload Identity " +
+					"(only the GCS object store component may mint a key, for a workload that sets StaticCredential)"}}
+			case AzureStorageAccount:
+				if mintedBy(r.URN, AzureObjectStoreType) {
+					return nil
+				}
+				e := newEval(r.URN)
+				e.rule(func() {
+					if on, present := e.boolean(r.Properties, "allowSharedKeyAccess"); on || !present {
+						e.fail("allowSharedKeyAccess is %s: account keys and SAS tokens signed with them are static credentials "+
+							"to every container; set it to false and use workload identity (Entra ID)", map[bool]string{true: "true", false: "unset (Azure's default allows keys)"}[present])
+					}
+				})
+				return e.findings
 			}
 			return nil
 		},
 	}
+}
+
+// mintedBy reports whether the resource with this URN was created inside a component of type
+// component: the URN's type chain ("<ancestor types joined by $>$<own type>") lists it among the
+// resource's ancestors. It reads the URN only, so it holds in preview and on state files alike.
+func mintedBy(urn, component string) bool {
+	u, err := resource.ParseURN(urn)
+	if err != nil {
+		return false
+	}
+	chain := strings.Split(string(u.QualifiedType()), "$")
+	return slices.Contains(chain[:len(chain)-1], component)
 }
 
 func contains(xs []string, s string) bool {

@@ -1,6 +1,9 @@
 package policies
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func cmk(c *Config) { c.RequireCustomerManagedKeys = true }
 
@@ -87,10 +90,41 @@ func TestNoPublicDataStores(t *testing.T) {
 	})
 }
 
+// under re-parents r below a chain of component types, outermost first, as the engine names it:
+// urn:pulumi:<stack>::<project>::<types joined by $>$<r's type>::<name>.
+func under(r Resource, types ...string) Resource {
+	chain := append(append([]string{}, types...), r.Type)
+	r.URN = "urn:pulumi:prod::dataplatform::" + strings.Join(chain, "$") + "::" + r.Name
+	if len(types) > 0 {
+		r.Parent = "urn:pulumi:prod::dataplatform::" + strings.Join(types, "$") + "::parent"
+	}
+	return r
+}
+
 func TestNoStaticCloudKeys(t *testing.T) {
+	key := res(GCPServiceAccountKey, "store-airbyte-key", M{"serviceAccountId": "projects/p/serviceAccounts/airbyte@p.iam.gserviceaccount.com",
+		"keyAlgorithm": "KEY_ALG_RSA_2048", "privateKeyType": "TYPE_GOOGLE_CREDENTIALS_FILE"})
+	const keyViolation = "service account key creates a static GCP credential"
 	runPolicy(t, "no-static-cloud-keys", []tc{
 		{name: "aws access key", env: Dev, rs: []Resource{res(AWSIAMAccessKey, "k", M{"user": "airbyte"})}, want: "IAM access key creates a static AWS credential"},
-		{name: "gcp service account key", env: Dev, rs: []Resource{res(GCPServiceAccountKey, "k", M{"serviceAccountId": "sa"})}, want: "service account key creates a static GCP credential"},
+		{name: "aws access key under the gcs object store", rs: []Resource{under(res(AWSIAMAccessKey, "k", M{"user": "airbyte"}), GCPObjectStoreType)},
+			want: "IAM access key creates a static AWS credential"},
+		{name: "gcp service account key", env: Dev, rs: []Resource{res(GCPServiceAccountKey, "k", M{"serviceAccountId": "sa"})}, want: keyViolation},
+		{name: "gcp key at top level", rs: []Resource{under(key)}, want: keyViolation},
+		{name: "gcp key minted by the gcs object store", rs: []Resource{under(key, GCPObjectStoreType)}},
+		{name: "gcp key minted by a nested gcs object store", env: Dev, rs: []Resource{under(key, "dataplatform:index:Platform", GCPObjectStoreType)}},
+		{name: "gcp key under another component", rs: []Resource{under(key, "dataplatform:gcp:Airbyte")}, want: keyViolation},
+		{name: "gcp key under a look-alike component type", rs: []Resource{under(key, "dataplatform:gcp:ObjectStoreX")}, want: keyViolation},
+		{name: "gcp key under the aws object store", rs: []Resource{under(key, "dataplatform:aws:ObjectStore")}, want: keyViolation},
+		{name: "gcp key named after the object store", rs: []Resource{under(res(GCPServiceAccountKey, GCPObjectStoreType, M{}))}, want: keyViolation},
+		{name: "azure account without keys", rs: []Resource{res(AzureStorageAccount, "lake", M{"allowSharedKeyAccess": false})}},
+		{name: "azure account with keys", rs: []Resource{res(AzureStorageAccount, "lake", M{"allowSharedKeyAccess": true})},
+			want: "allowSharedKeyAccess is true"},
+		{name: "azure account leaving keys at the default", env: Dev, rs: []Resource{res(AzureStorageAccount, "lake", M{})},
+			want: "allowSharedKeyAccess is unset"},
+		{name: "azure keyed account of the adls object store", rs: []Resource{under(res(AzureStorageAccount, "keyed", M{"allowSharedKeyAccess": true}), AzureObjectStoreType)}},
+		{name: "azure keyed account under another component", rs: []Resource{under(res(AzureStorageAccount, "keyed", M{"allowSharedKeyAccess": true}), GCPObjectStoreType)},
+			want: "allowSharedKeyAccess is true"},
 		{name: "iam role is fine", rs: []Resource{res("aws:iam/role:Role", "r", M{})}},
 		{name: "gcp service account is fine", rs: []Resource{res("gcp:serviceaccount/account:Account", "sa", M{})}},
 	})
