@@ -265,6 +265,9 @@ type Dremio struct {
 	ZooKeeperReplicas int `json:"zookeeperReplicas"`
 	// ZooKeeperImage is the pinned ZooKeeper image.
 	ZooKeeperImage string `json:"zookeeperImage"`
+	// TokenProxyImage is the pinned azure-workload-identity proxy image, run on azure as a native
+	// sidecar of the Dremio pods so that Hadoop's MsiTokenProvider gets workload identity tokens.
+	TokenProxyImage string `json:"tokenProxyImage"`
 }
 
 // Airbyte configures ingestion (`dataplatform:airbyte`).
@@ -276,11 +279,13 @@ type Airbyte struct {
 	// WorkerMinReplicas and WorkerMaxReplicas bound the worker autoscaler (prod 2–10).
 	WorkerMinReplicas int `json:"workerMinReplicas"`
 	WorkerMaxReplicas int `json:"workerMaxReplicas"`
-	// StorageCredentialsSecret names, on gcp and azure, the Kubernetes Secret (in the apps and jobs
-	// namespaces) holding Airbyte's storage credential: "gcp.json" (a service-account key) on gcp,
-	// "AZURE_STORAGE_CONNECTION_STRING" on azure. Airbyte's GCS and Azure storage clients support no
-	// workload identity, and the platform does not mint long-lived keys into Pulumi state: create the
-	// Secret with External Secrets Operator or your secret store. Required on gcp and azure.
+	// StorageCredentialsSecret optionally names, on gcp and azure, a Kubernetes Secret you manage (in
+	// the apps and jobs namespaces) holding Airbyte's storage credential: "gcp.json" (a service-account
+	// key) on gcp, "AZURE_STORAGE_CONNECTION_STRING" on azure. Airbyte's GCS and Azure storage clients
+	// support no workload identity, so by default the platform mints the credential itself (a key of
+	// Airbyte's own bucket-scoped Google service account; the key of a storage account that holds only
+	// Airbyte's container) and writes the Secret; name your own to keep the key out of Pulumi state
+	// (External Secrets Operator, say). Ignored on aws and kubernetes.
 	StorageCredentialsSecret string `json:"storageCredentialsSecret"`
 }
 

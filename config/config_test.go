@@ -48,9 +48,6 @@ func TestDefaultsFollowTheDesignDocument(t *testing.T) {
 			if cloud == GCP {
 				p.GCPProject = "acme-data-" + string(env)
 			}
-			if cloud == GCP || cloud == Azure {
-				p.Airbyte.StorageCredentialsSecret = "airbyte-storage"
-			}
 			if cloud == Kubernetes {
 				p.Dbt.Registry = "registry.example.com:5000"
 			}
@@ -198,7 +195,7 @@ func TestProdFloors(t *testing.T) {
 }
 
 func TestRegionMustBelongToTheTarget(t *testing.T) {
-	_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:region": "eu-north-1", "dataplatform:gcpProject": "acme-data-dev", "dataplatform:airbyte": `{"storageCredentialsSecret": "airbyte-storage"}`})
+	_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:region": "eu-north-1", "dataplatform:gcpProject": "acme-data-dev"})
 	pr := problem(t, err, "dataplatform:region")
 	if pr.Value != "eu-north-1" || !strings.Contains(pr.Allowed, "europe-north1") {
 		t.Errorf("region problem = %+v", pr)
@@ -239,5 +236,73 @@ func TestImagesMustBePinned(t *testing.T) {
 	}
 	if _, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:dremio": `{"image": "registry.local:5000/dremio/dremio-oss@sha256:abc"}`}); err != nil {
 		t.Errorf("a digest-pinned image on a registry with a port is refused: %v", err)
+	}
+}
+
+// The token proxy sidecar runs on azure only (Dremio's ADLS access), so its image is checked there.
+func TestDremioTokenProxyImageIsPinnedOnAzure(t *testing.T) {
+	azure := func(dremio string) map[string]string {
+		cfg := map[string]string{"dataplatform:cloud": "azure", "dataplatform:region": "swedencentral"}
+		if dremio != "" {
+			cfg["dataplatform:dremio"] = dremio
+		}
+		return cfg
+	}
+	p, err := parse(t, "dev", azure(""))
+	if err != nil || p.Dremio.TokenProxyImage != "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0" {
+		t.Fatalf("azure default tokenProxyImage = %v, %v; want the pinned v1.6.0 proxy", p, err)
+	}
+	for _, img := range []string{"mcr.microsoft.com/oss/azure/workload-identity/proxy", "mcr.microsoft.com/oss/azure/workload-identity/proxy:latest", ""} {
+		_, err := parse(t, "dev", azure(`{"tokenProxyImage": "`+img+`"}`))
+		if pr := problem(t, err, "dataplatform:dremio.tokenProxyImage"); pr.Value != img || !strings.Contains(pr.Allowed, "pinned") {
+			t.Errorf("tokenProxyImage %q problem = %+v", img, pr)
+		}
+	}
+	p, err = parse(t, "dev", azure(`{"tokenProxyImage": "registry.example.com/azwi/proxy@sha256:abc"}`))
+	if err != nil || p.Dremio.TokenProxyImage != "registry.example.com/azwi/proxy@sha256:abc" {
+		t.Errorf("a digest-pinned token proxy is refused: %v", err)
+	}
+	// Elsewhere nothing runs it.
+	if _, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:dremio": `{"tokenProxyImage": ""}`}); err != nil {
+		t.Errorf("kubernetes refuses an unused tokenProxyImage: %v", err)
+	}
+}
+
+// Airbyte's storage credential on gcp and azure is minted by the platform unless the user names a
+// Secret of their own, which must then be a valid name.
+func TestAirbyteStorageCredentialsSecretIsOptional(t *testing.T) {
+	for _, cloud := range []string{"gcp", "azure"} {
+		region := map[string]string{"gcp": "europe-north1", "azure": "swedencentral"}[cloud]
+		cfg := map[string]string{"dataplatform:cloud": cloud, "dataplatform:region": region}
+		if cloud == "gcp" {
+			cfg["dataplatform:gcpProject"] = "acme-data-dev"
+		}
+		if _, err := parse(t, "dev", cfg); err != nil {
+			t.Errorf("%s without airbyte.storageCredentialsSecret: %v", cloud, err)
+		}
+		cfg["dataplatform:airbyte"] = `{"storageCredentialsSecret": "airbyte-storage"}`
+		p, err := parse(t, "dev", cfg)
+		if err != nil || p.Airbyte.StorageCredentialsSecret != "airbyte-storage" {
+			t.Errorf("%s with a user-managed Secret: %v, %q", cloud, err, p.Airbyte.StorageCredentialsSecret)
+		}
+		cfg["dataplatform:airbyte"] = `{"storageCredentialsSecret": "Airbyte_Storage"}`
+		_, err = parse(t, "dev", cfg)
+		if pr := problem(t, err, "dataplatform:airbyte.storageCredentialsSecret"); pr.Value != "Airbyte_Storage" || !strings.Contains(pr.Allowed, "DNS label") {
+			t.Errorf("%s bad Secret name problem = %+v", cloud, pr)
+		}
+	}
+}
+
+func TestKubernetesVersionFloor(t *testing.T) {
+	for v, ok := range map[string]bool{"1.28": false, "1.29": true, "1.34": true, "1.9": false, "2.0": false} {
+		_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "aws", "dataplatform:region": "eu-north-1", "dataplatform:cluster": `{"kubernetesVersion": "` + v + `"}`})
+		if ok && err != nil {
+			t.Errorf("kubernetesVersion %s refused: %v", v, err)
+		}
+		if !ok {
+			if pr := problem(t, err, "dataplatform:cluster.kubernetesVersion"); pr.Value != v || !strings.Contains(pr.Allowed, "1.29") {
+				t.Errorf("kubernetesVersion %s problem = %+v", v, pr)
+			}
+		}
 	}
 }

@@ -17,10 +17,17 @@ func ProfileFor(env Environment) Profile {
 // Pinned versions. They are defaults, overridable per stack; bump them here in one place.
 const (
 	DefaultKubernetesVersion = "1.34"
-	DefaultPostgresVersion   = "16"
+	// MinKubernetesVersion is the oldest control plane the platform deploys to: native sidecar
+	// containers (Dremio's token proxy on Azure) are on by default from 1.29.
+	MinKubernetesVersion   = "1.29"
+	DefaultPostgresVersion = "16"
 	// DremioImage is the last open-source Dremio line; the OSS chart is deprecated, the image is not.
-	DremioImage    = "dremio/dremio-oss:25.2.0"
-	ZooKeeperImage = "zookeeper:3.9.3"
+	DremioImage = "dremio/dremio-oss:25.2.0"
+	// DremioTokenProxyImage is the azure-workload-identity token proxy Dremio's pods run as a native
+	// sidecar on azure: the image's hadoop-azure 3.3.6 authenticates through its MsiTokenProvider,
+	// which the proxy answers with a workload identity token.
+	DremioTokenProxyImage = "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0"
+	ZooKeeperImage        = "zookeeper:3.9.3"
 	// MinIOImage is the final community release; community images are frozen upstream (BRIEF §3),
 	// so this is only a default — point it at a mirror you control.
 	MinIOImage          = "quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z"
@@ -81,6 +88,7 @@ func Defaults(cloud Cloud, env Environment) Platform {
 			CoordinatorVolumeGiB: 20,
 			ZooKeeperReplicas:    1,
 			ZooKeeperImage:       ZooKeeperImage,
+			TokenProxyImage:      DremioTokenProxyImage,
 		},
 		Airbyte: Airbyte{
 			ChartVersion:      AirbyteChartVersion,

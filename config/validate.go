@@ -191,8 +191,9 @@ func (v *validator) cluster() {
 	if !v.cloud() {
 		return
 	}
-	if !k8sMinor.MatchString(c.KubernetesVersion) {
-		v.add("cluster.kubernetesVersion", c.KubernetesVersion, "a Kubernetes minor version such as %s", DefaultKubernetesVersion)
+	if !k8sMinor.MatchString(c.KubernetesVersion) || c.KubernetesVersion < MinKubernetesVersion {
+		// Two-digit minors compare as strings. Dremio's Azure token proxy is a native sidecar (1.29+).
+		v.add("cluster.kubernetesVersion", c.KubernetesVersion, "a Kubernetes minor version from %s (native sidecars) such as %s", MinKubernetesVersion, DefaultKubernetesVersion)
 	}
 	switch c.EndpointAccess {
 	case PrivateEndpoint:
@@ -312,6 +313,10 @@ func (v *validator) dremio() {
 	const k = "dremio."
 	v.pinnedImage(k+"image", d.Image)
 	v.pinnedImage(k+"zookeeperImage", d.ZooKeeperImage)
+	if v.p.Cloud == Azure {
+		// Only azure runs the token proxy sidecar (ADLS).
+		v.pinnedImage(k+"tokenProxyImage", d.TokenProxyImage)
+	}
 	// Dremio refuses to start an executor or coordinator with less than 4 GiB.
 	v.compute(k+"coordinator", d.Coordinator, 4)
 	v.compute(k+"executor", d.Executor, 4)
@@ -334,8 +339,8 @@ func (v *validator) airbyte() {
 	v.compute(k+"worker", a.Worker, 1)
 	v.atLeast(k+"workerMinReplicas", a.WorkerMinReplicas, 1, "")
 	v.prodFloor(k+"workerMinReplicas", a.WorkerMinReplicas, 2)
-	if (v.p.Cloud == GCP || v.p.Cloud == Azure) && !dnsLabel.MatchString(a.StorageCredentialsSecret) {
-		v.add(k+"storageCredentialsSecret", a.StorageCredentialsSecret, "the name of a Secret you create in the apps and jobs namespaces with Airbyte's %s storage credential (Airbyte's client has no workload identity there)", v.p.Cloud)
+	if a.StorageCredentialsSecret != "" && !dnsLabel.MatchString(a.StorageCredentialsSecret) {
+		v.add(k+"storageCredentialsSecret", a.StorageCredentialsSecret, "empty (the platform mints Airbyte's %s storage credential) or the name of a Secret you manage in the apps and jobs namespaces (a DNS label)", v.p.Cloud)
 	}
 	if a.WorkerMaxReplicas < a.WorkerMinReplicas {
 		v.add(k+"workerMaxReplicas", a.WorkerMaxReplicas, "an integer ≥ workerMinReplicas (%d)", a.WorkerMinReplicas)

@@ -91,6 +91,8 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, provider *azurenative.
 	if err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
 	}
+	// The account whose key Airbyte holds (empty when the user manages Airbyte's credential).
+	ctx.Export("airbyteStorageAccount", store.KeyedAccountName)
 	db, err := flexibleserver.NewMetadataDB(ctx, "metadata-db", &flexibleserver.MetadataDBArgs{
 		ResourceGroupName: net.ResourceGroupName, Location: cfg.Region,
 		ServerName: physicalName(cfg) + "-pg", Version: cfg.MetadataDB.Version,

@@ -42,11 +42,14 @@ type DataServices struct {
 // storeAccess lists the workloads that use the object store and the buckets each may use.
 func storeAccess(cfg *config.Platform, cnpgServiceAccount string) []objectstore.Access {
 	ns := cfg.Network.Namespaces
+	// Airbyte's GCS and Azure storage clients have no workload identity: unless the user manages the
+	// credential Secret, the store mints one scoped to Airbyte's bucket.
+	airbyteKeys := (cfg.Cloud == config.GCP || cfg.Cloud == config.Azure) && cfg.Airbyte.StorageCredentialsSecret == ""
 	access := []objectstore.Access{
 		{Workload: dremioWorkload, Namespace: ns.Apps, ServiceAccount: "dremio", Buckets: []objectstore.Bucket{objectstore.Dremio, objectstore.Lake}},
-		{Workload: airbyteWorkload, Namespace: ns.Apps, ServiceAccount: airbyte.ServiceAccountName, Buckets: []objectstore.Bucket{objectstore.Airbyte}},
+		{Workload: airbyteWorkload, Namespace: ns.Apps, ServiceAccount: airbyte.ServiceAccountName, Buckets: []objectstore.Bucket{objectstore.Airbyte}, StaticCredential: airbyteKeys},
 		// Sync job pods write logs and state from the jobs namespace under their own identity.
-		{Workload: airbyteJobsWorkload, Namespace: ns.Jobs, ServiceAccount: airbyte.ServiceAccountName, Buckets: []objectstore.Bucket{objectstore.Airbyte}},
+		{Workload: airbyteJobsWorkload, Namespace: ns.Jobs, ServiceAccount: airbyte.ServiceAccountName, Buckets: []objectstore.Bucket{objectstore.Airbyte}, StaticCredential: airbyteKeys},
 	}
 	if cnpgServiceAccount != "" {
 		access = append(access, objectstore.Access{Workload: backupWorkload, Namespace: ns.Data, ServiceAccount: cnpgServiceAccount, Buckets: []objectstore.Bucket{objectstore.Backups}})
@@ -72,7 +75,7 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 
 	d, err := dremio.NewDremioCluster(ctx, "dremio", &dremio.DremioClusterArgs{
 		Namespace: ns.Apps, NamespaceName: ns.Names.Apps,
-		Image: cfg.Dremio.Image, ZooKeeperImage: cfg.Dremio.ZooKeeperImage,
+		Image: cfg.Dremio.Image, ZooKeeperImage: cfg.Dremio.ZooKeeperImage, TokenProxyImage: cfg.Dremio.TokenProxyImage,
 		Coordinator: cfg.Dremio.Coordinator, Executors: cfg.Dremio.Executors, Executor: cfg.Dremio.Executor,
 		ExecutorVolumeGiB: cfg.Dremio.ExecutorVolumeGiB, CoordinatorVolumeGiB: cfg.Dremio.CoordinatorVolumeGiB,
 		ZooKeeperReplicas: cfg.Dremio.ZooKeeperReplicas, StorageClass: f.Cluster.StorageClasses.FastSSD,

@@ -38,6 +38,33 @@ func TestWorkloadsAreWiredToTheTargetsDataServices(t *testing.T) {
 				t.Errorf("Airbyte log bucket %q is not the store's airbyte bucket", bucket)
 			}
 		}
+		// Airbyte's storage credential: Pod Identity on aws (empty keys), the platform-minted key file
+		// or connection string on gcp and azure, MinIO's scoped user on kubernetes.
+		if secret := inspect.Str(global, "storage", "secretName"); target != "kubernetes" && secret != "airbyte-config-secrets" {
+			t.Errorf("Airbyte storage secretName %q; want the platform's airbyte-config-secrets", secret)
+		}
+		credKey := map[string]string{"gcp": "gcp.json", "azure": "AZURE_STORAGE_CONNECTION_STRING"}[target]
+		if credKey != "" {
+			sec := named(t, r, "kubernetes:core/v1:Secret", "airbyte-config")
+			if !sec.Inputs["stringData"].IsSecret() {
+				t.Errorf("Airbyte's %s credential is not a Pulumi secret", target)
+			}
+			cred := inspect.Str(sec.Inputs, "stringData", credKey)
+			switch {
+			case target == "gcp" && !strings.Contains(cred, `"type":"service_account"`) && !strings.Contains(cred, `"type": "service_account"`):
+				t.Errorf("Airbyte's gcp.json is not the store's service-account key file: %q", cred)
+			case target == "azure" && !preview:
+				keyed := ""
+				for _, acct := range resourcesOf(r, "azure-native:storage:StorageAccount") {
+					if on, _ := inspect.Bool(acct.Inputs, "allowSharedKeyAccess"); on {
+						keyed = inspect.Str(acct.Inputs, "accountName")
+					}
+				}
+				if keyed == "" || !strings.Contains(cred, "AccountName="+keyed+";AccountKey=") {
+					t.Errorf("Airbyte's connection string %q is not for the keyed account %q", cred, keyed)
+				}
+			}
+		}
 		for _, internal := range []string{"postgresql", "minio"} {
 			if on, set := inspect.Bool(chart.Inputs, "values", internal, "enabled"); !set || on {
 				t.Errorf("the chart's internal %s is not explicitly off (enabled=%v, set=%v)", internal, on, set)

@@ -32,9 +32,9 @@ func TargetSets(stack, target string) []string {
 	case "aws":
 		return []string{"dataplatform:cloud=aws", "dataplatform:region=eu-north-1"}
 	case "azure":
-		return []string{"dataplatform:cloud=azure", "dataplatform:region=swedencentral", "dataplatform:airbyte.storageCredentialsSecret=airbyte-storage"}
+		return []string{"dataplatform:cloud=azure", "dataplatform:region=swedencentral"}
 	case "gcp":
-		return []string{"dataplatform:cloud=gcp", "dataplatform:region=europe-north1", "dataplatform:gcpProject=acme-data-" + stack, "dataplatform:airbyte.storageCredentialsSecret=airbyte-storage"}
+		return []string{"dataplatform:cloud=gcp", "dataplatform:region=europe-north1", "dataplatform:gcpProject=acme-data-" + stack}
 	}
 	return []string{"dataplatform:cloud=kubernetes", "dataplatform:dbt.registry=registry.example.com:5000"}
 }

@@ -46,9 +46,15 @@ const (
 	ReleaseName = "airbyte"
 	// ServiceAccountName is the ServiceAccount every Airbyte pod and every job pod runs as.
 	ServiceAccountName = "airbyte"
-	// ConfigSecretName is the platform-owned Secret holding the storage settings the chart reads from
-	// a Secret when the store is S3 (empty static keys: credentials come from EKS Pod Identity).
+	// ConfigSecretName is the platform-owned Secret holding the storage credential the chart reads from
+	// a Secret: on S3 empty static keys (credentials come from EKS Pod Identity), on GCS the key file
+	// "gcp.json" (also in the jobs namespace, where job pods mount it), on ADLS the connection string
+	// "AZURE_STORAGE_CONNECTION_STRING".
 	ConfigSecretName = "airbyte-config-secrets"
+	// GCSKeyFile and AzureConnectionStringKey are the Secret keys of the GCS key file and the Azure
+	// connection string.
+	GCSKeyFile               = "gcp.json"
+	AzureConnectionStringKey = "AZURE_STORAGE_CONNECTION_STRING"
 	// ServerPort is the airbyte-server pod and Service port; in chart V2 the server also serves the UI.
 	ServerPort = 8001
 	// WorkloadAPIPort is the workload API server's pod port, which job pods report to.
@@ -123,11 +129,13 @@ type AirbyteStackArgs struct {
 	JobsWorkload string
 	// ObjectStoreNamespace is, for MinIO, the namespace the store runs in (default DatabaseNamespace).
 	ObjectStoreNamespace string
-	// StorageCredentialsSecret is required on GCS and ADLS, where Airbyte cannot use workload identity:
-	// its GCS client only reads a service-account key file and its Azure client only a connection
-	// string. The Secret must exist in the apps namespace (and, on GCS, under the same name in the jobs
-	// namespace, where job pods mount it) with the key "gcp.json" (GCS) or
-	// "AZURE_STORAGE_CONNECTION_STRING" (ADLS). Ignored on S3 and MinIO.
+	// StorageCredentialsSecret optionally names a Secret you manage (External Secrets, say) with
+	// Airbyte's storage credential on GCS and ADLS, where Airbyte cannot use workload identity: its GCS
+	// client only reads a service-account key file and its Azure client only a connection string. The
+	// Secret must exist in the apps namespace (and, on GCS, under the same name in the jobs namespace,
+	// where job pods mount it) with the key "gcp.json" (GCS) or "AZURE_STORAGE_CONNECTION_STRING"
+	// (ADLS). Left empty, the component writes ConfigSecretName itself from the credential the store
+	// minted (objectstore.Identity.StaticCredential). Ignored on S3 and MinIO.
 	StorageCredentialsSecret pulumi.StringInput
 
 	// Worker sizes each worker pod (design table: 2 CPU / 4 GiB in prod, scaling to 4 / 8).
@@ -284,8 +292,16 @@ func (a *AirbyteStackArgs) validateStore() error {
 			return fmt.Errorf("airbyte: ObjectStoreNamespace = %q; MinIO needs the namespace it runs in (a DNS label)", a.storeNamespace())
 		}
 	case objectstore.GCS, objectstore.ADLS:
-		if a.StorageCredentialsSecret == nil {
-			return fmt.Errorf("airbyte: StorageCredentialsSecret is required on %s: Airbyte's storage client cannot use workload identity there (GCS reads a service-account key file, Azure a connection string)", st.Kind)
+		if a.StorageCredentialsSecret != nil {
+			break
+		}
+		// Airbyte's GCS client reads only a service-account key file and its Azure client only a
+		// connection string: the store must have minted one for the workload.
+		if st.Identities[w].StaticCredential.OutputState == nil {
+			return fmt.Errorf("airbyte: ObjectStore.Identities[%q].StaticCredential is not set and StorageCredentialsSecret is empty; Airbyte's %s client cannot use workload identity: grant the workload with objectstore.Access{StaticCredential: true} or name a Secret you manage", w, st.Kind)
+		}
+		if st.Kind == objectstore.GCS && st.Identities[jw].StaticCredential.OutputState == nil {
+			return fmt.Errorf("airbyte: ObjectStore.Identities[%q].StaticCredential is not set; on GCS job pods in %q mount their own key file (Access{Workload: %q, StaticCredential: true})", jw, a.JobsNamespace, jw)
 		}
 	default:
 		return fmt.Errorf("airbyte: ObjectStore.Kind = %q; allowed: s3, adls, gcs, minio", st.Kind)
@@ -402,19 +418,11 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 	}
 	deps = append(deps, rbac...)
 
-	if a.ObjectStore.Kind == objectstore.S3 {
-		// The chart always reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the storage Secret on S3;
-		// empty values make its S3 client fall back to the default chain, i.e. EKS Pod Identity.
-		sec, err := corev1.NewSecret(ctx, name+"-config", &corev1.SecretArgs{
-			Metadata:   meta(ConfigSecretName, a.Namespace),
-			Type:       pulumi.String("Opaque"),
-			StringData: pulumi.StringMap{"AWS_ACCESS_KEY_ID": pulumi.String(""), "AWS_SECRET_ACCESS_KEY": pulumi.String("")},
-		}, child...)
-		if err != nil {
-			return nil, err
-		}
-		deps = append(deps, sec)
+	secrets, err := newStorageSecrets(ctx, name, a, jobsNS, meta, child)
+	if err != nil {
+		return nil, err
 	}
+	deps = append(deps, secrets...)
 
 	jobs, err := newJobsLimits(ctx, name, comp, a, jobsNS, meta)
 	if err != nil {
@@ -615,4 +623,45 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// newStorageSecrets writes the platform-owned storage Secrets the chart reads (ConfigSecretName): empty
+// keys on S3, and on GCS and ADLS, unless the user manages StorageCredentialsSecret, the credential the
+// store minted for Airbyte. Job pods mount the GCS key file from the jobs namespace, with the jobs
+// workload's own key; on Azure the launcher hands them the connection string itself.
+func newStorageSecrets(ctx *pulumi.Context, name string, a AirbyteStackArgs, jobsNS pulumi.StringInput,
+	meta func(string, pulumi.StringInput) *metav1.ObjectMetaArgs, child []pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	type secret struct {
+		suffix string
+		ns     pulumi.StringInput
+		data   pulumi.StringMap
+	}
+	var want []secret
+	st := a.ObjectStore
+	switch {
+	case st.Kind == objectstore.S3:
+		// The chart always reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the storage Secret on S3;
+		// empty values make its S3 client fall back to the default chain, i.e. EKS Pod Identity.
+		want = append(want, secret{"-config", a.Namespace, pulumi.StringMap{"AWS_ACCESS_KEY_ID": pulumi.String(""), "AWS_SECRET_ACCESS_KEY": pulumi.String("")}})
+	case a.StorageCredentialsSecret != nil:
+	case st.Kind == objectstore.GCS:
+		want = append(want,
+			secret{"-config", a.Namespace, pulumi.StringMap{GCSKeyFile: st.Identities[a.Workload].StaticCredential}},
+			secret{"-jobs-config", jobsNS, pulumi.StringMap{GCSKeyFile: st.Identities[a.JobsWorkload].StaticCredential}})
+	case st.Kind == objectstore.ADLS:
+		want = append(want, secret{"-config", a.Namespace, pulumi.StringMap{AzureConnectionStringKey: st.Identities[a.Workload].StaticCredential}})
+	}
+	var out []pulumi.Resource
+	for _, w := range want {
+		sec, err := corev1.NewSecret(ctx, name+w.suffix, &corev1.SecretArgs{
+			Metadata:   meta(ConfigSecretName, w.ns),
+			Type:       pulumi.String("Opaque"),
+			StringData: w.data,
+		}, child...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sec)
+	}
+	return out, nil
 }

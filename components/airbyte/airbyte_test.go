@@ -36,6 +36,18 @@ var kinds = []objectstore.Kind{objectstore.S3, objectstore.ADLS, objectstore.GCS
 
 func so(s string) pulumi.StringOutput { return pulumi.String(s).ToStringOutput() }
 
+const azureConnection = "DefaultEndpointsProtocol=https;AccountName=dpprodkeyed;AccountKey=ZmFrZQ==;EndpointSuffix=core.windows.net"
+
+func gcsKey(workload string) string {
+	return `{"type":"service_account","client_email":"` + workload + `@p.iam.gserviceaccount.com"}`
+}
+
+// static gives an identity the credential a store mints for a client without workload identity.
+func static(id objectstore.Identity, credential string) objectstore.Identity {
+	id.StaticCredential = pulumi.ToSecret(so(credential)).(pulumi.StringOutput)
+	return id
+}
+
 // storeInfo builds what each object store implementation would hand out.
 func storeInfo(kind objectstore.Kind) objectstore.Info {
 	info := objectstore.Info{
@@ -58,15 +70,18 @@ func storeInfo(kind objectstore.Kind) objectstore.Info {
 			"airbyte-jobs": id(nil, nil, "arn:aws:iam::123456789012:role/airbyte-jobs", ""),
 		}
 	case objectstore.ADLS:
+		// Airbyte's Azure client takes only a connection string: the store minted one (keyed account).
 		info.Region, info.Endpoint, info.Account = "swedencentral", so("https://dpprod.dfs.core.windows.net"), so("dpprod")
 		info.Identities = map[string]objectstore.Identity{
-			"airbyte": id(map[string]string{"azure.workload.identity/client-id": "client-1"}, map[string]string{"azure.workload.identity/use": "true"}, "client-1", ""),
+			"airbyte":      static(id(nil, nil, "", ""), azureConnection),
+			"airbyte-jobs": static(id(nil, nil, "", ""), azureConnection),
 		}
 	case objectstore.GCS:
+		// Airbyte's GCS client reads only a key file: the store minted one per workload.
 		info.Region, info.Endpoint = "europe-north1", so("https://storage.googleapis.com")
 		info.Identities = map[string]objectstore.Identity{
-			"airbyte":      id(map[string]string{"iam.gke.io/gcp-service-account": "airbyte@p.iam.gserviceaccount.com"}, nil, "airbyte@p.iam.gserviceaccount.com", ""),
-			"airbyte-jobs": id(map[string]string{"iam.gke.io/gcp-service-account": "airbyte-jobs@p.iam.gserviceaccount.com"}, nil, "airbyte-jobs@p.iam.gserviceaccount.com", ""),
+			"airbyte":      static(id(nil, nil, "airbyte@p.iam.gserviceaccount.com", ""), gcsKey("airbyte")),
+			"airbyte-jobs": static(id(nil, nil, "airbyte-jobs@p.iam.gserviceaccount.com", ""), gcsKey("airbyte-jobs")),
 		}
 	case objectstore.MinIO:
 		info.Endpoint, info.PathStyle = so("https://minio.dataplatform-data.svc.cluster.local:9000"), true
@@ -100,9 +115,6 @@ func baseArgs(kind objectstore.Kind, prod bool) *AirbyteStackArgs {
 		a.DatabaseNamespace = "dataplatform-data"
 	} else {
 		a.AllowedDatabaseCIDRs = []string{"10.40.0.0/16"}
-	}
-	if kind == objectstore.GCS || kind == objectstore.ADLS {
-		a.StorageCredentialsSecret = pulumi.String("airbyte-storage-credentials")
 	}
 	return a
 }
@@ -227,14 +239,26 @@ func TestStorageValuesPerKind(t *testing.T) {
 					assert.Equal(t, "secretKey", inspect.Str(st, "minio", "secretAccessKeySecretKey"))
 					assert.Nil(t, config)
 				case objectstore.GCS:
-					assert.Equal(t, "airbyte-storage-credentials", inspect.Str(st, "secretName"))
+					// The platform owns the key-file Secret in both namespaces, each with its workload's key.
+					assert.Equal(t, ConfigSecretName, inspect.Str(st, "secretName"))
 					assert.Equal(t, "gcp.json", inspect.Str(st, "gcs", "credentialsJsonSecretKey"))
-					assert.Equal(t, "airbyte-storage-credentials", inspect.Str(v, "global", "workloads", "containerOrchestrator", "secretName"))
-					assert.Nil(t, config)
+					assert.Equal(t, "/secrets/gcs-log-creds/gcp.json", inspect.Str(st, "gcs", "credentialsJsonPath"))
+					assert.Equal(t, ConfigSecretName, inspect.Str(v, "global", "workloads", "containerOrchestrator", "secretName"))
+					require.NotNil(t, config)
+					assertSecretData(t, config, "dataplatform", "gcp.json", gcsKey("airbyte"))
+					jobs := r.m.Named(secretType, "airbyte-jobs-config")
+					require.NotNil(t, jobs)
+					assertSecretData(t, jobs, "dataplatform-jobs", "gcp.json", gcsKey("airbyte-jobs"))
 				case objectstore.ADLS:
-					assert.Equal(t, "airbyte-storage-credentials", inspect.Str(st, "secretName"))
+					assert.Equal(t, ConfigSecretName, inspect.Str(st, "secretName"))
 					assert.Equal(t, "AZURE_STORAGE_CONNECTION_STRING", inspect.Str(st, "azure", "connectionStringSecretKey"))
-					assert.Nil(t, config)
+					require.NotNil(t, config)
+					assertSecretData(t, config, "dataplatform", "AZURE_STORAGE_CONNECTION_STRING", azureConnection)
+					// The launcher hands job pods the connection string; no copy in the jobs namespace.
+					assert.Nil(t, r.m.Named(secretType, "airbyte-jobs-config"))
+				}
+				if kind != objectstore.GCS {
+					assert.Nil(t, r.m.Named(secretType, "airbyte-jobs-config"))
 				}
 				for _, other := range []string{"s3", "gcs", "azure", "minio"} {
 					if other != want[kind] {
@@ -416,21 +440,32 @@ func TestServiceAccountsCarryIdentity(t *testing.T) {
 				assert.Equal(t, ServiceAccountName, inspect.Str(apps.Inputs, "metadata", "name"))
 				assert.Equal(t, ServiceAccountName, inspect.Str(jobs.Inputs, "metadata", "name"))
 				assert.Equal(t, "dataplatform-jobs", inspect.Str(jobs.Inputs, "metadata", "namespace"))
-				switch kind {
-				case objectstore.GCS:
-					assert.Equal(t, "airbyte@p.iam.gserviceaccount.com", inspect.Str(apps.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"))
-					assert.Equal(t, "airbyte-jobs@p.iam.gserviceaccount.com", inspect.Str(jobs.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"))
-				case objectstore.ADLS:
-					assert.Equal(t, "client-1", inspect.Str(apps.Inputs, "metadata", "annotations", "azure.workload.identity/client-id"))
-					assert.Equal(t, "true", inspect.Str(v, "server", "podLabels", "azure.workload.identity/use"))
-					assert.Equal(t, "true", inspect.Str(v, "worker", "podLabels", "azure.workload.identity/use"))
-				default:
-					assert.Empty(t, inspect.Obj(inspect.At(apps.Inputs, "metadata", "annotations")))
-					assert.NotContains(t, inspect.Obj(inspect.At(v, "server")), resource.PropertyKey("podLabels"))
-				}
+				// S3 binds by name (Pod Identity); GCS and ADLS use the minted credential, MinIO its
+				// keys: no ServiceAccount annotation and no pod label anywhere.
+				assert.Empty(t, inspect.Obj(inspect.At(apps.Inputs, "metadata", "annotations")))
+				assert.Empty(t, inspect.Obj(inspect.At(jobs.Inputs, "metadata", "annotations")))
+				assert.NotContains(t, inspect.Obj(inspect.At(v, "server")), resource.PropertyKey("podLabels"))
 			})
 		})
 	}
+	// A store identity with workload-identity annotations and pod labels reaches the ServiceAccounts
+	// and every pod (here a user-managed storage Secret beside an Azure workload identity).
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		args := baseArgs(objectstore.ADLS, true)
+		args.StorageCredentialsSecret = pulumi.String("airbyte-storage-credentials")
+		wi := objectstore.Identity{
+			ServiceAccountAnnotations: pulumi.ToStringMap(map[string]string{"azure.workload.identity/client-id": "client-1"}).ToStringMapOutput(),
+			PodLabels:                 map[string]string{"azure.workload.identity/use": "true"},
+		}
+		args.ObjectStore.Identities = map[string]objectstore.Identity{"airbyte": wi, "airbyte-jobs": wi}
+		r := run(t, preview, args)
+		require.NoError(t, r.err)
+		v := values(t, r)
+		assert.Equal(t, "client-1", inspect.Str(r.m.Named(saType, "airbyte-sa").Inputs, "metadata", "annotations", "azure.workload.identity/client-id"))
+		assert.Equal(t, "client-1", inspect.Str(r.m.Named(saType, "airbyte-jobs-sa").Inputs, "metadata", "annotations", "azure.workload.identity/client-id"))
+		assert.Equal(t, "true", inspect.Str(v, "server", "podLabels", "azure.workload.identity/use"))
+		assert.Equal(t, "true", inspect.Str(v, "worker", "podLabels", "azure.workload.identity/use"))
+	})
 }
 
 func TestNetworkPolicies(t *testing.T) {
@@ -571,8 +606,12 @@ func TestValidation(t *testing.T) {
 		"no identity":                {objectstore.S3, func(a *AirbyteStackArgs) { delete(a.ObjectStore.Identities, "airbyte") }, `Identities["airbyte"]`},
 		"s3 without jobs identity":   {objectstore.S3, func(a *AirbyteStackArgs) { delete(a.ObjectStore.Identities, "airbyte-jobs") }, `Identities["airbyte-jobs"]`},
 		"s3 without region":          {objectstore.S3, func(a *AirbyteStackArgs) { a.ObjectStore.Region = "" }, "Region"},
-		"gcs without credentials":    {objectstore.GCS, func(a *AirbyteStackArgs) { a.StorageCredentialsSecret = nil }, "StorageCredentialsSecret is required on gcs"},
-		"adls without credentials":   {objectstore.ADLS, func(a *AirbyteStackArgs) { a.StorageCredentialsSecret = nil }, "StorageCredentialsSecret is required on adls"},
+		"gcs without credential": {objectstore.GCS, func(a *AirbyteStackArgs) { a.ObjectStore.Identities["airbyte"] = objectstore.Identity{} },
+			`Identities["airbyte"].StaticCredential is not set and StorageCredentialsSecret is empty; Airbyte's gcs client`},
+		"gcs without jobs credential": {objectstore.GCS, func(a *AirbyteStackArgs) { delete(a.ObjectStore.Identities, "airbyte-jobs") },
+			`Identities["airbyte-jobs"].StaticCredential is not set; on GCS job pods in "dataplatform-jobs"`},
+		"adls without credential": {objectstore.ADLS, func(a *AirbyteStackArgs) { a.ObjectStore.Identities["airbyte"] = objectstore.Identity{} },
+			`Identities["airbyte"].StaticCredential is not set and StorageCredentialsSecret is empty; Airbyte's adls client`},
 		"minio without namespace":    {objectstore.MinIO, func(a *AirbyteStackArgs) { a.DatabaseNamespace = ""; a.AllowedDatabaseCIDRs = []string{"10.0.0.0/8"} }, "ObjectStoreNamespace"},
 		"minio without secret":       {objectstore.MinIO, func(a *AirbyteStackArgs) { a.ObjectStore.Identities["airbyte"] = objectstore.Identity{} }, "CredentialsSecret"},
 		"unknown kind":               {objectstore.S3, func(a *AirbyteStackArgs) { a.ObjectStore.Kind = "nfs" }, `Kind = "nfs"`},
@@ -598,4 +637,40 @@ func TestValidation(t *testing.T) {
 		require.Error(t, r.err)
 		assert.Contains(t, r.err.Error(), "args are required")
 	})
+}
+
+// assertSecretData checks a platform-owned storage Secret: its name, namespace, and that the credential
+// is stored as a Pulumi secret with the store's value.
+func assertSecretData(t *testing.T, sec *harness.Resource, namespace, key, want string) {
+	t.Helper()
+	assert.Equal(t, ConfigSecretName, inspect.Str(sec.Inputs, "metadata", "name"))
+	assert.Equal(t, namespace, inspect.Str(sec.Inputs, "metadata", "namespace"))
+	assert.True(t, sec.Inputs["stringData"].IsSecret(), "%s must stay a secret", key)
+	assert.Equal(t, want, inspect.Str(sec.Inputs, "stringData", key))
+}
+
+// TestUserManagedStorageSecret: with StorageCredentialsSecret the chart reads the user's Secret and
+// the platform writes no credential of its own, even where the store minted one.
+func TestUserManagedStorageSecret(t *testing.T) {
+	for _, kind := range []objectstore.Kind{objectstore.GCS, objectstore.ADLS} {
+		t.Run(string(kind), func(t *testing.T) {
+			inspect.Modes(t, func(t *testing.T, preview bool) {
+				args := baseArgs(kind, false)
+				args.StorageCredentialsSecret = pulumi.String("airbyte-storage-credentials")
+				// A store that minted nothing: the user's Secret is the only credential.
+				for w := range args.ObjectStore.Identities {
+					args.ObjectStore.Identities[w] = objectstore.Identity{}
+				}
+				r := run(t, preview, args)
+				require.NoError(t, r.err)
+				v := values(t, r)
+				assert.Equal(t, "airbyte-storage-credentials", inspect.Str(v, "global", "storage", "secretName"))
+				if kind == objectstore.GCS {
+					assert.Equal(t, "airbyte-storage-credentials", inspect.Str(v, "global", "workloads", "containerOrchestrator", "secretName"))
+				}
+				assert.Nil(t, r.m.Named(secretType, "airbyte-config"))
+				assert.Nil(t, r.m.Named(secretType, "airbyte-jobs-config"))
+			})
+		})
+	}
 }

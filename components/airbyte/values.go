@@ -205,14 +205,14 @@ func storageValues(a *AirbyteStackArgs) pulumi.Map {
 			"secretAccessKeySecretKey": pulumi.String("secretKey"),
 		}
 	case objectstore.GCS:
-		out["secretName"] = a.StorageCredentialsSecret
+		out["secretName"] = storageSecret(a)
 		out["gcs"] = pulumi.Map{
-			"credentialsJsonSecretKey": pulumi.String("gcp.json"),
-			"credentialsJsonPath":      pulumi.String("/secrets/gcs-log-creds/gcp.json"),
+			"credentialsJsonSecretKey": pulumi.String(GCSKeyFile),
+			"credentialsJsonPath":      pulumi.String("/secrets/gcs-log-creds/" + GCSKeyFile),
 		}
 	case objectstore.ADLS:
-		out["secretName"] = a.StorageCredentialsSecret
-		out["azure"] = pulumi.Map{"connectionStringSecretKey": pulumi.String("AZURE_STORAGE_CONNECTION_STRING")}
+		out["secretName"] = storageSecret(a)
+		out["azure"] = pulumi.Map{"connectionStringSecretKey": pulumi.String(AzureConnectionStringKey)}
 	}
 	return out
 }
@@ -259,7 +259,15 @@ func workloadsValues(a *AirbyteStackArgs) pulumi.Map {
 	}
 	if a.ObjectStore.Kind == objectstore.GCS {
 		// Job pods mount the key file from a Secret of this name in the jobs namespace.
-		out["containerOrchestrator"] = pulumi.Map{"secretName": a.StorageCredentialsSecret}
+		out["containerOrchestrator"] = pulumi.Map{"secretName": storageSecret(a)}
 	}
 	return out
+}
+
+// storageSecret is the Secret holding the GCS or Azure credential: the user's, or the platform's own.
+func storageSecret(a *AirbyteStackArgs) pulumi.StringInput {
+	if a.StorageCredentialsSecret != nil {
+		return a.StorageCredentialsSecret
+	}
+	return pulumi.String(ConfigSecretName)
 }
