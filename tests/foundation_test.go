@@ -201,9 +201,9 @@ func isKubernetes(typ string) bool {
 	return false
 }
 
-// Benchmarks: the offline plan of each stack (AWS target for the clouds' size, and kubernetes).
+// Benchmarks: the offline plan of each stack on each target.
 func BenchmarkPlan(b *testing.B) {
-	for _, target := range []string{"kubernetes", "aws"} {
+	for _, target := range Targets {
 		for _, stack := range Stacks {
 			b.Run(stack+"/"+target, func(b *testing.B) {
 				b.ReportAllocs()
