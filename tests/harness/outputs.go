@@ -158,6 +158,15 @@ func lowerFirst(s string) string {
 
 // azureName finds the "<type>Name" input azure-native uses for a resource's own name.
 func azureName(r *Resource, typ string) string {
+	if s := explicitAzureName(r, typ); s != "" {
+		return s
+	}
+	return r.Name + digest(r, 6)
+}
+
+// explicitAzureName is the name an Azure resource's inputs give it ("accountName" for a
+// StorageAccount), or "" when the provider would generate one.
+func explicitAzureName(r *Resource, typ string) string {
 	if s := str(r.Inputs, lowerFirst(typ)+"Name"); s != "" {
 		return s
 	}
@@ -168,7 +177,7 @@ func azureName(r *Resource, typ string) string {
 			return v.StringValue()
 		}
 	}
-	return r.Name + digest(r, 6)
+	return ""
 }
 
 func azureID(r *Resource) string {
@@ -209,7 +218,7 @@ func outputsFor(r *Resource, region string, preview bool) resource.PropertyMap {
 			// The name of an Azure resource is its name input; known here so that an invoke keyed on
 			// it (listStorageAccountKeys on a new account) answers with a known secret too.
 			_, _, typ := pkgModType(r.Type)
-			if n := azureName(r, typ); n != r.Name+digest(r, 6) {
+			if n := explicitAzureName(r, typ); n != "" {
 				out["name"] = resource.NewStringProperty(n)
 			}
 		}
