@@ -60,6 +60,11 @@ type Platform struct {
 	Domain string
 	// GCPProject is the Google Cloud project ID (`dataplatform:gcpProject`), required on gcp.
 	GCPProject string
+	// NameSuffix makes the names that must be unique across all accounts, subscriptions or projects
+	// (buckets, storage accounts, database servers, registries) unique (`dataplatform:nameSuffix`):
+	// 4–8 lower-case letters and digits. Empty derives one from the account, subscription or project
+	// and the stack (see stacks.Names), so two organisations deploying "prod" never collide.
+	NameSuffix string
 	// Tags are added to every taggable cloud resource (`dataplatform:tags`).
 	Tags map[string]string
 	// Profile holds the service levels of the environment; it is derived, not configured.

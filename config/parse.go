@@ -20,6 +20,7 @@ const (
 	KeyRegion      = "region"
 	KeyDomain      = "domain"
 	KeyGCPProject  = "gcpProject"
+	KeyNameSuffix  = "nameSuffix"
 	KeyTags        = "tags"
 	KeyNetwork     = "network"
 	KeyCluster     = "cluster"
@@ -32,7 +33,7 @@ const (
 
 // Keys lists every key the program reads, in documentation order.
 var Keys = []string{
-	KeyCloud, KeyEnvironment, KeyRegion, KeyDomain, KeyGCPProject, KeyTags,
+	KeyCloud, KeyEnvironment, KeyRegion, KeyDomain, KeyGCPProject, KeyNameSuffix, KeyTags,
 	KeyNetwork, KeyCluster, KeyMetadataDB, KeyObjectStore, KeyDremio, KeyAirbyte, KeyDbt,
 }
 
@@ -128,6 +129,7 @@ func Parse(project, stack string, values map[string]string) (*Platform, error) {
 	}
 	p.Domain = values[FullKey(KeyDomain)]
 	p.GCPProject = values[FullKey(KeyGCPProject)]
+	p.NameSuffix = values[FullKey(KeyNameSuffix)]
 
 	objects := []struct {
 		key  string

@@ -11,6 +11,7 @@ var (
 	dnsLabel       = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	dnsName        = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	gcpProjectID   = regexp.MustCompile(`^[a-z][-a-z0-9]{4,28}[a-z0-9]$`)
+	nameSuffix     = regexp.MustCompile(`^[a-z0-9]{4,8}$`)
 	k8sMinor       = regexp.MustCompile(`^1\.[0-9]{2}$`)
 	semver         = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 	cronField      = regexp.MustCompile(`^[-0-9*/,A-Za-z?]+$`)
@@ -89,6 +90,9 @@ func (v *validator) scalars() {
 	}
 	if p.Cloud == GCP && !gcpProjectID.MatchString(p.GCPProject) {
 		v.add(KeyGCPProject, p.GCPProject, "a Google Cloud project ID (6–30 characters: lower-case letters, digits, hyphens)")
+	}
+	if p.NameSuffix != "" && !nameSuffix.MatchString(p.NameSuffix) {
+		v.add(KeyNameSuffix, p.NameSuffix, "4–8 lower-case letters and digits, or empty to derive one from the account and stack")
 	}
 	for k, val := range p.Tags {
 		if k == "" || len(k) > 128 || len(val) > 256 {

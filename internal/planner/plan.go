@@ -21,6 +21,8 @@ type Options struct {
 	Sets []string
 	// Preview answers like `pulumi preview`: computed outputs unknown.
 	Preview bool
+	// Account, when set, is the AWS account ID or Azure subscription ID the mocks deploy into.
+	Account string
 }
 
 // Result is a finished plan.
@@ -81,7 +83,7 @@ func Plan(program pulumi.RunFunc, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	mocks := harness.New(project.Name, opts.Stack, opts.Preview)
+	mocks := harness.New(project.Name, opts.Stack, opts.Preview).InAccount(opts.Account)
 	if err := mocks.Run(program, values); err != nil {
 		return nil, fmt.Errorf("running the program: %w", err)
 	}

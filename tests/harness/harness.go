@@ -57,6 +57,9 @@ type Invoke struct {
 type Mocks struct {
 	project, stack string
 	preview        bool
+	// account, when set, is the AWS account ID and Azure subscription ID the identity invokes answer
+	// with, so a test can deploy one stack into two accounts.
+	account string
 
 	mu        sync.Mutex
 	resources []*Resource
@@ -69,6 +72,10 @@ type Mocks struct {
 func New(project, stack string, preview bool) *Mocks {
 	return &Mocks{project: project, stack: stack, preview: preview, byURN: map[string]*Resource{}}
 }
+
+// InAccount makes the identity invokes (aws getCallerIdentity, azure-native getClientConfig) answer
+// with this AWS account ID or Azure subscription ID instead of the harness's defaults.
+func (m *Mocks) InAccount(account string) *Mocks { m.account = account; return m }
 
 // Run runs a program under these mocks with the given raw config (namespaced key → value, objects as
 // JSON, as the engine passes them). It returns the program's error.
@@ -166,8 +173,18 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	if p := m.providerByRef(args.Provider); p != nil {
 		region = providerRegion(p)
 	}
+	account := m.account
 	m.mu.Unlock()
-	return answerInvoke(args.Token, args.Args, region)
+	out, err := answerInvoke(args.Token, args.Args, region)
+	if err == nil && account != "" {
+		switch unversionedAzureToken(args.Token) {
+		case "aws:index/getCallerIdentity:getCallerIdentity":
+			out["accountId"], out["id"] = resource.NewStringProperty(account), resource.NewStringProperty(account)
+		case "azure-native:authorization:getClientConfig":
+			out["subscriptionId"] = resource.NewStringProperty(account)
+		}
+	}
+	return out, err
 }
 
 func (m *Mocks) urn(parent, typ, name string) string {
