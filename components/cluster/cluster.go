@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -62,6 +63,58 @@ type Info struct {
 	StorageClasses StorageClasses
 	// Identity is how workloads get cloud identities.
 	Identity WorkloadIdentity
+	// Scheduling is what a platform pod carries to be scheduled on the workload pool.
+	Scheduling Scheduling
+}
+
+// Toleration tolerates one node taint (k8s.io/api core/v1 Toleration).
+type Toleration struct {
+	// Key is the taint key, e.g. "kubernetes.azure.com/scalesetpriority".
+	Key string
+	// Operator is "Equal" (Value must match) or "Exists".
+	Operator string
+	// Value is the taint value, with Operator "Equal".
+	Value string
+	// Effect is the taint effect, "NoSchedule", "PreferNoSchedule" or "NoExecute"; empty matches all.
+	Effect string
+}
+
+// Scheduling places the platform's pods on the workload pool. Managed pools carry taints the cloud
+// sets (AKS spot pools are tainted kubernetes.azure.com/scalesetpriority=spot:NoSchedule, AKS system
+// pools CriticalAddonsOnly=true:NoSchedule); a pod that does not tolerate them stays Pending. The zero
+// value schedules anywhere, as on an existing cluster.
+type Scheduling struct {
+	// Tolerations are the workload pool's taints, which every platform pod tolerates.
+	Tolerations []Toleration
+	// NodeSelector, when set, keeps platform pods on the workload pool (off the system pool).
+	NodeSelector map[string]string
+}
+
+// TolerationArray renders the tolerations for a pod spec; nil when there are none.
+func (s Scheduling) TolerationArray() corev1.TolerationArray {
+	if len(s.Tolerations) == 0 {
+		return nil
+	}
+	out := corev1.TolerationArray{}
+	for _, t := range s.Tolerations {
+		a := corev1.TolerationArgs{Key: pulumi.String(t.Key), Operator: pulumi.String(t.Operator)}
+		if t.Value != "" {
+			a.Value = pulumi.String(t.Value)
+		}
+		if t.Effect != "" {
+			a.Effect = pulumi.String(t.Effect)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// NodeSelectorMap renders the node selector for a pod spec; nil when there is none.
+func (s Scheduling) NodeSelectorMap() pulumi.StringMap {
+	if len(s.NodeSelector) == 0 {
+		return nil
+	}
+	return pulumi.ToStringMap(s.NodeSelector)
 }
 
 // NodePool sizes a group of worker nodes. Every managed implementation takes one for its system pool
