@@ -148,6 +148,14 @@ type Cluster struct {
 	EndpointAccess EndpointAccess `json:"endpointAccess"`
 	// PublicAccessCIDRs may reach a public endpoint; required non-empty when the endpoint is public.
 	PublicAccessCIDRs []string `json:"publicAccessCidrs"`
+	// Admins are the principals that administer the cluster, beside the deployer: IAM role or user
+	// ARNs on aws (EKS access entries with the cluster-admin policy), Entra group or user object IDs
+	// on azure (Azure Kubernetes Service RBAC Cluster Admin), IAM members ("group:ops@example.com",
+	// "serviceAccount:ci@p.iam.gserviceaccount.com") on gcp (roles/container.admin). Ignored on kubernetes.
+	Admins []string `json:"admins"`
+	// PrivateAccessCIDRs are ranges outside the cluster's network that reach the private API endpoint
+	// through peering, VPN or an interconnect (CI runners, operators' VPN).
+	PrivateAccessCIDRs []string `json:"privateAccessCidrs"`
 	// ReleaseChannel is the GKE release channel (RAPID, REGULAR, STABLE).
 	ReleaseChannel string `json:"releaseChannel"`
 	// SystemPool runs cluster add-ons and the platform's control components.
