@@ -1,0 +1,153 @@
+package tests
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/opendataplatform/dataplatform/internal/planner"
+	"github.com/opendataplatform/dataplatform/stacks"
+	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+)
+
+// statefulTypes are the only resource types prod protects, per target: what holds data, keys or
+// addresses that a replacement would lose. Everything else (Jobs, Secrets, policies, bindings, node
+// groups, add-ons) is disposable and must stay replaceable in prod, or a key rotation, an image bump or
+// a script change fails with "resource is protected".
+var statefulTypes = map[string][]string{
+	"kubernetes": {},
+	"aws":        {},
+	"azure":      {},
+	"gcp":        {},
+}
+
+// In prod exactly the stateful leaves are protected; outside prod nothing is; no component is, since
+// a protected component protects every child that does not say otherwise (sdk/v3 go/pulumi/context.go).
+func TestProdProtectsExactlyTheStatefulLeaves(t *testing.T) {
+	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
+		want := map[string]bool{}
+		for _, typ := range statefulTypes[target] {
+			want[typ] = true
+		}
+		got := map[string]bool{}
+		for _, res := range r.Resources {
+			if !res.Protect {
+				continue
+			}
+			switch {
+			case stack != "prod":
+				t.Errorf("%s is protected outside prod", res.URN)
+			case !res.Custom:
+				t.Errorf("component %s is protected: its disposable children inherit it", res.URN)
+			case !want[res.Type]:
+				t.Errorf("%s is protected but %s is not a stateful type", res.URN, res.Type)
+			}
+			got[res.Type] = true
+		}
+		if stack != "prod" {
+			return
+		}
+		for typ := range want {
+			if !got[typ] {
+				t.Errorf("no %s is protected in prod", typ)
+			}
+		}
+		// Every resource of a stateful type is protected, not just one of them.
+		for _, res := range r.Resources {
+			if want[res.Type] && !res.Protect && !unprotectedByDesign(res.URN) {
+				t.Errorf("%s (%s) is not protected in prod", res.URN, res.Type)
+			}
+		}
+	})
+}
+
+// unprotectedByDesign names stateful-typed resources that are deliberately replaceable.
+func unprotectedByDesign(urn string) bool { return false }
+
+// Every Job carries the hash of what it runs in its pod template: pulumi-kubernetes replaces a Job
+// only when spec.template, selector, completions or parallelism change
+// (pulumi-kubernetes provider/pkg/await: a Job's metadata changes are not a replacement), so a hash in
+// the Job's own metadata never makes a changed script run.
+func TestEveryJobHashesItsScriptInThePodTemplate(t *testing.T) {
+	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
+		for _, j := range resourcesOf(r, "kubernetes:batch/v1:Job") {
+			if h := inspect.Str(j.Inputs, "spec", "template", "metadata", "annotations", jobHashAnnotation); len(h) != 64 {
+				t.Errorf("%s: pod template annotation %s = %q; want a SHA-256", j.URN, jobHashAnnotation, h)
+			}
+		}
+	})
+}
+
+const jobHashAnnotation = "dataplatform.io/config-sha256"
+
+// globalNames returns the names that must be unique across the whole cloud, by resource type.
+func globalNames(r *planner.Result) []string {
+	keys := map[string][]string{
+		"aws:s3/bucketV2:Bucket":                               {"bucket"},
+		"aws:s3/bucket:Bucket":                                 {"bucket"},
+		"gcp:storage/bucket:Bucket":                            {"name"},
+		"azure-native:storage:StorageAccount":                  {"accountName"},
+		"azure-native:containerregistry:Registry":              {"registryName"},
+		"azure-native:dbforpostgresql:Server":                  {"serverName"},
+		"azure-native:dbforpostgresql/v20240801:Server":        {"serverName"},
+		"azure-native:dbforpostgresql/v20230601preview:Server": {"serverName"},
+		"azure-native:keyvault:Vault":                          {"vaultName"},
+	}
+	var out []string
+	for _, res := range r.Resources {
+		for _, k := range keys[res.Type] {
+			if n := inspect.Str(res.Inputs, k); n != "" {
+				out = append(out, res.Type+" "+n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Two organisations deploying the same stack get different globally unique names, the same
+// organisation gets the same names on every run, and dataplatform:nameSuffix wins over the derived one.
+func TestGlobalNamesAreUniquePerAccountAndOverridable(t *testing.T) {
+	for _, target := range []string{"aws", "azure", "gcp"} {
+		for _, preview := range []bool{false, true} {
+			t.Run(target+"/"+mode(preview), func(t *testing.T) {
+				run := func(account string, extra ...string) []string {
+					res, err := planner.Plan(stacks.Run, planner.Options{
+						Dir: "..", Stack: "prod", Preview: preview, Account: account,
+						Sets: append(TargetSets("prod", target), extra...),
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return globalNames(res)
+				}
+				other := []string{}
+				if target == "gcp" {
+					other = append(other, "dataplatform:gcpProject=globex-data-prod")
+				}
+				a, again := run(""), run("")
+				b := run("210987654321", other...)
+				if len(a) == 0 {
+					t.Fatal("no globally unique names found; teach globalNames the target's types")
+				}
+				if strings.Join(a, ",") != strings.Join(again, ",") {
+					t.Errorf("names changed between two runs:\n%v\n%v", a, again)
+				}
+				seen := map[string]bool{}
+				for _, n := range a {
+					seen[n] = true
+				}
+				for _, n := range b {
+					if seen[n] {
+						t.Errorf("%s is the same in two accounts", n)
+					}
+				}
+				for _, n := range run("", "dataplatform:nameSuffix=zz42") {
+					if !strings.Contains(n, "zz42") {
+						t.Errorf("%s ignores dataplatform:nameSuffix=zz42", n)
+					}
+				}
+			})
+		}
+	}
+}
