@@ -81,7 +81,10 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		ZooKeeperReplicas: cfg.Dremio.ZooKeeperReplicas, StorageClass: f.Cluster.StorageClasses.FastSSD,
 		ObjectStore: data.Store, ObjectStoreNamespace: dataNamespace, Workload: dremioWorkload,
 		Labels: partOf(), Prod: prod,
-	}, k8s, protectInProd(cfg)) // the coordinator's volume holds Dremio's catalogue (KV store)
+		Scheduling: f.Cluster.Scheduling,
+		// The coordinator's volume holds Dremio's catalogue (KV store).
+		Protect: prod,
+	}, k8s)
 	if err != nil {
 		return nil, fmt.Errorf("dremio: %w", err)
 	}

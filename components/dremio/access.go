@@ -24,13 +24,20 @@ const (
 // metadataCIDR is the cloud instance metadata service; pods never need the node's identity.
 const metadataCIDR = "169.254.169.254/32"
 
+// The EKS Pod Identity agent's addresses.
+const (
+	podIdentityIPv4 = "169.254.170.23/32"
+	podIdentityIPv6 = "fd00:ec2::23/128"
+)
+
 // secrets creates the generated passwords of the administrator and the dbt user.
 func (b *builder) secrets() error {
 	mk := func(suffix, objName, user string) (*corev1.Secret, error) {
 		// Letters and digits only: the values go into JSON bodies in the bootstrap script.
+		// A replaced password would lock the platform out of the users the bootstrap created.
 		pw, err := random.NewRandomPassword(b.ctx, b.name+"-"+suffix+"-password", &random.RandomPasswordArgs{
 			Length: pulumi.Int(32), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4), MinUpper: pulumi.Int(4), MinLower: pulumi.Int(4),
-		}, b.opts()...)
+		}, b.opts(pulumi.Protect(b.a.Protect))...)
 		if err != nil {
 			return nil, err
 		}
@@ -104,9 +111,15 @@ func (b *builder) networkPolicies() error {
 		})
 		switch a.ObjectStore.Kind {
 		case objectstore.S3:
-			// The EKS Pod Identity agent, for SDKs that use the ServiceAccount's association.
+			// The EKS Pod Identity agent, which the credential process asks (see awsCredentialProcess):
+			// plain HTTP on its link-local addresses, IPv4 and IPv6
+			// (aws/eks-pod-identity-agent@v0.1.37 configuration/config.go DefaultIpv4TargetHost,
+			// DefaultIpv6TargetHost).
 			rules = append(rules, &networkingv1.NetworkPolicyEgressRuleArgs{
-				To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("169.254.170.23/32")}}},
+				To: networkingv1.NetworkPolicyPeerArray{
+					&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(podIdentityIPv4)}},
+					&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(podIdentityIPv6)}},
+				},
 				Ports: networkingv1.NetworkPolicyPortArray{port(80)},
 			})
 		case objectstore.GCS:
@@ -172,17 +185,25 @@ func (b *builder) bootstrap() error {
 	script := bootstrapScript(webURL)
 	sum := sha256.Sum256([]byte(script))
 	sel := map[string]string{"app.kubernetes.io/name": bootstrapName}
-	meta := b.meta(bootstrapName, sel)
-	// A changed script is a new Job; the old one goes first.
-	meta.Annotations = pulumi.StringMap{"dataplatform.io/script-sha256": pulumi.String(hex.EncodeToString(sum[:8]))}
+	// A changed script must run again. pulumi-kubernetes replaces a Job only when spec.template (or
+	// the selector, completions, parallelism) changes (pulumi-kubernetes provider@v4.0.0-20260115033456
+	// pkg/provider/diff.go forceNewProperties ".spec.template"), so the hash goes into the pod
+	// template. The Job keeps its fixed name: the provider then deletes before it replaces
+	// (pkg/provider/provider.go Diff deleteBeforeReplace, named and not autonamed), which
+	// DeleteBeforeReplace below states too. It has no ttlSecondsAfterFinished: a finished Job stays,
+	// so a refresh finds it and the next up does not recreate it.
+	podMeta := &metav1.ObjectMetaArgs{
+		Labels:      b.labels(sel),
+		Annotations: pulumi.StringMap{"dataplatform.io/config-sha256": pulumi.String(hex.EncodeToString(sum[:]))},
+	}
 	_, err := batchv1.NewJob(b.ctx, b.name+"-bootstrap", &batchv1.JobArgs{
-		Metadata: meta,
+		Metadata: b.meta(bootstrapName, sel),
 		Spec: &batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(6),
 			ActiveDeadlineSeconds: pulumi.Int(1800),
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: b.labels(sel)},
-				Spec: &corev1.PodSpecArgs{
+				Metadata: podMeta,
+				Spec: b.schedule(&corev1.PodSpecArgs{
 					RestartPolicy:                pulumi.String("OnFailure"),
 					AutomountServiceAccountToken: pulumi.Bool(false),
 					SecurityContext:              podSecurity(100), // curl_user of the curl image
@@ -205,7 +226,7 @@ func (b *builder) bootstrap() error {
 						VolumeMounts: corev1.VolumeMountArray{&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}},
 					}},
 					Volumes: corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}},
-				},
+				}),
 			},
 		},
 	}, b.opts(pulumi.DependsOn([]pulumi.Resource{b.coordinator, b.clientSvc, b.adminSecret, b.dbtSecret}), pulumi.DeleteBeforeReplace(true))...)

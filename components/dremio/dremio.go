@@ -3,8 +3,9 @@
 // (master, KV store, web UI, JDBC/ODBC, Arrow Flight) and an executor StatefulSet — with its
 // distributed storage on the platform's object store, reached with the store's workload identity.
 //
-// On Azure the image's Hadoop ABFS driver (hadoop-azure 3.3.6 in dremio-oss 25.2, the last OSS
-// release) predates Hadoop's workload identity token provider, so Dremio uses its MsiTokenProvider
+// On Azure the image's Hadoop ABFS driver (dremio-oss 25.2, the last OSS release, manages
+// hadoop-azure at Dremio's fork 2.8.5-dremio-r2; see coreSiteProperties) predates Hadoop's workload
+// identity token provider, so Dremio uses its MsiTokenProvider
 // against the azure-workload-identity token proxy, run as a native sidecar (an init container with
 // restartPolicy Always) on the pod's loopback: it trades the pod's federated ServiceAccount token for
 // an Entra ID token. No static key, no privileged init container, no traffic redirection.
@@ -17,6 +18,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
 )
@@ -110,6 +112,17 @@ type DremioClusterArgs struct {
 	Labels map[string]string
 	// Prod makes anti-affinity across nodes required and enforces the production sizes.
 	Prod bool
+	// ExecutorDrainSeconds is how long a stopping executor finishes its running fragments
+	// (dremio.termination_grace_period_seconds); the pod's grace period adds 120 s. Default 600.
+	ExecutorDrainSeconds int
+	// Scheduling places every pod (ZooKeeper, coordinator, executors, bootstrap Job) on the workload
+	// pool: its tolerations and node selector.
+	Scheduling cluster.Scheduling
+	// Protect marks the stateful resources (the coordinator StatefulSet, whose volume holds the KV
+	// store, the ZooKeeper StatefulSet and the generated administrator and dbt passwords) protected:
+	// destroy and replacement stop at them.
+	// Disposable children (Jobs, Secrets, policies, bindings, node groups…) are never protected.
+	Protect bool
 }
 
 // DremioCluster is the Dremio component.
@@ -175,6 +188,9 @@ func (a DremioClusterArgs) withDefaults() DremioClusterArgs {
 	if a.DistStorage == "" {
 		a.DistStorage = DistObjectStore
 	}
+	if a.ExecutorDrainSeconds == 0 {
+		a.ExecutorDrainSeconds = DefaultExecutorDrainSeconds
+	}
 	return a
 }
 
@@ -214,6 +230,14 @@ func (a *DremioClusterArgs) validate() error {
 	}
 	if a.ExecutorVolumeGiB < 10 {
 		return fmt.Errorf("dremio: ExecutorVolumeGiB = %d; must be ≥ 10", a.ExecutorVolumeGiB)
+	}
+	if a.ExecutorDrainSeconds < 30 || a.ExecutorDrainSeconds > 3600 {
+		return fmt.Errorf("dremio: ExecutorDrainSeconds = %d; must be between 30 and 3600", a.ExecutorDrainSeconds)
+	}
+	for _, t := range a.Scheduling.Tolerations {
+		if t.Key == "" && t.Operator != "Exists" {
+			return fmt.Errorf("dremio: Scheduling.Tolerations has an empty key with operator %q; only Exists may omit the key", t.Operator)
+		}
 	}
 	if a.CoordinatorVolumeGiB < 5 {
 		return fmt.Errorf("dremio: CoordinatorVolumeGiB = %d; must be ≥ 5", a.CoordinatorVolumeGiB)
@@ -297,6 +321,8 @@ func NewDremioCluster(ctx *pulumi.Context, name string, args *DremioClusterArgs,
 		"distStorage":       pulumi.String(a.DistStorage),
 		"objectStoreKind":   pulumi.String(string(a.ObjectStore.Kind)),
 		"prod":              pulumi.Bool(a.Prod),
+		"protect":           pulumi.Bool(a.Protect),
+		"drainSeconds":      pulumi.Int(a.ExecutorDrainSeconds),
 	}
 	if a.DistStorage == DistObjectStore && a.ObjectStore.Kind == objectstore.ADLS {
 		props["tokenProxyImage"] = pulumi.String(a.TokenProxyImage)

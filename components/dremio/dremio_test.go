@@ -1,6 +1,8 @@
 package dremio
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"strings"
@@ -146,30 +148,6 @@ func coreSite(t *testing.T, s string) map[string]string {
 	return out
 }
 
-func TestMemorySplit(t *testing.T) {
-	for _, tc := range []struct {
-		role         Role
-		gib          float64
-		heap, direct int
-	}{
-		{CoordinatorRole, 8, 5735, 2048},   // dev and staging
-		{ExecutorRole, 8, 2048, 5735},      // dev and staging
-		{CoordinatorRole, 16, 13517, 2048}, // prod
-		{ExecutorRole, 16, 3891, 11674},    // prod: design table 8 CPU/16 GB
-		{ExecutorRole, 32, 7782, 23348},    // design table's scaled size
-		{ExecutorRole, 128, 8192, 116880},  // heap capped at 8 GiB, reserve capped at 6000 MiB
-		{CoordinatorRole, 64, 16384, 45876},
-		{CoordinatorRole, 4, 1844, 2048},
-	} {
-		got, err := MemorySplit(tc.role, mib(tc.gib))
-		require.NoError(t, err)
-		assert.Equal(t, Memory{tc.heap, tc.direct}, got, "%s %g GiB", tc.role, tc.gib)
-		assert.LessOrEqual(t, got.HeapMiB+got.DirectMiB, mib(tc.gib))
-	}
-	_, err := MemorySplit(ExecutorRole, 3*1024)
-	assert.ErrorContains(t, err, "minimum")
-}
-
 func TestConfigPerStoreKind(t *testing.T) {
 	zk := "dremio-zookeeper-0.dremio-zookeeper-hs.dataplatform.svc.cluster.local:2181,dremio-zookeeper-1.dremio-zookeeper-hs.dataplatform.svc.cluster.local:2181,dremio-zookeeper-2.dremio-zookeeper-hs.dataplatform.svc.cluster.local:2181"
 	cases := map[objectstore.Kind]struct {
@@ -182,6 +160,7 @@ func TestConfigPerStoreKind(t *testing.T) {
 			"com.dremio.awsProfile":           "dremio",
 			"dremio.s3.whitelisted.buckets":   "dp-prod-dremio",
 			"fs.s3a.connection.ssl.enabled":   "true",
+			"dremio.s3.region":                "eu-north-1",
 		}},
 		objectstore.MinIO: {"dremioS3:///dp-prod-dremio/dist", map[string]string{
 			"fs.dremioS3.impl":                "com.dremio.plugins.s3.store.S3FileSystem",
@@ -221,6 +200,12 @@ func TestConfigPerStoreKind(t *testing.T) {
 				assert.Contains(t, conf, "embedded-zookeeper: { enabled: false }")
 				assert.Contains(t, conf, "fabric: { port: 45678 }")
 			}
+			// Drain: dremio-reference.conf's default of 5 s is overridden per role.
+			assert.Contains(t, exec, "\ndremio.termination_grace_period_seconds: 600\n")
+			assert.Contains(t, coord, "\ndremio.termination_grace_period_seconds: 60\n")
+			// The upgrade init container upgrades the store; the server only checks it.
+			assert.Contains(t, coord, "    auto-upgrade: false\n")
+			assert.NotContains(t, exec, "auto-upgrade")
 			assert.Contains(t, coord, "    enabled: true\n    master: { enabled: true")
 			assert.Contains(t, coord, "executor: { enabled: false }")
 			assert.Contains(t, coord, "web: { enabled: true, port: 9047 }")
@@ -233,10 +218,14 @@ func TestConfigPerStoreKind(t *testing.T) {
 			assert.NotContains(t, data["core-site.xml"], "WorkloadIdentityTokenProvider")
 			assert.NotContains(t, data["core-site.xml"], "oauth2.token.file")
 
-			_, hasAWS := data["aws-config"]
+			_, hasAWS := data["aws-credentials"]
 			assert.Equal(t, kind == objectstore.S3, hasAWS)
+			assert.NotContains(t, data, "aws-config", "SDK v1 never reads AWS_CONFIG_FILE")
 			if kind == objectstore.S3 {
-				assert.Equal(t, "[profile dremio]\nrole_arn = arn:aws:iam::123456789012:role/dp-prod-dremio\nweb_identity_token_file = /var/run/secrets/dremio/aws/token\nrole_session_name = dremio\n", data["aws-config"])
+				// No role_arn: SDK v1 rejects it without source_profile; both SDKs run the process.
+				assert.Equal(t, "[dremio]\ncredential_process = /opt/dremio/aws/credential-process\n", data["aws-credentials"])
+				assert.NotContains(t, data["aws-credentials"], "role_arn")
+				assert.Equal(t, awsCredentialProcess, data["aws-credential-process"])
 			}
 			_, hasCA := data["objectstore-ca.crt"]
 			assert.Equal(t, kind == objectstore.MinIO, hasCA)
@@ -315,7 +304,9 @@ func TestWorkloadsProdAndDev(t *testing.T) {
 			assert.Equal(t, "dremio", exec.Labels["app.kubernetes.io/name"])
 			assert.Equal(t, "executor", exec.Labels["app.kubernetes.io/component"])
 			assert.Equal(t, "Parallel", string(exec.Spec.PodManagementPolicy))
-			assert.Equal(t, int64(600), *exec.Spec.Template.Spec.TerminationGracePeriodSeconds)
+			// Drain 600 s + 120 s shutdown (the chart's rule); the coordinator's 60 s + 120 s.
+			assert.Equal(t, int64(720), *exec.Spec.Template.Spec.TerminationGracePeriodSeconds)
+			assert.Equal(t, int64(180), *coord.Spec.Template.Spec.TerminationGracePeriodSeconds)
 			assert.Equal(t, "dremio-cluster-pod", exec.Spec.ServiceName)
 
 			for _, sts := range []*struct {
@@ -359,8 +350,25 @@ func TestWorkloadsProdAndDev(t *testing.T) {
 			assert.Equal(t, "/apiv2/server_status", cc.ReadinessProbe.HTTPGet.Path)
 			assert.Equal(t, int32(9047), cc.ReadinessProbe.HTTPGet.Port.IntVal)
 			assert.NotNil(t, cc.StartupProbe)
+			// No pre-stop pause: the executor drains after SIGTERM, inside the grace period. (The old
+			// assertion required a 20 s sleep, which only delayed the drain.)
 			ec := container(t, exec.Spec.Template.Spec, "dremio")
-			require.NotNil(t, ec.Lifecycle.PreStop)
+			assert.Nil(t, ec.Lifecycle)
+			// The coordinator upgrades its KV store before it starts, with the server's config,
+			// volume, heap and resources; the executors have no store.
+			ics := coord.Spec.Template.Spec.InitContainers
+			require.NotEmpty(t, ics)
+			up := ics[len(ics)-1]
+			assert.Equal(t, "upgrade-kvstore", up.Name)
+			assert.Equal(t, args.Image, up.Image)
+			assert.Equal(t, []string{"/opt/dremio/bin/dremio-admin", "upgrade"}, up.Command)
+			assert.Equal(t, cc.VolumeMounts, up.VolumeMounts)
+			assert.Equal(t, cc.Resources, up.Resources)
+			assert.Equal(t, env(cc)["DREMIO_MAX_HEAP_MEMORY_SIZE_MB"], env(up)["DREMIO_MAX_HEAP_MEMORY_SIZE_MB"])
+			assert.Nil(t, up.RestartPolicy, "runs to completion before the server")
+			for _, ic := range exec.Spec.Template.Spec.InitContainers {
+				assert.NotEqual(t, "upgrade-kvstore", ic.Name)
+			}
 
 			// Volumes: own PVCs on the requested class.
 			for sts, gib := range map[string]int{"coordinator": args.CoordinatorVolumeGiB, "executor": args.ExecutorVolumeGiB} {
@@ -436,28 +444,45 @@ func TestIdentityWiring(t *testing.T) {
 	exec := statefulSet(t, m, "dremio-executor")
 	assert.Equal(t, "true", exec.Spec.Template.Labels["azure.workload.identity/use"])
 
-	// S3: a projected STS token and the AWS profile.
+	// S3: both SDKs' credentials file and the executable credential process, from the ConfigMap.
 	m, _, err = run(t, false, prodArgs(objectstore.S3))
 	require.NoError(t, err)
-	exec = statefulSet(t, m, "dremio-executor")
-	e := env(container(t, exec.Spec.Template.Spec, "dremio"))
-	assert.Equal(t, "/opt/dremio/aws/config", e["AWS_CONFIG_FILE"].Value)
-	assert.Equal(t, "eu-north-1", e["AWS_REGION"].Value)
-	var token *corev1.ServiceAccountTokenProjection
-	for _, v := range exec.Spec.Template.Spec.Volumes {
-		if v.Projected != nil {
-			token = v.Projected.Sources[0].ServiceAccountToken
+	for _, name := range []string{"dremio-coordinator", "dremio-executor"} {
+		pod := statefulSet(t, m, name).Spec.Template.Spec
+		e := env(container(t, pod, "dremio"))
+		assert.Equal(t, "/opt/dremio/aws/credentials", e["AWS_CREDENTIAL_PROFILES_FILE"].Value, "SDK v1")
+		assert.Equal(t, "/opt/dremio/aws/credentials", e["AWS_SHARED_CREDENTIALS_FILE"].Value, "SDK v2")
+		assert.NotContains(t, e, "AWS_CONFIG_FILE")
+		assert.Equal(t, "eu-north-1", e["AWS_REGION"].Value)
+		var aws *corev1.Volume
+		for i, v := range pod.Volumes {
+			assert.Nil(t, v.Projected, "no IRSA token: Pod Identity injects its own")
+			if v.Name == "aws" {
+				aws = &pod.Volumes[i]
+			}
 		}
+		require.NotNil(t, aws, name)
+		require.NotNil(t, aws.ConfigMap)
+		modes := map[string]int32{}
+		for _, it := range aws.ConfigMap.Items {
+			modes[it.Key+"->"+it.Path] = *it.Mode
+		}
+		assert.Equal(t, map[string]int32{"aws-credentials->credentials": 0o444, "aws-credential-process->credential-process": 0o555}, modes)
+		var mounted bool
+		for _, vm := range container(t, pod, "dremio").VolumeMounts {
+			if vm.Name == "aws" {
+				mounted = vm.MountPath == "/opt/dremio/aws" && vm.ReadOnly
+			}
+		}
+		assert.True(t, mounted, name)
 	}
-	require.NotNil(t, token)
-	assert.Equal(t, "sts.amazonaws.com", token.Audience)
 
 	// MinIO: keys from the store's Secret, the CA in a trust store built by an init container.
 	m, _, err = run(t, false, prodArgs(objectstore.MinIO))
 	require.NoError(t, err)
 	exec = statefulSet(t, m, "dremio-executor")
 	ctr := container(t, exec.Spec.Template.Spec, "dremio")
-	e = env(ctr)
+	e := env(ctr)
 	assert.Equal(t, "dremio-objectstore", e["AWS_ACCESS_KEY_ID"].ValueFrom.SecretKeyRef.Name)
 	assert.Equal(t, "accessKey", e["AWS_ACCESS_KEY_ID"].ValueFrom.SecretKeyRef.Key)
 	assert.Equal(t, "secretKey", e["AWS_SECRET_ACCESS_KEY"].ValueFrom.SecretKeyRef.Key)
@@ -495,7 +520,11 @@ func TestNetworkPolicies(t *testing.T) {
 	assert.Equal(t, "0.0.0.0/0", rules[0].To[0].IPBlock.CIDR)
 	assert.Equal(t, []string{"169.254.169.254/32"}, rules[0].To[0].IPBlock.Except)
 	assert.Equal(t, 443, rules[0].Ports[0].Port.IntValue())
+	// The EKS Pod Identity agent on both of its addresses, plain HTTP.
+	require.Len(t, rules[1].To, 2)
 	assert.Equal(t, "169.254.170.23/32", rules[1].To[0].IPBlock.CIDR)
+	assert.Equal(t, "fd00:ec2::23/128", rules[1].To[1].IPBlock.CIDR)
+	require.Len(t, rules[1].Ports, 1)
 	assert.Equal(t, 80, rules[1].Ports[0].Port.IntValue())
 
 	// ADLS: storage and, for the token proxy sidecar, Entra ID on 443 anywhere but the metadata
@@ -556,6 +585,14 @@ func TestBootstrapJob(t *testing.T) {
 		assert.Equal(t, "dremio-dbt-credentials", e["DBT_PASSWORD"].ValueFrom.SecretKeyRef.Name)
 		assert.True(t, *ctr.SecurityContext.ReadOnlyRootFilesystem)
 		assert.NotNil(t, ctr.Resources.Requests.Memory())
+		// The script's hash is in the pod template, which pulumi-kubernetes replaces a Job on; not in
+		// the Job's own metadata, which it would patch without running anything.
+		sum := sha256.Sum256([]byte(script))
+		assert.Equal(t, hex.EncodeToString(sum[:]), job.Spec.Template.Annotations["dataplatform.io/config-sha256"])
+		assert.Empty(t, job.Annotations)
+		assert.Equal(t, "dremio-bootstrap", job.Name, "fixed name: the provider deletes before it replaces")
+		assert.Nil(t, job.Spec.TTLSecondsAfterFinished, "a finished Job stays, so refresh finds it")
+		assert.NotEqual(t, bootstrapScript("http://other:9047"), script)
 
 		var sec corev1.Secret
 		inspect.DecodeStrict(t, m.Named(secType, "dremio-dbt"), &sec)
@@ -641,105 +678,4 @@ func TestValidation(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Equal(t, config.DremioTokenProxyImage, DefaultTokenProxyImage)
 	assert.Equal(t, "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0", DremioClusterArgs{}.withDefaults().TokenProxyImage)
-}
-
-// TestTokenProxySidecar checks the ADLS token proxy: a native sidecar of the coordinator and the
-// executors only, pinned, probed, bounded and unprivileged; no other store kind runs it.
-func TestTokenProxySidecar(t *testing.T) {
-	const img = "mcr.microsoft.com/oss/azure/workload-identity/proxy:v1.6.0"
-	for _, prod := range []bool{true, false} {
-		args := devArgs(objectstore.ADLS)
-		if prod {
-			args = prodArgs(objectstore.ADLS)
-		}
-		args.TokenProxyImage = "" // the default
-		m, _, err := run(t, false, args)
-		require.NoError(t, err)
-		for _, name := range []string{"dremio-coordinator", "dremio-executor"} {
-			pod := statefulSet(t, m, name).Spec.Template.Spec
-			assert.Equal(t, "true", statefulSet(t, m, name).Spec.Template.Labels["azure.workload.identity/use"], name)
-			require.Len(t, pod.InitContainers, 1, name)
-			ic := pod.InitContainers[0]
-			assert.Equal(t, "azwi-proxy", ic.Name)
-			assert.Equal(t, img, ic.Image)
-			require.NotNil(t, ic.RestartPolicy, "%s: a native sidecar needs restartPolicy Always", name)
-			assert.Equal(t, corev1.ContainerRestartPolicyAlways, *ic.RestartPolicy)
-			assert.Empty(t, ic.Command, "the image's entrypoint is /proxy")
-			assert.Equal(t, []string{"--proxy-port=8000"}, ic.Args)
-			assert.Empty(t, ic.Ports, "loopback only")
-			probe := []string{"/proxy", "--probe", "--proxy-port=8000"}
-			for pn, p := range map[string]*corev1.Probe{"startup": ic.StartupProbe, "liveness": ic.LivenessProbe} {
-				require.NotNil(t, p, "%s %s probe", name, pn)
-				require.NotNil(t, p.Exec, "%s %s probe", name, pn)
-				assert.Equal(t, probe, p.Exec.Command, "%s %s probe", name, pn)
-				assert.Equal(t, int32(10), p.TimeoutSeconds, "the probe retries for up to ~7 s")
-			}
-			assert.Equal(t, int32(2), ic.StartupProbe.PeriodSeconds)
-			assert.Equal(t, int32(30), ic.StartupProbe.FailureThreshold)
-			assert.Equal(t, int32(30), ic.LivenessProbe.PeriodSeconds)
-			assert.Equal(t, int32(3), ic.LivenessProbe.FailureThreshold)
-			assert.Nil(t, ic.ReadinessProbe)
-			// What the resource-limits policy asks, with requests = limits so the pod stays Guaranteed.
-			assert.Equal(t, "50m", ic.Resources.Requests.Cpu().String())
-			assert.Equal(t, "64Mi", ic.Resources.Requests.Memory().String())
-			assert.Equal(t, ic.Resources.Requests, ic.Resources.Limits)
-			sc := ic.SecurityContext
-			require.NotNil(t, sc)
-			assert.True(t, *sc.RunAsNonRoot)
-			assert.False(t, *sc.AllowPrivilegeEscalation)
-			assert.True(t, *sc.ReadOnlyRootFilesystem)
-			assert.Equal(t, []corev1.Capability{"ALL"}, sc.Capabilities.Drop)
-			assert.Empty(t, sc.Capabilities.Add)
-			assert.Nil(t, sc.Privileged)
-			assert.Nil(t, sc.RunAsUser, "runs as the pod's user, Dremio's, which can read the projected token")
-			assert.Equal(t, int64(999), *pod.SecurityContext.RunAsUser)
-			assert.Empty(t, ic.Env, "the workload identity webhook injects the token file, tenant and authority")
-			// The Dremio container itself is unchanged: no proxy settings, no static key.
-			e := env(container(t, pod, "dremio"))
-			for _, k := range []string{"AZURE_CLIENT_SECRET", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING"} {
-				assert.NotContains(t, e, k)
-			}
-		}
-		zk := statefulSet(t, m, "dremio-zookeeper").Spec.Template.Spec
-		assert.Empty(t, zk.InitContainers, "ZooKeeper has no object store access")
-		var job batchv1.Job
-		inspect.DecodeStrict(t, m.Named(jobType, "dremio-bootstrap"), &job)
-		assert.Empty(t, job.Spec.Template.Spec.InitContainers)
-	}
-
-	// A pinned override is used as given.
-	args := prodArgs(objectstore.ADLS)
-	args.TokenProxyImage = "registry.example.com/mirror/azwi-proxy:v1.6.0"
-	m, _, err := run(t, false, args)
-	require.NoError(t, err)
-	assert.Equal(t, "registry.example.com/mirror/azwi-proxy:v1.6.0", statefulSet(t, m, "dremio-executor").Spec.Template.Spec.InitContainers[0].Image)
-
-	// Other stores: no sidecar (MinIO keeps only its trust-store init container, which runs to
-	// completion), and neither does ADLS with node-local distributed storage.
-	for _, kind := range []objectstore.Kind{objectstore.S3, objectstore.GCS, objectstore.MinIO} {
-		m, _, err := run(t, false, prodArgs(kind))
-		require.NoError(t, err)
-		for _, name := range []string{"dremio-coordinator", "dremio-executor", "dremio-zookeeper"} {
-			pod := statefulSet(t, m, name).Spec.Template.Spec
-			for _, ic := range pod.InitContainers {
-				assert.NotEqual(t, "azwi-proxy", ic.Name, "%s %s", kind, name)
-				assert.Nil(t, ic.RestartPolicy, "%s %s: no sidecar", kind, name)
-			}
-			if kind != objectstore.MinIO || name == "dremio-zookeeper" {
-				assert.Empty(t, pod.InitContainers, "%s %s", kind, name)
-			} else {
-				require.Len(t, pod.InitContainers, 1)
-				assert.Equal(t, "truststore", pod.InitContainers[0].Name)
-			}
-		}
-		site := coreSite(t, configData(t, m)["core-site.xml"])
-		for k := range site {
-			assert.False(t, strings.HasPrefix(k, "fs.azure."), "%s: %s", kind, k)
-		}
-	}
-	local := devArgs(objectstore.ADLS)
-	local.DistStorage, local.DevLocalStorage = DistLocal, true
-	m, _, err = run(t, false, local)
-	require.NoError(t, err)
-	assert.Empty(t, statefulSet(t, m, "dremio-executor").Spec.Template.Spec.InitContainers)
 }

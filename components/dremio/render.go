@@ -22,15 +22,17 @@ const (
 
 // Paths inside the Dremio containers.
 const (
-	dremioHome     = "/opt/dremio"
-	dataDir        = dremioHome + "/data"
-	confDir        = dremioHome + "/conf"
-	awsConfigPath  = dremioHome + "/aws/config"
-	awsTokenDir    = "/var/run/secrets/dremio/aws"
-	awsTokenPath   = awsTokenDir + "/token"
-	truststoreDir  = dremioHome + "/truststore"
-	truststorePath = truststoreDir + "/cacerts"
-	caMountDir     = "/etc/objectstore-ca"
+	dremioHome = "/opt/dremio"
+	dataDir    = dremioHome + "/data"
+	confDir    = dremioHome + "/conf"
+	awsDir     = dremioHome + "/aws"
+	// awsCredentialsPath is where both AWS SDKs of the S3 file system find the profile.
+	awsCredentialsPath = awsDir + "/credentials"
+	// awsCredentialProcessPath is the profile's credential_process.
+	awsCredentialProcessPath = awsDir + "/credential-process"
+	truststoreDir            = dremioHome + "/truststore"
+	truststorePath           = truststoreDir + "/cacerts"
+	caMountDir               = "/etc/objectstore-ca"
 	// awsProfile is the profile Dremio's S3 file system reads its credentials from.
 	awsProfile = "dremio"
 )
@@ -54,27 +56,46 @@ type Memory struct {
 // minMemoryMiB is Dremio's documented minimum node memory.
 const minMemoryMiB = 4096
 
-// MemorySplit derives the JVM heap and direct memory of a node from its container memory the way
-// Dremio sizes nodes: keep a reserve for the JVM's own overhead, metaspace and the OS page cache
-// (5 %, at most 6000 MiB), then give the coordinator mostly heap (it plans queries and holds the
-// catalog; at most 16 GiB heap, at least 2 GiB direct) and the executor mostly direct memory (Arrow
-// buffers; heap a quarter of what is left, between 2 and 8 GiB). It refuses sizes that would leave no
-// direct memory.
+// MemorySplit derives the JVM heap and direct memory of a node from its container memory with the
+// steps of Dremio's own chart (dremio-cloud-tools@7c352d5 charts/dremio_v2/templates/
+// _helpers_coordinator.tpl "dremio.coordinator.heapMemory"/"directMemory" and _helpers_executor.tpl
+// "dremio.executor.heapMemory"/"directMemory"):
+//   - refuse less than 4096 MiB ("Dremio's minimum memory requirement is 4 GB");
+//   - reserve 6000 MiB from 64000 MiB up, else 5 % (truncated), for the JVM's own overhead,
+//     metaspace, threads and the page cache;
+//   - coordinator: 16384 MiB heap once 18432 MiB or more are left, else all but 2048 MiB; the rest
+//     is direct memory;
+//   - executor: 8192 MiB heap once 32786 MiB or more are left, 4096 MiB from 6144 MiB, else 2048;
+//     the rest is direct memory (Arrow buffers).
+//
+// The values go to DREMIO_MAX_HEAP_MEMORY_SIZE_MB and DREMIO_MAX_DIRECT_MEMORY_SIZE_MB, which
+// dremio-oss@25.2.0 distribution/resources/src/main/resources/bin/dremio-config turns into -Xmx and
+// -XX:MaxDirectMemorySize.
 func MemorySplit(role Role, containerMiB int) (Memory, error) {
 	if containerMiB < minMemoryMiB {
 		return Memory{}, fmt.Errorf("dremio: %s memory %d MiB is below Dremio's minimum of %d MiB", role, containerMiB, minMemoryMiB)
 	}
 	reserve := containerMiB * 5 / 100
-	if reserve > 6000 {
+	if containerMiB >= 64000 {
 		reserve = 6000
 	}
 	usable := containerMiB - reserve
 	var heap int
 	switch role {
 	case CoordinatorRole:
-		heap = min(16384, usable-2048)
+		heap = usable - 2048
+		if usable >= 18432 {
+			heap = 16384
+		}
 	case ExecutorRole:
-		heap = min(8192, max(2048, usable/4))
+		switch {
+		case usable >= 32786:
+			heap = 8192
+		case usable >= 6144:
+			heap = 4096
+		default:
+			heap = 2048
+		}
 	default:
 		return Memory{}, fmt.Errorf("dremio: unknown role %q", role)
 	}
@@ -113,8 +134,28 @@ func distPath(kind objectstore.Kind, bucket, account string) (string, error) {
 // localDist is the single-node distributed store under paths.local (dev only).
 const localDist = `"pdfs://"${paths.local}"/pdfs"`
 
-// renderDremioConf renders dremio.conf (HOCON) for one role. dist is a quoted HOCON value.
-func renderDremioConf(role Role, dist, zk string) string {
+// Drain and shutdown timing. On SIGTERM Dremio's NodeRegistration.close waits, before it leaves
+// ZooKeeper, for the running fragments (FragmentWorkManager.waitToExit) and queries
+// (ForemenWorkManager.waitToExit) for at most dremio.termination_grace_period_seconds, default 5
+// (dremio-oss@25.2.0 sabot/kernel/src/main/java/com/dremio/exec/server/NodeRegistration.java,
+// common/legacy/src/main/resources/dremio-reference.conf). The pod's grace period must cover that
+// wait plus the shutdown of the other services: Dremio's chart gives the executor the Dremio grace
+// + 120 s (dremio-cloud-tools@7c352d5 charts/dremio_v2/templates/_helpers_executor.tpl
+// "dremio.executor.kubernetes.terminationGracePeriodSeconds"). The JVM gets SIGTERM at once: bin/dremio
+// start-fg execs java (bin/dremio dremio_internal_start), so there is no pre-stop pause to wait out.
+const (
+	// DefaultExecutorDrainSeconds is how long an executor finishes its running fragments (the chart's
+	// default of 600 s).
+	DefaultExecutorDrainSeconds = 600
+	// coordinatorDrainSeconds is how long the coordinator lets running queries finish.
+	coordinatorDrainSeconds = 60
+	// shutdownMarginSeconds is the pod grace beyond the drain (the chart's 120 s).
+	shutdownMarginSeconds = 120
+)
+
+// renderDremioConf renders dremio.conf (HOCON) for one role. dist is a quoted HOCON value; drain is
+// dremio.termination_grace_period_seconds.
+func renderDremioConf(role Role, dist, zk string, drain int) string {
 	coordinator := role == CoordinatorRole
 	var b strings.Builder
 	b.WriteString("# Rendered by the dataplatform DremioCluster component; edits are overwritten.\n")
@@ -130,12 +171,21 @@ func renderDremioConf(role Role, dist, zk string) string {
 	fmt.Fprintf(&b, "    master: { enabled: %t, embedded-zookeeper: { enabled: false } }\n", coordinator)
 	fmt.Fprintf(&b, "    web: { enabled: %t, port: %d }\n", coordinator, WebPort)
 	fmt.Fprintf(&b, "    client-endpoint: { port: %d }\n", ClientPort)
+	if coordinator {
+		// The KV store is upgraded by the upgrade init container (dremio-admin upgrade), as in Dremio's
+		// chart; the server itself only checks the store version and refuses an un-upgraded store
+		// (dremio-oss@25.2.0 dac/daemon/src/main/java/com/dremio/dac/daemon/DremioDaemon.java
+		// AutoUpgrade.ensureUpgradeSupported; key services.coordinator.auto-upgrade, default false in
+		// dremio-reference.conf).
+		b.WriteString("    auto-upgrade: false\n")
+	}
 	b.WriteString("  }\n")
 	fmt.Fprintf(&b, "  executor: { enabled: %t }\n", !coordinator)
 	fmt.Fprintf(&b, "  flight: { enabled: %t, port: %d }\n", coordinator, FlightPort)
 	fmt.Fprintf(&b, "  fabric: { port: %d }\n", FabricPort)
 	fmt.Fprintf(&b, "  conduit: { port: %d }\n", ConduitPort)
 	b.WriteString("}\n")
+	fmt.Fprintf(&b, "dremio.termination_grace_period_seconds: %d\n", drain)
 	return b.String()
 }
 
@@ -146,6 +196,7 @@ type storeParams struct {
 	Account  string
 	Endpoint string
 	ClientID string
+	Region   string
 }
 
 // coreSiteProperties returns the Hadoop properties of a store, without credentials in clear: secrets
@@ -153,20 +204,42 @@ type storeParams struct {
 func coreSiteProperties(p storeParams) (map[string]string, error) {
 	switch p.Kind {
 	case objectstore.S3:
-		// Dremio OSS's S3 file system accepts a fixed set of credential providers, none of which is
-		// the default chain; its AWS SDK predates EKS Pod Identity. The profile provider with a web
-		// identity token is the keyless one: see awsConfig.
+		// dremio-oss@25.2.0 accepts only a fixed list of providers: its SDK v2 clients (async reads,
+		// the STS check at setup) map the name through plugins/s3/src/main/java/com/dremio/plugins/util/
+		// AwsCredentialProviderUtils.java (static keys, instance profile, anonymous, assume role from
+		// static keys or the instance profile, this profile provider), while the SDK v1 client and
+		// Hadoop's S3A load the same class by name (S3FileSystem.createS3V1Client,
+		// S3AUtils.createAWSCredentialProviderSet). None of them is the container or web identity
+		// provider. The profile provider is the one keyless choice that both SDKs resolve from one file:
+		// the profile "dremio" in the credentials file (see awsCredentials) runs a credential_process
+		// that fetches the pod's EKS Pod Identity credentials.
 		return map[string]string{
 			"fs.dremioS3.impl":                "com.dremio.plugins.s3.store.S3FileSystem",
 			"fs.s3a.aws.credentials.provider": "com.dremio.plugins.s3.store.AWSProfileCredentialsProviderV1",
-			"com.dremio.awsProfile":           awsProfile,
-			"dremio.s3.whitelisted.buckets":   p.Bucket,
-			"fs.s3a.connection.ssl.enabled":   "true",
+			// plugins/s3/.../AWSProfileCredentialsProviderV1.java and V2.java read the profile name here.
+			"com.dremio.awsProfile":         awsProfile,
+			"dremio.s3.whitelisted.buckets": p.Bucket,
+			"fs.s3a.connection.ssl.enabled": "true",
+			// S3FileSystem.REGION_OVERRIDE: the region of the STS credential check at setup, which
+			// otherwise falls back to us-east-1 (getAWSRegionFromConfigurationOrDefault).
+			"dremio.s3.region": p.Region,
 		}, nil
 	case objectstore.MinIO:
 		host, secure, err := splitEndpoint(p.Endpoint)
 		if err != nil {
 			return nil, err
+		}
+		// Path-style addressing, verified for both clients of dremio-oss@25.2.0 S3FileSystem: the SDK v1
+		// client takes fs.s3a.path.style.access (createS3V1Client withPathStyleAccess); the SDK v2
+		// clients (S3AsyncByteReader's async client, the sync client; asyncConfigClientBuilder and
+		// syncConfigClientBuilder) get no path-style setting, only endpointOverride. SDK v2 2.17.295
+		// (pom.xml aws-sdk-2.version) then rewrites to virtual-host addressing only when the endpoint
+		// host begins with "s3" (aws-sdk-java-v2 services/s3/.../internal/endpoints/
+		// S3BucketEndpointResolver.changeToDnsEndpoint; from 2.18.0 any DNS-compatible bucket, per
+		// its CHANGELOG), so an in-cluster host such as minio.<namespace>.svc stays path-style and
+		// one beginning with "s3" would send every read to <bucket>.<host>, which does not resolve.
+		if strings.HasPrefix(strings.ToLower(host), "s3") {
+			return nil, fmt.Errorf("dremio: object store endpoint host %q begins with \"s3\"; Dremio 25.2's SDK v2 clients would address it virtual-host style (<bucket>.%s), use a Service name that does not begin with s3", host, host)
 		}
 		return map[string]string{
 			"fs.dremioS3.impl":                "com.dremio.plugins.s3.store.S3FileSystem",
@@ -176,12 +249,17 @@ func coreSiteProperties(p storeParams) (map[string]string, error) {
 			"fs.s3a.endpoint":                 host,
 			"fs.s3a.path.style.access":        "true",
 			"fs.s3a.connection.ssl.enabled":   fmt.Sprint(secure),
-			"dremio.s3.compat":                "true",
-			"dremio.s3.whitelisted.buckets":   p.Bucket,
+			// S3FileSystem.COMPATIBILITY_MODE: skip the STS GetCallerIdentity check at setup and sign
+			// with the region of dremio.s3.region (default us-east-1) instead of asking the bucket's.
+			"dremio.s3.compat":              "true",
+			"dremio.s3.whitelisted.buckets": p.Bucket,
 		}, nil
 	case objectstore.ADLS:
-		// Dremio OSS 25.2 (the last OSS release) ships hadoop-azure 3.3.6, which has no workload
-		// identity token provider (WorkloadIdentityTokenProvider arrived in 3.4.1). Its
+		// NOT VERIFIED against the jar that loads: dremio-oss@25.2.0 pom.xml manages hadoop-azure at
+		// 2.8.5-dremio-r2-202409241416480548-c6df598 (Dremio's fork, with the azurebfs packages its
+		// plugins/azure imports) while hadoop.version is 3.3.6-dremio-…; neither has Hadoop's
+		// WorkloadIdentityTokenProvider (3.4.1), and whether the fork's MsiTokenProvider reads
+		// fs.azure.account.oauth2.msi.endpoint (upstream 3.3.x does) could not be read here. Its
 		// MsiTokenProvider asks an IMDS-style endpoint instead (GET ?api-version=2018-02-01&
 		// resource=https://storage.azure.com/&client_id=…, header Metadata: true); the endpoint here
 		// is the azure-workload-identity proxy that runs as a native sidecar of every Dremio pod
@@ -229,11 +307,35 @@ func xmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
 
-// awsConfig is the AWS shared config of the S3 kind: the role the store granted, assumed with the
-// ServiceAccount token projected for STS.
-func awsConfig(roleARN string) string {
-	return fmt.Sprintf("[profile %s]\nrole_arn = %s\nweb_identity_token_file = %s\nrole_session_name = dremio\n", awsProfile, roleARN, awsTokenPath)
+// awsCredentials is the AWS credentials file of the S3 kind, read by both SDKs of Dremio's S3 file
+// system: SDK v1 1.12.750 (dremio-oss@25.2.0 pom.xml aws-sdk.version) reads only the credentials
+// file, AWS_CREDENTIAL_PROFILES_FILE (aws-sdk-java AwsProfileFileLocationProvider), and rejects a
+// role_arn profile without source_profile (ProfileAssumeRoleCredentialsProvider); SDK v2 2.17.295
+// (aws-sdk-2.version) reads AWS_SHARED_CREDENTIALS_FILE. Both run credential_process with sh -c and
+// refresh it before the returned Expiration (aws-sdk-java ProcessCredentialsProvider,
+// ProfilesConfigFile.fromProfile; aws-sdk-java-v2 ProfileCredentialsUtils). Dremio's chart points
+// both variables at one file the same way (dremio-cloud-tools@7c352d5 charts/dremio_v2/templates/
+// dremio-executor.yaml).
+func awsCredentials() string {
+	return fmt.Sprintf("[%s]\ncredential_process = %s\n", awsProfile, awsCredentialProcessPath)
 }
+
+// awsCredentialProcess prints the pod's EKS Pod Identity credentials in the credential_process
+// format. The EKS Pod Identity webhook injects AWS_CONTAINER_CREDENTIALS_FULL_URI
+// (http://169.254.170.23/v1/credentials) and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE into pods whose
+// ServiceAccount has an association; the agent answers the token in the Authorization header with
+// compact JSON {"AccessKeyId","SecretAccessKey","Token","AccountId","Expiration"}
+// (aws/eks-pod-identity-agent@v0.1.37 pkg/credentials/model.go EksCredentialsResponse,
+// pkg/handlers/eks_credential_handler.go). The process format wants "SessionToken" and "Version": 1.
+// wget is in the image (dremio-oss@25.2.0 distribution/docker/Dockerfile installs it on
+// eclipse-temurin, Ubuntu). The account ID is dropped to keep the output short.
+const awsCredentialProcess = `#!/bin/sh
+set -eu
+: "${AWS_CONTAINER_CREDENTIALS_FULL_URI:?no EKS Pod Identity association for this ServiceAccount}"
+: "${AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE:?no EKS Pod Identity association for this ServiceAccount}"
+body=$(wget -q -T 10 -O - --header "Authorization: $(cat "$AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")" "$AWS_CONTAINER_CREDENTIALS_FULL_URI")
+printf '%s\n' "$body" | sed -e 's/"Token":/"SessionToken":/' -e 's/,"AccountId":"[^"]*"//' -e 's/^{/{"Version":1,/'
+`
 
 // splitEndpoint turns "https://host:port" into ("host:port", true).
 func splitEndpoint(endpoint string) (string, bool, error) {

@@ -111,8 +111,8 @@ func (b *builder) config() error {
 	zk := zkConnect(a.NamespaceName, a.ZooKeeperReplicas)
 	data := pulumi.StringMap{}
 	if !b.objectStore() {
-		data["dremio-coordinator.conf"] = pulumi.String(renderDremioConf(CoordinatorRole, localDist, zk))
-		data["dremio-executor.conf"] = pulumi.String(renderDremioConf(ExecutorRole, localDist, zk))
+		data["dremio-coordinator.conf"] = pulumi.String(renderDremioConf(CoordinatorRole, localDist, zk, coordinatorDrainSeconds))
+		data["dremio-executor.conf"] = pulumi.String(renderDremioConf(ExecutorRole, localDist, zk, a.ExecutorDrainSeconds))
 		data["core-site.xml"] = pulumi.String(renderCoreSite(nil))
 	} else {
 		os := a.ObjectStore
@@ -128,9 +128,9 @@ func (b *builder) config() error {
 		if principal == (pulumi.StringOutput{}) {
 			principal = pulumi.String("").ToStringOutput()
 		}
-		kind := os.Kind
+		kind, region, drain := os.Kind, os.Region, a.ExecutorDrainSeconds
 		rendered := pulumi.All(os.BucketNames[objectstore.Dremio], account, endpoint, principal).ApplyT(func(v []any) (map[string]string, error) {
-			p := storeParams{Kind: kind, Bucket: v[0].(string), Account: v[1].(string), Endpoint: v[2].(string), ClientID: v[3].(string)}
+			p := storeParams{Kind: kind, Bucket: v[0].(string), Account: v[1].(string), Endpoint: v[2].(string), ClientID: v[3].(string), Region: region}
 			dist, err := distPath(kind, p.Bucket, p.Account)
 			if err != nil {
 				return nil, err
@@ -140,18 +140,19 @@ func (b *builder) config() error {
 				return nil, err
 			}
 			out := map[string]string{
-				"dremio-coordinator.conf": renderDremioConf(CoordinatorRole, fmt.Sprintf("%q", dist), zk),
-				"dremio-executor.conf":    renderDremioConf(ExecutorRole, fmt.Sprintf("%q", dist), zk),
+				"dremio-coordinator.conf": renderDremioConf(CoordinatorRole, fmt.Sprintf("%q", dist), zk, coordinatorDrainSeconds),
+				"dremio-executor.conf":    renderDremioConf(ExecutorRole, fmt.Sprintf("%q", dist), zk, drain),
 				"core-site.xml":           renderCoreSite(props),
 			}
 			if kind == objectstore.S3 {
-				out["aws-config"] = awsConfig(p.ClientID)
+				out["aws-credentials"] = awsCredentials()
+				out["aws-credential-process"] = awsCredentialProcess
 			}
 			return out, nil
 		}).(pulumi.StringMapOutput)
 		keys := []string{"dremio-coordinator.conf", "dremio-executor.conf", "core-site.xml"}
 		if kind == objectstore.S3 {
-			keys = append(keys, "aws-config")
+			keys = append(keys, "aws-credentials", "aws-credential-process")
 		}
 		for _, k := range keys {
 			data[k] = rendered.MapIndex(pulumi.String(k))
@@ -214,6 +215,13 @@ func podSecurity(uid int) *corev1.PodSecurityContextArgs {
 	}
 }
 
+// schedule applies the workload pool's tolerations and node selector to a pod spec.
+func (b *builder) schedule(spec *corev1.PodSpecArgs) *corev1.PodSpecArgs {
+	spec.Tolerations = b.a.Scheduling.TolerationArray()
+	spec.NodeSelector = b.a.Scheduling.NodeSelectorMap()
+	return spec
+}
+
 // spread keeps replicas on different nodes (required in prod) and balances them across zones.
 func (b *builder) spread(selector map[string]string) (*corev1.AffinityArgs, corev1.TopologySpreadConstraintArray) {
 	sel := &metav1.LabelSelectorArgs{MatchLabels: toStringMap(selector)}
@@ -251,6 +259,35 @@ func (b *builder) pvc(gib int) corev1.PersistentVolumeClaimTypeArray {
 	}}
 }
 
+// ZooKeeper's layout in its pod.
+const (
+	zkUID        = 1000
+	zkVolume     = "/data"
+	zkDataDir    = zkVolume + "/data"
+	zkDataLogDir = zkVolume + "/log"
+	zkConfDir    = "/zk-conf"
+	zkMemoryMiB  = 1024
+	zkHeapMiB    = 512
+)
+
+// zkStartScript prepares what the image's entrypoint needs and execs it. The entrypoint writes
+// $ZOO_DATA_DIR/myid before zkServer.sh creates any directory, so a fresh volume needs the data and
+// log directories first; the conf volume starts empty, so logback.xml is copied from the image's
+// /conf and zoo.cfg is rendered anew (the entrypoint appends to an existing one only when it is
+// absent, and the emptyDir outlives a container restart). The server id is the pod ordinal + 1.
+const zkStartScript = `set -euo pipefail
+ordinal="${POD_NAME##*-}"
+case "$ordinal" in ''|*[!0-9]*) echo "cannot derive the server id from pod name $POD_NAME" >&2; exit 1 ;; esac
+export ZOO_MY_ID=$((ordinal + 1))
+mkdir -p "$ZOO_DATA_DIR" "$ZOO_DATA_LOG_DIR"
+cp /conf/logback.xml "$ZOO_CONF_DIR/logback.xml"
+rm -f "$ZOO_CONF_DIR/zoo.cfg"
+exec /docker-entrypoint.sh zkServer.sh start-foreground
+`
+
+// zkReadyScript asks the local server srvr and succeeds when it reports its mode.
+const zkReadyScript = `exec 3<>/dev/tcp/127.0.0.1/2181 && printf srvr >&3 && grep -q '^Mode: ' <&3`
+
 // zookeeper creates the ensemble Dremio coordinates through.
 func (b *builder) zookeeper() error {
 	a := b.a
@@ -287,22 +324,37 @@ func (b *builder) zookeeper() error {
 	}
 
 	affinity, tsc := b.spread(sel)
+	// The image's /docker-entrypoint.sh (31z4/zookeeper-docker@268d33c 3.9.3/docker-entrypoint.sh)
+	// writes $ZOO_CONF_DIR/zoo.cfg from these variables when it does not exist, then
+	// $ZOO_DATA_DIR/myid from ZOO_MY_ID, both under set -e; the Dockerfile (3.9.3/Dockerfile) sets the
+	// defaults and ZOOCFGDIR=/conf, from which zkEnv.sh puts the conf directory, with logback.xml,
+	// first on the class path (apache/zookeeper@release-3.9.3 bin/zkEnv.sh).
 	env := corev1.EnvVarArray{
+		// 3.5+ server lines: server.N=host:peer:election;client (ZooKeeper Administrator's Guide).
 		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_SERVERS"), Value: pulumi.String(strings.Join(servers, " "))},
 		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_STANDALONE_ENABLED"), Value: pulumi.String(fmt.Sprint(a.ZooKeeperReplicas == 1))},
-		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_DATA_DIR"), Value: pulumi.String("/data/data")},
-		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_DATA_LOG_DIR"), Value: pulumi.String("/data/log")},
+		// Snapshots and the transaction log on the volume; the start script creates both first.
+		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_DATA_DIR"), Value: pulumi.String(zkDataDir)},
+		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_DATA_LOG_DIR"), Value: pulumi.String(zkDataLogDir)},
 		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_LOG_DIR"), Value: pulumi.String("/logs")},
-		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_CONF_DIR"), Value: pulumi.String("/conf")},
+		// The writable conf directory (the root file system is read-only): zoo.cfg is rendered into
+		// it, the image's logback.xml copied next to it, and ZooKeeper may write its dynamic config
+		// files there (QuorumPeer.setLastSeenQuorumVerifier).
+		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_CONF_DIR"), Value: pulumi.String(zkConfDir)},
+		&corev1.EnvVarArgs{Name: pulumi.String("ZOOCFGDIR"), Value: pulumi.String(zkConfDir)},
 		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_AUTOPURGE_PURGEINTERVAL"), Value: pulumi.String("24")},
-		// srvr is what zkServer.sh status (the readiness probe) asks.
-		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_4LW_COMMANDS_WHITELIST"), Value: pulumi.String("srvr, ruok")},
+		// srvr is what the readiness probe asks; ruok for manual checks.
+		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_4LW_COMMANDS_WHITELIST"), Value: pulumi.String("srvr,ruok")},
 		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_CFG_EXTRA"), Value: pulumi.String("quorumListenOnAllIPs=true")},
-		&corev1.EnvVarArgs{Name: pulumi.String("JVMFLAGS"), Value: pulumi.String("-Xms512m -Xmx512m")},
+		// The AdminServer (Jetty on 8080) is not used; nothing should listen that no policy covers.
+		&corev1.EnvVarArgs{Name: pulumi.String("ZOO_ADMINSERVER_ENABLED"), Value: pulumi.String("false")},
+		// zkEnv.sh turns ZK_SERVER_HEAP into the server's -Xmx (SERVER_JVMFLAGS only; default 1000 MiB,
+		// too much for the 1 GiB container).
+		&corev1.EnvVarArgs{Name: pulumi.String("ZK_SERVER_HEAP"), Value: pulumi.String(fmt.Sprint(zkHeapMiB))},
+		&corev1.EnvVarArgs{Name: pulumi.String("POD_NAME"), ValueFrom: &corev1.EnvVarSourceArgs{
+			FieldRef: &corev1.ObjectFieldSelectorArgs{FieldPath: pulumi.String("metadata.name")},
+		}},
 	}
-	// The server id is the pod ordinal + 1; the image's entrypoint writes myid and zoo.cfg from env.
-	start := `export ZOO_MY_ID=$(( ${HOSTNAME##*-} + 1 )); exec /docker-entrypoint.sh zkServer.sh start-foreground`
-	quorum := a.ZooKeeperReplicas/2 + 1
 	zk, err := appsv1.NewStatefulSet(b.ctx, b.name+"-zookeeper", &appsv1.StatefulSetArgs{
 		Metadata: b.meta(zkName, sel),
 		Spec: &appsv1.StatefulSetSpecArgs{
@@ -313,26 +365,32 @@ func (b *builder) zookeeper() error {
 			UpdateStrategy:      &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{Labels: b.labels(sel)},
-				Spec: &corev1.PodSpecArgs{
-					AutomountServiceAccountToken:  pulumi.Bool(false),
-					SecurityContext:               podSecurity(1000), // the image's zookeeper user
+				Spec: b.schedule(&corev1.PodSpecArgs{
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					// The image's zookeeper user and group (uid/gid 1000, 3.9.3/Dockerfile); fsGroup makes
+					// the fresh volume's root group-writable for it.
+					SecurityContext:               podSecurity(zkUID),
 					Affinity:                      affinity,
 					TopologySpreadConstraints:     tsc,
 					TerminationGracePeriodSeconds: pulumi.Int(60),
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 						Name:    pulumi.String("zookeeper"),
 						Image:   pulumi.String(a.ZooKeeperImage),
-						Command: pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("-c"), pulumi.String(start)},
+						Command: pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("-c"), pulumi.String(zkStartScript)},
 						Env:     env,
 						Ports: corev1.ContainerPortArray{
 							&corev1.ContainerPortArgs{Name: pulumi.String("client"), ContainerPort: pulumi.Int(ZKClientPort)},
 							&corev1.ContainerPortArgs{Name: pulumi.String("peer"), ContainerPort: pulumi.Int(zkPeerPort)},
 							&corev1.ContainerPortArgs{Name: pulumi.String("election"), ContainerPort: pulumi.Int(zkElectionPort)},
 						},
-						Resources: resources(pulumi.String("500m"), 1024),
+						Resources: resources(pulumi.String("500m"), zkMemoryMiB),
+						// Ready when the server serves: srvr answers "Mode: …" only then
+						// (apache/zookeeper@release-3.9.3 zookeeper-server/.../command/StatCommand.java;
+						// otherwise ZK_NOT_SERVING). Bash's /dev/tcp, no JVM per probe (zkServer.sh
+						// status starts one, with the server's JVMFLAGS).
 						ReadinessProbe: &corev1.ProbeArgs{
-							Exec:                &corev1.ExecActionArgs{Command: pulumi.StringArray{pulumi.String("zkServer.sh"), pulumi.String("status")}},
-							InitialDelaySeconds: pulumi.Int(10), PeriodSeconds: pulumi.Int(10), TimeoutSeconds: pulumi.Int(5),
+							Exec:                &corev1.ExecActionArgs{Command: pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("-c"), pulumi.String(zkReadyScript)}},
+							InitialDelaySeconds: pulumi.Int(5), PeriodSeconds: pulumi.Int(10), TimeoutSeconds: pulumi.Int(5),
 						},
 						LivenessProbe: &corev1.ProbeArgs{
 							TcpSocket:           &corev1.TCPSocketActionArgs{Port: pulumi.Int(ZKClientPort)},
@@ -344,8 +402,9 @@ func (b *builder) zookeeper() error {
 							return s
 						}(),
 						VolumeMounts: corev1.VolumeMountArray{
-							&corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String("/data")},
-							&corev1.VolumeMountArgs{Name: pulumi.String("conf"), MountPath: pulumi.String("/conf")},
+							&corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String(zkVolume)},
+							// Not over the image's /conf, which keeps logback.xml for the start script to copy.
+							&corev1.VolumeMountArgs{Name: pulumi.String("conf"), MountPath: pulumi.String(zkConfDir)},
 							&corev1.VolumeMountArgs{Name: pulumi.String("logs"), MountPath: pulumi.String("/logs")},
 							&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
 						},
@@ -355,11 +414,11 @@ func (b *builder) zookeeper() error {
 						&corev1.VolumeArgs{Name: pulumi.String("logs"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
 						&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
 					},
-				},
+				}),
 			},
 			VolumeClaimTemplates: b.pvc(10),
 		},
-	}, b.opts()...)
+	}, b.opts(pulumi.Protect(a.Protect))...)
 	if err != nil {
 		return err
 	}
@@ -367,6 +426,7 @@ func (b *builder) zookeeper() error {
 
 	// Keep a quorum through voluntary disruptions. A single server has no quorum to keep; blocking
 	// its eviction would only block node drains.
+	quorum := a.ZooKeeperReplicas/2 + 1
 	pdb := &policyv1.PodDisruptionBudgetSpecArgs{Selector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(sel)}}
 	if a.ZooKeeperReplicas >= 3 {
 		pdb.MinAvailable = pulumi.Int(quorum)

@@ -76,20 +76,22 @@ func (b *builder) statefulSet(role Role, replicas int, size config.Compute, volu
 	if b.objectStore() {
 		switch a.ObjectStore.Kind {
 		case objectstore.S3:
-			// A ServiceAccount token for STS, which the AWS profile exchanges for the store's role.
+			// Both AWS SDKs of the S3 file system read the profile from one credentials file (see
+			// awsCredentials); its credential_process is mounted executable beside it. The EKS Pod
+			// Identity webhook injects AWS_CONTAINER_CREDENTIALS_FULL_URI and
+			// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, which the process (a child of the JVM) inherits.
 			env = append(env,
-				&corev1.EnvVarArgs{Name: pulumi.String("AWS_CONFIG_FILE"), Value: pulumi.String(awsConfigPath)},
+				&corev1.EnvVarArgs{Name: pulumi.String("AWS_CREDENTIAL_PROFILES_FILE"), Value: pulumi.String(awsCredentialsPath)},
+				&corev1.EnvVarArgs{Name: pulumi.String("AWS_SHARED_CREDENTIALS_FILE"), Value: pulumi.String(awsCredentialsPath)},
 				&corev1.EnvVarArgs{Name: pulumi.String("AWS_REGION"), Value: pulumi.String(a.ObjectStore.Region)},
-				&corev1.EnvVarArgs{Name: pulumi.String("AWS_STS_REGIONAL_ENDPOINTS"), Value: pulumi.String("regional")},
 			)
-			mounts = append(mounts,
-				&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(awsConfigPath), SubPath: pulumi.String("aws-config"), ReadOnly: pulumi.Bool(true)},
-				&corev1.VolumeMountArgs{Name: pulumi.String("aws-token"), MountPath: pulumi.String(awsTokenDir), ReadOnly: pulumi.Bool(true)},
-			)
-			volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("aws-token"), Projected: &corev1.ProjectedVolumeSourceArgs{
-				Sources: corev1.VolumeProjectionArray{&corev1.VolumeProjectionArgs{ServiceAccountToken: &corev1.ServiceAccountTokenProjectionArgs{
-					Audience: pulumi.String("sts.amazonaws.com"), ExpirationSeconds: pulumi.Int(86400), Path: pulumi.String("token"),
-				}}},
+			mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String("aws"), MountPath: pulumi.String(awsDir), ReadOnly: pulumi.Bool(true)})
+			volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("aws"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+				Name: b.configMap.Metadata.Name().Elem(),
+				Items: corev1.KeyToPathArray{
+					&corev1.KeyToPathArgs{Key: pulumi.String("aws-credentials"), Path: pulumi.String("credentials"), Mode: pulumi.Int(0o444)},
+					&corev1.KeyToPathArgs{Key: pulumi.String("aws-credential-process"), Path: pulumi.String("credential-process"), Mode: pulumi.Int(0o555)},
+				},
 			}})
 		case objectstore.ADLS:
 			// Hadoop's MsiTokenProvider gets its tokens from this sidecar on the loopback (see
@@ -142,7 +144,9 @@ keytool -importcert -noprompt -alias objectstore-ca -file %[2]s/objectstore-ca.c
 		SecurityContext: restrictedContainer(),
 		VolumeMounts:    mounts,
 	}
-	grace := 120
+	// The pod's grace period covers Dremio's drain plus the shutdown of its other services (see
+	// DefaultExecutorDrainSeconds).
+	grace := coordinatorDrainSeconds + shutdownMarginSeconds
 	if role == CoordinatorRole {
 		ports = append(ports,
 			&corev1.ContainerPortArgs{Name: pulumi.String("web"), ContainerPort: pulumi.Int(WebPort)},
@@ -150,21 +154,20 @@ keytool -importcert -noprompt -alias objectstore-ca -file %[2]s/objectstore-ca.c
 			&corev1.ContainerPortArgs{Name: pulumi.String("flight"), ContainerPort: pulumi.Int(FlightPort)},
 		)
 		web := &corev1.HTTPGetActionArgs{Path: pulumi.String("/apiv2/server_status"), Port: pulumi.Int(WebPort)}
-		// A first start or an upgrade of the KV store takes minutes: the startup probe allows 15.
+		// A first start builds the KV store and the catalogue: the startup probe allows 15 minutes.
+		// The KV-store upgrade runs before, in the upgrade init container, which no probe limits.
 		container.StartupProbe = &corev1.ProbeArgs{HttpGet: web, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(90), TimeoutSeconds: pulumi.Int(5)}
 		container.ReadinessProbe = &corev1.ProbeArgs{HttpGet: web, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3), TimeoutSeconds: pulumi.Int(5)}
 		container.LivenessProbe = &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{Path: pulumi.String("/"), Port: pulumi.Int(WebPort)}, PeriodSeconds: pulumi.Int(15), FailureThreshold: pulumi.Int(6), TimeoutSeconds: pulumi.Int(10)}
+		initContainers = append(initContainers, upgradeContainer(a.Image, env, mounts, container.Resources))
 	} else {
 		fabric := &corev1.TCPSocketActionArgs{Port: pulumi.Int(FabricPort)}
 		container.StartupProbe = &corev1.ProbeArgs{TcpSocket: fabric, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(30)}
 		container.ReadinessProbe = &corev1.ProbeArgs{TcpSocket: fabric, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3)}
 		container.LivenessProbe = &corev1.ProbeArgs{TcpSocket: fabric, PeriodSeconds: pulumi.Int(15), FailureThreshold: pulumi.Int(6)}
-		// Graceful drain: the pause lets the coordinator see the node leave before the JVM gets
-		// SIGTERM; Dremio then finishes its running fragments within the grace period.
-		container.Lifecycle = &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
-			Exec: &corev1.ExecActionArgs{Command: pulumi.StringArray{pulumi.String("/bin/sh"), pulumi.String("-c"), pulumi.String("sleep 20")}},
-		}}
-		grace = 600
+		// Graceful drain: the JVM gets SIGTERM at once and finishes its running fragments for up to
+		// dremio.termination_grace_period_seconds (dremio.conf) before it leaves ZooKeeper.
+		grace = a.ExecutorDrainSeconds + shutdownMarginSeconds
 	}
 	container.Ports = ports
 
@@ -179,7 +182,7 @@ keytool -importcert -noprompt -alias objectstore-ca -file %[2]s/objectstore-ca.c
 		UpdateStrategy: &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
 		Template: &corev1.PodTemplateSpecArgs{
 			Metadata: podMeta,
-			Spec: &corev1.PodSpecArgs{
+			Spec: b.schedule(&corev1.PodSpecArgs{
 				ServiceAccountName:            b.sa.Metadata.Name().Elem(),
 				AutomountServiceAccountToken:  pulumi.Bool(false),
 				SecurityContext:               podSecurity(dremioUID),
@@ -189,18 +192,47 @@ keytool -importcert -noprompt -alias objectstore-ca -file %[2]s/objectstore-ca.c
 				InitContainers:                initContainers,
 				Containers:                    corev1.ContainerArray{container},
 				Volumes:                       volumes,
-			},
+			}),
 		},
 		VolumeClaimTemplates: b.pvc(volumeGiB),
 	}
 	if role == ExecutorRole {
-		// Executors are interchangeable: start and replace them all at once.
+		// Executors are interchangeable: create and scale them all at once. (A rolling update still
+		// replaces one pod at a time, each draining for its grace period.)
 		spec.PodManagementPolicy = pulumi.String("Parallel")
+	}
+	opts := []pulumi.ResourceOption{pulumi.DependsOn([]pulumi.Resource{b.zk})}
+	if role == CoordinatorRole {
+		// The coordinator's volume holds the KV store: Dremio's catalogue, users and job history.
+		opts = append(opts, pulumi.Protect(a.Protect))
 	}
 	return appsv1.NewStatefulSet(b.ctx, fmt.Sprintf("%s-%s", b.name, role), &appsv1.StatefulSetArgs{
 		Metadata: b.meta(objName, sel),
 		Spec:     spec,
-	}, b.opts(pulumi.DependsOn([]pulumi.Resource{b.zk}))...)
+	}, b.opts(opts...)...)
+}
+
+// upgradeContainer upgrades the coordinator's KV store to the image's version before the server
+// starts, as Dremio's chart does (dremio-cloud-tools@7c352d5 charts/dremio_v2/templates/
+// dremio-master.yaml, init container "upgrade-task": /opt/dremio/bin/dremio-admin upgrade, with the
+// data volume and the configuration). dremio-admin upgrade opens the local KV store only
+// (dremio-oss@25.2.0 dac/daemon/src/main/java/com/dremio/dac/cmd/upgrade/Upgrade.java): on a first
+// start it logs "No database found. Skipping upgrade" and exits 0; it runs the upgrade tasks not yet
+// recorded, stamps the store with the new version and exits 1 on failure, which keeps the old
+// store for a restore and the pod in Init until it is fixed. The server then only checks the
+// version (services.coordinator.auto-upgrade: false, see renderDremioConf). bin/dremio-admin takes
+// its heap from DREMIO_MAX_HEAP_MEMORY_SIZE_MB, so the container gets the server's env and
+// resources (an init container's requests do not add to the pod's).
+func upgradeContainer(image string, env corev1.EnvVarArray, mounts corev1.VolumeMountArray, res corev1.ResourceRequirementsPtrInput) *corev1.ContainerArgs {
+	return &corev1.ContainerArgs{
+		Name:            pulumi.String("upgrade-kvstore"),
+		Image:           pulumi.String(image),
+		Command:         pulumi.StringArray{pulumi.String(dremioHome + "/bin/dremio-admin"), pulumi.String("upgrade")},
+		Env:             env,
+		Resources:       res,
+		SecurityContext: restrictedContainer(),
+		VolumeMounts:    mounts,
+	}
 }
 
 func secretEnv(name string, secret pulumi.StringInput, key string) *corev1.EnvVarArgs {
