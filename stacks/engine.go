@@ -104,6 +104,8 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		Worker:                   airbyte.Compute{CPU: cfg.Airbyte.Worker.CPU, MemoryGiB: cfg.Airbyte.Worker.MemoryGiB},
 		WorkerMinReplicas:        cfg.Airbyte.WorkerMinReplicas, WorkerMaxReplicas: cfg.Airbyte.WorkerMaxReplicas,
 		Prod: prod, Labels: partOf(),
+		Scheduling: f.Cluster.Scheduling,
+		Protect:    prod, // the generated admin password and signing secrets
 	}, k8s)
 	if err != nil {
 		return nil, fmt.Errorf("airbyte: %w", err)
@@ -116,7 +118,10 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		DremioHost:        fmt.Sprintf("dremio-client.%s.svc.cluster.local", ns.Names.Apps),
 		DremioPort:        dremio.WebPort,
 		CredentialsSecret: d.DbtCredentialsSecret,
-		Labels:            partOf(),
+		// Tables go to the Dremio source over the lake bucket (dbt.DefaultLakeSource).
+		ObjectStorageSource: dbt.DefaultLakeSource,
+		Labels:              partOf(),
+		Scheduling:          f.Cluster.Scheduling,
 	}, k8s)
 	if err != nil {
 		return nil, fmt.Errorf("dbt: %w", err)

@@ -26,9 +26,9 @@ import (
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
-	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
@@ -153,6 +153,13 @@ type AirbyteStackArgs struct {
 	ClientNamespaces []string
 	// Labels are added to every object the component creates.
 	Labels map[string]string
+	// Scheduling places every Airbyte pod and every job pod on the workload pool.
+	Scheduling cluster.Scheduling
+	// Protect marks the stateful resources (the generated instance-admin password, client secret and
+	// JWT signing secret: replacing them logs every user out and changes the first-login password)
+	// protected: destroy and replacement stop at them.
+	// Disposable children (Jobs, Secrets, policies, bindings, node groups…) are never protected.
+	Protect bool
 }
 
 // AirbyteStack is the Airbyte component.
@@ -169,6 +176,11 @@ type AirbyteStack struct {
 	ChartName pulumi.StringOutput
 	// Chart is the chart resource; depend on it to wait for Airbyte.
 	Chart *helmv4.Chart
+	// AdminSecretName is the Secret (apps namespace) holding the instance admin's password under
+	// AdminPasswordKey, for the first login.
+	AdminSecretName pulumi.StringOutput
+	// AdminPassword is the generated instance-admin password, a Pulumi secret.
+	AdminPassword pulumi.StringOutput
 }
 
 var (
@@ -249,6 +261,9 @@ func (a *AirbyteStackArgs) validateDatabase() error {
 	default:
 		return fmt.Errorf("airbyte: Database.SSLMode = %q; allowed: require, verify-ca, verify-full (TLS is mandatory)", db.SSLMode)
 	}
+	if verifies(db) && db.CAConfigMap.OutputState == nil {
+		return fmt.Errorf("airbyte: Database.SSLMode = %q but Database.CAConfigMap is not set; verifying the server needs its CA", db.SSLMode)
+	}
 	if a.DatabaseNamespace == "" && len(a.AllowedDatabaseCIDRs) == 0 {
 		return fmt.Errorf("airbyte: DatabaseNamespace and AllowedDatabaseCIDRs are both empty; set the namespace (kubernetes) or the database ranges (clouds)")
 	}
@@ -287,6 +302,9 @@ func (a *AirbyteStackArgs) validateStore() error {
 		}
 		if st.Identities[w].CredentialsSecret.OutputState == nil {
 			return fmt.Errorf("airbyte: ObjectStore.Identities[%q].CredentialsSecret is not set; MinIO needs the accessKey/secretKey Secret", w)
+		}
+		if st.CABundle.OutputState == nil {
+			return fmt.Errorf("airbyte: ObjectStore.CABundle is not set; MinIO's certificate is signed by a private CA that Airbyte must trust")
 		}
 		if a.storeNamespace() == "" || !dnsLabel.MatchString(a.storeNamespace()) {
 			return fmt.Errorf("airbyte: ObjectStoreNamespace = %q; MinIO needs the namespace it runs in (a DNS label)", a.storeNamespace())
@@ -436,6 +454,18 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 	}
 	deps = append(deps, policies...)
 
+	trust, err := newTrustSecrets(ctx, name, a, jobsNS, meta, child)
+	if err != nil {
+		return nil, err
+	}
+	deps = append(deps, trust...)
+
+	auth, err := newAuthSecret(ctx, name, a, meta, child)
+	if err != nil {
+		return nil, err
+	}
+	deps = append(deps, auth.secret)
+
 	webURL := fmt.Sprintf("http://%s-airbyte-server-svc.%s.svc.cluster.local:%d", ReleaseName, a.NamespaceName, ServerPort)
 	chart, err := helmv4.NewChart(ctx, name+"-chart", &helmv4.ChartArgs{
 		Chart:          pulumi.String(HelmChart),
@@ -444,7 +474,8 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 		Name:           pulumi.String(ReleaseName),
 		Namespace:      a.Namespace,
 		Values:         chartValues(&a, webURL),
-	}, append(child, pulumi.DependsOn(deps))...)
+	}, append(child, pulumi.DependsOn(deps),
+		pulumi.Transforms([]pulumi.ResourceTransform{chartTransform(a.JobsNamespace, databaseURLParams(a.Database))}))...)
 	if err != nil {
 		return nil, err
 	}
@@ -459,10 +490,9 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 			},
 			MinReplicas: pulumi.Int(a.WorkerMinReplicas),
 			MaxReplicas: pulumi.Int(a.WorkerMaxReplicas),
-			Metrics: autoscalingv2.MetricSpecArray{
-				resourceMetric("cpu", 70),
-				resourceMetric("memory", 80),
-			},
+			// CPU only: a JVM holds on to the heap it grew, so its memory use rarely falls after a
+			// burst and a memory target would keep the worker at its maximum.
+			Metrics: autoscalingv2.MetricSpecArray{resourceMetric("cpu", 70)},
 		},
 	}, append(child, pulumi.DependsOn([]pulumi.Resource{chart}))...)
 	if err != nil {
@@ -489,12 +519,15 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 	comp.APIURL = urn.ApplyT(func(pulumi.URN) string { return webURL + "/api/public/v1" }).(pulumi.StringOutput)
 	comp.ServiceAccountName = sa.Metadata.Name().Elem()
 	comp.ChartName = urn.ApplyT(func(pulumi.URN) string { return ReleaseName }).(pulumi.StringOutput)
+	comp.AdminSecretName = auth.secret.Metadata.Name().Elem()
+	comp.AdminPassword = auth.password
 
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"webUrl":             comp.WebURL,
 		"apiUrl":             comp.APIURL,
 		"serviceAccountName": comp.ServiceAccountName,
 		"chartName":          comp.ChartName,
+		"adminSecretName":    comp.AdminSecretName,
 	}); err != nil {
 		return nil, err
 	}
@@ -516,81 +549,6 @@ func annotationsOf(id objectstore.Identity) pulumi.StringMapInput {
 		return nil
 	}
 	return id.ServiceAccountAnnotations
-}
-
-// newRBAC lets the workload launcher (and the pod sweeper in cron) manage job pods in the jobs
-// namespace and its own pods, Secrets and ConfigMaps in the apps namespace. The chart creates a Role
-// only with its own ServiceAccount and only in the release namespace, and grants apiGroups "*";
-// these Roles grant the same resources in the core and batch groups only.
-func newRBAC(ctx *pulumi.Context, name string, parent pulumi.Resource, a AirbyteStackArgs, jobsNS pulumi.StringInput,
-	meta func(string, pulumi.StringInput) *metav1.ObjectMetaArgs) ([]pulumi.Resource, error) {
-	verbs := pulumi.ToStringArray([]string{"get", "list", "watch", "create", "update", "patch", "delete"})
-	rules := rbacv1.PolicyRuleArray{
-		&rbacv1.PolicyRuleArgs{
-			ApiGroups: pulumi.ToStringArray([]string{""}),
-			Resources: pulumi.ToStringArray([]string{"pods", "pods/log", "pods/exec", "pods/attach", "secrets", "configmaps", "endpoints"}),
-			Verbs:     verbs,
-		},
-		&rbacv1.PolicyRuleArgs{ApiGroups: pulumi.ToStringArray([]string{"batch"}), Resources: pulumi.ToStringArray([]string{"jobs"}), Verbs: verbs},
-	}
-	var out []pulumi.Resource
-	for _, scope := range []struct {
-		suffix string
-		ns     pulumi.StringInput
-	}{{"", a.Namespace}, {"-jobs", jobsNS}} {
-		role, err := rbacv1.NewRole(ctx, name+"-role"+scope.suffix, &rbacv1.RoleArgs{
-			Metadata: meta(ServiceAccountName+"-launcher", scope.ns),
-			Rules:    rules,
-		}, pulumi.Parent(parent))
-		if err != nil {
-			return nil, err
-		}
-		binding, err := rbacv1.NewRoleBinding(ctx, name+"-rolebinding"+scope.suffix, &rbacv1.RoleBindingArgs{
-			Metadata: meta(ServiceAccountName+"-launcher", scope.ns),
-			RoleRef:  &rbacv1.RoleRefArgs{ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("Role"), Name: pulumi.String(ServiceAccountName + "-launcher")},
-			Subjects: rbacv1.SubjectArray{&rbacv1.SubjectArgs{
-				Kind: pulumi.String("ServiceAccount"), Name: pulumi.String(ServiceAccountName), Namespace: pulumi.String(a.NamespaceName),
-			}},
-		}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{role}))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, role, binding)
-	}
-	return out, nil
-}
-
-// newJobsLimits gives every job container defaults and a ceiling, and the namespace a total, so a
-// burst of syncs cannot starve the platform's own workloads.
-func newJobsLimits(ctx *pulumi.Context, name string, parent pulumi.Resource, a AirbyteStackArgs, jobsNS pulumi.StringInput,
-	meta func(string, pulumi.StringInput) *metav1.ObjectMetaArgs) ([]pulumi.Resource, error) {
-	j := a.JobDefaults
-	lr, err := corev1.NewLimitRange(ctx, name+"-jobs-limits", &corev1.LimitRangeArgs{
-		Metadata: meta("airbyte-job-limits", jobsNS),
-		Spec: &corev1.LimitRangeSpecArgs{Limits: corev1.LimitRangeItemArray{&corev1.LimitRangeItemArgs{
-			Type:           pulumi.String("Container"),
-			DefaultRequest: pulumi.StringMap{"cpu": pulumi.String(cpu(j.CPU)), "memory": pulumi.String(mem(j.MemoryGiB))},
-			Default:        pulumi.StringMap{"cpu": pulumi.String(cpu(2 * j.CPU)), "memory": pulumi.String(mem(j.MemoryGiB))},
-			Max:            pulumi.StringMap{"cpu": pulumi.String(cpu(4 * j.CPU)), "memory": pulumi.String(mem(4 * j.MemoryGiB))},
-		}}},
-	}, pulumi.Parent(parent))
-	if err != nil {
-		return nil, err
-	}
-	q := a.JobsQuota
-	rq, err := corev1.NewResourceQuota(ctx, name+"-jobs-quota", &corev1.ResourceQuotaArgs{
-		Metadata: meta("airbyte-jobs", jobsNS),
-		Spec: &corev1.ResourceQuotaSpecArgs{Hard: pulumi.StringMap{
-			"requests.cpu":    pulumi.String(cpu(q.CPU)),
-			"requests.memory": pulumi.String(mem(q.MemoryGiB)),
-			"limits.memory":   pulumi.String(mem(1.5 * q.MemoryGiB)),
-			"pods":            pulumi.String(fmt.Sprint(q.Pods)),
-		}},
-	}, pulumi.Parent(parent))
-	if err != nil {
-		return nil, err
-	}
-	return []pulumi.Resource{lr, rq}, nil
 }
 
 // cpu formats cores as millicores.
@@ -623,45 +581,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// newStorageSecrets writes the platform-owned storage Secrets the chart reads (ConfigSecretName): empty
-// keys on S3, and on GCS and ADLS, unless the user manages StorageCredentialsSecret, the credential the
-// store minted for Airbyte. Job pods mount the GCS key file from the jobs namespace, with the jobs
-// workload's own key; on Azure the launcher hands them the connection string itself.
-func newStorageSecrets(ctx *pulumi.Context, name string, a AirbyteStackArgs, jobsNS pulumi.StringInput,
-	meta func(string, pulumi.StringInput) *metav1.ObjectMetaArgs, child []pulumi.ResourceOption) ([]pulumi.Resource, error) {
-	type secret struct {
-		suffix string
-		ns     pulumi.StringInput
-		data   pulumi.StringMap
-	}
-	var want []secret
-	st := a.ObjectStore
-	switch {
-	case st.Kind == objectstore.S3:
-		// The chart always reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the storage Secret on S3;
-		// empty values make its S3 client fall back to the default chain, i.e. EKS Pod Identity.
-		want = append(want, secret{"-config", a.Namespace, pulumi.StringMap{"AWS_ACCESS_KEY_ID": pulumi.String(""), "AWS_SECRET_ACCESS_KEY": pulumi.String("")}})
-	case a.StorageCredentialsSecret != nil:
-	case st.Kind == objectstore.GCS:
-		want = append(want,
-			secret{"-config", a.Namespace, pulumi.StringMap{GCSKeyFile: st.Identities[a.Workload].StaticCredential}},
-			secret{"-jobs-config", jobsNS, pulumi.StringMap{GCSKeyFile: st.Identities[a.JobsWorkload].StaticCredential}})
-	case st.Kind == objectstore.ADLS:
-		want = append(want, secret{"-config", a.Namespace, pulumi.StringMap{AzureConnectionStringKey: st.Identities[a.Workload].StaticCredential}})
-	}
-	var out []pulumi.Resource
-	for _, w := range want {
-		sec, err := corev1.NewSecret(ctx, name+w.suffix, &corev1.SecretArgs{
-			Metadata:   meta(ConfigSecretName, w.ns),
-			Type:       pulumi.String("Opaque"),
-			StringData: w.data,
-		}, child...)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sec)
-	}
-	return out, nil
 }

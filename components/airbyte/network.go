@@ -8,6 +8,12 @@ import (
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
 
+// The EKS Pod Identity agent's addresses.
+const (
+	PodIdentityAgentV4 = "169.254.170.23/32"
+	PodIdentityAgentV6 = "fd00:ec2::23/128"
+)
+
 // newNetworkPolicies opens, in the default-deny apps and jobs namespaces, exactly the flows Airbyte
 // needs. Traffic between Airbyte's own pods stays inside the apps namespace, which the platform
 // network already allows.
@@ -79,6 +85,22 @@ func newNetworkPolicies(ctx *pulumi.Context, name string, parent pulumi.Resource
 	// registry over HTTPS. The API server's address differs per cluster and is not known here.
 	policies = append(policies, policy{"egress-apis", "airbyte-egress-apis", a.Namespace,
 		egress(airbytePods, &networkingv1.NetworkPolicyEgressRuleArgs{To: anywhere, Ports: tcp(443, 6443)})})
+
+	// Airbyte → the EKS Pod Identity agent: on S3 the AWS SDK's default chain gets the pods'
+	// credentials from the container credentials endpoint the agent serves on every node, on the
+	// link-local addresses 169.254.170.23 and fd00:ec2::23, port 80 (EKS User Guide, "EKS Pod
+	// Identity": AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.23/v1/credentials, injected by
+	// the Pod Identity webhook). Job pods reach it through their all-ports egress.
+	if a.ObjectStore.Kind == objectstore.S3 {
+		policies = append(policies, policy{"egress-pod-identity", "airbyte-egress-pod-identity", a.Namespace,
+			egress(airbytePods, &networkingv1.NetworkPolicyEgressRuleArgs{
+				To: networkingv1.NetworkPolicyPeerArray{
+					&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(PodIdentityAgentV4)}},
+					&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(PodIdentityAgentV6)}},
+				},
+				Ports: tcp(80),
+			})})
+	}
 
 	// Airbyte ↔ job pods.
 	jobsPeer := networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: namespace(a.JobsNamespace), PodSelector: allPods}}

@@ -94,7 +94,11 @@ func antiAffinity(component string) pulumi.Map {
 	}}
 }
 
-// chartValues are the chart V2 values.
+// chartValues are the chart V2 values. Every key below is read by chart 2.0.19 (appVersion 2.0.1,
+// airbytehq/charts airbyte-2.0.19.tgz, the chart V2 sources in airbyte-platform charts/v2/airbyte):
+// <component>.resources/replicaCount/affinity/podLabels/tolerations/nodeSelector/extraEnv/
+// extraVolumes/extraVolumeMounts in templates/airbyte-<component>/deployment.yaml, global.* in
+// templates/config/_<area>.tpl.
 func chartValues(a *AirbyteStackArgs, webURL string) pulumi.Map {
 	env := 0
 	if a.Prod {
@@ -122,6 +126,7 @@ func chartValues(a *AirbyteStackArgs, webURL string) pulumi.Map {
 			"storage":            storageValues(a),
 			"jobs":               jobsValues(a),
 			"workloads":          workloadsValues(a),
+			"auth":               authValues(),
 		},
 		// Our ServiceAccount carries the workload identity; the chart must not create its own.
 		"serviceAccount": pulumi.Map{"create": pulumi.Bool(false), "name": pulumi.String(ServiceAccountName)},
@@ -145,12 +150,28 @@ func chartValues(a *AirbyteStackArgs, webURL string) pulumi.Map {
 	if len(podLabels) > 0 {
 		values["airbyteBootloader"].(pulumi.Map)["podLabels"] = podLabels
 	}
-	worker := values["worker"].(pulumi.Map)
-	// The HPA owns the worker's scale; it starts at the floor. On a chart upgrade Pulumi re-applies
-	// the Deployment and must win the replicas field back from the HPA's field manager.
-	worker["replicaCount"] = pulumi.Int(a.WorkerMinReplicas)
-	worker["annotations"] = pulumi.StringMap{"pulumi.com/patchForce": pulumi.String("true")}
+	// Every pod the chart renders lands on the workload pool (each service's tolerations and
+	// nodeSelector); job pods get the same through global.jobs.kube (jobsValues).
+	if tol, sel := schedulingValues(a.Scheduling); tol != nil || sel != nil {
+		for _, key := range ServiceKeys() {
+			svc := values[key].(pulumi.Map)
+			if tol != nil {
+				svc["tolerations"] = tol
+			}
+			if sel != nil {
+				svc["nodeSelector"] = sel
+			}
+		}
+	}
+	// The worker's scale belongs to the HorizontalPodAutoscaler: replicaCount here only matters to the
+	// chart's template, which renders it anyway; chartTransform drops the rendered spec.replicas so
+	// that an upgrade never resets the autoscaler's choice.
+	values["worker"].(pulumi.Map)["replicaCount"] = pulumi.Int(a.WorkerMinReplicas)
 
+	// Temporal runs the temporalio/auto-setup image (chart 2.0.19 values.yaml temporal.image), whose
+	// entrypoint creates and migrates the schema on every start; two replicas run that concurrently.
+	// One replica: Temporal keeps its state in PostgreSQL, so a restart delays workflows, loses none.
+	values["temporal"].(pulumi.Map)["replicaCount"] = pulumi.Int(1)
 	// Temporal connects with the Airbyte credentials and the chart's host and port; its two databases
 	// are created by the metadata database's bootstrap, whose role may not create databases.
 	values["temporal"].(pulumi.Map)["extraEnv"] = pulumi.Array{
@@ -158,6 +179,7 @@ func chartValues(a *AirbyteStackArgs, webURL string) pulumi.Map {
 		envVar("VISIBILITY_DBNAME", a.Database.Databases[metadatadb.TemporalVisibility]),
 		envVar("SKIP_DB_CREATE", "true"),
 	}
+	addTrust(values, a)
 	return values
 }
 
@@ -217,7 +239,9 @@ func storageValues(a *AirbyteStackArgs) pulumi.Map {
 	return out
 }
 
-// jobsValues put job pods in the jobs namespace with default resources and the jobs identity's labels.
+// jobsValues give job pods default resources, the jobs identity's labels and the workload pool's
+// scheduling. global.jobs.kube.namespace is set for the record only: chart 2.0.19 renders
+// JOB_KUBE_NAMESPACE from the pod's own namespace; chartTransform is what moves job pods.
 func jobsValues(a *AirbyteStackArgs) pulumi.Map {
 	j := a.JobDefaults
 	kube := pulumi.Map{"namespace": pulumi.String(a.JobsNamespace)}
@@ -227,6 +251,18 @@ func jobsValues(a *AirbyteStackArgs) pulumi.Map {
 			l[k] = pulumi.String(id.PodLabels[k])
 		}
 		kube["labels"] = l
+	}
+	// Job pods tolerate the workload pool's taints and stay on it (global.jobs.kube.tolerations and
+	// nodeSelector, flattened by templates/config/_jobs.tpl into JOB_KUBE_TOLERATIONS and
+	// JOB_KUBE_NODE_SELECTORS, which the launcher reads: application.yml airbyte.worker.job.kube.tolerations,
+	// kube-job-configs.default.node-selectors).
+	if tol, sel := schedulingValues(a.Scheduling); tol != nil || sel != nil {
+		if tol != nil {
+			kube["tolerations"] = tol
+		}
+		if sel != nil {
+			kube["nodeSelector"] = sel
+		}
 	}
 	return pulumi.Map{
 		"kube": kube,
@@ -248,7 +284,6 @@ func workloadsValues(a *AirbyteStackArgs) pulumi.Map {
 	}
 	main := container(j.CPU, j.MemoryGiB)
 	out := pulumi.Map{
-		"namespace": pulumi.String(a.JobsNamespace),
 		"resources": pulumi.Map{
 			"mainContainer": main,
 			"check":         main,
@@ -260,6 +295,9 @@ func workloadsValues(a *AirbyteStackArgs) pulumi.Map {
 	if a.ObjectStore.Kind == objectstore.GCS {
 		// Job pods mount the key file from a Secret of this name in the jobs namespace.
 		out["containerOrchestrator"] = pulumi.Map{"secretName": storageSecret(a)}
+	}
+	if a.ObjectStore.Kind == objectstore.MinIO {
+		out["containerOrchestrator"] = orchestratorTrust()
 	}
 	return out
 }

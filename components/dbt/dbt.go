@@ -4,6 +4,8 @@
 package dbt
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"sigs.k8s.io/yaml"
 
+	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/dremio"
 )
 
@@ -23,8 +26,18 @@ const DbtJobType = "dataplatform:dbt:DbtJob"
 
 const (
 	objName     = "dbt"
-	profileName = "dataplatform"
 	profilesDir = "/dbt/profiles"
+	// ProfileName is the profile the platform writes and passes with --profile: the project's
+	// dbt_project.yml may name any profile, the run uses this one.
+	ProfileName = "dataplatform"
+	// TargetName is the profile's only output, passed with --target.
+	TargetName = "prod"
+	// DefaultLakeSource is the Dremio source that materialised tables go to unless
+	// ObjectStorageSource says otherwise: the source over the platform's lake bucket.
+	DefaultLakeSource = "lake"
+	// ConfigHashAnnotation on the pod template carries the SHA-256 of profiles.yml, so a changed
+	// profile shows as a change of the CronJob's template.
+	ConfigHashAnnotation = "dataplatform.io/config-sha256"
 )
 
 // DbtJobArgs are the inputs of the scheduled dbt run.
@@ -48,8 +61,10 @@ type DbtJobArgs struct {
 	// Space is the Dremio space views go to; default "@user" would be the user's home, so the
 	// default here is "dataplatform".
 	Space string
-	// ObjectStorageSource and ObjectStoragePath are where tables are materialised; defaults "$scratch"
-	// and "no_schema" (dbt-dremio's defaults).
+	// ObjectStorageSource and ObjectStoragePath are where tables are materialised: the Dremio source over
+	// the lake and the folder in it; defaults DefaultLakeSource and "dbt". dbt-dremio's own defaults
+	// ("$scratch", "no_schema") would put every table in Dremio's scratch space, which is not the lake
+	// and is not meant to be kept.
 	ObjectStorageSource string
 	ObjectStoragePath   string
 	// CPU and MemoryGiB size the run; defaults 0.5 and 1.
@@ -57,6 +72,8 @@ type DbtJobArgs struct {
 	MemoryGiB float64
 	// Labels are added to every object.
 	Labels map[string]string
+	// Scheduling places the run's pods on the workload pool.
+	Scheduling cluster.Scheduling
 }
 
 // DbtJob is the component.
@@ -70,6 +87,8 @@ type DbtJob struct {
 var (
 	dnsName   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 	cronField = regexp.MustCompile(`^[0-9A-Za-z*/,\-?]+$`)
+	// sourceName is a Dremio source name the profile can quote without escaping.
+	sourceName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
 )
 
 func (a DbtJobArgs) withDefaults() DbtJobArgs {
@@ -83,10 +102,10 @@ func (a DbtJobArgs) withDefaults() DbtJobArgs {
 		a.Space = "dataplatform"
 	}
 	if a.ObjectStorageSource == "" {
-		a.ObjectStorageSource = "$scratch"
+		a.ObjectStorageSource = DefaultLakeSource
 	}
 	if a.ObjectStoragePath == "" {
-		a.ObjectStoragePath = "no_schema"
+		a.ObjectStoragePath = "dbt"
 	}
 	if a.CPU == 0 {
 		a.CPU = 0.5
@@ -111,6 +130,10 @@ func (a *DbtJobArgs) validate() error {
 		return fmt.Errorf("dbt: Threads = %d; must be 1–64", a.Threads)
 	case a.CPU <= 0 || a.MemoryGiB <= 0:
 		return fmt.Errorf("dbt: CPU = %g, MemoryGiB = %g; both must be > 0", a.CPU, a.MemoryGiB)
+	case strings.EqualFold(a.ObjectStorageSource, "$scratch"):
+		return fmt.Errorf("dbt: ObjectStorageSource = %q; tables must go to the lake source (default %q), not Dremio's scratch space", a.ObjectStorageSource, DefaultLakeSource)
+	case !sourceName.MatchString(a.ObjectStorageSource):
+		return fmt.Errorf("dbt: ObjectStorageSource = %q; must be a Dremio source name (letters, digits, _ and -)", a.ObjectStorageSource)
 	}
 	if fields := strings.Fields(a.Schedule); len(fields) != 5 {
 		return fmt.Errorf("dbt: Schedule = %q; must be a five-field cron expression (minute hour day month weekday)", a.Schedule)
@@ -124,16 +147,19 @@ func (a *DbtJobArgs) validate() error {
 	return dremio.ValidateImage("dbt: Image", a.Image)
 }
 
-// Profiles renders profiles.yml for dbt-dremio against Dremio Software. use_ssl is false: the
+// Profiles renders profiles.yml for dbt-dremio against Dremio Software. The keys are dbt-dremio's
+// (dremio/dbt-dremio@v1.9.0 dbt/adapters/dremio/credentials.py: software_host, port, user, password,
+// use_ssl, threads and the aliases object_storage_source → datalake, object_storage_path → root_path,
+// dremio_space → database, dremio_space_folder → schema). use_ssl is false: the
 // connection never leaves the cluster network, Dremio OSS serves its REST port in plain HTTP (TLS on
 // it needs keystores per coordinator), and NetworkPolicies confine it to the apps namespace.
 func Profiles(a DbtJobArgs) (string, error) {
 	a = a.withDefaults()
 	profile := map[string]any{
-		profileName: map[string]any{
-			"target": "prod",
+		ProfileName: map[string]any{
+			"target": TargetName,
 			"outputs": map[string]any{
-				"prod": map[string]any{
+				TargetName: map[string]any{
 					"type":                  "dremio",
 					"software_host":         a.DremioHost,
 					"port":                  a.DremioPort,
@@ -166,6 +192,8 @@ func NewDbtJob(ctx *pulumi.Context, name string, args *DbtJobArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256([]byte(profiles))
+	hash := hex.EncodeToString(sum[:])
 	comp := &DbtJob{}
 	if err := ctx.RegisterComponentResourceV2(DbtJobType, name, pulumi.Map{
 		"namespace": a.Namespace,
@@ -251,8 +279,10 @@ func NewDbtJob(ctx *pulumi.Context, name string, args *DbtJobArgs, opts ...pulum
 					BackoffLimit:          pulumi.Int(2),
 					ActiveDeadlineSeconds: pulumi.Int(4 * 3600),
 					Template: &corev1.PodTemplateSpecArgs{
-						Metadata: &metav1.ObjectMetaArgs{Labels: labels},
+						Metadata: &metav1.ObjectMetaArgs{Labels: labels, Annotations: pulumi.StringMap{ConfigHashAnnotation: pulumi.String(hash)}},
 						Spec: &corev1.PodSpecArgs{
+							Tolerations:                  a.Scheduling.TolerationArray(),
+							NodeSelector:                 a.Scheduling.NodeSelectorMap(),
 							ServiceAccountName:           sa.Metadata.Name().Elem(),
 							AutomountServiceAccountToken: pulumi.Bool(false),
 							RestartPolicy:                pulumi.String("Never"),
@@ -267,7 +297,9 @@ func NewDbtJob(ctx *pulumi.Context, name string, args *DbtJobArgs, opts ...pulum
 								Name:    pulumi.String("dbt"),
 								Image:   pulumi.String(a.Image),
 								Command: pulumi.StringArray{pulumi.String("dbt")},
-								Args:    pulumi.StringArray{pulumi.String("build"), pulumi.String("--profiles-dir"), pulumi.String(profilesDir)},
+								// --profile and --target override what dbt_project.yml names (dbt-core
+								// flags, `dbt build --help`), so any project runs on this profile.
+								Args: pulumi.ToStringArray([]string{"build", "--profiles-dir", profilesDir, "--profile", ProfileName, "--target", TargetName}),
 								Env: corev1.EnvVarArray{
 									secretEnv("DREMIO_USER", "user"),
 									secretEnv("DREMIO_PASSWORD", "password"),

@@ -13,6 +13,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/tests/harness"
 	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
@@ -82,7 +83,9 @@ func TestCronJob(t *testing.T) {
 		require.Len(t, pod.Containers, 1)
 		c := pod.Containers[0]
 		assert.Equal(t, args().Image, c.Image)
-		assert.Equal(t, []string{"dbt", "build", "--profiles-dir", "/dbt/profiles"}, append(c.Command, c.Args...))
+		// --profile and --target: the project's dbt_project.yml may name another profile (was without
+		// both, so such a project failed with "Could not find profile").
+		assert.Equal(t, []string{"dbt", "build", "--profiles-dir", "/dbt/profiles", "--profile", "dataplatform", "--target", "prod"}, append(c.Command, c.Args...))
 		assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
 		assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
 		assert.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
@@ -139,14 +142,15 @@ func TestProfiles(t *testing.T) {
 	p := profiles["dataplatform"]
 	assert.Equal(t, "prod", p.Target)
 	assert.Equal(t, map[string]any{
-		"type":                  "dremio",
-		"software_host":         "dremio-client.dataplatform.svc.cluster.local",
-		"port":                  float64(9047),
-		"user":                  "{{ env_var('DREMIO_USER') }}",
-		"password":              "{{ env_var('DREMIO_PASSWORD') }}",
-		"use_ssl":               false,
-		"object_storage_source": "$scratch",
-		"object_storage_path":   "no_schema",
+		"type":          "dremio",
+		"software_host": "dremio-client.dataplatform.svc.cluster.local",
+		"port":          float64(9047),
+		"user":          "{{ env_var('DREMIO_USER') }}",
+		"password":      "{{ env_var('DREMIO_PASSWORD') }}",
+		"use_ssl":       false,
+		// The lake source, not Dremio's $scratch (was dbt-dremio's defaults "$scratch" / "no_schema").
+		"object_storage_source": "lake",
+		"object_storage_path":   "dbt",
 		"dremio_space":          "dataplatform",
 		"dremio_space_folder":   "dbt",
 		"threads":               float64(8),
@@ -168,6 +172,8 @@ func TestValidation(t *testing.T) {
 		"bad host":     {func(a *DbtJobArgs) { a.DremioHost = "http://dremio" }, "DremioHost"},
 		"threads":      {func(a *DbtJobArgs) { a.Threads = -1 }, "Threads"},
 		"no namespace": {func(a *DbtJobArgs) { a.Namespace = nil }, "Namespace"},
+		"scratch":      {func(a *DbtJobArgs) { a.ObjectStorageSource = "$scratch" }, "not Dremio's scratch space"},
+		"bad source":   {func(a *DbtJobArgs) { a.ObjectStorageSource = "lake\"; drop" }, "Dremio source name"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := args()
@@ -182,4 +188,34 @@ func TestValidation(t *testing.T) {
 	a.Image = "registry.example.com:5000/team/dbt@sha256:" + fmt.Sprintf("%064x", 1)
 	_, _, err := run(t, false, a)
 	assert.NoError(t, err)
+}
+
+// TestSchedulingAndConfigHash: the run's pods land on the workload pool, and a changed profile
+// changes the CronJob's pod template.
+func TestSchedulingAndConfigHash(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		a := args()
+		a.Scheduling = cluster.Scheduling{
+			Tolerations:  []cluster.Toleration{{Key: "workload", Operator: "Exists", Effect: "NoSchedule"}},
+			NodeSelector: map[string]string{"pool": "workload"},
+		}
+		m, _, err := run(t, preview, a)
+		require.NoError(t, err)
+		r := m.Named(cronType, "dbt-cronjob")
+		require.NotNil(t, r)
+		tmpl := inspect.Obj(inspect.At(r.Inputs, "spec", "jobTemplate", "spec", "template"))
+		tol := inspect.Obj(inspect.At(tmpl, "spec", "tolerations").ArrayValue()[0])
+		assert.Equal(t, "workload", inspect.Str(tol, "key"))
+		assert.Equal(t, "Exists", inspect.Str(tol, "operator"))
+		assert.Equal(t, "workload", inspect.Str(tmpl, "spec", "nodeSelector", "pool"))
+		h1 := inspect.Str(tmpl, "metadata", "annotations", ConfigHashAnnotation)
+		assert.Len(t, h1, 64)
+
+		b := args()
+		b.ObjectStoragePath = "marts"
+		m2, _, err := run(t, preview, b)
+		require.NoError(t, err)
+		h2 := inspect.Str(inspect.Obj(inspect.At(m2.Named(cronType, "dbt-cronjob").Inputs, "spec", "jobTemplate", "spec", "template")), "metadata", "annotations", ConfigHashAnnotation)
+		assert.NotEqual(t, h1, h2)
+	})
 }

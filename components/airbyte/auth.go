@@ -1,0 +1,107 @@
+package airbyte
+
+import (
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+)
+
+const (
+	// AuthBootstrapSecret is the platform's Secret (apps namespace) the bootloader reads the instance
+	// admin's credentials and the JWT signing secret from (global.auth.secretName).
+	AuthBootstrapSecret = "airbyte-auth-bootstrap"
+	// AdminPasswordKey is the key of the instance admin's password in AuthBootstrapSecret.
+	AdminPasswordKey = "AB_INSTANCE_ADMIN_PASSWORD"
+	// ManagedAuthSecret is the Secret the bootloader writes from AuthBootstrapSecret and the server
+	// reads (chart 2.0.19 _auth.tpl "airbyte.auth.bootstrap.managedSecretName", default
+	// airbyte-auth-secrets; password under "instance-admin-password").
+	ManagedAuthSecret = "airbyte-auth-secrets"
+)
+
+// AuthSecretKeys are the keys of AuthBootstrapSecret: the chart's defaults for the bootloader's
+// secretKeyRefs (chart 2.0.19 templates/config/_auth.tpl: airbyte.auth.bootstrap.instanceAdmin.
+// password.secretKey, …clientId.secretKey, …clientSecret.secretKey, …security.jwtSignatureSecret.
+// secretKey). The bootloader copies a provided value into ManagedAuthSecret and generates only the
+// missing ones (airbyte-platform@v2.0.0 airbyte-bootloader/.../AuthKubernetesSecretInitializer.kt
+// getOrCreateSecretValue), so the platform's generated values are the ones in force.
+var AuthSecretKeys = []string{AdminPasswordKey, "AB_INSTANCE_ADMIN_CLIENT_ID", "AB_INSTANCE_ADMIN_CLIENT_SECRET", "AB_JWT_SIGNATURE_SECRET"}
+
+type authSecret struct {
+	secret   *corev1.Secret
+	password pulumi.StringOutput
+}
+
+// newAuthSecret generates the instance admin's password, client credentials and the JWT signing
+// secret (protected with Protect: regenerating them changes the login and voids every session) and
+// writes them into AuthBootstrapSecret.
+func newAuthSecret(ctx *pulumi.Context, name string, a AirbyteStackArgs,
+	meta func(string, pulumi.StringInput) *metav1.ObjectMetaArgs, child []pulumi.ResourceOption) (authSecret, error) {
+	keep := append(append([]pulumi.ResourceOption{}, child...), pulumi.Protect(a.Protect))
+	gen := func(suffix string, length int) (*random.RandomPassword, error) {
+		// Letters and digits: the values travel through env vars and HTTP forms unescaped.
+		return random.NewRandomPassword(ctx, name+"-"+suffix, &random.RandomPasswordArgs{
+			Length: pulumi.Int(length), Special: pulumi.Bool(false),
+			MinUpper: pulumi.Int(2), MinLower: pulumi.Int(2), MinNumeric: pulumi.Int(2),
+		}, keep...)
+	}
+	password, err := gen("admin-password", 32)
+	if err != nil {
+		return authSecret{}, err
+	}
+	clientSecret, err := gen("admin-client-secret", 32)
+	if err != nil {
+		return authSecret{}, err
+	}
+	jwt, err := gen("jwt-signature-secret", 48)
+	if err != nil {
+		return authSecret{}, err
+	}
+	clientID, err := random.NewRandomUuid(ctx, name+"-admin-client-id", &random.RandomUuidArgs{}, keep...)
+	if err != nil {
+		return authSecret{}, err
+	}
+	sec, err := corev1.NewSecret(ctx, name+"-auth", &corev1.SecretArgs{
+		Metadata: meta(AuthBootstrapSecret, a.Namespace),
+		Type:     pulumi.String("Opaque"),
+		StringData: pulumi.StringMap{
+			AuthSecretKeys[0]: password.Result,
+			AuthSecretKeys[1]: clientID.Result,
+			AuthSecretKeys[2]: clientSecret.Result,
+			AuthSecretKeys[3]: jwt.Result,
+		},
+	}, append(child, pulumi.Protect(false))...)
+	if err != nil {
+		return authSecret{}, err
+	}
+	return authSecret{secret: sec, password: password.Result}, nil
+}
+
+// newTrustSecrets writes, with MinIO, the store's CA for the Airbyte services (apps namespace) and a
+// JKS trust store with it for the container orchestrator of sync pods (jobs namespace).
+func newTrustSecrets(ctx *pulumi.Context, name string, a AirbyteStackArgs, jobsNS pulumi.StringInput,
+	meta func(string, pulumi.StringInput) *metav1.ObjectMetaArgs, child []pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	if a.ObjectStore.Kind != objectstore.MinIO {
+		return nil, nil
+	}
+	ca, err := corev1.NewSecret(ctx, name+"-objectstore-ca", &corev1.SecretArgs{
+		Metadata:   meta(CASecretName, a.Namespace),
+		Type:       pulumi.String("Opaque"),
+		StringData: pulumi.StringMap{ObjectStoreCAKey: a.ObjectStore.CABundle},
+	}, child...)
+	if err != nil {
+		return nil, err
+	}
+	ks := a.ObjectStore.CABundle.ApplyT(jksBase64).(pulumi.StringOutput)
+	store, err := corev1.NewSecret(ctx, name+"-jobs-truststore", &corev1.SecretArgs{
+		Metadata: meta(JobsTrustStoreSecret, jobsNS),
+		Type:     pulumi.String("Opaque"),
+		Data:     pulumi.StringMap{JobsTrustStoreKey: ks},
+	}, child...)
+	if err != nil {
+		return nil, err
+	}
+	return []pulumi.Resource{ca, store}, nil
+}
