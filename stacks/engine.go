@@ -80,7 +80,9 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		ExecutorVolumeGiB: cfg.Dremio.ExecutorVolumeGiB, CoordinatorVolumeGiB: cfg.Dremio.CoordinatorVolumeGiB,
 		ZooKeeperReplicas: cfg.Dremio.ZooKeeperReplicas, StorageClass: f.Cluster.StorageClasses.FastSSD,
 		ObjectStore: data.Store, ObjectStoreNamespace: dataNamespace, Workload: dremioWorkload,
-		Labels: partOf(), Prod: prod,
+		// The GCS lake source names its project (empty and unused elsewhere).
+		GCPProject: cfg.GCPProject,
+		Labels:     partOf(), Prod: prod,
 		Scheduling: f.Cluster.Scheduling,
 		// The coordinator's volume holds Dremio's catalogue (KV store).
 		Protect: prod,

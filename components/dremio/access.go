@@ -149,8 +149,9 @@ func (b *builder) networkPolicies() error {
 }
 
 // bootstrapScript waits for the coordinator, creates the first administrator (only possible while
-// Dremio has no user) and the dbt user. Running it again is harmless: existing users are kept.
-func bootstrapScript(webURL string) string {
+// Dremio has no user) and the dbt user, and appends lake (the lake source part, or ""). Running it
+// again is harmless: existing users are kept, a current source is left alone.
+func bootstrapScript(webURL, lake string) string {
 	return fmt.Sprintf(`set -eu
 base=%q
 echo "waiting for $base"
@@ -175,15 +176,50 @@ case "$code" in
   2*) echo "dbt user created" ;;
   *) if grep -qi 'already exists' /tmp/user; then echo "dbt user exists"; else cat /tmp/user; exit 1; fi ;;
 esac
-`, webURL)
+`, webURL) + lake
 }
 
-// bootstrap runs the first-user Job once the coordinator is up.
+// lakeSource says whether the bootstrap creates the lake source: the lake is reachable with the
+// credentials of distributed storage on the object store (not with local storage, and not on ADLS;
+// see lakeSourceSupported).
+func (b *builder) lakeSource() bool {
+	return b.objectStore() && lakeSourceSupported(b.a.ObjectStore.Kind)
+}
+
+// bootstrap runs the first-user Job once the coordinator is up, and makes the lake source current.
 func (b *builder) bootstrap() error {
 	a := b.a
 	webURL := fmt.Sprintf("http://%s.%s.svc.cluster.local:%d", clientService, a.NamespaceName, WebPort)
-	script := bootstrapScript(webURL)
-	sum := sha256.Sum256([]byte(script))
+	lake := pulumi.String("").ToStringOutput()
+	if b.lakeSource() {
+		os := a.ObjectStore
+		endpoint := os.Endpoint
+		if endpoint == (pulumi.StringOutput{}) {
+			endpoint = pulumi.String("").ToStringOutput()
+		}
+		kind, region, project := os.Kind, os.Region, a.GCPProject
+		lake = pulumi.All(os.BucketNames[objectstore.Lake], endpoint).ApplyT(func(v []any) (string, error) {
+			return lakeSourceScript(lakeParams{Kind: kind, Bucket: v[0].(string), Endpoint: v[1].(string), Region: region, Project: project})
+		}).(pulumi.StringOutput)
+	}
+	script := lake.ApplyT(func(l string) string { return bootstrapScript(webURL, l) }).(pulumi.StringOutput)
+	hash := script.ApplyT(func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
+	}).(pulumi.StringOutput)
+	env := corev1.EnvVarArray{
+		secretEnv("ADMIN_USER", b.adminSecret.Metadata.Name().Elem(), "user"),
+		secretEnv("ADMIN_PASSWORD", b.adminSecret.Metadata.Name().Elem(), "password"),
+		secretEnv("DBT_USER", b.dbtSecret.Metadata.Name().Elem(), "user"),
+		secretEnv("DBT_PASSWORD", b.dbtSecret.Metadata.Name().Elem(), "password"),
+	}
+	if b.lakeSource() && a.ObjectStore.Kind == objectstore.MinIO {
+		// The lake source uses Dremio's own scoped MinIO key, as its distributed storage does.
+		env = append(env,
+			secretEnv("LAKE_ACCESS_KEY", b.identity.CredentialsSecret, "accessKey"),
+			secretEnv("LAKE_SECRET_KEY", b.identity.CredentialsSecret, "secretKey"),
+		)
+	}
 	sel := map[string]string{"app.kubernetes.io/name": bootstrapName}
 	// A changed script must run again. pulumi-kubernetes replaces a Job only when spec.template (or
 	// the selector, completions, parallelism) changes (pulumi-kubernetes provider@v4.0.0-20260115033456
@@ -194,7 +230,7 @@ func (b *builder) bootstrap() error {
 	// so a refresh finds it and the next up does not recreate it.
 	podMeta := &metav1.ObjectMetaArgs{
 		Labels:      b.labels(sel),
-		Annotations: pulumi.StringMap{"dataplatform.io/config-sha256": pulumi.String(hex.EncodeToString(sum[:]))},
+		Annotations: pulumi.StringMap{"dataplatform.io/config-sha256": hash},
 	}
 	_, err := batchv1.NewJob(b.ctx, b.name+"-bootstrap", &batchv1.JobArgs{
 		Metadata: b.meta(bootstrapName, sel),
@@ -208,15 +244,10 @@ func (b *builder) bootstrap() error {
 					AutomountServiceAccountToken: pulumi.Bool(false),
 					SecurityContext:              podSecurity(100), // curl_user of the curl image
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-						Name:    pulumi.String("bootstrap"),
-						Image:   pulumi.String(a.BootstrapImage),
-						Command: pulumi.StringArray{pulumi.String("/bin/sh"), pulumi.String("-c"), pulumi.String(script)},
-						Env: corev1.EnvVarArray{
-							secretEnv("ADMIN_USER", b.adminSecret.Metadata.Name().Elem(), "user"),
-							secretEnv("ADMIN_PASSWORD", b.adminSecret.Metadata.Name().Elem(), "password"),
-							secretEnv("DBT_USER", b.dbtSecret.Metadata.Name().Elem(), "user"),
-							secretEnv("DBT_PASSWORD", b.dbtSecret.Metadata.Name().Elem(), "password"),
-						},
+						Name:      pulumi.String("bootstrap"),
+						Image:     pulumi.String(a.BootstrapImage),
+						Command:   pulumi.StringArray{pulumi.String("/bin/sh"), pulumi.String("-c"), script},
+						Env:       env,
 						Resources: resources(pulumi.String("50m"), 64),
 						SecurityContext: func() *corev1.SecurityContextArgs {
 							s := restrictedContainer()

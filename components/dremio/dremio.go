@@ -97,6 +97,9 @@ type DremioClusterArgs struct {
 	StorageClass string
 	// ObjectStore is the platform's store; Dremio's distributed storage goes to its Dremio bucket.
 	ObjectStore objectstore.Info
+	// GCPProject is, on GCS, the Google Cloud project ID the lake source is created in (Dremio's GCS
+	// source requires it).
+	GCPProject string
 	// ObjectStoreNamespace is, for MinIO, the data namespace the store runs in (egress on 9000).
 	ObjectStoreNamespace string
 	// Workload is the key of Dremio's identity in ObjectStore.Identities; default "dremio".
@@ -141,6 +144,10 @@ type DremioCluster struct {
 	AdminSecret pulumi.StringOutput
 	// DbtCredentialsSecret is the Secret ("user", "password") of the "dbt" user.
 	DbtCredentialsSecret pulumi.StringOutput
+	// LakeSource is the Dremio source over the lake bucket that the bootstrap keeps current
+	// (LakeSourceName), or "" where Dremio OSS cannot reach the lake keylessly (ADLS) or keeps its
+	// storage on local disk.
+	LakeSource pulumi.StringOutput
 }
 
 var (
@@ -288,6 +295,14 @@ func (a *DremioClusterArgs) validate() error {
 	if _, ok := os.Identities[a.Workload]; !ok {
 		return fmt.Errorf("dremio: ObjectStore.Identities has no %q workload; the store must grant Dremio access", a.Workload)
 	}
+	if lakeSourceSupported(os.Kind) {
+		if _, ok := os.BucketNames[objectstore.Lake]; !ok {
+			return fmt.Errorf("dremio: ObjectStore.BucketNames has no %q bucket; the lake source needs it", objectstore.Lake)
+		}
+	}
+	if os.Kind == objectstore.GCS && !gcpProject.MatchString(a.GCPProject) {
+		return fmt.Errorf("dremio: GCPProject = %q; the GCS lake source needs the Google Cloud project ID", a.GCPProject)
+	}
 	if os.Kind == objectstore.S3 && os.Region == "" {
 		return fmt.Errorf("dremio: ObjectStore.Region is empty; S3 needs the bucket's region")
 	}
@@ -342,6 +357,14 @@ func NewDremioCluster(ctx *pulumi.Context, name string, args *DremioClusterArgs,
 	comp.FlightEndpoint = pulumi.Sprintf("%s:%d", withDep(host, comp.ServiceName), FlightPort)
 	comp.AdminSecret = b.adminSecret.Metadata.Name().Elem()
 	comp.DbtCredentialsSecret = b.dbtSecret.Metadata.Name().Elem()
+	lakeSource := ""
+	if b.lakeSource() {
+		lakeSource = LakeSourceName
+	} else if a.DistStorage == DistObjectStore {
+		// Said at plan time, not only in the Job's log.
+		_ = ctx.Log.Warn(fmt.Sprintf("dremio: no %q source on %s: Dremio OSS 25.2's Azure Storage source takes only a shared key or a client secret, and the lake account has neither; dbt cannot write its tables on this target", LakeSourceName, a.ObjectStore.Kind), &pulumi.LogArgs{Resource: comp})
+	}
+	comp.LakeSource = pulumi.String(lakeSource).ToStringOutput()
 
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"webURL":               comp.WebURL,
@@ -350,6 +373,7 @@ func NewDremioCluster(ctx *pulumi.Context, name string, args *DremioClusterArgs,
 		"serviceName":          comp.ServiceName,
 		"adminSecret":          comp.AdminSecret,
 		"dbtCredentialsSecret": comp.DbtCredentialsSecret,
+		"lakeSource":           comp.LakeSource,
 	}); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func store(kind objectstore.Kind) objectstore.Info {
 		CredentialsSecret:         str(""),
 	}
 	info := objectstore.Info{Kind: kind, Account: str(""), CABundle: str(""),
-		BucketNames: map[objectstore.Bucket]pulumi.StringOutput{objectstore.Dremio: str("dp-prod-dremio")}}
+		BucketNames: map[objectstore.Bucket]pulumi.StringOutput{objectstore.Dremio: str("dp-prod-dremio"), objectstore.Lake: str("dp-prod-lake")}}
 	switch kind {
 	case objectstore.S3:
 		info.Region, info.Endpoint = "eu-north-1", str("https://s3.eu-north-1.amazonaws.com")
@@ -53,6 +53,7 @@ func store(kind objectstore.Kind) objectstore.Info {
 	case objectstore.ADLS:
 		info.Region, info.Endpoint, info.Account = "swedencentral", str("https://dpprodlake.dfs.core.windows.net"), str("dpprodlake")
 		info.BucketNames[objectstore.Dremio] = str("dremio")
+		info.BucketNames[objectstore.Lake] = str("lake")
 		id.Principal = str("11111111-2222-4333-8444-555555555555")
 		id.ServiceAccountAnnotations = pulumi.StringMap{"azure.workload.identity/client-id": pulumi.String("11111111-2222-4333-8444-555555555555")}.ToStringMapOutput()
 		id.PodLabels = map[string]string{"azure.workload.identity/use": "true"}
@@ -79,7 +80,7 @@ func prodArgs(kind objectstore.Kind) *DremioClusterArgs {
 		Coordinator: d.Coordinator, Executors: d.Executors, Executor: d.Executor,
 		ExecutorVolumeGiB: d.ExecutorVolumeGiB, CoordinatorVolumeGiB: d.CoordinatorVolumeGiB,
 		ZooKeeperReplicas: d.ZooKeeperReplicas, StorageClass: "fast-ssd",
-		ObjectStore: store(kind), ObjectStoreNamespace: "dataplatform-data",
+		ObjectStore: store(kind), ObjectStoreNamespace: "dataplatform-data", GCPProject: "dp-prod-proj",
 		ClientNamespaces: []string{"dataplatform-bi"}, Labels: map[string]string{"environment": "prod"}, Prod: true,
 	}
 }
@@ -592,7 +593,7 @@ func TestBootstrapJob(t *testing.T) {
 		assert.Empty(t, job.Annotations)
 		assert.Equal(t, "dremio-bootstrap", job.Name, "fixed name: the provider deletes before it replaces")
 		assert.Nil(t, job.Spec.TTLSecondsAfterFinished, "a finished Job stays, so refresh finds it")
-		assert.NotEqual(t, bootstrapScript("http://other:9047"), script)
+		assert.NotEqual(t, bootstrapScript("http://other:9047", ""), script)
 
 		var sec corev1.Secret
 		inspect.DecodeStrict(t, m.Named(secType, "dremio-dbt"), &sec)
