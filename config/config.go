@@ -114,6 +114,11 @@ type Network struct {
 	FlowLogRetentionDays int `json:"flowLogRetentionDays"`
 	// Namespaces names the platform's Kubernetes namespaces.
 	Namespaces Namespaces `json:"namespaces"`
+	// APIServerCIDRs are the Kubernetes API server's addresses — the endpoints behind the
+	// "kubernetes" Service (`kubectl get endpoints kubernetes -n default`) — which in-cluster
+	// PostgreSQL's pods may reach on 443/6443 (kubernetes target). Default: the RFC 1918 ranges,
+	// where kind, k3d and most self-managed control planes live; set the exact /32s in production.
+	APIServerCIDRs []string `json:"apiServerCidrs"`
 }
 
 // Namespaces are the Kubernetes namespaces of the platform (the design document's

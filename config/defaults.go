@@ -54,6 +54,7 @@ func Defaults(cloud Cloud, env Environment) Platform {
 			PrivateServiceCIDR:   "10.96.0.0/16",
 			FlowLogRetentionDays: 30,
 			Namespaces:           Namespaces{Apps: "dataplatform", Data: "dataplatform-data", Jobs: "dataplatform-jobs"},
+			APIServerCIDRs:       DefaultAPIServerCIDRs(),
 		},
 		Cluster: Cluster{
 			KubernetesVersion: DefaultKubernetesVersion,

@@ -27,6 +27,7 @@ func Validate(p *Platform) Problems {
 	v := validator{p: p}
 	v.scalars()
 	v.network()
+	v.inCluster()
 	v.cluster()
 	v.metadataDB()
 	v.objectStore()

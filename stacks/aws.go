@@ -87,7 +87,7 @@ func awsData(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, 
 		DBSubnetGroupName: net.DatabaseSubnetGroupName, VpcID: net.VpcID,
 		AllowedSecurityGroupIDs: pulumi.StringArray{c.ClusterSecurityGroupID},
 		ServerCIDRs:             []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider,
-		Namespace: ns.Apps, Tags: tags(cfg),
+		Namespace: ns.Apps, DataNamespace: ns.Data, Tags: tags(cfg),
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)

@@ -100,7 +100,7 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, provider *azurenative.
 		StorageAutoGrow: cfg.MetadataDB.MaxStorageGiB > 0, HighAvailability: cfg.MetadataDB.HighAvailability,
 		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, GeoRedundantBackup: prod,
 		DelegatedSubnetID: net.PostgresSubnetID, PrivateDNSZoneID: net.PostgresPrivateDNSZoneID,
-		ServerCIDRs: []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Namespace: ns.Apps,
+		ServerCIDRs: []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Namespace: ns.Apps, DataNamespace: ns.Data,
 		LogAnalyticsWorkspaceID: c.LogAnalyticsWorkspaceID, DeletionLock: cfg.MetadataDB.DeletionProtection, Tags: labels,
 	}, opts...)
 	if err != nil {

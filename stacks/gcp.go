@@ -93,7 +93,7 @@ func gcpData(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provider, 
 		DRRegion: cfg.MetadataDB.DRRegion, NetworkID: net.NetworkID,
 		PrivateServiceAccessConnectionID: net.PrivateServiceAccessConnectionID,
 		ServerCIDRs:                      []string{cfg.Network.PrivateServiceCIDR},
-		KubernetesProvider:               c.Provider, Namespace: ns.Apps,
+		KubernetesProvider:               c.Provider, Namespace: ns.Apps, DataNamespace: ns.Data,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)

@@ -47,7 +47,9 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 		Access:           storeAccess(cfg, dbCluster),
 		NamespaceOutputs: map[string]pulumi.StringInput{ns.Names.Apps: ns.Apps, ns.Names.Jobs: ns.Jobs, ns.Names.Data: ns.Data},
 		ClientNamespaces: []string{ns.Names.Apps, ns.Names.Jobs},
-	}, k8s, protectInProd(cfg))
+		Scheduling:       f.Cluster.Scheduling,
+		Protect:          prod,
+	}, k8s)
 	if err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
 	}
@@ -59,7 +61,11 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 		CPU: cfg.MetadataDB.Compute.CPU, MemoryGiB: cfg.MetadataDB.Compute.MemoryGiB,
 		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, BackupSchedule: cfg.MetadataDB.BackupSchedule,
 		ObjectStore: store.Info, BackupCredentialsSecret: store.Info.Identities[backupWorkload].CredentialsSecret,
-	}, k8s, protectInProd(cfg))
+		Clients:        dbClients(cfg),
+		APIServerCIDRs: cfg.Network.APIServerCIDRs,
+		Scheduling:     f.Cluster.Scheduling,
+		Protect:        prod,
+	}, k8s)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)
 	}
@@ -68,4 +74,20 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db}, InCluster: true,
 		DbtImage: dbtImage(cfg, registry), RegistryURL: pulumi.String(registry).ToStringOutput(),
 	}, nil
+}
+
+// dbClients counts the pods that hold connections to the in-cluster PostgreSQL: Airbyte's services
+// with database pools (server, workload-launcher, workload-api-server, cron; two each in prod, as the
+// Airbyte component runs them) plus the worker autoscaler's ceiling, Temporal's replicas, and
+// Superset's pods.
+func dbClients(cfg *config.Platform) cnpg.Clients {
+	replicas := 1
+	if cfg.Environment == config.Prod {
+		replicas = 2
+	}
+	return cnpg.Clients{
+		AirbytePods:  4*replicas + max(cfg.Airbyte.WorkerMaxReplicas, 1),
+		TemporalPods: replicas,
+		SupersetPods: 2 * replicas,
+	}
 }

@@ -13,6 +13,8 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster"
 )
 
 // ClientImage is the pinned PostgreSQL client image the bootstrap Job runs.
@@ -20,40 +22,80 @@ const ClientImage = "postgres:17.6-alpine3.22"
 
 // BootstrapArgs configure the creation of the platform's roles and databases on a managed server.
 type BootstrapArgs struct {
-	// Host and Port reach the server from the cluster.
+	// Host and Port reach the server from the cluster. Host is the name the server certificate
+	// carries: clients verify it (sslmode verify-full).
 	Host pulumi.StringInput
 	Port int
-	// Namespace receives the credential Secrets and runs the Job (the platform's apps namespace).
+	// Namespace is the apps namespace: it receives the roles' credential Secrets and the CA
+	// ConfigMap the workloads mount.
 	Namespace pulumi.StringInput
+	// DataNamespace runs the Job and holds the administrator's credential and the roles' passwords
+	// the Job sets: the platform's data namespace, where no workload runs on the clouds. Required —
+	// the administrator's credential never lands in a namespace the workloads run in.
+	DataNamespace pulumi.StringInput
 	// AdminUsername and AdminPassword are the server's administrator; the password is a secret.
 	AdminUsername string
 	AdminPassword pulumi.StringInput
 	// AdminDatabase is the database the administrator connects to ("postgres").
 	AdminDatabase string
-	// SSLMode is the libpq sslmode the Job and the workloads use ("verify-full" needs CACert).
+	// SSLMode is the libpq sslmode of the Job and the workloads: SSLModeVerifyFull (the default when
+	// empty); nothing weaker is accepted.
 	SSLMode string
-	// CACert is the server CA in PEM; optional, required for verify-full.
+	// CACert is the PEM bundle the server certificate chains to. Required.
 	CACert pulumi.StringInput
 	// ServerCIDRs are the address ranges the server is reached at; the Job's egress is limited to them
 	// on Port.
 	ServerCIDRs []string
+	// Scheduling places the Job's pod on the workload pool (tolerations, node selector).
+	Scheduling cluster.Scheduling
+	// Protect marks the stateful resources (the roles' generated passwords, random.RandomPassword)
+	// protected: destroy and replacement stop at them.
+	// Disposable children (the Job, Secrets, ConfigMaps, the NetworkPolicy) are never protected.
+	Protect bool
+}
+
+func (a *BootstrapArgs) validate(name string) error {
+	fail := func(format string, v ...any) error {
+		return fmt.Errorf("metadatadb bootstrap %s: "+format, append([]any{name}, v...)...)
+	}
+	switch {
+	case a == nil:
+		return fail("args are required")
+	case a.Host == nil:
+		return fail("Host is required")
+	case a.Namespace == nil:
+		return fail("Namespace is required (the apps namespace the credential Secrets go to)")
+	case a.DataNamespace == nil:
+		return fail("DataNamespace is required (the data namespace that runs the Job and keeps the administrator's credential away from the workloads)")
+	case a.AdminPassword == nil || a.AdminUsername == "":
+		return fail("AdminUsername and AdminPassword are required")
+	case a.Port <= 0:
+		return fail("Port = %d; must be > 0", a.Port)
+	case len(a.ServerCIDRs) == 0:
+		return fail("ServerCIDRs is empty; name the ranges the server is reached at")
+	case a.SSLMode != "" && a.SSLMode != SSLModeVerifyFull:
+		return fail("SSLMode = %q; allowed: %q (clients verify the server certificate and its host name)", a.SSLMode, SSLModeVerifyFull)
+	case a.CACert == nil:
+		return fail("CACert is required: the PEM bundle the server certificate chains to (sslmode verify-full)")
+	}
+	return nil
 }
 
 // Bootstrap is the result of NewBootstrap.
 type Bootstrap struct {
-	// CredentialSecrets maps each role to its Secret ("username", "password").
+	// CredentialSecrets maps each role to its Secret ("username", "password") in the apps namespace.
 	CredentialSecrets map[string]pulumi.StringOutput
-	// CAConfigMap holds "ca.crt" when a CA was given; else empty. A CA certificate is public, so it is
-	// a ConfigMap, not a Secret.
+	// CACert is the server CA bundle.
+	CACert pulumi.StringOutput
+	// CAConfigMap holds CACert as "ca.crt" in the apps namespace. A CA certificate is public, so it
+	// is a ConfigMap, not a Secret.
 	CAConfigMap pulumi.StringOutput
-	// Job is the Kubernetes Job; workloads that use the databases depend on it.
+	// Job is the Kubernetes Job (data namespace); workloads that use the databases depend on it.
 	Job *batchv1.Job
-
-	sslMode string
 }
 
 // Connection is what the workloads need to reach the bootstrapped databases at host:port: every
-// platform database under its own name, the roles' credential Secrets, the SSL mode and the CA.
+// platform database under its own name, the roles' credential Secrets, verify-full and the CA.
 func (b *Bootstrap) Connection(host pulumi.StringOutput, port int) Connection {
 	databases := map[Database]string{}
 	for _, db := range Databases {
@@ -61,7 +103,7 @@ func (b *Bootstrap) Connection(host pulumi.StringOutput, port int) Connection {
 	}
 	return Connection{
 		Host: host, Port: port, Databases: databases,
-		CredentialSecrets: b.CredentialSecrets, SSLMode: b.sslMode, CAConfigMap: b.CAConfigMap,
+		CredentialSecrets: b.CredentialSecrets, SSLMode: SSLModeVerifyFull, CACert: b.CACert, CAConfigMap: b.CAConfigMap,
 	}
 }
 
@@ -95,44 +137,52 @@ func bootstrapSQL() string {
 	return b.String()
 }
 
-// NewBootstrap creates, on the cluster, one generated password and credential Secret per role, and a
-// Job that creates the roles and databases on the server with the administrator's credentials.
-// Passwords are Pulumi secrets: encrypted in state, never in plain text.
+// NewBootstrap creates one generated password per role, the roles' credential Secrets and the CA
+// ConfigMap in the apps namespace, and — in the data namespace — the administrator's credential and a
+// Job that creates the roles and databases on the server with it. Passwords are Pulumi secrets:
+// encrypted in state, never in plain text.
+//
+// The Job re-runs whenever what it applies changes: the SHA-256 of its script, the roles' passwords,
+// the server and the CA sits in the pod template (ConfigHashAnnotation), which pulumi-kubernetes
+// treats as a replacement. Its metadata.name is fixed, so the provider deletes the old Job before it
+// creates the new one (pulumi-kubernetes provider/v4 pkg/provider/provider.go Diff: deleteBeforeReplace
+// when the object is named, not autonamed, and keeps its name and namespace). It sets no
+// ttlSecondsAfterFinished: a Job the TTL controller removed is dropped from state by the next refresh
+// (provider.go Read: a 404 returns an empty response) and created — run — again by the next update,
+// so every `pulumi up --refresh` would re-run it for nothing. A finished Job costs an object in etcd.
 func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, provider *kubernetes.Provider, args *BootstrapArgs) (*Bootstrap, error) {
-	if args == nil || args.Host == nil || args.Namespace == nil || args.AdminPassword == nil {
-		return nil, fmt.Errorf("metadatadb bootstrap %s: Host, Namespace and AdminPassword are required", name)
-	}
-	if args.AdminUsername == "" || args.Port <= 0 || len(args.ServerCIDRs) == 0 {
-		return nil, fmt.Errorf("metadatadb bootstrap %s: AdminUsername, Port and ServerCIDRs are required", name)
-	}
-	if args.SSLMode == "verify-full" && args.CACert == nil {
-		return nil, fmt.Errorf("metadatadb bootstrap %s: SSLMode verify-full needs CACert", name)
+	if err := args.validate(name); err != nil {
+		return nil, err
 	}
 	adminDB := args.AdminDatabase
 	if adminDB == "" {
 		adminDB = "postgres"
 	}
-	k8s := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(provider)}
+	// Disposable children say so: a Protect on the parent component must not reach them.
+	k8s := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(provider), pulumi.Protect(false)}
 	labels := pulumi.StringMap{
 		"app.kubernetes.io/name":       pulumi.String("metadata-db-bootstrap"),
 		"app.kubernetes.io/part-of":    pulumi.String("dataplatform"),
 		"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
 	}
-	meta := func(n string) *metav1.ObjectMetaArgs {
-		return &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: args.Namespace, Labels: labels}
+	meta := func(n string, ns pulumi.StringInput) *metav1.ObjectMetaArgs {
+		return &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: ns, Labels: labels}
 	}
+	apps, data := args.Namespace, args.DataNamespace
 
-	out := &Bootstrap{CredentialSecrets: map[string]pulumi.StringOutput{}, CAConfigMap: pulumi.String("").ToStringOutput(), sslMode: args.SSLMode}
+	out := &Bootstrap{CredentialSecrets: map[string]pulumi.StringOutput{}, CACert: pulumi.ToOutput(args.CACert).(pulumi.StringOutput)}
 	env := corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String("PGHOST"), Value: args.Host},
 		&corev1.EnvVarArgs{Name: pulumi.String("PGPORT"), Value: pulumi.String(fmt.Sprint(args.Port))},
 		&corev1.EnvVarArgs{Name: pulumi.String("PGDATABASE"), Value: pulumi.String(adminDB)},
-		&corev1.EnvVarArgs{Name: pulumi.String("PGSSLMODE"), Value: pulumi.String(args.SSLMode)},
+		&corev1.EnvVarArgs{Name: pulumi.String("PGSSLMODE"), Value: pulumi.String(SSLModeVerifyFull)},
+		&corev1.EnvVarArgs{Name: pulumi.String("PGSSLROOTCERT"), Value: pulumi.String("/etc/postgres-ca/" + CAKey)},
 	}
 	var deps []pulumi.Resource
 
+	// The administrator's credential lives in the data namespace only.
 	admin, err := corev1.NewSecret(ctx, name+"-admin", &corev1.SecretArgs{
-		Metadata:   meta("metadata-db-admin"),
+		Metadata:   meta("metadata-db-admin", data),
 		Type:       pulumi.String("Opaque"),
 		StringData: pulumi.StringMap{"username": pulumi.String(args.AdminUsername), "password": pulumi.ToSecret(args.AdminPassword).(pulumi.StringOutput)},
 	}, k8s...)
@@ -143,52 +193,62 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 	env = append(env, secretEnv("PGUSER", "metadata-db-admin", "username"), secretEnv("PGPASSWORD", "metadata-db-admin", "password"))
 
 	psqlVars := []string{}
+	jobPasswords := pulumi.StringMap{}
+	hashInputs := []any{}
 	for _, role := range roles() {
 		pw, err := random.NewRandomPassword(ctx, name+"-"+role+"-password", &random.RandomPasswordArgs{
 			Length: pulumi.Int(32), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
-		}, pulumi.Parent(parent))
+		}, pulumi.Parent(parent), pulumi.Protect(args.Protect))
 		if err != nil {
 			return nil, err
 		}
-		secretName := role + "-db-credentials"
 		sec, err := corev1.NewSecret(ctx, name+"-"+role+"-credentials", &corev1.SecretArgs{
-			Metadata:   meta(secretName),
+			Metadata:   meta(role+"-db-credentials", apps),
 			Type:       pulumi.String("Opaque"),
 			StringData: pulumi.StringMap{"username": pulumi.String(role), "password": pw.Result},
 		}, k8s...)
 		if err != nil {
 			return nil, err
 		}
-		deps = append(deps, sec)
 		out.CredentialSecrets[role] = sec.Metadata.Name().Elem()
+		jobPasswords[role+"-password"] = pw.Result
+		hashInputs = append(hashInputs, pw.Result)
 		envName := strings.ToUpper(role) + "_PASSWORD"
-		env = append(env, secretEnv(envName, secretName, "password"))
+		env = append(env, secretEnv(envName, "metadata-db-bootstrap", role+"-password"))
 		psqlVars = append(psqlVars, fmt.Sprintf(`-v %s_password="$%s"`, role, envName))
 	}
-
-	volumes := corev1.VolumeArray{&corev1.VolumeArgs{
-		Name:      pulumi.String("script"),
-		ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("metadata-db-bootstrap")},
-	}}
-	mounts := corev1.VolumeMountArray{&corev1.VolumeMountArgs{Name: pulumi.String("script"), MountPath: pulumi.String("/bootstrap"), ReadOnly: pulumi.Bool(true)}}
-	if args.CACert != nil {
-		ca, err := corev1.NewConfigMap(ctx, name+"-ca", &corev1.ConfigMapArgs{
-			Metadata: meta("metadata-db-ca"),
-			Data:     pulumi.StringMap{"ca.crt": args.CACert},
-		}, k8s...)
-		if err != nil {
-			return nil, err
-		}
-		deps = append(deps, ca)
-		out.CAConfigMap = ca.Metadata.Name().Elem()
-		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("ca"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("metadata-db-ca")}})
-		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String("ca"), MountPath: pulumi.String("/etc/postgres-ca"), ReadOnly: pulumi.Bool(true)})
-		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String("PGSSLROOTCERT"), Value: pulumi.String("/etc/postgres-ca/ca.crt")})
+	// The roles' passwords again, for the Job, next to the administrator's credential.
+	rolesSecret, err := corev1.NewSecret(ctx, name+"-role-passwords", &corev1.SecretArgs{
+		Metadata:   meta("metadata-db-bootstrap", data),
+		Type:       pulumi.String("Opaque"),
+		StringData: jobPasswords,
+	}, k8s...)
+	if err != nil {
+		return nil, err
 	}
+	deps = append(deps, rolesSecret)
+
+	// The CA twice: for the workloads (apps) and for the Job (data).
+	appsCA, err := corev1.NewConfigMap(ctx, name+"-ca", &corev1.ConfigMapArgs{
+		Metadata: meta("metadata-db-ca", apps),
+		Data:     pulumi.StringMap{CAKey: args.CACert},
+	}, k8s...)
+	if err != nil {
+		return nil, err
+	}
+	out.CAConfigMap = appsCA.Metadata.Name().Elem()
+	jobCA, err := corev1.NewConfigMap(ctx, name+"-job-ca", &corev1.ConfigMapArgs{
+		Metadata: meta("metadata-db-ca", data),
+		Data:     pulumi.StringMap{CAKey: args.CACert},
+	}, k8s...)
+	if err != nil {
+		return nil, err
+	}
+	deps = append(deps, jobCA)
 
 	script := bootstrapSQL()
 	cm, err := corev1.NewConfigMap(ctx, name+"-script", &corev1.ConfigMapArgs{
-		Metadata: meta("metadata-db-bootstrap"),
+		Metadata: meta("metadata-db-bootstrap", data),
 		Data:     pulumi.StringMap{"bootstrap.sql": pulumi.String(script)},
 	}, k8s...)
 	if err != nil {
@@ -202,7 +262,7 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 		egress = append(egress, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(cidr)}})
 	}
 	np, err := networkingv1.NewNetworkPolicy(ctx, name+"-egress", &networkingv1.NetworkPolicyArgs{
-		Metadata: meta("metadata-db-bootstrap-egress"),
+		Metadata: meta("metadata-db-bootstrap-egress", data),
 		Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("metadata-db-bootstrap")}},
 			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
@@ -217,21 +277,28 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 	}
 	deps = append(deps, np)
 
-	sum := sha256.Sum256([]byte(script))
-	jobMeta := meta("metadata-db-bootstrap")
-	// A changed script is a new Job: the annotation makes Pulumi replace it, and the old one goes first.
-	jobMeta.Annotations = pulumi.StringMap{"dataplatform.io/script-sha256": pulumi.String(hex.EncodeToString(sum[:8]))}
+	// What the Job applies: a change to any of it is a new pod template, hence a new Job.
+	hashInputs = append([]any{pulumi.String(script), args.Host, pulumi.String(args.AdminUsername), args.CACert, pulumi.Int(args.Port)}, hashInputs...)
+	configHash := pulumi.Unsecret(pulumi.All(hashInputs...).ApplyT(func(v []any) string {
+		return ConfigHash(v...)
+	}).(pulumi.StringOutput)).(pulumi.StringOutput)
+
 	command := "psql -X -f /bootstrap/bootstrap.sql " + strings.Join(psqlVars, " ")
 	job, err := batchv1.NewJob(ctx, name+"-job", &batchv1.JobArgs{
-		Metadata: jobMeta,
+		Metadata: meta("metadata-db-bootstrap", data),
 		Spec: &batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(6),
 			ActiveDeadlineSeconds: pulumi.Int(900),
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: labels},
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels:      labels,
+					Annotations: pulumi.StringMap{ConfigHashAnnotation: configHash},
+				},
 				Spec: &corev1.PodSpecArgs{
 					RestartPolicy:                pulumi.String("OnFailure"),
 					AutomountServiceAccountToken: pulumi.Bool(false),
+					Tolerations:                  args.Scheduling.TolerationArray(),
+					NodeSelector:                 args.Scheduling.NodeSelectorMap(),
 					SecurityContext: &corev1.PodSecurityContextArgs{
 						RunAsNonRoot:   pulumi.Bool(true),
 						RunAsUser:      pulumi.Int(70), // the postgres user of the alpine image
@@ -251,9 +318,15 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 							ReadOnlyRootFilesystem:   pulumi.Bool(true),
 							Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
 						},
-						VolumeMounts: mounts,
+						VolumeMounts: corev1.VolumeMountArray{
+							&corev1.VolumeMountArgs{Name: pulumi.String("script"), MountPath: pulumi.String("/bootstrap"), ReadOnly: pulumi.Bool(true)},
+							&corev1.VolumeMountArgs{Name: pulumi.String("ca"), MountPath: pulumi.String("/etc/postgres-ca"), ReadOnly: pulumi.Bool(true)},
+						},
 					}},
-					Volumes: volumes,
+					Volumes: corev1.VolumeArray{
+						&corev1.VolumeArgs{Name: pulumi.String("script"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("metadata-db-bootstrap")}},
+						&corev1.VolumeArgs{Name: pulumi.String("ca"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("metadata-db-ca")}},
+					},
 				},
 			},
 		},
@@ -263,6 +336,17 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 	}
 	out.Job = job
 	return out, nil
+}
+
+// ConfigHash is the hex SHA-256 of the given values (each rendered with %v, NUL-separated): the
+// value of ConfigHashAnnotation.
+func ConfigHash(values ...any) string {
+	h := sha256.New()
+	for _, v := range values {
+		fmt.Fprintf(h, "%v", v)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func secretEnv(name, secret, key string) *corev1.EnvVarArgs {

@@ -7,7 +7,11 @@
 // roles the platform needs, and publishes a Connection the workloads consume.
 package metadatadb
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
 
 // Database is a database the platform needs, named by the workload that owns it.
 type Database string
@@ -31,19 +35,61 @@ var Databases = []Database{Airbyte, Temporal, TemporalVisibility, Superset}
 var Owner = map[Database]string{Airbyte: "airbyte", Temporal: "airbyte", TemporalVisibility: "airbyte", Superset: "superset"}
 
 // Connection is what a workload needs to reach its database.
+//
+// TLS contract (every implementation): clients connect with sslmode "verify-full" — the server
+// certificate must chain to CACert and name Host. An implementation whose server certificate cannot
+// be verified that way (no known CA, or a certificate that does not name Host) is a defect, not a
+// reason to fall back to "require". Validate checks the parts known at plan time.
 type Connection struct {
-	// Host is the server's private DNS name (the pooler's Service on CloudNativePG).
+	// Host is the server's private DNS name (the pooler's Service on CloudNativePG). The server
+	// certificate names it.
 	Host pulumi.StringOutput
 	// Port is the PostgreSQL port.
 	Port int
 	// Databases maps each platform database to its name on the server.
 	Databases map[Database]string
 	// CredentialSecrets maps each role ("airbyte", "superset") to the Kubernetes Secret, in the
-	// namespace given to the component, holding the keys "username" and "password".
+	// apps namespace, holding the keys "username" and "password". No administrator credential is
+	// ever handed to the workloads' namespaces.
 	CredentialSecrets map[string]pulumi.StringOutput
-	// SSLMode is the libpq sslmode clients must use: "verify-full" where the CA is known, else "require".
+	// SSLMode is the libpq sslmode clients must use: always SSLModeVerifyFull.
 	SSLMode string
-	// CAConfigMap is the Kubernetes ConfigMap (same namespace) holding the server CA under "ca.crt"
-	// (a CA certificate is public); empty when the CA is not known to the platform.
+	// CACert is the PEM bundle the server certificate chains to: the RDS regional bundle, the
+	// public roots of Azure Database for PostgreSQL, the Cloud SQL server CA, or the CA the platform
+	// generates for CloudNativePG. Never empty. A CA certificate is public.
+	CACert pulumi.StringOutput
+	// CAConfigMap is the ConfigMap in the apps namespace holding CACert under CAKey, for pods
+	// to mount as sslrootcert. Workloads in other namespaces create their own copy from CACert.
 	CAConfigMap pulumi.StringOutput
 }
+
+// SSLModeVerifyFull is the only sslmode of the platform's database clients: encrypted, the server
+// certificate verified against Connection.CACert, and the host name checked.
+const SSLModeVerifyFull = "verify-full"
+
+// CAKey is the key of Connection.CAConfigMap holding the CA bundle.
+const CAKey = "ca.crt"
+
+// Validate reports a Connection that breaks the TLS contract: an sslmode other than verify-full,
+// or no CA bundle, ConfigMap or host.
+func (c Connection) Validate() error {
+	switch {
+	case c.SSLMode != SSLModeVerifyFull:
+		return fmt.Errorf("metadatadb: Connection.SSLMode = %q; the platform's clients use %q with the server CA", c.SSLMode, SSLModeVerifyFull)
+	case c.CACert.OutputState == nil:
+		return fmt.Errorf("metadatadb: Connection.CACert is not set; verify-full needs the server CA bundle")
+	case c.CAConfigMap.OutputState == nil:
+		return fmt.Errorf("metadatadb: Connection.CAConfigMap is not set; pods mount the CA from it")
+	case c.Host.OutputState == nil:
+		return fmt.Errorf("metadatadb: Connection.Host is not set")
+	case c.Port <= 0:
+		return fmt.Errorf("metadatadb: Connection.Port = %d; must be > 0", c.Port)
+	}
+	return nil
+}
+
+// ConfigHashAnnotation is the pod-template annotation of every Job the platform re-runs when its
+// script or inputs change. pulumi-kubernetes replaces a Job only when spec.template, selector,
+// completions or parallelism change, so the hash must sit in spec.template.metadata.annotations;
+// a hash in the Job's own metadata changes nothing.
+const ConfigHashAnnotation = "dataplatform.io/config-sha256"

@@ -23,6 +23,9 @@ type ClusterArgs struct {
 	// StorageClasses names existing classes for fast and standard volumes; empty names use the
 	// cluster's default StorageClass.
 	StorageClasses cluster.StorageClasses
+	// Scheduling is what platform pods carry to land on the nodes meant for them (tolerations of
+	// their taints, a node selector); the zero value schedules anywhere.
+	Scheduling cluster.Scheduling
 }
 
 // Cluster is an existing cluster the platform deploys onto.
@@ -76,6 +79,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		Provider:       provider,
 		StorageClasses: args.StorageClasses,
 		Identity:       cluster.WorkloadIdentity{Mechanism: cluster.NoCloudIdentity},
+		Scheduling:     args.Scheduling,
 	}
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"context": pulumi.String(contextName)}); err != nil {
 		return nil, err

@@ -94,8 +94,11 @@ type MetadataDBArgs struct {
 	ServerCIDRs []string
 	// KubernetesProvider creates the bootstrap Job and the credential Secrets on the cluster.
 	KubernetesProvider *kubernetes.Provider
-	// Namespace is the platform's apps namespace: it receives the credential Secrets and runs the Job.
+	// Namespace is the platform's apps namespace: it receives the credential Secrets.
 	Namespace pulumi.StringInput
+	// DataNamespace is the platform's data namespace: the bootstrap Job runs there, next to the
+	// administrator's credential, which never lands in a namespace the workloads run in.
+	DataNamespace pulumi.StringInput
 	// Labels are applied to the instance (userLabels).
 	Labels map[string]string
 }
@@ -342,6 +345,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Host:          instance.PrivateIpAddress,
 		Port:          Port,
 		Namespace:     args.Namespace,
+		DataNamespace: args.DataNamespace,
 		AdminUsername: AdminUsername,
 		AdminPassword: adminPassword,
 		AdminDatabase: "postgres",

@@ -114,6 +114,9 @@ func run(t *testing.T, preview bool, args *MetadataDBArgs, opts ...pulumi.Resour
 			if args.Namespace == nil {
 				args.Namespace = pulumi.String(testNS)
 			}
+			if args.DataNamespace == nil {
+				args.DataNamespace = pulumi.String(testNS + "-data")
+			}
 		}
 		w.db, err = NewMetadataDB(ctx, "metadata-db", args, append([]pulumi.ResourceOption{pulumi.Provider(p)}, opts...)...)
 		return err

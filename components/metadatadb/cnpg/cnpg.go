@@ -6,7 +6,7 @@ package cnpg
 
 import (
 	"fmt"
-	"math"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,8 +17,10 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
@@ -98,6 +100,27 @@ type MetadataDBArgs struct {
 	// BackupCredentialsSecret is the Secret in the data namespace with "accessKey" and "secretKey" of
 	// the store's "postgres-backup" access (ObjectStore.Identities["postgres-backup"].CredentialsSecret).
 	BackupCredentialsSecret pulumi.StringInput
+	// Clients count the pods that connect, from which the PgBouncer pool and max_connections are
+	// sized (Clients.Connections). At least one pod of Airbyte and of Temporal.
+	Clients Clients
+	// APIServerCIDRs are the Kubernetes API server's addresses (the endpoints of the "kubernetes"
+	// Service, after DNAT): the only destinations of the database and pooler pods' egress on
+	// 443/6443. Required.
+	APIServerCIDRs []string
+	// PluginChartVersion pins the plugin-barman-cloud chart; default DefaultPluginChartVersion.
+	PluginChartVersion string
+	// PluginVersion is the Barman Cloud plugin release; default DefaultPluginVersion.
+	PluginVersion string
+	// Scheduling places every pod this component writes (instances, poolers, operator, plugin) on
+	// the workload pool.
+	Scheduling cluster.Scheduling
+	// Protect marks the stateful resources (the CloudNativePG Cluster, which owns the data volumes,
+	// and the roles' generated passwords, random.RandomPassword) protected: destroy and replacement
+	// stop at them.
+	// Disposable children (the operator and plugin charts, Secrets, ConfigMaps, the ObjectStore,
+	// Database, Pooler and ScheduledBackup objects, NetworkPolicies, PDBs, certificates) are never
+	// protected.
+	Protect bool
 	// Labels are added to every object.
 	Labels map[string]string
 }
@@ -169,6 +192,21 @@ func (a *MetadataDBArgs) validate() error {
 			return fmt.Errorf("cnpg: ClientNamespaces entry %q is not a DNS label", ns)
 		}
 	}
+	if a.Clients.AirbytePods < 1 || a.Clients.TemporalPods < 1 || a.Clients.SupersetPods < 0 {
+		return fmt.Errorf("cnpg: Clients = %+v; AirbytePods and TemporalPods must be ≥ 1 and SupersetPods ≥ 0 (they size the connection pool)", a.Clients)
+	}
+	if len(a.APIServerCIDRs) == 0 {
+		return fmt.Errorf("cnpg: APIServerCIDRs is empty; name the Kubernetes API server's addresses (kubectl get endpoints kubernetes), the only egress the database pods get on 443/6443")
+	}
+	for _, c := range a.APIServerCIDRs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil || p.Masked() != p {
+			return fmt.Errorf("cnpg: APIServerCIDRs entry %q is not a CIDR block with its host bits zero, e.g. 172.18.0.2/32", c)
+		}
+		if p.Bits() == 0 {
+			return fmt.Errorf("cnpg: APIServerCIDRs entry %q allows every address; name the API server's", c)
+		}
+	}
 	return nil
 }
 
@@ -193,6 +231,8 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	}
 	operatorNS := withDefault(args.OperatorNamespace, DefaultOperatorNamespace)
 	chartVersion := withDefault(args.OperatorChartVersion, DefaultOperatorChartVersion)
+	pluginChartVersion := withDefault(args.PluginChartVersion, DefaultPluginChartVersion)
+	pluginVersion := withDefault(args.PluginVersion, DefaultPluginVersion)
 	clusterName := withDefault(args.ClusterName, DefaultClusterName)
 	poolerName := clusterName + "-pooler-rw"
 	operatorReplicas := args.OperatorReplicas
@@ -222,11 +262,17 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"backupRetentionDays":  pulumi.Int(args.BackupRetentionDays),
 		"backupSchedule":       pulumi.String(args.BackupSchedule),
 		"clientNamespaces":     pulumi.ToStringArray(args.ClientNamespaces),
+		"pluginChartVersion":   pulumi.String(pluginChartVersion),
+		"pluginVersion":        pulumi.String(pluginVersion),
+		"apiServerCidrs":       pulumi.ToStringArray(args.APIServerCIDRs),
+		"protect":              pulumi.Bool(args.Protect),
 	}
 	if err := ctx.RegisterComponentResourceV2(MetadataDBType, name, props, comp, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(comp)
+	// Children are disposable unless said otherwise: a Protect on the component must not reach them.
+	parent := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
+	stateful := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(args.Protect))
 
 	labels := func(component string) pulumi.StringMap {
 		l := pulumi.StringMap{
@@ -259,8 +305,18 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		RepositoryOpts: &helmv4.RepositoryOptsArgs{Repo: pulumi.String(OperatorChartRepo)},
 		Name:           pulumi.String(operatorRelease),
 		Namespace:      opNSName,
-		Values:         operatorValues(operatorReplicas, args.Labels),
+		Values:         operatorValues(operatorReplicas, args.Scheduling, args.Labels),
 	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	// The Barman Cloud plugin next to the operator, with the mTLS pair they talk over.
+	pluginTLS, err := pluginCertificates(ctx, name, parent, opNSName, labels("backup-plugin"))
+	if err != nil {
+		return nil, err
+	}
+	plugin, err := newPluginChart(ctx, name, parent, opNSName, pluginChartVersion, pluginVersion, args.Scheduling, args.Labels,
+		append([]pulumi.Resource{chart}, pluginTLS...))
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +344,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	for _, role := range roles() {
 		pw, err := random.NewRandomPassword(ctx, name+"-"+role+"-password", &random.RandomPasswordArgs{
 			Length: pulumi.Int(32), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
-		}, parent)
+		}, stateful)
 		if err != nil {
 			return nil, err
 		}
@@ -332,14 +388,33 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		}
 		clusterDeps = append(clusterDeps, caSecret)
 	}
-	clusterDeps = append(clusterDeps, chart)
+	// Backups and WAL go through the plugin to this ObjectStore.
+	objectStoreName := clusterName + "-backups"
+	store, err := apiextensions.NewCustomResource(ctx, name+"-backup-store", &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String("barmancloud.cnpg.io/v1"),
+		Kind:        pulumi.String("ObjectStore"),
+		Metadata:    meta(objectStoreName, args.Namespace, "backup"),
+		OtherFields: map[string]any{"spec": objectStoreSpec(args, caSecretName)},
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{plugin}, clusterDeps...)))
+	if err != nil {
+		return nil, err
+	}
 
+	// The server CA: the operator issues the instances' (and the pooler's) certificate from it, and
+	// the clients verify against it.
+	serverCA, err := newServerCA(ctx, name, parent, clusterName, args, meta)
+	if err != nil {
+		return nil, err
+	}
+	clusterDeps = append(clusterDeps, chart, plugin, store, serverCA.secret)
+
+	altNames := poolerAltNames(poolerName, args.NamespaceName)
 	cluster, err := apiextensions.NewCustomResource(ctx, name+"-cluster", &apiextensions.CustomResourceArgs{
 		ApiVersion:  pulumi.String(apiVersion),
 		Kind:        pulumi.String("Cluster"),
 		Metadata:    meta(clusterName, args.Namespace, "database"),
-		OtherFields: map[string]any{"spec": clusterSpec(args, clusterName, roleSecrets, caSecretName)},
-	}, parent, pulumi.DependsOn(clusterDeps))
+		OtherFields: map[string]any{"spec": clusterSpec(args, clusterName, roleSecrets, serverCA.secretName, objectStoreName, altNames)},
+	}, stateful, pulumi.DependsOn(clusterDeps))
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +452,10 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 			"schedule":             pulumi.String(args.BackupSchedule),
 			"backupOwnerReference": pulumi.String("self"),
 			"cluster":              pulumi.Map{"name": pulumi.String(clusterName)},
-			"method":               pulumi.String("barmanObjectStore"),
+			// api/v1/scheduledbackup_types.go: method "plugin" with the plugin's name.
+			"method":              pulumi.String("plugin"),
+			"pluginConfiguration": pulumi.Map{"name": pulumi.String(PluginName)},
+			"target":              pulumi.String("prefer-standby"),
 			// The first base backup at once: PITR works from the start, not from the first slot.
 			"immediate": pulumi.Bool(true),
 		}},
@@ -389,8 +467,16 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		ApiVersion:  pulumi.String(apiVersion),
 		Kind:        pulumi.String("Pooler"),
 		Metadata:    meta(poolerName, args.Namespace, "pooler"),
-		OtherFields: map[string]any{"spec": poolerSpec(clusterName, poolerName, poolerInstances, args.HighAvailability, args.Labels)},
+		OtherFields: map[string]any{"spec": poolerSpec(args, clusterName, poolerName, poolerInstances)},
 	}, parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+	if err != nil {
+		return nil, err
+	}
+	// The CA for the workloads, in the apps namespace.
+	caConfigMap, err := corev1.NewConfigMap(ctx, name+"-ca", &corev1.ConfigMapArgs{
+		Metadata: meta("metadata-db-ca", args.AppsNamespace, "credentials"),
+		Data:     pulumi.StringMap{metadatadb.CAKey: serverCA.certPEM},
+	}, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -422,8 +508,9 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Port:              port,
 		Databases:         map[metadatadb.Database]string{},
 		CredentialSecrets: map[string]pulumi.StringOutput{},
-		SSLMode:           "require",
-		CAConfigMap:       pulumi.String("").ToStringOutput(),
+		SSLMode:           metadatadb.SSLModeVerifyFull,
+		CACert:            serverCA.certPEM,
+		CAConfigMap:       caConfigMap.Metadata.Name().Elem(),
 	}
 	for _, db := range metadatadb.Databases {
 		conn.Databases[db] = string(db)
@@ -442,6 +529,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"clusterName":       comp.ClusterName,
 		"credentialSecrets": secretsOut,
 		"sslMode":           pulumi.String(conn.SSLMode),
+		"caConfigMap":       conn.CAConfigMap,
 	}); err != nil {
 		return nil, err
 	}
@@ -484,7 +572,7 @@ func quantityMemory(gib float64) string { return strconv.Itoa(int(gib*1024+0.5))
 
 // operatorValues are the chart values: sized, spread, no monitoring objects (no Prometheus operator
 // is assumed).
-func operatorValues(replicas int, extra map[string]string) pulumi.Map {
+func operatorValues(replicas int, sched cluster.Scheduling, extra map[string]string) pulumi.Map {
 	podLabels := pulumi.Map{}
 	for k, v := range extra {
 		podLabels[k] = pulumi.String(v)
@@ -502,6 +590,7 @@ func operatorValues(replicas int, extra map[string]string) pulumi.Map {
 		},
 		"podLabels": podLabels,
 	}
+	schedulingValues(values, sched)
 	if replicas > 1 {
 		values["affinity"] = pulumi.Map{"podAntiAffinity": pulumi.Map{
 			"preferredDuringSchedulingIgnoredDuringExecution": pulumi.Array{pulumi.Map{
@@ -518,168 +607,49 @@ func operatorValues(replicas int, extra map[string]string) pulumi.Map {
 	return values
 }
 
-// pgParameters derive the server settings from the instance's memory.
-func pgParameters(memoryGiB float64) pulumi.Map {
-	memMB := int(memoryGiB * 1024)
-	maxConn := int(math.Max(100, math.Min(500, math.Round(memoryGiB*50))))
-	return pulumi.Map{
-		"max_connections":             pulumi.String(strconv.Itoa(maxConn)),
-		"shared_buffers":              pulumi.String(fmt.Sprintf("%dMB", memMB/4)),
-		"effective_cache_size":        pulumi.String(fmt.Sprintf("%dMB", memMB*3/4)),
-		"maintenance_work_mem":        pulumi.String(fmt.Sprintf("%dMB", max(64, memMB/16))),
-		"ssl_min_protocol_version":    pulumi.String("TLSv1.2"),
-		"log_min_duration_statement":  pulumi.String("1000"),
-		"log_checkpoints":             pulumi.String("on"),
-		"log_lock_waits":              pulumi.String("on"),
-		"log_temp_files":              pulumi.String("10240"),
-		"log_autovacuum_min_duration": pulumi.String("10s"),
-	}
+// serverCA is the platform's CA for the database's server certificates.
+type serverCA struct {
+	secret     *corev1.Secret
+	secretName string
+	certPEM    pulumi.StringOutput
 }
 
-// clusterSpec is the Cluster's spec.
-func clusterSpec(args *MetadataDBArgs, clusterName string, roleSecrets map[string]string, caSecret string) pulumi.Map {
-	cpu, mem := quantityCPU(args.CPU), quantityMemory(args.MemoryGiB)
-	antiAffinity := "preferred"
-	if args.HighAvailability {
-		antiAffinity = "required"
+// newServerCA generates the CA and hands it to the operator as ca.crt + ca.key
+// (cloudnative-pg@v1.29.1 api/v1/cluster_types.go CertificatesConfiguration.ServerCASecret: with
+// ca.key and no ServerTLSSecret, the operator issues the server certificate from it). Ten years,
+// renewed by the next `pulumi up` within a year of expiry; the operator then re-issues the server
+// certificate and the clients' ConfigMap follows in the same update.
+func newServerCA(ctx *pulumi.Context, name string, parent pulumi.ResourceOption, clusterName string, args *MetadataDBArgs,
+	meta func(string, pulumi.StringInput, string) *metav1.ObjectMetaArgs,
+) (*serverCA, error) {
+	key, err := tls.NewPrivateKey(ctx, name+"-server-ca-key", &tls.PrivateKeyArgs{
+		Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256"),
+	}, parent)
+	if err != nil {
+		return nil, err
 	}
-	storage := pulumi.Map{"size": pulumi.String(fmt.Sprintf("%dGi", args.StorageGiB))}
-	if args.StorageClass != "" {
-		storage["storageClass"] = pulumi.String(args.StorageClass)
+	cert, err := tls.NewSelfSignedCert(ctx, name+"-server-ca", &tls.SelfSignedCertArgs{
+		PrivateKeyPem:       key.PrivateKeyPem,
+		IsCaCertificate:     pulumi.Bool(true),
+		ValidityPeriodHours: pulumi.Int(10 * 365 * 24),
+		EarlyRenewalHours:   pulumi.Int(365 * 24),
+		AllowedUses:         pulumi.ToStringArray([]string{"cert_signing", "crl_signing", "digital_signature"}),
+		Subject:             &tls.SelfSignedCertSubjectArgs{CommonName: pulumi.String("dataplatform metadata database CA"), Organization: pulumi.String("dataplatform")},
+	}, parent)
+	if err != nil {
+		return nil, err
 	}
-	managed := pulumi.Array{}
-	for _, role := range roles() {
-		managed = append(managed, pulumi.Map{
-			"name":            pulumi.String(role),
-			"ensure":          pulumi.String("present"),
-			"login":           pulumi.Bool(true),
-			"inherit":         pulumi.Bool(true),
-			"connectionLimit": pulumi.Int(-1),
-			"passwordSecret":  pulumi.Map{"name": pulumi.String(roleSecrets[role])},
-		})
-	}
-	owner := metadatadb.Owner[metadatadb.Airbyte]
-	backupsBucket := args.ObjectStore.BucketNames[objectstore.Backups]
-	destination := backupsBucket.ApplyT(func(b string) string { return "s3://" + b + "/cnpg" }).(pulumi.StringOutput)
-	credRef := func(key string) pulumi.Map {
-		return pulumi.Map{"name": args.BackupCredentialsSecret, "key": pulumi.String(key)}
-	}
-	inherited := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform")}
-	for k, v := range args.Labels {
-		inherited[k] = pulumi.String(v)
-	}
-
-	store := pulumi.Map{
-		"destinationPath": destination,
-		"endpointURL":     args.ObjectStore.Endpoint,
-		"s3Credentials": pulumi.Map{
-			"accessKeyId":     credRef("accessKey"),
-			"secretAccessKey": credRef("secretKey"),
+	secretName := clusterName + "-server-ca"
+	sec, err := corev1.NewSecret(ctx, name+"-server-ca", &corev1.SecretArgs{
+		Metadata: meta(secretName, args.Namespace, "tls"),
+		Type:     pulumi.String("Opaque"),
+		StringData: pulumi.StringMap{
+			"ca.crt": cert.CertPem,
+			"ca.key": pulumi.ToSecret(key.PrivateKeyPem).(pulumi.StringOutput),
 		},
-		"wal":  pulumi.Map{"compression": pulumi.String("gzip"), "maxParallel": pulumi.Int(2)},
-		"data": pulumi.Map{"compression": pulumi.String("gzip"), "jobs": pulumi.Int(2)},
+	}, parent)
+	if err != nil {
+		return nil, err
 	}
-	if caSecret != "" {
-		store["endpointCA"] = pulumi.Map{"name": pulumi.String(caSecret), "key": pulumi.String("ca.crt")}
-	}
-
-	spec := pulumi.Map{
-		"instances":             pulumi.Int(args.Instances),
-		"imageName":             pulumi.String(args.image()),
-		"primaryUpdateStrategy": pulumi.String("unsupervised"),
-		"primaryUpdateMethod":   pulumi.String("switchover"),
-		"enableSuperuserAccess": pulumi.Bool(false),
-		"storage":               storage,
-		"resources": pulumi.Map{
-			"requests": pulumi.Map{"cpu": pulumi.String(cpu), "memory": pulumi.String(mem)},
-			"limits":   pulumi.Map{"cpu": pulumi.String(cpu), "memory": pulumi.String(mem)},
-		},
-		"affinity": pulumi.Map{
-			"enablePodAntiAffinity": pulumi.Bool(true),
-			"podAntiAffinityType":   pulumi.String(antiAffinity),
-			"topologyKey":           pulumi.String("kubernetes.io/hostname"),
-		},
-		"topologySpreadConstraints": pulumi.Array{pulumi.Map{
-			"maxSkew":     pulumi.Int(1),
-			"topologyKey": pulumi.String("topology.kubernetes.io/zone"),
-			// Clusters without zone labels (kind, k3d) must still schedule.
-			"whenUnsatisfiable": pulumi.String("ScheduleAnyway"),
-			"labelSelector":     pulumi.Map{"matchLabels": pulumi.Map{"cnpg.io/cluster": pulumi.String(clusterName)}},
-		}},
-		"inheritedMetadata": pulumi.Map{"labels": inherited},
-		"postgresql": pulumi.Map{
-			"parameters": pgParameters(args.MemoryGiB),
-			// TLS only: password logins over TLS, plain connections refused. (The operator's default
-			// last line, "host all all all", would otherwise accept them.)
-			"pg_hba": pulumi.StringArray{
-				pulumi.String("hostssl all all all scram-sha-256"),
-				pulumi.String("hostnossl all all all reject"),
-			},
-		},
-		"bootstrap": pulumi.Map{"initdb": pulumi.Map{
-			"database": pulumi.String(string(metadatadb.Airbyte)),
-			"owner":    pulumi.String(owner),
-			"secret":   pulumi.Map{"name": pulumi.String(roleSecrets[owner])},
-		}},
-		"managed": pulumi.Map{"roles": managed},
-		"backup": pulumi.Map{
-			"retentionPolicy":   pulumi.String(fmt.Sprintf("%dd", args.BackupRetentionDays)),
-			"target":            pulumi.String("prefer-standby"),
-			"barmanObjectStore": store,
-		},
-		"monitoring": pulumi.Map{"enablePodMonitor": pulumi.Bool(false)},
-	}
-	if args.HighAvailability {
-		// One standby confirms every commit: a lost primary loses no acknowledged transaction.
-		spec["minSyncReplicas"] = pulumi.Int(1)
-		spec["maxSyncReplicas"] = pulumi.Int(1)
-	}
-	return spec
-}
-
-// poolerSpec is the PgBouncer Pooler in front of the primary.
-func poolerSpec(clusterName, poolerName string, instances int, ha bool, extra map[string]string) pulumi.Map {
-	podLabels := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform")}
-	for k, v := range extra {
-		podLabels[k] = pulumi.String(v)
-	}
-	term := pulumi.Map{
-		"topologyKey":   pulumi.String("kubernetes.io/hostname"),
-		"labelSelector": pulumi.Map{"matchLabels": pulumi.Map{"cnpg.io/poolerName": pulumi.String(poolerName)}},
-	}
-	affinity := pulumi.Map{"podAntiAffinity": pulumi.Map{
-		"preferredDuringSchedulingIgnoredDuringExecution": pulumi.Array{pulumi.Map{"weight": pulumi.Int(100), "podAffinityTerm": term}},
-	}}
-	if ha {
-		affinity = pulumi.Map{"podAntiAffinity": pulumi.Map{
-			"requiredDuringSchedulingIgnoredDuringExecution": pulumi.Array{term},
-		}}
-	}
-	return pulumi.Map{
-		"cluster":   pulumi.Map{"name": pulumi.String(clusterName)},
-		"instances": pulumi.Int(instances),
-		"type":      pulumi.String("rw"),
-		"pgbouncer": pulumi.Map{
-			"poolMode": pulumi.String("session"),
-			"parameters": pulumi.Map{
-				"max_client_conn":   pulumi.String("1000"),
-				"default_pool_size": pulumi.String("20"),
-				// Clients must use TLS to the pooler too (the operator's default is "prefer").
-				"client_tls_sslmode": pulumi.String("require"),
-			},
-		},
-		"template": pulumi.Map{
-			"metadata": pulumi.Map{"labels": podLabels},
-			"spec": pulumi.Map{
-				"containers": pulumi.Array{pulumi.Map{
-					"name": pulumi.String("pgbouncer"),
-					"resources": pulumi.Map{
-						"requests": pulumi.Map{"cpu": pulumi.String("100m"), "memory": pulumi.String("64Mi")},
-						"limits":   pulumi.Map{"cpu": pulumi.String("500m"), "memory": pulumi.String("256Mi")},
-					},
-				}},
-				"affinity": affinity,
-			},
-		},
-	}
+	return &serverCA{secret: sec, secretName: secretName, certPEM: cert.CertPem}, nil
 }

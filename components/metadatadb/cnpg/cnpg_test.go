@@ -1,7 +1,6 @@
 package cnpg
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -19,18 +18,19 @@ import (
 )
 
 const (
-	clusterType   = "kubernetes:postgresql.cnpg.io/v1:Cluster"
-	databaseType  = "kubernetes:postgresql.cnpg.io/v1:Database"
-	scheduledType = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
-	poolerType    = "kubernetes:postgresql.cnpg.io/v1:Pooler"
-	chartType     = "kubernetes:helm.sh/v4:Chart"
-	secretType    = "kubernetes:core/v1:Secret"
-	nsType        = "kubernetes:core/v1:Namespace"
-	pdbType       = "kubernetes:policy/v1:PodDisruptionBudget"
-	npType        = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-	dataNS        = "dataplatform-data"
-	appsNS        = "dataplatform"
-	storeCA       = "-----BEGIN CERTIFICATE-----\nMOCKCA\n-----END CERTIFICATE-----\n"
+	clusterType     = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+	databaseType    = "kubernetes:postgresql.cnpg.io/v1:Database"
+	scheduledType   = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
+	poolerType      = "kubernetes:postgresql.cnpg.io/v1:Pooler"
+	objectStoreType = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
+	chartType       = "kubernetes:helm.sh/v4:Chart"
+	secretType      = "kubernetes:core/v1:Secret"
+	nsType          = "kubernetes:core/v1:Namespace"
+	pdbType         = "kubernetes:policy/v1:PodDisruptionBudget"
+	npType          = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+	dataNS          = "dataplatform-data"
+	appsNS          = "dataplatform"
+	storeCA         = "-----BEGIN CERTIFICATE-----\nMOCKCA\n-----END CERTIFICATE-----\n"
 )
 
 // storeInfo is what the MinIO store hands out on the kubernetes target.
@@ -67,6 +67,8 @@ func envArgs(env config.Environment) *MetadataDBArgs {
 		BackupSchedule:          d.BackupSchedule,
 		ObjectStore:             storeInfo(),
 		BackupCredentialsSecret: pulumi.String("postgres-backup-object-store"),
+		Clients:                 Clients{AirbytePods: 5, TemporalPods: 1, SupersetPods: 2},
+		APIServerCIDRs:          []string{"172.18.0.2/32"},
 		Labels:                  map[string]string{"environment": string(env)},
 	}
 }
@@ -110,6 +112,10 @@ func TestValidation(t *testing.T) {
 		"bad client ns":        {func(a *MetadataDBArgs) { a.ClientNamespaces = []string{"Apps"} }, `"Apps"`},
 		"bad operator ns":      {func(a *MetadataDBArgs) { a.OperatorNamespace = "CNPG" }, `OperatorNamespace = "CNPG"`},
 		"too many op replicas": {func(a *MetadataDBArgs) { a.OperatorReplicas = 5 }, "OperatorReplicas = 5"},
+		"no api server":        {func(a *MetadataDBArgs) { a.APIServerCIDRs = nil }, "APIServerCIDRs is empty"},
+		"any api server":       {func(a *MetadataDBArgs) { a.APIServerCIDRs = []string{"0.0.0.0/0"} }, `"0.0.0.0/0" allows every address`},
+		"bad api server":       {func(a *MetadataDBArgs) { a.APIServerCIDRs = []string{"172.18.0.2"} }, `"172.18.0.2" is not a CIDR`},
+		"no clients":           {func(a *MetadataDBArgs) { a.Clients = Clients{} }, "AirbytePods and TemporalPods must be ≥ 1"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -151,11 +157,16 @@ func TestInstancesAvailabilityPerEnv(t *testing.T) {
 				assert.Equal(t, tc.antiAffinity, inspect.Str(c, "spec", "affinity", "podAntiAffinityType"))
 				assert.Equal(t, "kubernetes.io/hostname", inspect.Str(c, "spec", "affinity", "topologyKey"))
 				assert.Equal(t, "topology.kubernetes.io/zone", inspect.Str(c, "spec", "topologySpreadConstraints", 0, "topologyKey"))
+				// cloudnative-pg@v1.29.1 api/v1/cluster_types.go: postgresql.synchronous replaces the
+				// legacy minSyncReplicas/maxSyncReplicas.
+				assert.False(t, inspect.Has(c, "spec", "minSyncReplicas"), "the legacy fields are gone")
+				assert.False(t, inspect.Has(c, "spec", "maxSyncReplicas"), "the legacy fields are gone")
 				if tc.sync {
-					assert.Equal(t, float64(1), inspect.Num(c, "spec", "minSyncReplicas"))
-					assert.Equal(t, float64(1), inspect.Num(c, "spec", "maxSyncReplicas"))
+					assert.Equal(t, "any", inspect.Str(c, "spec", "postgresql", "synchronous", "method"))
+					assert.Equal(t, float64(1), inspect.Num(c, "spec", "postgresql", "synchronous", "number"))
+					assert.Equal(t, "required", inspect.Str(c, "spec", "postgresql", "synchronous", "dataDurability"))
 				} else {
-					assert.False(t, inspect.Has(c, "spec", "minSyncReplicas"), "no synchronous standby outside prod")
+					assert.False(t, inspect.Has(c, "spec", "postgresql", "synchronous"), "no synchronous standby outside prod")
 				}
 
 				pooler := inspect.MustNamed(t, m, poolerType, "pg-pooler").Inputs
@@ -226,11 +237,20 @@ func TestBackups(t *testing.T) {
 				m, _, err := run(t, preview, a)
 				inspect.RequireRan(t, preview, err)
 				c := inspect.MustNamed(t, m, clusterType, "pg-cluster")
-				b := inspect.At(c.Inputs, "spec", "backup").ObjectValue()
-				assert.Equal(t, fmt.Sprintf("%dd", a.BackupRetentionDays), inspect.Str(b, "retentionPolicy"))
-				assert.Equal(t, map[config.Environment]string{config.Dev: "3d", config.Staging: "7d", config.Prod: "14d"}[env], inspect.Str(b, "retentionPolicy"))
-				s := inspect.At(b, "barmanObjectStore").ObjectValue()
-				assert.Equal(t, "s3://backups/cnpg", inspect.Str(s, "destinationPath"))
+				// The in-tree barmanObjectStore is deprecated and removed in 1.31: WAL archiving goes
+				// through the Barman Cloud plugin (plugin-barman-cloud@v0.15.0 web/docs/migration.md).
+				assert.False(t, inspect.Has(c.Inputs, "spec", "backup"), "no in-tree backup section")
+				assert.Equal(t, 1, inspect.Len(c.Inputs, "spec", "plugins"))
+				assert.Equal(t, "barman-cloud.cloudnative-pg.io", inspect.Str(c.Inputs, "spec", "plugins", 0, "name"))
+				assert.True(t, inspect.At(c.Inputs, "spec", "plugins", 0, "isWALArchiver").BoolValue())
+				assert.Equal(t, "metadata-db-backups", inspect.Str(c.Inputs, "spec", "plugins", 0, "parameters", "barmanObjectName"))
+
+				st := inspect.MustNamed(t, m, objectStoreType, "pg-backup-store")
+				assert.Equal(t, "barmancloud.cnpg.io/v1", inspect.Str(st.Inputs, "apiVersion"))
+				assert.Equal(t, "metadata-db-backups", inspect.Str(st.Inputs, "metadata", "name"))
+				assert.Equal(t, dataNS, inspect.Str(st.Inputs, "metadata", "namespace"))
+				assert.Equal(t, map[config.Environment]string{config.Dev: "3d", config.Staging: "7d", config.Prod: "14d"}[env], inspect.Str(st.Inputs, "spec", "retentionPolicy"))
+				s := inspect.At(st.Inputs, "spec", "configuration").ObjectValue()
 				assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", inspect.Str(s, "endpointURL"))
 				assert.Equal(t, "metadata-db-backup-ca", inspect.Str(s, "endpointCA", "name"))
 				assert.Equal(t, "ca.crt", inspect.Str(s, "endpointCA", "key"))
@@ -240,6 +260,12 @@ func TestBackups(t *testing.T) {
 				assert.Equal(t, "secretKey", inspect.Str(s, "s3Credentials", "secretAccessKey", "key"))
 				assert.Equal(t, "gzip", inspect.Str(s, "wal", "compression"))
 				assert.Equal(t, "gzip", inspect.Str(s, "data", "compression"))
+				assert.NotEmpty(t, inspect.Str(st.Inputs, "spec", "instanceSidecarConfiguration", "resources", "limits", "memory"))
+				if !preview {
+					assert.Equal(t, "s3://backups/cnpg", inspect.Str(s, "destinationPath"))
+				}
+				assert.True(t, m.DependsOn(c, st), "the cluster archives to an existing ObjectStore")
+				assert.True(t, m.DependsOn(st, inspect.MustNamed(t, m, chartType, "pg-backup-plugin")), "the ObjectStore CRD comes with the plugin")
 
 				ca := inspect.MustNamed(t, m, secretType, "pg-backup-ca")
 				assert.Equal(t, storeCA, inspect.Str(ca.Inputs, "stringData", "ca.crt"))
@@ -249,6 +275,9 @@ func TestBackups(t *testing.T) {
 				sb := inspect.MustNamed(t, m, scheduledType, "pg-scheduled-backup")
 				assert.Equal(t, a.BackupSchedule, inspect.Str(sb.Inputs, "spec", "schedule"))
 				assert.Equal(t, "metadata-db", inspect.Str(sb.Inputs, "spec", "cluster", "name"))
+				assert.Equal(t, "plugin", inspect.Str(sb.Inputs, "spec", "method"))
+				assert.Equal(t, "barman-cloud.cloudnative-pg.io", inspect.Str(sb.Inputs, "spec", "pluginConfiguration", "name"))
+				assert.Equal(t, "prefer-standby", inspect.Str(sb.Inputs, "spec", "target"))
 				assert.Equal(t, "self", inspect.Str(sb.Inputs, "spec", "backupOwnerReference"))
 				assert.True(t, inspect.At(sb.Inputs, "spec", "immediate").BoolValue())
 				assert.Equal(t, dataNS, inspect.Str(sb.Inputs, "metadata", "namespace"))
@@ -289,6 +318,10 @@ func TestPooler(t *testing.T) {
 		assert.Equal(t, "rw", inspect.Str(p, "spec", "type"))
 		assert.Equal(t, "session", inspect.Str(p, "spec", "pgbouncer", "poolMode"))
 		assert.Equal(t, "require", inspect.Str(p, "spec", "pgbouncer", "parameters", "client_tls_sslmode"))
+		// envArgs' clients: Airbyte 5 pods × 30 = 150, Temporal 1 × 4 × 20 = 80, visibility 40,
+		// Superset 2 × 20 = 40: every client of the largest database fits one pool.
+		assert.Equal(t, "150", inspect.Str(p, "spec", "pgbouncer", "parameters", "default_pool_size"))
+		assert.Equal(t, "410", inspect.Str(p, "spec", "pgbouncer", "parameters", "max_client_conn"))
 		c := inspect.At(p, "spec", "template", "spec", "containers", 0).ObjectValue()
 		assert.Equal(t, "pgbouncer", inspect.Str(c, "name"))
 		assert.NotEmpty(t, inspect.Str(c, "resources", "requests", "cpu"))
@@ -320,7 +353,22 @@ func TestSecretsAndConnection(t *testing.T) {
 		assert.True(t, host.Known)
 		assert.Equal(t, "metadata-db-pooler-rw.dataplatform-data.svc.cluster.local", host.Value)
 		assert.Equal(t, 5432, db.Connection.Port)
-		assert.Equal(t, "require", db.Connection.SSLMode)
+		assert.Equal(t, "verify-full", db.Connection.SSLMode)
+		require.NoError(t, db.Connection.Validate())
+		assert.Equal(t, "metadata-db-ca", inspect.Await(t, db.Connection.CAConfigMap).Value)
+		caCM := inspect.MustNamed(t, m, "kubernetes:core/v1:ConfigMap", "pg-ca")
+		assert.Equal(t, appsNS, inspect.Str(caCM.Inputs, "metadata", "namespace"))
+		if !preview {
+			ca := inspect.Await(t, db.Connection.CACert)
+			assert.NotEmpty(t, ca.Value)
+			assert.Equal(t, ca.Value, inspect.Str(caCM.Inputs, "data", "ca.crt"))
+			caSecret := inspect.MustNamed(t, m, secretType, "pg-server-ca")
+			assert.Equal(t, ca.Value, inspect.Str(caSecret.Inputs, "stringData", "ca.crt"))
+			assert.True(t, inspect.Has(caSecret.Inputs, "stringData", "ca.key"), "the operator issues the server certificate from it")
+		}
+		c := inspect.MustNamed(t, m, clusterType, "pg-cluster").Inputs
+		assert.Equal(t, "metadata-db-server-ca", inspect.Str(c, "spec", "certificates", "serverCASecret"))
+		assert.Contains(t, inspect.Strs(c, "spec", "certificates", "serverAltDNSNames"), host.Value, "the pooler's name is in the server certificate")
 		assert.Equal(t, "metadata-db", inspect.Await(t, db.ClusterName).Value)
 		var deps []string
 		for _, d := range host.Dependencies {
@@ -388,6 +436,9 @@ func TestNetworkPolicies(t *testing.T) {
 			assert.NotEmpty(t, inspect.Str(eg, "spec", "podSelector", "matchLabels", label), name)
 			assert.Equal(t, []string{"Egress"}, inspect.Strs(eg, "spec", "policyTypes"), name)
 			assert.Equal(t, float64(443), inspect.Num(eg, "spec", "egress", 0, "ports", 0, "port"), name)
+			// Only the API server's endpoints, not any host on 443/6443.
+			require.Equal(t, 1, inspect.Len(eg, "spec", "egress", 0, "to"), name)
+			assert.Equal(t, "172.18.0.2/32", inspect.Str(eg, "spec", "egress", 0, "to", 0, "ipBlock", "cidr"), name)
 			assert.Equal(t, float64(6443), inspect.Num(eg, "spec", "egress", 0, "ports", 1, "port"), name)
 		}
 
@@ -462,12 +513,14 @@ func TestWithMinIOStore(t *testing.T) {
 	}, nil)
 	require.NoError(t, err)
 	c := inspect.MustNamed(t, m, clusterType, "pg-cluster")
-	s := inspect.At(c.Inputs, "spec", "backup", "barmanObjectStore").ObjectValue()
+	st := inspect.MustNamed(t, m, objectStoreType, "pg-backup-store")
+	s := inspect.At(st.Inputs, "spec", "configuration").ObjectValue()
 	assert.Equal(t, "s3://backups/cnpg", inspect.Str(s, "destinationPath"))
 	assert.Equal(t, "https://minio.dataplatform-data.svc.cluster.local:9000", inspect.Str(s, "endpointURL"))
 	assert.Equal(t, "postgres-backup-object-store", inspect.Str(s, "s3Credentials", "accessKeyId", "name"))
 	assert.Contains(t, inspect.Str(inspect.MustNamed(t, m, secretType, "pg-backup-ca").Inputs, "stringData", "ca.crt"), "BEGIN CERTIFICATE")
 	assert.True(t, m.DependsOn(c, inspect.MustNamed(t, m, "kubernetes:batch/v1:Job", "store-setup-job")), "archiving starts after the bucket and user exist")
+	assert.True(t, m.DependsOn(st, inspect.MustNamed(t, m, "kubernetes:batch/v1:Job", "store-setup-job")), "the ObjectStore names the bucket once it exists")
 }
 
 // TestPreview runs prod as `pulumi preview` does: the only failure allowed is the mock monitor's on

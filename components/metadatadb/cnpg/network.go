@@ -46,10 +46,10 @@ func networkPolicies(ctx *pulumi.Context, name string, parent pulumi.ResourceOpt
 		spec   *networkingv1.NetworkPolicySpecArgs
 	}{
 		{"allow-ingress", &networkingv1.NetworkPolicySpecArgs{PodSelector: instances, PolicyTypes: ingress, Ingress: instanceRules}},
-		// The Kubernetes API's address is cluster-specific (a Service IP DNAT'ed to the control
-		// plane), so the rule names its ports, not its address.
-		{"allow-kube-api", &networkingv1.NetworkPolicySpecArgs{PodSelector: instances, PolicyTypes: egress, Egress: kubeAPI(tcp)}},
-		{"pooler-allow-kube-api", &networkingv1.NetworkPolicySpecArgs{PodSelector: poolers, PolicyTypes: egress, Egress: kubeAPI(tcp)}},
+		// The Kubernetes API: the "kubernetes" Service's ClusterIP is DNAT'ed to the API server's
+		// endpoints before NetworkPolicies apply, so the rule names those endpoints' addresses.
+		{"allow-kube-api", &networkingv1.NetworkPolicySpecArgs{PodSelector: instances, PolicyTypes: egress, Egress: kubeAPI(tcp, args.APIServerCIDRs)}},
+		{"pooler-allow-kube-api", &networkingv1.NetworkPolicySpecArgs{PodSelector: poolers, PolicyTypes: egress, Egress: kubeAPI(tcp, args.APIServerCIDRs)}},
 	}
 	if len(args.ClientNamespaces) > 0 {
 		policies = append(policies, struct {
@@ -74,8 +74,13 @@ func networkPolicies(ctx *pulumi.Context, name string, parent pulumi.ResourceOpt
 	return nil
 }
 
-func kubeAPI(tcp func(int) *networkingv1.NetworkPolicyPortArgs) networkingv1.NetworkPolicyEgressRuleArray {
+func kubeAPI(tcp func(int) *networkingv1.NetworkPolicyPortArgs, cidrs []string) networkingv1.NetworkPolicyEgressRuleArray {
+	to := networkingv1.NetworkPolicyPeerArray{}
+	for _, c := range cidrs {
+		to = append(to, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}})
+	}
 	return networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
+		To:    to,
 		Ports: networkingv1.NetworkPolicyPortArray{tcp(443), tcp(6443)},
 	}}
 }

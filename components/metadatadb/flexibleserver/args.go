@@ -50,8 +50,11 @@ type MetadataDBArgs struct {
 	ServerCIDRs []string
 	// KubernetesProvider reaches the cluster the bootstrap Job and the credential Secrets go to.
 	KubernetesProvider *kubernetes.Provider
-	// Namespace is the platform's apps namespace: it receives the credential Secrets and runs the Job.
+	// Namespace is the platform's apps namespace: it receives the credential Secrets.
 	Namespace pulumi.StringInput
+	// DataNamespace is the platform's data namespace: the bootstrap Job runs there, next to the
+	// administrator's credential, which never lands in a namespace the workloads run in.
+	DataNamespace pulumi.StringInput
 	// LogAnalyticsWorkspaceID, when set, receives the server's PostgreSQL logs and metrics through a
 	// diagnostic setting (the AKS component's workspace fits).
 	LogAnalyticsWorkspaceID pulumi.StringInput

@@ -256,6 +256,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Host:          host,
 		Port:          Port,
 		Namespace:     args.Namespace,
+		DataNamespace: args.DataNamespace,
 		AdminUsername: AdminUsername,
 		AdminPassword: password.Result,
 		AdminDatabase: "postgres",

@@ -48,6 +48,7 @@ func prodArgs() *MetadataDBArgs {
 		PrivateDNSZoneID:    pulumi.String(zoneID),
 		ServerCIDRs:         []string{"10.40.0.0/16"},
 		Namespace:           pulumi.String("dataplatform"),
+		DataNamespace:       pulumi.String("dataplatform-data"),
 		DeletionLock:        true,
 		Tags:                map[string]string{"environment": "prod"},
 	}

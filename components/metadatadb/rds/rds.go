@@ -94,6 +94,9 @@ type MetadataDBArgs struct {
 	KubernetesProvider *kubernetes.Provider
 	// Namespace is the platform's apps namespace: it receives the credential Secrets and the Job.
 	Namespace pulumi.StringInput
+	// DataNamespace is the platform's data namespace: the bootstrap Job runs there, next to the
+	// administrator's credential, which never lands in a namespace the workloads run in.
+	DataNamespace pulumi.StringInput
 	// Tags are added to every AWS resource that takes tags.
 	Tags map[string]string
 }
@@ -384,6 +387,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Host:          instance.Address,
 		Port:          Port,
 		Namespace:     args.Namespace,
+		DataNamespace: args.DataNamespace,
 		AdminUsername: AdminUsername,
 		AdminPassword: password.Result,
 		AdminDatabase: "postgres",

@@ -49,6 +49,7 @@ func prodArgs() *MetadataDBArgs {
 		AllowedSecurityGroupIDs: pulumi.StringArray{pulumi.String(clusterSG)},
 		ServerCIDRs:             []string{"10.40.0.0/16"},
 		Namespace:               pulumi.String("dataplatform"),
+		DataNamespace:           pulumi.String("dataplatform-data"),
 		Tags:                    map[string]string{"environment": "prod"},
 	}
 }

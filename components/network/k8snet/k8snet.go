@@ -47,9 +47,19 @@ type NetworkArgs struct {
 	// applies across namespaces. Default true: the platform's services talk to their peers (Dremio
 	// coordinator and executors, ZooKeeper ensemble, PostgreSQL replicas).
 	AllowIntraNamespace *bool
+	// Protect marks the stateful resources (the namespaces holding volumes: Data — PostgreSQL,
+	// the object store, Elasticsearch — and Apps — Dremio's catalogue and ZooKeeper; deleting a
+	// namespace deletes its PersistentVolumeClaims) protected: destroy and replacement stop at them.
+	// Disposable children (the Jobs namespace, which holds no volumes, NetworkPolicies,
+	// LimitRanges) are never protected.
+	Protect bool
 	// Labels are added to every object.
 	Labels map[string]string
 }
+
+// HoldsVolumes reports whether a role's namespace holds PersistentVolumeClaims, and so is
+// protected with NetworkArgs.Protect.
+func HoldsVolumes(role Role) bool { return role == Apps || role == Data }
 
 // Network is the in-cluster network component.
 type Network struct {
@@ -104,6 +114,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"namespaces":          pulumi.ToStringMap(roleMap(args.Namespaces)),
 		"podSecurity":         pulumi.String(podSecurity),
 		"allowIntraNamespace": pulumi.Bool(intra),
+		"protect":             pulumi.Bool(args.Protect),
 	}
 	if err := ctx.RegisterComponentResourceV2(NetworkType, name, props, comp, opts...); err != nil {
 		return nil, err
@@ -125,7 +136,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		}
 		ns, err := corev1.NewNamespace(ctx, fmt.Sprintf("%s-%s", name, role), &corev1.NamespaceArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(nsName), Labels: labels},
-		}, pulumi.Parent(comp))
+		}, pulumi.Parent(comp), pulumi.Protect(args.Protect && HoldsVolumes(role)))
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +176,7 @@ func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pul
 			PodSelector: allPods,
 			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
 		},
-	}, pulumi.Parent(parent)); err != nil {
+	}, pulumi.Parent(parent), pulumi.Protect(false)); err != nil {
 		return err
 	}
 
@@ -187,7 +198,7 @@ func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pul
 				Ports: dnsPorts,
 			}},
 		},
-	}, pulumi.Parent(parent)); err != nil {
+	}, pulumi.Parent(parent), pulumi.Protect(false)); err != nil {
 		return err
 	}
 
@@ -201,7 +212,7 @@ func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pul
 				Ingress:     networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{From: samePods}},
 				Egress:      networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{To: samePods}},
 			},
-		}, pulumi.Parent(parent)); err != nil {
+		}, pulumi.Parent(parent), pulumi.Protect(false)); err != nil {
 			return err
 		}
 	}
@@ -218,7 +229,7 @@ func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pul
 			DefaultRequest: pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("128Mi")},
 			Default:        pulumi.StringMap{"memory": pulumi.String("512Mi")},
 		}}},
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), pulumi.Protect(false))
 	return err
 }
 

@@ -22,6 +22,8 @@ import (
 	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
 )
@@ -83,6 +85,14 @@ type ObjectStoreArgs struct {
 	// ClientNamespaces may reach the S3 API (port 9000) from outside the data namespace, e.g. the apps
 	// and jobs namespaces. Pods of the data namespace always may.
 	ClientNamespaces []string
+	// Scheduling places the server and setup pods on the workload pool.
+	Scheduling cluster.Scheduling
+	// Protect marks the stateful resources (the server StatefulSet, whose volume claims hold the
+	// data, and the generated root credentials and workload secret keys, random.RandomPassword)
+	// protected: destroy and replacement stop at them.
+	// Disposable children (the setup Job, Secrets, ConfigMaps, Services, NetworkPolicies, the PDB,
+	// certificates, the volume-size patches) are never protected.
+	Protect bool
 	// Labels are added to every object.
 	Labels map[string]string
 }
@@ -209,7 +219,9 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	if err := ctx.RegisterComponentResourceV2(ObjectStoreType, name, props, comp, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(comp)
+	// Children are disposable unless said otherwise: a Protect on the component must not reach them.
+	parent := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
+	stateful := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(args.Protect))
 
 	labels := func(component string) pulumi.StringMap {
 		l := pulumi.StringMap{}
@@ -300,13 +312,13 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	// Root credentials: alphanumeric, so they fit in the mc alias URL of the setup Job.
 	rootUser, err := random.NewRandomPassword(ctx, name+"-root-user", &random.RandomPasswordArgs{
 		Length: pulumi.Int(20), Special: pulumi.Bool(false), Upper: pulumi.Bool(false), MinNumeric: pulumi.Int(2),
-	}, parent)
+	}, stateful)
 	if err != nil {
 		return nil, err
 	}
 	rootPassword, err := random.NewRandomPassword(ctx, name+"-root-password", &random.RandomPasswordArgs{
 		Length: pulumi.Int(40), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
-	}, parent)
+	}, stateful)
 	if err != nil {
 		return nil, err
 	}
@@ -351,8 +363,15 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	sts, err := appsv1.NewStatefulSet(ctx, name+"-server", &appsv1.StatefulSetArgs{
 		Metadata: meta(serverName, "server"),
 		Spec:     statefulSetSpec(args, image, selector, labels("server"), distributed),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{tlsSecret, rootSecret, headless}))
+	}, stateful, pulumi.DependsOn([]pulumi.Resource{tlsSecret, rootSecret, headless}),
+		// volumeClaimTemplates are immutable: a changed size would replace the StatefulSet and still
+		// leave every existing claim at its old size. The claims are resized in place below; the
+		// template keeps the size the store was created with.
+		pulumi.IgnoreChanges([]string{"spec.volumeClaimTemplates"}))
 	if err != nil {
+		return nil, err
+	}
+	if err := resizeVolumes(ctx, name, parent, args, labels("server"), sts); err != nil {
 		return nil, err
 	}
 
@@ -391,7 +410,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	for i, acc := range args.Access {
 		pw, err := random.NewRandomPassword(ctx, name+"-"+acc.Workload+"-secret-key", &random.RandomPasswordArgs{
 			Length: pulumi.Int(40), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
-		}, parent)
+		}, stateful)
 		if err != nil {
 			return nil, err
 		}
@@ -415,7 +434,16 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	if err != nil {
 		return nil, err
 	}
-	job, err := setupJob(ctx, name, parent, args, clientImage, meta, labels("setup"), digest(files),
+	// What the Job applies — its files and every workload's secret key — hashed into the pod
+	// template, so a change runs it again.
+	hashInputs := []any{pulumi.String(digest(files))}
+	for _, k := range secretKeys {
+		hashInputs = append(hashInputs, k.Result)
+	}
+	configHash := pulumi.Unsecret(pulumi.All(hashInputs...).ApplyT(func(v []any) string {
+		return metadatadb.ConfigHash(v...)
+	}).(pulumi.StringOutput)).(pulumi.StringOutput)
+	job, err := setupJob(ctx, name, parent, args, clientImage, meta, labels("setup"), configHash,
 		[]pulumi.Resource{sts, service, setupCM, usersSecret, caSecret, rootSecret})
 	if err != nil {
 		return nil, err
@@ -598,6 +626,8 @@ func statefulSetSpec(args *ObjectStoreArgs, image string, selector, podLabels pu
 			Metadata: &metav1.ObjectMetaArgs{Labels: podLabels},
 			Spec: &corev1.PodSpecArgs{
 				AutomountServiceAccountToken: pulumi.Bool(false),
+				Tolerations:                  args.Scheduling.TolerationArray(),
+				NodeSelector:                 args.Scheduling.NodeSelectorMap(),
 				SecurityContext:              podSecurity(),
 				Affinity:                     antiAffinity(selector, args.HighAvailability),
 				TopologySpreadConstraints: corev1.TopologySpreadConstraintArray{&corev1.TopologySpreadConstraintArgs{
@@ -671,7 +701,7 @@ func secretRef(secret, key string) *corev1.EnvVarSourceArgs {
 
 // setupJob runs the setup script with the root credentials and every workload's secret key.
 func setupJob(ctx *pulumi.Context, name string, parent pulumi.ResourceOption, args *ObjectStoreArgs, image string,
-	meta func(string, string) *metav1.ObjectMetaArgs, podLabels pulumi.StringMap, sum string, deps []pulumi.Resource,
+	meta func(string, string) *metav1.ObjectMetaArgs, podLabels pulumi.StringMap, configHash pulumi.StringOutput, deps []pulumi.Resource,
 ) (*batchv1.Job, error) {
 	env := corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String("MINIO_ROOT_USER"), ValueFrom: secretRef("minio-root", "rootUser")},
@@ -682,19 +712,26 @@ func setupJob(ctx *pulumi.Context, name string, parent pulumi.ResourceOption, ar
 	for i, acc := range args.Access {
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(secretEnvName(i)), ValueFrom: secretRef("minio-users", acc.Workload)})
 	}
-	jobMeta := meta("minio-setup", "setup")
-	// A changed script is a new Job: the annotation makes Pulumi replace it, the old one first.
-	jobMeta.Annotations = pulumi.StringMap{"dataplatform.io/setup-sha256": pulumi.String(sum)}
+	// pulumi-kubernetes replaces a Job only when spec.template (or selector, completions,
+	// parallelism) changes: the hash sits in the pod template. The fixed name makes the provider
+	// delete the old Job first (provider/v4 pkg/provider/provider.go Diff). No
+	// ttlSecondsAfterFinished: a Job the TTL controller removed is dropped by the next refresh
+	// (provider.go Read answers a 404 with an empty response) and run again by the next update.
 	return batchv1.NewJob(ctx, name+"-setup-job", &batchv1.JobArgs{
-		Metadata: jobMeta,
+		Metadata: meta("minio-setup", "setup"),
 		Spec: &batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(10),
 			ActiveDeadlineSeconds: pulumi.Int(1800),
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: podLabels},
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels:      podLabels,
+					Annotations: pulumi.StringMap{metadatadb.ConfigHashAnnotation: configHash},
+				},
 				Spec: &corev1.PodSpecArgs{
 					RestartPolicy:                pulumi.String("OnFailure"),
 					AutomountServiceAccountToken: pulumi.Bool(false),
+					Tolerations:                  args.Scheduling.TolerationArray(),
+					NodeSelector:                 args.Scheduling.NodeSelectorMap(),
 					SecurityContext:              podSecurity(),
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 						Name:    pulumi.String("mc"),
