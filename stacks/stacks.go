@@ -71,6 +71,8 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 			k8snet.Data: cfg.Network.Namespaces.Data,
 			k8snet.Jobs: cfg.Network.Namespaces.Jobs,
 		},
+		// Deleting a namespace deletes its volumes: the ones that hold volumes are protected in prod.
+		Protect: cfg.Environment == config.Prod,
 	}, pulumi.Provider(f.Cluster.Provider))
 	if err != nil {
 		return err
