@@ -172,6 +172,9 @@ type Cluster struct {
 	Kubeconfig string `json:"kubeconfig"`
 	// Context is the kubeconfig context on the kubernetes target; empty means the current one.
 	Context string `json:"context"`
+	// Zone is, on gcp outside prod, the zonal GKE cluster's zone (e.g. "europe-north1-a"); empty takes a
+	// stable default for the region (DefaultGKEZone). Chosen once: changing it replaces the cluster.
+	Zone string `json:"zone"`
 	// StorageClasses names the "fast-ssd" and "standard" classes of the design document. On the
 	// clouds the cluster component creates them; on the kubernetes target they must exist, and an
 	// empty name means the cluster's default class.
@@ -237,6 +240,9 @@ type MetadataDB struct {
 	DRRegion string `json:"drRegion"`
 	// BackupSchedule is the CloudNativePG base-backup schedule (six-field cron, seconds first).
 	BackupSchedule string `json:"backupSchedule"`
+	// DRReplica runs, on gcp, a cross-region read replica of Cloud SQL in DRRegion that can be promoted
+	// when the primary's region is lost (default: true in prod).
+	DRReplica bool `json:"drReplica"`
 }
 
 // ObjectStore configures the data lake and the platform's buckets (`dataplatform:objectStore`).

@@ -34,6 +34,7 @@ func Validate(p *Platform) Problems {
 	v.dremio()
 	v.airbyte()
 	v.dbt()
+	v.gcp()
 	return v.problems
 }
 

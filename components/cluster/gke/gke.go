@@ -5,23 +5,26 @@
 //
 // Location: with Regional set the control plane is regional (replicated across the region's zones,
 // which keeps the API up through zone failures and control-plane upgrades) and the node pools span the
-// zones GKE picks for the region. Otherwise the cluster is zonal, in the first zone of the region that
-// is up (from the getZones invoke, not a guessed "-a": europe-west1, us-east1 and others have none),
-// which is cheaper and is what dev and staging need.
+// zones GKE picks for the region. Otherwise the cluster is zonal, in ClusterArgs.Zone, or else in the
+// alphabetically first zone of the region's zone list (the getZones invoke without a status filter, not
+// a guessed "-a": europe-west1, us-east1 and others have none). The zone is never taken from a live
+// status answer: a zone that is down during one run would move the cluster, and a new location
+// replaces it. Zonal is cheaper and is what dev and staging need.
+//
+// Scheduling: GKE adds no taint to Spot VM nodes (it labels them cloud.google.com/gke-spot=true) and
+// none to the system pool, so platform pods need no toleration; Info.Scheduling's node selector keeps
+// them on the workload pool. HPAs read resource metrics from the metrics-server GKE runs in kube-system
+// on every Standard cluster, so the platform installs none.
 //
 // Node pool sizes are totals across zones (total_min/total_max_node_count), so the same NodePool
 // means the same number of nodes on a zonal and a regional cluster and on every cloud.
 package gke
 
 import (
-	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
-	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
-	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/container"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/kms"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/organizations"
@@ -54,57 +57,6 @@ var nodeRoles = []struct{ suffix, role string }{
 	{"ar-reader", "roles/artifactregistry.reader"},
 }
 
-// reservedStorageClasses exist on every GKE cluster; their parameters are immutable, so a class of
-// ours with the same name can be neither created nor adopted.
-var reservedStorageClasses = map[string]bool{"standard": true, "standard-rwo": true, "premium-rwo": true}
-
-// ClusterArgs configures the cluster.
-type ClusterArgs struct {
-	// Project is the Google Cloud project ID.
-	Project string
-	// Region is the cluster's region, e.g. "europe-north1"; the KMS key lives there too.
-	Region string
-	// Regional makes the control plane and the node pools span the region's zones (prod). Otherwise the
-	// cluster is zonal, in the first zone of the region that is up.
-	Regional bool
-	// KubernetesVersion is the minimum control-plane version, e.g. "1.34"; the release channel then
-	// manages patches and upgrades. Empty means the channel's default version.
-	KubernetesVersion string
-	// ReleaseChannel is RAPID, REGULAR or STABLE.
-	ReleaseChannel string
-	// NetworkSelfLink is the VPC's self link.
-	NetworkSelfLink pulumi.StringInput
-	// SubnetSelfLink is the nodes subnet's self link.
-	SubnetSelfLink pulumi.StringInput
-	// PodRangeName is the subnet's secondary range for pods.
-	PodRangeName string
-	// ServiceRangeName is the subnet's secondary range for Services.
-	ServiceRangeName string
-	// MasterCIDR is the control plane's /28, e.g. "172.16.0.0/28"; the network's firewall must allow it
-	// to reach the nodes.
-	MasterCIDR string
-	// PrivateEndpoint serves the API only on its private IP: Pulumi and kubectl must then run inside
-	// the VPC or reach it over VPN / Interconnect.
-	PrivateEndpoint bool
-	// AuthorizedCIDRs may reach the API server (master authorized networks). Required non-empty when
-	// PrivateEndpoint is false; 0.0.0.0/0 is refused.
-	AuthorizedCIDRs []string
-	// SystemPool runs cluster add-ons and the platform's control components.
-	SystemPool cluster.NodePool
-	// WorkloadPool runs the data services; spot capacity when WorkloadPool.Spot is set.
-	WorkloadPool cluster.NodePool
-	// DeletionProtection makes GKE refuse to delete the cluster (prod).
-	DeletionProtection bool
-	// StorageClasses names the fast-ssd and standard classes the component creates; empty names mean
-	// "fast-ssd" and "standard-balanced". GKE's own classes (standard, standard-rwo, premium-rwo) are
-	// refused.
-	StorageClasses cluster.StorageClasses
-	// RetainVolumes keeps the disks of deleted claims (prod data volumes).
-	RetainVolumes bool
-	// Labels are applied to the cluster, its nodes and disks, and the KMS key.
-	Labels map[string]string
-}
-
 // Cluster is a private GKE Standard cluster with two node pools.
 type Cluster struct {
 	pulumi.ResourceState
@@ -117,109 +69,15 @@ type Cluster struct {
 	Kubeconfig pulumi.StringOutput
 	// NodeServiceAccountEmail is the Google service account the nodes run as.
 	NodeServiceAccountEmail pulumi.StringOutput
-	// WorkloadPool is the Workload Identity pool, "<project>.svc.id.goog".
-	WorkloadPool string
+	// WorkloadPool is the Workload Identity pool, "<project>.svc.id.goog", read from the cluster's
+	// workloadIdentityConfig: the pool exists only once the cluster does, so every IAM binding for a
+	// "serviceAccount:<pool>[ns/sa]" member must take this output (a plain string lets the binding run
+	// before the cluster and fail with 400 "Identity Pool does not exist").
+	WorkloadPool pulumi.StringOutput
 	// Provider creates resources on the cluster; it waits for both node pools.
 	Provider *kubernetes.Provider
 	// Info is the cloud-neutral view of the cluster.
 	Info cluster.Info
-}
-
-var (
-	versionRe = regexp.MustCompile(`^1\.[0-9]+(\.[0-9]+(-gke\.[0-9]+)?)?$`)
-	dns1123Re = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-)
-
-func (a *ClusterArgs) validate(name string) error {
-	if a == nil {
-		return errors.New("gke: args are nil; pass a *ClusterArgs")
-	}
-	if name == "" {
-		return errors.New("gke: name is empty; resource names are derived from it")
-	}
-	fail := func(format string, v ...any) error {
-		return fmt.Errorf("gke %s: "+format, append([]any{name}, v...)...)
-	}
-	if err := gcpnaming.ValidProject(a.Project); err != nil {
-		return fail("%w", err)
-	}
-	if err := gcpnaming.ValidRegion("Region", a.Region); err != nil {
-		return fail("%w", err)
-	}
-	if a.KubernetesVersion != "" && !versionRe.MatchString(a.KubernetesVersion) {
-		return fail("KubernetesVersion = %q; must be a GKE version such as 1.34 or 1.34.1-gke.1000, or empty for the channel default", a.KubernetesVersion)
-	}
-	switch strings.ToUpper(a.ReleaseChannel) {
-	case "RAPID", "REGULAR", "STABLE":
-	default:
-		return fail("ReleaseChannel = %q; must be RAPID, REGULAR or STABLE", a.ReleaseChannel)
-	}
-	if a.NetworkSelfLink == nil {
-		return fail("NetworkSelfLink is nil; pass the VPC's self link")
-	}
-	if a.SubnetSelfLink == nil {
-		return fail("SubnetSelfLink is nil; pass the nodes subnet's self link")
-	}
-	if a.PodRangeName == "" || a.ServiceRangeName == "" {
-		return fail("PodRangeName = %q, ServiceRangeName = %q; both secondary range names are required", a.PodRangeName, a.ServiceRangeName)
-	}
-	if a.PodRangeName == a.ServiceRangeName {
-		return fail("PodRangeName and ServiceRangeName are both %q; pods and Services need separate ranges", a.PodRangeName)
-	}
-	master, err := gcpnaming.ParseCIDR("MasterCIDR", a.MasterCIDR)
-	if err != nil {
-		return fail("%w", err)
-	}
-	if master.Bits() != 28 {
-		return fail("MasterCIDR = %q; GKE needs a /28 for the control plane", a.MasterCIDR)
-	}
-	if !a.PrivateEndpoint && len(a.AuthorizedCIDRs) == 0 {
-		return fail("AuthorizedCIDRs is empty with PrivateEndpoint = false; list the CIDRs allowed to reach the public endpoint, or set PrivateEndpoint")
-	}
-	for i, c := range a.AuthorizedCIDRs {
-		p, err := gcpnaming.ParseCIDR(fmt.Sprintf("AuthorizedCIDRs[%d]", i), c)
-		if err != nil {
-			return fail("%w", err)
-		}
-		if p.Bits() == 0 {
-			return fail("AuthorizedCIDRs[%d] = %q; opens the API server to the whole internet, list specific ranges", i, c)
-		}
-	}
-	if err := a.SystemPool.Validate("SystemPool"); err != nil {
-		return fail("%w", err)
-	}
-	if err := a.WorkloadPool.Validate("WorkloadPool"); err != nil {
-		return fail("%w", err)
-	}
-	fast, standard := a.storageClassNames()
-	for _, sc := range []struct{ field, value string }{{"StorageClasses.FastSSD", fast}, {"StorageClasses.Standard", standard}} {
-		if !dns1123Re.MatchString(sc.value) || len(sc.value) > 63 {
-			return fail("%s = %q; must be a DNS label: lower-case letters, digits and '-'", sc.field, sc.value)
-		}
-		if reservedStorageClasses[sc.value] {
-			return fail("%s = %q; GKE already creates a class with this name (with immutable, different parameters); choose another, e.g. %q",
-				sc.field, sc.value, map[string]string{"StorageClasses.FastSSD": "fast-ssd", "StorageClasses.Standard": "standard-balanced"}[sc.field])
-		}
-	}
-	if fast == standard {
-		return fail("StorageClasses.FastSSD and StorageClasses.Standard are both %q; they must differ", fast)
-	}
-	if err := gcpnaming.ValidLabels(a.Labels); err != nil {
-		return fail("%w", err)
-	}
-	return nil
-}
-
-// storageClassNames applies the defaults for empty names.
-func (a *ClusterArgs) storageClassNames() (fast, standard string) {
-	fast, standard = a.StorageClasses.FastSSD, a.StorageClasses.Standard
-	if fast == "" {
-		fast = "fast-ssd"
-	}
-	if standard == "" {
-		standard = "standard-balanced"
-	}
-	return fast, standard
 }
 
 // NewCluster creates the node service account, the KMS key, the GKE cluster, its node pools, a
@@ -232,7 +90,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	fastName, standardName := args.storageClassNames()
 	workloadPool := args.Project + ".svc.id.goog"
 
-	comp := &Cluster{WorkloadPool: workloadPool}
+	comp := &Cluster{}
 	props := pulumi.Map{
 		"project":            pulumi.String(args.Project),
 		"region":             pulumi.String(args.Region),
@@ -252,11 +110,17 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"storageClasses":     pulumi.StringMap{"fastSsd": pulumi.String(fastName), "standard": pulumi.String(standardName)},
 		"retainVolumes":      pulumi.Bool(args.RetainVolumes),
 		"labels":             pulumi.ToStringMap(args.Labels),
+		"name":               pulumi.String(args.clusterName(name)),
+		"zone":               pulumi.String(args.Zone),
+		"admins":             pulumi.ToStringArray(args.Admins),
+		"protect":            pulumi.Bool(args.Protect),
 	}
 	if err := ctx.RegisterComponentResourceV2(ClusterType, name, props, comp, opts...); err != nil {
 		return nil, err
 	}
-	b := &builder{ctx: ctx, name: name, args: args, comp: comp, parent: pulumi.Parent(comp)}
+	b := &builder{ctx: ctx, name: name, args: args, comp: comp, parent: pulumi.Parent(comp),
+		stateful:   pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(args.Protect)),
+		disposable: pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))}
 	if err := b.build(channel, workloadPool, fastName, standardName); err != nil {
 		return nil, err
 	}
@@ -265,7 +129,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"endpoint":                comp.Endpoint,
 		"kubeconfig":              comp.Kubeconfig,
 		"nodeServiceAccountEmail": comp.NodeServiceAccountEmail,
-		"workloadPool":            pulumi.String(workloadPool),
+		"workloadPool":            comp.WorkloadPool,
 	}); err != nil {
 		return nil, err
 	}
@@ -278,6 +142,9 @@ type builder struct {
 	args   *ClusterArgs
 	comp   *Cluster
 	parent pulumi.ResourceOrInvokeOption
+	// stateful carries Protect for the cluster and its KMS key; disposable says Protect(false) on
+	// everything else, so nothing disposable inherits a protect from the component's options.
+	stateful, disposable pulumi.ResourceOption
 }
 
 func (b *builder) build(channel, workloadPool, fastName, standardName string) error {
@@ -285,19 +152,9 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 	project := pulumi.String(args.Project)
 	labels := pulumi.ToStringMap(args.Labels)
 
-	// Invokes go through the component's provider (pulumi.Parent), like its children.
-	location := args.Region
-	if !args.Regional {
-		zones, err := compute.GetZones(ctx, &compute.GetZonesArgs{
-			Project: &args.Project, Region: &args.Region, Status: pulumi.StringRef("UP"),
-		}, b.parent)
-		if err != nil {
-			return fmt.Errorf("gke %s: listing the zones of %s: %w", name, args.Region, err)
-		}
-		if len(zones.Names) == 0 {
-			return fmt.Errorf("gke %s: region %s has no zone that is up", name, args.Region)
-		}
-		location = firstZone(zones.Names)
+	location, err := b.location()
+	if err != nil {
+		return err
 	}
 	proj, err := organizations.LookupProject(ctx, &organizations.LookupProjectArgs{ProjectId: &args.Project}, b.parent)
 	if err != nil {
@@ -310,10 +167,10 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 	// Nodes run as their own service account, not the Compute Engine default (Editor on the project).
 	nodeSA, err := serviceaccount.NewAccount(ctx, name+"-nodes", &serviceaccount.AccountArgs{
 		Project:     project,
-		AccountId:   pulumi.String(gcpnaming.ResourceName(name, "-nodes", 30)),
-		DisplayName: pulumi.String("GKE nodes of " + name),
+		AccountId:   pulumi.String(args.nodeAccountID(name)),
+		DisplayName: pulumi.String("GKE nodes of " + args.clusterName(name)),
 		Description: pulumi.String("Least-privilege identity of the GKE nodes; pods use Workload Identity"),
-	}, b.parent)
+	}, b.disposable)
 	if err != nil {
 		return err
 	}
@@ -323,7 +180,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 			Project: project,
 			Role:    pulumi.String(r.role),
 			Member:  nodeSA.Member,
-		}, b.parent)
+		}, b.disposable)
 		if err != nil {
 			return err
 		}
@@ -336,7 +193,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 	keyRing, err := kms.NewKeyRing(ctx, name+"-kms", &kms.KeyRingArgs{
 		Project:  project,
 		Location: pulumi.String(args.Region), // GKE needs the key in the cluster's region
-	}, b.parent)
+	}, b.stateful)
 	if err != nil {
 		return err
 	}
@@ -345,7 +202,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 		Purpose:        pulumi.String("ENCRYPT_DECRYPT"),
 		RotationPeriod: pulumi.String(KeyRotationPeriod),
 		Labels:         labels,
-	}, b.parent)
+	}, b.stateful)
 	if err != nil {
 		return err
 	}
@@ -353,7 +210,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 		CryptoKeyId: key.ID(),
 		Role:        pulumi.String("roles/cloudkms.cryptoKeyEncrypterDecrypter"),
 		Member:      pulumi.String(fmt.Sprintf("serviceAccount:service-%s@container-engine-robot.iam.gserviceaccount.com", proj.Number)),
-	}, b.parent)
+	}, b.disposable)
 	if err != nil {
 		return err
 	}
@@ -364,7 +221,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 			CidrBlock: pulumi.String(c), DisplayName: pulumi.String(c),
 		})
 	}
-	clusterName := gcpnaming.ResourceName(name, "", 40) // GKE cluster names are at most 40 characters
+	clusterName := args.clusterName(name)
 	var minVersion pulumi.StringPtrInput
 	if args.KubernetesVersion != "" {
 		minVersion = pulumi.String(args.KubernetesVersion)
@@ -400,7 +257,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 			// Not every Google Cloud IP: only the listed ranges (and the nodes) reach the API.
 			GcpPublicCidrsAccessEnabled: pulumi.Bool(false),
 		},
-		WorkloadIdentityConfig: &container.ClusterWorkloadIdentityConfigArgs{WorkloadPool: pulumi.String(workloadPool)},
+		WorkloadIdentityConfig: &container.ClusterWorkloadIdentityConfigArgs{WorkloadPool: pulumi.String(args.Project + ".svc.id.goog")},
 		ReleaseChannel:         &container.ClusterReleaseChannelArgs{Channel: pulumi.String(channel)},
 		MinMasterVersion:       minVersion,
 		// Dataplane V2 (eBPF) enforces NetworkPolicy without the Calico add-on.
@@ -424,7 +281,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 			GcePersistentDiskCsiDriverConfig: &container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs{Enabled: pulumi.Bool(true)},
 		},
 		ResourceLabels: labels,
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{keyGrant})) // GKE checks it may use the key at create
+	}, b.stateful, pulumi.DependsOn([]pulumi.Resource{keyGrant})) // GKE checks it may use the key at create
 	if err != nil {
 		return err
 	}
@@ -459,7 +316,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 		Kubeconfig: kubeconfig,
 		// A new endpoint or CA updates the provider instead of replacing everything created with it.
 		ClusterIdentifier: pulumi.String(fmt.Sprintf("gke_%s_%s_%s", args.Project, location, clusterName)),
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{system, workloads}))
+	}, b.disposable, pulumi.DependsOn([]pulumi.Resource{system, workloads}))
 	if err != nil {
 		return err
 	}
@@ -476,7 +333,15 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 		return err
 	}
 
+	if err := b.admins(); err != nil {
+		return err
+	}
+
 	c := b.comp
+	// The pool as the cluster reports it: consumers that bind "serviceAccount:<pool>[ns/sa]" members
+	// then depend on the cluster (pulumi-gcp@v7.38.0 sdk/go/gcp/container/pulumiTypes.go:
+	// ClusterWorkloadIdentityConfig.WorkloadPool).
+	c.WorkloadPool = gke.WorkloadIdentityConfig.WorkloadPool().Elem()
 	c.Name = gke.Name
 	c.Endpoint = endpoint
 	c.Kubeconfig = kubeconfig
@@ -489,6 +354,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 		Provider:       provider,
 		StorageClasses: cluster.StorageClasses{FastSSD: fastName, Standard: standardName},
 		Identity:       cluster.WorkloadIdentity{Mechanism: cluster.GKEWorkloadIdentity, WorkloadPool: workloadPool},
+		Scheduling:     Scheduling(),
 	}
 	return nil
 }
@@ -538,17 +404,13 @@ func (b *builder) nodePool(pool string, p cluster.NodePool, gke *container.Clust
 				EnableSecureBoot: pulumi.Bool(true), EnableIntegrityMonitoring: pulumi.Bool(true),
 			},
 		},
-	}, b.parent, pulumi.DependsOn(grants)) // nodes boot with their log, metric and image-pull roles
+	}, b.disposable, pulumi.DependsOn(grants)) // nodes boot with their log, metric and image-pull roles
 }
 
-// firstZone returns the alphabetically first zone, so the choice is stable whatever order the API
-// lists them in.
-func firstZone(zones []string) string {
-	first := zones[0]
-	for _, z := range zones[1:] {
-		if z < first {
-			first = z
-		}
-	}
-	return first
+// Scheduling is what platform pods carry on GKE: a node selector for the workload pool and no
+// toleration. GKE taints no pool the component creates: Spot VM nodes only get the label
+// cloud.google.com/gke-spot=true ("GKE doesn't add taints to Spot VM nodes by default", GKE docs,
+// "Spot VMs"), and the pools set no nodeConfig.taints.
+func Scheduling() cluster.Scheduling {
+	return cluster.Scheduling{NodeSelector: map[string]string{PoolLabel: "workloads"}}
 }

@@ -104,3 +104,37 @@ func ValidLabels(labels map[string]string) error {
 	}
 	return nil
 }
+
+var accountIDRe = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+
+// AccountID derives a Google service account ID (6–30 characters: lower-case letters, digits and
+// hyphens, starting with a letter, not ending with a hyphen) from a project-scoped base name such as
+// "dataplatform-prod" and a role suffix such as "-nodes". Names that would exceed 30 characters are
+// shortened with a hash, like ResourceName, so two stacks never share an account.
+func AccountID(base, suffix string) string {
+	id := ResourceName(base, suffix, 30)
+	for len(id) < 6 {
+		id += "-sa"
+	}
+	return id
+}
+
+// ValidAccountID checks a service account ID against the IAM rules.
+func ValidAccountID(field, id string) error {
+	if !accountIDRe.MatchString(id) {
+		return fmt.Errorf("%s = %q; a service account ID is 6–30 lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen", field, id)
+	}
+	return nil
+}
+
+// memberRe accepts the IAM principal forms a binding takes: user:, group:, serviceAccount:, domain:
+// and workforce / workload identity federation principals (principal://, principalSet://).
+var memberRe = regexp.MustCompile(`^((user|group|serviceAccount):[^@\s]+@[^@\s]+\.[^@\s]+|domain:[a-z0-9.-]+\.[a-z]{2,}|principal(Set)?://iam\.googleapis\.com/\S+)$`)
+
+// ValidMember checks an IAM member string, e.g. "group:platform-admins@example.com".
+func ValidMember(field, m string) error {
+	if !memberRe.MatchString(m) {
+		return fmt.Errorf("%s = %q; must be an IAM member: user:EMAIL, group:EMAIL, serviceAccount:EMAIL, domain:DOMAIN, principal://… or principalSet://…", field, m)
+	}
+	return nil
+}

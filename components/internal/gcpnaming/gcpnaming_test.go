@@ -22,3 +22,25 @@ func TestResourceName(t *testing.T) {
 	assert.Equal(t, a, ResourceName(long, "-allow-master-webhooks", 63), "deterministic")
 	assert.NotContains(t, a, "--")
 }
+
+func TestAccountID(t *testing.T) {
+	assert.Equal(t, "dataplatform-prod-nodes", AccountID("dataplatform-prod", "-nodes"))
+	assert.Equal(t, "ab-sa-sa", AccountID("ab", ""), "padded to the 6-character minimum")
+	long := AccountID("dataplatform-production-europe", "-nodes")
+	assert.LessOrEqual(t, len(long), 30)
+	assert.NoError(t, ValidAccountID("id", long))
+	assert.NotEqual(t, long, AccountID("dataplatform-production-europe2", "-nodes"))
+	assert.Error(t, ValidAccountID("id", "ab"))
+	assert.Error(t, ValidAccountID("id", "1abcdef"))
+}
+
+func TestValidMember(t *testing.T) {
+	for _, ok := range []string{"user:ana@example.com", "group:platform-admins@example.com",
+		"serviceAccount:ci@acme-ci.iam.gserviceaccount.com", "domain:example.com",
+		"principalSet://iam.googleapis.com/locations/global/workforcePools/p/group/admins"} {
+		assert.NoError(t, ValidMember("m", ok), ok)
+	}
+	for _, bad := range []string{"ana@example.com", "user:ana", "role:admin", "", "group: a@b.c"} {
+		assert.Error(t, ValidMember("m", bad), bad)
+	}
+}

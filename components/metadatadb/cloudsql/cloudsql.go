@@ -6,10 +6,18 @@
 //
 // Disaster recovery: with DRRegion set, automated backups are stored in that region
 // (backupConfiguration.location) rather than in the instance's own region, so a regional outage leaves
-// every retained backup restorable into a new instance in DRRegion. A cross-region read replica would
-// shorten the regional-disaster RPO further, but a replica cannot hold backups or be REGIONAL in the way
-// the platform's backup and availability policies require of every Cloud SQL instance, so it is not
-// created here. Within the region, point-in-time recovery gives an RPO of seconds.
+// every retained backup restorable into a new instance in DRRegion; but backups are daily, so that
+// alone loses up to a day of writes with the region. With DRReplica set as well, a cross-region read
+// replica in DRRegion receives the WAL asynchronously (lag normally seconds) and can be promoted
+// (`gcloud sql instances promote-replica`): the region-loss RPO becomes the replication lag, within
+// the prod target of 15 minutes. Within the region, point-in-time recovery gives an RPO of seconds.
+//
+// TLS: the instance keeps the per-instance CA (serverCaMode GOOGLE_MANAGED_INTERNAL_CA, the only value
+// pulumi-gcp v7.38.0 documents). That CA signs this instance's server certificate and nothing else, so a
+// client that trusts only ServerCACert and uses sslmode=verify-ca authenticates this very instance. The
+// certificate names the instance ("<project>:<instance>"), not its private IP, so verify-full against
+// the IP would always fail; host-name verification needs the shared CAS CA and a DNS name, which the
+// API cannot switch to on an existing instance.
 //
 // Encryption at rest uses Google-managed keys. A customer-managed key would have to live in the
 // instance's region, and backups copied to DRRegion would then be unreadable while that region is down,
@@ -48,6 +56,11 @@ const (
 	MaintenanceHour = 3
 	// SlowQueryMillis logs statements that run longer than this (log_min_duration_statement).
 	SlowQueryMillis = 1000
+	// ServerCAMode is the per-instance CA: it signs only this instance's server certificate.
+	ServerCAMode = "GOOGLE_MANAGED_INTERNAL_CA"
+	// SSLMode is what clients use: the chain to the per-instance CA is verified, the host name cannot
+	// be (the certificate's CN is "<project>:<instance>", with no IP or DNS SAN).
+	SSLMode = "verify-ca"
 	// maxLogRetentionDays is the Enterprise edition's limit on transaction-log retention.
 	maxLogRetentionDays = 7
 )
@@ -101,6 +114,14 @@ type MetadataDBArgs struct {
 	DataNamespace pulumi.StringInput
 	// Labels are applied to the instance (userLabels).
 	Labels map[string]string
+	// DRReplica adds a cross-region read replica "<InstanceName>-dr" in DRRegion, promotable when the
+	// primary's region is lost. Requires DRRegion.
+	DRReplica bool
+	// Protect marks the stateful resources (the instance, the DR replica and the generated admin
+	// password) protected: destroy and replacement stop at them.
+	// Disposable children (the admin user, the bootstrap Job, Secrets, ConfigMap, NetworkPolicy) are
+	// never protected.
+	Protect bool
 }
 
 // MetadataDB is a private Cloud SQL for PostgreSQL instance with the platform's databases and roles.
@@ -119,6 +140,11 @@ type MetadataDB struct {
 	AdminPassword pulumi.StringOutput
 	// BootstrapJob creates the roles and databases; workloads that use them depend on it.
 	BootstrapJob *batchv1.Job
+	// ServerCACert is the PEM of the instance's server CA (serverCaCerts[0].cert), what clients verify
+	// the server against with sslmode=verify-ca; also in Connection.CAConfigMap under "ca.crt".
+	ServerCACert pulumi.StringOutput
+	// ReplicaName is the DR replica's instance name; empty without DRReplica.
+	ReplicaName pulumi.StringOutput
 }
 
 func (a *MetadataDBArgs) validate(name string) error {
@@ -168,6 +194,12 @@ func (a *MetadataDBArgs) validate(name string) error {
 		if a.DRRegion == a.Region {
 			return fail("DRRegion = %q is the instance's own Region; choose another region or leave it empty", a.DRRegion)
 		}
+	}
+	if a.DRReplica && a.DRRegion == "" {
+		return fail("DRReplica is set without DRRegion; the replica lives in DRRegion")
+	}
+	if a.DRReplica && len(a.InstanceName) > 60 {
+		return fail("InstanceName = %q with DRReplica; at most 60 characters, the replica is named %q", a.InstanceName, a.InstanceName+"-dr")
 	}
 	if a.NetworkID == nil {
 		return fail("NetworkID is nil; the instance needs the VPC for its private IP")
@@ -230,11 +262,15 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"serverCidrs":            pulumi.ToStringArray(args.ServerCIDRs),
 		"namespace":              args.Namespace,
 		"labels":                 pulumi.ToStringMap(args.Labels),
+		"drReplica":              pulumi.Bool(args.DRReplica),
+		"protect":                pulumi.Bool(args.Protect),
 	}
 	if err := ctx.RegisterComponentResourceV2(MetadataDBType, name, props, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	stateful := pulumi.Composite(parent, pulumi.Protect(args.Protect))
+	disposable := pulumi.Composite(parent, pulumi.Protect(false))
 
 	// The private network value carries the connection as a dependency: the engine creates the
 	// instance only after private service access is in place, and without a DependsOn on a resource
@@ -276,6 +312,10 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 				PrivateNetwork: privateNetwork,
 				// The server refuses unencrypted connections; clients need no client certificate.
 				SslMode: pulumi.String("ENCRYPTED_ONLY"),
+				// Stated, not left to the API default: the per-instance CA is what makes verify-ca
+				// identify this instance (see the package comment). pulumi-gcp@v7.38.0
+				// sdk/go/gcp/sql/pulumiTypes.go: ServerCaMode, "Supported value is GOOGLE_MANAGED_INTERNAL_CA".
+				ServerCaMode: pulumi.String(ServerCAMode),
 			},
 			BackupConfiguration: &sql.DatabaseInstanceSettingsBackupConfigurationArgs{
 				Enabled:                     pulumi.Bool(true),
@@ -309,7 +349,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 			},
 			UserLabels: pulumi.ToStringMap(args.Labels),
 		},
-	}, parent)
+	}, stateful)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +360,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		MinNumeric: pulumi.Int(4),
 		MinUpper:   pulumi.Int(4),
 		MinLower:   pulumi.Int(4),
-	}, parent)
+	}, stateful)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +373,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		// The roles the bootstrap creates were granted by this user, so PostgreSQL refuses to drop it;
 		// on destroy it goes with the instance.
 		DeletionPolicy: pulumi.String("ABANDON"),
-	}, parent)
+	}, disposable)
 	if err != nil {
 		return nil, err
 	}
@@ -349,9 +389,9 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		AdminUsername: AdminUsername,
 		AdminPassword: adminPassword,
 		AdminDatabase: "postgres",
-		// The server certificate names the instance, not its IP: clients can verify the CA
-		// (verify-ca, with the CA Secret) but not the host name.
-		SSLMode:     "require",
+		// The server certificate names the instance, not its IP: clients verify it against the
+		// per-instance CA (verify-ca), which signs no other server.
+		SSLMode:     SSLMode,
 		CACert:      caCert,
 		ServerCIDRs: args.ServerCIDRs,
 	})
@@ -365,6 +405,15 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	comp.PrivateIP = instance.PrivateIpAddress
 	comp.AdminPassword = adminPassword
 	comp.BootstrapJob = boot.Job
+	comp.ServerCACert = caCert
+	comp.ReplicaName = pulumi.String("").ToStringOutput()
+	if args.DRReplica {
+		replica, err := newReplica(ctx, name, args, instance, privateNetwork, stateful)
+		if err != nil {
+			return nil, err
+		}
+		comp.ReplicaName = replica.Name
+	}
 
 	secrets := pulumi.StringMap{}
 	for role, s := range boot.CredentialSecrets {
@@ -375,7 +424,9 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"connectionName":    comp.ConnectionName,
 		"privateIp":         comp.PrivateIP,
 		"port":              pulumi.Int(Port),
-		"sslMode":           pulumi.String("require"),
+		"sslMode":           pulumi.String(SSLMode),
+		"serverCaCert":      comp.ServerCACert,
+		"replicaName":       comp.ReplicaName,
 		"caSecret":          boot.CAConfigMap,
 		"credentialSecrets": secrets,
 		"bootstrapJob":      boot.Job.Metadata.Name(),

@@ -165,7 +165,10 @@ func env(job *harness.Resource) map[string]resource.PropertyValue {
 
 func TestProdInstanceSettings(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		w, err := run(t, preview, prodArgs(), pulumi.Protect(true))
+		// Protect is an argument now (issue 9, class 1); as a component option it reached every child.
+		args := prodArgs()
+		args.Protect = true
+		w, err := run(t, preview, args)
 		completed(t, preview, err)
 		m := w.m
 
@@ -176,7 +179,7 @@ func TestProdInstanceSettings(t *testing.T) {
 		inst := inspect.One(t, m, tInstance)
 		in := inst.Inputs
 		assert.Equal(t, comp.URN, inst.Parent)
-		assert.True(t, inst.Protect, "prod protect is inherited from the component")
+		assert.True(t, inst.Protect, "the prod instance is protected")
 		gcpProvider := inspect.One(t, m, tGCPProvider)
 		assert.True(t, strings.HasPrefix(inst.Provider, gcpProvider.URN+"::"), "the instance inherits the component's gcp provider")
 		assert.Equal(t, "POSTGRES_16", inspect.Str(in, "databaseVersion"))
@@ -306,7 +309,7 @@ func TestAdminUserAndBootstrap(t *testing.T) {
 		assert.True(t, m.DependsOn(job, inst), "the Job connects to the instance's private IP")
 		assert.True(t, m.DependsOn(job, user), "the Job waits for the administrator to exist")
 		e := env(job)
-		assert.Equal(t, "require", e["PGSSLMODE"].StringValue())
+		assert.Equal(t, "verify-ca", e["PGSSLMODE"].StringValue(), "was require: the server was never verified")
 		assert.Equal(t, "5432", e["PGPORT"].StringValue())
 		if !preview {
 			assert.Regexp(t, `^10\.90\.\d+\.\d+$`, e["PGHOST"].StringValue(), "the private IP")
@@ -348,7 +351,7 @@ func TestConnectionOutputs(t *testing.T) {
 		completed(t, preview, err)
 		c := w.db.Connection
 		assert.Equal(t, 5432, c.Port)
-		assert.Equal(t, "require", c.SSLMode)
+		assert.Equal(t, "verify-ca", c.SSLMode, "was require: the server was never verified")
 		assert.Equal(t, map[metadatadb.Database]string{"airbyte": "airbyte", "temporal": "temporal",
 			"temporal_visibility": "temporal_visibility", "superset": "superset"}, c.Databases)
 		require.Contains(t, c.CredentialSecrets, "airbyte")

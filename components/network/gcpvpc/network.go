@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"sort"
 
 	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
@@ -53,6 +54,14 @@ type NetworkArgs struct {
 	FlowLogs bool
 	// Labels are applied to the resources that take labels (the reserved peering range).
 	Labels map[string]string
+	// Name is the VPC's name, unique in the project, e.g. "dataplatform-prod"; the subnet, router,
+	// NAT, firewall rules and reserved range are named after it ("<Name>-nodes", …), so two stacks
+	// in one project never collide. Empty derives it from the component name. At most 40 characters
+	// (RFC 1035), leaving room for the suffixes within Compute Engine's 63.
+	Name string
+	// Protect marks the stateful resources (the VPC network) protected: destroy and replacement stop at it.
+	// Disposable children (subnet, router, NAT, firewall rules, reserved range, peering) are never protected.
+	Protect bool
 }
 
 // Network is a custom-mode VPC prepared for a private GKE cluster and Cloud SQL.
@@ -133,7 +142,20 @@ func (a *NetworkArgs) validate(name string) error {
 	if err := gcpnaming.ValidLabels(a.Labels); err != nil {
 		return fmt.Errorf("gcpvpc %s: %w", name, err)
 	}
+	if a.Name != "" && (!vpcNameRe.MatchString(a.Name) || len(a.Name) > 40) {
+		return fmt.Errorf("gcpvpc %s: Name = %q; must be 1–40 lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen", name, a.Name)
+	}
 	return nil
+}
+
+var vpcNameRe = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+
+// vpcName is the network's name: Name, or one derived from the component name.
+func (a *NetworkArgs) vpcName(component string) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return gcpnaming.ResourceName(component, "", 40)
 }
 
 // NewNetwork creates the VPC, the nodes subnet, Cloud NAT, the firewall rules and private service access.
@@ -162,24 +184,29 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"privateServiceAccessPrefixLength": pulumi.Int(psaPrefix),
 		"flowLogs":                         pulumi.Bool(args.FlowLogs),
 		"labels":                           pulumi.ToStringMap(args.Labels),
+		"name":                             pulumi.String(args.vpcName(name)),
+		"protect":                          pulumi.Bool(args.Protect),
 	}
 	if err := ctx.RegisterComponentResourceV2(NetworkType, name, props, comp, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(comp)
+	// Every child states its protection: only the VPC follows Protect (a component-level protect would
+	// be inherited by the subnet, NAT and firewall rules, and any replacement of them would fail).
+	parent := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
 	project := pulumi.String(args.Project)
 	region := pulumi.String(args.Region)
+	base := args.vpcName(name)
 
 	vpc, err := compute.NewNetwork(ctx, name+"-vpc", &compute.NetworkArgs{
 		Project:     project,
-		Name:        pulumi.String(gcpnaming.ResourceName(name, "", 63)),
+		Name:        pulumi.String(base),
 		Description: pulumi.String("Data platform VPC, managed by Pulumi"),
 		// Custom mode: only the subnet below exists, so no range in another region can clash.
 		AutoCreateSubnetworks: pulumi.Bool(false),
 		RoutingMode:           pulumi.String("REGIONAL"),
 		// The default internet route stays: Cloud NAT needs it for egress.
 		DeleteDefaultRoutesOnCreate: pulumi.Bool(false),
-	}, parent)
+	}, pulumi.Parent(comp), pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +222,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	subnet, err := compute.NewSubnetwork(ctx, name+"-nodes", &compute.SubnetworkArgs{
 		Project:     project,
 		Region:      region,
-		Name:        pulumi.String(gcpnaming.ResourceName(name, "-nodes", 63)),
+		Name:        pulumi.String(gcpnaming.ResourceName(base, "-nodes", 63)),
 		Description: pulumi.String("GKE nodes, with secondary ranges for pods and Services"),
 		Network:     vpc.ID(),
 		IpCidrRange: pulumi.String(args.CIDR),
@@ -215,7 +242,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	router, err := compute.NewRouter(ctx, name+"-router", &compute.RouterArgs{
 		Project:     project,
 		Region:      region,
-		Name:        pulumi.String(gcpnaming.ResourceName(name, "-router", 63)),
+		Name:        pulumi.String(gcpnaming.ResourceName(base, "-router", 63)),
 		Description: pulumi.String("Carries Cloud NAT for the private GKE nodes"),
 		Network:     vpc.ID(),
 	}, parent)
@@ -225,7 +252,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	_, err = compute.NewRouterNat(ctx, name+"-nat", &compute.RouterNatArgs{
 		Project: project,
 		Region:  region,
-		Name:    pulumi.String(gcpnaming.ResourceName(name, "-nat", 63)),
+		Name:    pulumi.String(gcpnaming.ResourceName(base, "-nat", 63)),
 		Router:  router.Name,
 		// Private nodes and pods pull images and reach SaaS sources (Airbyte) through NAT.
 		NatIpAllocateOption:           pulumi.String("AUTO_ONLY"),
@@ -245,7 +272,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 
-	if err := firewallRules(ctx, name, args, vpc, parent); err != nil {
+	if err := firewallRules(ctx, name, base, args, vpc, parent); err != nil {
 		return nil, err
 	}
 
@@ -253,7 +280,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	// peering that Google's service producer network sets up.
 	psaRange, err := compute.NewGlobalAddress(ctx, name+"-psa-range", &compute.GlobalAddressArgs{
 		Project:      project,
-		Name:         pulumi.String(gcpnaming.ResourceName(name, "-psa", 63)),
+		Name:         pulumi.String(gcpnaming.ResourceName(base, "-psa", 63)),
 		Description:  pulumi.String("Reserved for private service access (Cloud SQL)"),
 		Purpose:      pulumi.String("VPC_PEERING"),
 		AddressType:  pulumi.String("INTERNAL"),
@@ -278,9 +305,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 
-	// The regional subnet spans every zone of the region; report them for the neutral contract.
+	// The regional subnet spans every zone of the region; report them for the neutral contract. No
+	// status filter: a zone that is DOWN during an incident is still one of the region's zones, and the
+	// list must not change from one run to the next (issue 9, class 8).
 	zones, err := compute.GetZones(ctx, &compute.GetZonesArgs{
-		Project: &args.Project, Region: &args.Region, Status: pulumi.StringRef("UP"),
+		Project: &args.Project, Region: &args.Region,
 	}, pulumi.Parent(comp))
 	if err != nil {
 		return nil, fmt.Errorf("gcpvpc %s: listing the zones of %s: %w", name, args.Region, err)
@@ -325,7 +354,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 // firewallRules lets the nodes and pods talk to each other and the control plane reach webhooks, and
 // logs everything else that is dropped. GKE adds its own rules (priority 1000) for its health checks
 // and load balancers; the explicit deny sits below them.
-func firewallRules(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *compute.Network, parent pulumi.ResourceOption) error {
+func firewallRules(ctx *pulumi.Context, name, base string, args *NetworkArgs, vpc *compute.Network, parent pulumi.ResourceOption) error {
 	project := pulumi.String(args.Project)
 	allProtocols := compute.FirewallAllowArray{
 		&compute.FirewallAllowArgs{Protocol: pulumi.String("tcp")},
@@ -334,7 +363,7 @@ func firewallRules(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *com
 	}
 	if _, err := compute.NewFirewall(ctx, name+"-allow-internal", &compute.FirewallArgs{
 		Project:      project,
-		Name:         pulumi.String(gcpnaming.ResourceName(name, "-allow-internal", 63)),
+		Name:         pulumi.String(gcpnaming.ResourceName(base, "-allow-internal", 63)),
 		Description:  pulumi.String("Node-to-node and pod-to-pod traffic; NetworkPolicy (Dataplane V2) narrows it in-cluster"),
 		Network:      vpc.ID(),
 		Direction:    pulumi.String("INGRESS"),
@@ -346,7 +375,7 @@ func firewallRules(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *com
 	}
 	if _, err := compute.NewFirewall(ctx, name+"-allow-master-webhooks", &compute.FirewallArgs{
 		Project: project,
-		Name:    pulumi.String(gcpnaming.ResourceName(name, "-allow-master-webhooks", 63)),
+		Name:    pulumi.String(gcpnaming.ResourceName(base, "-allow-master-webhooks", 63)),
 		// GKE opens only 443 and 10250 from the control plane; cert-manager, gateway and operator
 		// webhooks listen on 8443/9443 and time out without this rule.
 		Description:  pulumi.String("GKE control plane to admission webhooks and kubelets"),
@@ -363,7 +392,7 @@ func firewallRules(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *com
 	}
 	_, err := compute.NewFirewall(ctx, name+"-deny-all-ingress", &compute.FirewallArgs{
 		Project: project,
-		Name:    pulumi.String(gcpnaming.ResourceName(name, "-deny-all-ingress", 63)),
+		Name:    pulumi.String(gcpnaming.ResourceName(base, "-deny-all-ingress", 63)),
 		// The implied deny (65535) is not logged; this one is, so dropped traffic is visible.
 		Description:  pulumi.String("Explicit, logged default deny for ingress"),
 		Network:      vpc.ID(),

@@ -88,8 +88,23 @@ type ObjectStoreArgs struct {
 	ReplicationRegion string
 	// SoftDeleteDays keeps deleted objects restorable this long, 7 to 90; 0 means 7.
 	SoftDeleteDays int
-	// WorkloadPool is the GKE Workload Identity pool, "<project>.svc.id.goog". Required with Access.
-	WorkloadPool string
+	// WorkloadPool is the GKE Workload Identity pool, "<project>.svc.id.goog", as the cluster reports
+	// it (gke.Cluster.WorkloadPool): the pool exists only once the cluster does, and taking it as an
+	// output orders every Workload Identity binding after the cluster. Required when an Access entry
+	// uses Workload Identity (no StaticCredential).
+	WorkloadPool pulumi.StringInput
+	// BucketPrefix names the buckets "<BucketPrefix>-<role>" (shortened with a hash beyond 63
+	// characters). Bucket names are global across Cloud Storage, so it carries a per-project suffix,
+	// e.g. "dataplatform-prod-1a2b3c" (stacks.Names.Global). Empty keeps the older
+	// "<NamePrefix>-<role>-<project>".
+	BucketPrefix string
+	// ForceDestroy lets `pulumi destroy` delete buckets that still hold objects and noncurrent
+	// versions (dev and staging); without it a versioned bucket can never be emptied by the deployer.
+	ForceDestroy bool
+	// Protect marks the stateful resources (the buckets, the key rings and the bucket keys) protected:
+	// destroy and replacement stop at them.
+	// Disposable children (service accounts, IAM members, service account keys) are never protected.
+	Protect bool
 	// Access lists the workloads that use the store and their buckets.
 	Access []objectstore.Access
 	// Labels are applied to the buckets and the keys.
@@ -132,9 +147,12 @@ func (a *ObjectStoreArgs) validate(name string) error {
 	if !prefixRe.MatchString(a.NamePrefix) || len(a.NamePrefix) > 40 {
 		return fail("NamePrefix = %q; must be 1–40 lower-case letters, digits and hyphens, not starting or ending with a hyphen", a.NamePrefix)
 	}
+	if a.BucketPrefix != "" && (!prefixRe.MatchString(a.BucketPrefix) || len(a.BucketPrefix) > 50) {
+		return fail("BucketPrefix = %q; must be 1–50 lower-case letters, digits and hyphens, not starting or ending with a hyphen", a.BucketPrefix)
+	}
 	for _, role := range objectstore.Buckets {
-		if err := validBucketName(bucketName(a.NamePrefix, string(role), a.Project)); err != nil {
-			return fail("NamePrefix = %q gives an invalid %w", a.NamePrefix, err)
+		if err := validBucketName(a.bucketName(role)); err != nil {
+			return fail("NamePrefix = %q, BucketPrefix = %q give an invalid %w", a.NamePrefix, a.BucketPrefix, err)
 		}
 	}
 	if d := a.NoncurrentVersionDays; d < 0 || d > 3650 {
@@ -159,8 +177,10 @@ func (a *ObjectStoreArgs) validate(name string) error {
 			return fail("ReplicationRegion = %q with Region = %q; a dual-region needs two regions of one multi-region (EU: europe-*, US: us-*/northamerica-*, ASIA: asia-*)", r, a.Region)
 		}
 	}
-	if len(a.Access) > 0 && !strings.HasSuffix(a.WorkloadPool, ".svc.id.goog") {
-		return fail("WorkloadPool = %q; must be the GKE Workload Identity pool \"<project>.svc.id.goog\" when Access is given", a.WorkloadPool)
+	for i, acc := range a.Access {
+		if !acc.StaticCredential && a.WorkloadPool == nil {
+			return fail("WorkloadPool is nil with Access[%d] (%s) using Workload Identity; pass the cluster's workload pool output (gke.Cluster.WorkloadPool)", i, acc.Workload)
+		}
 	}
 	seenWorkload, seenAccount := map[string]bool{}, map[string]string{}
 	for i, acc := range a.Access {
@@ -246,7 +266,9 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		"coldTierAfterDays":     pulumi.Int(args.ColdTierAfterDays),
 		"replicationRegion":     pulumi.String(args.ReplicationRegion),
 		"softDeleteDays":        pulumi.Int(softDeleteDays),
-		"workloadPool":          pulumi.String(args.WorkloadPool),
+		"bucketPrefix":          pulumi.String(args.BucketPrefix),
+		"forceDestroy":          pulumi.Bool(args.ForceDestroy),
+		"protect":               pulumi.Bool(args.Protect),
 		"access":                pulumi.ToArray(access),
 		"labels":                pulumi.ToStringMap(args.Labels),
 	}
@@ -254,6 +276,10 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	// Buckets and keys follow Protect; everything else says Protect(false), so nothing disposable
+	// inherits a protect from the component's own options.
+	stateful := pulumi.Composite(parent, pulumi.Protect(args.Protect))
+	disposable := pulumi.Composite(parent, pulumi.Protect(false))
 	project := pulumi.String(args.Project)
 	labels := pulumi.ToStringMap(args.Labels)
 
@@ -268,7 +294,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		ring, err := kms.NewKeyRing(ctx, name+"-keyring"+suffix, &kms.KeyRingArgs{
 			Project:  project,
 			Location: pulumi.String(location),
-		}, parent)
+		}, stateful)
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +303,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			Purpose:        pulumi.String("ENCRYPT_DECRYPT"),
 			RotationPeriod: pulumi.String(KeyRotationPeriod),
 			Labels:         labels,
-		}, parent)
+		}, stateful)
 		if err != nil {
 			return nil, err
 		}
@@ -285,7 +311,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			CryptoKeyId: key.ID(),
 			Role:        pulumi.String(KeyRole),
 			Member:      pulumi.String("serviceAccount:" + agent.EmailAddress),
-		}, parent)
+		}, disposable)
 		if err != nil {
 			return nil, err
 		}
@@ -330,7 +356,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		}
 		b, err := storage.NewBucket(ctx, name+"-"+string(role), &storage.BucketArgs{
 			Project:                  project,
-			Name:                     pulumi.String(bucketName(args.NamePrefix, string(role), args.Project)),
+			Name:                     pulumi.String(args.bucketName(role)),
 			Location:                 pulumi.String(location),
 			CustomPlacementConfig:    placement,
 			Rpo:                      rpo,
@@ -343,10 +369,13 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			},
 			Encryption:     &storage.BucketEncryptionArgs{DefaultKmsKeyName: key.key.ID()},
 			LifecycleRules: lifecycleRules(role, args),
-			// Deleting a bucket with objects fails instead of deleting the data.
-			ForceDestroy: pulumi.Bool(false),
+			// Without it, deleting a bucket with objects (or noncurrent versions) fails instead of
+			// deleting the data: prod keeps it off, and protect stops the destroy before that.
+			// pulumi-gcp@v7.38.0 sdk/go/gcp/storage/bucket.go: "When deleting a bucket, this boolean
+			// option will delete all contained objects."
+			ForceDestroy: pulumi.Bool(args.ForceDestroy),
 			Labels:       bucketLabels,
-		}, parent, pulumi.DependsOn([]pulumi.Resource{key.grant})) // writes fail until the agent can use the key
+		}, stateful, pulumi.DependsOn([]pulumi.Resource{key.grant})) // writes fail until the agent can use the key
 		if err != nil {
 			return nil, err
 		}
@@ -365,7 +394,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			AccountId:   pulumi.String(accountID(args.NamePrefix, acc.Workload)),
 			DisplayName: pulumi.String(fmt.Sprintf("%s %s (object store)", args.NamePrefix, acc.Workload)),
 			Description: pulumi.String(fmt.Sprintf("Used by the Kubernetes ServiceAccount %s/%s %s; object access to its buckets only", acc.Namespace, acc.ServiceAccount, how)),
-		}, parent)
+		}, disposable)
 		if err != nil {
 			return nil, err
 		}
@@ -375,13 +404,13 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 				Bucket: buckets[role].Name,
 				Role:   pulumi.String(ObjectRole),
 				Member: member,
-			}, parent); err != nil {
+			}, disposable); err != nil {
 				return nil, err
 			}
 		}
 		saPath := pulumi.Sprintf("projects/%s/serviceAccounts/%s", args.Project, sa.Email)
 		if acc.StaticCredential {
-			cred, err := staticCredential(ctx, name+"-"+acc.Workload+"-key", saPath, parent)
+			cred, err := staticCredential(ctx, name+"-"+acc.Workload+"-key", saPath, disposable)
 			if err != nil {
 				return nil, err
 			}
@@ -397,8 +426,11 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		if _, err := serviceaccount.NewIAMMember(ctx, name+"-"+acc.Workload+"-workload-identity", &serviceaccount.IAMMemberArgs{
 			ServiceAccountId: saPath,
 			Role:             pulumi.String(WorkloadIdentityRole),
-			Member:           pulumi.String(fmt.Sprintf("serviceAccount:%s[%s/%s]", args.WorkloadPool, acc.Namespace, acc.ServiceAccount)),
-		}, parent); err != nil {
+			// The pool comes from the cluster's output: the binding waits for the cluster (issue 9,
+			// class 7; before, a plain string let it run first and fail with 400 "Identity Pool does
+			// not exist").
+			Member: pulumi.Sprintf("serviceAccount:%s[%s/%s]", args.WorkloadPool, acc.Namespace, acc.ServiceAccount),
+		}, disposable); err != nil {
 			return nil, err
 		}
 		identities[acc.Workload] = objectstore.Identity{
@@ -443,12 +475,12 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 
 // staticCredential mints a key for the service account serviceAccountID and returns its JSON key
 // file as a Pulumi secret. The provider returns the file base64-encoded.
-func staticCredential(ctx *pulumi.Context, name string, serviceAccountID pulumi.StringInput, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+func staticCredential(ctx *pulumi.Context, name string, serviceAccountID pulumi.StringInput, opt pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	key, err := serviceaccount.NewKey(ctx, name, &serviceaccount.KeyArgs{
 		ServiceAccountId: serviceAccountID,
 		KeyAlgorithm:     pulumi.String(KeyAlgorithm),
 		PrivateKeyType:   pulumi.String(KeyFileType),
-	}, parent)
+	}, opt)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

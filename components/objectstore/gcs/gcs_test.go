@@ -41,7 +41,7 @@ func prodArgs() *ObjectStoreArgs {
 		NoncurrentVersionDays: 90,
 		ColdTierAfterDays:     90,
 		ReplicationRegion:     "europe-west1",
-		WorkloadPool:          testProject + ".svc.id.goog",
+		WorkloadPool:          pulumi.String(testProject + ".svc.id.goog"),
 		Access: []objectstore.Access{
 			{Workload: "dremio", Namespace: "dataplatform-data", ServiceAccount: "dremio", Buckets: []objectstore.Bucket{objectstore.Lake, objectstore.Dremio}},
 			{Workload: "airbyte", Namespace: "dataplatform", ServiceAccount: "airbyte-admin", Buckets: []objectstore.Bucket{objectstore.Airbyte, objectstore.Lake}},
@@ -114,7 +114,8 @@ func rules(b *harness.Resource) []rule {
 
 func TestProdBuckets(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		m, _, err := run(t, preview, prodArgs(), pulumi.Protect(true))
+		// Protect is an argument now (issue 9, class 1): it was a component option inherited by every child.
+		m, _, err := run(t, preview, protectedArgs())
 		require.NoError(t, err)
 		comp := m.Named(ObjectStoreType, "store")
 		require.NotNil(t, comp)
@@ -124,7 +125,7 @@ func TestProdBuckets(t *testing.T) {
 		for role, b := range bs {
 			in := b.Inputs
 			assert.Equal(t, comp.URN, b.Parent)
-			assert.True(t, b.Protect, "prod buckets are protected through the component")
+			assert.True(t, b.Protect, "prod buckets are protected")
 			assert.True(t, strings.HasPrefix(b.Provider, provider.URN+"::"))
 			assert.Equal(t, "dataplatform-prod-"+string(role)+"-acme-data-prod", inspect.Str(in, "name"))
 			assert.Equal(t, testProject, inspect.Str(in, "project"))
@@ -170,7 +171,7 @@ func TestProdBuckets(t *testing.T) {
 
 func TestCMEKWiring(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		m, s, err := run(t, preview, prodArgs(), pulumi.Protect(true))
+		m, s, err := run(t, preview, protectedArgs())
 		require.NoError(t, err)
 
 		rings := map[string]*harness.Resource{}
@@ -522,7 +523,8 @@ func TestValidation(t *testing.T) {
 		{"replication unsupported", mut(func(a *ObjectStoreArgs) {
 			a.Region, a.ReplicationRegion = "australia-southeast1", "australia-southeast2"
 		}), []string{"ReplicationRegion", "australia-southeast2"}},
-		{"workload pool", mut(func(a *ObjectStoreArgs) { a.WorkloadPool = "" }), []string{"WorkloadPool", "svc.id.goog"}},
+		{"workload pool", mut(func(a *ObjectStoreArgs) { a.WorkloadPool = nil }), []string{"WorkloadPool is nil", "Access[0] (dremio)", "gke.Cluster.WorkloadPool"}},
+		{"bucket prefix", mut(func(a *ObjectStoreArgs) { a.BucketPrefix = "Data-1a2b3c" }), []string{"BucketPrefix", "Data-1a2b3c"}},
 		{"workload name", mut(func(a *ObjectStoreArgs) { a.Access[0].Workload = "Dremio" }), []string{"Access[0].Workload", "Dremio"}},
 		{"duplicate workload", mut(func(a *ObjectStoreArgs) { a.Access[1].Workload = "dremio" }), []string{"Access[1].Workload", "twice"}},
 		{"namespace", mut(func(a *ObjectStoreArgs) { a.Access[0].Namespace = "" }), []string{"Access[0].Namespace"}},
@@ -547,10 +549,16 @@ func TestValidation(t *testing.T) {
 
 func TestNoAccessNeedsNoWorkloadPool(t *testing.T) {
 	a := devArgs()
-	a.Access, a.WorkloadPool = nil, ""
+	a.Access, a.WorkloadPool = nil, nil
 	m, s, err := run(t, false, a)
 	require.NoError(t, err)
 	assert.Len(t, m.ByType(tBucket), 4)
 	assert.Empty(t, m.ByType(tAccount))
 	assert.Empty(t, s.Info.Identities)
+}
+
+func protectedArgs() *ObjectStoreArgs {
+	a := prodArgs()
+	a.Protect = true
+	return a
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
 
 var (
@@ -30,6 +32,15 @@ func shorten(s string, max int) string {
 // stacks in one project apart.
 func bucketName(prefix, role, project string) string {
 	return shorten(prefix+"-"+role+"-"+project, 63)
+}
+
+// bucketName is the bucket of a role: "<BucketPrefix>-<role>", or the older
+// "<NamePrefix>-<role>-<project>" without a BucketPrefix.
+func (a *ObjectStoreArgs) bucketName(role objectstore.Bucket) string {
+	if a.BucketPrefix != "" {
+		return shorten(a.BucketPrefix+"-"+string(role), 63)
+	}
+	return bucketName(a.NamePrefix, string(role), a.Project)
 }
 
 // accountID is the Google service account ID of a workload: "<prefix>-<workload>", 6–30 characters,

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -83,4 +84,48 @@ func TestValidation(t *testing.T) {
 		assert.Error(t, err, name)
 		assert.Empty(t, m.ByType(RegistryType), name)
 	}
+}
+
+// Issue 9, class 9: the pinned dbt tag is kept by a KEEP policy, which Artifact Registry applies over
+// every DELETE policy; without it delete-old removed the running image after 90 days.
+func TestPinnedTagIsKept(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		a := args()
+		a.KeepTags = []string{"1.4.2"}
+		m, _, err := run(t, preview, a)
+		require.NoError(t, err)
+		repo := m.Named(repoType, "registry-repository")
+		require.NotNil(t, repo)
+		var pinned resource.PropertyMap
+		for _, p := range repo.Inputs["cleanupPolicies"].ArrayValue() {
+			if o := p.ObjectValue(); o["id"].StringValue() == "keep-pinned" {
+				pinned = o
+			}
+		}
+		require.NotNil(t, pinned, "a KEEP policy for the pinned tag")
+		assert.Equal(t, "KEEP", inspect.Str(pinned, "action"))
+		assert.Equal(t, "TAGGED", inspect.Str(pinned, "condition", "tagState"))
+		assert.Equal(t, []string{"1.4.2"}, inspect.StringsOf(inspect.At(pinned, "condition", "tagPrefixes")))
+		assert.False(t, repo.Inputs["cleanupPolicyDryRun"].BoolValue())
+	})
+	a := args()
+	a.KeepTags = []string{"-latest"}
+	_, _, err := run(t, false, a)
+	require.ErrorContains(t, err, `KeepTags[0] = "-latest"`)
+}
+
+// Issue 9, class 1: the repository (it holds the images) is protected with Protect, the reader
+// binding never.
+func TestProtectOnlyTheRepository(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		for _, protect := range []bool{true, false} {
+			a := args()
+			a.Protect = protect
+			m, _, err := run(t, preview, a)
+			require.NoError(t, err)
+			assert.Equal(t, protect, m.Named(repoType, "registry-repository").Protect)
+			assert.False(t, m.Named(iamType, "registry-node-reader").Protect)
+			assert.False(t, m.Named(RegistryType, "registry").Protect)
+		}
+	})
 }

@@ -1,0 +1,54 @@
+package cloudsql
+
+import (
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/sql"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// newReplica creates the cross-region read replica in DRRegion. It mirrors the primary's machine,
+// disk, network and TLS settings, so that once promoted it can take the primary's load; it is REGIONAL
+// when the primary is, so the promoted instance keeps the zone-failure SLA at once.
+//
+// A read replica cannot hold automated backups or point-in-time recovery (the primary's, stored in
+// DRRegion, cover it); after a promotion, enable them on the new primary (docs/runbook-gcp.md).
+// pulumi-gcp@v7.38.0 sdk/go/gcp/sql/databaseInstance.go: MasterInstanceName, "The name of the existing
+// instance that will act as the master in the replication setup"; Cloud SQL docs "Promote replicas
+// for regional migration or disaster recovery".
+func newReplica(ctx *pulumi.Context, name string, args *MetadataDBArgs, primary *sql.DatabaseInstance, privateNetwork pulumi.StringOutput, opt pulumi.ResourceOption) (*sql.DatabaseInstance, error) {
+	availability := "ZONAL"
+	if args.HighAvailability {
+		availability = "REGIONAL"
+	}
+	var autoresizeLimit pulumi.IntPtrInput
+	if args.DiskAutoresizeLimitGiB > 0 {
+		autoresizeLimit = pulumi.Int(args.DiskAutoresizeLimitGiB)
+	}
+	return sql.NewDatabaseInstance(ctx, name+"-dr-replica", &sql.DatabaseInstanceArgs{
+		Project:            pulumi.String(args.Project),
+		Region:             pulumi.String(args.DRRegion),
+		Name:               pulumi.String(args.InstanceName + "-dr"),
+		DatabaseVersion:    pulumi.String("POSTGRES_" + args.Version),
+		MasterInstanceName: primary.Name, // also orders the replica after the primary
+		DeletionProtection: pulumi.Bool(args.DeletionProtection),
+		Settings: &sql.DatabaseInstanceSettingsArgs{
+			Tier:                      pulumi.String(args.Tier),
+			Edition:                   pulumi.String(Edition),
+			AvailabilityType:          pulumi.String(availability),
+			DeletionProtectionEnabled: pulumi.Bool(args.DeletionProtection),
+			DiskType:                  pulumi.String("PD_SSD"),
+			DiskSize:                  pulumi.Int(args.DiskSizeGiB),
+			DiskAutoresize:            pulumi.Bool(true),
+			DiskAutoresizeLimit:       autoresizeLimit,
+			IpConfiguration: &sql.DatabaseInstanceSettingsIpConfigurationArgs{
+				// The VPC and its private service access range are global: the replica gets its
+				// private IP from the same reserved range, reachable from the cluster.
+				Ipv4Enabled:    pulumi.Bool(false),
+				PrivateNetwork: privateNetwork,
+				SslMode:        pulumi.String("ENCRYPTED_ONLY"),
+				ServerCaMode:   pulumi.String(ServerCAMode),
+			},
+			InsightsConfig: &sql.DatabaseInstanceSettingsInsightsConfigArgs{QueryInsightsEnabled: pulumi.Bool(true)},
+			UserLabels:     pulumi.ToStringMap(args.Labels),
+		},
+	}, opt)
+}
