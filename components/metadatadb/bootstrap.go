@@ -39,7 +39,7 @@ type BootstrapArgs struct {
 	// AdminDatabase is the database the administrator connects to ("postgres").
 	AdminDatabase string
 	// SSLMode is the libpq sslmode of the Job and the workloads: SSLModeVerifyFull (the default when
-	// empty); nothing weaker is accepted.
+	// empty), or SSLModeVerifyCA for a server whose CA signs only it; nothing weaker is accepted.
 	SSLMode string
 	// CACert is the PEM bundle the server certificate chains to. Required.
 	CACert pulumi.StringInput
@@ -73,8 +73,8 @@ func (a *BootstrapArgs) validate(name string) error {
 		return fail("Port = %d; must be > 0", a.Port)
 	case len(a.ServerCIDRs) == 0:
 		return fail("ServerCIDRs is empty; name the ranges the server is reached at")
-	case a.SSLMode != "" && a.SSLMode != SSLModeVerifyFull:
-		return fail("SSLMode = %q; allowed: %q (clients verify the server certificate and its host name)", a.SSLMode, SSLModeVerifyFull)
+	case a.SSLMode != "" && !VerifyingSSLMode(a.SSLMode):
+		return fail("SSLMode = %q; allowed: %q, or %q for a server whose CA signs only it (clients verify the server certificate)", a.SSLMode, SSLModeVerifyFull, SSLModeVerifyCA)
 	case a.CACert == nil:
 		return fail("CACert is required: the PEM bundle the server certificate chains to (sslmode verify-full)")
 	}
@@ -90,6 +90,8 @@ type Bootstrap struct {
 	// CAConfigMap holds CACert as "ca.crt" in the apps namespace. A CA certificate is public, so it
 	// is a ConfigMap, not a Secret.
 	CAConfigMap pulumi.StringOutput
+	// SSLMode is the sslmode the Job uses and Connection hands to the workloads.
+	SSLMode string
 	// Job is the Kubernetes Job (data namespace); workloads that use the databases depend on it.
 	Job *batchv1.Job
 }
@@ -103,7 +105,7 @@ func (b *Bootstrap) Connection(host pulumi.StringOutput, port int) Connection {
 	}
 	return Connection{
 		Host: host, Port: port, Databases: databases,
-		CredentialSecrets: b.CredentialSecrets, SSLMode: SSLModeVerifyFull, CACert: b.CACert, CAConfigMap: b.CAConfigMap,
+		CredentialSecrets: b.CredentialSecrets, SSLMode: b.SSLMode, CACert: b.CACert, CAConfigMap: b.CAConfigMap,
 	}
 }
 
@@ -170,12 +172,16 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 	}
 	apps, data := args.Namespace, args.DataNamespace
 
-	out := &Bootstrap{CredentialSecrets: map[string]pulumi.StringOutput{}, CACert: pulumi.ToOutput(args.CACert).(pulumi.StringOutput)}
+	sslMode := args.SSLMode
+	if sslMode == "" {
+		sslMode = SSLModeVerifyFull
+	}
+	out := &Bootstrap{CredentialSecrets: map[string]pulumi.StringOutput{}, CACert: pulumi.ToOutput(args.CACert).(pulumi.StringOutput), SSLMode: sslMode}
 	env := corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String("PGHOST"), Value: args.Host},
 		&corev1.EnvVarArgs{Name: pulumi.String("PGPORT"), Value: pulumi.String(fmt.Sprint(args.Port))},
 		&corev1.EnvVarArgs{Name: pulumi.String("PGDATABASE"), Value: pulumi.String(adminDB)},
-		&corev1.EnvVarArgs{Name: pulumi.String("PGSSLMODE"), Value: pulumi.String(SSLModeVerifyFull)},
+		&corev1.EnvVarArgs{Name: pulumi.String("PGSSLMODE"), Value: pulumi.String(sslMode)},
 		&corev1.EnvVarArgs{Name: pulumi.String("PGSSLROOTCERT"), Value: pulumi.String("/etc/postgres-ca/" + CAKey)},
 	}
 	var deps []pulumi.Resource

@@ -59,6 +59,7 @@ func TestBootstrapValidation(t *testing.T) {
 	}{
 		"no data namespace": {func(a *BootstrapArgs) { a.DataNamespace = nil }, "DataNamespace is required"},
 		"require":           {func(a *BootstrapArgs) { a.SSLMode = "require" }, `SSLMode = "require"`},
+		"prefer":            {func(a *BootstrapArgs) { a.SSLMode = "prefer" }, `SSLMode = "prefer"`},
 		"no CA":             {func(a *BootstrapArgs) { a.CACert = nil }, "CACert is required"},
 		"no server CIDRs":   {func(a *BootstrapArgs) { a.ServerCIDRs = nil }, "ServerCIDRs is empty"},
 	} {
@@ -70,6 +71,30 @@ func TestBootstrapValidation(t *testing.T) {
 			assert.Empty(t, m.ByType(jobType))
 		})
 	}
+}
+
+// A server whose CA signs only it (Cloud SQL) is verified with verify-ca: the Job and the Connection
+// the workloads get both use it, never a weaker mode.
+func TestBootstrapVerifyCA(t *testing.T) {
+	a := bootArgs()
+	a.SSLMode = SSLModeVerifyCA
+	m, b, err := runBoot(t, false, a)
+	require.NoError(t, err)
+	assert.Equal(t, SSLModeVerifyCA, b.SSLMode)
+	job := m.ByType(jobType)
+	require.Len(t, job, 1)
+	found := false
+	for _, e := range inspect.Arr(inspect.At(job[0].Inputs, "spec", "template", "spec", "containers", 0, "env")) {
+		if inspect.Str(inspect.Obj(e), "name") == "PGSSLMODE" {
+			found = true
+			assert.Equal(t, SSLModeVerifyCA, inspect.Str(inspect.Obj(e), "value"))
+		}
+	}
+	assert.True(t, found, "the Job sets PGSSLMODE")
+	assert.NoError(t, Connection{SSLMode: SSLModeVerifyCA, CACert: pulumi.String("pem").ToStringOutput(),
+		CAConfigMap: pulumi.String("ca").ToStringOutput(), Host: pulumi.String("10.0.0.3").ToStringOutput(), Port: 5432}.Validate())
+	assert.Error(t, Connection{SSLMode: "require", CACert: pulumi.String("pem").ToStringOutput(),
+		CAConfigMap: pulumi.String("ca").ToStringOutput(), Host: pulumi.String("10.0.0.3").ToStringOutput(), Port: 5432}.Validate())
 }
 
 // TestNoAdminCredentialInWorkloadNamespaces: the administrator's credential and the Job that uses it

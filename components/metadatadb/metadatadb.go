@@ -37,9 +37,11 @@ var Owner = map[Database]string{Airbyte: "airbyte", Temporal: "airbyte", Tempora
 // Connection is what a workload needs to reach its database.
 //
 // TLS contract (every implementation): clients connect with sslmode "verify-full" — the server
-// certificate must chain to CACert and name Host. An implementation whose server certificate cannot
-// be verified that way (no known CA, or a certificate that does not name Host) is a defect, not a
-// reason to fall back to "require". Validate checks the parts known at plan time.
+// certificate must chain to CACert and name Host — or, only where the server's CA signs that one
+// server and nothing else, "verify-ca" (Cloud SQL's per-instance CA: its certificate names
+// "<project>:<instance>", never the private IP, so trusting that CA alone identifies the instance).
+// An implementation whose server certificate cannot be verified either way is a defect, not a reason
+// to fall back to "require". Validate checks the parts known at plan time.
 type Connection struct {
 	// Host is the server's private DNS name (the pooler's Service on CloudNativePG). The server
 	// certificate names it.
@@ -52,7 +54,8 @@ type Connection struct {
 	// apps namespace, holding the keys "username" and "password". No administrator credential is
 	// ever handed to the workloads' namespaces.
 	CredentialSecrets map[string]pulumi.StringOutput
-	// SSLMode is the libpq sslmode clients must use: always SSLModeVerifyFull.
+	// SSLMode is the libpq sslmode clients must use: SSLModeVerifyFull, or SSLModeVerifyCA where the
+	// CA is the server's own (see the TLS contract above).
 	SSLMode string
 	// CACert is the PEM bundle the server certificate chains to: the RDS regional bundle, the
 	// public roots of Azure Database for PostgreSQL, the Cloud SQL server CA, or the CA the platform
@@ -67,6 +70,14 @@ type Connection struct {
 // certificate verified against Connection.CACert, and the host name checked.
 const SSLModeVerifyFull = "verify-full"
 
+// SSLModeVerifyCA verifies the server certificate against Connection.CACert without checking the
+// host name: as strong as verify-full only when that CA signs this one server (Cloud SQL's
+// per-instance CA), which is the one place the platform uses it.
+const SSLModeVerifyCA = "verify-ca"
+
+// VerifyingSSLMode reports whether mode is one of the two sslmodes the platform allows.
+func VerifyingSSLMode(mode string) bool { return mode == SSLModeVerifyFull || mode == SSLModeVerifyCA }
+
 // CAKey is the key of Connection.CAConfigMap holding the CA bundle.
 const CAKey = "ca.crt"
 
@@ -74,8 +85,8 @@ const CAKey = "ca.crt"
 // or no CA bundle, ConfigMap or host.
 func (c Connection) Validate() error {
 	switch {
-	case c.SSLMode != SSLModeVerifyFull:
-		return fmt.Errorf("metadatadb: Connection.SSLMode = %q; the platform's clients use %q with the server CA", c.SSLMode, SSLModeVerifyFull)
+	case !VerifyingSSLMode(c.SSLMode):
+		return fmt.Errorf("metadatadb: Connection.SSLMode = %q; the platform's clients use %q (or %q with a per-server CA) with the server CA", c.SSLMode, SSLModeVerifyFull, SSLModeVerifyCA)
 	case c.CACert.OutputState == nil:
 		return fmt.Errorf("metadatadb: Connection.CACert is not set; verify-full needs the server CA bundle")
 	case c.CAConfigMap.OutputState == nil:
