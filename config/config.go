@@ -114,6 +114,10 @@ type Network struct {
 	FlowLogRetentionDays int `json:"flowLogRetentionDays"`
 	// Namespaces names the platform's Kubernetes namespaces.
 	Namespaces Namespaces `json:"namespaces"`
+	// Zones (aws) names the Availability Zones explicitly, as many as AvailabilityZones; empty picks
+	// the region's first standard zones by name. Set it before the first run: changing it replaces
+	// subnets.
+	Zones []string `json:"zones"`
 }
 
 // Namespaces are the Kubernetes namespaces of the platform (the design document's
@@ -156,6 +160,10 @@ type Cluster struct {
 	// PrivateAccessCIDRs are ranges outside the cluster's network that reach the private API endpoint
 	// through peering, VPN or an interconnect (CI runners, operators' VPN).
 	PrivateAccessCIDRs []string `json:"privateAccessCidrs"`
+	// CreatorAdmin (aws) gives the identity that creates the EKS cluster a cluster-admin access entry
+	// managed by EKS (bootstrapClusterCreatorAdminPermissions). Read only when the cluster is created;
+	// changing it later replaces the cluster. False requires Admins to list the deployer.
+	CreatorAdmin bool `json:"creatorAdmin"`
 	// ReleaseChannel is the GKE release channel (RAPID, REGULAR, STABLE).
 	ReleaseChannel string `json:"releaseChannel"`
 	// SystemPool runs cluster add-ons and the platform's control components.
@@ -226,6 +234,9 @@ type MetadataDB struct {
 	PointInTimeRecovery bool `json:"pointInTimeRecovery"`
 	// DeletionProtection refuses deletion of the database instance.
 	DeletionProtection bool `json:"deletionProtection"`
+	// CABundleFile (aws) is a file holding the RDS CA bundle of the region (PEM, from
+	// https://truststore.pki.rds.amazonaws.com); with it database clients use sslmode=verify-full.
+	CABundleFile string `json:"caBundleFile"`
 	// PerformanceInsights turns on query-level monitoring where the service offers it.
 	PerformanceInsights bool `json:"performanceInsights"`
 	// DRRegion receives backup copies / a replica for disaster recovery; empty disables.

@@ -165,6 +165,7 @@ func Defaults(cloud Cloud, env Environment) Platform {
 	p.MetadataDB.InstanceClass = dbInstanceClass[cloud][env]
 	p.Cluster.SystemPool = systemPool(cloud, env)
 	p.Cluster.WorkloadPool = workloadPool(cloud, env)
+	awsDefaults(&p)
 	return p
 }
 

@@ -81,8 +81,9 @@ func run(t *testing.T, stack string, preview bool, args *MetadataDBArgs) (*harne
 		}
 		if args != nil {
 			args.KubernetesProvider = k8s
+			args.Protect = stack == "prod" // the stacks pass Protect: prod (HELPERS.md contract 1)
 		}
-		db, err = NewMetadataDB(ctx, "metadata-db", args, pulumi.Provider(p), pulumi.Protect(stack == "prod"))
+		db, err = NewMetadataDB(ctx, "metadata-db", args, pulumi.Provider(p))
 		return err
 	}, nil)
 	skipMockSecretLimitation(t, preview, err)
@@ -170,7 +171,7 @@ func TestInstanceProd(t *testing.T) {
 		for _, r := range []*harness.Resource{db, key, role, pw} {
 			assert.Equal(t, comp[0].URN, r.Parent, r.Name)
 		}
-		assert.True(t, db.Protect && key.Protect, "prod children inherit protect")
+		assert.True(t, db.Protect && key.Protect, "prod protects the instance and its key")
 	})
 }
 
