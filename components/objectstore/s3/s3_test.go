@@ -152,8 +152,10 @@ func TestDataBuckets(t *testing.T) {
 			want := fmt.Sprintf("%s-%s", args.NamePrefix, role)
 			assert.Equal(t, want, inspect.Str(b.Inputs, "bucket"))
 			assert.LessOrEqual(t, len(want), 63)
-			_, force := b.Inputs["forceDestroy"]
-			assert.False(t, force, "deleting a bucket must never delete its objects")
+			// Issue 9 class 9: outside prod the stack sets ForceDestroy so `pulumi destroy` works; the
+			// component follows the argument (false here) instead of never setting it.
+			force, _ := inspect.Bool(b.Inputs, "forceDestroy")
+			assert.Equal(t, args.ForceDestroy, force, "only a store created with ForceDestroy deletes its objects on destroy")
 			assert.Equal(t, comp[0].URN, b.Parent)
 			assert.Equal(t, stack == "prod", b.Protect)
 
