@@ -189,7 +189,7 @@ func NewAddons(ctx *pulumi.Context, name string, args *AddonsArgs, opts ...pulum
 func autoscalerPolicy(clusterName string, nodeGroupARNs []string) awsiam.PolicyDocument {
 	return awsiam.PolicyDocument{Version: "2012-10-17", Statement: []awsiam.Statement{
 		{
-			Sid: "ScaleOwnGroups", Effect: "Allow",
+			Effect:   "Allow", // scale only this cluster's groups
 			Action:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
 			Resource: []string{"*"},
 			Condition: map[string]map[string]any{"StringEquals": {
@@ -197,7 +197,7 @@ func autoscalerPolicy(clusterName string, nodeGroupARNs []string) awsiam.PolicyD
 			}},
 		},
 		{
-			Sid: "Discover", Effect: "Allow",
+			Effect: "Allow", // discovery
 			Action: []string{
 				"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
 				"autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeTags",
@@ -206,7 +206,7 @@ func autoscalerPolicy(clusterName string, nodeGroupARNs []string) awsiam.PolicyD
 			},
 			Resource: []string{"*"}, // Describe* calls support no resource-level permissions
 		},
-		{Sid: "DescribeOwnNodegroups", Effect: "Allow", Action: []string{"eks:DescribeNodegroup"}, Resource: nodeGroupARNs},
+		{Effect: "Allow", Action: []string{"eks:DescribeNodegroup"}, Resource: nodeGroupARNs},
 	}}
 }
 
