@@ -119,6 +119,10 @@ type Network struct {
 	// PostgreSQL's pods may reach on 443/6443 (kubernetes target). Default: the RFC 1918 ranges,
 	// where kind, k3d and most self-managed control planes live; set the exact /32s in production.
 	APIServerCIDRs []string `json:"apiServerCidrs"`
+	// Zones (aws) names the Availability Zones explicitly, as many as AvailabilityZones; empty picks
+	// the region's first standard zones by name. Set it before the first run: changing it replaces
+	// subnets.
+	Zones []string `json:"zones"`
 }
 
 // Namespaces are the Kubernetes namespaces of the platform (the design document's
@@ -161,6 +165,10 @@ type Cluster struct {
 	// PrivateAccessCIDRs are ranges outside the cluster's network that reach the private API endpoint
 	// through peering, VPN or an interconnect (CI runners, operators' VPN).
 	PrivateAccessCIDRs []string `json:"privateAccessCidrs"`
+	// CreatorAdmin (aws) gives the identity that creates the EKS cluster a cluster-admin access entry
+	// managed by EKS (bootstrapClusterCreatorAdminPermissions). Read only when the cluster is created;
+	// changing it later replaces the cluster. False requires Admins to list the deployer.
+	CreatorAdmin bool `json:"creatorAdmin"`
 	// ReleaseChannel is the GKE release channel (RAPID, REGULAR, STABLE).
 	ReleaseChannel string `json:"releaseChannel"`
 	// SystemPool runs cluster add-ons and the platform's control components.
@@ -234,6 +242,13 @@ type MetadataDB struct {
 	PointInTimeRecovery bool `json:"pointInTimeRecovery"`
 	// DeletionProtection refuses deletion of the database instance.
 	DeletionProtection bool `json:"deletionProtection"`
+	// CABundleFile (aws, required) is a file holding the RDS CA bundle of the region (PEM, from
+	// https://truststore.pki.rds.amazonaws.com/<region>/<region>-bundle.pem); database clients verify
+	// the server against it (sslmode=verify-full). A relative path is relative to the directory
+	// `pulumi` runs in (the project directory).
+	CABundleFile string `json:"caBundleFile"`
+	// CABundlePEM is the content of CABundleFile, read and checked by validation.
+	CABundlePEM string `json:"-"`
 	// PerformanceInsights turns on query-level monitoring where the service offers it.
 	PerformanceInsights bool `json:"performanceInsights"`
 	// DRRegion receives backup copies / a replica for disaster recovery; empty disables.

@@ -1,18 +1,35 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 )
 
+// testRDSBundle stands in for the region's RDS CA bundle every aws stack names.
+const testRDSBundle = "../tests/testdata/rds-ca-test-bundle.pem"
+
 // parse parses values; on the kubernetes target it supplies the dbt registry every such stack needs,
-// unless the test sets dbt itself.
+// and on aws the RDS CA bundle, unless the test sets dbt or the bundle itself.
 func parse(t *testing.T, stack string, values map[string]string) (*Platform, *Error) {
 	t.Helper()
 	if _, set := values["dataplatform:dbt"]; !set && values["dataplatform:cloud"] == "kubernetes" {
 		values["dataplatform:dbt"] = `{"registry": "registry.example.com:5000"}`
+	}
+	if values["dataplatform:cloud"] == "aws" {
+		db := map[string]any{}
+		if raw, set := values["dataplatform:metadataDb"]; set {
+			if err := json.Unmarshal([]byte(raw), &db); err != nil {
+				t.Fatalf("metadataDb in the test is not JSON: %v", err)
+			}
+		}
+		if _, set := db["caBundleFile"]; !set {
+			db["caBundleFile"] = testRDSBundle
+			raw, _ := json.Marshal(db)
+			values["dataplatform:metadataDb"] = string(raw)
+		}
 	}
 	p, err := Parse("dataplatform", stack, values)
 	if err == nil {
@@ -23,6 +40,32 @@ func parse(t *testing.T, stack string, values map[string]string) (*Platform, *Er
 		t.Fatalf("Parse returned %T %v; want *config.Error", err, err)
 	}
 	return nil, cerr
+}
+
+// On aws the RDS CA bundle is required and checked before anything runs: missing, unreadable or not a
+// CA bundle is refused with the key, the value and where to download it.
+func TestAWSRequiresTheRDSCABundle(t *testing.T) {
+	base := func(file string) map[string]string {
+		return map[string]string{"dataplatform:cloud": "aws", "dataplatform:region": "eu-north-1",
+			"dataplatform:metadataDb": `{"caBundleFile": "` + file + `"}`}
+	}
+	p, err := parse(t, "dev", base(testRDSBundle))
+	if err != nil {
+		t.Fatalf("a valid bundle was refused: %v", err)
+	}
+	if !strings.Contains(p.MetadataDB.CABundlePEM, "BEGIN CERTIFICATE") {
+		t.Errorf("the bundle's content was not loaded: %q", p.MetadataDB.CABundlePEM)
+	}
+	for file, want := range map[string]string{"": "truststore.pki.rds.amazonaws.com/eu-north-1/eu-north-1-bundle.pem", "testdata/missing.pem": "no such file", "config.go": "no PEM certificate"} {
+		_, err := parse(t, "dev", base(file))
+		if err == nil {
+			t.Errorf("caBundleFile %q accepted", file)
+			continue
+		}
+		if pr := problem(t, err, "dataplatform:metadataDb.caBundleFile"); !strings.Contains(pr.Allowed, want) {
+			t.Errorf("caBundleFile %q: %q does not say %q", file, pr.Allowed, want)
+		}
+	}
 }
 
 // problem finds the problem for a key, failing the test when there is none.

@@ -167,6 +167,7 @@ func Defaults(cloud Cloud, env Environment) Platform {
 	p.Cluster.SystemPool = systemPool(cloud, env)
 	p.Cluster.WorkloadPool = workloadPool(cloud, env)
 	gcpDefaults(&p)
+	awsDefaults(&p)
 	return p
 }
 

@@ -35,6 +35,7 @@ func Validate(p *Platform) Problems {
 	v.airbyte()
 	v.dbt()
 	v.gcp()
+	v.aws()
 	return v.problems
 }
 

@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster/eks"
+	"github.com/opendataplatform/dataplatform/components/clusteraddons"
+	"github.com/opendataplatform/dataplatform/components/clusteraddons/eksaddons"
 	"github.com/opendataplatform/dataplatform/components/metadatadb/rds"
 	"github.com/opendataplatform/dataplatform/components/network/awsvpc"
 	"github.com/opendataplatform/dataplatform/components/objectstore/s3"
@@ -14,8 +16,9 @@ import (
 	"github.com/opendataplatform/dataplatform/config"
 )
 
-// awsFoundation builds the VPC and the EKS cluster with an explicit provider for the stack's region,
-// so the region comes from one key and every resource carries the stack's default tags.
+// awsFoundation builds the VPC, the EKS cluster and its add-ons with an explicit provider for the
+// stack's region, so the region comes from one key and every resource carries the stack's default
+// tags. The account it deploys into scopes the globally unique names (stacks/names.go).
 func awsFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, error) {
 	provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
 		Region:      pulumi.String(cfg.Region),
@@ -24,15 +27,23 @@ func awsFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	if err != nil {
 		return nil, err
 	}
-	clusterName := physicalName(cfg)
+	account, err := aws.GetCallerIdentity(ctx, nil, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("reading the AWS account: %w", err)
+	}
+	names := namesFor(cfg, account.AccountId)
+	prod := cfg.Environment == config.Prod
+	clusterName := names.Base // EKS names are unique per account and region
 
 	net, err := awsvpc.NewNetwork(ctx, "network", &awsvpc.NetworkArgs{
 		CIDR:                 cfg.Network.CIDR,
 		AvailabilityZones:    cfg.Network.AvailabilityZones,
+		Zones:                cfg.Network.Zones,
 		NATGateways:          cfg.Network.NATGateways,
 		FlowLogRetentionDays: cfg.Network.FlowLogRetentionDays,
 		ClusterName:          clusterName,
-	}, pulumi.Provider(provider), protectInProd(cfg))
+		Protect:              prod,
+	}, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
@@ -44,67 +55,93 @@ func awsFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 		SubnetIDs:           net.PrivateSubnetIDs,
 		PrivateEndpointOnly: cfg.Cluster.EndpointAccess == config.PrivateEndpoint,
 		PublicAccessCIDRs:   cfg.Cluster.PublicAccessCIDRs,
-		PrivateAccessCIDRs:  []string{cfg.Network.CIDR},
+		// The VPC (a runner inside it) and the ranges behind peering or a VPN reach the private endpoint.
+		PrivateAccessCIDRs:  append([]string{cfg.Network.CIDR}, cfg.Cluster.PrivateAccessCIDRs...),
 		ServiceCIDR:         cfg.Network.ServiceCIDR,
 		SystemPool:          nodePool(cfg.Cluster.SystemPool),
 		WorkloadPool:        nodePool(cfg.Cluster.WorkloadPool),
 		StorageClasses:      storageClasses(cfg),
-		RetainVolumes:       cfg.Environment == config.Prod,
+		RetainVolumes:       prod,
 		LogRetentionDays:    cfg.Network.FlowLogRetentionDays,
 		Region:              cfg.Region,
 		NodeGroupDependsOn:  net.EgressResources,
-	}, pulumi.Provider(provider), protectInProd(cfg))
+		NodeSecurityGroupID: net.NodeSecurityGroupID,
+		Admins:              cfg.Cluster.Admins,
+		CreatorIsAdmin:      cfg.Cluster.CreatorAdmin,
+		Protect:             prod,
+	}, pulumi.Provider(provider))
 	if err != nil {
+		return nil, err
+	}
+	var pools []clusteraddons.Pool
+	for _, n := range []string{"system", "workloads"} {
+		pools = append(pools, clusteraddons.Pool{Name: n, MinNodes: c.Pools[n].MinNodes, MaxNodes: c.Pools[n].MaxNodes})
+	}
+	if _, err := eksaddons.NewAddons(ctx, "cluster-addons", &eksaddons.AddonsArgs{
+		ClusterName: clusterName, Cluster: c.Name, KubernetesVersion: c.KubernetesVersion, Region: cfg.Region,
+		NodeGroupARNs: c.NodeGroupARNs, Pools: pools, Provider: c.Provider,
+		SystemNodeSelector: map[string]string{eks.PoolLabel: "system"}, Tags: tags(cfg),
+	}, pulumi.Provider(provider)); err != nil {
 		return nil, err
 	}
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
-		return awsData(ctx, cfg, provider, net, c, ns)
+		return awsData(ctx, cfg, provider, names, account.AccountId, net, c, ns)
 	}
 	return f, nil
 }
 
-// awsData builds S3, RDS and ECR. The database admits only the cluster's security group.
-func awsData(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, net *awsvpc.Network, c *eks.Cluster, ns Namespaces) (*DataServices, error) {
-	opts := []pulumi.ResourceOption{pulumi.Provider(provider), protectInProd(cfg)}
+// awsData builds S3, RDS and ECR. The database admits the network's node security group, which every
+// EKS node carries, so the Multi-AZ instance starts with the VPC and never waits for the cluster.
+func awsData(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, names Names, account string, net *awsvpc.Network, c *eks.Cluster, ns Namespaces) (*DataServices, error) {
+	prod := cfg.Environment == config.Prod
+	opts := []pulumi.ResourceOption{pulumi.Provider(provider)}
 	store, err := s3.NewObjectStore(ctx, "object-store", &s3.ObjectStoreArgs{
-		NamePrefix: physicalName(cfg), Region: cfg.Region,
+		NamePrefix: names.Global(), Region: cfg.Region, // bucket names are global across AWS
 		Versioning: cfg.ObjectStore.Versioning, NoncurrentVersionDays: cfg.ObjectStore.NoncurrentVersionDays,
 		ColdTierAfterDays: cfg.ObjectStore.ColdTierAfterDays, ReplicationRegion: cfg.ObjectStore.ReplicationRegion,
 		ClusterName: c.Name, OIDCProviderARN: c.OIDCProviderARN, OIDCIssuerURL: c.OIDCIssuerURL,
-		Access: storeAccess(cfg, ""), Tags: tags(cfg),
+		Access: storeAccess(cfg, ""), Tags: tags(cfg), ForceDestroy: !prod, Protect: prod,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
 	}
 	db, err := rds.NewMetadataDB(ctx, "metadata-db", &rds.MetadataDBArgs{
-		Identifier: physicalName(cfg) + "-metadata", EngineVersion: cfg.MetadataDB.Version,
+		Identifier: names.Base + "-metadata", EngineVersion: cfg.MetadataDB.Version, // unique per account and region
 		InstanceClass: cfg.MetadataDB.InstanceClass, AllocatedStorageGiB: cfg.MetadataDB.StorageGiB,
 		MaxAllocatedStorageGiB: cfg.MetadataDB.MaxStorageGiB, MultiAZ: cfg.MetadataDB.HighAvailability,
 		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, DeletionProtection: cfg.MetadataDB.DeletionProtection,
 		PerformanceInsights: cfg.MetadataDB.PerformanceInsights, DRRegion: cfg.MetadataDB.DRRegion,
 		DBSubnetGroupName: net.DatabaseSubnetGroupName, VpcID: net.VpcID,
-		AllowedSecurityGroupIDs: pulumi.StringArray{c.ClusterSecurityGroupID},
+		AllowedSecurityGroupIDs: pulumi.StringArray{net.NodeSecurityGroupID},
 		ServerCIDRs:             []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider,
-		Namespace: ns.Apps, DataNamespace: ns.Data, Tags: tags(cfg),
+		Namespace: ns.Apps, DataNamespace: ns.Data, CACertificatePEM: cfg.MetadataDB.CABundlePEM, Tags: tags(cfg), Protect: prod,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)
 	}
-	repoName := physicalName(cfg) + "/dbt"
-	registry, err := ecr.NewRegistry(ctx, "dbt-registry", &ecr.RegistryArgs{Name: repoName, KMSKeyARN: c.KMSKeyARN, Tags: tags(cfg)}, opts...)
+	repoName := names.Base + "/dbt" // ECR names are unique per account and region
+	registry, err := ecr.NewRegistry(ctx, "dbt-registry", &ecr.RegistryArgs{
+		Name: repoName, KMSKeyARN: c.KMSKeyARN, Tags: tags(cfg),
+		PinnedTags: pinnedDbtTags(cfg), ForceDelete: !prod, Protect: prod,
+	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dbt registry: %w", err)
 	}
-	account, err := aws.GetCallerIdentity(ctx, nil, pulumi.Provider(provider))
-	if err != nil {
-		return nil, err
-	}
-	repository := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account.AccountId, cfg.Region, repoName)
+	repository := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, cfg.Region, repoName)
 	return &DataServices{
 		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob},
 		DatabaseCIDRs: []string{cfg.Network.CIDR},
 		DbtImage:      dbtImage(cfg, repository), RegistryURL: registry.RepositoryURL,
 	}, nil
+}
+
+// pinnedDbtTags is the dbt image tag the CronJob runs from the platform's registry, which the
+// registry's lifecycle policy must never expire; none when the stack names its own image.
+func pinnedDbtTags(cfg *config.Platform) []string {
+	if cfg.Dbt.Image != "" || cfg.Dbt.ImageTag == "" {
+		return nil
+	}
+	return []string{cfg.Dbt.ImageTag}
 }

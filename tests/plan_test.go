@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ var (
 func TargetSets(stack, target string) []string {
 	switch target {
 	case "aws":
-		return []string{"dataplatform:cloud=aws", "dataplatform:region=eu-north-1"}
+		return []string{"dataplatform:cloud=aws", "dataplatform:region=eu-north-1", "dataplatform:metadataDb.caBundleFile=" + rdsTestBundle}
 	case "azure":
 		return []string{"dataplatform:cloud=azure", "dataplatform:region=swedencentral"}
 	case "gcp":
@@ -38,6 +39,15 @@ func TargetSets(stack, target string) []string {
 	}
 	return []string{"dataplatform:cloud=kubernetes", "dataplatform:dbt.registry=registry.example.com:5000"}
 }
+
+// rdsTestBundle stands in for the region's RDS CA bundle, which the deployer downloads.
+var rdsTestBundle = func() string {
+	p, err := filepath.Abs("testdata/rds-ca-test-bundle.pem")
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // plan runs the real program for one stack and target.
 func plan(t testing.TB, stack, target string, preview bool, extra ...string) *planner.Result {

@@ -5,7 +5,6 @@
 package eks
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -14,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
-	"github.com/opendataplatform/dataplatform/components/internal/awsiam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -74,9 +72,32 @@ type ClusterArgs struct {
 	// EgressResources (route table associations, NAT gateways, VPC endpoints). Only the node groups
 	// wait for them; the control plane does not.
 	NodeGroupDependsOn []pulumi.Resource
+	// NodeSecurityGroupID, when set, is a security group of the network (awsvpc
+	// Network.NodeSecurityGroupID) every node carries besides the EKS cluster security group, so data
+	// services can admit the nodes without waiting for the cluster. Set it at creation: adding or
+	// removing it later rolls every node (a new launch template version).
+	NodeSecurityGroupID pulumi.StringInput
+	// Admins are IAM role or user ARNs that get an EKS access entry with AmazonEKSClusterAdminPolicy
+	// on the whole cluster: the CI role that runs `pulumi up` and the operators' roles. Never STS
+	// assumed-role session ARNs.
+	Admins []string
+	// CreatorIsAdmin sets bootstrapClusterCreatorAdminPermissions: EKS itself gives the identity that
+	// creates the cluster a cluster-admin access entry, outside Pulumi. EKS reads it only when the
+	// cluster is created, and the provider replaces the cluster when it changes, so it is a first-run
+	// decision. False requires Admins to list the deployer; that keeps every access entry in the
+	// program, which is what prod should do.
+	CreatorIsAdmin bool
 	// Tags are added to every AWS resource that takes tags.
 	Tags map[string]string
+	// Protect marks the stateful resources (the EKS cluster and its secrets KMS key) protected:
+	// destroy and replacement stop at them. Disposable children (node groups, launch templates,
+	// add-ons, roles, access entries, StorageClasses…) are never protected.
+	Protect bool
 }
+
+// PoolLabel is the node label of every managed node group: its value is the pool ("system",
+// "workloads"). Platform pods select the workload pool by it (cluster.Info.Scheduling).
+const PoolLabel = "dataplatform.io/pool"
 
 // Cluster is the EKS cluster component.
 type Cluster struct {
@@ -102,6 +123,12 @@ type Cluster struct {
 	KMSKeyARN pulumi.StringOutput
 	// Provider creates Kubernetes resources on the cluster; it is ready once the nodes and add-ons are.
 	Provider *kubernetes.Provider
+	// KubernetesVersion is the control-plane minor version (e.g. "1.34").
+	KubernetesVersion string
+	// NodeGroupARNs are the managed node groups' ARNs, system pool first.
+	NodeGroupARNs pulumi.StringArrayOutput
+	// Pools are the node pools by their PoolLabel value.
+	Pools map[string]cluster.NodePool
 	// Info is the cloud-neutral view of the cluster.
 	Info cluster.Info
 }
@@ -115,6 +142,8 @@ var (
 	regionRE      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	// k8sNameRE is a DNS-1123 subdomain, what a StorageClass name must be.
 	k8sNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+	// adminARNRE is an IAM role or user ARN (with an optional path), what an access entry takes.
+	adminARNRE = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$`)
 )
 
 // minMinorVersion is the oldest Kubernetes minor version accepted: older ones have left EKS support.
@@ -159,6 +188,14 @@ func (a *ClusterArgs) validate() error {
 		if !private || p.Masked() != p || p.Bits() < 12 || p.Bits() > 24 {
 			return fmt.Errorf("eks: ServiceCIDR = %q; must be empty or an RFC 1918 IPv4 block from /12 to /24 with host bits zero, e.g. 172.20.0.0/16", a.ServiceCIDR)
 		}
+	}
+	for i, arn := range a.Admins {
+		if !adminARNRE.MatchString(arn) || slices.Contains(a.Admins[:i], arn) {
+			return fmt.Errorf("eks: Admins[%d] = %q; must be a distinct IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-ci (not an sts assumed-role session)", i, arn)
+		}
+	}
+	if !a.CreatorIsAdmin && len(a.Admins) == 0 {
+		return fmt.Errorf("eks: CreatorIsAdmin = false with no Admins; nobody could administer the cluster, not even this program: list the deployer's role in Admins or set CreatorIsAdmin")
 	}
 	if err := a.SystemPool.Validate("eks: SystemPool"); err != nil {
 		return err
@@ -208,7 +245,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"retainVolumes":       pulumi.Bool(args.RetainVolumes),
 		"logRetentionDays":    pulumi.Int(args.LogRetentionDays),
 		"region":              pulumi.String(args.Region),
+		"admins":              pulumi.ToStringArray(args.Admins),
+		"creatorIsAdmin":      pulumi.Bool(args.CreatorIsAdmin),
 		"tags":                pulumi.ToStringMap(args.Tags),
+		"protect":             pulumi.Bool(args.Protect),
 	}
 	if err := ctx.RegisterComponentResourceV2(ClusterType, name, props, comp, opts...); err != nil {
 		return nil, err
@@ -267,114 +307,6 @@ func (b *builder) lookups() error {
 	return nil
 }
 
-func (b *builder) tags(resourceName string) pulumi.StringMap {
-	m := pulumi.StringMap{}
-	for k, v := range b.args.Tags {
-		m[k] = pulumi.String(v)
-	}
-	m["Name"] = pulumi.String(resourceName)
-	return m
-}
-
-func (b *builder) managedPolicy(path string) string {
-	return fmt.Sprintf("arn:%s:iam::aws:policy/%s", b.partition, path)
-}
-
-// role creates an IAM role with a trust policy and managed policies, and returns it with the
-// attachments, which whatever uses the role must wait for.
-func (b *builder) role(suffix, description string, trust policyDocument, managed ...string) (*iam.Role, []pulumi.Resource, error) {
-	doc, err := json.Marshal(trust)
-	if err != nil {
-		return nil, nil, err
-	}
-	rn := b.name + "-" + suffix
-	role, err := iam.NewRole(b.ctx, rn, &iam.RoleArgs{
-		Description:      pulumi.String(description),
-		AssumeRolePolicy: pulumi.String(string(doc)),
-		Tags:             b.tags(rn),
-	}, b.parent)
-	if err != nil {
-		return nil, nil, err
-	}
-	var attached []pulumi.Resource
-	for _, p := range managed {
-		short := p[strings.LastIndex(p, "/")+1:]
-		a, err := iam.NewRolePolicyAttachment(b.ctx, rn+"-"+strings.ToLower(strings.ReplaceAll(short, "_", "-")), &iam.RolePolicyAttachmentArgs{
-			Role:      role.Name,
-			PolicyArn: pulumi.String(b.managedPolicy(p)),
-		}, b.parent)
-		if err != nil {
-			return nil, nil, err
-		}
-		attached = append(attached, a)
-	}
-	return role, attached, nil
-}
-
-// inlinePolicy attaches a policy document built from the KMS key ARN.
-func (b *builder) inlinePolicy(suffix string, role *iam.Role, keyArn pulumi.StringOutput, doc func(string) policyDocument) (*iam.RolePolicy, error) {
-	policy := keyArn.ApplyT(func(arn string) (string, error) {
-		out, err := json.Marshal(doc(arn))
-		return string(out), err
-	}).(pulumi.StringOutput)
-	return iam.NewRolePolicy(b.ctx, b.name+"-"+suffix, &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, b.parent)
-}
-
-// podIdentity creates a role that only the given ServiceAccount of this cluster can assume through
-// EKS Pod Identity, and the association that binds them.
-func (b *builder) podIdentity(suffix, namespace, serviceAccount string, clusterName pulumi.StringOutput, managed ...string) (*iam.Role, []pulumi.Resource, error) {
-	trust := policyDocument{Version: "2012-10-17", Statement: []statement{{
-		Effect:    "Allow",
-		Principal: map[string]any{"Service": "pods.eks.amazonaws.com"},
-		Action:    []string{"sts:AssumeRole", "sts:TagSession"},
-		// Pod Identity tags the session with the cluster, namespace and ServiceAccount: no other pod,
-		// cluster or account can use the role.
-		Condition: map[string]map[string]any{"StringEquals": {
-			"aws:SourceAccount":                         b.account,
-			"aws:RequestTag/eks-cluster-name":           b.args.ClusterName,
-			"aws:RequestTag/kubernetes-namespace":       namespace,
-			"aws:RequestTag/kubernetes-service-account": serviceAccount,
-		}},
-	}}}
-	role, deps, err := b.role(suffix+"-role", fmt.Sprintf("%s/%s on EKS cluster %s (Pod Identity)", namespace, serviceAccount, b.args.ClusterName), trust, managed...)
-	if err != nil {
-		return nil, nil, err
-	}
-	assoc, err := eks.NewPodIdentityAssociation(b.ctx, b.name+"-"+suffix+"-pod-identity", &eks.PodIdentityAssociationArgs{
-		ClusterName:    clusterName,
-		Namespace:      pulumi.String(namespace),
-		ServiceAccount: pulumi.String(serviceAccount),
-		RoleArn:        role.Arn,
-		Tags:           b.tags(b.name + "-" + suffix + "-pod-identity"),
-	}, b.parent)
-	if err != nil {
-		return nil, nil, err
-	}
-	return role, append(deps, assoc), nil
-}
-
-// addon installs an EKS add-on at the default version for the cluster's Kubernetes version.
-func (b *builder) addon(addonName string, clusterName pulumi.StringOutput, dependsOn []pulumi.Resource) (*eks.Addon, error) {
-	v, err := eks.GetAddonVersion(b.ctx, &eks.GetAddonVersionArgs{AddonName: addonName, KubernetesVersion: b.args.KubernetesVersion}, b.parent)
-	if err != nil {
-		return nil, fmt.Errorf("eks: looking up the %s add-on version for Kubernetes %s: %w", addonName, b.args.KubernetesVersion, err)
-	}
-	opts := []pulumi.ResourceOption{b.parent}
-	if len(dependsOn) > 0 {
-		opts = append(opts, pulumi.DependsOn(dependsOn))
-	}
-	return eks.NewAddon(b.ctx, b.name+"-addon-"+addonName, &eks.AddonArgs{
-		ClusterName:  clusterName,
-		AddonName:    pulumi.String(addonName),
-		AddonVersion: pulumi.String(v.Version),
-		// The platform owns the add-ons' configuration: take them over on create, and reset manual
-		// edits on update.
-		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
-		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-		Tags:                     b.tags(b.name + "-addon-" + addonName),
-	}, opts...)
-}
-
 func (b *builder) build(comp *Cluster) error {
 	ctx, name, args, parent := b.ctx, b.name, b.args, b.parent
 
@@ -383,7 +315,7 @@ func (b *builder) build(comp *Cluster) error {
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30), // the longest window: a deleted key makes every secret unreadable
 		Tags:                 b.tags(name + "-kms"),
-	}, parent)
+	}, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return err
 	}
@@ -463,14 +395,18 @@ func (b *builder) build(comp *Cluster) error {
 		EnabledClusterLogTypes: pulumi.ToStringArray(controlPlaneLogTypes),
 		AccessConfig: &eks.ClusterAccessConfigArgs{
 			AuthenticationMode:                      pulumi.String("API"),
-			BootstrapClusterCreatorAdminPermissions: pulumi.Bool(true),
+			BootstrapClusterCreatorAdminPermissions: pulumi.Bool(args.CreatorIsAdmin),
 		},
 		KubernetesNetworkConfig: netConfig,
 		// The managed add-ons below own vpc-cni, kube-proxy and CoreDNS from the start, with their
 		// Pod Identity roles, instead of adopting the self-managed copies EKS would install.
 		BootstrapSelfManagedAddons: pulumi.Bool(false),
 		Tags:                       b.tags(args.ClusterName),
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{logGroup, encryption}, clusterRoleDeps...)))
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{logGroup, encryption}, clusterRoleDeps...)), pulumi.Protect(args.Protect))
+	if err != nil {
+		return err
+	}
+	access, err := b.accessEntries(eksCluster.Name)
 	if err != nil {
 		return err
 	}
@@ -511,7 +447,7 @@ func (b *builder) build(comp *Cluster) error {
 	if err != nil {
 		return err
 	}
-	vpcCNI, err := b.addon("vpc-cni", eksCluster.Name, cniDeps)
+	vpcCNI, err := b.addon("vpc-cni", eksCluster.Name, cniDeps, vpcCNIConfiguration)
 	if err != nil {
 		return err
 	}
@@ -521,11 +457,17 @@ func (b *builder) build(comp *Cluster) error {
 	}
 
 	nodeDeps := append(append([]pulumi.Resource{podIdentityAgent, vpcCNI, kubeProxy}, nodeRoleDeps...), args.NodeGroupDependsOn...)
-	system, err := b.nodeGroup("system", args.SystemPool, eksCluster, nodeRole, nodeDeps)
+	clusterSG := eksCluster.VpcConfig.ClusterSecurityGroupId().ApplyT(func(id *string) string {
+		if id == nil {
+			return ""
+		}
+		return *id
+	}).(pulumi.StringOutput)
+	system, err := b.nodeGroup("system", args.SystemPool, eksCluster, nodeRole, clusterSG, nodeDeps)
 	if err != nil {
 		return err
 	}
-	workloads, err := b.nodeGroup("workloads", args.WorkloadPool, eksCluster, nodeRole, nodeDeps)
+	workloads, err := b.nodeGroup("workloads", args.WorkloadPool, eksCluster, nodeRole, clusterSG, nodeDeps)
 	if err != nil {
 		return err
 	}
@@ -579,7 +521,8 @@ func (b *builder) build(comp *Cluster) error {
 		Kubeconfig: kubeconfig,
 		// A new endpoint or CA updates the provider instead of replacing every resource created with it.
 		ClusterIdentifier: pulumi.String(args.ClusterName),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{system, workloads, coreDNS, ebsCSI}))
+		// …and for the access entries, so a deployer listed in Admins can reach the API.
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{system, workloads, coreDNS, ebsCSI, vpcCNI}, access...)))
 	if err != nil {
 		return err
 	}
@@ -608,12 +551,10 @@ func (b *builder) build(comp *Cluster) error {
 	comp.Kubeconfig = kubeconfig
 	comp.OIDCIssuerURL = issuer
 	comp.OIDCProviderARN = oidc.Arn
-	comp.ClusterSecurityGroupID = eksCluster.VpcConfig.ClusterSecurityGroupId().ApplyT(func(id *string) string {
-		if id == nil {
-			return ""
-		}
-		return *id
-	}).(pulumi.StringOutput)
+	comp.ClusterSecurityGroupID = clusterSG
+	comp.KubernetesVersion = args.KubernetesVersion
+	comp.NodeGroupARNs = pulumi.StringArray{system.Arn, workloads.Arn}.ToStringArrayOutput()
+	comp.Pools = map[string]cluster.NodePool{"system": args.SystemPool, "workloads": args.WorkloadPool}
 	comp.NodeRoleARN = nodeRole.Arn
 	comp.KMSKeyARN = key.Arn
 	comp.Provider = provider
@@ -628,82 +569,9 @@ func (b *builder) build(comp *Cluster) error {
 			OIDCIssuerURL:   comp.OIDCIssuerURL,
 			OIDCProviderARN: comp.OIDCProviderARN,
 		},
+		// Managed node groups carry no taints here; the label keeps platform pods off the system pool,
+		// whose room is for the cluster add-ons.
+		Scheduling: cluster.Scheduling{NodeSelector: map[string]string{PoolLabel: "workloads"}},
 	}
 	return nil
-}
-
-// nodeGroup creates a launch template and a managed node group for one pool.
-func (b *builder) nodeGroup(pool string, p cluster.NodePool, eksCluster *eks.Cluster, nodeRole *iam.Role, dependsOn []pulumi.Resource) (*eks.NodeGroup, error) {
-	ctx, name := b.ctx, b.name
-	tagSpecs := ec2.LaunchTemplateTagSpecificationArray{}
-	for _, rt := range []string{"instance", "volume", "network-interface"} {
-		tagSpecs = append(tagSpecs, ec2.LaunchTemplateTagSpecificationArgs{
-			ResourceType: pulumi.String(rt),
-			Tags:         b.tags(fmt.Sprintf("%s-%s", b.args.ClusterName, pool)),
-		})
-	}
-	lt, err := ec2.NewLaunchTemplate(ctx, name+"-"+pool+"-lt", &ec2.LaunchTemplateArgs{
-		Description:          pulumi.String(fmt.Sprintf("%s nodes of EKS cluster %s", pool, b.args.ClusterName)),
-		UpdateDefaultVersion: pulumi.Bool(true),
-		// IMDSv2 only, one hop: pods (a hop away) cannot read the node role's credentials; they get
-		// their own through Pod Identity.
-		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
-			HttpEndpoint:            pulumi.String("enabled"),
-			HttpTokens:              pulumi.String("required"),
-			HttpPutResponseHopLimit: pulumi.Int(1),
-		},
-		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
-			DeviceName: pulumi.String("/dev/xvda"), // the AL2023 root device
-			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-				VolumeSize:          pulumi.Int(p.DiskSizeGiB),
-				VolumeType:          pulumi.String("gp3"),
-				Encrypted:           pulumi.String("true"),
-				DeleteOnTermination: pulumi.String("true"),
-			},
-		}},
-		TagSpecifications: tagSpecs,
-		Tags:              b.tags(name + "-" + pool + "-lt"),
-	}, b.parent)
-	if err != nil {
-		return nil, err
-	}
-	capacity := "ON_DEMAND"
-	if p.Spot {
-		capacity = "SPOT"
-	}
-	return eks.NewNodeGroup(ctx, name+"-"+pool, &eks.NodeGroupArgs{
-		ClusterName:   eksCluster.Name,
-		Version:       eksCluster.Version, // nodes follow the control plane after it upgrades
-		NodeRoleArn:   nodeRole.Arn,
-		SubnetIds:     b.args.SubnetIDs,
-		AmiType:       pulumi.String(amiType(p.MachineType)),
-		CapacityType:  pulumi.String(capacity),
-		InstanceTypes: pulumi.ToStringArray(instanceTypes(p.MachineType, p.Spot)),
-		Labels:        pulumi.StringMap{"dataplatform.io/pool": pulumi.String(pool)},
-		ScalingConfig: &eks.NodeGroupScalingConfigArgs{
-			MinSize:     pulumi.Int(p.MinNodes),
-			MaxSize:     pulumi.Int(p.MaxNodes),
-			DesiredSize: pulumi.Int(p.MinNodes),
-		},
-		UpdateConfig: &eks.NodeGroupUpdateConfigArgs{MaxUnavailable: pulumi.Int(1)},
-		LaunchTemplate: &eks.NodeGroupLaunchTemplateArgs{
-			Id:      lt.ID(),
-			Version: lt.LatestVersion.ApplyT(func(v int) string { return strconv.Itoa(v) }).(pulumi.StringOutput),
-		},
-		Tags: b.tags(name + "-" + pool),
-	}, b.parent, pulumi.DependsOn(dependsOn),
-		// The cluster autoscaler owns the current size between min and max; an update must not reset it.
-		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
-}
-
-// policyDocument and statement are the shared IAM document types.
-type (
-	policyDocument = awsiam.PolicyDocument
-	statement      = awsiam.Statement
-)
-
-func servicePrincipal(service string) policyDocument {
-	return policyDocument{Version: "2012-10-17", Statement: []statement{{
-		Effect: "Allow", Principal: map[string]any{"Service": service}, Action: []string{"sts:AssumeRole"},
-	}}}
 }

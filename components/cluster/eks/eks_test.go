@@ -43,6 +43,7 @@ func prodArgs() *ClusterArgs {
 		RetainVolumes:       true,
 		LogRetentionDays:    90,
 		Region:              "eu-north-1",
+		CreatorIsAdmin:      true, // config.Defaults(AWS, …).Cluster.CreatorAdmin
 		Tags:                map[string]string{"environment": "prod"},
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/internal/awsiam"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	"github.com/opendataplatform/dataplatform/internal/pemca"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -97,8 +98,17 @@ type MetadataDBArgs struct {
 	// DataNamespace is the platform's data namespace: the bootstrap Job runs there, next to the
 	// administrator's credential, which never lands in a namespace the workloads run in.
 	DataNamespace pulumi.StringInput
+	// CACertificatePEM is the RDS certificate bundle of the instance's region (the roots of
+	// CACertIdentifier, from https://truststore.pki.rds.amazonaws.com/<region>/<region>-bundle.pem or
+	// global-bundle.pem). Required: clients use sslmode=verify-full against it and the instance's DNS
+	// name, which RDS server certificates carry.
+	CACertificatePEM string
 	// Tags are added to every AWS resource that takes tags.
 	Tags map[string]string
+	// Protect marks the stateful resources (the DB instance, its KMS keys, the generated admin
+	// password) protected: destroy and replacement stop at them. Disposable children (security group,
+	// parameter group, monitoring role, backup replication, the bootstrap Job…) are never protected.
+	Protect bool
 }
 
 // MetadataDB is the RDS metadata database component.
@@ -177,6 +187,9 @@ func (a *MetadataDBArgs) validate() error {
 			return fmt.Errorf("rds: ServerCIDRs[%d] = %q; must be an IPv4 CIDR block with host bits zero, e.g. 10.40.0.0/16", i, c)
 		}
 	}
+	if err := pemca.Check(a.CACertificatePEM); err != nil {
+		return fmt.Errorf("rds: CACertificatePEM: %w; pass the RDS CA bundle of the region (https://truststore.pki.rds.amazonaws.com/<region>/<region>-bundle.pem)", err)
+	}
 	for k := range a.Tags {
 		if k == "" || strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return fmt.Errorf("rds: Tags key %q; must be non-empty and must not start with the reserved prefix \"aws:\"", k)
@@ -232,6 +245,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"serverCidrs":             pulumi.ToStringArray(args.ServerCIDRs),
 		"namespace":               args.Namespace,
 		"tags":                    pulumi.ToStringMap(args.Tags),
+		"protect":                 pulumi.Bool(args.Protect),
 	}
 	if err := ctx.RegisterComponentResourceV2(MetadataDBType, name, props, comp, opts...); err != nil {
 		return nil, err
@@ -264,7 +278,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30), // the longest window: without the key, every snapshot is lost
 		Tags:                 tags(name + "-kms"),
-	}, parent)
+	}, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +308,10 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	}
 
 	major := majorVersion(args.EngineVersion)
+	// The parameter group is auto-named (no Name): a new major version changes its family, which the
+	// provider replaces, and Pulumi's default create-before-delete then creates the new group under a
+	// new name, moves the instance to it in the same update as the engine version, and deletes the
+	// old group last (deleting it first fails while the instance is still a member).
 	params, err := rds.NewParameterGroup(ctx, name+"-params", &rds.ParameterGroupArgs{
 		Family:      pulumi.String("postgres" + major),
 		Description: pulumi.String("PostgreSQL " + major + " settings of " + args.Identifier + ": TLS only, diagnostic logging"),
@@ -310,7 +328,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	// operator (External Secrets) the platform does not otherwise require.
 	password, err := random.NewRandomPassword(ctx, name+"-admin-password", &random.RandomPasswordArgs{
 		Length: pulumi.Int(40), Special: pulumi.Bool(false), MinUpper: pulumi.Int(4), MinLower: pulumi.Int(4), MinNumeric: pulumi.Int(4),
-	}, parent)
+	}, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, err
 	}
@@ -339,9 +357,17 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		DeletionProtection:    pulumi.Bool(args.DeletionProtection),
 		// A protected (prod) instance leaves a final snapshot and its automated backups behind when it
 		// is deleted on purpose; a dev instance goes away with them.
-		SkipFinalSnapshot:                pulumi.Bool(!args.DeletionProtection),
-		DeleteAutomatedBackups:           pulumi.Bool(!args.DeletionProtection),
-		AutoMinorVersionUpgrade:          pulumi.Bool(true),
+		SkipFinalSnapshot:       pulumi.Bool(!args.DeletionProtection),
+		DeleteAutomatedBackups:  pulumi.Bool(!args.DeletionProtection),
+		AutoMinorVersionUpgrade: pulumi.Bool(true),
+		// A new major EngineVersion is an upgrade RDS refuses without this flag ("The
+		// AllowMajorVersionUpgrade flag must be present when upgrading to a new major version").
+		AllowMajorVersionUpgrade: pulumi.Bool(true),
+		// Changes apply when `pulumi up` runs, not at the next maintenance window: the deployer picks
+		// the moment, the state matches the instance, and the old parameter group is free to delete
+		// once the instance has moved to the new one (pulumi-aws@v6.83.4 rds/instance.go:
+		// applyImmediately, default false = next maintenance window).
+		ApplyImmediately:                 pulumi.Bool(true),
 		EnabledCloudwatchLogsExports:     pulumi.ToStringArray(logExports),
 		CaCertIdentifier:                 pulumi.String(CACertIdentifier),
 		IamDatabaseAuthenticationEnabled: pulumi.Bool(true),
@@ -354,7 +380,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	if args.DeletionProtection {
 		instanceArgs.FinalSnapshotIdentifier = pulumi.String(args.Identifier + "-final")
 	}
-	instanceOpts := []pulumi.ResourceOption{parent}
+	instanceOpts := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect)}
 	if args.PerformanceInsights {
 		instanceArgs.PerformanceInsightsKmsKeyId = key.Arn
 		instanceArgs.PerformanceInsightsRetentionPeriod = pulumi.Int(performanceInsightsRetentionDays)
@@ -380,9 +406,8 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		}
 	}
 
-	// sslmode=require: the connection is encrypted, but the server certificate is not verified, since
-	// the RDS CA bundle for the region cannot be fetched while the program runs (no network access at
-	// build time), and a bundle baked into the code would go stale at the next CA rotation.
+	// verify-full checks the server certificate against the RDS CA bundle and its name against the
+	// instance's DNS name (RDS server certificates carry the endpoint, Connection.Host).
 	boot, err := metadatadb.NewBootstrap(ctx, name+"-bootstrap", comp, args.KubernetesProvider, &metadatadb.BootstrapArgs{
 		Host:          instance.Address,
 		Port:          Port,
@@ -391,7 +416,8 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		AdminUsername: AdminUsername,
 		AdminPassword: password.Result,
 		AdminDatabase: "postgres",
-		SSLMode:       "require",
+		SSLMode:       metadatadb.SSLModeVerifyFull,
+		CACert:        pulumi.String(args.CACertificatePEM),
 		ServerCIDRs:   args.ServerCIDRs,
 	})
 	if err != nil {
@@ -418,7 +444,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"kmsKeyArn":         comp.KMSKeyARN,
 		"securityGroupId":   comp.SecurityGroupID,
 		"credentialSecrets": secrets,
-		"sslMode":           pulumi.String("require"),
+		"sslMode":           pulumi.String(sslMode),
 	}); err != nil {
 		return nil, err
 	}
@@ -468,7 +494,7 @@ func replicateBackups(ctx *pulumi.Context, name string, args *MetadataDBArgs, in
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30),
 		Tags:                 tags(name + "-dr-kms"),
-	}, inDR...)
+	}, append(inDR, pulumi.Protect(args.Protect))...)
 	if err != nil {
 		return err
 	}

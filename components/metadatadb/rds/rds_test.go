@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/policy/policies"
@@ -50,9 +51,13 @@ func prodArgs() *MetadataDBArgs {
 		ServerCIDRs:             []string{"10.40.0.0/16"},
 		Namespace:               pulumi.String("dataplatform"),
 		DataNamespace:           pulumi.String("dataplatform-data"),
+		CACertificatePEM:        testBundle,
 		Tags:                    map[string]string{"environment": "prod"},
 	}
 }
+
+// testBundle stands in for the region's RDS CA bundle.
+var testBundle = makeCA(time.Now().Add(24*time.Hour), true)
 
 // devArgs mirror config.Defaults(AWS, Dev).
 func devArgs() *MetadataDBArgs {
@@ -82,8 +87,9 @@ func run(t *testing.T, stack string, preview bool, args *MetadataDBArgs) (*harne
 		}
 		if args != nil {
 			args.KubernetesProvider = k8s
+			args.Protect = stack == "prod" // the stacks pass Protect: prod (HELPERS.md contract 1)
 		}
-		db, err = NewMetadataDB(ctx, "metadata-db", args, pulumi.Provider(p), pulumi.Protect(stack == "prod"))
+		db, err = NewMetadataDB(ctx, "metadata-db", args, pulumi.Provider(p))
 		return err
 	}, nil)
 	skipMockSecretLimitation(t, preview, err)
@@ -171,7 +177,7 @@ func TestInstanceProd(t *testing.T) {
 		for _, r := range []*harness.Resource{db, key, role, pw} {
 			assert.Equal(t, comp[0].URN, r.Parent, r.Name)
 		}
-		assert.True(t, db.Protect && key.Protect, "prod children inherit protect")
+		assert.True(t, db.Protect && key.Protect, "prod protects the instance and its key")
 	})
 }
 

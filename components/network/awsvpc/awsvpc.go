@@ -34,9 +34,12 @@ var interfaceEndpointServices = []string{"ecr.api", "ecr.dkr", "sts", "eks-auth"
 type NetworkArgs struct {
 	// CIDR is the VPC's IPv4 block, /16 to /20, inside an RFC 1918 range (e.g. "10.40.0.0/16").
 	CIDR string
-	// AvailabilityZones is how many zones the VPC spans: 2 or 3. The zones are the region's first
-	// available ones.
+	// AvailabilityZones is how many zones the VPC spans: 2 or 3. Unless Zones names them, the zones
+	// are the first ones, sorted by name, of the region's standard Availability Zones (see zones.go).
 	AvailabilityZones int
+	// Zones, when set, names the zones explicitly (e.g. to avoid a zone without capacity for the node
+	// instance types); it must list AvailabilityZones distinct standard zones of the region.
+	Zones []string
 	// NATGateways is 1 (one shared gateway, cheaper) or AvailabilityZones (one per zone, so a zone
 	// outage does not cut the other zones' egress).
 	NATGateways int
@@ -48,6 +51,10 @@ type NetworkArgs struct {
 	ClusterName string
 	// Tags are added to every resource that takes tags.
 	Tags map[string]string
+	// Protect marks the stateful resources (the VPC) protected: destroy and replacement stop at it.
+	// Disposable children (subnets, route tables, NAT gateways, endpoints, security groups, flow
+	// logs…) are never protected: they are rebuilt from this program and hold no data.
+	Protect bool
 }
 
 // Network is the AWS VPC component.
@@ -68,6 +75,10 @@ type Network struct {
 	AvailabilityZones pulumi.StringArrayOutput
 	// PrivateRouteTableIDs are the private subnets' route tables, one per zone.
 	PrivateRouteTableIDs pulumi.StringArrayOutput
+	// NodeSecurityGroupID is the security group every EKS node (and so every pod of the VPC CNI)
+	// carries besides the EKS cluster security group. Data services (RDS) admit it, so they depend on
+	// the network only and never wait for the EKS cluster.
+	NodeSecurityGroupID pulumi.StringOutput
 	// EgressResources are what a node in a private subnet needs before it boots: the private route
 	// table associations, the NAT gateways and the VPC endpoints. Pass them to the cluster's node
 	// groups (eks.ClusterArgs.NodeGroupDependsOn), never to the cluster itself.
@@ -79,7 +90,10 @@ type Network struct {
 // retentionDays are the values CloudWatch Logs accepts (0, "never expire", is left out on purpose).
 var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
-var clusterNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+var (
+	clusterNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+	zoneNameRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
+)
 
 var rfc1918 = []netip.Prefix{
 	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
@@ -115,6 +129,14 @@ func (a *NetworkArgs) validate() (netip.Prefix, error) {
 	if !clusterNameRE.MatchString(a.ClusterName) {
 		return cidr, fmt.Errorf("awsvpc: ClusterName = %q; must be 1–100 letters, digits, '-' or '_', starting with a letter or digit", a.ClusterName)
 	}
+	if len(a.Zones) > 0 && len(a.Zones) != a.AvailabilityZones {
+		return cidr, fmt.Errorf("awsvpc: Zones = %v; must name exactly AvailabilityZones (%d) zones, or be empty", a.Zones, a.AvailabilityZones)
+	}
+	for i, z := range a.Zones {
+		if !zoneNameRE.MatchString(z) || slices.Contains(a.Zones[:i], z) {
+			return cidr, fmt.Errorf("awsvpc: Zones[%d] = %q; must be a distinct Availability Zone name such as \"eu-north-1a\"", i, z)
+		}
+	}
 	for k := range a.Tags {
 		if k == "" || strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return cidr, fmt.Errorf("awsvpc: Tags key %q; must be non-empty and must not start with the reserved prefix \"aws:\"", k)
@@ -141,7 +163,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"natGateways":          pulumi.Int(args.NATGateways),
 		"flowLogRetentionDays": pulumi.Int(args.FlowLogRetentionDays),
 		"clusterName":          pulumi.String(args.ClusterName),
+		"zones":                pulumi.ToStringArray(args.Zones),
 		"tags":                 pulumi.ToStringMap(args.Tags),
+		"protect":              pulumi.Bool(args.Protect),
 	}
 	if err := ctx.RegisterComponentResourceV2(NetworkType, name, props, comp, opts...); err != nil {
 		return nil, err
@@ -149,14 +173,10 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	parent := pulumi.Parent(comp)
 
 	// Invokes go through the component, so they use the same provider (and region) as its children.
-	azs, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: pulumi.StringRef("available")}, parent)
+	zones, err := chooseZones(ctx, args, parent)
 	if err != nil {
-		return nil, fmt.Errorf("awsvpc: listing availability zones: %w", err)
+		return nil, err
 	}
-	if len(azs.Names) < args.AvailabilityZones {
-		return nil, fmt.Errorf("awsvpc: AvailabilityZones = %d; the region has only %d available zones (%v)", args.AvailabilityZones, len(azs.Names), azs.Names)
-	}
-	zones := azs.Names[:args.AvailabilityZones]
 	region, err := aws.GetRegion(ctx, nil, parent)
 	if err != nil {
 		return nil, fmt.Errorf("awsvpc: reading the region: %w", err)
@@ -187,7 +207,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		EnableDnsSupport:   pulumi.Bool(true),
 		EnableDnsHostnames: pulumi.Bool(true), // required by interface endpoints' private DNS and by EKS
 		Tags:               tags(name+"-vpc", nil),
-	}, parent)
+	}, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +218,21 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		VpcId: vpc.ID(),
 		Tags:  tags(name+"-default-sg-do-not-use", nil),
 	}, parent); err != nil {
+		return nil, err
+	}
+
+	nodeSG, err := ec2.NewSecurityGroup(ctx, name+"-node-sg", &ec2.SecurityGroupArgs{
+		VpcId:       vpc.ID(),
+		Description: pulumi.String("EKS nodes and pods of " + args.ClusterName + "; data services admit this group"),
+		// No rules of its own: nodes also carry the EKS cluster security group, which allows their
+		// egress and the control plane's traffic. This group only names the nodes as a source. It must
+		// not carry the kubernetes.io/cluster/<name> tag: the load balancer controller expects exactly
+		// one such group per node (the cluster security group).
+		Ingress: ec2.SecurityGroupIngressArray{},
+		Egress:  ec2.SecurityGroupEgressArray{},
+		Tags:    tags(name+"-node-sg", nil),
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
 
@@ -380,6 +415,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 
 	comp.VpcID = vpc.ID().ToStringOutput()
+	comp.NodeSecurityGroupID = nodeSG.ID().ToStringOutput()
 	comp.PublicSubnetIDs = ids(public).ToStringArrayOutput()
 	comp.PrivateSubnetIDs = ids(private).ToStringArrayOutput()
 	comp.DatabaseSubnetIDs = ids(database).ToStringArrayOutput()
@@ -404,6 +440,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"databaseSubnetGroupName": comp.DatabaseSubnetGroupName,
 		"availabilityZones":       comp.AvailabilityZones,
 		"privateRouteTableIds":    comp.PrivateRouteTableIDs,
+		"nodeSecurityGroupId":     comp.NodeSecurityGroupID,
 		"region":                  pulumi.String(region.Name),
 		"cidr":                    pulumi.String(args.CIDR),
 	}); err != nil {

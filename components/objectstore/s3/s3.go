@@ -25,7 +25,7 @@ import (
 const ObjectStoreType = "dataplatform:aws:ObjectStore"
 
 const (
-	// accountIDLength is the length of an AWS account ID, the suffix of every bucket name.
+	// accountIDLength is the length of an AWS account ID.
 	accountIDLength = 12
 	// abortMultipartDays cleans up uploads that never completed; their parts are billed otherwise.
 	abortMultipartDays = 7
@@ -41,8 +41,10 @@ var replicated = []objectstore.Bucket{objectstore.Lake, objectstore.Backups}
 
 // ObjectStoreArgs configures the S3 buckets and the workloads' access.
 type ObjectStoreArgs struct {
-	// NamePrefix starts every bucket name, "<prefix>-<role>-<account ID>" ("-dr" after the role for
-	// replicas), since bucket names are global: lower-case letters, digits and hyphens, short enough
+	// NamePrefix starts every bucket name, "<prefix>-<role>" ("-dr" after the role for replicas).
+	// Bucket names are global across all AWS accounts, so the prefix must be globally unique: the
+	// stack passes "<project>-<stack>-<suffix>", the suffix derived from the account or set with
+	// dataplatform:nameSuffix (stacks/names.go). Lower-case letters, digits and hyphens, short enough
 	// that the longest name stays within 63 characters.
 	NamePrefix string
 	// Region is the AWS provider's region; it must match the provider and names the endpoint.
@@ -68,8 +70,16 @@ type ObjectStoreArgs struct {
 	OIDCIssuerURL   pulumi.StringInput
 	// Access lists the workloads that use the buckets and which ones.
 	Access []objectstore.Access
+	// ForceDestroy lets `pulumi destroy` delete buckets that still hold objects and versions (outside
+	// prod). Off, deleting a non-empty versioned bucket fails (BucketNotEmpty).
+	ForceDestroy bool
 	// Tags are added to every AWS resource that takes tags.
 	Tags map[string]string
+	// Protect marks the stateful resources (every bucket, replicas and the access-log bucket
+	// included, and the KMS keys that encrypt them) protected: destroy and replacement stop at them.
+	// Disposable children (bucket policies, lifecycle and encryption configurations, replication,
+	// IAM roles, Pod Identity associations…) are never protected.
+	Protect bool
 }
 
 // ObjectStore is the S3 object store component.
@@ -93,8 +103,8 @@ var (
 )
 
 // bucketName is the physical name of a bucket role; replicas carry "-dr" after the role.
-func bucketName(prefix, role, account string) string {
-	return prefix + "-" + role + "-" + account
+func bucketName(prefix, role string) string {
+	return prefix + "-" + role
 }
 
 // longestRole is the longest role a bucket name is built from, replicas and the log bucket included.
@@ -112,10 +122,10 @@ func (a *ObjectStoreArgs) validate() error {
 	if a == nil {
 		return fmt.Errorf("s3: args is nil; pass an *ObjectStoreArgs")
 	}
-	maxPrefix := 63 - len("--") - len(longestRole()) - accountIDLength
+	maxPrefix := 63 - len("-") - len(longestRole())
 	if !prefixRE.MatchString(a.NamePrefix) || len(a.NamePrefix) > maxPrefix || strings.Contains(a.NamePrefix, "--") ||
 		strings.HasPrefix(a.NamePrefix, "xn--") || strings.HasPrefix(a.NamePrefix, "sthree-") || strings.HasPrefix(a.NamePrefix, "amzn-s3-demo-") {
-		return fmt.Errorf("s3: NamePrefix = %q; must be 1–%d lower-case letters, digits and single hyphens, starting and ending with a letter or digit (bucket names are \"<prefix>-<role>-<account ID>\", at most 63 characters)", a.NamePrefix, maxPrefix)
+		return fmt.Errorf("s3: NamePrefix = %q; must be 1–%d lower-case letters, digits and single hyphens, starting and ending with a letter or digit (bucket names are \"<prefix>-<role>\", at most 63 characters)", a.NamePrefix, maxPrefix)
 	}
 	if !regionRE.MatchString(a.Region) {
 		return fmt.Errorf("s3: Region = %q; must be an AWS region such as \"eu-north-1\"", a.Region)
@@ -224,8 +234,11 @@ func (b *builder) newBucket(spec bucketSpec) (*bucket, error) {
 	opts := append([]pulumi.ResourceOption{b.parent}, spec.opts...)
 	res, err := s3.NewBucketV2(ctx, rn, &s3.BucketV2Args{
 		Bucket: pulumi.String(spec.physical),
-		Tags:   b.tags(spec.physical),
-	}, opts...)
+		// pulumi-aws@v6.83.4 s3/bucketV2.go forceDestroy: "all objects (including any locked objects)
+		// should be deleted from the bucket when the bucket is destroyed".
+		ForceDestroy: pulumi.Bool(b.args.ForceDestroy),
+		Tags:         b.tags(spec.physical),
+	}, append(opts, pulumi.Protect(b.args.Protect))...)
 	if err != nil {
 		return nil, err
 	}
@@ -367,6 +380,8 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		"coldTierAfterDays":      pulumi.Int(args.ColdTierAfterDays),
 		"accessLogRetentionDays": pulumi.Int(args.AccessLogRetentionDays),
 		"replicationRegion":      pulumi.String(args.ReplicationRegion),
+		"forceDestroy":           pulumi.Bool(args.ForceDestroy),
+		"protect":                pulumi.Bool(args.Protect),
 		"access":                 access,
 		"tags":                   pulumi.ToStringMap(args.Tags),
 	}
@@ -394,7 +409,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	names := map[objectstore.Bucket]pulumi.StringOutput{}
 	var sourceARNs []string
 	for _, role := range objectstore.Buckets {
-		sourceARNs = append(sourceARNs, b.bucketARN(bucketName(args.NamePrefix, string(role), b.account)))
+		sourceARNs = append(sourceARNs, b.bucketARN(bucketName(args.NamePrefix, string(role))))
 	}
 	logs, err := b.logBucket(sourceARNs)
 	if err != nil {
@@ -406,7 +421,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			rules = append(rules, coldTierRule(args.ColdTierAfterDays))
 		}
 		bk, err := b.newBucket(bucketSpec{
-			suffix: string(role), physical: bucketName(args.NamePrefix, string(role), b.account),
+			suffix: string(role), physical: bucketName(args.NamePrefix, string(role)),
 			sse: key.Arn, versioning: versioning, rules: rules,
 		})
 		if err != nil {
@@ -508,7 +523,7 @@ func (b *builder) key(suffix, what string, opts []pulumi.ResourceOption) (*kms.K
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30), // the longest window: without the key, the objects are lost
 		Tags:                 b.tags(rn),
-	}, all...)
+	}, append(all, pulumi.Protect(b.args.Protect))...)
 	if err != nil {
 		return nil, err
 	}
@@ -526,7 +541,7 @@ func (b *builder) key(suffix, what string, opts []pulumi.ResourceOption) (*kms.K
 // only delivers to buckets with SSE-S3 default encryption, and only through a bucket policy for the
 // logging service when ACLs are disabled.
 func (b *builder) logBucket(sourceARNs []string) (*bucket, error) {
-	physical := bucketName(b.args.NamePrefix, "logs", b.account)
+	physical := bucketName(b.args.NamePrefix, "logs")
 	days := b.args.AccessLogRetentionDays
 	if days == 0 {
 		days = defaultAccessLogDays
@@ -574,7 +589,7 @@ func (b *builder) replicate(buckets map[objectstore.Bucket]*bucket, key *kms.Key
 	for _, role := range replicated {
 		rules := baseRules(args.NoncurrentVersionDays)
 		dst, err := b.newBucket(bucketSpec{
-			suffix: string(role) + "-replica", physical: bucketName(args.NamePrefix, string(role)+"-dr", b.account),
+			suffix: string(role) + "-replica", physical: bucketName(args.NamePrefix, string(role)+"-dr"),
 			opts: inReplica, sse: replicaKey.Arn, versioning: "Enabled", rules: rules,
 		})
 		if err != nil {

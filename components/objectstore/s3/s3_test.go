@@ -78,7 +78,10 @@ func run(t *testing.T, stack string, preview bool, args *ObjectStoreArgs) (*harn
 		if err != nil {
 			return err
 		}
-		s, err = NewObjectStore(ctx, "store", args, pulumi.Provider(p), pulumi.Protect(stack == "prod"))
+		if args != nil && stack == "prod" {
+			args.Protect = true // the stacks pass Protect: prod (HELPERS.md contract 1)
+		}
+		s, err = NewObjectStore(ctx, "store", args, pulumi.Provider(p))
 		return err
 	}, nil)
 	return m, s, err
@@ -146,11 +149,13 @@ func TestDataBuckets(t *testing.T) {
 		require.Len(t, comp, 1)
 		for _, role := range objectstore.Buckets {
 			b := inspect.MustNamed(t, m, bucketType, "store-"+string(role))
-			want := fmt.Sprintf("%s-%s-%s", args.NamePrefix, role, account)
+			want := fmt.Sprintf("%s-%s", args.NamePrefix, role)
 			assert.Equal(t, want, inspect.Str(b.Inputs, "bucket"))
 			assert.LessOrEqual(t, len(want), 63)
-			_, force := b.Inputs["forceDestroy"]
-			assert.False(t, force, "deleting a bucket must never delete its objects")
+			// Issue 9 class 9: outside prod the stack sets ForceDestroy so `pulumi destroy` works; the
+			// component follows the argument (false here) instead of never setting it.
+			force, _ := inspect.Bool(b.Inputs, "forceDestroy")
+			assert.Equal(t, args.ForceDestroy, force, "only a store created with ForceDestroy deletes its objects on destroy")
 			assert.Equal(t, comp[0].URN, b.Parent)
 			assert.Equal(t, stack == "prod", b.Protect)
 
@@ -205,7 +210,7 @@ func TestDataBuckets(t *testing.T) {
 			assert.Contains(t, lg.PropertyDependencies["targetBucket"], logs.URN)
 			assert.Equal(t, string(role)+"/", inspect.Str(lg.Inputs, "targetPrefix"))
 			if !preview {
-				assert.Equal(t, fmt.Sprintf("%s-logs-%s", args.NamePrefix, account), inspect.Str(lg.Inputs, "targetBucket"))
+				assert.Equal(t, args.NamePrefix+"-logs", inspect.Str(lg.Inputs, "targetBucket"))
 			}
 		}
 	})
@@ -216,7 +221,7 @@ func TestLogBucket(t *testing.T) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
 		logs := inspect.MustNamed(t, m, bucketType, "store-logs")
-		name := "dataplatform-prod-logs-" + account
+		name := "dataplatform-prod-logs"
 		assert.Equal(t, name, inspect.Str(logs.Inputs, "bucket"))
 		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 			assert.True(t, inspect.MustNamed(t, m, pabType, "store-logs-public-access-block").Inputs[resource.PropertyKey(k)].BoolValue(), k)
@@ -246,7 +251,7 @@ func TestLogBucket(t *testing.T) {
 		}
 		var want []string
 		for _, role := range objectstore.Buckets {
-			want = append(want, fmt.Sprintf("arn:aws:s3:::dataplatform-prod-%s-%s", role, account))
+			want = append(want, fmt.Sprintf("arn:aws:s3:::dataplatform-prod-%s", role))
 		}
 		assert.ElementsMatch(t, want, sources)
 		assert.Equal(t, account, deliver.Condition["StringEquals"]["aws:SourceAccount"])
@@ -283,7 +288,7 @@ func TestReplicationProd(t *testing.T) {
 		for _, r := range []objectstore.Bucket{objectstore.Lake, objectstore.Backups} {
 			src := inspect.MustNamed(t, m, bucketType, "store-"+string(r))
 			dst := inspect.MustNamed(t, m, bucketType, "store-"+string(r)+"-replica")
-			dstName := fmt.Sprintf("dataplatform-prod-%s-dr-%s", r, account)
+			dstName := fmt.Sprintf("dataplatform-prod-%s-dr", r)
 			srcARNs = append(srcARNs, "arn:aws:s3:::"+inspect.Str(src.Inputs, "bucket"))
 			dstARNs = append(dstARNs, "arn:aws:s3:::"+dstName)
 			assert.Equal(t, dstName, inspect.Str(dst.Inputs, "bucket"))
@@ -416,7 +421,7 @@ func TestPodIdentity(t *testing.T) {
 			}
 			var wantB, wantO []string
 			for _, b := range a.Buckets {
-				arn := fmt.Sprintf("arn:aws:s3:::dataplatform-prod-%s-%s", b, account)
+				arn := fmt.Sprintf("arn:aws:s3:::dataplatform-prod-%s", b)
 				wantB, wantO = append(wantB, arn), append(wantO, arn+"/*")
 			}
 			assert.ElementsMatch(t, wantB, buckets, a.Workload)
@@ -444,7 +449,7 @@ func TestInfo(t *testing.T) {
 		require.Len(t, s.Info.BucketNames, len(objectstore.Buckets))
 		require.Len(t, s.BucketARNs, len(objectstore.Buckets))
 		for _, role := range objectstore.Buckets {
-			want := fmt.Sprintf("dataplatform-prod-%s-%s", role, account)
+			want := fmt.Sprintf("dataplatform-prod-%s", role)
 			name := inspect.Await(t, s.Info.BucketNames[role])
 			arn := inspect.Await(t, s.BucketARNs[role])
 			if preview {
@@ -516,7 +521,7 @@ func TestValidation(t *testing.T) {
 	}{
 		{"prefix upper", func(a *ObjectStoreArgs) { a.NamePrefix = "Data" }, "NamePrefix"},
 		{"prefix dots", func(a *ObjectStoreArgs) { a.NamePrefix = "data.platform" }, "NamePrefix"},
-		{"prefix too long", func(a *ObjectStoreArgs) { a.NamePrefix = strings.Repeat("a", 40) }, "NamePrefix"},
+		{"prefix too long", func(a *ObjectStoreArgs) { a.NamePrefix = strings.Repeat("a", 53) }, "NamePrefix"},
 		{"prefix reserved", func(a *ObjectStoreArgs) { a.NamePrefix = "xn--data" }, "NamePrefix"},
 		{"region", func(a *ObjectStoreArgs) { a.Region = "stockholm" }, "Region"},
 		{"noncurrent", func(a *ObjectStoreArgs) { a.NoncurrentVersionDays = 0 }, "NoncurrentVersionDays"},
@@ -553,7 +558,7 @@ func TestValidation(t *testing.T) {
 	})
 	t.Run("longest prefix fits", func(t *testing.T) {
 		a := prodArgs()
-		a.NamePrefix = strings.Repeat("a", 39)
+		a.NamePrefix = strings.Repeat("a", 52)
 		m, _, err := run(t, "prod", false, a)
 		require.NoError(t, err)
 		for _, b := range m.ByType(bucketType) {

@@ -48,10 +48,14 @@ func TestRepository(t *testing.T) {
 			} `json:"rules"`
 		}
 		require.NoError(t, json.Unmarshal([]byte(lp.Inputs["policy"].StringValue()), &policy))
-		require.Len(t, policy.Rules, 1)
-		assert.Equal(t, "imageCountMoreThan", policy.Rules[0].Selection["countType"])
-		assert.Equal(t, float64(20), policy.Rules[0].Selection["countNumber"])
-		assert.Equal(t, "expire", policy.Rules[0].Action["type"])
+		// Untagged images go after a week, then the catch-all keeps the newest 20 (issue 9 class 9 added
+		// the untagged rule and the pinned-tag rules in front of it).
+		require.Len(t, policy.Rules, 2)
+		last := policy.Rules[len(policy.Rules)-1]
+		assert.Equal(t, "any", last.Selection["tagStatus"])
+		assert.Equal(t, "imageCountMoreThan", last.Selection["countType"])
+		assert.Equal(t, float64(20), last.Selection["countNumber"])
+		assert.Equal(t, "expire", last.Action["type"])
 		assert.Equal(t, m.Named(RegistryType, "registry").URN, lp.Parent)
 		if !preview {
 			res := inspect.Await(t, r.RepositoryURL)
