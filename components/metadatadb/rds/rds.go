@@ -444,7 +444,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"kmsKeyArn":         comp.KMSKeyARN,
 		"securityGroupId":   comp.SecurityGroupID,
 		"credentialSecrets": secrets,
-		"sslMode":           pulumi.String(sslMode),
+		"sslMode":           pulumi.String(metadatadb.SSLModeVerifyFull),
 	}); err != nil {
 		return nil, err
 	}
