@@ -305,7 +305,7 @@ func TestAdminUserAndBootstrap(t *testing.T) {
 		job := inspect.One(t, m, tJob)
 		assert.Equal(t, comp.URN, job.Parent, "the bootstrap resources are the component's children")
 		assert.True(t, strings.HasPrefix(job.Provider, k8s.URN+"::"))
-		assert.Equal(t, testNS, inspect.Str(job.Inputs, "metadata", "namespace"))
+		assert.Equal(t, testNS+"-data", inspect.Str(job.Inputs, "metadata", "namespace"), "the Job and the admin credential stay out of the workloads' namespace")
 		assert.True(t, m.DependsOn(job, inst), "the Job connects to the instance's private IP")
 		assert.True(t, m.DependsOn(job, user), "the Job waits for the administrator to exist")
 		e := env(job)

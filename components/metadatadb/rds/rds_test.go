@@ -310,7 +310,7 @@ func TestBootstrap(t *testing.T) {
 		jobs := m.ByType(jobType)
 		require.Len(t, jobs, 1)
 		job := jobs[0]
-		assert.Equal(t, "dataplatform", inspect.Str(inspect.Obj(job.Inputs["metadata"]), "namespace"))
+		assert.Equal(t, "dataplatform-data", inspect.Str(inspect.Obj(job.Inputs["metadata"]), "namespace"), "the Job and the admin credential stay out of the workloads' namespace")
 		assert.Equal(t, comp.URN, job.Parent)
 		assert.True(t, m.DependsOn(job, inst), "the Job runs once the instance exists")
 		env := map[string]string{}
@@ -318,7 +318,7 @@ func TestBootstrap(t *testing.T) {
 		for _, e := range inspect.Obj(spec["containers"].ArrayValue()[0])["env"].ArrayValue() {
 			env[inspect.Str(inspect.Obj(e), "name")] = inspect.Str(inspect.Obj(e), "value")
 		}
-		assert.Equal(t, "require", env["PGSSLMODE"])
+		assert.Equal(t, "verify-full", env["PGSSLMODE"], "the Job verifies the server it sends the admin password to")
 		assert.Equal(t, "5432", env["PGPORT"])
 		if !preview {
 			assert.Equal(t, inst.Outputs["address"].StringValue(), env["PGHOST"])
@@ -326,7 +326,13 @@ func TestBootstrap(t *testing.T) {
 
 		secrets := map[string]*harness.Resource{}
 		for _, s := range m.ByType(secretType) {
-			assert.Equal(t, "dataplatform", inspect.Str(inspect.Obj(s.Inputs["metadata"]), "namespace"), s.Name)
+			// Only the roles' own credentials reach the apps namespace; the administrator's and the
+			// Job's inputs stay in the data namespace.
+			want := "dataplatform-data"
+			if strings.HasSuffix(inspect.Str(s.Inputs, "metadata", "name"), "-db-credentials") {
+				want = "dataplatform"
+			}
+			assert.Equal(t, want, inspect.Str(inspect.Obj(s.Inputs["metadata"]), "namespace"), s.Name)
 			secrets[inspect.Str(inspect.Obj(s.Inputs["metadata"]), "name")] = s
 		}
 		for _, n := range []string{"metadata-db-admin", "airbyte-db-credentials", "superset-db-credentials"} {
@@ -351,7 +357,7 @@ func TestBootstrap(t *testing.T) {
 		// The Connection the workloads consume.
 		c := db.Connection
 		assert.Equal(t, 5432, c.Port)
-		assert.Equal(t, "require", c.SSLMode)
+		assert.Equal(t, "verify-full", c.SSLMode, "clients verify the server against the RDS CA bundle and its DNS name")
 		assert.Len(t, c.Databases, len(metadatadb.Databases))
 		for _, d := range metadatadb.Databases {
 			assert.Equal(t, string(d), c.Databases[d])
@@ -361,7 +367,7 @@ func TestBootstrap(t *testing.T) {
 		host := inspect.Await(t, c.Host)
 		ca := inspect.Await(t, c.CAConfigMap)
 		assert.True(t, ca.Known)
-		assert.Equal(t, "", ca.Value)
+		assert.Equal(t, "metadata-db-ca", ca.Value)
 		if preview {
 			assert.False(t, host.Known)
 			return
