@@ -117,6 +117,7 @@ func awsData(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, 
 		AllowedSecurityGroupIDs: pulumi.StringArray{net.NodeSecurityGroupID},
 		ServerCIDRs:             []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider,
 		Namespace: ns.Apps, DataNamespace: ns.Data, CACertificatePEM: cfg.MetadataDB.CABundlePEM, Tags: tags(cfg), Protect: prod,
+		Scheduling: c.Info.Scheduling,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)

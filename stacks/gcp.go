@@ -121,7 +121,7 @@ func gcpData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *g
 		DRRegion: cfg.MetadataDB.DRRegion, NetworkID: net.NetworkID,
 		PrivateServiceAccessConnectionID: net.PrivateServiceAccessConnectionID,
 		ServerCIDRs:                      []string{cfg.Network.PrivateServiceCIDR},
-		KubernetesProvider:               c.Provider, Namespace: ns.Apps, DataNamespace: ns.Data,
+		KubernetesProvider:               c.Provider, Namespace: ns.Apps, DataNamespace: ns.Data, Scheduling: c.Info.Scheduling,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/sql"
@@ -117,6 +118,8 @@ type MetadataDBArgs struct {
 	// DRReplica adds a cross-region read replica "<InstanceName>-dr" in DRRegion, promotable when the
 	// primary's region is lost. Requires DRRegion.
 	DRReplica bool
+	// Scheduling places the bootstrap Job's pod on the cluster's workload pool.
+	Scheduling cluster.Scheduling
 	// Protect marks the stateful resources (the instance, the DR replica and the generated admin
 	// password) protected: destroy and replacement stop at them.
 	// Disposable children (the admin user, the bootstrap Job, Secrets, ConfigMap, NetworkPolicy) are
@@ -394,6 +397,8 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		SSLMode:     SSLMode,
 		CACert:      caCert,
 		ServerCIDRs: args.ServerCIDRs,
+		Scheduling:  args.Scheduling,
+		Protect:     args.Protect,
 	})
 	if err != nil {
 		return nil, err

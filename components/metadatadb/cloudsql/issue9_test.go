@@ -26,7 +26,8 @@ func TestProtectOnlyStatefulLeaves(t *testing.T) {
 				}
 			}
 			if protect {
-				assert.ElementsMatch(t, []string{tInstance, tInstance, tPassword}, protected)
+				// The instance, its DR replica, the admin password and the two roles' passwords.
+				assert.ElementsMatch(t, []string{tInstance, tInstance, tPassword, tPassword, tPassword}, protected)
 			} else {
 				assert.Empty(t, protected)
 			}

@@ -23,7 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestProtectOnlyStatefulLeaves: the instance, its KMS keys and the admin password are protected;
+// TestProtectOnlyStatefulLeaves: the instance, its KMS keys, the admin password and the roles'
+// generated passwords are protected;
 // nothing else (issue 9, class 1).
 func TestProtectOnlyStatefulLeaves(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
@@ -39,6 +40,8 @@ func TestProtectOnlyStatefulLeaves(t *testing.T) {
 		assert.Equal(t, []string{
 			"aws:kms/key:Key metadata-db-dr-kms", "aws:kms/key:Key metadata-db-kms",
 			"aws:rds/instance:Instance metadata-db-instance", "random:index/randomPassword:RandomPassword metadata-db-admin-password",
+			"random:index/randomPassword:RandomPassword metadata-db-bootstrap-airbyte-password",
+			"random:index/randomPassword:RandomPassword metadata-db-bootstrap-superset-password",
 		}, got)
 	})
 }

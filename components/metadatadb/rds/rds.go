@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/internal/awsiam"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/internal/pemca"
@@ -105,6 +106,8 @@ type MetadataDBArgs struct {
 	CACertificatePEM string
 	// Tags are added to every AWS resource that takes tags.
 	Tags map[string]string
+	// Scheduling places the bootstrap Job's pod on the cluster's workload pool.
+	Scheduling cluster.Scheduling
 	// Protect marks the stateful resources (the DB instance, its KMS keys, the generated admin
 	// password) protected: destroy and replacement stop at them. Disposable children (security group,
 	// parameter group, monitoring role, backup replication, the bootstrap Job…) are never protected.
@@ -419,6 +422,8 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		SSLMode:       metadatadb.SSLModeVerifyFull,
 		CACert:        pulumi.String(args.CACertificatePEM),
 		ServerCIDRs:   args.ServerCIDRs,
+		Scheduling:    args.Scheduling,
+		Protect:       args.Protect,
 	})
 	if err != nil {
 		return nil, err
