@@ -54,6 +54,11 @@ func backups() Policy {
 				})
 			case GCPSQLInstance:
 				e.rule(func() {
+					// A read replica (the DR replica in another region) cannot have backups of its
+					// own: Cloud SQL refuses backupConfiguration on replicas; its primary's count.
+					if m, _ := e.str(p, "masterInstanceName"); m != "" {
+						return
+					}
 					bc, ok := e.obj(p, "settings", "backupConfiguration")
 					if enabled, _ := e.boolean(bc, "enabled"); !ok || !enabled {
 						e.fail("Cloud SQL settings.backupConfiguration.enabled is not true: automated backups are off")

@@ -33,6 +33,8 @@ func TestBackups(t *testing.T) {
 		{name: "cloud sql backups off", rs: []Resource{res(GCPSQLInstance, "db", sqlSettings(M{"enabled": false}))},
 			want: "backupConfiguration.enabled is not true"},
 		{name: "cloud sql no settings", rs: []Resource{res(GCPSQLInstance, "db", M{})}, want: "backupConfiguration.enabled is not true"},
+		{name: "cloud sql read replica", rs: []Resource{res(GCPSQLInstance, "db-dr", M{"masterInstanceName": "db", "settings": M{"tier": "db-custom-4-16384"}})}},
+		{name: "cloud sql empty master", rs: []Resource{res(GCPSQLInstance, "db", M{"masterInstanceName": ""})}, want: "backupConfiguration.enabled is not true"},
 		{name: "cloud sql no pitr", rs: []Resource{res(GCPSQLInstance, "db", sqlSettings(M{"enabled": true}))},
 			want: "pointInTimeRecoveryEnabled is not true"},
 		{name: "cloud sql 3 backups", rs: []Resource{res(GCPSQLInstance, "db", sqlSettings(M{"enabled": true, "pointInTimeRecoveryEnabled": true,
