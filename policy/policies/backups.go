@@ -26,7 +26,7 @@ func backups() Policy {
 			},
 		},
 		Resources: []string{AWSRDSInstance, AWSRDSCluster, AzurePostgresServer, GCPSQLInstance, AWSS3VersioningV2,
-			AzureBlobServiceProperties, GCPStorageBucket, CNPGCluster},
+			AzureBlobServiceProperties, GCPStorageBucket, CNPGCluster, BarmanObjectStore},
 		ValidateResource: func(r Resource, cfg Config) []Finding {
 			e := newEval(r.URN)
 			p := r.Properties
@@ -104,6 +104,22 @@ func backups() Policy {
 						e.fail("bucket has neither versioning.enabled nor an explicit softDeletePolicy: enable versioning")
 					case secs < float64(floor*86400):
 						e.fail("bucket soft delete keeps %v seconds, below the stack's floor of %d days, and versioning is off", secs, floor)
+					}
+				})
+			case BarmanObjectStore:
+				e.rule(func() {
+					// With the Barman Cloud plugin the retention lives on the ObjectStore
+					// (plugin-barman-cloud@v0.15.0 api/v1/objectstore_types.go spec.retentionPolicy);
+					// without one, base backups and WAL are kept forever or pruned by hand.
+					rp, ok := e.str(p, "spec", "retentionPolicy")
+					if !ok {
+						e.fail("spec.retentionPolicy is not set: backups are never pruned to a known window; set at least %dd", floor)
+						return
+					}
+					if d, err := retentionDays(rp); err != nil {
+						e.fail("spec.retentionPolicy: %v", err)
+					} else if d < floor {
+						e.fail("spec.retentionPolicy %q keeps less than the stack's floor of %d days", rp, floor)
 					}
 				})
 			case CNPGCluster:
