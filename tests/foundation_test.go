@@ -104,9 +104,11 @@ func TestAWSFoundation(t *testing.T) {
 						t.Errorf("%s runs on spot in prod", ng.URN)
 					}
 				}
-				for _, typ := range []string{"aws:eks/cluster:Cluster", "aws:ec2/vpc:Vpc", "dataplatform:aws:Network", "dataplatform:aws:KubernetesCluster"} {
-					if res := one(t, r, typ); res.Protect != prod {
-						t.Errorf("%s protect = %v; want %v", typ, res.Protect, prod)
+				// The VPC and the cluster are protected in prod; their components never are, or every
+				// node group, add-on and route association under them would inherit it.
+				for typ, want := range map[string]bool{"aws:eks/cluster:Cluster": prod, "aws:ec2/vpc:Vpc": prod, "dataplatform:aws:Network": false, "dataplatform:aws:KubernetesCluster": false} {
+					if res := one(t, r, typ); res.Protect != want {
+						t.Errorf("%s protect = %v; want %v", typ, res.Protect, want)
 					}
 				}
 				// The control plane waits for nothing it does not use.

@@ -122,7 +122,8 @@ type DremioClusterArgs struct {
 	// pool: its tolerations and node selector.
 	Scheduling cluster.Scheduling
 	// Protect marks the stateful resources (the coordinator StatefulSet, whose volume holds the KV
-	// store, the ZooKeeper StatefulSet and the generated administrator and dbt passwords) protected:
+	// store, the executor StatefulSet, whose replacement would stop every executor at once, the
+	// ZooKeeper StatefulSet and the generated administrator and dbt passwords) protected:
 	// destroy and replacement stop at them.
 	// Disposable children (Jobs, Secrets, policies, bindings, node groups…) are never protected.
 	Protect bool

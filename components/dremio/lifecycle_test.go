@@ -43,7 +43,7 @@ func TestProtectStatefulLeavesOnly(t *testing.T) {
 					return
 				}
 				want := []string{
-					stsType + " dremio-coordinator", stsType + " dremio-zookeeper",
+					stsType + " dremio-coordinator", stsType + " dremio-executor", stsType + " dremio-zookeeper",
 					pwType + " dremio-admin-password", pwType + " dremio-dbt-password",
 				}
 				assert.ElementsMatch(t, want, got)

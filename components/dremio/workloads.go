@@ -201,11 +201,10 @@ keytool -importcert -noprompt -alias objectstore-ca -file %[2]s/objectstore-ca.c
 		// replaces one pod at a time, each draining for its grace period.)
 		spec.PodManagementPolicy = pulumi.String("Parallel")
 	}
-	opts := []pulumi.ResourceOption{pulumi.DependsOn([]pulumi.Resource{b.zk})}
-	if role == CoordinatorRole {
-		// The coordinator's volume holds the KV store: Dremio's catalogue, users and job history.
-		opts = append(opts, pulumi.Protect(a.Protect))
-	}
+	// The coordinator's volume holds the KV store: Dremio's catalogue, users and job history. The
+	// executors' volumes hold only spill and cache, but replacing their StatefulSet (a changed volume
+	// template) deletes every executor at once: in prod that is a deliberate act, not a side effect.
+	opts := []pulumi.ResourceOption{pulumi.DependsOn([]pulumi.Resource{b.zk}), pulumi.Protect(a.Protect)}
 	return appsv1.NewStatefulSet(b.ctx, fmt.Sprintf("%s-%s", b.name, role), &appsv1.StatefulSetArgs{
 		Metadata: b.meta(objName, sel),
 		Spec:     spec,
