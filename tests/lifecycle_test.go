@@ -74,10 +74,12 @@ func TestProdProtectsExactlyTheStatefulLeaves(t *testing.T) {
 	})
 }
 
-// unprotectedByDesign names stateful-typed resources that are deliberately replaceable: the jobs
-// namespace holds no volumes, only Airbyte's short-lived sync pods.
+// unprotectedByDesign names stateful-typed resources that are deliberately replaceable: namespaces
+// that hold no volumes — the jobs namespace (Airbyte's short-lived sync pods) and the CloudNativePG
+// operator's (the operator and the backup plugin; the databases live in the data namespace).
 func unprotectedByDesign(urn string) bool {
-	return strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::platform-jobs")
+	return strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::platform-jobs") ||
+		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::metadata-db-operator-namespace")
 }
 
 // Every Job carries the hash of what it runs in its pod template: pulumi-kubernetes replaces a Job
@@ -103,7 +105,7 @@ const jobHashAnnotation = "dataplatform.io/config-sha256"
 // globalNames returns the names that must be unique across the whole cloud, by resource type.
 func globalNames(r *planner.Result) []string {
 	keys := map[string][]string{
-		"aws:s3/bucketV2:Bucket":                               {"bucket"},
+		"aws:s3/bucketV2:BucketV2":                             {"bucket"},
 		"aws:s3/bucket:Bucket":                                 {"bucket"},
 		"gcp:storage/bucket:Bucket":                            {"name"},
 		"azure-native:storage:StorageAccount":                  {"accountName"},
