@@ -33,6 +33,7 @@ func Validate(p *Platform) Problems {
 	v.dremio()
 	v.airbyte()
 	v.dbt()
+	v.azure()
 	return v.problems
 }
 
