@@ -108,7 +108,7 @@ func newKMS(ctx *pulumi.Context, name, base string, args *ClusterArgs, identity 
 // Admins and the deployer's extra assignment disappears. A deployer already in Admins gets no second
 // assignment: Azure refuses a duplicate (same principal, role and scope) under another name.
 func newAdmins(ctx *pulumi.Context, name string, args *ClusterArgs, role pulumi.StringOutput,
-	parent pulumi.ResourceOrInvokeOption, disposable pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	parent pulumi.ResourceOrInvokeOption, disposable pulumi.ResourceOption) ([]*authorization.RoleAssignment, error) {
 	client, err := authorization.GetClientConfig(ctx, parent)
 	if err != nil {
 		return nil, fmt.Errorf("aks %q: getClientConfig: %w", name, err)
@@ -133,7 +133,7 @@ func newAdmins(ctx *pulumi.Context, name string, args *ClusterArgs, role pulumi.
 	if len(order) == 0 {
 		return nil, fmt.Errorf("aks %q: nobody would administer the cluster: Admins is empty and the deploying identity has no object ID; list Entra object IDs in Admins", name)
 	}
-	var out []pulumi.Resource
+	var out []*authorization.RoleAssignment
 	for _, logical := range order {
 		principal := pulumi.String(principals[logical]).ToStringOutput()
 		ra, err := authorization.NewRoleAssignment(ctx, logical, &authorization.RoleAssignmentArgs{
@@ -166,10 +166,17 @@ func authorizedRanges(ranges []string, egress pulumi.StringInput) pulumi.StringA
 // serverFqdn asks for the public FQDN in a private cluster's kubeconfig (the private address
 // published in public DNS), which resolves from peered and VPN networks as well as the VNet.
 // containerservice v20240901 listManagedClusterUserCredentials.go: serverFqdn.
-func serverFqdn(private bool) *string {
+func serverFqdn(private bool) pulumi.StringPtrInput {
 	if !private {
 		return nil
 	}
-	s := "public"
-	return &s
+	return pulumi.String("public")
+}
+
+func resourcesOf(ras []*authorization.RoleAssignment) []pulumi.Resource {
+	out := make([]pulumi.Resource, len(ras))
+	for i, r := range ras {
+		out[i] = r
+	}
+	return out
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	containerservice "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2/v20240901"
 	"github.com/pulumi/pulumi-azure-native-sdk/insights/v2"
-	"github.com/pulumi/pulumi-azure-native-sdk/keyvault/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/managedidentity/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/operationalinsights/v2"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -277,7 +276,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// The control plane must be able to join the subnet and use the KMS key before AKS validates
 		// them; the admins' assignments are created first so they propagate (up to 5 minutes) while the
 		// cluster is being created, and the first namespaces do not meet a 403.
-		pulumi.DependsOn(append([]pulumi.Resource{subnetRole, kms.role}, admins...)),
+		pulumi.DependsOn(append([]pulumi.Resource{subnetRole, kms.role}, resourcesOf(admins)...)),
 		// The autoscaler owns the node count after creation; re-applying the initial count would scale
 		// the pool back down.
 		pulumi.IgnoreChanges([]string{"agentPoolProfiles[0].count"}))

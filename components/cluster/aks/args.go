@@ -135,9 +135,6 @@ func (a *ClusterArgs) validate(name string) (string, error) {
 	if a.ResourceGroupID == nil {
 		return fail("ResourceGroupID is nil; pass the network's resource group ID (the cluster-admin assignments' scope)")
 	}
-	if !a.PrivateCluster && a.EgressIP == nil {
-		return fail("EgressIP is nil on a public API server; pass the network's NAT gateway IP so the nodes may reach the API")
-	}
 	for i, id := range a.Admins {
 		if !guidRE.MatchString(id) {
 			return fail("Admins[%d] = %q; use an Entra object ID (a GUID such as 00000000-0000-0000-0000-000000000000)", i, id)
@@ -171,6 +168,9 @@ func (a *ClusterArgs) validate(name string) (string, error) {
 		if p.Bits() == 0 {
 			return fail("AuthorizedIPRanges: %q opens the API server to the whole internet; list your own ranges or set PrivateCluster", r)
 		}
+	}
+	if !a.PrivateCluster && a.EgressIP == nil {
+		return fail("EgressIP is nil on a public API server; pass the network's NAT gateway IP so the nodes may reach the API")
 	}
 	seen := map[string]bool{}
 	for _, z := range a.Zones {

@@ -435,7 +435,10 @@ func TestPolicies(t *testing.T) {
 	for stack, args := range map[string]func() *MetadataDBArgs{"prod": prodArgs, "dev": devArgs} {
 		t.Run(stack, func(t *testing.T) {
 			inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
-				m, _, err := runStack(t, stack, preview, args(), pulumi.Protect(stack == "prod"))
+				// Changed with the Protect contract: Args.Protect, not a component option.
+				a := args()
+				a.Protect = stack == "prod"
+				m, _, err := runStack(t, stack, preview, a)
 				require.NoError(t, err)
 				var rs []policies.Resource
 				for _, r := range m.Resources() {

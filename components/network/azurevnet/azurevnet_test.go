@@ -443,7 +443,7 @@ func TestProtectsOnlyResourceGroupAndVNet(t *testing.T) {
 			}
 			sort.Strings(got)
 			if protect {
-				assert.Equal(t, []string{tRG, tVNet}, got)
+				assert.Equal(t, []string{tVNet, tRG}, got) // sorted
 			} else {
 				assert.Empty(t, got)
 			}
