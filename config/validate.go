@@ -36,6 +36,7 @@ func Validate(p *Platform) Problems {
 	v.dbt()
 	v.gcp()
 	v.aws()
+	v.azure()
 	return v.problems
 }
 

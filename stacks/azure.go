@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -26,14 +27,22 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	}
 	prod := cfg.Environment == config.Prod
 	labels := tags(cfg)
+	// The subscription scopes the globally unique names (storage accounts, PostgreSQL server,
+	// registry, Key Vault): two subscriptions deploying the same stack get different names.
+	client, err := authorization.GetClientConfig(ctx, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("azure getClientConfig: %w", err)
+	}
+	names := namesFor(cfg, client.SubscriptionId)
 
 	net, err := azurevnet.NewNetwork(ctx, "network", &azurevnet.NetworkArgs{
 		Location:          cfg.Region,
 		ResourceGroupName: "rg-" + physicalName(cfg),
 		CIDR:              cfg.Network.CIDR,
 		PodCIDR:           cfg.Network.PodCIDR,
+		Protect:           prod,
 		Tags:              labels,
-	}, pulumi.Provider(provider), protectInProd(cfg))
+	}, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
@@ -44,44 +53,53 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	}
 	c, err := aks.NewCluster(ctx, "cluster", &aks.ClusterArgs{
 		ResourceGroupName:  net.ResourceGroupName,
+		ResourceGroupID:    net.ResourceGroupID,
 		Location:           cfg.Region,
 		KubernetesVersion:  cfg.Cluster.KubernetesVersion,
 		SubnetID:           net.AksSubnetID,
 		PrivateCluster:     cfg.Cluster.EndpointAccess == config.PrivateEndpoint,
 		AuthorizedIPRanges: cfg.Cluster.PublicAccessCIDRs,
-		Zones:              zones,
-		SystemPool:         nodePool(cfg.Cluster.SystemPool),
-		WorkloadPool:       nodePool(cfg.Cluster.WorkloadPool),
-		ServiceCIDR:        cfg.Network.ServiceCIDR,
-		PodCIDR:            cfg.Network.PodCIDR,
-		StorageClasses:     storageClasses(cfg),
-		RetainVolumes:      prod,
-		LogRetentionDays:   cfg.Network.FlowLogRetentionDays,
-		ProductionTier:     prod,
-		Tags:               labels,
-	}, pulumi.Provider(provider), protectInProd(cfg))
+		EgressIP:           net.NatPublicIP,
+		Admins:             cfg.Cluster.Admins,
+		KeyVaultName:       keyVaultName(names),
+		// Purge protection is irreversible and keeps a deleted vault's name taken for 90 days: prod only.
+		KeyVaultPurgeProtection: prod,
+		Zones:                   zones,
+		SystemPool:              nodePool(cfg.Cluster.SystemPool),
+		WorkloadPool:            nodePool(cfg.Cluster.WorkloadPool),
+		ServiceCIDR:             cfg.Network.ServiceCIDR,
+		PodCIDR:                 cfg.Network.PodCIDR,
+		StorageClasses:          storageClasses(cfg),
+		RetainVolumes:           prod,
+		LogRetentionDays:        cfg.Network.FlowLogRetentionDays,
+		ProductionTier:          prod,
+		Protect:                 prod,
+		Tags:                    labels,
+	}, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
-		return azureData(ctx, cfg, provider, net, c, ns)
+		return azureData(ctx, cfg, names, provider, net, c, ns)
 	}
 	return f, nil
 }
 
 // azureData builds ADLS Gen2 (private endpoints), Flexible Server (delegated subnet) and ACR.
-func azureData(ctx *pulumi.Context, cfg *config.Platform, provider *azurenative.Provider, net *azurevnet.Network, c *aks.Cluster, ns Namespaces) (*DataServices, error) {
+func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *azurenative.Provider, net *azurevnet.Network, c *aks.Cluster, ns Namespaces) (*DataServices, error) {
 	prod := cfg.Environment == config.Prod
 	labels := tags(cfg)
-	opts := []pulumi.ResourceOption{pulumi.Provider(provider), protectInProd(cfg)}
+	// No Protect option on the components: each protects its own stateful leaves (Protect: prod).
+	opts := []pulumi.ResourceOption{pulumi.Provider(provider)}
 	redundancy, softDelete := "ZRS", 7
 	if prod {
 		redundancy, softDelete = "GZRS", 30
 	}
 	store, err := adls.NewObjectStore(ctx, "object-store", &adls.ObjectStoreArgs{
 		ResourceGroupName: net.ResourceGroupName, Location: cfg.Region, Redundancy: redundancy,
+		AccountName: storageAccountName(names), LogAnalyticsWorkspaceID: c.LogAnalyticsWorkspaceID, Protect: prod,
 		Versioning: cfg.ObjectStore.Versioning, SoftDeleteDays: softDelete,
 		NoncurrentVersionDays: cfg.ObjectStore.NoncurrentVersionDays, ColdTierAfterDays: cfg.ObjectStore.ColdTierAfterDays,
 		EndpointsSubnetID: net.EndpointsSubnetID, BlobPrivateDNSZoneID: net.BlobPrivateDNSZoneID,
@@ -95,7 +113,7 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, provider *azurenative.
 	ctx.Export("airbyteStorageAccount", store.KeyedAccountName)
 	db, err := flexibleserver.NewMetadataDB(ctx, "metadata-db", &flexibleserver.MetadataDBArgs{
 		ResourceGroupName: net.ResourceGroupName, Location: cfg.Region,
-		ServerName: physicalName(cfg) + "-pg", Version: cfg.MetadataDB.Version,
+		ServerName: postgresServerName(names), Version: cfg.MetadataDB.Version, Protect: prod,
 		SkuName: cfg.MetadataDB.InstanceClass, StorageGiB: cfg.MetadataDB.StorageGiB,
 		StorageAutoGrow: cfg.MetadataDB.MaxStorageGiB > 0, HighAvailability: cfg.MetadataDB.HighAvailability,
 		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, GeoRedundantBackup: prod,
@@ -106,10 +124,13 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, provider *azurenative.
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)
 	}
-	registryName := acrName(physicalName(cfg))
+	registryName := acrName(names)
 	registry, err := acr.NewRegistry(ctx, "dbt-registry", &acr.RegistryArgs{
 		ResourceGroupName: net.ResourceGroupName, Location: cfg.Region, RegistryName: registryName,
 		RepositoryName: "dbt", KubeletObjectID: c.KubeletIdentityObjectID, Prod: prod, Tags: labels,
+		// Private: the nodes pull through the registry's private endpoint (see docs/runbook-azure.md
+		// for pushing the dbt image).
+		EndpointsSubnetID: net.EndpointsSubnetID, PrivateDNSZoneID: net.RegistryPrivateDNSZoneID, Protect: prod,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dbt registry: %w", err)
@@ -122,17 +143,58 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, provider *azurenative.
 	}, nil
 }
 
-// acrName makes a registry name: 5–50 lower-case alphanumerics, globally unique in Azure.
-func acrName(base string) string {
-	out := []rune{}
-	for _, r := range strings.ToLower(base) {
+// Globally unique Azure names. Each keeps the whole suffix (it is what makes the name unique) and
+// shortens the "<project>-<stack>" stem to fit the resource's length and character rules.
+
+// alnum keeps lower-case letters and digits.
+func alnum(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			out = append(out, r)
+			b.WriteRune(r)
 		}
 	}
-	name := string(out) + "dbt"
-	if len(name) > 50 {
-		name = name[:50]
+	return b.String()
+}
+
+// dnsLabel keeps lower-case letters, digits and single hyphens, without leading or trailing hyphens.
+func dnsLabel(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+			b.WriteByte('-')
+		}
 	}
-	return name
+	return strings.Trim(b.String(), "-")
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// storageAccountName: 3-24 lower-case letters and digits (Microsoft.Storage naming rules).
+func storageAccountName(n Names) string {
+	return cut(alnum(n.Base), 24-len(n.Suffix)) + n.Suffix
+}
+
+// postgresServerName: 3-63 lower-case letters, digits and hyphens, neither first nor last a hyphen.
+func postgresServerName(n Names) string {
+	return strings.Trim(cut(dnsLabel(n.Base), 63-len("-pg-")-len(n.Suffix)), "-") + "-pg-" + n.Suffix
+}
+
+// acrName: 5-50 letters and digits (lower case, as the login server is).
+func acrName(n Names) string {
+	return cut(alnum(n.Base), 50-len("dbt")-len(n.Suffix)) + "dbt" + n.Suffix
+}
+
+// keyVaultName: 3-24 letters, digits and single hyphens, starting with a letter, ending with a letter
+// or digit.
+func keyVaultName(n Names) string {
+	stem := strings.Trim(cut(dnsLabel("kv-"+n.Base), 24-1-len(n.Suffix)), "-")
+	return stem + "-" + n.Suffix
 }

@@ -132,7 +132,10 @@ func TestAzureFoundation(t *testing.T) {
 				prod := stack == "prod"
 				aks := one(t, r, "azure-native:containerservice/v20240901:ManagedCluster")
 				wantBool(t, "enablePrivateCluster", get(aks.Inputs, "apiServerAccessProfile", "enablePrivateCluster"), stack != "staging")
-				wantBool(t, "workload identity", get(aks.Inputs, "securityProfile", "workloadIdentity", "enabled"), true)
+				// The KMS key's versioned URI, and with it the whole securityProfile, is unknown in preview.
+				if !preview {
+					wantBool(t, "workload identity", get(aks.Inputs, "securityProfile", "workloadIdentity", "enabled"), true)
+				}
 				wantBool(t, "OIDC issuer", get(aks.Inputs, "oidcIssuerProfile", "enabled"), true)
 				wantBool(t, "disableLocalAccounts", get(aks.Inputs, "disableLocalAccounts"), true)
 				zones := get(aks.Inputs, "agentPoolProfiles").ArrayValue()[0].ObjectValue()["availabilityZones"]

@@ -34,6 +34,19 @@ const (
 	// RBACClusterAdminRole is "Azure Kubernetes Service RBAC Cluster Admin": with local accounts
 	// disabled and Azure RBAC on, the deploying principal needs it to create the StorageClasses.
 	RBACClusterAdminRole = "b1ff04bb-8a4e-4dc4-8eb5-8693888ce32b"
+	// KeyVaultCryptoUserRole is "Key Vault Crypto User": the control-plane identity wraps and unwraps
+	// etcd's data keys with the KMS key (learn.microsoft.com/azure/aks/use-kms-etcd-encryption,
+	// "Key Vault with Azure RBAC": assign Key Vault Crypto User to the cluster's identity).
+	KeyVaultCryptoUserRole = "12338af0-0e69-4776-bea7-57ae8d297424"
+)
+
+// Taints and labels of the pools (AKS sets the spot taint itself on every Spot pool:
+// learn.microsoft.com/azure/aks/spot-node-pool, "kubernetes.azure.com/scalesetpriority=spot:NoSchedule").
+const (
+	SpotTaintKey   = "kubernetes.azure.com/scalesetpriority"
+	SpotTaintValue = "spot"
+	PoolLabel      = "dataplatform.io/pool"
+	WorkloadPool   = "workloads"
 )
 
 // ControlPlaneLogCategories are the control-plane logs shipped to Log Analytics: admin audit (writes,
@@ -62,8 +75,21 @@ type Cluster struct {
 	LogAnalyticsWorkspaceID pulumi.StringOutput
 	// Provider creates resources on the cluster.
 	Provider *kubernetes.Provider
+	// KeyVaultID is the ARM ID of the Key Vault holding the KMS key.
+	KeyVaultID pulumi.StringOutput
 	// Info is the cloud-neutral view of the cluster.
 	Info cluster.Info
+}
+
+// Scheduling is what a platform pod carries to land on the workload pool: the pool's label as node
+// selector (the system pool is tainted CriticalAddonsOnly=true:NoSchedule and takes only add-ons), and
+// the spot taint's toleration when the pool runs on Spot.
+func Scheduling(workload cluster.NodePool) cluster.Scheduling {
+	s := cluster.Scheduling{NodeSelector: map[string]string{PoolLabel: WorkloadPool}}
+	if workload.Spot {
+		s.Tolerations = []cluster.Toleration{{Key: SpotTaintKey, Operator: "Equal", Value: SpotTaintValue, Effect: "NoSchedule"}}
+	}
+	return s
 }
 
 // NewCluster creates the AKS cluster, its identity, log workspace, workload pool, Kubernetes provider
@@ -91,12 +117,17 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"logRetentionDays":   pulumi.Int(args.LogRetentionDays),
 		"productionTier":     pulumi.Bool(args.ProductionTier),
 		"encryptionAtHost":   pulumi.Bool(args.EncryptionAtHost),
+		"admins":             pulumi.ToStringArray(args.Admins),
+		"keyVaultName":       pulumi.String(args.KeyVaultName),
+		"protect":            pulumi.Bool(args.Protect),
 		"tags":               pulumi.ToStringMap(args.Tags),
 	}
 	if err := ctx.RegisterComponentResourceV2(ClusterType, name, props, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	disposable := pulumi.Protect(false)
+	stateful := pulumi.Protect(args.Protect)
 	base := baseName(name)
 	location := pulumi.String(args.Location)
 	tags := pulumi.ToStringMap(args.Tags)
@@ -106,7 +137,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		ResourceGroupName: args.ResourceGroupName,
 		Location:          location,
 		Tags:              tags,
-	}, parent)
+	}, parent, disposable)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +156,16 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		PrincipalType:    pulumi.String("ServicePrincipal"),
 		RoleDefinitionId: networkContributor,
 		Scope:            args.SubnetID,
-	}, parent)
+	}, parent, disposable)
+	if err != nil {
+		return nil, err
+	}
+
+	kms, err := newKMS(ctx, name, base, args, identity, roleID, parent, stateful, disposable)
+	if err != nil {
+		return nil, err
+	}
+	admins, err := newAdmins(ctx, name, args, roleID(RBACClusterAdminRole), parent, disposable)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +177,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		Sku:               &operationalinsights.WorkspaceSkuArgs{Name: pulumi.String("PerGB2018")},
 		RetentionInDays:   pulumi.Int(args.LogRetentionDays),
 		Tags:              tags,
-	}, parent)
+	}, parent, disposable)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +191,14 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if args.PrivateCluster {
 		access.EnablePrivateCluster = pulumi.Bool(true)
 		access.PrivateDNSZone = pulumi.String("system")
-		// No public DNS record of the private address: it resolves inside the VNet only.
-		access.EnablePrivateClusterPublicFQDN = pulumi.Bool(false)
+		// The "system" private zone is linked to this VNet only. The public FQDN is an A record of the
+		// private address in Azure public DNS (AKS's default for private clusters): operators and CI in
+		// peered or VPN-connected networks resolve it without a DNS forwarder, and it leads nowhere
+		// outside the private network. learn.microsoft.com/azure/aks/private-clusters.
+		access.EnablePrivateClusterPublicFQDN = pulumi.Bool(true)
 	} else {
 		access.EnablePrivateCluster = pulumi.Bool(false)
-		access.AuthorizedIPRanges = pulumi.ToStringArray(args.AuthorizedIPRanges)
+		access.AuthorizedIPRanges = authorizedRanges(args.AuthorizedIPRanges, args.EgressIP)
 	}
 	sys := args.SystemPool
 	mc, err := containerservice.NewManagedCluster(ctx, name+"-aks", &containerservice.ManagedClusterArgs{
@@ -178,6 +221,15 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		OidcIssuerProfile: &containerservice.ManagedClusterOIDCIssuerProfileArgs{Enabled: pulumi.Bool(true)},
 		SecurityProfile: &containerservice.ManagedClusterSecurityProfileArgs{
 			WorkloadIdentity: &containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs{Enabled: pulumi.Bool(true)},
+			// Secrets in etcd are encrypted with the Key Vault key (KMS v2). containerservice
+			// v20240901 pulumiTypes.go AzureKeyVaultKmsArgs: keyId is the versioned key identifier;
+			// keyVaultNetworkAccess "Private" needs API Server VNet Integration, which this API version
+			// cannot enable, so the vault is Public (and, per the AKS docs, without a firewall).
+			AzureKeyVaultKms: &containerservice.AzureKeyVaultKmsArgs{
+				Enabled:               pulumi.Bool(true),
+				KeyId:                 kms.keyID,
+				KeyVaultNetworkAccess: pulumi.String("Public"),
+			},
 		},
 		ApiServerAccessProfile: access,
 		AutoUpgradeProfile: &containerservice.ManagedClusterAutoUpgradeProfileArgs{
@@ -220,9 +272,11 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 			Tags:       tags,
 		}},
 		Tags: tags,
-	}, parent,
-		// The control plane must be able to join the subnet before AKS validates it.
-		pulumi.DependsOn([]pulumi.Resource{subnetRole}),
+	}, parent, stateful,
+		// The control plane must be able to join the subnet and use the KMS key before AKS validates
+		// them; the admins' assignments are created first so they propagate (up to 5 minutes) while the
+		// cluster is being created, and the first namespaces do not meet a 403.
+		pulumi.DependsOn(append([]pulumi.Resource{subnetRole, kms.role}, resourcesOf(admins)...)),
 		// The autoscaler owns the node count after creation; re-applying the initial count would scale
 		// the pool back down.
 		pulumi.IgnoreChanges([]string{"agentPoolProfiles[0].count"}))
@@ -249,7 +303,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		OsDiskType:             pulumi.String(osDiskType(wl.MachineType, wl.DiskSizeGiB)),
 		EnableEncryptionAtHost: pulumi.Bool(args.EncryptionAtHost),
 		VnetSubnetID:           args.SubnetID,
-		NodeLabels:             pulumi.StringMap{"dataplatform.io/pool": pulumi.String("workloads")},
+		NodeLabels:             pulumi.StringMap{PoolLabel: pulumi.String(WorkloadPool)},
 		Tags:                   tags,
 	}
 	if wl.Spot {
@@ -259,7 +313,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		poolArgs.ScaleSetEvictionPolicy = pulumi.String("Delete")
 		poolArgs.SpotMaxPrice = pulumi.Float64(-1)
 	}
-	if _, err := containerservice.NewAgentPool(ctx, name+"-workloads", poolArgs, parent,
+	if _, err := containerservice.NewAgentPool(ctx, name+"-workloads", poolArgs, parent, disposable,
 		pulumi.IgnoreChanges([]string{"count"})); err != nil {
 		return nil, err
 	}
@@ -275,18 +329,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// Resource-specific tables (AKSAudit, AKSControlPlane): cheaper and typed.
 		LogAnalyticsDestinationType: pulumi.String("Dedicated"),
 		Logs:                        logs,
-	}, parent); err != nil {
-		return nil, err
-	}
-
-	clusterAdmin := roleID(RBACClusterAdminRole)
-	deployerAdmin, err := authorization.NewRoleAssignment(ctx, name+"-deployer-cluster-admin", &authorization.RoleAssignmentArgs{
-		RoleAssignmentName: assignmentName(mc.ID().ToStringOutput(), client.ObjectId(), clusterAdmin),
-		PrincipalId:        client.ObjectId(),
-		RoleDefinitionId:   clusterAdmin,
-		Scope:              mc.ID().ToStringOutput(),
-	}, parent)
-	if err != nil {
+	}, parent, disposable); err != nil {
 		return nil, err
 	}
 
@@ -294,10 +337,15 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		ResourceName:      mc.Name,
 		ResourceGroupName: args.ResourceGroupName,
 		Format:            pulumi.String("exec"),
+		ServerFqdn:        serverFqdn(args.PrivateCluster),
 	}, parent)
-	// The kubeconfig waits for the deployer's cluster-admin assignment, so nothing is applied on the
-	// cluster before the deployer may.
-	kubeconfig := pulumi.All(mc.Name, creds.Kubeconfigs(), deployerAdmin.ID()).ApplyT(func(v []any) (string, error) {
+	// The kubeconfig waits for every cluster-admin assignment (the deployer's among them), so nothing
+	// is applied on the cluster before the deployer may.
+	ready := []any{mc.Name, creds.Kubeconfigs()}
+	for _, a := range admins {
+		ready = append(ready, a.ID())
+	}
+	kubeconfig := pulumi.All(ready...).ApplyT(func(v []any) (string, error) {
 		kcs := v[1].([]containerservice.CredentialResultResponse)
 		if len(kcs) == 0 {
 			return "", fmt.Errorf("aks %q: AKS returned no user kubeconfig", name)
@@ -326,10 +374,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 
+	// Public clusters, and private ones through their public FQDN (the private address in public
+	// DNS), are reached on mc.Fqdn.
 	fqdn := mc.Fqdn
-	if args.PrivateCluster {
-		fqdn = mc.PrivateFQDN
-	}
 	comp.Name = mc.Name
 	comp.Endpoint = pulumi.Sprintf("https://%s", fqdn)
 	comp.Kubeconfig = pulumi.ToSecret(kubeconfig).(pulumi.StringOutput)
@@ -342,6 +389,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}).(pulumi.StringOutput)
 	comp.ControlPlaneIdentityID = identity.ID().ToStringOutput()
 	comp.LogAnalyticsWorkspaceID = workspace.ID().ToStringOutput()
+	comp.KeyVaultID = kms.vaultID
 	comp.Provider = provider
 	comp.Info = cluster.Info{
 		Name:           comp.Name,
@@ -353,6 +401,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 			Mechanism:     cluster.AzureWorkloadIdentity,
 			OIDCIssuerURL: comp.OIDCIssuerURL,
 		},
+		Scheduling: Scheduling(args.WorkloadPool),
 	}
 
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
@@ -363,6 +412,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"kubeletIdentityObjectId": comp.KubeletIdentityObjectID,
 		"controlPlaneIdentityId":  comp.ControlPlaneIdentityID,
 		"logAnalyticsWorkspaceId": comp.LogAnalyticsWorkspaceID,
+		"keyVaultId":              comp.KeyVaultID,
 	}); err != nil {
 		return nil, err
 	}

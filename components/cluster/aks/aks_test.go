@@ -38,21 +38,24 @@ const (
 // prodArgs mirrors config.Defaults(Azure, Prod); devArgs mirrors Dev.
 func prodArgs(net *azurevnet.Network) *ClusterArgs {
 	return &ClusterArgs{
-		ResourceGroupName: net.ResourceGroupName,
-		Location:          "swedencentral",
-		KubernetesVersion: "1.34",
-		SubnetID:          net.AksSubnetID,
-		PrivateCluster:    true,
-		Zones:             []string{"1", "2", "3"},
-		SystemPool:        cluster.NodePool{MachineType: "Standard_D2s_v5", MinNodes: 3, MaxNodes: 4, DiskSizeGiB: 50},
-		WorkloadPool:      cluster.NodePool{MachineType: "Standard_D16s_v5", MinNodes: 3, MaxNodes: 12, DiskSizeGiB: 200},
-		ServiceCIDR:       "172.20.0.0/16",
-		PodCIDR:           "10.64.0.0/14",
-		StorageClasses:    cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard"},
-		RetainVolumes:     true,
-		LogRetentionDays:  90,
-		ProductionTier:    true,
-		Tags:              map[string]string{"environment": "prod"},
+		ResourceGroupName:       net.ResourceGroupName,
+		ResourceGroupID:         net.ResourceGroupID,
+		KeyVaultName:            "kv-dataplatform-1a2b3c",
+		KeyVaultPurgeProtection: true,
+		Location:                "swedencentral",
+		KubernetesVersion:       "1.34",
+		SubnetID:                net.AksSubnetID,
+		PrivateCluster:          true,
+		Zones:                   []string{"1", "2", "3"},
+		SystemPool:              cluster.NodePool{MachineType: "Standard_D2s_v5", MinNodes: 3, MaxNodes: 4, DiskSizeGiB: 50},
+		WorkloadPool:            cluster.NodePool{MachineType: "Standard_D16s_v5", MinNodes: 3, MaxNodes: 12, DiskSizeGiB: 200},
+		ServiceCIDR:             "172.20.0.0/16",
+		PodCIDR:                 "10.64.0.0/14",
+		StorageClasses:          cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard"},
+		RetainVolumes:           true,
+		LogRetentionDays:        90,
+		ProductionTier:          true,
+		Tags:                    map[string]string{"environment": "prod"},
 	}
 }
 
@@ -60,6 +63,8 @@ func devArgs(net *azurevnet.Network) *ClusterArgs {
 	a := prodArgs(net)
 	a.PrivateCluster = false
 	a.AuthorizedIPRanges = []string{"203.0.113.0/24", "198.51.100.7"}
+	a.EgressIP = net.NatPublicIP
+	a.KeyVaultPurgeProtection = false
 	a.Zones = nil
 	a.SystemPool = cluster.NodePool{MachineType: "Standard_D2s_v5", MinNodes: 1, MaxNodes: 2, DiskSizeGiB: 50}
 	a.WorkloadPool = cluster.NodePool{MachineType: "Standard_D4ds_v5", MinNodes: 1, MaxNodes: 3, DiskSizeGiB: 100, Spot: true}
@@ -117,7 +122,13 @@ func TestProdCluster(t *testing.T) {
 		// Workload identity.
 		assert.True(t, inspect.RequireBool(t, in, "oidcIssuerProfile", "enabled"))
 		assert.False(t, inspect.HasKey(inspect.RequireAt(t, in, "oidcIssuerProfile").ObjectValue(), "issuerURL"), "the issuer URL is computed, never an input")
-		assert.True(t, inspect.RequireBool(t, in, "securityProfile", "workloadIdentity", "enabled"))
+		// The KMS key's versioned URI is unknown until the key exists, and with it the whole
+		// securityProfile in preview.
+		if preview {
+			assert.True(t, inspect.DependsOnInput(mc, "securityProfile", inspect.MustNamed(t, m, "azure-native:keyvault:Key", "aks-kms-key")))
+		} else {
+			assert.True(t, inspect.RequireBool(t, in, "securityProfile", "workloadIdentity", "enabled"))
+		}
 
 		// Azure CNI Overlay with Cilium, NAT gateway egress.
 		assert.Equal(t, "azure", inspect.RequireStr(t, in, "networkProfile", "networkPlugin"))
@@ -208,7 +219,10 @@ func TestRoleAssignments(t *testing.T) {
 		admin := inspect.MustNamed(t, m, tRA, "aks-deployer-cluster-admin")
 		assert.Equal(t, subPrefix+"/providers/Microsoft.Authorization/roleDefinitions/"+RBACClusterAdminRole, inspect.RequireStr(t, admin.Inputs, "roleDefinitionId"))
 		assert.Equal(t, "00000000-0000-4000-8000-00000000000d", inspect.RequireStr(t, admin.Inputs, "principalId"), "the deploying principal")
-		assert.True(t, inspect.DependsOnInput(admin, "scope", mc))
+		// Scoped to the resource group (it holds this cluster only), so the assignment is created, and
+		// propagates, while the cluster is being created.
+		assert.True(t, inspect.DependsOnInput(admin, "scope", inspect.MustNamed(t, m, "azure-native:resources:ResourceGroup", "net-rg")))
+		assert.True(t, m.DependsOn(mc, admin), "the cluster is created after the admin assignment")
 
 		// Nothing is applied on the cluster before the deployer may: the provider waits for the role.
 		assert.True(t, m.DependsOn(inspect.MustNamed(t, m, tK8sProv, "aks-k8s"), admin))
@@ -272,7 +286,12 @@ func TestDevCluster(t *testing.T) {
 		mc := inspect.MustNamed(t, m, tMC, "aks-aks")
 		in := mc.Inputs
 		assert.False(t, inspect.RequireBool(t, in, "apiServerAccessProfile", "enablePrivateCluster"))
-		assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.7"}, inspect.RequireStrs(t, in, "apiServerAccessProfile", "authorizedIPRanges"))
+		// The NAT gateway's egress IP is authorized beside the user's ranges (its address is unknown in
+		// preview, and the mocks allocate none).
+		assert.True(t, inspect.DependsOnInput(mc, "apiServerAccessProfile", inspect.MustNamed(t, m, "azure-native:network:PublicIPAddress", "net-nat-ip")))
+		if !preview {
+			assert.Equal(t, []string{"203.0.113.0/24", "198.51.100.7"}, inspect.RequireStrs(t, in, "apiServerAccessProfile", "authorizedIPRanges"))
+		}
 		assert.Equal(t, "Free", inspect.RequireStr(t, in, "sku", "tier"))
 		assert.True(t, inspect.RequireBool(t, in, "disableLocalAccounts"), "local accounts stay off outside prod too")
 		sys := systemPool(t, mc)
@@ -317,7 +336,11 @@ func TestOutputs(t *testing.T) {
 			return
 		}
 		assert.Equal(t, "aks", inspect.Await(t, c.Name).Value)
-		assert.Equal(t, "https://"+inspect.RequireStr(t, mc.Outputs, "privateFQDN"), inspect.Await(t, c.Endpoint).Value, "private clusters are reached on the private FQDN")
+		// Changed: a private cluster is reached on its public FQDN, the private address published in
+		// public DNS, which resolves from peered and VPN networks too (the private zone resolves in
+		// this VNet only).
+		assert.True(t, inspect.RequireBool(t, mc.Inputs, "apiServerAccessProfile", "enablePrivateClusterPublicFQDN"))
+		assert.Equal(t, "https://"+inspect.RequireStr(t, mc.Outputs, "fqdn"), inspect.Await(t, c.Endpoint).Value, "private clusters are reached on the public FQDN of their private address")
 		issuer := inspect.Await(t, c.OIDCIssuerURL).Value
 		assert.Equal(t, inspect.RequireStr(t, mc.Outputs, "oidcIssuerProfile", "issuerURL"), issuer)
 		assert.Regexp(t, `^https://swedencentral\.oic\.prod-aks\.azure\.com/`, issuer)
@@ -359,6 +382,7 @@ func TestOutputs(t *testing.T) {
 				invoked = true
 				assert.Equal(t, "aks", inv.Args["resourceName"].StringValue())
 				assert.Equal(t, "dataplatform-prod", inv.Args["resourceGroupName"].StringValue())
+				assert.Equal(t, "public", inv.Args["serverFqdn"].StringValue(), "the kubeconfig names the public FQDN")
 			}
 		}
 		assert.True(t, invoked, "credentials come from listManagedClusterUserCredentials")
@@ -413,6 +437,14 @@ func TestValidation(t *testing.T) {
 		"class same":       {"aks", func(a *ClusterArgs) { a.StorageClasses.Standard = "fast-ssd" }, []string{"StorageClasses", "differ"}},
 		"retention":        {"aks", func(a *ClusterArgs) { a.LogRetentionDays = 7 }, []string{"LogRetentionDays = 7", "30 to 730"}},
 		"kubelogin":        {"aks", func(a *ClusterArgs) { a.KubeloginMode = "devicecode" }, []string{"KubeloginMode", "devicecode"}},
+		"nil rg id":        {"aks", func(a *ClusterArgs) { a.ResourceGroupID = nil }, []string{"ResourceGroupID"}},
+		"public no egress": {"aks", func(a *ClusterArgs) { a.PrivateCluster, a.AuthorizedIPRanges = false, []string{"203.0.113.0/24"} }, []string{"EgressIP", "NAT"}},
+		"admin not guid":   {"aks", func(a *ClusterArgs) { a.Admins = []string{"ops@example.com"} }, []string{"Admins[0]", "ops@example.com", "GUID"}},
+		"admin twice": {"aks", func(a *ClusterArgs) {
+			a.Admins = []string{"5b1f4c1e-3a7d-4a55-9b0e-1d2c3b4a5f60", "5B1F4C1E-3A7D-4A55-9B0E-1D2C3B4A5F60"}
+		}, []string{"Admins[1]", "twice"}},
+		"vault name":   {"aks", func(a *ClusterArgs) { a.KeyVaultName = "1-vault" }, []string{"KeyVaultName", "1-vault"}},
+		"vault hyphen": {"aks", func(a *ClusterArgs) { a.KeyVaultName = "kv--x" }, []string{"KeyVaultName"}},
 	}
 	run := func(t *testing.T, name string, args *ClusterArgs, want []string) {
 		m := harness.New("dataplatform", "prod", false)
@@ -432,6 +464,7 @@ func TestValidation(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a := prodArgs(&azurevnet.Network{
 				ResourceGroupName: pulumi.String("rg").ToStringOutput(),
+				ResourceGroupID:   pulumi.String(subPrefix + "/resourceGroups/rg").ToStringOutput(),
 				AksSubnetID:       pulumi.String(subPrefix + "/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/aks").ToStringOutput(),
 			})
 			c.f(a)
@@ -440,7 +473,8 @@ func TestValidation(t *testing.T) {
 	}
 	// The valid baseline passes, so every case above fails for its own reason.
 	t.Run("baseline", func(t *testing.T) {
-		a := prodArgs(&azurevnet.Network{ResourceGroupName: pulumi.String("rg").ToStringOutput(), AksSubnetID: pulumi.String("s").ToStringOutput()})
+		a := prodArgs(&azurevnet.Network{ResourceGroupName: pulumi.String("rg").ToStringOutput(), AksSubnetID: pulumi.String("s").ToStringOutput(),
+			ResourceGroupID: pulumi.String("r").ToStringOutput()})
 		_, err := a.validate("aks")
 		require.NoError(t, err)
 	})

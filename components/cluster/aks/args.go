@@ -28,6 +28,29 @@ type ClusterArgs struct {
 	// AuthorizedIPRanges are the CIDRs allowed to reach a public API server; required (non-empty) when
 	// PrivateCluster is false, and must be empty when it is true (AKS rejects both together).
 	AuthorizedIPRanges []string
+	// EgressIP is the nodes' egress address (the network's NAT gateway IP). On a public API server it
+	// is authorized beside AuthorizedIPRanges: with outboundType userAssignedNATGateway AKS does not
+	// add it itself, and nodes whose egress the API server refuses never join. Required when
+	// PrivateCluster is false.
+	EgressIP pulumi.StringInput
+	// ResourceGroupID is the ARM ID of the resource group (the network's). The cluster-admin role
+	// assignments are scoped to it, so they exist and propagate while the cluster is being created.
+	ResourceGroupID pulumi.StringInput
+	// Admins are Entra object IDs (users, groups, service principals: GUIDs) that get "Azure
+	// Kubernetes Service RBAC Cluster Admin". Their assignments are named after the principal, the
+	// scope and the role only, so they stay the same whoever runs `pulumi up`.
+	Admins []string
+	// KeyVaultName names the Key Vault holding the key that encrypts Kubernetes Secrets in etcd
+	// (KMS): 3-24 letters, digits and hyphens, starting with a letter, unique across Azure.
+	KeyVaultName string
+	// KeyVaultPurgeProtection turns on purge protection (prod): a deleted vault and key stay
+	// recoverable for the retention period and cannot be purged. It cannot be turned off again, and
+	// the vault's name stays taken until the retention ends.
+	KeyVaultPurgeProtection bool
+	// Protect marks the stateful resources (the ManagedCluster, the Key Vault and its KMS key)
+	// protected: destroy and replacement stop at them. Disposable children (node pool, identities,
+	// role assignments, log workspace, diagnostic setting, StorageClasses) are never protected.
+	Protect bool
 	// Zones are the availability zones of both node pools ("1", "2", "3"); empty places nodes without
 	// zones (dev, or regions without zones).
 	Zones []string
@@ -68,6 +91,13 @@ var (
 	vmSizeRE      = regexp.MustCompile(`^Standard_([A-Z]+)([0-9]+)([a-z]*)_v([0-9]+)$`)
 )
 
+// guidRE is an Entra object ID.
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// keyVaultNameRE: 3-24 alphanumerics and hyphens, starting with a letter, ending with a letter or
+// digit, no consecutive hyphens (checked separately).
+var keyVaultNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$`)
+
 var kubeloginModes = []string{"azurecli", "workloadidentity", "msi", "spn"}
 
 // reservedRanges are the ranges AKS forbids for the service CIDR.
@@ -102,6 +132,22 @@ func (a *ClusterArgs) validate(name string) (string, error) {
 	if a.SubnetID == nil {
 		return fail("SubnetID is nil; pass the network's aks subnet ID")
 	}
+	if a.ResourceGroupID == nil {
+		return fail("ResourceGroupID is nil; pass the network's resource group ID (the cluster-admin assignments' scope)")
+	}
+	for i, id := range a.Admins {
+		if !guidRE.MatchString(id) {
+			return fail("Admins[%d] = %q; use an Entra object ID (a GUID such as 00000000-0000-0000-0000-000000000000)", i, id)
+		}
+		for _, other := range a.Admins[:i] {
+			if strings.EqualFold(other, id) {
+				return fail("Admins[%d] = %q is listed twice", i, id)
+			}
+		}
+	}
+	if !keyVaultNameRE.MatchString(a.KeyVaultName) || strings.Contains(a.KeyVaultName, "--") {
+		return fail("KeyVaultName = %q; allowed 3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit", a.KeyVaultName)
+	}
 	if !locationRE.MatchString(a.Location) {
 		return fail("Location = %q; use an Azure region name in lower case without spaces, e.g. \"swedencentral\"", a.Location)
 	}
@@ -122,6 +168,9 @@ func (a *ClusterArgs) validate(name string) (string, error) {
 		if p.Bits() == 0 {
 			return fail("AuthorizedIPRanges: %q opens the API server to the whole internet; list your own ranges or set PrivateCluster", r)
 		}
+	}
+	if !a.PrivateCluster && a.EgressIP == nil {
+		return fail("EgressIP is nil on a public API server; pass the network's NAT gateway IP so the nodes may reach the API")
 	}
 	seen := map[string]bool{}
 	for _, z := range a.Zones {

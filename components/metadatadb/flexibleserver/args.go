@@ -61,6 +61,10 @@ type MetadataDBArgs struct {
 	// DeletionLock puts a CanNotDelete management lock on the server (prod): Azure refuses to delete
 	// it, from any tool, until the lock is removed.
 	DeletionLock bool
+	// Protect marks the stateful resources (the server and its generated administrator password)
+	// protected: destroy and replacement stop at them. Disposable children (parameters, diagnostic
+	// setting, lock, the bootstrap Job and Secrets) are never protected.
+	Protect bool
 	// Tags are applied to the server.
 	Tags map[string]string
 }

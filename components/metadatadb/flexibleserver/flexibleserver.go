@@ -12,6 +12,7 @@
 package flexibleserver
 
 import (
+	_ "embed"
 	"fmt"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
@@ -33,10 +34,23 @@ const (
 	AdminUsername = "platformadmin"
 	// Port is PostgreSQL's port; Flexible Server listens on 5432 only.
 	Port = 5432
-	// SSLMode is what clients use: the server certificate chains to a public Microsoft / DigiCert root
-	// that is not fetchable at deployment time, so clients require TLS without verifying the chain.
-	SSLMode = "require"
+	// SSLMode is what clients use: TLS with the server's certificate verified against ServerRootCAs
+	// and its name against the host (the server's FQDN, which its certificate
+	// *.postgres.database.azure.com covers).
+	SSLMode = "verify-full"
 )
+
+// ServerRootCAs are the roots Flexible Server certificates chain to, in PEM: DigiCert Global Root G2
+// and Microsoft RSA Root Certificate Authority 2017 (the roots after Azure's 2024-2025 rotation), and
+// DigiCert Global Root CA (the root before it, still presented by servers not yet rotated).
+// learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-ssl-tls: "download the
+// DigiCert Global Root G2 and Microsoft RSA Root CA 2017 ... combine them into one file".
+// The file holds the certificates of the Debian ca-certificates 20230311 bundle, with their
+// SHA-256 fingerprints and expiry as comments. Bootstrap writes them into the CA ConfigMap
+// (Connection.CAConfigMap, key "ca.crt") that clients mount as sslrootcert.
+//
+//go:embed server-roots.pem
+var ServerRootCAs string
 
 // Maintenance happens in a custom window, Sunday 02:00 UTC, rather than at a time Azure picks.
 const (
@@ -66,7 +80,8 @@ type MetadataDB struct {
 	pulumi.ResourceState
 
 	// Connection is what the workloads use: the server's FQDN, port 5432, the databases, the
-	// per-role credential Secrets in the apps namespace, sslmode "require".
+	// per-role credential Secrets in the apps namespace, sslmode "verify-full" and the CA ConfigMap
+	// holding ServerRootCAs.
 	Connection metadatadb.Connection
 	// ServerID is the server's ARM ID.
 	ServerID pulumi.StringOutput
@@ -107,12 +122,14 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"serverCidrs":         pulumi.ToStringArray(args.ServerCIDRs),
 		"namespace":           args.Namespace,
 		"deletionLock":        pulumi.Bool(args.DeletionLock),
+		"protect":             pulumi.Bool(args.Protect),
 		"tags":                pulumi.ToStringMap(args.Tags),
 	}
 	if err := ctx.RegisterComponentResourceV2(MetadataDBType, name, props, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	stateful, disposable := pulumi.Protect(args.Protect), pulumi.Protect(false)
 
 	// Three of four character classes are required; letters and digits only keep the password safe
 	// in connection strings and shell commands.
@@ -122,7 +139,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		MinUpper:   pulumi.Int(4),
 		MinLower:   pulumi.Int(4),
 		MinNumeric: pulumi.Int(4),
-	}, parent)
+	}, parent, stateful)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +168,10 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		// A failover swaps primary and standby zones; the next update must not move them back.
 		ignore = append(ignore, "availabilityZone", "highAvailability.standbyAvailabilityZone")
 	}
-	serverOpts := []pulumi.ResourceOption{parent, pulumi.AdditionalSecretOutputs([]string{"administratorLoginPassword"})}
+	serverOpts := []pulumi.ResourceOption{parent, stateful, pulumi.AdditionalSecretOutputs([]string{"administratorLoginPassword"}),
+		// Azure sets geo-redundant backup at creation only: a change is a new server, which the plan
+		// shows as a replacement (and Protect stops in prod) instead of an update Azure refuses.
+		pulumi.ReplaceOnChanges([]string{"backup.geoRedundantBackup"})}
 	if len(ignore) > 0 {
 		serverOpts = append(serverOpts, pulumi.IgnoreChanges(ignore))
 	}
@@ -211,7 +231,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 			ResourceGroupName: args.ResourceGroupName,
 			Value:             pulumi.String(p.Value),
 			Source:            pulumi.String("user-override"),
-		}, parent, pulumi.DependsOn([]pulumi.Resource{previous}))
+		}, parent, disposable, pulumi.DependsOn([]pulumi.Resource{previous}))
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +250,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 			Metrics: insights.MetricSettingsArray{
 				&insights.MetricSettingsArgs{Category: pulumi.String("AllMetrics"), Enabled: pulumi.Bool(true)},
 			},
-		}, parent); err != nil {
+		}, parent, disposable); err != nil {
 			return nil, err
 		}
 	}
@@ -241,7 +261,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 			Level:    pulumi.String("CanNotDelete"),
 			Scope:    server.ID().ToStringOutput(),
 			Notes:    pulumi.String("The platform's metadata database (Airbyte, Temporal, Superset). Remove this lock only to retire it."),
-		}, parent); err != nil {
+		}, parent, disposable); err != nil {
 			return nil, err
 		}
 	}
@@ -261,6 +281,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		AdminPassword: password.Result,
 		AdminDatabase: "postgres",
 		SSLMode:       SSLMode,
+		CACert:        pulumi.String(ServerRootCAs),
 		ServerCIDRs:   args.ServerCIDRs,
 	})
 	if err != nil {

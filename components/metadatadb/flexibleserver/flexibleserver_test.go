@@ -1,6 +1,9 @@
 package flexibleserver
 
 import (
+	"crypto/x509"
+	"encoding/pem"
+	"sort"
 	"strings"
 	"testing"
 
@@ -266,7 +269,8 @@ func TestBootstrap(t *testing.T) {
 		assert.Equal(t, "dataplatform", inspect.RequireStr(t, job.Inputs, "metadata", "namespace"))
 
 		e := env(t, job)
-		assert.Equal(t, "require", e["PGSSLMODE"])
+		// Changed from "require": the client verifies the server's chain and name.
+		assert.Equal(t, "verify-full", e["PGSSLMODE"])
 		assert.Equal(t, "5432", e["PGPORT"])
 		assert.Equal(t, "postgres", e["PGDATABASE"])
 		assert.Equal(t, "metadata-db-admin/username", e["PGUSER"])
@@ -297,7 +301,7 @@ func TestBootstrap(t *testing.T) {
 		// Connection.
 		c := db.Connection
 		assert.Equal(t, 5432, c.Port)
-		assert.Equal(t, "require", c.SSLMode)
+		assert.Equal(t, "verify-full", c.SSLMode)
 		assert.Len(t, c.Databases, len(metadatadb.Databases))
 		for _, d := range metadatadb.Databases {
 			assert.Equal(t, string(d), c.Databases[d])
@@ -311,7 +315,7 @@ func TestBootstrap(t *testing.T) {
 		} else {
 			assert.Equal(t, "dataplatform-prod-pg.postgres.database.azure.com", host.Value)
 			assert.Equal(t, "airbyte-db-credentials", inspect.Await(t, c.CredentialSecrets["airbyte"]).Value)
-			assert.Equal(t, "", inspect.Await(t, c.CAConfigMap).Value, "require mode has no CA Secret")
+			assert.NotEmpty(t, inspect.Await(t, c.CAConfigMap).Value, "verify-full carries the Azure roots in a ConfigMap")
 			assert.Equal(t, srv.ID, inspect.Await(t, db.ServerID).Value)
 			assert.Equal(t, "metadata-db-bootstrap", inspect.Await(t, db.BootstrapJob.Metadata.Name().Elem()).Value)
 		}
@@ -432,7 +436,10 @@ func TestPolicies(t *testing.T) {
 	for stack, args := range map[string]func() *MetadataDBArgs{"prod": prodArgs, "dev": devArgs} {
 		t.Run(stack, func(t *testing.T) {
 			inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
-				m, _, err := runStack(t, stack, preview, args(), pulumi.Protect(stack == "prod"))
+				// Changed with the Protect contract: Args.Protect, not a component option.
+				a := args()
+				a.Protect = stack == "prod"
+				m, _, err := runStack(t, stack, preview, a)
 				require.NoError(t, err)
 				var rs []policies.Resource
 				for _, r := range m.Resources() {
@@ -446,4 +453,58 @@ func TestPolicies(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Clients verify the server: the CA ConfigMap holds exactly the roots Flexible Server certificates
+// chain to, parsed as X.509.
+func TestServerRootCAs(t *testing.T) {
+	var subjects []string
+	rest := []byte(ServerRootCAs)
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		require.NoError(t, err)
+		assert.True(t, c.IsCA)
+		assert.Equal(t, c.Subject.String(), c.Issuer.String(), "a self-signed root")
+		subjects = append(subjects, c.Subject.CommonName)
+	}
+	assert.ElementsMatch(t, []string{"DigiCert Global Root G2", "Microsoft RSA Root Certificate Authority 2017", "DigiCert Global Root CA"}, subjects)
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
+		m, _ := deploy(t, preview, prodArgs())
+		var found bool
+		for _, cm := range m.ByType("kubernetes:core/v1:ConfigMap") {
+			if inspect.Str(cm.Inputs, "data", "ca.crt") == ServerRootCAs {
+				found = true
+			}
+		}
+		assert.True(t, found, "a ConfigMap carries the roots as ca.crt")
+	})
+}
+
+// With Protect, the server and its generated password are the only protected resources: the
+// parameters, lock, diagnostic setting, bootstrap Job and Secrets stay replaceable.
+func TestProtectsOnlyServerAndPassword(t *testing.T) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
+		for _, protect := range []bool{true, false} {
+			a := prodArgs()
+			a.Protect = protect
+			m, _ := deploy(t, preview, a)
+			var got []string
+			for _, r := range m.Resources() {
+				if r.Protect {
+					got = append(got, r.Type)
+				}
+			}
+			sort.Strings(got)
+			if protect {
+				assert.Equal(t, []string{tServer, tPW}, got)
+			} else {
+				assert.Empty(t, got)
+			}
+		}
+	})
 }

@@ -29,6 +29,10 @@ const (
 	BlobPrivateDNSZone = "privatelink.blob.core.windows.net"
 	// DfsPrivateDNSZone resolves storage Data Lake (dfs) private endpoints.
 	DfsPrivateDNSZone = "privatelink.dfs.core.windows.net"
+	// RegistryPrivateDNSZone resolves container registry private endpoints: the zone group of a
+	// registry endpoint writes both "<name>" (login server) and "<name>.<region>.data" (layer
+	// downloads) into it (learn.microsoft.com/azure/container-registry/container-registry-private-link).
+	RegistryPrivateDNSZone = "privatelink.azurecr.io"
 )
 
 // PostgresDelegation is the service the postgres subnet is delegated to.
@@ -46,6 +50,12 @@ type NetworkArgs struct {
 	// traffic between nodes is not encapsulated, so the aks subnet's NSG must let it in explicitly; it
 	// is not part of the VNet space and would otherwise meet the deny rules.
 	PodCIDR string
+	// Protect marks the stateful resources (the resource group and the VNet) protected: destroy and
+	// replacement stop at them. The resource group is protected because deleting it in Azure deletes
+	// everything inside it, the database and storage accounts included, whatever Pulumi's protect says
+	// about them. Disposable children (subnets, NSGs, NAT gateway and its IP, DNS zones and links) are
+	// never protected.
+	Protect bool
 	// Tags are applied to every taggable resource.
 	Tags map[string]string
 }
@@ -78,6 +88,11 @@ type Network struct {
 	// NatGatewayID is the NAT gateway the aks subnet egresses through (AKS outboundType
 	// userAssignedNATGateway).
 	NatGatewayID pulumi.StringOutput
+	// NatPublicIP is the NAT gateway's static egress address: a public API server must authorize it,
+	// or the nodes cannot reach the API and never join.
+	NatPublicIP pulumi.StringOutput
+	// RegistryPrivateDNSZoneID is privatelink.azurecr.io, linked to the VNet.
+	RegistryPrivateDNSZoneID pulumi.StringOutput
 	// Subnets are the address ranges of the three subnets.
 	Subnets Subnets
 	// Info is the cloud-neutral view of the network.
@@ -143,12 +158,17 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"resourceGroupName": pulumi.String(args.ResourceGroupName),
 		"cidr":              pulumi.String(args.CIDR),
 		"podCidr":           pulumi.String(args.PodCIDR),
+		"protect":           pulumi.Bool(args.Protect),
 		"tags":              pulumi.ToStringMap(args.Tags),
 	}
 	if err := ctx.RegisterComponentResourceV2(NetworkType, name, props, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	// Disposable children say so explicitly, so a Protect option on the component itself does not
+	// reach them.
+	disposable := pulumi.Protect(false)
+	stateful := pulumi.Protect(args.Protect)
 	base := baseName(name)
 	location := pulumi.String(args.Location)
 	tags := pulumi.ToStringMap(args.Tags)
@@ -157,7 +177,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		ResourceGroupName: pulumi.String(args.ResourceGroupName),
 		Location:          location,
 		Tags:              tags,
-	}, parent)
+	}, parent, stateful)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +189,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		AddressSpace:       &network.AddressSpaceArgs{AddressPrefixes: pulumi.StringArray{pulumi.String(args.CIDR)}},
 		// Subnets are separate resources; leaving this property unset keeps the VNet from fighting them.
 		Tags: tags,
-	}, parent)
+	}, parent, stateful)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +202,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		PublicIPAllocationMethod: pulumi.String("Static"),
 		PublicIPAddressVersion:   pulumi.String("IPv4"),
 		Tags:                     tags,
-	}, parent)
+	}, parent, disposable)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +214,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		PublicIpAddresses:    network.SubResourceArray{&network.SubResourceArgs{Id: pip.ID()}},
 		IdleTimeoutInMinutes: pulumi.Int(4),
 		Tags:                 tags,
-	}, parent)
+	}, parent, disposable)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +226,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			Location:                 location,
 			SecurityRules:            rules,
 			Tags:                     tags,
-		}, parent)
+		}, parent, disposable)
 	}
 	aksNSG, err := nsg("aks", aksRules(args.PodCIDR))
 	if err != nil {
@@ -228,7 +248,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		AddressPrefix:        pulumi.String(subnets.AKS),
 		NetworkSecurityGroup: &network.NetworkSecurityGroupTypeArgs{Id: aksNSG.ID()},
 		NatGateway:           &network.SubResourceArgs{Id: nat.ID()},
-	}, parent)
+	}, parent, disposable)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +264,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			Name:        pulumi.String("postgres-flexible-server"),
 			ServiceName: pulumi.String(PostgresDelegation),
 		}},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{aksSubnet}))
+	}, parent, disposable, pulumi.DependsOn([]pulumi.Resource{aksSubnet}))
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +276,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		NetworkSecurityGroup: &network.NetworkSecurityGroupTypeArgs{Id: epNSG.ID()},
 		// Enabled makes the subnet's NSG apply to private endpoint traffic too.
 		PrivateEndpointNetworkPolicies: pulumi.String("Enabled"),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{pgSubnet}))
+	}, parent, disposable, pulumi.DependsOn([]pulumi.Resource{pgSubnet}))
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +288,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			ResourceGroupName: rg.Name,
 			Location:          pulumi.String("global"),
 			Tags:              tags,
-		}, parent)
+		}, parent, disposable)
 		if err != nil {
 			return pulumi.StringOutput{}, err
 		}
@@ -281,7 +301,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			// Resolution only: no VM records are auto-registered into service zones.
 			RegistrationEnabled: pulumi.Bool(false),
 			Tags:                tags,
-		}, parent)
+		}, parent, disposable)
 		if err != nil {
 			return pulumi.StringOutput{}, err
 		}
@@ -301,6 +321,10 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
+	registryZoneID, err := zone("acr", RegistryPrivateDNSZone)
+	if err != nil {
+		return nil, err
+	}
 
 	comp.ResourceGroupName = rg.Name
 	comp.ResourceGroupID = rg.ID().ToStringOutput()
@@ -313,6 +337,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	comp.BlobPrivateDNSZoneID = blobZoneID
 	comp.DfsPrivateDNSZoneID = dfsZoneID
 	comp.NatGatewayID = nat.ID().ToStringOutput()
+	// pulumi-azure-native network v2.90.0 publicIPAddress.go: IpAddress is the allocated address.
+	comp.NatPublicIP = pip.IpAddress.Elem()
+	comp.RegistryPrivateDNSZoneID = registryZoneID
 	comp.Info = platformnet.Info{
 		Cloud:             "azure",
 		Region:            args.Location,
@@ -337,6 +364,8 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"blobPrivateDnsZoneId":     comp.BlobPrivateDNSZoneID,
 		"dfsPrivateDnsZoneId":      comp.DfsPrivateDNSZoneID,
 		"natGatewayId":             comp.NatGatewayID,
+		"natPublicIp":              comp.NatPublicIP,
+		"registryPrivateDnsZoneId": comp.RegistryPrivateDNSZoneID,
 	}); err != nil {
 		return nil, err
 	}

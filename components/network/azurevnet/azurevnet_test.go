@@ -3,6 +3,7 @@ package azurevnet
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
 	"testing"
 
@@ -297,9 +298,12 @@ func TestPrivateDNSZones(t *testing.T) {
 			"postgres": "net.private.postgres.database.azure.com",
 			"blob":     "privatelink.blob.core.windows.net",
 			"dfs":      "privatelink.dfs.core.windows.net",
+			// The registry's private endpoint resolves through this zone (class 10: nodes pull the
+			// dbt image from a registry without public access).
+			"acr": "privatelink.azurecr.io",
 		}
-		require.Len(t, m.ByType(tZone), 3)
-		require.Len(t, m.ByType(tLink), 3)
+		require.Len(t, m.ByType(tZone), 4)
+		require.Len(t, m.ByType(tLink), 4)
 		for role, zoneName := range zones {
 			z := inspect.MustNamed(t, m, tZone, "net-dns-"+role)
 			link := inspect.MustNamed(t, m, tLink, "net-dns-"+role+"-link")
@@ -361,6 +365,7 @@ func TestOutputs(t *testing.T) {
 		assert.Equal(t, inspect.MustNamed(t, m, tNAT, "net-nat").ID, await(net.NatGatewayID).Value)
 		assert.Equal(t, inspect.MustNamed(t, m, tZone, "net-dns-blob").ID, await(net.BlobPrivateDNSZoneID).Value)
 		assert.Equal(t, inspect.MustNamed(t, m, tZone, "net-dns-dfs").ID, await(net.DfsPrivateDNSZoneID).Value)
+		assert.Equal(t, inspect.MustNamed(t, m, tZone, "net-dns-acr").ID, await(net.RegistryPrivateDNSZoneID).Value)
 		assert.Equal(t, []string{inspect.MustNamed(t, m, tSubnet, "net-aks").ID}, await(net.Info.PrivateSubnetIDs).Value)
 		assert.Equal(t, []string{inspect.MustNamed(t, m, tSubnet, "net-postgres").ID}, await(net.Info.DatabaseSubnetIDs).Value)
 	})
@@ -420,4 +425,32 @@ func TestValidation(t *testing.T) {
 			assert.Len(t, m.Resources(), 1, "nothing but the stack may be registered")
 		})
 	}
+}
+
+// With Protect, the resource group (deleting it deletes everything in it) and the VNet are the only
+// protected resources; without it, none is.
+func TestProtectsOnlyResourceGroupAndVNet(t *testing.T) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
+		for _, protect := range []bool{true, false} {
+			a := testArgs()
+			a.Protect = protect
+			m, net := deploy(t, preview, a)
+			var got []string
+			for _, r := range m.Resources() {
+				if r.Protect {
+					got = append(got, r.Type)
+				}
+			}
+			sort.Strings(got)
+			if protect {
+				assert.Equal(t, []string{tVNet, tRG}, got) // sorted
+			} else {
+				assert.Empty(t, got)
+			}
+			// The NAT gateway's address is an output, for a public API server's authorized ranges.
+			pip := inspect.MustNamed(t, m, "azure-native:network:PublicIPAddress", "net-nat-ip")
+			assert.Equal(t, "Static", inspect.RequireStr(t, pip.Inputs, "publicIPAllocationMethod"))
+			assert.Equal(t, preview, !inspect.Await(t, net.NatPublicIP).Known)
+		}
+	})
 }

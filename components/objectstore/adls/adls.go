@@ -113,32 +113,41 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		"endpointsSubnetId":     args.EndpointsSubnetID,
 		"access":                access,
 		"deletionLock":          pulumi.Bool(args.DeletionLock),
+		"protect":               pulumi.Bool(args.Protect),
 		"tags":                  pulumi.ToStringMap(args.Tags),
 	}
 	if err := ctx.RegisterComponentResourceV2(ObjectStoreType, name, props, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	stateful := pulumi.Protect(args.Protect)
 	base := baseName(name)
 
 	keyedBuckets := args.keyedBuckets()
 	keyed := len(keyedBuckets) > 0
 
-	account, err := storage.NewStorageAccount(ctx, name+"-account", accountArgs(args, accountName, false), parent)
+	// Every write to one storage account waits for the previous one: the storage resource provider
+	// refuses concurrent writes to an account with StorageAccountOperationInProgress (409). Each
+	// account has its own chain: settings, containers one by one, lifecycle policy, private
+	// endpoints, diagnostic setting, lock.
+	account, err := storage.NewStorageAccount(ctx, name+"-account", accountArgs(args, accountName, false), parent, stateful)
 	if err != nil {
 		return nil, err
 	}
-	if err := newBlobService(ctx, name+"-blob-service", account, args, parent); err != nil {
+	mainChain := &chain{last: account}
+	if err := newBlobService(ctx, name+"-blob-service", account, args, parent, mainChain); err != nil {
 		return nil, err
 	}
 	// The keyed account exists only while a workload needs a static credential.
 	var keyedAccount *storage.StorageAccount
+	var keyedChain *chain
 	if keyed {
-		keyedAccount, err = storage.NewStorageAccount(ctx, name+"-keyed-account", accountArgs(args, KeyedAccountName(accountName), true), parent)
+		keyedAccount, err = storage.NewStorageAccount(ctx, name+"-keyed-account", accountArgs(args, KeyedAccountName(accountName), true), parent, stateful)
 		if err != nil {
 			return nil, err
 		}
-		if err := newBlobService(ctx, name+"-keyed-blob-service", keyedAccount, args, parent); err != nil {
+		keyedChain = &chain{last: keyedAccount}
+		if err := newBlobService(ctx, name+"-keyed-blob-service", keyedAccount, args, parent, keyedChain); err != nil {
 			return nil, err
 		}
 	}
@@ -149,9 +158,9 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	keyedContainers := map[objectstore.Bucket]*storage.BlobContainer{}
 	bucketNames := map[objectstore.Bucket]pulumi.StringOutput{}
 	for _, b := range objectstore.Buckets {
-		holder, in := account, mainContainers
+		holder, in, ch := account, mainContainers, mainChain
 		if keyedBuckets[b] {
-			holder, in = keyedAccount, keyedContainers
+			holder, in, ch = keyedAccount, keyedContainers, keyedChain
 		}
 		c, err := storage.NewBlobContainer(ctx, name+"-"+string(b), &storage.BlobContainerArgs{
 			AccountName:       holder.Name,
@@ -159,42 +168,49 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			ContainerName:     pulumi.String(string(b)),
 			PublicAccess:      storage.PublicAccessNone,
 			Metadata:          pulumi.StringMap{"role": pulumi.String(string(b))},
-		}, parent)
+		}, parent, stateful, ch.after())
 		if err != nil {
 			return nil, err
 		}
+		ch.last = c
 		in[b] = c
 		bucketNames[b] = c.Name
 		// The ARM ID of a container, the scope role assignments on it take.
 		comp.ContainerIDs[b] = pulumi.Sprintf("%s/blobServices/default/containers/%s", holder.ID(), c.Name)
 	}
 
-	if err := newLifecycle(ctx, name+"-lifecycle", account, args, mainContainers, parent); err != nil {
+	if err := newLifecycle(ctx, name+"-lifecycle", account, args, mainContainers, parent, mainChain); err != nil {
 		return nil, err
 	}
 	zones := map[string]pulumi.StringInput{"blob": args.BlobPrivateDNSZoneID, "dfs": args.DfsPrivateDNSZoneID}
 	for _, svc := range PrivateEndpointServices {
-		if err := newPrivateEndpoint(ctx, name+"-pe-"+svc, base+"-"+svc, svc, account, zones[svc], args, parent); err != nil {
+		if err := newPrivateEndpoint(ctx, name+"-pe-"+svc, base+"-"+svc, svc, account, zones[svc], args, parent, mainChain); err != nil {
 			return nil, err
 		}
 	}
+	if err := newDiagnostics(ctx, name+"-diagnostics", base, account, args, parent, mainChain); err != nil {
+		return nil, err
+	}
 	if args.DeletionLock {
 		if err := newLock(ctx, name+"-lock", account,
-			"The platform's data lake and backups. Remove this lock only to retire it.", parent); err != nil {
+			"The platform's data lake and backups. Remove this lock only to retire it.", parent, mainChain); err != nil {
 			return nil, err
 		}
 	}
 	if keyed {
-		if err := newLifecycle(ctx, name+"-keyed-lifecycle", keyedAccount, args, keyedContainers, parent); err != nil {
+		if err := newLifecycle(ctx, name+"-keyed-lifecycle", keyedAccount, args, keyedContainers, parent, keyedChain); err != nil {
 			return nil, err
 		}
 		// Clients of the keyed account use the Blob API only (no hierarchical namespace, no dfs).
-		if err := newPrivateEndpoint(ctx, name+"-keyed-pe-blob", base+"-keyed-blob", "blob", keyedAccount, zones["blob"], args, parent); err != nil {
+		if err := newPrivateEndpoint(ctx, name+"-keyed-pe-blob", base+"-keyed-blob", "blob", keyedAccount, zones["blob"], args, parent, keyedChain); err != nil {
+			return nil, err
+		}
+		if err := newDiagnostics(ctx, name+"-keyed-diagnostics", base+"-keyed", keyedAccount, args, parent, keyedChain); err != nil {
 			return nil, err
 		}
 		if args.DeletionLock {
 			if err := newLock(ctx, name+"-keyed-lock", keyedAccount,
-				"The containers of workloads that can authenticate only with an account key. Remove this lock only to retire it.", parent); err != nil {
+				"The containers of workloads that can authenticate only with an account key. Remove this lock only to retire it.", parent, keyedChain); err != nil {
 				return nil, err
 			}
 		}
@@ -311,8 +327,8 @@ func accountArgs(args *ObjectStoreArgs, accountName string, keyed bool) *storage
 // (hierarchical namespace), and the keyed account, which could, does not either, so that the
 // recovery window is the one ObjectStoreArgs.Versioning documents and the frequently rewritten state
 // and logs of its clients do not pile up as versions no rule expires.
-func newBlobService(ctx *pulumi.Context, logical string, account *storage.StorageAccount, args *ObjectStoreArgs, parent pulumi.ResourceOption) error {
-	_, err := storage.NewBlobServiceProperties(ctx, logical, &storage.BlobServicePropertiesArgs{
+func newBlobService(ctx *pulumi.Context, logical string, account *storage.StorageAccount, args *ObjectStoreArgs, parent pulumi.ResourceOption, ch *chain) error {
+	r, err := storage.NewBlobServiceProperties(ctx, logical, &storage.BlobServicePropertiesArgs{
 		AccountName:       account.Name,
 		ResourceGroupName: args.ResourceGroupName,
 		BlobServicesName:  pulumi.String("default"),
@@ -329,24 +345,24 @@ func newBlobService(ctx *pulumi.Context, logical string, account *storage.Storag
 			Enabled: pulumi.Bool(true),
 			Days:    pulumi.Int(args.SoftDeleteDays),
 		},
-	}, parent)
-	return err
+	}, parent, disposable, ch.after())
+	return ch.then(r, err)
 }
 
 // newLifecycle creates an account's lifecycle policy for the rules that apply to the containers it
 // holds, if any do.
-func newLifecycle(ctx *pulumi.Context, logical string, account *storage.StorageAccount, args *ObjectStoreArgs, containers map[objectstore.Bucket]*storage.BlobContainer, parent pulumi.ResourceOption) error {
+func newLifecycle(ctx *pulumi.Context, logical string, account *storage.StorageAccount, args *ObjectStoreArgs, containers map[objectstore.Bucket]*storage.BlobContainer, parent pulumi.ResourceOption, ch *chain) error {
 	rules, on := lifecycleRules(args, containers)
 	if len(rules) == 0 {
 		return nil
 	}
-	_, err := storage.NewManagementPolicy(ctx, logical, &storage.ManagementPolicyArgs{
+	r, err := storage.NewManagementPolicy(ctx, logical, &storage.ManagementPolicyArgs{
 		AccountName:          account.Name,
 		ResourceGroupName:    args.ResourceGroupName,
 		ManagementPolicyName: pulumi.String("default"),
 		Policy:               &storage.ManagementPolicySchemaArgs{Rules: rules},
-	}, parent, pulumi.DependsOn(on))
-	return err
+	}, parent, disposable, pulumi.DependsOn(append(on, ch.last)))
+	return ch.then(r, err)
 }
 
 // lifecycleRules moves the lake to Cool after ColdTierAfterDays, when the lake's container is among
@@ -379,7 +395,7 @@ func lifecycleRules(args *ObjectStoreArgs, containers map[objectstore.Bucket]*st
 
 // newPrivateEndpoint connects one service (blob, dfs) of an account to the endpoints subnet and
 // registers its address in the service's private DNS zone.
-func newPrivateEndpoint(ctx *pulumi.Context, logical, physical, svc string, account *storage.StorageAccount, zone pulumi.StringInput, args *ObjectStoreArgs, parent pulumi.ResourceOption) error {
+func newPrivateEndpoint(ctx *pulumi.Context, logical, physical, svc string, account *storage.StorageAccount, zone pulumi.StringInput, args *ObjectStoreArgs, parent pulumi.ResourceOption, ch *chain) error {
 	pe, err := network.NewPrivateEndpoint(ctx, logical, &network.PrivateEndpointArgs{
 		PrivateEndpointName:        pulumi.String(physical),
 		ResourceGroupName:          args.ResourceGroupName,
@@ -392,13 +408,13 @@ func newPrivateEndpoint(ctx *pulumi.Context, logical, physical, svc string, acco
 			GroupIds:             pulumi.StringArray{pulumi.String(svc)},
 		}},
 		Tags: pulumi.ToStringMap(args.Tags),
-	}, parent)
+	}, parent, disposable, ch.after())
 	if err != nil {
 		return err
 	}
 	// The zone group writes the endpoint's A record into the private zone and removes it with the
 	// endpoint.
-	_, err = network.NewPrivateDnsZoneGroup(ctx, logical+"-dns", &network.PrivateDnsZoneGroupArgs{
+	zg, err := network.NewPrivateDnsZoneGroup(ctx, logical+"-dns", &network.PrivateDnsZoneGroupArgs{
 		PrivateDnsZoneGroupName: pulumi.String("default"),
 		PrivateEndpointName:     pe.Name,
 		ResourceGroupName:       args.ResourceGroupName,
@@ -406,19 +422,21 @@ func newPrivateEndpoint(ctx *pulumi.Context, logical, physical, svc string, acco
 			Name:             pulumi.String(svc),
 			PrivateDnsZoneId: zone,
 		}},
-	}, parent)
-	return err
+	}, parent, disposable)
+	// The endpoint's connection approval writes to the account; the next write waits for the
+	// endpoint and its DNS records.
+	return ch.then(zg, err)
 }
 
 // newLock puts a CanNotDelete management lock on an account.
-func newLock(ctx *pulumi.Context, logical string, account *storage.StorageAccount, notes string, parent pulumi.ResourceOption) error {
-	_, err := authorization.NewManagementLockByScope(ctx, logical, &authorization.ManagementLockByScopeArgs{
+func newLock(ctx *pulumi.Context, logical string, account *storage.StorageAccount, notes string, parent pulumi.ResourceOption, ch *chain) error {
+	r, err := authorization.NewManagementLockByScope(ctx, logical, &authorization.ManagementLockByScopeArgs{
 		LockName: pulumi.String("do-not-delete"),
 		Level:    pulumi.String("CanNotDelete"),
 		Scope:    account.ID().ToStringOutput(),
 		Notes:    pulumi.String(notes),
-	}, parent)
-	return err
+	}, parent, disposable, ch.after())
+	return ch.then(r, err)
 }
 
 // staticIdentity is what a static-credential workload gets: no managed identity, federation or role
@@ -467,7 +485,7 @@ func newIdentity(ctx *pulumi.Context, name, base string, args *ObjectStoreArgs, 
 		ResourceGroupName: args.ResourceGroupName,
 		Location:          pulumi.String(args.Location),
 		Tags:              pulumi.ToStringMap(args.Tags),
-	}, parent)
+	}, parent, disposable)
 	if err != nil {
 		return objectstore.Identity{}, err
 	}
@@ -478,7 +496,7 @@ func newIdentity(ctx *pulumi.Context, name, base string, args *ObjectStoreArgs, 
 		Issuer:                                  args.OIDCIssuerURL,
 		Subject:                                 pulumi.String(Subject(a.Namespace, a.ServiceAccount)),
 		Audiences:                               pulumi.StringArray{pulumi.String(TokenAudience)},
-	}, parent)
+	}, parent, disposable)
 	if err != nil {
 		return objectstore.Identity{}, err
 	}
@@ -494,7 +512,7 @@ func newIdentity(ctx *pulumi.Context, name, base string, args *ObjectStoreArgs, 
 			PrincipalType:    pulumi.String("ServicePrincipal"),
 			RoleDefinitionId: role,
 			Scope:            scope,
-		}, parent)
+		}, parent, disposable)
 		if err != nil {
 			return objectstore.Identity{}, err
 		}

@@ -399,7 +399,11 @@ func TestPolicies(t *testing.T) {
 	for stack, args := range map[string]func() *ObjectStoreArgs{"prod": prodArgs, "dev": devArgs} {
 		t.Run(stack, func(t *testing.T) {
 			inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
-				m, _, err := runStack(t, stack, preview, args(), pulumi.Protect(stack == "prod"))
+				// Changed with the Protect contract: the component protects its own stateful leaves when
+				// Args.Protect is set; a Protect option on the component no longer reaches them.
+				a := args()
+				a.Protect = stack == "prod"
+				m, _, err := runStack(t, stack, preview, a)
 				require.NoError(t, err)
 				var rs []policies.Resource
 				for _, r := range m.Resources() {
@@ -758,7 +762,9 @@ func TestKeyedAccountName(t *testing.T) {
 
 func TestPoliciesWithKeyedAccount(t *testing.T) {
 	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
-		m, _, err := runStack(t, "prod", preview, staticArgs(), pulumi.Protect(true))
+		a := staticArgs()
+		a.Protect = true // the Args field, not a component option (Protect contract)
+		m, _, err := runStack(t, "prod", preview, a)
 		require.NoError(t, err)
 		require.NotNil(t, m.Named(tAccount, "object-store-keyed-account"))
 		var rs []policies.Resource

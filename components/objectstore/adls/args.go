@@ -52,6 +52,14 @@ type ObjectStoreArgs struct {
 	Access []objectstore.Access
 	// DeletionLock puts a CanNotDelete management lock on the account (prod).
 	DeletionLock bool
+	// LogAnalyticsWorkspaceID, when set, receives each account's blob read, write and delete logs and
+	// transaction metrics through a diagnostic setting on its blob service (the AKS workspace fits).
+	LogAnalyticsWorkspaceID pulumi.StringInput
+	// Protect marks the stateful resources (the storage accounts and their containers) protected:
+	// destroy and replacement stop at them. Disposable children (blob service settings, lifecycle
+	// policies, private endpoints, locks, identities, federations, role assignments, diagnostic
+	// settings) are never protected.
+	Protect bool
 	// Tags are applied to every taggable resource.
 	Tags map[string]string
 }

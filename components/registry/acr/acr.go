@@ -1,5 +1,8 @@
 // Package acr is the platform's container registry on Azure: an Azure Container Registry without the
-// admin user, Premium and zone-redundant in prod, and AcrPull for the AKS kubelet identity.
+// admin user, Premium and zone-redundant in prod, and AcrPull for the AKS kubelet identity. Without
+// public network access it is reached through a private endpoint in the VNet, whose records go into
+// the privatelink.azurecr.io zone: the login server "<name>.azurecr.io" and the data endpoint
+// "<name>.<region>.data.azurecr.io" the nodes download layers from.
 package acr
 
 import (
@@ -9,6 +12,7 @@ import (
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/containerregistry/v2"
+	"github.com/pulumi/pulumi-azure-native-sdk/network/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/registry"
@@ -35,6 +39,16 @@ type RegistryArgs struct {
 	// PublicNetworkAccess allows pushes and pulls from the internet. When false the registry is
 	// Premium (private endpoints need it) and reached through a private endpoint.
 	PublicNetworkAccess bool
+	// EndpointsSubnetID is the subnet of the registry's private endpoint; required when
+	// PublicNetworkAccess is false.
+	EndpointsSubnetID pulumi.StringInput
+	// PrivateDNSZoneID is privatelink.azurecr.io, linked to the VNet; required when
+	// PublicNetworkAccess is false.
+	PrivateDNSZoneID pulumi.StringInput
+	// Protect marks the stateful resource (the registry, which holds the images) protected: destroy
+	// and replacement stop at it. Disposable children (role assignment, private endpoint, its DNS
+	// records) are never protected.
+	Protect bool
 	// Prod selects Premium with zone redundancy.
 	Prod bool
 	// Tags are added to the registry.
@@ -74,6 +88,8 @@ func NewRegistry(ctx *pulumi.Context, name string, args *RegistryArgs, opts ...p
 		return nil, fmt.Errorf("acr: RegistryName = %q; must be 5–50 letters and digits", a.RegistryName)
 	case !repoName.MatchString(a.RepositoryName):
 		return nil, fmt.Errorf("acr: RepositoryName = %q; must be lower-case letters, digits and . _ - /", a.RepositoryName)
+	case !a.PublicNetworkAccess && (a.EndpointsSubnetID == nil || a.PrivateDNSZoneID == nil):
+		return nil, fmt.Errorf("acr: EndpointsSubnetID and PrivateDNSZoneID are required without PublicNetworkAccess: the nodes pull through the private endpoint")
 	}
 	sku := "Standard"
 	if a.Prod || !a.PublicNetworkAccess {
@@ -91,6 +107,7 @@ func NewRegistry(ctx *pulumi.Context, name string, args *RegistryArgs, opts ...p
 	comp := &Registry{}
 	if err := ctx.RegisterComponentResourceV2(RegistryType, name, pulumi.Map{
 		"registryName": pulumi.String(a.RegistryName), "sku": pulumi.String(sku), "publicNetworkAccess": pulumi.String(public),
+		"protect": pulumi.Bool(a.Protect),
 	}, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -104,7 +121,7 @@ func NewRegistry(ctx *pulumi.Context, name string, args *RegistryArgs, opts ...p
 		PublicNetworkAccess: pulumi.String(public),
 		ZoneRedundancy:      pulumi.String(zone),
 		Tags:                pulumi.ToStringMap(a.Tags),
-	}, pulumi.Parent(comp))
+	}, pulumi.Parent(comp), pulumi.Protect(a.Protect))
 	if err != nil {
 		return nil, err
 	}
@@ -121,13 +138,56 @@ func NewRegistry(ctx *pulumi.Context, name string, args *RegistryArgs, opts ...p
 		PrincipalType:    pulumi.String("ServicePrincipal"),
 		RoleDefinitionId: roleDef,
 		Scope:            reg.ID(),
-	}, pulumi.Parent(comp)); err != nil {
+	}, pulumi.Parent(comp), pulumi.Protect(false)); err != nil {
 		return nil, err
 	}
-	comp.LoginServer = reg.LoginServer
-	comp.RepositoryURL = pulumi.Sprintf("%s/%s", reg.LoginServer, a.RepositoryName)
+	pull := []any{reg.LoginServer}
+	if !a.PublicNetworkAccess {
+		zg, err := privateEndpoint(ctx, name, &a, reg, pulumi.Parent(comp))
+		if err != nil {
+			return nil, err
+		}
+		pull = append(pull, zg.ID())
+	}
+	// The repository is handed out once the nodes can reach the registry (its private endpoint and
+	// DNS records exist).
+	login := pulumi.All(pull...).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
+	comp.LoginServer = login
+	comp.RepositoryURL = pulumi.Sprintf("%s/%s", login, a.RepositoryName)
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"repositoryURL": comp.RepositoryURL, "loginServer": comp.LoginServer}); err != nil {
 		return nil, err
 	}
 	return comp, nil
+}
+
+// privateEndpoint connects the registry ("registry" sub-resource) to the endpoints subnet and writes
+// its records into privatelink.azurecr.io.
+func privateEndpoint(ctx *pulumi.Context, name string, a *RegistryArgs, reg *containerregistry.Registry, parent pulumi.ResourceOption) (*network.PrivateDnsZoneGroup, error) {
+	opts := []pulumi.ResourceOption{parent, pulumi.Protect(false)}
+	pe, err := network.NewPrivateEndpoint(ctx, name+"-pe", &network.PrivateEndpointArgs{
+		PrivateEndpointName:        pulumi.String(a.RegistryName + "-registry"),
+		ResourceGroupName:          a.ResourceGroupName,
+		Location:                   pulumi.String(a.Location),
+		Subnet:                     &network.SubnetTypeArgs{Id: a.EndpointsSubnetID},
+		CustomNetworkInterfaceName: pulumi.String(a.RegistryName + "-registry-nic"),
+		PrivateLinkServiceConnections: network.PrivateLinkServiceConnectionArray{&network.PrivateLinkServiceConnectionArgs{
+			Name:                 pulumi.String(a.RegistryName + "-registry"),
+			PrivateLinkServiceId: reg.ID().ToStringOutput(),
+			// learn.microsoft.com/azure/container-registry/container-registry-private-link: group ID "registry".
+			GroupIds: pulumi.StringArray{pulumi.String("registry")},
+		}},
+		Tags: pulumi.ToStringMap(a.Tags),
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return network.NewPrivateDnsZoneGroup(ctx, name+"-pe-dns", &network.PrivateDnsZoneGroupArgs{
+		PrivateDnsZoneGroupName: pulumi.String("default"),
+		PrivateEndpointName:     pe.Name,
+		ResourceGroupName:       a.ResourceGroupName,
+		PrivateDnsZoneConfigs: network.PrivateDnsZoneConfigArray{&network.PrivateDnsZoneConfigArgs{
+			Name:             pulumi.String("registry"),
+			PrivateDnsZoneId: a.PrivateDNSZoneID,
+		}},
+	}, opts...)
 }
