@@ -119,7 +119,7 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider 
 		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, GeoRedundantBackup: prod,
 		DelegatedSubnetID: net.PostgresSubnetID, PrivateDNSZoneID: net.PostgresPrivateDNSZoneID,
 		ServerCIDRs: []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Namespace: ns.Apps, DataNamespace: ns.Data,
-		LogAnalyticsWorkspaceID: c.LogAnalyticsWorkspaceID, DeletionLock: cfg.MetadataDB.DeletionProtection, Tags: labels,
+		Scheduling: c.Info.Scheduling, LogAnalyticsWorkspaceID: c.LogAnalyticsWorkspaceID, DeletionLock: cfg.MetadataDB.DeletionProtection, Tags: labels,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)

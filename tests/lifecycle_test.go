@@ -19,7 +19,12 @@ var statefulTypes = map[string][]string{
 	"aws": append(inClusterStateful,
 		"aws:ec2/vpc:Vpc", "aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:rds/instance:Instance",
 		"aws:s3/bucketV2:BucketV2", "aws:ecr/repository:Repository"),
-	"azure": append(inClusterStateful),
+	"azure": append(inClusterStateful,
+		// Deleting a resource group deletes everything in it, whatever protect says of its contents.
+		"azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork",
+		"azure-native:containerservice/v20240901:ManagedCluster", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
+		"azure-native:storage:StorageAccount", "azure-native:storage:BlobContainer",
+		"azure-native:dbforpostgresql/v20230601preview:Server", "azure-native:containerregistry:Registry"),
 	"gcp": append(inClusterStateful,
 		"gcp:compute/network:Network", "gcp:container/cluster:Cluster", "gcp:kms/keyRing:KeyRing",
 		"gcp:kms/cryptoKey:CryptoKey", "gcp:sql/databaseInstance:DatabaseInstance", "gcp:storage/bucket:Bucket",
@@ -164,10 +169,20 @@ func TestGlobalNamesAreUniquePerAccountAndOverridable(t *testing.T) {
 						t.Errorf("%s is the same in two accounts", n)
 					}
 				}
-				for _, n := range run("", "dataplatform:nameSuffix=zz42") {
-					if !strings.Contains(n, "zz42") {
+				// The override wins: every global name changes with it (a name derived from another,
+				// like the keyed Azure account hashed from the lake account's, changes too), and the
+				// primary names carry it literally.
+				overridden, carried := run("", "dataplatform:nameSuffix=zz42"), 0
+				for _, n := range overridden {
+					if seen[n] {
 						t.Errorf("%s ignores dataplatform:nameSuffix=zz42", n)
 					}
+					if strings.Contains(n, "zz42") {
+						carried++
+					}
+				}
+				if carried == 0 || len(overridden) != len(a) {
+					t.Errorf("nameSuffix=zz42 gave %v; want the same %d names, carrying zz42", overridden, len(a))
 				}
 			})
 		}

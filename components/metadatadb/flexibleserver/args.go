@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/opendataplatform/dataplatform/components/cluster"
+
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -61,9 +63,12 @@ type MetadataDBArgs struct {
 	// DeletionLock puts a CanNotDelete management lock on the server (prod): Azure refuses to delete
 	// it, from any tool, until the lock is removed.
 	DeletionLock bool
-	// Protect marks the stateful resources (the server and its generated administrator password)
-	// protected: destroy and replacement stop at them. Disposable children (parameters, diagnostic
-	// setting, lock, the bootstrap Job and Secrets) are never protected.
+	// Scheduling places the bootstrap Job's pod on the cluster's workload pool (AKS spot pools are
+	// tainted; a Job that does not tolerate it never runs).
+	Scheduling cluster.Scheduling
+	// Protect marks the stateful resources (the server, its generated administrator password and the
+	// roles' generated passwords) protected: destroy and replacement stop at them. Disposable
+	// children (parameters, diagnostic setting, lock, the bootstrap Job and Secrets) are never protected.
 	Protect bool
 	// Tags are applied to the server.
 	Tags map[string]string

@@ -283,6 +283,8 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		SSLMode:       SSLMode,
 		CACert:        pulumi.String(ServerRootCAs),
 		ServerCIDRs:   args.ServerCIDRs,
+		Scheduling:    args.Scheduling,
+		Protect:       args.Protect,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("flexibleserver %q: %w", name, err)

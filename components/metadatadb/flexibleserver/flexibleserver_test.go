@@ -266,7 +266,7 @@ func TestBootstrap(t *testing.T) {
 		job := inspect.MustNamed(t, m, tJob, "metadata-db-bootstrap-job")
 		assert.Equal(t, comp.URN, job.Parent)
 		assert.True(t, strings.HasPrefix(job.Provider, "urn:pulumi:prod::dataplatform::pulumi:providers:kubernetes::k8s::"), job.Provider)
-		assert.Equal(t, "dataplatform", inspect.RequireStr(t, job.Inputs, "metadata", "namespace"))
+		assert.Equal(t, "dataplatform-data", inspect.RequireStr(t, job.Inputs, "metadata", "namespace"), "the Job and the admin credential stay out of the workloads' namespace")
 
 		e := env(t, job)
 		// Changed from "require": the client verifies the server's chain and name.
@@ -487,6 +487,7 @@ func TestServerRootCAs(t *testing.T) {
 
 // With Protect, the server and its generated password are the only protected resources: the
 // parameters, lock, diagnostic setting, bootstrap Job and Secrets stay replaceable.
+// The server, its administrator password and the roles' generated passwords are protected; nothing else.
 func TestProtectsOnlyServerAndPassword(t *testing.T) {
 	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		for _, protect := range []bool{true, false} {
@@ -501,7 +502,7 @@ func TestProtectsOnlyServerAndPassword(t *testing.T) {
 			}
 			sort.Strings(got)
 			if protect {
-				assert.Equal(t, []string{tServer, tPW}, got)
+				assert.Equal(t, []string{tServer, tPW, tPW, tPW}, got)
 			} else {
 				assert.Empty(t, got)
 			}
