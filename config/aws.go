@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"strings"
 
 	"github.com/opendataplatform/dataplatform/internal/pemca"
 )
@@ -16,6 +17,10 @@ var (
 	iamPrincipalARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$`)
 	awsZone         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d[a-z]$`)
 )
+
+// EKSMinors are the Kubernetes minors an aws stack may run: those with a pinned Cluster Autoscaler
+// (components/clusteraddons/eksaddons), whose minor must match the control plane's.
+var EKSMinors = []string{"1.33", "1.34", "1.35"}
 
 // awsDefaults: the creator of the EKS cluster administers it unless the stack says otherwise, and the
 // dev workload pool holds every dev pod at its minimum: Dremio's coordinator and executor (2 CPU /
@@ -39,6 +44,9 @@ func (v *validator) aws() {
 	}
 	c, n := v.p.Cluster, v.p.Network
 	v.rdsCABundle()
+	if !contains(EKSMinors, c.KubernetesVersion) {
+		v.add("cluster.kubernetesVersion", c.KubernetesVersion, "on aws one of %s (the minors with a pinned Cluster Autoscaler)", strings.Join(EKSMinors, ", "))
+	}
 	for i, arn := range c.Admins {
 		if !iamPrincipalARN.MatchString(arn) {
 			v.add(fmt.Sprintf("cluster.admins[%d]", i), arn, "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-ci (not an sts assumed-role session)")

@@ -314,6 +314,22 @@ func TestDremioTokenProxyImageIsPinnedOnAzure(t *testing.T) {
 	}
 }
 
+// On aws only the minors with a pinned Cluster Autoscaler are accepted: its minor must match the
+// control plane's, and a missing pin would otherwise fail halfway through `pulumi up`.
+func TestAWSKubernetesVersionHasAPinnedAutoscaler(t *testing.T) {
+	for v, ok := range map[string]bool{"1.32": false, "1.33": true, "1.35": true, "1.36": false} {
+		_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "aws", "dataplatform:region": "eu-north-1", "dataplatform:cluster": `{"kubernetesVersion": "` + v + `"}`})
+		if ok && err != nil {
+			t.Errorf("kubernetesVersion %s refused on aws: %v", v, err)
+		}
+		if !ok {
+			if pr := problem(t, err, "dataplatform:cluster.kubernetesVersion"); pr.Value != v || !strings.Contains(pr.Allowed, "1.33, 1.34, 1.35") {
+				t.Errorf("kubernetesVersion %s problem on aws = %+v", v, pr)
+			}
+		}
+	}
+}
+
 // Airbyte's storage credential on gcp and azure is minted by the platform unless the user names a
 // Secret of their own, which must then be a valid name.
 func TestAirbyteStorageCredentialsSecretIsOptional(t *testing.T) {
@@ -341,7 +357,7 @@ func TestAirbyteStorageCredentialsSecretIsOptional(t *testing.T) {
 
 func TestKubernetesVersionFloor(t *testing.T) {
 	for v, ok := range map[string]bool{"1.28": false, "1.29": true, "1.34": true, "1.9": false, "2.0": false} {
-		_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "aws", "dataplatform:region": "eu-north-1", "dataplatform:cluster": `{"kubernetesVersion": "` + v + `"}`})
+		_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "azure", "dataplatform:region": "swedencentral", "dataplatform:cluster": `{"kubernetesVersion": "` + v + `"}`})
 		if ok && err != nil {
 			t.Errorf("kubernetesVersion %s refused: %v", v, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opendataplatform/dataplatform/components/clusteraddons/eksaddons"
+	"github.com/opendataplatform/dataplatform/config"
 	"github.com/opendataplatform/dataplatform/internal/planner"
 	"github.com/opendataplatform/dataplatform/tests/harness"
 	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
@@ -77,6 +79,14 @@ func TestGrowablePoolsAreScaledAndHPAsHaveMetrics(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The aws stack accepts exactly the Kubernetes minors the EKS add-ons pin an autoscaler for, so a
+// version without one is refused before anything runs rather than failing halfway through `up`.
+func TestEKSMinorsMatchThePinnedAutoscalers(t *testing.T) {
+	if got, want := strings.Join(config.EKSMinors, ","), strings.Join(eksaddons.PinnedMinors(), ","); got != want {
+		t.Errorf("config.EKSMinors = %s; eksaddons pins %s", got, want)
+	}
 }
 
 // EKS enforces the NetworkPolicies the platform writes: the VPC CNI's network policy agent is on

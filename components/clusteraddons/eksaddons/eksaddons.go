@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/opendataplatform/dataplatform/components/clusteraddons"
@@ -35,9 +36,20 @@ const (
 // kubernetes/autoscaler releases cluster-autoscaler-1.33.6, -1.34.5 and -1.35.2 ("Images:
 // registry.k8s.io/autoscaling/cluster-autoscaler:vX.Y.Z"); the image is a multi-arch manifest list.
 var autoscalerImages = map[string]string{
+	// config.EKSMinors must list exactly these minors (tests/cluster_test.go checks).
 	"1.33": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.6",
 	"1.34": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.34.5",
 	"1.35": "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2",
+}
+
+// PinnedMinors are the Kubernetes minors with a pinned Cluster Autoscaler, sorted.
+func PinnedMinors() []string {
+	out := make([]string, 0, len(autoscalerImages))
+	for m := range autoscalerImages {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // AddonsArgs configures the add-ons.
