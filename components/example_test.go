@@ -45,6 +45,10 @@ func Example_dataServices() {
 			ClientNamespaces: []string{"apps"}, Instances: 3, HighAvailability: true, Version: "16",
 			StorageGiB: 50, CPU: 2, MemoryGiB: 4, BackupRetentionDays: 14, BackupSchedule: "0 0 * * * *",
 			ObjectStore: store.Info, BackupCredentialsSecret: store.Info.Identities["postgres-backup"].CredentialsSecret,
+			// The pool is sized from the clients: Airbyte's pods with database pools and Temporal's.
+			Clients: cnpg.Clients{AirbytePods: 6, TemporalPods: 4},
+			// The database pods reach the API server (for CloudNativePG's instance manager) and nothing else.
+			APIServerCIDRs: []string{"10.0.0.1/32"},
 		}, pulumi.Provider(k8s))
 		if err != nil {
 			return err
@@ -55,7 +59,7 @@ func Example_dataServices() {
 		fmt.Println("error:", err)
 	}
 	// Output:
-	// database host: metadata-db-pooler-rw.data.svc.cluster.local:5432 (sslmode require)
+	// database host: metadata-db-pooler-rw.data.svc.cluster.local:5432 (sslmode verify-full)
 	// databases: airbyte temporal temporal_visibility superset
 	// airbyte credentials: Secret airbyte-db-credentials
 	// store: minio https://minio.data.svc.cluster.local:9000 (path-style true)
