@@ -2,7 +2,6 @@ package eks
 
 import (
 	"encoding/json"
-	"sort"
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
@@ -20,13 +19,7 @@ func TestProtectOnlyClusterAndKey(t *testing.T) {
 		args.Protect = true
 		m, _, err := run(t, preview, args)
 		require.NoError(t, err)
-		var protected []string
-		for _, r := range m.Resources() {
-			if r.Protect {
-				protected = append(protected, r.Type)
-			}
-		}
-		sort.Strings(protected)
+		protected := inspect.ProtectedTypes(m)
 		assert.Equal(t, []string{clusterType, "aws:kms/key:Key"}, protected)
 	})
 }

@@ -3,7 +3,6 @@ package flexibleserver
 import (
 	"crypto/x509"
 	"encoding/pem"
-	"sort"
 	"strings"
 	"testing"
 
@@ -485,22 +484,16 @@ func TestServerRootCAs(t *testing.T) {
 	})
 }
 
-// With Protect, the server and its generated password are the only protected resources: the
-// parameters, lock, diagnostic setting, bootstrap Job and Secrets stay replaceable.
-// The server, its administrator password and the roles' generated passwords are protected; nothing else.
+// With Protect, the server, its administrator password and the roles' generated passwords are the
+// only protected resources: the parameters, lock, diagnostic setting, bootstrap Job and Secrets stay
+// replaceable.
 func TestProtectsOnlyServerAndPassword(t *testing.T) {
 	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		for _, protect := range []bool{true, false} {
 			a := prodArgs()
 			a.Protect = protect
 			m, _ := deploy(t, preview, a)
-			var got []string
-			for _, r := range m.Resources() {
-				if r.Protect {
-					got = append(got, r.Type)
-				}
-			}
-			sort.Strings(got)
+			got := inspect.ProtectedTypes(m)
 			if protect {
 				assert.Equal(t, []string{tServer, tPW, tPW, tPW}, got)
 			} else {

@@ -8,7 +8,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
-	"sort"
 	"testing"
 	"time"
 
@@ -30,13 +29,7 @@ func TestProtectOnlyStatefulLeaves(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, "prod", preview, prodArgs())
 		require.NoError(t, err)
-		var got []string
-		for _, r := range m.Resources() {
-			if r.Protect {
-				got = append(got, r.Type+" "+r.Name)
-			}
-		}
-		sort.Strings(got)
+		got := inspect.Protected(m)
 		assert.Equal(t, []string{
 			"aws:kms/key:Key metadata-db-dr-kms", "aws:kms/key:Key metadata-db-kms",
 			"aws:rds/instance:Instance metadata-db-instance", "random:index/randomPassword:RandomPassword metadata-db-admin-password",

@@ -3,7 +3,6 @@ package azurevnet
 import (
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"testing"
 
@@ -435,13 +434,7 @@ func TestProtectsOnlyResourceGroupAndVNet(t *testing.T) {
 			a := testArgs()
 			a.Protect = protect
 			m, net := deploy(t, preview, a)
-			var got []string
-			for _, r := range m.Resources() {
-				if r.Protect {
-					got = append(got, r.Type)
-				}
-			}
-			sort.Strings(got)
+			got := inspect.ProtectedTypes(m)
 			if protect {
 				assert.Equal(t, []string{tVNet, tRG}, got) // sorted
 			} else {

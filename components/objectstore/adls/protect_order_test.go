@@ -94,13 +94,7 @@ func TestProtectsOnlyAccountsAndContainers(t *testing.T) {
 			a := fullArgs()
 			a.Protect = protect
 			m, _ := deploy(t, preview, a)
-			var protected []string
-			for _, r := range m.Resources() {
-				if r.Protect {
-					protected = append(protected, r.Type+" "+r.Name)
-				}
-			}
-			sort.Strings(protected)
+			protected := inspect.Protected(m)
 			if !protect {
 				assert.Empty(t, protected)
 				continue

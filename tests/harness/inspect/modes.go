@@ -3,9 +3,11 @@ package inspect
 import (
 	"context"
 	"fmt"
-	"github.com/opendataplatform/dataplatform/tests/harness"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/opendataplatform/dataplatform/tests/harness"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
@@ -69,4 +71,28 @@ func MustNamed(t testing.TB, m *harness.Mocks, typ, name string) *harness.Resour
 	r := m.Named(typ, name)
 	require.NotNil(t, r, "%s %s not registered", typ, name)
 	return r
+}
+
+// Protected lists the resources recorded with the protect option, as "type name", sorted.
+func Protected(m *harness.Mocks) []string {
+	var out []string
+	for _, r := range m.Resources() {
+		if r.Protect {
+			out = append(out, r.Type+" "+r.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ProtectedTypes lists the types of the protected resources, one entry per resource, sorted.
+func ProtectedTypes(m *harness.Mocks) []string {
+	var out []string
+	for _, r := range m.Resources() {
+		if r.Protect {
+			out = append(out, r.Type)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
