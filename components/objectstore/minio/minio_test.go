@@ -286,14 +286,10 @@ func TestTLSAndProbes(t *testing.T) {
 		assert.Contains(t, rootData, resource.PropertyKey("rootUser"))
 		assert.Contains(t, rootData, resource.PropertyKey("rootPassword"))
 		// The bundle is the CA certificate's PEM (the harness answers generated keys and certificates
-		// with known mock PEMs even in preview, since its mock monitor cannot carry unknown secrets).
+		// with known PEM blocks even in preview, since its mock monitor cannot carry unknown secrets).
 		ca2 := inspect.Await(t, s.Info.CABundle)
 		require.True(t, ca2.Known)
-		if preview {
-			assert.Contains(t, ca2.Value, "BEGIN MOCK")
-		} else {
-			assert.Contains(t, ca2.Value, "BEGIN CERTIFICATE")
-		}
+		assert.Contains(t, ca2.Value, "-----BEGIN CERTIFICATE-----")
 	})
 }
 
