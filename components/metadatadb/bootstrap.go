@@ -126,11 +126,17 @@ func roles() []string {
 func bootstrapSQL() string {
 	var b strings.Builder
 	b.WriteString("\\set ON_ERROR_STOP on\n")
+	// PostgreSQL 16 split membership into ADMIN, INHERIT and SET: a CREATEROLE administrator that
+	// creates a role gets ADMIN only (createrole_self_grant is empty by default), so it is a MEMBER
+	// yet cannot SET ROLE, which CREATE DATABASE ... OWNER requires ("must be able to SET ROLE").
+	// postgres@REL_16 doc/src/sgml/ref/create_database.sgml, ref/grant.sgml (WITH SET).
+	b.WriteString("SELECT current_setting('server_version_num')::int >= 160000 AS pg16 \\gset\n")
 	for _, r := range roles() {
 		fmt.Fprintf(&b, "SELECT format('CREATE ROLE %%I LOGIN', '%s') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s')\\gexec\n", r, r)
 		fmt.Fprintf(&b, "ALTER ROLE %s WITH LOGIN PASSWORD :'%s_password';\n", r, r)
-		// The administrator must be a member to create databases owned by the role (PostgreSQL 16+).
-		fmt.Fprintf(&b, "SELECT format('GRANT %%I TO %%I', '%s', current_user) WHERE NOT pg_has_role(current_user, '%s', 'MEMBER')\\gexec\n", r, r)
+		// The administrator must be able to SET ROLE to create databases owned by the role.
+		fmt.Fprintf(&b, "\\if :pg16\nSELECT format('GRANT %%I TO %%I WITH SET TRUE', '%s', current_user) WHERE NOT pg_has_role(current_user, '%s', 'SET')\\gexec\n\\else\n", r, r)
+		fmt.Fprintf(&b, "SELECT format('GRANT %%I TO %%I', '%s', current_user) WHERE NOT pg_has_role(current_user, '%s', 'MEMBER')\\gexec\n\\endif\n", r, r)
 	}
 	for _, db := range Databases {
 		fmt.Fprintf(&b, "SELECT format('CREATE DATABASE %%I OWNER %%I', '%s', '%s') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '%s')\\gexec\n", db, Owner[db], db)

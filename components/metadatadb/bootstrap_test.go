@@ -2,6 +2,7 @@ package metadatadb
 
 import (
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -194,4 +195,19 @@ func TestBootstrapScheduling(t *testing.T) {
 		assert.Equal(t, "CriticalAddonsOnly", inspect.Str(pod, "tolerations", 0, "key"))
 		assert.Equal(t, "workload", inspect.Str(pod, "nodeSelector", "dataplatform.io/pool"))
 	})
+}
+
+// On PostgreSQL 16+ a CREATEROLE administrator is a MEMBER of the roles it creates but may not SET
+// ROLE to them, which CREATE DATABASE ... OWNER needs: the script grants SET explicitly there, and
+// keeps the plain GRANT for 14 and 15, where 'SET' is no pg_has_role privilege.
+func TestBootstrapSQLGrantsSetRoleOnPostgres16(t *testing.T) {
+	sql := bootstrapSQL()
+	assert.Contains(t, sql, "SELECT current_setting('server_version_num')::int >= 160000 AS pg16 \\gset\n")
+	for _, r := range roles() {
+		pg16 := "\\if :pg16\nSELECT format('GRANT %I TO %I WITH SET TRUE', '" + r + "', current_user) WHERE NOT pg_has_role(current_user, '" + r + "', 'SET')\\gexec\n\\else\n"
+		older := "SELECT format('GRANT %I TO %I', '" + r + "', current_user) WHERE NOT pg_has_role(current_user, '" + r + "', 'MEMBER')\\gexec\n\\endif\n"
+		assert.Contains(t, sql, pg16+older, r)
+		// The grant comes before any database it owns is created.
+		assert.Less(t, strings.Index(sql, pg16), strings.Index(sql, "CREATE DATABASE %I OWNER %I', '"), r)
+	}
 }
