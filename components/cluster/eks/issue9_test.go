@@ -137,3 +137,25 @@ func keysOf[M ~map[K]V, K ~string, V any](m M) map[string]bool {
 	}
 	return out
 }
+
+// An admin's access entry is named by its principal: removing another admin from the list leaves it
+// untouched, where a position-named entry would be re-pointed (delete, then a create that EKS refuses
+// while the other principal's entry still exists).
+func TestAdminEntriesAreNamedByPrincipal(t *testing.T) {
+	ci, ops := "arn:aws:iam::123456789012:role/platform-ci", "arn:aws:iam::123456789012:role/ops/oncall"
+	names := func(admins ...string) map[string]string {
+		args := prodArgs()
+		args.CreatorIsAdmin = false
+		args.Admins = admins
+		m, _, err := run(t, false, args)
+		require.NoError(t, err)
+		out := map[string]string{}
+		for _, e := range m.ByType("aws:eks/accessEntry:AccessEntry") {
+			out[inspect.Str(e.Inputs, "principalArn")] = e.Name
+		}
+		return out
+	}
+	before, after := names(ci, ops), names(ops)
+	assert.Equal(t, before[ops], after[ops], "removing the first admin renamed the second's entry")
+	assert.NotEqual(t, before[ci], before[ops])
+}

@@ -1,6 +1,8 @@
 package eks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -38,8 +40,11 @@ func mustJSON(v any) string {
 // STANDARD) and accessPolicyAssociation.go (accessScope type "cluster", policyArn).
 func (b *builder) accessEntries(clusterName pulumi.StringOutput) ([]pulumi.Resource, error) {
 	var out []pulumi.Resource
-	for i, arn := range b.args.Admins {
-		rn := fmt.Sprintf("%s-admin-%d", b.name, i)
+	for _, arn := range b.args.Admins {
+		// Named by the principal, not its position: removing one admin from the list must not
+		// re-point another's entry (EKS refuses a second entry for a principal while the first exists).
+		sum := sha256.Sum256([]byte(arn))
+		rn := fmt.Sprintf("%s-admin-%s", b.name, hex.EncodeToString(sum[:])[:10])
 		entry, err := eks.NewAccessEntry(b.ctx, rn, &eks.AccessEntryArgs{
 			ClusterName:  clusterName,
 			PrincipalArn: pulumi.String(arn),

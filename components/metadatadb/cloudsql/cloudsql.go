@@ -62,6 +62,8 @@ const (
 	// SSLMode is what clients use: the chain to the per-instance CA is verified, the host name cannot
 	// be (the certificate's CN is "<project>:<instance>", with no IP or DNS SAN).
 	SSLMode = "verify-ca"
+	// DiskSizeProperty is the instance input that disk autoresize owns after creation.
+	DiskSizeProperty = "settings.diskSize"
 	// maxLogRetentionDays is the Enterprise edition's limit on transaction-log retention.
 	maxLogRetentionDays = 7
 )
@@ -352,7 +354,10 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 			},
 			UserLabels: pulumi.ToStringMap(args.Labels),
 		},
-	}, stateful)
+		// diskAutoresize grows the disk; the configured size must not pull it back on the next update
+		// (pulumi-gcp@v7.38.0 sdk/go/gcp/sql/pulumiTypes.go DiskSize: "this value will override the
+		// resizing from diskAutoresize ... set ignore_changes on this field").
+	}, stateful, pulumi.IgnoreChanges([]string{DiskSizeProperty}))
 	if err != nil {
 		return nil, err
 	}

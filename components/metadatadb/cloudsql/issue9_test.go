@@ -95,3 +95,21 @@ func TestServerVerification(t *testing.T) {
 		assert.Equal(t, "metadata-db-ca", inspect.Await(t, w.db.Connection.CAConfigMap).Value, "clients mount the CA from this ConfigMap")
 	})
 }
+
+// Disk autoresize owns the disk size after creation: the primary and the DR replica ignore changes to
+// settings.diskSize, or a refresh after growth would make the next update try to shrink the disk,
+// which Cloud SQL refuses.
+func TestAutoresizedDiskIsNotShrunkBack(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		args := prodArgs()
+		args.DRReplica = true
+		w, err := run(t, preview, args)
+		completed(t, preview, err)
+		instances := w.m.ByType(tInstance)
+		require.Len(t, instances, 2)
+		for _, i := range instances {
+			assert.True(t, inspect.RequireBool(t, i.Inputs, "settings", "diskAutoresize"))
+			assert.Contains(t, i.IgnoreChanges, "settings.diskSize", i.Name)
+		}
+	})
+}

@@ -50,5 +50,5 @@ func newReplica(ctx *pulumi.Context, name string, args *MetadataDBArgs, primary 
 			InsightsConfig: &sql.DatabaseInstanceSettingsInsightsConfigArgs{QueryInsightsEnabled: pulumi.Bool(true)},
 			UserLabels:     pulumi.ToStringMap(args.Labels),
 		},
-	}, opt)
+	}, opt, pulumi.IgnoreChanges([]string{DiskSizeProperty})) // autoresize owns the size after creation
 }
