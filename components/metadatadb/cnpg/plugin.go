@@ -35,9 +35,10 @@ const (
 )
 
 // pluginCertificates creates the mTLS pair between the operator and the plugin. Upstream issues it
-// with cert-manager (chart certificate.create*); the platform generates it itself so the kubernetes
-// target needs no cert-manager: each side is a self-signed certificate the other pins, as cert-manager's
-// selfSigned issuer would make. Renewed by the next `pulumi up` within 30 days of expiry.
+// with cert-manager (chart certificate.create*); the platform generates it itself: each side is a
+// self-signed certificate the other pins, as cert-manager's selfSigned issuer would make. (Chart
+// 0.7.0 still renders a cert-manager Issuer whatever createIssuer says, so the cluster needs
+// cert-manager's CRDs: README, docs/runbook-kubernetes.md.) Renewed by the next `pulumi up` within 30 days of expiry.
 func pluginCertificates(ctx *pulumi.Context, name string, parent pulumi.ResourceOption, ns pulumi.StringInput, labels pulumi.StringMap) ([]pulumi.Resource, error) {
 	var out []pulumi.Resource
 	for _, c := range []struct {
