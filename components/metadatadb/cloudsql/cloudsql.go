@@ -244,11 +244,6 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	if err := args.validate(name); err != nil {
 		return nil, err
 	}
-	availability := "ZONAL"
-	if args.HighAvailability {
-		availability = "REGIONAL"
-	}
-
 	comp := &MetadataDB{}
 	props := pulumi.Map{
 		"project":                pulumi.String(args.Project),
@@ -291,9 +286,38 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	if args.DRRegion != "" {
 		backupLocation = pulumi.String(args.DRRegion)
 	}
-	var autoresizeLimit pulumi.IntPtrInput
-	if args.DiskAutoresizeLimitGiB > 0 {
-		autoresizeLimit = pulumi.Int(args.DiskAutoresizeLimitGiB)
+	// The primary's own settings beside those its DR replica shares: backups, maintenance, full
+	// query insights and the logging flags.
+	settings := instanceSettings(args, privateNetwork)
+	settings.BackupConfiguration = &sql.DatabaseInstanceSettingsBackupConfigurationArgs{
+		Enabled:                     pulumi.Bool(true),
+		StartTime:                   pulumi.String(BackupStartTime),
+		Location:                    backupLocation,
+		PointInTimeRecoveryEnabled:  pulumi.Bool(args.PointInTimeRecovery),
+		TransactionLogRetentionDays: logDays,
+		BackupRetentionSettings: &sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs{
+			RetainedBackups: pulumi.Int(args.BackupRetentionDays),
+			RetentionUnit:   pulumi.String("COUNT"),
+		},
+	}
+	settings.MaintenanceWindow = &sql.DatabaseInstanceSettingsMaintenanceWindowArgs{
+		Day:         pulumi.Int(MaintenanceDay),
+		Hour:        pulumi.Int(MaintenanceHour),
+		UpdateTrack: pulumi.String("stable"),
+	}
+	settings.InsightsConfig = &sql.DatabaseInstanceSettingsInsightsConfigArgs{
+		QueryInsightsEnabled:  pulumi.Bool(true),
+		QueryStringLength:     pulumi.Int(1024),
+		RecordApplicationTags: pulumi.Bool(true),
+		RecordClientAddress:   pulumi.Bool(true),
+	}
+	settings.DatabaseFlags = sql.DatabaseInstanceSettingsDatabaseFlagArray{
+		flag("log_min_duration_statement", fmt.Sprint(SlowQueryMillis)),
+		flag("log_connections", "on"),
+		flag("log_disconnections", "on"),
+		flag("log_lock_waits", "on"),
+		// Lets operators log in with their Google identity instead of a shared password.
+		flag("cloudsql.iam_authentication", "on"),
 	}
 
 	instance, err := sql.NewDatabaseInstance(ctx, name+"-instance", &sql.DatabaseInstanceArgs{
@@ -302,58 +326,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		Name:               pulumi.String(args.InstanceName),
 		DatabaseVersion:    pulumi.String("POSTGRES_" + args.Version),
 		DeletionProtection: pulumi.Bool(args.DeletionProtection),
-		Settings: &sql.DatabaseInstanceSettingsArgs{
-			Tier:                      pulumi.String(args.Tier),
-			Edition:                   pulumi.String(Edition),
-			AvailabilityType:          pulumi.String(availability),
-			DeletionProtectionEnabled: pulumi.Bool(args.DeletionProtection),
-			DiskType:                  pulumi.String("PD_SSD"),
-			DiskSize:                  pulumi.Int(args.DiskSizeGiB),
-			DiskAutoresize:            pulumi.Bool(true),
-			DiskAutoresizeLimit:       autoresizeLimit,
-			IpConfiguration: &sql.DatabaseInstanceSettingsIpConfigurationArgs{
-				// No public IP: the instance is reachable only from the VPC (and peered networks).
-				Ipv4Enabled:    pulumi.Bool(false),
-				PrivateNetwork: privateNetwork,
-				// The server refuses unencrypted connections; clients need no client certificate.
-				SslMode: pulumi.String("ENCRYPTED_ONLY"),
-				// Stated, not left to the API default: the per-instance CA is what makes verify-ca
-				// identify this instance (see the package comment). pulumi-gcp@v7.38.0
-				// sdk/go/gcp/sql/pulumiTypes.go: ServerCaMode, "Supported value is GOOGLE_MANAGED_INTERNAL_CA".
-				ServerCaMode: pulumi.String(ServerCAMode),
-			},
-			BackupConfiguration: &sql.DatabaseInstanceSettingsBackupConfigurationArgs{
-				Enabled:                     pulumi.Bool(true),
-				StartTime:                   pulumi.String(BackupStartTime),
-				Location:                    backupLocation,
-				PointInTimeRecoveryEnabled:  pulumi.Bool(args.PointInTimeRecovery),
-				TransactionLogRetentionDays: logDays,
-				BackupRetentionSettings: &sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs{
-					RetainedBackups: pulumi.Int(args.BackupRetentionDays),
-					RetentionUnit:   pulumi.String("COUNT"),
-				},
-			},
-			MaintenanceWindow: &sql.DatabaseInstanceSettingsMaintenanceWindowArgs{
-				Day:         pulumi.Int(MaintenanceDay),
-				Hour:        pulumi.Int(MaintenanceHour),
-				UpdateTrack: pulumi.String("stable"),
-			},
-			InsightsConfig: &sql.DatabaseInstanceSettingsInsightsConfigArgs{
-				QueryInsightsEnabled:  pulumi.Bool(true),
-				QueryStringLength:     pulumi.Int(1024),
-				RecordApplicationTags: pulumi.Bool(true),
-				RecordClientAddress:   pulumi.Bool(true),
-			},
-			DatabaseFlags: sql.DatabaseInstanceSettingsDatabaseFlagArray{
-				flag("log_min_duration_statement", fmt.Sprint(SlowQueryMillis)),
-				flag("log_connections", "on"),
-				flag("log_disconnections", "on"),
-				flag("log_lock_waits", "on"),
-				// Lets operators log in with their Google identity instead of a shared password.
-				flag("cloudsql.iam_authentication", "on"),
-			},
-			UserLabels: pulumi.ToStringMap(args.Labels),
-		},
+		Settings:           settings,
 		// diskAutoresize grows the disk; the configured size must not pull it back on the next update
 		// (pulumi-gcp@v7.38.0 sdk/go/gcp/sql/pulumiTypes.go DiskSize: "this value will override the
 		// resizing from diskAutoresize ... set ignore_changes on this field").
@@ -448,4 +421,41 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 
 func flag(name, value string) *sql.DatabaseInstanceSettingsDatabaseFlagArgs {
 	return &sql.DatabaseInstanceSettingsDatabaseFlagArgs{Name: pulumi.String(name), Value: pulumi.String(value)}
+}
+
+// instanceSettings are the settings the primary and its DR replica share — machine, availability,
+// disk, private network and TLS — so that a promoted replica can take the primary's load.
+func instanceSettings(args *MetadataDBArgs, privateNetwork pulumi.StringOutput) *sql.DatabaseInstanceSettingsArgs {
+	availability := "ZONAL"
+	if args.HighAvailability {
+		availability = "REGIONAL"
+	}
+	var autoresizeLimit pulumi.IntPtrInput
+	if args.DiskAutoresizeLimitGiB > 0 {
+		autoresizeLimit = pulumi.Int(args.DiskAutoresizeLimitGiB)
+	}
+	return &sql.DatabaseInstanceSettingsArgs{
+		Tier:                      pulumi.String(args.Tier),
+		Edition:                   pulumi.String(Edition),
+		AvailabilityType:          pulumi.String(availability),
+		DeletionProtectionEnabled: pulumi.Bool(args.DeletionProtection),
+		DiskType:                  pulumi.String("PD_SSD"),
+		DiskSize:                  pulumi.Int(args.DiskSizeGiB),
+		DiskAutoresize:            pulumi.Bool(true),
+		DiskAutoresizeLimit:       autoresizeLimit,
+		IpConfiguration: &sql.DatabaseInstanceSettingsIpConfigurationArgs{
+			// No public IP: the instance is reachable only from the VPC (and peered networks); the
+			// VPC and its private service access range are global, so a replica in another region
+			// gets its private IP from the same range.
+			Ipv4Enabled:    pulumi.Bool(false),
+			PrivateNetwork: privateNetwork,
+			// The server refuses unencrypted connections; clients need no client certificate.
+			SslMode: pulumi.String("ENCRYPTED_ONLY"),
+			// Stated, not left to the API default: the per-instance CA is what makes verify-ca
+			// identify this instance (see the package comment). pulumi-gcp@v7.38.0
+			// sdk/go/gcp/sql/pulumiTypes.go: ServerCaMode, "Supported value is GOOGLE_MANAGED_INTERNAL_CA".
+			ServerCaMode: pulumi.String(ServerCAMode),
+		},
+		UserLabels: pulumi.ToStringMap(args.Labels),
+	}
 }

@@ -15,14 +15,8 @@ import (
 // instance that will act as the master in the replication setup"; Cloud SQL docs "Promote replicas
 // for regional migration or disaster recovery".
 func newReplica(ctx *pulumi.Context, name string, args *MetadataDBArgs, primary *sql.DatabaseInstance, privateNetwork pulumi.StringOutput, opt pulumi.ResourceOption) (*sql.DatabaseInstance, error) {
-	availability := "ZONAL"
-	if args.HighAvailability {
-		availability = "REGIONAL"
-	}
-	var autoresizeLimit pulumi.IntPtrInput
-	if args.DiskAutoresizeLimitGiB > 0 {
-		autoresizeLimit = pulumi.Int(args.DiskAutoresizeLimitGiB)
-	}
+	settings := instanceSettings(args, privateNetwork)
+	settings.InsightsConfig = &sql.DatabaseInstanceSettingsInsightsConfigArgs{QueryInsightsEnabled: pulumi.Bool(true)}
 	return sql.NewDatabaseInstance(ctx, name+"-dr-replica", &sql.DatabaseInstanceArgs{
 		Project:            pulumi.String(args.Project),
 		Region:             pulumi.String(args.DRRegion),
@@ -30,25 +24,6 @@ func newReplica(ctx *pulumi.Context, name string, args *MetadataDBArgs, primary 
 		DatabaseVersion:    pulumi.String("POSTGRES_" + args.Version),
 		MasterInstanceName: primary.Name, // also orders the replica after the primary
 		DeletionProtection: pulumi.Bool(args.DeletionProtection),
-		Settings: &sql.DatabaseInstanceSettingsArgs{
-			Tier:                      pulumi.String(args.Tier),
-			Edition:                   pulumi.String(Edition),
-			AvailabilityType:          pulumi.String(availability),
-			DeletionProtectionEnabled: pulumi.Bool(args.DeletionProtection),
-			DiskType:                  pulumi.String("PD_SSD"),
-			DiskSize:                  pulumi.Int(args.DiskSizeGiB),
-			DiskAutoresize:            pulumi.Bool(true),
-			DiskAutoresizeLimit:       autoresizeLimit,
-			IpConfiguration: &sql.DatabaseInstanceSettingsIpConfigurationArgs{
-				// The VPC and its private service access range are global: the replica gets its
-				// private IP from the same reserved range, reachable from the cluster.
-				Ipv4Enabled:    pulumi.Bool(false),
-				PrivateNetwork: privateNetwork,
-				SslMode:        pulumi.String("ENCRYPTED_ONLY"),
-				ServerCaMode:   pulumi.String(ServerCAMode),
-			},
-			InsightsConfig: &sql.DatabaseInstanceSettingsInsightsConfigArgs{QueryInsightsEnabled: pulumi.Bool(true)},
-			UserLabels:     pulumi.ToStringMap(args.Labels),
-		},
+		Settings:           settings,
 	}, opt, pulumi.IgnoreChanges([]string{DiskSizeProperty})) // autoresize owns the size after creation
 }
