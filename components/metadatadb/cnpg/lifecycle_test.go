@@ -1,7 +1,6 @@
 package cnpg
 
 import (
-	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,13 +19,7 @@ func TestProtectOnlyStatefulLeaves(t *testing.T) {
 		a.Protect = true
 		m, _, err := run(t, preview, a)
 		inspect.RequireRan(t, preview, err)
-		var protected []string
-		for _, r := range m.Resources() {
-			if r.Custom && r.Protect {
-				protected = append(protected, r.Type+" "+r.Name)
-			}
-		}
-		sort.Strings(protected)
+		protected := inspect.Protected(m)
 		assert.Equal(t, []string{
 			"kubernetes:postgresql.cnpg.io/v1:Cluster pg-cluster",
 			"random:index/randomPassword:RandomPassword pg-airbyte-password",

@@ -24,12 +24,7 @@ func TestProtectOnlyStatefulLeaves(t *testing.T) {
 		a.Protect = true
 		m, _, err := run(t, preview, a)
 		inspect.RequireRan(t, preview, err)
-		var protected []string
-		for _, r := range m.Resources() {
-			if r.Custom && r.Protect {
-				protected = append(protected, r.Type+" "+r.Name)
-			}
-		}
+		protected := inspect.Protected(m)
 		want := []string{
 			"kubernetes:apps/v1:StatefulSet store-server",
 			"random:index/randomPassword:RandomPassword store-root-password",
