@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -15,17 +16,17 @@ import (
 // groups, add-ons) is disposable and must stay replaceable in prod, or a key rotation, an image bump or
 // a script change fails with "resource is protected".
 var statefulTypes = map[string][]string{
-	"kubernetes": append(inClusterStateful, "kubernetes:postgresql.cnpg.io/v1:Cluster"),
-	"aws": append(inClusterStateful,
+	"kubernetes": append(slices.Clip(inClusterStateful), "kubernetes:postgresql.cnpg.io/v1:Cluster"),
+	"aws": append(slices.Clip(inClusterStateful),
 		"aws:ec2/vpc:Vpc", "aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:rds/instance:Instance",
 		"aws:s3/bucketV2:BucketV2", "aws:ecr/repository:Repository"),
-	"azure": append(inClusterStateful,
+	"azure": append(slices.Clip(inClusterStateful),
 		// Deleting a resource group deletes everything in it, whatever protect says of its contents.
 		"azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork",
 		"azure-native:containerservice/v20240901:ManagedCluster", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
 		"azure-native:storage:StorageAccount", "azure-native:storage:BlobContainer",
 		"azure-native:dbforpostgresql/v20230601preview:Server", "azure-native:containerregistry:Registry"),
-	"gcp": append(inClusterStateful,
+	"gcp": append(slices.Clip(inClusterStateful),
 		"gcp:compute/network:Network", "gcp:container/cluster:Cluster", "gcp:kms/keyRing:KeyRing",
 		"gcp:kms/cryptoKey:CryptoKey", "gcp:sql/databaseInstance:DatabaseInstance", "gcp:storage/bucket:Bucket",
 		"gcp:artifactregistry/repository:Repository"),

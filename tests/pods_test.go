@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"fmt"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -165,6 +164,5 @@ func TestEveryPodFitsAndToleratesTheWorkloadPool(t *testing.T) {
 			t.Errorf("the pods request %.1f CPU / %.1f GiB; %d %s nodes allocate %.1f CPU / %.1f GiB",
 				totalCPU, totalMem, pool.MaxNodes, pool.MachineType, n*nodeCPU, n*nodeMem)
 		}
-		_ = fmt.Sprint
 	})
 }
