@@ -37,7 +37,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 
 	net, err := azurevnet.NewNetwork(ctx, "network", &azurevnet.NetworkArgs{
 		Location:          cfg.Region,
-		ResourceGroupName: "rg-" + physicalName(cfg),
+		ResourceGroupName: "rg-" + names.Base,
 		CIDR:              cfg.Network.CIDR,
 		PodCIDR:           cfg.Network.PodCIDR,
 		Protect:           prod,

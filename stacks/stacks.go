@@ -120,12 +120,6 @@ func exportFoundation(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, 
 	}
 }
 
-// protectInProd protects stateful and foundational resources in prod: `pulumi destroy` and
-// replacements stop at them until someone deliberately unprotects.
-func protectInProd(cfg *config.Platform) pulumi.ResourceOption {
-	return pulumi.Protect(cfg.Environment == config.Prod)
-}
-
 // tags are the labels every taggable cloud resource carries.
 func tags(cfg *config.Platform) map[string]string {
 	out := map[string]string{
@@ -139,9 +133,6 @@ func tags(cfg *config.Platform) map[string]string {
 	}
 	return out
 }
-
-// physicalName is the stack's name in the clouds: "<project>-<stack>", e.g. dataplatform-prod.
-func physicalName(cfg *config.Platform) string { return cfg.Project + "-" + cfg.Stack }
 
 func nodePool(p config.NodePool) cluster.NodePool {
 	return cluster.NodePool{MachineType: p.MachineType, MinNodes: p.MinNodes, MaxNodes: p.MaxNodes, DiskSizeGiB: p.DiskSizeGiB, Spot: p.Spot}
