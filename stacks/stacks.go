@@ -141,12 +141,3 @@ func nodePool(p config.NodePool) cluster.NodePool {
 func storageClasses(cfg *config.Platform) cluster.StorageClasses {
 	return cluster.StorageClasses{FastSSD: cfg.Cluster.StorageClasses.FastSSD, Standard: cfg.Cluster.StorageClasses.Standard}
 }
-
-// authorizedCIDRs are the ranges that may reach the cluster API: the public ranges of the stack when
-// the endpoint is public, and always the network itself (bastions, CI runners inside it).
-func authorizedCIDRs(cfg *config.Platform) []string {
-	if cfg.Cluster.EndpointAccess == config.PrivateEndpoint {
-		return []string{cfg.Network.CIDR}
-	}
-	return append([]string{cfg.Network.CIDR}, cfg.Cluster.PublicAccessCIDRs...)
-}
