@@ -9,6 +9,10 @@ import (
 // Azure-specific validation: what AKS, Flexible Server and Azure's fixed region pairs accept.
 
 // entraObjectID is an Entra (Azure AD) object ID: a GUID.
+// networkWatcherRE is "<resource group>/<network watcher name>" (resource group: 1-90 letters, digits,
+// '_', '-', '.', '(' and ')'; a Network Watcher name: 1-80 letters, digits, '_', '-' and '.').
+var networkWatcherRE = regexp.MustCompile(`^[A-Za-z0-9_().-]{1,90}/[A-Za-z0-9_.-]{1,80}$`)
+
 var entraObjectID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // azurePostgresMajors are the versions the Flexible Server API the platform uses (dbforpostgresql
@@ -57,6 +61,12 @@ func (v *validator) azure() {
 		if p, err := netip.ParsePrefix(cidr); err != nil || !p.Addr().Is4() || p.Masked() != p {
 			v.add(fmt.Sprintf("cluster.privateAccessCidrs[%d]", i), cidr, "an IPv4 CIDR block with its host bits zero, e.g. 10.50.0.0/16")
 		}
+	}
+	if n := v.p.Network; n.FlowLogRetentionDays > 365 {
+		v.add("network.flowLogRetentionDays", n.FlowLogRetentionDays, "on azure 1-365 (a VNet flow log's retention policy)")
+	}
+	if w := v.p.Network.NetworkWatcher; w != "" && !networkWatcherRE.MatchString(w) {
+		v.add("network.networkWatcher", w, "\"<resource group>/<name>\" of the region's Network Watcher, e.g. NetworkWatcherRG/NetworkWatcher_%s", v.p.Region)
 	}
 	db := v.p.MetadataDB
 	if !contains(azurePostgresMajors, db.Version) {

@@ -92,3 +92,23 @@ func TestAzureWorkloadPodsFitTheNodes(t *testing.T) {
 		t.Errorf("D4s_v5 allocatable = %.2f CPU %.2f GiB", cpu, mem)
 	}
 }
+
+// The VNet flow log's owner and retention: a Network Watcher named "<resource group>/<name>", and a
+// retention a flow log's policy accepts (1-365 days).
+func TestAzureFlowLogSettings(t *testing.T) {
+	_, err := parse(t, "prod", map[string]string{
+		"dataplatform:cloud":   "azure",
+		"dataplatform:network": `{"networkWatcher": "NetworkWatcher_swedencentral", "flowLogRetentionDays": 400}`,
+	})
+	if p := problem(t, err, "dataplatform:network.networkWatcher"); !strings.Contains(p.Allowed, "NetworkWatcherRG/NetworkWatcher_") {
+		t.Errorf("networkWatcher: %+v", p)
+	}
+	problem(t, err, "dataplatform:network.flowLogRetentionDays")
+	ok, err := parse(t, "prod", map[string]string{
+		"dataplatform:cloud":   "azure",
+		"dataplatform:network": `{"networkWatcher": "ops-network/NetworkWatcher_swedencentral", "flowLogRetentionDays": 365}`,
+	})
+	if err != nil || ok.Network.NetworkWatcher != "ops-network/NetworkWatcher_swedencentral" {
+		t.Fatalf("a valid network watcher was refused: %v", err)
+	}
+}

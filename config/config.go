@@ -110,8 +110,13 @@ type Network struct {
 	// PrivateServiceCIDR is the range reserved for private service access, where Cloud SQL gets its
 	// address (gcp only); pinned so network policies can name the database's addresses.
 	PrivateServiceCIDR string `json:"privateServiceCidr"`
-	// FlowLogRetentionDays is how long VPC flow logs are kept.
+	// FlowLogRetentionDays is how long VPC / VNet flow logs are kept.
 	FlowLogRetentionDays int `json:"flowLogRetentionDays"`
+	// NetworkWatcher (azure) is the region's Network Watcher that owns the VNet flow log, as
+	// "<resource group>/<name>". Empty uses the one Azure creates with a subscription's first VNet in
+	// a region, "NetworkWatcherRG/NetworkWatcher_<region>"; set it when auto-enablement is off and
+	// the watcher lives elsewhere.
+	NetworkWatcher string `json:"networkWatcher"`
 	// Namespaces names the platform's Kubernetes namespaces.
 	Namespaces Namespaces `json:"namespaces"`
 	// APIServerCIDRs are the Kubernetes API server's addresses — the endpoints behind the

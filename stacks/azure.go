@@ -35,13 +35,23 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	}
 	names := namesFor(cfg, client.SubscriptionId)
 
+	watcherRG, watcher := azurevnet.DefaultNetworkWatcher(cfg.Region)
+	if w := cfg.Network.NetworkWatcher; w != "" {
+		watcherRG, watcher, _ = strings.Cut(w, "/")
+	}
 	net, err := azurevnet.NewNetwork(ctx, "network", &azurevnet.NetworkArgs{
-		Location:          cfg.Region,
-		ResourceGroupName: "rg-" + names.Base,
-		CIDR:              cfg.Network.CIDR,
-		PodCIDR:           cfg.Network.PodCIDR,
-		Protect:           prod,
-		Tags:              labels,
+		Location:           cfg.Region,
+		ResourceGroupName:  "rg-" + names.Base,
+		CIDR:               cfg.Network.CIDR,
+		PodCIDR:            cfg.Network.PodCIDR,
+		PrivateAccessCIDRs: cfg.Cluster.PrivateAccessCIDRs,
+		FlowLogs: &azurevnet.FlowLogs{
+			StorageAccountName: flowLogAccountName(names), RetentionDays: cfg.Network.FlowLogRetentionDays,
+			NetworkWatcherResourceGroup: watcherRG, NetworkWatcherName: watcher, ZoneRedundant: prod,
+			SoftDeleteDays: azureSoftDeleteDays(prod),
+		},
+		Protect: prod,
+		Tags:    labels,
 	}, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
@@ -93,9 +103,9 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider 
 	labels := tags(cfg)
 	// No Protect option on the components: each protects its own stateful leaves (Protect: prod).
 	opts := []pulumi.ResourceOption{pulumi.Provider(provider)}
-	redundancy, softDelete := "ZRS", 7
+	redundancy, softDelete := "ZRS", azureSoftDeleteDays(prod)
 	if prod {
-		redundancy, softDelete = "GZRS", 30
+		redundancy = "GZRS"
 	}
 	store, err := adls.NewObjectStore(ctx, "object-store", &adls.ObjectStoreArgs{
 		ResourceGroupName: net.ResourceGroupName, Location: cfg.Region, Redundancy: redundancy,
@@ -180,6 +190,20 @@ func cut(s string, n int) string {
 // storageAccountName: 3-24 lower-case letters and digits (Microsoft.Storage naming rules).
 func storageAccountName(n Names) string {
 	return cut(alnum(n.Base), 24-len(n.Suffix)) + n.Suffix
+}
+
+// azureSoftDeleteDays is how long deleted blobs and containers stay recoverable: 30 days in prod, 7
+// elsewhere (both above every environment's backup-retention floor).
+func azureSoftDeleteDays(prod bool) int {
+	if prod {
+		return 30
+	}
+	return 7
+}
+
+// flowLogAccountName: the VNet flow-log account, with "fl" before the suffix to set it apart from the lake.
+func flowLogAccountName(n Names) string {
+	return cut(alnum(n.Base), 24-len("fl")-len(n.Suffix)) + "fl" + n.Suffix
 }
 
 // postgresServerName: 3-63 lower-case letters, digits and hyphens, neither first nor last a hyphen.

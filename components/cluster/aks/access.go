@@ -8,6 +8,8 @@ import (
 	"github.com/pulumi/pulumi-azure-native-sdk/keyvault/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/managedidentity/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
 )
 
 // kms is the Key Vault, key and permission behind the cluster's KMS encryption of Secrets.
@@ -84,7 +86,7 @@ func newKMS(ctx *pulumi.Context, name, base string, args *ClusterArgs, identity 
 	vaultID := vault.ID().ToStringOutput()
 	cryptoUser := roleID(KeyVaultCryptoUserRole)
 	role, err := authorization.NewRoleAssignment(ctx, name+"-kms-crypto-user", &authorization.RoleAssignmentArgs{
-		RoleAssignmentName: assignmentName(vaultID, identity.PrincipalId, cryptoUser),
+		RoleAssignmentName: azurerbac.AssignmentName(vaultID, identity.PrincipalId, cryptoUser),
 		PrincipalId:        identity.PrincipalId,
 		PrincipalType:      pulumi.String("ServicePrincipal"),
 		RoleDefinitionId:   cryptoUser,
@@ -137,7 +139,7 @@ func newAdmins(ctx *pulumi.Context, name string, args *ClusterArgs, role pulumi.
 	for _, logical := range order {
 		principal := pulumi.String(principals[logical]).ToStringOutput()
 		ra, err := authorization.NewRoleAssignment(ctx, logical, &authorization.RoleAssignmentArgs{
-			RoleAssignmentName: assignmentName(scope, principal, role),
+			RoleAssignmentName: azurerbac.AssignmentName(scope, principal, role),
 			PrincipalId:        principal,
 			RoleDefinitionId:   role,
 			Scope:              scope,

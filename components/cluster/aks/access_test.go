@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
 	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
@@ -44,7 +45,7 @@ func TestProtectsOnlyStatefulLeaves(t *testing.T) {
 			} else {
 				assert.Empty(t, got)
 			}
-			assert.False(t, inspect.MustNamed(t, m, tPool, "aks-workloads").Protect)
+			assert.False(t, workloadPool(t, m).Protect)
 		}
 	})
 }
@@ -55,7 +56,7 @@ func TestProtectsOnlyStatefulLeaves(t *testing.T) {
 func TestSchedulingMatchesThePools(t *testing.T) {
 	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, c := deploy(t, preview, devArgs)
-		pool := inspect.MustNamed(t, m, tPool, "aks-workloads")
+		pool := workloadPool(t, m)
 		require.Equal(t, "Spot", inspect.RequireStr(t, pool.Inputs, "scaleSetPriority"))
 		s := c.Info.Scheduling
 		assert.Equal(t, map[string]string{PoolLabel: inspect.RequireStr(t, pool.Inputs, "nodeLabels", PoolLabel)}, s.NodeSelector)
@@ -103,7 +104,7 @@ func TestAdminsAndDeployer(t *testing.T) {
 			assert.True(t, m.DependsOn(prov, ra), "the provider waits for %s", logical)
 			assert.False(t, ra.Protect)
 			if !preview {
-				assert.Equal(t, deterministicGUID(rg.ID, principal, role), inspect.RequireStr(t, ra.Inputs, "roleAssignmentName"),
+				assert.Equal(t, azurerbac.DeterministicGUID(rg.ID, principal, role), inspect.RequireStr(t, ra.Inputs, "roleAssignmentName"),
 					"the name follows principal, scope and role, not whoever deploys")
 			}
 		}

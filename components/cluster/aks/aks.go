@@ -9,9 +9,7 @@
 package aks
 
 import (
-	"crypto/sha256"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	containerservice "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2/v20240901"
@@ -22,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
 )
 
 // ClusterType is the component's type token.
@@ -150,7 +149,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}
 	networkContributor := roleID(NetworkContributorRole)
 	subnetRole, err := authorization.NewRoleAssignment(ctx, name+"-subnet-network-contributor", &authorization.RoleAssignmentArgs{
-		RoleAssignmentName: assignmentName(args.SubnetID.ToStringOutput(), identity.PrincipalId, networkContributor),
+		RoleAssignmentName: azurerbac.AssignmentName(args.SubnetID.ToStringOutput(), identity.PrincipalId, networkContributor),
 		PrincipalId:        identity.PrincipalId,
 		// ServicePrincipal skips the directory lookup that fails while a new identity replicates.
 		PrincipalType:    pulumi.String("ServicePrincipal"),
@@ -285,8 +284,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}
 
 	wl := args.WorkloadPool
+	wlName := WorkloadPoolName(wl, args.Zones, args.EncryptionAtHost)
 	poolArgs := &containerservice.AgentPoolArgs{
-		AgentPoolName:          pulumi.String("workloads"),
+		AgentPoolName:          pulumi.String(wlName),
 		ResourceName:           mc.Name,
 		ResourceGroupName:      args.ResourceGroupName,
 		Mode:                   pulumi.String("User"),
@@ -313,7 +313,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		poolArgs.ScaleSetEvictionPolicy = pulumi.String("Delete")
 		poolArgs.SpotMaxPrice = pulumi.Float64(-1)
 	}
-	if _, err := containerservice.NewAgentPool(ctx, name+"-workloads", poolArgs, parent, disposable,
+	// The logical name carries the pool name too: a changed pool is a new resource, created before the
+	// old one is deleted at the end of the update (azure-native replaces an explicitly named resource
+	// delete-first, which would leave the workloads without nodes until the new pool is up).
+	if _, err := containerservice.NewAgentPool(ctx, name+"-"+wlName, poolArgs, parent, disposable,
 		pulumi.IgnoreChanges([]string{"count"})); err != nil {
 		return nil, err
 	}
@@ -425,19 +428,4 @@ func zonesInput(zones []string) pulumi.StringArrayInput {
 		return nil
 	}
 	return pulumi.ToStringArray(zones)
-}
-
-// assignmentName derives a role assignment's GUID name from its scope, principal and role, as Bicep's
-// guid() does: the same assignment always gets the same name, and a changed one is replaced.
-func assignmentName(scope, principal, role pulumi.StringOutput) pulumi.StringOutput {
-	return pulumi.All(scope, principal, role).ApplyT(func(v []any) string {
-		return deterministicGUID(v[0].(string), v[1].(string), v[2].(string))
-	}).(pulumi.StringOutput)
-}
-
-func deterministicGUID(parts ...string) string {
-	h := sha256.Sum256([]byte(strings.ToLower(strings.Join(parts, "|"))))
-	h[6] = h[6]&0x0f | 0x50 // version 5 (name-based)
-	h[8] = h[8]&0x3f | 0x80 // RFC 4122 variant
-	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
 	"github.com/opendataplatform/dataplatform/tests/harness"
 	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
@@ -105,6 +106,15 @@ func systemPool(t *testing.T, mc *harness.Resource) resource.PropertyMap {
 	return pools[0].ObjectValue()
 }
 
+// workloadPool is the one AgentPool; its logical and physical names carry the hash of its immutable
+// settings.
+func workloadPool(t *testing.T, m *harness.Mocks) *harness.Resource {
+	t.Helper()
+	pools := m.ByType(tPool)
+	require.Len(t, pools, 1)
+	return pools[0]
+}
+
 func TestProdCluster(t *testing.T) {
 	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		m, _ := deploy(t, preview, prodArgs)
@@ -164,9 +174,12 @@ func TestProdCluster(t *testing.T) {
 		assert.Contains(t, mc.IgnoreChanges, "agentPoolProfiles[0].count")
 
 		// Workloads pool: zonal, on demand in prod.
-		pool := inspect.MustNamed(t, m, tPool, "aks-workloads")
+		pool := workloadPool(t, m)
+		wlName := WorkloadPoolName(cluster.NodePool{MachineType: "Standard_D16s_v5", MinNodes: 3, MaxNodes: 12, DiskSizeGiB: 200}, []string{"1", "2", "3"}, false)
+		assert.Equal(t, "aks-"+wlName, pool.Name)
+		assert.Regexp(t, `^wl[0-9a-f]{8}$`, inspect.RequireStr(t, pool.Inputs, "agentPoolName"))
+		assert.Equal(t, wlName, inspect.RequireStr(t, pool.Inputs, "agentPoolName"))
 		assert.Equal(t, "User", inspect.RequireStr(t, pool.Inputs, "mode"))
-		assert.Equal(t, "workloads", inspect.RequireStr(t, pool.Inputs, "agentPoolName"))
 		assert.Equal(t, []string{"1", "2", "3"}, inspect.RequireStrs(t, pool.Inputs, "availabilityZones"))
 		assert.True(t, inspect.RequireBool(t, pool.Inputs, "enableAutoScaling"))
 		assert.Equal(t, 3.0, inspect.RequireNum(t, pool.Inputs, "minCount"))
@@ -297,7 +310,7 @@ func TestDevCluster(t *testing.T) {
 		sys := systemPool(t, mc)
 		assert.False(t, inspect.HasKey(sys, "availabilityZones"), "no zones requested")
 
-		pool := inspect.MustNamed(t, m, tPool, "aks-workloads")
+		pool := workloadPool(t, m)
 		assert.False(t, inspect.HasKey(pool.Inputs, "availabilityZones"))
 		assert.Equal(t, "Spot", inspect.RequireStr(t, pool.Inputs, "scaleSetPriority"))
 		assert.Equal(t, "Delete", inspect.RequireStr(t, pool.Inputs, "scaleSetEvictionPolicy"))
@@ -519,12 +532,12 @@ func TestKubeconfigFromCredentials(t *testing.T) {
 
 func TestDeterministicGUID(t *testing.T) {
 	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	a := deterministicGUID("/scope", "principal", "role")
+	a := azurerbac.DeterministicGUID("/scope", "principal", "role")
 	assert.Regexp(t, re, a)
-	assert.Equal(t, a, deterministicGUID("/Scope", "principal", "role"), "ARM IDs are case-insensitive")
-	assert.NotEqual(t, a, deterministicGUID("/scope", "principal2", "role"))
+	assert.Equal(t, a, azurerbac.DeterministicGUID("/Scope", "principal", "role"), "ARM IDs are case-insensitive")
+	assert.NotEqual(t, a, azurerbac.DeterministicGUID("/scope", "principal2", "role"))
 	for i := 0; i < 50; i++ {
-		assert.Regexp(t, re, deterministicGUID(fmt.Sprint(i)))
+		assert.Regexp(t, re, azurerbac.DeterministicGUID(fmt.Sprint(i)))
 	}
 }
 

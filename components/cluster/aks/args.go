@@ -1,6 +1,8 @@
 package aks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -299,4 +301,20 @@ func osDiskType(vmSize string, diskGiB int) string {
 		return "Ephemeral"
 	}
 	return "Managed"
+}
+
+// WorkloadPoolName names the workload pool after the settings AKS cannot change on an existing pool:
+// VM size, OS disk size and type, zones, Spot, and encryption at host (AKS docs, "Manage node pools",
+// Limitations: a pool's VM size cannot change after creation; the OS disk, zones and priority belong
+// to its scale set likewise; pulumi-azure-native#3655 marks vmSize replace-only). A change of any of
+// them gives a new name, so the update creates the new pool beside the old one and deletes the old one
+// last: the pods it evicts find nodes with the same pool label already up. Count and autoscaler
+// bounds change in place. The name is "wl" and 8 hex digits: Linux pool names take 1-12 lower-case
+// letters and digits, starting with a letter (AgentPools_CreateOrUpdate, agentPoolName pattern
+// ^[a-z][a-z0-9]{0,11}$).
+func WorkloadPoolName(p cluster.NodePool, zones []string, encryptionAtHost bool) string {
+	spec := fmt.Sprintf("vm=%s|disk=%d|diskType=%s|zones=%s|spot=%t|encryptionAtHost=%t",
+		p.MachineType, p.DiskSizeGiB, osDiskType(p.MachineType, p.DiskSizeGiB), strings.Join(zones, ","), p.Spot, encryptionAtHost)
+	sum := sha256.Sum256([]byte(spec))
+	return "wl" + hex.EncodeToString(sum[:])[:8]
 }

@@ -6,6 +6,7 @@ package azurevnet
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -50,7 +51,13 @@ type NetworkArgs struct {
 	// traffic between nodes is not encapsulated, so the aks subnet's NSG must let it in explicitly; it
 	// is not part of the VNet space and would otherwise meet the deny rules.
 	PodCIDR string
-	// Protect marks the stateful resources (the resource group and the VNet) protected: destroy and
+	// PrivateAccessCIDRs are operator and CI networks reaching the VNet through peering or VPN (e.g. to
+	// push the dbt image through the registry's private endpoint): the endpoints subnet admits HTTPS
+	// from them. IPv4 CIDRs.
+	PrivateAccessCIDRs []string
+	// FlowLogs, when set, records the VNet's flows to a keyless storage account.
+	FlowLogs *FlowLogs
+	// Protect marks the stateful resources (the resource group, the VNet and the flow-log account) protected: destroy and
 	// replacement stop at them. The resource group is protected because deleting it in Azure deletes
 	// everything inside it, the database and storage accounts included, whatever Pulumi's protect says
 	// about them. Disposable children (subnets, NSGs, NAT gateway and its IP, DNS zones and links) are
@@ -129,6 +136,14 @@ func (a *NetworkArgs) validate(name string) (Subnets, error) {
 			return Subnets{}, fmt.Errorf("azurevnet %q: %w", name, err)
 		}
 	}
+	for _, c := range a.PrivateAccessCIDRs {
+		if p, err := netip.ParsePrefix(c); err != nil || !p.Addr().Is4() || p.Masked() != p {
+			return Subnets{}, fmt.Errorf("azurevnet %q: PrivateAccessCIDRs entry %q: use an IPv4 network address such as 10.8.0.0/16", name, c)
+		}
+	}
+	if err := a.FlowLogs.validate(); err != nil {
+		return Subnets{}, fmt.Errorf("azurevnet %q: %w", name, err)
+	}
 	return subnets, nil
 }
 
@@ -154,12 +169,14 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 	comp := &Network{Subnets: subnets}
 	props := pulumi.Map{
-		"location":          pulumi.String(args.Location),
-		"resourceGroupName": pulumi.String(args.ResourceGroupName),
-		"cidr":              pulumi.String(args.CIDR),
-		"podCidr":           pulumi.String(args.PodCIDR),
-		"protect":           pulumi.Bool(args.Protect),
-		"tags":              pulumi.ToStringMap(args.Tags),
+		"location":           pulumi.String(args.Location),
+		"resourceGroupName":  pulumi.String(args.ResourceGroupName),
+		"cidr":               pulumi.String(args.CIDR),
+		"podCidr":            pulumi.String(args.PodCIDR),
+		"privateAccessCidrs": pulumi.ToStringArray(args.PrivateAccessCIDRs),
+		"flowLogs":           pulumi.Bool(args.FlowLogs != nil),
+		"protect":            pulumi.Bool(args.Protect),
+		"tags":               pulumi.ToStringMap(args.Tags),
 	}
 	if err := ctx.RegisterComponentResourceV2(NetworkType, name, props, comp, opts...); err != nil {
 		return nil, err
@@ -236,7 +253,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	epNSG, err := nsg("endpoints", endpointsRules(subnets))
+	epNSG, err := nsg("endpoints", endpointsRules(subnets, args.PrivateAccessCIDRs))
 	if err != nil {
 		return nil, err
 	}
@@ -324,6 +341,12 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	registryZoneID, err := zone("acr", RegistryPrivateDNSZone)
 	if err != nil {
 		return nil, err
+	}
+
+	if args.FlowLogs != nil {
+		if err := newFlowLogs(ctx, name, base, args, rg.Name, vnet.ID().ToStringOutput(), parent, stateful, disposable); err != nil {
+			return nil, err
+		}
 	}
 
 	comp.ResourceGroupName = rg.Name

@@ -60,12 +60,18 @@ func postgresRules(s Subnets) network.SecurityRuleTypeArray {
 	}, commonRules()...)
 }
 
-// endpointsRules: private endpoints (storage, key vault, registry) speak HTTPS to the nodes only.
-func endpointsRules(s Subnets) network.SecurityRuleTypeArray {
-	return append(network.SecurityRuleTypeArray{
+// endpointsRules: private endpoints (storage, key vault, registry) speak HTTPS to the nodes, and to
+// the operator and CI networks that reach the VNet privately (the "VirtualNetwork" tag the deny below
+// matches includes peered and VPN-connected ranges, so they need their own allow).
+func endpointsRules(s Subnets, privateAccess []string) network.SecurityRuleTypeArray {
+	rules := network.SecurityRuleTypeArray{
 		rule("allow-https-from-aks", "Allow", prioAllowFirst, "Tcp", s.AKS, s.Endpoints, "443"),
-		rule("deny-vnet-in", "Deny", prioDenyVNet, "*", "VirtualNetwork", "*", "*"),
-	}, commonRules()...)
+	}
+	for i, cidr := range privateAccess {
+		rules = append(rules, rule(fmt.Sprintf("allow-https-from-private-access-%d", i+1), "Allow", prioAllowFirst+10+i, "Tcp", cidr, s.Endpoints, "443"))
+	}
+	return append(append(rules,
+		rule("deny-vnet-in", "Deny", prioDenyVNet, "*", "VirtualNetwork", "*", "*")), commonRules()...)
 }
 
 // checkPodCIDR requires an IPv4 network address outside the VNet space: overlay pod addresses must not

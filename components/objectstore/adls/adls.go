@@ -18,7 +18,6 @@
 package adls
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"regexp"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"github.com/pulumi/pulumi-azure-native-sdk/storage/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
 
@@ -504,10 +504,8 @@ func newIdentity(ctx *pulumi.Context, name, base string, args *ObjectStoreArgs, 
 	for _, b := range a.Buckets {
 		scope := comp.ContainerIDs[b]
 		ra, err := authorization.NewRoleAssignment(ctx, name+"-"+a.Workload+"-"+string(b), &authorization.RoleAssignmentArgs{
-			RoleAssignmentName: pulumi.All(scope, uai.PrincipalId, role).ApplyT(func(v []any) string {
-				return deterministicGUID(v[0].(string), v[1].(string), v[2].(string))
-			}).(pulumi.StringOutput),
-			PrincipalId: uai.PrincipalId,
+			RoleAssignmentName: azurerbac.AssignmentName(scope, uai.PrincipalId, role),
+			PrincipalId:        uai.PrincipalId,
 			// ServicePrincipal skips the directory lookup that fails while a new identity replicates.
 			PrincipalType:    pulumi.String("ServicePrincipal"),
 			RoleDefinitionId: role,
@@ -542,13 +540,4 @@ func federationName(a objectstore.Access) string {
 		n = n[:120]
 	}
 	return strings.TrimRight(n, "-")
-}
-
-// deterministicGUID derives a role assignment's name from its scope, principal and role, as Bicep's
-// guid() does: the same assignment always gets the same name, and a changed one is replaced.
-func deterministicGUID(parts ...string) string {
-	h := sha256.Sum256([]byte(strings.ToLower(strings.Join(parts, "|"))))
-	h[6] = h[6]&0x0f | 0x50 // version 5 (name-based)
-	h[8] = h[8]&0x3f | 0x80 // RFC 4122 variant
-	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }

@@ -8,13 +8,13 @@ package acr
 import (
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/containerregistry/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/network/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
 	"github.com/opendataplatform/dataplatform/components/registry"
 )
 
@@ -126,13 +126,7 @@ func NewRegistry(ctx *pulumi.Context, name string, args *RegistryArgs, opts ...p
 		return nil, err
 	}
 	// The role definition is addressed in the registry's subscription.
-	roleDef := reg.ID().ToStringOutput().ApplyT(func(id string) string {
-		sub := id
-		if parts := strings.SplitN(strings.TrimPrefix(id, "/"), "/", 3); len(parts) >= 2 && parts[0] == "subscriptions" {
-			sub = "/subscriptions/" + parts[1]
-		}
-		return sub + "/providers/Microsoft.Authorization/roleDefinitions/" + AcrPullRoleID
-	}).(pulumi.StringOutput)
+	roleDef := azurerbac.RoleDefinitionID(reg.ID().ToStringOutput(), AcrPullRoleID)
 	if _, err := authorization.NewRoleAssignment(ctx, name+"-acrpull", &authorization.RoleAssignmentArgs{
 		PrincipalId:      a.KubeletObjectID,
 		PrincipalType:    pulumi.String("ServicePrincipal"),
