@@ -13,7 +13,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/metadatadb/cnpg"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/components/objectstore/minio"
-	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/mockcloud"
 )
 
 // A program of your own wires an ObjectStore and a MetadataDB: the database archives its WAL and base
@@ -55,7 +55,7 @@ func Example_dataServices() {
 		}
 		return describe(db.Connection, store.Info)
 	}
-	if err := harness.New("myproject", "dev", false).Run(program, nil); err != nil {
+	if err := mockcloud.New("myproject", "dev", false).Run(program, nil); err != nil {
 		fmt.Println("error:", err)
 	}
 	// Output:

@@ -8,8 +8,8 @@ import (
 	"github.com/opendataplatform/dataplatform/components/clusteraddons/eksaddons"
 	"github.com/opendataplatform/dataplatform/config"
 	"github.com/opendataplatform/dataplatform/internal/planner"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // A pool that may grow has something that grows it, and every HorizontalPodAutoscaler has a metrics
@@ -118,7 +118,7 @@ func TestEKSEnforcesNetworkPolicies(t *testing.T) {
 func TestNoDatabaseAdminCredentialInWorkloadNamespaces(t *testing.T) {
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		workloads := map[string]bool{r.Platform.Network.Namespaces.Apps: true, r.Platform.Network.Namespaces.Jobs: true}
-		var admin []*harness.Resource
+		var admin []*mockcloud.Resource
 		for _, res := range r.Resources {
 			parent := r.Mocks.ByURN(res.Parent)
 			if parent != nil && strings.HasSuffix(parent.Type, ":MetadataDB") && strings.HasPrefix(res.Type, "random:") && strings.Contains(res.Name, "admin") {
@@ -171,7 +171,7 @@ func TestOrderingOfSlowAndEventuallyConsistentResources(t *testing.T) {
 		case "azure":
 			for _, acct := range resourcesOf(r, "azure-native:storage:StorageAccount") {
 				name := inspect.Str(acct.Inputs, "accountName")
-				var writes []*harness.Resource
+				var writes []*mockcloud.Resource
 				for _, res := range r.Resources {
 					if res.Custom && res.Type != acct.Type && inspect.Str(res.Inputs, "accountName") == name {
 						writes = append(writes, res)

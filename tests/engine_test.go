@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/internal/planner"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // The stacks wire each workload to its target's data services without hand edits: Airbyte's chart
@@ -98,7 +98,7 @@ func TestWorkloadsAreWiredToTheTargetsDataServices(t *testing.T) {
 }
 
 // named returns the one resource of a type whose logical name is one of names.
-func named(t *testing.T, r *planner.Result, typ string, names ...string) *harness.Resource {
+func named(t *testing.T, r *planner.Result, typ string, names ...string) *mockcloud.Resource {
 	t.Helper()
 	for _, res := range resourcesOf(r, typ) {
 		for _, n := range names {

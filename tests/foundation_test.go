@@ -7,7 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/opendataplatform/dataplatform/internal/planner"
-	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/mockcloud"
 )
 
 // get walks a property path ("vpcConfig", "endpointPrivateAccess") and returns the value.
@@ -25,7 +25,7 @@ func get(m resource.PropertyMap, path ...string) resource.PropertyValue {
 	return v
 }
 
-func one(t *testing.T, r *planner.Result, typ string) *harness.Resource {
+func one(t *testing.T, r *planner.Result, typ string) *mockcloud.Resource {
 	t.Helper()
 	rs := resourcesOf(r, typ)
 	if len(rs) != 1 {

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/internal/planner"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/opendataplatform/dataplatform/stacks"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 // statefulTypes are the only resource types prod protects, per target: what holds data, keys or

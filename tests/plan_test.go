@@ -16,9 +16,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/internal/planner"
+	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/policy/policies"
 	"github.com/opendataplatform/dataplatform/stacks"
-	"github.com/opendataplatform/dataplatform/tests/harness"
 )
 
 // Stacks and Targets span the 3 × 4 matrix.
@@ -242,8 +242,8 @@ func TestStricterPolicyConfigIsAMandatoryViolation(t *testing.T) {
 }
 
 // resourcesOf returns the plan's resources of a type.
-func resourcesOf(r *planner.Result, typ string) []*harness.Resource {
-	var out []*harness.Resource
+func resourcesOf(r *planner.Result, typ string) []*mockcloud.Resource {
+	var out []*mockcloud.Resource
 	for _, res := range r.Resources {
 		if res.Type == typ {
 			out = append(out, res)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/config"
 	"github.com/opendataplatform/dataplatform/internal/planner"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // plannedPod is one pod template of a plan: the workload that owns it and how many replicas it asks for.

@@ -15,8 +15,8 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -120,15 +120,15 @@ func baseArgs(kind objectstore.Kind, prod bool) *AirbyteStackArgs {
 }
 
 type result struct {
-	m     *harness.Mocks
+	m     *mockcloud.Mocks
 	comp  *AirbyteStack
-	ready *harness.Resource
+	ready *mockcloud.Resource
 	err   error
 }
 
 func run(t *testing.T, preview bool, args *AirbyteStackArgs) result {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var comp *AirbyteStack
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
@@ -397,7 +397,7 @@ func TestJobsNamespace(t *testing.T) {
 		assert.Equal(t, "300", inspect.Str(hard, "pods"))
 
 		// The launcher in the apps namespace manages pods in the jobs namespace.
-		var jobsRole *harness.Resource
+		var jobsRole *mockcloud.Resource
 		for _, role := range r.m.ByType(roleType) {
 			if inspect.Str(role.Inputs, "metadata", "namespace") == "dataplatform-jobs" {
 				jobsRole = role
@@ -560,7 +560,7 @@ func TestDependsOnDatabaseAndIdentity(t *testing.T) {
 		chart := r.m.Named(chartType, "airbyte-chart")
 		require.NotNil(t, r.ready)
 		assert.True(t, r.m.DependsOn(chart, r.ready), "the chart waits for the database bootstrap")
-		for _, dep := range []*harness.Resource{
+		for _, dep := range []*mockcloud.Resource{
 			r.m.Named(saType, "airbyte-sa"), r.m.Named(saType, "airbyte-jobs-sa"),
 			r.m.Named(secretType, "airbyte-config"), r.m.Named(rbType, "airbyte-rolebinding-jobs"),
 			r.m.Named(rqType, "airbyte-jobs-quota"),
@@ -653,7 +653,7 @@ func TestValidation(t *testing.T) {
 
 // assertSecretData checks a platform-owned storage Secret: its name, namespace, and that the credential
 // is stored as a Pulumi secret with the store's value.
-func assertSecretData(t *testing.T, sec *harness.Resource, namespace, key, want string) {
+func assertSecretData(t *testing.T, sec *mockcloud.Resource, namespace, key, want string) {
 	t.Helper()
 	assert.Equal(t, ConfigSecretName, inspect.Str(sec.Inputs, "metadata", "name"))
 	assert.Equal(t, namespace, inspect.Str(sec.Inputs, "metadata", "namespace"))

@@ -28,8 +28,8 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // testCA is a PEM CA certificate, as the MinIO component hands out in objectstore.Info.CABundle.
@@ -53,7 +53,7 @@ func minioArgs(prod bool) *AirbyteStackArgs {
 // transformRecorder is the shared harness plus the transforms each resource was registered with
 // (pulumi.MockResourceArgs.Transforms), which the harness does not record.
 type transformRecorder struct {
-	*harness.Mocks
+	*mockcloud.Mocks
 	mu         sync.Mutex
 	transforms map[string][]pulumi.ResourceTransform
 }
@@ -70,7 +70,7 @@ func (r *transformRecorder) NewResource(args pulumi.MockResourceArgs) (string, r
 // chartTransforms registers the component under mocks and returns the transforms its Chart carries.
 func chartTransforms(t *testing.T, preview bool, args *AirbyteStackArgs) []pulumi.ResourceTransform {
 	t.Helper()
-	rec := &transformRecorder{Mocks: harness.New("dataplatform", "prod", preview), transforms: map[string][]pulumi.ResourceTransform{}}
+	rec := &transformRecorder{Mocks: mockcloud.New("dataplatform", "prod", preview), transforms: map[string][]pulumi.ResourceTransform{}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
 		if err != nil {

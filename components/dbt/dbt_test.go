@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -38,9 +38,9 @@ func args() *DbtJobArgs {
 	}
 }
 
-func run(t *testing.T, preview bool, a *DbtJobArgs) (*harness.Mocks, *DbtJob, error) {
+func run(t *testing.T, preview bool, a *DbtJobArgs) (*mockcloud.Mocks, *DbtJob, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var j *DbtJob
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})

@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // TestTokenProxySidecar checks the ADLS token proxy: a native sidecar of the coordinator and the

@@ -20,8 +20,8 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -94,9 +94,9 @@ func devArgs(kind objectstore.Kind) *DremioClusterArgs {
 	return a
 }
 
-func run(t *testing.T, preview bool, args *DremioClusterArgs) (*harness.Mocks, *DremioCluster, error) {
+func run(t *testing.T, preview bool, args *DremioClusterArgs) (*mockcloud.Mocks, *DremioCluster, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var c *DremioCluster
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
@@ -125,7 +125,7 @@ func await(t *testing.T, o pulumi.Output) string {
 	return s
 }
 
-func configData(t *testing.T, m *harness.Mocks) map[string]string {
+func configData(t *testing.T, m *mockcloud.Mocks) map[string]string {
 	t.Helper()
 	var cm corev1.ConfigMap
 	inspect.DecodeStrict(t, m.Named(cmType, "dremio-config"), &cm)
@@ -494,7 +494,7 @@ func TestIdentityWiring(t *testing.T) {
 	assert.NotNil(t, ic.Resources.Limits.Memory())
 }
 
-func egressRules(t *testing.T, m *harness.Mocks) []networkingv1.NetworkPolicyEgressRule {
+func egressRules(t *testing.T, m *mockcloud.Mocks) []networkingv1.NetworkPolicyEgressRule {
 	t.Helper()
 	var np networkingv1.NetworkPolicy
 	inspect.DecodeStrict(t, m.Named(npType, "dremio-objectstore-egress"), &np)

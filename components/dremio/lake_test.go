@@ -13,7 +13,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // fakeCurl stands in for curl: it logs "METHOD URL" and each request body, and answers from

@@ -8,8 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // checkSelector asserts the selector is valid and matches the pod template's labels.
@@ -23,7 +23,7 @@ func checkSelector(t *testing.T, name string, sel *metav1.LabelSelector, podLabe
 }
 
 // statefulSet decodes one recorded StatefulSet strictly and checks its selector.
-func statefulSet(t *testing.T, m *harness.Mocks, name string) *appsv1.StatefulSet {
+func statefulSet(t *testing.T, m *mockcloud.Mocks, name string) *appsv1.StatefulSet {
 	t.Helper()
 	var sts appsv1.StatefulSet
 	inspect.DecodeStrict(t, m.Named(stsType, name), &sts)

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // TestZooKeeperFirstStart checks what the zookeeper:3.9.3 image's entrypoint needs on a fresh volume

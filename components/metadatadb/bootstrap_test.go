@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -33,9 +33,9 @@ func bootArgs() *BootstrapArgs {
 
 type testParent struct{ pulumi.ResourceState }
 
-func runBoot(t *testing.T, preview bool, args *BootstrapArgs) (*harness.Mocks, *Bootstrap, error) {
+func runBoot(t *testing.T, preview bool, args *BootstrapArgs) (*mockcloud.Mocks, *Bootstrap, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var b *Bootstrap
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})

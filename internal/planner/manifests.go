@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"gopkg.in/yaml.v3"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/mockcloud"
 )
 
 // Manifest is one Kubernetes object of the plan.
@@ -58,7 +58,7 @@ func (r *Result) Manifests() []Manifest {
 }
 
 // kubernetesKind returns apiVersion and kind for a Kubernetes object resource.
-func kubernetesKind(res *harness.Resource) (string, string, bool) {
+func kubernetesKind(res *mockcloud.Resource) (string, string, bool) {
 	if !res.Custom || !strings.HasPrefix(res.Type, "kubernetes:") || strings.HasPrefix(res.Type, "kubernetes:helm.sh/") {
 		return "", "", false
 	}

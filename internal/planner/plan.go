@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/config"
-	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/mockcloud"
 )
 
 // Options select what to plan.
@@ -33,9 +33,9 @@ type Result struct {
 	// Config is the raw configuration the program ran with.
 	Config map[string]string
 	// Resources are every registered resource, parents and dependencies first.
-	Resources []*harness.Resource
+	Resources []*mockcloud.Resource
 	// Mocks is the recorder, for callers that want to query it.
-	Mocks *harness.Mocks
+	Mocks *mockcloud.Mocks
 }
 
 // ConfigError is returned when the configuration is invalid; the CLI exits 2 on it.
@@ -77,13 +77,13 @@ func Configure(opts Options) (*Project, map[string]string, *config.Platform, err
 	return project, values, platform, nil
 }
 
-// Plan configures and runs program under the mocks harness.
+// Plan configures and runs program under the mocks mockcloud.
 func Plan(program pulumi.RunFunc, opts Options) (*Result, error) {
 	project, values, platform, err := Configure(opts)
 	if err != nil {
 		return nil, err
 	}
-	mocks := harness.New(project.Name, opts.Stack, opts.Preview).InAccount(opts.Account)
+	mocks := mockcloud.New(project.Name, opts.Stack, opts.Preview).InAccount(opts.Account)
 	if err := mocks.Run(program, values); err != nil {
 		return nil, fmt.Errorf("running the program: %w", err)
 	}

@@ -5,13 +5,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/mockcloud"
 )
 
 // WriteTree prints the resource tree the way `pulumi preview` does, then the summary.
 func (r *Result) WriteTree(w io.Writer) error {
-	children := map[string][]*harness.Resource{}
-	var root *harness.Resource
+	children := map[string][]*mockcloud.Resource{}
+	var root *mockcloud.Resource
 	for _, res := range r.Resources {
 		if res.Parent == "" {
 			root = res
@@ -25,8 +25,8 @@ func (r *Result) WriteTree(w io.Writer) error {
 
 	type row struct{ typ, name string }
 	var rows []row
-	var walk func(res *harness.Resource, prefix string, last bool, top bool)
-	walk = func(res *harness.Resource, prefix string, last bool, top bool) {
+	var walk func(res *mockcloud.Resource, prefix string, last bool, top bool)
+	walk = func(res *mockcloud.Resource, prefix string, last bool, top bool) {
 		branch, next := "", ""
 		if !top {
 			branch, next = "├─ ", "│  "

@@ -10,7 +10,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (

@@ -17,8 +17,8 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -33,7 +33,7 @@ const (
 	tLink     = "azure-native:network:VirtualNetworkLink"
 	tSC       = "kubernetes:storage.k8s.io/v1:StorageClass"
 	tK8sProv  = "pulumi:providers:kubernetes"
-	subPrefix = "/subscriptions/" + harness.AzureSubscriptionID
+	subPrefix = "/subscriptions/" + mockcloud.AzureSubscriptionID
 )
 
 // prodArgs mirrors config.Defaults(Azure, Prod); devArgs mirrors Dev.
@@ -76,9 +76,9 @@ func devArgs(net *azurevnet.Network) *ClusterArgs {
 }
 
 // deploy builds the network and the cluster in one program, as the stack does.
-func deploy(t *testing.T, preview bool, argsFor func(*azurevnet.Network) *ClusterArgs) (*harness.Mocks, *Cluster) {
+func deploy(t *testing.T, preview bool, argsFor func(*azurevnet.Network) *ClusterArgs) (*mockcloud.Mocks, *Cluster) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var c *Cluster
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := azurenative.NewProvider(ctx, "azure", &azurenative.ProviderArgs{Location: pulumi.String("swedencentral")})
@@ -99,7 +99,7 @@ func deploy(t *testing.T, preview bool, argsFor func(*azurevnet.Network) *Cluste
 	return m, c
 }
 
-func systemPool(t *testing.T, mc *harness.Resource) resource.PropertyMap {
+func systemPool(t *testing.T, mc *mockcloud.Resource) resource.PropertyMap {
 	t.Helper()
 	pools := inspect.RequireAt(t, mc.Inputs, "agentPoolProfiles").ArrayValue()
 	require.Len(t, pools, 1, "the ManagedCluster holds the system pool only; workloads is an AgentPool")
@@ -108,7 +108,7 @@ func systemPool(t *testing.T, mc *harness.Resource) resource.PropertyMap {
 
 // workloadPool is the one AgentPool; its logical and physical names carry the hash of its immutable
 // settings.
-func workloadPool(t *testing.T, m *harness.Mocks) *harness.Resource {
+func workloadPool(t *testing.T, m *mockcloud.Mocks) *mockcloud.Resource {
 	t.Helper()
 	pools := m.ByType(tPool)
 	require.Len(t, pools, 1)
@@ -460,7 +460,7 @@ func TestValidation(t *testing.T) {
 		"vault hyphen": {"aks", func(a *ClusterArgs) { a.KeyVaultName = "kv--x" }, []string{"KeyVaultName"}},
 	}
 	run := func(t *testing.T, name string, args *ClusterArgs, want []string) {
-		m := harness.New("dataplatform", "prod", false)
+		m := mockcloud.New("dataplatform", "prod", false)
 		err := m.Run(func(ctx *pulumi.Context) error {
 			_, err := NewCluster(ctx, name, args)
 			return err

@@ -7,7 +7,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // AKS refuses to change a pool's VM size, OS disk, zones or priority in place, so any of them changing

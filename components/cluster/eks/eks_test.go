@@ -8,8 +8,8 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/network/awsvpc"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -61,9 +61,9 @@ func devArgs() *ClusterArgs {
 	return a
 }
 
-func run(t *testing.T, preview bool, args *ClusterArgs) (*harness.Mocks, *Cluster, error) {
+func run(t *testing.T, preview bool, args *ClusterArgs) (*mockcloud.Mocks, *Cluster, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var c *Cluster
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
@@ -240,7 +240,7 @@ func TestAddonsAndPodIdentity(t *testing.T) {
 		eks := inspect.MustNamed(t, m, clusterType, "k8s-eks")
 		system := inspect.MustNamed(t, m, nodeGroupType, "k8s-system")
 		workloads := inspect.MustNamed(t, m, nodeGroupType, "k8s-workloads")
-		addons := map[string]*harness.Resource{}
+		addons := map[string]*mockcloud.Resource{}
 		for _, a := range m.ByType(addonType) {
 			addons[inspect.Str(a.Inputs, "addonName")] = a
 			assert.Equal(t, "OVERWRITE", inspect.Str(a.Inputs, "resolveConflictsOnUpdate"), a.Name)
@@ -261,7 +261,7 @@ func TestAddonsAndPodIdentity(t *testing.T) {
 		}
 		assert.False(t, eks.Inputs["bootstrapSelfManagedAddons"].BoolValue())
 
-		assocs := map[string]*harness.Resource{}
+		assocs := map[string]*mockcloud.Resource{}
 		for _, a := range m.ByType(podIDType) {
 			assert.Equal(t, "kube-system", inspect.Str(a.Inputs, "namespace"))
 			assocs[inspect.Str(a.Inputs, "serviceAccount")] = a
@@ -293,7 +293,7 @@ func TestAddonsAndPodIdentity(t *testing.T) {
 			assert.ElementsMatch(t, []string{"sts:AssumeRole", "sts:TagSession"}, st.Action)
 			assert.Equal(t, sa, st.Condition["StringEquals"]["aws:RequestTag/kubernetes-service-account"])
 			assert.Equal(t, "dataplatform-prod", st.Condition["StringEquals"]["aws:RequestTag/eks-cluster-name"])
-			assert.Equal(t, harness.AWSAccountID, st.Condition["StringEquals"]["aws:SourceAccount"])
+			assert.Equal(t, mockcloud.AWSAccountID, st.Condition["StringEquals"]["aws:SourceAccount"])
 		}
 
 		kmsPolicy := inspect.MustNamed(t, m, "aws:iam/rolePolicy:RolePolicy", "k8s-ebs-csi-kms")
@@ -374,7 +374,7 @@ func TestStorageClasses(t *testing.T) {
 				require.NoError(t, err)
 				prov := inspect.MustNamed(t, m, "pulumi:providers:kubernetes", "k8s-k8s")
 				comp := m.ByType(ClusterType)[0]
-				classes := map[string]*harness.Resource{}
+				classes := map[string]*mockcloud.Resource{}
 				for _, sc := range m.ByType(scType) {
 					classes[inspect.Str(inspect.Obj(sc.Inputs["metadata"]), "name")] = sc
 					assert.True(t, strings.HasPrefix(sc.Provider, prov.URN+"::"), "%s must use the cluster's provider", sc.Name)
@@ -392,7 +392,7 @@ func TestStorageClasses(t *testing.T) {
 				assert.Equal(t, "6000", inspect.Str(fast, "iops"))
 				assert.Equal(t, "250", inspect.Str(fast, "throughput"))
 				assert.Equal(t, "true", inspect.Str(fast, "encrypted"))
-				assert.Equal(t, "arn:aws:kms:eu-north-1:"+harness.AWSAccountID+":alias/eks/dataplatform-prod", inspect.Str(fast, "kmsKeyId"))
+				assert.Equal(t, "arn:aws:kms:eu-north-1:"+mockcloud.AWSAccountID+":alias/eks/dataplatform-prod", inspect.Str(fast, "kmsKeyId"))
 				assert.Empty(t, inspect.Str(inspect.Obj(inspect.Obj(classes["fast-ssd"].Inputs["metadata"])["annotations"]), "storageclass.kubernetes.io/is-default-class"))
 				std := inspect.Obj(classes["standard"].Inputs["parameters"])
 				assert.Equal(t, "gp3", inspect.Str(std, "type"))
@@ -407,7 +407,7 @@ func TestStorageClasses(t *testing.T) {
 // only for the subnets, while the nodes wait for egress.
 func TestNetworkAndCluster(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		m := harness.New("dataplatform", "prod", preview)
+		m := mockcloud.New("dataplatform", "prod", preview)
 		var c *Cluster
 		err := m.Run(func(ctx *pulumi.Context) error {
 			p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})

@@ -7,8 +7,8 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/network/gcpvpc"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -73,9 +73,9 @@ func newProvider(ctx *pulumi.Context) (*gcp.Provider, error) {
 	return gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String(testProject), Region: pulumi.String(testRegion)})
 }
 
-func run(t *testing.T, preview bool, name string, args *ClusterArgs) (*harness.Mocks, *Cluster, error) {
+func run(t *testing.T, preview bool, name string, args *ClusterArgs) (*mockcloud.Mocks, *Cluster, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var c *Cluster
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := newProvider(ctx)
@@ -148,7 +148,7 @@ func TestProdClusterResources(t *testing.T) {
 		}
 		grant := inspect.One(t, m, tKeyMember)
 		assert.Equal(t, "roles/cloudkms.cryptoKeyEncrypterDecrypter", inspect.Str(grant.Inputs, "role"))
-		assert.Equal(t, "serviceAccount:service-"+harness.GCPProjectNumber+"@container-engine-robot.iam.gserviceaccount.com", inspect.Str(grant.Inputs, "member"))
+		assert.Equal(t, "serviceAccount:service-"+mockcloud.GCPProjectNumber+"@container-engine-robot.iam.gserviceaccount.com", inspect.Str(grant.Inputs, "member"))
 		assert.True(t, inspect.DependsOnInput(grant, "cryptoKeyId", key))
 		assert.Contains(t, gke.Dependencies, grant.URN, "the cluster waits for the key grant")
 		var projectLookups int
@@ -183,7 +183,7 @@ func TestProdClusterResources(t *testing.T) {
 		}, roles)
 
 		// Node pools.
-		pools := map[string]*harness.Resource{}
+		pools := map[string]*mockcloud.Resource{}
 		for _, p := range m.ByType(tNodePool) {
 			pools[inspect.Str(p.Inputs, "name")] = p
 		}
@@ -221,7 +221,7 @@ func TestProdClusterResources(t *testing.T) {
 		assert.Equal(t, comp.URN, k8s.Parent)
 		assert.Contains(t, k8s.Dependencies, pools["system"].URN)
 		assert.Contains(t, k8s.Dependencies, pools["workloads"].URN)
-		classes := map[string]*harness.Resource{}
+		classes := map[string]*mockcloud.Resource{}
 		for _, sc := range m.ByType(tStorageClass) {
 			classes[inspect.Str(sc.Inputs, "metadata", "name")] = sc
 			assert.True(t, strings.HasPrefix(sc.Provider, k8s.URN+"::"), "classes are created on this cluster")
@@ -336,7 +336,7 @@ func TestDevClusterIsZonalWithSpotWorkloads(t *testing.T) {
 			}
 		}
 
-		classes := map[string]*harness.Resource{}
+		classes := map[string]*mockcloud.Resource{}
 		for _, sc := range m.ByType(tStorageClass) {
 			classes[inspect.Str(sc.Inputs, "metadata", "name")] = sc
 			assert.Equal(t, "Delete", inspect.Str(sc.Inputs, "reclaimPolicy"))
@@ -352,7 +352,7 @@ func TestDevClusterIsZonalWithSpotWorkloads(t *testing.T) {
 // and Cloud SQL, and making the cluster (15+ minutes) wait for them lengthens every first deployment.
 func TestClusterOnNetworkDependencies(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		m := harness.New("dataplatform", "prod", preview)
+		m := mockcloud.New("dataplatform", "prod", preview)
 		err := m.Run(func(ctx *pulumi.Context) error {
 			p, err := newProvider(ctx)
 			if err != nil {

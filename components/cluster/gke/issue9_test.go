@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -136,7 +136,7 @@ func TestSchedulingAndAutoscaling(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, cluster.Scheduling{NodeSelector: map[string]string{PoolLabel: "workloads"}}, c.Info.Scheduling)
 		assert.Empty(t, c.Info.Scheduling.Tolerations)
-		var workloads *harness.Resource
+		var workloads *mockcloud.Resource
 		for _, p := range m.ByType(tNodePool) {
 			assert.True(t, inspect.At(p.Inputs, "nodeConfig", "taints").IsNull(), "pool %s carries no taint", p.Name)
 			if inspect.Str(p.Inputs, "name") == "workloads" {
@@ -155,7 +155,7 @@ func TestSchedulingAndAutoscaling(t *testing.T) {
 // so the binding waits for the pool to exist.
 func TestWorkloadPoolComesFromTheCluster(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		m := harness.New("dataplatform", "prod", preview)
+		m := mockcloud.New("dataplatform", "prod", preview)
 		err := m.Run(func(ctx *pulumi.Context) error {
 			p, err := newProvider(ctx)
 			if err != nil {

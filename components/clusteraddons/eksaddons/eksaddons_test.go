@@ -7,8 +7,8 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/clusteraddons"
 	"github.com/opendataplatform/dataplatform/components/internal/awsiam"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -25,8 +25,8 @@ func args(pools ...clusteraddons.Pool) *AddonsArgs {
 	}
 }
 
-func run(t *testing.T, preview bool, a *AddonsArgs) (*harness.Mocks, *Addons, error) {
-	m := harness.New("dataplatform", "dev", preview)
+func run(t *testing.T, preview bool, a *AddonsArgs) (*mockcloud.Mocks, *Addons, error) {
+	m := mockcloud.New("dataplatform", "dev", preview)
 	var out *Addons
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})

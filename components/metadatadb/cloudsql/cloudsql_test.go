@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/servicenetworking"
@@ -71,7 +71,7 @@ func devArgs() *MetadataDBArgs {
 }
 
 type world struct {
-	m  *harness.Mocks
+	m  *mockcloud.Mocks
 	db *MetadataDB
 }
 
@@ -79,7 +79,7 @@ type world struct {
 // inputs are set here unless the args already carry them (validation tests).
 func run(t *testing.T, preview bool, args *MetadataDBArgs, opts ...pulumi.ResourceOption) (*world, error) {
 	t.Helper()
-	w := &world{m: harness.New("dataplatform", "prod", preview)}
+	w := &world{m: mockcloud.New("dataplatform", "prod", preview)}
 	err := w.m.Run(func(ctx *pulumi.Context) error {
 		p, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String(testProject), Region: pulumi.String(testRegion)})
 		if err != nil {
@@ -153,7 +153,7 @@ func flags(in resource.PropertyMap) map[string]string {
 	return out
 }
 
-func env(job *harness.Resource) map[string]resource.PropertyValue {
+func env(job *mockcloud.Resource) map[string]resource.PropertyValue {
 	out := map[string]resource.PropertyValue{}
 	containers := inspect.At(job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
 	for _, e := range inspect.At(containers[0].ObjectValue(), "env").ArrayValue() {
@@ -315,7 +315,7 @@ func TestAdminUserAndBootstrap(t *testing.T) {
 			assert.Regexp(t, `^10\.90\.\d+\.\d+$`, e["PGHOST"].StringValue(), "the private IP")
 		}
 
-		var admin, ca *harness.Resource
+		var admin, ca *mockcloud.Resource
 		for _, s := range m.ByType(tSecret) {
 			if inspect.Str(s.Inputs, "metadata", "name") == "metadata-db-admin" {
 				admin = s

@@ -13,8 +13,8 @@ import (
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/components/objectstore/minio"
 	"github.com/opendataplatform/dataplatform/config"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -73,9 +73,9 @@ func envArgs(env config.Environment) *MetadataDBArgs {
 	}
 }
 
-func run(t *testing.T, preview bool, args *MetadataDBArgs) (*harness.Mocks, *MetadataDB, error) {
+func run(t *testing.T, preview bool, args *MetadataDBArgs) (*mockcloud.Mocks, *MetadataDB, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var db *MetadataDB
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
@@ -491,7 +491,7 @@ func TestEveryObjectHasNameNamespaceAndParent(t *testing.T) {
 // TestWithMinIOStore wires the real store in, as the stack does: the backup credentials are the
 // store's postgres-backup access in the data namespace.
 func TestWithMinIOStore(t *testing.T) {
-	m := harness.New("dataplatform", "dev", false)
+	m := mockcloud.New("dataplatform", "dev", false)
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
 		if err != nil {

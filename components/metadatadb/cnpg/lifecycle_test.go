@@ -8,7 +8,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/config"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 // TestProtectOnlyStatefulLeaves: with Protect, exactly the Cluster and the generated passwords are

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/opendataplatform/dataplatform/policy/policies"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -28,8 +28,8 @@ const (
 	tSecret = "kubernetes:core/v1:Secret"
 	tNP     = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
-	subnetID = "/subscriptions/" + harness.AzureSubscriptionID + "/resourceGroups/rg-dataplatform-prod/providers/Microsoft.Network/virtualNetworks/network-vnet/subnets/postgres"
-	zoneID   = "/subscriptions/" + harness.AzureSubscriptionID + "/resourceGroups/rg-dataplatform-prod/providers/Microsoft.Network/privateDnsZones/network.private.postgres.database.azure.com"
+	subnetID = "/subscriptions/" + mockcloud.AzureSubscriptionID + "/resourceGroups/rg-dataplatform-prod/providers/Microsoft.Network/virtualNetworks/network-vnet/subnets/postgres"
+	zoneID   = "/subscriptions/" + mockcloud.AzureSubscriptionID + "/resourceGroups/rg-dataplatform-prod/providers/Microsoft.Network/privateDnsZones/network.private.postgres.database.azure.com"
 )
 
 // prodArgs mirrors config.Defaults(Azure, Prod); devArgs mirrors Dev. They need the providers, so
@@ -71,13 +71,13 @@ func devArgs() *MetadataDBArgs {
 
 // run builds the component in a program with explicit Azure and Kubernetes providers, as the stack
 // does. The Kubernetes provider is filled into the args when the test left it nil.
-func run(t *testing.T, preview bool, args *MetadataDBArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, *MetadataDB, error) {
+func run(t *testing.T, preview bool, args *MetadataDBArgs, opts ...pulumi.ResourceOption) (*mockcloud.Mocks, *MetadataDB, error) {
 	return runStack(t, "prod", preview, args, opts...)
 }
 
-func runStack(t *testing.T, stack string, preview bool, args *MetadataDBArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, *MetadataDB, error) {
+func runStack(t *testing.T, stack string, preview bool, args *MetadataDBArgs, opts ...pulumi.ResourceOption) (*mockcloud.Mocks, *MetadataDB, error) {
 	t.Helper()
-	m := harness.New("dataplatform", stack, preview)
+	m := mockcloud.New("dataplatform", stack, preview)
 	var db *MetadataDB
 	err := m.Run(func(ctx *pulumi.Context) error {
 		az, err := azurenative.NewProvider(ctx, "azure", &azurenative.ProviderArgs{Location: pulumi.String("swedencentral")})
@@ -97,7 +97,7 @@ func runStack(t *testing.T, stack string, preview bool, args *MetadataDBArgs, op
 	return m, db, err
 }
 
-func deploy(t *testing.T, preview bool, args *MetadataDBArgs) (*harness.Mocks, *MetadataDB) {
+func deploy(t *testing.T, preview bool, args *MetadataDBArgs) (*mockcloud.Mocks, *MetadataDB) {
 	t.Helper()
 	m, db, err := run(t, preview, args)
 	require.NoError(t, err)
@@ -107,7 +107,7 @@ func deploy(t *testing.T, preview bool, args *MetadataDBArgs) (*harness.Mocks, *
 
 // env returns the Job container's environment: plain values by name, and Secret references as
 // "secret/key".
-func env(t *testing.T, job *harness.Resource) map[string]string {
+func env(t *testing.T, job *mockcloud.Resource) map[string]string {
 	t.Helper()
 	containers := inspect.RequireAt(t, job.Inputs, "spec", "template", "spec", "containers").ArrayValue()
 	require.Len(t, containers, 1)
@@ -176,7 +176,7 @@ func TestProdServer(t *testing.T) {
 		// Password and Entra ID authentication.
 		assert.Equal(t, "Enabled", inspect.RequireStr(t, in, "authConfig", "passwordAuth"))
 		assert.Equal(t, "Enabled", inspect.RequireStr(t, in, "authConfig", "activeDirectoryAuth"))
-		assert.Equal(t, harness.AzureTenantID, inspect.RequireStr(t, in, "authConfig", "tenantId"))
+		assert.Equal(t, mockcloud.AzureTenantID, inspect.RequireStr(t, in, "authConfig", "tenantId"))
 
 		assert.Equal(t, "Enabled", inspect.RequireStr(t, in, "maintenanceWindow", "customWindow"))
 		assert.Equal(t, 0.0, inspect.RequireNum(t, in, "maintenanceWindow", "dayOfWeek"))
@@ -332,7 +332,7 @@ func keys[V any](m map[string]V) []string {
 func TestDiagnostics(t *testing.T) {
 	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
 		a := prodArgs()
-		ws := "/subscriptions/" + harness.AzureSubscriptionID + "/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/logs"
+		ws := "/subscriptions/" + mockcloud.AzureSubscriptionID + "/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/logs"
 		a.LogAnalyticsWorkspaceID = pulumi.String(ws)
 		m, _ := deploy(t, preview, a)
 		d := inspect.MustNamed(t, m, tDiag, "metadata-db-diagnostics")
@@ -419,7 +419,7 @@ func TestValidation(t *testing.T) {
 }
 
 func TestNilKubernetesProvider(t *testing.T) {
-	m := harness.New("dataplatform", "prod", false)
+	m := mockcloud.New("dataplatform", "prod", false)
 	err := m.Run(func(ctx *pulumi.Context) error {
 		_, err := NewMetadataDB(ctx, "metadata-db", prodArgs())
 		return err

@@ -14,8 +14,8 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/cluster/eks"
 	"github.com/opendataplatform/dataplatform/components/network/awsvpc"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -114,7 +114,7 @@ func TestServerVerification(t *testing.T) {
 // cluster security group.
 func TestDatabaseDoesNotWaitForTheCluster(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		m := harness.New("dataplatform", "prod", preview)
+		m := mockcloud.New("dataplatform", "prod", preview)
 		err := m.Run(func(ctx *pulumi.Context) error {
 			p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
 			if err != nil {

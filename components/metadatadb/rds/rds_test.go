@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/opendataplatform/dataplatform/policy/policies"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -72,9 +72,9 @@ func devArgs() *MetadataDBArgs {
 	return a
 }
 
-func run(t *testing.T, stack string, preview bool, args *MetadataDBArgs) (*harness.Mocks, *MetadataDB, error) {
+func run(t *testing.T, stack string, preview bool, args *MetadataDBArgs) (*mockcloud.Mocks, *MetadataDB, error) {
 	t.Helper()
-	m := harness.New("dataplatform", stack, preview)
+	m := mockcloud.New("dataplatform", stack, preview)
 	var db *MetadataDB
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
@@ -157,7 +157,7 @@ func TestInstanceProd(t *testing.T) {
 		var trust policyDocument
 		require.NoError(t, json.Unmarshal([]byte(inspect.Str(role.Inputs, "assumeRolePolicy")), &trust))
 		assert.Equal(t, "monitoring.rds.amazonaws.com", trust.Statement[0].Principal["Service"])
-		assert.Equal(t, harness.AWSAccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
+		assert.Equal(t, mockcloud.AWSAccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
 
 		// The password is a generated secret, never plain text in state.
 		pw := inspect.MustNamed(t, m, passwordType, "metadata-db-admin-password")
@@ -174,7 +174,7 @@ func TestInstanceProd(t *testing.T) {
 
 		comp := m.ByType(MetadataDBType)
 		require.Len(t, comp, 1)
-		for _, r := range []*harness.Resource{db, key, role, pw} {
+		for _, r := range []*mockcloud.Resource{db, key, role, pw} {
 			assert.Equal(t, comp[0].URN, r.Parent, r.Name)
 		}
 		assert.True(t, db.Protect && key.Protect, "prod protects the instance and its key")
@@ -324,7 +324,7 @@ func TestBootstrap(t *testing.T) {
 			assert.Equal(t, inst.Outputs["address"].StringValue(), env["PGHOST"])
 		}
 
-		secrets := map[string]*harness.Resource{}
+		secrets := map[string]*mockcloud.Resource{}
 		for _, s := range m.ByType(secretType) {
 			// Only the roles' own credentials reach the apps namespace; the administrator's and the
 			// Job's inputs stay in the data namespace.
@@ -444,7 +444,7 @@ func TestValidation(t *testing.T) {
 		assert.Contains(t, err.Error(), "args is nil")
 	})
 	t.Run("no kubernetes provider", func(t *testing.T) {
-		m := harness.New("dataplatform", "prod", false)
+		m := mockcloud.New("dataplatform", "prod", false)
 		err := m.Run(func(ctx *pulumi.Context) error {
 			_, err := NewMetadataDB(ctx, "db", prodArgs())
 			return err

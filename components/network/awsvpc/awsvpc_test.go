@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -32,9 +32,9 @@ func prodArgs() *NetworkArgs {
 	}
 }
 
-func run(t *testing.T, preview bool, args *NetworkArgs) (*harness.Mocks, *Network, error) {
+func run(t *testing.T, preview bool, args *NetworkArgs) (*mockcloud.Mocks, *Network, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var net *Network
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
@@ -170,7 +170,7 @@ func TestDatabaseSubnetsHaveNoInternetRoute(t *testing.T) {
 		assert.Empty(t, m.ByType("aws:ec2/route:Route"), "no standalone routes may add to any table")
 		for _, zone := range []string{"a", "b", "c"} {
 			subnet := m.Named(subnetType, "net-db-"+zone)
-			var assocs []*harness.Resource
+			var assocs []*mockcloud.Resource
 			for _, a := range m.ByType(rtaType) {
 				if m.DependsOn(a, subnet) {
 					assocs = append(assocs, a)
@@ -201,7 +201,7 @@ func TestNetworkEndpoints(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, _, err := run(t, preview, prodArgs())
 		require.NoError(t, err)
-		byService := map[string]*harness.Resource{}
+		byService := map[string]*mockcloud.Resource{}
 		for _, e := range m.ByType(endpointType) {
 			byService[inspect.Str(e.Inputs, "serviceName")] = e
 		}
@@ -264,7 +264,7 @@ func TestFlowLogsAndDefaultSecurityGroup(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(inspect.Str(role.Inputs, "assumeRolePolicy")), &trust))
 		require.Len(t, trust.Statement, 1)
 		assert.Equal(t, "vpc-flow-logs.amazonaws.com", trust.Statement[0].Principal["Service"])
-		assert.Equal(t, harness.AWSAccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
+		assert.Equal(t, mockcloud.AWSAccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
 		if !preview {
 			arn := group.Outputs["arn"].StringValue()
 			assert.Equal(t, arn, inspect.Str(flow.Inputs, "logDestination"))

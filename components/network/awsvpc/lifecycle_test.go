@@ -3,7 +3,7 @@ package awsvpc
 import (
 	"testing"
 
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -38,9 +38,9 @@ func testArgs() *NetworkArgs {
 }
 
 // deploy runs NewNetwork under the harness and returns the recorder and the component.
-func deploy(t *testing.T, preview bool, args *NetworkArgs) (*harness.Mocks, *Network) {
+func deploy(t *testing.T, preview bool, args *NetworkArgs) (*mockcloud.Mocks, *Network) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var net *Network
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := azurenative.NewProvider(ctx, "azure", &azurenative.ProviderArgs{Location: pulumi.String("swedencentral")})
@@ -163,7 +163,7 @@ func TestSubnetSettings(t *testing.T) {
 		dl := pg.Inputs["delegations"].ArrayValue()
 		require.Len(t, dl, 1)
 		assert.Equal(t, "Microsoft.DBforPostgreSQL/flexibleServers", inspect.RequireStr(t, dl[0].ObjectValue(), "serviceName"))
-		for _, s := range []*harness.Resource{aks, ep} {
+		for _, s := range []*mockcloud.Resource{aks, ep} {
 			_, has := s.Inputs["delegations"]
 			assert.False(t, has, "%s must not be delegated", s.Name)
 		}
@@ -177,7 +177,7 @@ func TestSubnetSettings(t *testing.T) {
 		assert.False(t, pgNAT || epNAT, "only the aks subnet uses the NAT gateway")
 
 		// Each subnet carries its own NSG.
-		for role, s := range map[string]*harness.Resource{"aks": aks, "postgres": pg, "endpoints": ep} {
+		for role, s := range map[string]*mockcloud.Resource{"aks": aks, "postgres": pg, "endpoints": ep} {
 			nsg := inspect.MustNamed(t, m, tNSG, "net-nsg-"+role)
 			assert.True(t, inspect.DependsOnInput(s, "networkSecurityGroup", nsg), "%s uses %s", s.Name, nsg.Name)
 			if !preview {
@@ -201,7 +201,7 @@ type nsgRule struct {
 	priority                               float64
 }
 
-func rulesOf(t *testing.T, nsg *harness.Resource) []nsgRule {
+func rulesOf(t *testing.T, nsg *mockcloud.Resource) []nsgRule {
 	t.Helper()
 	var out []nsgRule
 	for _, v := range nsg.Inputs["securityRules"].ArrayValue() {
@@ -377,7 +377,7 @@ func TestPhysicalNames(t *testing.T) {
 	assert.Equal(t, "", baseName("!!!"))
 
 	args := testArgs()
-	m := harness.New("dataplatform", "prod", false)
+	m := mockcloud.New("dataplatform", "prod", false)
 	require.NoError(t, m.Run(func(ctx *pulumi.Context) error {
 		_, err := NewNetwork(ctx, "Data Platform", args)
 		return err
@@ -412,7 +412,7 @@ func TestValidation(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			m := harness.New("dataplatform", "prod", false)
+			m := mockcloud.New("dataplatform", "prod", false)
 			err := m.Run(func(ctx *pulumi.Context) error {
 				_, err := NewNetwork(ctx, c.name, c.args)
 				return err

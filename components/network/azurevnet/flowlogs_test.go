@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -81,7 +81,7 @@ func TestFlowLogAccountIsProtectedInProd(t *testing.T) {
 		a.Protect = true
 		m, _ := deploy(t, preview, a)
 		assert.Equal(t, []string{tVNet, tRG, tAccount}, inspect.ProtectedTypes(m))
-		for _, r := range []*harness.Resource{inspect.MustNamed(t, m, FlowLogType, "net-flow-log"),
+		for _, r := range []*mockcloud.Resource{inspect.MustNamed(t, m, FlowLogType, "net-flow-log"),
 			inspect.MustNamed(t, m, tIdentity, "net-flow-logs-identity"), inspect.MustNamed(t, m, tAssignment, "net-flow-logs-writer")} {
 			assert.False(t, r.Protect, "%s is disposable", r.Name)
 		}

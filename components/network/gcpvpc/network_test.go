@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -38,9 +38,9 @@ func prodArgs() *NetworkArgs {
 }
 
 // run builds the network under the harness and returns the recorder and the component.
-func run(t *testing.T, preview bool, args *NetworkArgs) (*harness.Mocks, *Network, error) {
+func run(t *testing.T, preview bool, args *NetworkArgs) (*mockcloud.Mocks, *Network, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var net *Network
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("acme-data-prod"), Region: pulumi.String(testRegion)})
@@ -110,7 +110,7 @@ func TestNetworkResources(t *testing.T) {
 		assert.Equal(t, "ERRORS_ONLY", inspect.Str(natLog, "filter"))
 		assert.True(t, inspect.DependsOnInput(nat, "router", router), "NAT is attached to the router")
 
-		fw := map[string]*harness.Resource{}
+		fw := map[string]*mockcloud.Resource{}
 		for _, r := range m.ByType(tFirewall) {
 			fw[r.Name] = r
 			assert.True(t, inspect.DependsOnInput(r, "network", vpc))
@@ -277,7 +277,7 @@ func TestNetworkValidation(t *testing.T) {
 }
 
 func TestNetworkEmptyName(t *testing.T) {
-	m := harness.New("dataplatform", "prod", false)
+	m := mockcloud.New("dataplatform", "prod", false)
 	err := m.Run(func(ctx *pulumi.Context) error {
 		_, err := NewNetwork(ctx, "", prodArgs())
 		return err

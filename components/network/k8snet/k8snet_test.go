@@ -9,17 +9,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 func netArgs() *NetworkArgs {
 	return &NetworkArgs{Namespaces: map[Role]string{Apps: "dataplatform", Data: "dataplatform-data", Jobs: "dataplatform-jobs"}}
 }
 
-func runNet(t *testing.T, preview bool, args *NetworkArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, error) {
+func runNet(t *testing.T, preview bool, args *NetworkArgs, opts ...pulumi.ResourceOption) (*mockcloud.Mocks, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
 		if err != nil {

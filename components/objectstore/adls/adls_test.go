@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/opendataplatform/dataplatform/policy/policies"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 )
 
 const (
@@ -28,12 +28,12 @@ const (
 	tRA        = "azure-native:authorization:RoleAssignment"
 	tLock      = "azure-native:authorization:ManagementLockByScope"
 
-	sub       = "/subscriptions/" + harness.AzureSubscriptionID
+	sub       = "/subscriptions/" + mockcloud.AzureSubscriptionID
 	rgPrefix  = sub + "/resourceGroups/rg-dataplatform-prod/providers/Microsoft.Network"
 	subnetID  = rgPrefix + "/virtualNetworks/network-vnet/subnets/endpoints"
 	blobZone  = rgPrefix + "/privateDnsZones/privatelink.blob.core.windows.net"
 	dfsZone   = rgPrefix + "/privateDnsZones/privatelink.dfs.core.windows.net"
-	issuerURL = "https://swedencentral.oic.prod-aks.azure.com/" + harness.AzureTenantID + "/11111111-2222-4333-8444-555555555555/"
+	issuerURL = "https://swedencentral.oic.prod-aks.azure.com/" + mockcloud.AzureTenantID + "/11111111-2222-4333-8444-555555555555/"
 	roleID    = sub + "/providers/Microsoft.Authorization/roleDefinitions/" + BlobDataContributorRole
 )
 
@@ -78,13 +78,13 @@ func devArgs() *ObjectStoreArgs {
 	return a
 }
 
-func run(t *testing.T, preview bool, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, *ObjectStore, error) {
+func run(t *testing.T, preview bool, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*mockcloud.Mocks, *ObjectStore, error) {
 	return runStack(t, "prod", preview, args, opts...)
 }
 
-func runStack(t *testing.T, stack string, preview bool, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, *ObjectStore, error) {
+func runStack(t *testing.T, stack string, preview bool, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*mockcloud.Mocks, *ObjectStore, error) {
 	t.Helper()
-	m := harness.New("dataplatform", stack, preview)
+	m := mockcloud.New("dataplatform", stack, preview)
 	var s *ObjectStore
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := azurenative.NewProvider(ctx, "azure", &azurenative.ProviderArgs{Location: pulumi.String("swedencentral")})
@@ -97,7 +97,7 @@ func runStack(t *testing.T, stack string, preview bool, args *ObjectStoreArgs, o
 	return m, s, err
 }
 
-func deploy(t *testing.T, preview bool, args *ObjectStoreArgs) (*harness.Mocks, *ObjectStore) {
+func deploy(t *testing.T, preview bool, args *ObjectStoreArgs) (*mockcloud.Mocks, *ObjectStore) {
 	t.Helper()
 	m, s, err := run(t, preview, args)
 	require.NoError(t, err)
@@ -443,7 +443,7 @@ func staticArgs() *ObjectStoreArgs {
 // keyedName is the keyed account's name for prodArgs' account "dataplatformprodlake".
 var keyedName = KeyedAccountName("dataplatformprodlake")
 
-func hasKeyedName(m *harness.Mocks) []string {
+func hasKeyedName(m *mockcloud.Mocks) []string {
 	var out []string
 	for _, r := range m.Resources() {
 		if strings.Contains(r.Name, "keyed") {
@@ -641,7 +641,7 @@ func TestStaticIdentity(t *testing.T) {
 		require.NotNil(t, id.StaticCredential.OutputState)
 		cred := inspect.Await(t, id.StaticCredential)
 		assert.True(t, cred.Secret, "the connection string is a secret")
-		var keyCalls []harness.Invoke
+		var keyCalls []mockcloud.Invoke
 		for _, inv := range m.Invokes() {
 			if inv.Token == keysInvoke {
 				keyCalls = append(keyCalls, inv)
@@ -652,10 +652,10 @@ func TestStaticIdentity(t *testing.T) {
 		require.Len(t, keyCalls, 1)
 		assert.Equal(t, keyedName, inspect.Str(keyCalls[0].Args, "accountName"))
 		assert.Equal(t, "rg-dataplatform-prod", inspect.Str(keyCalls[0].Args, "resourceGroupName"))
-		key := harness.MockStorageAccountKey(keyedName, 1)
+		key := mockcloud.MockStorageAccountKey(keyedName, 1)
 		assert.Len(t, key, 88)
 		assert.Equal(t, "DefaultEndpointsProtocol=https;AccountName="+keyedName+";AccountKey="+key+";EndpointSuffix=core.windows.net", cred.Value)
-		assert.NotContains(t, cred.Value, harness.MockStorageAccountKey(keyedName, 2), "key1, not key2")
+		assert.NotContains(t, cred.Value, mockcloud.MockStorageAccountKey(keyedName, 2), "key1, not key2")
 		assert.NotContains(t, cred.Value, "dataplatformprodlake", "no key to the lake")
 		assert.Equal(t, map[string]string{}, inspect.Await(t, id.ServiceAccountAnnotations).Value)
 		assert.Equal(t, "", inspect.Await(t, id.Principal).Value)

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -28,8 +28,8 @@ func fullArgs() *ObjectStoreArgs {
 
 // writers returns the resources whose creation writes to the account: everything that names it in
 // its inputs, except identities' role assignments (authorization, not storage).
-func writers(m *harness.Mocks, account *harness.Resource) []*harness.Resource {
-	var out []*harness.Resource
+func writers(m *mockcloud.Mocks, account *mockcloud.Resource) []*mockcloud.Resource {
+	var out []*mockcloud.Resource
 	for _, r := range m.Resources() {
 		if r == account || r.Type == tRA || r.Type == tZoneGroup {
 			continue

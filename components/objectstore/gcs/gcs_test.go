@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/opendataplatform/dataplatform/policy/policies"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -29,7 +29,7 @@ const (
 	tGCPProvider = "pulumi:providers:gcp"
 	testProject  = "acme-data-prod"
 	testRegion   = "europe-north1"
-	agentMember  = "serviceAccount:service-" + harness.GCPProjectNumber + "@gs-project-accounts.iam.gserviceaccount.com"
+	agentMember  = "serviceAccount:service-" + mockcloud.GCPProjectNumber + "@gs-project-accounts.iam.gserviceaccount.com"
 )
 
 func prodArgs() *ObjectStoreArgs {
@@ -60,9 +60,9 @@ func devArgs() *ObjectStoreArgs {
 	return a
 }
 
-func run(t *testing.T, preview bool, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*harness.Mocks, *ObjectStore, error) {
+func run(t *testing.T, preview bool, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*mockcloud.Mocks, *ObjectStore, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var s *ObjectStore
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String(testProject), Region: pulumi.String(testRegion)})
@@ -75,9 +75,9 @@ func run(t *testing.T, preview bool, args *ObjectStoreArgs, opts ...pulumi.Resou
 	return m, s, err
 }
 
-func buckets(t *testing.T, m *harness.Mocks) map[objectstore.Bucket]*harness.Resource {
+func buckets(t *testing.T, m *mockcloud.Mocks) map[objectstore.Bucket]*mockcloud.Resource {
 	t.Helper()
-	out := map[objectstore.Bucket]*harness.Resource{}
+	out := map[objectstore.Bucket]*mockcloud.Resource{}
 	for _, role := range objectstore.Buckets {
 		b := m.Named(tBucket, "store-"+string(role))
 		require.NotNil(t, b, "bucket %s", role)
@@ -95,7 +95,7 @@ type rule struct {
 	Matches              string
 }
 
-func rules(b *harness.Resource) []rule {
+func rules(b *mockcloud.Resource) []rule {
 	var out []rule
 	for _, r := range inspect.At(b.Inputs, "lifecycleRules").ArrayValue() {
 		o := r.ObjectValue()
@@ -174,7 +174,7 @@ func TestCMEKWiring(t *testing.T) {
 		m, s, err := run(t, preview, protectedArgs())
 		require.NoError(t, err)
 
-		rings := map[string]*harness.Resource{}
+		rings := map[string]*mockcloud.Resource{}
 		for _, r := range m.ByType(tKeyRing) {
 			rings[inspect.Str(r.Inputs, "location")] = r
 			assert.True(t, inspect.At(r.Inputs, "name").IsNull(), "key rings are auto-named: they can never be deleted")
@@ -188,7 +188,7 @@ func TestCMEKWiring(t *testing.T) {
 		require.NotNil(t, multi)
 		assert.Contains(t, regional.PropertyDependencies["keyRing"], rings[testRegion].URN)
 		assert.Contains(t, multi.PropertyDependencies["keyRing"], rings["europe"].URN)
-		for _, k := range []*harness.Resource{regional, multi} {
+		for _, k := range []*mockcloud.Resource{regional, multi} {
 			assert.Equal(t, KeyRotationPeriod, inspect.Str(k.Inputs, "rotationPeriod"))
 			assert.Equal(t, "ENCRYPT_DECRYPT", inspect.Str(k.Inputs, "purpose"))
 			assert.True(t, k.Protect)
@@ -196,11 +196,11 @@ func TestCMEKWiring(t *testing.T) {
 
 		grants := m.ByType(tKeyMember)
 		require.Len(t, grants, 2)
-		grantOf := map[string]*harness.Resource{}
+		grantOf := map[string]*mockcloud.Resource{}
 		for _, g := range grants {
 			assert.Equal(t, KeyRole, inspect.Str(g.Inputs, "role"))
 			assert.Equal(t, agentMember, inspect.Str(g.Inputs, "member"), "the Cloud Storage service agent")
-			for _, k := range []*harness.Resource{regional, multi} {
+			for _, k := range []*mockcloud.Resource{regional, multi} {
 				if slices.Contains(g.PropertyDependencies["cryptoKeyId"], k.URN) {
 					grantOf[k.URN] = g
 				}
@@ -275,7 +275,7 @@ func TestAccessBindings(t *testing.T) {
 		require.NoError(t, err)
 		bs := buckets(t, m)
 
-		accounts := map[string]*harness.Resource{}
+		accounts := map[string]*mockcloud.Resource{}
 		for _, a := range m.ByType(tAccount) {
 			accounts[a.Name] = a
 			id := inspect.Str(a.Inputs, "accountId")
@@ -320,7 +320,7 @@ func TestAccessBindings(t *testing.T) {
 			assert.ElementsMatch(t, want[w], got[w], "bindings of %s", w)
 		}
 
-		wi := map[string]*harness.Resource{}
+		wi := map[string]*mockcloud.Resource{}
 		for _, r := range m.ByType(tSAIAM) {
 			wi[r.Name] = r
 			assert.Equal(t, WorkloadIdentityRole, inspect.Str(r.Inputs, "role"))
@@ -460,7 +460,7 @@ func TestStaticCredential(t *testing.T) {
 		require.True(t, cred.Known)
 		// The credentials file is the provider's privateKey, decoded. (The engine reports a new key
 		// unknown in a preview; the harness hands out a known placeholder so that the mock monitor
-		// can carry the secret on — see tests/harness/outputs.go.)
+		// can carry the secret on — see mockcloud/outputs.go.)
 		if preview {
 			encoded := inspect.Str(key.Outputs, "privateKey")
 			file, err := base64.StdEncoding.DecodeString(encoded)

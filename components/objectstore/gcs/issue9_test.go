@@ -3,8 +3,8 @@ package gcs
 import (
 	"testing"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/container"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -78,7 +78,7 @@ func TestForceDestroyOutsideProd(t *testing.T) {
 // so it is created after the cluster (the pool does not exist before).
 func TestWorkloadIdentityBindingsWaitForTheCluster(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		m := harness.New("dataplatform", "prod", preview)
+		m := mockcloud.New("dataplatform", "prod", preview)
 		err := m.Run(func(ctx *pulumi.Context) error {
 			p, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String(testProject), Region: pulumi.String(testRegion)})
 			if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const pvcPatchType = "kubernetes:core/v1:PersistentVolumeClaimPatch"

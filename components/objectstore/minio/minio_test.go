@@ -15,8 +15,8 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -66,9 +66,9 @@ func envArgs(env config.Environment) *ObjectStoreArgs {
 	return a
 }
 
-func run(t *testing.T, preview bool, args *ObjectStoreArgs) (*harness.Mocks, *ObjectStore, error) {
+func run(t *testing.T, preview bool, args *ObjectStoreArgs) (*mockcloud.Mocks, *ObjectStore, error) {
 	t.Helper()
-	m := harness.New("dataplatform", "prod", preview)
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var s *ObjectStore
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
@@ -434,7 +434,7 @@ func TestEveryObjectHasNameNamespaceAndParent(t *testing.T) {
 }
 
 func TestNamespaceOutputsCarryDependency(t *testing.T) {
-	m := harness.New("dataplatform", "prod", false)
+	m := mockcloud.New("dataplatform", "prod", false)
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
 		if err != nil {

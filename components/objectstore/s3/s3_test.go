@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/opendataplatform/dataplatform/policy/policies"
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -32,7 +32,7 @@ const (
 	rolePolicyType  = "aws:iam/rolePolicy:RolePolicy"
 	podIDType       = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 	awsProviderType = "pulumi:providers:aws"
-	account         = harness.AWSAccountID
+	account         = mockcloud.AWSAccountID
 )
 
 func access() []objectstore.Access {
@@ -69,9 +69,9 @@ func devArgs() *ObjectStoreArgs {
 	return a
 }
 
-func run(t *testing.T, stack string, preview bool, args *ObjectStoreArgs) (*harness.Mocks, *ObjectStore, error) {
+func run(t *testing.T, stack string, preview bool, args *ObjectStoreArgs) (*mockcloud.Mocks, *ObjectStore, error) {
 	t.Helper()
-	m := harness.New("dataplatform", stack, preview)
+	m := mockcloud.New("dataplatform", stack, preview)
 	var s *ObjectStore
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
@@ -131,7 +131,7 @@ func assertTLSOnly(t *testing.T, doc, bucket string) {
 	assert.True(t, found, "no Deny on aws:SecureTransport=false in %s", doc)
 }
 
-func rules(l *harness.Resource) map[string]resource.PropertyMap {
+func rules(l *mockcloud.Resource) map[string]resource.PropertyMap {
 	out := map[string]resource.PropertyMap{}
 	for _, r := range inspect.Arr(l.Inputs["rules"]) {
 		out[inspect.Str(inspect.Obj(r), "id")] = inspect.Obj(r)

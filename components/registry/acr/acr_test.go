@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -18,7 +18,7 @@ const (
 	peType   = "azure-native:network:PrivateEndpoint"
 	zgType   = "azure-native:network:PrivateDnsZoneGroup"
 
-	netPrefix       = "/subscriptions/" + harness.AzureSubscriptionID + "/resourceGroups/dp-prod/providers/Microsoft.Network"
+	netPrefix       = "/subscriptions/" + mockcloud.AzureSubscriptionID + "/resourceGroups/dp-prod/providers/Microsoft.Network"
 	endpointsSubnet = netPrefix + "/virtualNetworks/network-vnet/subnets/endpoints"
 	acrZone         = netPrefix + "/privateDnsZones/privatelink.azurecr.io"
 )
@@ -31,8 +31,8 @@ func args(prod, public bool) *RegistryArgs {
 	}
 }
 
-func run(t *testing.T, preview bool, a *RegistryArgs) (*harness.Mocks, *Registry, error) {
-	m := harness.New("dataplatform", "prod", preview)
+func run(t *testing.T, preview bool, a *RegistryArgs) (*mockcloud.Mocks, *Registry, error) {
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var r *Registry
 	err := m.Run(func(ctx *pulumi.Context) error {
 		var err error
@@ -65,7 +65,7 @@ func TestRegistry(t *testing.T) {
 				assert.True(t, m.DependsOn(ra, reg))
 				if !preview {
 					assert.Equal(t, reg.ID, ra.Inputs["scope"].StringValue())
-					assert.Equal(t, "/subscriptions/"+harness.AzureSubscriptionID+"/providers/Microsoft.Authorization/roleDefinitions/"+AcrPullRoleID, ra.Inputs["roleDefinitionId"].StringValue())
+					assert.Equal(t, "/subscriptions/"+mockcloud.AzureSubscriptionID+"/providers/Microsoft.Authorization/roleDefinitions/"+AcrPullRoleID, ra.Inputs["roleDefinitionId"].StringValue())
 					res := inspect.Await(t, r.RepositoryURL)
 					assert.Equal(t, "dpprodacr.azurecr.io/dbt", res.Value)
 				}

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
 const (
@@ -23,8 +23,8 @@ func args() *RegistryArgs {
 		NodeServiceAccount: pulumi.String("gke-nodes@proj.iam.gserviceaccount.com"), KeepVersions: 15}
 }
 
-func run(t *testing.T, preview bool, a *RegistryArgs) (*harness.Mocks, *Registry, error) {
-	m := harness.New("dataplatform", "prod", preview)
+func run(t *testing.T, preview bool, a *RegistryArgs) (*mockcloud.Mocks, *Registry, error) {
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var r *Registry
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := gcp.NewProvider(ctx, "gcp", &gcp.ProviderArgs{Project: pulumi.String("proj"), Region: pulumi.String("europe-north1")})

@@ -9,12 +9,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
-	"github.com/opendataplatform/dataplatform/tests/harness/inspect"
+	"github.com/opendataplatform/dataplatform/mockcloud"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
 
-func run(t *testing.T, preview bool, a *RegistryArgs) (*harness.Mocks, *Registry, error) {
-	m := harness.New("dataplatform", "prod", preview)
+func run(t *testing.T, preview bool, a *RegistryArgs) (*mockcloud.Mocks, *Registry, error) {
+	m := mockcloud.New("dataplatform", "prod", preview)
 	var r *Registry
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})

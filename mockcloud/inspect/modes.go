@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/mockcloud"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
@@ -58,7 +58,7 @@ func Await(t testing.TB, o pulumi.Output) internals.UnsafeAwaitOutputResult {
 }
 
 // One returns the only resource of type typ, failing the test unless there is exactly one.
-func One(t testing.TB, m *harness.Mocks, typ string) *harness.Resource {
+func One(t testing.TB, m *mockcloud.Mocks, typ string) *mockcloud.Resource {
 	t.Helper()
 	rs := m.ByType(typ)
 	require.Len(t, rs, 1, "resources of type %s", typ)
@@ -66,7 +66,7 @@ func One(t testing.TB, m *harness.Mocks, typ string) *harness.Resource {
 }
 
 // MustNamed returns the resource of type typ named name, failing the test when there is none.
-func MustNamed(t testing.TB, m *harness.Mocks, typ, name string) *harness.Resource {
+func MustNamed(t testing.TB, m *mockcloud.Mocks, typ, name string) *mockcloud.Resource {
 	t.Helper()
 	r := m.Named(typ, name)
 	require.NotNil(t, r, "%s %s not registered", typ, name)
@@ -74,7 +74,7 @@ func MustNamed(t testing.TB, m *harness.Mocks, typ, name string) *harness.Resour
 }
 
 // Protected lists the resources recorded with the protect option, as "type name", sorted.
-func Protected(m *harness.Mocks) []string {
+func Protected(m *mockcloud.Mocks) []string {
 	var out []string
 	for _, r := range m.Resources() {
 		if r.Protect {
@@ -86,7 +86,7 @@ func Protected(m *harness.Mocks) []string {
 }
 
 // ProtectedTypes lists the types of the protected resources, one entry per resource, sorted.
-func ProtectedTypes(m *harness.Mocks) []string {
+func ProtectedTypes(m *mockcloud.Mocks) []string {
 	var out []string
 	for _, r := range m.Resources() {
 		if r.Protect {

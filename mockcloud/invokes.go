@@ -1,4 +1,4 @@
-package harness
+package mockcloud
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ func answerInvoke(token string, args resource.PropertyMap, region string) (resou
 			return out, nil
 		}
 	}
-	return nil, fmt.Errorf("harness: no mock answer for invoke %s; add a realistic one to tests/harness/invokes.go", token)
+	return nil, fmt.Errorf("mockcloud: no mock answer for invoke %s; add a realistic one to mockcloud/invokes.go", token)
 }
 
 // shortRegion abbreviates "eu-north-1" to "eun1", the prefix of AWS zone IDs.

@@ -1,4 +1,4 @@
-package harness
+package mockcloud
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"

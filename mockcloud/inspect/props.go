@@ -6,7 +6,7 @@ package inspect
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/opendataplatform/dataplatform/tests/harness"
+	"github.com/opendataplatform/dataplatform/mockcloud"
 	"strings"
 	"testing"
 
@@ -52,7 +52,7 @@ func At(m resource.PropertyMap, path ...any) resource.PropertyValue {
 			}
 			v = v.ArrayValue()[k]
 		default:
-			panic(fmt.Sprintf("harness.At: path element %v (%T) is neither a string nor an int", p, p))
+			panic(fmt.Sprintf("mockcloud.At: path element %v (%T) is neither a string nor an int", p, p))
 		}
 	}
 	return Unwrap(v)
@@ -133,7 +133,7 @@ func HasKey(m resource.PropertyMap, path ...any) bool {
 	case int:
 		return parent.IsArray() && k >= 0 && k < len(parent.ArrayValue())
 	}
-	panic(fmt.Sprintf("harness.HasKey: path element %v (%T) is neither a string nor an int", path[len(path)-1], path[len(path)-1]))
+	panic(fmt.Sprintf("mockcloud.HasKey: path element %v (%T) is neither a string nor an int", path[len(path)-1], path[len(path)-1]))
 }
 
 // Obj returns the object v holds (a secret unwrapped), or an empty map when it holds none.
@@ -251,7 +251,7 @@ func Plain(v resource.PropertyValue) any {
 // DecodeStrict decodes a Kubernetes resource's recorded inputs into a k8s.io/api type, refusing
 // unknown fields: a misspelt or misplaced field fails the test instead of being dropped by the API.
 // It fails the test when r is nil.
-func DecodeStrict(t testing.TB, r *harness.Resource, into any) {
+func DecodeStrict(t testing.TB, r *mockcloud.Resource, into any) {
 	t.Helper()
 	require.NotNil(t, r)
 	b, err := json.Marshal(Plain(resource.NewObjectProperty(r.Inputs)))
@@ -261,7 +261,7 @@ func DecodeStrict(t testing.TB, r *harness.Resource, into any) {
 
 // ProviderURN returns the URN part of r's provider reference ("<URN>::<ID>"), or "" when r uses a
 // default provider.
-func ProviderURN(r *harness.Resource) string {
+func ProviderURN(r *mockcloud.Resource) string {
 	if i := strings.LastIndex(r.Provider, "::"); i > 0 {
 		return r.Provider[:i]
 	}
@@ -269,7 +269,7 @@ func ProviderURN(r *harness.Resource) string {
 }
 
 // DependsOnInput reports whether r's input property came, at least in part, from resource on.
-func DependsOnInput(r *harness.Resource, input string, on *harness.Resource) bool {
+func DependsOnInput(r *mockcloud.Resource, input string, on *mockcloud.Resource) bool {
 	for _, u := range r.PropertyDependencies[input] {
 		if u == on.URN {
 			return true

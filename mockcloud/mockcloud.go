@@ -1,11 +1,11 @@
-// Package harness runs Pulumi programs against an in-process mock engine that records every resource
+// Package mockcloud runs Pulumi programs against an in-process mock engine that records every resource
 // the program registers — inputs, parent, dependencies, protect, provider — and answers with realistic,
 // deterministic outputs (IDs, ARNs, endpoints, zones) and invoke results.
 //
 // The tests and the offline planner (cmd/dataplatform plan) share it, so what the tests assert is what
 // the plan prints and exports. In preview mode it behaves like the engine during `pulumi preview`: new
 // resources have unknown IDs and unknown computed outputs, so ApplyT callbacks on them do not run.
-package harness
+package mockcloud
 
 import (
 	"fmt"
@@ -148,7 +148,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = m.resources[0].URN
 	}
 	if _, dup := m.byURN[r.URN]; dup {
-		return "", nil, fmt.Errorf("harness: duplicate resource URN %s", r.URN)
+		return "", nil, fmt.Errorf("mockcloud: duplicate resource URN %s", r.URN)
 	}
 	r.order = len(m.resources)
 
