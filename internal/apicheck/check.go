@@ -19,6 +19,8 @@ type Outcome struct {
 	// or "patch" (dry run of a pulumi-kubernetes Patch resource against its existing target).
 	How     string
 	Message string // the API server's message when rejected
+	// Warnings are the API server's warnings for an accepted object.
+	Warnings []string
 }
 
 // Result is the check of one plan combination.
@@ -45,8 +47,12 @@ func (k *Checker) InstallCRDs(ctx context.Context, crds []CRD) error {
 	crdRes := metav1.APIResource{Name: "customresourcedefinitions"}
 	for _, c := range crds {
 		path := Path("apiextensions.k8s.io/v1", crdRes, "", c.Name)
-		if err := k.C.Apply(ctx, path, c.Object.JSON, ApplyOptions{Force: true}, nil); err != nil {
+		warnings, err := k.C.Apply(ctx, path, c.Object.JSON, ApplyOptions{Force: true}, nil)
+		if err != nil {
 			return fmt.Errorf("install CRD %s from %s: %w", c.Name, c.Source, err)
+		}
+		if len(warnings) > 0 {
+			return fmt.Errorf("install CRD %s from %s: the API server warns: %s", c.Name, c.Source, strings.Join(warnings, "; "))
 		}
 	}
 	for _, c := range crds {
@@ -150,8 +156,9 @@ func (k *Checker) Check(ctx context.Context, name string, objs []Object) (res Re
 	reject := func(o Object, how, msg string) {
 		res.Rejected = append(res.Rejected, Outcome{File: o.File, Ref: o.Ref(), How: how, Message: msg})
 	}
-	accept := func(o Object, how string) {
-		res.Accepted = append(res.Accepted, Outcome{File: o.File, Ref: o.Ref(), How: how})
+	enforce := map[string]podSecurity{} // namespaces with an enforced Pod Security level
+	accept := func(o Object, how string, warnings []string) {
+		res.Accepted = append(res.Accepted, Outcome{File: o.File, Ref: o.Ref(), How: how, Warnings: warnings})
 	}
 
 	var rest []Object
@@ -170,14 +177,21 @@ func (k *Checker) Check(ctx context.Context, name string, objs []Object) (res Re
 		} else if err != nil {
 			return res, err
 		}
-		if err := k.C.Apply(ctx, t.path, t.body, ApplyOptions{}, nil); err != nil {
+		warnings, err := k.C.Apply(ctx, t.path, t.body, ApplyOptions{}, nil)
+		if err != nil {
 			reject(o, "applied", apiMessage(err))
 			continue
 		}
 		if !existed {
 			created = append(created, t)
 		}
-		accept(o, "applied")
+		if ps, err := readPodSecurity(o); err != nil {
+			return res, err
+		} else if ps.enforce != "" && ps.enforce != "privileged" {
+			ps.path = t.path
+			enforce[o.Name] = ps
+		}
+		accept(o, "applied", warnings)
 	}
 
 	statefulSets := map[string]Object{}
@@ -206,13 +220,111 @@ func (k *Checker) Check(ctx context.Context, name string, objs []Object) (res Re
 				res.Prepared = append(res.Prepared, prepared.obj.Ref()+" (for "+o.File+")")
 			}
 		}
-		if err := k.C.Apply(ctx, t.path, t.body, opts, nil); err != nil {
+		warnings, err := k.C.Apply(ctx, t.path, t.body, opts, nil)
+		if err != nil {
 			reject(o, how, apiMessage(err))
 			continue
 		}
-		accept(o, how)
+		accept(t.obj, how, warnings)
+	}
+	if err := k.enforcePodSecurity(ctx, &res, objs, enforce); err != nil {
+		return res, err
 	}
 	return res, nil
+}
+
+// podSecurity is a namespace's Pod Security labels.
+type podSecurity struct {
+	path                                       string
+	enforce, enforceVersion, warn, warnVersion string
+}
+
+const psaLabel = "pod-security.kubernetes.io/"
+
+func readPodSecurity(ns Object) (podSecurity, error) {
+	var m struct {
+		Metadata struct{ Labels map[string]string }
+	}
+	if err := json.Unmarshal(ns.JSON, &m); err != nil {
+		return podSecurity{}, fmt.Errorf("%s: %w", ns.File, err)
+	}
+	l := m.Metadata.Labels
+	return podSecurity{enforce: l[psaLabel+"enforce"], enforceVersion: l[psaLabel+"enforce-version"],
+		warn: l[psaLabel+"warn"], warnVersion: l[psaLabel+"warn-version"]}, nil
+}
+
+// podTemplateKinds are the kinds whose pod template PodSecurity evaluates on admission
+// (k8s.io/pod-security-admission@v0.34.4 admission/admission.go DefaultPodSpecExtractor).
+var podTemplateKinds = map[string]bool{"apps/v1 Deployment": true, "apps/v1 StatefulSet": true, "apps/v1 DaemonSet": true,
+	"apps/v1 ReplicaSet": true, "batch/v1 Job": true, "batch/v1 CronJob": true, "v1 ReplicationController": true, "v1 PodTemplate": true}
+
+// enforcePodSecurity re-checks every accepted workload of a namespace with an enforced Pod Security
+// level against that level. PodSecurity admits a workload whose pod template violates the enforced
+// level, warning only at the namespace's warn level (k8s.io/pod-security-admission@v0.34.4
+// admission/admission.go ValidatePodController → EvaluatePod(enforce=false)); its pods are refused
+// later, when the controller creates them. So the namespace's warn level is set to its enforce level
+// for a second dry run, and a PodSecurity warning then is a rejection: no pod of that template
+// would start. The warn labels are put back afterwards.
+func (k *Checker) enforcePodSecurity(ctx context.Context, res *Result, objs []Object, enforce map[string]podSecurity) error {
+	if len(enforce) == 0 {
+		return nil
+	}
+	labels := func(warn, version string) []byte {
+		v := func(s string) any {
+			if s == "" {
+				return nil
+			}
+			return s
+		}
+		b, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]any{
+			psaLabel + "warn": v(warn), psaLabel + "warn-version": v(version)}}})
+		return b
+	}
+	for _, ps := range enforce {
+		if err := k.C.Do(ctx, http.MethodPatch, ps.path, "application/merge-patch+json", labels(ps.enforce, ps.enforceVersion), nil); err != nil {
+			return fmt.Errorf("set the warn level of %s: %w", ps.path, err)
+		}
+	}
+	defer func() {
+		for _, ps := range enforce {
+			_ = k.C.Do(ctx, http.MethodPatch, ps.path, "application/merge-patch+json", labels(ps.warn, ps.warnVersion), nil)
+		}
+	}()
+	byRef := map[string]Object{}
+	for _, o := range objs {
+		byRef[o.File+" "+o.Ref()] = o
+	}
+	var kept []Outcome
+	for _, a := range res.Accepted {
+		o, ok := byRef[a.File+" "+a.Ref]
+		ps, enforced := enforce[o.Namespace]
+		if !ok || !enforced || a.How != "dry run" || !podTemplateKinds[o.APIVersion+" "+o.Kind] {
+			kept = append(kept, a)
+			continue
+		}
+		t, _, err := k.resolve(o)
+		if err != nil {
+			return err
+		}
+		warnings, err := k.C.Apply(ctx, t.path, t.body, ApplyOptions{DryRun: true}, nil)
+		if err != nil {
+			return fmt.Errorf("second dry run of %s: %w", o.Ref(), err)
+		}
+		refused := ""
+		for _, w := range warnings {
+			if strings.HasPrefix(w, `would violate PodSecurity "`+ps.enforce+":") {
+				refused = w
+			}
+		}
+		if refused == "" {
+			kept = append(kept, a)
+			continue
+		}
+		res.Rejected = append(res.Rejected, Outcome{File: a.File, Ref: a.Ref, How: "pod security",
+			Message: "its pods would be refused by the namespace's enforced Pod Security level " + ps.enforce + ": " + refused})
+	}
+	res.Accepted = kept
+	return nil
 }
 
 // patchForce reads the pulumi.com/patchForce annotation, with which pulumi-kubernetes sends a Patch

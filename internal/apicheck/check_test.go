@@ -19,6 +19,8 @@ type fakeAPI struct {
 	mu      sync.Mutex
 	objects map[string][]byte
 	log     []string
+	// warn is the Pod Security warn level a merge patch of a namespace last set.
+	warn string
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -46,8 +48,29 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(200, metav1.APIGroupList{Groups: []metav1.APIGroup{{Name: "apps", Versions: []metav1.GroupVersionForDiscovery{{GroupVersion: "apps/v1", Version: "v1"}}}}})
 		return
 	case "/apis/apps/v1":
-		reply(200, metav1.APIResourceList{GroupVersion: "apps/v1", APIResources: []metav1.APIResource{{Name: "statefulsets", Namespaced: true, Kind: "StatefulSet"}}})
+		reply(200, metav1.APIResourceList{GroupVersion: "apps/v1", APIResources: []metav1.APIResource{
+			{Name: "statefulsets", Namespaced: true, Kind: "StatefulSet"}, {Name: "deployments", Namespaced: true, Kind: "Deployment"}}})
 		return
+	}
+	if r.Method == http.MethodPatch && r.Header.Get("Content-Type") == "application/merge-patch+json" && strings.HasPrefix(r.URL.Path, "/api/v1/namespaces/") {
+		var m struct {
+			Metadata struct{ Labels map[string]*string }
+		}
+		_ = json.Unmarshal(body, &m)
+		if l, ok := m.Metadata.Labels["pod-security.kubernetes.io/warn"]; ok {
+			f.warn = ""
+			if l != nil {
+				f.warn = *l
+			}
+		}
+	}
+	// PodSecurity on a workload: a warning at the namespace's warn level, never a refusal.
+	if r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/deployments/privileged") {
+		level := f.warn
+		if level == "" {
+			level = "restricted" // the namespace's own warn label in the plan below
+		}
+		w.Header().Add("Warning", `299 - "would violate PodSecurity \"`+level+`:latest\": privileged (container \"c\" must not set securityContext.privileged=true)"`)
 	}
 	path := r.URL.Path
 	switch r.Method {
@@ -99,6 +122,9 @@ const plan = `apiVersion: v1
 kind: Namespace
 metadata:
   name: data
+  labels:
+    pod-security.kubernetes.io/enforce: baseline
+    pod-security.kubernetes.io/warn: restricted
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -162,6 +188,12 @@ apiVersion: v1
 kind: ConfigMap
 metadata:
   name: nowhere
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: privileged
+  namespace: data
 `
 
 func TestCheckAppliesDryRunsAndCleansUp(t *testing.T) {
@@ -181,7 +213,7 @@ func TestCheckAppliesDryRunsAndCleansUp(t *testing.T) {
 	for _, x := range res.Rejected {
 		rejected = append(rejected, x.Ref+": "+x.Message)
 	}
-	wantAccepted := "applied Namespace data|dry run ConfigMap data/good|dry run StatefulSet data/minio|patch PersistentVolumeClaimPatch data/data1-minio-1|dry run ConfigMap nowhere"
+	wantAccepted := "applied Namespace data|dry run ConfigMap data/good|dry run StatefulSet data/minio|patch PersistentVolumeClaimPatch data/data1-minio-1|dry run ConfigMap default/nowhere"
 	if strings.Join(accepted, "|") != wantAccepted {
 		t.Errorf("accepted:\n got %s\nwant %s", strings.Join(accepted, "|"), wantAccepted)
 	}
@@ -189,6 +221,8 @@ func TestCheckAppliesDryRunsAndCleansUp(t *testing.T) {
 		`ConfigMap data/bad: 422 Invalid: ConfigMap "bad" is invalid`,
 		"Widget data/w: no API serves apiVersion example.com/v1 kind Widget",
 		"PersistentVolumeClaimPatch data/data1-minio-2: the patch's target PersistentVolumeClaim data/data1-minio-2 does not exist", // replicas 2: ordinals 0 and 1
+		// admitted with a restricted warning, but its pods would break the enforced baseline level
+		`Deployment data/privileged: its pods would be refused by the namespace's enforced Pod Security level baseline: would violate PodSecurity "baseline:latest"`,
 	} {
 		if i >= len(rejected) || !strings.HasPrefix(rejected[i], want) {
 			t.Errorf("rejection %d = %q, want prefix %q (all: %q)", i, rejected, want, rejected)
@@ -213,6 +247,9 @@ func TestCheckAppliesDryRunsAndCleansUp(t *testing.T) {
 		// cleanup: the claim's finalizers cleared, the namespace finalized
 		`PATCH /api/v1/namespaces/data/persistentvolumeclaims/data1-minio-1? application/merge-patch+json {"metadata":{"finalizers":null}}`,
 		`PUT /api/v1/namespaces/data/finalize? application/json`,
+		// the warn level raised to the enforce level for the second dry run, then put back
+		`PATCH /api/v1/namespaces/data? application/merge-patch+json {"metadata":{"labels":{"pod-security.kubernetes.io/warn":"baseline","pod-security.kubernetes.io/warn-version":null}}}`,
+		`PATCH /api/v1/namespaces/data? application/merge-patch+json {"metadata":{"labels":{"pod-security.kubernetes.io/warn":"restricted","pod-security.kubernetes.io/warn-version":null}}}`,
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("no request %q in:\n%s", want, log)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,9 +57,15 @@ func (e *APIError) Error() string {
 
 // Do sends one request and decodes a JSON answer into out (when not nil).
 func (c *Client) Do(ctx context.Context, method, path, contentType string, body []byte, out any) error {
+	_, err := c.do(ctx, method, path, contentType, body, out)
+	return err
+}
+
+// do is Do that also returns the API server's warnings (the Warning headers' texts).
+func (c *Client) do(ctx context.Context, method, path, contentType string, body []byte, out any) ([]string, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	req.Header.Set("Accept", "application/json")
@@ -67,20 +74,33 @@ func (c *Client) Do(ctx context.Context, method, path, contentType string, body 
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
+	var warnings []string
+	for _, h := range resp.Header.Values("Warning") {
+		warnings = append(warnings, warningText(h))
+	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return err
+		return warnings, err
 	}
 	if resp.StatusCode >= 300 {
-		return statusError(resp.StatusCode, data)
+		return warnings, statusError(resp.StatusCode, data)
 	}
 	if out != nil {
-		return json.Unmarshal(data, out)
+		return warnings, json.Unmarshal(data, out)
 	}
-	return nil
+	return warnings, nil
+}
+
+// warningText is the text of a Warning header as the API server writes it: 299 - "text".
+func warningText(h string) string {
+	rest := strings.TrimPrefix(strings.TrimSpace(h), "299 - ")
+	if t, err := strconv.Unquote(rest); err == nil {
+		return t
+	}
+	return rest
 }
 
 // statusError turns an error answer (a metav1.Status, normally) into an *APIError.
@@ -152,8 +172,9 @@ type ApplyOptions struct {
 }
 
 // Apply sends obj as a server-side apply (PATCH application/apply-patch+yaml) with strict field
-// validation: an unknown or duplicated field is an error, not a warning.
-func (c *Client) Apply(ctx context.Context, path string, obj []byte, o ApplyOptions, out any) error {
+// validation: an unknown or duplicated field is an error, not a warning. It returns the API server's
+// warnings (e.g. PodSecurity's for a pod template).
+func (c *Client) Apply(ctx context.Context, path string, obj []byte, o ApplyOptions, out any) ([]string, error) {
 	q := url.Values{"fieldManager": {FieldManager}, "fieldValidation": {"Strict"}}
 	if o.DryRun {
 		q.Set("dryRun", "All")
@@ -161,5 +182,5 @@ func (c *Client) Apply(ctx context.Context, path string, obj []byte, o ApplyOpti
 	if o.Force {
 		q.Set("force", "true")
 	}
-	return c.Do(ctx, http.MethodPatch, path+"?"+q.Encode(), "application/apply-patch+yaml", obj, out)
+	return c.do(ctx, http.MethodPatch, path+"?"+q.Encode(), "application/apply-patch+yaml", obj, out)
 }

@@ -27,6 +27,11 @@ func Report(w io.Writer, results []Result, crds []CRD) int {
 		for _, p := range r.Prepared {
 			fmt.Fprintf(w, "    patch target created as its controller would: %s\n", p)
 		}
+		for _, a := range r.Accepted {
+			for _, text := range a.Warnings {
+				fmt.Fprintf(w, "    warning  %s (%s): %s\n", a.Ref, a.File, text)
+			}
+		}
 		for _, x := range r.Rejected {
 			fmt.Fprintf(w, "    REJECTED %s (%s, %s): %s\n", x.Ref, x.File, x.How, x.Message)
 		}
