@@ -1,14 +1,15 @@
-// Command dataplatform runs the platform's offline tools. Today it has one: plan.
+// Command dataplatform runs the platform's offline tools.
 //
-//	go run ./cmd/dataplatform plan --stack dev [--set KEY=VALUE ...] [--out DIR] [--json] [--preview]
+//	dataplatform plan --stack dev [--set KEY=VALUE ...] [--out DIR] [--json] [--preview]
+//	dataplatform version
+//	dataplatform help
 //
-// plan runs the real Pulumi program (stacks.Run) against the mocks engine — no cloud account, no Pulumi
-// service, no plugins — prints the resource tree and a summary, and with --out writes DIR/state.json
-// (the format of `pulumi stack export`; secrets encrypted with PULUMI_CONFIG_PASSPHRASE when it is
-// set, so `pulumi stack import` accepts it) and DIR/manifests/ (every Kubernetes object as YAML).
-// It then evaluates the CrossGuard policy pack (policy/) on the plan and prints the report.
-// Exit status: 0 on success, 2 on invalid configuration, 1 on a mandatory policy violation or any
-// other failure.
+// plan runs the real Pulumi program (stacks.Run) against the mocks engine (mockcloud) — no cloud
+// account, no Pulumi service, no plugins — prints the resource tree and a summary, and with --out
+// writes DIR/state.json (the format of `pulumi stack export`, secrets encrypted with
+// PULUMI_CONFIG_PASSPHRASE so that `pulumi stack import` accepts it) and DIR/manifests/ (every
+// Kubernetes object as YAML). It then evaluates the CrossGuard policy pack (policy/) on the plan and
+// prints the report.
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -27,7 +29,52 @@ import (
 	"github.com/opendataplatform/dataplatform/stacks"
 )
 
-const usage = `usage: dataplatform plan --stack <dev|staging|prod> [--set KEY=VALUE ...] [--out DIR] [--json] [--preview] [--policy-config FILE] [--dir DIR]`
+// Exit codes.
+const (
+	exitOK = 0
+	// exitFailed: a mandatory policy violation, or the plan could not be made or written.
+	exitFailed = 1
+	// exitUsage: invalid configuration, an unknown command or flag, or a missing passphrase.
+	exitUsage = 2
+)
+
+// version is the release, set at build time with -ldflags "-X main.version=v1.2.3"; otherwise the
+// module version Go recorded, or "devel".
+var version = ""
+
+const help = `dataplatform — offline tools of the data platform's Pulumi program.
+
+Usage:
+  dataplatform plan --stack <dev|staging|prod> [flags]   run the program against the mocks engine
+  dataplatform version                                   print the version
+  dataplatform help                                      print this help
+
+plan runs the real program (the same code "pulumi up" runs) with no cloud account, prints the
+resource tree, a summary and the policy pack's report, and with --out writes DIR/state.json (a
+"pulumi stack export" document: "pulumi stack import --file", "pulumi policy analyze --file") and
+DIR/manifests/ (every Kubernetes object as YAML).
+
+plan flags:
+  --stack NAME           stack to plan; reads Pulumi.<NAME>.yaml (required)
+  --set KEY=VALUE        override a config value, KEY a Pulumi config path such as
+                         dataplatform:cloud or dataplatform:cluster.admins[0] (repeatable)
+  --out DIR              write DIR/state.json and DIR/manifests/
+  --json                 print the plan as JSON instead of a tree
+  --preview              answer like "pulumi preview": computed outputs unknown
+  --policy-config FILE   policy pack configuration JSON, as for --policy-pack-config
+  --dir DIR              directory holding Pulumi.yaml (default ".")
+
+Environment:
+  PULUMI_CONFIG_PASSPHRASE   required with --out: the state's secrets are encrypted with it, as the
+                             passphrase secrets provider does, so that "pulumi stack import" with
+                             the same variable accepts the file. It may be empty, but must be set.
+
+Exit codes:
+  0  the plan was made and no mandatory policy is violated
+  1  a mandatory policy violation, or the plan could not be made or written
+  2  invalid configuration (the key, the value and what is allowed are printed), an unknown
+     command or flag, or --out without PULUMI_CONFIG_PASSPHRASE
+`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -39,12 +86,39 @@ func (s *setFlags) String() string     { return strings.Join(*s, ",") }
 func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "plan" {
-		fmt.Fprintln(stderr, usage)
-		return 1
+	if len(args) == 0 {
+		fmt.Fprint(stderr, help)
+		return exitUsage
 	}
+	switch args[0] {
+	case "plan":
+		return plan(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "dataplatform", buildVersion())
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, help)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "dataplatform: unknown command %q\n\n%s", args[0], help)
+	return exitUsage
+}
+
+// buildVersion is the -ldflags version, else the module version Go recorded, else "devel".
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
+
+func plan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, help) }
 	var (
 		opts    planner.Options
 		sets    setFlags
@@ -60,12 +134,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opts.Preview, "preview", false, "answer like pulumi preview: computed outputs unknown")
 	fs.StringVar(&workdir, "dir", ".", "directory holding Pulumi.yaml")
 	fs.StringVar(&polCfg, "policy-config", "", "policy pack configuration JSON, as for --policy-pack-config")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 1
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
 	}
 	if opts.Stack == "" {
-		fmt.Fprintln(stderr, "plan: --stack is required\n"+usage)
-		return 1
+		fmt.Fprintln(stderr, "plan: --stack is required (dev, staging or prod: the Pulumi.<stack>.yaml to read); see dataplatform help")
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "plan: unexpected argument %q; flags only (see dataplatform help)\n", fs.Arg(0))
+		return exitUsage
+	}
+	// Checked before the plan runs: a state whose secrets no provider can read crashes
+	// "pulumi stack import" ("attempt to encrypt value"), so --out needs the passphrase.
+	passphrase, havePassphrase := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE")
+	if out != "" && !havePassphrase {
+		fmt.Fprintln(stderr, "plan: --out needs PULUMI_CONFIG_PASSPHRASE: the state's secrets are encrypted with it so that "+
+			"\"pulumi stack import\" accepts the file. Set it to the passphrase of the stack you will import into "+
+			"(export PULUMI_CONFIG_PASSPHRASE=...; it may be empty), or leave out --out.")
+		return exitUsage
 	}
 	opts.Sets, opts.Dir = sets, workdir
 
@@ -73,41 +163,41 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var cerr *planner.ConfigError
 	if errors.As(err, &cerr) {
 		fmt.Fprintln(stderr, cerr.Error())
-		return 2
+		return exitUsage
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "plan failed:", err)
-		return 1
+		return exitFailed
 	}
 
 	var packConfig []byte
 	if polCfg != "" {
 		if packConfig, err = os.ReadFile(polCfg); err != nil {
 			fmt.Fprintln(stderr, "plan:", err)
-			return 1
+			return exitFailed
 		}
 	}
 	pcfg, err := result.PolicyConfig(packConfig)
 	if err != nil {
 		fmt.Fprintln(stderr, "plan: policy configuration:", err)
-		return 2
+		return exitUsage
 	}
 	violations := result.Evaluate(pcfg)
 
 	if asJSON {
 		if err := writeJSON(stdout, result, violations); err != nil {
 			fmt.Fprintln(stderr, err)
-			return 1
+			return exitFailed
 		}
 	} else if err := result.WriteTree(stdout); err != nil {
 		fmt.Fprintln(stderr, err)
-		return 1
+		return exitFailed
 	}
 
 	if out != "" {
-		if err := writeOut(out, result); err != nil {
+		if err := writeOut(out, result, passphrase); err != nil {
 			fmt.Fprintln(stderr, "writing the plan:", err)
-			return 1
+			return exitFailed
 		}
 		if !asJSON {
 			fmt.Fprintf(stdout, "\nWrote %s and %s\n", filepath.Join(out, "state.json"), filepath.Join(out, "manifests")+string(filepath.Separator))
@@ -118,17 +208,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if policies.HasMandatory(violations) {
 		fmt.Fprintln(stderr, "plan: mandatory policy violations")
-		return 1
+		return exitFailed
 	}
-	return 0
+	return exitOK
 }
 
-func writeOut(dir string, result *planner.Result) error {
+func writeOut(dir string, result *planner.Result, passphrase string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	// Like the CLI, encrypt secrets with PULUMI_CONFIG_PASSPHRASE when it is set.
-	deployment, err := result.Deployment(time.Now(), os.Getenv("PULUMI_CONFIG_PASSPHRASE"))
+	// Like the CLI's passphrase secrets provider, an empty passphrase still encrypts.
+	deployment, err := result.EncryptedDeployment(time.Now(), passphrase)
 	if err != nil {
 		return err
 	}

@@ -35,9 +35,20 @@ const (
 // `pulumi policy analyze --file` reads but `pulumi stack import` refuses. Custom resources without an
 // explicit provider get the default provider the engine would create.
 func (r *Result) Deployment(now time.Time, passphrase string) (*apitype.UntypedDeployment, error) {
+	return r.deployment(now, passphrase, passphrase != "")
+}
+
+// EncryptedDeployment is Deployment with the secrets always encrypted, even under an empty
+// passphrase: the CLI's passphrase provider accepts PULUMI_CONFIG_PASSPHRASE set to "", and a state
+// it imports must name a secrets provider.
+func (r *Result) EncryptedDeployment(now time.Time, passphrase string) (*apitype.UntypedDeployment, error) {
+	return r.deployment(now, passphrase, true)
+}
+
+func (r *Result) deployment(now time.Time, passphrase string, encrypt bool) (*apitype.UntypedDeployment, error) {
 	manifest := apitype.ManifestV1{Time: now.UTC(), Version: EngineVersion}
 	manifest.Magic = manifest.NewMagic()
-	enc, secretsProviders, err := newEncoder(passphrase)
+	enc, secretsProviders, err := newEncoder(passphrase, encrypt)
 	if err != nil {
 		return nil, err
 	}
@@ -139,8 +150,8 @@ type encoder struct {
 
 // newEncoder makes the passphrase secrets provider's state — a fresh salt and the check value the
 // CLI decrypts to verify the passphrase — and the crypter for the secrets.
-func newEncoder(passphrase string) (*encoder, *apitype.SecretsProvidersV1, error) {
-	if passphrase == "" {
+func newEncoder(passphrase string, encrypt bool) (*encoder, *apitype.SecretsProvidersV1, error) {
+	if !encrypt {
 		return &encoder{}, nil, nil
 	}
 	salt := make([]byte, 8)
