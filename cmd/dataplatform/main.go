@@ -169,6 +169,11 @@ func plan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "plan failed:", err)
 		return exitFailed
 	}
+	// What the stack's ESC environments compute when opened (logins, secrets) is not in the plan;
+	// say so, on stderr so that --json stays a clean document.
+	for _, s := range result.Skipped {
+		fmt.Fprintln(stderr, "plan: skipped:", s)
+	}
 
 	var packConfig []byte
 	if polCfg != "" {

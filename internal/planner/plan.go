@@ -32,6 +32,8 @@ type Result struct {
 	Platform *config.Platform
 	// Config is the raw configuration the program ran with.
 	Config map[string]string
+	// Skipped names what the stack's ESC environments hold that the offline plan could not resolve.
+	Skipped []string
 	// Resources are every registered resource, parents and dependencies first.
 	Resources []*mockcloud.Resource
 	// Mocks is the recorder, for callers that want to query it.
@@ -48,15 +50,16 @@ func (e *ConfigError) Error() string {
 }
 
 // Configure loads the project and stack files, applies the overrides and validates the result.
-func Configure(opts Options) (*Project, map[string]string, *config.Platform, error) {
+func Configure(opts Options) (*Project, *StackConfig, *config.Platform, error) {
 	project, err := LoadProject(opts.Dir)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	values, err := project.LoadStackConfig(opts.Dir, opts.Stack)
+	stackConfig, err := project.LoadStackConfig(opts.Dir, opts.Stack)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	values := stackConfig.Values
 	for _, s := range opts.Sets {
 		if err := project.ApplySet(values, s); err != nil {
 			return nil, nil, nil, &ConfigError{Problems: []string{err.Error()}}
@@ -74,21 +77,22 @@ func Configure(opts Options) (*Project, map[string]string, *config.Platform, err
 	if len(problems) > 0 {
 		return nil, nil, nil, &ConfigError{Problems: problems}
 	}
-	return project, values, platform, nil
+	return project, stackConfig, platform, nil
 }
 
-// Plan configures and runs program under the mocks mockcloud.
+// Plan configures and runs program under the mocks engine.
 func Plan(program pulumi.RunFunc, opts Options) (*Result, error) {
-	project, values, platform, err := Configure(opts)
+	project, stackConfig, platform, err := Configure(opts)
 	if err != nil {
 		return nil, err
 	}
+	values := stackConfig.Values
 	mocks := mockcloud.New(project.Name, opts.Stack, opts.Preview).InAccount(opts.Account)
 	if err := mocks.Run(program, values); err != nil {
 		return nil, fmt.Errorf("running the program: %w", err)
 	}
 	return &Result{
-		Project: project.Name, Stack: opts.Stack, Platform: platform, Config: values,
+		Project: project.Name, Stack: opts.Stack, Platform: platform, Config: values, Skipped: stackConfig.Skipped,
 		Resources: mocks.Resources(), Mocks: mocks,
 	}, nil
 }

@@ -33,10 +33,11 @@ func TestStackConfigIsPassedLikeTheEngineDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	values, err := p.LoadStackConfig(dir, "dev")
+	sc, err := p.LoadStackConfig(dir, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
+	values := sc.Values
 	if values["dataplatform:cloud"] != "kubernetes" || values["aws:region"] != "eu-north-1" {
 		t.Errorf("scalars = %v", values)
 	}

@@ -57,21 +57,41 @@ func (p *Project) qualify(key string) string {
 	return p.Name + ":" + key
 }
 
-// LoadStackConfig reads Pulumi.<stack>.yaml and returns its config as the engine passes it to the
-// program: namespaced keys, scalars as text, objects and arrays as JSON. A missing stack file is an error.
-func (p *Project) LoadStackConfig(dir, stack string) (map[string]string, error) {
+// StackConfig is what a stack file gives the program.
+type StackConfig struct {
+	// Values are the configuration as the engine passes it to the program: namespaced keys, scalars
+	// as text, objects and arrays as JSON. The stack file's own values override its environments'.
+	Values map[string]string
+	// Environments are the Pulumi ESC environments the stack file imports, in order.
+	Environments []string
+	// Skipped names what the offline plan could not resolve: environment values ESC computes when
+	// the environment is opened, and environments not kept in the repository.
+	Skipped []string
+}
+
+// LoadStackConfig reads Pulumi.<stack>.yaml, with the pulumiConfig of the ESC environments it
+// imports that the repository keeps (ESCDir). A missing stack file is an error.
+func (p *Project) LoadStackConfig(dir, stack string) (*StackConfig, error) {
 	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the stack configuration: %w", err)
 	}
 	var file struct {
-		Config map[string]any `yaml:"config"`
+		Environment any            `yaml:"environment"`
+		Config      map[string]any `yaml:"config"`
 	}
 	if err := yaml.Unmarshal(raw, &file); err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", filepath.Base(path), err)
 	}
-	values := map[string]string{}
+	envs, err := environmentNames(file.Environment)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	values, skipped, err := p.resolveEnvironments(dir, envs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
 	for k, v := range file.Config {
 		if m, ok := v.(map[string]any); ok {
 			if _, secure := m["secure"]; secure && len(m) == 1 {
@@ -84,7 +104,7 @@ func (p *Project) LoadStackConfig(dir, stack string) (map[string]string, error) 
 		}
 		values[p.qualify(k)] = text
 	}
-	return values, nil
+	return &StackConfig{Values: values, Environments: envs, Skipped: skipped}, nil
 }
 
 // configText renders a YAML value the way the engine hands it to a program.
