@@ -208,10 +208,10 @@ func outputsFor(r *Resource, region string, preview bool) resource.PropertyMap {
 		case strings.HasPrefix(r.Type, "random:"):
 			out["result"] = resource.MakeSecret(resource.NewStringProperty("generated-" + digest(r, 24)))
 		case strings.HasPrefix(r.Type, "tls:"):
-			// PEM blocks of the types the provider writes, so a consumer that parses them (a
-			// trust store built from the CA) runs in preview as it does in an update.
-			out["privateKeyPem"] = resource.MakeSecret(resource.NewStringProperty("-----BEGIN PRIVATE KEY-----\n" + digest(r, 64) + "\n-----END PRIVATE KEY-----\n"))
-			out["certPem"] = resource.NewStringProperty("-----BEGIN CERTIFICATE-----\n" + digest(r, 64) + "\n-----END CERTIFICATE-----\n")
+			// Real PEM, so a consumer that parses it (a trust store built from the CA) runs in
+			// preview as it does in an update.
+			_, _, typ := pkgModType(r.Type)
+			tlsOutputs(r, typ, out)
 		case r.Type == "gcp:serviceaccount/key:Key":
 			file := `{"type":"service_account","private_key":"MOCK-PREVIEW-` + digest(r, 24) + `"}`
 			out["privateKey"] = resource.MakeSecret(resource.NewStringProperty(base64.StdEncoding.EncodeToString([]byte(file))))
@@ -246,8 +246,7 @@ func outputsFor(r *Resource, region string, preview bool) resource.PropertyMap {
 	case "random":
 		set("result", "generated-"+digest(r, 24))
 	case "tls":
-		set("privateKeyPem", "-----BEGIN PRIVATE KEY-----\n"+digest(r, 64)+"\n-----END PRIVATE KEY-----\n")
-		set("certPem", "-----BEGIN CERTIFICATE-----\n"+digest(r, 64)+"\n-----END CERTIFICATE-----\n")
+		tlsOutputs(r, typ, out)
 	}
 	return out
 }

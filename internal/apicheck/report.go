@@ -14,7 +14,9 @@ const (
 )
 
 // Report prints each combination's counts and rejections, then the CRDs installed, and returns the
-// exit code: ExitRejected when any object was rejected, ExitOK otherwise.
+// exit code: ExitRejected when any object was rejected or drew a warning (a deprecated API, a
+// malformed certificate in a TLS Secret: what a real cluster accepts today and refuses tomorrow),
+// ExitOK otherwise.
 func Report(w io.Writer, results []Result, crds []CRD) int {
 	code, objects, accepted, rejected := ExitOK, 0, 0, 0
 	for _, r := range results {
@@ -27,9 +29,11 @@ func Report(w io.Writer, results []Result, crds []CRD) int {
 		for _, p := range r.Prepared {
 			fmt.Fprintf(w, "    patch target created as its controller would: %s\n", p)
 		}
+		warned := false
 		for _, a := range r.Accepted {
 			for _, text := range a.Warnings {
-				fmt.Fprintf(w, "    warning  %s (%s): %s\n", a.Ref, a.File, text)
+				fmt.Fprintf(w, "    WARNING  %s (%s): %s\n", a.Ref, a.File, text)
+				warned = true
 			}
 		}
 		for _, x := range r.Rejected {
@@ -38,7 +42,7 @@ func Report(w io.Writer, results []Result, crds []CRD) int {
 		objects += r.Objects
 		accepted += len(r.Accepted)
 		rejected += len(r.Rejected)
-		if len(r.Rejected) > 0 || len(r.Accepted)+len(r.Rejected) != r.Objects {
+		if warned || len(r.Rejected) > 0 || len(r.Accepted)+len(r.Rejected) != r.Objects {
 			code = ExitRejected
 		}
 	}

@@ -40,4 +40,15 @@ func TestReportExitCodes(t *testing.T) {
 	if code := Report(&strings.Builder{}, []Result{lost}, crds); code != ExitRejected {
 		t.Errorf("an unaccounted object: exit %d", code)
 	}
+
+	// A warning fails too: the server accepts today what it will refuse after a deprecation.
+	warned := Result{Name: "dev-kubernetes", Objects: 1, Accepted: []Outcome{{File: "004-s.yaml", Ref: "Secret a/tls", How: "dry run",
+		Warnings: []string{"tls.crt: x509: malformed certificate"}}}}
+	out.Reset()
+	if code := Report(&out, []Result{warned}, crds); code != ExitRejected {
+		t.Errorf("a warning: exit %d", code)
+	}
+	if !strings.Contains(out.String(), "WARNING  Secret a/tls (004-s.yaml): tls.crt: x509: malformed certificate") {
+		t.Errorf("report does not name the warning:\n%s", out.String())
+	}
 }
