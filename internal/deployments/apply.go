@@ -40,6 +40,8 @@ type StackReport struct {
 	DriftID string
 	// Warnings are facts a reader should see: carried-over secrets, extra or paused schedules.
 	Warnings []string
+	// Failed is set when an API call for this stack failed: the actions above are what was planned.
+	Failed bool
 }
 
 // Report is the outcome of Apply, one entry per stack in rollout order.
@@ -77,6 +79,7 @@ func Apply(ctx context.Context, f *File, c *Client, o Options) (Report, error) {
 			return rep, fmt.Errorf("stack %q is not in %s", name, f.path)
 		}
 		sr, err := applyStack(ctx, c, StackRef{Org: org, Project: f.Project, Stack: name}, f.Resolved(name), o.DryRun)
+		sr.Failed = err != nil
 		rep.Stacks = append(rep.Stacks, sr)
 		if err != nil {
 			return rep, fmt.Errorf("stack %s: %w", sr.Stack, err)
@@ -179,6 +182,9 @@ func (r Report) Print(w io.Writer) {
 		}
 		for _, m := range s.Warnings {
 			fmt.Fprintf(w, "  note: %s\n", m)
+		}
+		if s.Failed {
+			fmt.Fprintln(w, "  stopped: an API call failed (error below); what is listed was planned, not all of it done")
 		}
 	}
 }

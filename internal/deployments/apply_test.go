@@ -256,6 +256,7 @@ func TestApplyAPIErrorNamesCallStatusAndMessage(t *testing.T) {
 	rep, err := Apply(context.Background(), loadTest(t, testFile), c, Options{})
 	require.EqualError(t, err, "stack acme/dataplatform/dev: PUT "+devPath+"/settings: HTTP 403: Forbidden: the token's team has no write access to acme/dataplatform/dev")
 	require.Len(t, rep.Stacks, 1, "stops at the first failure")
+	require.True(t, rep.Stacks[0].Failed)
 }
 
 func TestApplyOrgOverride(t *testing.T) {
