@@ -1,6 +1,7 @@
 // Command dataplatform runs the platform's offline tools.
 //
 //	dataplatform plan --stack dev [--set KEY=VALUE ...] [--out DIR] [--json] [--preview]
+//	dataplatform deployments apply|diff [--file deploy/deployments.yaml] [--stack NAME ...]
 //	dataplatform version
 //	dataplatform help
 //
@@ -46,6 +47,7 @@ const help = `dataplatform — offline tools of the data platform's Pulumi progr
 
 Usage:
   dataplatform plan --stack <dev|staging|prod> [flags]   run the program against the mocks engine
+  dataplatform deployments apply|diff [flags]            apply Pulumi Deployments settings as code
   dataplatform version                                   print the version
   dataplatform help                                      print this help
 
@@ -63,6 +65,13 @@ plan flags:
   --preview              answer like "pulumi preview": computed outputs unknown
   --policy-config FILE   policy pack configuration JSON, as for --policy-pack-config
   --dir DIR              directory holding Pulumi.yaml (default ".")
+
+deployments apply|diff [--file deploy/deployments.yaml] [--dir .] [--stack NAME ...] [--org ORG]
+                       [--api-url URL] [--allow-example] [--dry-run]
+  Apply (or, with diff, only show) the Pulumi Deployments settings and drift schedule of every
+  stack from deploy/deployments.yaml to Pulumi Cloud: reads first, writes only what differs, never
+  a second drift schedule. Needs PULUMI_ACCESS_TOKEN. Exit: 0 ok, 1 Pulumi Cloud API failure,
+  2 usage error, invalid file or missing token. "dataplatform deployments --help" for details.
 
 Environment:
   PULUMI_CONFIG_PASSPHRASE   required with --out: the state's secrets are encrypted with it, as the
@@ -93,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "plan":
 		return plan(args[1:], stdout, stderr)
+	case "deployments":
+		return deploymentsCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "dataplatform", buildVersion())
 		return exitOK

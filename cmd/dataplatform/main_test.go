@@ -23,7 +23,7 @@ func TestHelpExplainsCommandsFlagsAndExitCodes(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("%s: exit %d", arg, code)
 		}
-		for _, want := range []string{"plan --stack", "version", "--set KEY=VALUE", "--out DIR", "--preview",
+		for _, want := range []string{"plan --stack", "version", "deployments apply|diff", "--set KEY=VALUE", "--out DIR", "--preview",
 			"PULUMI_CONFIG_PASSPHRASE", "Exit codes:", "  2  invalid configuration"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: help lacks %q", arg, want)
