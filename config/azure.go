@@ -13,6 +13,9 @@ import (
 // '_', '-', '.', '(' and ')'; a Network Watcher name: 1-80 letters, digits, '_', '-' and '.').
 var networkWatcherRE = regexp.MustCompile(`^[A-Za-z0-9_().-]{1,90}/[A-Za-z0-9_.-]{1,80}$`)
 
+// aksPoolNameRE is an AKS Linux pool name (AgentPools_CreateOrUpdate, agentPoolName ^[a-z][a-z0-9]{0,11}$).
+var aksPoolNameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
+
 var entraObjectID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // azurePostgresMajors are the versions the Flexible Server API the platform uses (dbforpostgresql
@@ -57,10 +60,22 @@ func (v *validator) azure() {
 			v.add(fmt.Sprintf("cluster.admins[%d]", i), id, "an Entra object ID (a GUID) of a user, group or service principal")
 		}
 	}
+	vnet, vnetErr := netip.ParsePrefix(v.p.Network.CIDR)
 	for i, cidr := range c.PrivateAccessCIDRs {
-		if p, err := netip.ParsePrefix(cidr); err != nil || !p.Addr().Is4() || p.Masked() != p {
+		// They open HTTPS to every private endpoint (Key Vault, lake, registry): not to the world,
+		// and not to a range inside the VNet, which would admit the database subnet too.
+		p, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil || !p.Addr().Is4() || p.Masked() != p:
 			v.add(fmt.Sprintf("cluster.privateAccessCidrs[%d]", i), cidr, "an IPv4 CIDR block with its host bits zero, e.g. 10.50.0.0/16")
+		case p.Bits() < 8:
+			v.add(fmt.Sprintf("cluster.privateAccessCidrs[%d]", i), cidr, "a private network of /8 or narrower (operator or CI ranges reached through VPN or peering)")
+		case vnetErr == nil && p.Overlaps(vnet):
+			v.add(fmt.Sprintf("cluster.privateAccessCidrs[%d]", i), cidr, "a range outside the VNet %s (the VNet's own subnets are admitted by rule)", vnet)
 		}
+	}
+	if n := c.WorkloadPoolName; n != "" && !aksPoolNameRE.MatchString(n) {
+		v.add("cluster.workloadPoolName", n, "1-12 lower-case letters and digits, starting with a letter (an AKS pool name)")
 	}
 	if n := v.p.Network; n.FlowLogRetentionDays > 365 {
 		v.add("network.flowLogRetentionDays", n.FlowLogRetentionDays, "on azure 1-365 (a VNet flow log's retention policy)")

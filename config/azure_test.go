@@ -112,3 +112,22 @@ func TestAzureFlowLogSettings(t *testing.T) {
 		t.Fatalf("a valid network watcher was refused: %v", err)
 	}
 }
+
+// privateAccessCidrs open HTTPS to every private endpoint on Azure: never the world, never the VNet's
+// own space; a pinned pool name is an AKS pool name.
+func TestAzurePrivateAccessAndPoolName(t *testing.T) {
+	_, err := parse(t, "prod", map[string]string{
+		"dataplatform:cloud":   "azure",
+		"dataplatform:cluster": `{"privateAccessCidrs": ["10.8.0.0/16", "0.0.0.0/0", "10.40.128.0/24"], "workloadPoolName": "Workloads"}`,
+	})
+	problem(t, err, "dataplatform:cluster.privateAccessCidrs[1]")
+	if p := problem(t, err, "dataplatform:cluster.privateAccessCidrs[2]"); !strings.Contains(p.Allowed, "outside the VNet") {
+		t.Errorf("a range inside the VNet: %+v", p)
+	}
+	problem(t, err, "dataplatform:cluster.workloadPoolName")
+	for _, q := range err.Problems {
+		if q.Key == "dataplatform:cluster.privateAccessCidrs[0]" {
+			t.Errorf("a valid range was refused: %+v", q)
+		}
+	}
+}

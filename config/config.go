@@ -170,6 +170,11 @@ type Cluster struct {
 	// PrivateAccessCIDRs are ranges outside the cluster's network that reach the private API endpoint
 	// through peering, VPN or an interconnect (CI runners, operators' VPN).
 	PrivateAccessCIDRs []string `json:"privateAccessCidrs"`
+	// WorkloadPoolName (azure) pins the AKS workload pool's name. Empty names it after a hash of
+	// what AKS cannot change in place, so such a change rotates the pool; set "workloads" on a stack
+	// created before pools were hash-named to keep its pool (a pinned pool is never rotated: a VM
+	// size, disk or Spot change then fails at AKS instead).
+	WorkloadPoolName string `json:"workloadPoolName"`
 	// CreatorAdmin (aws) gives the identity that creates the EKS cluster a cluster-admin access entry
 	// managed by EKS (bootstrapClusterCreatorAdminPermissions). Read only when the cluster is created;
 	// changing it later replaces the cluster. False requires Admins to list the deployer.

@@ -27,6 +27,21 @@ func answerAzure(token string, args resource.PropertyMap, region string) (resour
 			})
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"keys": keys}), true
+	case "azure-native:network:getNetworkWatcher":
+		// The watcher Azure created with the subscription's first VNet in the region (Mocks.Without
+		// answers NotFound instead, as a fresh subscription does).
+		rg, name := str(args, "resourceGroupName"), str(args, "networkWatcherName")
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id":   "/subscriptions/" + AzureSubscriptionID + "/resourceGroups/" + rg + "/providers/Microsoft.Network/networkWatchers/" + name,
+			"name": name, "location": region, "provisioningState": "Succeeded", "etag": "W/\"mock\"", "type": "Microsoft.Network/networkWatchers",
+			"tags": map[string]any{},
+		}), true
+	case "azure-native:resources:getResourceGroup":
+		rg := str(args, "resourceGroupName")
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": "/subscriptions/" + AzureSubscriptionID + "/resourceGroups/" + rg, "name": rg, "location": region,
+			"type": "Microsoft.Resources/resourceGroups", "properties": map[string]any{"provisioningState": "Succeeded"}, "tags": map[string]any{},
+		}), true
 	case "azure-native:containerservice:listManagedClusterUserCredentials",
 		"azure-native:containerservice:listManagedClusterAdminCredentials":
 		// AKS answers an Entra ID cluster's user credentials with an interactive devicecode login.

@@ -60,6 +60,7 @@ type Mocks struct {
 	// account, when set, is the AWS account ID and Azure subscription ID the identity invokes answer
 	// with, so a test can deploy one stack into two accounts.
 	account string
+	missing map[string]bool
 
 	mu        sync.Mutex
 	resources []*Resource
@@ -76,6 +77,18 @@ func New(project, stack string, preview bool) *Mocks {
 // InAccount makes the identity invokes (aws getCallerIdentity, azure-native getClientConfig) answer
 // with this AWS account ID or Azure subscription ID instead of the harness's defaults.
 func (m *Mocks) InAccount(account string) *Mocks { m.account = account; return m }
+
+// Without makes lookups of these names answer as a fresh account, subscription or project does: not
+// found (an Azure resource group or Network Watcher, by name).
+func (m *Mocks) Without(names ...string) *Mocks {
+	if m.missing == nil {
+		m.missing = map[string]bool{}
+	}
+	for _, n := range names {
+		m.missing[n] = true
+	}
+	return m
+}
 
 // Run runs a program under these mocks with the given raw config (namespaced key → value, objects as
 // JSON, as the engine passes them). It returns the program's error.
@@ -174,7 +187,18 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		region = providerRegion(p)
 	}
 	account := m.account
+	missing := m.missing
 	m.mu.Unlock()
+	switch unversionedAzureToken(args.Token) {
+	case "azure-native:network:getNetworkWatcher":
+		if n := str(args.Args, "networkWatcherName"); missing[n] || missing[str(args.Args, "resourceGroupName")] {
+			return nil, fmt.Errorf("Code=\"ResourceNotFound\" Message=\"The Resource 'Microsoft.Network/networkWatchers/%s' was not found.\"", n)
+		}
+	case "azure-native:resources:getResourceGroup":
+		if n := str(args.Args, "resourceGroupName"); missing[n] {
+			return nil, fmt.Errorf("Code=\"ResourceGroupNotFound\" Message=\"Resource group '%s' could not be found.\"", n)
+		}
+	}
 	out, err := answerInvoke(args.Token, args.Args, region)
 	if err == nil && account != "" {
 		switch unversionedAzureToken(args.Token) {

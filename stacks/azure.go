@@ -46,7 +46,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 		PodCIDR:            cfg.Network.PodCIDR,
 		PrivateAccessCIDRs: cfg.Cluster.PrivateAccessCIDRs,
 		FlowLogs: &azurevnet.FlowLogs{
-			StorageAccountName: flowLogAccountName(names), RetentionDays: cfg.Network.FlowLogRetentionDays,
+			Name: names.Base + "-vnet", StorageAccountName: flowLogAccountName(names), RetentionDays: cfg.Network.FlowLogRetentionDays,
 			NetworkWatcherResourceGroup: watcherRG, NetworkWatcherName: watcher, ZoneRedundant: prod,
 			SoftDeleteDays: azureSoftDeleteDays(prod),
 		},
@@ -77,6 +77,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 		Zones:                   zones,
 		SystemPool:              nodePool(cfg.Cluster.SystemPool),
 		WorkloadPool:            nodePool(cfg.Cluster.WorkloadPool),
+		WorkloadPoolName:        cfg.Cluster.WorkloadPoolName,
 		ServiceCIDR:             cfg.Network.ServiceCIDR,
 		PodCIDR:                 cfg.Network.PodCIDR,
 		StorageClasses:          storageClasses(cfg),

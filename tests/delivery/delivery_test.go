@@ -29,6 +29,7 @@ type step struct {
 
 type job struct {
 	Needs       any               `yaml:"needs"`
+	RunsOn      string            `yaml:"runs-on"`
 	If          string            `yaml:"if"`
 	Uses        string            `yaml:"uses"`
 	With        map[string]any    `yaml:"with"`
@@ -197,8 +198,15 @@ func TestWorkflowsUseOIDCOnlyAndThePinnedCLI(t *testing.T) {
 			t.Errorf("%s pins Pulumi %s, CI builds %s", filepath.Base(f), v, pinned[1])
 		}
 		for name, j := range w.Jobs {
-			if index(j.Steps, "pulumi/auth-actions", "") >= 0 && j.Permissions["id-token"] != "write" && w.Permissions["id-token"] != "write" {
+			if index(j.Steps, "pulumi/auth-actions", "") < 0 {
+				continue
+			}
+			if j.Permissions["id-token"] != "write" && w.Permissions["id-token"] != "write" {
 				t.Errorf("%s job %s logs in by OIDC without id-token: write", filepath.Base(f), name)
+			}
+			// Every job that reaches the stack's cluster can run inside a private network.
+			if !strings.Contains(j.RunsOn, "vars.DATAPLATFORM_RUNNER") {
+				t.Errorf("%s job %s runs on %q: a private API endpoint needs the DATAPLATFORM_RUNNER runner", filepath.Base(f), name, j.RunsOn)
 			}
 		}
 	}

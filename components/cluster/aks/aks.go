@@ -284,14 +284,18 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}
 
 	wl := args.WorkloadPool
-	wlName := WorkloadPoolName(wl, args.Zones, args.EncryptionAtHost)
+	wlName := args.WorkloadPoolName
+	if wlName == "" {
+		wlName = WorkloadPoolName(wl, args.Zones, args.EncryptionAtHost)
+	}
 	poolArgs := &containerservice.AgentPoolArgs{
 		AgentPoolName:          pulumi.String(wlName),
 		ResourceName:           mc.Name,
 		ResourceGroupName:      args.ResourceGroupName,
 		Mode:                   pulumi.String("User"),
 		Type:                   pulumi.String("VirtualMachineScaleSets"),
-		OsType:                 pulumi.String("Linux"),
+		OsType:                 pulumi.String(poolOSType),
+		OsSKU:                  pulumi.String(poolOSSKU),
 		VmSize:                 pulumi.String(wl.MachineType),
 		OrchestratorVersion:    pulumi.String(args.KubernetesVersion),
 		EnableAutoScaling:      pulumi.Bool(true),

@@ -60,6 +60,10 @@ type ClusterArgs struct {
 	SystemPool cluster.NodePool
 	// WorkloadPool runs the platform's workloads; Spot when WorkloadPool.Spot.
 	WorkloadPool cluster.NodePool
+	// WorkloadPoolName pins the workload pool's name (1-12 lower-case letters and digits, starting
+	// with a letter). Empty uses WorkloadPoolName(...), which rotates the pool when a setting AKS
+	// cannot change in place changes; a pinned pool is never rotated (AKS refuses such a change).
+	WorkloadPoolName string
 	// ServiceCIDR is the Kubernetes service range; it must not overlap the VNet, PodCIDR or the ranges
 	// AKS reserves. The cluster DNS service takes its tenth address.
 	ServiceCIDR string
@@ -124,6 +128,9 @@ func (a *ClusterArgs) validate(name string) (string, error) {
 	}
 	if a == nil {
 		return fail("args are nil; pass *ClusterArgs")
+	}
+	if a.WorkloadPoolName != "" && !poolNameRE.MatchString(a.WorkloadPoolName) {
+		return "", fmt.Errorf("aks %q: WorkloadPoolName = %q: use 1-12 lower-case letters and digits, starting with a letter", name, a.WorkloadPoolName)
 	}
 	if baseName(name) == "" {
 		return fail("the name has no letters or digits to derive Azure resource names from")
@@ -303,18 +310,29 @@ func osDiskType(vmSize string, diskGiB int) string {
 	return "Managed"
 }
 
+// The workload pool's OS, pinned: AKS picks a default OS SKU when none is given, which a rotated pool
+// could silently change. Both are create-only, so both are in the pool's name.
+const (
+	poolOSType = "Linux"
+	poolOSSKU  = "Ubuntu"
+)
+
+var poolNameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
+
 // WorkloadPoolName names the workload pool after the settings AKS cannot change on an existing pool:
-// VM size, OS disk size and type, zones, Spot, and encryption at host (AKS docs, "Manage node pools",
+// VM size, OS disk size and type, zones, Spot, encryption at host and the OS (AKS docs, "Manage node pools",
 // Limitations: a pool's VM size cannot change after creation; the OS disk, zones and priority belong
 // to its scale set likewise; pulumi-azure-native#3655 marks vmSize replace-only). A change of any of
 // them gives a new name, so the update creates the new pool beside the old one and deletes the old one
-// last: the pods it evicts find nodes with the same pool label already up. Count and autoscaler
-// bounds change in place. The name is "wl" and 8 hex digits: Linux pool names take 1-12 lower-case
+// last, within the same update, once the new pool's minimum of nodes is up (the new nodes carry the
+// same pool label). Count and autoscaler bounds change in place. The pool's subnet is fixed by the
+// network (protected), so it is not part of the name. The name is "wl" and 8 hex digits: Linux pool names take 1-12 lower-case
 // letters and digits, starting with a letter (AgentPools_CreateOrUpdate, agentPoolName pattern
 // ^[a-z][a-z0-9]{0,11}$).
 func WorkloadPoolName(p cluster.NodePool, zones []string, encryptionAtHost bool) string {
-	spec := fmt.Sprintf("vm=%s|disk=%d|diskType=%s|zones=%s|spot=%t|encryptionAtHost=%t",
-		p.MachineType, p.DiskSizeGiB, osDiskType(p.MachineType, p.DiskSizeGiB), strings.Join(zones, ","), p.Spot, encryptionAtHost)
+	spec := fmt.Sprintf("vm=%s|disk=%d|diskType=%s|zones=%s|spot=%t|encryptionAtHost=%t|os=%s/%s",
+		p.MachineType, p.DiskSizeGiB, osDiskType(p.MachineType, p.DiskSizeGiB), strings.Join(zones, ","), p.Spot, encryptionAtHost,
+		poolOSType, poolOSSKU)
 	sum := sha256.Sum256([]byte(spec))
 	return "wl" + hex.EncodeToString(sum[:])[:8]
 }

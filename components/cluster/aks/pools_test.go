@@ -47,5 +47,21 @@ func TestWorkloadPoolIsRotatedOnlyForWhatAKSCannotChangeInPlace(t *testing.T) {
 		assert.NotEqual(t, old.URN, next.URN)
 		assert.NotEqual(t, inspect.Str(old.Inputs, "agentPoolName"), inspect.Str(next.Inputs, "agentPoolName"))
 		assert.Equal(t, "workloads", inspect.Str(next.Inputs, "nodeLabels", "dataplatform.io/pool"), "pods follow the label, not the pool name")
+		assert.Equal(t, "Ubuntu", inspect.Str(next.Inputs, "osSKU"), "a rotated pool must not pick up another default OS")
+
+		// A stack created before pools were hash-named pins its pool's name and keeps it.
+		pinned := func(net *azurevnet.Network) *ClusterArgs {
+			a := resized(net)
+			a.WorkloadPoolName = "workloads"
+			return a
+		}
+		kept, _ := deploy(t, preview, pinned)
+		pool := workloadPool(t, kept)
+		assert.Equal(t, "aks-workloads", pool.Name)
+		assert.Equal(t, "workloads", inspect.Str(pool.Inputs, "agentPoolName"))
 	})
+	bad := prodArgs(&azurevnet.Network{})
+	bad.WorkloadPoolName = "Workloads-1"
+	_, err := bad.validate("aks")
+	assert.ErrorContains(t, err, `WorkloadPoolName = "Workloads-1"`)
 }

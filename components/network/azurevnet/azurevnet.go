@@ -199,6 +199,13 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 
+	var watcher []pulumi.Resource
+	if args.FlowLogs != nil {
+		if watcher, err = ensureNetworkWatcher(ctx, name, args, name+"@"+args.ResourceGroupName, parent); err != nil {
+			return nil, err
+		}
+	}
+
 	vnet, err := network.NewVirtualNetwork(ctx, name+"-vnet", &network.VirtualNetworkArgs{
 		VirtualNetworkName: pulumi.String(base + "-vnet"),
 		ResourceGroupName:  rg.Name,
@@ -206,7 +213,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		AddressSpace:       &network.AddressSpaceArgs{AddressPrefixes: pulumi.StringArray{pulumi.String(args.CIDR)}},
 		// Subnets are separate resources; leaving this property unset keeps the VNet from fighting them.
 		Tags: tags,
-	}, parent, stateful)
+	}, parent, stateful, pulumi.DependsOn(watcher))
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +351,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 
 	if args.FlowLogs != nil {
-		if err := newFlowLogs(ctx, name, base, args, rg.Name, vnet.ID().ToStringOutput(), parent, stateful, disposable); err != nil {
+		if err := newFlowLogs(ctx, name, args, rg.Name, vnet.ID().ToStringOutput(), watcher, parent, stateful, disposable); err != nil {
 			return nil, err
 		}
 	}

@@ -16,14 +16,19 @@ import (
 // StorageBlobDataContributorRole is the built-in role the flow log's identity writes blobs with.
 const StorageBlobDataContributorRole = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 
-// FlowLogType is the flow log's type token: the 2024-05-01 API is the first the SDK serves whose flow
-// log takes a managed identity (pulumi-azure-native-sdk network v2.90.0 v20240501/flowLog.go,
-// Identity), which lets the logs go to an account without shared keys.
+// FlowLogType is the flow log's type token. The SDK's default API (2023-02-01) has no identity on a
+// flow log; 2024-05-01, the newest the SDK serves (pulumi-azure-native-sdk network v2.90.0
+// v20240501/flowLog.go, Identity; the REST API has it since 2024-01-01), lets Network Watcher write
+// with a managed identity, so the logs go to an account without shared keys.
 const FlowLogType = "azure-native:network/v20240501:FlowLog"
 
 // FlowLogs configures the VNet flow logs (layer-4 flows of every NIC in the VNet; NSG flow logs are
 // retired on 30 September 2027 and cannot be created since June 2025).
 type FlowLogs struct {
+	// Name is the flow log's name. It lives in the Network Watcher's resource group, which every stack
+	// of the subscription and region shares, so it must be unique there (the stack's name, e.g.
+	// "dataplatform-prod-vnet"): 1-80 letters, digits, '_', '-' and '.'.
+	Name string
 	// StorageAccountName is the account the logs are written to: 3-24 lower-case letters and digits,
 	// unique across Azure, in the network's region. It takes Entra ID only (no shared keys): Network
 	// Watcher writes with the flow log's user-assigned identity.
@@ -31,9 +36,9 @@ type FlowLogs struct {
 	// RetentionDays keeps flow records this many days (1-365); Network Watcher deletes older blobs.
 	RetentionDays int
 	// NetworkWatcherResourceGroup and NetworkWatcherName name the region's Network Watcher, which owns
-	// the flow log (one per region and subscription). Azure creates "NetworkWatcher_<region>" in
-	// "NetworkWatcherRG" with the subscription's first VNet in a region unless auto-enablement is
-	// turned off; creating a second one fails, so the component uses the existing one.
+	// the flow log (one per region and subscription; Azure's own is "NetworkWatcher_<region>" in
+	// "NetworkWatcherRG"). An existing watcher is used; a missing one is created (see
+	// ensureNetworkWatcher).
 	NetworkWatcherResourceGroup string
 	NetworkWatcherName          string
 	// SoftDeleteDays keeps deleted log blobs and containers recoverable this long (1-365): nobody,
@@ -43,11 +48,17 @@ type FlowLogs struct {
 	ZoneRedundant bool
 }
 
-var storageAccountNameRE = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
+var (
+	storageAccountNameRE = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
+	flowLogNameRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_]?$`)
+)
 
 func (f *FlowLogs) validate() error {
 	if f == nil {
 		return nil
+	}
+	if !flowLogNameRE.MatchString(f.Name) {
+		return fmt.Errorf("FlowLogs.Name = %q: use 1-80 letters, digits, '_', '-' and '.', unique in the Network Watcher's resource group (e.g. the stack's name)", f.Name)
 	}
 	if !storageAccountNameRE.MatchString(f.StorageAccountName) {
 		return fmt.Errorf("FlowLogs.StorageAccountName = %q: use 3-24 lower-case letters and digits", f.StorageAccountName)
@@ -72,8 +83,9 @@ func DefaultNetworkWatcher(location string) (resourceGroup, name string) {
 
 // newFlowLogs creates the log account, the identity Network Watcher writes with, its role on the
 // account, and the VNet flow log.
-func newFlowLogs(ctx *pulumi.Context, name, base string, args *NetworkArgs, rg pulumi.StringInput, vnetID pulumi.StringInput,
-	parent pulumi.ResourceOption, stateful, disposable pulumi.ResourceOption) error {
+func newFlowLogs(ctx *pulumi.Context, name string, args *NetworkArgs, rg pulumi.StringInput, vnetID pulumi.StringInput,
+	watcher []pulumi.Resource, parent pulumi.ResourceOption, stateful, disposable pulumi.ResourceOption) error {
+	base := baseName(name)
 	f := args.FlowLogs
 	location := pulumi.String(args.Location)
 	tags := pulumi.ToStringMap(args.Tags)
@@ -100,7 +112,8 @@ func newFlowLogs(ctx *pulumi.Context, name, base string, args *NetworkArgs, rg p
 		IsSftpEnabled:                pulumi.Bool(false),
 		// The firewall admits no network (deny by default, no rules); Network Watcher writes through
 		// the trusted Microsoft services bypass, which a firewalled flow-log account must allow
-		// (learn.microsoft.com/azure/network-watcher/vnet-flow-logs-overview, "Storage account").
+		// (Network Watcher FAQ: "Enabled from selected virtual networks and IP addresses", then
+		// "Allow Azure services on the trusted services list"). "Disabled" would shut it out too.
 		PublicNetworkAccess: pulumi.String("Enabled"),
 		NetworkRuleSet: &storage.NetworkRuleSetArgs{
 			DefaultAction: storage.DefaultActionDeny,
@@ -143,7 +156,9 @@ func newFlowLogs(ctx *pulumi.Context, name, base string, args *NetworkArgs, rg p
 	writer, err := authorization.NewRoleAssignment(ctx, name+"-flow-logs-writer", &authorization.RoleAssignmentArgs{
 		RoleAssignmentName: azurerbac.AssignmentName(account.ID().ToStringOutput(), identity.PrincipalId, role),
 		PrincipalId:        identity.PrincipalId,
-		// ServicePrincipal skips the directory lookup that fails while a new identity replicates.
+		// ServicePrincipal skips the directory lookup that fails while a new identity replicates. The
+		// grant can take minutes to propagate; until then Network Watcher's writes fail and are retried
+		// (the first records may be late, the flow log itself is created either way).
 		PrincipalType:    pulumi.String("ServicePrincipal"),
 		RoleDefinitionId: role,
 		Scope:            account.ID(),
@@ -152,7 +167,7 @@ func newFlowLogs(ctx *pulumi.Context, name, base string, args *NetworkArgs, rg p
 		return err
 	}
 	_, err = networkv20240501.NewFlowLog(ctx, name+"-flow-log", &networkv20240501.FlowLogArgs{
-		FlowLogName:        pulumi.String(base + "-vnet"),
+		FlowLogName:        pulumi.String(f.Name),
 		NetworkWatcherName: pulumi.String(f.NetworkWatcherName),
 		ResourceGroupName:  pulumi.String(f.NetworkWatcherResourceGroup),
 		Location:           location,
@@ -166,6 +181,6 @@ func newFlowLogs(ctx *pulumi.Context, name, base string, args *NetworkArgs, rg p
 			UserAssignedIdentities: pulumi.StringArray{identity.ID().ToStringOutput()},
 		},
 		Tags: tags,
-	}, parent, disposable, pulumi.DependsOn([]pulumi.Resource{writer}))
+	}, parent, disposable, pulumi.DependsOn(append([]pulumi.Resource{writer}, watcher...)))
 	return err
 }

@@ -6,6 +6,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
@@ -19,7 +22,7 @@ const (
 func flowLogArgs() *NetworkArgs {
 	a := testArgs()
 	rg, watcher := DefaultNetworkWatcher(a.Location)
-	a.FlowLogs = &FlowLogs{StorageAccountName: "dataplatformprodfl1a2b3c", RetentionDays: 90,
+	a.FlowLogs = &FlowLogs{Name: "dataplatform-prod-vnet", StorageAccountName: "dataplatformprodfl1a2b3c", RetentionDays: 90,
 		NetworkWatcherResourceGroup: rg, NetworkWatcherName: watcher, SoftDeleteDays: 30, ZoneRedundant: true}
 	return a
 }
@@ -62,6 +65,9 @@ func TestVNetFlowLogsAreKeyless(t *testing.T) {
 		fl := inspect.MustNamed(t, m, FlowLogType, "net-flow-log")
 		assert.Equal(t, "NetworkWatcherRG", inspect.RequireStr(t, fl.Inputs, "resourceGroupName"))
 		assert.Equal(t, "NetworkWatcher_swedencentral", inspect.RequireStr(t, fl.Inputs, "networkWatcherName"))
+		assert.Equal(t, "dataplatform-prod-vnet", inspect.RequireStr(t, fl.Inputs, "flowLogName"), "the stack's name: the watcher's resource group is shared by every stack")
+		// The subscription already has the region's watcher: it is used, not declared.
+		assert.Empty(t, m.ByType("azure-native:network:NetworkWatcher"))
 		assert.True(t, inspect.DependsOnInput(fl, "targetResourceId", inspect.MustNamed(t, m, tVNet, "net-vnet")), "a VNet flow log, not an NSG one")
 		assert.True(t, inspect.DependsOnInput(fl, "storageId", account))
 		assert.Equal(t, "UserAssigned", inspect.RequireStr(t, fl.Inputs, "identity", "type"))
@@ -94,6 +100,7 @@ func TestFlowLogValidation(t *testing.T) {
 		"retention low":  func(f *FlowLogs) { f.RetentionDays = 0 },
 		"retention high": func(f *FlowLogs) { f.RetentionDays = 400 },
 		"watcher":        func(f *FlowLogs) { f.NetworkWatcherName = "" },
+		"name":           func(f *FlowLogs) { f.Name = "" },
 		"soft delete":    func(f *FlowLogs) { f.SoftDeleteDays = 0 },
 	} {
 		a := flowLogArgs()
@@ -139,4 +146,39 @@ func TestEndpointsSubnetAdmitsPrivateAccessNetworks(t *testing.T) {
 	_, err := (&NetworkArgs{Location: "swedencentral", ResourceGroupName: "rg", CIDR: "10.40.0.0/16", PrivateAccessCIDRs: []string{"10.8.0.1/16"}}).validate("net")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"10.8.0.1/16"`)
+}
+
+// A fresh subscription may have no Network Watcher in the region yet (Azure creates it
+// asynchronously with the first VNet, or never when auto-enablement is off): the component creates
+// it, and its resource group when that is missing too, before the VNet, and keeps both on destroy.
+func TestMissingNetworkWatcherIsCreatedBeforeTheVNet(t *testing.T) {
+	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
+		for _, missing := range [][]string{{"NetworkWatcher_swedencentral"}, {"NetworkWatcherRG", "NetworkWatcher_swedencentral"}} {
+			m := mockcloud.New("dataplatform", "prod", preview).Without(missing...)
+			require.NoError(t, m.Run(func(ctx *pulumi.Context) error {
+				p, err := azurenative.NewProvider(ctx, "azure", &azurenative.ProviderArgs{Location: pulumi.String("swedencentral")})
+				if err != nil {
+					return err
+				}
+				_, err = NewNetwork(ctx, "net", flowLogArgs(), pulumi.Provider(p))
+				return err
+			}, nil))
+			watcher := inspect.MustNamed(t, m, "azure-native:network:NetworkWatcher", "net-network-watcher")
+			assert.Equal(t, "NetworkWatcher_swedencentral", inspect.RequireStr(t, watcher.Inputs, "networkWatcherName"))
+			assert.Equal(t, "net@dataplatform-prod", inspect.RequireStr(t, watcher.Inputs, "tags", WatcherOwnerTag))
+			assert.True(t, watcher.RetainOnDelete, "every VNet of the region relies on it: never deleted with the stack")
+			assert.False(t, watcher.Protect)
+			assert.True(t, m.DependsOn(inspect.MustNamed(t, m, tVNet, "net-vnet"), watcher), "created before the VNet, so Azure's own creation never races it")
+			assert.True(t, m.DependsOn(inspect.MustNamed(t, m, FlowLogType, "net-flow-log"), watcher))
+			rgs := 0
+			for _, rg := range m.ByType(tRG) {
+				if rg.Name == "net-network-watcher-rg" {
+					rgs++
+					assert.True(t, rg.RetainOnDelete)
+					assert.True(t, m.DependsOn(watcher, rg))
+				}
+			}
+			assert.Equal(t, len(missing)-1, rgs, "the resource group is created only when it is missing")
+		}
+	})
 }
