@@ -20,6 +20,7 @@ const root = "../.."
 
 type step struct {
 	Name string            `yaml:"name"`
+	Dir  string            `yaml:"working-directory"`
 	Uses string            `yaml:"uses"`
 	Run  string            `yaml:"run"`
 	If   string            `yaml:"if"`
@@ -93,20 +94,34 @@ func TestPullRequestsRunTestsPlansAndAPolicyCheckedPreview(t *testing.T) {
 	if !slices.Contains(asList(preview.Needs), "test") {
 		t.Error("preview must wait for the tests")
 	}
+	if !strings.Contains(preview.If, "head.repo.full_name == github.repository") {
+		t.Errorf("fork pull requests get no OIDC token: preview must skip them, if = %q", preview.If)
+	}
 	if preview.Permissions["id-token"] != "write" || preview.Permissions["pull-requests"] != "write" {
 		t.Errorf("preview permissions %v: id-token write (OIDC) and pull-requests write (the comment) are needed", preview.Permissions)
 	}
-	build, auth := index(preview.Steps, "", "go build -o bin/policy-pack ./policy"), index(preview.Steps, "pulumi/auth-actions", "")
-	run := index(preview.Steps, "pulumi/actions", "")
-	if build < 0 || auth < 0 || run < 0 || build > run || auth > run {
-		t.Fatalf("preview must build the pack and log in by OIDC before pulumi/actions (build %d, auth %d, preview %d)", build, auth, run)
+	build := index(preview.Steps, "", "go build -o \"$GITHUB_WORKSPACE/bin/policy-pack\" ./policy")
+	auth := index(preview.Steps, "pulumi/auth-actions", "")
+	run := index(preview.Steps, "", "pulumi preview --stack \"$STACK\" --policy-pack ./bin/policy-pack")
+	comment := index(preview.Steps, "", "gh pr comment")
+	if build < 0 || auth < 0 || run < 0 || comment < 0 || build > run || auth > run || comment < run {
+		t.Fatalf("preview must build the pack and log in by OIDC, preview with the pack, then comment (build %d, auth %d, preview %d, comment %d)", build, auth, run, comment)
 	}
-	with := preview.Steps[run].With
-	if with["command"] != "preview" || with["policyPacks"] != "./bin/policy-pack" || with["comment-on-pr"] != true {
-		t.Errorf("the preview step %v must run preview with the built pack and comment on the pull request", with)
+	if preview.Steps[build].Run == "" || !strings.Contains(stepDir(preview.Steps[build]), "base") {
+		t.Error("the policy pack must be built from the target branch's checkout, so a pull request cannot weaken its own gate")
+	}
+	if !strings.Contains(preview.Steps[run].Run, "set -o pipefail") {
+		t.Error("the preview's exit status must survive the tee")
+	}
+	if !strings.HasPrefix(preview.Steps[comment].If, "always()") {
+		t.Errorf("the comment must be posted when the preview fails too: if = %q", preview.Steps[comment].If)
 	}
 	if !slices.Equal(preview.Strategy.Matrix["stack"], []string{"staging", "prod"}) {
 		t.Errorf("preview matrix %v: the deployed stacks", preview.Strategy.Matrix["stack"])
+	}
+	gate := w.Jobs["preview-ok"]
+	if !slices.Contains(asList(gate.Needs), "preview") || gate.If != "always()" {
+		t.Errorf("preview-ok (the check to require: matrix jobs are named per stack) must need preview and always run: %+v", gate)
 	}
 }
 
@@ -123,6 +138,11 @@ func TestMergeDeploysDevThenStagingThenProdBehindItsEnvironment(t *testing.T) {
 		}
 		if j.Uses != "./.github/workflows/up.yml" || j.With["stack"] != stack {
 			t.Errorf("%s must call up.yml for its stack: %v %v", stack, j.Uses, j.With)
+		}
+	}
+	for _, stack := range []string{"dev", "staging", "prod"} {
+		if !strings.Contains(w.Jobs[stack].If, "github.ref == 'refs/heads/main'") {
+			t.Errorf("%s deploys only from main (workflow_dispatch can pick another branch): if = %q", stack, w.Jobs[stack].If)
 		}
 	}
 	if w.Jobs["prod"].With["refuse-drift"] != true {
@@ -149,8 +169,8 @@ func TestMergeDeploysDevThenStagingThenProdBehindItsEnvironment(t *testing.T) {
 	if drift < 0 || upStep < 0 || drift > upStep || j.Steps[drift].If != "inputs.refuse-drift" {
 		t.Fatalf("the drift check (step %d) must run before up (step %d) when refuse-drift is set", drift, upStep)
 	}
-	if j.Steps[upStep].With["policyPacks"] != "./bin/policy-pack" {
-		t.Error("up must run with the policy pack")
+	if j.Steps[upStep].With["policyPacks"] != "./bin/policy-pack" || j.Steps[upStep].With["suppress-outputs"] != true {
+		t.Error("up must run with the policy pack and keep stack outputs (the kubeconfig) out of step outputs")
 	}
 }
 
@@ -164,8 +184,8 @@ func TestDriftIsReportedOnASchedule(t *testing.T) {
 	if index(j.Steps, "", "pulumi refresh --stack \"$STACK\" --preview-only --expect-no-changes") < 0 {
 		t.Error("drift must refresh in preview-only mode and fail on changes")
 	}
-	if j.Concurrency["group"] != "pulumi-up-${{ matrix.stack }}" {
-		t.Errorf("the drift check shares the stack's update lock: %v", j.Concurrency)
+	if j.Concurrency["group"] != "pulumi-drift-${{ matrix.stack }}" {
+		t.Errorf("the drift check has its own group (sharing up.yml's would let it cancel a pending deploy): %v", j.Concurrency)
 	}
 }
 
@@ -194,12 +214,21 @@ func TestWorkflowsUseOIDCOnlyAndThePinnedCLI(t *testing.T) {
 				t.Errorf("%s mentions %s", filepath.Base(f), banned)
 			}
 		}
-		if v := w.Env["PULUMI_VERSION"]; v != "" && pinned != nil && v != pinned[1] {
-			t.Errorf("%s pins Pulumi %s, CI builds %s", filepath.Base(f), v, pinned[1])
+		for _, m := range regexp.MustCompile(`PULUMI_VERSION: (\S+)`).FindAllStringSubmatch(raw, -1) {
+			if pinned != nil && m[1] != pinned[1] {
+				t.Errorf("%s pins Pulumi %s, CI builds %s", filepath.Base(f), m[1], pinned[1])
+			}
 		}
 		for name, j := range w.Jobs {
 			if index(j.Steps, "pulumi/auth-actions", "") < 0 {
 				continue
+			}
+			if j.Permissions["pull-requests"] == "write" && index(j.Steps, "pulumi/actions", "") >= 0 {
+				for _, st := range j.Steps {
+					if strings.HasPrefix(st.Uses, "pulumi/actions@") && st.With["command"] != nil && st.With["suppress-outputs"] != true {
+						t.Errorf("%s job %s: pulumi/actions writes stack outputs to step outputs unless suppress-outputs", filepath.Base(f), name)
+					}
+				}
 			}
 			if j.Permissions["id-token"] != "write" && w.Permissions["id-token"] != "write" {
 				t.Errorf("%s job %s logs in by OIDC without id-token: write", filepath.Base(f), name)
@@ -280,6 +309,8 @@ func TestStackFilesImportTheRepositorysEnvironments(t *testing.T) {
 		}
 	}
 }
+
+func stepDir(s step) string { return s.Dir }
 
 func asList(v any) []string {
 	switch x := v.(type) {
