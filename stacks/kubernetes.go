@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -73,22 +72,6 @@ func kubernetesEdge(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, co
 	return &out.Info, nil
 }
 
-// afterCharts makes every Helm chart under a component wait for deps. The Barman Cloud plugin chart
-// (inside the metadata database component) renders a cert-manager Issuer, whose CRD the edge's
-// cert-manager chart installs; a transform is how the stack orders a chart it does not create
-// (the engine reads dependsOn back from the transform's result: pulumi/pkg/v3@v3.274.1
-// resource/deploy/source_eval.go, "Reparse the dependency information from any transformation results").
-func afterCharts(deps []pulumi.Resource) pulumi.ResourceTransform {
-	return func(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
-		if args.Type != "kubernetes:helm.sh/v4:Chart" {
-			return nil
-		}
-		opts := args.Opts
-		opts.DependsOn = append(append([]pulumi.Resource{}, opts.DependsOn...), deps...)
-		return &pulumi.ResourceTransformResult{Props: args.Props, Opts: opts}
-	}
-}
-
 // kubernetesData runs the data services in the data namespace: MinIO, then CloudNativePG archiving to it.
 func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns Namespaces, controllers *envoygateway.Controllers) (*DataServices, error) {
 	prod := cfg.Environment == config.Prod
@@ -116,7 +99,7 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 	}
 	dbOpts := []pulumi.ResourceOption{k8s}
 	if controllers != nil {
-		dbOpts = append(dbOpts, pulumi.Transforms([]pulumi.ResourceTransform{afterCharts([]pulumi.Resource{controllers.CertManager})}))
+		dbOpts = append(dbOpts, controllers.CertManagerFirst())
 	}
 	db, err := cnpg.NewMetadataDB(ctx, "metadata-db", &cnpg.MetadataDBArgs{
 		Namespace: ns.Data, NamespaceName: ns.Names.Data, ClusterName: dbCluster,

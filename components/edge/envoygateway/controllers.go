@@ -12,6 +12,7 @@
 package envoygateway
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -85,6 +86,28 @@ type Controllers struct {
 // Ready lists what a resource using the controllers' CRDs waits for.
 func (c *Controllers) Ready() []pulumi.Resource {
 	return []pulumi.Resource{c.CertManager, c.EnvoyGateway}
+}
+
+// CertManagerFirst is a resource option for a component whose Helm charts render cert-manager objects
+// (the Barman Cloud plugin chart inside the metadata database renders an Issuer): it makes every
+// helm/v4 Chart below the component wait for cert-manager's chart, whose CRDs they need. A transform is
+// how a stack orders a chart it does not create; the engine reads dependsOn back from the transform's
+// result (pulumi/pkg/v3@v3.274.1 resource/deploy/source_eval.go: "Reparse the dependency information
+// from any transformation results"), and the SDK resolves those resources' URNs — which a resource has
+// once it is created — before it answers.
+func (c *Controllers) CertManagerFirst() pulumi.ResourceOption {
+	return pulumi.Transforms([]pulumi.ResourceTransform{chartsWaitFor(c.CertManager)})
+}
+
+func chartsWaitFor(deps ...pulumi.Resource) pulumi.ResourceTransform {
+	return func(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+		if args.Type != "kubernetes:helm.sh/v4:Chart" {
+			return nil
+		}
+		opts := args.Opts
+		opts.DependsOn = append(append([]pulumi.Resource{}, opts.DependsOn...), deps...)
+		return &pulumi.ResourceTransformResult{Props: args.Props, Opts: opts}
+	}
 }
 
 // NewControllers installs cert-manager and Envoy Gateway.

@@ -1,6 +1,7 @@
 package envoygateway
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"testing"
@@ -76,7 +77,9 @@ func mustRun(t *testing.T, preview bool, a *EdgeArgs, ha bool) result {
 	return r
 }
 
-func spec(r *mockcloud.Resource) resource.PropertyMap { return inspect.Obj(inspect.At(r.Inputs, "spec")) }
+func spec(r *mockcloud.Resource) resource.PropertyMap {
+	return inspect.Obj(inspect.At(r.Inputs, "spec"))
+}
 
 // listeners maps a Gateway's listeners by name.
 func listeners(t *testing.T, gw *mockcloud.Resource) map[string]resource.PropertyMap {
@@ -370,11 +373,14 @@ func TestControllers(t *testing.T) {
 // TestBadArgs: bad input fails before anything registers.
 func TestBadArgs(t *testing.T) {
 	for name, mutate := range map[string]func(a *EdgeArgs){
-		"no domain":      func(a *EdgeArgs) { a.Domain = "" },
-		"bad range":      func(a *EdgeArgs) { a.SourceRanges = []string{"10.0.0.1/8"} },
-		"no ranges":      func(a *EdgeArgs) { a.SourceRanges = nil },
-		"issuer":         func(a *EdgeArgs) { a.Issuer = "letsencrypt" },
-		"acme, no email": func(a *EdgeArgs) { a.Issuer = ACME; a.ACME = ACMEIssuer{Server: "x", Provider: "cloudflare", SecretName: "s", SecretKey: "k"} },
+		"no domain": func(a *EdgeArgs) { a.Domain = "" },
+		"bad range": func(a *EdgeArgs) { a.SourceRanges = []string{"10.0.0.1/8"} },
+		"no ranges": func(a *EdgeArgs) { a.SourceRanges = nil },
+		"issuer":    func(a *EdgeArgs) { a.Issuer = "letsencrypt" },
+		"acme, no email": func(a *EdgeArgs) {
+			a.Issuer = ACME
+			a.ACME = ACMEIssuer{Server: "x", Provider: "cloudflare", SecretName: "s", SecretKey: "k"}
+		},
 		"port clash": func(a *EdgeArgs) {
 			a.Routes = append(a.Routes, edge.Route{Name: "x", Host: "x", Service: "s", Namespace: appsNS, Port: 1, Protocol: edge.TCP, ListenPort: 31010})
 		},
@@ -387,4 +393,17 @@ func TestBadArgs(t *testing.T) {
 			assert.Empty(t, r.m.ByType(gwType))
 		})
 	}
+}
+
+// TestCertManagerFirst: the option makes a Helm chart (and nothing else) wait for cert-manager's
+// chart, keeping what it already depended on.
+func TestCertManagerFirst(t *testing.T) {
+	r := mustRun(t, false, args(), false)
+	other := r.c.EnvoyGateway
+	tr := chartsWaitFor(r.c.CertManager)
+	res := tr(context.Background(), &pulumi.ResourceTransformArgs{Type: "kubernetes:helm.sh/v4:Chart", Name: "metadata-db-backup-plugin",
+		Props: pulumi.Map{}, Opts: pulumi.ResourceOptions{DependsOn: []pulumi.Resource{other}}})
+	require.NotNil(t, res)
+	assert.Equal(t, []pulumi.Resource{other, r.c.CertManager}, res.Opts.DependsOn)
+	assert.Nil(t, tr(context.Background(), &pulumi.ResourceTransformArgs{Type: "kubernetes:core/v1:Secret", Name: "x"}))
 }
