@@ -77,6 +77,8 @@ type Platform struct {
 	Dremio      Dremio
 	Airbyte     Airbyte
 	Dbt         Dbt
+	// Edge is the Gateway in front of the platform (`dataplatform:edge`, config/edge.go).
+	Edge Edge
 }
 
 // Profile is what the design document promises for an environment.

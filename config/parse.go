@@ -34,7 +34,7 @@ const (
 // Keys lists every key the program reads, in documentation order.
 var Keys = []string{
 	KeyCloud, KeyEnvironment, KeyRegion, KeyDomain, KeyGCPProject, KeyNameSuffix, KeyTags,
-	KeyNetwork, KeyCluster, KeyMetadataDB, KeyObjectStore, KeyDremio, KeyAirbyte, KeyDbt,
+	KeyNetwork, KeyCluster, KeyMetadataDB, KeyObjectStore, KeyDremio, KeyAirbyte, KeyDbt, KeyEdge,
 }
 
 // FullKey returns the namespaced key, e.g. "dataplatform:metadataDb".
@@ -143,6 +143,7 @@ func Parse(project, stack string, values map[string]string) (*Platform, error) {
 		{KeyDremio, &p.Dremio},
 		{KeyAirbyte, &p.Airbyte},
 		{KeyDbt, &p.Dbt},
+		{KeyEdge, &p.Edge},
 	}
 	for _, o := range objects {
 		raw, ok := values[FullKey(o.key)]

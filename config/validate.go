@@ -37,6 +37,7 @@ func Validate(p *Platform) Problems {
 	v.gcp()
 	v.aws()
 	v.azure()
+	v.edge()
 	return v.problems
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/airbyte"
 	"github.com/opendataplatform/dataplatform/components/dbt"
 	"github.com/opendataplatform/dataplatform/components/dremio"
+	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
@@ -84,6 +85,8 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		GCPProject: cfg.GCPProject,
 		Labels:     partOf(), Prod: prod,
 		Scheduling: f.Cluster.Scheduling,
+		// The edge's proxies reach the UI, Flight and JDBC ports.
+		ClientNamespaces: edgeClients(f),
 		// The coordinator's volume holds Dremio's catalogue (KV store).
 		Protect: prod,
 	}, k8s)
@@ -107,7 +110,9 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		WorkerMinReplicas:        cfg.Airbyte.WorkerMinReplicas, WorkerMaxReplicas: cfg.Airbyte.WorkerMaxReplicas,
 		Prod: prod, Labels: partOf(),
 		Scheduling: f.Cluster.Scheduling,
-		Protect:    prod, // the generated admin password and signing secrets
+		// Behind the edge, Airbyte's links and sign-in redirects use its public URL.
+		AirbyteURL: airbyteURL(cfg, f), ClientNamespaces: edgeClients(f),
+		Protect: prod, // the generated admin password and signing secrets
 	}, k8s)
 	if err != nil {
 		return nil, fmt.Errorf("airbyte: %w", err)
@@ -143,13 +148,43 @@ func partOf() map[string]string {
 	return map[string]string{"app.kubernetes.io/part-of": "dataplatform"}
 }
 
-// exportServices publishes the endpoints a user needs.
-func exportServices(ctx *pulumi.Context, data *DataServices, e *Engine) {
-	ctx.Export("dremioUrl", e.Dremio.WebURL)
-	ctx.Export("dremioJdbcUrl", e.Dremio.JDBCURL)
-	ctx.Export("dremioFlightEndpoint", e.Dremio.FlightEndpoint)
-	ctx.Export("airbyteUrl", e.Airbyte.WebURL)
-	ctx.Export("airbyteApiUrl", e.Airbyte.APIURL)
+// edgeClients lists the edge's namespace when the target has an edge.
+func edgeClients(f *Foundation) []string {
+	if f.edgeNamespace == "" {
+		return nil
+	}
+	return []string{f.edgeNamespace}
+}
+
+// airbyteURL is Airbyte's public URL behind the edge, or "" (the in-cluster URL) without one.
+func airbyteURL(cfg *config.Platform, f *Foundation) string {
+	if f.edge == nil {
+		return ""
+	}
+	return "https://" + airbyte.Routes("")[0].FQDN(cfg.Domain)
+}
+
+// exportServices publishes the endpoints a user needs: through the edge where the target has one,
+// the in-cluster addresses otherwise.
+func exportServices(ctx *pulumi.Context, data *DataServices, e *Engine, entry *edge.Info) {
+	if entry != nil {
+		flight := entry.Endpoints["dremio-flight"]
+		jdbc := entry.Endpoints["dremio-jdbc"]
+		ctx.Export("dremioUrl", entry.URLs["dremio-ui"])
+		// The legacy Dremio JDBC driver's URL with TLS (ssl=true): the edge terminates it.
+		ctx.Export("dremioJdbcUrl", pulumi.Sprintf("jdbc:dremio:direct=%s;ssl=true", jdbc))
+		ctx.Export("dremioJdbcEndpoint", jdbc)
+		ctx.Export("dremioFlightEndpoint", flight)
+		ctx.Export("airbyteUrl", entry.URLs["airbyte"])
+		ctx.Export("airbyteApiUrl", pulumi.Sprintf("%s/api/public/v1", entry.URLs["airbyte"]))
+		ctx.Export("edgeCaCertificate", entry.CACertificate)
+	} else {
+		ctx.Export("dremioUrl", e.Dremio.WebURL)
+		ctx.Export("dremioJdbcUrl", e.Dremio.JDBCURL)
+		ctx.Export("dremioFlightEndpoint", e.Dremio.FlightEndpoint)
+		ctx.Export("airbyteUrl", e.Airbyte.WebURL)
+		ctx.Export("airbyteApiUrl", e.Airbyte.APIURL)
+	}
 	ctx.Export("dbtCronJob", e.Dbt.CronJobName)
 	ctx.Export("dbtRegistry", data.RegistryURL)
 	ctx.Export("metadataDbHost", data.DB.Host)

@@ -6,6 +6,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster/existing"
+	"github.com/opendataplatform/dataplatform/components/edge"
+	"github.com/opendataplatform/dataplatform/components/edge/envoygateway"
 	"github.com/opendataplatform/dataplatform/components/metadatadb/cnpg"
 	"github.com/opendataplatform/dataplatform/components/objectstore/minio"
 	"github.com/opendataplatform/dataplatform/config"
@@ -22,14 +24,56 @@ func kubernetesFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundatio
 		return nil, err
 	}
 	f := &Foundation{Cluster: c.Info}
+	// The edge's controllers are cluster add-ons: installed first, because the data layer's Barman
+	// Cloud plugin chart renders a cert-manager Issuer.
+	var controllers *envoygateway.Controllers
+	if cfg.Edge.On() {
+		controllers, err = envoygateway.NewControllers(ctx, "edge-controllers", &envoygateway.ControllersArgs{
+			HighAvailability: cfg.Environment == config.Prod,
+			Scheduling:       f.Cluster.Scheduling,
+			Labels:           partOf(),
+		}, pulumi.Provider(f.Cluster.Provider))
+		if err != nil {
+			return nil, fmt.Errorf("edge controllers: %w", err)
+		}
+		f.edgeNamespace = envoygateway.Namespace
+		f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
+			return kubernetesEdge(ctx, cfg, f, controllers, e)
+		}
+	}
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
-		return kubernetesData(ctx, cfg, f, ns)
+		return kubernetesData(ctx, cfg, f, ns, controllers)
 	}
 	return f, nil
 }
 
+// kubernetesEdge serves the engine's routes through Envoy Gateway.
+func kubernetesEdge(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, controllers *envoygateway.Controllers, e *Engine) (*edge.Info, error) {
+	routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
+	a := cfg.Edge.ACME
+	out, err := envoygateway.NewEdge(ctx, "edge", &envoygateway.EdgeArgs{
+		Domain: cfg.Domain, Routes: routes,
+		Issuer: cfg.Edge.Issuer,
+		ACME: envoygateway.ACMEIssuer{
+			Email: a.Email, Server: a.Server, Provider: a.DNS01.Provider,
+			SecretName: a.DNS01.SecretName, SecretKey: a.DNS01.SecretKey,
+			Nameserver: a.DNS01.Nameserver, TSIGKeyName: a.DNS01.TSIGKeyName, TSIGAlgorithm: a.DNS01.TSIGAlgorithm,
+		},
+		SourceRanges:     cfg.Edge.SourceRanges,
+		HighAvailability: cfg.Environment == config.Prod,
+		Scheduling:       f.Cluster.Scheduling,
+		Controllers:      controllers,
+		Labels:           partOf(),
+		Protect:          cfg.Environment == config.Prod, // the self-signed root CA's key
+	}, pulumi.Provider(f.Cluster.Provider))
+	if err != nil {
+		return nil, err
+	}
+	return &out.Info, nil
+}
+
 // kubernetesData runs the data services in the data namespace: MinIO, then CloudNativePG archiving to it.
-func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns Namespaces) (*DataServices, error) {
+func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns Namespaces, controllers *envoygateway.Controllers) (*DataServices, error) {
 	prod := cfg.Environment == config.Prod
 	k8s := pulumi.Provider(f.Cluster.Provider)
 	drives := 1
@@ -53,6 +97,10 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 	if err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
 	}
+	dbOpts := []pulumi.ResourceOption{k8s}
+	if controllers != nil {
+		dbOpts = append(dbOpts, controllers.CertManagerFirst())
+	}
 	db, err := cnpg.NewMetadataDB(ctx, "metadata-db", &cnpg.MetadataDBArgs{
 		Namespace: ns.Data, NamespaceName: ns.Names.Data, ClusterName: dbCluster,
 		AppsNamespace: ns.Apps, ClientNamespaces: []string{ns.Names.Apps},
@@ -65,7 +113,7 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 		APIServerCIDRs: cfg.Network.APIServerCIDRs,
 		Scheduling:     f.Cluster.Scheduling,
 		Protect:        prod,
-	}, k8s)
+	}, dbOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)
 	}

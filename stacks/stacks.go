@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/network"
 	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 	"github.com/opendataplatform/dataplatform/config"
@@ -35,6 +36,10 @@ type Foundation struct {
 	// data builds the target's data services once the platform namespaces exist. It closes over the
 	// target's own network and cluster components, whose cloud-specific outputs it needs.
 	data func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error)
+	// edge builds the target's edge from the engine's routes; nil where the target has none (yet).
+	edge func(ctx *pulumi.Context, e *Engine) (*edge.Info, error)
+	// edgeNamespace is where the edge's proxies run; the engine admits it on its routed ports.
+	edgeNamespace string
 }
 
 // Namespaces are the platform namespaces: their names, and outputs that resolve once they exist.
@@ -91,8 +96,15 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 		return err
 	}
 
+	var entry *edge.Info
+	if f.edge != nil {
+		if entry, err = f.edge(ctx, engine); err != nil {
+			return fmt.Errorf("edge: %w", err)
+		}
+	}
+
 	exportFoundation(ctx, cfg, f, platform)
-	exportServices(ctx, data, engine)
+	exportServices(ctx, data, engine, entry)
 	return nil
 }
 

@@ -16,7 +16,9 @@ import (
 // groups, add-ons) is disposable and must stay replaceable in prod, or a key rotation, an image bump or
 // a script change fails with "resource is protected".
 var statefulTypes = map[string][]string{
-	"kubernetes": append(slices.Clip(inClusterStateful), "kubernetes:postgresql.cnpg.io/v1:Cluster"),
+	// The edge's self-signed root CA key (the selfSigned issuer, the kubernetes default): external
+	// clients trust that CA, so a new key makes every client re-import it.
+	"kubernetes": append(slices.Clip(inClusterStateful), "kubernetes:postgresql.cnpg.io/v1:Cluster", "tls:index/privateKey:PrivateKey"),
 	"aws": append(slices.Clip(inClusterStateful),
 		"aws:ec2/vpc:Vpc", "aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:rds/instance:Instance",
 		"aws:s3/bucketV2:BucketV2", "aws:ecr/repository:Repository"),
@@ -82,10 +84,16 @@ func TestProdProtectsExactlyTheStatefulLeaves(t *testing.T) {
 
 // unprotectedByDesign names stateful-typed resources that are deliberately replaceable: namespaces
 // that hold no volumes — the jobs namespace (Airbyte's short-lived sync pods) and the CloudNativePG
-// operator's (the operator and the backup plugin; the databases live in the data namespace).
+// operator's (the operator and the backup plugin; the databases live in the data namespace) and the
+// edge controllers' (cert-manager, Envoy Gateway and its proxies) — and the keys of the in-cluster
+// CAs whose only clients are the platform's own pods (MinIO's, PostgreSQL's, the backup plugin's
+// mTLS pair), which receive a replaced CA in the same update; only the edge's CA is trusted outside.
 func unprotectedByDesign(urn string) bool {
 	return strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::platform-jobs") ||
-		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::metadata-db-operator-namespace")
+		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::metadata-db-operator-namespace") ||
+		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-controllers-cert-manager-namespace") ||
+		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-controllers-envoy-gateway-namespace") ||
+		(strings.Contains(urn, "tls:index/privateKey:PrivateKey::") && !strings.HasSuffix(urn, "tls:index/privateKey:PrivateKey::edge-ca-key"))
 }
 
 // Every Job carries the hash of what it runs in its pod template: pulumi-kubernetes replaces a Job

@@ -29,6 +29,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
@@ -172,6 +173,9 @@ type AirbyteStack struct {
 	APIURL pulumi.StringOutput
 	// ServiceAccountName is the ServiceAccount Airbyte's pods run as, in the apps and jobs namespaces.
 	ServiceAccountName pulumi.StringOutput
+	// Routes are the entry points the platform's edge publishes: the UI and the API, both served by
+	// airbyte-server in chart V2, under the host "airbyte".
+	Routes []edge.Route
 	// ChartName is the Helm release name the chart's objects are named after.
 	ChartName pulumi.StringOutput
 	// Chart is the chart resource; depend on it to wait for Airbyte.
@@ -518,6 +522,7 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 	comp.WebURL = urn.ApplyT(func(pulumi.URN) string { return webURL }).(pulumi.StringOutput)
 	comp.APIURL = urn.ApplyT(func(pulumi.URN) string { return webURL + "/api/public/v1" }).(pulumi.StringOutput)
 	comp.ServiceAccountName = sa.Metadata.Name().Elem()
+	comp.Routes = Routes(a.NamespaceName)
 	comp.ChartName = urn.ApplyT(func(pulumi.URN) string { return ReleaseName }).(pulumi.StringOutput)
 	comp.AdminSecretName = auth.secret.Metadata.Name().Elem()
 	comp.AdminPassword = auth.password
@@ -581,4 +586,13 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// ServerService is the chart's Service in front of airbyte-server (UI and API, port ServerPort).
+const ServerService = ReleaseName + "-airbyte-server-svc"
+
+// Routes are Airbyte's entry points in namespace: https://airbyte.<domain> for the UI and, under
+// /api/public/v1, the API; users sign in with Airbyte's own authentication (global.auth).
+func Routes(namespace string) []edge.Route {
+	return []edge.Route{{Name: "airbyte", Host: "airbyte", Service: ServerService, Namespace: namespace, Port: ServerPort, Protocol: edge.HTTP}}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
 )
@@ -145,6 +146,10 @@ type DremioCluster struct {
 	AdminSecret pulumi.StringOutput
 	// DbtCredentialsSecret is the Secret ("user", "password") of the "dbt" user.
 	DbtCredentialsSecret pulumi.StringOutput
+	// Routes are the entry points the platform's edge publishes: the web UI and REST API (HTTP), Arrow
+	// Flight (GRPC, on FlightPort) and the JDBC/ODBC client port (TCP, on ClientPort, TLS at the
+	// edge: Dremio OSS has no TLS on it), all on the client Service under the host "dremio".
+	Routes []edge.Route
 	// LakeSource is the Dremio source over the lake bucket that the bootstrap keeps current
 	// (LakeSourceName), or "" where Dremio OSS cannot reach the lake keylessly (ADLS) or keeps its
 	// storage on local disk.
@@ -356,6 +361,7 @@ func NewDremioCluster(ctx *pulumi.Context, name string, args *DremioClusterArgs,
 	comp.WebURL = pulumi.Sprintf("http://%s:%d", withDep(host, comp.ServiceName), WebPort)
 	comp.JDBCURL = pulumi.Sprintf("jdbc:dremio:direct=%s:%d", withDep(host, comp.ServiceName), ClientPort)
 	comp.FlightEndpoint = pulumi.Sprintf("%s:%d", withDep(host, comp.ServiceName), FlightPort)
+	comp.Routes = Routes(a.NamespaceName)
 	comp.AdminSecret = b.adminSecret.Metadata.Name().Elem()
 	comp.DbtCredentialsSecret = b.dbtSecret.Metadata.Name().Elem()
 	lakeSource := ""
@@ -384,4 +390,13 @@ func NewDremioCluster(ctx *pulumi.Context, name string, args *DremioClusterArgs,
 // withDep returns s once dep resolves, so that a URL output depends on the Service it names.
 func withDep(s string, dep pulumi.StringOutput) pulumi.StringOutput {
 	return dep.ApplyT(func(string) string { return s }).(pulumi.StringOutput)
+}
+
+// Routes are Dremio's entry points on the client Service in namespace.
+func Routes(namespace string) []edge.Route {
+	return []edge.Route{
+		{Name: "dremio-ui", Host: "dremio", Service: clientService, Namespace: namespace, Port: WebPort, Protocol: edge.HTTP},
+		{Name: "dremio-flight", Host: "dremio", Service: clientService, Namespace: namespace, Port: FlightPort, Protocol: edge.GRPC, ListenPort: FlightPort},
+		{Name: "dremio-jdbc", Host: "dremio", Service: clientService, Namespace: namespace, Port: ClientPort, Protocol: edge.TCP, ListenPort: ClientPort},
+	}
 }

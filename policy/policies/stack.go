@@ -60,7 +60,7 @@ func httpRedirectOnly() Policy {
 			"listener is a RequestRedirect to https, and a GCP HTTP proxy's URL map is an HTTPS redirect (design " +
 			"document: TLS on every external endpoint).",
 		Level:      Mandatory,
-		Resources:  []string{K8sHTTPRoute, GCPTargetHTTPProxy},
+		Resources:  []string{K8sHTTPRoute, K8sGRPCRoute, GCPTargetHTTPProxy},
 		Companions: []string{K8sGateway, GCPURLMap},
 		ValidateStack: func(rs []Resource, cfg Config) []Finding {
 			e := newEval("")
@@ -82,7 +82,8 @@ func httpRedirectOnly() Policy {
 						return
 					}
 					for _, rt := range rs {
-						if !isHTTPRoute(rt.Type) {
+						grpc := rt.Type == K8sGRPCRoute
+						if !isHTTPRoute(rt.Type) && !grpc {
 							continue
 						}
 						rtName, rtNS := k8sName(e, rt)
@@ -99,7 +100,10 @@ func httpRedirectOnly() Policy {
 							if hasSection && !httpListeners[section] {
 								continue
 							}
-							if !isRedirectRoute(e, rt.Properties) {
+							if grpc {
+								// A GRPCRoute cannot redirect: on an HTTP listener it serves gRPC in clear text.
+								e.failOn(rt.URN, "GRPCRoute %s/%s attaches to HTTP listener(s) of Gateway %s/%s: gRPC would be served without TLS; attach it to an HTTPS listener", rtNS, rtName, gwNS, gwName)
+							} else if !isRedirectRoute(e, rt.Properties) {
 								e.failOn(rt.URN, "HTTPRoute %s/%s attaches to HTTP listener(s) of Gateway %s/%s but is not an https RequestRedirect: serve it on the HTTPS listener", rtNS, rtName, gwNS, gwName)
 							}
 						}

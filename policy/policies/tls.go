@@ -25,7 +25,7 @@ func tlsInTransit() Policy {
 			"(HTTP only as a redirect), databases refuse unencrypted connections and object stores refuse plain " +
 			"HTTP (design document: TLS on every external endpoint, defence in depth).",
 		Level: Mandatory,
-		Resources: []string{K8sIngress, K8sGateway, AWSLBListener, AWSALBListener, AzureApplicationGateway,
+		Resources: []string{K8sIngress, K8sGateway, EGClientTrafficPolicy, AWSLBListener, AWSALBListener, AzureApplicationGateway,
 			GCPTargetHTTPSProxy, GCPRegionTargetHTTPSProxy, GCPSSLPolicy, GCPRegionSSLPolicy,
 			AWSRDSParameterGroup, AWSRDSClusterParameterGroup, AWSRDSInstance, AWSRDSCluster,
 			AzurePostgresConfiguration, GCPSQLInstance, CNPGCluster, AWSS3BucketPolicy, AzureStorageAccount},
@@ -72,6 +72,13 @@ func tlsInTransit() Policy {
 						default:
 							e.fail("Gateway listener %q uses protocol %q: external listeners must be HTTPS or TLS", name, proto)
 						}
+					}
+				})
+			case r.Type == EGClientTrafficPolicy:
+				e.rule(func() {
+					// Envoy Gateway's TLSVersion enum: Auto, 1.0, 1.1, 1.2, 1.3 (Auto: Envoy's 1.2).
+					if v, ok := e.str(p, "spec", "tls", "minVersion"); ok && (v == "1.0" || v == "1.1") {
+						e.fail("ClientTrafficPolicy tls.minVersion is %q: set 1.2 or 1.3", v)
 					}
 				})
 			case is(r.Type, AWSLBListener, AWSALBListener):

@@ -16,6 +16,10 @@ func TestTLSInTransit(t *testing.T) {
 		{name: "ingress host not covered", rs: []Resource{res(K8sIngress, "ing", M{"spec": M{
 			"tls":   A{M{"hosts": A{"bi.example.com"}}},
 			"rules": A{M{"host": "other.example.com"}}}})}, want: `host "other.example.com" is not covered`},
+		// Envoy Gateway's ClientTrafficPolicy.
+		{name: "client traffic policy tls 1.2", rs: []Resource{res(EGClientTrafficPolicy, "ctp", M{"spec": M{"tls": M{"minVersion": "1.2"}}})}},
+		{name: "client traffic policy tls 1.0", rs: []Resource{res(EGClientTrafficPolicy, "ctp", M{"spec": M{"tls": M{"minVersion": "1.0"}}})},
+			want: `tls.minVersion is "1.0"`},
 		// Gateway API.
 		{name: "gateway https", rs: []Resource{res(K8sGateway, "gw", M{"spec": M{"listeners": A{
 			M{"name": "https", "protocol": "HTTPS", "tls": M{"certificateRefs": A{M{"name": "cert"}}}},
@@ -123,6 +127,11 @@ func TestHTTPRedirectOnly(t *testing.T) {
 		{name: "gateway http listener only redirects", rs: []Resource{gw, redirect, appOnHTTPS}},
 		{name: "gateway http listener serves an app", rs: []Resource{gw, redirect, appOnAll},
 			want: "HTTPRoute edge/airbyte attaches to HTTP listener(s) of Gateway edge/public"},
+		{name: "grpc route on the https listener", rs: []Resource{gw, redirect, res(K8sGRPCRoute, "flight", M{"metadata": M{"name": "flight", "namespace": "apps"}, "spec": M{
+			"parentRefs": A{M{"name": "public", "namespace": "edge", "sectionName": "https"}}}})}},
+		{name: "grpc route on the http listener", rs: []Resource{gw, redirect, res(K8sGRPCRoute, "flight", M{"metadata": M{"name": "flight", "namespace": "apps"}, "spec": M{
+			"parentRefs": A{M{"name": "public", "namespace": "edge"}}}})},
+			want: "GRPCRoute apps/flight attaches to HTTP listener(s) of Gateway edge/public"},
 		{name: "gcp http proxy redirect", rs: []Resource{urlRedirect, with(res(GCPTargetHTTPProxy, "px", M{"urlMap": unknown}), after(urlRedirect.URN))}},
 		{name: "gcp http proxy serving", rs: []Resource{urlServe, with(res(GCPTargetHTTPProxy, "px", M{}), after(urlServe.URN))},
 			want: "URL map is not an HTTPS redirect"},

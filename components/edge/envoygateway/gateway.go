@@ -1,0 +1,444 @@
+package envoygateway
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	apiextensions "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/edge"
+)
+
+// EdgeType is the type token of the Edge component.
+const EdgeType = "dataplatform:edge:EnvoyGatewayEdge"
+
+// Names of the edge's objects.
+const (
+	GatewayClassName = "dataplatform"
+	GatewayName      = "dataplatform"
+	// TLSSecret is the Secret cert-manager writes the edge's certificate to; every TLS listener uses it.
+	TLSSecret = "dataplatform-edge-tls"
+	// CASecret holds the self-signed root CA the CA issuer signs with.
+	CASecret   = "dataplatform-edge-ca"
+	issuerName = "dataplatform-edge"
+	// HTTPListener is the plain-HTTP listener: it only redirects to HTTPS.
+	HTTPListener = "http"
+	// httpRequestTimeout bounds an HTTP request through the edge. Envoy's default route timeout is
+	// 15 s (EG sets none unless asked: internal/xds/translator/route.go), which would cut Airbyte's
+	// schema discovery and Dremio's result downloads.
+	httpRequestTimeout = "10m"
+)
+
+// Gateway API and Envoy Gateway API versions the objects use (Gateway API v1.6.1 standard channel,
+// which Envoy Gateway v1.9.0 installs and reconciles; TCPRoute is v1 since 1.6).
+const (
+	gatewayAPI = "gateway.networking.k8s.io/v1"
+	egAPI      = "gateway.envoyproxy.io/v1alpha1"
+	cmAPI      = "cert-manager.io/v1"
+)
+
+// Issuers.
+const (
+	SelfSigned = "selfSigned"
+	ACME       = "acme"
+)
+
+// ACMEIssuer is an ACME account with a DNS-01 solver (cert-manager@v1.21.1
+// pkg/apis/acme/v1/types_issuer.go).
+type ACMEIssuer struct {
+	Email, Server string
+	// Provider is "cloudflare" (ACMEIssuerDNS01ProviderCloudflare.apiTokenSecretRef) or "rfc2136"
+	// (ACMEIssuerDNS01ProviderRFC2136).
+	Provider string
+	// SecretName and SecretKey name the credential Secret in Namespace.
+	SecretName, SecretKey string
+	// Nameserver, TSIGKeyName and TSIGAlgorithm configure rfc2136.
+	Nameserver, TSIGKeyName, TSIGAlgorithm string
+}
+
+// EdgeArgs are the inputs of the Edge.
+type EdgeArgs struct {
+	// Domain is dataplatform:domain; every route is served under it.
+	Domain string
+	// Routes are what the engine publishes.
+	Routes []edge.Route
+	// Issuer is SelfSigned or ACME; ACME configures the latter.
+	Issuer string
+	ACME   ACMEIssuer
+	// SourceRanges are the client CIDR blocks allowed to connect (enforced by Envoy: a SecurityPolicy
+	// on the Gateway).
+	SourceRanges []string
+	// HighAvailability runs two proxies with a PodDisruptionBudget (prod).
+	HighAvailability bool
+	// Scheduling places the proxies.
+	Scheduling cluster.Scheduling
+	// Controllers are the add-ons; every object here waits for their charts (CRDs, webhooks).
+	Controllers *Controllers
+	// Protect marks the stateful resources (the self-signed root CA's private key: clients trust the
+	// CA, so a new key means every client re-imports it) protected: destroy and replacement stop at
+	// them.
+	// Disposable children (Jobs, Secrets, policies, bindings, node groups…) are never protected.
+	Protect bool
+	// Labels are added to every object.
+	Labels map[string]string
+}
+
+// Edge is the Edge component.
+type Edge struct {
+	pulumi.ResourceState
+
+	// Info is what users connect to.
+	Info edge.Info
+}
+
+func (a *EdgeArgs) validate() error {
+	if a == nil {
+		return fmt.Errorf("envoygateway: args are required")
+	}
+	if err := edge.Validate(a.Domain, a.Routes); err != nil {
+		return fmt.Errorf("envoygateway: %w", err)
+	}
+	if a.Controllers == nil {
+		return fmt.Errorf("envoygateway: Controllers is required: the Gateway API, Envoy Gateway and cert-manager CRDs come from them")
+	}
+	if len(a.SourceRanges) == 0 {
+		return fmt.Errorf("envoygateway: SourceRanges is empty; name the client CIDR blocks allowed to connect (0.0.0.0/0 for anyone)")
+	}
+	for _, c := range a.SourceRanges {
+		if p, err := netip.ParsePrefix(c); err != nil || p.Masked() != p {
+			return fmt.Errorf("envoygateway: SourceRanges entry %q is not a CIDR block with its host bits zero", c)
+		}
+	}
+	switch a.Issuer {
+	case SelfSigned:
+	case ACME:
+		m := a.ACME
+		if m.Email == "" || m.Server == "" || m.SecretName == "" || m.SecretKey == "" {
+			return fmt.Errorf("envoygateway: ACME needs Email, Server, SecretName and SecretKey")
+		}
+		switch m.Provider {
+		case "cloudflare":
+		case "rfc2136":
+			if m.Nameserver == "" || m.TSIGKeyName == "" || m.TSIGAlgorithm == "" {
+				return fmt.Errorf("envoygateway: ACME provider rfc2136 needs Nameserver, TSIGKeyName and TSIGAlgorithm")
+			}
+		default:
+			return fmt.Errorf("envoygateway: ACME.Provider = %q; allowed: cloudflare, rfc2136", m.Provider)
+		}
+	default:
+		return fmt.Errorf("envoygateway: Issuer = %q; allowed: %s, %s", a.Issuer, SelfSigned, ACME)
+	}
+	return nil
+}
+
+type builder struct {
+	ctx   *pulumi.Context
+	name  string
+	a     *EdgeArgs
+	child pulumi.ResourceOption
+	ns    pulumi.StringOutput
+}
+
+func (b *builder) meta(name string, ns pulumi.StringInput) pulumi.Map {
+	labels := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform"), "app.kubernetes.io/managed-by": pulumi.String("pulumi")}
+	for k, v := range b.a.Labels {
+		labels[k] = pulumi.String(v)
+	}
+	m := pulumi.Map{"name": pulumi.String(name), "labels": labels}
+	if ns != nil {
+		m["namespace"] = ns
+	}
+	return m
+}
+
+// custom creates a custom resource from plain maps.
+func (b *builder) custom(logical, apiVersion, kind string, meta pulumi.Map, spec pulumi.Map, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
+	return apiextensions.NewCustomResource(b.ctx, b.name+"-"+logical, &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String(apiVersion),
+		Kind:        pulumi.String(kind),
+		Metadata:    metaArgs(meta),
+		OtherFields: map[string]any{"spec": spec},
+	}, append([]pulumi.ResourceOption{b.child, pulumi.DependsOn(b.a.Controllers.Ready())}, opts...)...)
+}
+
+func metaArgs(m pulumi.Map) *metav1.ObjectMetaArgs {
+	out := &metav1.ObjectMetaArgs{Name: m["name"].(pulumi.String), Labels: m["labels"].(pulumi.StringMap)}
+	if ns, ok := m["namespace"]; ok {
+		out.Namespace = ns.(pulumi.StringInput)
+	}
+	return out
+}
+
+// NewEdge builds the platform's edge from the routes.
+func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.ResourceOption) (*Edge, error) {
+	if err := args.validate(); err != nil {
+		return nil, err
+	}
+	a := args
+	comp := &Edge{}
+	if err := ctx.RegisterComponentResourceV2(EdgeType, name, pulumi.Map{
+		"domain":           pulumi.String(a.Domain),
+		"issuer":           pulumi.String(a.Issuer),
+		"sourceRanges":     pulumi.ToStringArray(a.SourceRanges),
+		"hosts":            pulumi.ToStringArray(edge.Hosts(a.Domain, a.Routes)),
+		"highAvailability": pulumi.Bool(a.HighAvailability),
+		"protect":          pulumi.Bool(a.Protect),
+	}, comp, opts...); err != nil {
+		return nil, err
+	}
+	b := &builder{ctx: ctx, name: name, a: a, child: pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false)), ns: a.Controllers.Namespace}
+
+	issuer, ca, err := b.issuer(comp)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := b.custom("certificate", cmAPI, "Certificate", b.meta(TLSSecret, b.ns), pulumi.Map{
+		"secretName": pulumi.String(TLSSecret),
+		"dnsNames":   pulumi.ToStringArray(edge.Hosts(a.Domain, a.Routes)),
+		"issuerRef":  pulumi.Map{"group": pulumi.String("cert-manager.io"), "kind": pulumi.String("Issuer"), "name": pulumi.String(issuerName)},
+		// cert-manager@v1.21.1 pkg/apis/certmanager/v1/types_certificate.go CertificatePrivateKey:
+		// a fresh ECDSA P-256 key on every renewal.
+		"privateKey": pulumi.Map{"algorithm": pulumi.String("ECDSA"), "size": pulumi.Int(256), "rotationPolicy": pulumi.String("Always")},
+		"usages":     pulumi.ToStringArray([]string{"digital signature", "key encipherment", "server auth"}),
+	}, pulumi.DependsOn([]pulumi.Resource{issuer}))
+	if err != nil {
+		return nil, err
+	}
+
+	gateway, err := b.gateway(cert)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.routes(gateway); err != nil {
+		return nil, err
+	}
+	if err := b.policies(gateway); err != nil {
+		return nil, err
+	}
+	if err := b.networkPolicies(); err != nil {
+		return nil, err
+	}
+
+	info := edge.Info{URLs: map[string]pulumi.StringOutput{}, Endpoints: map[string]pulumi.StringOutput{}, Namespace: Namespace}
+	ready := gateway.URN()
+	outputs := pulumi.Map{}
+	for _, r := range a.Routes {
+		host := r.FQDN(a.Domain)
+		var v string
+		if r.Protocol == edge.HTTP {
+			v = "https://" + host
+		} else {
+			v = fmt.Sprintf("%s:%d", host, r.ListenPort)
+		}
+		out := ready.ApplyT(func(pulumi.URN) string { return v }).(pulumi.StringOutput)
+		if r.Protocol == edge.HTTP {
+			info.URLs[r.Name] = out
+		} else {
+			info.Endpoints[r.Name] = out
+		}
+		outputs[r.Name] = out
+	}
+	info.CACertificate = pulumi.String("").ToStringOutput()
+	if ca != nil {
+		info.CACertificate = ca.CertPem
+		outputs["caCertificate"] = ca.CertPem
+	}
+	comp.Info = info
+	if err := ctx.RegisterResourceOutputs(comp, outputs); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+// issuer creates the namespaced Issuer the certificate comes from (namespaced, so that no other
+// namespace can have certificates signed by the platform's CA or charged to its ACME account).
+func (b *builder) issuer(comp *Edge) (*apiextensions.CustomResource, *tls.SelfSignedCert, error) {
+	a := b.a
+	if a.Issuer == SelfSigned {
+		// The root CA: generated here so that its certificate is a stack output clients can trust.
+		// The key is the edge's only state: protected in prod.
+		key, err := tls.NewPrivateKey(b.ctx, b.name+"-ca-key", &tls.PrivateKeyArgs{
+			Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256"),
+		}, pulumi.Parent(comp), pulumi.Protect(a.Protect))
+		if err != nil {
+			return nil, nil, err
+		}
+		// Ten years; re-signed with the same key by the `up` that runs in its last year, so clients
+		// that trust the old certificate (same subject, same key) keep verifying.
+		ca, err := tls.NewSelfSignedCert(b.ctx, b.name+"-ca", &tls.SelfSignedCertArgs{
+			PrivateKeyPem:       key.PrivateKeyPem,
+			IsCaCertificate:     pulumi.Bool(true),
+			ValidityPeriodHours: pulumi.Int(10 * 365 * 24),
+			EarlyRenewalHours:   pulumi.Int(365 * 24),
+			AllowedUses:         pulumi.ToStringArray([]string{"cert_signing", "crl_signing", "digital_signature"}),
+			Subject:             &tls.SelfSignedCertSubjectArgs{CommonName: pulumi.String("dataplatform edge CA " + a.Domain), Organization: pulumi.String("dataplatform")},
+		}, b.child)
+		if err != nil {
+			return nil, nil, err
+		}
+		secret, err := corev1.NewSecret(b.ctx, b.name+"-ca-secret", &corev1.SecretArgs{
+			Metadata: metaArgs(b.meta(CASecret, b.ns)),
+			Type:     pulumi.String("kubernetes.io/tls"),
+			StringData: pulumi.StringMap{
+				"tls.crt": ca.CertPem,
+				"tls.key": pulumi.ToSecret(key.PrivateKeyPem).(pulumi.StringOutput),
+			},
+		}, b.child)
+		if err != nil {
+			return nil, nil, err
+		}
+		// cert-manager@v1.21.1 pkg/apis/certmanager/v1/types_issuer.go CAIssuer.secretName.
+		issuer, err := b.custom("issuer", cmAPI, "Issuer", b.meta(issuerName, b.ns), pulumi.Map{
+			"ca": pulumi.Map{"secretName": pulumi.String(CASecret)},
+		}, pulumi.DependsOn([]pulumi.Resource{secret}))
+		return issuer, ca, err
+	}
+
+	m := a.ACME
+	var solver pulumi.Map
+	switch m.Provider {
+	case "cloudflare":
+		// ACMEIssuerDNS01ProviderCloudflare.apiTokenSecretRef (an API token with Zone:DNS:Edit).
+		solver = pulumi.Map{"cloudflare": pulumi.Map{"apiTokenSecretRef": pulumi.Map{"name": pulumi.String(m.SecretName), "key": pulumi.String(m.SecretKey)}}}
+	case "rfc2136":
+		// ACMEIssuerDNS01ProviderRFC2136: nameserver, tsigKeyName, tsigAlgorithm, tsigSecretSecretRef.
+		solver = pulumi.Map{"rfc2136": pulumi.Map{
+			"nameserver": pulumi.String(m.Nameserver), "tsigKeyName": pulumi.String(m.TSIGKeyName),
+			"tsigAlgorithm":       pulumi.String(m.TSIGAlgorithm),
+			"tsigSecretSecretRef": pulumi.Map{"name": pulumi.String(m.SecretName), "key": pulumi.String(m.SecretKey)},
+		}}
+	}
+	issuer, err := b.custom("issuer", cmAPI, "Issuer", b.meta(issuerName, b.ns), pulumi.Map{
+		"acme": pulumi.Map{
+			"email":  pulumi.String(m.Email),
+			"server": pulumi.String(m.Server),
+			// The ACME account key: cert-manager generates it into this Secret (never in state).
+			"privateKeySecretRef": pulumi.Map{"name": pulumi.String(issuerName + "-acme-account")},
+			"solvers":             pulumi.Array{pulumi.Map{"dns01": solver}},
+		},
+	})
+	return issuer, nil, err
+}
+
+// listenerName is the Gateway listener of a route.
+func listenerName(r edge.Route) string {
+	if r.Protocol == edge.HTTP {
+		return "https-" + r.Host
+	}
+	return r.Name
+}
+
+// backendNamespaces lists the namespaces routes live in (beside their backends), sorted.
+func (b *builder) backendNamespaces() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range b.a.Routes {
+		if !seen[r.Namespace] {
+			seen[r.Namespace] = true
+			out = append(out, r.Namespace)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// gateway creates the GatewayClass (with its EnvoyProxy) and the Gateway.
+//
+// Listeners (Gateway API v1.6.1 standard gateways.yaml CEL: an HTTPS listener's tls.mode is
+// Terminate, and Terminate needs certificateRefs):
+//   - http :80, HTTP, routes from its own namespace only: the redirect.
+//   - https-<host> :443, HTTPS, one per HTTP host, for that host's HTTPRoutes.
+//   - <route> :<port>, TLS Terminate, one per GRPC or TCP route, for its TCPRoute (Envoy Gateway
+//     v1.9.0 site/content/en/v1.9/tasks/security/tls-termination.md "Single Backend with TCPRoute";
+//     internal/gatewayapi/listener.go allowedRouteKindsForProtocol). GRPC rides the same way: Envoy
+//     advertises ALPN h2 and http/1.1 on a terminating listener unless told otherwise
+//     (internal/xds/translator/listener.go buildALPNProtocols), so gRPC clients negotiate h2, and a
+//     TCP proxy has no per-request timeout to cut long Arrow Flight streams.
+func (b *builder) gateway(cert pulumi.Resource) (*apiextensions.CustomResource, error) {
+	a := b.a
+	proxy, err := b.custom("envoyproxy", egAPI, "EnvoyProxy", b.meta(GatewayName, b.ns), envoyProxySpec(a.HighAvailability, a.Scheduling))
+	if err != nil {
+		return nil, err
+	}
+	class, err := b.custom("gatewayclass", gatewayAPI, "GatewayClass", b.meta(GatewayClassName, nil), pulumi.Map{
+		// The controller name Envoy Gateway reconciles (values.tmpl.yaml
+		// config.envoyGateway.gateway.controllerName).
+		"controllerName": pulumi.String("gateway.envoyproxy.io/gatewayclass-controller"),
+		"parametersRef": pulumi.Map{
+			"group": pulumi.String("gateway.envoyproxy.io"), "kind": pulumi.String("EnvoyProxy"),
+			"name": pulumi.String(GatewayName), "namespace": b.ns,
+		},
+	}, pulumi.DependsOn([]pulumi.Resource{proxy}))
+	if err != nil {
+		return nil, err
+	}
+
+	certRefs := pulumi.Array{pulumi.Map{"kind": pulumi.String("Secret"), "group": pulumi.String(""), "name": pulumi.String(TLSSecret)}}
+	fromBackends := pulumi.Map{"namespaces": pulumi.Map{
+		"from": pulumi.String("Selector"),
+		"selector": pulumi.Map{"matchExpressions": pulumi.Array{pulumi.Map{
+			"key": pulumi.String("kubernetes.io/metadata.name"), "operator": pulumi.String("In"),
+			"values": pulumi.ToStringArray(b.backendNamespaces()),
+		}}},
+	}}
+	kinds := func(kind string) pulumi.Array {
+		return pulumi.Array{pulumi.Map{"group": pulumi.String("gateway.networking.k8s.io"), "kind": pulumi.String(kind)}}
+	}
+	listeners := pulumi.Array{pulumi.Map{
+		"name": pulumi.String(HTTPListener), "port": pulumi.Int(edge.HTTPPort), "protocol": pulumi.String("HTTP"),
+		"allowedRoutes": pulumi.Map{"namespaces": pulumi.Map{"from": pulumi.String("Same")}, "kinds": kinds("HTTPRoute")},
+	}}
+	seen := map[string]bool{}
+	for _, r := range a.Routes {
+		l := listenerName(r)
+		if seen[l] {
+			continue
+		}
+		seen[l] = true
+		listener := pulumi.Map{
+			"name": pulumi.String(l), "hostname": pulumi.String(r.FQDN(a.Domain)), "port": pulumi.Int(r.PublicPort()),
+			"tls": pulumi.Map{"mode": pulumi.String("Terminate"), "certificateRefs": certRefs},
+		}
+		allowed := pulumi.Map{"namespaces": fromBackends["namespaces"]}
+		if r.Protocol == edge.HTTP {
+			listener["protocol"] = pulumi.String("HTTPS")
+			allowed["kinds"] = kinds("HTTPRoute")
+		} else {
+			listener["protocol"] = pulumi.String("TLS")
+			allowed["kinds"] = kinds("TCPRoute")
+		}
+		listener["allowedRoutes"] = allowed
+		listeners = append(listeners, listener)
+	}
+	return b.custom("gateway", gatewayAPI, "Gateway", b.meta(GatewayName, b.ns), pulumi.Map{
+		"gatewayClassName": pulumi.String(GatewayClassName),
+		"listeners":        listeners,
+	}, pulumi.DependsOn([]pulumi.Resource{class, cert}))
+}
+
+// envoyProxySpec configures the proxies Envoy Gateway deploys for the class (envoyproxy/gateway@v1.9.0
+// api/v1alpha1/envoyproxy_types.go EnvoyProxyKubernetesProvider; shared_types.go
+// KubernetesDeploymentSpec, KubernetesPodDisruptionBudgetSpec, KubernetesServiceSpec).
+func envoyProxySpec(ha bool, s cluster.Scheduling) pulumi.Map {
+	k8s := pulumi.Map{
+		"envoyDeployment": pulumi.Map{
+			"replicas":  pulumi.Int(replicas(ha)),
+			"container": pulumi.Map{"resources": resources("100m", "128Mi", "2", "1Gi")},
+			"pod":       place(pulumi.Map{}, s),
+		},
+		// A LoadBalancer Service with externalTrafficPolicy Local (Envoy Gateway's default,
+		// api/v1alpha1/kubernetes_helpers.go DefaultKubernetesServiceExternalTrafficPolicy, stated):
+		// the proxies see the client's address, which the source-range SecurityPolicy needs.
+		"envoyService": pulumi.Map{"type": pulumi.String("LoadBalancer"), "externalTrafficPolicy": pulumi.String("Local")},
+	}
+	if ha {
+		k8s["envoyPDB"] = pulumi.Map{"minAvailable": pulumi.Int(1)}
+	}
+	return pulumi.Map{"provider": pulumi.Map{"type": pulumi.String("Kubernetes"), "kubernetes": k8s}}
+}
