@@ -74,6 +74,9 @@ func (v *validator) azure() {
 			v.add(fmt.Sprintf("cluster.privateAccessCidrs[%d]", i), cidr, "a range outside the VNet %s (the VNet's own subnets are admitted by rule)", vnet)
 		}
 	}
+	if m := c.KubeloginMode; m != "" && !contains([]string{"azurecli", "workloadidentity", "msi", "spn"}, m) {
+		v.add("cluster.kubeloginMode", m, "one of azurecli, workloadidentity, msi, spn (kubelogin --login)")
+	}
 	if n := c.WorkloadPoolName; n != "" && !aksPoolNameRE.MatchString(n) {
 		v.add("cluster.workloadPoolName", n, "1-12 lower-case letters and digits, starting with a letter (an AKS pool name)")
 	}

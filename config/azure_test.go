@@ -118,8 +118,9 @@ func TestAzureFlowLogSettings(t *testing.T) {
 func TestAzurePrivateAccessAndPoolName(t *testing.T) {
 	_, err := parse(t, "prod", map[string]string{
 		"dataplatform:cloud":   "azure",
-		"dataplatform:cluster": `{"privateAccessCidrs": ["10.8.0.0/16", "0.0.0.0/0", "10.40.128.0/24"], "workloadPoolName": "Workloads"}`,
+		"dataplatform:cluster": `{"privateAccessCidrs": ["10.8.0.0/16", "0.0.0.0/0", "10.40.128.0/24"], "workloadPoolName": "Workloads", "kubeloginMode": "devicecode"}`,
 	})
+	problem(t, err, "dataplatform:cluster.kubeloginMode")
 	problem(t, err, "dataplatform:cluster.privateAccessCidrs[1]")
 	if p := problem(t, err, "dataplatform:cluster.privateAccessCidrs[2]"); !strings.Contains(p.Allowed, "outside the VNet") {
 		t.Errorf("a range inside the VNet: %+v", p)

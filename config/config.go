@@ -177,6 +177,10 @@ type Cluster struct {
 	// created before pools were hash-named to keep its pool (a pinned pool is never rotated: a VM
 	// size, disk or Spot change then fails at AKS instead).
 	WorkloadPoolName string `json:"workloadPoolName"`
+	// KubeloginMode (azure) is how the kubeconfig's kubelogin gets Entra ID tokens: "azurecli" (an `az
+	// login`, also by OIDC in CI), "workloadidentity" (a federated token in AZURE_FEDERATED_TOKEN_FILE
+	// with AZURE_CLIENT_ID and AZURE_TENANT_ID, as the ESC azure environments provide), "msi" or "spn".
+	KubeloginMode string `json:"kubeloginMode"`
 	// CreatorAdmin (aws) gives the identity that creates the EKS cluster a cluster-admin access entry
 	// managed by EKS (bootstrapClusterCreatorAdminPermissions). Read only when the cluster is created;
 	// changing it later replaces the cluster. False requires Admins to list the deployer.

@@ -78,6 +78,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 		SystemPool:              nodePool(cfg.Cluster.SystemPool),
 		WorkloadPool:            nodePool(cfg.Cluster.WorkloadPool),
 		WorkloadPoolName:        cfg.Cluster.WorkloadPoolName,
+		KubeloginMode:           cfg.Cluster.KubeloginMode,
 		ServiceCIDR:             cfg.Network.ServiceCIDR,
 		PodCIDR:                 cfg.Network.PodCIDR,
 		StorageClasses:          storageClasses(cfg),

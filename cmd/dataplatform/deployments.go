@@ -33,12 +33,13 @@ Flags:
                    URL, app.X read as api.X; else https://api.pulumi.com)
   --allow-example  accept the file's placeholder values (example-org, 123456789012, zero IDs)
   --dry-run        apply only: same as diff
+  --exit-code      diff only: exit 3 when changes are pending (to fail a CI check on drifted settings)
 
 Environment:
   PULUMI_ACCESS_TOKEN  required; a token allowed to edit the stacks' deployment settings
 
-Exit status: 0 success (diff: also when changes are pending), 1 Pulumi Cloud API failure,
-2 usage error, invalid file or missing token.`
+Exit status: 0 success (diff: also when changes are pending, unless --exit-code), 1 Pulumi Cloud API
+failure, 2 usage error, invalid file or missing token, 3 diff --exit-code with changes pending.`
 
 // stackList is the repeatable --stack flag.
 type stackList []string
@@ -77,6 +78,7 @@ func deploymentsCommand(args []string, stdout, stderr io.Writer) int {
 		file, dir, org, apiURL string
 		stacks                 stackList
 		allowExample, dryRun   bool
+		exitCode               bool
 	)
 	fs.StringVar(&file, "file", "deploy/deployments.yaml", "settings file")
 	fs.StringVar(&dir, "dir", ".", "project directory (Pulumi.yaml, Pulumi.<stack>.yaml)")
@@ -85,6 +87,7 @@ func deploymentsCommand(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&apiURL, "api-url", "", "Pulumi Cloud API URL")
 	fs.BoolVar(&allowExample, "allow-example", false, "accept placeholder values")
 	fs.BoolVar(&dryRun, "dry-run", false, "read and compare only")
+	fs.BoolVar(&exitCode, "exit-code", false, "diff: exit 3 when changes are pending")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -116,12 +119,12 @@ func deploymentsCommand(args []string, stdout, stderr io.Writer) int {
 			known = append(known, s)
 		}
 	}
-	project, targets, err := deployments.Targets(dir, known)
+	read, err := deployments.ReadStacks(dir, known)
 	if err != nil {
 		fmt.Fprintln(stderr, "deployments:", err)
 		return 2
 	}
-	if err := f.Validate(deployments.ValidateOptions{Stacks: stacks, Targets: targets, Project: project, OrgOverride: org, AllowExample: allowExample}); err != nil {
+	if err := f.Validate(deployments.ValidateOptions{Stacks: stacks, Targets: read.Targets, ESC: read.ESC, Project: read.Project, OrgOverride: org, AllowExample: allowExample}); err != nil {
 		fmt.Fprintln(stderr, "deployments:", err)
 		return 2
 	}
@@ -147,6 +150,9 @@ func deploymentsCommand(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case dryRun && rep.Changed():
 		fmt.Fprintln(stdout, "Changes pending; `dataplatform deployments apply` makes them.")
+		if exitCode {
+			return 3
+		}
 	case dryRun || !rep.Changed():
 		fmt.Fprintln(stdout, "Pulumi Cloud matches", file+".")
 	default:

@@ -46,11 +46,12 @@ func TestDeploymentsCommand(t *testing.T) {
 		{"help", []string{"--help"}, "tok", 0, "Exit status: 0 success"},
 		{"unknown subcommand", []string{"sync"}, "tok", 2, `unknown subcommand "sync"`},
 		{"unknown flag", []string{"apply", "--force"}, "tok", 2, "flag provided but not defined: -force"},
-		{"placeholders", []string{"diff", "--file", file, "--dir", dir}, "tok", 2, "stacks.prod.oidc.aws.roleArn"},
+		{"placeholders", []string{"diff", "--file", file, "--dir", dir}, "tok", 2, "stacks.dev.agentPoolId"},
 		{"unknown stack", []string{"diff", "--file", file, "--dir", dir, "--allow-example", "--stack", "qa"}, "tok", 2, `stack "qa" is not in the file`},
 		{"no token", []string{"diff", "--file", file, "--dir", dir, "--allow-example", "--api-url", srv.URL}, "", 2, "PULUMI_ACCESS_TOKEN is not set"},
 		{"bad token", []string{"diff", "--file", file, "--dir", dir, "--allow-example", "--api-url", srv.URL}, "nope", 1, "HTTP 401: Unauthorized"},
 		{"diff", []string{"diff", "--file", file, "--dir", dir, "--allow-example", "--api-url", srv.URL, "--stack", "prod"}, "tok", 0, "settings: would create"},
+		{"diff --exit-code", []string{"diff", "--exit-code", "--file", file, "--dir", dir, "--allow-example", "--api-url", srv.URL, "--stack", "prod"}, "tok", 3, "Changes pending"},
 		{"apply API failure", []string{"apply", "--file", file, "--dir", dir, "--allow-example", "--api-url", srv.URL, "--stack", "prod"}, "tok", 1, "PUT /api/stacks/example-org/dataplatform/prod/deployments/settings: HTTP 500: boom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,7 +64,7 @@ func TestDeploymentsCommand(t *testing.T) {
 			if code != tc.code || !strings.Contains(all, tc.out) {
 				t.Fatalf("exit %d (want %d), output lacks %q:\n%s", code, tc.code, tc.out, all)
 			}
-			if tc.name == "diff" && len(writes) > 0 {
+			if strings.HasPrefix(tc.name, "diff") && len(writes) > 0 {
 				t.Fatalf("diff wrote: %v", writes)
 			}
 		})

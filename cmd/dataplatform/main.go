@@ -67,11 +67,12 @@ plan flags:
   --dir DIR              directory holding Pulumi.yaml (default ".")
 
 deployments apply|diff [--file deploy/deployments.yaml] [--dir .] [--stack NAME ...] [--org ORG]
-                       [--api-url URL] [--allow-example] [--dry-run]
+                       [--api-url URL] [--allow-example] [--dry-run] [--exit-code]
   Apply (or, with diff, only show) the Pulumi Deployments settings and drift schedule of every
   stack from deploy/deployments.yaml to Pulumi Cloud: reads first, writes only what differs, never
   a second drift schedule. Needs PULUMI_ACCESS_TOKEN. Exit: 0 ok, 1 Pulumi Cloud API failure,
-  2 usage error, invalid file or missing token. "dataplatform deployments --help" for details.
+  2 usage error, invalid file or missing token, 3 diff --exit-code with changes pending.
+  "dataplatform deployments --help" for details.
 
 Environment:
   PULUMI_CONFIG_PASSPHRASE   required with --out: the state's secrets are encrypted with it, as the

@@ -14,10 +14,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/opendataplatform/dataplatform/internal/planner"
 )
 
 // File is deploy/deployments.yaml.
@@ -198,38 +199,38 @@ func (f *File) Resolved(name string) Stack {
 	return out
 }
 
-// Targets reads `dataplatform:cloud` from Pulumi.<stack>.yaml in dir for every stack of the file; it
-// is the target that chooses the stack's OIDC cloud. It also returns the project name of dir/Pulumi.yaml.
-func Targets(dir string, stacks []string) (project string, targets map[string]string, err error) {
-	var proj struct {
-		Name string `yaml:"name"`
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
+// Stacks is what the stack files say about each stack: its target, and whether it takes its cloud
+// credentials from Pulumi ESC environments.
+type Stacks struct {
+	// Project is the name in dir/Pulumi.yaml.
+	Project string
+	// Targets maps a stack to its `dataplatform:cloud`, which chooses its OIDC cloud.
+	Targets map[string]string
+	// ESC lists the stacks whose file imports ESC environments: the CLI sets the environments'
+	// credentials itself (over the Deployments OIDC ones), so such a stack needs no oidc block.
+	ESC map[string]bool
+}
+
+// ReadStacks reads Pulumi.<stack>.yaml in dir for every stack, as the offline plan does (the
+// repository's ESC environments included, so a target set only there is found).
+func ReadStacks(dir string, stacks []string) (*Stacks, error) {
+	proj, err := planner.LoadProject(dir)
 	if err != nil {
-		return "", nil, fmt.Errorf("reading the project file (use --dir): %w", err)
+		return nil, fmt.Errorf("reading the project file (use --dir): %w", err)
 	}
-	if err := yaml.Unmarshal(raw, &proj); err != nil {
-		return "", nil, fmt.Errorf("%s: %w", filepath.Join(dir, "Pulumi.yaml"), err)
-	}
-	targets = map[string]string{}
+	out := &Stacks{Project: proj.Name, Targets: map[string]string{}, ESC: map[string]bool{}}
 	for _, s := range stacks {
-		p := filepath.Join(dir, "Pulumi."+s+".yaml")
-		raw, err := os.ReadFile(p)
+		sc, err := proj.LoadStackConfig(dir, s)
 		if err != nil {
-			return "", nil, fmt.Errorf("stack %s: reading its stack file (use --dir): %w", s, err)
-		}
-		var sf struct {
-			Config map[string]any `yaml:"config"`
-		}
-		if err := yaml.Unmarshal(raw, &sf); err != nil {
-			return "", nil, fmt.Errorf("%s: %w", p, err)
+			return nil, fmt.Errorf("stack %s: %w", s, err)
 		}
 		// config/parse.go: KeyCloud ("dataplatform:cloud") is required there too.
-		cloud, _ := sf.Config["dataplatform:cloud"].(string)
+		cloud := sc.Values["dataplatform:cloud"]
 		if cloud == "" {
-			return "", nil, fmt.Errorf("stack %s: %s does not set dataplatform:cloud", s, p)
+			return nil, fmt.Errorf("stack %s: Pulumi.%s.yaml (or the environments it imports) does not set dataplatform:cloud", s, s)
 		}
-		targets[s] = cloud
+		out.Targets[s] = cloud
+		out.ESC[s] = len(sc.Environments) > 0
 	}
-	return proj.Name, targets, nil
+	return out, nil
 }

@@ -29,8 +29,11 @@ func (e *ValidationError) Error() string {
 type ValidateOptions struct {
 	// Stacks limits the check to these stacks (all when empty); an unknown name is a problem.
 	Stacks []string
-	// Targets maps a stack to its `dataplatform:cloud` (from Targets); a stack missing here is a problem.
+	// Targets maps a stack to its `dataplatform:cloud` (from ReadStacks); a stack missing here is a problem.
 	Targets map[string]string
+	// ESC lists the stacks that take their cloud credentials from ESC environments (ReadStacks): their
+	// oidc block is optional.
+	ESC map[string]bool
 	// Project is the name in Pulumi.yaml; when set, the file's project must equal it.
 	Project string
 	// OrgOverride is --org; it replaces the file's organization (whose placeholder then does not matter).
@@ -82,7 +85,7 @@ func (f *File) Validate(o ValidateOptions) error {
 			add("stacks."+name, "no stack file Pulumi.%s.yaml to read its target from", name)
 			continue
 		}
-		p = append(p, validateStack("stacks."+name, target, f.Resolved(name))...)
+		p = append(p, validateStack("stacks."+name, target, o.ESC[name], f.Resolved(name))...)
 	}
 	if !o.AllowExample {
 		p = append(p, f.placeholders(selected, o.OrgOverride != "")...)
@@ -93,7 +96,7 @@ func (f *File) Validate(o ValidateOptions) error {
 	return &ValidationError{File: f.path, Problems: p}
 }
 
-func validateStack(at, target string, s Stack) []string {
+func validateStack(at, target string, esc bool, s Stack) []string {
 	var p []string
 	add := func(field, format string, args ...any) { p = append(p, at+"."+field+": "+fmt.Sprintf(format, args...)) }
 
@@ -124,7 +127,7 @@ func validateStack(at, target string, s Stack) []string {
 			add("github.previewPullRequests", "must be false: GitHub Actions runs the pull-request preview with the policy pack; Deployments cannot pass --policy-pack")
 		}
 	}
-	p = append(p, validateOIDC(at, target, s.OIDC, s.AgentPoolID)...)
+	p = append(p, validateOIDC(at, target, esc, s.OIDC, s.AgentPoolID)...)
 	for i, c := range s.PreRunCommands {
 		if strings.TrimSpace(c) == "" {
 			add(fmt.Sprintf("preRunCommands[%d]", i), "empty command")
@@ -156,7 +159,7 @@ func validateStack(at, target string, s Stack) []string {
 	return p
 }
 
-func validateOIDC(at, target string, o *OIDC, agentPool string) []string {
+func validateOIDC(at, target string, esc bool, o *OIDC, agentPool string) []string {
 	var p []string
 	add := func(field, format string, args ...any) { p = append(p, at+"."+field+": "+fmt.Sprintf(format, args...)) }
 	var set []string
@@ -185,6 +188,12 @@ func validateOIDC(at, target string, o *OIDC, agentPool string) []string {
 	case "aws", "azure", "gcp":
 	default:
 		add("oidc", "unknown target %q in Pulumi.<stack>.yaml (dataplatform:cloud is one of kubernetes, aws, azure, gcp)", target)
+		return p
+	}
+	// A stack whose file imports ESC environments gets its cloud credentials from them: the CLI sets
+	// the environments' variables over the process environment (pulumi/pkg@v3.274.1
+	// cmd/pulumi/config/io.go), so Deployments OIDC would be a second, unused role.
+	if esc && len(set) == 0 {
 		return p
 	}
 	if len(set) != 1 || set[0] != target {

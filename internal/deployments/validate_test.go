@@ -101,13 +101,17 @@ func TestShippedFile(t *testing.T) {
 	root := filepath.Join("..", "..")
 	f, err := Load(filepath.Join(root, "deploy", "deployments.yaml"))
 	require.NoError(t, err)
-	project, targets, err := Targets(root, f.StackNames())
+	read, err := ReadStacks(root, f.StackNames())
 	require.NoError(t, err)
-	require.Equal(t, map[string]string{"dev": "kubernetes", "staging": "aws", "prod": "aws"}, targets)
+	require.Equal(t, map[string]string{"dev": "kubernetes", "staging": "aws", "prod": "aws"}, read.Targets)
+	require.Equal(t, map[string]bool{"dev": false, "staging": true, "prod": true}, read.ESC, "staging and prod import ESC environments")
+	targets, project, esc := read.Targets, read.Project, read.ESC
 
-	require.NoError(t, f.Validate(ValidateOptions{Targets: targets, Project: project, AllowExample: true}))
+	require.NoError(t, f.Validate(ValidateOptions{Targets: targets, ESC: esc, Project: project, AllowExample: true}))
+	// Without the ESC environments, a cloud stack needs its own OIDC.
+	require.ErrorContains(t, f.Validate(ValidateOptions{Targets: targets, Project: project, AllowExample: true}), "stacks.prod.oidc: must hold exactly oidc.aws")
 
-	err = f.Validate(ValidateOptions{Targets: targets, Project: project})
+	err = f.Validate(ValidateOptions{Targets: targets, ESC: esc, Project: project})
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	all := strings.Join(ve.Problems, "\n")
@@ -116,7 +120,6 @@ func TestShippedFile(t *testing.T) {
 		`defaults.source.repoUrl: "https://github.com/example-org/dataplatform.git" (line `,
 		`defaults.github.repository: "example-org/dataplatform"`,
 		`stacks.dev.agentPoolId: "00000000-0000-0000-0000-000000000000"`,
-		`stacks.prod.oidc.aws.roleArn: "arn:aws:iam::123456789012:role/dataplatform-prod-deployments" (line `,
 		"put your own, or pass --allow-example",
 	} {
 		require.Contains(t, all, want)
@@ -126,21 +129,22 @@ func TestShippedFile(t *testing.T) {
 	}
 
 	// --org replaces the organization, so its placeholder no longer counts; --stack prod skips dev.
-	err = f.Validate(ValidateOptions{Targets: targets, Project: project, OrgOverride: "acme", Stacks: []string{"prod"}})
+	err = f.Validate(ValidateOptions{Targets: targets, ESC: esc, Project: project, OrgOverride: "acme", Stacks: []string{"dev"}})
 	require.ErrorAs(t, err, &ve)
 	all = strings.Join(ve.Problems, "\n")
 	require.NotContains(t, all, "organization:")
-	require.NotContains(t, all, "stacks.dev")
+	require.Contains(t, all, "stacks.dev.agentPoolId")
+	require.NotContains(t, all, "stacks.prod")
 }
 
-func TestTargetsNeedsTheCloudKey(t *testing.T) {
+func TestReadStacksNeedsTheCloudKey(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "Pulumi.yaml"), "name: dataplatform\nruntime: go\n")
 	writeFile(t, filepath.Join(dir, "Pulumi.qa.yaml"), "config:\n  dataplatform:region: eu-north-1\n")
-	_, _, err := Targets(dir, []string{"qa"})
+	_, err := ReadStacks(dir, []string{"qa"})
 	require.ErrorContains(t, err, "does not set dataplatform:cloud")
-	_, _, err = Targets(dir, []string{"missing"})
-	require.ErrorContains(t, err, "stack missing: reading its stack file (use --dir)")
+	_, err = ReadStacks(dir, []string{"missing"})
+	require.ErrorContains(t, err, "stack missing: reading the stack configuration")
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -25,12 +25,12 @@ type escEnvironment struct {
 	Values  map[string]any `yaml:"values"`
 }
 
-// resolveEnvironments returns the stack configuration the environments give, in import order (later
-// environments override earlier ones, as ESC merges them), and what it could not resolve offline:
+// resolveEnvironments returns the stack configuration the environments give (raw values, namespaced
+// keys), merged in import order as ESC merges them (mergeConfig), and what it could not resolve offline:
 // values ESC computes when the environment is opened (fn:: providers such as aws-login, secrets,
 // ${…} interpolations) and environments that are not in ESCDir.
-func (p *Project) resolveEnvironments(dir string, envs []string) (map[string]string, []string, error) {
-	values := map[string]string{}
+func (p *Project) resolveEnvironments(dir string, envs []string) (map[string]any, []string, error) {
+	values := map[string]any{}
 	var skipped []string
 	seen := map[string]bool{}
 	var visit func(name string) error
@@ -89,11 +89,7 @@ func (p *Project) resolveEnvironments(dir string, envs []string) (map[string]str
 				skipped = append(skipped, fmt.Sprintf("%s from environment %s: computed by ESC when opened", p.qualify(k), name))
 				continue
 			}
-			text, err := configText(cfg[k])
-			if err != nil {
-				return fmt.Errorf("%s: pulumiConfig.%s: %w", path, k, err)
-			}
-			values[p.qualify(k)] = text
+			mergeConfig(values, p.qualify(k), cfg[k])
 		}
 		return nil
 	}
@@ -103,6 +99,26 @@ func (p *Project) resolveEnvironments(dir string, envs []string) (map[string]str
 		}
 	}
 	return values, skipped, nil
+}
+
+// mergeConfig sets key to v the way the CLI combines configuration (a JSON merge patch, RFC 7386:
+// pulumi/pkg@v3.274.1 workspace/config.go, sdk config/object.go Merge): objects merge key by key,
+// recursively, the later value winning at each leaf; anything else replaces.
+func mergeConfig(into map[string]any, key string, v any) {
+	old, ok := into[key].(map[string]any)
+	patch, isMap := v.(map[string]any)
+	if !ok || !isMap {
+		into[key] = v
+		return
+	}
+	merged := make(map[string]any, len(old)+len(patch))
+	for k, e := range old {
+		merged[k] = e
+	}
+	for k, e := range patch {
+		mergeConfig(merged, k, e)
+	}
+	into[key] = merged
 }
 
 // dynamic reports whether a value needs ESC to evaluate it: a provider or builtin function

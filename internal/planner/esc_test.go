@@ -21,7 +21,7 @@ func writeFile(t *testing.T, path, body string) {
 // environments the repository keeps is applied (imports first, later environments over earlier, the
 // stack file over all), and what ESC computes when opened is named, not silently dropped.
 func TestStackFileEnvironmentsResolveOffline(t *testing.T) {
-	dir := writeProject(t, "environment:\n  - dataplatform/aws-prod\n  - dataplatform/missing\nconfig:\n  dataplatform:region: eu-west-1\n")
+	dir := writeProject(t, "environment:\n  - dataplatform/aws-prod\n  - dataplatform/missing\nconfig:\n  dataplatform:region: eu-west-1\n  dataplatform:tags:\n    team: data\n")
 	writeFile(t, filepath.Join(dir, "esc/dataplatform/common.yaml"), `
 values:
   pulumiConfig:
@@ -58,7 +58,8 @@ values:
 		"dataplatform:cloud":  "aws",       // aws-prod over common
 		"dataplatform:region": "eu-west-1", // the stack file over the environment
 		"aws:region":          "eu-north-1",
-		"dataplatform:tags":   `{"cost-center":"data-platform"}`,
+		// Objects merge key by key, as the CLI merges ESC pulumiConfig and stack config.
+		"dataplatform:tags": `{"cost-center":"data-platform","team":"data"}`,
 	}
 	for k, v := range want {
 		if sc.Values[k] != v {

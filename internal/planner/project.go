@@ -60,7 +60,8 @@ func (p *Project) qualify(key string) string {
 // StackConfig is what a stack file gives the program.
 type StackConfig struct {
 	// Values are the configuration as the engine passes it to the program: namespaced keys, scalars
-	// as text, objects and arrays as JSON. The stack file's own values override its environments'.
+	// as text, objects and arrays as JSON. The stack file's own values are merged over its
+	// environments' (objects key by key, the stack file winning at each leaf), as the CLI does.
 	Values map[string]string
 	// Environments are the Pulumi ESC environments the stack file imports, in order.
 	Environments []string
@@ -88,7 +89,7 @@ func (p *Project) LoadStackConfig(dir, stack string) (*StackConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
-	values, skipped, err := p.resolveEnvironments(dir, envs)
+	merged, skipped, err := p.resolveEnvironments(dir, envs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
@@ -98,11 +99,15 @@ func (p *Project) LoadStackConfig(dir, stack string) (*StackConfig, error) {
 				return nil, fmt.Errorf("%s: %s is an encrypted secret; the offline plan cannot decrypt it — override it with --set", filepath.Base(path), k)
 			}
 		}
+		mergeConfig(merged, p.qualify(k), v)
+	}
+	values := make(map[string]string, len(merged))
+	for k, v := range merged {
 		text, err := configText(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", filepath.Base(path), k, err)
 		}
-		values[p.qualify(k)] = text
+		values[k] = text
 	}
 	return &StackConfig{Values: values, Environments: envs, Skipped: skipped}, nil
 }

@@ -280,6 +280,19 @@ func TestESCEnvironmentsLogInByOIDC(t *testing.T) {
 			if cfg["dataplatform:cloud"] != cloud {
 				t.Errorf("%s: pulumiConfig dataplatform:cloud = %v", name, cfg["dataplatform:cloud"])
 			}
+			// The cluster's kubeconfig must authenticate in CI too, without an interactive login.
+			files, _ := env.Values["files"].(map[string]any)
+			switch cloud {
+			case "azure":
+				cluster, _ := cfg["dataplatform:cluster"].(map[string]any)
+				if cluster["kubeloginMode"] != "workloadidentity" || files["AZURE_FEDERATED_TOKEN_FILE"] == nil || vars["AZURE_CLIENT_ID"] == nil {
+					t.Errorf("%s: kubelogin needs workloadidentity mode with AZURE_FEDERATED_TOKEN_FILE and AZURE_CLIENT_ID", name)
+				}
+			case "gcp":
+				if files["CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"] == nil || vars["CLOUDSDK_CORE_PROJECT"] == nil {
+					t.Errorf("%s: gke-gcloud-auth-plugin runs gcloud, which needs CLOUDSDK_AUTH_ACCESS_TOKEN_FILE and CLOUDSDK_CORE_PROJECT", name)
+				}
+			}
 		}
 	}
 }
