@@ -129,15 +129,8 @@ func authValues() pulumi.Map {
 // schedulingValues are the chart's tolerations array and nodeSelector map, nil when unset.
 func schedulingValues(s cluster.Scheduling) (pulumi.Array, pulumi.StringMap) {
 	var tol pulumi.Array
-	for _, t := range s.Tolerations {
-		m := pulumi.Map{"key": pulumi.String(t.Key), "operator": pulumi.String(t.Operator)}
-		if t.Value != "" {
-			m["value"] = pulumi.String(t.Value)
-		}
-		if t.Effect != "" {
-			m["effect"] = pulumi.String(t.Effect)
-		}
-		tol = append(tol, m)
+	if len(s.Tolerations) > 0 {
+		tol = s.TolerationValues()
 	}
 	var sel pulumi.StringMap
 	if len(s.NodeSelector) > 0 {

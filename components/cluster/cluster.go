@@ -109,6 +109,23 @@ func (s Scheduling) TolerationArray() corev1.TolerationArray {
 	return out
 }
 
+// TolerationValues renders the tolerations as plain maps, for Helm chart values and custom resource
+// specs (which take untyped objects).
+func (s Scheduling) TolerationValues() pulumi.Array {
+	out := pulumi.Array{}
+	for _, t := range s.Tolerations {
+		m := pulumi.Map{"key": pulumi.String(t.Key), "operator": pulumi.String(t.Operator)}
+		if t.Value != "" {
+			m["value"] = pulumi.String(t.Value)
+		}
+		if t.Effect != "" {
+			m["effect"] = pulumi.String(t.Effect)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // NodeSelectorMap renders the node selector for a pod spec; nil when there is none.
 func (s Scheduling) NodeSelectorMap() pulumi.StringMap {
 	if len(s.NodeSelector) == 0 {

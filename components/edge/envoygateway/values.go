@@ -14,25 +14,9 @@ func resources(cpuReq, memReq, cpuLim, memLim string) pulumi.Map {
 	}
 }
 
-// tolerations renders the tolerations as plain maps for chart values and CRD specs.
-func tolerations(s cluster.Scheduling) pulumi.Array {
-	out := pulumi.Array{}
-	for _, t := range s.Tolerations {
-		m := pulumi.Map{"key": pulumi.String(t.Key), "operator": pulumi.String(t.Operator)}
-		if t.Value != "" {
-			m["value"] = pulumi.String(t.Value)
-		}
-		if t.Effect != "" {
-			m["effect"] = pulumi.String(t.Effect)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // place sets tolerations and nodeSelector on a values map that takes them under these names.
 func place(m pulumi.Map, s cluster.Scheduling) pulumi.Map {
-	if t := tolerations(s); len(t) > 0 {
+	if t := s.TolerationValues(); len(t) > 0 {
 		m["tolerations"] = t
 	}
 	if len(s.NodeSelector) > 0 {

@@ -111,28 +111,12 @@ func pluginValues(version string, sched cluster.Scheduling, extra map[string]str
 
 // schedulingValues sets a chart's top-level tolerations and nodeSelector values.
 func schedulingValues(values pulumi.Map, sched cluster.Scheduling) {
-	if t := schedulingTolerations(sched); len(t) > 0 {
+	if t := sched.TolerationValues(); len(t) > 0 {
 		values["tolerations"] = t
 	}
 	if len(sched.NodeSelector) > 0 {
 		values["nodeSelector"] = pulumi.ToStringMap(sched.NodeSelector)
 	}
-}
-
-// schedulingTolerations renders the tolerations as plain maps, for chart values and CRD specs.
-func schedulingTolerations(sched cluster.Scheduling) pulumi.Array {
-	out := pulumi.Array{}
-	for _, t := range sched.Tolerations {
-		m := pulumi.Map{"key": pulumi.String(t.Key), "operator": pulumi.String(t.Operator)}
-		if t.Value != "" {
-			m["value"] = pulumi.String(t.Value)
-		}
-		if t.Effect != "" {
-			m["effect"] = pulumi.String(t.Effect)
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 // newPluginChart installs the Barman Cloud plugin next to the operator — it must run in the

@@ -171,7 +171,7 @@ func clusterSpec(args *MetadataDBArgs, clusterName string, roleSecrets map[strin
 		"podAntiAffinityType":   pulumi.String(antiAffinity),
 		"topologyKey":           pulumi.String("kubernetes.io/hostname"),
 	}
-	if t := schedulingTolerations(args.Scheduling); len(t) > 0 {
+	if t := args.Scheduling.TolerationValues(); len(t) > 0 {
 		affinity["tolerations"] = t
 	}
 	if len(args.Scheduling.NodeSelector) > 0 {
@@ -279,7 +279,7 @@ func poolerSpec(args *MetadataDBArgs, clusterName, poolerName string, instances 
 		}},
 		"affinity": affinity,
 	}
-	if t := schedulingTolerations(args.Scheduling); len(t) > 0 {
+	if t := args.Scheduling.TolerationValues(); len(t) > 0 {
 		podSpec["tolerations"] = t
 	}
 	if len(args.Scheduling.NodeSelector) > 0 {
