@@ -127,7 +127,11 @@ func TestRoutesBecomeGatewayRoutes(t *testing.T) {
 			section := inspect.Str(p, "sectionName")
 			l, ok := ls[section]
 			require.True(t, ok, "%s attaches to listener %q, which the Gateway lacks", rt.Name, section)
-			assert.Equal(t, rt.FQDN(domain), inspect.Str(l, "hostname"))
+			if rt.Protocol == edge.HTTP {
+				assert.Equal(t, rt.FQDN(domain), inspect.Str(l, "hostname"), "HTTPS listeners share 443 by hostname")
+			} else {
+				assert.False(t, inspect.Has(l, "hostname"), "a TLS listener has its own port; a hostname would make SNI mandatory")
+			}
 			assert.Equal(t, float64(rt.PublicPort()), inspect.Num(l, "port"))
 			rules := inspect.Arr(inspect.RequireAt(t, s, "rules"))
 			require.Len(t, rules, 1)
@@ -195,11 +199,36 @@ func TestEveryOtherListenerTerminatesTLS(t *testing.T) {
 		assert.Equal(t, []string{"airbyte." + domain, "dremio." + domain}, inspect.Strs(spec(cert), "dnsNames"))
 		assert.Equal(t, issuerName, inspect.Str(spec(cert), "issuerRef", "name"))
 
-		ctp := inspect.One(t, r.m, "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy")
-		assert.Equal(t, "1.2", inspect.Str(spec(ctp), "tls", "minVersion"))
-		target := inspect.Obj(inspect.Arr(inspect.At(spec(ctp), "targetRefs"))[0])
-		assert.Equal(t, "Gateway", inspect.Str(target, "kind"))
-		assert.Equal(t, GatewayName, inspect.Str(target, "name"))
+		// One Gateway-wide policy, and one per gRPC listener that adds ALPN h2 (gRPC clients refuse a
+		// TLS connection without it; Envoy Gateway disables ALPN on TLS listeners by default). Both set
+		// the TLS 1.2 floor, since the listener's policy replaces the Gateway's there.
+		all := r.m.ByType("kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy")
+		require.Len(t, all, 2)
+		var gatewayWide, flight bool
+		for _, ctp := range all {
+			assert.Equal(t, "1.2", inspect.Str(spec(ctp), "tls", "minVersion"))
+			target := inspect.Obj(inspect.Arr(inspect.At(spec(ctp), "targetRefs"))[0])
+			assert.Equal(t, "Gateway", inspect.Str(target, "kind"))
+			assert.Equal(t, GatewayName, inspect.Str(target, "name"))
+			switch section := inspect.Str(target, "sectionName"); section {
+			case "":
+				gatewayWide = true
+				assert.False(t, inspect.Has(spec(ctp), "tls", "alpnProtocols"))
+			default:
+				flight = true
+				listener, ok := listeners(t, inspect.One(t, r.m, gwType))[section]
+				require.True(t, ok, "policy for an unknown listener %q", section)
+				assert.Equal(t, "TLS", inspect.Str(listener, "protocol"))
+				assert.Equal(t, []string{"h2"}, inspect.Strs(spec(ctp), "tls", "alpnProtocols"))
+			}
+		}
+		assert.True(t, gatewayWide && flight)
+		// The TLS listeners have a port each and no hostname: a hostname would make SNI mandatory.
+		for name, l := range listeners(t, inspect.One(t, r.m, gwType)) {
+			if inspect.Str(l, "protocol") == "TLS" {
+				assert.False(t, inspect.Has(l, "hostname"), name)
+			}
+		}
 	})
 }
 

@@ -402,8 +402,14 @@ func (b *builder) gateway(cert pulumi.Resource) (*apiextensions.CustomResource, 
 		}
 		seen[l] = true
 		listener := pulumi.Map{
-			"name": pulumi.String(l), "hostname": pulumi.String(r.FQDN(a.Domain)), "port": pulumi.Int(r.PublicPort()),
+			"name": pulumi.String(l), "port": pulumi.Int(r.PublicPort()),
 			"tls": pulumi.Map{"mode": pulumi.String("Terminate"), "certificateRefs": certRefs},
+		}
+		// HTTPS listeners share 443 and are told apart by hostname (SNI); the TLS listeners have a
+		// port each, and a hostname there would become an SNI match that resets clients sending none
+		// (envoyproxy/gateway@v1.9.0 internal/gatewayapi/route.go processTCPRouteParentRefs).
+		if r.Protocol == edge.HTTP {
+			listener["hostname"] = pulumi.String(r.FQDN(a.Domain))
 		}
 		allowed := pulumi.Map{"namespaces": fromBackends["namespaces"]}
 		if r.Protocol == edge.HTTP {

@@ -93,6 +93,25 @@ func (b *builder) policies(gateway pulumi.Resource) error {
 	}, after); err != nil {
 		return err
 	}
+	// gRPC clients (Arrow Flight: grpc-java, gRPC C++) refuse a TLS connection without ALPN h2, and
+	// Envoy Gateway disables ALPN on TLS listeners unless a policy sets it (envoyproxy/gateway@v1.9.0
+	// internal/gatewayapi/helpers.go irTLSConfigsForTCPListener sets an empty list;
+	// api/v1alpha1/tls_types.go: "Other Routes: ALPN is disabled"). A listener-level policy (targetRef
+	// with sectionName) takes precedence over the Gateway-wide one, so it repeats the TLS floor.
+	for _, r := range b.a.Routes {
+		if r.Protocol != edge.GRPC {
+			continue
+		}
+		l := listenerName(r)
+		section := pulumi.Array{pulumi.Map{"group": pulumi.String("gateway.networking.k8s.io"), "kind": pulumi.String("Gateway"),
+			"name": pulumi.String(GatewayName), "sectionName": pulumi.String(l)}}
+		if _, err := b.custom("client-tls-"+l, egAPI, "ClientTrafficPolicy", b.meta("dataplatform-tls-"+l, b.ns), pulumi.Map{
+			"targetRefs": section,
+			"tls":        pulumi.Map{"minVersion": pulumi.String("1.2"), "alpnProtocols": pulumi.ToStringArray([]string{"h2"})},
+		}, after); err != nil {
+			return err
+		}
+	}
 	_, err := b.custom("source-ranges", egAPI, "SecurityPolicy", b.meta("dataplatform-source-ranges", b.ns), pulumi.Map{
 		"targetRefs": target,
 		"authorization": pulumi.Map{
@@ -109,10 +128,13 @@ func (b *builder) policies(gateway pulumi.Resource) error {
 
 // Envoy's container ports: a listener port below 1024 is shifted by 10000
 // (internal/gatewayapi/translator.go minEphemeralPort, wellKnownPortShift); readiness is on 19003
-// (internal/xds/bootstrap/bootstrap.go EnvoyReadinessPort).
+// (internal/xds/bootstrap/bootstrap.go EnvoyReadinessPort), and the shutdown manager's probes on
+// 19002 (internal/infrastructure/kubernetes/proxy/resource.go ShutdownManagerPort): the kubelet
+// must reach both.
 const (
-	wellKnownPortShift = 10000
-	readinessPort      = 19003
+	wellKnownPortShift  = 10000
+	readinessPort       = 19003
+	shutdownManagerPort = 19002
 )
 
 func containerPort(p int) int {
@@ -171,7 +193,7 @@ func (b *builder) networkPolicies() error {
 			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{
 				&networkingv1.NetworkPolicyIngressRuleArgs{From: anywhere, Ports: tcp(listen...)},
-				&networkingv1.NetworkPolicyIngressRuleArgs{Ports: tcp(readinessPort)},
+				&networkingv1.NetworkPolicyIngressRuleArgs{Ports: tcp(readinessPort, shutdownManagerPort)},
 			},
 		},
 	}, b.child); err != nil {

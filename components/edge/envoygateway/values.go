@@ -98,7 +98,11 @@ func envoyGatewayValues(ha bool, s cluster.Scheduling) pulumi.Map {
 		minAvailable = 1
 	}
 	return pulumi.Map{
-		"crds": pulumi.Map{"enabled": pulumi.Bool(true)},
+		// The chart's safe-upgrades ValidatingAdmissionPolicy renders only when `lookup` finds none or
+		// a Helm-labelled one; a Helm v4 Chart never labels it, so it would flip on every `up`
+		// (charts/gateway-helm/charts/crds/templates/gatewayapi-safe-upgrade-policy.yaml; v1.9.0
+		// release notes: disable it where something else owns the CRDs' upgrades).
+		"crds": pulumi.Map{"enabled": pulumi.Bool(true), "gatewayAPI": pulumi.Map{"safeUpgradePolicy": pulumi.Map{"enabled": pulumi.Bool(false)}}},
 		"deployment": pulumi.Map{
 			"replicas": pulumi.Int(replicas(ha)),
 			"envoyGateway": pulumi.Map{
