@@ -34,11 +34,23 @@ func TestEdgeOnKubernetes(t *testing.T) {
 			if inspect.Str(o, "tls", "mode") != "Terminate" || len(inspect.Arr(inspect.At(o, "tls", "certificateRefs"))) == 0 {
 				t.Errorf("listener %s does not terminate TLS with a certificate", inspect.Str(o, "name"))
 			}
+			// HTTPS listeners share 443 and are chosen by hostname, which must be under the domain. A
+			// TLS listener has a port of its own and no hostname, so clients need not send SNI; the
+			// certificate it serves still names the host under the domain.
 			h := inspect.Str(o, "hostname")
-			if !strings.HasSuffix(h, "."+domain) {
-				t.Errorf("listener %s hostname %q is not under %s", inspect.Str(o, "name"), h, domain)
+			switch inspect.Str(o, "protocol") {
+			case "HTTPS":
+				if !strings.HasSuffix(h, "."+domain) {
+					t.Errorf("listener %s hostname %q is not under %s", inspect.Str(o, "name"), h, domain)
+				}
+				hosts[h] = true
+			case "TLS":
+				if h != "" {
+					t.Errorf("listener %s has hostname %q: on a port of its own it only makes SNI mandatory", inspect.Str(o, "name"), h)
+				}
+			default:
+				t.Errorf("listener %s protocol %q", inspect.Str(o, "name"), inspect.Str(o, "protocol"))
 			}
-			hosts[h] = true
 		}
 		for _, h := range []string{"dremio." + domain, "airbyte." + domain} {
 			if !hosts[h] {
