@@ -5,6 +5,7 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
 
@@ -21,16 +22,6 @@ func newNetworkPolicies(ctx *pulumi.Context, name string, parent pulumi.Resource
 	meta func(string, pulumi.StringInput) *metav1.ObjectMetaArgs) ([]pulumi.Resource, error) {
 	airbytePods := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"app.kubernetes.io/instance": pulumi.String(ReleaseName)}}
 	allPods := &metav1.LabelSelectorArgs{}
-	tcp := func(ports ...int) networkingv1.NetworkPolicyPortArray {
-		out := networkingv1.NetworkPolicyPortArray{}
-		for _, p := range ports {
-			out = append(out, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)})
-		}
-		return out
-	}
-	namespace := func(ns string) *metav1.LabelSelectorArgs {
-		return &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)}}
-	}
 	// Anywhere but the cloud metadata endpoint, which would hand the node's credentials to any pod.
 	anywhere := networkingv1.NetworkPolicyPeerArray{
 		&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0"), Except: pulumi.StringArray{pulumi.String(MetadataEndpoint)}}},
@@ -59,32 +50,32 @@ func newNetworkPolicies(ctx *pulumi.Context, name string, parent pulumi.Resource
 	// Airbyte → metadata database: the data namespace in-cluster, the database's ranges on the clouds.
 	dbPeers := networkingv1.NetworkPolicyPeerArray{}
 	if a.DatabaseNamespace != "" {
-		dbPeers = append(dbPeers, &networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: namespace(a.DatabaseNamespace)})
+		dbPeers = append(dbPeers, &networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector(a.DatabaseNamespace)})
 	}
 	for _, c := range a.AllowedDatabaseCIDRs {
 		dbPeers = append(dbPeers, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}})
 	}
 	policies = append(policies, policy{"egress-database", "airbyte-egress-database", a.Namespace,
-		egress(airbytePods, &networkingv1.NetworkPolicyEgressRuleArgs{To: dbPeers, Ports: tcp(a.Database.Port)})})
+		egress(airbytePods, &networkingv1.NetworkPolicyEgressRuleArgs{To: dbPeers, Ports: k8snet.TCPPorts(a.Database.Port)})})
 
 	// Airbyte → object store: MinIO in its namespace, the cloud stores over HTTPS.
 	if a.ObjectStore.Kind == objectstore.MinIO {
 		store := &networkingv1.NetworkPolicyEgressRuleArgs{
-			To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: namespace(a.ObjectStoreNamespace)}},
-			Ports: tcp(MinIOPort),
+			To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector(a.ObjectStoreNamespace)}},
+			Ports: k8snet.TCPPorts(MinIOPort),
 		}
 		policies = append(policies,
 			policy{"egress-object-store", "airbyte-egress-object-store", a.Namespace, egress(airbytePods, store)},
 			policy{"jobs-egress-object-store", "airbyte-jobs-egress-object-store", jobsNS, egress(allPods, store)})
 	} else {
 		policies = append(policies, policy{"egress-object-store", "airbyte-egress-object-store", a.Namespace,
-			egress(airbytePods, &networkingv1.NetworkPolicyEgressRuleArgs{To: anywhere, Ports: tcp(443)})})
+			egress(airbytePods, &networkingv1.NetworkPolicyEgressRuleArgs{To: anywhere, Ports: k8snet.TCPPorts(443)})})
 	}
 
 	// Airbyte → Kubernetes API (the launcher creates job pods, cron sweeps them) and the connector
 	// registry over HTTPS. The API server's address differs per cluster and is not known here.
 	policies = append(policies, policy{"egress-apis", "airbyte-egress-apis", a.Namespace,
-		egress(airbytePods, &networkingv1.NetworkPolicyEgressRuleArgs{To: anywhere, Ports: tcp(443, 6443)})})
+		egress(airbytePods, &networkingv1.NetworkPolicyEgressRuleArgs{To: anywhere, Ports: k8snet.TCPPorts(443, 6443)})})
 
 	// Airbyte → the EKS Pod Identity agent: on S3 the AWS SDK's default chain gets the pods'
 	// credentials from the container credentials endpoint the agent serves on every node, on the
@@ -98,13 +89,13 @@ func newNetworkPolicies(ctx *pulumi.Context, name string, parent pulumi.Resource
 					&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(PodIdentityAgentV4)}},
 					&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(PodIdentityAgentV6)}},
 				},
-				Ports: tcp(80),
+				Ports: k8snet.TCPPorts(80),
 			})})
 	}
 
 	// Airbyte ↔ job pods.
-	jobsPeer := networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: namespace(a.JobsNamespace), PodSelector: allPods}}
-	appsPeer := networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: namespace(a.NamespaceName), PodSelector: airbytePods}}
+	jobsPeer := networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector(a.JobsNamespace), PodSelector: allPods}}
+	appsPeer := networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector(a.NamespaceName), PodSelector: airbytePods}}
 	apiPods := &metav1.LabelSelectorArgs{
 		MatchLabels: pulumi.StringMap{"app.kubernetes.io/instance": pulumi.String(ReleaseName)},
 		MatchExpressions: metav1.LabelSelectorRequirementArray{&metav1.LabelSelectorRequirementArgs{
@@ -114,9 +105,9 @@ func newNetworkPolicies(ctx *pulumi.Context, name string, parent pulumi.Resource
 	}
 	policies = append(policies,
 		policy{"egress-jobs", "airbyte-egress-jobs", a.Namespace, egress(airbytePods, &networkingv1.NetworkPolicyEgressRuleArgs{To: jobsPeer})},
-		policy{"ingress-from-jobs", "airbyte-ingress-from-jobs", a.Namespace, ingress(apiPods, jobsPeer, tcp(ServerPort, WorkloadAPIPort))},
+		policy{"ingress-from-jobs", "airbyte-ingress-from-jobs", a.Namespace, ingress(apiPods, jobsPeer, k8snet.TCPPorts(ServerPort, WorkloadAPIPort))},
 		policy{"jobs-egress-platform", "airbyte-jobs-egress-platform", jobsNS,
-			egress(allPods, &networkingv1.NetworkPolicyEgressRuleArgs{To: appsPeer, Ports: tcp(ServerPort, WorkloadAPIPort)})},
+			egress(allPods, &networkingv1.NetworkPolicyEgressRuleArgs{To: appsPeer, Ports: k8snet.TCPPorts(ServerPort, WorkloadAPIPort)})},
 		policy{"jobs-ingress-from-platform", "airbyte-jobs-ingress-from-platform", jobsNS, ingress(allPods, appsPeer, nil)},
 		// Connectors reach sources and destinations anywhere, on ports only the connector knows
 		// (databases, HTTPS APIs, SFTP, …). Only the metadata endpoint is closed: connector code is
@@ -129,10 +120,10 @@ func newNetworkPolicies(ctx *pulumi.Context, name string, parent pulumi.Resource
 	if len(a.ClientNamespaces) > 0 {
 		from := networkingv1.NetworkPolicyPeerArray{}
 		for _, ns := range a.ClientNamespaces {
-			from = append(from, &networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: namespace(ns)})
+			from = append(from, &networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector(ns)})
 		}
 		policies = append(policies, policy{"ingress-from-clients", "airbyte-ingress-from-clients", a.Namespace,
-			ingress(&metav1.LabelSelectorArgs{MatchLabels: podSelector("server")}, from, tcp(ServerPort))})
+			ingress(&metav1.LabelSelectorArgs{MatchLabels: podSelector("server")}, from, k8snet.TCPPorts(ServerPort))})
 	}
 
 	var out []pulumi.Resource

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
 
@@ -92,7 +93,7 @@ func (b *builder) networkPolicies() error {
 	case objectstore.MinIO:
 		rules = append(rules, &networkingv1.NetworkPolicyEgressRuleArgs{
 			To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-				NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(a.ObjectStoreNamespace)}},
+				NamespaceSelector: k8snet.NamespaceSelector(a.ObjectStoreNamespace),
 			}},
 			Ports: networkingv1.NetworkPolicyPortArray{port(9000)},
 		})

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/edge"
+	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 )
 
 // parentRef attaches a route to one listener of the Gateway.
@@ -161,16 +162,6 @@ func ProxySelector() map[string]string {
 // engine components' ClientNamespaces).
 func (b *builder) networkPolicies() error {
 	a := b.a
-	tcp := func(ports ...int) networkingv1.NetworkPolicyPortArray {
-		out := networkingv1.NetworkPolicyPortArray{}
-		for _, p := range ports {
-			out = append(out, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)})
-		}
-		return out
-	}
-	nsSelector := func(ns string) *metav1.LabelSelectorArgs {
-		return &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)}}
-	}
 	proxies := &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(ProxySelector())}
 
 	listen := []int{containerPort(edge.HTTPPort)}
@@ -192,8 +183,8 @@ func (b *builder) networkPolicies() error {
 			PodSelector: proxies,
 			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{
-				&networkingv1.NetworkPolicyIngressRuleArgs{From: anywhere, Ports: tcp(listen...)},
-				&networkingv1.NetworkPolicyIngressRuleArgs{Ports: tcp(readinessPort, shutdownManagerPort)},
+				&networkingv1.NetworkPolicyIngressRuleArgs{From: anywhere, Ports: k8snet.TCPPorts(listen...)},
+				&networkingv1.NetworkPolicyIngressRuleArgs{Ports: k8snet.TCPPorts(readinessPort, shutdownManagerPort)},
 			},
 		},
 	}, b.child); err != nil {
@@ -210,8 +201,8 @@ func (b *builder) networkPolicies() error {
 		ports := byNS[ns]
 		sort.Ints(ports)
 		egress = append(egress, &networkingv1.NetworkPolicyEgressRuleArgs{
-			To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: nsSelector(ns)}},
-			Ports: tcp(dedupe(ports)...),
+			To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector(ns)}},
+			Ports: k8snet.TCPPorts(dedupe(ports)...),
 		})
 	}
 	egress = append(egress,
@@ -219,11 +210,11 @@ func (b *builder) networkPolicies() error {
 			To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
 				PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{controllerLabel: pulumi.String(controllerValue)}},
 			}},
-			Ports: tcp(XDSPort),
+			Ports: k8snet.TCPPorts(XDSPort),
 		},
 		&networkingv1.NetworkPolicyEgressRuleArgs{
 			To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-				NamespaceSelector: nsSelector("kube-system"),
+				NamespaceSelector: k8snet.NamespaceSelector("kube-system"),
 				PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
 			}},
 			Ports: networkingv1.NetworkPolicyPortArray{

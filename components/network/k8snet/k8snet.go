@@ -192,7 +192,7 @@ func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pul
 			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
 				To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-					NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String("kube-system")}},
+					NamespaceSelector: NamespaceSelector("kube-system"),
 					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
 				}},
 				Ports: dnsPorts,
@@ -239,4 +239,19 @@ func roleMap(m map[Role]string) map[string]string {
 		out[string(k)] = v
 	}
 	return out
+}
+
+// TCPPorts renders TCP ports for a NetworkPolicy rule.
+func TCPPorts(ports ...int) networkingv1.NetworkPolicyPortArray {
+	out := networkingv1.NetworkPolicyPortArray{}
+	for _, p := range ports {
+		out = append(out, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)})
+	}
+	return out
+}
+
+// NamespaceSelector selects one namespace by the name label the API server sets on every namespace
+// (kubernetes.io/metadata.name, immutable since Kubernetes 1.22).
+func NamespaceSelector(ns string) *metav1.LabelSelectorArgs {
+	return &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)}}
 }
