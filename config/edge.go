@@ -15,9 +15,28 @@ const (
 	// IssuerSelfSigned: a private root CA the platform generates issues the certificates; clients
 	// trust the CA the stack exports (local and internal clusters).
 	IssuerSelfSigned = "selfSigned"
-	// IssuerACME: an ACME CA (Let's Encrypt by default) issues them after a DNS-01 challenge.
+	// IssuerACME: an ACME CA (Let's Encrypt by default) issues them after a DNS-01 challenge. On
+	// azure and gcp the challenge records go to the edge's cloud DNS zone (edge.dnsZone), written by
+	// cert-manager under workload identity; on kubernetes to the provider edge.acme.dns01 names.
 	IssuerACME = "acme"
+	// IssuerACM: AWS Certificate Manager issues public certificates validated in the Route 53 zone
+	// (the AWS Load Balancer Controller serves only ACM certificates). The only issuer on aws.
+	IssuerACM = "acm"
 )
+
+// edgeTargets are the targets the edge is implemented on; each cloud's edge adds itself.
+var edgeTargets = map[Cloud]bool{Kubernetes: true}
+
+// defaultIssuer is the issuer a target uses unless edge.issuer names another.
+func defaultIssuer(c Cloud) string {
+	switch c {
+	case AWS:
+		return IssuerACM
+	case Azure, GCP:
+		return IssuerACME // the zone is in the cloud's DNS: DNS-01 needs nothing from the user
+	}
+	return IssuerSelfSigned
+}
 
 // ACME directories (cert-manager@v1.21.1 pkg/apis/acme/v1/types_issuer.go ACMEIssuer.Server: "the URL
 // used to access the ACME server's 'directory' endpoint").
@@ -37,7 +56,9 @@ const (
 type Edge struct {
 	// Enabled deploys the edge. Default: on the kubernetes target when dataplatform:domain is set.
 	Enabled *bool `json:"enabled"`
-	// Issuer is selfSigned (default) or acme.
+	// Issuer is selfSigned or acme (kubernetes, azure, gcp) or acm (aws). Default: selfSigned on
+	// kubernetes, acm on aws, acme on azure and gcp. On gcp the HTTPS listeners always carry
+	// Google-managed Certificate Manager certificates; the issuer covers the TLS endpoints.
 	Issuer string `json:"issuer"`
 	// ACME configures the acme issuer.
 	ACME ACME `json:"acme"`
@@ -45,11 +66,44 @@ type Edge struct {
 	// in dev and staging; the private ranges (RFC 1918, RFC 4193) in prod — internal-only until the
 	// stack names its public ranges.
 	SourceRanges []string `json:"sourceRanges"`
+	// DNSZone is the cloud DNS zone that holds a record for every host of the edge (and the ACME
+	// challenges): a Route 53 hosted zone ID (aws), an Azure DNS zone's resource ID (azure), a Cloud
+	// DNS managed zone's name (gcp); the zone's name is dataplatform:domain or a parent of it. Empty:
+	// the platform creates a public zone named dataplatform:domain and exports its name servers
+	// (dnsNameServers), which the parent zone delegates to. Not used on kubernetes (records are the
+	// cluster owner's).
+	DNSZone string `json:"dnsZone"`
+}
+
+// InternalOnly reports whether every source range is private (RFC 1918, RFC 4193, or inside them):
+// the clouds then put the edge on an internal load balancer.
+func (e Edge) InternalOnly() bool {
+	if len(e.SourceRanges) == 0 {
+		return false
+	}
+	for _, r := range e.SourceRanges {
+		p, err := netip.ParsePrefix(r)
+		if err != nil {
+			return false
+		}
+		private := false
+		for _, q := range defaultSourceRanges(Prod) {
+			pq := netip.MustParsePrefix(q)
+			if pq.Bits() <= p.Bits() && pq.Contains(p.Addr()) {
+				private = true
+			}
+		}
+		if !private {
+			return false
+		}
+	}
+	return true
 }
 
 // ACME is the ACME account and its DNS-01 solver.
 type ACME struct {
-	// Email is the ACME account's contact (expiry notices). Required.
+	// Email is the ACME account's contact. Optional (cert-manager@v1.21.1 pkg/apis/acme/v1/
+	// types_issuer.go ACMEIssuer.Email is omitempty; Let's Encrypt sends no expiry mail since 2025).
 	Email string `json:"email"`
 	// Server is the ACME directory URL; default Let's Encrypt production.
 	Server string `json:"server"`
@@ -89,11 +143,11 @@ func defaultSourceRanges(env Environment) []string {
 func (p *Platform) edgeDefaults() {
 	e := &p.Edge
 	if e.Enabled == nil {
-		on := p.Cloud == Kubernetes && p.Domain != ""
+		on := edgeTargets[p.Cloud] && p.Domain != ""
 		e.Enabled = &on
 	}
 	if e.Issuer == "" {
-		e.Issuer = IssuerSelfSigned
+		e.Issuer = defaultIssuer(p.Cloud)
 	}
 	if e.SourceRanges == nil {
 		e.SourceRanges = defaultSourceRanges(p.Environment)
@@ -131,8 +185,8 @@ func (v *validator) edge() {
 	if !e.On() {
 		return
 	}
-	if p.Cloud != Kubernetes {
-		v.add("edge.enabled", true, "false on %s: the edge is implemented on the kubernetes target only so far", p.Cloud)
+	if !edgeTargets[p.Cloud] {
+		v.add("edge.enabled", true, "false on %s: the edge is not implemented on this target yet", p.Cloud)
 		return
 	}
 	if p.Domain == "" {
@@ -146,23 +200,67 @@ func (v *validator) edge() {
 			v.add("edge.sourceRanges", c, "a CIDR block with its host bits zero, e.g. 203.0.113.0/24 or 2001:db8::/32")
 		}
 	}
-	switch e.Issuer {
-	case IssuerSelfSigned:
-	case IssuerACME:
-		v.acme(e.ACME)
-	default:
+	v.edgeDNSZone()
+	switch {
+	case p.Cloud == AWS && e.Issuer != IssuerACM:
+		v.add("edge.issuer", e.Issuer, "%s on aws: the AWS Load Balancer Controller serves ACM certificates only", IssuerACM)
+	case p.Cloud != AWS && e.Issuer == IssuerSelfSigned:
+	case p.Cloud != AWS && e.Issuer == IssuerACME:
+		v.acme(e.ACME, p.Cloud == Kubernetes)
+	case p.Cloud != AWS:
 		v.add("edge.issuer", e.Issuer, "one of %s, %s", IssuerSelfSigned, IssuerACME)
 	}
 }
 
-func (v *validator) acme(a ACME) {
-	if !email.MatchString(a.Email) {
-		v.add("edge.acme.email", a.Email, "the ACME account's contact e-mail address (expiry notices)")
+var (
+	route53ZoneID = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	azureDNSZone  = regexp.MustCompile(`(?i)^/subscriptions/[0-9a-f-]{36}/resourceGroups/[-\w._()]{1,90}/providers/Microsoft\.Network/dnszones/([a-z0-9.-]{1,253})$`)
+)
+
+// edgeDNSZone checks edge.dnsZone against the target's zone identifiers.
+func (v *validator) edgeDNSZone() {
+	p := v.p
+	z := p.Edge.DNSZone
+	if z == "" {
+		return
+	}
+	switch p.Cloud {
+	case Kubernetes:
+		v.add("edge.dnsZone", z, "empty on kubernetes: the records of dremio.<domain> and airbyte.<domain> are the cluster owner's")
+	case AWS:
+		if !route53ZoneID.MatchString(z) {
+			v.add("edge.dnsZone", z, "a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ, or empty to create a zone for the domain")
+		}
+	case Azure:
+		m := azureDNSZone.FindStringSubmatch(z)
+		if m == nil {
+			v.add("edge.dnsZone", z, "an Azure DNS zone's resource ID, /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/dnszones/<zone>, or empty to create a zone for the domain")
+		} else if zone := strings.ToLower(m[1]); p.Domain != zone && !strings.HasSuffix(p.Domain, "."+zone) {
+			v.add("edge.dnsZone", z, "a zone for %s or a parent of it; %s is neither", p.Domain, zone)
+		}
+	case GCP:
+		if !dnsLabelRE.MatchString(z) {
+			v.add("edge.dnsZone", z, "a Cloud DNS managed zone's name (not its DNS name), such as data-example-com, or empty to create a zone for the domain")
+		}
+	}
+}
+
+// acme checks the ACME settings; the DNS-01 solver is the user's on kubernetes (needSolver) and the
+// platform's own (the cloud DNS zone) elsewhere.
+func (v *validator) acme(a ACME, needSolver bool) {
+	if a.Email != "" && !email.MatchString(a.Email) {
+		v.add("edge.acme.email", a.Email, "the ACME account's contact e-mail address, or empty")
 	}
 	if u, err := url.Parse(a.Server); err != nil || u.Scheme != "https" || u.Host == "" {
 		v.add("edge.acme.server", a.Server, "an https ACME directory URL, e.g. %s or %s", LetsEncryptProduction, LetsEncryptStaging)
 	}
 	d := a.DNS01
+	if !needSolver {
+		if d != (DNS01{}) {
+			v.add("edge.acme.dns01", d.Provider, "unset on %s: the challenges go to the edge's DNS zone (edge.dnsZone)", v.p.Cloud)
+		}
+		return
+	}
 	switch d.Provider {
 	case DNS01Cloudflare, DNS01RFC2136:
 	default:

@@ -64,12 +64,13 @@ func TestEdgeValidation(t *testing.T) {
 		want   string
 	}{
 		{"on without domain", k8sEdge("", `{"enabled": true}`), "dataplatform:domain", "dremio.<domain>"},
-		{"on elsewhere", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:gcpProject": "my-project-123", "dataplatform:domain": "d.example.com", "dataplatform:edge": `{"enabled": true}`}, "dataplatform:edge.enabled", "kubernetes target only"},
+		{"on elsewhere", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:gcpProject": "my-project-123", "dataplatform:domain": "d.example.com", "dataplatform:edge": `{"enabled": true}`}, "dataplatform:edge.enabled", "not implemented on this target"},
 		{"issuer", k8sEdge("d.example.com", `{"issuer": "letsencrypt"}`), "dataplatform:edge.issuer", "selfSigned, acme"},
 		{"range host bits", k8sEdge("d.example.com", `{"sourceRanges": ["10.0.0.1/8"]}`), "dataplatform:edge.sourceRanges", "host bits zero"},
 		{"range not cidr", k8sEdge("d.example.com", `{"sourceRanges": ["office"]}`), "dataplatform:edge.sourceRanges", "CIDR"},
 		{"no ranges", k8sEdge("d.example.com", `{"sourceRanges": []}`), "dataplatform:edge.sourceRanges", "at least one"},
-		{"acme email", k8sEdge("d.example.com", `{"issuer": "acme", "acme": {"dns01": {"provider": "cloudflare", "secretName": "cf"}}}`), "dataplatform:edge.acme.email", "e-mail"},
+		{"acme email", k8sEdge("d.example.com", `{"issuer": "acme", "acme": {"email": "ops", "dns01": {"provider": "cloudflare", "secretName": "cf"}}}`), "dataplatform:edge.acme.email", "e-mail"},
+		{"dns zone on kubernetes", k8sEdge("d.example.com", `{"dnsZone": "Z0123456789"}`), "dataplatform:edge.dnsZone", "cluster owner's"},
 		{"acme server", k8sEdge("d.example.com", `{"issuer": "acme", "acme": {"email": "ops@example.com", "server": "http://acme.example.com/dir", "dns01": {"provider": "cloudflare", "secretName": "cf"}}}`), "dataplatform:edge.acme.server", "https ACME directory"},
 		{"acme provider", k8sEdge("d.example.com", `{"issuer": "acme", "acme": {"email": "ops@example.com", "dns01": {"provider": "route53"}}}`), "dataplatform:edge.acme.dns01.provider", "cloudflare, rfc2136"},
 		{"acme secret", k8sEdge("d.example.com", `{"issuer": "acme", "acme": {"email": "ops@example.com", "dns01": {"provider": "cloudflare"}}}`), "dataplatform:edge.acme.dns01.secretName", "Secret"},
@@ -90,5 +91,28 @@ func TestEdgeValidation(t *testing.T) {
 	}
 	if _, err := parse(t, "dev", k8sEdge("d.example.com", acme(""))); err != nil {
 		t.Errorf("a valid cloudflare acme edge was refused: %v", err)
+	}
+	if _, err := parse(t, "dev", k8sEdge("d.example.com", `{"issuer": "acme", "acme": {"dns01": {"provider": "cloudflare", "secretName": "cf"}}}`)); err != nil {
+		t.Errorf("an acme edge without e-mail (optional for cert-manager and Let's Encrypt) was refused: %v", err)
+	}
+}
+
+// TestEdgeInternalOnly: the clouds put the edge on an internal load balancer exactly when every
+// source range is private.
+func TestEdgeInternalOnly(t *testing.T) {
+	for ranges, want := range map[string]bool{
+		"10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7": true,
+		"10.20.0.0/16":                  true,
+		"10.0.0.0/8,203.0.113.0/24":     false,
+		"0.0.0.0/0":                     false,
+		"172.0.0.0/8":                   false, // wider than 172.16.0.0/12
+		"fd12:3456::/48,192.168.1.0/24": true,
+	} {
+		if got := (Edge{SourceRanges: strings.Split(ranges, ",")}).InternalOnly(); got != want {
+			t.Errorf("InternalOnly(%s) = %v; want %v", ranges, got, want)
+		}
+	}
+	if (Edge{}).InternalOnly() {
+		t.Errorf("no ranges: InternalOnly = true; want false")
 	}
 }
