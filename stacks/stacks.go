@@ -15,6 +15,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/network"
 	"github.com/opendataplatform/dataplatform/components/network/k8snet"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -40,7 +41,16 @@ type Foundation struct {
 	edge func(ctx *pulumi.Context, e *Engine) (*edge.Info, error)
 	// edgeNamespace is where the edge's proxies run; the engine admits it on its routed ports.
 	edgeNamespace string
+	// secretStore builds the target's secret store: the identities the operator uses first (EKS Pod
+	// Identity and workload identity are read when a pod is admitted), then installOperator (the
+	// External Secrets Operator, created after dependsOn), then the store and its ClusterSecretStore.
+	// nil: the in-cluster store that needs no cloud.
+	secretStore func(ctx *pulumi.Context, installOperator OperatorInstaller) (*secrets.Store, error)
 }
+
+// OperatorInstaller installs the External Secrets Operator once dependsOn exist and returns what a
+// ClusterSecretStore waits for.
+type OperatorInstaller func(dependsOn []pulumi.Resource) (pulumi.Resource, error)
 
 // Namespaces are the platform namespaces: their names, and outputs that resolve once they exist.
 type Namespaces struct {
