@@ -86,7 +86,7 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		Labels:     partOf(), Prod: prod,
 		Scheduling: f.Cluster.Scheduling,
 		// The edge's proxies reach the UI, Flight and JDBC ports.
-		ClientNamespaces: edgeClients(f),
+		ClientNamespaces: edgeClients(f), ClientCIDRs: f.edgeCIDRs,
 		// The coordinator's volume holds Dremio's catalogue (KV store).
 		Protect: prod,
 	}, k8s)
@@ -111,7 +111,7 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		Prod: prod, Labels: partOf(),
 		Scheduling: f.Cluster.Scheduling,
 		// Behind the edge, Airbyte's links and sign-in redirects use its public URL.
-		AirbyteURL: airbyteURL(cfg, f), ClientNamespaces: edgeClients(f),
+		AirbyteURL: airbyteURL(cfg, f), ClientNamespaces: edgeClients(f), ClientCIDRs: f.edgeCIDRs,
 		Protect: prod, // the generated admin password and signing secrets
 	}, k8s)
 	if err != nil {

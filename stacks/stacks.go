@@ -41,6 +41,9 @@ type Foundation struct {
 	edge func(ctx *pulumi.Context, e *Engine) (*edge.Info, error)
 	// edgeNamespace is where the edge's proxies run; the engine admits it on its routed ports.
 	edgeNamespace string
+	// edgeCIDRs are the address ranges a cloud load balancer reaches the routed pods from (its
+	// subnets, or the cloud's proxy and health-check ranges); the engine admits them on routed ports.
+	edgeCIDRs []string
 	// secretStore builds the target's secret store: the identities the operator uses first (EKS Pod
 	// Identity and workload identity are read when a pod is admitted), then installOperator (the
 	// External Secrets Operator, created after dependsOn), then the store and its ClusterSecretStore.

@@ -31,6 +31,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
 
@@ -152,6 +153,9 @@ type AirbyteStackArgs struct {
 	// ClientNamespaces may reach the server (UI and API) on ServerPort: the Gateway's namespace, the
 	// namespaces of tools that call the API.
 	ClientNamespaces []string
+	// ClientCIDRs may reach the server too: the address ranges a cloud load balancer reaches pods
+	// from (its subnets, or the cloud's proxy and health-check ranges).
+	ClientCIDRs []string
 	// Labels are added to every object the component creates.
 	Labels map[string]string
 	// Scheduling places every Airbyte pod and every job pod on the workload pool.
@@ -235,6 +239,9 @@ func (a *AirbyteStackArgs) validate() error {
 	}
 	if a.JobsQuota.CPU < 0 || a.JobsQuota.MemoryGiB < 0 || a.JobsQuota.Pods < 0 {
 		return fmt.Errorf("airbyte: JobsQuota = %+v; must not be negative", a.JobsQuota)
+	}
+	if err := k8snet.ValidateCIDRs("airbyte: ClientCIDRs", a.ClientCIDRs); err != nil {
+		return err
 	}
 	for _, ns := range a.ClientNamespaces {
 		if !dnsLabel.MatchString(ns) {

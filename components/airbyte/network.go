@@ -117,11 +117,7 @@ func newNetworkPolicies(ctx *pulumi.Context, name string, parent pulumi.Resource
 	)
 
 	// Clients (the Gateway, API callers) → the server, which serves both UI and API in chart V2.
-	if len(a.ClientNamespaces) > 0 {
-		from := networkingv1.NetworkPolicyPeerArray{}
-		for _, ns := range a.ClientNamespaces {
-			from = append(from, &networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector(ns)})
-		}
+	if from := k8snet.Peers(a.ClientNamespaces, a.ClientCIDRs); len(from) > 0 {
 		policies = append(policies, policy{"ingress-from-clients", "airbyte-ingress-from-clients", a.Namespace,
 			ingress(&metav1.LabelSelectorArgs{MatchLabels: podSelector("server")}, from, k8snet.TCPPorts(ServerPort))})
 	}

@@ -65,18 +65,14 @@ func port(n int) *networkingv1.NetworkPolicyPortArgs {
 // namespace baseline already allows.
 func (b *builder) networkPolicies() error {
 	a := b.a
-	if len(a.ClientNamespaces) > 0 {
+	if from := k8snet.Peers(a.ClientNamespaces, a.ClientCIDRs); len(from) > 0 {
 		if _, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-client-ingress", &networkingv1.NetworkPolicyArgs{
 			Metadata: b.meta("dremio-client-ingress", map[string]string{"app.kubernetes.io/name": "dremio"}),
 			Spec: &networkingv1.NetworkPolicySpecArgs{
 				PodSelector: &metav1.LabelSelectorArgs{MatchLabels: toStringMap(dremioSelector(CoordinatorRole))},
 				PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
 				Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
-					From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-						NamespaceSelector: &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{&metav1.LabelSelectorRequirementArgs{
-							Key: pulumi.String("kubernetes.io/metadata.name"), Operator: pulumi.String("In"), Values: pulumi.ToStringArray(a.ClientNamespaces),
-						}}},
-					}},
+					From:  from,
 					Ports: networkingv1.NetworkPolicyPortArray{port(WebPort), port(ClientPort), port(FlightPort)},
 				}},
 			},

@@ -20,6 +20,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/edge"
+	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
 )
@@ -112,6 +113,9 @@ type DremioClusterArgs struct {
 	// ClientNamespaces may reach the web UI, JDBC/ODBC and Flight ports (the apps namespace itself
 	// always can).
 	ClientNamespaces []string
+	// ClientCIDRs may reach the same ports: the address ranges a cloud load balancer reaches pods
+	// from (its subnets, or the cloud's proxy and health-check ranges).
+	ClientCIDRs []string
 	// Labels are added to every object.
 	Labels map[string]string
 	// Prod makes anti-affinity across nodes required and enforces the production sizes.
@@ -264,6 +268,9 @@ func (a *DremioClusterArgs) validate() error {
 	}
 	if a.StorageClass != "" && !dnsLabel.MatchString(a.StorageClass) {
 		return fmt.Errorf("dremio: StorageClass = %q; must be a DNS label or empty", a.StorageClass)
+	}
+	if err := k8snet.ValidateCIDRs("dremio: ClientCIDRs", a.ClientCIDRs); err != nil {
+		return err
 	}
 	for _, ns := range a.ClientNamespaces {
 		if !dnsLabel.MatchString(ns) {

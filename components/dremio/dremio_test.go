@@ -503,13 +503,34 @@ func egressRules(t *testing.T, m *mockcloud.Mocks) []networkingv1.NetworkPolicyE
 	return np.Spec.Egress
 }
 
+// TestClientCIDRsReachTheClientPorts: a cloud load balancer's ranges are admitted on the routed ports
+// beside the client namespaces, and a malformed range is refused before anything is registered.
+func TestClientCIDRsReachTheClientPorts(t *testing.T) {
+	args := prodArgs(objectstore.S3)
+	args.ClientCIDRs = []string{"10.0.0.0/24", "35.191.0.0/16"}
+	m, _, err := run(t, false, args)
+	require.NoError(t, err)
+	var in networkingv1.NetworkPolicy
+	inspect.DecodeStrict(t, m.Named(npType, "dremio-client-ingress"), &in)
+	require.Len(t, in.Spec.Ingress, 1)
+	from := in.Spec.Ingress[0].From
+	require.Len(t, from, 3)
+	assert.Equal(t, "10.0.0.0/24", from[1].IPBlock.CIDR)
+	assert.Equal(t, "35.191.0.0/16", from[2].IPBlock.CIDR)
+
+	args.ClientCIDRs = []string{"10.0.0.1/24"}
+	_, _, err = run(t, false, args)
+	require.ErrorContains(t, err, `ClientCIDRs contains "10.0.0.1/24"`)
+}
+
 func TestNetworkPolicies(t *testing.T) {
 	m, _, err := run(t, false, prodArgs(objectstore.S3))
 	require.NoError(t, err)
 	var in networkingv1.NetworkPolicy
 	inspect.DecodeStrict(t, m.Named(npType, "dremio-client-ingress"), &in)
 	require.Len(t, in.Spec.Ingress, 1)
-	assert.Equal(t, []string{"dataplatform-bi"}, in.Spec.Ingress[0].From[0].NamespaceSelector.MatchExpressions[0].Values)
+	require.Len(t, in.Spec.Ingress[0].From, 1)
+	assert.Equal(t, map[string]string{"kubernetes.io/metadata.name": "dataplatform-bi"}, in.Spec.Ingress[0].From[0].NamespaceSelector.MatchLabels)
 	var ports []int
 	for _, p := range in.Spec.Ingress[0].Ports {
 		ports = append(ports, p.Port.IntValue())

@@ -9,6 +9,7 @@ package k8snet
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -254,4 +255,28 @@ func TCPPorts(ports ...int) networkingv1.NetworkPolicyPortArray {
 // (kubernetes.io/metadata.name, immutable since Kubernetes 1.22).
 func NamespaceSelector(ns string) *metav1.LabelSelectorArgs {
 	return &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)}}
+}
+
+// Peers admits the pods of each namespace and each address range: the peers of an ingress rule for a
+// port that in-cluster proxies (namespaces) or cloud load balancers (ranges) reach.
+func Peers(namespaces, cidrs []string) networkingv1.NetworkPolicyPeerArray {
+	var out networkingv1.NetworkPolicyPeerArray
+	for _, ns := range namespaces {
+		out = append(out, &networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: NamespaceSelector(ns)})
+	}
+	for _, c := range cidrs {
+		out = append(out, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}})
+	}
+	return out
+}
+
+// ValidateCIDRs checks that every entry is a CIDR block with its host bits zero (what a
+// NetworkPolicy ipBlock accepts); what names the field in the error.
+func ValidateCIDRs(what string, cidrs []string) error {
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err != nil || p.Masked() != p {
+			return fmt.Errorf("%s contains %q; each must be a CIDR block with its host bits zero, e.g. 10.0.0.0/16", what, c)
+		}
+	}
+	return nil
 }
