@@ -111,7 +111,9 @@ func mustRun(t *testing.T, preview bool, a *EdgeArgs) result {
 	return r
 }
 
-func spec(r *mockcloud.Resource) resource.PropertyMap { return inspect.Obj(inspect.At(r.Inputs, "spec")) }
+func spec(r *mockcloud.Resource) resource.PropertyMap {
+	return inspect.Obj(inspect.At(r.Inputs, "spec"))
+}
 
 func listeners(t *testing.T, gw *mockcloud.Resource) map[string]resource.PropertyMap {
 	out := map[string]resource.PropertyMap{}
