@@ -279,6 +279,9 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 		DeletionProtection: pulumi.Bool(args.DeletionProtection),
 		AddonsConfig: &container.ClusterAddonsConfigArgs{
 			GcePersistentDiskCsiDriverConfig: &container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs{Enabled: pulumi.Bool(true)},
+			// The GKE Gateway controller needs the HttpLoadBalancing add-on (GKE docs "Secure a
+			// Gateway", GKE Gateway controller requirements); on by default, stated so nobody turns it off.
+			HttpLoadBalancing: &container.ClusterAddonsConfigHttpLoadBalancingArgs{Disabled: pulumi.Bool(false)},
 		},
 		ResourceLabels: labels,
 	}, b.stateful, pulumi.DependsOn([]pulumi.Resource{keyGrant})) // GKE checks it may use the key at create
