@@ -28,7 +28,7 @@ func (b *builder) child() pulumi.ResourceOption { return pulumi.Parent(b.comp) }
 
 func (b *builder) labels() pulumi.StringMap {
 	out := pulumi.StringMap{}
-	for k, v := range b.a.Labels {
+	for k, v := range b.a.CloudLabels {
 		out[k] = pulumi.String(v)
 	}
 	return out

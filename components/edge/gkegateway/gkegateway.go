@@ -94,8 +94,10 @@ type EdgeArgs struct {
 	Zone *Zone
 	// Backends are what the routes wait for (the engine components whose Services they name).
 	Backends []pulumi.Resource
-	// Labels are added to every Kubernetes object and every Google Cloud resource that takes labels.
+	// Labels are added to every Kubernetes object.
 	Labels map[string]string
+	// CloudLabels are added to every Google Cloud resource that takes labels (Google's label rules).
+	CloudLabels map[string]string
 	// Protect marks the stateful resources (the static IP address the DNS records and clients' allow
 	// lists hold) protected. Certificates, policies and Kubernetes objects are never protected.
 	Protect bool
@@ -141,7 +143,7 @@ func (a *EdgeArgs) validate() error {
 	if !namePrefix.MatchString(a.Name) {
 		return fmt.Errorf("gkegateway: Name = %q; must be 1–40 lower-case letters, digits and hyphens, starting with a letter", a.Name)
 	}
-	if err := gcpnaming.ValidLabels(a.Labels); err != nil {
+	if err := gcpnaming.ValidLabels(a.CloudLabels); err != nil {
 		return fmt.Errorf("gkegateway: %w", err)
 	}
 	routes := a.httpRoutes()

@@ -51,6 +51,7 @@ func args(internal bool) *EdgeArgs {
 		HealthPaths:  map[string]string{"dremio-ui": "/apiv2/server_status", "airbyte": "/api/v1/health"},
 		SourceRanges: []string{"0.0.0.0/0", "::/0"}, Name: "acme-data-dev",
 		Namespace: pulumi.String(appsNS), NamespaceName: appsNS, Protect: true,
+		Labels: map[string]string{"app.kubernetes.io/part-of": "dataplatform"}, CloudLabels: map[string]string{"environment": "dev"},
 	}
 	if internal {
 		a.Internal = true
@@ -139,6 +140,8 @@ func TestPublicEdge(t *testing.T) {
 		ip := inspect.One(t, r.m, "gcp:compute/globalAddress:GlobalAddress")
 		assert.Equal(t, "EXTERNAL", inspect.Str(ip.Inputs, "addressType"))
 		assert.True(t, ip.Protect, "the static IP is protected")
+		assert.Equal(t, "dev", inspect.Str(ip.Inputs, "labels", "environment"), "Google Cloud resources carry CloudLabels")
+		assert.Equal(t, "dataplatform", inspect.Str(gw.Inputs, "metadata", "labels", "app.kubernetes.io/part-of"), "Kubernetes objects carry Labels")
 		if !preview {
 			assert.Equal(t, inspect.Str(ip.Inputs, "name"), inspect.Str(inspect.Obj(addrs[0]), "value"))
 			assert.Equal(t, "acme-data-dev-edge", inspect.Str(gw.Inputs, "metadata", "annotations", certMapAnnotation))
