@@ -156,10 +156,12 @@ func TestEdgeOnGCP(t *testing.T) {
 		if internal {
 			wantCIDRs += "," + r.Platform.Network.ProxyOnlyCIDR
 		}
+		found := false
 		for _, np := range resourcesOf(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy") {
 			if inspect.Str(np.Inputs, "metadata", "name") != "dremio-client-ingress" {
 				continue
 			}
+			found = true
 			var cidrs []string
 			ns := false
 			for _, from := range inspect.Arr(inspect.At(np.Inputs, "spec", "ingress", 0, "from")) {
@@ -167,14 +169,21 @@ func TestEdgeOnGCP(t *testing.T) {
 				if c := inspect.Str(o, "ipBlock", "cidr"); c != "" {
 					cidrs = append(cidrs, c)
 				}
-				if strings.Contains(strings.Join(inspect.Strs(inspect.Obj(inspect.Arr(inspect.At(o, "namespaceSelector", "matchExpressions"))[0]), "values"), ","), "envoy-gateway-system") ||
-					inspect.Str(o, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name") == "envoy-gateway-system" {
+				if inspect.Str(o, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name") == "envoy-gateway-system" {
 					ns = true
+				}
+				for _, e := range inspect.Arr(inspect.At(o, "namespaceSelector", "matchExpressions")) {
+					if strings.Contains(strings.Join(inspect.Strs(inspect.Obj(e), "values"), ","), "envoy-gateway-system") {
+						ns = true
+					}
 				}
 			}
 			if strings.Join(cidrs, ",") != wantCIDRs || !ns {
 				t.Errorf("Dremio admits %v (edge namespace %v); want %s and envoy-gateway-system", cidrs, ns, wantCIDRs)
 			}
+		}
+		if !found {
+			t.Errorf("Dremio admits no client on its routed ports")
 		}
 	})
 }
