@@ -114,7 +114,9 @@ func (b *builder) gateway() error {
 
 	// GCPGatewayPolicy (gke-gateway-api apis/networking/v1/gcpgatewaypolicy_types.go): the SSL policy
 	// by name (its region follows the load balancer); the internal VIP answers clients in every region
-	// of the VPC (allowGlobalAccess), e.g. a VPN landing in another region.
+	// of the VPC (allowGlobalAccess; GKE docs "Configure Gateway resources using Policies": "Configure
+	// global access for your regional internal Gateway"), e.g. a VPN landing in another region. The
+	// policies live in their target's namespace (same page, Limitations).
 	policy := pulumi.Map{"sslPolicy": b.sslPolicy}
 	if a.Internal {
 		policy["allowGlobalAccess"] = pulumi.Bool(true)
