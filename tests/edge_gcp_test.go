@@ -151,6 +151,15 @@ func TestEdgeOnGCP(t *testing.T) {
 			}
 		}
 
+		// cert-manager (ACME DNS-01 for dremio-data) writes into the zone as its own principal.
+		grants := resourcesOf(r, "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember")
+		if len(grants) != 1 || inspect.Str(grants[0].Inputs, "role") != "roles/dns.admin" {
+			t.Errorf("%d Cloud DNS grants; want roles/dns.admin on the zone for cert-manager", len(grants))
+		} else if m := inspect.Str(grants[0].Inputs, "member"); !preview && (!strings.HasPrefix(m, "principal://iam.googleapis.com/projects/") ||
+			!strings.HasSuffix(m, "/workloadIdentityPools/"+r.Platform.GCPProject+".svc.id.goog/subject/ns/cert-manager/sa/cert-manager")) {
+			t.Errorf("grant member %q; want cert-manager's Workload Identity Federation principal", m)
+		}
+
 		// The engine admits the load balancers' ranges and Envoy Gateway's namespace.
 		wantCIDRs := "35.191.0.0/16,130.211.0.0/22"
 		if internal {
@@ -186,4 +195,39 @@ func TestEdgeOnGCP(t *testing.T) {
 			t.Errorf("Dremio admits no client on its routed ports")
 		}
 	})
+}
+
+// TestGCPEdgeOverrides: prod with public source ranges, an existing zone and the self-signed issuer
+// moves the HTTP edge to the global external class (no proxy-only subnet, Cloud Armor with the
+// ranges), writes the records into the named zone without creating one, and gives cert-manager no
+// Cloud DNS grant.
+func TestGCPEdgeOverrides(t *testing.T) {
+	for _, preview := range []bool{false, true} {
+		r := plan(t, "prod", "gcp", preview, `dataplatform:edge={"sourceRanges": ["203.0.113.0/24"], "dnsZone": "example-com", "issuer": "selfSigned"}`)
+		classes := map[string]bool{}
+		for _, gw := range resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:Gateway") {
+			classes[inspect.Str(gw.Inputs, "spec", "gatewayClassName")] = true
+		}
+		if !classes["gke-l7-global-external-managed"] || classes["gke-l7-rilb"] {
+			t.Errorf("classes %v; want the global external class", classes)
+		}
+		if n := len(resourcesOf(r, "gcp:compute/subnetwork:Subnetwork")); n != 1 {
+			t.Errorf("%d subnets; want the nodes subnet only (no proxy-only subnet for a public edge)", n)
+		}
+		armor := resourcesOf(r, "gcp:compute/securityPolicy:SecurityPolicy")
+		if len(armor) != 1 || strings.Join(inspect.Strs(inspect.Obj(inspect.Arr(inspect.At(armor[0].Inputs, "rules"))[0]), "match", "config", "srcIpRanges"), ",") != "203.0.113.0/24" {
+			t.Errorf("Cloud Armor policies %d; want one allowing 203.0.113.0/24", len(armor))
+		}
+		if n := len(resourcesOf(r, "gcp:dns/managedZone:ManagedZone")); n != 0 {
+			t.Errorf("%d zones created; want none with edge.dnsZone", n)
+		}
+		for _, rec := range resourcesOf(r, "gcp:dns/recordSet:RecordSet") {
+			if z := inspect.Str(rec.Inputs, "managedZone"); z != "example-com" {
+				t.Errorf("record %s in zone %q; want example-com", inspect.Str(rec.Inputs, "name"), z)
+			}
+		}
+		if n := len(resourcesOf(r, "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember")); n != 0 {
+			t.Errorf("%d Cloud DNS grants; the self-signed issuer needs none", n)
+		}
+	}
 }
