@@ -35,6 +35,16 @@ const ClusterStoreName = "aws-secrets-manager"
 // other two serve PushSecret and version listing, which the platform does not use.
 var ReaderActions = []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
 
+// Egress is what the controller reaches: the EKS Pod Identity agent, plain HTTP on its link-local
+// addresses (EKS user guide, pod-id-how-it-works: AWS_CONTAINER_CREDENTIALS_FULL_URI=
+// http://169.254.170.23/v1/credentials, and [fd00:ec2::23] on IPv6), and the regional Secrets
+// Manager endpoint over HTTPS (public, or a VPC interface endpoint in the VPC).
+var Egress = []secrets.Egress{
+	{CIDR: "169.254.170.23/32", TCPPorts: []int{80}},
+	{CIDR: "fd00:ec2::23/128", TCPPorts: []int{80}},
+	{CIDR: cloudstore.Anywhere, TCPPorts: []int{443}},
+}
+
 // StoreArgs configures the store.
 type StoreArgs struct {
 	// ClusterName is the EKS cluster's name: the Pod Identity trust policy admits only this cluster's
@@ -136,7 +146,7 @@ func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, install cloudst
 	if err != nil {
 		return nil, err
 	}
-	operator, err := cloudstore.Install("awssm", install, identity)
+	operator, err := cloudstore.Install("awssm", install, secrets.OperatorSettings{DependsOn: identity, Egress: Egress})
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ func args() *StoreArgs {
 
 // run builds the store with a fake installer (a Namespace standing for the operator) and writes one
 // credential.
+// settings are what the store asked of the installer in the last run.
+var settings secrets.OperatorSettings
+
 func run(t *testing.T, preview bool, a *StoreArgs) (*mockcloud.Mocks, *Store, secrets.RemoteRef, error) {
 	m := mockcloud.New("dataplatform", "dev", preview)
 	var (
@@ -59,9 +62,10 @@ func run(t *testing.T, preview bool, a *StoreArgs) (*mockcloud.Mocks, *Store, se
 		if a != nil {
 			a.KubernetesProvider, a.Cluster, a.KMSKeyARN = k, pulumi.String(a.ClusterName), pulumi.String(keyARN)
 		}
-		install := func(dependsOn []pulumi.Resource) (pulumi.Resource, error) {
+		install := func(s secrets.OperatorSettings) (pulumi.Resource, error) {
+			settings = s
 			return corev1.NewNamespace(ctx, "operator", &corev1.NamespaceArgs{Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(secrets.OperatorNamespace)}},
-				pulumi.Provider(k), pulumi.DependsOn(dependsOn))
+				pulumi.Provider(k), pulumi.DependsOn(s.DependsOn))
 		}
 		out, err = NewStore(ctx, "secret-store", a, install, pulumi.Provider(p))
 		if err != nil {
@@ -82,6 +86,9 @@ func TestStore(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, ref, err := run(t, preview, args())
 		inspect.RequireRan(t, preview, err)
+		assert.Equal(t, Egress, settings.Egress)
+		assert.Contains(t, settings.Egress, secrets.Egress{CIDR: "169.254.170.23/32", TCPPorts: []int{80}}, "the Pod Identity agent")
+		assert.Nil(t, settings.ServiceAccountAnnotations, "Pod Identity needs no annotation")
 
 		op := inspect.MustNamed(t, m, tOp, "operator")
 		assoc := inspect.MustNamed(t, m, tAssoc, "secret-store-operator-pod-identity")

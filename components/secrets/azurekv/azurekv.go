@@ -58,6 +58,11 @@ const (
 	softDeleteDays     = 7
 )
 
+// Egress is what the controller reaches over HTTPS: Entra ID's token endpoint
+// (login.microsoftonline.com, public) and the vault's private endpoint in the VNet. The controller
+// itself needs no workload-identity label or annotation: it authenticates as ReaderServiceAccount.
+var Egress = []secrets.Egress{{CIDR: cloudstore.Anywhere, TCPPorts: []int{443}}}
+
 // StoreArgs configures the store.
 type StoreArgs struct {
 	// ResourceGroupName and Location: where the vault, identity and endpoint live.
@@ -189,7 +194,7 @@ func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, install cloudst
 	}
 	comp.ClientID = uai.ClientId
 
-	operator, err := cloudstore.Install("azurekv", install, []pulumi.Resource{fic, reader, endpoint})
+	operator, err := cloudstore.Install("azurekv", install, secrets.OperatorSettings{DependsOn: []pulumi.Resource{fic, reader, endpoint}, Egress: Egress})
 	if err != nil {
 		return nil, err
 	}

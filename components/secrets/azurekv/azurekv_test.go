@@ -46,6 +46,9 @@ func args(prod bool) *StoreArgs {
 	}
 }
 
+// settings are what the store asked of the installer in the last run.
+var settings secrets.OperatorSettings
+
 func run(t *testing.T, preview bool, a *StoreArgs) (*mockcloud.Mocks, *Store, secrets.RemoteRef, error) {
 	m := mockcloud.New("dataplatform", "dev", preview)
 	var (
@@ -64,9 +67,10 @@ func run(t *testing.T, preview bool, a *StoreArgs) (*mockcloud.Mocks, *Store, se
 		if a != nil {
 			a.KubernetesProvider = k
 		}
-		install := func(dependsOn []pulumi.Resource) (pulumi.Resource, error) {
+		install := func(s secrets.OperatorSettings) (pulumi.Resource, error) {
+			settings = s
 			return corev1.NewNamespace(ctx, "operator", &corev1.NamespaceArgs{Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(secrets.OperatorNamespace)}},
-				pulumi.Provider(k), pulumi.DependsOn(dependsOn))
+				pulumi.Provider(k), pulumi.DependsOn(s.DependsOn))
 		}
 		out, err = NewStore(ctx, "secret-store", a, install, pulumi.Provider(p))
 		if err != nil {
@@ -87,6 +91,9 @@ func TestStore(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, ref, err := run(t, preview, args(false))
 		inspect.RequireRan(t, preview, err)
+		assert.Equal(t, []secrets.Egress{{CIDR: "0.0.0.0/0", TCPPorts: []int{443}}}, settings.Egress)
+		assert.Nil(t, settings.ServiceAccountAnnotations, "the controller's own ServiceAccount holds no Azure identity")
+		assert.Empty(t, settings.PodLabels)
 
 		vault := inspect.One(t, m, tVault)
 		p := inspect.Obj(inspect.At(vault.Inputs, "properties"))

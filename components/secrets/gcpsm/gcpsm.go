@@ -43,6 +43,17 @@ const (
 	service = "secretmanager.googleapis.com"
 )
 
+// Egress is what the controller reaches: the GKE metadata server, which serves the pod's federated
+// token at the metadata address and, under network policy enforcement, at 169.254.169.252:988 (GKE
+// "Workload Identity Federation for GKE", restrictions: allow egress to 169.254.169.252/32 port 988
+// with network policies; as components/dremio does for its GCS credentials), and Secret Manager's
+// API over HTTPS.
+var Egress = []secrets.Egress{
+	{CIDR: "169.254.169.254/32", TCPPorts: []int{80}},
+	{CIDR: "169.254.169.252/32", TCPPorts: []int{988}},
+	{CIDR: cloudstore.Anywhere, TCPPorts: []int{443}},
+}
+
 // StoreArgs configures the store.
 type StoreArgs struct {
 	// Project and Region: the secrets and their key live in Region of Project.
@@ -181,7 +192,7 @@ func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, install cloudst
 	}
 	comp.grant = grant
 
-	operator, err := cloudstore.Install("gcpsm", install, []pulumi.Resource{grant})
+	operator, err := cloudstore.Install("gcpsm", install, secrets.OperatorSettings{DependsOn: []pulumi.Resource{grant}, Egress: Egress})
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,9 @@ func args(protect bool) *StoreArgs {
 	}
 }
 
+// settings are what the store asked of the installer in the last run.
+var settings secrets.OperatorSettings
+
 func run(t *testing.T, preview bool, a *StoreArgs) (*mockcloud.Mocks, *Store, secrets.RemoteRef, error) {
 	m := mockcloud.New("dataplatform", "dev", preview)
 	var (
@@ -57,9 +60,10 @@ func run(t *testing.T, preview bool, a *StoreArgs) (*mockcloud.Mocks, *Store, se
 			// an output, as gke.Cluster.WorkloadPool is
 			a.WorkloadPool = pulumi.String("my-project.svc.id.goog").ToStringOutput()
 		}
-		install := func(dependsOn []pulumi.Resource) (pulumi.Resource, error) {
+		install := func(s secrets.OperatorSettings) (pulumi.Resource, error) {
+			settings = s
 			return corev1.NewNamespace(ctx, "operator", &corev1.NamespaceArgs{Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(secrets.OperatorNamespace)}},
-				pulumi.Provider(k), pulumi.DependsOn(dependsOn))
+				pulumi.Provider(k), pulumi.DependsOn(s.DependsOn))
 		}
 		out, err = NewStore(ctx, "secret-store", a, install, pulumi.Provider(p))
 		if err != nil {
@@ -80,6 +84,9 @@ func TestStore(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, s, ref, err := run(t, preview, args(false))
 		inspect.RequireRan(t, preview, err)
+		assert.Equal(t, Egress, settings.Egress)
+		assert.Contains(t, settings.Egress, secrets.Egress{CIDR: "169.254.169.252/32", TCPPorts: []int{988}}, "the GKE metadata server under network policy")
+		assert.Nil(t, settings.ServiceAccountAnnotations, "a direct principal: no iam.gke.io/gcp-service-account annotation")
 
 		key := inspect.One(t, m, tKey)
 		assert.Equal(t, KeyRotationPeriod, inspect.Str(key.Inputs, "rotationPeriod"))

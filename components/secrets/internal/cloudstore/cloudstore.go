@@ -12,11 +12,21 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
-// Installer installs the External Secrets Operator once dependsOn exist and returns what a
-// ClusterSecretStore waits for (stacks.OperatorInstaller has this underlying type).
-type Installer = func(dependsOn []pulumi.Resource) (pulumi.Resource, error)
+// Installer installs the External Secrets Operator once settings.DependsOn exist, with the identity
+// and egress the store asks for, and returns what a ClusterSecretStore waits for
+// (stacks.OperatorInstaller has this underlying type).
+type Installer = func(settings secrets.OperatorSettings) (pulumi.Resource, error)
+
+// Egress destinations the stores' controllers need.
+const (
+	// Anywhere is a public cloud API (Secrets Manager, Secret Manager, Entra ID) over HTTPS; it
+	// also covers a private endpoint inside the network.
+	Anywhere = "0.0.0.0/0"
+)
 
 // dnsLabel is the contract's key (secrets.Writer.Put) and a namespace name.
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -43,11 +53,11 @@ func CheckNamespaces(pkg string, namespaces []string) error {
 }
 
 // Install calls the installer and checks that it returned something to wait for.
-func Install(pkg string, install Installer, dependsOn []pulumi.Resource) (pulumi.Resource, error) {
+func Install(pkg string, install Installer, settings secrets.OperatorSettings) (pulumi.Resource, error) {
 	if install == nil {
 		return nil, fmt.Errorf("%s: install is nil; pass the External Secrets Operator's installer", pkg)
 	}
-	operator, err := install(dependsOn)
+	operator, err := install(settings)
 	if err != nil {
 		return nil, fmt.Errorf("%s: installing the External Secrets Operator: %w", pkg, err)
 	}
