@@ -86,6 +86,7 @@ func awsFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	}
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
+	f.secretStore = awsSecretStore(cfg, provider, names, account.AccountId, c)
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		return awsData(ctx, cfg, provider, names, account.AccountId, net, c, ns)
 	}

@@ -93,6 +93,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	}
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
+	f.secretStore = azureSecretStore(cfg, provider, names, net, c)
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		return azureData(ctx, cfg, names, provider, net, c, ns)
 	}

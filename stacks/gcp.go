@@ -87,6 +87,7 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	}
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
+	f.secretStore = gcpSecretStore(cfg, provider, names, c)
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		return gcpData(ctx, cfg, names, provider, net, c, ns)
 	}
