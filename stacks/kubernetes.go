@@ -111,6 +111,7 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 		ObjectStore: store.Info, BackupCredentialsSecret: store.Info.Identities[backupWorkload].CredentialsSecret,
 		Clients:        dbClients(cfg),
 		APIServerCIDRs: cfg.Network.APIServerCIDRs,
+		Secrets:        f.secrets,
 		Scheduling:     f.Cluster.Scheduling,
 		Protect:        prod,
 	}, dbOpts...)
