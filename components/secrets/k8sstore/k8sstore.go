@@ -188,7 +188,7 @@ func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, opts ...pulumi.
 	comp.Namespace = nsName
 	comp.Store = &secrets.Store{
 		ClusterStore: a.ClusterStore,
-		Writer:       &writer{ns: nsName, labels: labels, provider: a.Provider},
+		Writer:       &writer{ns: nsName, labels: storedLabels(labels), provider: a.Provider},
 		Ready:        []pulumi.Resource{args.Operator, css},
 	}
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"namespace": nsName, "clusterStore": pulumi.String(a.ClusterStore)}); err != nil {
@@ -221,6 +221,17 @@ func ClusterStoreSpec(ns pulumi.StringInput, namespaces []string) pulumi.Map {
 		}},
 		"conditions": pulumi.Array{pulumi.Map{"namespaces": pulumi.ToStringArray(namespaces)}},
 	}
+}
+
+// StoredLabel marks the credentials' Secrets in the store namespace.
+const StoredLabel = "dataplatform.io/secret-store"
+
+func storedLabels(l pulumi.StringMap) pulumi.StringMap {
+	out := pulumi.StringMap{StoredLabel: pulumi.String("kubernetes")}
+	for k, v := range l {
+		out[k] = v
+	}
+	return out
 }
 
 // writer puts each credential as a Secret of the store namespace named by its key; the
