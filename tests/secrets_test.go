@@ -146,6 +146,7 @@ func TestSecretsOnEveryPlan(t *testing.T) {
 		}
 
 		// Readers wait for the ExternalSecrets of the Secrets they read.
+		checked := 0
 		for _, typ := range []string{"kubernetes:batch/v1:Job", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment"} {
 			for _, w := range m.ByType(typ) {
 				for _, name := range secretRefs(inspect.Plain(inspect.At(w.Inputs, "spec"))) {
@@ -153,6 +154,7 @@ func TestSecretsOnEveryPlan(t *testing.T) {
 					if len(ess) == 0 {
 						continue
 					}
+					checked++
 					ok := false
 					for _, es := range ess {
 						ok = ok || m.DependsOn(w, es)
@@ -162,6 +164,9 @@ func TestSecretsOnEveryPlan(t *testing.T) {
 					}
 				}
 			}
+		}
+		if checked == 0 {
+			t.Error("no Job, StatefulSet or Deployment reads a materialized Secret; the check above saw nothing")
 		}
 		if a := m.Named(chartType, "airbyte-chart"); a == nil {
 			t.Error("no Airbyte chart")
