@@ -60,6 +60,7 @@ func deploySecrets(ctx *pulumi.Context, cfg *config.Platform, f *Foundation) (*s
 		Namespaces: []string{n.Apps, n.Data, n.Jobs},
 		Operator:   op,
 		Provider:   f.Cluster.Provider,
+		Protect:    cfg.Environment == config.Prod,
 		Labels:     partOf(),
 	}, pulumi.Provider(f.Cluster.Provider))
 	if err != nil {

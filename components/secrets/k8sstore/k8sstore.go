@@ -57,6 +57,9 @@ type StoreArgs struct {
 	// Provider is the cluster's provider: Put creates the credentials' Secrets with it whatever
 	// component calls it. Required.
 	Provider *kubernetes.Provider
+	// Protect protects the store namespace (prod): deleting it deletes every credential in it,
+	// including values rotated there by hand. Nothing else here is stateful.
+	Protect bool
 	// Labels are added to every object.
 	Labels map[string]string
 }
@@ -128,7 +131,7 @@ func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, opts ...pulumi.
 	}
 	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(a.Namespace), Labels: nsLabels},
-	}, child)
+	}, pulumi.Parent(comp), pulumi.Protect(a.Protect))
 	if err != nil {
 		return nil, err
 	}

@@ -157,3 +157,19 @@ func TestStoreRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreProtect: in prod the store namespace, which holds every credential, is protected; nothing
+// else of the store is.
+func TestStoreProtect(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m, err := run(t, preview, func(a *StoreArgs) { a.Protect = true })
+		require.NoError(t, err)
+		ns := inspect.MustNamed(t, m, "kubernetes:core/v1:Namespace", "secret-store-namespace")
+		assert.True(t, ns.Protect)
+		for _, r := range m.Resources() {
+			if r != ns {
+				assert.False(t, r.Protect, r.URN)
+			}
+		}
+	})
+}
