@@ -59,6 +59,8 @@ func deploySecrets(ctx *pulumi.Context, cfg *config.Platform, f *Foundation) (*s
 	st, err := k8sstore.NewStore(ctx, "secret-store", &k8sstore.StoreArgs{
 		Namespaces: []string{n.Apps, n.Data, n.Jobs},
 		Operator:   op,
+		Provider:   f.Cluster.Provider,
+		Protect:    cfg.Environment == config.Prod,
 		Labels:     partOf(),
 	}, pulumi.Provider(f.Cluster.Provider))
 	if err != nil {

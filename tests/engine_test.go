@@ -45,7 +45,10 @@ func TestWorkloadsAreWiredToTheTargetsDataServices(t *testing.T) {
 		}
 		credKey := map[string]string{"gcp": "gcp.json", "azure": "AZURE_STORAGE_CONNECTION_STRING"}[target]
 		if credKey != "" {
-			sec := named(t, r, "kubernetes:core/v1:Secret", "airbyte-config")
+			// The credential is written to the secret store (the in-cluster store's Secret until the
+			// cloud's store replaces it) and materialized as airbyte-config by an ExternalSecret.
+			named(t, r, "kubernetes:external-secrets.io/v1:ExternalSecret", "airbyte-config")
+			sec := named(t, r, "kubernetes:core/v1:Secret", "airbyte-config-credential")
 			if !sec.Inputs["stringData"].IsSecret() {
 				t.Errorf("Airbyte's %s credential is not a Pulumi secret", target)
 			}

@@ -186,7 +186,9 @@ func (s *Store) Materialize(ctx *pulumi.Context, name string, sec Secret, opts .
 	var items pulumi.Array
 	for _, k := range keys {
 		r := sec.Data[k]
-		deps = append(deps, r.cred.ref.Resource)
+		if r.cred.ref.Resource != nil {
+			deps = append(deps, r.cred.ref.Resource)
+		}
 		items = append(items, pulumi.Map{
 			"secretKey": pulumi.String(k),
 			"remoteRef": pulumi.Map{"key": r.cred.ref.Key, "property": pulumi.String(r.property)},

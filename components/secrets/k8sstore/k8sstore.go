@@ -14,6 +14,7 @@ package k8sstore
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -53,6 +54,12 @@ type StoreArgs struct {
 	Namespaces []string
 	// Operator is the installed External Secrets Operator (its CRDs and controller).
 	Operator pulumi.Resource
+	// Provider is the cluster's provider: Put creates the credentials' Secrets with it whatever
+	// component calls it. Required.
+	Provider *kubernetes.Provider
+	// Protect protects the store namespace (prod): deleting it deletes every credential in it,
+	// including values rotated there by hand. Nothing else here is stateful.
+	Protect bool
 	// Labels are added to every object.
 	Labels map[string]string
 }
@@ -70,6 +77,9 @@ type Store struct {
 func (a *StoreArgs) validate() error {
 	if a.Operator == nil {
 		return fmt.Errorf("k8sstore: Operator is required: the ClusterSecretStore needs ESO's CRDs")
+	}
+	if a.Provider == nil {
+		return fmt.Errorf("k8sstore: Provider is required")
 	}
 	if len(a.Namespaces) == 0 {
 		return fmt.Errorf("k8sstore: Namespaces is empty: name the namespaces whose ExternalSecrets may read the store")
@@ -121,7 +131,7 @@ func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, opts ...pulumi.
 	}
 	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(a.Namespace), Labels: nsLabels},
-	}, child)
+	}, pulumi.Parent(comp), pulumi.Protect(a.Protect))
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +191,7 @@ func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, opts ...pulumi.
 	comp.Namespace = nsName
 	comp.Store = &secrets.Store{
 		ClusterStore: a.ClusterStore,
-		Writer:       &writer{ns: nsName, labels: labels},
+		Writer:       &writer{ns: nsName, labels: storedLabels(labels), provider: a.Provider},
 		Ready:        []pulumi.Resource{args.Operator, css},
 	}
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"namespace": nsName, "clusterStore": pulumi.String(a.ClusterStore)}); err != nil {
@@ -216,11 +226,23 @@ func ClusterStoreSpec(ns pulumi.StringInput, namespaces []string) pulumi.Map {
 	}
 }
 
+// StoredLabel marks the credentials' Secrets in the store namespace.
+const StoredLabel = "dataplatform.io/secret-store"
+
+func storedLabels(l pulumi.StringMap) pulumi.StringMap {
+	out := pulumi.StringMap{StoredLabel: pulumi.String("kubernetes")}
+	for k, v := range l {
+		out[k] = v
+	}
+	return out
+}
+
 // writer puts each credential as a Secret of the store namespace named by its key; the
 // ExternalSecret's remoteRef is {key: that name, property: a data key}.
 type writer struct {
-	ns     pulumi.StringOutput
-	labels pulumi.StringMap
+	ns       pulumi.StringOutput
+	labels   pulumi.StringMap
+	provider *kubernetes.Provider
 }
 
 func (w *writer) Put(ctx *pulumi.Context, name, key string, data pulumi.StringMapInput, opts ...pulumi.ResourceOption) (secrets.RemoteRef, error) {
@@ -228,7 +250,7 @@ func (w *writer) Put(ctx *pulumi.Context, name, key string, data pulumi.StringMa
 		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(key), Namespace: w.ns, Labels: w.labels},
 		Type:       pulumi.String("Opaque"),
 		StringData: data,
-	}, opts...)
+	}, append(append([]pulumi.ResourceOption{}, opts...), pulumi.Provider(w.provider))...)
 	if err != nil {
 		return secrets.RemoteRef{}, err
 	}
