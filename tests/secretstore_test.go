@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,8 +19,8 @@ import (
 )
 
 const (
-	chartType = "kubernetes:helm.sh/v4:Chart"
-	cssType   = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+	esoChartType = "kubernetes:helm.sh/v4:Chart"
+	cloudCSSType = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
 )
 
 // cloudStore is what each cloud's store must show in a plan.
@@ -57,7 +58,7 @@ func TestCloudSecretStores(t *testing.T) {
 		require.Len(t, stores, 1)
 		store := stores[0]
 
-		css := resourcesOf(r, cssType)
+		css := resourcesOf(r, cloudCSSType)
 		require.Len(t, css, 1, "one ClusterSecretStore")
 		assert.Equal(t, want.storeName, inspect.Str(css[0].Inputs, "metadata", "name"))
 		provider := inspect.Obj(inspect.At(css[0].Inputs, "spec", "provider"))
@@ -66,7 +67,7 @@ func TestCloudSecretStores(t *testing.T) {
 		n := r.Platform.Network.Namespaces
 		assert.ElementsMatch(t, []string{n.Apps, n.Data, n.Jobs}, inspect.Strs(inspect.Obj(inspect.Arr(inspect.At(css[0].Inputs, "spec", "conditions"))[0]), "namespaces"))
 
-		charts := resourcesOf(r, chartType)
+		charts := resourcesOf(r, esoChartType)
 		var operator *mockcloud.Resource
 		for _, c := range charts {
 			if inspect.Str(c.Inputs, "chart") == "external-secrets" {
@@ -147,4 +148,37 @@ func checkCloudStore(t *testing.T, stack, target string, preview bool, r *planne
 		assert.Equal(t, "acme-data-"+stack, inspect.Str(store.Inputs, "project"))
 		assert.Equal(t, "europe-north1", inspect.Str(store.Inputs, "region"))
 	}
+}
+
+// storedCredential returns a credential the platform wrote to the target's store under the logical
+// name, as the raw recorded value (to check it is a Pulumi secret) and its keys: the Kubernetes
+// Secret of the in-cluster store, the Secrets Manager version, the Key Vault secret or the Secret
+// Manager version, each holding the JSON object of the credential. In a preview whose value is
+// unknown the keys are empty.
+func storedCredential(t *testing.T, r *planner.Result, target, name string) (resource.PropertyValue, map[string]string) {
+	t.Helper()
+	var raw resource.PropertyValue
+	switch target {
+	case "aws":
+		raw = named(t, r, "aws:secretsmanager/secretVersion:SecretVersion", name+"-value").Inputs["secretString"]
+	case "azure":
+		raw = named(t, r, "azure-native:keyvault:Secret", name).Inputs["properties"]
+		if raw.IsObject() {
+			raw = raw.ObjectValue()["value"]
+		}
+	case "gcp":
+		raw = named(t, r, "gcp:secretmanager/secretVersion:SecretVersion", name+"-value").Inputs["secretData"]
+	default:
+		sec := named(t, r, "kubernetes:core/v1:Secret", name)
+		out := map[string]string{}
+		for k, v := range inspect.Obj(inspect.At(sec.Inputs, "stringData")) {
+			out[string(k)] = inspect.Unwrap(v).StringValue()
+		}
+		return sec.Inputs["stringData"], out
+	}
+	out := map[string]string{}
+	if v := inspect.Unwrap(raw); v.IsString() {
+		require.NoError(t, json.Unmarshal([]byte(v.StringValue()), &out), "%s holds a JSON object", name)
+	}
+	return raw, out
 }
