@@ -13,6 +13,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
 	"github.com/opendataplatform/dataplatform/components/objectstore/adls"
 	"github.com/opendataplatform/dataplatform/components/registry/acr"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -93,14 +94,15 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	}
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
+	f.secretStore = azureSecretStore(cfg, provider, names, net, c)
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
-		return azureData(ctx, cfg, names, provider, net, c, ns)
+		return azureData(ctx, cfg, names, provider, net, c, ns, f.secrets)
 	}
 	return f, nil
 }
 
 // azureData builds ADLS Gen2 (private endpoints), Flexible Server (delegated subnet) and ACR.
-func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *azurenative.Provider, net *azurevnet.Network, c *aks.Cluster, ns Namespaces) (*DataServices, error) {
+func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *azurenative.Provider, net *azurevnet.Network, c *aks.Cluster, ns Namespaces, credStore *secrets.Store) (*DataServices, error) {
 	prod := cfg.Environment == config.Prod
 	labels := tags(cfg)
 	// No Protect option on the components: each protects its own stateful leaves (Protect: prod).
@@ -130,7 +132,7 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider 
 		StorageAutoGrow: cfg.MetadataDB.MaxStorageGiB > 0, HighAvailability: cfg.MetadataDB.HighAvailability,
 		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, GeoRedundantBackup: prod,
 		DelegatedSubnetID: net.PostgresSubnetID, PrivateDNSZoneID: net.PostgresPrivateDNSZoneID,
-		ServerCIDRs: []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Namespace: ns.Apps, DataNamespace: ns.Data,
+		ServerCIDRs: []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Secrets: credStore, Namespace: ns.Apps, DataNamespace: ns.Data,
 		Scheduling: c.Info.Scheduling, LogAnalyticsWorkspaceID: c.LogAnalyticsWorkspaceID, DeletionLock: cfg.MetadataDB.DeletionProtection, Tags: labels,
 	}, opts...)
 	if err != nil {
