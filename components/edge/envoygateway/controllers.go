@@ -71,7 +71,58 @@ type ControllersArgs struct {
 	Scheduling cluster.Scheduling
 	// Labels are added to the namespaces and the platform's own objects.
 	Labels map[string]string
+	// ProviderGatewayAPI says the cluster's provider owns the Gateway API CRDs (GKE installs and
+	// upgrades them itself: v1.5 standard channel with the Gateway API enabled on the cluster). The
+	// gateway-helm chart's crds sub-chart is then switched off (crds.enabled: false, which also drops
+	// the safe-upgrades ValidatingAdmissionPolicy) and Envoy Gateway's own CRDs come from the
+	// gateway-crds-helm chart alone (crds.envoyGateway.enabled: true, crds.gatewayAPI.enabled: false):
+	// envoyproxy/gateway@v1.9.0 charts/gateway-helm/README.md "Skip install CRDs". Envoy Gateway
+	// watches only the route kinds whose CRDs exist (internal/provider/kubernetes/controller.go
+	// tcpRouteCRDExists…), so pair it with EdgeArgs.TLSRoutes where TCPRoute v1 is missing.
+	ProviderGatewayAPI bool
+	// CertManagerIdentity gives cert-manager's controller a cloud identity for the azureDNS and
+	// cloudDNS DNS-01 solvers; nil: none (the kubernetes target's solvers read a Secret).
+	CertManagerIdentity *CertManagerIdentity
 }
+
+// CertManagerServiceAccount is the ServiceAccount cert-manager's controller runs as, in
+// CertManagerNamespace: the subject a cloud identity is federated to
+// (cert-manager@v1.21.1 deploy/charts/cert-manager/templates/_helpers.tpl cert-manager.serviceAccountName:
+// the full name, which is the release name "cert-manager" because it contains the chart's name).
+// Azure federated credential subject: system:serviceaccount:cert-manager:cert-manager; GKE principal:
+// principal://iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<project>.svc.id.goog/subject/ns/cert-manager/sa/cert-manager.
+const CertManagerServiceAccount = cmRelease
+
+// CertManagerIdentity is the workload identity of cert-manager's controller. Setting it also starts
+// the controller with --issuer-ambient-credentials (cert-manager@v1.21.1
+// cmd/controller/app/options/options.go; default false: internal/apis/config/controller/v1alpha1/
+// defaults.go), because the edge's Issuer is namespaced and the cloud solvers authenticate with
+// ambient credentials (pkg/issuer/acme/dns/azuredns/azuredns.go getAuthorization,
+// clouddns/clouddns.go NewDNSProvider refuse them otherwise). Any namespaced Issuer may then use the
+// identity: grant it only the edge's DNS zone.
+type CertManagerIdentity struct {
+	// ServiceAccountAnnotations go on cert-manager's ServiceAccount (chart value
+	// serviceAccount.annotations).
+	ServiceAccountAnnotations pulumi.StringMapInput
+	// PodLabels go on the controller's pods (chart value podLabels).
+	PodLabels map[string]string
+}
+
+// AzureWorkloadIdentity is cert-manager under Azure Workload Identity: the ServiceAccount names the
+// user-assigned identity (annotation azure.workload.identity/client-id) and the pods opt in (label
+// azure.workload.identity/use: "true"), so the AKS webhook injects AZURE_FEDERATED_TOKEN_FILE
+// (Azure/azure-workload-identity docs/book/src/topics/service-account-labels-and-annotations.md).
+func AzureWorkloadIdentity(clientID pulumi.StringInput) *CertManagerIdentity {
+	return &CertManagerIdentity{
+		ServiceAccountAnnotations: pulumi.StringMap{"azure.workload.identity/client-id": clientID},
+		PodLabels:                 map[string]string{"azure.workload.identity/use": "true"},
+	}
+}
+
+// GKEWorkloadIdentity is cert-manager under GKE Workload Identity Federation with a direct principal
+// (IAM is granted to the Kubernetes ServiceAccount itself): no annotation, no label; the GKE metadata
+// server answers the pods' credential requests.
+func GKEWorkloadIdentity() *CertManagerIdentity { return &CertManagerIdentity{} }
 
 // Controllers is the add-ons component.
 type Controllers struct {
@@ -81,6 +132,12 @@ type Controllers struct {
 	CertManager, EnvoyGateway *helmv4.Chart
 	// Namespace is Envoy Gateway's namespace, resolved once it exists.
 	Namespace pulumi.StringOutput
+	// EnvoyGatewayCRDs is the gateway-crds-helm chart (Envoy Gateway's CRDs alone), with
+	// ProviderGatewayAPI; nil otherwise.
+	EnvoyGatewayCRDs *helmv4.Chart
+
+	// ambient: cert-manager may use its workload identity for namespaced Issuers.
+	ambient bool
 }
 
 // Ready lists what a resource using the controllers' CRDs waits for.

@@ -2,7 +2,6 @@ package envoygateway
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 
 	apiextensions "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
@@ -43,98 +42,12 @@ const (
 	cmAPI      = "cert-manager.io/v1"
 )
 
-// Issuers.
-const (
-	SelfSigned = "selfSigned"
-	ACME       = "acme"
-)
-
-// ACMEIssuer is an ACME account with a DNS-01 solver (cert-manager@v1.21.1
-// pkg/apis/acme/v1/types_issuer.go).
-type ACMEIssuer struct {
-	Email, Server string
-	// Provider is "cloudflare" (ACMEIssuerDNS01ProviderCloudflare.apiTokenSecretRef) or "rfc2136"
-	// (ACMEIssuerDNS01ProviderRFC2136).
-	Provider string
-	// SecretName and SecretKey name the credential Secret in Namespace.
-	SecretName, SecretKey string
-	// Nameserver, TSIGKeyName and TSIGAlgorithm configure rfc2136.
-	Nameserver, TSIGKeyName, TSIGAlgorithm string
-}
-
-// EdgeArgs are the inputs of the Edge.
-type EdgeArgs struct {
-	// Domain is dataplatform:domain; every route is served under it.
-	Domain string
-	// Routes are what the engine publishes.
-	Routes []edge.Route
-	// Issuer is SelfSigned or ACME; ACME configures the latter.
-	Issuer string
-	ACME   ACMEIssuer
-	// SourceRanges are the client CIDR blocks allowed to connect (enforced by Envoy: a SecurityPolicy
-	// on the Gateway).
-	SourceRanges []string
-	// HighAvailability runs two proxies with a PodDisruptionBudget (prod).
-	HighAvailability bool
-	// Scheduling places the proxies.
-	Scheduling cluster.Scheduling
-	// Controllers are the add-ons; every object here waits for their charts (CRDs, webhooks).
-	Controllers *Controllers
-	// Protect marks the stateful resources (the self-signed root CA's private key: clients trust the
-	// CA, so a new key means every client re-imports it) protected: destroy and replacement stop at
-	// them.
-	// Disposable children (Jobs, Secrets, policies, bindings, node groups…) are never protected.
-	Protect bool
-	// Labels are added to every object.
-	Labels map[string]string
-}
-
 // Edge is the Edge component.
 type Edge struct {
 	pulumi.ResourceState
 
-	// Info is what users connect to.
+	// Info is what users connect to: URLs for the HTTP routes, Endpoints for the GRPC and TCP routes.
 	Info edge.Info
-}
-
-func (a *EdgeArgs) validate() error {
-	if a == nil {
-		return fmt.Errorf("envoygateway: args are required")
-	}
-	if err := edge.Validate(a.Domain, a.Routes); err != nil {
-		return fmt.Errorf("envoygateway: %w", err)
-	}
-	if a.Controllers == nil {
-		return fmt.Errorf("envoygateway: Controllers is required: the Gateway API, Envoy Gateway and cert-manager CRDs come from them")
-	}
-	if len(a.SourceRanges) == 0 {
-		return fmt.Errorf("envoygateway: SourceRanges is empty; name the client CIDR blocks allowed to connect (0.0.0.0/0 for anyone)")
-	}
-	for _, c := range a.SourceRanges {
-		if p, err := netip.ParsePrefix(c); err != nil || p.Masked() != p {
-			return fmt.Errorf("envoygateway: SourceRanges entry %q is not a CIDR block with its host bits zero", c)
-		}
-	}
-	switch a.Issuer {
-	case SelfSigned:
-	case ACME:
-		m := a.ACME
-		if m.Email == "" || m.Server == "" || m.SecretName == "" || m.SecretKey == "" {
-			return fmt.Errorf("envoygateway: ACME needs Email, Server, SecretName and SecretKey")
-		}
-		switch m.Provider {
-		case "cloudflare":
-		case "rfc2136":
-			if m.Nameserver == "" || m.TSIGKeyName == "" || m.TSIGAlgorithm == "" {
-				return fmt.Errorf("envoygateway: ACME provider rfc2136 needs Nameserver, TSIGKeyName and TSIGAlgorithm")
-			}
-		default:
-			return fmt.Errorf("envoygateway: ACME.Provider = %q; allowed: cloudflare, rfc2136", m.Provider)
-		}
-	default:
-		return fmt.Errorf("envoygateway: Issuer = %q; allowed: %s, %s", a.Issuer, SelfSigned, ACME)
-	}
-	return nil
 }
 
 type builder struct {
