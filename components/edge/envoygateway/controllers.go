@@ -34,6 +34,9 @@ const (
 	// EnvoyGatewayChart is Envoy Gateway's chart (envoyproxy/gateway@v1.9.0 tools/make/helm.mk:
 	// OCI_REGISTRY oci://docker.io/envoyproxy, chart gateway-helm, version = the release tag).
 	EnvoyGatewayChart = "oci://docker.io/envoyproxy/gateway-helm"
+	// EnvoyGatewayCRDsChart holds the CRDs alone, as templates switched by values (helm.mk packages
+	// and pushes every directory under charts/, gateway-crds-helm among them, at the same version).
+	EnvoyGatewayCRDsChart = "oci://docker.io/envoyproxy/gateway-crds-helm"
 	// EnvoyGatewayVersion pins the chart and the controller image (Envoy proxy distroless v1.39.0,
 	// Gateway API v1.6.1; site/content/en/news/releases/matrix.md@v1.9.0).
 	EnvoyGatewayVersion = "v1.9.0"
@@ -111,7 +114,8 @@ type CertManagerIdentity struct {
 // AzureWorkloadIdentity is cert-manager under Azure Workload Identity: the ServiceAccount names the
 // user-assigned identity (annotation azure.workload.identity/client-id) and the pods opt in (label
 // azure.workload.identity/use: "true"), so the AKS webhook injects AZURE_FEDERATED_TOKEN_FILE
-// (Azure/azure-workload-identity docs/book/src/topics/service-account-labels-and-annotations.md).
+// (Azure/azure-workload-identity@v1.6.0 docs/book/src/topics/service-account-labels-and-annotations.md:
+// the label "is **required** in the pod template spec"; the annotation names the identity).
 func AzureWorkloadIdentity(clientID pulumi.StringInput) *CertManagerIdentity {
 	return &CertManagerIdentity{
 		ServiceAccountAnnotations: pulumi.StringMap{"azure.workload.identity/client-id": clientID},
@@ -142,7 +146,11 @@ type Controllers struct {
 
 // Ready lists what a resource using the controllers' CRDs waits for.
 func (c *Controllers) Ready() []pulumi.Resource {
-	return []pulumi.Resource{c.CertManager, c.EnvoyGateway}
+	ready := []pulumi.Resource{c.CertManager, c.EnvoyGateway}
+	if c.EnvoyGatewayCRDs != nil {
+		ready = append(ready, c.EnvoyGatewayCRDs)
+	}
+	return ready
 }
 
 // CertManagerFirst is a resource option for a component whose Helm charts render cert-manager objects
@@ -172,11 +180,13 @@ func NewControllers(ctx *pulumi.Context, name string, args *ControllersArgs, opt
 	if args == nil {
 		args = &ControllersArgs{}
 	}
-	comp := &Controllers{}
+	comp := &Controllers{ambient: args.CertManagerIdentity != nil}
 	if err := ctx.RegisterComponentResourceV2(ControllersType, name, pulumi.Map{
 		"envoyGatewayVersion": pulumi.String(EnvoyGatewayVersion),
 		"certManagerVersion":  pulumi.String(CertManagerVersion),
 		"highAvailability":    pulumi.Bool(args.HighAvailability),
+		"providerGatewayAPI":  pulumi.Bool(args.ProviderGatewayAPI),
+		"certManagerIdentity": pulumi.Bool(args.CertManagerIdentity != nil),
 	}, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -217,7 +227,7 @@ func NewControllers(ctx *pulumi.Context, name string, args *ControllersArgs, opt
 		RepositoryOpts: &helmv4.RepositoryOptsArgs{Repo: pulumi.String(CertManagerRepo)},
 		Name:           pulumi.String(cmRelease),
 		Namespace:      cmNS,
-		Values:         certManagerValues(args.HighAvailability, args.Scheduling),
+		Values:         withIdentity(certManagerValues(args.HighAvailability, args.Scheduling), args.CertManagerIdentity),
 	}, child)
 	if err != nil {
 		return nil, err
@@ -233,13 +243,27 @@ func NewControllers(ctx *pulumi.Context, name string, args *ControllersArgs, opt
 	if err != nil {
 		return nil, err
 	}
+	egDeps := []pulumi.Resource{certgen}
+	if args.ProviderGatewayAPI {
+		comp.EnvoyGatewayCRDs, err = helmv4.NewChart(ctx, name+"-envoy-gateway-crds", &helmv4.ChartArgs{
+			Chart:     pulumi.String(EnvoyGatewayCRDsChart),
+			Version:   pulumi.String(EnvoyGatewayVersion),
+			Name:      pulumi.String(egRelease + "-crds"),
+			Namespace: egNS,
+			Values:    envoyGatewayCRDsValues(),
+		}, child)
+		if err != nil {
+			return nil, err
+		}
+		egDeps = append(egDeps, comp.EnvoyGatewayCRDs)
+	}
 	comp.EnvoyGateway, err = helmv4.NewChart(ctx, name+"-envoy-gateway", &helmv4.ChartArgs{
 		Chart:     pulumi.String(EnvoyGatewayChart),
 		Version:   pulumi.String(EnvoyGatewayVersion),
 		Name:      pulumi.String(egRelease),
 		Namespace: egNS,
-		Values:    envoyGatewayValues(args.HighAvailability, args.Scheduling),
-	}, child, pulumi.DependsOn([]pulumi.Resource{certgen}))
+		Values:    envoyGatewayValues(args.HighAvailability, args.Scheduling, !args.ProviderGatewayAPI),
+	}, child, pulumi.DependsOn(egDeps))
 	if err != nil {
 		return nil, err
 	}
