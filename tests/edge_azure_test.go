@@ -173,8 +173,8 @@ func TestEdgeOnAzure(t *testing.T) {
 					t.Errorf("ALB Controller role %s on %s; want the node resource group", guid, scope)
 				}
 			case "befefa01-2a29-4197-83a8-272ff33ce314":
-				if !strings.Contains(strings.ToLower(scope), "/dnszones/") {
-					t.Errorf("DNS Zone Contributor on %s; want the zone", scope)
+				if len(zones) == 1 && scope != zones[0].ID {
+					t.Errorf("DNS Zone Contributor on %s; want the zone %s only", scope, zones[0].ID)
 				}
 			}
 			roles[guid]++

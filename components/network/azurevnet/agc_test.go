@@ -43,6 +43,9 @@ func TestAGCSubnet(t *testing.T) {
 		m, net := deploy(t, preview, testArgs())
 		assert.Nil(t, m.Named(tSubnet, "net-agc"))
 		assert.Empty(t, net.AGCSubnetCIDR)
+		for _, r := range rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-aks")) {
+			assert.NotEqual(t, "allow-agc-in", r.name)
+		}
 
 		args := testArgs()
 		args.AGCSubnet = true
@@ -55,5 +58,15 @@ func TestAGCSubnet(t *testing.T) {
 		assert.Equal(t, "Microsoft.ServiceNetworking/trafficControllers", inspect.RequireStr(t, dl[0].ObjectValue(), "serviceName"))
 		assert.True(t, m.DependsOn(agc, inspect.MustNamed(t, m, tSubnet, "net-endpoints")), "subnet writes to one VNet are serialised")
 		assert.False(t, agc.Protect)
+
+		// The aks subnet admits AGC's subnet (TCP); without AGC it has no such rule.
+		found := false
+		for _, r := range rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-aks")) {
+			if r.name == "allow-agc-in" {
+				found = true
+				assert.Equal(t, nsgRule{"allow-agc-in", "Allow", "Tcp", "10.40.130.0/24", "*", "*", 110}, r)
+			}
+		}
+		assert.True(t, found, "the aks NSG admits the AGC subnet")
 	})
 }

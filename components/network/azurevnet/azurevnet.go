@@ -262,7 +262,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			Tags:                     tags,
 		}, parent, disposable)
 	}
-	aksNSG, err := nsg("aks", aksRules(args.PodCIDR))
+	agcCIDR := ""
+	if args.AGCSubnet {
+		agcCIDR, _ = CarveAGCSubnet(args.CIDR) // validate checked the CIDR
+	}
+	aksNSG, err := nsg("aks", aksRules(args.PodCIDR, agcCIDR))
 	if err != nil {
 		return nil, err
 	}
@@ -317,8 +321,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 
 	comp.AGCSubnetID = pulumi.String("").ToStringOutput()
 	if args.AGCSubnet {
-		// validate checked the CIDR: CarveAGCSubnet cannot fail here.
-		comp.AGCSubnetCIDR, _ = CarveAGCSubnet(args.CIDR)
+		comp.AGCSubnetCIDR = agcCIDR
 		agc, err := network.NewSubnet(ctx, name+"-agc", &network.SubnetArgs{
 			SubnetName:         pulumi.String("agc"),
 			ResourceGroupName:  rg.Name,
