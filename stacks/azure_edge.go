@@ -264,7 +264,8 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 // azureProxyAddress reserves the address of Envoy Gateway's load balancer and names it in the
 // Service's annotations (cloud-provider-azure, learn.microsoft.com/azure/aks/static-ip and
 // internal-lb):
-//   - public: a Standard, static, zone-redundant (prod) public IP in the platform's resource group,
+//   - public: a Standard, static, zone-redundant (prod) public IP in the platform's resource group
+//     (not protected, like the NAT gateway's: its A records follow a replacement),
 //     named by service.beta.kubernetes.io/azure-pip-name with its group in
 //     service.beta.kubernetes.io/azure-load-balancer-resource-group. The AKS docs grant the cluster
 //     identity Network Contributor on that resource group; it is granted on the public IP alone,
@@ -295,7 +296,7 @@ func azureProxyAddress(ctx *pulumi.Context, cfg *config.Platform, names Names, n
 		Sku:                      &network.PublicIPAddressSkuArgs{Name: pulumi.String("Standard"), Tier: pulumi.String("Regional")},
 		PublicIPAllocationMethod: pulumi.String("Static"), PublicIPAddressVersion: pulumi.String("IPv4"),
 		Zones: zones, Tags: pulumi.ToStringMap(tags(cfg)),
-	}, az, pulumi.Protect(cfg.Environment == config.Prod))
+	}, az)
 	if err != nil {
 		return envoygateway.ProxyService{}, pulumi.StringOutput{}, err
 	}
