@@ -252,3 +252,91 @@ func keys(m map[string]*mockcloud.Resource) []string {
 	sort.Strings(out)
 	return out
 }
+
+// envoyService is the Service spec Envoy Gateway's proxies get (EnvoyProxy
+// spec.provider.kubernetes.envoyService).
+func envoyService(t *testing.T, r *planner.Result) map[string]any {
+	ps := resourcesOf(r, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy")
+	if len(ps) != 1 {
+		t.Fatalf("%d EnvoyProxies; want 1", len(ps))
+	}
+	m, _ := inspect.Plain(inspect.At(ps[0].Inputs, "spec", "provider", "kubernetes", "envoyService")).(map[string]any)
+	return m
+}
+
+// TestEdgeOnAzureLoadBalancer: Envoy Gateway's load balancer is internal at the node subnet's last
+// usable address when every source range is private (prod), and on the static public IP otherwise —
+// the IP named in the Service's annotations, the cluster identity allowed to join it (Network
+// Contributor on the IP alone), the cloud's NSG told the IPv4 ranges. With public ranges narrower
+// than everyone, AGC (which cannot filter clients outside its preview WAF) is not used: Envoy Gateway
+// serves the web UIs too.
+func TestEdgeOnAzureLoadBalancer(t *testing.T) {
+	for _, preview := range []bool{false, true} {
+		t.Run("internal/"+mode(preview), func(t *testing.T) {
+			r := plan(t, "prod", "azure", preview)
+			ann, _ := envoyService(t, r)["annotations"].(map[string]any)
+			if ann["service.beta.kubernetes.io/azure-load-balancer-internal"] != "true" {
+				t.Errorf("prod's load balancer annotations %v; want internal", ann)
+			}
+			ip, _ := ann["service.beta.kubernetes.io/azure-load-balancer-ipv4"].(string)
+			if ip != "10.40.127.254" && !strings.HasSuffix(ip, ".254") {
+				t.Errorf("internal address %q; want the node subnet's last usable address", ip)
+			}
+			if len(resourcesOf(r, "azure-native:network:PublicIPAddress")) != 1 {
+				t.Errorf("prod has an edge public IP; only the NAT gateway's is expected")
+			}
+		})
+		t.Run("restricted/"+mode(preview), func(t *testing.T) {
+			r := plan(t, "staging", "azure", preview, `dataplatform:edge={"sourceRanges": ["203.0.113.0/24"]}`)
+			if len(resourcesOf(r, azALB)) != 0 || len(resourcesOf(r, "dataplatform:edge:ALBController")) != 0 {
+				t.Errorf("AGC is used with restricted source ranges")
+			}
+			gws := gatewaysByClass(t, r)
+			want := []string{"dremio-flight TLS 32010", "dremio-jdbc TLS 31010", "http HTTP 80", "https-airbyte HTTPS 443", "https-dremio HTTPS 443"}
+			if got := listenerSummary(t, gws["dataplatform"], r.Platform.Domain); strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("Envoy Gateway listeners %v; want %v", got, want)
+			}
+			svc := envoyService(t, r)
+			ann, _ := svc["annotations"].(map[string]any)
+			var pip *mockcloud.Resource
+			for _, p := range resourcesOf(r, "azure-native:network:PublicIPAddress") {
+				if p.Name == "edge-ip" {
+					pip = p
+				}
+			}
+			if pip == nil {
+				t.Fatalf("no edge public IP")
+			}
+			if inspect.Str(pip.Inputs, "sku", "name") != "Standard" || inspect.Str(pip.Inputs, "publicIPAllocationMethod") != "Static" {
+				t.Errorf("edge IP sku %q allocation %q; want Standard, Static", inspect.Str(pip.Inputs, "sku", "name"), inspect.Str(pip.Inputs, "publicIPAllocationMethod"))
+			}
+			if !preview {
+				if ann["service.beta.kubernetes.io/azure-pip-name"] != inspect.Str(pip.Inputs, "publicIpAddressName") || ann["service.beta.kubernetes.io/azure-load-balancer-resource-group"] != inspect.Str(pip.Inputs, "resourceGroupName") {
+					t.Errorf("annotations %v do not name the edge IP %s", ann, pip.ID)
+				}
+				found := false
+				for _, ra := range resourcesOf(r, azRA) {
+					if inspect.Str(ra.Inputs, "scope") == pip.ID && strings.HasSuffix(inspect.Str(ra.Inputs, "roleDefinitionId"), "/4d97b98b-1d4f-4787-a291-c67834d212e7") {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("the cluster identity cannot join the edge IP")
+				}
+				// The mock allocates no address, so the records' link to the IP is their dependency.
+				recs := map[string]bool{}
+				for _, rec := range resourcesOf(r, azRecord) {
+					if r.Mocks.DependsOn(rec, pip) {
+						recs[inspect.Str(rec.Inputs, "relativeRecordSetName")] = true
+					}
+				}
+				if !recs["dremio"] || !recs["airbyte"] || len(recs) != 2 {
+					t.Errorf("A records at the edge IP %v; want dremio and airbyte", recs)
+				}
+			}
+			if got := svc["loadBalancerSourceRanges"]; got == nil {
+				t.Errorf("the load balancer's NSG is not told the source ranges")
+			}
+		})
+	}
+}
