@@ -162,7 +162,10 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 		}
 	}
 	k8s := pulumi.Provider(c.Provider)
-	controllers, err := envoygateway.NewControllers(ctx, "edge-controllers", controllersArgs, k8s, pulumi.DependsOn(certManagerReady))
+	// cert-manager exchanges its token for the identity's at its first challenge: its chart waits for
+	// the federation and the zone grant (a component's dependsOn does not reach its children).
+	controllers, err := envoygateway.NewControllers(ctx, "edge-controllers", controllersArgs, k8s,
+		pulumi.Transformations([]pulumi.ResourceTransformation{waitFor("kubernetes:helm.sh/v4:Chart", certManagerReady)}))
 	if err != nil {
 		return fmt.Errorf("edge controllers: %w", err)
 	}
@@ -202,7 +205,7 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 	}
 
 	// Envoy Gateway's load balancer on a static address, so that its A records are written here.
-	service, address, err := azureProxyAddress(ctx, cfg, names, net, c, az)
+	service, address, grant, err := azureProxyAddress(ctx, cfg, names, net, c, az)
 	if err != nil {
 		return err
 	}
@@ -227,7 +230,11 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 			Domain: cfg.Domain, Routes: envoy, Issuer: issuer, ACME: acme, SourceRanges: cfg.Edge.SourceRanges,
 			Service: service, HighAvailability: prod, Scheduling: c.Info.Scheduling, Controllers: controllers,
 			Protect: prod, Labels: partOf(),
-		}, k8s)
+		}, k8s, pulumi.Transformations([]pulumi.ResourceTransformation{
+			// Envoy Gateway creates the load balancer's Service for the Gateway: the cluster identity
+			// must be allowed to join the public IP by then.
+			waitFor("kubernetes:gateway.networking.k8s.io/v1:Gateway", grant),
+		}))
 		if err != nil {
 			return nil, err
 		}
@@ -275,7 +282,10 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 //     with a fixed address of the node subnet (service.beta.kubernetes.io/azure-load-balancer-ipv4),
 //     its last usable address, far from the nodes, which take addresses from the start; the cluster
 //     identity already holds Network Contributor on that subnet.
-func azureProxyAddress(ctx *pulumi.Context, cfg *config.Platform, names Names, net *azurevnet.Network, c *aks.Cluster, az pulumi.ResourceOption) (envoygateway.ProxyService, pulumi.StringOutput, error) {
+func azureProxyAddress(ctx *pulumi.Context, cfg *config.Platform, names Names, net *azurevnet.Network, c *aks.Cluster, az pulumi.ResourceOption) (envoygateway.ProxyService, pulumi.StringOutput, []pulumi.Resource, error) {
+	fail := func(err error) (envoygateway.ProxyService, pulumi.StringOutput, []pulumi.Resource, error) {
+		return envoygateway.ProxyService{}, pulumi.StringOutput{}, nil, err
+	}
 	if cfg.Edge.InternalOnly() {
 		ip := lastUsable(net.Subnets.AKS)
 		return envoygateway.ProxyService{
@@ -284,7 +294,7 @@ func azureProxyAddress(ctx *pulumi.Context, cfg *config.Platform, names Names, n
 				"service.beta.kubernetes.io/azure-load-balancer-ipv4":     pulumi.String(ip),
 			},
 			EnforceSourceRanges: true,
-		}, pulumi.String(ip).ToStringOutput(), nil
+		}, pulumi.String(ip).ToStringOutput(), nil, nil
 	}
 	pipName := names.Base + "-edge-ip"
 	var zones pulumi.StringArrayInput
@@ -298,10 +308,11 @@ func azureProxyAddress(ctx *pulumi.Context, cfg *config.Platform, names Names, n
 		Zones: zones, Tags: pulumi.ToStringMap(tags(cfg)),
 	}, az)
 	if err != nil {
-		return envoygateway.ProxyService{}, pulumi.StringOutput{}, err
+		return fail(err)
 	}
-	if _, err := agc.Grant(ctx, "edge-ip-network-contributor", pip.ID().ToStringOutput(), c.ControlPlanePrincipalID, aks.NetworkContributorRole, az); err != nil {
-		return envoygateway.ProxyService{}, pulumi.StringOutput{}, err
+	grant, err := agc.Grant(ctx, "edge-ip-network-contributor", pip.ID().ToStringOutput(), c.ControlPlanePrincipalID, aks.NetworkContributorRole, az)
+	if err != nil {
+		return fail(err)
 	}
 	return envoygateway.ProxyService{
 		Annotations: pulumi.StringMap{
@@ -309,7 +320,19 @@ func azureProxyAddress(ctx *pulumi.Context, cfg *config.Platform, names Names, n
 			"service.beta.kubernetes.io/azure-load-balancer-resource-group": net.ResourceGroupName,
 		},
 		EnforceSourceRanges: true,
-	}, pip.IpAddress.Elem(), nil
+	}, pip.IpAddress.Elem(), []pulumi.Resource{grant}, nil
+}
+
+// waitFor makes every resource of a type below a component wait for deps. A transformation (run by
+// the SDK, so mocks and previews see it too) rather than a component's dependsOn, which does not
+// reach the children.
+func waitFor(typ string, deps []pulumi.Resource) pulumi.ResourceTransformation {
+	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+		if args.Type != typ || len(deps) == 0 {
+			return nil
+		}
+		return &pulumi.ResourceTransformationResult{Props: args.Props, Opts: append(append([]pulumi.ResourceOption{}, args.Opts...), pulumi.DependsOn(deps))}
+	}
 }
 
 // lastUsable is a subnet's last address Azure hands out (it reserves the last one).

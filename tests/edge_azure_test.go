@@ -97,6 +97,24 @@ func TestEdgeOnAzure(t *testing.T) {
 			t.Errorf("prod's DNS zone is not protected (a new zone means new name servers to delegate)")
 		}
 
+		// cert-manager's chart waits for its identity's zone grant (and the federation before it).
+		if r.Platform.Edge.Issuer == "acme" {
+			var cm, grant *mockcloud.Resource
+			for _, c := range resourcesOf(r, "kubernetes:helm.sh/v4:Chart") {
+				if inspect.Str(c.Inputs, "chart") == "cert-manager" {
+					cm = c
+				}
+			}
+			for _, ra := range resourcesOf(r, azRA) {
+				if ra.Name == "edge-cert-manager-dns-zone-contributor" {
+					grant = ra
+				}
+			}
+			if cm == nil || grant == nil || !r.Mocks.DependsOn(cm, grant) {
+				t.Errorf("cert-manager's chart does not wait for its DNS zone grant")
+			}
+		}
+
 		if internal {
 			if gws["azure-alb-external"] != nil || len(resourcesOf(r, azALB)) != 0 || len(resourcesOf(r, "dataplatform:edge:ALBController")) != 0 {
 				t.Errorf("%s is internal-only but has Application Gateway for Containers", stack)
@@ -322,6 +340,9 @@ func TestEdgeOnAzureLoadBalancer(t *testing.T) {
 				}
 				if !found {
 					t.Errorf("the cluster identity cannot join the edge IP")
+				}
+				if ra := r.Mocks.Named(azRA, "edge-ip-network-contributor"); ra == nil || !r.Mocks.DependsOn(gws["dataplatform"], ra) {
+					t.Errorf("Envoy Gateway's Gateway (and so its Service) does not wait for the IP grant")
 				}
 				// The mock allocates no address, so the records' link to the IP is their dependency.
 				recs := map[string]bool{}
