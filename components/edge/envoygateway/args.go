@@ -169,6 +169,14 @@ func (a *EdgeArgs) validate() error {
 			return fmt.Errorf("envoygateway: SourceRanges entry %q is not a CIDR block with its host bits zero", c)
 		}
 	}
+	// The EnvoyProxy CRD admits an IPv4 loadBalancerIP only (shared_types.go KubernetesServiceSpec
+	// XValidation "loadBalancerIP must be a valid IPv4 address"); a value from another resource is
+	// checked there.
+	if ip, ok := a.Service.LoadBalancerIP.(pulumi.String); ok {
+		if addr, err := netip.ParseAddr(string(ip)); err != nil || !addr.Is4() {
+			return fmt.Errorf("envoygateway: Service.LoadBalancerIP %q is not an IPv4 address", string(ip))
+		}
+	}
 	switch a.Issuer {
 	case SelfSigned:
 	case ACME:

@@ -133,6 +133,15 @@ func TestTLSRoutes(t *testing.T) {
 			assert.Equal(t, "Terminate", inspect.Str(l, "tls", "mode"))
 			assert.Equal(t, "TLSRoute", inspect.Str(inspect.Obj(inspect.Arr(inspect.At(l, "allowedRoutes", "kinds"))[0]), "kind"))
 		}
+		// Flight still gets ALPN h2 on its listener, and every listener TLS 1.2 at least.
+		var alpn []string
+		for _, ctp := range r.m.ByType("kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy") {
+			assert.Equal(t, "1.2", inspect.Str(spec(ctp), "tls", "minVersion"))
+			if inspect.Str(inspect.Obj(inspect.Arr(inspect.At(spec(ctp), "targetRefs"))[0]), "sectionName") == "dremio-flight" {
+				alpn = inspect.Strs(spec(ctp), "tls", "alpnProtocols")
+			}
+		}
+		assert.Equal(t, []string{"h2"}, alpn)
 		cert := inspect.One(t, r.m, "kubernetes:cert-manager.io/v1:Certificate")
 		assert.Equal(t, []string{"dremio-data." + domain}, inspect.Strs(spec(cert), "dnsNames"))
 
@@ -327,4 +336,38 @@ func TestCloudBadArgs(t *testing.T) {
 			assert.Empty(t, r.m.ByType(issuerType))
 		})
 	}
+}
+
+// TestBadLoadBalancerIP: a known static address must be IPv4 (the EnvoyProxy CRD's CEL rule), checked
+// before anything registers; an address from another resource is left to the API server.
+func TestBadLoadBalancerIP(t *testing.T) {
+	for _, ip := range []string{"2001:db8::10", "10.0.0.300", "internal-ip"} {
+		a := l4Args()
+		a.Service.LoadBalancerIP = pulumi.String(ip)
+		r, err := runCloud(t, false, nil, a)
+		require.Error(t, err, ip)
+		assert.Empty(t, r.m.ByType(gwType), ip)
+	}
+	a := l4Args()
+	a.Service.LoadBalancerIP = pulumi.String("203.0.113.7")
+	_, err := runCloud(t, false, nil, a)
+	require.NoError(t, err)
+}
+
+// TestUnknownCloudIDs: in a first preview the identity's client ID and the zone's group come from
+// resources not created yet; the edge still registers, with those fields unknown.
+func TestUnknownCloudIDs(t *testing.T) {
+	unknown := func() pulumi.StringOutput { return pulumi.UnsafeUnknownOutput(nil).(pulumi.AnyOutput).AsStringOutput() }
+	a := l4Args()
+	a.Issuer = ACME
+	a.ACME = ACMEIssuer{Server: "https://acme-v02.api.letsencrypt.org/directory", Provider: DNS01AzureDNS, AzureDNS: &AzureDNSSolver{
+		SubscriptionID: pulumi.String("s"), ResourceGroupName: unknown(), HostedZoneName: pulumi.String("example.com"), ClientID: unknown(),
+	}}
+	a.Service.LoadBalancerIP = unknown()
+	r := mustRunCloud(t, true, &ControllersArgs{CertManagerIdentity: AzureWorkloadIdentity(unknown())}, a)
+	s := spec(inspect.One(t, r.m, issuerType))
+	assert.True(t, inspect.Unwrap(inspect.At(s, "acme", "solvers", 0, "dns01", "azureDNS", "managedIdentity", "clientID")).IsComputed())
+	assert.Equal(t, "example.com", inspect.Str(s, "acme", "solvers", 0, "dns01", "azureDNS", "hostedZoneName"))
+	svc := inspect.RequireObj(t, spec(inspect.One(t, r.m, proxyType)), "provider", "kubernetes", "envoyService")
+	assert.True(t, inspect.Unwrap(inspect.At(svc, "loadBalancerIP")).IsComputed())
 }

@@ -1,5 +1,14 @@
-// Package envoygateway is the platform's edge on the kubernetes target: Envoy Gateway (the Gateway API
-// implementation) with cert-manager issuing the certificates.
+// Package envoygateway is the platform's edge on the kubernetes target, and its TCP/gRPC edge on the
+// clouds: Envoy Gateway (the Gateway API implementation) with cert-manager issuing the certificates.
+//
+// On the kubernetes target it serves every route. On Azure and GCP the cloud's L7 gateway carries the
+// HTTPS routes, and this edge serves what that gateway cannot — Dremio's Arrow Flight (gRPC on its own
+// port) and JDBC (plain TCP, TLS terminated here) — behind the cloud's passthrough load balancer:
+// StreamRoutes picks those routes, EdgeArgs.Service shapes the load balancer, EdgeArgs.TLSRoutes
+// serves them as TLSRoutes (hostnames that ExternalDNS publishes; GKE's managed Gateway API CRDs have
+// no TCPRoute), ControllersArgs.ProviderGatewayAPI leaves the Gateway API CRDs to the provider, and
+// the azureDNS / cloudDNS solvers issue ACME certificates under cert-manager's workload identity
+// (ControllersArgs.CertManagerIdentity).
 //
 // Two components, because they sit in two layers:
 //   - Controllers (cluster add-ons) installs cert-manager and Envoy Gateway — the Gateway API CRDs

@@ -99,6 +99,8 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 		"hosts":            pulumi.ToStringArray(edge.Hosts(a.Domain, a.Routes)),
 		"highAvailability": pulumi.Bool(a.HighAvailability),
 		"protect":          pulumi.Bool(a.Protect),
+		"tlsRoutes":        pulumi.Bool(a.TLSRoutes),
+		"enforceRanges":    pulumi.Bool(a.Service.EnforceSourceRanges),
 	}, comp, opts...); err != nil {
 		return nil, err
 	}

@@ -37,8 +37,9 @@ func envoyProxySpec(ha bool, s cluster.Scheduling, svc ProxyService, sourceRange
 //     Kubernetes "but still used for setting the IP Address in some cloud providers such as GCP".
 //   - loadBalancerSourceRanges: "configured as firewall rules on the platform providers load
 //     balancer"; only the IPv4 ranges, since the Service (and the address) is IPv4 and a cloud
-//     firewall rule may not mix the families. Empty when no IPv4 range remains (then only Envoy
-//     filters, on the address it sees).
+//     firewall rule may not mix the families (docs.cloud.google.com/firewall/docs/using-firewalls:
+//     "A firewall rule can contain either IPv4 or IPv6 ranges, but not both"). Left out when no
+//     IPv4 range remains (then only Envoy filters, on the address it sees).
 func envoyServiceSpec(svc ProxyService, sourceRanges []string) pulumi.Map {
 	m := pulumi.Map{"type": pulumi.String("LoadBalancer"), "externalTrafficPolicy": pulumi.String("Local")}
 	if svc.Annotations != nil {
