@@ -199,7 +199,7 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 				TenantID: client.TenantId, SubscriptionID: zone.subscription, ResourceGroup: zone.resourceGroup, ClientID: id.ClientId,
 			},
 			Scheduling: c.Info.Scheduling, Labels: partOf(),
-		}, k8s, pulumi.DependsOn([]pulumi.Resource{ra})); err != nil {
+		}, k8s, pulumi.Transformations([]pulumi.ResourceTransformation{waitFor("kubernetes:helm.sh/v4:Chart", []pulumi.Resource{ra})})); err != nil {
 			return fmt.Errorf("external-dns: %w", err)
 		}
 	}

@@ -171,6 +171,11 @@ func TestEdgeOnAzure(t *testing.T) {
 		charts := map[string]string{}
 		for _, c := range resourcesOf(r, "kubernetes:helm.sh/v4:Chart") {
 			charts[inspect.Str(c.Inputs, "chart")] = inspect.Str(c.Inputs, "version")
+			if inspect.Str(c.Inputs, "chart") == "external-dns" {
+				if ra := r.Mocks.Named(azRA, "edge-external-dns-dns-zone-contributor"); ra == nil || !r.Mocks.DependsOn(c, ra) {
+					t.Errorf("ExternalDNS's chart does not wait for its DNS zone grant")
+				}
+			}
 		}
 		if charts["oci://mcr.microsoft.com/application-lb/charts/alb-controller"] != "1.12.1" || charts["external-dns"] == "" || charts["cert-manager"] == "" {
 			t.Errorf("charts %v; want the ALB Controller 1.12.1, ExternalDNS and cert-manager", charts)
