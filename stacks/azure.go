@@ -40,12 +40,14 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	if w := cfg.Network.NetworkWatcher; w != "" {
 		watcherRG, watcher, _ = strings.Cut(w, "/")
 	}
+	edgeOpt := azureEdgePlan(cfg)
 	net, err := azurevnet.NewNetwork(ctx, "network", &azurevnet.NetworkArgs{
 		Location:           cfg.Region,
 		ResourceGroupName:  "rg-" + names.Base,
 		CIDR:               cfg.Network.CIDR,
 		PodCIDR:            cfg.Network.PodCIDR,
 		PrivateAccessCIDRs: cfg.Cluster.PrivateAccessCIDRs,
+		AGCSubnet:          edgeOpt.agc,
 		FlowLogs: &azurevnet.FlowLogs{
 			Name: names.Base + "-vnet", StorageAccountName: flowLogAccountName(names), RetentionDays: cfg.Network.FlowLogRetentionDays,
 			NetworkWatcherResourceGroup: watcherRG, NetworkWatcherName: watcher, ZoneRedundant: prod,
@@ -95,6 +97,11 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
 	f.secretStore = azureSecretStore(cfg, provider, names, net, c)
+	if cfg.Edge.On() {
+		if err := azureEdgeSetup(ctx, cfg, names, provider, client, net, c, edgeOpt, f); err != nil {
+			return nil, fmt.Errorf("edge: %w", err)
+		}
+	}
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		return azureData(ctx, cfg, names, provider, net, c, ns, f.secrets)
 	}

@@ -27,7 +27,9 @@ var statefulTypes = map[string][]string{
 		"azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork",
 		"azure-native:containerservice/v20240901:ManagedCluster", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
 		"azure-native:storage:StorageAccount", "azure-native:storage:BlobContainer",
-		"azure-native:dbforpostgresql/v20230601preview:Server", "azure-native:containerregistry:Registry"),
+		"azure-native:dbforpostgresql/v20230601preview:Server", "azure-native:containerregistry:Registry",
+		// The edge's DNS zone: the parent zone delegates to the name servers Azure gave it.
+		"azure-native:network:Zone"),
 	"gcp": append(slices.Clip(inClusterStateful),
 		"gcp:compute/network:Network", "gcp:container/cluster:Cluster", "gcp:kms/keyRing:KeyRing",
 		"gcp:kms/cryptoKey:CryptoKey", "gcp:sql/databaseInstance:DatabaseInstance", "gcp:storage/bucket:Bucket",
