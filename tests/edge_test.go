@@ -15,6 +15,9 @@ import (
 func TestEdgeOnKubernetes(t *testing.T) {
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		gws := resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:Gateway")
+		if target == "gcp" {
+			return // GKE Gateway and Envoy Gateway: TestEdgeOnGCP (edge_gcp_test.go)
+		}
 		if target != "kubernetes" {
 			if len(gws) != 0 || len(resourcesOf(r, "dataplatform:edge:EnvoyGatewayEdge")) != 0 {
 				t.Errorf("%s has an edge; only the kubernetes target has one so far", target)
