@@ -165,6 +165,27 @@ func TestSecretsOnEveryPlan(t *testing.T) {
 				}
 			}
 		}
+		// CloudNativePG reads each role's password Secret when it creates the Cluster, and reloads it
+		// when the Secret changes (the cnpg.io/reload label ESO writes through the template).
+		if target == "kubernetes" {
+			clusters := m.ByType("kubernetes:postgresql.cnpg.io/v1:Cluster")
+			if len(clusters) != 1 {
+				t.Fatalf("%d CloudNativePG Clusters", len(clusters))
+			}
+			for _, name := range credentialSecrets(target) {
+				if !strings.HasPrefix(name, "metadata-db-") {
+					continue
+				}
+				es := byTarget[name][0]
+				if !m.DependsOn(clusters[0], es) {
+					t.Errorf("the CloudNativePG Cluster does not wait for %s", name)
+				}
+				if inspect.Str(es.Inputs, "spec", "target", "template", "metadata", "labels", "cnpg.io/reload") != "true" ||
+					inspect.Str(es.Inputs, "spec", "target", "template", "type") != "kubernetes.io/basic-auth" {
+					t.Errorf("%s is not a basic-auth Secret CloudNativePG reloads", name)
+				}
+			}
+		}
 		if checked == 0 {
 			t.Error("no Job, StatefulSet or Deployment reads a materialized Secret; the check above saw nothing")
 		}

@@ -29,7 +29,9 @@ type Writer interface {
 	// Put writes data (a key → value map, stored as one JSON object) as the remote secret named key,
 	// a DNS label unique per stack ("metadata-db-airbyte"). It returns the reference an
 	// ExternalSecret's remoteRef.key takes (a name, ARN or path, whatever the provider expects) and
-	// the resource that holds the value, for dependencies. Values are Pulumi secrets.
+	// the resource that holds the value, for dependencies. Values are Pulumi secrets. opts carry
+	// the caller's parent (and Protect); a store creates its resources with its own provider.
+	// Components call it through Store.Put, which validates the key and the data first.
 	Put(ctx *pulumi.Context, name, key string, data pulumi.StringMapInput, opts ...pulumi.ResourceOption) (RemoteRef, error)
 }
 
