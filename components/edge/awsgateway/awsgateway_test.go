@@ -202,7 +202,7 @@ func TestEdgeCertificateAndRecords(t *testing.T) {
 		require.NoError(t, err)
 		hosts := []string{"airbyte." + domain, "dremio." + domain, "dremio-jdbc." + domain}
 		cert := inspect.MustNamed(t, m, "aws:acm/certificate:Certificate", "edge-certificate")
-		assert.ElementsMatch(t, hosts, inspect.Strs(cert.Inputs, "subjectAlternativeNames"))
+		assert.ElementsMatch(t, hosts, append([]string{inspect.Str(cert.Inputs, "domainName")}, inspect.Strs(cert.Inputs, "subjectAlternativeNames")...))
 		assert.Equal(t, "DNS", inspect.Str(cert.Inputs, "validationMethod"))
 		zone := inspect.MustNamed(t, m, "aws:route53/zone:Zone", "edge-zone")
 		assert.Equal(t, domain, inspect.Str(zone.Inputs, "name"))

@@ -67,8 +67,10 @@ func (b *builder) certificate(zone *hostedZone) (pulumi.StringOutput, error) {
 	a := b.a
 	hosts := Hosts(a.Domain, a.Routes)
 	cert, err := acm.NewCertificate(b.ctx, b.name+"-certificate", &acm.CertificateArgs{
+		// The other names as SANs: the provider reads the certificate's SANs back without the
+		// domain name, so listing it there too would show a change on every refresh.
 		DomainName:              pulumi.String(hosts[0]),
-		SubjectAlternativeNames: pulumi.ToStringArray(hosts),
+		SubjectAlternativeNames: pulumi.ToStringArray(hosts[1:]),
 		ValidationMethod:        pulumi.String("DNS"),
 		// RSA 2048, ACM's default: the one key type every JDBC and Flight client accepts.
 		KeyAlgorithm: pulumi.String("RSA_2048"),
