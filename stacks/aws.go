@@ -155,9 +155,12 @@ func pinnedDbtTags(cfg *config.Platform) []string {
 }
 
 // awsEdgeFoundation installs the AWS Load Balancer Controller with the Gateway API CRDs (a cluster
-// add-on) and sets the edge up: the load balancers sit in the public subnets, or in the private ones
-// when every source range is private (prod's default), and reach pods (ip targets) from those
-// subnets' addresses, which the engine's NetworkPolicies admit on the routed ports.
+// add-on) and sets the edge up. The load balancers sit in the public subnets whatever their scheme:
+// internet-facing, or internal when every source range is private (prod's default; an internal load
+// balancer takes private addresses only, in any subnet). They reach pods (ip targets) from those
+// subnets' addresses, which the engine's NetworkPolicies admit on the routed ports — and the public
+// subnets hold no pods (the VPC CNI gives pods addresses in the private subnets), so admitting them
+// admits the load balancers and nothing else, where the private subnets would admit every pod.
 func awsEdgeFoundation(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, names Names, clusterName string, net *awsvpc.Network, c *eks.Cluster, f *Foundation) error {
 	lbc, err := eksaddons.NewLoadBalancerController(ctx, "edge-controller", &eksaddons.LoadBalancerControllerArgs{
 		ClusterName: clusterName, Cluster: c.Name, Region: cfg.Region, VpcID: net.VpcID,
@@ -166,12 +169,7 @@ func awsEdgeFoundation(ctx *pulumi.Context, cfg *config.Platform, provider *aws.
 	if err != nil {
 		return fmt.Errorf("edge controller: %w", err)
 	}
-	internal := cfg.Edge.InternalOnly()
-	subnets, cidrs := net.PublicSubnetIDs, net.PublicCIDRs
-	if internal {
-		subnets, cidrs = net.PrivateSubnetIDs, net.PrivateCIDRs
-	}
-	f.edgeCIDRs = cidrs
+	f.edgeCIDRs = net.PublicCIDRs
 	f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
 		routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
 		out, err := awsgateway.NewEdge(ctx, "edge", &awsgateway.EdgeArgs{
@@ -182,8 +180,8 @@ func awsEdgeFoundation(ctx *pulumi.Context, cfg *config.Platform, provider *aws.
 			// /api/v1/health on port 8001).
 			HealthCheckPaths:   map[string]string{"dremio-ui": "/apiv2/server_status", "airbyte": "/api/v1/health"},
 			SourceRanges:       cfg.Edge.SourceRanges,
-			Internal:           internal,
-			SubnetIDs:          subnets,
+			Internal:           cfg.Edge.InternalOnly(),
+			SubnetIDs:          net.PublicSubnetIDs,
 			DNSZoneID:          cfg.Edge.DNSZone,
 			LoadBalancerPrefix: names.Base, // load balancer names are unique per account and region
 			Controller:         lbc.Ready(),

@@ -87,11 +87,9 @@ func TestEdgeOnAWS(t *testing.T) {
 			}
 		}
 
-		// Scheme, subnets and TLS policy.
+		// Scheme, subnets and TLS policy. Internal or not, the load balancers sit in the public
+		// subnets, which hold no pods: admitting them admits the load balancers only.
 		tier := "public"
-		if internal {
-			tier = "private"
-		}
 		var tierCIDRs []string
 		for _, s := range resourcesOf(r, "aws:ec2/subnet:Subnet") {
 			if inspect.Str(s.Inputs, "tags", "dataplatform.io/tier") == tier {

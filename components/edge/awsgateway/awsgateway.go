@@ -66,8 +66,9 @@ type EdgeArgs struct {
 	// Internal puts both load balancers on the internal scheme (config Edge.InternalOnly: every
 	// source range private); otherwise they are internet-facing.
 	Internal bool
-	// SubnetIDs are the subnets the load balancers are placed in: the public subnets when
-	// internet-facing, the private ones when internal. Their ranges are what pods must admit.
+	// SubnetIDs are the subnets the load balancers are placed in (both schemes may use public
+	// subnets: an internal load balancer takes private addresses only). Their ranges are what pods
+	// must admit.
 	SubnetIDs pulumi.StringArrayInput
 	// DNSZoneID is an existing public Route 53 hosted zone for Domain or a parent of it; empty: the
 	// edge creates a public hosted zone named Domain (its name servers are NameServers).
