@@ -77,7 +77,13 @@ func TestEdgeOnKubernetes(t *testing.T) {
 		for _, np := range resourcesOf(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy") {
 			if inspect.Str(np.Inputs, "metadata", "name") == "dremio-client-ingress" {
 				found = true
-				vals := inspect.Strs(inspect.Obj(inspect.Arr(inspect.At(inspect.Obj(inspect.Arr(inspect.At(np.Inputs, "spec", "ingress", 0, "from"))[0]), "namespaceSelector", "matchExpressions"))[0]), "values")
+				// k8snet.Peers: one peer per namespace, selected by its kubernetes.io/metadata.name label.
+				var vals []string
+				for _, p := range inspect.Arr(inspect.At(np.Inputs, "spec", "ingress", 0, "from")) {
+					if ns := inspect.Str(inspect.Obj(p), "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"); ns != "" {
+						vals = append(vals, ns)
+					}
+				}
 				if len(vals) != 1 || vals[0] != "envoy-gateway-system" {
 					t.Errorf("Dremio admits %v; want the edge's namespace", vals)
 				}

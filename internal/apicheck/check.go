@@ -29,6 +29,8 @@ type Result struct {
 	Objects  int
 	Accepted []Outcome
 	Rejected []Outcome
+	// Unchecked lists objects of kinds no pinned CRD serves and unchecked.txt names, with its reason.
+	Unchecked []Outcome
 	// Prepared lists objects created for real so that a Patch has its target, as the cluster's
 	// controllers would have created them (e.g. a StatefulSet's PersistentVolumeClaim).
 	Prepared []string
@@ -39,6 +41,9 @@ type Checker struct {
 	C *Client
 	// Wait bounds the wait for a CRD to be Established and a namespace to be gone.
 	Wait time.Duration
+	// Unchecked maps "apiVersion kind" to why its objects cannot be checked (ParseUnchecked); such an
+	// object is listed, not applied, unless an installed CRD serves its kind after all.
+	Unchecked map[string]string
 }
 
 // InstallCRDs applies every CRD for real (server-side apply with strict field validation), waits
@@ -201,6 +206,12 @@ func (k *Checker) Check(ctx context.Context, name string, objs []Object) (res Re
 		}
 	}
 	for _, o := range rest {
+		if why, ok := k.Unchecked[o.APIVersion+" "+o.Kind]; ok {
+			if _, served := k.C.Resource(o.APIVersion, o.Kind); !served {
+				res.Unchecked = append(res.Unchecked, Outcome{File: o.File, Ref: o.Ref(), How: "not checked", Message: why})
+				continue
+			}
+		}
 		t, patch, err := k.resolve(o)
 		if err != nil {
 			reject(o, "dry run", err.Error())

@@ -18,14 +18,17 @@ const (
 // malformed certificate in a TLS Secret: what a real cluster accepts today and refuses tomorrow),
 // ExitOK otherwise.
 func Report(w io.Writer, results []Result, crds []CRD) int {
-	code, objects, accepted, rejected := ExitOK, 0, 0, 0
+	code, objects, accepted, rejected, unchecked := ExitOK, 0, 0, 0, 0
 	for _, r := range results {
 		counts := map[string]int{}
 		for _, a := range r.Accepted {
 			counts[a.How]++
 		}
-		fmt.Fprintf(w, "%-20s %3d objects: %3d accepted (%d dry run, %d patch dry run, %d namespaces applied), %d rejected\n",
-			r.Name+":", r.Objects, len(r.Accepted), counts["dry run"], counts["patch"], counts["applied"], len(r.Rejected))
+		fmt.Fprintf(w, "%-20s %3d objects: %3d accepted (%d dry run, %d patch dry run, %d namespaces applied), %d rejected, %d not checked\n",
+			r.Name+":", r.Objects, len(r.Accepted), counts["dry run"], counts["patch"], counts["applied"], len(r.Rejected), len(r.Unchecked))
+		for _, u := range r.Unchecked {
+			fmt.Fprintf(w, "    not checked %s (%s): %s\n", u.Ref, u.File, u.Message)
+		}
 		for _, p := range r.Prepared {
 			fmt.Fprintf(w, "    patch target created as its controller would: %s\n", p)
 		}
@@ -42,7 +45,8 @@ func Report(w io.Writer, results []Result, crds []CRD) int {
 		objects += r.Objects
 		accepted += len(r.Accepted)
 		rejected += len(r.Rejected)
-		if warned || len(r.Rejected) > 0 || len(r.Accepted)+len(r.Rejected) != r.Objects {
+		unchecked += len(r.Unchecked)
+		if warned || len(r.Rejected) > 0 || len(r.Accepted)+len(r.Rejected)+len(r.Unchecked) != r.Objects {
 			code = ExitRejected
 		}
 	}
@@ -52,6 +56,6 @@ func Report(w io.Writer, results []Result, crds []CRD) int {
 	for _, c := range sorted {
 		fmt.Fprintf(w, "    %-48s conversion %-7s %s\n", c.Name, c.Conversion, c.Source)
 	}
-	fmt.Fprintf(w, "\n%d combinations, %d objects: %d accepted, %d rejected\n", len(results), objects, accepted, rejected)
+	fmt.Fprintf(w, "\n%d combinations, %d objects: %d accepted, %d rejected, %d not checked (internal/apicheck/unchecked.txt)\n", len(results), objects, accepted, rejected, unchecked)
 	return code
 }

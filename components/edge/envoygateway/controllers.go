@@ -1,5 +1,14 @@
-// Package envoygateway is the platform's edge on the kubernetes target: Envoy Gateway (the Gateway API
-// implementation) with cert-manager issuing the certificates.
+// Package envoygateway is the platform's edge on the kubernetes target, and its TCP/gRPC edge on the
+// clouds: Envoy Gateway (the Gateway API implementation) with cert-manager issuing the certificates.
+//
+// On the kubernetes target it serves every route. On Azure and GCP the cloud's L7 gateway carries the
+// HTTPS routes, and this edge serves what that gateway cannot — Dremio's Arrow Flight (gRPC on its own
+// port) and JDBC (plain TCP, TLS terminated here) — behind the cloud's passthrough load balancer:
+// StreamRoutes picks those routes, EdgeArgs.Service shapes the load balancer, EdgeArgs.TLSRoutes
+// serves them as TLSRoutes (hostnames that ExternalDNS publishes; GKE's managed Gateway API CRDs have
+// no TCPRoute), ControllersArgs.ProviderGatewayAPI leaves the Gateway API CRDs to the provider, and
+// the azureDNS / cloudDNS solvers issue ACME certificates under cert-manager's workload identity
+// (ControllersArgs.CertManagerIdentity).
 //
 // Two components, because they sit in two layers:
 //   - Controllers (cluster add-ons) installs cert-manager and Envoy Gateway — the Gateway API CRDs
@@ -34,6 +43,9 @@ const (
 	// EnvoyGatewayChart is Envoy Gateway's chart (envoyproxy/gateway@v1.9.0 tools/make/helm.mk:
 	// OCI_REGISTRY oci://docker.io/envoyproxy, chart gateway-helm, version = the release tag).
 	EnvoyGatewayChart = "oci://docker.io/envoyproxy/gateway-helm"
+	// EnvoyGatewayCRDsChart holds the CRDs alone, as templates switched by values (helm.mk packages
+	// and pushes every directory under charts/, gateway-crds-helm among them, at the same version).
+	EnvoyGatewayCRDsChart = "oci://docker.io/envoyproxy/gateway-crds-helm"
 	// EnvoyGatewayVersion pins the chart and the controller image (Envoy proxy distroless v1.39.0,
 	// Gateway API v1.6.1; site/content/en/news/releases/matrix.md@v1.9.0).
 	EnvoyGatewayVersion = "v1.9.0"
@@ -71,7 +83,59 @@ type ControllersArgs struct {
 	Scheduling cluster.Scheduling
 	// Labels are added to the namespaces and the platform's own objects.
 	Labels map[string]string
+	// ProviderGatewayAPI says the cluster's provider owns the Gateway API CRDs (GKE installs and
+	// upgrades them itself: v1.5 standard channel with the Gateway API enabled on the cluster). The
+	// gateway-helm chart's crds sub-chart is then switched off (crds.enabled: false, which also drops
+	// the safe-upgrades ValidatingAdmissionPolicy) and Envoy Gateway's own CRDs come from the
+	// gateway-crds-helm chart alone (crds.envoyGateway.enabled: true, crds.gatewayAPI.enabled: false):
+	// envoyproxy/gateway@v1.9.0 charts/gateway-helm/README.md "Skip install CRDs". Envoy Gateway
+	// watches only the route kinds whose CRDs exist (internal/provider/kubernetes/controller.go
+	// tcpRouteCRDExists…), so pair it with EdgeArgs.TLSRoutes where TCPRoute v1 is missing.
+	ProviderGatewayAPI bool
+	// CertManagerIdentity gives cert-manager's controller a cloud identity for the azureDNS and
+	// cloudDNS DNS-01 solvers; nil: none (the kubernetes target's solvers read a Secret).
+	CertManagerIdentity *CertManagerIdentity
 }
+
+// CertManagerServiceAccount is the ServiceAccount cert-manager's controller runs as, in
+// CertManagerNamespace: the subject a cloud identity is federated to
+// (cert-manager@v1.21.1 deploy/charts/cert-manager/templates/_helpers.tpl cert-manager.serviceAccountName:
+// the full name, which is the release name "cert-manager" because it contains the chart's name).
+// Azure federated credential subject: system:serviceaccount:cert-manager:cert-manager; GKE principal:
+// principal://iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<project>.svc.id.goog/subject/ns/cert-manager/sa/cert-manager.
+const CertManagerServiceAccount = cmRelease
+
+// CertManagerIdentity is the workload identity of cert-manager's controller. Setting it also starts
+// the controller with --issuer-ambient-credentials (cert-manager@v1.21.1
+// cmd/controller/app/options/options.go; default false: internal/apis/config/controller/v1alpha1/
+// defaults.go), because the edge's Issuer is namespaced and the cloud solvers authenticate with
+// ambient credentials (pkg/issuer/acme/dns/azuredns/azuredns.go getAuthorization,
+// clouddns/clouddns.go NewDNSProvider refuse them otherwise). Any namespaced Issuer may then use the
+// identity: grant it only the edge's DNS zone.
+type CertManagerIdentity struct {
+	// ServiceAccountAnnotations go on cert-manager's ServiceAccount (chart value
+	// serviceAccount.annotations).
+	ServiceAccountAnnotations pulumi.StringMapInput
+	// PodLabels go on the controller's pods (chart value podLabels).
+	PodLabels map[string]string
+}
+
+// AzureWorkloadIdentity is cert-manager under Azure Workload Identity: the ServiceAccount names the
+// user-assigned identity (annotation azure.workload.identity/client-id) and the pods opt in (label
+// azure.workload.identity/use: "true"), so the AKS webhook injects AZURE_FEDERATED_TOKEN_FILE
+// (Azure/azure-workload-identity@v1.6.0 docs/book/src/topics/service-account-labels-and-annotations.md:
+// the label "is **required** in the pod template spec"; the annotation names the identity).
+func AzureWorkloadIdentity(clientID pulumi.StringInput) *CertManagerIdentity {
+	return &CertManagerIdentity{
+		ServiceAccountAnnotations: pulumi.StringMap{"azure.workload.identity/client-id": clientID},
+		PodLabels:                 map[string]string{"azure.workload.identity/use": "true"},
+	}
+}
+
+// GKEWorkloadIdentity is cert-manager under GKE Workload Identity Federation with a direct principal
+// (IAM is granted to the Kubernetes ServiceAccount itself): no annotation, no label; the GKE metadata
+// server answers the pods' credential requests.
+func GKEWorkloadIdentity() *CertManagerIdentity { return &CertManagerIdentity{} }
 
 // Controllers is the add-ons component.
 type Controllers struct {
@@ -81,11 +145,21 @@ type Controllers struct {
 	CertManager, EnvoyGateway *helmv4.Chart
 	// Namespace is Envoy Gateway's namespace, resolved once it exists.
 	Namespace pulumi.StringOutput
+	// EnvoyGatewayCRDs is the gateway-crds-helm chart (Envoy Gateway's CRDs alone), with
+	// ProviderGatewayAPI; nil otherwise.
+	EnvoyGatewayCRDs *helmv4.Chart
+
+	// ambient: cert-manager may use its workload identity for namespaced Issuers.
+	ambient bool
 }
 
 // Ready lists what a resource using the controllers' CRDs waits for.
 func (c *Controllers) Ready() []pulumi.Resource {
-	return []pulumi.Resource{c.CertManager, c.EnvoyGateway}
+	ready := []pulumi.Resource{c.CertManager, c.EnvoyGateway}
+	if c.EnvoyGatewayCRDs != nil {
+		ready = append(ready, c.EnvoyGatewayCRDs)
+	}
+	return ready
 }
 
 // CertManagerFirst is a resource option for a component whose Helm charts render cert-manager objects
@@ -115,11 +189,13 @@ func NewControllers(ctx *pulumi.Context, name string, args *ControllersArgs, opt
 	if args == nil {
 		args = &ControllersArgs{}
 	}
-	comp := &Controllers{}
+	comp := &Controllers{ambient: args.CertManagerIdentity != nil}
 	if err := ctx.RegisterComponentResourceV2(ControllersType, name, pulumi.Map{
 		"envoyGatewayVersion": pulumi.String(EnvoyGatewayVersion),
 		"certManagerVersion":  pulumi.String(CertManagerVersion),
 		"highAvailability":    pulumi.Bool(args.HighAvailability),
+		"providerGatewayAPI":  pulumi.Bool(args.ProviderGatewayAPI),
+		"certManagerIdentity": pulumi.Bool(args.CertManagerIdentity != nil),
 	}, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -160,7 +236,7 @@ func NewControllers(ctx *pulumi.Context, name string, args *ControllersArgs, opt
 		RepositoryOpts: &helmv4.RepositoryOptsArgs{Repo: pulumi.String(CertManagerRepo)},
 		Name:           pulumi.String(cmRelease),
 		Namespace:      cmNS,
-		Values:         certManagerValues(args.HighAvailability, args.Scheduling),
+		Values:         withIdentity(certManagerValues(args.HighAvailability, args.Scheduling), args.CertManagerIdentity),
 	}, child)
 	if err != nil {
 		return nil, err
@@ -176,13 +252,27 @@ func NewControllers(ctx *pulumi.Context, name string, args *ControllersArgs, opt
 	if err != nil {
 		return nil, err
 	}
+	egDeps := []pulumi.Resource{certgen}
+	if args.ProviderGatewayAPI {
+		comp.EnvoyGatewayCRDs, err = helmv4.NewChart(ctx, name+"-envoy-gateway-crds", &helmv4.ChartArgs{
+			Chart:     pulumi.String(EnvoyGatewayCRDsChart),
+			Version:   pulumi.String(EnvoyGatewayVersion),
+			Name:      pulumi.String(egRelease + "-crds"),
+			Namespace: egNS,
+			Values:    envoyGatewayCRDsValues(),
+		}, child)
+		if err != nil {
+			return nil, err
+		}
+		egDeps = append(egDeps, comp.EnvoyGatewayCRDs)
+	}
 	comp.EnvoyGateway, err = helmv4.NewChart(ctx, name+"-envoy-gateway", &helmv4.ChartArgs{
 		Chart:     pulumi.String(EnvoyGatewayChart),
 		Version:   pulumi.String(EnvoyGatewayVersion),
 		Name:      pulumi.String(egRelease),
 		Namespace: egNS,
-		Values:    envoyGatewayValues(args.HighAvailability, args.Scheduling),
-	}, child, pulumi.DependsOn([]pulumi.Resource{certgen}))
+		Values:    envoyGatewayValues(args.HighAvailability, args.Scheduling, !args.ProviderGatewayAPI),
+	}, child, pulumi.DependsOn(egDeps))
 	if err != nil {
 		return nil, err
 	}

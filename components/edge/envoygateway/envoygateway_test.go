@@ -406,9 +406,15 @@ func TestBadArgs(t *testing.T) {
 		"bad range": func(a *EdgeArgs) { a.SourceRanges = []string{"10.0.0.1/8"} },
 		"no ranges": func(a *EdgeArgs) { a.SourceRanges = nil },
 		"issuer":    func(a *EdgeArgs) { a.Issuer = "letsencrypt" },
-		"acme, no email": func(a *EdgeArgs) {
+		// The e-mail is optional since the config made it so (cert-manager ACMEIssuer.Email omitempty);
+		// the directory is not.
+		"acme, no server": func(a *EdgeArgs) {
 			a.Issuer = ACME
-			a.ACME = ACMEIssuer{Server: "x", Provider: "cloudflare", SecretName: "s", SecretKey: "k"}
+			a.ACME = ACMEIssuer{Email: "ops@example.com", Provider: "cloudflare", SecretName: "s", SecretKey: "k"}
+		},
+		"acme, cloudflare without secret": func(a *EdgeArgs) {
+			a.Issuer = ACME
+			a.ACME = ACMEIssuer{Server: "x", Provider: "cloudflare", SecretName: "s"}
 		},
 		"port clash": func(a *EdgeArgs) {
 			a.Routes = append(a.Routes, edge.Route{Name: "x", Host: "x", Service: "s", Namespace: appsNS, Port: 1, Protocol: edge.TCP, ListenPort: 31010})

@@ -2,16 +2,12 @@ package envoygateway
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 
 	apiextensions "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/edge"
 )
 
@@ -43,98 +39,12 @@ const (
 	cmAPI      = "cert-manager.io/v1"
 )
 
-// Issuers.
-const (
-	SelfSigned = "selfSigned"
-	ACME       = "acme"
-)
-
-// ACMEIssuer is an ACME account with a DNS-01 solver (cert-manager@v1.21.1
-// pkg/apis/acme/v1/types_issuer.go).
-type ACMEIssuer struct {
-	Email, Server string
-	// Provider is "cloudflare" (ACMEIssuerDNS01ProviderCloudflare.apiTokenSecretRef) or "rfc2136"
-	// (ACMEIssuerDNS01ProviderRFC2136).
-	Provider string
-	// SecretName and SecretKey name the credential Secret in Namespace.
-	SecretName, SecretKey string
-	// Nameserver, TSIGKeyName and TSIGAlgorithm configure rfc2136.
-	Nameserver, TSIGKeyName, TSIGAlgorithm string
-}
-
-// EdgeArgs are the inputs of the Edge.
-type EdgeArgs struct {
-	// Domain is dataplatform:domain; every route is served under it.
-	Domain string
-	// Routes are what the engine publishes.
-	Routes []edge.Route
-	// Issuer is SelfSigned or ACME; ACME configures the latter.
-	Issuer string
-	ACME   ACMEIssuer
-	// SourceRanges are the client CIDR blocks allowed to connect (enforced by Envoy: a SecurityPolicy
-	// on the Gateway).
-	SourceRanges []string
-	// HighAvailability runs two proxies with a PodDisruptionBudget (prod).
-	HighAvailability bool
-	// Scheduling places the proxies.
-	Scheduling cluster.Scheduling
-	// Controllers are the add-ons; every object here waits for their charts (CRDs, webhooks).
-	Controllers *Controllers
-	// Protect marks the stateful resources (the self-signed root CA's private key: clients trust the
-	// CA, so a new key means every client re-imports it) protected: destroy and replacement stop at
-	// them.
-	// Disposable children (Jobs, Secrets, policies, bindings, node groups…) are never protected.
-	Protect bool
-	// Labels are added to every object.
-	Labels map[string]string
-}
-
 // Edge is the Edge component.
 type Edge struct {
 	pulumi.ResourceState
 
-	// Info is what users connect to.
+	// Info is what users connect to: URLs for the HTTP routes, Endpoints for the GRPC and TCP routes.
 	Info edge.Info
-}
-
-func (a *EdgeArgs) validate() error {
-	if a == nil {
-		return fmt.Errorf("envoygateway: args are required")
-	}
-	if err := edge.Validate(a.Domain, a.Routes); err != nil {
-		return fmt.Errorf("envoygateway: %w", err)
-	}
-	if a.Controllers == nil {
-		return fmt.Errorf("envoygateway: Controllers is required: the Gateway API, Envoy Gateway and cert-manager CRDs come from them")
-	}
-	if len(a.SourceRanges) == 0 {
-		return fmt.Errorf("envoygateway: SourceRanges is empty; name the client CIDR blocks allowed to connect (0.0.0.0/0 for anyone)")
-	}
-	for _, c := range a.SourceRanges {
-		if p, err := netip.ParsePrefix(c); err != nil || p.Masked() != p {
-			return fmt.Errorf("envoygateway: SourceRanges entry %q is not a CIDR block with its host bits zero", c)
-		}
-	}
-	switch a.Issuer {
-	case SelfSigned:
-	case ACME:
-		m := a.ACME
-		if m.Email == "" || m.Server == "" || m.SecretName == "" || m.SecretKey == "" {
-			return fmt.Errorf("envoygateway: ACME needs Email, Server, SecretName and SecretKey")
-		}
-		switch m.Provider {
-		case "cloudflare":
-		case "rfc2136":
-			if m.Nameserver == "" || m.TSIGKeyName == "" || m.TSIGAlgorithm == "" {
-				return fmt.Errorf("envoygateway: ACME provider rfc2136 needs Nameserver, TSIGKeyName and TSIGAlgorithm")
-			}
-		default:
-			return fmt.Errorf("envoygateway: ACME.Provider = %q; allowed: cloudflare, rfc2136", m.Provider)
-		}
-	default:
-		return fmt.Errorf("envoygateway: Issuer = %q; allowed: %s, %s", a.Issuer, SelfSigned, ACME)
-	}
-	return nil
 }
 
 type builder struct {
@@ -189,6 +99,8 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 		"hosts":            pulumi.ToStringArray(edge.Hosts(a.Domain, a.Routes)),
 		"highAvailability": pulumi.Bool(a.HighAvailability),
 		"protect":          pulumi.Bool(a.Protect),
+		"tlsRoutes":        pulumi.Bool(a.TLSRoutes),
+		"enforceRanges":    pulumi.Bool(a.Service.EnforceSourceRanges),
 	}, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -256,76 +168,6 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 	return comp, nil
 }
 
-// issuer creates the namespaced Issuer the certificate comes from (namespaced, so that no other
-// namespace can have certificates signed by the platform's CA or charged to its ACME account).
-func (b *builder) issuer(comp *Edge) (*apiextensions.CustomResource, *tls.SelfSignedCert, error) {
-	a := b.a
-	if a.Issuer == SelfSigned {
-		// The root CA: generated here so that its certificate is a stack output clients can trust.
-		// The key is the edge's only state: protected in prod.
-		key, err := tls.NewPrivateKey(b.ctx, b.name+"-ca-key", &tls.PrivateKeyArgs{
-			Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256"),
-		}, pulumi.Parent(comp), pulumi.Protect(a.Protect))
-		if err != nil {
-			return nil, nil, err
-		}
-		// Ten years; re-signed with the same key by the `up` that runs in its last year, so clients
-		// that trust the old certificate (same subject, same key) keep verifying.
-		ca, err := tls.NewSelfSignedCert(b.ctx, b.name+"-ca", &tls.SelfSignedCertArgs{
-			PrivateKeyPem:       key.PrivateKeyPem,
-			IsCaCertificate:     pulumi.Bool(true),
-			ValidityPeriodHours: pulumi.Int(10 * 365 * 24),
-			EarlyRenewalHours:   pulumi.Int(365 * 24),
-			AllowedUses:         pulumi.ToStringArray([]string{"cert_signing", "crl_signing", "digital_signature"}),
-			Subject:             &tls.SelfSignedCertSubjectArgs{CommonName: pulumi.String("dataplatform edge CA " + a.Domain), Organization: pulumi.String("dataplatform")},
-		}, b.child)
-		if err != nil {
-			return nil, nil, err
-		}
-		secret, err := corev1.NewSecret(b.ctx, b.name+"-ca-secret", &corev1.SecretArgs{
-			Metadata: metaArgs(b.meta(CASecret, b.ns)),
-			Type:     pulumi.String("kubernetes.io/tls"),
-			StringData: pulumi.StringMap{
-				"tls.crt": ca.CertPem,
-				"tls.key": pulumi.ToSecret(key.PrivateKeyPem).(pulumi.StringOutput),
-			},
-		}, b.child)
-		if err != nil {
-			return nil, nil, err
-		}
-		// cert-manager@v1.21.1 pkg/apis/certmanager/v1/types_issuer.go CAIssuer.secretName.
-		issuer, err := b.custom("issuer", cmAPI, "Issuer", b.meta(issuerName, b.ns), pulumi.Map{
-			"ca": pulumi.Map{"secretName": pulumi.String(CASecret)},
-		}, pulumi.DependsOn([]pulumi.Resource{secret}))
-		return issuer, ca, err
-	}
-
-	m := a.ACME
-	var solver pulumi.Map
-	switch m.Provider {
-	case "cloudflare":
-		// ACMEIssuerDNS01ProviderCloudflare.apiTokenSecretRef (an API token with Zone:DNS:Edit).
-		solver = pulumi.Map{"cloudflare": pulumi.Map{"apiTokenSecretRef": pulumi.Map{"name": pulumi.String(m.SecretName), "key": pulumi.String(m.SecretKey)}}}
-	case "rfc2136":
-		// ACMEIssuerDNS01ProviderRFC2136: nameserver, tsigKeyName, tsigAlgorithm, tsigSecretSecretRef.
-		solver = pulumi.Map{"rfc2136": pulumi.Map{
-			"nameserver": pulumi.String(m.Nameserver), "tsigKeyName": pulumi.String(m.TSIGKeyName),
-			"tsigAlgorithm":       pulumi.String(m.TSIGAlgorithm),
-			"tsigSecretSecretRef": pulumi.Map{"name": pulumi.String(m.SecretName), "key": pulumi.String(m.SecretKey)},
-		}}
-	}
-	issuer, err := b.custom("issuer", cmAPI, "Issuer", b.meta(issuerName, b.ns), pulumi.Map{
-		"acme": pulumi.Map{
-			"email":  pulumi.String(m.Email),
-			"server": pulumi.String(m.Server),
-			// The ACME account key: cert-manager generates it into this Secret (never in state).
-			"privateKeySecretRef": pulumi.Map{"name": pulumi.String(issuerName + "-acme-account")},
-			"solvers":             pulumi.Array{pulumi.Map{"dns01": solver}},
-		},
-	})
-	return issuer, nil, err
-}
-
 // listenerName is the Gateway listener of a route.
 func listenerName(r edge.Route) string {
 	if r.Protocol == edge.HTTP {
@@ -352,17 +194,19 @@ func (b *builder) backendNamespaces() []string {
 //
 // Listeners (Gateway API v1.6.1 standard gateways.yaml CEL: an HTTPS listener's tls.mode is
 // Terminate, and Terminate needs certificateRefs):
-//   - http :80, HTTP, routes from its own namespace only: the redirect.
+//   - http :80, HTTP, routes from its own namespace only: the redirect (only with HTTP routes).
 //   - https-<host> :443, HTTPS, one per HTTP host, for that host's HTTPRoutes.
 //   - <route> :<port>, TLS Terminate, one per GRPC or TCP route, for its TCPRoute (Envoy Gateway
 //     v1.9.0 site/content/en/v1.9/tasks/security/tls-termination.md "Single Backend with TCPRoute";
 //     internal/gatewayapi/listener.go allowedRouteKindsForProtocol). GRPC rides the same way: Envoy
 //     advertises ALPN h2 and http/1.1 on a terminating listener unless told otherwise
 //     (internal/xds/translator/listener.go buildALPNProtocols), so gRPC clients negotiate h2, and a
-//     TCP proxy has no per-request timeout to cut long Arrow Flight streams.
+//     TCP proxy has no per-request timeout to cut long Arrow Flight streams. With TLSRoutes the
+//     listener admits TLSRoutes instead (allowedRouteKindsForProtocol: a Terminate TLS listener
+//     accepts both kinds; tls-termination.md "SNI-Based Routing with TLSRoute").
 func (b *builder) gateway(cert pulumi.Resource) (*apiextensions.CustomResource, error) {
 	a := b.a
-	proxy, err := b.custom("envoyproxy", egAPI, "EnvoyProxy", b.meta(GatewayName, b.ns), envoyProxySpec(a.HighAvailability, a.Scheduling))
+	proxy, err := b.custom("envoyproxy", egAPI, "EnvoyProxy", b.meta(GatewayName, b.ns), envoyProxySpec(a.HighAvailability, a.Scheduling, a.Service, a.SourceRanges))
 	if err != nil {
 		return nil, err
 	}
@@ -390,10 +234,13 @@ func (b *builder) gateway(cert pulumi.Resource) (*apiextensions.CustomResource, 
 	kinds := func(kind string) pulumi.Array {
 		return pulumi.Array{pulumi.Map{"group": pulumi.String("gateway.networking.k8s.io"), "kind": pulumi.String(kind)}}
 	}
-	listeners := pulumi.Array{pulumi.Map{
-		"name": pulumi.String(HTTPListener), "port": pulumi.Int(edge.HTTPPort), "protocol": pulumi.String("HTTP"),
-		"allowedRoutes": pulumi.Map{"namespaces": pulumi.Map{"from": pulumi.String("Same")}, "kinds": kinds("HTTPRoute")},
-	}}
+	listeners := pulumi.Array{}
+	if a.hasHTTP() {
+		listeners = append(listeners, pulumi.Map{
+			"name": pulumi.String(HTTPListener), "port": pulumi.Int(edge.HTTPPort), "protocol": pulumi.String("HTTP"),
+			"allowedRoutes": pulumi.Map{"namespaces": pulumi.Map{"from": pulumi.String("Same")}, "kinds": kinds("HTTPRoute")},
+		})
+	}
 	seen := map[string]bool{}
 	for _, r := range a.Routes {
 		l := listenerName(r)
@@ -417,7 +264,7 @@ func (b *builder) gateway(cert pulumi.Resource) (*apiextensions.CustomResource, 
 			allowed["kinds"] = kinds("HTTPRoute")
 		} else {
 			listener["protocol"] = pulumi.String("TLS")
-			allowed["kinds"] = kinds("TCPRoute")
+			allowed["kinds"] = kinds(streamRouteKind(a.TLSRoutes))
 		}
 		listener["allowedRoutes"] = allowed
 		listeners = append(listeners, listener)
@@ -426,25 +273,4 @@ func (b *builder) gateway(cert pulumi.Resource) (*apiextensions.CustomResource, 
 		"gatewayClassName": pulumi.String(GatewayClassName),
 		"listeners":        listeners,
 	}, pulumi.DependsOn([]pulumi.Resource{class, cert}))
-}
-
-// envoyProxySpec configures the proxies Envoy Gateway deploys for the class (envoyproxy/gateway@v1.9.0
-// api/v1alpha1/envoyproxy_types.go EnvoyProxyKubernetesProvider; shared_types.go
-// KubernetesDeploymentSpec, KubernetesPodDisruptionBudgetSpec, KubernetesServiceSpec).
-func envoyProxySpec(ha bool, s cluster.Scheduling) pulumi.Map {
-	k8s := pulumi.Map{
-		"envoyDeployment": pulumi.Map{
-			"replicas":  pulumi.Int(replicas(ha)),
-			"container": pulumi.Map{"resources": resources("100m", "128Mi", "2", "1Gi")},
-			"pod":       place(pulumi.Map{}, s),
-		},
-		// A LoadBalancer Service with externalTrafficPolicy Local (Envoy Gateway's default,
-		// api/v1alpha1/kubernetes_helpers.go DefaultKubernetesServiceExternalTrafficPolicy, stated):
-		// the proxies see the client's address, which the source-range SecurityPolicy needs.
-		"envoyService": pulumi.Map{"type": pulumi.String("LoadBalancer"), "externalTrafficPolicy": pulumi.String("Local")},
-	}
-	if ha {
-		k8s["envoyPDB"] = pulumi.Map{"minAvailable": pulumi.Int(1)}
-	}
-	return pulumi.Map{"provider": pulumi.Map{"type": pulumi.String("Kubernetes"), "kubernetes": k8s}}
 }

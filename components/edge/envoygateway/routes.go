@@ -26,10 +26,25 @@ func backendRef(r edge.Route) pulumi.Array {
 	}}
 }
 
+// streamRouteKind is the route kind of the GRPC and TCP routes: TCPRoute (v1 since Gateway API 1.6),
+// or TLSRoute (v1, standard since Gateway API 1.5) with EdgeArgs.TLSRoutes.
+func streamRouteKind(tlsRoutes bool) string {
+	if tlsRoutes {
+		return "TLSRoute"
+	}
+	return "TCPRoute"
+}
+
 // routes creates, beside each backend (so no ReferenceGrant is needed), an HTTPRoute on the host's
-// HTTPS listener or a TCPRoute (v1 since Gateway API 1.6) on the route's TLS listener, and in the
-// Gateway's namespace the HTTP listener's only route: a 301 redirect to https (HTTPRoute
-// RequestRedirect filter, scheme https; the port follows the scheme).
+// HTTPS listener or a TCPRoute / TLSRoute on the route's TLS listener, and — when there are HTTP
+// routes — in the Gateway's namespace the HTTP listener's only route: a 301 redirect to https
+// (HTTPRoute RequestRedirect filter, scheme https; the port follows the scheme).
+//
+// A TLSRoute (sigs.k8s.io/gateway-api@v1.6.1 config/crd/standard/gateway.networking.k8s.io_tlsroutes.yaml
+// v1: hostnames required, 1–1024; rules required, exactly one) names the route's host: Envoy Gateway
+// matches it against the client's SNI on the terminating listener (envoyproxy/gateway@v1.9.0
+// internal/gatewayapi/route.go processTLSRouteParentRefs: "Listener is in terminate mode" →
+// TLSInspectorConfig SNIs = the hostnames), so a client that sends no SNI is not routed.
 func (b *builder) routes(gateway pulumi.Resource) error {
 	a := b.a
 	after := pulumi.DependsOn([]pulumi.Resource{gateway})
@@ -47,10 +62,14 @@ func (b *builder) routes(gateway pulumi.Resource) error {
 				}},
 			}, after)
 		} else {
-			_, err = b.custom("route-"+r.Name, gatewayAPI, "TCPRoute", b.meta(r.Name, ns), pulumi.Map{
+			spec := pulumi.Map{
 				"parentRefs": b.parentRef(listenerName(r)),
 				"rules":      pulumi.Array{pulumi.Map{"backendRefs": backendRef(r)}},
-			}, after)
+			}
+			if a.TLSRoutes {
+				spec["hostnames"] = pulumi.ToStringArray([]string{r.FQDN(a.Domain)})
+			}
+			_, err = b.custom("route-"+r.Name, gatewayAPI, streamRouteKind(a.TLSRoutes), b.meta(r.Name, ns), spec, after)
 		}
 		if err != nil {
 			return err
@@ -61,6 +80,9 @@ func (b *builder) routes(gateway pulumi.Resource) error {
 		if r.Protocol == edge.HTTP {
 			hosts = append(hosts, r.FQDN(a.Domain))
 		}
+	}
+	if len(hosts) == 0 {
+		return nil // no HTTP listener, nothing to redirect
 	}
 	sort.Strings(hosts)
 	_, err := b.custom("https-redirect", gatewayAPI, "HTTPRoute", b.meta("https-redirect", b.ns), pulumi.Map{
@@ -164,8 +186,12 @@ func (b *builder) networkPolicies() error {
 	a := b.a
 	proxies := &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(ProxySelector())}
 
-	listen := []int{containerPort(edge.HTTPPort)}
-	seen := map[int]bool{listen[0]: true}
+	var listen []int
+	seen := map[int]bool{}
+	if a.hasHTTP() {
+		listen = append(listen, containerPort(edge.HTTPPort))
+		seen[listen[0]] = true
+	}
 	for _, r := range a.Routes {
 		if p := containerPort(r.PublicPort()); !seen[p] {
 			seen[p] = true

@@ -77,10 +77,12 @@ func certManagerValues(ha bool, s cluster.Scheduling) pulumi.Map {
 
 // envoyGatewayValues are the gateway-helm chart values, each checked against envoyproxy/gateway@v1.9.0
 // charts/gateway-helm/values.tmpl.yaml (the published chart's values.yaml):
-//   - crds.enabled: true (the default, stated): the chart's crds sub-chart installs the Gateway API
-//     CRDs (charts/crds/crds/gatewayapi-crds.yaml: bundle-version v1.6.1, channel experimental), Envoy
-//     Gateway's own and the safe-upgrades ValidatingAdmissionPolicy. Nothing else on the kubernetes
-//     target installs them: one owner.
+//   - crds.enabled: true (the default, stated): the chart's crds sub-chart (Chart.yaml dependency
+//     crds, condition crds.enabled) installs the Gateway API CRDs (charts/crds/crds/gatewayapi-crds.yaml:
+//     bundle-version v1.6.1, channel experimental), Envoy Gateway's own and the safe-upgrades
+//     ValidatingAdmissionPolicy. Nothing else on the kubernetes target installs them: one owner.
+//     false where the cluster's provider owns the Gateway API CRDs (ControllersArgs.ProviderGatewayAPI):
+//     the sub-chart is off as a whole, and envoyGatewayCRDsValues brings Envoy Gateway's own.
 //   - deployment.replicas: 1, 2 in prod; podDisruptionBudget.minAvailable: 1 with two (default 0,
 //     and templates/envoy-gateway-poddisruptionbudget.yaml renders none below 1).
 //   - deployment.envoyGateway.resources: the chart's requests (100m / 256Mi) and memory limit
@@ -92,7 +94,7 @@ func certManagerValues(ha bool, s cluster.Scheduling) pulumi.Map {
 //     (templates/envoy-proxy-topology-injector-webhook.yaml) that helm/v4 Chart does not render.
 //   - config.envoyGateway: the default (controller name gateway.envoyproxy.io/gatewayclass-controller,
 //     provider Kubernetes, ControllerNamespace deploy mode).
-func envoyGatewayValues(ha bool, s cluster.Scheduling) pulumi.Map {
+func envoyGatewayValues(ha bool, s cluster.Scheduling, crds bool) pulumi.Map {
 	minAvailable := 0
 	if ha {
 		minAvailable = 1
@@ -102,7 +104,7 @@ func envoyGatewayValues(ha bool, s cluster.Scheduling) pulumi.Map {
 		// a Helm-labelled one; a Helm v4 Chart never labels it, so it would flip on every `up`
 		// (charts/gateway-helm/charts/crds/templates/gatewayapi-safe-upgrade-policy.yaml; v1.9.0
 		// release notes: disable it where something else owns the CRDs' upgrades).
-		"crds": pulumi.Map{"enabled": pulumi.Bool(true), "gatewayAPI": pulumi.Map{"safeUpgradePolicy": pulumi.Map{"enabled": pulumi.Bool(false)}}},
+		"crds": pulumi.Map{"enabled": pulumi.Bool(crds), "gatewayAPI": pulumi.Map{"safeUpgradePolicy": pulumi.Map{"enabled": pulumi.Bool(false)}}},
 		"deployment": pulumi.Map{
 			"replicas": pulumi.Int(replicas(ha)),
 			"envoyGateway": pulumi.Map{
@@ -113,4 +115,36 @@ func envoyGatewayValues(ha bool, s cluster.Scheduling) pulumi.Map {
 		"podDisruptionBudget": pulumi.Map{"minAvailable": pulumi.Int(minAvailable)},
 		"topologyInjector":    pulumi.Map{"enabled": pulumi.Bool(false)},
 	}
+}
+
+// envoyGatewayCRDsValues are the gateway-crds-helm chart values (envoyproxy/gateway@v1.9.0
+// charts/gateway-crds-helm/values.yaml, both false by default): Envoy Gateway's own CRDs
+// (templates/generated/*.yaml, rendered under crds.envoyGateway.enabled) and not the Gateway API's
+// (templates/standard-gatewayapi-crds.yaml and experimental-…, rendered only under
+// crds.gatewayAPI.enabled) — charts/gateway-helm/README.md "Skip install CRDs": "If your Kubernetes
+// provider manages compatible Gateway API CRDs, install only the Envoy Gateway CRDs".
+func envoyGatewayCRDsValues() pulumi.Map {
+	return pulumi.Map{"crds": pulumi.Map{
+		"gatewayAPI":   pulumi.Map{"enabled": pulumi.Bool(false)},
+		"envoyGateway": pulumi.Map{"enabled": pulumi.Bool(true)},
+	}}
+}
+
+// withIdentity adds cert-manager's workload identity to its chart values
+// (cert-manager@v1.21.1 deploy/charts/cert-manager/values.yaml): serviceAccount.annotations (rendered
+// onto the ServiceAccount by templates/serviceaccount.yaml), podLabels (the controller's pods) and
+// extraArgs --issuer-ambient-credentials (cmd/controller/app/options/options.go), which the cloud
+// DNS-01 solvers of a namespaced Issuer need. serviceAccount.create stays true (the default).
+func withIdentity(values pulumi.Map, id *CertManagerIdentity) pulumi.Map {
+	if id == nil {
+		return values
+	}
+	if id.ServiceAccountAnnotations != nil {
+		values["serviceAccount"] = pulumi.Map{"annotations": id.ServiceAccountAnnotations}
+	}
+	if len(id.PodLabels) > 0 {
+		values["podLabels"] = pulumi.ToStringMap(id.PodLabels)
+	}
+	values["extraArgs"] = pulumi.ToStringArray([]string{"--issuer-ambient-credentials"})
+	return values
 }

@@ -1,0 +1,329 @@
+// Package externaldns installs ExternalDNS, the cluster add-on that keeps a DNS record in the edge's
+// zone for every host a Gateway route names, pointing at the address the Gateway's load balancer got.
+// The platform needs it where that address exists only once a controller in the cluster has created
+// the load balancer (the ALB and NLB of the AWS Load Balancer Controller, the frontend of Application
+// Gateway for Containers), so Pulumi cannot write the record itself.
+//
+// Every value below is checked against kubernetes-sigs/external-dns@v0.23.0 charts/external-dns
+// (chart 1.22.0: Chart.yaml, values.yaml, templates/deployment.yaml) and the v0.22.0 flags and
+// sources (docs/flags.md, source/gateway_*.go), the image the chart runs.
+package externaldns
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/network/k8snet"
+)
+
+// Type is the component's type token.
+const Type = "dataplatform:clusteraddons:ExternalDNS"
+
+const (
+	// ChartRepo, ChartName and ChartVersion pin the chart (external-dns@v0.23.0
+	// charts/external-dns/Chart.yaml: version 1.22.0, CHANGELOG "[v1.22.0] - 2026-09-11").
+	ChartRepo    = "https://kubernetes-sigs.github.io/external-dns/"
+	ChartName    = "external-dns"
+	ChartVersion = "1.22.0"
+	// Image is the chart's appVersion (0.22.0; the chart's CHANGELOG: "Update ExternalDNS OCI image
+	// version to v0.22.0"), pinned rather than left to the chart's default.
+	ImageRepository = "registry.k8s.io/external-dns/external-dns"
+	ImageTag        = "v0.22.0"
+
+	// Namespace holds ExternalDNS; ServiceAccount is the identity a cloud role trusts
+	// (system:serviceaccount:external-dns:external-dns).
+	Namespace      = "external-dns"
+	ServiceAccount = "external-dns"
+	release        = "external-dns"
+)
+
+// Provider is the DNS service ExternalDNS writes to.
+type Provider string
+
+const (
+	// AWS is Route 53 (the AWS SDK's default credential chain: EKS Pod Identity).
+	AWS Provider = "aws"
+	// Azure is Azure DNS (azure.json with useWorkloadIdentityExtension).
+	Azure Provider = "azure"
+)
+
+// Source is a kind of Gateway API route ExternalDNS reads hostnames from.
+type Source string
+
+// Sources ExternalDNS v0.22.0 reads at API version v1 (source/gateway_httproute.go, _grpcroute.go,
+// _tlsroute.go: V1()). gateway-tcproute and gateway-udproute are left out on purpose: they read
+// v1alpha2 (source/gateway_tcproute.go: V1alpha2()), which Gateway API v1.6's standard CRDs no longer
+// serve (gateway.networking.k8s.io_tcproutes.yaml: v1alpha2 served: false), so their informers would
+// never sync. TCP endpoints are published as TLSRoutes, which carry their hostnames.
+const (
+	HTTPRoute Source = "gateway-httproute"
+	GRPCRoute Source = "gateway-grpcroute"
+	TLSRoute  Source = "gateway-tlsroute"
+)
+
+// AzureDNS locates an Azure DNS zone and the identity that may write to it.
+type AzureDNS struct {
+	// TenantID and SubscriptionID are the zone's.
+	TenantID, SubscriptionID string
+	// ResourceGroup is the zone's resource group.
+	ResourceGroup pulumi.StringInput
+	// ClientID is the user-assigned identity's client ID; the identity holds DNS Zone Contributor on
+	// the zone and a federated credential for system:serviceaccount:external-dns:external-dns.
+	ClientID pulumi.StringInput
+}
+
+// Args are the inputs of the add-on.
+type Args struct {
+	// Provider is aws or azure.
+	Provider Provider
+	// Domain limits the records to names under it (--domain-filter).
+	Domain string
+	// OwnerID marks the records this instance owns (--txt-owner-id): one per stack, so two stacks
+	// sharing a zone never delete each other's records. A DNS-label-like string.
+	OwnerID string
+	// Sources are the route kinds the Gateways use.
+	Sources []Source
+	// AWSZoneID is the Route 53 hosted zone ExternalDNS may write (--zone-id-filter), on aws.
+	AWSZoneID pulumi.StringInput
+	// AWSRegion is the region the AWS SDK signs for (AWS_DEFAULT_REGION), on aws.
+	AWSRegion string
+	// Azure is the zone and identity, on azure.
+	Azure *AzureDNS
+	// Scheduling places the pod.
+	Scheduling cluster.Scheduling
+	// Labels are added to the namespace and the platform's own objects.
+	Labels map[string]string
+}
+
+// ExternalDNS is the add-on component.
+type ExternalDNS struct {
+	pulumi.ResourceState
+
+	// Chart is the release; routes need nothing from it, but a caller may wait for it.
+	Chart *helmv4.Chart
+}
+
+var ownerID = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+func (a *Args) validate() error {
+	switch {
+	case a.Provider != AWS && a.Provider != Azure:
+		return fmt.Errorf("externaldns: Provider %q; allowed: aws, azure", a.Provider)
+	case a.Domain == "":
+		return fmt.Errorf("externaldns: Domain is required (the records are limited to names under it)")
+	case !ownerID.MatchString(a.OwnerID):
+		return fmt.Errorf("externaldns: OwnerID %q must be a DNS label (it marks the records one stack owns)", a.OwnerID)
+	case len(a.Sources) == 0:
+		return fmt.Errorf("externaldns: no Sources")
+	case a.Provider == AWS && (a.AWSZoneID == nil || a.AWSRegion == ""):
+		return fmt.Errorf("externaldns: aws needs AWSZoneID and AWSRegion")
+	case a.Provider == Azure && (a.Azure == nil || a.Azure.TenantID == "" || a.Azure.SubscriptionID == "" || a.Azure.ResourceGroup == nil || a.Azure.ClientID == nil):
+		return fmt.Errorf("externaldns: azure needs Azure.TenantID, SubscriptionID, ResourceGroup and ClientID")
+	}
+	for _, s := range a.Sources {
+		if s != HTTPRoute && s != GRPCRoute && s != TLSRoute {
+			return fmt.Errorf("externaldns: source %q; allowed: %s, %s, %s", s, HTTPRoute, GRPCRoute, TLSRoute)
+		}
+	}
+	return nil
+}
+
+// New installs ExternalDNS in its own namespace with its NetworkPolicies.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*ExternalDNS, error) {
+	if args == nil {
+		args = &Args{}
+	}
+	if err := args.validate(); err != nil {
+		return nil, err
+	}
+	comp := &ExternalDNS{}
+	if err := ctx.RegisterComponentResourceV2(Type, name, pulumi.Map{
+		"provider": pulumi.String(string(args.Provider)), "domain": pulumi.String(args.Domain),
+		"chartVersion": pulumi.String(ChartVersion), "image": pulumi.String(ImageRepository + ":" + ImageTag),
+	}, comp, opts...); err != nil {
+		return nil, err
+	}
+	// Nothing here holds state.
+	child := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
+	labels := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform"), "app.kubernetes.io/managed-by": pulumi.String("pulumi")}
+	for k, v := range args.Labels {
+		labels[k] = pulumi.String(v)
+	}
+	nsLabels := pulumi.StringMap{
+		// The chart's pod and container security contexts meet "restricted" (values.yaml:
+		// runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, ALL capabilities dropped).
+		"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
+	}
+	for k, v := range labels {
+		nsLabels[k] = v
+	}
+	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace), Labels: nsLabels},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	nsName := ns.Metadata.Name().Elem()
+	deps := []pulumi.Resource{}
+	if args.Provider == Azure {
+		cm, err := azureConfig(ctx, name, args.Azure, nsName, labels, child)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, cm)
+	}
+	np, err := networkPolicy(ctx, name, args.Provider, nsName, labels, child)
+	if err != nil {
+		return nil, err
+	}
+	deps = append(deps, np)
+	comp.Chart, err = helmv4.NewChart(ctx, name+"-chart", &helmv4.ChartArgs{
+		Chart:          pulumi.String(ChartName),
+		Version:        pulumi.String(ChartVersion),
+		RepositoryOpts: &helmv4.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
+		Name:           pulumi.String(release),
+		Namespace:      nsName,
+		Values:         values(args),
+	}, child, pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"namespace": nsName}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+// values are the chart values (external-dns@v0.23.0 charts/external-dns/values.yaml and
+// templates/deployment.yaml, which turns them into flags):
+//   - policy: sync — required since chart 1.22.0 ("policy no longer defaults … and is now
+//     required"); sync also deletes the record of a host the platform stops serving. The TXT registry
+//     (default) with txtOwnerId limits that to records this stack created (docs/registry/txt.md: since
+//     v0.18 one TXT per record, prefixed with its type, so a CNAME never shares its name with a TXT).
+//   - sources, domainFilters, provider.name, txtOwnerId: --source, --domain-filter, --provider,
+//     --txt-owner-id.
+//   - replicaCount stays 1: the chart bounds it to 0 or 1 ("external-dns does not support leader
+//     election"), so there is no PodDisruptionBudget; a restart only delays record changes.
+//   - serviceAccount.name: fixed, so a cloud identity can trust it by name.
+//   - resources (default {}): requests and limits.
+//   - the pod and container security contexts are the chart's defaults (restricted).
+func values(a *Args) pulumi.Map {
+	sources := pulumi.StringArray{}
+	for _, s := range a.Sources {
+		sources = append(sources, pulumi.String(string(s)))
+	}
+	v := pulumi.Map{
+		"image":         pulumi.Map{"repository": pulumi.String(ImageRepository), "tag": pulumi.String(ImageTag)},
+		"replicaCount":  pulumi.Int(1),
+		"policy":        pulumi.String("sync"),
+		"registry":      pulumi.String("txt"),
+		"txtOwnerId":    pulumi.String(a.OwnerID),
+		"sources":       sources,
+		"domainFilters": pulumi.StringArray{pulumi.String(a.Domain)},
+		"provider":      pulumi.Map{"name": pulumi.String(string(a.Provider))},
+		"resources": pulumi.Map{
+			"requests": pulumi.Map{"cpu": pulumi.String("20m"), "memory": pulumi.String("64Mi")},
+			"limits":   pulumi.Map{"cpu": pulumi.String("200m"), "memory": pulumi.String("256Mi")},
+		},
+	}
+	sa := pulumi.Map{"create": pulumi.Bool(true), "name": pulumi.String(ServiceAccount)}
+	switch a.Provider {
+	case AWS:
+		// docs/flags.md: --zone-id-filter limits writes to the stack's zone; --aws-zone-type is left
+		// unset (public or private). The AWS SDK reads the region from the environment.
+		v["extraArgs"] = pulumi.Map{"zone-id-filter": a.AWSZoneID}
+		v["env"] = pulumi.Array{pulumi.Map{"name": pulumi.String("AWS_DEFAULT_REGION"), "value": pulumi.String(a.AWSRegion)}}
+	case Azure:
+		// docs/tutorials/azure.md "Managed Identity Using Workload Identity", Helm: the SA's client-id
+		// annotation and the use label on SA and pod; azure.json mounted at /etc/kubernetes (the
+		// default --azure-config-file is /etc/kubernetes/azure.json).
+		sa["annotations"] = pulumi.StringMap{"azure.workload.identity/client-id": a.Azure.ClientID}
+		sa["labels"] = pulumi.StringMap{"azure.workload.identity/use": pulumi.String("true")}
+		v["podLabels"] = pulumi.StringMap{"azure.workload.identity/use": pulumi.String("true")}
+		v["extraVolumes"] = pulumi.Array{pulumi.Map{
+			"name": pulumi.String("azure-config-file"), "configMap": pulumi.Map{"name": pulumi.String(azureConfigName)},
+		}}
+		v["extraVolumeMounts"] = pulumi.Array{pulumi.Map{
+			"name": pulumi.String("azure-config-file"), "mountPath": pulumi.String("/etc/kubernetes"), "readOnly": pulumi.Bool(true),
+		}}
+	}
+	v["serviceAccount"] = sa
+	if t := a.Scheduling.TolerationValues(); len(t) > 0 {
+		v["tolerations"] = t
+	}
+	if len(a.Scheduling.NodeSelector) > 0 {
+		v["nodeSelector"] = pulumi.ToStringMap(a.Scheduling.NodeSelector)
+	}
+	return v
+}
+
+const azureConfigName = "external-dns-azure"
+
+// azureConfig is azure.json (docs/tutorials/azure.md, workload identity: tenantId, subscriptionId,
+// resourceGroup, useWorkloadIdentityExtension). With workload identity it holds no secret, so it is a
+// ConfigMap, not the Secret the tutorial uses: nothing credential-like sits in a Kubernetes Secret.
+func azureConfig(ctx *pulumi.Context, name string, z *AzureDNS, ns pulumi.StringInput, labels pulumi.StringMap, child pulumi.ResourceOption) (*corev1.ConfigMap, error) {
+	doc := z.ResourceGroup.ToStringOutput().ApplyT(func(rg string) (string, error) {
+		b, err := json.MarshalIndent(map[string]any{
+			"tenantId": z.TenantID, "subscriptionId": z.SubscriptionID, "resourceGroup": rg,
+			"useWorkloadIdentityExtension": true,
+		}, "", "  ")
+		return string(b), err
+	}).(pulumi.StringOutput)
+	return corev1.NewConfigMap(ctx, name+"-azure-config", &corev1.ConfigMapArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(azureConfigName), Namespace: ns, Labels: labels},
+		Data:     pulumi.StringMap{"azure.json": doc},
+	}, child)
+}
+
+// metadataEndpoint is the cloud instance metadata address: closed, so the pod cannot take the node's
+// credentials; it uses its own identity.
+const metadataEndpoint = "169.254.169.254/32"
+
+// networkPolicy denies all ingress to the namespace (nothing calls ExternalDNS; its metrics port is
+// not scraped) and allows egress to cluster DNS, the API server and the DNS service's API over HTTPS,
+// plus the EKS Pod Identity agent on aws (169.254.170.23:80, where the AWS SDK gets the pod's
+// credentials).
+func networkPolicy(ctx *pulumi.Context, name string, p Provider, ns pulumi.StringInput, labels pulumi.StringMap, child pulumi.ResourceOption) (*networkingv1.NetworkPolicy, error) {
+	anywhere := networkingv1.NetworkPolicyPeerArray{
+		&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0"), Except: pulumi.StringArray{pulumi.String(metadataEndpoint)}}},
+		&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("::/0")}},
+	}
+	dns := networkingv1.NetworkPolicyPortArray{
+		&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
+		&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
+	}
+	egress := networkingv1.NetworkPolicyEgressRuleArray{
+		&networkingv1.NetworkPolicyEgressRuleArgs{
+			To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector("kube-system")}},
+			Ports: dns,
+		},
+		// The API server (443 behind its Service, 6443 on the endpoints) and the DNS API.
+		&networkingv1.NetworkPolicyEgressRuleArgs{To: anywhere, Ports: k8snet.TCPPorts(443, 6443)},
+	}
+	if p == AWS {
+		egress = append(egress, &networkingv1.NetworkPolicyEgressRuleArgs{
+			To: networkingv1.NetworkPolicyPeerArray{
+				&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("169.254.170.23/32")}},
+				&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("fd00:ec2::23/128")}},
+			},
+			Ports: k8snet.TCPPorts(80),
+		})
+	}
+	return networkingv1.NewNetworkPolicy(ctx, name+"-network-policy", &networkingv1.NetworkPolicyArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("external-dns"), Namespace: ns, Labels: labels},
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{},
+			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
+			Egress:      egress,
+		},
+	}, child)
+}
