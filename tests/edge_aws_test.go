@@ -182,7 +182,21 @@ func TestEdgeOnAWS(t *testing.T) {
 		}
 		crds := resourcesOf(r, "kubernetes:yaml/v2:ConfigFile")
 		if len(crds) != 1 || !strings.Contains(inspect.Str(crds[0].Inputs, "file"), "gateway-api/releases/download/v1.6.1/standard-install.yaml") {
-			t.Errorf("Gateway API CRDs: %d ConfigFiles; want the v1.6.1 standard install", len(crds))
+			t.Fatalf("Gateway API CRDs: %d ConfigFiles; want the v1.6.1 standard install", len(crds))
+		}
+		var chart *mockcloud.Resource
+		for _, c := range resourcesOf(r, "kubernetes:helm.sh/v4:Chart") {
+			if inspect.Str(c.Inputs, "chart") == "aws-load-balancer-controller" {
+				chart = c
+			}
+		}
+		if chart == nil || !r.Mocks.DependsOn(chart, crds[0]) {
+			t.Errorf("the controller starts before the Gateway API CRDs exist (it enables its Gateway controllers only if they do)")
+		}
+		for _, gw := range []*mockcloud.Resource{alb, nlb} {
+			if chart != nil && !r.Mocks.DependsOn(gw, chart) {
+				t.Errorf("Gateway %s does not wait for the controller", gw.Name)
+			}
 		}
 	})
 }
