@@ -112,6 +112,9 @@ type Network struct {
 	// PrivateServiceCIDR is the range reserved for private service access, where Cloud SQL gets its
 	// address (gcp only); pinned so network policies can name the database's addresses.
 	PrivateServiceCIDR string `json:"privateServiceCidr"`
+	// ProxyOnlyCIDR is the region's proxy-only subnet (gcp only), where the internal edge's load
+	// balancer proxies run; used when every edge.sourceRanges entry is private. Default 10.41.0.0/23.
+	ProxyOnlyCIDR string `json:"proxyOnlyCidr"`
 	// FlowLogRetentionDays is how long VPC / VNet flow logs are kept.
 	FlowLogRetentionDays int `json:"flowLogRetentionDays"`
 	// NetworkWatcher (azure) is the region's Network Watcher that owns the VNet flow log, as

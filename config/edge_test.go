@@ -38,8 +38,8 @@ func TestEdgeDefaults(t *testing.T) {
 		t.Errorf("no domain: edge on = %v, err %v; want off without error", p != nil && p.Edge.On(), err)
 	}
 	p, err = parse(t, "dev", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:gcpProject": "my-project-123", "dataplatform:domain": "data.example.com"})
-	if err != nil || p.Edge.On() {
-		t.Errorf("gcp: edge on = %v, err %v; want off", p != nil && p.Edge.On(), err)
+	if err != nil || !p.Edge.On() {
+		t.Errorf("gcp: edge on = %v, err %v; want on (GKE Gateway and Envoy Gateway)", p != nil && p.Edge.On(), err)
 	}
 	p, err = parse(t, "dev", k8sEdge("data.example.com", `{"issuer": "acme", "acme": {"email": "ops@example.com", "dns01": {"provider": "rfc2136", "secretName": "tsig", "nameserver": "192.0.2.53:53", "tsigKeyName": "edge"}}}`))
 	if err != nil {
@@ -64,7 +64,6 @@ func TestEdgeValidation(t *testing.T) {
 		want   string
 	}{
 		{"on without domain", k8sEdge("", `{"enabled": true}`), "dataplatform:domain", "dremio.<domain>"},
-		{"on elsewhere", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:gcpProject": "my-project-123", "dataplatform:domain": "d.example.com", "dataplatform:edge": `{"enabled": true}`}, "dataplatform:edge.enabled", "not implemented on this target"},
 		{"issuer", k8sEdge("d.example.com", `{"issuer": "letsencrypt"}`), "dataplatform:edge.issuer", "selfSigned, acme"},
 		{"range host bits", k8sEdge("d.example.com", `{"sourceRanges": ["10.0.0.1/8"]}`), "dataplatform:edge.sourceRanges", "host bits zero"},
 		{"range not cidr", k8sEdge("d.example.com", `{"sourceRanges": ["office"]}`), "dataplatform:edge.sourceRanges", "CIDR"},
@@ -88,6 +87,19 @@ func TestEdgeValidation(t *testing.T) {
 				t.Errorf("problem %+v; want it to say %q", pr, c.want)
 			}
 		})
+	}
+	// A target without an edge refuses edge.enabled (gcp has one now; whichever cloud still lacks one).
+	for _, cloud := range []Cloud{AWS, Azure} {
+		if edgeTargets[cloud] {
+			continue
+		}
+		_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": string(cloud), "dataplatform:domain": "d.example.com", "dataplatform:edge": `{"enabled": true}`})
+		if err == nil {
+			t.Fatalf("%s: edge.enabled accepted", cloud)
+		}
+		if pr := problem(t, err, "dataplatform:edge.enabled"); !strings.Contains(pr.Allowed, "not implemented on this target") {
+			t.Errorf("%s: problem %+v", cloud, pr)
+		}
 	}
 	if _, err := parse(t, "dev", k8sEdge("d.example.com", acme(""))); err != nil {
 		t.Errorf("a valid cloudflare acme edge was refused: %v", err)

@@ -38,6 +38,37 @@ func gcpDefaults(p *Platform) {
 	if p.Cloud == GCP && p.Environment == Prod {
 		p.MetadataDB.DRReplica = true
 	}
+	if p.Cloud == GCP {
+		p.Network.ProxyOnlyCIDR = DefaultProxyOnlyCIDR
+	}
+}
+
+// DefaultProxyOnlyCIDR is network.proxyOnlyCidr's default: a /23 (the size Google recommends,
+// cloud.google.com/load-balancing/docs/proxy-only-subnets) beside the default nodes range 10.40.0.0/16.
+const DefaultProxyOnlyCIDR = "10.41.0.0/23"
+
+// The edge is implemented on gcp: GKE Gateway for the HTTP routes, Envoy Gateway for Flight and JDBC
+// (components/edge/gkegateway, stacks/gcp_edge.go).
+func init() { edgeTargets[GCP] = true }
+
+// proxyOnlyCIDR checks network.proxyOnlyCidr: an IPv4 block of /26 or larger, apart from the other
+// ranges of the VPC.
+func (v *validator) proxyOnlyCIDR() {
+	n := v.p.Network
+	key := "network.proxyOnlyCidr"
+	pr, err := netip.ParsePrefix(n.ProxyOnlyCIDR)
+	if err != nil || !pr.Addr().Is4() || pr != pr.Masked() || pr.Bits() > 26 {
+		v.add(key, n.ProxyOnlyCIDR, "an IPv4 CIDR without host bits, /26 or larger (/23 recommended), e.g. %s", DefaultProxyOnlyCIDR)
+		return
+	}
+	for _, o := range []struct{ key, cidr string }{
+		{"network.cidr", n.CIDR}, {"network.podCidr", n.PodCIDR}, {"network.serviceCidr", n.ServiceCIDR},
+		{"network.controlPlaneCidr", n.ControlPlaneCIDR}, {"network.privateServiceCidr", n.PrivateServiceCIDR},
+	} {
+		if q, err := netip.ParsePrefix(o.cidr); err == nil && q.Overlaps(pr) {
+			v.add(key, n.ProxyOnlyCIDR, "a range apart from %s (%s)", o.key, o.cidr)
+		}
+	}
 }
 
 var (
@@ -52,8 +83,12 @@ func (v *validator) gcp() {
 		if p.MetadataDB.DRReplica {
 			v.add("metadataDb.drReplica", true, "false: a cross-region Cloud SQL replica exists only on gcp")
 		}
+		if p.Network.ProxyOnlyCIDR != "" {
+			v.add("network.proxyOnlyCidr", p.Network.ProxyOnlyCIDR, "unset: a proxy-only subnet exists only on gcp")
+		}
 		return
 	}
+	v.proxyOnlyCIDR()
 	c := p.Cluster
 	if z := c.Zone; z != "" && (!gcpZone.MatchString(z) || !strings.HasPrefix(z, p.Region+"-")) {
 		v.add("cluster.zone", z, "a zone of the region %s, e.g. %s-a", p.Region, p.Region)

@@ -1,6 +1,8 @@
 package mockcloud
 
 import (
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -18,6 +20,15 @@ func answerGCP(token string, args resource.PropertyMap, region string) (resource
 			names = append(names, region+"-"+s)
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"id": region, "names": names, "region": region}), true
+	case "gcp:dns/getManagedZone:getManagedZone":
+		// A public zone whose DNS name is its name with dots for hyphens ("data-example-com" holds
+		// data.example.com.), so tests choose the zone a name stands for.
+		n := str(args, "name")
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": "projects/" + str(args, "project") + "/managedZones/" + n, "name": n, "managedZoneId": "1234567890",
+			"dnsName": strings.ReplaceAll(n, "-", ".") + ".", "visibility": "public", "project": str(args, "project"),
+			"nameServers": []any{"ns-cloud-b1.googledomains.com.", "ns-cloud-b2.googledomains.com."},
+		}), true
 	case "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
 		// The Cloud Storage service agent; the call also creates it in a project that never used GCS.
 		p := str(args, "project")

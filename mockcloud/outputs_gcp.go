@@ -75,6 +75,19 @@ func gcpOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
 		// Google allocates the reserved range; a stable, private one here.
 		set("address", fmt.Sprintf("10.%d.0.0", 100+r.order%100))
 		set("selfLink", fmt.Sprintf("https://www.googleapis.com/compute/v1/projects/%s/global/addresses/%s", project, name))
+	case mod == "compute" && typ == "Address":
+		// A regional address: Google picks one in the subnet (internal) or from its pool (external).
+		set("address", fmt.Sprintf("10.40.%d.%d", 200+r.order%50, len(name)%250+2))
+		set("selfLink", fmt.Sprintf("https://www.googleapis.com/compute/v1/projects/%s/regions/%s/addresses/%s", project, region, name))
+	case mod == "certificatemanager" && typ == "DnsAuthorization":
+		// The record to publish: a PER_PROJECT_RECORD authorization's CNAME under the domain.
+		domain := str(r.Inputs, "domain")
+		set("dnsResourceRecords", []any{map[string]any{
+			"name": "_acme-challenge_" + digest(r, 16) + "." + domain + ".", "type": "CNAME",
+			"data": digest(r, 8) + "-" + digest(r, 4) + ".4." + "authorize.certificatemanager.goog.",
+		}})
+	case mod == "dns" && typ == "ManagedZone":
+		set("nameServers", []any{"ns-cloud-a1.googledomains.com.", "ns-cloud-a2.googledomains.com.", "ns-cloud-a3.googledomains.com.", "ns-cloud-a4.googledomains.com."})
 	case mod == "compute":
 		scope := "global"
 		if region != "" && typ != "Network" && typ != "GlobalAddress" && typ != "Firewall" {

@@ -47,6 +47,8 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 		ServiceCIDR: cfg.Network.ServiceCIDR,
 		MasterCIDR:  cfg.Network.ControlPlaneCIDR,
 		FlowLogs:    true,
+		// The internal edge's regional load balancer runs its proxies there.
+		ProxyOnlyCIDR: proxyOnlyCIDR(cfg),
 		// Pinned, so the database's addresses are known to network policies.
 		PrivateServiceAccessCIDR: cfg.Network.PrivateServiceCIDR,
 	}, pulumi.Provider(provider))
@@ -87,8 +89,17 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	}
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
+	// The apps namespace, known once the platform layer creates it (before the data services): the
+	// edge's Gateway lives there, beside Dremio and Airbyte.
+	var apps pulumi.StringOutput
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
+		apps = ns.Apps
 		return gcpData(ctx, cfg, names, provider, net, c, ns)
+	}
+	if cfg.Edge.On() {
+		if err := gcpEdge(ctx, cfg, f, provider, net, c, &apps); err != nil {
+			return nil, err
+		}
 	}
 	return f, nil
 }
@@ -144,6 +155,14 @@ func gcpData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *g
 		DatabaseCIDRs: []string{cfg.Network.PrivateServiceCIDR},
 		DbtImage:      dbtImage(cfg, repository), RegistryURL: registry.RepositoryURL,
 	}, nil
+}
+
+// proxyOnlyCIDR is the proxy-only subnet's range when the edge is internal, else "" (no subnet).
+func proxyOnlyCIDR(cfg *config.Platform) string {
+	if gcpEdgeInternal(cfg) {
+		return cfg.Network.ProxyOnlyCIDR
+	}
+	return ""
 }
 
 // gkeAuthorizedCIDRs are the master authorized networks: the node subnet (bastions and runners inside

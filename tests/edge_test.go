@@ -10,13 +10,16 @@ import (
 
 // TestEdgeOnKubernetes: every kubernetes plan (its stacks set dataplatform:domain) serves Dremio and
 // Airbyte through Envoy Gateway — a Gateway whose every listener but :80 terminates TLS, the routes,
-// the add-ons at pinned versions — and the engine admits the edge's namespace; aws has its own edge
-// (TestEdgeOnAWS), the other clouds none yet.
+// the add-ons at pinned versions — and the engine admits the edge's namespace; aws and gcp have their
+// own tests (TestEdgeOnAWS, TestEdgeOnGCP).
 func TestEdgeOnKubernetes(t *testing.T) {
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		gws := resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:Gateway")
 		if target == "aws" {
 			return // the AWS Load Balancer Controller's edge: TestEdgeOnAWS (edge_aws_test.go)
+		}
+		if target == "gcp" {
+			return // GKE Gateway and Envoy Gateway: TestEdgeOnGCP (edge_gcp_test.go)
 		}
 		if target != "kubernetes" {
 			if len(gws) != 0 || len(resourcesOf(r, "dataplatform:edge:EnvoyGatewayEdge")) != 0 {

@@ -33,7 +33,10 @@ var statefulTypes = map[string][]string{
 	"gcp": append(slices.Clip(inClusterStateful),
 		"gcp:compute/network:Network", "gcp:container/cluster:Cluster", "gcp:kms/keyRing:KeyRing",
 		"gcp:kms/cryptoKey:CryptoKey", "gcp:sql/databaseInstance:DatabaseInstance", "gcp:storage/bucket:Bucket",
-		"gcp:artifactregistry/repository:Repository"),
+		"gcp:artifactregistry/repository:Repository",
+		// The edge's static IPs (DNS records and clients' allow lists hold them) and its Cloud DNS
+		// zone (a new zone gets new name servers, and the parent's delegation breaks).
+		"gcp:compute/address:Address", "gcp:dns/managedZone:ManagedZone"),
 }
 
 // inClusterStateful are stateful on every target: namespaces that hold volumes (deleting one deletes

@@ -65,7 +65,7 @@ func tlsInTransit() Policy {
 						proto, _ := e.str(l, "protocol")
 						switch strings.ToUpper(proto) {
 						case "HTTPS":
-							if !lbConfig && len(e.objs(l, "tls", "certificateRefs")) == 0 {
+							if !lbConfig && len(e.objs(l, "tls", "certificateRefs")) == 0 && !gkeGatewayCertificates(e, p, l) {
 								e.fail("Gateway listener %q is HTTPS without tls.certificateRefs", name)
 							}
 						case "TLS":

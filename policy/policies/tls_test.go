@@ -26,6 +26,15 @@ func TestTLSInTransit(t *testing.T) {
 			M{"name": "http", "protocol": "HTTP"}}}})}},
 		{name: "gateway https without cert", rs: []Resource{res(K8sGateway, "gw", M{"spec": M{"listeners": A{
 			M{"name": "https", "protocol": "HTTPS"}}}})}, want: `listener "https" is HTTPS without tls.certificateRefs`},
+		{name: "gke gateway certificate map", rs: []Resource{res(K8sGateway, "gw", M{
+			"metadata": M{"annotations": M{"networking.gke.io/certmap": "edge"}},
+			"spec":     M{"listeners": A{M{"name": "https-dremio", "protocol": "HTTPS", "hostname": "dremio.example.com"}}}})}},
+		{name: "gke gateway regional certificates", rs: []Resource{res(K8sGateway, "gw", M{"spec": M{"listeners": A{
+			M{"name": "https-dremio", "protocol": "HTTPS", "tls": M{"mode": "Terminate", "options": M{"networking.gke.io/cert-manager-certs": "dremio"}}}}}})}},
+		{name: "gke gateway without certificates", rs: []Resource{res(K8sGateway, "gw", M{
+			"metadata": M{"annotations": M{"networking.gke.io/app-protocols": "x"}},
+			"spec":     M{"listeners": A{M{"name": "https-dremio", "protocol": "HTTPS", "tls": M{"mode": "Terminate", "options": M{"other": "x"}}}}}})},
+			want: `listener "https-dremio" is HTTPS without tls.certificateRefs`},
 		{name: "gateway tcp", rs: []Resource{res(K8sGateway, "gw", M{"spec": M{"listeners": A{
 			M{"name": "pg", "protocol": "TCP"}}}})}, want: `uses protocol "TCP"`},
 		// AWS load balancer listeners.

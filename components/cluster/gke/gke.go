@@ -74,6 +74,9 @@ type Cluster struct {
 	// "serviceAccount:<pool>[ns/sa]" member must take this output (a plain string lets the binding run
 	// before the cluster and fail with 400 "Identity Pool does not exist").
 	WorkloadPool pulumi.StringOutput
+	// ProjectNumber is the cluster's project number: Workload Identity Federation principals name it
+	// (principal://iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/subject/ns/<ns>/sa/<sa>).
+	ProjectNumber string
 	// Provider creates resources on the cluster; it waits for both node pools.
 	Provider *kubernetes.Provider
 	// Info is the cloud-neutral view of the cluster.
@@ -279,6 +282,9 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 		DeletionProtection: pulumi.Bool(args.DeletionProtection),
 		AddonsConfig: &container.ClusterAddonsConfigArgs{
 			GcePersistentDiskCsiDriverConfig: &container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs{Enabled: pulumi.Bool(true)},
+			// The GKE Gateway controller needs the HttpLoadBalancing add-on (GKE docs "Secure a
+			// Gateway", GKE Gateway controller requirements); on by default, stated so nobody turns it off.
+			HttpLoadBalancing: &container.ClusterAddonsConfigHttpLoadBalancingArgs{Disabled: pulumi.Bool(false)},
 		},
 		ResourceLabels: labels,
 	}, b.stateful, pulumi.DependsOn([]pulumi.Resource{keyGrant})) // GKE checks it may use the key at create
@@ -342,6 +348,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 	// then depend on the cluster (pulumi-gcp@v7.38.0 sdk/go/gcp/container/pulumiTypes.go:
 	// ClusterWorkloadIdentityConfig.WorkloadPool).
 	c.WorkloadPool = gke.WorkloadIdentityConfig.WorkloadPool().Elem()
+	c.ProjectNumber = proj.Number
 	c.Name = gke.Name
 	c.Endpoint = endpoint
 	c.Kubeconfig = kubeconfig

@@ -131,6 +131,9 @@ func TestProdClusterResources(t *testing.T) {
 		assert.True(t, inspect.At(in, "enableShieldedNodes").BoolValue())
 		assert.True(t, inspect.At(in, "deletionProtection").BoolValue())
 		assert.True(t, inspect.At(in, "addonsConfig", "gcePersistentDiskCsiDriverConfig", "enabled").BoolValue())
+		// The GKE Gateway controller (the platform's HTTP edge) needs Gateway API and HTTP load balancing.
+		assert.Equal(t, "CHANNEL_STANDARD", inspect.Str(in, "gatewayApiConfig", "channel"))
+		assert.False(t, inspect.RequireBool(t, in, "addonsConfig", "httpLoadBalancing", "disabled"))
 		assert.ElementsMatch(t, []string{"SYSTEM_COMPONENTS", "WORKLOADS"}, inspect.StringsOf(inspect.At(in, "loggingConfig", "enableComponents")))
 		assert.Contains(t, inspect.StringsOf(inspect.At(in, "monitoringConfig", "enableComponents")), "SYSTEM_COMPONENTS")
 		assert.Equal(t, "prod", inspect.Str(in, "resourceLabels", "environment"))

@@ -52,6 +52,13 @@ type NetworkArgs struct {
 	PrivateServiceAccessCIDR string
 	// FlowLogs turns on VPC flow logs for the nodes subnet.
 	FlowLogs bool
+	// ProxyOnlyCIDR, when set, adds the region's proxy-only subnet (purpose REGIONAL_MANAGED_PROXY,
+	// role ACTIVE), where Google runs the Envoy proxies of regional Application Load Balancers (the
+	// GKE Gateway classes gke-l7-rilb and gke-l7-regional-external-managed), and a firewall rule that
+	// lets those proxies reach the nodes and pods (cloud.google.com/load-balancing/docs/firewall-rules,
+	// "Regional internal Application Load Balancer": the proxy-only subnet). /26 or larger; /23
+	// recommended (cloud.google.com/load-balancing/docs/proxy-only-subnets).
+	ProxyOnlyCIDR string
 	// Labels are applied to the resources that take labels (the reserved peering range).
 	Labels map[string]string
 	// Name is the VPC's name, unique in the project, e.g. "dataplatform-prod"; the subnet, router,
@@ -87,6 +94,8 @@ type Network struct {
 	PrivateServiceAccessConnectionID pulumi.StringOutput
 	// RouterName is the Cloud Router that carries Cloud NAT.
 	RouterName pulumi.StringOutput
+	// ProxyOnlySubnet is the proxy-only subnet with ProxyOnlyCIDR; nil without.
+	ProxyOnlySubnet *compute.Subnetwork
 	// Info is the cloud-neutral view of the network.
 	Info network.Info
 }
@@ -136,6 +145,25 @@ func (a *NetworkArgs) validate(name string) error {
 			return fmt.Errorf("gcpvpc %s: PrivateServiceAccessCIDR = %q; the prefix must be /8 to /24", name, a.PrivateServiceAccessCIDR)
 		}
 	}
+	if a.ProxyOnlyCIDR != "" {
+		p, err := gcpnaming.ParseCIDR("ProxyOnlyCIDR", a.ProxyOnlyCIDR)
+		if err != nil {
+			return fmt.Errorf("gcpvpc %s: %w", name, err)
+		}
+		if p.Bits() > 26 {
+			return fmt.Errorf("gcpvpc %s: ProxyOnlyCIDR = %q; a proxy-only subnet needs /26 or larger (/23 recommended)", name, a.ProxyOnlyCIDR)
+		}
+		for i, r := range ranges {
+			if p.Overlaps(parsed[i]) {
+				return fmt.Errorf("gcpvpc %s: ProxyOnlyCIDR = %q overlaps %s = %q", name, a.ProxyOnlyCIDR, r.field, r.value)
+			}
+		}
+		if a.PrivateServiceAccessCIDR != "" {
+			if psa, _ := gcpnaming.ParseCIDR("PrivateServiceAccessCIDR", a.PrivateServiceAccessCIDR); p.Overlaps(psa) {
+				return fmt.Errorf("gcpvpc %s: ProxyOnlyCIDR = %q overlaps PrivateServiceAccessCIDR = %q", name, a.ProxyOnlyCIDR, a.PrivateServiceAccessCIDR)
+			}
+		}
+	}
 	if l := a.PrivateServiceAccessPrefixLength; l != 0 && (l < 8 || l > 24) {
 		return fmt.Errorf("gcpvpc %s: PrivateServiceAccessPrefixLength = %d; must be 0 (meaning 16) or between 8 and 24", name, l)
 	}
@@ -183,6 +211,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"masterCidr":                       pulumi.String(args.MasterCIDR),
 		"privateServiceAccessPrefixLength": pulumi.Int(psaPrefix),
 		"flowLogs":                         pulumi.Bool(args.FlowLogs),
+		"proxyOnlyCidr":                    pulumi.String(args.ProxyOnlyCIDR),
 		"labels":                           pulumi.ToStringMap(args.Labels),
 		"name":                             pulumi.String(args.vpcName(name)),
 		"protect":                          pulumi.Bool(args.Protect),
@@ -317,6 +346,12 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	zoneNames := append([]string(nil), zones.Names...)
 	sort.Strings(zoneNames)
 
+	if args.ProxyOnlyCIDR != "" {
+		if comp.ProxyOnlySubnet, err = proxyOnlySubnet(ctx, name, base, args, vpc, parent); err != nil {
+			return nil, err
+		}
+	}
+
 	comp.NetworkID = vpc.ID().ToStringOutput()
 	comp.NetworkSelfLink = vpc.SelfLink
 	comp.NetworkName = vpc.Name
@@ -403,4 +438,34 @@ func firewallRules(ctx *pulumi.Context, name, base string, args *NetworkArgs, vp
 		LogConfig:    &compute.FirewallLogConfigArgs{Metadata: pulumi.String("INCLUDE_ALL_METADATA")},
 	}, parent)
 	return err
+}
+
+// proxyOnlySubnet creates the region's proxy-only subnet (pulumi-gcp@v7.38.0 compute/subnetwork.go
+// purpose REGIONAL_MANAGED_PROXY, role ACTIVE; no secondary ranges, no private Google access) and the
+// firewall rule that admits its proxies to the nodes and pods (TCP: the load balancers speak HTTP).
+func proxyOnlySubnet(ctx *pulumi.Context, name, base string, args *NetworkArgs, vpc *compute.Network, parent pulumi.ResourceOption) (*compute.Subnetwork, error) {
+	sub, err := compute.NewSubnetwork(ctx, name+"-proxy-only", &compute.SubnetworkArgs{
+		Project:     pulumi.String(args.Project),
+		Region:      pulumi.String(args.Region),
+		Name:        pulumi.String(gcpnaming.ResourceName(base, "-proxy-only", 63)),
+		Description: pulumi.String("Envoy proxies of the region's managed Application Load Balancers (GKE Gateway)"),
+		Network:     vpc.ID(),
+		IpCidrRange: pulumi.String(args.ProxyOnlyCIDR),
+		Purpose:     pulumi.String("REGIONAL_MANAGED_PROXY"),
+		Role:        pulumi.String("ACTIVE"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	_, err = compute.NewFirewall(ctx, name+"-allow-proxy-only", &compute.FirewallArgs{
+		Project:      pulumi.String(args.Project),
+		Name:         pulumi.String(gcpnaming.ResourceName(base, "-allow-proxy-only", 63)),
+		Description:  pulumi.String("Regional load balancers' proxies to the pods; NetworkPolicy admits them on the routed ports only"),
+		Network:      vpc.ID(),
+		Direction:    pulumi.String("INGRESS"),
+		Priority:     pulumi.Int(1000),
+		SourceRanges: pulumi.ToStringArray([]string{args.ProxyOnlyCIDR}),
+		Allows:       compute.FirewallAllowArray{&compute.FirewallAllowArgs{Protocol: pulumi.String("tcp")}},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{sub}))
+	return sub, err
 }

@@ -1,0 +1,166 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/dns"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster/gke"
+	"github.com/opendataplatform/dataplatform/components/edge"
+	"github.com/opendataplatform/dataplatform/components/edge/envoygateway"
+	"github.com/opendataplatform/dataplatform/components/edge/gkegateway"
+	"github.com/opendataplatform/dataplatform/components/network/gcpvpc"
+	"github.com/opendataplatform/dataplatform/config"
+)
+
+// gcpStreamHostSuffix renames the hosts of the GRPC and TCP routes on gcp: the HTTP routes' names
+// (dremio.<domain>) resolve to the GKE Gateway's address, so Flight and JDBC are served by Envoy
+// Gateway behind a passthrough Network Load Balancer at dremio-data.<domain>:32010 and :31010
+// (envoygateway.StreamRoutes).
+const gcpStreamHostSuffix = "-data"
+
+// gcpHealthPaths are the paths the load balancer's health checks request on each HTTP route's
+// backend port (HealthCheckPolicy requestPath); both are what the backends' own readiness probes ask.
+var gcpHealthPaths = map[string]string{
+	// components/dremio/workloads.go: the coordinator's readiness probe, GET /apiv2/server_status on 9047.
+	"dremio-ui": "/apiv2/server_status",
+	// airbyte chart 2.0.19 templates/airbyte-server/deployment.yaml readinessProbe: GET /api/v1/health on 8001.
+	"airbyte": "/api/v1/health",
+}
+
+// gcpEdgeInternal reports whether the stack's edge is on the internal load balancers (every source
+// range private), which also needs the proxy-only subnet.
+func gcpEdgeInternal(cfg *config.Platform) bool { return cfg.Edge.On() && cfg.Edge.InternalOnly() }
+
+// gcpEdge wires the edge into the foundation: the Cloud DNS zone now (its name servers are the first
+// thing a user delegates), the engine's admissions (Envoy Gateway's namespace; the ranges Google's load
+// balancers reach the pods from), and the edge itself once the engine exists.
+func gcpEdge(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, provider *gcp.Provider, net *gcpvpc.Network, c *gke.Cluster, apps *pulumi.StringOutput) error {
+	prod := cfg.Environment == config.Prod
+	internal := gcpEdgeInternal(cfg)
+	zone, err := gkegateway.NewZone(ctx, "edge-dns", &gkegateway.ZoneArgs{
+		Project: cfg.GCPProject, Domain: cfg.Domain, Existing: cfg.Edge.DNSZone, Labels: tags(cfg), Protect: prod,
+	}, pulumi.Provider(provider))
+	if err != nil {
+		return fmt.Errorf("edge DNS zone: %w", err)
+	}
+	ctx.Export("dnsNameServers", zone.NameServers)
+
+	f.edgeNamespace = envoygateway.Namespace
+	// cloud.google.com/load-balancing/docs/firewall-rules: the global external Application Load
+	// Balancer's front ends and every health check reach zonal-NEG backends from 35.191.0.0/16 and
+	// 130.211.0.0/22; the regional internal one's proxies from the proxy-only subnet.
+	f.edgeCIDRs = append([]string{}, gkegateway.GoogleFrontEndCIDRs...)
+	if internal {
+		f.edgeCIDRs = append(f.edgeCIDRs, cfg.Network.ProxyOnlyCIDR)
+	}
+	f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
+		return gcpEdgeBuild(ctx, cfg, provider, net, c, zone, *apps, e)
+	}
+	return nil
+}
+
+// gcpEdgeBuild creates the HTTP edge (GKE Gateway), then Envoy Gateway with cert-manager for Flight
+// and JDBC, and the records of their hosts.
+func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provider, net *gcpvpc.Network, c *gke.Cluster, zone *gkegateway.Zone, apps pulumi.StringOutput, e *Engine) (*edge.Info, error) {
+	prod := cfg.Environment == config.Prod
+	internal := gcpEdgeInternal(cfg)
+	names := namesFor(cfg, cfg.GCPProject)
+	routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
+	gcpOpt := pulumi.Provider(provider)
+	both := pulumi.Providers(provider, c.Provider)
+
+	l7 := &gkegateway.EdgeArgs{
+		Project: cfg.GCPProject, Region: cfg.Region, Domain: cfg.Domain, Routes: routes, HealthPaths: gcpHealthPaths,
+		Internal: internal, SourceRanges: cfg.Edge.SourceRanges, Name: gcpName(names.Base, "", 40),
+		Namespace: apps, NamespaceName: cfg.Network.Namespaces.Apps, Zone: zone,
+		Backends: []pulumi.Resource{e.Dremio, e.Airbyte}, Labels: partOf(), CloudLabels: tags(cfg), Protect: prod,
+	}
+	if internal {
+		l7.Subnetwork, l7.ProxyOnlySubnet = net.SubnetSelfLink, net.ProxyOnlySubnet
+	}
+	http, err := gkegateway.NewEdge(ctx, "edge", l7, both)
+	if err != nil {
+		return nil, err
+	}
+
+	// Envoy Gateway for the GRPC and TCP routes; GKE owns the Gateway API CRDs (v1.5 standard, no
+	// TCPRoute v1), so the chart installs none and the routes are TLSRoutes.
+	var identity *envoygateway.CertManagerIdentity
+	if cfg.Edge.Issuer == config.IssuerACME {
+		identity = envoygateway.GKEWorkloadIdentity()
+	}
+	controllers, err := envoygateway.NewControllers(ctx, "edge-controllers", &envoygateway.ControllersArgs{
+		HighAvailability: prod, Scheduling: c.Info.Scheduling, Labels: partOf(),
+		ProviderGatewayAPI: true, CertManagerIdentity: identity,
+	}, pulumi.Provider(c.Provider))
+	if err != nil {
+		return nil, fmt.Errorf("edge controllers: %w", err)
+	}
+	issuer := envoygateway.ACMEIssuer{}
+	var grants []pulumi.Resource
+	if cfg.Edge.Issuer == config.IssuerACME {
+		// cert-manager's ServiceAccount as a direct Workload Identity Federation principal (GKE docs
+		// "Authenticate to Google Cloud APIs from GKE workloads": principal://iam.googleapis.com/
+		// projects/PROJECT_NUMBER/locations/global/workloadIdentityPools/PROJECT_ID.svc.id.goog/subject/
+		// ns/NAMESPACE/sa/KSA_NAME), with roles/dns.admin on the zone alone (Cloud DNS managed-zone IAM,
+		// pulumi-gcp@v7.38.0 dns/dnsManagedZoneIamMember.go): it writes only the challenges' TXT records.
+		// The pool comes from the cluster's output, so the binding waits for the pool to exist.
+		member := pulumi.Sprintf("principal://iam.googleapis.com/projects/%s/locations/global/workloadIdentityPools/%s/subject/ns/%s/sa/%s",
+			c.ProjectNumber, c.WorkloadPool, envoygateway.CertManagerNamespace, envoygateway.CertManagerServiceAccount)
+		grant, err := dns.NewDnsManagedZoneIamMember(ctx, "edge-cert-manager-dns", &dns.DnsManagedZoneIamMemberArgs{
+			Project: pulumi.String(cfg.GCPProject), ManagedZone: zone.Name, Role: pulumi.String("roles/dns.admin"), Member: member,
+		}, pulumi.Parent(zone))
+		if err != nil {
+			return nil, err
+		}
+		grants = append(grants, grant)
+		a := cfg.Edge.ACME
+		issuer = envoygateway.ACMEIssuer{
+			Email: a.Email, Server: a.Server, Provider: envoygateway.DNS01CloudDNS,
+			CloudDNS: &envoygateway.CloudDNSSolver{Project: pulumi.String(cfg.GCPProject), HostedZoneName: zone.Name},
+		}
+	}
+
+	// The passthrough Network Load Balancer's regional static IP (pulumi-gcp@v7.38.0
+	// compute/address.go): external, or internal in the nodes subnet, which GKE's internal
+	// passthrough load balancer takes its address from (Service annotation
+	// networking.gke.io/load-balancer-type: Internal).
+	addrArgs := &compute.AddressArgs{
+		Project: pulumi.String(cfg.GCPProject), Region: pulumi.String(cfg.Region),
+		Name:        pulumi.String(gcpName(names.Base, "-edge-l4", 63)),
+		Description: pulumi.String("Data platform edge: Dremio Flight and JDBC (Envoy Gateway)"),
+		AddressType: pulumi.String("EXTERNAL"), NetworkTier: pulumi.String("PREMIUM"), Labels: pulumi.ToStringMap(tags(cfg)),
+	}
+	annotations := pulumi.StringMap{}
+	if internal {
+		addrArgs.AddressType, addrArgs.NetworkTier, addrArgs.Subnetwork = pulumi.String("INTERNAL"), nil, net.SubnetSelfLink
+		annotations["networking.gke.io/load-balancer-type"] = pulumi.String("Internal")
+	}
+	addr, err := compute.NewAddress(ctx, "edge-l4-ip", addrArgs, gcpOpt, pulumi.Protect(prod))
+	if err != nil {
+		return nil, err
+	}
+	streams := envoygateway.StreamRoutes(routes, gcpStreamHostSuffix)
+	l4, err := envoygateway.NewEdge(ctx, "edge-l4", &envoygateway.EdgeArgs{
+		Domain: cfg.Domain, Routes: streams, Issuer: cfg.Edge.Issuer, ACME: issuer,
+		SourceRanges: cfg.Edge.SourceRanges, TLSRoutes: true,
+		Service:          envoygateway.ProxyService{Annotations: annotations, LoadBalancerIP: addr.Address, EnforceSourceRanges: true},
+		HighAvailability: prod, Scheduling: c.Info.Scheduling, Controllers: controllers,
+		Labels: partOf(), Protect: prod,
+	}, pulumi.Provider(c.Provider), pulumi.DependsOn(grants))
+	if err != nil {
+		return nil, fmt.Errorf("L4 edge: %w", err)
+	}
+	if err := zone.ARecords(ctx, "edge-l4", edge.Hosts(cfg.Domain, streams), addr.Address, pulumi.Parent(zone)); err != nil {
+		return nil, err
+	}
+	ctx.Export("edgeAddresses", pulumi.StringMap{"http": http.Address, "streams": addr.Address})
+	return &edge.Info{
+		URLs: http.Info.URLs, Endpoints: l4.Info.Endpoints, CACertificate: l4.Info.CACertificate,
+		Namespace: envoygateway.Namespace,
+	}, nil
+}
