@@ -50,10 +50,32 @@ func AKSAllocatable(s AzureVMSize) (cpu, memGiB float64) {
 	return s.VCPU - cpuReserved - 0.5, s.MemoryGiB - reservedMem - 1
 }
 
+// The edge is implemented on azure: Application Gateway for Containers for the HTTP routes and Envoy
+// Gateway behind an Azure load balancer for the TCP and gRPC ones (package stacks, azure.go).
+func init() { edgeTargets[Azure] = true }
+
+// AzureEdgeMinKubernetesVersion is the oldest control plane the Azure edge runs on: the ALB
+// Controller it pins (1.12.1) needs Kubernetes v1.32 (MicrosoftDocs/azure-docs articles/
+// application-gateway/for-containers/alb-controller-release-notes.md, "Minimum Kubernetes Version").
+const AzureEdgeMinKubernetesVersion = "1.32"
+
+// azureEdge checks what the Azure edge needs beyond the common edge settings.
+func (v *validator) azureEdge() {
+	p := v.p
+	p.edgeDefaults()
+	if !p.Edge.On() {
+		return
+	}
+	if k := p.Cluster.KubernetesVersion; k8sMinor.MatchString(k) && k < AzureEdgeMinKubernetesVersion {
+		v.add("cluster.kubernetesVersion", k, "%s or later with the edge on (the ALB Controller of Application Gateway for Containers needs it), or edge.enabled=false", AzureEdgeMinKubernetesVersion)
+	}
+}
+
 func (v *validator) azure() {
 	if v.p.Cloud != Azure {
 		return
 	}
+	v.azureEdge()
 	c := v.p.Cluster
 	for i, id := range c.Admins {
 		if !entraObjectID.MatchString(id) {

@@ -15,6 +15,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/network/awsvpc"
 	"github.com/opendataplatform/dataplatform/components/objectstore/s3"
 	"github.com/opendataplatform/dataplatform/components/registry/ecr"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -88,20 +89,21 @@ func awsFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	}
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
+	f.secretStore = awsSecretStore(cfg, provider, names, account.AccountId, c)
 	if cfg.Edge.On() {
 		if err := awsEdgeFoundation(ctx, cfg, provider, names, clusterName, net, c, f); err != nil {
 			return nil, err
 		}
 	}
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
-		return awsData(ctx, cfg, provider, names, account.AccountId, net, c, ns)
+		return awsData(ctx, cfg, provider, names, account.AccountId, net, c, ns, f.secrets)
 	}
 	return f, nil
 }
 
 // awsData builds S3, RDS and ECR. The database admits the network's node security group, which every
 // EKS node carries, so the Multi-AZ instance starts with the VPC and never waits for the cluster.
-func awsData(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, names Names, account string, net *awsvpc.Network, c *eks.Cluster, ns Namespaces) (*DataServices, error) {
+func awsData(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, names Names, account string, net *awsvpc.Network, c *eks.Cluster, ns Namespaces, credStore *secrets.Store) (*DataServices, error) {
 	prod := cfg.Environment == config.Prod
 	opts := []pulumi.ResourceOption{pulumi.Provider(provider)}
 	store, err := s3.NewObjectStore(ctx, "object-store", &s3.ObjectStoreArgs{
@@ -122,7 +124,7 @@ func awsData(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, 
 		PerformanceInsights: cfg.MetadataDB.PerformanceInsights, DRRegion: cfg.MetadataDB.DRRegion,
 		DBSubnetGroupName: net.DatabaseSubnetGroupName, VpcID: net.VpcID,
 		AllowedSecurityGroupIDs: pulumi.StringArray{net.NodeSecurityGroupID},
-		ServerCIDRs:             []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider,
+		ServerCIDRs:             []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Secrets: credStore,
 		Namespace: ns.Apps, DataNamespace: ns.Data, CACertificatePEM: cfg.MetadataDB.CABundlePEM, Tags: tags(cfg), Protect: prod,
 		Scheduling: c.Info.Scheduling,
 	}, opts...)

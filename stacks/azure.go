@@ -13,6 +13,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
 	"github.com/opendataplatform/dataplatform/components/objectstore/adls"
 	"github.com/opendataplatform/dataplatform/components/registry/acr"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -39,12 +40,14 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	if w := cfg.Network.NetworkWatcher; w != "" {
 		watcherRG, watcher, _ = strings.Cut(w, "/")
 	}
+	edgeOpt := azureEdgePlan(cfg)
 	net, err := azurevnet.NewNetwork(ctx, "network", &azurevnet.NetworkArgs{
 		Location:           cfg.Region,
 		ResourceGroupName:  "rg-" + names.Base,
 		CIDR:               cfg.Network.CIDR,
 		PodCIDR:            cfg.Network.PodCIDR,
 		PrivateAccessCIDRs: cfg.Cluster.PrivateAccessCIDRs,
+		AGCSubnet:          edgeOpt.agc,
 		FlowLogs: &azurevnet.FlowLogs{
 			Name: names.Base + "-vnet", StorageAccountName: flowLogAccountName(names), RetentionDays: cfg.Network.FlowLogRetentionDays,
 			NetworkWatcherResourceGroup: watcherRG, NetworkWatcherName: watcher, ZoneRedundant: prod,
@@ -93,14 +96,20 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	}
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
+	f.secretStore = azureSecretStore(cfg, provider, names, net, c)
+	if cfg.Edge.On() {
+		if err := azureEdgeSetup(ctx, cfg, names, provider, client, net, c, edgeOpt, f); err != nil {
+			return nil, fmt.Errorf("edge: %w", err)
+		}
+	}
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
-		return azureData(ctx, cfg, names, provider, net, c, ns)
+		return azureData(ctx, cfg, names, provider, net, c, ns, f.secrets)
 	}
 	return f, nil
 }
 
 // azureData builds ADLS Gen2 (private endpoints), Flexible Server (delegated subnet) and ACR.
-func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *azurenative.Provider, net *azurevnet.Network, c *aks.Cluster, ns Namespaces) (*DataServices, error) {
+func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *azurenative.Provider, net *azurevnet.Network, c *aks.Cluster, ns Namespaces, credStore *secrets.Store) (*DataServices, error) {
 	prod := cfg.Environment == config.Prod
 	labels := tags(cfg)
 	// No Protect option on the components: each protects its own stateful leaves (Protect: prod).
@@ -130,7 +139,7 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider 
 		StorageAutoGrow: cfg.MetadataDB.MaxStorageGiB > 0, HighAvailability: cfg.MetadataDB.HighAvailability,
 		BackupRetentionDays: cfg.MetadataDB.BackupRetentionDays, GeoRedundantBackup: prod,
 		DelegatedSubnetID: net.PostgresSubnetID, PrivateDNSZoneID: net.PostgresPrivateDNSZoneID,
-		ServerCIDRs: []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Namespace: ns.Apps, DataNamespace: ns.Data,
+		ServerCIDRs: []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Secrets: credStore, Namespace: ns.Apps, DataNamespace: ns.Data,
 		Scheduling: c.Info.Scheduling, LogAnalyticsWorkspaceID: c.LogAnalyticsWorkspaceID, DeletionLock: cfg.MetadataDB.DeletionProtection, Tags: labels,
 	}, opts...)
 	if err != nil {

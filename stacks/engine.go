@@ -87,6 +87,7 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		Scheduling: f.Cluster.Scheduling,
 		// The edge's proxies reach the UI, Flight and JDBC ports.
 		ClientNamespaces: edgeClients(f), ClientCIDRs: f.edgeCIDRs,
+		Secrets: f.secrets,
 		// The coordinator's volume holds Dremio's catalogue (KV store).
 		Protect: prod,
 	}, k8s)
@@ -112,6 +113,7 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		Scheduling: f.Cluster.Scheduling,
 		// Behind the edge, Airbyte's links and sign-in redirects use its public URL.
 		AirbyteURL: airbyteURL(cfg, f), ClientNamespaces: edgeClients(f), ClientCIDRs: f.edgeCIDRs,
+		Secrets: f.secrets,
 		Protect: prod, // the generated admin password and signing secrets
 	}, k8s)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/network/gcpvpc"
 	"github.com/opendataplatform/dataplatform/components/objectstore/gcs"
 	"github.com/opendataplatform/dataplatform/components/registry/artifactregistry"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -92,9 +93,10 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	// The apps namespace, known once the platform layer creates it (before the data services): the
 	// edge's Gateway lives there, beside Dremio and Airbyte.
 	var apps pulumi.StringOutput
+	f.secretStore = gcpSecretStore(cfg, provider, names, c)
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		apps = ns.Apps
-		return gcpData(ctx, cfg, names, provider, net, c, ns)
+		return gcpData(ctx, cfg, names, provider, net, c, ns, f.secrets)
 	}
 	if cfg.Edge.On() {
 		if err := gcpEdge(ctx, cfg, f, provider, net, c, &apps); err != nil {
@@ -105,7 +107,7 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 }
 
 // gcpData builds GCS, Cloud SQL (private IP in the pinned private-service range) and Artifact Registry.
-func gcpData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *gcp.Provider, net *gcpvpc.Network, c *gke.Cluster, ns Namespaces) (*DataServices, error) {
+func gcpData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *gcp.Provider, net *gcpvpc.Network, c *gke.Cluster, ns Namespaces, credStore *secrets.Store) (*DataServices, error) {
 	opts := []pulumi.ResourceOption{pulumi.Provider(provider)}
 	prod := cfg.Environment == config.Prod
 	store, err := gcs.NewObjectStore(ctx, "object-store", &gcs.ObjectStoreArgs{
@@ -132,7 +134,7 @@ func gcpData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider *g
 		DRRegion: cfg.MetadataDB.DRRegion, NetworkID: net.NetworkID,
 		PrivateServiceAccessConnectionID: net.PrivateServiceAccessConnectionID,
 		ServerCIDRs:                      []string{cfg.Network.PrivateServiceCIDR},
-		KubernetesProvider:               c.Provider, Namespace: ns.Apps, DataNamespace: ns.Data, Scheduling: c.Info.Scheduling,
+		KubernetesProvider:               c.Provider, Secrets: credStore, Namespace: ns.Apps, DataNamespace: ns.Data, Scheduling: c.Info.Scheduling,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)

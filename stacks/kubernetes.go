@@ -92,6 +92,7 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 		NamespaceOutputs: map[string]pulumi.StringInput{ns.Names.Apps: ns.Apps, ns.Names.Jobs: ns.Jobs, ns.Names.Data: ns.Data},
 		ClientNamespaces: []string{ns.Names.Apps, ns.Names.Jobs},
 		Scheduling:       f.Cluster.Scheduling,
+		Secrets:          f.secrets,
 		Protect:          prod,
 	}, k8s)
 	if err != nil {
@@ -111,6 +112,7 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 		ObjectStore: store.Info, BackupCredentialsSecret: store.Info.Identities[backupWorkload].CredentialsSecret,
 		Clients:        dbClients(cfg),
 		APIServerCIDRs: cfg.Network.APIServerCIDRs,
+		Secrets:        f.secrets,
 		Scheduling:     f.Cluster.Scheduling,
 		Protect:        prod,
 	}, dbOpts...)

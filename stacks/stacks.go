@@ -49,11 +49,14 @@ type Foundation struct {
 	// External Secrets Operator, created after dependsOn), then the store and its ClusterSecretStore.
 	// nil: the in-cluster store that needs no cloud.
 	secretStore func(ctx *pulumi.Context, installOperator OperatorInstaller) (*secrets.Store, error)
+	// secrets is the target's store, set by Deploy before the data layer: every credential the
+	// platform creates is written to it and materialized by ExternalSecrets.
+	secrets *secrets.Store
 }
 
-// OperatorInstaller installs the External Secrets Operator once dependsOn exist and returns what a
-// ClusterSecretStore waits for.
-type OperatorInstaller func(dependsOn []pulumi.Resource) (pulumi.Resource, error)
+// OperatorInstaller installs the External Secrets Operator once settings.DependsOn exist, with the
+// identity and egress the store asks for, and returns what a ClusterSecretStore waits for.
+type OperatorInstaller func(settings secrets.OperatorSettings) (pulumi.Resource, error)
 
 // Namespaces are the platform namespaces: their names, and outputs that resolve once they exist.
 type Namespaces struct {
@@ -100,6 +103,9 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 		Apps:  platform.Namespaces[k8snet.Apps], Data: platform.Namespaces[k8snet.Data], Jobs: platform.Namespaces[k8snet.Jobs],
 	}
 
+	if f.secrets, err = deploySecrets(ctx, cfg, f); err != nil {
+		return fmt.Errorf("secrets: %w", err)
+	}
 	data, err := f.data(ctx, ns)
 	if err != nil {
 		return err

@@ -104,6 +104,8 @@ func TestAzureProtectedSet(t *testing.T) {
 		"azure-native:keyvault:Key",
 		"azure-native:keyvault:Vault",
 		"azure-native:network:VirtualNetwork",
+		// The edge's DNS zone: its name servers are delegated from the parent zone, and a new zone gets new ones.
+		"azure-native:network:Zone",
 		"azure-native:resources:ResourceGroup",
 		"azure-native:storage:BlobContainer",
 		"azure-native:storage:StorageAccount",

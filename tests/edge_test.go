@@ -10,11 +10,14 @@ import (
 
 // TestEdgeOnKubernetes: every kubernetes plan (its stacks set dataplatform:domain) serves Dremio and
 // Airbyte through Envoy Gateway — a Gateway whose every listener but :80 terminates TLS, the routes,
-// the add-ons at pinned versions — and the engine admits the edge's namespace; aws and gcp have their
-// own tests (TestEdgeOnAWS, TestEdgeOnGCP).
+// the add-ons at pinned versions — and the engine admits the edge's namespace; the clouds have their
+// own tests (TestEdgeOnAWS, TestEdgeOnAzure, TestEdgeOnGCP).
 func TestEdgeOnKubernetes(t *testing.T) {
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		gws := resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:Gateway")
+		if target == "azure" {
+			return // TestEdgeOnAzure (edge_azure_test.go)
+		}
 		if target == "aws" {
 			return // the AWS Load Balancer Controller's edge: TestEdgeOnAWS (edge_aws_test.go)
 		}

@@ -45,11 +45,15 @@ func TestWorkloadsAreWiredToTheTargetsDataServices(t *testing.T) {
 		}
 		credKey := map[string]string{"gcp": "gcp.json", "azure": "AZURE_STORAGE_CONNECTION_STRING"}[target]
 		if credKey != "" {
-			sec := named(t, r, "kubernetes:core/v1:Secret", "airbyte-config")
-			if !sec.Inputs["stringData"].IsSecret() {
+			// The credential is written to the secret store (the in-cluster store's Secret until the
+			// cloud's store replaces it) and materialized as airbyte-config by an ExternalSecret.
+			named(t, r, "kubernetes:external-secrets.io/v1:ExternalSecret", "airbyte-config")
+			// On azure and gcp the cloud's store holds it (tests/secretstore_test.go storedCredential).
+			raw, stored := storedCredential(t, r, target, "airbyte-config-credential")
+			if !raw.IsSecret() {
 				t.Errorf("Airbyte's %s credential is not a Pulumi secret", target)
 			}
-			cred := inspect.Str(sec.Inputs, "stringData", credKey)
+			cred := stored[credKey]
 			switch {
 			case target == "gcp" && !strings.Contains(cred, `"type":"service_account"`) && !strings.Contains(cred, `"type": "service_account"`):
 				t.Errorf("Airbyte's gcp.json is not the store's service-account key file: %q", cred)

@@ -29,7 +29,9 @@ var statefulTypes = map[string][]string{
 		"azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork",
 		"azure-native:containerservice/v20240901:ManagedCluster", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
 		"azure-native:storage:StorageAccount", "azure-native:storage:BlobContainer",
-		"azure-native:dbforpostgresql/v20230601preview:Server", "azure-native:containerregistry:Registry"),
+		"azure-native:dbforpostgresql/v20230601preview:Server", "azure-native:containerregistry:Registry",
+		// The edge's DNS zone: the parent zone delegates to the name servers Azure gave it.
+		"azure-native:network:Zone"),
 	"gcp": append(slices.Clip(inClusterStateful),
 		"gcp:compute/network:Network", "gcp:container/cluster:Cluster", "gcp:kms/keyRing:KeyRing",
 		"gcp:kms/cryptoKey:CryptoKey", "gcp:sql/databaseInstance:DatabaseInstance", "gcp:storage/bucket:Bucket",
@@ -93,8 +95,11 @@ func TestProdProtectsExactlyTheStatefulLeaves(t *testing.T) {
 // edge controllers' (cert-manager, Envoy Gateway and its proxies) — and the keys of the in-cluster
 // CAs whose only clients are the platform's own pods (MinIO's, PostgreSQL's, the backup plugin's
 // mTLS pair), which receive a replaced CA in the same update; only the edge's CA is trusted outside.
+// The External Secrets Operator's namespace holds the operator only (its CRDs are cluster-scoped and
+// the Secrets it writes live in the platform's namespaces).
 func unprotectedByDesign(urn string) bool {
 	return strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::platform-jobs") ||
+		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::external-secrets-namespace") ||
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::metadata-db-operator-namespace") ||
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-controllers-cert-manager-namespace") ||
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-controllers-envoy-gateway-namespace") ||

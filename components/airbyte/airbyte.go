@@ -33,6 +33,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
 // AirbyteStackType is the component's type token.
@@ -160,6 +161,10 @@ type AirbyteStackArgs struct {
 	Labels map[string]string
 	// Scheduling places every Airbyte pod and every job pod on the workload pool.
 	Scheduling cluster.Scheduling
+	// Secrets is the target's secret store: the instance admin's credentials, the JWT signing secret
+	// and the static storage credential (GCS, ADLS) are written to it and the Secrets the chart reads
+	// are materialized by ExternalSecrets. nil creates plain Secrets.
+	Secrets *secrets.Store
 	// Protect marks the stateful resources (the generated instance-admin password, client secret and
 	// JWT signing secret: replacing them logs every user out and changes the first-login password)
 	// protected: destroy and replacement stop at them.
@@ -447,11 +452,11 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 	}
 	deps = append(deps, rbac...)
 
-	secrets, err := newStorageSecrets(ctx, name, a, jobsNS, meta, child)
+	storage, err := newStorageSecrets(ctx, name, a, jobsNS, meta, child)
 	if err != nil {
 		return nil, err
 	}
-	deps = append(deps, secrets...)
+	deps = append(deps, storage...)
 
 	jobs, err := newJobsLimits(ctx, name, comp, a, jobsNS, meta)
 	if err != nil {
@@ -475,7 +480,7 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 	if err != nil {
 		return nil, err
 	}
-	deps = append(deps, auth.secret)
+	deps = append(deps, auth.secret.Resource)
 
 	webURL := fmt.Sprintf("http://%s-airbyte-server-svc.%s.svc.cluster.local:%d", ReleaseName, a.NamespaceName, ServerPort)
 	chart, err := helmv4.NewChart(ctx, name+"-chart", &helmv4.ChartArgs{
@@ -531,7 +536,7 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 	comp.ServiceAccountName = sa.Metadata.Name().Elem()
 	comp.Routes = Routes(a.NamespaceName)
 	comp.ChartName = urn.ApplyT(func(pulumi.URN) string { return ReleaseName }).(pulumi.StringOutput)
-	comp.AdminSecretName = auth.secret.Metadata.Name().Elem()
+	comp.AdminSecretName = auth.secret.Name
 	comp.AdminPassword = auth.password
 
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{

@@ -7,7 +7,19 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 )
+
+// plainLabels are the labels every platform object carries (airbyte.go labels), as a plain map.
+func plainLabels(extra map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range labels(extra) {
+		if s, ok := v.(pulumi.String); ok {
+			out[k] = string(s)
+		}
+	}
+	return out
+}
 
 const (
 	// AuthBootstrapSecret is the platform's Secret (apps namespace) the bootloader reads the instance
@@ -30,7 +42,7 @@ const (
 var AuthSecretKeys = []string{AdminPasswordKey, "AB_INSTANCE_ADMIN_CLIENT_ID", "AB_INSTANCE_ADMIN_CLIENT_SECRET", "AB_JWT_SIGNATURE_SECRET"}
 
 type authSecret struct {
-	secret   *corev1.Secret
+	secret   *secrets.Materialized
 	password pulumi.StringOutput
 }
 
@@ -63,15 +75,21 @@ func newAuthSecret(ctx *pulumi.Context, name string, a AirbyteStackArgs,
 	if err != nil {
 		return authSecret{}, err
 	}
-	sec, err := corev1.NewSecret(ctx, name+"-auth", &corev1.SecretArgs{
-		Metadata: meta(AuthBootstrapSecret, a.Namespace),
-		Type:     pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{
-			AuthSecretKeys[0]: password.Result,
-			AuthSecretKeys[1]: clientID.Result,
-			AuthSecretKeys[2]: clientSecret.Result,
-			AuthSecretKeys[3]: jwt.Result,
-		},
+	cred, err := a.Secrets.Put(ctx, name+"-auth-credential", "airbyte-auth", map[string]pulumi.StringInput{
+		AuthSecretKeys[0]: password.Result,
+		AuthSecretKeys[1]: clientID.Result,
+		AuthSecretKeys[2]: clientSecret.Result,
+		AuthSecretKeys[3]: jwt.Result,
+	}, append(child, pulumi.Protect(false))...)
+	if err != nil {
+		return authSecret{}, err
+	}
+	data := map[string]secrets.Ref{}
+	for _, k := range AuthSecretKeys {
+		data[k] = cred.Ref(k)
+	}
+	sec, err := a.Secrets.Materialize(ctx, name+"-auth", secrets.Secret{
+		Name: AuthBootstrapSecret, Namespace: a.Namespace, Type: "Opaque", Labels: plainLabels(a.Labels), Data: data,
 	}, append(child, pulumi.Protect(false))...)
 	if err != nil {
 		return authSecret{}, err

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
 // newRBAC gives the apps-namespace ServiceAccount what Airbyte's services do with the Kubernetes API.
@@ -105,36 +106,53 @@ func newJobsLimits(ctx *pulumi.Context, name string, parent pulumi.Resource, a A
 func newStorageSecrets(ctx *pulumi.Context, name string, a AirbyteStackArgs, jobsNS pulumi.StringInput,
 	meta func(string, pulumi.StringInput) *metav1.ObjectMetaArgs, child []pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	type secret struct {
-		suffix string
-		ns     pulumi.StringInput
-		data   pulumi.StringMap
+		suffix, key string
+		ns          pulumi.StringInput
+		data        map[string]pulumi.StringInput
 	}
 	var want []secret
 	st := a.ObjectStore
 	switch {
 	case st.Kind == objectstore.S3:
 		// The chart always reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the storage Secret on S3;
-		// empty values make its S3 client fall back to the default chain, i.e. EKS Pod Identity.
-		want = append(want, secret{"-config", a.Namespace, pulumi.StringMap{"AWS_ACCESS_KEY_ID": pulumi.String(""), "AWS_SECRET_ACCESS_KEY": pulumi.String("")}})
-	case a.StorageCredentialsSecret != nil:
-	case st.Kind == objectstore.GCS:
-		want = append(want,
-			secret{"-config", a.Namespace, pulumi.StringMap{GCSKeyFile: st.Identities[a.Workload].StaticCredential}},
-			secret{"-jobs-config", jobsNS, pulumi.StringMap{GCSKeyFile: st.Identities[a.JobsWorkload].StaticCredential}})
-	case st.Kind == objectstore.ADLS:
-		want = append(want, secret{"-config", a.Namespace, pulumi.StringMap{AzureConnectionStringKey: st.Identities[a.Workload].StaticCredential}})
-	}
-	var out []pulumi.Resource
-	for _, w := range want {
-		sec, err := corev1.NewSecret(ctx, name+w.suffix, &corev1.SecretArgs{
-			Metadata:   meta(ConfigSecretName, w.ns),
+		// empty values make its S3 client fall back to the default chain, i.e. EKS Pod Identity. No
+		// credential: a plain Secret.
+		sec, err := corev1.NewSecret(ctx, name+"-config", &corev1.SecretArgs{
+			Metadata:   meta(ConfigSecretName, a.Namespace),
 			Type:       pulumi.String("Opaque"),
-			StringData: w.data,
+			StringData: pulumi.StringMap{"AWS_ACCESS_KEY_ID": pulumi.String(""), "AWS_SECRET_ACCESS_KEY": pulumi.String("")},
 		}, child...)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sec)
+		return []pulumi.Resource{sec}, nil
+	case a.StorageCredentialsSecret != nil:
+	case st.Kind == objectstore.GCS:
+		want = append(want,
+			secret{"-config", "airbyte-storage", a.Namespace, map[string]pulumi.StringInput{GCSKeyFile: st.Identities[a.Workload].StaticCredential}},
+			secret{"-jobs-config", "airbyte-jobs-storage", jobsNS, map[string]pulumi.StringInput{GCSKeyFile: st.Identities[a.JobsWorkload].StaticCredential}})
+	case st.Kind == objectstore.ADLS:
+		want = append(want, secret{"-config", "airbyte-storage", a.Namespace, map[string]pulumi.StringInput{AzureConnectionStringKey: st.Identities[a.Workload].StaticCredential}})
+	}
+	var out []pulumi.Resource
+	for _, w := range want {
+		// The static credential the store minted goes to the target's secret store; the Secret the
+		// chart reads is materialized from it.
+		cred, err := a.Secrets.Put(ctx, name+w.suffix+"-credential", w.key, w.data, child...)
+		if err != nil {
+			return nil, err
+		}
+		data := map[string]secrets.Ref{}
+		for k := range w.data {
+			data[k] = cred.Ref(k)
+		}
+		sec, err := a.Secrets.Materialize(ctx, name+w.suffix, secrets.Secret{
+			Name: ConfigSecretName, Namespace: w.ns, Type: "Opaque", Labels: plainLabels(a.Labels), Data: data,
+		}, child...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sec.Resource)
 	}
 	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
 // Users the bootstrap creates.
@@ -33,7 +34,7 @@ const (
 
 // secrets creates the generated passwords of the administrator and the dbt user.
 func (b *builder) secrets() error {
-	mk := func(suffix, objName, user string) (*corev1.Secret, error) {
+	mk := func(suffix, objName, user string) (*secrets.Materialized, error) {
 		// Letters and digits only: the values go into JSON bodies in the bootstrap script.
 		// A replaced password would lock the platform out of the users the bootstrap created.
 		pw, err := random.NewRandomPassword(b.ctx, b.name+"-"+suffix+"-password", &random.RandomPasswordArgs{
@@ -42,10 +43,20 @@ func (b *builder) secrets() error {
 		if err != nil {
 			return nil, err
 		}
-		return corev1.NewSecret(b.ctx, b.name+"-"+suffix, &corev1.SecretArgs{
-			Metadata:   b.meta(objName, map[string]string{"app.kubernetes.io/name": "dremio"}),
-			Type:       pulumi.String("Opaque"),
-			StringData: pulumi.StringMap{"user": pulumi.String(user), "password": pw.Result},
+		// The credential goes to the target's store; the Secret the pods read is materialized from it.
+		cred, err := b.a.Secrets.Put(b.ctx, b.name+"-"+suffix+"-credential", "dremio-"+suffix,
+			map[string]pulumi.StringInput{"user": pulumi.String(user), "password": pw.Result}, b.opts()...)
+		if err != nil {
+			return nil, err
+		}
+		labels := map[string]string{}
+		for k, v := range b.a.Labels {
+			labels[k] = v
+		}
+		labels["app.kubernetes.io/part-of"], labels["app.kubernetes.io/managed-by"], labels["app.kubernetes.io/name"] = "dataplatform", "pulumi", "dremio"
+		return b.a.Secrets.Materialize(b.ctx, b.name+"-"+suffix, secrets.Secret{
+			Name: objName, Namespace: b.a.Namespace, Type: "Opaque", Labels: labels,
+			Data: map[string]secrets.Ref{"user": cred.Ref("user"), "password": cred.Ref("password")},
 		}, b.opts()...)
 	}
 	var err error
@@ -205,10 +216,10 @@ func (b *builder) bootstrap() error {
 		return hex.EncodeToString(sum[:])
 	}).(pulumi.StringOutput)
 	env := corev1.EnvVarArray{
-		secretEnv("ADMIN_USER", b.adminSecret.Metadata.Name().Elem(), "user"),
-		secretEnv("ADMIN_PASSWORD", b.adminSecret.Metadata.Name().Elem(), "password"),
-		secretEnv("DBT_USER", b.dbtSecret.Metadata.Name().Elem(), "user"),
-		secretEnv("DBT_PASSWORD", b.dbtSecret.Metadata.Name().Elem(), "password"),
+		secretEnv("ADMIN_USER", b.adminSecret.Name, "user"),
+		secretEnv("ADMIN_PASSWORD", b.adminSecret.Name, "password"),
+		secretEnv("DBT_USER", b.dbtSecret.Name, "user"),
+		secretEnv("DBT_PASSWORD", b.dbtSecret.Name, "password"),
 	}
 	if b.lakeSource() && a.ObjectStore.Kind == objectstore.MinIO {
 		// The lake source uses Dremio's own scoped MinIO key, as its distributed storage does.
@@ -257,6 +268,6 @@ func (b *builder) bootstrap() error {
 				}),
 			},
 		},
-	}, b.opts(pulumi.DependsOn([]pulumi.Resource{b.coordinator, b.clientSvc, b.adminSecret, b.dbtSecret}), pulumi.DeleteBeforeReplace(true))...)
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{b.coordinator, b.clientSvc, b.adminSecret.Resource, b.dbtSecret.Resource}), pulumi.DeleteBeforeReplace(true))...)
 	return err
 }

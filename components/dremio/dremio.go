@@ -22,6 +22,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -126,6 +127,9 @@ type DremioClusterArgs struct {
 	// Scheduling places every pod (ZooKeeper, coordinator, executors, bootstrap Job) on the workload
 	// pool: its tolerations and node selector.
 	Scheduling cluster.Scheduling
+	// Secrets is the target's secret store: the administrator's and the dbt user's credentials are
+	// written to it and their Secrets materialized by ExternalSecrets. nil creates plain Secrets.
+	Secrets *secrets.Store
 	// Protect marks the stateful resources (the coordinator StatefulSet, whose volume holds the KV
 	// store, the executor StatefulSet, whose replacement would stop every executor at once, the
 	// ZooKeeper StatefulSet and the generated administrator and dbt passwords) protected:
@@ -369,8 +373,8 @@ func NewDremioCluster(ctx *pulumi.Context, name string, args *DremioClusterArgs,
 	comp.JDBCURL = pulumi.Sprintf("jdbc:dremio:direct=%s:%d", withDep(host, comp.ServiceName), ClientPort)
 	comp.FlightEndpoint = pulumi.Sprintf("%s:%d", withDep(host, comp.ServiceName), FlightPort)
 	comp.Routes = Routes(a.NamespaceName)
-	comp.AdminSecret = b.adminSecret.Metadata.Name().Elem()
-	comp.DbtCredentialsSecret = b.dbtSecret.Metadata.Name().Elem()
+	comp.AdminSecret = b.adminSecret.Name
+	comp.DbtCredentialsSecret = b.dbtSecret.Name
 	lakeSource := ""
 	if b.lakeSource() {
 		lakeSource = LakeSourceName

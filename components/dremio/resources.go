@@ -14,6 +14,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+
+	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
 // builder holds what the children of one cluster share.
@@ -30,8 +32,8 @@ type builder struct {
 	zk          *appsv1.StatefulSet
 	coordinator *appsv1.StatefulSet
 	clientSvc   *corev1.Service
-	adminSecret *corev1.Secret
-	dbtSecret   *corev1.Secret
+	adminSecret *secrets.Materialized
+	dbtSecret   *secrets.Materialized
 }
 
 func (b *builder) opts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {

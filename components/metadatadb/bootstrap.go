@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
 // ClientImage is the pinned PostgreSQL client image the bootstrap Job runs.
@@ -48,6 +49,10 @@ type BootstrapArgs struct {
 	ServerCIDRs []string
 	// Scheduling places the Job's pod on the workload pool (tolerations, node selector).
 	Scheduling cluster.Scheduling
+	// Secrets is the target's secret store: the administrator's and the roles' credentials are
+	// written to it and the Secrets the Job and the workloads read are materialized from it by
+	// ExternalSecrets. nil creates plain Secrets.
+	Secrets *secrets.Store
 	// Protect marks the stateful resources (the roles' generated passwords, random.RandomPassword)
 	// protected: destroy and replacement stop at them.
 	// Disposable children (the Job, Secrets, ConfigMaps, the NetworkPolicy) are never protected.
@@ -192,20 +197,31 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 	}
 	var deps []pulumi.Resource
 
-	// The administrator's credential lives in the data namespace only.
-	admin, err := corev1.NewSecret(ctx, name+"-admin", &corev1.SecretArgs{
-		Metadata:   meta("metadata-db-admin", data),
-		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{"username": pulumi.String(args.AdminUsername), "password": pulumi.ToSecret(args.AdminPassword).(pulumi.StringOutput)},
+	// The administrator's credential lives in the data namespace only. Every credential is written
+	// to the store first (it is not a secret the disposable children's Protect(false) covers: its
+	// value is the random.RandomPassword's, protected with the component), then materialized.
+	store := args.Secrets
+	put := func(n, key string, data map[string]pulumi.StringInput) (*secrets.Credential, error) {
+		return store.Put(ctx, name+"-"+n+"-credential", key, data, pulumi.Parent(parent), pulumi.Protect(false))
+	}
+	adminCred, err := put("admin", "metadata-db-admin", map[string]pulumi.StringInput{
+		"username": pulumi.String(args.AdminUsername), "password": pulumi.ToSecret(args.AdminPassword).(pulumi.StringOutput),
+	})
+	if err != nil {
+		return nil, err
+	}
+	admin, err := store.Materialize(ctx, name+"-admin", secrets.Secret{
+		Name: "metadata-db-admin", Namespace: data, Type: "Opaque", Labels: stringLabels(labels),
+		Data: map[string]secrets.Ref{"username": adminCred.Ref("username"), "password": adminCred.Ref("password")},
 	}, k8s...)
 	if err != nil {
 		return nil, err
 	}
-	deps = append(deps, admin)
+	deps = append(deps, admin.Resource)
 	env = append(env, secretEnv("PGUSER", "metadata-db-admin", "username"), secretEnv("PGPASSWORD", "metadata-db-admin", "password"))
 
 	psqlVars := []string{}
-	jobPasswords := pulumi.StringMap{}
+	jobPasswords := map[string]secrets.Ref{}
 	hashInputs := []any{}
 	for _, role := range roles() {
 		pw, err := random.NewRandomPassword(ctx, name+"-"+role+"-password", &random.RandomPasswordArgs{
@@ -214,31 +230,32 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 		if err != nil {
 			return nil, err
 		}
-		sec, err := corev1.NewSecret(ctx, name+"-"+role+"-credentials", &corev1.SecretArgs{
-			Metadata:   meta(role+"-db-credentials", apps),
-			Type:       pulumi.String("Opaque"),
-			StringData: pulumi.StringMap{"username": pulumi.String(role), "password": pw.Result},
+		cred, err := put(role, "metadata-db-"+role, map[string]pulumi.StringInput{"username": pulumi.String(role), "password": pw.Result})
+		if err != nil {
+			return nil, err
+		}
+		sec, err := store.Materialize(ctx, name+"-"+role+"-credentials", secrets.Secret{
+			Name: role + "-db-credentials", Namespace: apps, Type: "Opaque", Labels: stringLabels(labels),
+			Data: map[string]secrets.Ref{"username": cred.Ref("username"), "password": cred.Ref("password")},
 		}, k8s...)
 		if err != nil {
 			return nil, err
 		}
-		out.CredentialSecrets[role] = sec.Metadata.Name().Elem()
-		jobPasswords[role+"-password"] = pw.Result
+		out.CredentialSecrets[role] = sec.Name
+		jobPasswords[role+"-password"] = cred.Ref("password")
 		hashInputs = append(hashInputs, pw.Result)
 		envName := strings.ToUpper(role) + "_PASSWORD"
 		env = append(env, secretEnv(envName, "metadata-db-bootstrap", role+"-password"))
 		psqlVars = append(psqlVars, fmt.Sprintf(`-v %s_password="$%s"`, role, envName))
 	}
 	// The roles' passwords again, for the Job, next to the administrator's credential.
-	rolesSecret, err := corev1.NewSecret(ctx, name+"-role-passwords", &corev1.SecretArgs{
-		Metadata:   meta("metadata-db-bootstrap", data),
-		Type:       pulumi.String("Opaque"),
-		StringData: jobPasswords,
+	rolesSecret, err := store.Materialize(ctx, name+"-role-passwords", secrets.Secret{
+		Name: "metadata-db-bootstrap", Namespace: data, Type: "Opaque", Labels: stringLabels(labels), Data: jobPasswords,
 	}, k8s...)
 	if err != nil {
 		return nil, err
 	}
-	deps = append(deps, rolesSecret)
+	deps = append(deps, rolesSecret.Resource)
 
 	// The CA twice: for the workloads (apps) and for the Job (data).
 	appsCA, err := corev1.NewConfigMap(ctx, name+"-ca", &corev1.ConfigMapArgs{
@@ -359,6 +376,17 @@ func ConfigHash(values ...any) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// stringLabels turns the component's labels back into a plain map (secrets.Secret takes one).
+func stringLabels(m pulumi.StringMap) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if s, ok := v.(pulumi.String); ok {
+			out[k] = string(s)
+		}
+	}
+	return out
 }
 
 func secretEnv(name, secret, key string) *corev1.EnvVarArgs {

@@ -50,3 +50,28 @@ type Store struct {
 	// Ready are the resources an ExternalSecret waits for: the operator and the store.
 	Ready []pulumi.Resource
 }
+
+// OperatorSettings are what a store asks of the External Secrets Operator's installation: the cloud
+// identity the controller runs as and the network flows that identity needs.
+type OperatorSettings struct {
+	// DependsOn are created before the operator: the identities its pods are admitted with (an EKS
+	// Pod Identity association and an Azure federated credential are read when a pod starts).
+	DependsOn []pulumi.Resource
+	// ServiceAccountAnnotations go on the controller's ServiceAccount OperatorServiceAccount
+	// (azure.workload.identity/client-id, iam.gke.io/gcp-service-account).
+	ServiceAccountAnnotations pulumi.StringMapInput
+	// PodLabels go on the controller's pods (azure.workload.identity/use: "true").
+	PodLabels map[string]string
+	// Egress are the destinations the controller reaches besides the Kubernetes API server and the
+	// cluster DNS: the cloud's secret manager and token endpoints, the node-local identity agents.
+	Egress []Egress
+}
+
+// Egress is one destination of the controller's egress NetworkPolicy.
+type Egress struct {
+	// CIDR is the destination range ("0.0.0.0/0" for a public cloud API, "169.254.170.23/32" for
+	// the EKS Pod Identity agent).
+	CIDR string
+	// TCPPorts are the destination ports.
+	TCPPorts []int
+}

@@ -276,11 +276,15 @@ func noStaticCloudKeys() Policy {
 			"clients): a GCP service account key minted by the platform's GCS object store (" + GCPObjectStoreType + "), " +
 			"and the shared-key account the ADLS object store (" + AzureObjectStoreType + ") creates for such workloads' " +
 			"containers only; the credential stays in encrypted Pulumi state and the workload's Kubernetes Secret. " +
-			"Any other key is a violation.",
+			"Any other key is a violation. Kubernetes Secrets are checked too: no data or stringData value may hold an AWS " +
+			"access key ID (AKIA…/ASIA…), an Azure storage account key (AccountKey=) or a GCP service account key file, " +
+			"except Airbyte's storage credential (GCS, ADLS) inside the Airbyte component.",
 		Level:     Mandatory,
-		Resources: []string{AWSIAMAccessKey, GCPServiceAccountKey, AzureStorageAccount},
+		Resources: []string{AWSIAMAccessKey, GCPServiceAccountKey, AzureStorageAccount, K8sSecret},
 		ValidateResource: func(r Resource, cfg Config) []Finding {
 			switch r.Type {
+			case K8sSecret:
+				return secretStaticKeys(r)
 			case AWSIAMAccessKey:
 				return []Finding{{URN: r.URN, Message: "IAM access key creates a static AWS credential: use an IAM role for the service account (IRSA/Pod Identity)"}}
 			case GCPServiceAccountKey:

@@ -10,6 +10,7 @@ package aks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	containerservice "github.com/pulumi/pulumi-azure-native-sdk/containerservice/v2/v20240901"
@@ -69,6 +70,13 @@ type Cluster struct {
 	KubeletIdentityObjectID pulumi.StringOutput
 	// ControlPlaneIdentityID is the ARM ID of the control plane's user-assigned identity.
 	ControlPlaneIdentityID pulumi.StringOutput
+	// ControlPlanePrincipalID is that identity's principal (object) ID: grant it what the cloud
+	// provider needs beyond the node subnet (e.g. a LoadBalancer Service's static public IP in the
+	// platform's resource group).
+	ControlPlanePrincipalID pulumi.StringOutput
+	// NodeResourceGroupID is the ARM ID of the resource group AKS manages for the nodes
+	// (MC_<group>_<cluster>_<region>), where the cloud provider and add-ons create their resources.
+	NodeResourceGroupID pulumi.StringOutput
 	// LogAnalyticsWorkspaceID is the workspace the control-plane logs go to; other components can send
 	// their diagnostics there too.
 	LogAnalyticsWorkspaceID pulumi.StringOutput
@@ -395,6 +403,20 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return ""
 	}).(pulumi.StringOutput)
 	comp.ControlPlaneIdentityID = identity.ID().ToStringOutput()
+	comp.ControlPlanePrincipalID = identity.PrincipalId
+	// containerservice v2.82.0 managedCluster.go NodeResourceGroup: "The name of the resource group
+	// containing agent pool nodes", in the cluster's subscription.
+	comp.NodeResourceGroupID = pulumi.All(mc.ID(), mc.NodeResourceGroup).ApplyT(func(v []any) string {
+		sub := strings.SplitN(strings.TrimPrefix(string(v[0].(pulumi.ID)), "/"), "/", 3)
+		rg := ""
+		if p, ok := v[1].(*string); ok && p != nil {
+			rg = *p
+		}
+		if len(sub) < 2 {
+			return ""
+		}
+		return "/subscriptions/" + sub[1] + "/resourceGroups/" + rg
+	}).(pulumi.StringOutput)
 	comp.LogAnalyticsWorkspaceID = workspace.ID().ToStringOutput()
 	comp.KeyVaultID = kms.vaultID
 	comp.Provider = provider
@@ -418,6 +440,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"oidcIssuerUrl":           comp.OIDCIssuerURL,
 		"kubeletIdentityObjectId": comp.KubeletIdentityObjectID,
 		"controlPlaneIdentityId":  comp.ControlPlaneIdentityID,
+		"nodeResourceGroupId":     comp.NodeResourceGroupID,
 		"logAnalyticsWorkspaceId": comp.LogAnalyticsWorkspaceID,
 		"keyVaultId":              comp.KeyVaultID,
 	}); err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/internal/gcpnaming"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/sql"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
@@ -110,6 +111,9 @@ type MetadataDBArgs struct {
 	ServerCIDRs []string
 	// KubernetesProvider creates the bootstrap Job and the credential Secrets on the cluster.
 	KubernetesProvider *kubernetes.Provider
+	// Secrets is the target's secret store the bootstrap writes the credentials to (nil: plain
+	// Secrets; metadatadb.BootstrapArgs.Secrets).
+	Secrets *secrets.Store
 	// Namespace is the platform's apps namespace: it receives the credential Secrets.
 	Namespace pulumi.StringInput
 	// DataNamespace is the platform's data namespace: the bootstrap Job runs there, next to the
@@ -375,6 +379,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		SSLMode:     SSLMode,
 		CACert:      caCert,
 		ServerCIDRs: args.ServerCIDRs,
+		Secrets:     args.Secrets,
 		Scheduling:  args.Scheduling,
 		Protect:     args.Protect,
 	})

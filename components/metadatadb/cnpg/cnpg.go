@@ -23,6 +23,8 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+
+	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
 // MetadataDBType is the component's type token.
@@ -121,6 +123,9 @@ type MetadataDBArgs struct {
 	// Database, Pooler and ScheduledBackup objects, NetworkPolicies, PDBs, certificates) are never
 	// protected.
 	Protect bool
+	// Secrets is the target's secret store: each role's credential is written to it and both of its
+	// Secrets are materialized from it by ExternalSecrets. nil creates plain Secrets.
+	Secrets *secrets.Store
 	// Labels are added to every object.
 	Labels map[string]string
 }
@@ -339,8 +344,17 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	// One generated password per role: a basic-auth Secret in the data namespace for the operator,
 	// and a copy in the apps namespace for the workloads.
 	roleSecrets := map[string]string{}
-	appSecrets := map[string]*corev1.Secret{}
+	appSecrets := map[string]pulumi.StringOutput{}
 	var clusterDeps []pulumi.Resource
+	plain := func(m pulumi.StringMap) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			if s, ok := v.(pulumi.String); ok {
+				out[k] = string(s)
+			}
+		}
+		return out
+	}
 	for _, role := range roles() {
 		pw, err := random.NewRandomPassword(ctx, name+"-"+role+"-password", &random.RandomPasswordArgs{
 			Length: pulumi.Int(32), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
@@ -348,30 +362,31 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		if err != nil {
 			return nil, err
 		}
+		cred, err := args.Secrets.Put(ctx, name+"-"+role+"-credential", clusterName+"-"+role,
+			map[string]pulumi.StringInput{"username": pulumi.String(role), "password": pw.Result}, parent)
+		if err != nil {
+			return nil, err
+		}
+		data := map[string]secrets.Ref{"username": cred.Ref("username"), "password": cred.Ref("password")}
 		dataName := clusterName + "-" + role
-		m := meta(dataName, args.Namespace, "credentials")
 		// The operator reloads a role's password when its Secret changes.
-		m.Labels = mergeLabels(m.Labels.(pulumi.StringMap), pulumi.StringMap{"cnpg.io/reload": pulumi.String("true")})
-		sec, err := corev1.NewSecret(ctx, name+"-"+role+"-role", &corev1.SecretArgs{
-			Metadata:   m,
-			Type:       pulumi.String("kubernetes.io/basic-auth"),
-			StringData: pulumi.StringMap{"username": pulumi.String(role), "password": pw.Result},
+		dataLabels := plain(mergeLabels(labels("credentials"), pulumi.StringMap{"cnpg.io/reload": pulumi.String("true")}))
+		sec, err := args.Secrets.Materialize(ctx, name+"-"+role+"-role", secrets.Secret{
+			Name: dataName, Namespace: args.Namespace, Type: "kubernetes.io/basic-auth", Labels: dataLabels, Data: data,
 		}, parent)
 		if err != nil {
 			return nil, err
 		}
 		roleSecrets[role] = dataName
-		clusterDeps = append(clusterDeps, sec)
+		clusterDeps = append(clusterDeps, sec.Resource)
 
-		app, err := corev1.NewSecret(ctx, name+"-"+role+"-credentials", &corev1.SecretArgs{
-			Metadata:   meta(role+"-db-credentials", args.AppsNamespace, "credentials"),
-			Type:       pulumi.String("Opaque"),
-			StringData: pulumi.StringMap{"username": pulumi.String(role), "password": pw.Result},
+		app, err := args.Secrets.Materialize(ctx, name+"-"+role+"-credentials", secrets.Secret{
+			Name: role + "-db-credentials", Namespace: args.AppsNamespace, Type: "Opaque", Labels: plain(labels("credentials")), Data: data,
 		}, parent)
 		if err != nil {
 			return nil, err
 		}
-		appSecrets[role] = app
+		appSecrets[role] = app.Name
 	}
 
 	// The store's private CA, for barman-cloud to verify the endpoint; none for a publicly trusted one.
@@ -517,7 +532,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	}
 	secretsOut := pulumi.StringMap{}
 	for role, sec := range appSecrets {
-		conn.CredentialSecrets[role] = sec.Metadata.Name().Elem()
+		conn.CredentialSecrets[role] = sec
 		secretsOut[role] = conn.CredentialSecrets[role]
 	}
 	comp.Connection = conn

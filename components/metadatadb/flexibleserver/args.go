@@ -10,6 +10,8 @@ import (
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
 // MetadataDBArgs configures the Flexible Server and the platform's databases on it.
@@ -52,6 +54,9 @@ type MetadataDBArgs struct {
 	ServerCIDRs []string
 	// KubernetesProvider reaches the cluster the bootstrap Job and the credential Secrets go to.
 	KubernetesProvider *kubernetes.Provider
+	// Secrets is the target's secret store the bootstrap writes the credentials to (nil: plain
+	// Secrets; metadatadb.BootstrapArgs.Secrets).
+	Secrets *secrets.Store
 	// Namespace is the platform's apps namespace: it receives the credential Secrets.
 	Namespace pulumi.StringInput
 	// DataNamespace is the platform's data namespace: the bootstrap Job runs there, next to the

@@ -283,6 +283,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		SSLMode:       SSLMode,
 		CACert:        pulumi.String(ServerRootCAs),
 		ServerCIDRs:   args.ServerCIDRs,
+		Secrets:       args.Secrets,
 		Scheduling:    args.Scheduling,
 		Protect:       args.Protect,
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/internal/awsiam"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/internal/pemca"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -94,6 +95,9 @@ type MetadataDBArgs struct {
 	ServerCIDRs []string
 	// KubernetesProvider reaches the cluster the bootstrap Job and credential Secrets are created on.
 	KubernetesProvider *kubernetes.Provider
+	// Secrets is the target's secret store the bootstrap writes the credentials to (nil: plain
+	// Secrets; metadatadb.BootstrapArgs.Secrets).
+	Secrets *secrets.Store
 	// Namespace is the platform's apps namespace: it receives the credential Secrets and the Job.
 	Namespace pulumi.StringInput
 	// DataNamespace is the platform's data namespace: the bootstrap Job runs there, next to the
@@ -422,6 +426,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		SSLMode:       metadatadb.SSLModeVerifyFull,
 		CACert:        pulumi.String(args.CACertificatePEM),
 		ServerCIDRs:   args.ServerCIDRs,
+		Secrets:       args.Secrets,
 		Scheduling:    args.Scheduling,
 		Protect:       args.Protect,
 	})

@@ -57,6 +57,11 @@ type NetworkArgs struct {
 	PrivateAccessCIDRs []string
 	// FlowLogs, when set, records the VNet's flows to a keyless storage account.
 	FlowLogs *FlowLogs
+	// AGCSubnet adds the "agc" subnet (CarveAGCSubnet), delegated to Application Gateway for
+	// Containers (AGCDelegation), which the edge's ALB Controller associates. No NSG: AGC's data plane
+	// lives in the delegated subnet and reaches the pods from it (the overlay routing domain is
+	// extended to it, container-networking.md); the edge restricts clients with its WAF policy.
+	AGCSubnet bool
 	// Protect marks the stateful resources (the resource group, the VNet and the flow-log account) protected: destroy and
 	// replacement stop at them. The resource group is protected because deleting it in Azure deletes
 	// everything inside it, the database and storage accounts included, whatever Pulumi's protect says
@@ -85,6 +90,10 @@ type Network struct {
 	PostgresSubnetID pulumi.StringOutput
 	// EndpointsSubnetID is the subnet for private endpoints (network policies enabled, so its NSG applies).
 	EndpointsSubnetID pulumi.StringOutput
+	// AGCSubnetID is the subnet delegated to Application Gateway for Containers (AGCSubnet only; an
+	// empty output otherwise), and AGCSubnetCIDR its range, from which AGC reaches the pods.
+	AGCSubnetID   pulumi.StringOutput
+	AGCSubnetCIDR string
 	// PostgresPrivateDNSZoneID is the Flexible Server private DNS zone; it resolves once its VNet link
 	// exists, so the output waits for the link.
 	PostgresPrivateDNSZoneID pulumi.StringOutput
@@ -175,6 +184,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"podCidr":            pulumi.String(args.PodCIDR),
 		"privateAccessCidrs": pulumi.ToStringArray(args.PrivateAccessCIDRs),
 		"flowLogs":           pulumi.Bool(args.FlowLogs != nil),
+		"agcSubnet":          pulumi.Bool(args.AGCSubnet),
 		"protect":            pulumi.Bool(args.Protect),
 		"tags":               pulumi.ToStringMap(args.Tags),
 	}
@@ -252,7 +262,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			Tags:                     tags,
 		}, parent, disposable)
 	}
-	aksNSG, err := nsg("aks", aksRules(args.PodCIDR))
+	agcCIDR := ""
+	if args.AGCSubnet {
+		agcCIDR, _ = CarveAGCSubnet(args.CIDR) // validate checked the CIDR
+	}
+	aksNSG, err := nsg("aks", aksRules(args.PodCIDR, agcCIDR))
 	if err != nil {
 		return nil, err
 	}
@@ -303,6 +317,25 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}, parent, disposable, pulumi.DependsOn([]pulumi.Resource{pgSubnet}))
 	if err != nil {
 		return nil, err
+	}
+
+	comp.AGCSubnetID = pulumi.String("").ToStringOutput()
+	if args.AGCSubnet {
+		comp.AGCSubnetCIDR = agcCIDR
+		agc, err := network.NewSubnet(ctx, name+"-agc", &network.SubnetArgs{
+			SubnetName:         pulumi.String("agc"),
+			ResourceGroupName:  rg.Name,
+			VirtualNetworkName: vnet.Name,
+			AddressPrefix:      pulumi.String(comp.AGCSubnetCIDR),
+			Delegations: network.DelegationArray{&network.DelegationArgs{
+				Name:        pulumi.String("application-gateway-for-containers"),
+				ServiceName: pulumi.String(AGCDelegation),
+			}},
+		}, parent, disposable, pulumi.DependsOn([]pulumi.Resource{epSubnet}))
+		if err != nil {
+			return nil, err
+		}
+		comp.AGCSubnetID = agc.ID().ToStringOutput()
 	}
 
 	// zone creates a private DNS zone linked to the VNet, and returns its ID once the link exists.
@@ -390,6 +423,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"aksSubnetId":              comp.AksSubnetID,
 		"postgresSubnetId":         comp.PostgresSubnetID,
 		"endpointsSubnetId":        comp.EndpointsSubnetID,
+		"agcSubnetId":              comp.AGCSubnetID,
 		"postgresPrivateDnsZoneId": comp.PostgresPrivateDNSZoneID,
 		"blobPrivateDnsZoneId":     comp.BlobPrivateDNSZoneID,
 		"dfsPrivateDnsZoneId":      comp.DfsPrivateDNSZoneID,

@@ -42,10 +42,18 @@ func commonRules() network.SecurityRuleTypeArray {
 
 // aksRules: nodes talk to each other through Azure's default VNet rule; overlay pod traffic is not
 // encapsulated, so the pod range is let in explicitly when known.
-func aksRules(podCIDR string) network.SecurityRuleTypeArray {
+func aksRules(podCIDR, agcCIDR string) network.SecurityRuleTypeArray {
 	rules := network.SecurityRuleTypeArray{}
 	if podCIDR != "" {
 		rules = append(rules, rule("allow-pod-overlay-in", "Allow", prioAllowFirst, "*", podCIDR, "*", "*"))
+	}
+	// Application Gateway for Containers proxies to the pods from its subnet (the overlay routing
+	// domain is extended to it: azure-docs articles/application-gateway/for-containers/
+	// container-networking.md); stated rather than left to the VirtualNetwork default rule, whose
+	// destination tag need not cover overlay pod addresses. The pods' NetworkPolicies narrow it to
+	// the routed ports.
+	if agcCIDR != "" {
+		rules = append(rules, rule("allow-agc-in", "Allow", prioAllowFirst+10, "Tcp", agcCIDR, "*", "*"))
 	}
 	return append(rules, commonRules()...)
 }

@@ -60,3 +60,24 @@ func prefixAt(addr uint32, bits int) string {
 	binary.BigEndian.PutUint32(b[:], addr)
 	return netip.PrefixFrom(netip.AddrFrom4(b), bits).String()
 }
+
+// AGCDelegation is the service the edge subnet is delegated to: Application Gateway for Containers
+// joins it (MicrosoftDocs/azure-docs articles/application-gateway/for-containers/
+// quickstart-create-application-gateway-for-containers-managed-by-alb-controller.md: "az network vnet
+// subnet create ... --delegations 'Microsoft.ServiceNetworking/trafficControllers'").
+const AGCDelegation = "Microsoft.ServiceNetworking/trafficControllers"
+
+// CarveAGCSubnet is the /24 after the endpoints subnet, for Application Gateway for Containers. With
+// Azure CNI Overlay the subnet "must be a /24 prefix; only one deployment is supported per subnet. A
+// larger or smaller prefix isn't supported" (azure-docs articles/application-gateway/for-containers/
+// container-networking.md, Limitations), and it needs "at least 250 available IP addresses" (the
+// managed-by-ALB-controller quickstart). Every VNet size CarveSubnets accepts (/16 to /20) has room for
+// it: the second half is at least a /21, eight /24s.
+func CarveAGCSubnet(cidr string) (string, error) {
+	s, err := CarveSubnets(cidr)
+	if err != nil {
+		return "", err
+	}
+	ep := netip.MustParsePrefix(s.Endpoints).Addr().As4()
+	return prefixAt(binary.BigEndian.Uint32(ep[:])+1<<(32-smallSubnetPrefix), smallSubnetPrefix), nil
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -93,6 +94,10 @@ type ObjectStoreArgs struct {
 	// Disposable children (the setup Job, Secrets, ConfigMaps, Services, NetworkPolicies, the PDB,
 	// certificates, the volume-size patches) are never protected.
 	Protect bool
+	// Secrets is the target's secret store: the root credentials and every workload's secret key are
+	// written to it and the Secrets the server, the setup Job and the workloads read are
+	// materialized by ExternalSecrets. nil creates plain Secrets.
+	Secrets *secrets.Store
 	// Labels are added to every object.
 	Labels map[string]string
 }
@@ -322,14 +327,28 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	if err != nil {
 		return nil, err
 	}
-	rootSecret, err := corev1.NewSecret(ctx, name+"-root", &corev1.SecretArgs{
-		Metadata:   meta("minio-root", "server"),
-		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{"rootUser": rootUser.Result, "rootPassword": rootPassword.Result},
+	plain := func(m pulumi.StringMap) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			if s, ok := v.(pulumi.String); ok {
+				out[k] = string(s)
+			}
+		}
+		return out
+	}
+	rootCred, err := args.Secrets.Put(ctx, name+"-root-credential", "minio-root",
+		map[string]pulumi.StringInput{"rootUser": rootUser.Result, "rootPassword": rootPassword.Result}, parent)
+	if err != nil {
+		return nil, err
+	}
+	root, err := args.Secrets.Materialize(ctx, name+"-root", secrets.Secret{
+		Name: "minio-root", Namespace: args.Namespace, Type: "Opaque", Labels: plain(labels("server")),
+		Data: map[string]secrets.Ref{"rootUser": rootCred.Ref("rootUser"), "rootPassword": rootCred.Ref("rootPassword")},
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
+	rootSecret := root.Resource
 
 	ports := corev1.ServicePortArray{
 		&corev1.ServicePortArgs{Name: pulumi.String("https-api"), Port: pulumi.Int(apiPort), TargetPort: pulumi.String("api"), Protocol: pulumi.String("TCP")},
@@ -404,9 +423,12 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		}
 	}
 
-	// One generated secret key per workload; the user name is the workload.
-	userKeys := pulumi.StringMap{}
+	// One generated secret key per workload; the user name is the workload. Each is one credential
+	// in the store (with the CA the workload verifies the server with), read by the setup Job
+	// (minio-users) and by the workload (<workload>-object-store).
+	userKeys := map[string]secrets.Ref{}
 	secretKeys := make([]*random.RandomPassword, len(args.Access))
+	creds := make([]*secrets.Credential, len(args.Access))
 	for i, acc := range args.Access {
 		pw, err := random.NewRandomPassword(ctx, name+"-"+acc.Workload+"-secret-key", &random.RandomPasswordArgs{
 			Length: pulumi.Int(40), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
@@ -415,16 +437,21 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			return nil, err
 		}
 		secretKeys[i] = pw
-		userKeys[acc.Workload] = pw.Result
+		creds[i], err = args.Secrets.Put(ctx, name+"-"+acc.Workload+"-credential", "minio-"+acc.Workload, map[string]pulumi.StringInput{
+			"accessKey": pulumi.String(acc.Workload), "secretKey": pw.Result, "ca.crt": caCert.CertPem,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		userKeys[acc.Workload] = creds[i].Ref("secretKey")
 	}
-	usersSecret, err := corev1.NewSecret(ctx, name+"-users", &corev1.SecretArgs{
-		Metadata:   meta("minio-users", "setup"),
-		Type:       pulumi.String("Opaque"),
-		StringData: userKeys,
+	users, err := args.Secrets.Materialize(ctx, name+"-users", secrets.Secret{
+		Name: "minio-users", Namespace: args.Namespace, Type: "Opaque", Labels: plain(labels("setup")), Data: userKeys,
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
+	usersSecret := users.Resource
 
 	files := setupFiles(endpointHost, args.Versioning, args.NoncurrentVersionDays, args.Access)
 	setupCM, err := corev1.NewConfigMap(ctx, name+"-setup", &corev1.ConfigMapArgs{
@@ -472,14 +499,9 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			nsInput = o
 		}
 		secretName := acc.Workload + "-object-store"
-		sec, err := corev1.NewSecret(ctx, name+"-"+acc.Workload+"-credentials", &corev1.SecretArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: nsInput, Labels: labels("credentials")},
-			Type:     pulumi.String("Opaque"),
-			StringData: pulumi.StringMap{
-				"accessKey": pulumi.String(acc.Workload),
-				"secretKey": secretKeys[i].Result,
-				"ca.crt":    caCert.CertPem,
-			},
+		sec, err := args.Secrets.Materialize(ctx, name+"-"+acc.Workload+"-credentials", secrets.Secret{
+			Name: secretName, Namespace: nsInput, Type: "Opaque", Labels: plain(labels("credentials")),
+			Data: map[string]secrets.Ref{"accessKey": creds[i].Ref("accessKey"), "secretKey": creds[i].Ref("secretKey"), "ca.crt": creds[i].Ref("ca.crt")},
 		}, parent)
 		if err != nil {
 			return nil, err
@@ -487,14 +509,14 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		info.Identities[acc.Workload] = objectstore.Identity{
 			ServiceAccountAnnotations: pulumi.StringMap{}.ToStringMapOutput(),
 			Principal:                 after(acc.Workload),
-			CredentialsSecret: pulumi.All(sec.Metadata.Name(), job.Metadata.Name()).ApplyT(func([]any) string {
+			CredentialsSecret: pulumi.All(sec.Name, job.Metadata.Name()).ApplyT(func([]any) string {
 				return secretName
 			}).(pulumi.StringOutput),
 		}
 	}
 
 	comp.Info = info
-	comp.RootCredentialsSecret = rootSecret.Metadata.Name().Elem()
+	comp.RootCredentialsSecret = root.Name
 	comp.CASecret = caSecret.Metadata.Name().Elem()
 
 	bucketOut := pulumi.StringMap{}

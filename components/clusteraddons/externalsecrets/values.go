@@ -1,0 +1,84 @@
+package externalsecrets
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/secrets"
+)
+
+func resources(cpuReq, memReq, cpuLim, memLim string) pulumi.Map {
+	return pulumi.Map{
+		"requests": pulumi.Map{"cpu": pulumi.String(cpuReq), "memory": pulumi.String(memReq)},
+		"limits":   pulumi.Map{"cpu": pulumi.String(cpuLim), "memory": pulumi.String(memLim)},
+	}
+}
+
+// place sets tolerations and nodeSelector (values.yaml: nodeSelector, tolerations at the top level
+// and under webhook and certController).
+func place(m pulumi.Map, s cluster.Scheduling) pulumi.Map {
+	if t := s.TolerationValues(); len(t) > 0 {
+		m["tolerations"] = t
+	}
+	if len(s.NodeSelector) > 0 {
+		m["nodeSelector"] = pulumi.ToStringMap(s.NodeSelector)
+	}
+	return m
+}
+
+// Values are the chart values, each checked against values.yaml at helm-chart-2.9.0:
+//   - installCRDs: true (the default, stated): templates/crds renders the external-secrets.io and
+//     generators.external-secrets.io CRDs, served at v1 only (crds.unsafeServeV1Beta1: false);
+//     crds.conversion.enabled: false (default): no conversion webhook to keep alive.
+//   - replicaCount, webhook.replicaCount, certController.replicaCount: 1, 2 in prod; leaderElect:
+//     true, so two controllers and two cert-controllers never reconcile at once
+//     (templates/deployment.yaml and cert-controller-deployment.yaml: --enable-leader-election=true);
+//     podDisruptionBudget.enabled with minAvailable 1 for each when there are two
+//     (templates/*poddisruptionbudget.yaml).
+//   - image, webhook.image, certController.image {repository, tag}: the pinned image.
+//   - serviceAccount.name = secrets.OperatorServiceAccount, the identity the stores trust;
+//     serviceAccount.annotations and podLabels: what the store asks (workload identity).
+//   - resources (default {}): requests and limits for the three containers.
+//   - processClusterExternalSecret, processClusterPushSecret, processPushSecret: false — the platform
+//     uses none of them, and off they drop the controller's namespaces update/patch and
+//     externalsecrets/pushsecrets create rights (templates/rbac.yaml); the reconciler sanity check
+//     (templates/_helpers.tpl) allows PushSecrets off only with ClusterPushSecrets off.
+//   - securityContext defaults are kept (non-root uid 1000, read-only root, ALL dropped, seccomp
+//     RuntimeDefault); the webhook's certificate comes from the cert-controller
+//     (webhook.certManager.enabled: false, default).
+func Values(a *Args) pulumi.Map {
+	n := 1
+	if a.HighAvailability {
+		n = 2
+	}
+	pdb := pulumi.Map{"enabled": pulumi.Bool(a.HighAvailability), "minAvailable": pulumi.Int(1)}
+	image := func() pulumi.Map {
+		return pulumi.Map{"repository": pulumi.String(ImageRepository), "tag": pulumi.String(ImageTag)}
+	}
+	component := func(res pulumi.Map) pulumi.Map {
+		return place(pulumi.Map{
+			"replicaCount":        pulumi.Int(n),
+			"image":               image(),
+			"resources":           res,
+			"podDisruptionBudget": pdb,
+		}, a.Scheduling)
+	}
+	sa := pulumi.Map{"create": pulumi.Bool(true), "name": pulumi.String(secrets.OperatorServiceAccount)}
+	if a.Settings.ServiceAccountAnnotations != nil {
+		sa["annotations"] = a.Settings.ServiceAccountAnnotations
+	}
+	v := component(resources("50m", "128Mi", "500m", "512Mi"))
+	v["installCRDs"] = pulumi.Bool(true)
+	v["crds"] = pulumi.Map{"conversion": pulumi.Map{"enabled": pulumi.Bool(false)}}
+	v["leaderElect"] = pulumi.Bool(true)
+	v["serviceAccount"] = sa
+	if len(a.Settings.PodLabels) > 0 {
+		v["podLabels"] = pulumi.ToStringMap(a.Settings.PodLabels)
+	}
+	v["processClusterExternalSecret"] = pulumi.Bool(false)
+	v["processClusterPushSecret"] = pulumi.Bool(false)
+	v["processPushSecret"] = pulumi.Bool(false)
+	v["webhook"] = component(resources("20m", "64Mi", "250m", "128Mi"))
+	v["certController"] = component(resources("20m", "64Mi", "250m", "256Mi"))
+	return v
+}
