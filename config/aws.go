@@ -38,10 +38,15 @@ func awsDefaults(p *Platform) {
 	}
 }
 
+// The edge is implemented on aws (components/edge/awsgateway): on by default once
+// dataplatform:domain is set.
+func init() { edgeTargets[AWS] = true }
+
 func (v *validator) aws() {
 	if v.p.Cloud != AWS {
 		return
 	}
+	v.awsEdge()
 	c, n := v.p.Cluster, v.p.Network
 	v.rdsCABundle()
 	if !contains(EKSMinors, c.KubernetesVersion) {
@@ -93,4 +98,22 @@ func (v *validator) rdsCABundle() {
 		return
 	}
 	v.p.MetadataDB.CABundlePEM = string(b)
+}
+
+// awsEdge checks what the AWS edge needs beyond config/edge.go: its load balancers are IPv4
+// (the AWS Load Balancer Controller skips IPv6 source ranges on an ipv4 load balancer:
+// aws-load-balancer-controller@v3.5.0 pkg/gateway/model/model_build_security_group.go), so at least
+// one range must be IPv4 or nobody could connect.
+func (v *validator) awsEdge() {
+	v.p.edgeDefaults() // idempotent: v.edge() applies them again
+	e := v.p.Edge
+	if !e.On() || len(e.SourceRanges) == 0 {
+		return
+	}
+	for _, r := range e.SourceRanges {
+		if p, err := netip.ParsePrefix(r); err == nil && p.Addr().Is4() {
+			return
+		}
+	}
+	v.add("edge.sourceRanges", strings.Join(e.SourceRanges, ","), "at least one IPv4 CIDR block on aws: the load balancers are IPv4-only, IPv6 ranges admit nobody")
 }

@@ -31,5 +31,5 @@ func answerAWS(token string, args resource.PropertyMap, region string) (resource
 			"version": "v1.0.0-eksbuild.1",
 		}), true
 	}
-	return nil, false
+	return answerAWSEdge(token, args, region)
 }

@@ -105,4 +105,5 @@ func awsOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
 	if mod == "ec2" {
 		set("ownerId", AWSAccountID)
 	}
+	awsEdgeOutputs(r, mod, typ, set)
 }

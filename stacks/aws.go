@@ -9,6 +9,8 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster/eks"
 	"github.com/opendataplatform/dataplatform/components/clusteraddons"
 	"github.com/opendataplatform/dataplatform/components/clusteraddons/eksaddons"
+	"github.com/opendataplatform/dataplatform/components/edge"
+	"github.com/opendataplatform/dataplatform/components/edge/awsgateway"
 	"github.com/opendataplatform/dataplatform/components/metadatadb/rds"
 	"github.com/opendataplatform/dataplatform/components/network/awsvpc"
 	"github.com/opendataplatform/dataplatform/components/objectstore/s3"
@@ -88,6 +90,11 @@ func awsFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	info := net.Info
 	f := &Foundation{Network: &info, Cluster: c.Info}
 	f.secretStore = awsSecretStore(cfg, provider, names, account.AccountId, c)
+	if cfg.Edge.On() {
+		if err := awsEdgeFoundation(ctx, cfg, provider, names, clusterName, net, c, f); err != nil {
+			return nil, err
+		}
+	}
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		return awsData(ctx, cfg, provider, names, account.AccountId, net, c, ns, f.secrets)
 	}
@@ -147,4 +154,50 @@ func pinnedDbtTags(cfg *config.Platform) []string {
 		return nil
 	}
 	return []string{cfg.Dbt.ImageTag}
+}
+
+// awsEdgeFoundation installs the AWS Load Balancer Controller with the Gateway API CRDs (a cluster
+// add-on) and sets the edge up. The load balancers sit in the public subnets whatever their scheme:
+// internet-facing, or internal when every source range is private (prod's default; an internal load
+// balancer takes private addresses only, in any subnet). They reach pods (ip targets) from those
+// subnets' addresses, which the engine's NetworkPolicies admit on the routed ports — and the public
+// subnets hold no pods (the VPC CNI gives pods addresses in the private subnets), so admitting them
+// admits the load balancers and nothing else, where the private subnets would admit every pod.
+func awsEdgeFoundation(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, names Names, clusterName string, net *awsvpc.Network, c *eks.Cluster, f *Foundation) error {
+	lbc, err := eksaddons.NewLoadBalancerController(ctx, "edge-controller", &eksaddons.LoadBalancerControllerArgs{
+		ClusterName: clusterName, Cluster: c.Name, Region: cfg.Region, VpcID: net.VpcID,
+		SystemNodeSelector: map[string]string{eks.PoolLabel: "system"}, Provider: c.Provider, Tags: tags(cfg),
+	}, pulumi.Provider(provider))
+	if err != nil {
+		return fmt.Errorf("edge controller: %w", err)
+	}
+	f.edgeCIDRs = net.PublicCIDRs
+	f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
+		routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
+		out, err := awsgateway.NewEdge(ctx, "edge", &awsgateway.EdgeArgs{
+			Domain: cfg.Domain, Routes: routes,
+			// What the backends answer 200 on when ready: Dremio's coordinator readiness probe
+			// (components/dremio/workloads.go, /apiv2/server_status on the web port) and Airbyte's
+			// server probe (airbyte-platform charts/v2/airbyte/templates/airbyte-server/deployment.yaml:
+			// /api/v1/health on port 8001).
+			HealthCheckPaths:   map[string]string{"dremio-ui": "/apiv2/server_status", "airbyte": "/api/v1/health"},
+			SourceRanges:       cfg.Edge.SourceRanges,
+			Internal:           cfg.Edge.InternalOnly(),
+			SubnetIDs:          net.PublicSubnetIDs,
+			DNSZoneID:          cfg.Edge.DNSZone,
+			LoadBalancerPrefix: names.Base, // load balancer names are unique per account and region
+			Controller:         lbc.Ready(),
+			Protect:            cfg.Environment == config.Prod,
+			Tags:               tags(cfg),
+		}, pulumi.Providers(provider, c.Provider))
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Edge.DNSZone == "" {
+			// The parent zone delegates the domain to these (ACM validates through them).
+			ctx.Export("dnsNameServers", out.NameServers)
+		}
+		return &out.Info, nil
+	}
+	return nil
 }

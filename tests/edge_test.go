@@ -10,13 +10,16 @@ import (
 
 // TestEdgeOnKubernetes: every kubernetes plan (its stacks set dataplatform:domain) serves Dremio and
 // Airbyte through Envoy Gateway — a Gateway whose every listener but :80 terminates TLS, the routes,
-// the add-ons at pinned versions — and the engine admits the edge's namespace; the cloud targets
-// without an edge yet have none (azure's is TestEdgeOnAzure's).
+// the add-ons at pinned versions — and the engine admits the edge's namespace; the clouds have their
+// own tests (TestEdgeOnAWS, TestEdgeOnAzure, TestEdgeOnGCP).
 func TestEdgeOnKubernetes(t *testing.T) {
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		gws := resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:Gateway")
 		if target == "azure" {
 			return // TestEdgeOnAzure (edge_azure_test.go)
+		}
+		if target == "aws" {
+			return // the AWS Load Balancer Controller's edge: TestEdgeOnAWS (edge_aws_test.go)
 		}
 		if target == "gcp" {
 			return // GKE Gateway and Envoy Gateway: TestEdgeOnGCP (edge_gcp_test.go)

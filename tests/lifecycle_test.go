@@ -21,7 +21,9 @@ var statefulTypes = map[string][]string{
 	"kubernetes": append(slices.Clip(inClusterStateful), "kubernetes:postgresql.cnpg.io/v1:Cluster", "tls:index/privateKey:PrivateKey"),
 	"aws": append(slices.Clip(inClusterStateful),
 		"aws:ec2/vpc:Vpc", "aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:rds/instance:Instance",
-		"aws:s3/bucketV2:BucketV2", "aws:ecr/repository:Repository"),
+		"aws:s3/bucketV2:BucketV2", "aws:ecr/repository:Repository",
+		// The edge's hosted zone: the parent zone delegates to its name servers.
+		"aws:route53/zone:Zone"),
 	"azure": append(slices.Clip(inClusterStateful),
 		// Deleting a resource group deletes everything in it, whatever protect says of its contents.
 		"azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork",
@@ -101,6 +103,7 @@ func unprotectedByDesign(urn string) bool {
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::metadata-db-operator-namespace") ||
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-controllers-cert-manager-namespace") ||
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-controllers-envoy-gateway-namespace") ||
+		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-namespace") || // aws: Gateways only, no pods
 		(strings.Contains(urn, "tls:index/privateKey:PrivateKey::") && !strings.HasSuffix(urn, "tls:index/privateKey:PrivateKey::edge-ca-key"))
 }
 

@@ -25,7 +25,7 @@ func tlsInTransit() Policy {
 			"(HTTP only as a redirect), databases refuse unencrypted connections and object stores refuse plain " +
 			"HTTP (design document: TLS on every external endpoint, defence in depth).",
 		Level: Mandatory,
-		Resources: []string{K8sIngress, K8sGateway, EGClientTrafficPolicy, AWSLBListener, AWSALBListener, AzureApplicationGateway,
+		Resources: []string{K8sIngress, K8sGateway, AWSLoadBalancerConfiguration, EGClientTrafficPolicy, AWSLBListener, AWSALBListener, AzureApplicationGateway,
 			GCPTargetHTTPSProxy, GCPRegionTargetHTTPSProxy, GCPSSLPolicy, GCPRegionSSLPolicy,
 			AWSRDSParameterGroup, AWSRDSClusterParameterGroup, AWSRDSInstance, AWSRDSCluster,
 			AzurePostgresConfiguration, GCPSQLInstance, CNPGCluster, AWSS3BucketPolicy, AzureStorageAccount},
@@ -54,23 +54,46 @@ func tlsInTransit() Policy {
 				})
 			case isGateway(r.Type):
 				e.rule(func() {
+					// The AWS Load Balancer Controller reads no certificateRefs: its listeners' ACM
+					// certificates and TLS policies are in the LoadBalancerConfiguration the Gateway
+					// names (aws-load-balancer-controller@v3.5.0 docs/guide/gateway/l7gateway.md
+					// "CertificateRefs ❌ -- Use LB Config"), which the rule below checks.
+					group, _ := e.str(p, "spec", "infrastructure", "parametersRef", "group")
+					lbConfig := group == "gateway.k8s.aws"
 					for _, l := range e.objs(p, "spec", "listeners") {
 						name, _ := e.str(l, "name")
 						proto, _ := e.str(l, "protocol")
 						switch strings.ToUpper(proto) {
 						case "HTTPS":
-							if len(e.objs(l, "tls", "certificateRefs")) == 0 && !gkeGatewayCertificates(e, p, l) {
+							if !lbConfig && len(e.objs(l, "tls", "certificateRefs")) == 0 && !gkeGatewayCertificates(e, p, l) {
 								e.fail("Gateway listener %q is HTTPS without tls.certificateRefs", name)
 							}
 						case "TLS":
 							mode, _ := e.str(l, "tls", "mode")
-							if mode != "Passthrough" && len(e.objs(l, "tls", "certificateRefs")) == 0 {
+							if !lbConfig && mode != "Passthrough" && len(e.objs(l, "tls", "certificateRefs")) == 0 {
 								e.fail("Gateway listener %q is TLS without tls.certificateRefs", name)
 							}
 						case "HTTP":
 							// Allowed only for redirects: the http-redirect-only stack policy checks its routes.
 						default:
 							e.fail("Gateway listener %q uses protocol %q: external listeners must be HTTPS or TLS", name, proto)
+						}
+					}
+				})
+			case r.Type == AWSLoadBalancerConfiguration:
+				e.rule(func() {
+					for _, l := range e.objs(p, "spec", "listenerConfigurations") {
+						pp, _ := e.str(l, "protocolPort")
+						proto := strings.ToUpper(strings.SplitN(pp, ":", 2)[0])
+						if proto != "HTTPS" && proto != "TLS" {
+							continue
+						}
+						if _, ok := e.str(l, "defaultCertificate"); !ok {
+							e.fail("listener %s has no defaultCertificate: name the ACM certificate", pp)
+						}
+						// Without sslPolicy the controller's default is ELBSecurityPolicy-2016-08 (TLS 1.0).
+						if policy, ok := e.str(l, "sslPolicy"); !ok || !modernELBPolicy.MatchString(policy) {
+							e.fail("listener %s sslPolicy %q allows TLS below 1.2 (unset: ELBSecurityPolicy-2016-08): use ELBSecurityPolicy-TLS13-1-2-2021-06", pp, policy)
 						}
 					}
 				})

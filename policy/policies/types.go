@@ -57,6 +57,9 @@ const (
 	K8sGateway     = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 	K8sHTTPRoute   = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 	K8sGRPCRoute   = "kubernetes:gateway.networking.k8s.io/v1:GRPCRoute"
+	// AWSLoadBalancerConfiguration holds an AWS Load Balancer Controller Gateway's listener
+	// certificates and TLS policies (aws-load-balancer-controller@v3.5.0 config/crd/gateway).
+	AWSLoadBalancerConfiguration = "kubernetes:gateway.k8s.aws/v1:LoadBalancerConfiguration"
 	// EGClientTrafficPolicy sets an Envoy Gateway listener's TLS versions (envoyproxy/gateway@v1.9.0
 	// api/v1alpha1/clienttrafficpolicy_types.go, tls_types.go).
 	EGClientTrafficPolicy = "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy"

@@ -67,6 +67,10 @@ type Network struct {
 	PublicSubnetIDs pulumi.StringArrayOutput
 	// PrivateSubnetIDs are the private subnets, one per zone (EKS nodes and pods).
 	PrivateSubnetIDs pulumi.StringArrayOutput
+	// PublicCIDRs and PrivateCIDRs are the public and private subnets' address ranges, in subnet
+	// order: a load balancer placed in them (internet-facing in the public, internal in the private)
+	// reaches pods from these addresses, which the pods' NetworkPolicies admit.
+	PublicCIDRs, PrivateCIDRs []string
 	// DatabaseSubnetIDs are the database subnets, one per zone; they have no route to the internet.
 	DatabaseSubnetIDs pulumi.StringArrayOutput
 	// DatabaseSubnetGroupName is the RDS DB subnet group over the database subnets.
@@ -417,6 +421,10 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	comp.VpcID = vpc.ID().ToStringOutput()
 	comp.NodeSecurityGroupID = nodeSG.ID().ToStringOutput()
 	comp.PublicSubnetIDs = ids(public).ToStringArrayOutput()
+	for _, z := range layout {
+		comp.PublicCIDRs = append(comp.PublicCIDRs, z.Public.String())
+		comp.PrivateCIDRs = append(comp.PrivateCIDRs, z.Private.String())
+	}
 	comp.PrivateSubnetIDs = ids(private).ToStringArrayOutput()
 	comp.DatabaseSubnetIDs = ids(database).ToStringArrayOutput()
 	comp.DatabaseSubnetGroupName = subnetGroup.Name
