@@ -43,6 +43,8 @@ type Resource struct {
 	Provider string
 	// AdditionalSecretOutputs are output names the program asked to keep secret.
 	AdditionalSecretOutputs []string
+	// CreateTimeout and UpdateTimeout are the resource's customTimeouts ("30m"), empty when unset.
+	CreateTimeout, UpdateTimeout string
 	// order is the registration sequence number, a tie-breaker for deterministic sorting.
 	order int
 }
@@ -152,6 +154,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.IgnoreChanges = append([]string(nil), req.GetIgnoreChanges()...)
 		r.AdditionalSecretOutputs = append([]string(nil), req.GetAdditionalSecretOutputs()...)
 		r.Provider = req.GetProvider()
+		if t := req.GetCustomTimeouts(); t != nil {
+			r.CreateTimeout, r.UpdateTimeout = t.GetCreate(), t.GetUpdate()
+		}
 	}
 
 	m.mu.Lock()

@@ -115,6 +115,9 @@ func TestSecretsOnEveryPlan(t *testing.T) {
 			if inspect.Str(es.Inputs, "metadata", "annotations", secrets.WaitForAnnotation) != secrets.WaitForReady {
 				t.Errorf("ExternalSecret %s does not make Pulumi wait for its Secret", es.Name)
 			}
+			if es.CreateTimeout != secrets.ReadyTimeout || es.UpdateTimeout != secrets.ReadyTimeout {
+				t.Errorf("ExternalSecret %s waits %q/%q for its first sync; want %s (a store grant may take 10 min to apply)", es.Name, es.CreateTimeout, es.UpdateTimeout, secrets.ReadyTimeout)
+			}
 			if !m.DependsOn(es, store) {
 				t.Errorf("ExternalSecret %s does not wait for the store", es.Name)
 			}

@@ -36,6 +36,12 @@ const (
 	// (pulumi-kubernetes provider/v4 pkg/metadata/overrides.go ReadyCondition: "condition=" values).
 	WaitForAnnotation = "pulumi.com/waitFor"
 	WaitForReady      = "condition=Ready"
+	// ReadyTimeout bounds that wait (customTimeouts create/update; the provider's default is 10 min).
+	// A store's grant can take longer to apply than to create — Azure RBAC "up to 10 minutes"
+	// (azure-docs articles/key-vault/general/rbac-guide.md, Known limits) — and ESO retries a failed
+	// read with controller-runtime's exponential backoff (externalsecret_controller.go Reconcile
+	// returns the provider error), so the first sync may come well after the grant works.
+	ReadyTimeout = "30m"
 )
 
 var (
@@ -221,7 +227,7 @@ func (s *Store) Materialize(ctx *pulumi.Context, name string, sec Secret, opts .
 			},
 			"data": items,
 		}},
-	}, append(opts, pulumi.DependsOn(deps))...)
+	}, append(opts, pulumi.DependsOn(deps), pulumi.Timeouts(&pulumi.CustomTimeouts{Create: ReadyTimeout, Update: ReadyTimeout}))...)
 	if err != nil {
 		return nil, err
 	}

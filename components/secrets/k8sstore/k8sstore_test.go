@@ -117,6 +117,8 @@ func TestStore(t *testing.T) {
 			s := func(path ...any) string { return inspect.Str(es.Inputs, append([]any{"spec"}, path...)...) }
 			assert.Equal(t, "airbyte-db-credentials", inspect.Str(es.Inputs, "metadata", "name"))
 			assert.Equal(t, secrets.WaitForReady, inspect.Str(es.Inputs, "metadata", "annotations", secrets.WaitForAnnotation))
+			assert.Equal(t, "30m", es.CreateTimeout, "the first sync may wait for a store grant to apply")
+			assert.Equal(t, "30m", es.UpdateTimeout)
 			assert.Equal(t, "1h", s("refreshInterval"))
 			assert.Equal(t, "ClusterSecretStore", s("secretStoreRef", "kind"))
 			assert.Equal(t, DefaultClusterStore, s("secretStoreRef", "name"))
