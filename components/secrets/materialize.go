@@ -1,6 +1,8 @@
 package secrets
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"sort"
@@ -42,6 +44,12 @@ const (
 	// read with controller-runtime's exponential backoff (externalsecret_controller.go Reconcile
 	// returns the provider error), so the first sync may come well after the grant works.
 	ReadyTimeout = "30m"
+	// ValueHashAnnotation carries the SHA-256 of the Secret's values. ESO re-reads the store before
+	// refreshInterval only when the ExternalSecret's generation or its labels and annotations change
+	// (pkg/controllers/externalsecret/externalsecret_controller.go shouldRefreshPeriodic,
+	// pkg/controllers/util/util.go GetResourceVersion), so a value Pulumi writes to the store reaches
+	// the Secret within seconds of the same `up`, not within the hour.
+	ValueHashAnnotation = "dataplatform.io/value-sha256"
 )
 
 var (
@@ -190,6 +198,19 @@ func (s *Store) Materialize(ctx *pulumi.Context, name string, sec Secret, opts .
 
 	deps := append([]pulumi.Resource{}, s.Ready...)
 	var items pulumi.Array
+	var values []any
+	for _, k := range keys {
+		r := sec.Data[k]
+		values = append(values, r.cred.data[r.property])
+	}
+	// The digest of random credentials reveals nothing of them: it is written in the clear.
+	valueHash := pulumi.Unsecret(pulumi.All(values...).ApplyT(func(vs []any) string {
+		h := sha256.New()
+		for i, v := range vs {
+			fmt.Fprintf(h, "%s=%d:%s\n", keys[i], len(fmt.Sprint(v)), v)
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	})).(pulumi.StringOutput)
 	for _, k := range keys {
 		r := sec.Data[k]
 		if r.cred.ref.Resource != nil {
@@ -209,7 +230,7 @@ func (s *Store) Materialize(ctx *pulumi.Context, name string, sec Secret, opts .
 		Kind:       pulumi.String(ExternalSecretKind),
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String(sec.Name), Namespace: sec.Namespace, Labels: pulumi.ToStringMap(sec.Labels),
-			Annotations: pulumi.StringMap{WaitForAnnotation: pulumi.String(WaitForReady)},
+			Annotations: pulumi.StringMap{WaitForAnnotation: pulumi.String(WaitForReady), ValueHashAnnotation: valueHash},
 		},
 		OtherFields: map[string]any{"spec": pulumi.Map{
 			"refreshInterval": pulumi.String(RefreshInterval),

@@ -84,6 +84,9 @@ func TestOperator(t *testing.T) {
 			assert.Equal(t, "dataplatform.io/pool", v(at("tolerations", 0, "key")...), comp)
 		}
 		assert.False(t, b("processPushSecret"))
+		// Namespace editors must not write ExternalSecrets: the store admits the apps namespace.
+		agg, set := inspect.Bool(c.Inputs, "values", "rbac", "aggregateToEdit")
+		assert.True(t, set && !agg, "rbac.aggregateToEdit must be false")
 		assert.True(t, m.DependsOn(c, inspect.MustNamed(t, m, "kubernetes:core/v1:Namespace", "identity")), "the chart waits for the store's identity")
 
 		ns := inspect.MustNamed(t, m, "kubernetes:core/v1:Namespace", "external-secrets-namespace")

@@ -43,6 +43,11 @@ func place(m pulumi.Map, s cluster.Scheduling) pulumi.Map {
 //     uses none of them, and off they drop the controller's namespaces update/patch and
 //     externalsecrets/pushsecrets create rights (templates/rbac.yaml); the reconciler sanity check
 //     (templates/_helpers.tpl) allows PushSecrets off only with ClusterPushSecrets off.
+//   - rbac.aggregateToEdit: false (default true: the chart's aggregate-to-edit ClusterRole gives every
+//     namespace editor create/patch on ExternalSecrets). The ClusterSecretStore admits the platform's
+//     namespaces, so an editor of the apps namespace could otherwise materialize any credential of
+//     the stack there — the database administrator's included. Only cluster administrators (and
+//     Pulumi) write ExternalSecrets; viewers still see them (aggregateToView kept).
 //   - securityContext defaults are kept (non-root uid 1000, read-only root, ALL dropped, seccomp
 //     RuntimeDefault); the webhook's certificate comes from the cert-controller
 //     (webhook.certManager.enabled: false, default).
@@ -75,6 +80,7 @@ func Values(a *Args) pulumi.Map {
 	if len(a.Settings.PodLabels) > 0 {
 		v["podLabels"] = pulumi.ToStringMap(a.Settings.PodLabels)
 	}
+	v["rbac"] = pulumi.Map{"aggregateToEdit": pulumi.Bool(false)}
 	v["processClusterExternalSecret"] = pulumi.Bool(false)
 	v["processClusterPushSecret"] = pulumi.Bool(false)
 	v["processPushSecret"] = pulumi.Bool(false)

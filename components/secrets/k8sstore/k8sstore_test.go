@@ -23,6 +23,10 @@ const (
 
 // run builds the store and materializes one credential as two Secrets, the way the components do.
 func run(t *testing.T, preview bool, mutate func(*StoreArgs)) (*mockcloud.Mocks, error) {
+	return runWith(t, preview, mutate, "s3cr3t")
+}
+
+func runWith(t *testing.T, preview bool, mutate func(*StoreArgs), password string) (*mockcloud.Mocks, error) {
 	m := mockcloud.New("dataplatform", "dev", preview)
 	err := m.Run(func(ctx *pulumi.Context) error {
 		k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
@@ -43,7 +47,7 @@ func run(t *testing.T, preview bool, mutate func(*StoreArgs)) (*mockcloud.Mocks,
 			return err
 		}
 		cred, err := st.Store.Put(ctx, "db-airbyte-credential", "metadata-db-airbyte",
-			map[string]pulumi.StringInput{"username": pulumi.String("airbyte"), "password": pulumi.String("s3cr3t")})
+			map[string]pulumi.StringInput{"username": pulumi.String("airbyte"), "password": pulumi.ToSecret(pulumi.String(password)).(pulumi.StringOutput)})
 		if err != nil {
 			return err
 		}
@@ -174,4 +178,24 @@ func TestStoreProtect(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestValueHashFollowsTheValue: a new value Pulumi writes to the store changes the ExternalSecret's
+// annotation (so ESO re-reads at once instead of within refreshInterval), the same value keeps it,
+// and the digest is not a secret of its own (it is written in the clear).
+func TestValueHashFollowsTheValue(t *testing.T) {
+	hash := func(password string) string {
+		m, err := runWith(t, false, nil, password)
+		require.NoError(t, err)
+		es := m.ByType(esType)
+		require.NotEmpty(t, es)
+		v := inspect.At(es[0].Inputs, "metadata", "annotations", secrets.ValueHashAnnotation)
+		require.False(t, v.ContainsSecrets(), "the digest is marked secret")
+		h := inspect.Str(es[0].Inputs, "metadata", "annotations", secrets.ValueHashAnnotation)
+		require.Len(t, h, 64)
+		return h
+	}
+	first := hash("s3cr3t")
+	assert.Equal(t, first, hash("s3cr3t"))
+	assert.NotEqual(t, first, hash("rotated-value"))
 }
