@@ -347,3 +347,28 @@ func TestLoadBalancerNames(t *testing.T) {
 	assert.True(t, strings.HasSuffix(long, "-nlb"))
 	assert.NotEqual(t, long, lbName("a-very-long-project-name-for-the-platform-stag", "nlb"), "the hash keeps shortened names apart")
 }
+
+// TestEdgeSchemeChangeReplacesGateways: both Gateways carry the scheme in an annotation, and a change
+// of it replaces them, deleting first, so the alias lookup waits for the new load balancer
+// (aws-load-balancer-controller@v3.5.0 pkg/deploy/elbv2/load_balancer_synthesizer.go
+// isSDKLoadBalancerRequiresReplacement recreates the load balancer under the same name).
+func TestEdgeSchemeChangeReplacesGateways(t *testing.T) {
+	for _, internal := range []bool{false, true} {
+		want := "internet-facing"
+		if internal {
+			want = "internal"
+		}
+		inspect.Modes(t, func(t *testing.T, preview bool) {
+			a := args()
+			a.Internal = internal
+			m, _, err := run(t, preview, a)
+			require.NoError(t, err)
+			for _, name := range []string{ALBGateway, NLBGateway} {
+				gw := named(t, m, gatewayT, name)
+				assert.Equal(t, want, inspect.Str(gw.Inputs, "metadata", "annotations", SchemeAnnotation), name)
+				assert.Equal(t, []string{`metadata.annotations["dataplatform.io/load-balancer-scheme"]`}, gw.ReplaceOnChanges, name)
+				assert.True(t, gw.DeleteBeforeReplace, name)
+			}
+		})
+	}
+}
