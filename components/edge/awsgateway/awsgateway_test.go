@@ -2,6 +2,7 @@ package awsgateway
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/edge"
@@ -371,4 +372,35 @@ func TestEdgeSchemeChangeReplacesGateways(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEdgeLogsNameServersEarly: a created zone's name servers are logged as soon as the zone exists
+// (not only as the dnsNameServers export after the ACM wait); a named zone logs nothing.
+func TestEdgeLogsNameServersEarly(t *testing.T) {
+	var mu sync.Mutex
+	var logged []string
+	old := logInfo
+	logInfo = func(_ *pulumi.Context, msg string, _ pulumi.Resource) {
+		mu.Lock()
+		defer mu.Unlock()
+		logged = append(logged, msg)
+	}
+	defer func() { logInfo = old }()
+
+	_, _, err := run(t, false, args())
+	require.NoError(t, err)
+	mu.Lock()
+	got := append([]string(nil), logged...)
+	logged = nil
+	mu.Unlock()
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], "delegate "+args().Domain+" to ns-101.awsdns-12.com, ns-602.awsdns-07.net")
+
+	a := args()
+	a.DNSZoneID = "Z0123456789ABCDEFGHIJ"
+	_, _, err = run(t, false, a)
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, logged)
 }
