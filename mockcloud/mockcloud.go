@@ -38,6 +38,8 @@ type Resource struct {
 	RetainOnDelete       bool
 	DeleteBeforeReplace  bool
 	IgnoreChanges        []string
+	// ReplaceOnChanges are the property paths whose change replaces the resource.
+	ReplaceOnChanges []string
 	// Provider is the provider reference "<provider URN>::<provider ID>", empty for components and
 	// for resources that use a default provider.
 	Provider string
@@ -152,6 +154,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.RetainOnDelete = req.GetRetainOnDelete()
 		r.DeleteBeforeReplace = req.GetDeleteBeforeReplace()
 		r.IgnoreChanges = append([]string(nil), req.GetIgnoreChanges()...)
+		r.ReplaceOnChanges = append([]string(nil), req.GetReplaceOnChanges()...)
 		r.AdditionalSecretOutputs = append([]string(nil), req.GetAdditionalSecretOutputs()...)
 		r.Provider = req.GetProvider()
 		if t := req.GetCustomTimeouts(); t != nil {

@@ -112,6 +112,7 @@ type Policy struct {
 func All() []Policy {
 	return []Policy{
 		tlsInTransit(),
+		awsGatewayCertificates(),
 		resourceLimits(),
 		backups(),
 		encryptionAtRest(),

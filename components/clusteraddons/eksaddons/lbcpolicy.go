@@ -14,7 +14,11 @@ const (
 
 // loadBalancerControllerPolicy is the AWS Load Balancer Controller's IAM policy, statement for
 // statement kubernetes-sigs/aws-load-balancer-controller@v3.5.0 docs/install/iam_policy.json (the
-// policy docs/deploy/installation.md attaches to the controller's role, for the aws partition). The
+// policy docs/deploy/installation.md attaches to the controller's role, for the aws partition; the
+// controller ships docs/install/iam_policy_cn.json and iam_policy_us-gov.json for the others, whose
+// arn:aws-cn: / arn:aws-us-gov: resources differ). The aws target accepts only regions of the aws
+// partition (config/regions.go Regions[AWS]; config/aws_partition_test.go pins it), so the
+// arn:aws: resources below are the partition the controller runs in. The
 // controller scopes its own writes: it tags what it creates with elbv2.k8s.aws/cluster and the
 // statements that modify or delete load balancers, target groups and security groups require that tag.
 func loadBalancerControllerPolicy() awsiam.PolicyDocument {

@@ -194,7 +194,20 @@ func lbcValues(a *LoadBalancerControllerArgs, webhook pulumi.Map) pulumi.Map {
 		// The webhook's certificate: without webhookTLS (or cert-manager) the chart generates a new
 		// CA with genCA on every render (templates/_helpers.tpl webhookCerts), which helm/v4 Chart
 		// does on every `up`: a diff each time. Generated once here and kept in state instead.
-		"webhookTLS":       webhook,
+		"webhookTLS": webhook,
+		// The controller detects its Gateway API features once at startup and silently disables
+		// ALBGatewayAPI and NLBGatewayAPI when a required CRD (its own gateway.k8s.aws kinds from the
+		// chart's crds/, the Gateway API kinds) is not served yet; the detection only runs when at
+		// least one of ALBGatewayAPI, NLBGatewayAPI, GatewayListenerSet is left at its default
+		// (aws-load-balancer-controller@v3.5.0 pkg/gateway/crddetect/gateway_feature_flags.go
+		// ApplyGatewayCRDDetection). All three are set, so a controller that starts before the
+		// CRDs still reconciles the edge's Gateways. GatewayListenerSet is off: the edge uses no
+		// ListenerSet, whose CRD the Gateway API standard channel does not install (main.go and
+		// pkg/gateway/routeutils/loader.go read it only to watch and load ListenerSets).
+		// values.yaml controllerConfig.featureGates → --feature-gates (templates/deployment.yaml).
+		"controllerConfig": pulumi.Map{"featureGates": pulumi.Map{
+			"ALBGatewayAPI": pulumi.Bool(true), "NLBGatewayAPI": pulumi.Bool(true), "GatewayListenerSet": pulumi.Bool(false),
+		}},
 		"defaultSSLPolicy": pulumi.String(DefaultSSLPolicy),
 		// The service mutator makes the controller the default for every new Service of type
 		// LoadBalancer, with failurePolicy Fail (values serviceMutatorWebhookConfig): the platform

@@ -71,6 +71,14 @@ func TestLoadBalancerController(t *testing.T) {
 		assert.Equal(t, "v3.5.0", inspect.Str(v, "image", "tag"))
 		assert.Equal(t, "ELBSecurityPolicy-TLS13-1-2-2021-06", inspect.Str(v, "defaultSSLPolicy"))
 		assert.False(t, v["enableServiceMutatorWebhook"].BoolValue())
+		// Every gate ApplyGatewayCRDDetection looks at is set, so it never disables Gateway API
+		// (aws-load-balancer-controller@v3.5.0 pkg/gateway/crddetect/gateway_feature_flags.go).
+		gates := inspect.Obj(inspect.At(v, "controllerConfig", "featureGates"))
+		require.Len(t, gates, 3)
+		assert.True(t, gates["ALBGatewayAPI"].BoolValue())
+		assert.True(t, gates["NLBGatewayAPI"].BoolValue())
+		assert.True(t, gates["GatewayListenerSet"].IsBool())
+		assert.False(t, gates["GatewayListenerSet"].BoolValue())
 		if !preview {
 			assert.Equal(t, "vpc-0123", inspect.Str(v, "vpcId"))
 			assert.Contains(t, inspect.Str(v, "webhookTLS", "caCert"), "BEGIN CERTIFICATE")

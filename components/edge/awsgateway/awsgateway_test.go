@@ -2,6 +2,7 @@ package awsgateway
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/edge"
@@ -346,4 +347,60 @@ func TestLoadBalancerNames(t *testing.T) {
 	assert.LessOrEqual(t, len(long), 32)
 	assert.True(t, strings.HasSuffix(long, "-nlb"))
 	assert.NotEqual(t, long, lbName("a-very-long-project-name-for-the-platform-stag", "nlb"), "the hash keeps shortened names apart")
+}
+
+// TestEdgeSchemeChangeReplacesGateways: both Gateways carry the scheme in an annotation, and a change
+// of it replaces them, deleting first, so the alias lookup waits for the new load balancer
+// (aws-load-balancer-controller@v3.5.0 pkg/deploy/elbv2/load_balancer_synthesizer.go
+// isSDKLoadBalancerRequiresReplacement recreates the load balancer under the same name).
+func TestEdgeSchemeChangeReplacesGateways(t *testing.T) {
+	for _, internal := range []bool{false, true} {
+		want := "internet-facing"
+		if internal {
+			want = "internal"
+		}
+		inspect.Modes(t, func(t *testing.T, preview bool) {
+			a := args()
+			a.Internal = internal
+			m, _, err := run(t, preview, a)
+			require.NoError(t, err)
+			for _, name := range []string{ALBGateway, NLBGateway} {
+				gw := named(t, m, gatewayT, name)
+				assert.Equal(t, want, inspect.Str(gw.Inputs, "metadata", "annotations", SchemeAnnotation), name)
+				assert.Equal(t, []string{`metadata.annotations["dataplatform.io/load-balancer-scheme"]`}, gw.ReplaceOnChanges, name)
+				assert.True(t, gw.DeleteBeforeReplace, name)
+			}
+		})
+	}
+}
+
+// TestEdgeLogsNameServersEarly: a created zone's name servers are logged as soon as the zone exists
+// (not only as the dnsNameServers export after the ACM wait); a named zone logs nothing.
+func TestEdgeLogsNameServersEarly(t *testing.T) {
+	var mu sync.Mutex
+	var logged []string
+	old := logInfo
+	logInfo = func(_ *pulumi.Context, msg string, _ pulumi.Resource) {
+		mu.Lock()
+		defer mu.Unlock()
+		logged = append(logged, msg)
+	}
+	defer func() { logInfo = old }()
+
+	_, _, err := run(t, false, args())
+	require.NoError(t, err)
+	mu.Lock()
+	got := append([]string(nil), logged...)
+	logged = nil
+	mu.Unlock()
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], "delegate "+args().Domain+" to ns-101.awsdns-12.com, ns-602.awsdns-07.net")
+
+	a := args()
+	a.DNSZoneID = "Z0123456789ABCDEFGHIJ"
+	_, _, err = run(t, false, a)
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, logged)
 }

@@ -49,7 +49,28 @@ func (b *builder) zone() (*hostedZone, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The first `up` then waits for ACM (up to 2 h, certificate) and exports dnsNameServers only at
+	// its end: say the name servers as soon as the zone exists, so the operator can delegate the
+	// domain while `up` waits (the Apply runs when the zone's outputs resolve, not in preview).
+	z.NameServers.ApplyT(func(ns []string) error {
+		if len(ns) > 0 {
+			logInfo(b.ctx, DelegationMessage(a.Domain, ns), z)
+		}
+		return nil
+	})
 	return &hostedZone{id: z.ZoneId, nameServers: z.NameServers}, nil
+}
+
+// DelegationMessage is what the edge logs once the zone it created exists.
+func DelegationMessage(domain string, nameServers []string) string {
+	return fmt.Sprintf("delegate %s to %s (NS records in the parent zone): ACM validates the certificate, and `up` waits, until it resolves there",
+		domain, strings.Join(nameServers, ", "))
+}
+
+// logInfo logs an info message on a resource (a variable so a test can capture it: the Go SDK's
+// mock engine drops log messages).
+var logInfo = func(ctx *pulumi.Context, msg string, r pulumi.Resource) {
+	_ = ctx.Log.Info(msg, &pulumi.LogArgs{Resource: r})
 }
 
 // certificate requests one public ACM certificate for every served host, validated by DNS in the

@@ -41,8 +41,17 @@ func labels() pulumi.StringMap {
 	return pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform"), "app.kubernetes.io/managed-by": pulumi.String("pulumi")}
 }
 
+// SchemeAnnotation carries the load balancers' scheme on each Gateway; a change of it replaces the
+// Gateway (see gateway).
+const SchemeAnnotation = "dataplatform.io/load-balancer-scheme"
+
 // custom creates a Gateway API or gateway.k8s.aws object from plain maps, after the controller.
 func (b *builder) custom(logical, apiVersion, kind, name string, ns pulumi.StringInput, annotations map[string]string, spec pulumi.Map, deps ...pulumi.Resource) (*apiextensions.CustomResource, error) {
+	return b.customWith(nil, logical, apiVersion, kind, name, ns, annotations, spec, deps...)
+}
+
+// customWith is custom with extra resource options (the Gateways' replace-on-scheme-change).
+func (b *builder) customWith(extra []pulumi.ResourceOption, logical, apiVersion, kind, name string, ns pulumi.StringInput, annotations map[string]string, spec pulumi.Map, deps ...pulumi.Resource) (*apiextensions.CustomResource, error) {
 	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: labels()}
 	if ns != nil {
 		meta.Namespace = ns
@@ -53,7 +62,7 @@ func (b *builder) custom(logical, apiVersion, kind, name string, ns pulumi.Strin
 	return apiextensions.NewCustomResource(b.ctx, b.name+"-"+logical, &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String(apiVersion), Kind: pulumi.String(kind), Metadata: meta,
 		OtherFields: map[string]any{"spec": spec},
-	}, b.child, pulumi.DependsOn(append(append([]pulumi.Resource{}, b.a.Controller...), deps...)))
+	}, append([]pulumi.ResourceOption{b.child, pulumi.DependsOn(append(append([]pulumi.Resource{}, b.a.Controller...), deps...))}, extra...)...)
 }
 
 // gateways creates the namespace, then per load balancer the GatewayClass, the
@@ -223,8 +232,21 @@ func (b *builder) gateway(k lbKind, routes []edge.Route, ns pulumi.StringOutput,
 	// it is active: controllers/gateway/gateway_controller.go@v3.5.0), so the alias records can
 	// look it up on the first run (pulumi-kubernetes pkg/metadata/overrides.go ReadyCondition:
 	// "pulumi.com/waitFor … condition=").
-	wait := map[string]string{"pulumi.com/waitFor": "condition=Programmed", "pulumi.com/timeoutSeconds": "1200"}
-	return b.custom(k.kind+"-gateway", gatewayAPI, "Gateway", k.gateway, ns, wait, pulumi.Map{
+	wait := map[string]string{"pulumi.com/waitFor": "condition=Programmed", "pulumi.com/timeoutSeconds": "1200", SchemeAnnotation: b.scheme}
+	// A scheme change (Edge.InternalOnly flips) changes only the LoadBalancerConfiguration, and the
+	// controller then deletes and recreates the load balancer under the same loadBalancerName
+	// (aws-load-balancer-controller@v3.5.0 pkg/deploy/elbv2/load_balancer_synthesizer.go
+	// isSDKLoadBalancerRequiresReplacement: a differing scheme requires replacement). An update of
+	// the Gateway would not wait for that, and the alias lookup (DependsOn the Gateway) would read
+	// the old load balancer's DNS name. So the scheme is an annotation of the Gateway and a change of
+	// it replaces the Gateway, deleting first (same object name): the new Gateway waits for
+	// Programmed again, and the lookup runs after it (pulumi sdk/v3 go/pulumi/resource.go
+	// ReplaceOnChanges, DeleteBeforeReplace).
+	replace := []pulumi.ResourceOption{
+		pulumi.ReplaceOnChanges([]string{`metadata.annotations["` + SchemeAnnotation + `"]`}),
+		pulumi.DeleteBeforeReplace(true),
+	}
+	return b.customWith(replace, k.kind+"-gateway", gatewayAPI, "Gateway", k.gateway, ns, wait, pulumi.Map{
 		"gatewayClassName": pulumi.String(k.class),
 		"infrastructure": pulumi.Map{"parametersRef": pulumi.Map{
 			"group": pulumi.String("gateway.k8s.aws"), "kind": pulumi.String("LoadBalancerConfiguration"), "name": pulumi.String(k.gateway),
