@@ -40,6 +40,30 @@ func gcpDefaults(p *Platform) {
 	}
 	if p.Cloud == GCP {
 		p.Network.ProxyOnlyCIDR = DefaultProxyOnlyCIDR
+		// The edge's Flight and JDBC routes are TLSRoute v1, which GKE serves from 1.35 (see
+		// GKEEdgeMinKubernetesVersion); the release channel then keeps the patch current.
+		p.Cluster.KubernetesVersion = GKEEdgeMinKubernetesVersion
+	}
+}
+
+// GKEEdgeMinKubernetesVersion is the oldest GKE minor the gcp edge runs on. GKE owns the Gateway API
+// CRDs: Gateway API 1.5.0 (standard channel, which has TLSRoute v1) from 1.35.2-gke.1842000, 1.4.0
+// (no TLSRoute v1) on 1.34 (cloud.google.com/kubernetes-engine/docs/how-to/gatewayclass-capabilities,
+// research wave2_edge_secrets_superset_ci.md §1c); the L4 edge's routes are TLSRoute v1
+// (components/edge/envoygateway, TLSRoutes: true in stacks/gcp_edge.go). With a 1.35 minimum, the
+// release channel (REGULAR by default) picks the 1.35 patch; a channel without 1.35.2-gke.1842000 yet
+// fails at the cluster, not silently.
+const GKEEdgeMinKubernetesVersion = "1.35"
+
+// gcpEdge refuses a control plane too old for the edge's TLSRoutes.
+func (v *validator) gcpEdge() {
+	p := v.p
+	p.edgeDefaults() // idempotent: v.edge() applies them again
+	if !p.Edge.On() {
+		return
+	}
+	if k := p.Cluster.KubernetesVersion; k8sMinor.MatchString(k) && k < GKEEdgeMinKubernetesVersion { // k8sMinor: two-digit minors compare as strings
+		v.add("cluster.kubernetesVersion", k, "%s or later with the edge on (Flight and JDBC are TLSRoute v1, which GKE serves from 1.35.2-gke.1842000, Gateway API 1.5.0), or edge.enabled=false", GKEEdgeMinKubernetesVersion)
 	}
 }
 
@@ -89,6 +113,7 @@ func (v *validator) gcp() {
 		return
 	}
 	v.proxyOnlyCIDR()
+	v.gcpEdge()
 	c := p.Cluster
 	if z := c.Zone; z != "" && (!gcpZone.MatchString(z) || !strings.HasPrefix(z, p.Region+"-")) {
 		v.add("cluster.zone", z, "a zone of the region %s, e.g. %s-a", p.Region, p.Region)

@@ -77,3 +77,33 @@ func TestGCPEdgeValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestGCPEdgeKubernetesVersion: the gcp default is GKE 1.35 (TLSRoute v1 for Flight and JDBC), and a
+// 1.34 control plane with the edge on is refused naming the key, the value and the minimum; without
+// the edge 1.34 stays allowed.
+func TestGCPEdgeKubernetesVersion(t *testing.T) {
+	p, err := parse(t, "dev", gcpEdge("data.example.com", "", nil))
+	if err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if p.Cluster.KubernetesVersion != "1.35" || p.Cluster.ReleaseChannel != "REGULAR" {
+		t.Errorf("gcp cluster = %s on %s; want 1.35 on REGULAR", p.Cluster.KubernetesVersion, p.Cluster.ReleaseChannel)
+	}
+	old := map[string]string{"dataplatform:cluster": `{"kubernetesVersion": "1.34"}`}
+	_, err = parse(t, "dev", gcpEdge("data.example.com", "", old))
+	if err == nil {
+		t.Fatalf("1.34 with the edge on was accepted")
+	}
+	if pr := problem(t, err, "dataplatform:cluster.kubernetesVersion"); pr.Value != "1.34" || !strings.Contains(pr.Allowed, "1.35") || !strings.Contains(pr.Allowed, "TLSRoute") {
+		t.Errorf("problem %+v; want value 1.34, 1.35 or later, TLSRoute", pr)
+	}
+	if _, err := parse(t, "dev", gcpEdge("data.example.com", `{"enabled": false}`, old)); err != nil {
+		t.Errorf("1.34 without the edge was refused: %v", err)
+	}
+	if _, err := parse(t, "dev", gcpEdge("", "", old)); err != nil {
+		t.Errorf("1.34 without a domain (no edge) was refused: %v", err)
+	}
+	if _, err := parse(t, "dev", gcpEdge("data.example.com", "", map[string]string{"dataplatform:cluster": `{"kubernetesVersion": "1.36"}`})); err != nil {
+		t.Errorf("1.36 with the edge on was refused: %v", err)
+	}
+}

@@ -34,6 +34,10 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	if err != nil {
 		return nil, err
 	}
+	// The APIs the program calls, enabled first; every gcp resource waits for them.
+	if _, err := gcpServices(ctx, cfg, provider); err != nil {
+		return nil, err
+	}
 	prod := cfg.Environment == config.Prod
 	names := namesFor(cfg, cfg.GCPProject)
 	base := gcpName(names.Base, "", 40)

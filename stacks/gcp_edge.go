@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
@@ -87,19 +88,6 @@ func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provi
 		return nil, err
 	}
 
-	// Envoy Gateway for the GRPC and TCP routes; GKE owns the Gateway API CRDs (v1.5 standard, no
-	// TCPRoute v1), so the chart installs none and the routes are TLSRoutes.
-	var identity *envoygateway.CertManagerIdentity
-	if cfg.Edge.Issuer == config.IssuerACME {
-		identity = envoygateway.GKEWorkloadIdentity()
-	}
-	controllers, err := envoygateway.NewControllers(ctx, "edge-controllers", &envoygateway.ControllersArgs{
-		HighAvailability: prod, Scheduling: c.Info.Scheduling, Labels: partOf(),
-		ProviderGatewayAPI: true, CertManagerIdentity: identity,
-	}, pulumi.Provider(c.Provider))
-	if err != nil {
-		return nil, fmt.Errorf("edge controllers: %w", err)
-	}
 	issuer := envoygateway.ACMEIssuer{}
 	var grants []pulumi.Resource
 	if cfg.Edge.Issuer == config.IssuerACME {
@@ -137,12 +125,52 @@ func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provi
 	}
 	annotations := pulumi.StringMap{}
 	if internal {
+		// Its own name: edge.sourceRanges turning private (or public) flips addressType, which replaces
+		// the address create-before-delete; under the same name the new one would collide (409).
+		addrArgs.Name = pulumi.String(gcpName(names.Base, "-edge-l4-int", 63))
 		addrArgs.AddressType, addrArgs.NetworkTier, addrArgs.Subnetwork = pulumi.String("INTERNAL"), nil, net.SubnetSelfLink
+		// GKE "Create an internal load balancer", Requirements and limitations: GKE only preserves an
+		// internal passthrough Network Load Balancer's IP address if the Service references an internal
+		// address reserved with purpose SHARED_LOADBALANCER_VIP; otherwise it may change the address on
+		// a Service update (pulumi-gcp@v7.38.0 compute/address.go purpose).
+		addrArgs.Purpose = pulumi.String("SHARED_LOADBALANCER_VIP")
 		annotations["networking.gke.io/load-balancer-type"] = pulumi.String("Internal")
+		// GKE "LoadBalancer Service parameters", global access
+		// (networking.gke.io/internal-load-balancer-allow-global-access: "true"): clients in every
+		// region of the VPC and its connected networks reach the internal passthrough load balancer,
+		// not only those in the cluster's region.
+		annotations["networking.gke.io/internal-load-balancer-allow-global-access"] = pulumi.String("true")
 	}
 	addr, err := compute.NewAddress(ctx, "edge-l4-ip", addrArgs, gcpOpt, pulumi.Protect(prod))
 	if err != nil {
 		return nil, err
+	}
+	// Envoy Gateway for the GRPC and TCP routes; GKE owns the Gateway API CRDs (v1.5 standard, no
+	// TCPRoute v1), so the chart installs none and the routes are TLSRoutes.
+	var identity *envoygateway.CertManagerIdentity
+	if cfg.Edge.Issuer == config.IssuerACME {
+		identity = envoygateway.GKEWorkloadIdentity()
+	}
+	controllers, err := envoygateway.NewControllers(ctx, "edge-controllers", &envoygateway.ControllersArgs{
+		HighAvailability: prod, Scheduling: c.Info.Scheduling, Labels: partOf(),
+		ProviderGatewayAPI: true, CertManagerIdentity: identity,
+	}, pulumi.Provider(c.Provider), pulumi.Transformations([]pulumi.ResourceTransformation{
+		// cert-manager's chart waits for its Cloud DNS grant; a component's dependsOn does not reach
+		// its children, so a transformation (as stacks/azure_edge.go) puts it on the chart.
+		gcpWaitFor(func(typ, name string) bool {
+			return typ == "kubernetes:helm.sh/v4:Chart" && name == "edge-controllers-cert-manager"
+		}, grants),
+		// Destroy: Envoy Gateway (not Pulumi) creates the proxies' LoadBalancer Service, whose
+		// forwarding rule holds the static IP until GKE's service controller removes it (the
+		// service.kubernetes.io/load-balancer-cleanup finalizer). The namespace depends on the
+		// address, so it is deleted first and its deletion waits for the Service to be gone
+		// (pulumi-kubernetes awaits a Namespace's deletion); only then is the address released.
+		gcpWaitFor(func(typ, name string) bool {
+			return typ == "kubernetes:core/v1:Namespace" && name == "edge-controllers-envoy-gateway-namespace"
+		}, []pulumi.Resource{addr}),
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("edge controllers: %w", err)
 	}
 	streams := envoygateway.StreamRoutes(routes, gcpStreamHostSuffix)
 	l4, err := envoygateway.NewEdge(ctx, "edge-l4", &envoygateway.EdgeArgs{
@@ -151,7 +179,10 @@ func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provi
 		Service:          envoygateway.ProxyService{Annotations: annotations, LoadBalancerIP: addr.Address, EnforceSourceRanges: true},
 		HighAvailability: prod, Scheduling: c.Info.Scheduling, Controllers: controllers,
 		Labels: partOf(), Protect: prod,
-	}, pulumi.Provider(c.Provider), pulumi.DependsOn(grants))
+	}, pulumi.Provider(c.Provider), pulumi.Transformations([]pulumi.ResourceTransformation{
+		// The Issuer and the Certificates (cert-manager's first DNS-01 challenge) wait for the grant.
+		gcpWaitFor(func(typ, _ string) bool { return strings.HasPrefix(typ, "kubernetes:cert-manager.io/") }, grants),
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("L4 edge: %w", err)
 	}
@@ -163,4 +194,16 @@ func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provi
 		URLs: http.Info.URLs, Endpoints: l4.Info.Endpoints, CACertificate: l4.Info.CACertificate,
 		Namespace: envoygateway.Namespace,
 	}, nil
+}
+
+// gcpWaitFor makes the resources below a component that match (type token and Pulumi name) wait for
+// deps: a transformation, run by the SDK so mocks and previews see it, because a component's
+// dependsOn does not reach its children.
+func gcpWaitFor(match func(typ, name string) bool, deps []pulumi.Resource) pulumi.ResourceTransformation {
+	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+		if len(deps) == 0 || !match(args.Type, args.Name) {
+			return nil
+		}
+		return &pulumi.ResourceTransformationResult{Props: args.Props, Opts: append(append([]pulumi.ResourceOption{}, args.Opts...), pulumi.DependsOn(deps))}
+	}
 }

@@ -231,3 +231,102 @@ func TestGCPEdgeOverrides(t *testing.T) {
 		}
 	}
 }
+
+// TestGCPEdgeL4AndOrdering: the Flight/JDBC static IP has a distinct name when internal (a flip of
+// addressType replaces it create-before-delete), the internal one is a SHARED_LOADBALANCER_VIP and
+// its Service asks for global access; cert-manager's chart, Issuer and Certificates wait for its Cloud
+// DNS grant; and Envoy Gateway's namespace waits for the address (destroy releases the IP only after
+// the namespace, and so GKE's forwarding rule for the proxies' Service, is gone).
+func TestGCPEdgeL4AndOrdering(t *testing.T) {
+	internalName := ""
+	for _, stack := range []string{"dev", "prod"} {
+		for _, preview := range []bool{false, true} {
+			r := plan(t, stack, "gcp", preview)
+			internal := stack == "prod"
+			var addr *mockcloud.Resource
+			for _, a := range resourcesOf(r, "gcp:compute/address:Address") {
+				if a.Name == "edge-l4-ip" {
+					addr = a
+				}
+			}
+			if addr == nil {
+				t.Fatalf("%s: no edge-l4-ip address", stack)
+			}
+			name, typ, purpose := inspect.Str(addr.Inputs, "name"), inspect.Str(addr.Inputs, "addressType"), inspect.Str(addr.Inputs, "purpose")
+			if internal {
+				internalName = name
+			}
+			var proxy *mockcloud.Resource
+			for _, ep := range resourcesOf(r, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy") {
+				proxy = ep
+			}
+			if proxy == nil {
+				t.Fatalf("%s: no EnvoyProxy", stack)
+			}
+			global := inspect.Str(proxy.Inputs, "spec", "provider", "kubernetes", "envoyService", "annotations", "networking.gke.io/internal-load-balancer-allow-global-access")
+			if internal {
+				if typ != "INTERNAL" || purpose != "SHARED_LOADBALANCER_VIP" || !strings.HasSuffix(name, "-edge-l4-int") {
+					t.Errorf("prod L4 address %s %s purpose %q; want INTERNAL SHARED_LOADBALANCER_VIP named *-edge-l4-int", name, typ, purpose)
+				}
+				if !preview && global != "true" {
+					t.Errorf("internal proxy Service global access %q; want \"true\"", global)
+				}
+			} else {
+				if typ != "EXTERNAL" || purpose != "" || !strings.HasSuffix(name, "-edge-l4") {
+					t.Errorf("dev L4 address %s %s purpose %q; want EXTERNAL named *-edge-l4", name, typ, purpose)
+				}
+				if global != "" {
+					t.Errorf("external proxy Service has the internal global-access annotation")
+				}
+			}
+
+			var egNS *mockcloud.Resource
+			for _, ns := range resourcesOf(r, "kubernetes:core/v1:Namespace") {
+				if inspect.Str(ns.Inputs, "metadata", "name") == "envoy-gateway-system" {
+					egNS = ns
+				}
+			}
+			if egNS == nil || !r.Mocks.DependsOn(egNS, addr) {
+				t.Errorf("%s: Envoy Gateway's namespace does not wait for the L4 address", stack)
+			}
+
+			if r.Platform.Edge.Issuer != "acme" {
+				continue
+			}
+			grants := resourcesOf(r, "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember")
+			if len(grants) != 1 {
+				t.Fatalf("%s: %d Cloud DNS grants", stack, len(grants))
+			}
+			var cm *mockcloud.Resource
+			for _, c := range resourcesOf(r, "kubernetes:helm.sh/v4:Chart") {
+				if inspect.Str(c.Inputs, "chart") == "cert-manager" {
+					cm = c
+				}
+			}
+			if cm == nil || !r.Mocks.DependsOn(cm, grants[0]) {
+				t.Errorf("%s: cert-manager's chart does not wait for its Cloud DNS grant", stack)
+			}
+			n := 0
+			for _, res := range r.Resources {
+				if !strings.HasPrefix(res.Type, "kubernetes:cert-manager.io/") {
+					continue
+				}
+				n++
+				if !r.Mocks.DependsOn(res, grants[0]) {
+					t.Errorf("%s: %s %s does not wait for the Cloud DNS grant", stack, res.Type, res.Name)
+				}
+			}
+			if n == 0 {
+				t.Errorf("%s: no cert-manager Issuer or Certificate", stack)
+			}
+		}
+	}
+	// The same stack with public source ranges: the external address must not take the internal
+	// one's name (nor the reverse), or the replacement would collide.
+	r := plan(t, "prod", "gcp", false, `dataplatform:edge={"sourceRanges": ["203.0.113.0/24"]}`)
+	for _, a := range resourcesOf(r, "gcp:compute/address:Address") {
+		if a.Name == "edge-l4-ip" && (inspect.Str(a.Inputs, "addressType") != "EXTERNAL" || inspect.Str(a.Inputs, "name") == internalName) {
+			t.Errorf("prod's public L4 address %s %s; want EXTERNAL under a name other than the internal %s", inspect.Str(a.Inputs, "name"), inspect.Str(a.Inputs, "addressType"), internalName)
+		}
+	}
+}

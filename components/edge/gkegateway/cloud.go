@@ -1,6 +1,9 @@
 package gkegateway
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/certificatemanager"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/compute"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -113,7 +116,7 @@ func (b *builder) certificates() error {
 		host := r.FQDN(a.Domain)
 		auth, err := certificatemanager.NewDnsAuthorization(b.ctx, b.name+"-auth-"+r.Host, &certificatemanager.DnsAuthorizationArgs{
 			Project: pulumi.String(a.Project), Location: pulumi.String(location),
-			Name: pulumi.String(a.resourceName(r.Host)), Domain: pulumi.String(host),
+			Name: pulumi.String(a.hostResourceName(r.Host, host)), Domain: pulumi.String(host),
 			Type: pulumi.String("PER_PROJECT_RECORD"), Labels: b.labels(),
 			Description: pulumi.String("Proves control of " + host + " for its managed certificate"),
 		}, b.child())
@@ -125,7 +128,7 @@ func (b *builder) certificates() error {
 		}
 		cert, err := certificatemanager.NewCertificate(b.ctx, b.name+"-cert-"+r.Host, &certificatemanager.CertificateArgs{
 			Project: pulumi.String(a.Project), Location: pulumi.String(location),
-			Name: pulumi.String(a.resourceName(r.Host)), Labels: b.labels(),
+			Name: pulumi.String(a.hostResourceName(r.Host, host)), Labels: b.labels(),
 			Description: pulumi.String("Google-managed certificate of " + host),
 			Managed: &certificatemanager.CertificateManagedArgs{
 				Domains:           pulumi.StringArray{pulumi.String(host)},
@@ -142,7 +145,7 @@ func (b *builder) certificates() error {
 		}
 		entry, err := certificatemanager.NewCertificateMapEntry(b.ctx, b.name+"-certmap-"+r.Host, &certificatemanager.CertificateMapEntryArgs{
 			Project: pulumi.String(a.Project), Map: b.certMapName,
-			Name: pulumi.String(a.resourceName(r.Host)), Hostname: pulumi.String(host),
+			Name: pulumi.String(a.hostResourceName(r.Host, host)), Hostname: pulumi.String(host),
 			Certificates: pulumi.StringArray{cert.ID()}, Labels: b.labels(),
 		}, b.child())
 		if err != nil {
@@ -236,4 +239,15 @@ func (b *builder) urls(dep pulumi.StringOutput) map[string]pulumi.StringOutput {
 		out[r.Name] = dep.ApplyT(func(string) string { return u }).(pulumi.StringOutput)
 	}
 	return out
+}
+
+// hostResourceName names a host's DnsAuthorization, Certificate and CertificateMapEntry: the host
+// label and 8 hex digits of the SHA-256 of the full hostname. A changed dataplatform:domain replaces
+// them (their domain, managed.domains and hostname are immutable: ForceNew in terraform-provider-google's
+// certificatemanager resources, which pulumi-gcp@v7.38.0 certificatemanager/ wraps), and Pulumi
+// replaces create-before-delete: under the old name the new one would collide with the one still
+// there (409 already exists; names are unique per project and location).
+func (a *EdgeArgs) hostResourceName(label, fqdn string) string {
+	sum := sha256.Sum256([]byte(fqdn))
+	return a.resourceName(label + "-" + hex.EncodeToString(sum[:])[:8])
 }

@@ -295,7 +295,9 @@ func TestInternalEdge(t *testing.T) {
 			}
 			assert.Equal(t, "Terminate", inspect.Str(l, "tls", "mode"), n)
 			if !preview {
-				assert.Equal(t, "acme-data-dev-"+strings.TrimPrefix(n, "https-"), inspect.Str(l, "tls", "options", certManagerCertsOption), n)
+				// The host's Certificate: its label and a hash of its FQDN (TestHostResourceNamesFollowTheDomain).
+				label := strings.TrimPrefix(n, "https-")
+				assert.Equal(t, args(true).hostResourceName(label, label+"."+domain), inspect.Str(l, "tls", "options", certManagerCertsOption), n)
 			}
 		}
 		for _, c := range r.m.ByType(certType) {
