@@ -48,6 +48,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 		PodCIDR:            cfg.Network.PodCIDR,
 		PrivateAccessCIDRs: cfg.Cluster.PrivateAccessCIDRs,
 		AGCSubnet:          edgeOpt.agc,
+		EdgeIngress:        edgeOpt.ingress,
 		FlowLogs: &azurevnet.FlowLogs{
 			Name: names.Base + "-vnet", StorageAccountName: flowLogAccountName(names), RetentionDays: cfg.Network.FlowLogRetentionDays,
 			NetworkWatcherResourceGroup: watcherRG, NetworkWatcherName: watcher, ZoneRedundant: prod,
@@ -90,7 +91,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 		ProductionTier:          prod,
 		Protect:                 prod,
 		Tags:                    labels,
-	}, pulumi.Provider(provider))
+	}, pulumi.Provider(provider), clusterAfterAGCSubnet(net))
 	if err != nil {
 		return nil, err
 	}

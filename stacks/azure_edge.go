@@ -15,6 +15,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster/aks"
 	"github.com/opendataplatform/dataplatform/components/clusteraddons/externaldns"
+	"github.com/opendataplatform/dataplatform/components/dremio"
 	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/edge/agc"
 	"github.com/opendataplatform/dataplatform/components/edge/envoygateway"
@@ -63,6 +64,38 @@ var azureZoneID = regexp.MustCompile(`(?i)^/subscriptions/([0-9a-f-]{36})/resour
 type azureEdgeOptions struct {
 	// agc serves the HTTP routes through Application Gateway for Containers.
 	agc bool
+	// ingress lets the clients reach Envoy Gateway's public load balancer through the aks subnet's
+	// NSG (nil when the load balancer is internal).
+	ingress *azurevnet.EdgeIngress
+}
+
+// azureEdgePorts are the ports Envoy Gateway's load balancer listens on: 80 (redirect) and 443 when it
+// serves the HTTP routes, and the GRPC and TCP routes' ports (Dremio's Flight and JDBC, dremio.go
+// edgeRoutes ListenPort). The network exists before the engine's routes, so the edge checks its routes
+// against these (checkAzureEdgePorts).
+func azureEdgePorts(agc bool) []int {
+	ports := []int{dremio.ClientPort, dremio.FlightPort}
+	if !agc {
+		ports = append([]int{edge.HTTPPort, edge.HTTPSPort}, ports...)
+	}
+	return ports
+}
+
+// checkAzureEdgePorts fails when a route listens on a port the aks NSG does not open.
+func checkAzureEdgePorts(opt azureEdgeOptions, routes []edge.Route) error {
+	if opt.ingress == nil {
+		return nil
+	}
+	open := map[int]bool{}
+	for _, p := range opt.ingress.Ports {
+		open[p] = true
+	}
+	for _, r := range routes {
+		if !open[r.PublicPort()] {
+			return fmt.Errorf("edge route %q listens on %d, which the aks subnet's NSG does not open (%v): add it to azureEdgePorts", r.Name, r.PublicPort(), opt.ingress.Ports)
+		}
+	}
+	return nil
 }
 
 func azureEdgePlan(cfg *config.Platform) azureEdgeOptions {
@@ -75,13 +108,30 @@ func azureEdgePlan(cfg *config.Platform) azureEdgeOptions {
 			open = true
 		}
 	}
-	return azureEdgeOptions{agc: open}
+	opt := azureEdgeOptions{agc: open}
+	if !cfg.Edge.InternalOnly() {
+		// The public IP is IPv4 (azureProxyAddress): only the IPv4 ranges reach it.
+		var v4 []string
+		for _, r := range cfg.Edge.SourceRanges {
+			if p, err := netip.ParsePrefix(r); err == nil && p.Addr().Is4() {
+				v4 = append(v4, p.Masked().String())
+			}
+		}
+		if open {
+			v4 = []string{azurevnet.InternetTag}
+		}
+		if len(v4) > 0 {
+			opt.ingress = &azurevnet.EdgeIngress{SourceRanges: v4, Ports: azureEdgePorts(open)}
+		}
+	}
+	return opt
 }
 
 // azureZone is the edge's DNS zone.
 type azureZone struct {
-	id, resourceGroup  pulumi.StringOutput
-	name, subscription string
+	// rgID is the zone's resource group's ARM ID.
+	id, resourceGroup, rgID pulumi.StringOutput
+	name, subscription      string
 }
 
 // relative is a host's record name inside the zone.
@@ -102,11 +152,26 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 	az := pulumi.Provider(provider)
 	labels := tags(cfg)
 
-	zone := azureZone{name: cfg.Domain, subscription: client.SubscriptionId, resourceGroup: net.ResourceGroupName}
+	zone := azureZone{name: cfg.Domain, subscription: client.SubscriptionId, resourceGroup: net.ResourceGroupName, rgID: net.ResourceGroupID}
+	// dns writes the zone's record sets: a record set is addressed in its provider's subscription
+	// (pulumi-azure-native v2.90.0 network RecordSet has no subscription input; ProviderArgs.SubscriptionId
+	// is the provider's), so a zone in another subscription gets a provider of its own, with the
+	// platform provider's location and the same credentials (environment or Azure CLI).
+	dns := az
 	if m := azureZoneID.FindStringSubmatch(cfg.Edge.DNSZone); m != nil {
 		zone = azureZone{
 			id: pulumi.String(cfg.Edge.DNSZone).ToStringOutput(), subscription: m[1],
 			resourceGroup: pulumi.String(m[2]).ToStringOutput(), name: strings.ToLower(m[3]),
+			rgID: pulumi.String("/subscriptions/" + m[1] + "/resourceGroups/" + m[2]).ToStringOutput(),
+		}
+		if !strings.EqualFold(m[1], client.SubscriptionId) {
+			p, err := azurenative.NewProvider(ctx, "edge-dns-subscription", &azurenative.ProviderArgs{
+				SubscriptionId: pulumi.String(m[1]), Location: pulumi.String(cfg.Region),
+			})
+			if err != nil {
+				return err
+			}
+			dns = pulumi.Provider(p)
 		}
 	} else {
 		// A public zone named the domain; its name servers are assigned at creation, and the parent
@@ -191,15 +256,28 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 		if err != nil {
 			return err
 		}
+		// ExternalDNS lists the zones of its resource group before it writes (external-dns@v0.23.0
+		// provider/azure/azure.go zones(): zonesClient.NewListByResourceGroupPager(p.resourceGroup)),
+		// which needs Microsoft.Network/dnszones/read on the group: Reader there, writes stay on the zone.
+		lister, err := agc.Grant(ctx, "edge-external-dns-rg-reader", zone.rgID, id.PrincipalId, agc.ReaderRole, az, pulumi.DependsOn([]pulumi.Resource{ra}))
+		if err != nil {
+			return err
+		}
+		// A zone named a parent of the domain must pass the domain filter too (zones() keeps a zone
+		// only if DomainFilter.Match(zone.Name)).
+		var zoneFilter []string
+		if zone.name != cfg.Domain {
+			zoneFilter = []string{zone.name}
+		}
 		if _, err := externaldns.New(ctx, "external-dns", &externaldns.Args{
-			Provider: externaldns.Azure, Domain: cfg.Domain, OwnerID: dnsLabel(names.Base),
+			Provider: externaldns.Azure, Domain: cfg.Domain, Domains: zoneFilter, OwnerID: dnsLabel(names.Base),
 			// Only the AGC Gateway's HTTPRoutes: Envoy Gateway's hosts have Pulumi-managed A records.
 			Sources: []externaldns.Source{externaldns.HTTPRoute},
 			Azure: &externaldns.AzureDNS{
 				TenantID: client.TenantId, SubscriptionID: zone.subscription, ResourceGroup: zone.resourceGroup, ClientID: id.ClientId,
 			},
 			Scheduling: c.Info.Scheduling, Labels: partOf(),
-		}, k8s, pulumi.Transformations([]pulumi.ResourceTransformation{waitFor("kubernetes:helm.sh/v4:Chart", []pulumi.Resource{ra})})); err != nil {
+		}, k8s, pulumi.Transformations([]pulumi.ResourceTransformation{waitFor("kubernetes:helm.sh/v4:Chart", []pulumi.Resource{ra, lister})})); err != nil {
 			return fmt.Errorf("external-dns: %w", err)
 		}
 	}
@@ -221,6 +299,9 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 			envoy = envoygateway.StreamRoutes(routes, streamHostSuffix)
 		} else {
 			envoy = routes
+		}
+		if err := checkAzureEdgePorts(opt, envoy); err != nil {
+			return nil, err
 		}
 		issuer := envoygateway.SelfSigned
 		if cfg.Edge.Issuer == config.IssuerACME {
@@ -244,7 +325,7 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 				ZoneName: pulumi.String(zone.name), ResourceGroupName: zone.resourceGroup,
 				RelativeRecordSetName: pulumi.String(zone.relative(h)), RecordType: pulumi.String("A"),
 				Ttl: pulumi.Float64(300), ARecords: network.ARecordArray{&network.ARecordArgs{Ipv4Address: address}},
-			}, az); err != nil {
+			}, dns); err != nil {
 				return nil, err
 			}
 		}
@@ -306,11 +387,23 @@ func azureProxyAddress(ctx *pulumi.Context, cfg *config.Platform, names Names, n
 		Sku:                      &network.PublicIPAddressSkuArgs{Name: pulumi.String("Standard"), Tier: pulumi.String("Regional")},
 		PublicIPAllocationMethod: pulumi.String("Static"), PublicIPAddressVersion: pulumi.String("IPv4"),
 		Zones: zones, Tags: pulumi.ToStringMap(tags(cfg)),
-	}, az)
+		// The cluster's load balancer (in the node resource group) holds the IP as a frontend until
+		// the cluster is gone: the IP and the grants cloud-provider-azure works under depend on the
+		// cluster, so a destroy deletes them after it (a public IP in use cannot be deleted).
+	}, az, pulumi.DependsOn([]pulumi.Resource{c}))
 	if err != nil {
 		return fail(err)
 	}
-	grant, err := agc.Grant(ctx, "edge-ip-network-contributor", pip.ID().ToStringOutput(), c.ControlPlanePrincipalID, aks.NetworkContributorRole, az)
+	grant, err := agc.Grant(ctx, "edge-ip-network-contributor", pip.ID().ToStringOutput(), c.ControlPlanePrincipalID, aks.NetworkContributorRole, az, pulumi.DependsOn([]pulumi.Resource{c}))
+	if err != nil {
+		return fail(err)
+	}
+	// cloud-provider-azure finds the named IP by listing the group's public IPs
+	// (sigs.k8s.io/cloud-provider-azure pkg/provider: findMatchedPIP → listPIP(pipResourceGroup) →
+	// pipCache, a PublicIPAddresses List of the resource group), which needs
+	// Microsoft.Network/publicIPAddresses/read at the group's scope: Reader on the group (read-only;
+	// the write and join rights stay on the IP alone).
+	lister, err := agc.Grant(ctx, "edge-ip-rg-reader", net.ResourceGroupID, c.ControlPlanePrincipalID, agc.ReaderRole, az, pulumi.DependsOn([]pulumi.Resource{c}))
 	if err != nil {
 		return fail(err)
 	}
@@ -320,7 +413,22 @@ func azureProxyAddress(ctx *pulumi.Context, cfg *config.Platform, names Names, n
 			"service.beta.kubernetes.io/azure-load-balancer-resource-group": net.ResourceGroupName,
 		},
 		EnforceSourceRanges: true,
-	}, pip.IpAddress.Elem(), []pulumi.Resource{grant}, nil
+	}, pip.IpAddress.Elem(), []pulumi.Resource{grant, lister}, nil
+}
+
+// clusterAfterAGCSubnet makes the managed cluster depend on the AGC subnet (when there is one): the
+// ALB Controller in the cluster associates the subnet with AGC, whose resources live in the node
+// resource group, so the subnet must outlive the cluster on destroy (a subnet with an association is
+// InUse). A transformation, as a component's dependsOn does not reach its children.
+// azureManagedClusterType is the AKS cluster's type token (components/cluster/aks: the 2024-09-01 API).
+const azureManagedClusterType = "azure-native:containerservice/v20240901:ManagedCluster"
+
+func clusterAfterAGCSubnet(net *azurevnet.Network) pulumi.ResourceOption {
+	var deps []pulumi.Resource
+	if net.AGCSubnet != nil {
+		deps = []pulumi.Resource{net.AGCSubnet}
+	}
+	return pulumi.Transformations([]pulumi.ResourceTransformation{waitFor(azureManagedClusterType, deps)})
 }
 
 // waitFor makes every resource of a type below a component wait for deps. A transformation (run by

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
@@ -86,6 +87,11 @@ type Args struct {
 	Provider Provider
 	// Domain limits the records to names under it (--domain-filter).
 	Domain string
+	// Domains are further --domain-filter values (the flag repeats; chart domainFilters is a list).
+	// The filter applies to the zones too: external-dns@v0.23.0 provider/azure/azure.go zones() keeps
+	// a listed zone only if DomainFilter.Match(zone.Name), and a zone named a parent of Domain does not
+	// match Domain — so a stack writing into a parent zone passes the zone's name here.
+	Domains []string
 	// OwnerID marks the records this instance owns (--txt-owner-id): one per stack, so two stacks
 	// sharing a zone never delete each other's records. A DNS-label-like string.
 	OwnerID string
@@ -111,7 +117,21 @@ type ExternalDNS struct {
 	Chart *helmv4.Chart
 }
 
-var ownerID = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+var (
+	ownerID = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	dnsName = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+)
+
+// domainFilters are Domain and Domains, each once.
+func (a *Args) domainFilters() []string {
+	out := []string{a.Domain}
+	for _, d := range a.Domains {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
 
 func (a *Args) validate() error {
 	switch {
@@ -119,6 +139,8 @@ func (a *Args) validate() error {
 		return fmt.Errorf("externaldns: Provider %q; allowed: aws, azure", a.Provider)
 	case a.Domain == "":
 		return fmt.Errorf("externaldns: Domain is required (the records are limited to names under it)")
+	case !dnsName.MatchString(a.Domain):
+		return fmt.Errorf("externaldns: Domain %q is not a lower-case DNS name", a.Domain)
 	case !ownerID.MatchString(a.OwnerID):
 		return fmt.Errorf("externaldns: OwnerID %q must be a DNS label (it marks the records one stack owns)", a.OwnerID)
 	case len(a.Sources) == 0:
@@ -127,6 +149,11 @@ func (a *Args) validate() error {
 		return fmt.Errorf("externaldns: aws needs AWSZoneID and AWSRegion")
 	case a.Provider == Azure && (a.Azure == nil || a.Azure.TenantID == "" || a.Azure.SubscriptionID == "" || a.Azure.ResourceGroup == nil || a.Azure.ClientID == nil):
 		return fmt.Errorf("externaldns: azure needs Azure.TenantID, SubscriptionID, ResourceGroup and ClientID")
+	}
+	for _, d := range a.Domains {
+		if !dnsName.MatchString(d) {
+			return fmt.Errorf("externaldns: Domains entry %q is not a lower-case DNS name", d)
+		}
 	}
 	for _, s := range a.Sources {
 		if s != HTTPRoute && s != GRPCRoute && s != TLSRoute {
@@ -146,7 +173,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	comp := &ExternalDNS{}
 	if err := ctx.RegisterComponentResourceV2(Type, name, pulumi.Map{
-		"provider": pulumi.String(string(args.Provider)), "domain": pulumi.String(args.Domain),
+		"provider": pulumi.String(string(args.Provider)), "domain": pulumi.String(args.Domain), "domains": pulumi.ToStringArray(args.Domains),
 		"chartVersion": pulumi.String(ChartVersion), "image": pulumi.String(ImageRepository + ":" + ImageTag),
 	}, comp, opts...); err != nil {
 		return nil, err
@@ -227,7 +254,7 @@ func values(a *Args) pulumi.Map {
 		"registry":      pulumi.String("txt"),
 		"txtOwnerId":    pulumi.String(a.OwnerID),
 		"sources":       sources,
-		"domainFilters": pulumi.StringArray{pulumi.String(a.Domain)},
+		"domainFilters": pulumi.ToStringArray(a.domainFilters()),
 		"provider":      pulumi.Map{"name": pulumi.String(string(a.Provider))},
 		"resources": pulumi.Map{
 			"requests": pulumi.Map{"cpu": pulumi.String("20m"), "memory": pulumi.String("64Mi")},

@@ -115,6 +115,19 @@ func TestAzureDNS(t *testing.T) {
 	})
 }
 
+// TestDomainFilters: a zone named a parent of the domain is a further --domain-filter, or the Azure
+// provider drops the zone (external-dns@v0.23.0 provider/azure/azure.go zones(): DomainFilter.Match(zone.Name)).
+func TestDomainFilters(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		a := azureArgs()
+		a.Domains = []string{"example.com", "data.example.com"}
+		m, err := run(t, preview, a)
+		require.NoError(t, err)
+		c := inspect.MustNamed(t, m, "kubernetes:helm.sh/v4:Chart", "external-dns-chart")
+		assert.Equal(t, []string{"data.example.com", "example.com"}, inspect.Strs(c.Inputs, "values", "domainFilters"))
+	})
+}
+
 // TestValidation: bad input is refused before anything is registered.
 func TestValidation(t *testing.T) {
 	for name, c := range map[string]struct {
@@ -124,6 +137,8 @@ func TestValidation(t *testing.T) {
 		"provider":     {func(a *Args) { a.Provider = "google" }, `Provider "google"`},
 		"domain":       {func(a *Args) { a.Domain = "" }, "Domain is required"},
 		"owner":        {func(a *Args) { a.OwnerID = "Data Platform" }, "OwnerID"},
+		"domain case":  {func(a *Args) { a.Domain = "Data.Example.com" }, `Domain "Data.Example.com"`},
+		"domains":      {func(a *Args) { a.Domains = []string{"example.com", "bad_name.com"} }, `Domains entry "bad_name.com"`},
 		"no sources":   {func(a *Args) { a.Sources = nil }, "no Sources"},
 		"tcproute":     {func(a *Args) { a.Sources = []Source{"gateway-tcproute"} }, `source "gateway-tcproute"`},
 		"aws zone":     {func(a *Args) { a.AWSZoneID = nil }, "AWSZoneID"},

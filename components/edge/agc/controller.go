@@ -9,7 +9,9 @@
 //     role assignments, the controller's chart, and the ApplicationLoadBalancer that associates the
 //     delegated subnet (azurevnet AGCSubnet).
 //   - Edge: from the engine's HTTP routes, the Gateway (class azure-alb-external), its certificates,
-//     the HTTPRoutes and the :80 redirect, and the WAF policy that enforces the source ranges.
+//     the HTTPRoutes and the :80 redirect. No WAF policy: AGC's WAF is in preview, so the stacks use
+//     AGC only for an edge open to everyone (edge.sourceRanges holding 0.0.0.0/0) and Envoy Gateway,
+//     whose SecurityPolicy enforces the ranges, otherwise (stacks/azure_edge.go).
 //
 // AGC listens on 80 and 443 only (HTTP/HTTPS), so the GRPC and TCP routes (Arrow Flight, JDBC) are not
 // its: the stacks serve them through Envoy Gateway behind an Azure Standard Load Balancer.
@@ -60,7 +62,7 @@ const (
 	ControllerNamespace = "azure-alb-system"
 	ServiceAccount      = "alb-controller-sa"
 	// Namespace holds the platform's AGC objects: the ApplicationLoadBalancer, the Gateway, its
-	// certificates and issuer, the redirect route and the WAF policy.
+	// certificates and issuer, and the redirect route.
 	Namespace = "dataplatform-agc"
 	// ALBName is the ApplicationLoadBalancer's name; Gateways name it in their annotations.
 	ALBName = "dataplatform"
@@ -83,9 +85,8 @@ const (
 //     creates the AGC resource ("Delegate AppGw for Containers Configuration Manager role to AKS
 //     Managed Cluster RG", fbc52c3f-…);
 //   - Network Contributor on the AGC subnet, for Microsoft.Network/virtualNetworks/subnets/join/action
-//     ("Delegate Network Contributor permission for join to association subnet", 4d97b98b-…); and on
-//     the WAF policy, for …/applicationgatewaywebapplicationfirewallpolicies/join/action
-//     (how-to-waf-gateway-api.md: "The permission is part of the Network Contributor role").
+//     ("Delegate Network Contributor permission for join to association subnet", 4d97b98b-…). A WAF
+//     policy would need the same role on it (how-to-waf-gateway-api.md); the platform builds none.
 const (
 	ReaderRole               = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 	ConfigurationManagerRole = "fbc52c3f-28ad-4303-a892-8a056630b8f1"

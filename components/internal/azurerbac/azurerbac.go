@@ -32,7 +32,9 @@ func AssignmentName(scope, principal, role pulumi.StringInput) pulumi.StringOutp
 func RoleDefinitionID(armID pulumi.StringInput, roleGUID string) pulumi.StringOutput {
 	return armID.ToStringOutput().ApplyT(func(id string) string {
 		sub := id
-		if parts := strings.SplitN(strings.TrimPrefix(id, "/"), "/", 3); len(parts) >= 2 && parts[0] == "subscriptions" {
+		// ARM IDs are case-insensitive: Azure returns "/subscriptions/" but also "/Subscriptions/"
+		// (e.g. some resources' parent IDs), and a pasted ID may use either.
+		if parts := strings.SplitN(strings.TrimPrefix(id, "/"), "/", 3); len(parts) >= 2 && strings.EqualFold(parts[0], "subscriptions") {
 			sub = "/subscriptions/" + parts[1]
 		}
 		return sub + "/providers/Microsoft.Authorization/roleDefinitions/" + roleGUID

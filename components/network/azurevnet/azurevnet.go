@@ -60,8 +60,12 @@ type NetworkArgs struct {
 	// AGCSubnet adds the "agc" subnet (CarveAGCSubnet), delegated to Application Gateway for
 	// Containers (AGCDelegation), which the edge's ALB Controller associates. No NSG: AGC's data plane
 	// lives in the delegated subnet and reaches the pods from it (the overlay routing domain is
-	// extended to it, container-networking.md); the edge restricts clients with its WAF policy.
+	// extended to it, container-networking.md). AGC has no client filter outside its preview WAF, so
+	// the stacks use it only for an edge open to everyone.
 	AGCSubnet bool
+	// EdgeIngress, when set, lets the edge's clients reach Envoy Gateway's public load balancer on the
+	// nodes through the aks subnet's NSG (an Allow rule below its deny-internet rule).
+	EdgeIngress *EdgeIngress
 	// Protect marks the stateful resources (the resource group, the VNet and the flow-log account) protected: destroy and
 	// replacement stop at them. The resource group is protected because deleting it in Azure deletes
 	// everything inside it, the database and storage accounts included, whatever Pulumi's protect says
@@ -70,6 +74,16 @@ type NetworkArgs struct {
 	Protect bool
 	// Tags are applied to every taggable resource.
 	Tags map[string]string
+}
+
+// InternetTag is the NSG service tag for every public address, for EdgeIngress.SourceRanges.
+const InternetTag = "Internet"
+
+// EdgeIngress is what the edge's public load balancer serves: the client ranges (IPv4 CIDRs, or
+// InternetTag alone) and the TCP ports it listens on.
+type EdgeIngress struct {
+	SourceRanges []string
+	Ports        []int
 }
 
 // Network is the Azure network component.
@@ -94,6 +108,10 @@ type Network struct {
 	// empty output otherwise), and AGCSubnetCIDR its range, from which AGC reaches the pods.
 	AGCSubnetID   pulumi.StringOutput
 	AGCSubnetCIDR string
+	// AGCSubnet is that subnet's resource (nil without AGCSubnet): the cluster whose ALB Controller
+	// associates it depends on it, so a destroy deletes the cluster (and AGC with its node resource
+	// group) before the subnet, which Azure refuses to delete while an association holds it (InUse).
+	AGCSubnet pulumi.Resource
 	// PostgresPrivateDNSZoneID is the Flexible Server private DNS zone; it resolves once its VNet link
 	// exists, so the output waits for the link.
 	PostgresPrivateDNSZoneID pulumi.StringOutput
@@ -150,6 +168,9 @@ func (a *NetworkArgs) validate(name string) (Subnets, error) {
 			return Subnets{}, fmt.Errorf("azurevnet %q: PrivateAccessCIDRs entry %q: use an IPv4 network address such as 10.8.0.0/16", name, c)
 		}
 	}
+	if err := a.EdgeIngress.validate(); err != nil {
+		return Subnets{}, fmt.Errorf("azurevnet %q: %w", name, err)
+	}
 	if err := a.FlowLogs.validate(); err != nil {
 		return Subnets{}, fmt.Errorf("azurevnet %q: %w", name, err)
 	}
@@ -185,6 +206,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"privateAccessCidrs": pulumi.ToStringArray(args.PrivateAccessCIDRs),
 		"flowLogs":           pulumi.Bool(args.FlowLogs != nil),
 		"agcSubnet":          pulumi.Bool(args.AGCSubnet),
+		"edgeIngress":        pulumi.Bool(args.EdgeIngress != nil),
 		"protect":            pulumi.Bool(args.Protect),
 		"tags":               pulumi.ToStringMap(args.Tags),
 	}
@@ -266,7 +288,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if args.AGCSubnet {
 		agcCIDR, _ = CarveAGCSubnet(args.CIDR) // validate checked the CIDR
 	}
-	aksNSG, err := nsg("aks", aksRules(args.PodCIDR, agcCIDR))
+	aksNSG, err := nsg("aks", aksRules(args.PodCIDR, agcCIDR, args.EdgeIngress))
 	if err != nil {
 		return nil, err
 	}
@@ -336,6 +358,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			return nil, err
 		}
 		comp.AGCSubnetID = agc.ID().ToStringOutput()
+		comp.AGCSubnet = agc
 	}
 
 	// zone creates a private DNS zone linked to the VNet, and returns its ID once the link exists.

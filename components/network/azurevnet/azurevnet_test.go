@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	azurenative "github.com/pulumi/pulumi-azure-native-sdk/v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
@@ -207,10 +208,23 @@ func rulesOf(t *testing.T, nsg *mockcloud.Resource) []nsgRule {
 	for _, v := range nsg.Inputs["securityRules"].ArrayValue() {
 		r := v.ObjectValue()
 		assert.Equal(t, "Inbound", inspect.RequireStr(t, r, "direction"))
+		// A rule names its sources and ports one (…Prefix, …Range) or several (…Prefixes, …Ranges) at
+		// a time; several are joined with commas here.
+		one := func(single, several string) string {
+			if v, ok := r[resource.PropertyKey(single)]; ok && v.IsString() {
+				return v.StringValue()
+			}
+			var parts []string
+			for _, e := range r[resource.PropertyKey(several)].ArrayValue() {
+				parts = append(parts, e.StringValue())
+			}
+			require.NotEmpty(t, parts, "rule %v has neither %s nor %s", r["name"], single, several)
+			return strings.Join(parts, ",")
+		}
 		out = append(out, nsgRule{
 			name: inspect.RequireStr(t, r, "name"), access: inspect.RequireStr(t, r, "access"), protocol: inspect.RequireStr(t, r, "protocol"),
-			src: inspect.RequireStr(t, r, "sourceAddressPrefix"), dst: inspect.RequireStr(t, r, "destinationAddressPrefix"),
-			port: inspect.RequireStr(t, r, "destinationPortRange"), priority: r["priority"].NumberValue(),
+			src: one("sourceAddressPrefix", "sourceAddressPrefixes"), dst: inspect.RequireStr(t, r, "destinationAddressPrefix"),
+			port: one("destinationPortRange", "destinationPortRanges"), priority: r["priority"].NumberValue(),
 		})
 	}
 	return out
@@ -230,6 +244,8 @@ func TestNSGRules(t *testing.T) {
 				if r.src == "Internet" && r.access == "Deny" && r.port == "*" && r.dst == "*" {
 					denyInternet = &rules[i]
 				}
+				// Without an edge (testArgs has none) no NSG lets the internet in; TestNSGEdgeIngress
+				// covers the one rule the edge adds.
 				if r.access == "Allow" {
 					assert.NotEqual(t, "Internet", r.src, "%s allows internet in", role)
 					assert.NotEqual(t, "*", r.src, "%s allows any source in", role)
@@ -261,6 +277,61 @@ func TestNSGRules(t *testing.T) {
 		ep := rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-endpoints"))
 		assert.Contains(t, ep, nsgRule{name: "allow-https-from-aks", access: "Allow", protocol: "Tcp", src: s.AKS, dst: s.Endpoints, port: "443", priority: 100})
 	})
+}
+
+// TestNSGEdgeIngress: with the edge's public load balancer, the aks NSG lets in the edge's ports from
+// the edge's ranges, and nothing else from the internet (this replaces "no NSG allows Internet in"
+// for the aks subnet when the edge is public); the other subnets stay shut.
+func TestNSGEdgeIngress(t *testing.T) {
+	cases := []struct {
+		in        EdgeIngress
+		src, port string
+	}{
+		{EdgeIngress{SourceRanges: []string{"Internet"}, Ports: []int{31010, 32010}}, "Internet", "31010,32010"},
+		{EdgeIngress{SourceRanges: []string{"203.0.113.0/24", "198.51.100.7/32"}, Ports: []int{80, 443, 31010, 32010}}, "203.0.113.0/24,198.51.100.7/32", "80,443,31010,32010"},
+	}
+	for _, c := range cases {
+		inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
+			args := testArgs()
+			args.EdgeIngress = &c.in
+			m, net := deploy(t, preview, args)
+			var deny float64
+			var edge []nsgRule
+			for _, r := range rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-aks")) {
+				if r.name == "deny-internet-in" {
+					deny = r.priority
+				}
+				public := r.src == "Internet" || r.src == "*" || !strings.HasPrefix(r.src, "10.")
+				if r.access == "Allow" && public && r.src != "AzureLoadBalancer" {
+					edge = append(edge, r)
+				}
+			}
+			require.Len(t, edge, 1, "exactly one rule lets public clients in: %v", edge)
+			assert.Equal(t, nsgRule{name: "allow-edge-in", access: "Allow", protocol: "Tcp", src: c.src, dst: "*", port: c.port, priority: 200}, edge[0])
+			assert.Less(t, edge[0].priority, deny, "the allow must come before deny-internet-in")
+			for _, role := range []string{"postgres", "endpoints"} {
+				for _, r := range rulesOf(t, inspect.MustNamed(t, m, tNSG, "net-nsg-"+role)) {
+					assert.False(t, r.access == "Allow" && (r.src == "Internet" || strings.Contains(r.src, "203.0.113.0/24")), "%s lets edge clients in: %v", role, r)
+				}
+			}
+			_ = net
+		})
+	}
+	for _, bad := range []EdgeIngress{
+		{SourceRanges: []string{"Internet", "203.0.113.0/24"}, Ports: []int{443}},
+		{SourceRanges: []string{"::/0"}, Ports: []int{443}},
+		{SourceRanges: []string{"203.0.113.1/24"}, Ports: []int{443}},
+		{SourceRanges: []string{"203.0.113.0/24"}, Ports: []int{0}},
+		{SourceRanges: []string{"203.0.113.0/24"}},
+	} {
+		args := testArgs()
+		args.EdgeIngress = &bad
+		m := mockcloud.New("dataplatform", "prod", false)
+		err := m.Run(func(ctx *pulumi.Context) error { _, err := NewNetwork(ctx, "net", args); return err }, nil)
+		require.Error(t, err, "%+v", bad)
+		assert.Contains(t, err.Error(), "EdgeIngress")
+		assert.Len(t, m.Resources(), 1, "nothing but the stack may be registered")
+	}
 }
 
 func TestNSGWithoutPodCIDR(t *testing.T) {

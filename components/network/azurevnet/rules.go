@@ -12,6 +12,7 @@ import (
 // that any later, narrower allow can slot in between.
 const (
 	prioAllowFirst   = 100
+	prioAllowEdge    = 200
 	prioAllowLB      = 4000
 	prioDenyVNet     = 4050
 	prioDenyInternet = 4096
@@ -42,7 +43,7 @@ func commonRules() network.SecurityRuleTypeArray {
 
 // aksRules: nodes talk to each other through Azure's default VNet rule; overlay pod traffic is not
 // encapsulated, so the pod range is let in explicitly when known.
-func aksRules(podCIDR, agcCIDR string) network.SecurityRuleTypeArray {
+func aksRules(podCIDR, agcCIDR string, ingress *EdgeIngress) network.SecurityRuleTypeArray {
 	rules := network.SecurityRuleTypeArray{}
 	if podCIDR != "" {
 		rules = append(rules, rule("allow-pod-overlay-in", "Allow", prioAllowFirst, "*", podCIDR, "*", "*"))
@@ -54,6 +55,9 @@ func aksRules(podCIDR, agcCIDR string) network.SecurityRuleTypeArray {
 	// the routed ports.
 	if agcCIDR != "" {
 		rules = append(rules, rule("allow-agc-in", "Allow", prioAllowFirst+10, "Tcp", agcCIDR, "*", "*"))
+	}
+	if ingress != nil {
+		rules = append(rules, edgeRule(ingress))
 	}
 	return append(rules, commonRules()...)
 }
@@ -91,6 +95,69 @@ func checkPodCIDR(vnetCIDR, podCIDR string) error {
 	}
 	if p.Overlaps(netip.MustParsePrefix(vnetCIDR)) {
 		return fmt.Errorf("PodCIDR = %q overlaps the VNet space %s; choose a range outside it", podCIDR, vnetCIDR)
+	}
+	return nil
+}
+
+// edgeRule lets the edge's clients reach Envoy Gateway's public load balancer. An Azure Standard Load
+// Balancer keeps the client's address ("Azure Load Balancer doesn't … change the source IP",
+// azure-docs articles/load-balancer/load-balancer-overview.md), and the AzureLoadBalancer service tag
+// covers only its health probes (articles/virtual-network/service-tags-overview.md: "This tag … the
+// virtual IP address of the host (168.63.129.16) where the Azure health probes originate"), so the
+// deny-internet rule would drop the clients. cloud-provider-azure opens a Service's ports in the
+// AKS-managed NSG only (kubernetes-sigs/cloud-provider-azure pkg/provider/azure_loadbalancer.go
+// reconcileSecurityGroup works on the NSG named by securityGroupName, the cluster's own), not in a
+// subnet NSG of ours. With floating IP (the default for LoadBalancer Services) the packet reaches
+// the node addressed to the frontend IP on the Service's port, so the rule matches the Service
+// (listener) ports.
+func edgeRule(in *EdgeIngress) *network.SecurityRuleTypeArgs {
+	ports := make(pulumi.StringArray, len(in.Ports))
+	for i, p := range in.Ports {
+		ports[i] = pulumi.String(fmt.Sprint(p))
+	}
+	r := &network.SecurityRuleTypeArgs{
+		Name:                     pulumi.String("allow-edge-in"),
+		Direction:                pulumi.String("Inbound"),
+		Access:                   pulumi.String("Allow"),
+		Priority:                 pulumi.Int(prioAllowEdge),
+		Protocol:                 pulumi.String("Tcp"),
+		SourcePortRange:          pulumi.String("*"),
+		DestinationAddressPrefix: pulumi.String("*"),
+		DestinationPortRanges:    ports,
+	}
+	// pulumi-azure-native network v2.90.0 pulumiTypes.go SecurityRuleType: sourceAddressPrefix takes a
+	// CIDR or a tag ("Internet"); sourceAddressPrefixes takes CIDRs only.
+	if len(in.SourceRanges) == 1 {
+		r.SourceAddressPrefix = pulumi.String(in.SourceRanges[0])
+	} else {
+		r.SourceAddressPrefixes = pulumi.ToStringArray(in.SourceRanges)
+	}
+	return r
+}
+
+// validate: IPv4 CIDRs or the Internet tag alone, ports 1–65535.
+func (in *EdgeIngress) validate() error {
+	if in == nil {
+		return nil
+	}
+	if len(in.SourceRanges) == 0 || len(in.Ports) == 0 {
+		return fmt.Errorf("EdgeIngress needs SourceRanges and Ports (got %v, %v)", in.SourceRanges, in.Ports)
+	}
+	for _, r := range in.SourceRanges {
+		if r == InternetTag {
+			if len(in.SourceRanges) != 1 {
+				return fmt.Errorf("EdgeIngress.SourceRanges: %q stands alone (it covers every public range), got %v", InternetTag, in.SourceRanges)
+			}
+			continue
+		}
+		if p, err := netip.ParsePrefix(r); err != nil || !p.Addr().Is4() || p.Masked() != p {
+			return fmt.Errorf("EdgeIngress.SourceRanges entry %q: use an IPv4 network address such as 203.0.113.0/24, or %q", r, InternetTag)
+		}
+	}
+	for _, p := range in.Ports {
+		if p < 1 || p > 65535 {
+			return fmt.Errorf("EdgeIngress.Ports entry %d: must be 1–65535", p)
+		}
 	}
 	return nil
 }
