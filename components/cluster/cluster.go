@@ -126,6 +126,27 @@ func (s Scheduling) TolerationValues() pulumi.Array {
 	return out
 }
 
+// PlaceValues sets "tolerations" and "nodeSelector" on a chart values map (or a sub-map of one) that
+// takes them under those names, leaving either out when it is empty; it returns the map.
+func (s Scheduling) PlaceValues(m pulumi.Map) pulumi.Map {
+	if t := s.TolerationValues(); len(t) > 0 {
+		m["tolerations"] = t
+	}
+	if len(s.NodeSelector) > 0 {
+		m["nodeSelector"] = pulumi.ToStringMap(s.NodeSelector)
+	}
+	return m
+}
+
+// ResourceValues renders a container's requests and limits as chart values
+// ({requests: {cpu, memory}, limits: {cpu, memory}}).
+func ResourceValues(cpuReq, memReq, cpuLim, memLim string) pulumi.Map {
+	return pulumi.Map{
+		"requests": pulumi.Map{"cpu": pulumi.String(cpuReq), "memory": pulumi.String(memReq)},
+		"limits":   pulumi.Map{"cpu": pulumi.String(cpuLim), "memory": pulumi.String(memLim)},
+	}
+}
+
 // NodeSelectorMap renders the node selector for a pod spec; nil when there is none.
 func (s Scheduling) NodeSelectorMap() pulumi.StringMap {
 	if len(s.NodeSelector) == 0 {

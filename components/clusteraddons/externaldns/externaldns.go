@@ -256,10 +256,7 @@ func values(a *Args) pulumi.Map {
 		"sources":       sources,
 		"domainFilters": pulumi.ToStringArray(a.domainFilters()),
 		"provider":      pulumi.Map{"name": pulumi.String(string(a.Provider))},
-		"resources": pulumi.Map{
-			"requests": pulumi.Map{"cpu": pulumi.String("20m"), "memory": pulumi.String("64Mi")},
-			"limits":   pulumi.Map{"cpu": pulumi.String("200m"), "memory": pulumi.String("256Mi")},
-		},
+		"resources":     cluster.ResourceValues("20m", "64Mi", "200m", "256Mi"),
 	}
 	sa := pulumi.Map{"create": pulumi.Bool(true), "name": pulumi.String(ServiceAccount)}
 	switch a.Provider {
@@ -283,13 +280,7 @@ func values(a *Args) pulumi.Map {
 		}}
 	}
 	v["serviceAccount"] = sa
-	if t := a.Scheduling.TolerationValues(); len(t) > 0 {
-		v["tolerations"] = t
-	}
-	if len(a.Scheduling.NodeSelector) > 0 {
-		v["nodeSelector"] = pulumi.ToStringMap(a.Scheduling.NodeSelector)
-	}
-	return v
+	return a.Scheduling.PlaceValues(v)
 }
 
 const azureConfigName = "external-dns-azure"

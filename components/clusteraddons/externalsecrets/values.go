@@ -7,25 +7,6 @@ import (
 	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
-func resources(cpuReq, memReq, cpuLim, memLim string) pulumi.Map {
-	return pulumi.Map{
-		"requests": pulumi.Map{"cpu": pulumi.String(cpuReq), "memory": pulumi.String(memReq)},
-		"limits":   pulumi.Map{"cpu": pulumi.String(cpuLim), "memory": pulumi.String(memLim)},
-	}
-}
-
-// place sets tolerations and nodeSelector (values.yaml: nodeSelector, tolerations at the top level
-// and under webhook and certController).
-func place(m pulumi.Map, s cluster.Scheduling) pulumi.Map {
-	if t := s.TolerationValues(); len(t) > 0 {
-		m["tolerations"] = t
-	}
-	if len(s.NodeSelector) > 0 {
-		m["nodeSelector"] = pulumi.ToStringMap(s.NodeSelector)
-	}
-	return m
-}
-
 // Values are the chart values, each checked against values.yaml at helm-chart-2.9.0:
 //   - installCRDs: true (the default, stated): templates/crds renders the external-secrets.io and
 //     generators.external-secrets.io CRDs, served at v1 only (crds.unsafeServeV1Beta1: false);
@@ -61,18 +42,18 @@ func Values(a *Args) pulumi.Map {
 		return pulumi.Map{"repository": pulumi.String(ImageRepository), "tag": pulumi.String(ImageTag)}
 	}
 	component := func(res pulumi.Map) pulumi.Map {
-		return place(pulumi.Map{
+		return a.Scheduling.PlaceValues(pulumi.Map{
 			"replicaCount":        pulumi.Int(n),
 			"image":               image(),
 			"resources":           res,
 			"podDisruptionBudget": pdb,
-		}, a.Scheduling)
+		})
 	}
 	sa := pulumi.Map{"create": pulumi.Bool(true), "name": pulumi.String(secrets.OperatorServiceAccount)}
 	if a.Settings.ServiceAccountAnnotations != nil {
 		sa["annotations"] = a.Settings.ServiceAccountAnnotations
 	}
-	v := component(resources("50m", "128Mi", "500m", "512Mi"))
+	v := component(cluster.ResourceValues("50m", "128Mi", "500m", "512Mi"))
 	v["installCRDs"] = pulumi.Bool(true)
 	v["crds"] = pulumi.Map{"conversion": pulumi.Map{"enabled": pulumi.Bool(false)}}
 	v["leaderElect"] = pulumi.Bool(true)
@@ -84,7 +65,7 @@ func Values(a *Args) pulumi.Map {
 	v["processClusterExternalSecret"] = pulumi.Bool(false)
 	v["processClusterPushSecret"] = pulumi.Bool(false)
 	v["processPushSecret"] = pulumi.Bool(false)
-	v["webhook"] = component(resources("20m", "64Mi", "250m", "128Mi"))
-	v["certController"] = component(resources("20m", "64Mi", "250m", "256Mi"))
+	v["webhook"] = component(cluster.ResourceValues("20m", "64Mi", "250m", "128Mi"))
+	v["certController"] = component(cluster.ResourceValues("20m", "64Mi", "250m", "256Mi"))
 	return v
 }

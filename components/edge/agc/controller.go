@@ -326,17 +326,9 @@ func Grant(ctx *pulumi.Context, name string, scope, principal pulumi.StringInput
 //     replicaCount stays at its default 2 (faq.yml: not user-configurable).
 func controllerValues(clientID pulumi.StringOutput, s cluster.Scheduling) pulumi.Map {
 	ctrl := pulumi.Map{
-		"resource": pulumi.Map{
-			"requests": pulumi.Map{"cpu": pulumi.String("100m"), "memory": pulumi.String("200Mi")},
-			"limits":   pulumi.Map{"cpu": pulumi.String("400m"), "memory": pulumi.String("400Mi")},
-		},
+		"resource": cluster.ResourceValues("100m", "200Mi", "400m", "400Mi"),
 	}
-	if t := s.TolerationValues(); len(t) > 0 {
-		ctrl["tolerations"] = t
-	}
-	if len(s.NodeSelector) > 0 {
-		ctrl["nodeSelector"] = pulumi.ToStringMap(s.NodeSelector)
-	}
+	s.PlaceValues(ctrl)
 	return pulumi.Map{"albController": pulumi.Map{
 		"namespace":             pulumi.String(ControllerNamespace),
 		"podIdentity":           pulumi.Map{"clientID": clientID},

@@ -15,8 +15,8 @@ func envoyProxySpec(ha bool, s cluster.Scheduling, svc ProxyService, sourceRange
 	k8s := pulumi.Map{
 		"envoyDeployment": pulumi.Map{
 			"replicas":  pulumi.Int(replicas(ha)),
-			"container": pulumi.Map{"resources": resources("100m", "128Mi", "2", "1Gi")},
-			"pod":       place(pulumi.Map{}, s),
+			"container": pulumi.Map{"resources": cluster.ResourceValues("100m", "128Mi", "2", "1Gi")},
+			"pod":       s.PlaceValues(pulumi.Map{}),
 		},
 		"envoyService": envoyServiceSpec(svc, sourceRanges),
 	}

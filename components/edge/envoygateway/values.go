@@ -7,24 +7,6 @@ import (
 )
 
 // resources renders requests and limits.
-func resources(cpuReq, memReq, cpuLim, memLim string) pulumi.Map {
-	return pulumi.Map{
-		"requests": pulumi.Map{"cpu": pulumi.String(cpuReq), "memory": pulumi.String(memReq)},
-		"limits":   pulumi.Map{"cpu": pulumi.String(cpuLim), "memory": pulumi.String(memLim)},
-	}
-}
-
-// place sets tolerations and nodeSelector on a values map that takes them under these names.
-func place(m pulumi.Map, s cluster.Scheduling) pulumi.Map {
-	if t := s.TolerationValues(); len(t) > 0 {
-		m["tolerations"] = t
-	}
-	if len(s.NodeSelector) > 0 {
-		m["nodeSelector"] = pulumi.ToStringMap(s.NodeSelector)
-	}
-	return m
-}
-
 func replicas(ha bool) int {
 	if ha {
 		return 2
@@ -60,11 +42,11 @@ func certManagerValues(ha bool, s cluster.Scheduling) pulumi.Map {
 		return pulumi.Map{"enabled": pulumi.Bool(true), "minAvailable": pulumi.Int(1)}
 	}
 	component := func(cpuReq, memReq, cpuLim, memLim string) pulumi.Map {
-		return place(pulumi.Map{
+		return s.PlaceValues(pulumi.Map{
 			"replicaCount":        pulumi.Int(n),
 			"podDisruptionBudget": pdb(),
-			"resources":           resources(cpuReq, memReq, cpuLim, memLim),
-		}, s)
+			"resources":           cluster.ResourceValues(cpuReq, memReq, cpuLim, memLim),
+		})
 	}
 	values := component("50m", "128Mi", "500m", "512Mi")
 	values["crds"] = pulumi.Map{"enabled": pulumi.Bool(true), "keep": pulumi.Bool(true)}
@@ -108,9 +90,9 @@ func envoyGatewayValues(ha bool, s cluster.Scheduling, crds bool) pulumi.Map {
 		"deployment": pulumi.Map{
 			"replicas": pulumi.Int(replicas(ha)),
 			"envoyGateway": pulumi.Map{
-				"resources": resources("100m", "256Mi", "1", "1024Mi"),
+				"resources": cluster.ResourceValues("100m", "256Mi", "1", "1024Mi"),
 			},
-			"pod": place(pulumi.Map{}, s),
+			"pod": s.PlaceValues(pulumi.Map{}),
 		},
 		"podDisruptionBudget": pulumi.Map{"minAvailable": pulumi.Int(minAvailable)},
 		"topologyInjector":    pulumi.Map{"enabled": pulumi.Bool(false)},

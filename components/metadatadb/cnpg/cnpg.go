@@ -605,7 +605,7 @@ func operatorValues(replicas int, sched cluster.Scheduling, extra map[string]str
 		},
 		"podLabels": podLabels,
 	}
-	schedulingValues(values, sched)
+	sched.PlaceValues(values)
 	if replicas > 1 {
 		values["affinity"] = pulumi.Map{"podAntiAffinity": pulumi.Map{
 			"preferredDuringSchedulingIgnoredDuringExecution": pulumi.Array{pulumi.Map{

@@ -105,18 +105,8 @@ func pluginValues(version string, sched cluster.Scheduling, extra map[string]str
 		},
 		"podLabels": podLabels,
 	}
-	schedulingValues(values, sched)
+	sched.PlaceValues(values)
 	return values
-}
-
-// schedulingValues sets a chart's top-level tolerations and nodeSelector values.
-func schedulingValues(values pulumi.Map, sched cluster.Scheduling) {
-	if t := sched.TolerationValues(); len(t) > 0 {
-		values["tolerations"] = t
-	}
-	if len(sched.NodeSelector) > 0 {
-		values["nodeSelector"] = pulumi.ToStringMap(sched.NodeSelector)
-	}
 }
 
 // newPluginChart installs the Barman Cloud plugin next to the operator — it must run in the
