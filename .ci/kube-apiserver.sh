@@ -27,7 +27,12 @@ if [[ $current != "Kubernetes $version" ]]; then
 	echo "building kube-apiserver $version into $bin (was: ${current:-missing})" >&2
 	minor=${version#v1.}
 	minor=${minor%%.*}
+	# A build cache of its own, removed afterwards: Kubernetes' compiled packages are gigabytes that
+	# nothing else reuses, and a CI machine's disk once ran out in the next step with them in GOCACHE.
+	scratch=$(mktemp -d)
+	trap 'rm -rf "$scratch"' EXIT
 	(
+		export GOCACHE=$scratch
 		cd "$root/.ci/kube-apiserver"
 		# go.mod/go.sum are tidy: a read-only build fails loudly instead of resolving other versions.
 		# The -X flags are the ones hack/lib/version.sh sets, so --version and /version say v1.34.4.
