@@ -53,7 +53,9 @@ func TestMetricsUser(t *testing.T) {
 		script := inspect.Str(cm.Inputs, "data", "setup.sh")
 		assert.Contains(t, script, `mc admin user add minio prometheus-metrics "$METRICS_SECRET_KEY"`)
 		assert.Contains(t, script, "attach prometheus-metrics prometheus-metrics")
-		var pol struct{ Statement []struct{ Action, Resource []string } }
+		var pol struct {
+			Statement []struct{ Action, Resource []string }
+		}
 		require.NoError(t, json.Unmarshal([]byte(inspect.Str(cm.Inputs, "data", "policy-prometheus-metrics.json")), &pol))
 		require.Len(t, pol.Statement, 1)
 		assert.Equal(t, []string{"admin:Prometheus"}, pol.Statement[0].Action, "nothing but the metrics")
