@@ -77,7 +77,8 @@ type Args struct {
 	Scheduling cluster.Scheduling
 	// Labels are added to the platform's own objects.
 	Labels map[string]string
-	// Protect protects the generated Grafana admin password.
+	// Protect protects the stateful leaves: the namespace (it holds the metrics volumes) and the
+	// generated Grafana admin password.
 	Protect bool
 }
 
@@ -140,15 +141,18 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	for k, v := range labels {
 		nsLabels[k] = v
 	}
+	// The namespace holds Prometheus's and Alertmanager's volumes (deleting it deletes them): a
+	// stateful leaf, protected with Protect.
+	stateful := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(args.Protect))
 	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace), Labels: nsLabels},
-	}, child)
+	}, stateful)
 	if err != nil {
 		return nil, err
 	}
 	nsName := ns.Metadata.Name().Elem()
 
-	admin, err := grafanaAdmin(ctx, name, args, nsName, child, pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(args.Protect)))
+	admin, err := grafanaAdmin(ctx, name, args, nsName, child, stateful)
 	if err != nil {
 		return nil, err
 	}

@@ -174,3 +174,20 @@ func TestValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestProtect: with Protect exactly the namespace (it holds the volumes) and the admin password are
+// protected; without it nothing is.
+func TestProtect(t *testing.T) {
+	for _, protect := range []bool{true, false} {
+		a := args()
+		a.Protect = protect
+		m, _, err := run(t, false, a)
+		require.NoError(t, err)
+		got := inspect.ProtectedTypes(m)
+		if protect {
+			assert.ElementsMatch(t, []string{"kubernetes:core/v1:Namespace", "random:index/randomPassword:RandomPassword"}, got)
+		} else {
+			assert.Empty(t, got)
+		}
+	}
+}
