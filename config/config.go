@@ -79,6 +79,9 @@ type Platform struct {
 	Dbt         Dbt
 	// Edge is the Gateway in front of the platform (`dataplatform:edge`, config/edge.go).
 	Edge Edge
+	// Observability is metrics, dashboards and alerts (`dataplatform:observability`,
+	// config/observability.go).
+	Observability Observability
 }
 
 // Profile is what the design document promises for an environment.

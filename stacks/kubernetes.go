@@ -37,6 +37,7 @@ func kubernetesFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundatio
 			return nil, fmt.Errorf("edge controllers: %w", err)
 		}
 		f.edgeNamespace = envoygateway.Namespace
+		f.monitoringAfter = append(f.monitoringAfter, controllers)
 		f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
 			return kubernetesEdge(ctx, cfg, f, controllers, e)
 		}
@@ -50,6 +51,7 @@ func kubernetesFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundatio
 // kubernetesEdge serves the engine's routes through Envoy Gateway.
 func kubernetesEdge(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, controllers *envoygateway.Controllers, e *Engine) (*edge.Info, error) {
 	routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
+	routes = append(routes, f.extraRoutes...)
 	a := cfg.Edge.ACME
 	out, err := envoygateway.NewEdge(ctx, "edge", &envoygateway.EdgeArgs{
 		Domain: cfg.Domain, Routes: routes,
@@ -94,6 +96,7 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 		Scheduling:       f.Cluster.Scheduling,
 		Secrets:          f.secrets,
 		Protect:          prod,
+		Metrics:          cfg.Observability.On(),
 	}, k8s)
 	if err != nil {
 		return nil, fmt.Errorf("object store: %w", err)

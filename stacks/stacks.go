@@ -52,6 +52,11 @@ type Foundation struct {
 	// secrets is the target's store, set by Deploy before the data layer: every credential the
 	// platform creates is written to it and materialized by ExternalSecrets.
 	secrets *secrets.Store
+	// extraRoutes are routes beyond the engine's (Grafana's) that the target's edge serves.
+	extraRoutes []edge.Route
+	// monitoringAfter are add-ons whose namespaces the monitoring objects are created in
+	// (cert-manager's, with the edge's controllers).
+	monitoringAfter []pulumi.Resource
 }
 
 // OperatorInstaller installs the External Secrets Operator once settings.DependsOn exist, with the
@@ -115,6 +120,11 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 		return err
 	}
 
+	monitoring, err := deployObservability(ctx, cfg, f, append([]pulumi.Resource{platform}, f.monitoringAfter...))
+	if err != nil {
+		return err
+	}
+
 	var entry *edge.Info
 	if f.edge != nil {
 		if entry, err = f.edge(ctx, engine); err != nil {
@@ -124,6 +134,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 
 	exportFoundation(ctx, cfg, f, platform)
 	exportServices(ctx, data, engine, entry)
+	exportObservability(ctx, cfg, monitoring)
 	return nil
 }
 

@@ -39,6 +39,7 @@ func credentialSecrets(target string) []string {
 	switch target {
 	case "kubernetes":
 		out = append(out, "minio-root", "minio-users", "postgres-backup-object-store", "dremio-object-store", "airbyte-object-store", "airbyte-jobs-object-store")
+		out = append(out, "minio-metrics", "grafana-admin") // observability: the metrics token, Grafana's admin
 	default:
 		out = append(out, "metadata-db-admin", "metadata-db-bootstrap")
 	}

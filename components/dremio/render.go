@@ -10,12 +10,15 @@ import (
 
 // Ports Dremio and ZooKeeper listen on.
 const (
-	WebPort        = 9047
-	ClientPort     = 31010
-	FlightPort     = 32010
-	FabricPort     = 45678
-	ConduitPort    = 45679
-	ZKClientPort   = 2181
+	WebPort      = 9047
+	ClientPort   = 31010
+	FlightPort   = 32010
+	FabricPort   = 45678
+	ConduitPort  = 45679
+	ZKClientPort = 2181
+	// MetricsPort is where every node's web-admin (liveness) server listens, serving /live and
+	// /metrics (see renderDremioConf).
+	MetricsPort    = 9091
 	zkPeerPort     = 2888
 	zkElectionPort = 3888
 )
@@ -184,6 +187,13 @@ func renderDremioConf(role Role, dist, zk string, drain int) string {
 	fmt.Fprintf(&b, "  flight: { enabled: %t, port: %d }\n", coordinator, FlightPort)
 	fmt.Fprintf(&b, "  fabric: { port: %d }\n", FabricPort)
 	fmt.Fprintf(&b, "  conduit: { port: %d }\n", ConduitPort)
+	// dremio-oss@25.2.0 dac/backend/.../server/LivenessService.java serves /live and /metrics
+	// (Micrometer's Prometheus registry plus the Dropwizard metrics) on the web-admin server, which
+	// common/legacy/src/main/resources/dremio-reference.conf binds to 127.0.0.1 on a random port
+	// (services.web-admin: enabled true, host "127.0.0.1", port 0; DremioConfig.LIVENESS_HOST/PORT).
+	// Bound to every interface on a fixed port so Prometheus can scrape it; it has no TLS and no
+	// authentication, so the NetworkPolicies admit only the monitoring namespace on it.
+	fmt.Fprintf(&b, "  web-admin: { enabled: true, host: \"0.0.0.0\", port: %d }\n", MetricsPort)
 	b.WriteString("}\n")
 	fmt.Fprintf(&b, "dremio.termination_grace_period_seconds: %d\n", drain)
 	return b.String()

@@ -134,6 +134,7 @@ keytool -importcert -noprompt -alias objectstore-ca -file %[2]s/objectstore-ca.c
 	ports := corev1.ContainerPortArray{
 		&corev1.ContainerPortArgs{Name: pulumi.String("fabric"), ContainerPort: pulumi.Int(FabricPort)},
 		&corev1.ContainerPortArgs{Name: pulumi.String("conduit"), ContainerPort: pulumi.Int(ConduitPort)},
+		&corev1.ContainerPortArgs{Name: pulumi.String("metrics"), ContainerPort: pulumi.Int(MetricsPort)},
 	}
 	container := &corev1.ContainerArgs{
 		Name:            pulumi.String("dremio"),

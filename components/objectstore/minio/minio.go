@@ -100,6 +100,10 @@ type ObjectStoreArgs struct {
 	Secrets *secrets.Store
 	// Labels are added to every object.
 	Labels map[string]string
+	// Metrics creates a MinIO user allowed only admin:Prometheus and the Secret MetricsSecret with
+	// its bearer token, so Prometheus can scrape MetricsTarget (metrics.go). Off: nothing can read
+	// the metrics endpoint, which stays authenticated either way.
+	Metrics bool
 }
 
 // ObjectStore is the in-cluster MinIO.
@@ -113,6 +117,8 @@ type ObjectStore struct {
 	RootCredentialsSecret pulumi.StringOutput
 	// CASecret is the Secret (data namespace) holding the store's CA as "ca.crt".
 	CASecret pulumi.StringOutput
+	// MetricsSecret is MetricsSecret once it exists (with Args.Metrics; else unset).
+	MetricsSecret pulumi.StringOutput
 }
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -445,6 +451,14 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		}
 		userKeys[acc.Workload] = creds[i].Ref("secretKey")
 	}
+	var metricsCred *secrets.Credential
+	var metricsKey *random.RandomPassword
+	if args.Metrics {
+		if metricsCred, metricsKey, err = metricsCredential(ctx, name, args.Secrets, caCert.CertPem, parent, stateful); err != nil {
+			return nil, err
+		}
+		userKeys[MetricsUser] = metricsCred.Ref("secretKey")
+	}
 	users, err := args.Secrets.Materialize(ctx, name+"-users", secrets.Secret{
 		Name: "minio-users", Namespace: args.Namespace, Type: "Opaque", Labels: plain(labels("setup")), Data: userKeys,
 	}, parent)
@@ -454,6 +468,9 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	usersSecret := users.Resource
 
 	files := setupFiles(endpointHost, args.Versioning, args.NoncurrentVersionDays, args.Access)
+	if args.Metrics {
+		addMetricsSetup(files)
+	}
 	setupCM, err := corev1.NewConfigMap(ctx, name+"-setup", &corev1.ConfigMapArgs{
 		Metadata: meta("minio-setup", "setup"),
 		Data:     pulumi.ToStringMap(files),
@@ -466,6 +483,9 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	hashInputs := []any{pulumi.String(digest(files))}
 	for _, k := range secretKeys {
 		hashInputs = append(hashInputs, k.Result)
+	}
+	if metricsKey != nil {
+		hashInputs = append(hashInputs, metricsKey.Result)
 	}
 	configHash := pulumi.Unsecret(pulumi.All(hashInputs...).ApplyT(func(v []any) string {
 		return metadatadb.ConfigHash(v...)
@@ -513,6 +533,18 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 				return secretName
 			}).(pulumi.StringOutput),
 		}
+	}
+
+	if metricsCred != nil {
+		// After the Job: the token is only accepted once the user exists.
+		sec, err := args.Secrets.Materialize(ctx, name+"-metrics", secrets.Secret{
+			Name: MetricsSecret, Namespace: args.Namespace, Type: "Opaque", Labels: plain(labels("metrics")),
+			Data: map[string]secrets.Ref{"token": metricsCred.Ref("token"), "ca.crt": metricsCred.Ref("ca.crt")},
+		}, parent, pulumi.DependsOn([]pulumi.Resource{job}))
+		if err != nil {
+			return nil, err
+		}
+		comp.MetricsSecret = sec.Name
 	}
 
 	comp.Info = info
@@ -733,6 +765,9 @@ func setupJob(ctx *pulumi.Context, name string, parent pulumi.ResourceOption, ar
 	}
 	for i, acc := range args.Access {
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(secretEnvName(i)), ValueFrom: secretRef("minio-users", acc.Workload)})
+	}
+	if args.Metrics {
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(metricsEnv), ValueFrom: secretRef("minio-users", MetricsUser)})
 	}
 	// pulumi-kubernetes replaces a Job only when spec.template (or selector, completions,
 	// parallelism) changes: the hash sits in the pod template. The fixed name makes the provider

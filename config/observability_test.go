@@ -1,0 +1,75 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestObservabilityDefaults: on where it is rendered (kubernetes), retention and volume from the
+// environment, no receiver; off on the clouds.
+func TestObservabilityDefaults(t *testing.T) {
+	for env, want := range map[string][2]int{"dev": {7, 20}, "staging": {15, 50}, "prod": {30, 100}} {
+		p, err := parse(t, env, map[string]string{"dataplatform:cloud": "kubernetes"})
+		if err != nil {
+			t.Fatalf("%s: %v", env, err)
+		}
+		o := p.Observability
+		if !o.On() || o.MetricsRetentionDays != want[0] || o.PrometheusStorageGiB != want[1] || o.Receiver != (Receiver{}) {
+			t.Errorf("%s: observability = %+v; want on, %d days, %d GiB, no receiver", env, o, want[0], want[1])
+		}
+	}
+	p, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:gcpProject": "my-project-123"})
+	if err != nil || p.Observability.On() {
+		t.Errorf("gcp: on = %v, err %v; want off without error until the cloud has its rendering", p != nil && p.Observability.On(), err)
+	}
+}
+
+// TestObservabilityValidation: each bad value is reported under its key before anything is built.
+func TestObservabilityValidation(t *testing.T) {
+	cases := []struct {
+		name, cloud, value, wantKey string
+	}{
+		{"valid email", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "username": "am", "passwordSecret": {"name": "smtp", "key": "password"}}}`, ""},
+		{"valid webhook", "kubernetes", `{"receiver": {"kind": "webhook", "urlSecret": {"name": "alert-hook", "key": "url"}}, "metricsRetentionDays": 90}`, ""},
+		{"off on kubernetes", "kubernetes", `{"enabled": false}`, ""},
+		{"on a cloud", "gcp", `{"enabled": true}`, "dataplatform:observability.enabled"},
+		{"retention", "kubernetes", `{"metricsRetentionDays": 1000}`, "dataplatform:observability.metricsRetentionDays"},
+		{"volume", "kubernetes", `{"prometheusStorageGiB": 5}`, "dataplatform:observability.prometheusStorageGiB"},
+		{"kind", "kubernetes", `{"receiver": {"kind": "sms"}}`, "dataplatform:observability.receiver.kind"},
+		{"fields without kind", "kubernetes", `{"receiver": {"to": "ops@example.com"}}`, "dataplatform:observability.receiver.kind"},
+		{"email to", "kubernetes", `{"receiver": {"kind": "email", "to": "ops", "from": "am@example.com", "smarthost": "smtp.example.com:587"}}`, "dataplatform:observability.receiver.to"},
+		{"email relay", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com"}}`, "dataplatform:observability.receiver.smarthost"},
+		{"email password without user", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "passwordSecret": {"name": "smtp", "key": "p"}}}`, "dataplatform:observability.receiver.username"},
+		{"email user without password", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "username": "am"}}`, "dataplatform:observability.receiver.passwordSecret.name"},
+		{"webhook without url", "kubernetes", `{"receiver": {"kind": "webhook"}}`, "dataplatform:observability.receiver.urlSecret.name"},
+		{"webhook with email field", "kubernetes", `{"receiver": {"kind": "webhook", "urlSecret": {"name": "h", "key": "url"}, "to": "ops@example.com"}}`, "dataplatform:observability.receiver.to"},
+		{"unknown field", "kubernetes", `{"retentionDays": 3}`, "dataplatform:observability.retentionDays"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := map[string]string{"dataplatform:cloud": c.cloud, "dataplatform:observability": c.value}
+			if c.cloud == "gcp" {
+				v["dataplatform:gcpProject"] = "my-project-123"
+			}
+			_, err := parse(t, "dev", v)
+			if c.wantKey == "" {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("want a problem at %s, got none", c.wantKey)
+			}
+			found := false
+			for _, pr := range err.Problems {
+				if pr.Key == c.wantKey && pr.Allowed != "" {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("want a problem at %s; got %v", c.wantKey, strings.TrimSpace(err.Error()))
+			}
+		})
+	}
+}
