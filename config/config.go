@@ -79,6 +79,8 @@ type Platform struct {
 	Dbt         Dbt
 	// Edge is the Gateway in front of the platform (`dataplatform:edge`, config/edge.go).
 	Edge Edge
+	// Superset is Apache Superset (`dataplatform:superset`, config/superset.go).
+	Superset Superset
 }
 
 // Profile is what the design document promises for an environment.

@@ -35,6 +35,7 @@ const (
 var Keys = []string{
 	KeyCloud, KeyEnvironment, KeyRegion, KeyDomain, KeyGCPProject, KeyNameSuffix, KeyTags,
 	KeyNetwork, KeyCluster, KeyMetadataDB, KeyObjectStore, KeyDremio, KeyAirbyte, KeyDbt, KeyEdge,
+	KeySuperset,
 }
 
 // FullKey returns the namespaced key, e.g. "dataplatform:metadataDb".
@@ -144,6 +145,7 @@ func Parse(project, stack string, values map[string]string) (*Platform, error) {
 		{KeyAirbyte, &p.Airbyte},
 		{KeyDbt, &p.Dbt},
 		{KeyEdge, &p.Edge},
+		{KeySuperset, &p.Superset},
 	}
 	for _, o := range objects {
 		raw, ok := values[FullKey(o.key)]
