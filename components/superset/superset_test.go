@@ -22,6 +22,7 @@ import (
 
 const (
 	depType    = "kubernetes:apps/v1:Deployment"
+	stsType    = "kubernetes:apps/v1:StatefulSet"
 	jobType    = "kubernetes:batch/v1:Job"
 	hpaType    = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 	pdbType    = "kubernetes:policy/v1:PodDisruptionBudget"
@@ -119,12 +120,23 @@ func TestReplicasHPAAndPDBPerEnvironment(t *testing.T) {
 	}
 }
 
+func statefulSet(t *testing.T, m *mockcloud.Mocks, name string) appsv1.StatefulSet {
+	t.Helper()
+	r := m.Named(stsType, name)
+	require.NotNil(t, r, name)
+	var s appsv1.StatefulSet
+	inspect.DecodeStrict(t, r, &s)
+	return s
+}
+
 func TestWebPodIsHardened(t *testing.T) {
 	m, _, err := run(t, false, args(true))
 	require.NoError(t, err)
-	for _, name := range []string{"superset-web", "superset-worker", "superset-beat", "superset-valkey"} {
-		d := deployment(t, m, name)
-		pod := d.Spec.Template.Spec
+	pods := map[string]corev1.PodSpec{
+		"superset-web": deployment(t, m, "superset-web").Spec.Template.Spec, "superset-worker": deployment(t, m, "superset-worker").Spec.Template.Spec,
+		"superset-beat": statefulSet(t, m, "superset-beat").Spec.Template.Spec, "superset-valkey": statefulSet(t, m, "superset-valkey").Spec.Template.Spec,
+	}
+	for name, pod := range pods {
 		assert.True(t, *pod.SecurityContext.RunAsNonRoot, name)
 		assert.False(t, *pod.AutomountServiceAccountToken, name)
 		for _, c := range pod.Containers {
@@ -150,13 +162,14 @@ func TestExactlyOneBeat(t *testing.T) {
 		a.WorkerReplicas = 5
 		m, _, err := run(t, preview, a)
 		require.NoError(t, err)
-		require.NotNil(t, m.Named(depType, "superset-beat"))
+		require.NotNil(t, m.Named(stsType, "superset-beat"))
+		assert.Nil(t, m.Named(depType, "superset-beat"))
 		if preview {
 			return
 		}
-		beat := deployment(t, m, "superset-beat")
+		beat := statefulSet(t, m, "superset-beat")
 		assert.Equal(t, int32(1), *beat.Spec.Replicas)
-		assert.Equal(t, appsv1.RecreateDeploymentStrategyType, beat.Spec.Strategy.Type)
+		assert.Equal(t, "superset-beat", beat.Spec.ServiceName)
 		assert.Equal(t, beatCommand, beat.Spec.Template.Spec.Containers[0].Command)
 		assert.Equal(t, int32(5), *deployment(t, m, "superset-worker").Spec.Replicas)
 	})
@@ -177,8 +190,8 @@ func TestInitJobRunsFirstAndAgainOnNewVersion(t *testing.T) {
 	m, j := initJobOf(t, args(false))
 	job := m.Named(jobType, "superset-init")
 	assert.True(t, job.DeleteBeforeReplace)
-	for _, name := range []string{"superset-web", "superset-worker", "superset-beat"} {
-		assert.True(t, m.DependsOn(m.Named(depType, name), job), "%s waits for the init Job", name)
+	for _, r := range []*mockcloud.Resource{m.Named(depType, "superset-web"), m.Named(depType, "superset-worker"), m.Named(stsType, "superset-beat")} {
+		assert.True(t, m.DependsOn(r, job), "%s waits for the init Job", r.Name)
 	}
 	script := strings.Join(j.Spec.Template.Spec.Containers[0].Command, " ")
 	for _, step := range []string{"superset db upgrade", "superset init", "superset fab create-admin", "superset set-database-uri --database_name Dremio",
@@ -290,7 +303,7 @@ func TestDatabaseOverVerifiedTLS(t *testing.T) {
 func TestValkeyTLSAndAuth(t *testing.T) {
 	m, _, err := run(t, false, args(false))
 	require.NoError(t, err)
-	v := deployment(t, m, "superset-valkey")
+	v := statefulSet(t, m, "superset-valkey")
 	assert.Equal(t, int32(1), *v.Spec.Replicas)
 	c := v.Spec.Template.Spec.Containers[0]
 	assert.Equal(t, "valkey/valkey:8.1.8-alpine", c.Image)

@@ -133,13 +133,15 @@ func (b *builder) valkey() error {
 	for _, s := range valkeyArgs() {
 		args = append(args, pulumi.String(s))
 	}
-	dep, err := appsv1.NewDeployment(b.ctx, b.name+"-valkey", &appsv1.DeploymentArgs{
+	// A StatefulSet of one: never two instances at once (clients would split between two empty
+	// brokers). No volume: the cache and the queued tasks are rebuilt after a restart.
+	dep, err := appsv1.NewStatefulSet(b.ctx, b.name+"-valkey", &appsv1.StatefulSetArgs{
 		Metadata: b.meta(valkeyName, sel),
-		Spec: &appsv1.DeploymentSpecArgs{
-			Replicas: pulumi.Int(1),
-			// Never two instances at once: clients would split between two empty brokers.
-			Strategy: &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")},
-			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(sel)},
+		Spec: &appsv1.StatefulSetSpecArgs{
+			Replicas:       pulumi.Int(1),
+			ServiceName:    pulumi.String(ValkeyService),
+			UpdateStrategy: &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
+			Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(sel)},
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{Labels: b.labels(sel), Annotations: pulumi.StringMap{"dataplatform.io/tls-sha256": certHash}},
 				Spec: &corev1.PodSpecArgs{

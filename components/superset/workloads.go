@@ -23,6 +23,7 @@ const (
 	roleBeat   = "beat"
 	roleInit   = "init"
 	initJob    = "superset-init"
+	beatName   = "superset-beat"
 )
 
 // Commands of the operator's defaults (apache/superset-kubernetes-operator@v0.2.0
@@ -293,20 +294,31 @@ func (b *builder) workloads() error {
 		}
 	}
 
-	// Exactly one beat: two would schedule every periodic task twice. Recreate stops the old pod
-	// before the new one starts, so a rollout never runs two.
+	// Exactly one beat: two would schedule every periodic task twice. A StatefulSet of one replica
+	// never runs two pods of the same identity — a rollout deletes the old pod before creating the
+	// new one, and a pod on an unreachable node is replaced only once it is known gone — which a
+	// Deployment (even with strategy Recreate) does not promise; it is also not a stateless
+	// service, which the policy pack's stateless-replicas rule requires 2+ replicas of in prod.
 	beat := &corev1.ContainerArgs{
 		Name: pulumi.String("beat"), Command: toArray(beatCommand), Env: corev1.EnvVarArray{},
 		Resources: resources(Compute{CPU: 0.25, MemoryGiB: 1}),
 	}
 	beatSel := selector(roleBeat)
-	_, err = appsv1.NewDeployment(b.ctx, b.name+"-beat", &appsv1.DeploymentArgs{
-		Metadata: b.meta("superset-beat", beatSel),
-		Spec: &appsv1.DeploymentSpecArgs{
-			Replicas: pulumi.Int(1),
-			Strategy: &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")},
-			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(beatSel)},
-			Template: b.podTemplate(roleBeat, beat, nil, "Always"),
+	// The governing Service a StatefulSet names: headless, no ports (nothing connects to the beat).
+	if _, err := corev1.NewService(b.ctx, b.name+"-beat", &corev1.ServiceArgs{
+		Metadata: b.meta(beatName, beatSel),
+		Spec:     &corev1.ServiceSpecArgs{ClusterIP: pulumi.String("None"), Selector: pulumi.ToStringMap(beatSel)},
+	}, b.opts()...); err != nil {
+		return err
+	}
+	_, err = appsv1.NewStatefulSet(b.ctx, b.name+"-beat", &appsv1.StatefulSetArgs{
+		Metadata: b.meta(beatName, beatSel),
+		Spec: &appsv1.StatefulSetSpecArgs{
+			Replicas:       pulumi.Int(1),
+			ServiceName:    pulumi.String(beatName),
+			UpdateStrategy: &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
+			Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(beatSel)},
+			Template:       b.podTemplate(roleBeat, beat, nil, "Always"),
 		},
 	}, after...)
 	return err
