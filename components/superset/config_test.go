@@ -1,6 +1,9 @@
 package superset
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -94,4 +97,26 @@ func TestConfigSecuritySettings(t *testing.T) {
 	assert.Contains(t, render(false), "ENABLE_PROXY_FIX = False")
 	assert.Equal(t, render(true), render(true), "rendering is deterministic (the pods' hash)")
 	assert.True(t, strings.HasPrefix(cfg, "# Rendered by the dataplatform"))
+}
+
+// TestConfigAndScriptParse compiles the rendered superset_config.py with Python and checks the init
+// script's syntax with sh, where those are installed.
+func TestConfigAndScriptParse(t *testing.T) {
+	dir := t.TempDir()
+	if py, err := exec.LookPath("python3"); err == nil {
+		f := filepath.Join(dir, "superset_config.py")
+		if err := os.WriteFile(f, []byte(render(true)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(py, "-m", "py_compile", f).CombinedOutput(); err != nil {
+			t.Errorf("superset_config.py does not compile: %v\n%s", err, out)
+		}
+	} else {
+		t.Log("python3 not installed: superset_config.py not compiled")
+	}
+	if sh, err := exec.LookPath("sh"); err == nil {
+		if out, err := exec.Command(sh, "-n", "-c", InitScript("dremio-client.apps.svc.cluster.local", 32010)).CombinedOutput(); err != nil {
+			t.Errorf("the init script does not parse: %v\n%s", err, out)
+		}
+	}
 }
