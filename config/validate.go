@@ -39,6 +39,7 @@ func Validate(p *Platform) Problems {
 	v.azure()
 	v.edge()
 	v.observability()
+	v.superset()
 	return v.problems
 }
 

@@ -173,14 +173,14 @@ func awsEdgeFoundation(ctx *pulumi.Context, cfg *config.Platform, provider *aws.
 	}
 	f.edgeCIDRs = net.PublicCIDRs
 	f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
-		routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
+		routes := engineRoutes(e)
 		out, err := awsgateway.NewEdge(ctx, "edge", &awsgateway.EdgeArgs{
 			Domain: cfg.Domain, Routes: routes,
 			// What the backends answer 200 on when ready: Dremio's coordinator readiness probe
 			// (components/dremio/workloads.go, /apiv2/server_status on the web port) and Airbyte's
 			// server probe (airbyte-platform charts/v2/airbyte/templates/airbyte-server/deployment.yaml:
 			// /api/v1/health on port 8001).
-			HealthCheckPaths:   map[string]string{"dremio-ui": "/apiv2/server_status", "airbyte": "/api/v1/health"},
+			HealthCheckPaths:   withHealthPaths(e, map[string]string{"dremio-ui": "/apiv2/server_status", "airbyte": "/api/v1/health"}),
 			SourceRanges:       cfg.Edge.SourceRanges,
 			Internal:           cfg.Edge.InternalOnly(),
 			SubnetIDs:          net.PublicSubnetIDs,

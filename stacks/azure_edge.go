@@ -288,7 +288,7 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 		return err
 	}
 	f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
-		routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
+		routes := engineRoutes(e)
 		var http, envoy []edge.Route
 		if opt.agc {
 			for _, r := range routes {

@@ -11,6 +11,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/superset"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -63,6 +64,8 @@ type Engine struct {
 	Dremio  *dremio.DremioCluster
 	Airbyte *airbyte.AirbyteStack
 	Dbt     *dbt.DbtJob
+	// Superset is nil unless dataplatform:superset.enabled (stacks/superset.go).
+	Superset *superset.Superset
 }
 
 // deployEngine builds Dremio, Airbyte and the dbt schedule on the cluster, wired to the data services.
@@ -88,6 +91,8 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		// The edge's proxies reach the UI, Flight and JDBC ports.
 		ClientNamespaces: edgeClients(f), ClientCIDRs: f.edgeCIDRs,
 		Secrets: f.secrets,
+		// Superset's Dremio connection signs in as its own user.
+		SupersetUser: cfg.Superset.Enabled,
 		// The coordinator's volume holds Dremio's catalogue (KV store).
 		Protect: prod,
 	}, k8s)
@@ -135,7 +140,11 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 	if err != nil {
 		return nil, fmt.Errorf("dbt: %w", err)
 	}
-	return &Engine{Dremio: d, Airbyte: a, Dbt: job}, nil
+	s, err := deploySuperset(ctx, cfg, f, ns, data, d)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Dremio: d, Airbyte: a, Dbt: job, Superset: s}, nil
 }
 
 // dbtImage is the configured image, or the platform registry's repository with the configured tag.
@@ -187,6 +196,7 @@ func exportServices(ctx *pulumi.Context, data *DataServices, e *Engine, entry *e
 		ctx.Export("airbyteUrl", e.Airbyte.WebURL)
 		ctx.Export("airbyteApiUrl", e.Airbyte.APIURL)
 	}
+	exportSuperset(ctx, e, entry)
 	ctx.Export("dbtCronJob", e.Dbt.CronJobName)
 	ctx.Export("dbtRegistry", data.RegistryURL)
 	ctx.Export("metadataDbHost", data.DB.Host)

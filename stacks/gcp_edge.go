@@ -70,15 +70,15 @@ func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provi
 	prod := cfg.Environment == config.Prod
 	internal := gcpEdgeInternal(cfg)
 	names := namesFor(cfg, cfg.GCPProject)
-	routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
+	routes := engineRoutes(e)
 	gcpOpt := pulumi.Provider(provider)
 	both := pulumi.Providers(provider, c.Provider)
 
 	l7 := &gkegateway.EdgeArgs{
-		Project: cfg.GCPProject, Region: cfg.Region, Domain: cfg.Domain, Routes: routes, HealthPaths: gcpHealthPaths,
+		Project: cfg.GCPProject, Region: cfg.Region, Domain: cfg.Domain, Routes: routes, HealthPaths: withHealthPaths(e, gcpHealthPaths),
 		Internal: internal, SourceRanges: cfg.Edge.SourceRanges, Name: gcpName(names.Base, "", 40),
 		Namespace: apps, NamespaceName: cfg.Network.Namespaces.Apps, Zone: zone,
-		Backends: []pulumi.Resource{e.Dremio, e.Airbyte}, Labels: partOf(), CloudLabels: tags(cfg), Protect: prod,
+		Backends: engineBackends(e), Labels: partOf(), CloudLabels: tags(cfg), Protect: prod,
 	}
 	if internal {
 		l7.Subnetwork, l7.ProxyOnlySubnet = net.SubnetSelfLink, net.ProxyOnlySubnet

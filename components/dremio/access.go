@@ -64,6 +64,9 @@ func (b *builder) secrets() error {
 		return err
 	}
 	b.dbtSecret, err = mk("dbt", dbtSecretName, dbtUser)
+	if err == nil && b.a.SupersetUser {
+		b.supersetSecret, err = mk("superset", SupersetCredentialsSecret, supersetUser)
+	}
 	return err
 }
 
@@ -210,7 +213,11 @@ func (b *builder) bootstrap() error {
 			return lakeSourceScript(lakeParams{Kind: kind, Bucket: v[0].(string), Endpoint: v[1].(string), Region: region, Project: project})
 		}).(pulumi.StringOutput)
 	}
-	script := lake.ApplyT(func(l string) string { return bootstrapScript(webURL, l) }).(pulumi.StringOutput)
+	users := ""
+	if b.supersetSecret != nil {
+		users = supersetUserScript()
+	}
+	script := lake.ApplyT(func(l string) string { return bootstrapScript(webURL, users+l) }).(pulumi.StringOutput)
 	hash := script.ApplyT(func(s string) string {
 		sum := sha256.Sum256([]byte(s))
 		return hex.EncodeToString(sum[:])
@@ -221,6 +228,7 @@ func (b *builder) bootstrap() error {
 		secretEnv("DBT_USER", b.dbtSecret.Name, "user"),
 		secretEnv("DBT_PASSWORD", b.dbtSecret.Name, "password"),
 	}
+	env = append(env, b.supersetEnv()...)
 	if b.lakeSource() && a.ObjectStore.Kind == objectstore.MinIO {
 		// The lake source uses Dremio's own scoped MinIO key, as its distributed storage does.
 		env = append(env,
@@ -239,6 +247,10 @@ func (b *builder) bootstrap() error {
 	podMeta := &metav1.ObjectMetaArgs{
 		Labels:      b.labels(sel),
 		Annotations: pulumi.StringMap{"dataplatform.io/config-sha256": hash},
+	}
+	deps := []pulumi.Resource{b.coordinator, b.clientSvc, b.adminSecret.Resource, b.dbtSecret.Resource}
+	if b.supersetSecret != nil {
+		deps = append(deps, b.supersetSecret.Resource)
 	}
 	_, err := batchv1.NewJob(b.ctx, b.name+"-bootstrap", &batchv1.JobArgs{
 		Metadata: b.meta(bootstrapName, sel),
@@ -268,6 +280,6 @@ func (b *builder) bootstrap() error {
 				}),
 			},
 		},
-	}, b.opts(pulumi.DependsOn([]pulumi.Resource{b.coordinator, b.clientSvc, b.adminSecret.Resource, b.dbtSecret.Resource}), pulumi.DeleteBeforeReplace(true))...)
+	}, b.opts(pulumi.DependsOn(deps), pulumi.DeleteBeforeReplace(true))...)
 	return err
 }

@@ -127,6 +127,9 @@ type DremioClusterArgs struct {
 	// Scheduling places every pod (ZooKeeper, coordinator, executors, bootstrap Job) on the workload
 	// pool: its tolerations and node selector.
 	Scheduling cluster.Scheduling
+	// SupersetUser creates the Dremio user "superset" for Superset's Dremio connection; its Secret
+	// is SupersetCredentialsSecret.
+	SupersetUser bool
 	// Secrets is the target's secret store: the administrator's and the dbt user's credentials are
 	// written to it and their Secrets materialized by ExternalSecrets. nil creates plain Secrets.
 	Secrets *secrets.Store

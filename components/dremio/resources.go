@@ -34,6 +34,8 @@ type builder struct {
 	clientSvc   *corev1.Service
 	adminSecret *secrets.Materialized
 	dbtSecret   *secrets.Materialized
+	// supersetSecret is the "superset" user's Secret, when SupersetUser asks for it.
+	supersetSecret *secrets.Materialized
 }
 
 func (b *builder) opts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
