@@ -79,14 +79,11 @@ type Platform struct {
 	Dbt         Dbt
 	// Edge is the Gateway in front of the platform (`dataplatform:edge`, config/edge.go).
 	Edge Edge
-<<<<<<< HEAD
 	// Observability is metrics, dashboards and alerts (`dataplatform:observability`,
 	// config/observability.go).
 	Observability Observability
-=======
 	// Superset is Apache Superset (`dataplatform:superset`, config/superset.go).
 	Superset Superset
->>>>>>> wip/superset
 }
 
 // Profile is what the design document promises for an environment.

@@ -35,11 +35,8 @@ const (
 var Keys = []string{
 	KeyCloud, KeyEnvironment, KeyRegion, KeyDomain, KeyGCPProject, KeyNameSuffix, KeyTags,
 	KeyNetwork, KeyCluster, KeyMetadataDB, KeyObjectStore, KeyDremio, KeyAirbyte, KeyDbt, KeyEdge,
-<<<<<<< HEAD
 	KeyObservability,
-=======
 	KeySuperset,
->>>>>>> wip/superset
 }
 
 // FullKey returns the namespaced key, e.g. "dataplatform:metadataDb".
@@ -149,11 +146,8 @@ func Parse(project, stack string, values map[string]string) (*Platform, error) {
 		{KeyAirbyte, &p.Airbyte},
 		{KeyDbt, &p.Dbt},
 		{KeyEdge, &p.Edge},
-<<<<<<< HEAD
 		{KeyObservability, &p.Observability},
-=======
 		{KeySuperset, &p.Superset},
->>>>>>> wip/superset
 	}
 	for _, o := range objects {
 		raw, ok := values[FullKey(o.key)]
