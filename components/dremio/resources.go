@@ -34,6 +34,8 @@ type builder struct {
 	clientSvc   *corev1.Service
 	adminSecret *secrets.Materialized
 	dbtSecret   *secrets.Materialized
+	// jobSecret is the bootstrap Job's versioned copy of both credentials (access.go).
+	jobSecret *secrets.Materialized
 }
 
 func (b *builder) opts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
