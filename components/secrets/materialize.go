@@ -83,6 +83,7 @@ type Ref struct {
 // Secret is a Kubernetes Secret as a workload reads it.
 type Secret struct {
 	// Name is the Secret's name (and its ExternalSecret's); it does not change when a store is used.
+	// A Versioned Secret's name is Name with a digest suffix.
 	Name string
 	// Namespace is where the workload runs.
 	Namespace pulumi.StringInput
