@@ -25,7 +25,7 @@ const (
 // credentialSecrets are the Secrets holding a credential that the workloads read on a target: every
 // one must be materialized by an ExternalSecret.
 func credentialSecrets(target string) []string {
-	out := []string{airbyte.AuthBootstrapSecret, "dremio-admin", "dremio-dbt-credentials"}
+	out := []string{airbyte.AuthBootstrapSecret, "dremio-admin", "dremio-dbt-credentials", "dremio-bootstrap"}
 	seen := map[string]bool{}
 	for _, db := range metadatadb.Databases {
 		if r := metadatadb.Owner[db]; !seen[r] {
@@ -38,7 +38,7 @@ func credentialSecrets(target string) []string {
 	}
 	switch target {
 	case "kubernetes":
-		out = append(out, "minio-root", "minio-users", "postgres-backup-object-store", "dremio-object-store", "airbyte-object-store", "airbyte-jobs-object-store")
+		out = append(out, "minio-root", "minio-users", "minio-setup-root", "postgres-backup-object-store", "dremio-object-store", "airbyte-object-store", "airbyte-jobs-object-store")
 		out = append(out, "minio-metrics", "grafana-admin") // observability: the metrics token, Grafana's admin
 	default:
 		out = append(out, "metadata-db-admin", "metadata-db-bootstrap")
@@ -49,6 +49,9 @@ func credentialSecrets(target string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// versionedSecrets are the Secrets the bootstrap Jobs read, named <name>-<digest of the values>.
+var versionedSecrets = []string{"metadata-db-admin", "metadata-db-bootstrap", "minio-users", "minio-setup-root", "dremio-bootstrap"}
 
 // credentialKey reports whether a Secret key holds a credential.
 func credentialKey(k string) bool {
@@ -107,6 +110,12 @@ func TestSecretsOnEveryPlan(t *testing.T) {
 		for _, es := range m.ByType(externalSecretType) {
 			name := inspect.Str(es.Inputs, "spec", "target", "name")
 			byTarget[name] = append(byTarget[name], es)
+			// What a bootstrap Job reads is versioned, <name>-<digest of the values> (rotation_test.go).
+			for _, base := range versionedSecrets {
+				if secrets.IsVersionOf(base, name) {
+					byTarget[base] = append(byTarget[base], es)
+				}
+			}
 			s := func(path ...any) string { return inspect.Str(es.Inputs, append([]any{"spec"}, path...)...) }
 			if s("refreshInterval") != secrets.RefreshInterval || s("target", "creationPolicy") != "Owner" ||
 				s("secretStoreRef", "kind") != "ClusterSecretStore" || s("secretStoreRef", "name") != storeName {

@@ -32,8 +32,16 @@ const (
 	podIdentityIPv6 = "fd00:ec2::23/128"
 )
 
-// secrets creates the generated passwords of the administrator and the dbt user.
+// secrets creates the generated passwords of the administrator and the dbt user, the stable-name
+// Secrets the workloads read (dbt, and whoever is handed AdminSecret) and the bootstrap Job's
+// versioned copy.
 func (b *builder) secrets() error {
+	labels := map[string]string{}
+	for k, v := range b.a.Labels {
+		labels[k] = v
+	}
+	labels["app.kubernetes.io/part-of"], labels["app.kubernetes.io/managed-by"], labels["app.kubernetes.io/name"] = "dataplatform", "pulumi", "dremio"
+	creds := map[string]*secrets.Credential{}
 	mk := func(suffix, objName, user string) (*secrets.Materialized, error) {
 		// Letters and digits only: the values go into JSON bodies in the bootstrap script.
 		// A replaced password would lock the platform out of the users the bootstrap created.
@@ -49,11 +57,7 @@ func (b *builder) secrets() error {
 		if err != nil {
 			return nil, err
 		}
-		labels := map[string]string{}
-		for k, v := range b.a.Labels {
-			labels[k] = v
-		}
-		labels["app.kubernetes.io/part-of"], labels["app.kubernetes.io/managed-by"], labels["app.kubernetes.io/name"] = "dataplatform", "pulumi", "dremio"
+		creds[suffix] = cred
 		return b.a.Secrets.Materialize(b.ctx, b.name+"-"+suffix, secrets.Secret{
 			Name: objName, Namespace: b.a.Namespace, Type: "Opaque", Labels: labels,
 			Data: map[string]secrets.Ref{"user": cred.Ref("user"), "password": cred.Ref("password")},
@@ -63,10 +67,25 @@ func (b *builder) secrets() error {
 	if b.adminSecret, err = mk("admin", adminSecretName, adminUser); err != nil {
 		return err
 	}
-	b.dbtSecret, err = mk("dbt", dbtSecretName, dbtUser)
-	if err == nil && b.a.SupersetUser {
-		b.supersetSecret, err = mk("superset", SupersetCredentialsSecret, supersetUser)
+	if b.dbtSecret, err = mk("dbt", dbtSecretName, dbtUser); err != nil {
+		return err
 	}
+	data := map[string]secrets.Ref{
+		"admin-user": creds["admin"].Ref("user"), "admin-password": creds["admin"].Ref("password"),
+		"dbt-user": creds["dbt"].Ref("user"), "dbt-password": creds["dbt"].Ref("password"),
+	}
+	if b.a.SupersetUser {
+		if b.supersetSecret, err = mk("superset", SupersetCredentialsSecret, supersetUser); err != nil {
+			return err
+		}
+		data["superset-user"], data["superset-password"] = creds["superset"].Ref("user"), creds["superset"].Ref("password")
+	}
+	// The Job reads a versioned Secret: a rotated password is a new Secret, Ready before the Job
+	// that names it (secrets.Secret.Versioned), not the stable one ESO may not have re-read yet.
+	b.jobSecret, err = b.a.Secrets.Materialize(b.ctx, b.name+"-bootstrap-credentials", secrets.Secret{
+		Name: bootstrapName, Namespace: b.a.Namespace, Type: "Opaque", Labels: labels, Versioned: true,
+		Data: data,
+	}, b.opts()...)
 	return err
 }
 
@@ -223,10 +242,10 @@ func (b *builder) bootstrap() error {
 		return hex.EncodeToString(sum[:])
 	}).(pulumi.StringOutput)
 	env := corev1.EnvVarArray{
-		secretEnv("ADMIN_USER", b.adminSecret.Name, "user"),
-		secretEnv("ADMIN_PASSWORD", b.adminSecret.Name, "password"),
-		secretEnv("DBT_USER", b.dbtSecret.Name, "user"),
-		secretEnv("DBT_PASSWORD", b.dbtSecret.Name, "password"),
+		secretEnv("ADMIN_USER", b.jobSecret.Name, "admin-user"),
+		secretEnv("ADMIN_PASSWORD", b.jobSecret.Name, "admin-password"),
+		secretEnv("DBT_USER", b.jobSecret.Name, "dbt-user"),
+		secretEnv("DBT_PASSWORD", b.jobSecret.Name, "dbt-password"),
 	}
 	env = append(env, b.supersetEnv()...)
 	if b.lakeSource() && a.ObjectStore.Kind == objectstore.MinIO {
@@ -247,10 +266,6 @@ func (b *builder) bootstrap() error {
 	podMeta := &metav1.ObjectMetaArgs{
 		Labels:      b.labels(sel),
 		Annotations: pulumi.StringMap{"dataplatform.io/config-sha256": hash},
-	}
-	deps := []pulumi.Resource{b.coordinator, b.clientSvc, b.adminSecret.Resource, b.dbtSecret.Resource}
-	if b.supersetSecret != nil {
-		deps = append(deps, b.supersetSecret.Resource)
 	}
 	_, err := batchv1.NewJob(b.ctx, b.name+"-bootstrap", &batchv1.JobArgs{
 		Metadata: b.meta(bootstrapName, sel),
@@ -280,6 +295,6 @@ func (b *builder) bootstrap() error {
 				}),
 			},
 		},
-	}, b.opts(pulumi.DependsOn(deps), pulumi.DeleteBeforeReplace(true))...)
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{b.coordinator, b.clientSvc, b.jobSecret.Resource}), pulumi.DeleteBeforeReplace(true))...)
 	return err
 }

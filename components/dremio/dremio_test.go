@@ -19,6 +19,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/config"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
@@ -603,8 +604,20 @@ func TestBootstrapJob(t *testing.T) {
 		assert.Contains(t, script, "already exists")
 		assert.Contains(t, script, `base="http://dremio-client.dataplatform.svc.cluster.local:9047"`)
 		e := env(ctr)
-		assert.Equal(t, "dremio-admin", e["ADMIN_PASSWORD"].ValueFrom.SecretKeyRef.Name)
-		assert.Equal(t, "dremio-dbt-credentials", e["DBT_PASSWORD"].ValueFrom.SecretKeyRef.Name)
+		// The Job reads its own versioned Secret (dremio-bootstrap-<digest of the values>), exactly
+		// the one materialized; dbt and AdminSecret keep the stable names.
+		jobSec := m.Named("kubernetes:core/v1:Secret", "dremio-bootstrap-credentials")
+		if jobSec == nil {
+			jobSec = m.Named("kubernetes:external-secrets.io/v1:ExternalSecret", "dremio-bootstrap-credentials")
+		}
+		require.NotNil(t, jobSec, "no Secret for the bootstrap Job")
+		jobSecret := inspect.Str(jobSec.Inputs, "metadata", "name")
+		assert.True(t, secrets.IsVersionOf("dremio-bootstrap", jobSecret), jobSecret)
+		assert.True(t, m.DependsOn(r, jobSec), "the Job waits for its Secret")
+		for v, key := range map[string]string{"ADMIN_USER": "admin-user", "ADMIN_PASSWORD": "admin-password", "DBT_USER": "dbt-user", "DBT_PASSWORD": "dbt-password"} {
+			assert.Equal(t, jobSecret, e[v].ValueFrom.SecretKeyRef.Name, v)
+			assert.Equal(t, key, e[v].ValueFrom.SecretKeyRef.Key, v)
+		}
 		assert.True(t, *ctr.SecurityContext.ReadOnlyRootFilesystem)
 		assert.NotNil(t, ctr.Resources.Requests.Memory())
 		// The script's hash is in the pod template, which pulumi-kubernetes replaces a Job on; not in

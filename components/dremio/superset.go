@@ -30,13 +30,14 @@ esac
 `
 }
 
-// supersetEnv is the bootstrap Job's environment for the "superset" user, when it is created.
+// supersetEnv is the bootstrap Job's environment for the "superset" user, when it is created: from
+// the Job's versioned Secret, like the admin and dbt credentials.
 func (b *builder) supersetEnv() corev1.EnvVarArray {
 	if b.supersetSecret == nil {
 		return nil
 	}
 	return corev1.EnvVarArray{
-		secretEnv("SUPERSET_USER", b.supersetSecret.Name, "user"),
-		secretEnv("SUPERSET_PASSWORD", b.supersetSecret.Name, "password"),
+		secretEnv("SUPERSET_USER", b.jobSecret.Name, "superset-user"),
+		secretEnv("SUPERSET_PASSWORD", b.jobSecret.Name, "superset-password"),
 	}
 }

@@ -1,6 +1,7 @@
 package dremio
 
 import (
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,7 +30,14 @@ func TestSupersetUserOnlyWhenAsked(t *testing.T) {
 			assert.Len(t, m.ByType("random:index/randomPassword:RandomPassword"), 2)
 			continue
 		}
-		assert.Equal(t, SupersetCredentialsSecret, e["SUPERSET_PASSWORD"].ValueFrom.SecretKeyRef.Name)
+		// The Job reads the superset credential from its versioned Secret, like admin and dbt.
+		jobSec := m.Named(secType, "dremio-bootstrap-credentials")
+		require.NotNil(t, jobSec)
+		jobSecret := jobSec.Inputs["metadata"].ObjectValue()["name"].StringValue()
+		assert.True(t, secrets.IsVersionOf("dremio-bootstrap", jobSecret), jobSecret)
+		assert.Equal(t, jobSecret, e["SUPERSET_PASSWORD"].ValueFrom.SecretKeyRef.Name)
+		assert.Equal(t, "superset-password", e["SUPERSET_PASSWORD"].ValueFrom.SecretKeyRef.Key)
+		assert.Equal(t, jobSecret, e["SUPERSET_USER"].ValueFrom.SecretKeyRef.Name)
 		assert.Contains(t, ctr.Command[2], `"$SUPERSET_USER" "$SUPERSET_PASSWORD"`)
 		assert.Contains(t, ctr.Command[2], "superset user exists")
 		assert.Len(t, m.ByType("random:index/randomPassword:RandomPassword"), 3)
@@ -37,6 +45,6 @@ func TestSupersetUserOnlyWhenAsked(t *testing.T) {
 		inspect.DecodeStrict(t, m.Named(secType, "dremio-superset"), &sec)
 		assert.Equal(t, SupersetCredentialsSecret, sec.Name)
 		assert.Equal(t, "superset", sec.StringData["user"])
-		assert.True(t, m.DependsOn(m.Named(jobType, "dremio-bootstrap"), m.Named(secType, "dremio-superset")))
+		assert.True(t, m.DependsOn(m.Named(jobType, "dremio-bootstrap"), jobSec))
 	}
 }

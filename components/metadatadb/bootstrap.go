@@ -210,17 +210,20 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 	if err != nil {
 		return nil, err
 	}
+	// What the Job reads is versioned: a rotated password is a new Secret (created, synced and Ready
+	// before the Job that names it), never the previous value still in a Secret ESO has not re-read.
 	admin, err := store.Materialize(ctx, name+"-admin", secrets.Secret{
-		Name: "metadata-db-admin", Namespace: data, Type: "Opaque", Labels: stringLabels(labels),
+		Name: "metadata-db-admin", Namespace: data, Type: "Opaque", Labels: stringLabels(labels), Versioned: true,
 		Data: map[string]secrets.Ref{"username": adminCred.Ref("username"), "password": adminCred.Ref("password")},
 	}, k8s...)
 	if err != nil {
 		return nil, err
 	}
 	deps = append(deps, admin.Resource)
-	env = append(env, secretEnv("PGUSER", "metadata-db-admin", "username"), secretEnv("PGPASSWORD", "metadata-db-admin", "password"))
+	env = append(env, secretEnv("PGUSER", admin.Name, "username"), secretEnv("PGPASSWORD", admin.Name, "password"))
 
 	psqlVars := []string{}
+	var roleEnv []string
 	jobPasswords := map[string]secrets.Ref{}
 	hashInputs := []any{}
 	for _, role := range roles() {
@@ -245,17 +248,20 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 		jobPasswords[role+"-password"] = cred.Ref("password")
 		hashInputs = append(hashInputs, pw.Result)
 		envName := strings.ToUpper(role) + "_PASSWORD"
-		env = append(env, secretEnv(envName, "metadata-db-bootstrap", role+"-password"))
+		roleEnv = append(roleEnv, envName, role+"-password")
 		psqlVars = append(psqlVars, fmt.Sprintf(`-v %s_password="$%s"`, role, envName))
 	}
 	// The roles' passwords again, for the Job, next to the administrator's credential.
 	rolesSecret, err := store.Materialize(ctx, name+"-role-passwords", secrets.Secret{
-		Name: "metadata-db-bootstrap", Namespace: data, Type: "Opaque", Labels: stringLabels(labels), Data: jobPasswords,
+		Name: "metadata-db-bootstrap", Namespace: data, Type: "Opaque", Labels: stringLabels(labels), Data: jobPasswords, Versioned: true,
 	}, k8s...)
 	if err != nil {
 		return nil, err
 	}
 	deps = append(deps, rolesSecret.Resource)
+	for i := 0; i < len(roleEnv); i += 2 {
+		env = append(env, secretEnv(roleEnv[i], rolesSecret.Name, roleEnv[i+1]))
+	}
 
 	// The CA twice: for the workloads (apps) and for the Job (data).
 	appsCA, err := corev1.NewConfigMap(ctx, name+"-ca", &corev1.ConfigMapArgs{
@@ -389,8 +395,10 @@ func stringLabels(m pulumi.StringMap) map[string]string {
 	return out
 }
 
-func secretEnv(name, secret, key string) *corev1.EnvVarArgs {
+// secretEnv reads key of the Secret secret, a Materialized name: the Job's pod template names it, so a
+// versioned Secret's new name is a new template, hence a new Job.
+func secretEnv(name string, secret pulumi.StringInput, key string) *corev1.EnvVarArgs {
 	return &corev1.EnvVarArgs{Name: pulumi.String(name), ValueFrom: &corev1.EnvVarSourceArgs{
-		SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: pulumi.String(secret), Key: pulumi.String(key)},
+		SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: secret, Key: pulumi.String(key)},
 	}}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/components/secrets/k8sstore"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
@@ -47,10 +48,21 @@ func TestBootstrapThroughTheStore(t *testing.T) {
 
 		const esType = "kubernetes:external-secrets.io/v1:ExternalSecret"
 		targets := map[string]*mockcloud.Resource{}
+		jobReads := map[string]bool{} // the versioned names the Job reads
 		for _, es := range m.ByType(esType) {
-			targets[inspect.Str(es.Inputs, "spec", "target", "name")] = es
+			n := inspect.Str(es.Inputs, "spec", "target", "name")
+			assert.Equal(t, n, inspect.Str(es.Inputs, "metadata", "name"))
+			// What the Job reads is versioned: <name>-<digest of the values>.
+			for _, base := range []string{"metadata-db-admin", "metadata-db-bootstrap"} {
+				if secrets.IsVersionOf(base, n) {
+					jobReads[n] = true
+					n = base
+				}
+			}
+			targets[n] = es
 			assert.False(t, es.Protect, "%s is disposable", es.Name)
 		}
+		assert.Len(t, jobReads, 2)
 		want := []string{"metadata-db-admin", "metadata-db-bootstrap"}
 		for _, r := range roles() {
 			want = append(want, r+"-db-credentials")
@@ -76,6 +88,14 @@ func TestBootstrapThroughTheStore(t *testing.T) {
 		for _, n := range []string{"metadata-db-admin", "metadata-db-bootstrap"} {
 			assert.True(t, m.DependsOn(job, targets[n]), "the Job waits for %s", n)
 		}
+		// The Job's env names exactly the versioned Secrets, and no stable one.
+		read := map[string]bool{}
+		for _, e := range inspect.Arr(inspect.At(job.Inputs, "spec", "template", "spec", "containers", 0, "env")) {
+			if n := inspect.Str(inspect.Obj(e), "valueFrom", "secretKeyRef", "name"); n != "" {
+				read[n] = true
+			}
+		}
+		assert.Equal(t, jobReads, read)
 	})
 }
 

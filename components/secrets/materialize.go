@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -82,6 +83,7 @@ type Ref struct {
 // Secret is a Kubernetes Secret as a workload reads it.
 type Secret struct {
 	// Name is the Secret's name (and its ExternalSecret's); it does not change when a store is used.
+	// A Versioned Secret's name is Name with a digest suffix.
 	Name string
 	// Namespace is where the workload runs.
 	Namespace pulumi.StringInput
@@ -91,6 +93,43 @@ type Secret struct {
 	Labels map[string]string
 	// Data maps each key of the Secret to the credential property it holds.
 	Data map[string]Ref
+	// Versioned names the Secret (and its ExternalSecret) VersionedName(Name, digest of its values):
+	// a new value is a new Secret, so whoever names it can only read the value it was created for.
+	// For what a Job reads once when it starts (a bootstrap applying a credential to a server): a
+	// stable-name Secret that ESO updates in place may still hold the previous value when the Job,
+	// replaced in the same `up`, starts. Long-running workloads keep stable names (Versioned false):
+	// ESO updates their Secret in place, without a restart. Name is then at most
+	// MaxVersionedBase characters; read the resulting name from Materialized.Name.
+	Versioned bool
+}
+
+// DigestLength is how many hex digits of the values' SHA-256 a versioned Secret's name carries:
+// 40 bits, only ever compared with the name the same Secret had before.
+const DigestLength = 10
+
+// MaxVersionedBase is the longest Name of a versioned Secret: with "-" and the digest it is a
+// DNS label (63), which every Kubernetes object name and label value accepts.
+const MaxVersionedBase = 63 - 1 - DigestLength
+
+// VersionedName is the name of a versioned Secret whose values have the hex SHA-256 valueHash (the
+// ValueHashAnnotation): name-<first DigestLength hex digits>.
+func VersionedName(name, valueHash string) string {
+	return name + "-" + valueHash[:DigestLength]
+}
+
+// IsVersionOf reports whether name is a versioned Secret's name for base: base-<DigestLength hex>.
+func IsVersionOf(base, name string) bool {
+	suffix, ok := strings.CutPrefix(name, base+"-")
+	return ok && len(suffix) == DigestLength && strings.Trim(suffix, "0123456789abcdef") == ""
+}
+
+// valueDigest is the hex SHA-256 of the Secret's values in key order (the ValueHashAnnotation).
+func valueDigest(keys []string, values []any) string {
+	h := sha256.New()
+	for i, v := range values {
+		fmt.Fprintf(h, "%s=%d:%s\n", keys[i], len(fmt.Sprint(v)), v)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Materialized is a Secret that exists (or will, once its ExternalSecret is Ready).
@@ -142,6 +181,9 @@ func (sec Secret) validate(hasStore bool) error {
 	if !dnsLabel.MatchString(sec.Name) || len(sec.Name) > 63 {
 		return fmt.Errorf("secrets: Secret name %q: must be a DNS label", sec.Name)
 	}
+	if sec.Versioned && len(sec.Name) > MaxVersionedBase {
+		return fmt.Errorf("secrets: Secret name %q: a versioned Secret's name is at most %d characters (the digest suffix makes it %d)", sec.Name, MaxVersionedBase, 63)
+	}
 	if sec.Namespace == nil {
 		return fmt.Errorf("secrets: Secret %q has no namespace", sec.Name)
 	}
@@ -179,6 +221,27 @@ func (s *Store) Materialize(ctx *pulumi.Context, name string, sec Secret, opts .
 	}
 	sort.Strings(keys)
 
+	var values []any
+	for _, k := range keys {
+		r := sec.Data[k]
+		values = append(values, r.cred.data[r.property])
+	}
+	// The digest of random credentials reveals nothing of them: it is written in the clear. It is
+	// computed inside the Apply, from the values as they are deployed (unknown in a preview that
+	// creates them, and so is a versioned name).
+	valueHash := pulumi.Unsecret(pulumi.All(values...).ApplyT(func(vs []any) string {
+		return valueDigest(keys, vs)
+	})).(pulumi.StringOutput)
+	// The object's name: fixed, or carrying the digest. A changed name is a replacement, and since
+	// the name differs pulumi-kubernetes creates the new object before it deletes the old one
+	// (provider/v4 pkg/provider/provider.go Diff: deleteBeforeReplace only when the new name equals
+	// the old); an unknown name counts as named, not autonamed (pkg/metadata/naming.go IsNamed).
+	objName := pulumi.String(sec.Name).ToStringOutput()
+	if sec.Versioned {
+		base := sec.Name
+		objName = valueHash.ApplyT(func(h string) string { return VersionedName(base, h) }).(pulumi.StringOutput)
+	}
+
 	if s == nil {
 		data := pulumi.StringMap{}
 		for _, k := range keys {
@@ -186,7 +249,7 @@ func (s *Store) Materialize(ctx *pulumi.Context, name string, sec Secret, opts .
 			data[k] = pulumi.ToSecret(r.cred.data[r.property]).(pulumi.StringOutput)
 		}
 		out, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
-			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(sec.Name), Namespace: sec.Namespace, Labels: pulumi.ToStringMap(sec.Labels)},
+			Metadata:   &metav1.ObjectMetaArgs{Name: objName, Namespace: sec.Namespace, Labels: pulumi.ToStringMap(sec.Labels)},
 			Type:       pulumi.String(typ),
 			StringData: data,
 		}, opts...)
@@ -198,19 +261,6 @@ func (s *Store) Materialize(ctx *pulumi.Context, name string, sec Secret, opts .
 
 	deps := append([]pulumi.Resource{}, s.Ready...)
 	var items pulumi.Array
-	var values []any
-	for _, k := range keys {
-		r := sec.Data[k]
-		values = append(values, r.cred.data[r.property])
-	}
-	// The digest of random credentials reveals nothing of them: it is written in the clear.
-	valueHash := pulumi.Unsecret(pulumi.All(values...).ApplyT(func(vs []any) string {
-		h := sha256.New()
-		for i, v := range vs {
-			fmt.Fprintf(h, "%s=%d:%s\n", keys[i], len(fmt.Sprint(v)), v)
-		}
-		return hex.EncodeToString(h.Sum(nil))
-	})).(pulumi.StringOutput)
 	for _, k := range keys {
 		r := sec.Data[k]
 		if r.cred.ref.Resource != nil {
@@ -229,14 +279,14 @@ func (s *Store) Materialize(ctx *pulumi.Context, name string, sec Secret, opts .
 		ApiVersion: pulumi.String(APIVersion),
 		Kind:       pulumi.String(ExternalSecretKind),
 		Metadata: &metav1.ObjectMetaArgs{
-			Name: pulumi.String(sec.Name), Namespace: sec.Namespace, Labels: pulumi.ToStringMap(sec.Labels),
+			Name: objName, Namespace: sec.Namespace, Labels: pulumi.ToStringMap(sec.Labels),
 			Annotations: pulumi.StringMap{WaitForAnnotation: pulumi.String(WaitForReady), ValueHashAnnotation: valueHash},
 		},
 		OtherFields: map[string]any{"spec": pulumi.Map{
 			"refreshInterval": pulumi.String(RefreshInterval),
 			"secretStoreRef":  pulumi.Map{"kind": pulumi.String(ClusterSecretStoreKind), "name": pulumi.String(s.ClusterStore)},
 			"target": pulumi.Map{
-				"name":           pulumi.String(sec.Name),
+				"name":           objName,
 				"creationPolicy": pulumi.String(CreationPolicy),
 				"deletionPolicy": pulumi.String(DeletionPolicy),
 				// A template with type and metadata only copies the fetched data as it is

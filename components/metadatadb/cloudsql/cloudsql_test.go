@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	dpsecrets "github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
@@ -317,7 +318,8 @@ func TestAdminUserAndBootstrap(t *testing.T) {
 
 		var admin, ca *mockcloud.Resource
 		for _, s := range m.ByType(tSecret) {
-			if inspect.Str(s.Inputs, "metadata", "name") == "metadata-db-admin" {
+			// The Job reads a versioned Secret: metadata-db-admin-<digest of its values>.
+			if dpsecrets.IsVersionOf("metadata-db-admin", inspect.Str(s.Inputs, "metadata", "name")) {
 				admin = s
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
+	dpsecrets "github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 	"github.com/opendataplatform/dataplatform/policy/policies"
@@ -272,8 +273,17 @@ func TestBootstrap(t *testing.T) {
 		assert.Equal(t, "verify-full", e["PGSSLMODE"])
 		assert.Equal(t, "5432", e["PGPORT"])
 		assert.Equal(t, "postgres", e["PGDATABASE"])
-		assert.Equal(t, "metadata-db-admin/username", e["PGUSER"])
-		assert.Equal(t, "metadata-db-admin/password", e["PGPASSWORD"])
+		// The Job reads the administrator's versioned Secret, metadata-db-admin-<digest of its
+		// values>, exactly the one materialized (a rotated password is a new name, hence a new Job).
+		var adminName string
+		for _, s := range m.ByType(tSecret) {
+			if n := inspect.Str(s.Inputs, "metadata", "name"); dpsecrets.IsVersionOf("metadata-db-admin", n) {
+				adminName = n
+			}
+		}
+		require.NotEmpty(t, adminName, "no versioned metadata-db-admin Secret")
+		assert.Equal(t, adminName+"/username", e["PGUSER"])
+		assert.Equal(t, adminName+"/password", e["PGPASSWORD"])
 		if !preview {
 			assert.Equal(t, "dataplatform-prod-pg.postgres.database.azure.com", e["PGHOST"])
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"strings"
 	"testing"
 
@@ -62,11 +63,16 @@ func TestMetricsUser(t *testing.T) {
 
 		job := inspect.MustNamed(t, m, jobType, "store-setup-job")
 		c := inspect.RequireObj(t, job.Inputs, "spec", "template", "spec", "containers", 0)
+		// The Job reads the versioned minio-users (secrets.Secret.Versioned), the one materialized.
+		usersName := inspect.Str(inspect.MustNamed(t, m, secretType, "store-users").Inputs, "metadata", "name")
+		if !preview {
+			assert.True(t, secrets.IsVersionOf("minio-users", usersName), usersName)
+		}
 		found := false
 		for i := 0; i < inspect.Len(c, "env"); i++ {
 			if inspect.Str(c, "env", i, "name") == metricsEnv {
 				found = true
-				assert.Equal(t, "minio-users", inspect.Str(c, "env", i, "valueFrom", "secretKeyRef", "name"))
+				assert.Equal(t, usersName, inspect.Str(c, "env", i, "valueFrom", "secretKeyRef", "name"))
 				assert.Equal(t, MetricsUser, inspect.Str(c, "env", i, "valueFrom", "secretKeyRef", "key"))
 			}
 		}

@@ -13,7 +13,6 @@ import (
 	"strconv"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
-	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
@@ -459,13 +458,22 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		}
 		userKeys[MetricsUser] = metricsCred.Ref("secretKey")
 	}
+	// The setup Job reads versioned Secrets only (secrets.Secret.Versioned): a rotated key or root
+	// password is a new Secret, Ready before the Job that names it, so the Job never applies the
+	// value ESO had not re-read yet. The server keeps reading the stable minio-root.
 	users, err := args.Secrets.Materialize(ctx, name+"-users", secrets.Secret{
-		Name: "minio-users", Namespace: args.Namespace, Type: "Opaque", Labels: plain(labels("setup")), Data: userKeys,
+		Name: "minio-users", Namespace: args.Namespace, Type: "Opaque", Labels: plain(labels("setup")), Data: userKeys, Versioned: true,
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
-	usersSecret := users.Resource
+	setupRoot, err := args.Secrets.Materialize(ctx, name+"-setup-root", secrets.Secret{
+		Name: "minio-setup-root", Namespace: args.Namespace, Type: "Opaque", Labels: plain(labels("setup")), Versioned: true,
+		Data: map[string]secrets.Ref{"rootUser": rootCred.Ref("rootUser"), "rootPassword": rootCred.Ref("rootPassword")},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
 
 	files := setupFiles(endpointHost, args.Versioning, args.NoncurrentVersionDays, args.Access)
 	if args.Metrics {
@@ -490,8 +498,8 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	configHash := pulumi.Unsecret(pulumi.All(hashInputs...).ApplyT(func(v []any) string {
 		return metadatadb.ConfigHash(v...)
 	}).(pulumi.StringOutput)).(pulumi.StringOutput)
-	job, err := setupJob(ctx, name, parent, args, clientImage, meta, labels("setup"), configHash,
-		[]pulumi.Resource{sts, service, setupCM, usersSecret, caSecret, rootSecret})
+	job, err := setupJob(ctx, name, parent, args, clientImage, meta, labels("setup"), configHash, setupRoot.Name, users.Name,
+		[]pulumi.Resource{sts, service, setupCM, users.Resource, caSecret, rootSecret, setupRoot.Resource})
 	if err != nil {
 		return nil, err
 	}
@@ -750,69 +758,9 @@ func antiAffinity(selector pulumi.StringMap, required bool) *corev1.AffinityArgs
 }
 
 func secretRef(secret, key string) *corev1.EnvVarSourceArgs {
-	return &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: pulumi.String(secret), Key: pulumi.String(key)}}
+	return secretRefTo(pulumi.String(secret), key)
 }
 
-// setupJob runs the setup script with the root credentials and every workload's secret key.
-func setupJob(ctx *pulumi.Context, name string, parent pulumi.ResourceOption, args *ObjectStoreArgs, image string,
-	meta func(string, string) *metav1.ObjectMetaArgs, podLabels pulumi.StringMap, configHash pulumi.StringOutput, deps []pulumi.Resource,
-) (*batchv1.Job, error) {
-	env := corev1.EnvVarArray{
-		&corev1.EnvVarArgs{Name: pulumi.String("MINIO_ROOT_USER"), ValueFrom: secretRef("minio-root", "rootUser")},
-		&corev1.EnvVarArgs{Name: pulumi.String("MINIO_ROOT_PASSWORD"), ValueFrom: secretRef("minio-root", "rootPassword")},
-		&corev1.EnvVarArgs{Name: pulumi.String("MC_CONFIG_DIR"), Value: pulumi.String("/tmp/.mc")},
-		&corev1.EnvVarArgs{Name: pulumi.String("SSL_CERT_FILE"), Value: pulumi.String("/etc/minio-ca/ca.crt")},
-	}
-	for i, acc := range args.Access {
-		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(secretEnvName(i)), ValueFrom: secretRef("minio-users", acc.Workload)})
-	}
-	if args.Metrics {
-		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(metricsEnv), ValueFrom: secretRef("minio-users", MetricsUser)})
-	}
-	// pulumi-kubernetes replaces a Job only when spec.template (or selector, completions,
-	// parallelism) changes: the hash sits in the pod template. The fixed name makes the provider
-	// delete the old Job first (provider/v4 pkg/provider/provider.go Diff). No
-	// ttlSecondsAfterFinished: a Job the TTL controller removed is dropped by the next refresh
-	// (provider.go Read answers a 404 with an empty response) and run again by the next update.
-	return batchv1.NewJob(ctx, name+"-setup-job", &batchv1.JobArgs{
-		Metadata: meta("minio-setup", "setup"),
-		Spec: &batchv1.JobSpecArgs{
-			BackoffLimit:          pulumi.Int(10),
-			ActiveDeadlineSeconds: pulumi.Int(1800),
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{
-					Labels:      podLabels,
-					Annotations: pulumi.StringMap{metadatadb.ConfigHashAnnotation: configHash},
-				},
-				Spec: &corev1.PodSpecArgs{
-					RestartPolicy:                pulumi.String("OnFailure"),
-					AutomountServiceAccountToken: pulumi.Bool(false),
-					Tolerations:                  args.Scheduling.TolerationArray(),
-					NodeSelector:                 args.Scheduling.NodeSelectorMap(),
-					SecurityContext:              podSecurity(),
-					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-						Name:    pulumi.String("mc"),
-						Image:   pulumi.String(image),
-						Command: pulumi.StringArray{pulumi.String("/bin/sh"), pulumi.String("/setup/setup.sh")},
-						Env:     env,
-						Resources: &corev1.ResourceRequirementsArgs{
-							Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
-							Limits:   pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("256Mi")},
-						},
-						SecurityContext: restrictedContainer(),
-						VolumeMounts: corev1.VolumeMountArray{
-							&corev1.VolumeMountArgs{Name: pulumi.String("setup"), MountPath: pulumi.String("/setup"), ReadOnly: pulumi.Bool(true)},
-							&corev1.VolumeMountArgs{Name: pulumi.String("ca"), MountPath: pulumi.String("/etc/minio-ca"), ReadOnly: pulumi.Bool(true)},
-							&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
-						},
-					}},
-					Volumes: corev1.VolumeArray{
-						&corev1.VolumeArgs{Name: pulumi.String("setup"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("minio-setup")}},
-						&corev1.VolumeArgs{Name: pulumi.String("ca"), Secret: &corev1.SecretVolumeSourceArgs{SecretName: pulumi.String("minio-ca")}},
-						&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")}},
-					},
-				},
-			},
-		},
-	}, parent, pulumi.DependsOn(deps), pulumi.DeleteBeforeReplace(true))
+func secretRefTo(secret pulumi.StringInput, key string) *corev1.EnvVarSourceArgs {
+	return &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: secret, Key: pulumi.String(key)}}
 }

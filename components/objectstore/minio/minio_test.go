@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/config"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
@@ -342,10 +343,17 @@ func TestSetupJob(t *testing.T) {
 		for i := 0; i < inspect.Len(c, "env"); i++ {
 			refs[inspect.Str(c, "env", i, "name")] = inspect.Str(c, "env", i, "valueFrom", "secretKeyRef", "name") + "/" + inspect.Str(c, "env", i, "valueFrom", "secretKeyRef", "key")
 		}
-		assert.Equal(t, "minio-users/dremio", refs["SECRET_KEY_1"])
-		assert.Equal(t, "minio-root/rootPassword", refs["MINIO_ROOT_PASSWORD"])
+		// The Job reads versioned Secrets (<name>-<digest of the values>), exactly those materialized;
+		// the server keeps the stable minio-root.
 		users := inspect.MustNamed(t, m, secretType, "store-users")
 		assert.Len(t, inspect.At(users.Inputs, "stringData").ObjectValue(), 3)
+		usersName := inspect.Str(users.Inputs, "metadata", "name")
+		assert.True(t, secrets.IsVersionOf("minio-users", usersName), usersName)
+		setupRoot := inspect.Str(inspect.MustNamed(t, m, secretType, "store-setup-root").Inputs, "metadata", "name")
+		assert.True(t, secrets.IsVersionOf("minio-setup-root", setupRoot), setupRoot)
+		assert.Equal(t, usersName+"/dremio", refs["SECRET_KEY_1"])
+		assert.Equal(t, setupRoot+"/rootPassword", refs["MINIO_ROOT_PASSWORD"])
+		assert.Equal(t, setupRoot+"/rootUser", refs["MINIO_ROOT_USER"])
 	})
 }
 

@@ -8,6 +8,12 @@ import (
 	"sort"
 	"strings"
 
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
 
@@ -154,4 +160,71 @@ func parity(totalDrives int) int {
 		p = 4
 	}
 	return p
+}
+
+// setupJob runs the setup script with the root credentials (the Secret rootSecret) and every
+// workload's secret key (usersSecret); both are versioned names, so a rotated value is a new pod
+// template, hence a new Job.
+func setupJob(ctx *pulumi.Context, name string, parent pulumi.ResourceOption, args *ObjectStoreArgs, image string,
+	meta func(string, string) *metav1.ObjectMetaArgs, podLabels pulumi.StringMap, configHash pulumi.StringOutput,
+	rootSecret, usersSecret pulumi.StringOutput, deps []pulumi.Resource,
+) (*batchv1.Job, error) {
+	env := corev1.EnvVarArray{
+		&corev1.EnvVarArgs{Name: pulumi.String("MINIO_ROOT_USER"), ValueFrom: secretRefTo(rootSecret, "rootUser")},
+		&corev1.EnvVarArgs{Name: pulumi.String("MINIO_ROOT_PASSWORD"), ValueFrom: secretRefTo(rootSecret, "rootPassword")},
+		&corev1.EnvVarArgs{Name: pulumi.String("MC_CONFIG_DIR"), Value: pulumi.String("/tmp/.mc")},
+		&corev1.EnvVarArgs{Name: pulumi.String("SSL_CERT_FILE"), Value: pulumi.String("/etc/minio-ca/ca.crt")},
+	}
+	for i, acc := range args.Access {
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(secretEnvName(i)), ValueFrom: secretRefTo(usersSecret, acc.Workload)})
+	}
+	if args.Metrics {
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(metricsEnv), ValueFrom: secretRefTo(usersSecret, MetricsUser)})
+	}
+	// pulumi-kubernetes replaces a Job only when spec.template (or selector, completions,
+	// parallelism) changes: the hash sits in the pod template. The fixed name makes the provider
+	// delete the old Job first (provider/v4 pkg/provider/provider.go Diff). No
+	// ttlSecondsAfterFinished: a Job the TTL controller removed is dropped by the next refresh
+	// (provider.go Read answers a 404 with an empty response) and run again by the next update.
+	return batchv1.NewJob(ctx, name+"-setup-job", &batchv1.JobArgs{
+		Metadata: meta("minio-setup", "setup"),
+		Spec: &batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(10),
+			ActiveDeadlineSeconds: pulumi.Int(1800),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels:      podLabels,
+					Annotations: pulumi.StringMap{metadatadb.ConfigHashAnnotation: configHash},
+				},
+				Spec: &corev1.PodSpecArgs{
+					RestartPolicy:                pulumi.String("OnFailure"),
+					AutomountServiceAccountToken: pulumi.Bool(false),
+					Tolerations:                  args.Scheduling.TolerationArray(),
+					NodeSelector:                 args.Scheduling.NodeSelectorMap(),
+					SecurityContext:              podSecurity(),
+					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
+						Name:    pulumi.String("mc"),
+						Image:   pulumi.String(image),
+						Command: pulumi.StringArray{pulumi.String("/bin/sh"), pulumi.String("/setup/setup.sh")},
+						Env:     env,
+						Resources: &corev1.ResourceRequirementsArgs{
+							Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
+							Limits:   pulumi.StringMap{"cpu": pulumi.String("500m"), "memory": pulumi.String("256Mi")},
+						},
+						SecurityContext: restrictedContainer(),
+						VolumeMounts: corev1.VolumeMountArray{
+							&corev1.VolumeMountArgs{Name: pulumi.String("setup"), MountPath: pulumi.String("/setup"), ReadOnly: pulumi.Bool(true)},
+							&corev1.VolumeMountArgs{Name: pulumi.String("ca"), MountPath: pulumi.String("/etc/minio-ca"), ReadOnly: pulumi.Bool(true)},
+							&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
+						},
+					}},
+					Volumes: corev1.VolumeArray{
+						&corev1.VolumeArgs{Name: pulumi.String("setup"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("minio-setup")}},
+						&corev1.VolumeArgs{Name: pulumi.String("ca"), Secret: &corev1.SecretVolumeSourceArgs{SecretName: pulumi.String("minio-ca")}},
+						&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("64Mi")}},
+					},
+				},
+			},
+		},
+	}, parent, pulumi.DependsOn(deps), pulumi.DeleteBeforeReplace(true))
 }
