@@ -1,5 +1,10 @@
 package config
 
+import (
+	"net"
+	"strconv"
+)
+
 // DNS records of the kubernetes target's edge (edge.dnsRecords).
 //
 // The clouds write a record for every host of the edge into their DNS zone (edge.dnsZone). On the
@@ -46,8 +51,18 @@ func (v *validator) edgeRecords() {
 	}
 	// external-dns@v0.22.0 provider/rfc2136/rfc2136.go tsigAlgs: hmac-sha1, -sha224, -sha256,
 	// -sha384, -sha512; no hmac-md5.
-	if d := e.ACME.DNS01; d.Provider == DNS01RFC2136 && d.TSIGAlgorithm == "HMACMD5" {
+	d := e.ACME.DNS01
+	if d.Provider != DNS01RFC2136 {
+		return
+	}
+	if d.TSIGAlgorithm == "HMACMD5" {
 		v.add("edge.acme.dns01.tsigAlgorithm", d.TSIGAlgorithm, "HMACSHA256, HMACSHA512 or HMACSHA1 while edge.dnsRecords is on (ExternalDNS signs no HMAC-MD5), or set edge.dnsRecords=false")
+	}
+	// ExternalDNS takes the server as --rfc2136-host and --rfc2136-port.
+	if _, port, err := net.SplitHostPort(d.Nameserver); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			v.add("edge.acme.dns01.nameserver", d.Nameserver, "host:port with a port from 1 to 65535")
+		}
 	}
 }
 

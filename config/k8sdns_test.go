@@ -59,6 +59,7 @@ func TestDNSRecordsValidation(t *testing.T) {
 		{"zone not a parent", k8sEdge("data.example.com", `{`+cloudflareEdge+`, "dnsZone": "example.org"}`), "dataplatform:edge.dnsZone", "data.example.com or a parent"},
 		{"zone, records off", k8sEdge("data.example.com", `{`+cloudflareEdge+`, "dnsRecords": false, "dnsZone": "example.com"}`), "dataplatform:edge.dnsZone", "without edge.dnsRecords"},
 		{"md5", k8sEdge("data.example.com", `{`+strings.Replace(rfc2136Edge, `"edge"}`, `"edge", "tsigAlgorithm": "HMACMD5"}`, 1)+`}`), "dataplatform:edge.acme.dns01.tsigAlgorithm", "no HMAC-MD5"},
+		{"port", k8sEdge("data.example.com", `{`+strings.Replace(rfc2136Edge, "192.0.2.53:53", "192.0.2.53:99999", 1)+`}`), "dataplatform:edge.acme.dns01.nameserver", "1 to 65535"},
 		{"on a cloud", map[string]string{"dataplatform:cloud": "gcp", "dataplatform:gcpProject": "my-project-123", "dataplatform:domain": "data.example.com", "dataplatform:edge": `{"dnsRecords": false}`}, "dataplatform:edge.dnsRecords", "unset on gcp"},
 		{"not a bool", k8sEdge("data.example.com", `{`+cloudflareEdge+`, "dnsRecords": "yes"}`), "dataplatform:edge.dnsRecords", "boolean"},
 	} {

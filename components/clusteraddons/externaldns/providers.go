@@ -65,7 +65,7 @@ var TSIGAlgorithms = []string{"hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-s
 var (
 	secretName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 	secretKey  = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,253}$`)
-	hostName   = regexp.MustCompile(`^[a-zA-Z0-9]([-a-zA-Z0-9.]{0,251}[a-zA-Z0-9])?$`)
+	hostName   = regexp.MustCompile(`^[a-zA-Z0-9]([-a-zA-Z0-9.]{0,251}[a-zA-Z0-9.])?$`)
 )
 
 func (s SecretRef) validate(what string) error {
@@ -100,7 +100,7 @@ func (a *Args) validateSecretProvider() error {
 		if !dnsName.MatchString(r.Zone) || (a.Domain != r.Zone && !strings.HasSuffix(a.Domain, "."+r.Zone)) {
 			return fmt.Errorf("externaldns: RFC2136.Zone %q must be Domain %q or a parent of it", r.Zone, a.Domain)
 		}
-		if r.TSIGKeyName == "" || !hostName.MatchString(r.TSIGKeyName) {
+		if r.TSIGKeyName == "" || strings.ContainsAny(r.TSIGKeyName, " \t\n") {
 			return fmt.Errorf("externaldns: RFC2136.TSIGKeyName %q is not a TSIG key name", r.TSIGKeyName)
 		}
 		if !slices.Contains(TSIGAlgorithms, r.TSIGAlgorithm) {

@@ -135,7 +135,7 @@ func TestSecretProviderValidation(t *testing.T) {
 		"port":          {func() *Args { a := rfc2136Args("192.0.2.53"); a.RFC2136.Port = 0; return a }(), "Port 0"},
 		"zone":          {func() *Args { a := rfc2136Args("192.0.2.53"); a.RFC2136.Zone = "example.org"; return a }(), `Zone "example.org"`},
 		"md5":           {func() *Args { a := rfc2136Args("192.0.2.53"); a.RFC2136.TSIGAlgorithm = "hmac-md5"; return a }(), `TSIGAlgorithm "hmac-md5"`},
-		"key name":      {func() *Args { a := rfc2136Args("192.0.2.53"); a.RFC2136.TSIGKeyName = ""; return a }(), "TSIGKeyName"},
+		"key name":      {func() *Args { a := rfc2136Args("192.0.2.53"); a.RFC2136.TSIGKeyName = "edge key"; return a }(), "TSIGKeyName"},
 		"tsig secret":   {func() *Args { a := rfc2136Args("192.0.2.53"); a.RFC2136.TSIGSecret.Name = "Bad_Name"; return a }(), "RFC2136.TSIGSecret"},
 		"api server ip": {func() *Args { a := rfc2136Args("192.0.2.53"); a.APIServerCIDRs = []string{"192.0.2.10"}; return a }(), "APIServerCIDRs"},
 	} {
