@@ -33,14 +33,14 @@ import (
 // the namespaced Issuer reads (edge.acme.dns01.secretName): a pod takes environment variables only
 // from Secrets of its own namespace, and the platform keeps no second copy of the credential.
 func kubernetesDNS(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, controllers *envoygateway.Controllers, routes []edge.Route) error {
+	e := cfg.Edge
+	if !e.Records() {
+		ctx.Export("dnsRecords", dnsRecordsExport(cfg, edge.Hosts(cfg.Domain, routes)))
+		return nil
+	}
 	hosts, err := recordHosts(cfg.Domain, routes)
 	if err != nil {
 		return err
-	}
-	e := cfg.Edge
-	if !e.Records() {
-		ctx.Export("dnsRecords", dnsRecordsExport(cfg, hosts))
-		return nil
 	}
 	d := e.ACME.DNS01
 	args := &externaldns.Args{
