@@ -70,9 +70,15 @@ type Edge struct {
 	// challenges): a Route 53 hosted zone ID (aws), an Azure DNS zone's resource ID (azure), a Cloud
 	// DNS managed zone's name (gcp); the zone's name is dataplatform:domain or a parent of it. Empty:
 	// the platform creates a public zone named dataplatform:domain and exports its name servers
-	// (dnsNameServers), which the parent zone delegates to. Not used on kubernetes (records are the
+	// (dnsNameServers), which the parent zone delegates to. On kubernetes, with edge.dnsRecords: the
+	// DNS name of the zone at the DNS-01 provider (Cloudflare zone, RFC 2136 zone), the domain or a
+	// parent of it; default the domain. Without edge.dnsRecords it stays empty (the records are the
 	// cluster owner's).
 	DNSZone string `json:"dnsZone"`
+	// DNSRecords (kubernetes only) has ExternalDNS write an A/AAAA record for every host of the edge,
+	// through the DNS-01 provider of edge.acme.dns01 and its Secret. Default: on with the acme issuer,
+	// off (and refused) with selfSigned. Details in config/k8sdns.go.
+	DNSRecords *bool `json:"dnsRecords"`
 }
 
 // InternalOnly reports whether every source range is private (RFC 1918, RFC 4193, or inside them):
@@ -169,6 +175,7 @@ func (p *Platform) edgeDefaults() {
 			d.TSIGAlgorithm = "HMACSHA256"
 		}
 	}
+	p.edgeRecordsDefaults()
 }
 
 var (
@@ -201,6 +208,7 @@ func (v *validator) edge() {
 		}
 	}
 	v.edgeDNSZone()
+	v.edgeRecords()
 	switch {
 	case p.Cloud == AWS && e.Issuer != IssuerACM:
 		v.add("edge.issuer", e.Issuer, "%s on aws: the AWS Load Balancer Controller serves ACM certificates only", IssuerACM)
@@ -226,7 +234,11 @@ func (v *validator) edgeDNSZone() {
 	}
 	switch p.Cloud {
 	case Kubernetes:
-		v.add("edge.dnsZone", z, "empty on kubernetes: the records of dremio.<domain> and airbyte.<domain> are the cluster owner's")
+		if !p.Edge.Records() {
+			v.add("edge.dnsZone", z, "empty on kubernetes without edge.dnsRecords: the records of dremio.<domain> and airbyte.<domain> are then the cluster owner's")
+		} else if p.Domain != z && !strings.HasSuffix(p.Domain, "."+z) {
+			v.add("edge.dnsZone", z, "the DNS name of the zone at the DNS-01 provider: %s or a parent of it", p.Domain)
+		}
 	case AWS:
 		if !route53ZoneID.MatchString(z) {
 			v.add("edge.dnsZone", z, "a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ, or empty to create a zone for the domain")

@@ -52,6 +52,9 @@ func kubernetesFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundatio
 func kubernetesEdge(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, controllers *envoygateway.Controllers, e *Engine) (*edge.Info, error) {
 	routes := engineRoutes(e)
 	routes = append(routes, f.extraRoutes...)
+	if err := kubernetesDNS(ctx, cfg, f, controllers, routes); err != nil {
+		return nil, err
+	}
 	a := cfg.Edge.ACME
 	out, err := envoygateway.NewEdge(ctx, "edge", &envoygateway.EdgeArgs{
 		Domain: cfg.Domain, Routes: routes,

@@ -83,7 +83,7 @@ type AzureDNS struct {
 
 // Args are the inputs of the add-on.
 type Args struct {
-	// Provider is aws or azure.
+	// Provider is aws, azure, cloudflare or rfc2136.
 	Provider Provider
 	// Domain limits the records to names under it (--domain-filter).
 	Domain string
@@ -97,6 +97,16 @@ type Args struct {
 	OwnerID string
 	// Sources are the route kinds the Gateways use.
 	Sources []Source
+	// Namespace is an existing namespace to install into (cloudflare, rfc2136: the namespace of the
+	// credential Secret); nil: the add-on creates its own namespace, Namespace.
+	Namespace pulumi.StringInput
+	// Cloudflare is the credential, with the cloudflare provider.
+	Cloudflare *CloudflareDNS
+	// RFC2136 is the server, zone and TSIG key, with the rfc2136 provider.
+	RFC2136 *RFC2136DNS
+	// APIServerCIDRs are the Kubernetes API server's addresses (443/6443); empty: any address on
+	// those ports (the clouds' managed control planes publish none).
+	APIServerCIDRs []string
 	// AWSZoneID is the Route 53 hosted zone ExternalDNS may write (--zone-id-filter), on aws.
 	AWSZoneID pulumi.StringInput
 	// AWSRegion is the region the AWS SDK signs for (AWS_DEFAULT_REGION), on aws.
@@ -135,8 +145,8 @@ func (a *Args) domainFilters() []string {
 
 func (a *Args) validate() error {
 	switch {
-	case a.Provider != AWS && a.Provider != Azure:
-		return fmt.Errorf("externaldns: Provider %q; allowed: aws, azure", a.Provider)
+	case !slices.Contains([]Provider{AWS, Azure, Cloudflare, RFC2136}, a.Provider):
+		return fmt.Errorf("externaldns: Provider %q; allowed: aws, azure, cloudflare, rfc2136", a.Provider)
 	case a.Domain == "":
 		return fmt.Errorf("externaldns: Domain is required (the records are limited to names under it)")
 	case !dnsName.MatchString(a.Domain):
@@ -159,6 +169,12 @@ func (a *Args) validate() error {
 		if s != HTTPRoute && s != GRPCRoute && s != TLSRoute {
 			return fmt.Errorf("externaldns: source %q; allowed: %s, %s, %s", s, HTTPRoute, GRPCRoute, TLSRoute)
 		}
+	}
+	if err := k8snet.ValidateCIDRs("externaldns: APIServerCIDRs", a.APIServerCIDRs); err != nil {
+		return err
+	}
+	if a.Provider == Cloudflare || a.Provider == RFC2136 {
+		return a.validateSecretProvider()
 	}
 	return nil
 }
@@ -184,21 +200,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	for k, v := range args.Labels {
 		labels[k] = pulumi.String(v)
 	}
-	nsLabels := pulumi.StringMap{
-		// The chart's pod and container security contexts meet "restricted" (values.yaml:
-		// runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, ALL capabilities dropped).
-		"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
-	}
-	for k, v := range labels {
-		nsLabels[k] = v
-	}
-	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace), Labels: nsLabels},
-	}, child)
+	nsName, err := namespace(ctx, name, args, labels, child)
 	if err != nil {
 		return nil, err
 	}
-	nsName := ns.Metadata.Name().Elem()
 	deps := []pulumi.Resource{}
 	if args.Provider == Azure {
 		cm, err := azureConfig(ctx, name, args.Azure, nsName, labels, child)
@@ -207,7 +212,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		deps = append(deps, cm)
 	}
-	np, err := networkPolicy(ctx, name, args.Provider, nsName, labels, child)
+	np, err := networkPolicy(ctx, name, args, nsName, labels, child)
 	if err != nil {
 		return nil, err
 	}
@@ -278,9 +283,33 @@ func values(a *Args) pulumi.Map {
 		v["extraVolumeMounts"] = pulumi.Array{pulumi.Map{
 			"name": pulumi.String("azure-config-file"), "mountPath": pulumi.String("/etc/kubernetes"), "readOnly": pulumi.Bool(true),
 		}}
+	case Cloudflare, RFC2136:
+		secretProviderValues(v, a)
 	}
 	v["serviceAccount"] = sa
 	return a.Scheduling.PlaceValues(v)
+}
+
+// namespace is Args.Namespace, or a namespace of the add-on's own.
+func namespace(ctx *pulumi.Context, name string, a *Args, labels pulumi.StringMap, child pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	if a.Namespace != nil {
+		return a.Namespace.ToStringOutput(), nil
+	}
+	nsLabels := pulumi.StringMap{
+		// The chart's pod and container security contexts meet "restricted" (values.yaml:
+		// runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, ALL capabilities dropped).
+		"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
+	}
+	for k, v := range labels {
+		nsLabels[k] = v
+	}
+	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace), Labels: nsLabels},
+	}, child)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return ns.Metadata.Name().Elem(), nil
 }
 
 const azureConfigName = "external-dns-azure"
@@ -306,28 +335,36 @@ func azureConfig(ctx *pulumi.Context, name string, z *AzureDNS, ns pulumi.String
 // credentials; it uses its own identity.
 const metadataEndpoint = "169.254.169.254/32"
 
-// networkPolicy denies all ingress to the namespace (nothing calls ExternalDNS; its metrics port is
-// not scraped) and allows egress to cluster DNS, the API server and the DNS service's API over HTTPS,
-// plus the EKS Pod Identity agent on aws (169.254.170.23:80, where the AWS SDK gets the pod's
-// credentials).
-func networkPolicy(ctx *pulumi.Context, name string, p Provider, ns pulumi.StringInput, labels pulumi.StringMap, child pulumi.ResourceOption) (*networkingv1.NetworkPolicy, error) {
-	anywhere := networkingv1.NetworkPolicyPeerArray{
-		&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0"), Except: pulumi.StringArray{pulumi.String(metadataEndpoint)}}},
-		&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("::/0")}},
-	}
+// networkPolicy denies all ingress to the add-on's pod (nothing calls ExternalDNS; its metrics port is
+// not scraped) and allows egress to cluster DNS, the API server and the DNS service:
+//   - the API server on 443 (behind its Service) and 6443 (the endpoints): APIServerCIDRs, or any
+//     address when none are given, which also reaches the DNS APIs of aws, azure and cloudflare;
+//   - cloudflare with APIServerCIDRs: its API (api.cloudflare.com, no fixed addresses) on 443;
+//   - rfc2136: the server on its port, UDP and TCP;
+//   - aws: the EKS Pod Identity agent (169.254.170.23:80, where the AWS SDK gets the pod's
+//     credentials).
+//
+// In its own namespace the policy covers every pod; in a shared one (Args.Namespace) only the
+// chart's pod, by its selector labels (templates/_helpers.tpl external-dns.selectorLabels:
+// app.kubernetes.io/name = the chart name, app.kubernetes.io/instance = the release).
+func networkPolicy(ctx *pulumi.Context, name string, a *Args, ns pulumi.StringInput, labels pulumi.StringMap, child pulumi.ResourceOption) (*networkingv1.NetworkPolicy, error) {
 	dns := networkingv1.NetworkPolicyPortArray{
 		&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
 		&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
+	}
+	apiServer := anywhere()
+	if len(a.APIServerCIDRs) > 0 {
+		apiServer = k8snet.Peers(nil, a.APIServerCIDRs)
 	}
 	egress := networkingv1.NetworkPolicyEgressRuleArray{
 		&networkingv1.NetworkPolicyEgressRuleArgs{
 			To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector("kube-system")}},
 			Ports: dns,
 		},
-		// The API server (443 behind its Service, 6443 on the endpoints) and the DNS API.
-		&networkingv1.NetworkPolicyEgressRuleArgs{To: anywhere, Ports: k8snet.TCPPorts(443, 6443)},
+		&networkingv1.NetworkPolicyEgressRuleArgs{To: apiServer, Ports: k8snet.TCPPorts(443, 6443)},
 	}
-	if p == AWS {
+	switch {
+	case a.Provider == AWS:
 		egress = append(egress, &networkingv1.NetworkPolicyEgressRuleArgs{
 			To: networkingv1.NetworkPolicyPeerArray{
 				&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("169.254.170.23/32")}},
@@ -335,13 +372,27 @@ func networkPolicy(ctx *pulumi.Context, name string, p Provider, ns pulumi.Strin
 			},
 			Ports: k8snet.TCPPorts(80),
 		})
+	case a.Provider == Cloudflare && len(a.APIServerCIDRs) > 0:
+		egress = append(egress, &networkingv1.NetworkPolicyEgressRuleArgs{To: anywhere(), Ports: k8snet.TCPPorts(443)})
+	case a.Provider == RFC2136:
+		egress = append(egress, nameserverEgress(a.RFC2136))
+	}
+	pods := &metav1.LabelSelectorArgs{}
+	if a.Namespace != nil {
+		pods = &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(PodSelector())}
 	}
 	return networkingv1.NewNetworkPolicy(ctx, name+"-network-policy", &networkingv1.NetworkPolicyArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("external-dns"), Namespace: ns, Labels: labels},
 		Spec: &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: &metav1.LabelSelectorArgs{},
+			PodSelector: pods,
 			PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"}),
 			Egress:      egress,
 		},
 	}, child)
+}
+
+// PodSelector selects the chart's pod (templates/_helpers.tpl external-dns.selectorLabels, with the
+// release named release and no nameOverride).
+func PodSelector() map[string]string {
+	return map[string]string{"app.kubernetes.io/name": ChartName, "app.kubernetes.io/instance": release}
 }
