@@ -79,6 +79,9 @@ type Platform struct {
 	Dbt         Dbt
 	// Edge is the Gateway in front of the platform (`dataplatform:edge`, config/edge.go).
 	Edge Edge
+
+	// Elasticsearch is the search and log store (`dataplatform:elasticsearch`, config/elasticsearch.go).
+	Elasticsearch Elasticsearch
 }
 
 // Profile is what the design document promises for an environment.

@@ -144,6 +144,7 @@ func Parse(project, stack string, values map[string]string) (*Platform, error) {
 		{KeyAirbyte, &p.Airbyte},
 		{KeyDbt, &p.Dbt},
 		{KeyEdge, &p.Edge},
+		{KeyElasticsearch, &p.Elasticsearch},
 	}
 	for _, o := range objects {
 		raw, ok := values[FullKey(o.key)]

@@ -38,6 +38,7 @@ func Validate(p *Platform) Problems {
 	v.aws()
 	v.azure()
 	v.edge()
+	v.elasticsearch()
 	return v.problems
 }
 
