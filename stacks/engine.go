@@ -9,6 +9,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/dbt"
 	"github.com/opendataplatform/dataplatform/components/dremio"
 	"github.com/opendataplatform/dataplatform/components/edge"
+	"github.com/opendataplatform/dataplatform/components/elasticsearch"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/config"
@@ -55,6 +56,7 @@ func storeAccess(cfg *config.Platform, cnpgServiceAccount string) []objectstore.
 	if cnpgServiceAccount != "" {
 		access = append(access, objectstore.Access{Workload: backupWorkload, Namespace: ns.Data, ServiceAccount: cnpgServiceAccount, Buckets: []objectstore.Bucket{objectstore.Backups}})
 	}
+	access = append(access, searchAccess(cfg)...)
 	return access
 }
 
@@ -63,6 +65,8 @@ type Engine struct {
 	Dremio  *dremio.DremioCluster
 	Airbyte *airbyte.AirbyteStack
 	Dbt     *dbt.DbtJob
+	// Search is Elasticsearch and Kibana (stacks/elasticsearch.go); nil when off.
+	Search *elasticsearch.Search
 }
 
 // deployEngine builds Dremio, Airbyte and the dbt schedule on the cluster, wired to the data services.
@@ -135,7 +139,11 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 	if err != nil {
 		return nil, fmt.Errorf("dbt: %w", err)
 	}
-	return &Engine{Dremio: d, Airbyte: a, Dbt: job}, nil
+	search, err := deploySearch(ctx, cfg, f, ns, data)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Dremio: d, Airbyte: a, Dbt: job, Search: search}, nil
 }
 
 // dbtImage is the configured image, or the platform registry's repository with the configured tag.
@@ -196,4 +204,5 @@ func exportServices(ctx *pulumi.Context, data *DataServices, e *Engine, entry *e
 	}
 	ctx.Export("buckets", buckets)
 	ctx.Export("objectStoreEndpoint", data.Store.Endpoint)
+	exportSearch(ctx, e, entry)
 }

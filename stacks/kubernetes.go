@@ -50,6 +50,7 @@ func kubernetesFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundatio
 // kubernetesEdge serves the engine's routes through Envoy Gateway.
 func kubernetesEdge(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, controllers *envoygateway.Controllers, e *Engine) (*edge.Info, error) {
 	routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
+	routes = append(routes, searchRoutes(e)...)
 	a := cfg.Edge.ACME
 	out, err := envoygateway.NewEdge(ctx, "edge", &envoygateway.EdgeArgs{
 		Domain: cfg.Domain, Routes: routes,

@@ -69,8 +69,8 @@ func TestEdgeOnKubernetes(t *testing.T) {
 		if n := len(resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:TCPRoute")); n != 2 {
 			t.Errorf("%d TCPRoutes; want Flight and JDBC", n)
 		}
-		if n := len(resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")); n != 3 {
-			t.Errorf("%d HTTPRoutes; want Dremio, Airbyte and the redirect", n)
+		if n := len(resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")); n != 4 {
+			t.Errorf("%d HTTPRoutes; want Dremio, Airbyte, Kibana (elasticsearch is on by default on kubernetes) and the redirect", n)
 		}
 		charts := map[string]string{}
 		for _, c := range resourcesOf(r, "kubernetes:helm.sh/v4:Chart") {

@@ -118,7 +118,8 @@ type Args struct {
 	// Labels are added to every object.
 	Labels map[string]string
 	// Protect protects the Elasticsearch resource and keeps its volumes when it is deleted
-	// (volumeClaimDeletePolicy DeleteOnScaledownOnly): prod.
+	// (volumeClaimDeletePolicy DeleteOnScaledownOnly), and the snapshot user's generated password
+	// (the platform's rule for generated credentials): prod.
 	Protect bool
 }
 

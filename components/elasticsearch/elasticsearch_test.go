@@ -159,8 +159,8 @@ func TestProdCluster(t *testing.T) {
 		assert.False(t, kb.Protect)
 		assert.Equal(t, 2.0, inspect.Num(kb.Inputs, "spec", "count"))
 		for _, r := range m.Resources() {
-			if r.Protect && r.Type != esType {
-				t.Errorf("%s %s is protected; only the Elasticsearch holds data", r.Type, r.Name)
+			if r.Protect && r.Type != esType && r.Type != "random:index/randomPassword:RandomPassword" {
+				t.Errorf("%s %s is protected; only the Elasticsearch and the generated password are", r.Type, r.Name)
 			}
 		}
 	})

@@ -74,7 +74,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	// The snapshot Job's user, from the secret store.
 	password, err := random.NewRandomPassword(ctx, name+"-snapshot-password", &random.RandomPasswordArgs{
 		Length: pulumi.Int(32), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
-	}, b.child)
+	}, pulumi.Parent(comp), pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, err
 	}
