@@ -12,8 +12,11 @@ import (
 const (
 	configDir = "/usr/share/elasticsearch/config"
 	jdkDir    = "/usr/share/elasticsearch/jdk"
-	// truststoreDir is under the config directory, where Elasticsearch 9's entitlements let the
-	// JVM read files at run time.
+	// truststoreDir is under the config directory: Elasticsearch 9 confines the files its
+	// components read (the reason ECK mounts the Azure repository's federated token under
+	// config/azure/tokens, cloud-on-k8s PR #7980), so the file sits where that token does. Not
+	// verified on a running 9.4 node: if the JVM cannot read the trust store, registering the
+	// repository fails its verification and the snapshot Job fails with Elasticsearch's error.
 	truststoreDir  = configDir + "/objectstore-truststore"
 	truststorePath = truststoreDir + "/cacerts"
 	caMountDir     = "/objectstore-ca"

@@ -15,9 +15,10 @@ import (
 // rolesFile is the file realm role of the snapshot Job's user (ECK reads roles.yml from the Secret
 // spec.auth.roles names: pkg/controller/elasticsearch/user/roles.go RolesFile). Registering a
 // repository is the cluster:admin/repository/* action family (the manage privilege's, without the
-// rest of manage); manage_slm and cluster:admin/snapshot/* are what Elasticsearch's SLM security
-// guide gives an SLM administrator, with all on .slm-history-* where SLM records its runs; SLM
-// takes each snapshot with the privileges of the user who last wrote the policy.
+// rest of manage); manage_slm and cluster:admin/snapshot/* with all on .slm-history-* (where SLM
+// records its runs) are the slm-admin role of elastic/elasticsearch docs/reference/slm/
+// slm-security.asciidoc; SLM takes each snapshot with the privileges of the user who last wrote the
+// policy, and cluster:admin/snapshot/* snapshots every index whatever the user's index privileges.
 func rolesFile() string {
 	return SnapshotRole + `:
   cluster: ["manage_slm", "cluster:admin/snapshot/*", "cluster:admin/repository/*", "monitor"]
