@@ -147,6 +147,9 @@ func TestProdCluster(t *testing.T) {
 		es := inspect.MustNamed(t, m, esType, "search-cluster")
 		assert.True(t, es.Protect)
 		assert.Equal(t, "DeleteOnScaledownOnly", inspect.Str(es.Inputs, "spec", "volumeClaimDeletePolicy"))
+		// ECK's default budget stays on: no disruption unless green, then one node at a time (CRD
+		// description of spec.podDisruptionBudget); an override here would replace it.
+		assert.False(t, inspect.Has(es.Inputs, "spec", "podDisruptionBudget"))
 		sets := nodeSets(t, m)
 		require.Len(t, sets, 2)
 		assert.Equal(t, 3.0, sets["masters"]["count"])
