@@ -84,6 +84,8 @@ type Platform struct {
 	Observability Observability
 	// Superset is Apache Superset (`dataplatform:superset`, config/superset.go).
 	Superset Superset
+	// Elasticsearch is the search and log store (`dataplatform:elasticsearch`, config/elasticsearch.go).
+	Elasticsearch Elasticsearch
 }
 
 // Profile is what the design document promises for an environment.

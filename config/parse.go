@@ -148,6 +148,7 @@ func Parse(project, stack string, values map[string]string) (*Platform, error) {
 		{KeyEdge, &p.Edge},
 		{KeyObservability, &p.Observability},
 		{KeySuperset, &p.Superset},
+		{KeyElasticsearch, &p.Elasticsearch},
 	}
 	for _, o := range objects {
 		raw, ok := values[FullKey(o.key)]

@@ -40,6 +40,7 @@ func Validate(p *Platform) Problems {
 	v.edge()
 	v.observability()
 	v.superset()
+	v.elasticsearch()
 	return v.problems
 }
 

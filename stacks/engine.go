@@ -9,6 +9,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/dbt"
 	"github.com/opendataplatform/dataplatform/components/dremio"
 	"github.com/opendataplatform/dataplatform/components/edge"
+	"github.com/opendataplatform/dataplatform/components/elasticsearch"
 	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/components/superset"
@@ -56,6 +57,7 @@ func storeAccess(cfg *config.Platform, cnpgServiceAccount string) []objectstore.
 	if cnpgServiceAccount != "" {
 		access = append(access, objectstore.Access{Workload: backupWorkload, Namespace: ns.Data, ServiceAccount: cnpgServiceAccount, Buckets: []objectstore.Bucket{objectstore.Backups}})
 	}
+	access = append(access, searchAccess(cfg)...)
 	return access
 }
 
@@ -66,6 +68,8 @@ type Engine struct {
 	Dbt     *dbt.DbtJob
 	// Superset is nil unless dataplatform:superset.enabled (stacks/superset.go).
 	Superset *superset.Superset
+	// Search is Elasticsearch and Kibana (stacks/elasticsearch.go); nil when off.
+	Search *elasticsearch.Search
 }
 
 // deployEngine builds Dremio, Airbyte and the dbt schedule on the cluster, wired to the data services.
@@ -144,7 +148,11 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Dremio: d, Airbyte: a, Dbt: job, Superset: s}, nil
+	search, err := deploySearch(ctx, cfg, f, ns, data)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{Dremio: d, Airbyte: a, Dbt: job, Superset: s, Search: search}, nil
 }
 
 // dbtImage is the configured image, or the platform registry's repository with the configured tag.
@@ -206,4 +214,5 @@ func exportServices(ctx *pulumi.Context, data *DataServices, e *Engine, entry *e
 	}
 	ctx.Export("buckets", buckets)
 	ctx.Export("objectStoreEndpoint", data.Store.Endpoint)
+	exportSearch(ctx, e, entry)
 }

@@ -54,14 +54,14 @@ func deploySuperset(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 	return out, nil
 }
 
-// engineRoutes are the routes every target's edge serves: Dremio's, Airbyte's and, when it runs,
-// Superset's.
+// engineRoutes are the routes every target's edge serves: Dremio's, Airbyte's and, when they run,
+// Superset's and Kibana's.
 func engineRoutes(e *Engine) []edge.Route {
 	routes := append(append([]edge.Route{}, e.Dremio.Routes...), e.Airbyte.Routes...)
 	if e.Superset != nil {
 		routes = append(routes, e.Superset.Routes...)
 	}
-	return routes
+	return append(routes, searchRoutes(e)...)
 }
 
 // engineBackends are the components whose Services the routes name.
@@ -69,6 +69,9 @@ func engineBackends(e *Engine) []pulumi.Resource {
 	out := []pulumi.Resource{e.Dremio, e.Airbyte}
 	if e.Superset != nil {
 		out = append(out, e.Superset)
+	}
+	if e.Search != nil {
+		out = append(out, e.Search)
 	}
 	return out
 }

@@ -70,7 +70,7 @@ func TestEdgeOnKubernetes(t *testing.T) {
 			t.Errorf("%d TCPRoutes; want Flight and JDBC", n)
 		}
 		if n := len(resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")); n != 4 {
-			t.Errorf("%d HTTPRoutes; want Dremio, Airbyte, Grafana (observability, on by default here) and the redirect", n)
+			t.Errorf("%d HTTPRoutes; want Dremio, Airbyte, Grafana (observability, on by default here), Kibana (when elasticsearch.enabled) and the redirect", n)
 		}
 		charts := map[string]string{}
 		for _, c := range resourcesOf(r, "kubernetes:helm.sh/v4:Chart") {

@@ -18,7 +18,9 @@ import (
 var statefulTypes = map[string][]string{
 	// The edge's self-signed root CA key (the selfSigned issuer, the kubernetes default): external
 	// clients trust that CA, so a new key makes every client re-import it.
-	"kubernetes": append(slices.Clip(inClusterStateful), "kubernetes:postgresql.cnpg.io/v1:Cluster", "tls:index/privateKey:PrivateKey"),
+	"kubernetes": append(slices.Clip(inClusterStateful), "kubernetes:postgresql.cnpg.io/v1:Cluster", "tls:index/privateKey:PrivateKey",
+		// Elasticsearch (on by default on kubernetes): its nodes' volumes.
+		"kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch"),
 	"aws": append(slices.Clip(inClusterStateful),
 		"aws:ec2/vpc:Vpc", "aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:rds/instance:Instance",
 		"aws:s3/bucketV2:BucketV2", "aws:ecr/repository:Repository",
@@ -104,6 +106,7 @@ func unprotectedByDesign(urn string) bool {
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-controllers-cert-manager-namespace") ||
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-controllers-envoy-gateway-namespace") ||
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-namespace") || // aws: Gateways only, no pods
+		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::eck-namespace") || // the ECK operator only
 		(strings.Contains(urn, "tls:index/privateKey:PrivateKey::") && !strings.HasSuffix(urn, "tls:index/privateKey:PrivateKey::edge-ca-key"))
 }
 

@@ -82,6 +82,20 @@ func eachPlan(t *testing.T, f func(t *testing.T, stack, target string, preview b
 	}
 }
 
+// eachPlanWith is eachPlan with per-plan config values (`key=value`, as `plan --set` takes them).
+func eachPlanWith(t *testing.T, sets func(stack, target string) []string, f func(t *testing.T, stack, target string, preview bool, r *planner.Result)) {
+	for _, stack := range Stacks {
+		for _, target := range Targets {
+			for _, preview := range []bool{false, true} {
+				stack, target, preview := stack, target, preview
+				t.Run(fmt.Sprintf("%s/%s/%s", stack, target, mode(preview)), func(t *testing.T) {
+					f(t, stack, target, preview, plan(t, stack, target, preview, sets(stack, target)...))
+				})
+			}
+		}
+	}
+}
+
 func TestEveryStackOnEveryTargetPlans(t *testing.T) {
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		if string(r.Platform.Cloud) != target || string(r.Platform.Environment) != stack {

@@ -52,6 +52,11 @@ type Access struct {
 	// it in Identity.StaticCredential; nothing else of the store accepts it. S3 refuses the flag (every
 	// AWS client takes EKS Pod Identity); MinIO ignores it (its users always have keys).
 	StaticCredential bool
+	// Prefix, when set, limits the workload's object access to keys under "<Prefix>/" in each of its
+	// buckets (a workload sharing a bucket with another, such as Elasticsearch's snapshots next to
+	// the database backups). Lower-case letters, digits and '-'. MinIO scopes its user's policy to
+	// it; the cloud implementations refuse it until they scope their grants the same way.
+	Prefix string
 }
 
 // Identity is what a workload's ServiceAccount and pods must carry to act as the identity the store

@@ -209,6 +209,9 @@ func (a *ObjectStoreArgs) validate(name string) error {
 		if len(acc.Buckets) == 0 {
 			return fail("%s.Buckets is empty; list the buckets %s uses", field, acc.Workload)
 		}
+		if acc.Prefix != "" {
+			return fail("%s.Prefix = %q; GCS grants whole buckets so far", field, acc.Prefix)
+		}
 		seenBucket := map[objectstore.Bucket]bool{}
 		for _, b := range acc.Buckets {
 			if !slices.Contains(objectstore.Buckets, b) {

@@ -181,6 +181,8 @@ func (a *ObjectStoreArgs) validate() error {
 			return fmt.Errorf("minio: Access[%d] (%s).Namespace = %q; must be a DNS label", i, acc.Workload, acc.Namespace)
 		case len(acc.Buckets) == 0:
 			return fmt.Errorf("minio: Access[%d] (%s).Buckets is empty; grant at least one of %v", i, acc.Workload, objectstore.Buckets)
+		case acc.Prefix != "" && !dnsLabel.MatchString(acc.Prefix):
+			return fmt.Errorf("minio: Access[%d] (%s).Prefix = %q; must be lower-case letters, digits and '-'", i, acc.Workload, acc.Prefix)
 		}
 		for _, b := range acc.Buckets {
 			if !known[b] {

@@ -24,8 +24,9 @@ func userPolicyName(workload string) string { return workload + "-buckets" }
 func secretEnvName(i int) string { return fmt.Sprintf("SECRET_KEY_%d", i) }
 
 // bucketPolicy is the IAM-style policy of one workload: list its buckets, read and write their
-// objects (and object versions, for restores), nothing else.
-func bucketPolicy(buckets []objectstore.Bucket) string {
+// objects (and object versions, for restores), nothing else; with a prefix, only the keys under
+// "<prefix>/" (objects by ARN, listing by the s3:prefix condition key, which MinIO evaluates as S3 does).
+func bucketPolicy(buckets []objectstore.Bucket, prefix string) string {
 	names := make([]string, 0, len(buckets))
 	for _, b := range buckets {
 		names = append(names, string(b))
@@ -34,24 +35,41 @@ func bucketPolicy(buckets []objectstore.Bucket) string {
 	var bucketARNs, objectARNs []string
 	for _, n := range names {
 		bucketARNs = append(bucketARNs, "arn:aws:s3:::"+n)
-		objectARNs = append(objectARNs, "arn:aws:s3:::"+n+"/*")
+		if prefix != "" {
+			objectARNs = append(objectARNs, "arn:aws:s3:::"+n+"/"+prefix+"/*")
+		} else {
+			objectARNs = append(objectARNs, "arn:aws:s3:::"+n+"/*")
+		}
 	}
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{
+	objects := map[string]any{
+		"Effect": "Allow",
+		"Action": []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion",
+			"s3:ListMultipartUploadParts", "s3:PutObject"},
+		"Resource": objectARNs,
+	}
+	statements := []any{map[string]any{
+		"Effect":   "Allow",
+		"Action":   []string{"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"},
+		"Resource": bucketARNs,
+	}, objects}
+	if prefix != "" {
+		// Listing carries the s3:prefix key; the bucket-level reads do not, so they stay unconditioned.
+		statements = []any{
 			map[string]any{
 				"Effect":   "Allow",
-				"Action":   []string{"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"},
+				"Action":   []string{"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucketMultipartUploads"},
 				"Resource": bucketARNs,
 			},
 			map[string]any{
-				"Effect": "Allow",
-				"Action": []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion",
-					"s3:ListMultipartUploadParts", "s3:PutObject"},
-				"Resource": objectARNs,
+				"Effect":    "Allow",
+				"Action":    []string{"s3:ListBucket", "s3:ListBucketVersions"},
+				"Resource":  bucketARNs,
+				"Condition": map[string]any{"StringLike": map[string]any{"s3:prefix": []string{prefix + "/*"}}},
 			},
-		},
+			objects,
+		}
 	}
+	doc := map[string]any{"Version": "2012-10-17", "Statement": statements}
 	b, _ := json.MarshalIndent(doc, "", "  ")
 	return string(b)
 }
@@ -113,7 +131,7 @@ func setupFiles(endpoint string, versioning bool, noncurrentDays int, accesses [
 		files["lifecycle.json"] = lifecycleRules(noncurrentDays)
 	}
 	for _, a := range accesses {
-		files["policy-"+a.Workload+".json"] = bucketPolicy(a.Buckets)
+		files["policy-"+a.Workload+".json"] = bucketPolicy(a.Buckets, a.Prefix)
 	}
 	return files
 }

@@ -165,6 +165,8 @@ func (a *ObjectStoreArgs) validate() error {
 			return fmt.Errorf("s3: Access[%d].ServiceAccount = %q; must be a Kubernetes ServiceAccount name", i, acc.ServiceAccount)
 		case len(acc.Buckets) == 0:
 			return fmt.Errorf("s3: Access[%d].Buckets is empty; list the buckets %s uses", i, acc.Workload)
+		case acc.Prefix != "":
+			return fmt.Errorf("s3: Access[%d] (%s) sets Prefix; S3 grants whole buckets so far", i, acc.Workload)
 		case acc.StaticCredential:
 			return fmt.Errorf("s3: Access[%d] (%s) sets StaticCredential; S3 mints no static keys: EKS Pod Identity serves every AWS client, so %s's AWS SDK gets its role without one", i, acc.Workload, acc.Workload)
 		}

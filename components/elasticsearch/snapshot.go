@@ -1,0 +1,177 @@
+package elasticsearch
+
+import (
+	"encoding/json"
+	"fmt"
+
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/metadatadb"
+)
+
+// rolesFile is the file realm role of the snapshot Job's user (ECK reads roles.yml from the Secret
+// spec.auth.roles names: pkg/controller/elasticsearch/user/roles.go RolesFile). Registering a
+// repository is the cluster:admin/repository/* action family (the manage privilege's, without the
+// rest of manage); manage_slm and cluster:admin/snapshot/* with all on .slm-history-* (where SLM
+// records its runs) are the slm-admin role of elastic/elasticsearch docs/reference/slm/
+// slm-security.asciidoc; SLM takes each snapshot with the privileges of the user who last wrote the
+// policy, and cluster:admin/snapshot/* snapshots every index whatever the user's index privileges.
+func rolesFile() string {
+	return SnapshotRole + `:
+  cluster: ["manage_slm", "cluster:admin/snapshot/*", "cluster:admin/repository/*", "monitor"]
+  indices:
+    - names: [".slm-history-*"]
+      privileges: ["all"]
+`
+}
+
+// repositoryBody is PUT _snapshot/<Repository>: an s3 repository (repository-s3 is bundled since
+// Elasticsearch 8.0) on the store's bucket under the prefix, through the default client whose
+// endpoint and keys the nodes carry. Registration verifies the repository from every node.
+func repositoryBody(bucket, prefix string) string {
+	b, _ := json.Marshal(map[string]any{
+		"type": "s3",
+		"settings": map[string]any{
+			"bucket":    bucket,
+			"base_path": prefix,
+			"client":    "default",
+		},
+	})
+	return string(b)
+}
+
+// policyBody is PUT _slm/policy/<SLMPolicy>: a snapshot of every index and the cluster state on the
+// schedule, named with the date (SLM appends a unique suffix), kept RetentionDays but never fewer
+// than three.
+func policyBody(schedule string, retentionDays int) string {
+	b, _ := json.Marshal(map[string]any{
+		"schedule":   schedule,
+		"name":       "<platform-{now/d}>",
+		"repository": Repository,
+		"config":     map[string]any{"indices": []string{"*"}, "include_global_state": true},
+		"retention":  map[string]any{"expire_after": fmt.Sprintf("%dd", retentionDays), "min_count": 3},
+	})
+	return string(b)
+}
+
+// script registers the repository and the policy. Both PUTs replace what exists, so the Job can run
+// again; it first waits for the cluster to answer (yellow), which it does once ECK has created it.
+// The password goes to a netrc file, never onto a command line; curl verifies Elasticsearch's
+// certificate against ECK's CA.
+func script(host string) string {
+	return fmt.Sprintf(`set -eu
+umask 077
+printf 'machine %%s login %%s password %%s\n' %[2]s "$ES_USER" "$ES_PASSWORD" > /tmp/netrc
+es() { curl -fsS --retry 5 --retry-all-errors --cacert /es-ca/ca.crt --netrc-file /tmp/netrc -H 'Content-Type: application/json' "$@"; }
+# A refused PUT prints Elasticsearch's reason (curl >= 7.76 --fail-with-body; the image has 8.11.1).
+put() { curl --fail-with-body -sS --retry 5 --retry-all-errors --cacert /es-ca/ca.crt --netrc-file /tmp/netrc -H 'Content-Type: application/json' -X PUT "$@"; }
+until es "%[1]s/_cluster/health?wait_for_status=yellow&timeout=30s" >/dev/null; do
+  echo "waiting for Elasticsearch"; sleep 10
+done
+put "%[1]s/_snapshot/%[3]s" --data-binary @/config/repository.json
+echo
+put "%[1]s/_slm/policy/%[4]s" --data-binary @/config/policy.json
+echo
+`, fmt.Sprintf("https://%s:%d", host, HTTPPort), host, Repository, SLMPolicy)
+}
+
+// snapshotJob creates the ConfigMap of the request bodies and the Job. Everything it applies — the
+// script, the bodies, the user's password — is hashed into the pod template
+// (metadatadb.ConfigHashAnnotation), which pulumi-kubernetes treats as a replacement (pkg/provider/
+// diff.go forceNewProperties ".spec.template"); the fixed name makes it delete before it replaces.
+// It keeps no ttlSecondsAfterFinished, so a refresh does not make the next up run it again.
+//
+// The cluster's UID is hashed too: a re-created cluster (replaced resource, lost volumes, a restore
+// into a new one) has neither repository nor policy, so the Job must run again for it.
+func (b *builder) snapshotJob(host string, bucket pulumi.StringOutput, password pulumi.StringInput, clusterUID pulumi.StringOutput, deps []pulumi.Resource) (*batchv1.Job, error) {
+	a := b.args
+	s := a.Snapshots
+	repo := bucket.ApplyT(func(name string) string { return repositoryBody(name, s.Prefix) }).(pulumi.StringOutput)
+	policy := policyBody(s.Schedule, s.RetentionDays)
+	sh := script(host)
+	cm, err := corev1.NewConfigMap(b.ctx, b.name+"-snapshot-config", &corev1.ConfigMapArgs{
+		Metadata: b.meta("elasticsearch-snapshot-config", "snapshots"),
+		Data:     pulumi.StringMap{"repository.json": repo, "policy.json": pulumi.String(policy), "register.sh": pulumi.String(sh)},
+	}, b.child)
+	if err != nil {
+		return nil, err
+	}
+	hash := pulumi.Unsecret(pulumi.All(repo, password, clusterUID).ApplyT(func(v []any) string {
+		return metadatadb.ConfigHash(v[0], policy, sh, v[1], v[2])
+	}).(pulumi.StringOutput)).(pulumi.StringOutput)
+	sel := map[string]string{"app.kubernetes.io/name": "elasticsearch-snapshots"}
+	podLabels := pulumi.StringMap{}
+	for k, v := range b.labels("snapshots") {
+		podLabels[k] = v
+	}
+	for k, v := range sel {
+		podLabels[k] = pulumi.String(v)
+	}
+	spec := &corev1.PodSpecArgs{
+		RestartPolicy:                pulumi.String("OnFailure"),
+		AutomountServiceAccountToken: pulumi.Bool(false),
+		// curl_user of the curl image.
+		SecurityContext: &corev1.PodSecurityContextArgs{
+			RunAsNonRoot: pulumi.Bool(true), RunAsUser: pulumi.Int(100), RunAsGroup: pulumi.Int(101),
+			SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+		},
+		Tolerations:  a.Scheduling.TolerationArray(),
+		NodeSelector: a.Scheduling.NodeSelectorMap(),
+		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
+			Name:    pulumi.String("register"),
+			Image:   pulumi.String(JobImage),
+			Command: pulumi.ToStringArray([]string{"/bin/sh", "/config/register.sh"}),
+			Env: corev1.EnvVarArray{
+				secretEnv("ES_USER", b.userSecret, "username"),
+				secretEnv("ES_PASSWORD", b.userSecret, "password"),
+			},
+			Resources: &corev1.ResourceRequirementsArgs{
+				Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
+				Limits:   pulumi.StringMap{"cpu": pulumi.String("200m"), "memory": pulumi.String("64Mi")},
+			},
+			SecurityContext: &corev1.SecurityContextArgs{
+				AllowPrivilegeEscalation: pulumi.Bool(false), RunAsNonRoot: pulumi.Bool(true), ReadOnlyRootFilesystem: pulumi.Bool(true),
+				Capabilities: &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+			},
+			VolumeMounts: corev1.VolumeMountArray{
+				&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String("/config"), ReadOnly: pulumi.Bool(true)},
+				&corev1.VolumeMountArgs{Name: pulumi.String("es-ca"), MountPath: pulumi.String("/es-ca"), ReadOnly: pulumi.Bool(true)},
+				&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
+			},
+		}},
+		Volumes: corev1.VolumeArray{
+			&corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}},
+			&corev1.VolumeArgs{Name: pulumi.String("es-ca"), Secret: &corev1.SecretVolumeSourceArgs{
+				SecretName: pulumi.String(CASecret),
+				Items:      corev1.KeyToPathArray{&corev1.KeyToPathArgs{Key: pulumi.String("ca.crt"), Path: pulumi.String("ca.crt")}},
+			}},
+			&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+		},
+	}
+	return batchv1.NewJob(b.ctx, b.name+"-snapshots", &batchv1.JobArgs{
+		Metadata: b.meta("elasticsearch-snapshots", "snapshots"),
+		Spec: &batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(10),
+			ActiveDeadlineSeconds: pulumi.Int(3600),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels:      podLabels,
+					Annotations: pulumi.StringMap{metadatadb.ConfigHashAnnotation: hash},
+				},
+				Spec: spec,
+			},
+		},
+	}, b.child, pulumi.DependsOn(append(deps, cm)), pulumi.DeleteBeforeReplace(true),
+		// pulumi-kubernetes waits 10 minutes for a Job by default (provider/v4 pkg/await/job.go
+		// DefaultJobTimeoutMins); a first prod up pulls the image onto six nodes and forms the cluster.
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "30m", Update: "30m"}))
+}
+
+func secretEnv(name string, secret pulumi.StringInput, key string) *corev1.EnvVarArgs {
+	return &corev1.EnvVarArgs{Name: pulumi.String(name), ValueFrom: &corev1.EnvVarSourceArgs{
+		SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: secret, Key: pulumi.String(key)},
+	}}
+}
