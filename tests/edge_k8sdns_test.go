@@ -128,7 +128,8 @@ func TestK8sDNSCloudflare(t *testing.T) {
 			}
 			// Every host of the edge is under the domain filter.
 			hosts := edgeHosts(r)
-			assert.Equal(t, []string{"airbyte.data.example.com", "dremio.data.example.com"}, hosts)
+			// Every web host of the edge, Grafana's (observability, on by default here) included.
+			assert.Equal(t, []string{"airbyte.data.example.com", "dremio.data.example.com", "grafana.data.example.com"}, hosts)
 			np := inspect.MustNamed(t, r.Mocks, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "external-dns-network-policy")
 			assert.Equal(t, "external-dns", inspect.Str(np.Inputs, "spec", "podSelector", "matchLabels", "app.kubernetes.io/instance"), "only ExternalDNS's pod in the edge's namespace")
 			require.Equal(t, 3, inspect.Len(np.Inputs, "spec", "egress"))

@@ -145,7 +145,8 @@ func bootstrapJobs(target string) ([]bootstrapJob, []rotation) {
 	if target == "kubernetes" {
 		minioJob := bootstrapJob{job: "object-store-setup-job", secrets: map[string]jobSecret{
 			"object-store-setup-root": {"minio-setup-root", []string{"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"}},
-			"object-store-users":      {"minio-users", []string{"SECRET_KEY_*"}},
+			// The metrics user's key (observability) lives in minio-users too.
+			"object-store-users": {"minio-users", []string{"SECRET_KEY_*", "METRICS_SECRET_KEY"}},
 		}}
 		return []bootstrapJob{dremioJob, minioJob}, append(rotations,
 			rotation{"object-store-root-password", "object-store-setup-root", map[string]string{"object-store-root": "minio-root"}},
