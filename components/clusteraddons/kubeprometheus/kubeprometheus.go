@@ -36,10 +36,11 @@ const (
 	// Namespace holds the stack.
 	Namespace = "monitoring"
 	release   = "kube-prometheus-stack"
-	// GrafanaService is Grafana's Service (grafana.fullnameOverride); GrafanaPort its port (the
-	// grafana chart's service.port 80 in front of container port 3000).
+	// GrafanaService is Grafana's Service (grafana.fullnameOverride); GrafanaPort its port, set equal
+	// to the container port 3000 (grafana.service.port), because the edge's egress NetworkPolicy opens
+	// the route's port and NetworkPolicies match the destination pod's port.
 	GrafanaService       = "grafana"
-	GrafanaPort          = 80
+	GrafanaPort          = grafanaContainerPort
 	grafanaContainerPort = 3000
 	// GrafanaHost is the label Grafana is served under: https://grafana.<domain>.
 	GrafanaHost = "grafana"

@@ -80,7 +80,7 @@ func TestChart(t *testing.T) {
 		assert.Equal(t, "50Gi", inspect.Str(ch.Inputs, append(ps, "storageSpec", "volumeClaimTemplate", "spec", "resources", "requests", "storage")...))
 		for _, p := range [][]any{
 			append(ps, "resources"), v("alertmanager", "alertmanagerSpec", "resources"), v("prometheusOperator", "resources"),
-			v("prometheusOperator", "prometheusConfigReloader", "resources"), v("prometheusOperator", "admissionWebhooks", "patch", "resources"),
+			v("prometheusOperator", "prometheusConfigReloader", "resources"),
 			v("kube-state-metrics", "resources"), v("prometheus-node-exporter", "resources"), v("grafana", "resources"), v("grafana", "sidecar", "resources"),
 		} {
 			assert.NotEmpty(t, inspect.Str(ch.Inputs, append(p, "limits", "memory")...), "limits at %v", p)
