@@ -69,6 +69,10 @@ func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundatio
 		Labels:               partOf(),
 		Protect:              cfg.Environment == config.Prod,
 	}
+	if c := cfg.Observability.Receiver.Credential; c != "" {
+		// observability.receiver.credential: a Pulumi secret; it stays one.
+		args.ReceiverCredential = pulumi.ToSecret(pulumi.String(c)).(pulumi.StringOutput)
+	}
 	if f.edge != nil {
 		args.Domain, args.EdgeNamespace = cfg.Domain, f.edgeNamespace
 	}

@@ -39,7 +39,8 @@ func args() *Args {
 			Retention:  observability.Retention{Metrics: 30 * 24 * time.Hour},
 			Receiver:   observability.Receiver{Kind: observability.Webhook, URL: observability.SecretRef{Name: "alert-hook", Key: "url"}},
 		},
-		Domain: "data.example.com", EdgeNamespace: "envoy-gateway-system",
+		ReceiverCredential: pulumi.String("https://hooks.example.com/T0/abc"),
+		Domain:             "data.example.com", EdgeNamespace: "envoy-gateway-system",
 		HighAvailability: true, StorageClass: "standard", PrometheusStorageGiB: 50,
 		Scheduling: cluster.Scheduling{NodeSelector: map[string]string{"pool": "workloads"}},
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/opendataplatform/dataplatform/components/observability"
 	"github.com/opendataplatform/dataplatform/internal/helmhooks"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
@@ -77,4 +78,34 @@ func TestSingletonAnnotations(t *testing.T) {
 			assert.NotEmpty(t, inspect.Str(ch.Inputs, append(append([]any{"values"}, p...), "annotations", SingletonAnnotation)...), "%v", p)
 		}
 	})
+}
+
+// TestReceiverSecret: the receiver's credential becomes the Secret Alertmanager mounts, in the
+// monitoring namespace, before the chart (so Alertmanager starts on the first `up`); a receiver
+// without its credential stops before anything is registered; no receiver, no Secret.
+func TestReceiverSecret(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m, _, err := run(t, preview, args())
+		require.NoError(t, err)
+		sec := inspect.MustNamed(t, m, "kubernetes:core/v1:Secret", "monitoring-alert-receiver-secret")
+		assert.Equal(t, "alert-hook", inspect.Str(sec.Inputs, "metadata", "name"))
+		if !preview {
+			assert.Equal(t, "https://hooks.example.com/T0/abc", inspect.Str(sec.Inputs, "stringData", "url"))
+		}
+		chart := inspect.MustNamed(t, m, chartType, "monitoring-chart")
+		assert.True(t, m.DependsOn(chart, sec), "Alertmanager mounts it: it must exist before the chart")
+		assert.Equal(t, []string{"alert-hook"}, inspect.Strs(chart.Inputs, "values", "alertmanager", "alertmanagerSpec", "secrets"))
+	})
+	a := args()
+	a.ReceiverCredential = nil
+	m, _, err := run(t, false, a)
+	require.Error(t, err)
+	assert.Empty(t, m.ByType(Type))
+
+	a = args()
+	a.Spec.Receiver = observability.Receiver{}
+	a.ReceiverCredential = nil
+	m, _, err = run(t, false, a)
+	require.NoError(t, err)
+	assert.Nil(t, m.Named("kubernetes:core/v1:Secret", "monitoring-alert-receiver-secret"))
 }
