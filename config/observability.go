@@ -32,7 +32,14 @@ type Observability struct {
 	PrometheusStorageGiB int `json:"prometheusStorageGiB"`
 	// Receiver is where alerts go. Default: none (alerts show in Alertmanager and Grafana only).
 	Receiver Receiver `json:"receiver"`
+	// DocsBaseURL is where a browser reaches the repository's files: each alert's runbook_url is
+	// <DocsBaseURL>/docs/runbook-alerts.md#<section>. Default: DefaultDocsBaseURL. An https:// URL.
+	DocsBaseURL string `json:"docsBaseUrl"`
 }
+
+// DefaultDocsBaseURL is the project repository's main branch (module github.com/opendataplatform/
+// dataplatform).
+const DefaultDocsBaseURL = "https://github.com/opendataplatform/dataplatform/blob/main"
 
 // Receiver is Alertmanager's receiver.
 type Receiver struct {
@@ -86,6 +93,9 @@ func (p *Platform) observabilityDefaults() {
 	if o.PrometheusStorageGiB == 0 {
 		o.PrometheusStorageGiB = map[Environment]int{Dev: 20, Staging: 50, Prod: 100}[p.Environment]
 	}
+	if o.DocsBaseURL == "" {
+		o.DocsBaseURL = DefaultDocsBaseURL
+	}
 	r := &o.Receiver
 	if r.Kind == ReceiverEmail && r.Username != "" && r.PasswordSecret == (SecretKey{}) {
 		r.PasswordSecret = SecretKey{Name: ReceiverSecretName, Key: "password"}
@@ -119,6 +129,9 @@ func (v *validator) observability() {
 	}
 	if o.PrometheusStorageGiB < 10 {
 		v.add("observability.prometheusStorageGiB", o.PrometheusStorageGiB, "an integer ≥ 10")
+	}
+	if u, err := url.Parse(o.DocsBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		v.add("observability.docsBaseUrl", o.DocsBaseURL, "an https:// URL without query or fragment, e.g. %s", DefaultDocsBaseURL)
 	}
 	r := o.Receiver
 	secretKey := func(key string, s SecretKey) {

@@ -38,3 +38,21 @@ func TestReceiverCredential(t *testing.T) {
 		t.Errorf("a password without a user: want an error on receiver.username, got %v", err)
 	}
 }
+
+// TestDocsBaseURL: the runbook links default to the project repository; a non-https value is
+// refused under its key.
+func TestDocsBaseURL(t *testing.T) {
+	p, err := parse(t, "prod", map[string]string{"dataplatform:cloud": "kubernetes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Observability.DocsBaseURL != DefaultDocsBaseURL {
+		t.Errorf("docsBaseUrl = %q; want %q", p.Observability.DocsBaseURL, DefaultDocsBaseURL)
+	}
+	for _, bad := range []string{"http://docs.example.com", "docs/", "https://docs.example.com/x#y"} {
+		_, err := parse(t, "prod", map[string]string{"dataplatform:cloud": "kubernetes", "dataplatform:observability": `{"docsBaseUrl": "` + bad + `"}`})
+		if err == nil || !strings.Contains(err.Error(), "dataplatform:observability.docsBaseUrl") {
+			t.Errorf("%q: want an error on docsBaseUrl, got %v", bad, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/internal/helmhooks"
@@ -23,6 +24,12 @@ func TestGrafanaThroughEdgeEgress(t *testing.T) {
 			values, _ := inspect.Plain(inspect.At(chart.Inputs, "values")).(map[string]any)
 			for _, v := range helmhooks.Violations("kube-prometheus-stack", values) {
 				t.Error(v)
+			}
+			rules := named(t, r, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules")
+			for _, rule := range inspect.Arr(inspect.At(rules.Inputs, "spec", "groups", 0, "rules")) {
+				if u := inspect.Str(inspect.Obj(rule), "annotations", "runbook_url"); !strings.HasPrefix(u, "https://github.com/opendataplatform/dataplatform/blob/main/docs/runbook-alerts.md#") {
+					t.Errorf("runbook_url %q is not an absolute link to the docs", u)
+				}
 			}
 			found := false
 			for _, np := range resourcesOf(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy") {

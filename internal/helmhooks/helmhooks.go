@@ -3,6 +3,20 @@
 // (pulumi-kubernetes@v4.32.0 provider/pkg/provider/helm/v4/chart.go: cmd.DisableHooks = true), so
 // such a resource never exists and whatever mounts or calls it never starts. Tests check each
 // chart's values with Violations.
+//
+// Survey of the charts the platform installs with helm.v4.Chart (templates carrying helm.sh/hook):
+//   - kube-prometheus-stack 88.5.3: the operator's admission Secret and webhook patch — Rules below.
+//   - cert-manager v1.21.1: startupapicheck (a check only) — off in components/edge/envoygateway.
+//   - gateway-helm v1.9.0: certgen (the control plane's certificates) and the topology injector's
+//     webhook — the platform creates the certificates and turns the injector off (envoygateway).
+//   - external-secrets 2.9.0, cloudnative-pg (0.28.3 and 0.29.0), plugin-barman-cloud 0.7.0,
+//     aws-load-balancer-controller 3.5.0, external-dns (1.21.1, the newest in the mirror): none.
+//   - airbyte 2.0.19: env-configmap.yaml (<release>-airbyte-env, read through non-optional
+//     configMapKeyRef by every Airbyte pod), secret.yaml (<release>-airbyte-secrets) and the
+//     bootloader Pod (database migrations) are pre-install,pre-upgrade hooks with no value that turns
+//     them into plain objects: not rendered under helm.v4.Chart (owned by components/airbyte; not
+//     fixed here).
+//   - alb-controller (Application Gateway for Containers) 1.12.1: not checked (OCI chart, no source).
 package helmhooks
 
 import (

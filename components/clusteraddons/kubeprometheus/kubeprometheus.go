@@ -77,6 +77,9 @@ type Args struct {
 	// names (Spec.Receiver.Password / URL) in Namespace before the chart, so Alertmanager, which
 	// mounts it, starts on the first `up`.
 	ReceiverCredential pulumi.StringInput
+	// RunbookBase makes each alert's runbook_url absolute: <RunbookBase>/docs/runbook-alerts.md#…
+	// (observability.docsBaseUrl). Empty: repository-relative links.
+	RunbookBase string
 	// After are resources the monitors wait for (the targets' namespaces).
 	After []pulumi.Resource
 	// Scheduling places the pods on the workload pool.
@@ -191,7 +194,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := monitors(ctx, name, spec, labels, child, after); err != nil {
 		return nil, err
 	}
-	if err := rulesAndDashboards(ctx, name, spec, nsName, labels, child, after); err != nil {
+	if err := rulesAndDashboards(ctx, name, spec, args.RunbookBase, nsName, labels, child, after); err != nil {
 		return nil, err
 	}
 	if args.Domain != "" {

@@ -87,8 +87,8 @@ func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.Stri
 // rulesAndDashboards renders the alert rules as one PrometheusRule (spec.groups, the Prometheus rule
 // file shape; prometheus-operator v0.93.1 monitoring.coreos.com_prometheusrules.yaml) and each
 // dashboard as a ConfigMap the Grafana sidecar loads.
-func rulesAndDashboards(ctx *pulumi.Context, name string, spec observability.Spec, ns pulumi.StringOutput, labels pulumi.StringMap, child, after pulumi.ResourceOption) error {
-	if groups := spec.RuleGroups("dataplatform", ""); len(groups) > 0 {
+func rulesAndDashboards(ctx *pulumi.Context, name string, spec observability.Spec, runbookBase string, ns pulumi.StringOutput, labels pulumi.StringMap, child, after pulumi.ResourceOption) error {
+	if groups := spec.RuleGroups("dataplatform", runbookBase); len(groups) > 0 {
 		gs := []any{}
 		for _, g := range groups {
 			rules := []any{}

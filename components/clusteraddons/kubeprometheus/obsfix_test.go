@@ -109,3 +109,17 @@ func TestReceiverSecret(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, m.Named("kubernetes:core/v1:Secret", "monitoring-alert-receiver-secret"))
 }
+
+// TestRunbookLinksAbsolute: with a docs base URL every rule links its runbook absolutely, so the
+// link works in Alertmanager's mail and UI.
+func TestRunbookLinksAbsolute(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		a := args()
+		a.RunbookBase = "https://github.com/opendataplatform/dataplatform/blob/main/"
+		m, _, err := run(t, preview, a)
+		require.NoError(t, err)
+		rule := inspect.MustNamed(t, m, ruleType, "monitoring-rules")
+		assert.Equal(t, "https://github.com/opendataplatform/dataplatform/blob/main/docs/runbook-alerts.md#postgres-down",
+			inspect.Str(rule.Inputs, "spec", "groups", 0, "rules", 0, "annotations", "runbook_url"))
+	})
+}
