@@ -1,6 +1,9 @@
 package config
 
-import "regexp"
+import (
+	"net/url"
+	"regexp"
+)
 
 // KeyObservability is the monitoring's configuration object (`dataplatform:observability`).
 const KeyObservability = "observability"
@@ -29,7 +32,14 @@ type Observability struct {
 	PrometheusStorageGiB int `json:"prometheusStorageGiB"`
 	// Receiver is where alerts go. Default: none (alerts show in Alertmanager and Grafana only).
 	Receiver Receiver `json:"receiver"`
+	// DocsBaseURL is where a browser reaches the repository's files: each alert's runbook_url is
+	// <DocsBaseURL>/docs/runbook-alerts.md#<section>. Default: DefaultDocsBaseURL. An https:// URL.
+	DocsBaseURL string `json:"docsBaseUrl"`
 }
+
+// DefaultDocsBaseURL is the project repository's main branch (module github.com/opendataplatform/
+// dataplatform).
+const DefaultDocsBaseURL = "https://github.com/opendataplatform/dataplatform/blob/main"
 
 // Receiver is Alertmanager's receiver.
 type Receiver struct {
@@ -42,13 +52,24 @@ type Receiver struct {
 	Smarthost string `json:"smarthost"`
 	// Username is the SMTP user (email), optional.
 	Username string `json:"username"`
-	// PasswordSecret is the Secret key in the monitoring namespace holding the SMTP password (email,
-	// with Username). You create that Secret.
+	// Credential is the SMTP password (email, with Username) or the webhook URL (webhook; such URLs
+	// often embed a token). Set it as a secret:
+	//   pulumi config set --secret --path 'dataplatform:observability.receiver.credential' <value>
+	// The program writes it to the target's secret store and materializes it (ExternalSecret) as
+	// the Secret below in the monitoring namespace before Alertmanager starts.
+	Credential string `json:"credential"`
+	// PasswordSecret is the Secret key in the monitoring namespace the platform creates from
+	// Credential and Alertmanager reads the SMTP password from (email, with Username). Default:
+	// {"name": "alertmanager-receiver", "key": "password"}.
 	PasswordSecret SecretKey `json:"passwordSecret"`
-	// URLSecret is the Secret key in the monitoring namespace holding the webhook URL (webhook).
-	// You create that Secret: such URLs often embed a token.
+	// URLSecret is the same for the webhook URL (webhook). Default:
+	// {"name": "alertmanager-receiver", "key": "url"}.
 	URLSecret SecretKey `json:"urlSecret"`
 }
+
+// ReceiverSecretName is the default name of the Secret the platform creates from
+// receiver.credential in the monitoring namespace.
+const ReceiverSecretName = "alertmanager-receiver"
 
 // SecretKey names a key of a Kubernetes Secret.
 type SecretKey struct {
@@ -71,6 +92,16 @@ func (p *Platform) observabilityDefaults() {
 	}
 	if o.PrometheusStorageGiB == 0 {
 		o.PrometheusStorageGiB = map[Environment]int{Dev: 20, Staging: 50, Prod: 100}[p.Environment]
+	}
+	if o.DocsBaseURL == "" {
+		o.DocsBaseURL = DefaultDocsBaseURL
+	}
+	r := &o.Receiver
+	if r.Kind == ReceiverEmail && r.Username != "" && r.PasswordSecret == (SecretKey{}) {
+		r.PasswordSecret = SecretKey{Name: ReceiverSecretName, Key: "password"}
+	}
+	if r.Kind == ReceiverWebhook && r.URLSecret == (SecretKey{}) {
+		r.URLSecret = SecretKey{Name: ReceiverSecretName, Key: "url"}
 	}
 }
 
@@ -99,10 +130,13 @@ func (v *validator) observability() {
 	if o.PrometheusStorageGiB < 10 {
 		v.add("observability.prometheusStorageGiB", o.PrometheusStorageGiB, "an integer ≥ 10")
 	}
+	if u, err := url.Parse(o.DocsBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		v.add("observability.docsBaseUrl", o.DocsBaseURL, "an https:// URL without query or fragment, e.g. %s", DefaultDocsBaseURL)
+	}
 	r := o.Receiver
 	secretKey := func(key string, s SecretKey) {
 		if !k8sName.MatchString(s.Name) {
-			v.add(key+".name", s.Name, "the name of a Secret you create in the monitoring namespace")
+			v.add(key+".name", s.Name, "the name of the Secret the platform creates in the monitoring namespace (a DNS name)")
 		}
 		if !k8sDataKey.MatchString(s.Key) {
 			v.add(key+".key", s.Key, "a Secret data key (letters, digits, '-', '_', '.')")
@@ -130,12 +164,19 @@ func (v *validator) observability() {
 		}
 		if r.Username != "" {
 			secretKey("observability.receiver.passwordSecret", r.PasswordSecret)
-		} else if r.PasswordSecret != (SecretKey{}) {
-			v.add("observability.receiver.username", "", "the SMTP user when passwordSecret is set")
+			if r.Credential == "" {
+				v.add("observability.receiver.credential", "", "the SMTP password, set with `pulumi config set --secret --path 'dataplatform:observability.receiver.credential'`")
+			}
+		} else if r.PasswordSecret != (SecretKey{}) || r.Credential != "" {
+			v.add("observability.receiver.username", "", "the SMTP user when passwordSecret or credential is set")
 		}
 		unset("urlSecret", r.URLSecret.Name)
 	case ReceiverWebhook:
 		secretKey("observability.receiver.urlSecret", r.URLSecret)
+		if u, err := url.Parse(r.Credential); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			// The value is a secret: never echoed.
+			v.add("observability.receiver.credential", "<secret>", "the webhook URL (http:// or https://…), set with `pulumi config set --secret --path 'dataplatform:observability.receiver.credential'`")
+		}
 		for key, value := range map[string]string{"to": r.To, "from": r.From, "smarthost": r.Smarthost, "username": r.Username, "passwordSecret": r.PasswordSecret.Name} {
 			unset(key, value)
 		}

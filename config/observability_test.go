@@ -29,8 +29,8 @@ func TestObservabilityValidation(t *testing.T) {
 	cases := []struct {
 		name, cloud, value, wantKey string
 	}{
-		{"valid email", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "username": "am", "passwordSecret": {"name": "smtp", "key": "password"}}}`, ""},
-		{"valid webhook", "kubernetes", `{"receiver": {"kind": "webhook", "urlSecret": {"name": "alert-hook", "key": "url"}}, "metricsRetentionDays": 90}`, ""},
+		{"valid email", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "username": "am", "credential": "s3cret", "passwordSecret": {"name": "smtp", "key": "password"}}}`, ""},
+		{"valid webhook", "kubernetes", `{"receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0/abc", "urlSecret": {"name": "alert-hook", "key": "url"}}, "metricsRetentionDays": 90}`, ""},
 		{"off on kubernetes", "kubernetes", `{"enabled": false}`, ""},
 		{"on a cloud", "gcp", `{"enabled": true}`, "dataplatform:observability.enabled"},
 		{"retention", "kubernetes", `{"metricsRetentionDays": 1000}`, "dataplatform:observability.metricsRetentionDays"},
@@ -40,9 +40,9 @@ func TestObservabilityValidation(t *testing.T) {
 		{"email to", "kubernetes", `{"receiver": {"kind": "email", "to": "ops", "from": "am@example.com", "smarthost": "smtp.example.com:587"}}`, "dataplatform:observability.receiver.to"},
 		{"email relay", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com"}}`, "dataplatform:observability.receiver.smarthost"},
 		{"email password without user", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "passwordSecret": {"name": "smtp", "key": "p"}}}`, "dataplatform:observability.receiver.username"},
-		{"email user without password", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "username": "am"}}`, "dataplatform:observability.receiver.passwordSecret.name"},
-		{"webhook without url", "kubernetes", `{"receiver": {"kind": "webhook"}}`, "dataplatform:observability.receiver.urlSecret.name"},
-		{"webhook with email field", "kubernetes", `{"receiver": {"kind": "webhook", "urlSecret": {"name": "h", "key": "url"}, "to": "ops@example.com"}}`, "dataplatform:observability.receiver.to"},
+		{"email user without password", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "username": "am"}}`, "dataplatform:observability.receiver.credential"},
+		{"webhook without url", "kubernetes", `{"receiver": {"kind": "webhook"}}`, "dataplatform:observability.receiver.credential"},
+		{"webhook with email field", "kubernetes", `{"receiver": {"kind": "webhook", "credential": "https://h.example.com/x", "urlSecret": {"name": "h", "key": "url"}, "to": "ops@example.com"}}`, "dataplatform:observability.receiver.to"},
 		{"unknown field", "kubernetes", `{"retentionDays": 3}`, "dataplatform:observability.retentionDays"},
 	}
 	for _, c := range cases {

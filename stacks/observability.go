@@ -68,6 +68,11 @@ func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundatio
 		Scheduling:           f.Cluster.Scheduling,
 		Labels:               partOf(),
 		Protect:              cfg.Environment == config.Prod,
+		RunbookBase:          cfg.Observability.DocsBaseURL,
+	}
+	if c := cfg.Observability.Receiver.Credential; c != "" {
+		// observability.receiver.credential: a Pulumi secret; it stays one.
+		args.ReceiverCredential = pulumi.ToSecret(pulumi.String(c)).(pulumi.StringOutput)
 	}
 	if f.edge != nil {
 		args.Domain, args.EdgeNamespace = cfg.Domain, f.edgeNamespace

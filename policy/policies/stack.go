@@ -254,12 +254,17 @@ func postgresScheduledBackups() Policy {
 	}
 }
 
+// SingletonAnnotation exempts a one-replica Deployment from stateless-replicas; its value is the
+// reason and must not be empty.
+const SingletonAnnotation = "dataplatform.io/singleton"
+
 func statelessReplicas() Policy {
 	return Policy{
 		Name: "stateless-replicas",
 		Description: "In prod, every stateless service (Deployment) runs at least 2 replicas — or an autoscaler " +
 			"keeps at least 2 — and a PodDisruptionBudget selects its pods, so node drains and upgrades never take " +
-			"it down (design document: 99.9 % uptime). Only checked in prod.",
+			"it down (design document: 99.9 % uptime). A Deployment that must run exactly one replica is exempt when " +
+			"annotated dataplatform.io/singleton: <reason>. Only checked in prod.",
 		Level:      Mandatory,
 		Resources:  []string{K8sDeployment},
 		Companions: []string{K8sHPA, K8sPDB},
@@ -278,6 +283,18 @@ func statelessReplicas() Policy {
 					replicas, ok := e.num(d.Properties, "spec", "replicas")
 					if !ok {
 						replicas = 1
+					}
+					// A true singleton (a controller with one leader, a process keeping local state)
+					// says so and why: exempt from the replica and PDB rules, but only while it runs
+					// exactly one replica.
+					if reason, marked := e.strMap(d.Properties, "metadata", "annotations")[SingletonAnnotation]; marked {
+						switch {
+						case strings.TrimSpace(reason) == "":
+							e.fail("Deployment %s/%s: annotation %s needs a reason (why it must run one replica)", ns, name, SingletonAnnotation)
+						case replicas != 1:
+							e.fail("Deployment %s/%s is annotated %s but runs %v replicas: a singleton runs exactly 1 (remove the annotation)", ns, name, SingletonAnnotation, replicas)
+						}
+						return
 					}
 					if replicas < 2 {
 						scaled := false

@@ -262,6 +262,10 @@ func values(a *Args) pulumi.Map {
 		"domainFilters": pulumi.ToStringArray(a.domainFilters()),
 		"provider":      pulumi.Map{"name": pulumi.String(string(a.Provider))},
 		"resources":     cluster.ResourceValues("20m", "64Mi", "200m", "256Mi"),
+		// deploymentAnnotations → the Deployment's metadata.annotations (templates/deployment.yaml;
+		// read at chart 1.21.1, kubernetes-sigs/external-dns@2bf1bf8): the policy pack's singleton
+		// exemption (policy/README.md stateless-replicas).
+		"deploymentAnnotations": pulumi.StringMap{"dataplatform.io/singleton": pulumi.String("external-dns has no leader election; the chart allows replicaCount 0 or 1")},
 	}
 	sa := pulumi.Map{"create": pulumi.Bool(true), "name": pulumi.String(ServiceAccount)}
 	switch a.Provider {

@@ -36,10 +36,11 @@ const (
 	// Namespace holds the stack.
 	Namespace = "monitoring"
 	release   = "kube-prometheus-stack"
-	// GrafanaService is Grafana's Service (grafana.fullnameOverride); GrafanaPort its port (the
-	// grafana chart's service.port 80 in front of container port 3000).
+	// GrafanaService is Grafana's Service (grafana.fullnameOverride); GrafanaPort its port, set equal
+	// to the container port 3000 (grafana.service.port), because the edge's egress NetworkPolicy opens
+	// the route's port and NetworkPolicies match the destination pod's port.
 	GrafanaService       = "grafana"
-	GrafanaPort          = 80
+	GrafanaPort          = grafanaContainerPort
 	grafanaContainerPort = 3000
 	// GrafanaHost is the label Grafana is served under: https://grafana.<domain>.
 	GrafanaHost = "grafana"
@@ -71,6 +72,14 @@ type Args struct {
 	// Secrets is the target's store: Grafana's admin credential is written to it and materialized
 	// in Namespace. nil creates a plain Secret.
 	Secrets *secrets.Store
+	// ReceiverCredential is the receiver's secret (the SMTP password or the webhook URL), required
+	// when Spec.Receiver names one: written to Secrets and materialized as the Secret the receiver
+	// names (Spec.Receiver.Password / URL) in Namespace before the chart, so Alertmanager, which
+	// mounts it, starts on the first `up`.
+	ReceiverCredential pulumi.StringInput
+	// RunbookBase makes each alert's runbook_url absolute: <RunbookBase>/docs/runbook-alerts.md#…
+	// (observability.docsBaseUrl). Empty: repository-relative links.
+	RunbookBase string
 	// After are resources the monitors wait for (the targets' namespaces).
 	After []pulumi.Resource
 	// Scheduling places the pods on the workload pool.
@@ -103,6 +112,9 @@ func (a *Args) validate() error {
 	}
 	if (a.Domain == "") != (a.EdgeNamespace == "") {
 		return fmt.Errorf("kubeprometheus: Domain %q and EdgeNamespace %q go together (Grafana's route)", a.Domain, a.EdgeNamespace)
+	}
+	if len(receiverSecrets(a.Spec.Receiver)) > 0 && a.ReceiverCredential == nil {
+		return fmt.Errorf("kubeprometheus: the %s receiver needs ReceiverCredential (observability.receiver.credential)", a.Spec.Receiver.Kind)
 	}
 	for _, t := range a.Spec.Targets {
 		if t.Namespace == Namespace {
@@ -160,6 +172,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	deps := append([]pulumi.Resource{admin.Resource}, policies...)
+	if receiver, err := receiverSecret(ctx, name, args, spec.Receiver, nsName, child); err != nil {
+		return nil, err
+	} else if receiver != nil {
+		deps = append(deps, receiver.Resource)
+	}
 	comp.Chart, err = helmv4.NewChart(ctx, name+"-chart", &helmv4.ChartArgs{
 		Chart:          pulumi.String(ChartName),
 		Version:        pulumi.String(ChartVersion),
@@ -167,7 +185,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Name:           pulumi.String(release),
 		Namespace:      nsName,
 		Values:         values(args, spec),
-	}, child, pulumi.DependsOn(append([]pulumi.Resource{admin.Resource}, policies...)))
+	}, child, pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +194,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := monitors(ctx, name, spec, labels, child, after); err != nil {
 		return nil, err
 	}
-	if err := rulesAndDashboards(ctx, name, spec, nsName, labels, child, after); err != nil {
+	if err := rulesAndDashboards(ctx, name, spec, args.RunbookBase, nsName, labels, child, after); err != nil {
 		return nil, err
 	}
 	if args.Domain != "" {
@@ -207,6 +225,28 @@ func grafanaAdmin(ctx *pulumi.Context, name string, a *Args, ns pulumi.StringOut
 	return a.Secrets.Materialize(ctx, name+"-grafana-admin-secret", secrets.Secret{
 		Name: grafanaAdminSecret, Namespace: ns, Type: "Opaque", Labels: stringLabels(a.Labels),
 		Data: map[string]secrets.Ref{"admin-user": cred.Ref("username"), "admin-password": cred.Ref("password")},
+	}, child)
+}
+
+// receiverSecret writes the receiver's credential to the store and materializes the Secret
+// Alertmanager mounts (alertmanagerSpec.secrets); nil without a receiver secret.
+func receiverSecret(ctx *pulumi.Context, name string, a *Args, r observability.Receiver, ns pulumi.StringOutput, child pulumi.ResourceOption) (*secrets.Materialized, error) {
+	ref := r.URL
+	if r.Kind == observability.Email {
+		ref = r.Password
+	}
+	if len(receiverSecrets(r)) == 0 {
+		return nil, nil
+	}
+	cred, err := a.Secrets.Put(ctx, name+"-alert-receiver", "alert-receiver", map[string]pulumi.StringInput{
+		"credential": pulumi.ToSecret(a.ReceiverCredential).(pulumi.StringOutput),
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	return a.Secrets.Materialize(ctx, name+"-alert-receiver-secret", secrets.Secret{
+		Name: ref.Name, Namespace: ns, Type: "Opaque", Labels: stringLabels(a.Labels),
+		Data: map[string]secrets.Ref{ref.Key: cred.Ref("credential")},
 	}, child)
 }
 

@@ -39,7 +39,8 @@ func args() *Args {
 			Retention:  observability.Retention{Metrics: 30 * 24 * time.Hour},
 			Receiver:   observability.Receiver{Kind: observability.Webhook, URL: observability.SecretRef{Name: "alert-hook", Key: "url"}},
 		},
-		Domain: "data.example.com", EdgeNamespace: "envoy-gateway-system",
+		ReceiverCredential: pulumi.String("https://hooks.example.com/T0/abc"),
+		Domain:             "data.example.com", EdgeNamespace: "envoy-gateway-system",
 		HighAvailability: true, StorageClass: "standard", PrometheusStorageGiB: 50,
 		Scheduling: cluster.Scheduling{NodeSelector: map[string]string{"pool": "workloads"}},
 	}
@@ -80,7 +81,7 @@ func TestChart(t *testing.T) {
 		assert.Equal(t, "50Gi", inspect.Str(ch.Inputs, append(ps, "storageSpec", "volumeClaimTemplate", "spec", "resources", "requests", "storage")...))
 		for _, p := range [][]any{
 			append(ps, "resources"), v("alertmanager", "alertmanagerSpec", "resources"), v("prometheusOperator", "resources"),
-			v("prometheusOperator", "prometheusConfigReloader", "resources"), v("prometheusOperator", "admissionWebhooks", "patch", "resources"),
+			v("prometheusOperator", "prometheusConfigReloader", "resources"),
 			v("kube-state-metrics", "resources"), v("prometheus-node-exporter", "resources"), v("grafana", "resources"), v("grafana", "sidecar", "resources"),
 		} {
 			assert.NotEmpty(t, inspect.Str(ch.Inputs, append(p, "limits", "memory")...), "limits at %v", p)

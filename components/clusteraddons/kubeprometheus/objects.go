@@ -39,9 +39,8 @@ func admitPrometheus(ctx *pulumi.Context, name string, t observability.ScrapeTar
 
 // namespacePolicies close the monitoring namespace to ingress except: its own pods among themselves
 // (Grafana → Prometheus and Alertmanager, Prometheus → Alertmanager, kube-state-metrics and the
-// operator, Alertmanager peers), the edge to Grafana's container port, and the API server to the
-// operator's admission webhook (container port 10250, values.yaml prometheusOperator.tls
-// internalPort; the API server's address is not known here). node-exporter runs on the host network,
+// operator, Alertmanager peers) and the edge to Grafana's container port. The operator's admission
+// webhook is off (values.go), so the API server needs no way in. node-exporter runs on the host network,
 // where NetworkPolicies do not apply. Egress stays open: Prometheus scrapes every namespace, the
 // kubelets and the API server, and Alertmanager reaches the receiver.
 func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.StringOutput, labels pulumi.StringMap, child pulumi.ResourceOption) ([]pulumi.Resource, error) {
@@ -56,12 +55,6 @@ func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.Stri
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
 				From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{}}},
 			}},
-		}},
-		// templates/prometheus-operator/deployment.yaml: pods labelled app=<chart name>-operator.
-		{"allow-webhook", "allow-operator-webhook", &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"app": pulumi.String(ChartName + "-operator")}},
-			PolicyTypes: ingress,
-			Ingress:     networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{Ports: k8snet.TCPPorts(10250)}},
 		}},
 	}
 	if a.EdgeNamespace != "" {
@@ -94,8 +87,8 @@ func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.Stri
 // rulesAndDashboards renders the alert rules as one PrometheusRule (spec.groups, the Prometheus rule
 // file shape; prometheus-operator v0.93.1 monitoring.coreos.com_prometheusrules.yaml) and each
 // dashboard as a ConfigMap the Grafana sidecar loads.
-func rulesAndDashboards(ctx *pulumi.Context, name string, spec observability.Spec, ns pulumi.StringOutput, labels pulumi.StringMap, child, after pulumi.ResourceOption) error {
-	if groups := spec.RuleGroups("dataplatform", ""); len(groups) > 0 {
+func rulesAndDashboards(ctx *pulumi.Context, name string, spec observability.Spec, runbookBase string, ns pulumi.StringOutput, labels pulumi.StringMap, child, after pulumi.ResourceOption) error {
+	if groups := spec.RuleGroups("dataplatform", runbookBase); len(groups) > 0 {
 		gs := []any{}
 		for _, g := range groups {
 			rules := []any{}

@@ -55,7 +55,7 @@ func values(a *Args, spec observability.Spec) pulumi.Map {
 		"secrets":   pulumi.ToStringArray(receiverSecrets(spec.Receiver)), // [1033]
 	})
 
-	return pulumi.Map{
+	out := pulumi.Map{
 		"crds": pulumi.Map{"enabled": pulumi.Bool(true)}, // [34] the operator's CRDs, applied server-side by the provider
 		"alertmanager": pulumi.Map{
 			"alertmanagerSpec":    amSpec,
@@ -70,15 +70,85 @@ func values(a *Args, spec observability.Spec) pulumi.Map {
 			"resources": res("50m", "128Mi", "500m", "512Mi"), // [3412]
 			// [3561] the config-reloader sidecar the operator adds to Prometheus and Alertmanager.
 			"prometheusConfigReloader": pulumi.Map{"resources": res("10m", "32Mi", "100m", "64Mi")},
-			// [3128–3135] the Job that writes the admission webhook's certificate.
-			"admissionWebhooks": pulumi.Map{"patch": place(pulumi.Map{"resources": res("10m", "32Mi", "100m", "64Mi")})},
+			// [2841] tls.enabled and [2869] admissionWebhooks.enabled: false. The operator's serving
+			// certificate Secret "<release>-admission" is written only by the chart's hook Jobs
+			// (templates/prometheus-operator/admission-webhooks/job-patch/job-createSecret.yaml,
+			// helm.sh/hook: pre-install,pre-upgrade; job-patchWebhook.yaml fills the webhooks' caBundle,
+			// post-install), and helm/v4 Chart renders no hooks (pulumi-kubernetes@v4.32.0
+			// provider/pkg/provider/helm/v4/chart.go: cmd.DisableHooks = true). With tls on, the
+			// operator's Deployment mounts that Secret (templates/prometheus-operator/deployment.yaml:
+			// volumes tls-secret, not optional) and never starts. Off: the operator serves http on
+			// 8080 (same template), no webhook configuration is rendered
+			// (validatingWebhookConfiguration.yaml, mutatingWebhookConfiguration.yaml: `if and
+			// .prometheusOperator.enabled .admissionWebhooks.enabled`), so nothing in the API server
+			// calls a webhook without a CA. The rules the platform writes are checked by its tests
+			// (components/observability) instead of the admission webhook.
+			"tls":               pulumi.Map{"enabled": pulumi.Bool(false)},
+			"admissionWebhooks": pulumi.Map{"enabled": pulumi.Bool(false)},
+			// [3308] annotations: the Deployment's metadata.annotations (templates/prometheus-operator/
+			// deployment.yaml); the operator is a single-replica controller (`replicas: 1` is fixed in
+			// that template).
+			"annotations": singleton("the Prometheus operator: one reconciling controller; the chart fixes replicas: 1"),
 		}),
-		"kube-state-metrics": place(pulumi.Map{"resources": res("20m", "64Mi", "200m", "256Mi")}),
+		// kube-state-metrics 8.4.0 values.yaml: replicas 1 (autosharding off), annotations → the
+		// Deployment's metadata.annotations (templates/deployment.yaml).
+		"kube-state-metrics": place(pulumi.Map{
+			"resources":   res("20m", "64Mi", "200m", "256Mi"),
+			"annotations": singleton("kube-state-metrics without autosharding: a second replica would export every series twice"),
+		}),
 		// node-exporter runs on every node, tolerating every taint (the sub-chart's default).
 		"prometheus-node-exporter": pulumi.Map{"resources": res("20m", "32Mi", "200m", "128Mi")},
 		"grafana":                  grafanaValues(a),
 	}
+	for k, v := range controlPlaneValues() {
+		out[k] = v
+	}
+	return out
 }
+
+// SingletonAnnotation marks a Deployment that must run one replica; the policy pack's
+// stateless-replicas rule exempts it when the value (the reason) is not empty
+// (policy/policies/stack.go).
+const SingletonAnnotation = "dataplatform.io/singleton"
+
+func singleton(reason string) pulumi.Map {
+	return pulumi.Map{SingletonAnnotation: pulumi.String(reason)}
+}
+
+// controlPlaneValues switch off what cannot work on the clusters the kubernetes target runs on
+// (kind, kubeadm, k3s, and every managed control plane): the scrapes of the controller manager
+// [2024], etcd [2325], the scheduler [2439] and kube-proxy [2578] (bound to 127.0.0.1 or hidden by
+// the provider), whose default rules would page forever (TargetDown, KubeSchedulerDown,
+// KubeControllerManagerDown, etcdMembersDown…), and the default rule groups [176–206] for them.
+// The alerts the platform's own rules already raise (components/observability/platform/rules.go
+// PodCrashLooping, VolumeFillingUp) are disabled by name [322] (defaultRules.disabled, read by
+// templates/prometheus/rules-1.14/kubernetes-apps.yaml and kubernetes-storage.yaml); the rest of
+// those groups (replica mismatches, failed Jobs, volume errors) stays. The API server, kubelet,
+// CoreDNS, node-exporter, kube-state-metrics, Prometheus, Alertmanager and operator groups stay on:
+// those targets are reachable everywhere.
+func controlPlaneValues() pulumi.Map {
+	off := pulumi.Map{"enabled": pulumi.Bool(false)}
+	rules := pulumi.Map{}
+	for _, g := range DisabledDefaultRules {
+		rules[g] = pulumi.Bool(false)
+	}
+	disabled := pulumi.Map{}
+	for _, a := range DuplicateDefaultAlerts {
+		disabled[a] = pulumi.Bool(true)
+	}
+	return pulumi.Map{
+		"kubeControllerManager": off, "kubeEtcd": off, "kubeScheduler": off, "kubeProxy": off,
+		"defaultRules": pulumi.Map{"create": pulumi.Bool(true), "rules": rules, "disabled": disabled},
+	}
+}
+
+// DisabledDefaultRules are the chart's defaultRules.rules groups switched off (values.yaml [176–206]).
+var DisabledDefaultRules = []string{
+	"etcd", "kubeControllerManager", "kubeSchedulerAlerting", "kubeSchedulerRecording", "kubeProxy", "windows",
+}
+
+// DuplicateDefaultAlerts are the chart's alerts the platform's rules replace.
+var DuplicateDefaultAlerts = []string{"KubePodCrashLooping", "KubePersistentVolumeFillingUp"}
 
 func volumeClaim(storageClass string, gib int) pulumi.Map {
 	spec := pulumi.Map{
@@ -98,6 +168,12 @@ func grafanaValues(a *Args) pulumi.Map {
 	res := cluster.ResourceValues
 	v := pulumi.Map{
 		"fullnameOverride": pulumi.String(GrafanaService),
+		// grafana 12.11.1 values.yaml service.port (80) in front of targetPort 3000: the Service port
+		// is the container port, so the edge's egress rule (components/edge/envoygateway routes.go:
+		// the route's Port, matched by NetworkPolicy against the destination pod's port) admits it.
+		"service": pulumi.Map{"port": pulumi.Int(GrafanaPort), "targetPort": pulumi.Int(grafanaContainerPort)},
+		// annotations → the Deployment's metadata.annotations (templates/deployment.yaml); replicas 1.
+		"annotations": singleton("Grafana keeps users, sessions and settings in a local SQLite file (persistence off, no shared database): replicas would diverge"),
 		"admin": pulumi.Map{
 			"existingSecret": pulumi.String(grafanaAdminSecret),
 			"userKey":        pulumi.String("admin-user"),

@@ -45,7 +45,8 @@ func MetricsTarget(cluster, ns string) observability.ScrapeTarget {
 	metrics := m(defaultsSrc, "cnpg_backends_total", "cnpg_pg_stat_database_xact_commit", "cnpg_pg_stat_database_xact_rollback",
 		"cnpg_pg_stat_database_blks_hit", "cnpg_pg_stat_database_blks_read", "cnpg_pg_settings_setting", "cnpg_pg_replication_lag",
 		"cnpg_pg_stat_archiver_seconds_since_last_archival", "cnpg_pg_stat_archiver_failed_count")
-	metrics = append(metrics, m(collectorSrc, "cnpg_collector_up")...)
+	// pg_collector.go PgWALArchiveStatus: cnpg_collector_pg_wal_archive_status{value="ready"|"done"}.
+	metrics = append(metrics, m(collectorSrc, "cnpg_collector_up", "cnpg_collector_pg_wal_archive_status")...)
 	metrics = append(metrics, m(barmanSrc, backupMetricP+"last_available_backup_timestamp", backupMetricP+"last_failed_backup_timestamp")...)
 	return observability.ScrapeTarget{
 		Name: "metadata-db", Namespace: ns,

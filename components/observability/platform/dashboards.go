@@ -89,9 +89,9 @@ func Dashboards() []observability.Dashboard {
 				`max(minio_cluster_capacity_usable_free_bytes) / max(minio_cluster_capacity_usable_total_bytes)`),
 		}},
 		{UID: "dataplatform-dremio", Title: "Data platform / Dremio", Panels: []observability.Panel{
-			p("Queries per second", "ops", ts, `sum(rate(jobs_total[5m]))`),
-			p("Failed query ratio", "percentunit", ts, `sum(rate(jobs_failed_total[15m])) / sum(rate(jobs_total[15m]))`),
-			p("Reflections active / failed", "short", ts, `max(reflections_active)`, `max(reflections_failed)`),
+			p("Queries per second", "ops", ts, `sum(rate(jobs_total{`+DremioJob+`}[5m]))`),
+			p("Failed query ratio", "percentunit", ts, `sum(rate(jobs_failed_total{`+DremioJob+`}[15m])) / sum(rate(jobs_total{`+DremioJob+`}[15m]))`),
+			p("Reflections active / failed", "short", ts, `max(reflections_active{`+DremioJob+`})`, `max(reflections_failed{`+DremioJob+`})`),
 			p("Executors ready", "short", stat, `max(kube_statefulset_status_replicas_ready{statefulset="dremio-executor"})`),
 		}},
 	}

@@ -27,6 +27,10 @@ type RulesArgs struct {
 // "<namespace>/<name>").
 const platformJobs = `job=~".+/(metadata-db|object-store|dremio-coordinator|dremio-executor)"`
 
+// DremioJob scopes Dremio's generic metric names (jobs_total, reflections_failed) to its
+// coordinator's PodMonitor job.
+const DremioJob = `job=~".+/dremio-coordinator"`
+
 // Rules are the platform's alert rules; each names its section in docs/runbook-alerts.md.
 func Rules(a RulesArgs) []observability.AlertRule {
 	if a.BackupMaxAge == 0 {
@@ -55,12 +59,21 @@ func Rules(a RulesArgs) []observability.AlertRule {
 		rule("PostgresBackupMissing", "postgres-backup-missing", crit, 15*time.Minute,
 			fmt.Sprintf("the newest base backup of the metadata database is older than %s", a.BackupMaxAge),
 			fmt.Sprintf(`time() - %s > %s and %s > 0`, backups, secs(a.BackupMaxAge), backups)),
+		// plugin-barman-cloud@v0.15.0 internal/cnpgi/instance/metrics.go reports the timestamp as 0
+		// until the first backup succeeds: a schedule or object store broken from the start.
+		// for: at most 24 h (the model's bound), the daily schedule's period.
+		rule("PostgresNeverBackedUp", "postgres-never-backed-up", crit, min(a.BackupMaxAge, 24*time.Hour),
+			fmt.Sprintf("the metadata database has had no successful base backup for %s", min(a.BackupMaxAge, 24*time.Hour)),
+			backups+` == 0`),
 		rule("PostgresBackupFailed", "postgres-backup-failed", warn, 0,
 			"the last base backup of the metadata database failed",
 			`max by (namespace) (barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp) > `+backups),
 		rule("PostgresWALArchivingBehindRPO", "postgres-wal-archiving-behind-rpo", crit, 5*time.Minute,
 			fmt.Sprintf("no WAL segment archived for longer than the RPO (%s) on {{ $labels.pod }}", a.RPO),
-			fmt.Sprintf(`min by (namespace, pod) (cnpg_pg_stat_archiver_seconds_since_last_archival) > %s`, secs(a.RPO))),
+			// Only with segments waiting (cloudnative-pg@v1.29.1 pkg/management/postgres/webserver/
+			// metricserver/pg_collector.go cnpg_collector_pg_wal_archive_status{value="ready"}): an idle
+			// primary does not switch segments, so the time since the last archival alone grows forever.
+			fmt.Sprintf(`max by (namespace, pod) (cnpg_collector_pg_wal_archive_status{value="ready"}) > 0 and on (namespace, pod) min by (namespace, pod) (cnpg_pg_stat_archiver_seconds_since_last_archival) > %s`, secs(a.RPO))),
 		rule("PostgresWALArchivingFailing", "postgres-wal-archiving-failing", warn, 10*time.Minute,
 			"WAL archiving attempts are failing on {{ $labels.pod }}",
 			`rate(cnpg_pg_stat_archiver_failed_count[10m]) > 0`),
@@ -81,13 +94,13 @@ func Rules(a RulesArgs) []observability.AlertRule {
 			fmt.Sprintf(`sum(kube_pod_status_phase{namespace=%q, phase="Failed"}) > 0`, a.JobsNamespace)),
 		rule("DremioQueryFailures", "dremio-query-failures", warn, 15*time.Minute,
 			"more than 10 % of Dremio queries fail",
-			`sum(rate(jobs_failed_total[15m])) / sum(rate(jobs_total[15m])) > 0.1 and sum(rate(jobs_total[15m])) > 0`),
+			`sum(rate(jobs_failed_total{`+DremioJob+`}[15m])) / sum(rate(jobs_total{`+DremioJob+`}[15m])) > 0.1 and sum(rate(jobs_total{`+DremioJob+`}[15m])) > 0`),
 		rule("DremioExecutorLost", "dremio-executor-lost", crit, 10*time.Minute,
 			"fewer Dremio executors are ready than requested",
 			`max by (namespace) (kube_statefulset_status_replicas_ready{statefulset="dremio-executor"}) < max by (namespace) (kube_statefulset_replicas{statefulset="dremio-executor"})`),
 		rule("DremioReflectionsFailed", "dremio-reflections-failed", warn, 30*time.Minute,
 			"Dremio has failed reflections: queries fall back to the source data",
-			`max(reflections_failed) > 0`),
+			`max(reflections_failed{`+DremioJob+`}) > 0`),
 		rule("VolumeFillingUp", "volume-filling-up", warn, 15*time.Minute,
 			"volume {{ $labels.persistentvolumeclaim }} in {{ $labels.namespace }} has less than 15 % free",
 			`kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < 0.15`),
@@ -97,8 +110,11 @@ func Rules(a RulesArgs) []observability.AlertRule {
 	}
 	if a.CertManager {
 		rules = append(rules, rule("CertificateExpiringSoon", "certificate-expiring-soon", warn, time.Hour,
-			"certificate {{ $labels.namespace }}/{{ $labels.name }} expires in less than 14 days: cert-manager has not renewed it",
-			`min by (namespace, name) (certmanager_certificate_expiration_timestamp_seconds) - time() < 14 * 86400`))
+			// cert-manager@v1.21.1 pkg/metrics: the series' own namespace label; the PodMonitor sets
+			// namespace from the pod (honor_labels off), so Prometheus keeps the certificate's as
+			// exported_namespace.
+			"certificate {{ $labels.exported_namespace }}/{{ $labels.name }} expires in less than 14 days: cert-manager has not renewed it",
+			`min by (exported_namespace, name) (certmanager_certificate_expiration_timestamp_seconds) - time() < 14 * 86400`))
 	}
 	return rules
 }
