@@ -104,7 +104,13 @@ SQLALCHEMY_DATABASE_URI = (
         _env("DATABASE_NAME"),
     )
 )
-SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+# Pool bounds per process (components/superset pool.go): the pod's processes together stay within
+# the connections the database is sized for.
+SQLALCHEMY_ENGINE_OPTIONS = {
+    "pool_pre_ping": True,
+    "pool_size": int(_env("%s")),
+    "max_overflow": int(_env("%s")),
+}
 
 # Valkey: cache, results and the Celery broker, over TLS with the host name checked.
 _VALKEY_CA = %q
@@ -175,7 +181,7 @@ SUPERSET_WEBSERVER_TIMEOUT = 60
 FEATURE_FLAGS = {
 %s
 }
-`, p.SSLMode, DatabaseCAPath, ValkeyCAPath, p.ValkeyHost, ValkeyPort, proxy, strings.Join(flags, "\n"))
+`, p.SSLMode, DatabaseCAPath, PoolSizeEnv, MaxOverflowEnv, ValkeyCAPath, p.ValkeyHost, ValkeyPort, proxy, strings.Join(flags, "\n"))
 }
 
 func sortedKeys(m map[string]bool) []string {

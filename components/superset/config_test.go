@@ -115,7 +115,7 @@ func TestConfigAndScriptParse(t *testing.T) {
 		t.Log("python3 not installed: superset_config.py not compiled")
 	}
 	if sh, err := exec.LookPath("sh"); err == nil {
-		if out, err := exec.Command(sh, "-n", "-c", InitScript("dremio-client.apps.svc.cluster.local", 32010)).CombinedOutput(); err != nil {
+		if out, err := exec.Command(sh, "-n", "-c", InitScript("dremio-client.apps.svc.cluster.local", 32010, 2)).CombinedOutput(); err != nil {
 			t.Errorf("the init script does not parse: %v\n%s", err, out)
 		}
 	}
