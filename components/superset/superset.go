@@ -200,6 +200,8 @@ type builder struct {
 	valkeyReady     []pulumi.Resource
 	configHash      pulumi.StringOutput
 	initJob         pulumi.Resource
+	// policies are the NetworkPolicies the init Job waits for.
+	policies []pulumi.Resource
 }
 
 // readyName is an object's name and the resource a reader waits for.
@@ -248,7 +250,9 @@ func NewSuperset(ctx *pulumi.Context, name string, args *SupersetArgs, opts ...p
 		return nil, err
 	}
 	b := &builder{ctx: ctx, name: name, a: args, comp: comp}
-	steps := []func() error{b.credentials, b.valkey, b.configMap, b.initJobCreate, b.workloads, b.networkPolicies}
+	// The NetworkPolicies come before the init Job, which waits for them: in the default-deny
+	// namespace its pod would otherwise time out on the database and burn its backoff.
+	steps := []func() error{b.credentials, b.valkey, b.configMap, b.networkPolicies, b.initJobCreate, b.workloads}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err

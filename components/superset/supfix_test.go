@@ -236,3 +236,15 @@ func TestPoolBoundsFitTheBudget(t *testing.T) {
 	assert.Contains(t, cfg, `"pool_size": int(_env("`+PoolSizeEnv+`"))`)
 	assert.Contains(t, cfg, `"max_overflow": int(_env("`+MaxOverflowEnv+`"))`)
 }
+
+// m6: the init Job waits for the NetworkPolicies of the default-deny namespace.
+func TestInitJobWaitsForItsNetworkPolicies(t *testing.T) {
+	m, _, err := run(t, false, args(false))
+	require.NoError(t, err)
+	job := m.Named(jobType, "superset-init")
+	for _, name := range []string{"superset-egress", "superset-valkey-ingress"} {
+		np := m.Named(npType, name)
+		require.NotNil(t, np, name)
+		assert.True(t, m.DependsOn(job, np), "the init Job waits for %s", name)
+	}
+}

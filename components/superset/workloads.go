@@ -236,7 +236,7 @@ func (b *builder) initJobCreate() error {
 	tpl.Metadata.(*metav1.ObjectMetaArgs).Annotations.(pulumi.StringMap)["dataplatform.io/init-sha256"] = pulumi.String(scriptHash)
 
 	deps := append([]pulumi.Resource{b.secretKey.resource, b.admin.resource, b.valkeyPassword.resource, b.config.resource}, b.valkeyReady...)
-	deps = append(append(deps, a.DatabaseReady...), a.DremioReady...)
+	deps = append(append(append(deps, a.DatabaseReady...), a.DremioReady...), b.policies...)
 	job, err := batchv1.NewJob(b.ctx, b.name+"-init", &batchv1.JobArgs{
 		Metadata: b.meta(initJob, selector(roleInit)),
 		Spec: &batchv1.JobSpecArgs{
