@@ -36,8 +36,13 @@ type configParams struct {
 // FeatureFlags are the flags the platform sets, each a key of DEFAULT_FEATURE_FLAGS in
 // superset/config.py: template processing stays off (Jinja in SQL runs user code paths), ad-hoc
 // subqueries stay off, SQL Lab state is kept server-side, alerts/reports and thumbnails stay off
-// (they need a headless browser the lean image lacks), tags are on.
+// (they need a headless browser the lean image lacks), tags are on, and SQL Lab runs every query
+// on the Celery workers ("Regardless of database configuration settings, force SQLLAB to run async
+// using Celery"; results in RESULTS_BACKEND): the Dremio connection the init Job creates has
+// allow_run_async off (superset/utils/database.py get_or_create_db), and a synchronous query is
+// bounded by SQLLAB_TIMEOUT (30 s) on a web process.
 var FeatureFlags = map[string]bool{
+	"SQLLAB_FORCE_RUN_ASYNC":     true,
 	"ENABLE_TEMPLATE_PROCESSING": false,
 	"ALLOW_ADHOC_SUBQUERY":       false,
 	"SQLLAB_BACKEND_PERSISTENCE": true,

@@ -41,6 +41,7 @@ var upstreamKeys = map[string]string{
 var upstreamFlags = map[string]bool{
 	"ENABLE_TEMPLATE_PROCESSING": false, "ALLOW_ADHOC_SUBQUERY": false, "SQLLAB_BACKEND_PERSISTENCE": true,
 	"ALERT_REPORTS": false, "THUMBNAILS": false, "TAGGING_SYSTEM": true,
+	"SQLLAB_FORCE_RUN_ASYNC": false,
 }
 
 var assignment = regexp.MustCompile(`(?m)^([A-Z][A-Z0-9_]*)\s*=`)

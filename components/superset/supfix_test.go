@@ -248,3 +248,10 @@ func TestInitJobWaitsForItsNetworkPolicies(t *testing.T) {
 		assert.True(t, m.DependsOn(job, np), "the init Job waits for %s", name)
 	}
 }
+
+// m2: SQL Lab runs on the Celery workers (results in Valkey), not on a web process under the
+// 30 s SQLLAB_TIMEOUT.
+func TestSQLLabRunsAsync(t *testing.T) {
+	assert.Contains(t, render(true), `"SQLLAB_FORCE_RUN_ASYNC": True,`)
+	assert.Contains(t, render(true), "RESULTS_BACKEND = RedisCache(")
+}
