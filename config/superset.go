@@ -30,8 +30,11 @@ type Superset struct {
 	// Web and Worker size each container (default 1 CPU / 2 GiB; prod 2 CPU / 4 GiB).
 	Web    Compute `json:"web"`
 	Worker Compute `json:"worker"`
-	// SecretKeyGeneration rotates SUPERSET_SECRET_KEY when raised by one (default 1): see
-	// docs/superset.md, "Rotating the secret key".
+	// SecretKeyGeneration rotates SUPERSET_SECRET_KEY when raised by one (default 1, at most
+	// MaxSupersetSecretKeyGeneration): see docs/superset.md, "Rotating the secret key". Only +1 is a
+	// rotation; every generation's key is kept, and Superset's init Job refuses a generation whose
+	// keys do not open the stored secrets (a jump or a step back), so setting it back repairs it.
+	// A decrease cannot be refused here: the previous value is not in the configuration.
 	SecretKeyGeneration int `json:"secretKeyGeneration"`
 }
 
@@ -102,7 +105,14 @@ func (v *validator) superset() {
 		}
 	}
 	v.atLeast(k+"secretKeyGeneration", s.SecretKeyGeneration, 1, "")
+	if s.SecretKeyGeneration > MaxSupersetSecretKeyGeneration {
+		v.add(k+"secretKeyGeneration", s.SecretKeyGeneration, "an integer ≤ %d, raised by one to rotate the key (every generation's key is kept)", MaxSupersetSecretKeyGeneration)
+	}
 }
+
+// MaxSupersetSecretKeyGeneration bounds superset.secretKeyGeneration (components/superset
+// MaxSecretKeyGeneration: each generation's key stays registered).
+const MaxSupersetSecretKeyGeneration = 100
 
 // supersetImageExample names where the image would live in the platform's registry.
 func supersetImageExample(p *Platform) string {

@@ -135,7 +135,9 @@ func kubernetesData(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 // dbClients counts the pods that hold connections to the in-cluster PostgreSQL: Airbyte's services
 // with database pools (server, workload-launcher, workload-api-server, cron; two each in prod, as the
 // Airbyte component runs them) plus the worker autoscaler's ceiling, Temporal's replicas, and
-// Superset's pods.
+// Superset's pods at their ceiling (superset.DatabasePods: the web HPA's maximum and the workers,
+// each with a surge pod, the beat and the init Job; none when Superset is off), each within
+// superset.DatabaseConnectionsPerPod.
 func dbClients(cfg *config.Platform) cnpg.Clients {
 	replicas := 1
 	if cfg.Environment == config.Prod {
@@ -144,6 +146,6 @@ func dbClients(cfg *config.Platform) cnpg.Clients {
 	return cnpg.Clients{
 		AirbytePods:  4*replicas + max(cfg.Airbyte.WorkerMaxReplicas, 1),
 		TemporalPods: replicas,
-		SupersetPods: 2 * replicas,
+		SupersetPods: supersetDBPods(cfg),
 	}
 }

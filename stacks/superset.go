@@ -104,3 +104,11 @@ func exportSuperset(ctx *pulumi.Context, e *Engine, entry *edge.Info) {
 	}
 	ctx.Export("supersetAdminSecret", e.Superset.AdminSecret)
 }
+
+// supersetDBPods is how many Superset pods the in-cluster PostgreSQL is sized for (dbClients).
+func supersetDBPods(cfg *config.Platform) int {
+	if !cfg.Superset.Enabled {
+		return 0
+	}
+	return superset.DatabasePods(cfg.Superset.WebMaxReplicas, cfg.Superset.WorkerReplicas)
+}

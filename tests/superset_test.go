@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opendataplatform/dataplatform/components/superset"
 	"github.com/opendataplatform/dataplatform/internal/planner"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
@@ -60,6 +61,12 @@ func checkSuperset(t *testing.T, r *planner.Result, stack string, preview bool) 
 	for _, d := range []*mockcloud.Resource{web, worker, beat} {
 		if !r.Mocks.DependsOn(d, job) {
 			t.Errorf("%s does not wait for the init Job", d.Name)
+		}
+	}
+	// No service links on any Superset pod: the Service "superset" would set SUPERSET_PORT=tcp://….
+	for _, d := range []*mockcloud.Resource{web, worker, beat, job} {
+		if links, ok := inspect.Bool(d.Inputs, "spec", "template", "spec", "enableServiceLinks"); !ok || links {
+			t.Errorf("%s: enableServiceLinks = %v (set: %v); want false", d.Name, links, ok)
 		}
 	}
 	prod := stack == "prod"
@@ -148,5 +155,30 @@ func TestSupersetIsOffByDefault(t *testing.T) {
 		if strings.Contains(res.Type, "superset") || strings.HasPrefix(res.Name, "superset-") {
 			t.Errorf("%s %s is planned without superset.enabled", res.Type, res.Name)
 		}
+	}
+}
+
+// TestSupersetDatabaseBudget: the in-cluster PostgreSQL is sized for Superset's pods at their
+// ceiling (superset.DatabasePods × DatabaseConnectionsPerPod) when Superset is on, and for none
+// when it is off: max_connections moves by exactly that many.
+func TestSupersetDatabaseBudget(t *testing.T) {
+	maxConns := func(r *planner.Result) int {
+		clusters := resourcesOf(r, "kubernetes:postgresql.cnpg.io/v1:Cluster")
+		if len(clusters) != 1 {
+			t.Fatalf("%d CNPG clusters", len(clusters))
+		}
+		v := inspect.Str(clusters[0].Inputs, "spec", "postgresql", "parameters", "max_connections")
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			t.Fatalf("max_connections %q: %v", v, err)
+		}
+		return n
+	}
+	off := maxConns(plan(t, "prod", "kubernetes", false))
+	on := maxConns(plan(t, "prod", "kubernetes", false, supersetSets...))
+	// prod's defaults: 2–6 web pods, 2 workers.
+	want := superset.DatabasePods(6, 2) * superset.DatabaseConnectionsPerPod
+	if on-off != want {
+		t.Errorf("max_connections %d with Superset, %d without; want a difference of %d (%d pods × %d)", on, off, want, superset.DatabasePods(6, 2), superset.DatabaseConnectionsPerPod)
 	}
 }

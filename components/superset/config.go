@@ -36,8 +36,13 @@ type configParams struct {
 // FeatureFlags are the flags the platform sets, each a key of DEFAULT_FEATURE_FLAGS in
 // superset/config.py: template processing stays off (Jinja in SQL runs user code paths), ad-hoc
 // subqueries stay off, SQL Lab state is kept server-side, alerts/reports and thumbnails stay off
-// (they need a headless browser the lean image lacks), tags are on.
+// (they need a headless browser the lean image lacks), tags are on, and SQL Lab runs every query
+// on the Celery workers ("Regardless of database configuration settings, force SQLLAB to run async
+// using Celery"; results in RESULTS_BACKEND): the Dremio connection the init Job creates has
+// allow_run_async off (superset/utils/database.py get_or_create_db), and a synchronous query is
+// bounded by SQLLAB_TIMEOUT (30 s) on a web process.
 var FeatureFlags = map[string]bool{
+	"SQLLAB_FORCE_RUN_ASYNC":     true,
 	"ENABLE_TEMPLATE_PROCESSING": false,
 	"ALLOW_ADHOC_SUBQUERY":       false,
 	"SQLLAB_BACKEND_PERSISTENCE": true,
@@ -104,7 +109,13 @@ SQLALCHEMY_DATABASE_URI = (
         _env("DATABASE_NAME"),
     )
 )
-SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+# Pool bounds per process (components/superset pool.go): the pod's processes together stay within
+# the connections the database is sized for.
+SQLALCHEMY_ENGINE_OPTIONS = {
+    "pool_pre_ping": True,
+    "pool_size": int(_env("%s")),
+    "max_overflow": int(_env("%s")),
+}
 
 # Valkey: cache, results and the Celery broker, over TLS with the host name checked.
 _VALKEY_CA = %q
@@ -175,7 +186,7 @@ SUPERSET_WEBSERVER_TIMEOUT = 60
 FEATURE_FLAGS = {
 %s
 }
-`, p.SSLMode, DatabaseCAPath, ValkeyCAPath, p.ValkeyHost, ValkeyPort, proxy, strings.Join(flags, "\n"))
+`, p.SSLMode, DatabaseCAPath, PoolSizeEnv, MaxOverflowEnv, ValkeyCAPath, p.ValkeyHost, ValkeyPort, proxy, strings.Join(flags, "\n"))
 }
 
 func sortedKeys(m map[string]bool) []string {

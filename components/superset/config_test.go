@@ -41,6 +41,7 @@ var upstreamKeys = map[string]string{
 var upstreamFlags = map[string]bool{
 	"ENABLE_TEMPLATE_PROCESSING": false, "ALLOW_ADHOC_SUBQUERY": false, "SQLLAB_BACKEND_PERSISTENCE": true,
 	"ALERT_REPORTS": false, "THUMBNAILS": false, "TAGGING_SYSTEM": true,
+	"SQLLAB_FORCE_RUN_ASYNC": false,
 }
 
 var assignment = regexp.MustCompile(`(?m)^([A-Z][A-Z0-9_]*)\s*=`)
@@ -115,7 +116,7 @@ func TestConfigAndScriptParse(t *testing.T) {
 		t.Log("python3 not installed: superset_config.py not compiled")
 	}
 	if sh, err := exec.LookPath("sh"); err == nil {
-		if out, err := exec.Command(sh, "-n", "-c", InitScript("dremio-client.apps.svc.cluster.local", 32010)).CombinedOutput(); err != nil {
+		if out, err := exec.Command(sh, "-n", "-c", InitScript("dremio-client.apps.svc.cluster.local", 32010, 2)).CombinedOutput(); err != nil {
 			t.Errorf("the init script does not parse: %v\n%s", err, out)
 		}
 	}

@@ -1,6 +1,8 @@
 package superset
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
@@ -16,11 +18,17 @@ const (
 	valkeySecretName    = "superset-valkey-auth"
 )
 
-// secretKeyName is the logical name of generation n's key. Generation n and n-1 both exist while n
-// is current: n-1 is PREVIOUS_SECRET_KEY, which `superset re-encrypt-secrets` decrypts with
+// secretKeyName is the logical name of generation n's key. Generation n is SUPERSET_SECRET_KEY and
+// n-1 PREVIOUS_SECRET_KEY, which `superset re-encrypt-secrets` decrypts with
 // (superset/cli/update.py re_encrypt_secrets: previous_secret_key or
-// current_app.config.get("PREVIOUS_SECRET_KEY")).
+// current_app.config.get("PREVIOUS_SECRET_KEY")). Every generation 1..n stays registered: a
+// generation moved by more than one, or back, then never deletes the key the stored secrets are
+// encrypted with (the init Job refuses such a pair, see InitScript, and setting the generation
+// back restores the Secret).
 func (b *builder) secretKeyName(n int) string { return fmt.Sprintf("%s-secret-key-%d", b.name, n) }
+
+// MaxSecretKeyGeneration bounds SecretKeyGeneration (each generation's key stays registered).
+const MaxSecretKeyGeneration = 100
 
 // credentials generates the secret key, the admin password and Valkey's password, writes them to the
 // store and materializes the Secrets the pods read.
@@ -33,19 +41,25 @@ func (b *builder) credentials() error {
 			MinNumeric: pulumi.Int(4), MinUpper: pulumi.Int(4), MinLower: pulumi.Int(4),
 		}, b.opts(pulumi.Protect(protect))...)
 	}
+	var err error
 	n := a.SecretKeyGeneration
-	// Only the current key is protected: the previous one is deleted at the next rotation.
-	current, err := password(b.secretKeyName(n), 64, a.Protect)
-	if err != nil {
-		return err
-	}
-	keyData := map[string]pulumi.StringInput{"secretKey": current.Result}
-	if n > 1 {
-		previous, err := password(b.secretKeyName(n-1), 64, false)
-		if err != nil {
+	// Every generation's key is kept and protected alike (a 64-character string costs nothing).
+	keys := make([]*random.RandomPassword, n+1)
+	for g := 1; g <= n; g++ {
+		if keys[g], err = password(b.secretKeyName(g), 64, a.Protect); err != nil {
 			return err
 		}
-		keyData["previousSecretKey"] = previous.Result
+	}
+	current := keys[n]
+	// The digest the pods check their key against: a SHA-256 of 64 random letters and digits
+	// (~380 bits) reveals nothing usable, so it is a plain value.
+	b.secretKeyDigest = pulumi.Unsecret(current.Result.ApplyT(func(k string) string {
+		sum := sha256.Sum256([]byte(k))
+		return hex.EncodeToString(sum[:])
+	}).(pulumi.StringOutput)).(pulumi.StringOutput)
+	keyData := map[string]pulumi.StringInput{"secretKey": current.Result}
+	if n > 1 {
+		keyData["previousSecretKey"] = keys[n-1].Result
 	}
 	adminPW, err := password(b.name+"-admin-password", 32, a.Protect)
 	if err != nil {

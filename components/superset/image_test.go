@@ -59,6 +59,11 @@ func TestDockerfilePinsAreExact(t *testing.T) {
 	assert.True(t, names["psycopg2-binary"], "the metadata database's driver")
 	assert.True(t, names["sqlalchemy-dremio"], "Dremio's Flight dialect")
 	assert.Contains(t, string(raw), `id -u superset)" = "1000"`, "the build checks the UID the pods run as")
+	// Review m1: the drivers may not move Superset's own dependencies, and the build proves it.
+	assert.Contains(t, string(raw), "uv pip freeze --exclude-editable > /tmp/superset-constraints.txt")
+	assert.Contains(t, string(raw), "--constraint=/tmp/superset-constraints.txt")
+	assert.Contains(t, string(raw), "&& uv pip check")
+	assert.Contains(t, string(raw), "superset.app; assert sqlalchemy.__version__.startswith('1.')")
 }
 
 func TestDockerfilePinCheckCatchesFloatingVersions(t *testing.T) {

@@ -65,12 +65,14 @@ func (b *builder) networkPolicies() error {
 		}},
 	)
 	for _, p := range policies {
-		if _, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-"+p.logical, &networkingv1.NetworkPolicyArgs{
+		np, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-"+p.logical, &networkingv1.NetworkPolicyArgs{
 			Metadata: b.meta(p.objName, map[string]string{"app.kubernetes.io/name": "superset"}),
 			Spec:     p.spec,
-		}, b.opts()...); err != nil {
+		}, b.opts()...)
+		if err != nil {
 			return err
 		}
+		b.policies = append(b.policies, np)
 	}
 	return nil
 }

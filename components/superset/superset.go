@@ -149,8 +149,8 @@ func (a *SupersetArgs) validate() error {
 		return fmt.Errorf("superset: Web %+v and Worker %+v need CPU > 0 and MemoryGiB ≥ 1", a.Web, a.Worker)
 	case a.DremioHost == "" || a.DremioFlightPort < 1 || a.DremioCredentialsSecret == nil:
 		return fmt.Errorf("superset: DremioHost, DremioFlightPort and DremioCredentialsSecret are required")
-	case a.SecretKeyGeneration < 1:
-		return fmt.Errorf("superset: SecretKeyGeneration = %d; must be ≥ 1", a.SecretKeyGeneration)
+	case a.SecretKeyGeneration < 1 || a.SecretKeyGeneration > MaxSecretKeyGeneration:
+		return fmt.Errorf("superset: SecretKeyGeneration = %d; must be 1..%d", a.SecretKeyGeneration, MaxSecretKeyGeneration)
 	case a.DatabaseNamespace == "" && len(a.DatabaseCIDRs) == 0:
 		return fmt.Errorf("superset: the database is reachable nowhere: set DatabaseNamespace (in-cluster) or DatabaseCIDRs (managed)")
 	}
@@ -195,9 +195,13 @@ type builder struct {
 
 	valkeyPassword, secretKey, admin, config *readyName
 	valkeyCA                                 pulumi.StringOutput
-	valkeyReady                              []pulumi.Resource
-	configHash                               pulumi.StringOutput
-	initJob                                  pulumi.Resource
+	// secretKeyDigest is the SHA-256 (hex) of the current secret key, unsecret (keyCheck).
+	secretKeyDigest pulumi.StringOutput
+	valkeyReady     []pulumi.Resource
+	configHash      pulumi.StringOutput
+	initJob         pulumi.Resource
+	// policies are the NetworkPolicies the init Job waits for.
+	policies []pulumi.Resource
 }
 
 // readyName is an object's name and the resource a reader waits for.
@@ -246,7 +250,9 @@ func NewSuperset(ctx *pulumi.Context, name string, args *SupersetArgs, opts ...p
 		return nil, err
 	}
 	b := &builder{ctx: ctx, name: name, a: args, comp: comp}
-	steps := []func() error{b.credentials, b.valkey, b.configMap, b.initJobCreate, b.workloads, b.networkPolicies}
+	// The NetworkPolicies come before the init Job, which waits for them: in the default-deny
+	// namespace its pod would otherwise time out on the database and burn its backoff.
+	steps := []func() error{b.credentials, b.valkey, b.configMap, b.networkPolicies, b.initJobCreate, b.workloads}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
@@ -27,42 +28,98 @@ const (
 )
 
 // Commands of the operator's defaults (apache/superset-kubernetes-operator@v0.2.0
-// internal/controller/component_resources.go): a prefork worker with fair scheduling and four
-// processes, and the beat with its pid and schedule files on the writable /tmp. The web server
-// keeps the image's CMD (/usr/bin/run-server.sh: gunicorn on SUPERSET_PORT, tuned by the
-// SERVER_* and GUNICORN_* variables; docker/entrypoints/run-server.sh).
-var (
-	workerCommand = []string{"celery", "--app=superset.tasks.celery_app:app", "worker", "--pool=prefork", "-O", "fair", "-c", "4"}
-	beatCommand   = []string{"celery", "--app=superset.tasks.celery_app:app", "beat", "--pidfile", "/tmp/celerybeat.pid", "--schedule", "/tmp/celerybeat-schedule"}
-)
+// internal/controller/component_resources.go): a prefork worker with fair scheduling, and the beat
+// with its pid and schedule files on the writable /tmp. The web server runs the image's CMD
+// (apache/superset Dockerfile: CMD ["/app/docker/entrypoints/run-server.sh"], no ENTRYPOINT:
+// gunicorn on ${SUPERSET_BIND_ADDRESS}:${SUPERSET_PORT}, tuned by the SERVER_* and GUNICORN_*
+// variables; docker/entrypoints/run-server.sh). Each runs behind keyCheck (see containerCommand).
+const webServer = "/app/docker/entrypoints/run-server.sh"
 
-// InitScript is the migrate-and-init Job's script: migrations, re-encryption while a secret key
-// rotation is in progress, roles and permissions, the administrator (create-admin leaves an
-// existing user alone: flask_appbuilder/cli.py create_admin returns after "User already exists"),
-// and the Dremio connection (superset/cli/update.py set_database_uri: get_or_create_db, so a
-// second run updates the URI). Arrow Flight in-cluster: Dremio OSS serves Flight without TLS
-// inside the cluster (the edge terminates TLS for outside clients), hence UseEncryption=false
-// (sqlalchemy_dremio/db.py: protocol tcp when UseEncryption is false).
-func InitScript(dremioHost string, flightPort int) string {
-	return fmt.Sprintf(`set -eu
-superset db upgrade
-if [ -n "${PREVIOUS_SECRET_KEY:-}" ]; then
-  superset re-encrypt-secrets
+var beatCommand = []string{"celery", "--app=superset.tasks.celery_app:app", "beat", "--pidfile", "/tmp/celerybeat.pid", "--schedule", "/tmp/celerybeat-schedule"}
+
+// workerCommand is the Celery worker with concurrency prefork children (workerConcurrency).
+func workerCommand(concurrency int) []string {
+	return []string{"celery", "--app=superset.tasks.celery_app:app", "worker", "--pool=prefork", "-O", "fair", "-c", fmt.Sprint(concurrency)}
+}
+
+// ExpectedKeyEnv carries the SHA-256 (hex) of the secret key generation SecretKeyGeneration's pods
+// must run with. A digest of a 64-character random key reveals nothing usable, so it is a plain
+// value in the pod spec; it changes with the generation.
+const ExpectedKeyEnv = "EXPECTED_SECRET_KEY_SHA256"
+
+// keyCheck refuses to start a Superset process on a secret key other than the expected one. A
+// rotation changes only the ExternalSecret's annotation, which does not hold pulumi-kubernetes'
+// Ready wait (the ExternalSecret is still Ready from its previous sync), so the init Job and the
+// rolled pods can start before the External Secrets Operator has rewritten the Secret: with the
+// old key, re-encrypt-secrets would find nothing to do and the new pods could decrypt nothing.
+// Exiting non-zero makes the Job retry (backoffLimit) and the pods restart until the Secret holds
+// the new key: kubelet resolves secretKeyRef variables again at every container start.
+// sha256sum is coreutils' (the image's Debian base).
+func keyCheck(generation int) string {
+	return `actual="$(printf '%s' "$SUPERSET_SECRET_KEY" | sha256sum | cut -d ' ' -f 1)"
+if [ "$actual" != "$` + ExpectedKeyEnv + `" ]; then
+  echo "superset: SUPERSET_SECRET_KEY (sha256 $actual) is not secret key generation ` + fmt.Sprint(generation) +
+		` (sha256 $` + ExpectedKeyEnv + `): the Secret ` + secretKeySecretName + ` has not been synced from the secret store yet; exiting so that this container is retried" >&2
+  exit 1
+fi
+`
+}
+
+// containerCommand runs argv after keyCheck.
+func containerCommand(generation int, argv []string) pulumi.StringArray {
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return pulumi.StringArray{pulumi.String("/bin/sh"), pulumi.String("-c"),
+		pulumi.String("set -eu\n" + keyCheck(generation) + "exec " + strings.Join(quoted, " ") + "\n")}
+}
+
+// InitScript is the migrate-and-init Job's script for secret key generation `generation`: the key
+// check (keyCheck), migrations, the secret key check and re-encryption, roles and permissions, the
+// administrator (create-admin leaves an existing user alone: flask_appbuilder/cli.py create_admin
+// returns after "User already exists"), and the Dremio connection (superset/cli/update.py
+// set_database_uri: get_or_create_db, so a second run updates the URI). Arrow Flight in-cluster:
+// Dremio OSS serves Flight without TLS inside the cluster (the edge terminates TLS for outside
+// clients), hence UseEncryption=false (sqlalchemy_dremio/db.py: protocol tcp when UseEncryption is
+// false).
+//
+// re-encrypt-secrets runs on every init, not only during a rotation: superset/utils/encrypt.py
+// SecretsMigrator leaves a value that opens with SECRET_KEY alone, re-encrypts one that opens with
+// the previous key, and fails (rolling back) when a value opens with neither. Without a previous
+// key (generation 1) it is handed the current key as the previous one, so the run only proves that
+// every stored secret opens with it. A generation moved by anything but +1 (a jump, or a step
+// back) gives a key pair that never encrypted the data: the Job fails here, before
+// set-database-uri overwrites the Dremio password with the wrong key, and the `up` stops before it
+// deletes anything.
+func InitScript(dremioHost string, flightPort, generation int) string {
+	return "set -eu\n" + keyCheck(generation) + fmt.Sprintf(`superset db upgrade
+if [ -z "${PREVIOUS_SECRET_KEY:-}" ]; then
+  PREVIOUS_SECRET_KEY="$SUPERSET_SECRET_KEY"
+  export PREVIOUS_SECRET_KEY
+fi
+if ! superset re-encrypt-secrets; then
+  echo "superset: the stored secrets open with neither secret key generation %d nor its predecessor: dataplatform:superset.secretKeyGeneration may only be raised by one from the generation the data is encrypted with; set it back to that generation (every generation's key is kept) and raise it one step at a time" >&2
+  exit 1
 fi
 superset init
 superset fab create-admin --username "$ADMIN_USERNAME" --firstname Platform --lastname Administrator \
   --email admin@dataplatform.invalid --password "$ADMIN_PASSWORD"
 superset set-database-uri --database_name %s \
   --uri "dremio+flight://${DREMIO_USER}:${DREMIO_PASSWORD}@%s:%d?UseEncryption=false"
-`, DremioDatabaseName, dremioHost, flightPort)
+`, generation, DremioDatabaseName, dremioHost, flightPort)
 }
 
 func selector(role string) map[string]string {
 	return map[string]string{"app.kubernetes.io/name": "superset", "app.kubernetes.io/component": role}
 }
 
-// podEnv is what every Superset process reads: the secret key, the database and Valkey.
-func (b *builder) podEnv() corev1.EnvVarArray {
+// podEnv is what every Superset process reads: the secret key and the digest it must have, the
+// database with the pool bounds of role's processes (poolBounds), and Valkey. SUPERSET_PORT is
+// set explicitly: kubelet's service links would otherwise set SUPERSET_PORT=tcp://<ip>:8088 for
+// the Service "superset" (Docker-link variables <NAME>_PORT), which run-server.sh hands to
+// gunicorn's --bind; EnableServiceLinks is off on every pod as well (podTemplate).
+func (b *builder) podEnv(role string) corev1.EnvVarArray {
 	a := b.a
 	db := a.Database
 	cred := db.CredentialSecrets[metadatadb.Owner[metadatadb.Superset]]
@@ -75,7 +132,11 @@ func (b *builder) podEnv() corev1.EnvVarArray {
 		env("DATABASE_NAME", pulumi.String(db.Databases[metadatadb.Superset])),
 		secretEnv("VALKEY_PASSWORD", b.valkeyPassword.name, "password"),
 		env("PYTHONDONTWRITEBYTECODE", pulumi.String("1")),
+		env("SUPERSET_PORT", pulumi.String(fmt.Sprint(WebPort))),
+		env(ExpectedKeyEnv, b.secretKeyDigest),
 	}
+	size, overflow := poolBounds(processes(role, a))
+	out = append(out, env(PoolSizeEnv, pulumi.String(fmt.Sprint(size))), env(MaxOverflowEnv, pulumi.String(fmt.Sprint(overflow))))
 	if a.SecretKeyGeneration > 1 {
 		out = append(out, secretEnv("PREVIOUS_SECRET_KEY", b.secretKey.name, "PREVIOUS_SECRET_KEY"))
 	}
@@ -87,7 +148,7 @@ func (b *builder) podEnv() corev1.EnvVarArray {
 func (b *builder) podTemplate(role string, c *corev1.ContainerArgs, affinity *corev1.AffinityArgs, restart string) *corev1.PodTemplateSpecArgs {
 	a := b.a
 	c.Image = pulumi.String(a.Image)
-	c.Env = append(b.podEnv(), c.Env.(corev1.EnvVarArray)...)
+	c.Env = append(b.podEnv(role), c.Env.(corev1.EnvVarArray)...)
 	c.SecurityContext = containerSecurity()
 	c.VolumeMounts = corev1.VolumeMountArray{
 		&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String(configDir), ReadOnly: pulumi.Bool(true)},
@@ -115,11 +176,13 @@ func (b *builder) podTemplate(role string, c *corev1.ContainerArgs, affinity *co
 		Spec: &corev1.PodSpecArgs{
 			RestartPolicy:                pulumi.String(restart),
 			AutomountServiceAccountToken: pulumi.Bool(false),
-			SecurityContext:              podSecurity(supersetUID),
-			Tolerations:                  a.Scheduling.TolerationArray(),
-			NodeSelector:                 a.Scheduling.NodeSelectorMap(),
-			Affinity:                     affinity,
-			Containers:                   corev1.ContainerArray{c},
+			// No Docker-link variables (SUPERSET_PORT=tcp://… breaks gunicorn's bind, see podEnv).
+			EnableServiceLinks: pulumi.Bool(false),
+			SecurityContext:    podSecurity(supersetUID),
+			Tolerations:        a.Scheduling.TolerationArray(),
+			NodeSelector:       a.Scheduling.NodeSelectorMap(),
+			Affinity:           affinity,
+			Containers:         corev1.ContainerArray{c},
 			Volumes: corev1.VolumeArray{
 				configMapVolume("config", b.config.name, "superset_config.py"),
 				configMapVolume("db-ca", a.Database.CAConfigMap, metadatadb.CAKey),
@@ -156,7 +219,7 @@ func (b *builder) antiAffinity(role string) *corev1.AffinityArgs {
 // The fixed name makes the provider delete the old Job before creating the new one.
 func (b *builder) initJobCreate() error {
 	a := b.a
-	script := InitScript(a.DremioHost, a.DremioFlightPort)
+	script := InitScript(a.DremioHost, a.DremioFlightPort, a.SecretKeyGeneration)
 	sum := sha256.Sum256([]byte(a.Image + "\n" + script + "\n" + fmt.Sprint(a.SecretKeyGeneration)))
 	scriptHash := hex.EncodeToString(sum[:])
 	tpl := b.podTemplate(roleInit, &corev1.ContainerArgs{
@@ -173,7 +236,7 @@ func (b *builder) initJobCreate() error {
 	tpl.Metadata.(*metav1.ObjectMetaArgs).Annotations.(pulumi.StringMap)["dataplatform.io/init-sha256"] = pulumi.String(scriptHash)
 
 	deps := append([]pulumi.Resource{b.secretKey.resource, b.admin.resource, b.valkeyPassword.resource, b.config.resource}, b.valkeyReady...)
-	deps = append(append(deps, a.DatabaseReady...), a.DremioReady...)
+	deps = append(append(append(deps, a.DatabaseReady...), a.DremioReady...), b.policies...)
 	job, err := batchv1.NewJob(b.ctx, b.name+"-init", &batchv1.JobArgs{
 		Metadata: b.meta(initJob, selector(roleInit)),
 		Spec: &batchv1.JobSpecArgs{
@@ -199,12 +262,13 @@ func (b *builder) workloads() error {
 
 	health := &corev1.HTTPGetActionArgs{Path: pulumi.String(HealthPath), Port: pulumi.Int(WebPort)}
 	web := &corev1.ContainerArgs{
-		Name:  pulumi.String("superset"),
-		Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(WebPort)}},
+		Name:    pulumi.String("superset"),
+		Command: containerCommand(a.SecretKeyGeneration, []string{webServer}),
+		Ports:   corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String("http"), ContainerPort: pulumi.Int(WebPort)}},
 		// docker/entrypoints/run-server.sh: SERVER_WORKER_AMOUNT, SERVER_WORKER_CLASS,
 		// SERVER_THREADS_AMOUNT, GUNICORN_TIMEOUT.
 		Env: corev1.EnvVarArray{
-			env("SERVER_WORKER_AMOUNT", pulumi.String(fmt.Sprint(max(1, int(a.Web.CPU*2))))),
+			env("SERVER_WORKER_AMOUNT", pulumi.String(fmt.Sprint(webProcesses(a.Web.CPU)))),
 			env("SERVER_WORKER_CLASS", pulumi.String("gthread")),
 			env("SERVER_THREADS_AMOUNT", pulumi.String("20")),
 			env("GUNICORN_TIMEOUT", pulumi.String("60")),
@@ -266,16 +330,16 @@ func (b *builder) workloads() error {
 		}
 	}
 
-	// Celery: tasks.celery_app is the module upstream's worker and beat load.
-	ping := &corev1.ExecActionArgs{Command: pulumi.StringArray{
-		pulumi.String("/bin/sh"), pulumi.String("-c"),
-		pulumi.String(`celery --app=superset.tasks.celery_app:app inspect ping -d "celery@$HOSTNAME" --timeout 10`),
-	}}
-	toArray := func(s []string) pulumi.StringArray { return pulumi.ToStringArray(s) }
+	// Celery: tasks.celery_app is the module upstream's worker and beat load. No liveness probe on
+	// the worker: `celery inspect ping` imports superset.tasks.celery_app, which builds the whole
+	// Flask app (hundreds of MB, seconds of CPU) inside the worker's limits every period, and a busy
+	// worker missing it would be killed with its tasks; the worker reconnects to the broker on its
+	// own, and the operator's defaults set no probe on workers either.
 	worker := &corev1.ContainerArgs{
-		Name: pulumi.String("worker"), Command: toArray(workerCommand), Env: corev1.EnvVarArray{},
-		LivenessProbe: &corev1.ProbeArgs{Exec: ping, InitialDelaySeconds: pulumi.Int(60), PeriodSeconds: pulumi.Int(60), TimeoutSeconds: pulumi.Int(30), FailureThreshold: pulumi.Int(3)},
-		Resources:     resources(a.Worker),
+		Name:      pulumi.String("worker"),
+		Command:   containerCommand(a.SecretKeyGeneration, workerCommand(workerConcurrency(a.Worker.CPU))),
+		Env:       corev1.EnvVarArray{},
+		Resources: resources(a.Worker),
 	}
 	workerSel := selector(roleWorker)
 	if _, err := appsv1.NewDeployment(b.ctx, b.name+"-worker", &appsv1.DeploymentArgs{
@@ -283,6 +347,10 @@ func (b *builder) workloads() error {
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(a.WorkerReplicas),
 			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(workerSel)},
+			// One surge pod at most: DatabasePods counts it.
+			Strategy: &appsv1.DeploymentStrategyArgs{Type: pulumi.String("RollingUpdate"), RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{
+				MaxUnavailable: pulumi.Int(0), MaxSurge: pulumi.Int(1),
+			}},
 			Template: b.podTemplate(roleWorker, worker, b.antiAffinity(roleWorker), "Always"),
 		},
 	}, after...); err != nil {
@@ -300,7 +368,7 @@ func (b *builder) workloads() error {
 	// Deployment (even with strategy Recreate) does not promise; it is also not a stateless
 	// service, which the policy pack's stateless-replicas rule requires 2+ replicas of in prod.
 	beat := &corev1.ContainerArgs{
-		Name: pulumi.String("beat"), Command: toArray(beatCommand), Env: corev1.EnvVarArray{},
+		Name: pulumi.String("beat"), Command: containerCommand(a.SecretKeyGeneration, beatCommand), Env: corev1.EnvVarArray{},
 		Resources: resources(Compute{CPU: 0.25, MemoryGiB: 1}),
 	}
 	beatSel := selector(roleBeat)

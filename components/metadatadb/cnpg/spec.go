@@ -19,8 +19,8 @@ import (
 //   - Every Airbyte service with a database (server, worker, workload-launcher,
 //     workload-api-server, cron) has two Hikari pools on the airbyte database: config
 //     (maximum-pool-size 10) and jobs (maximum-pool-size 20) (airbyte-platform application.yml).
-//   - Superset: SQLAlchemy's QueuePool, pool_size 5 + max_overflow 10, per web process; 20 leaves
-//     room for Celery workers.
+//   - Superset: 20 per pod; components/superset bounds each process's SQLAlchemy pool so that a
+//     pod's processes stay within it (superset.DatabaseConnectionsPerPod; superset_budget_test.go).
 const (
 	temporalServices           = 4
 	temporalMaxConns           = 20
