@@ -13,9 +13,7 @@ package eck
 import (
 	"fmt"
 
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
@@ -111,24 +109,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	// The operator holds no state of its own: the clusters' state is in their volumes.
 	child := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
-	labels := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform"), "app.kubernetes.io/managed-by": pulumi.String("pulumi")}
-	for k, v := range args.Labels {
-		labels[k] = pulumi.String(v)
-	}
-	nsLabels := pulumi.StringMap{
-		// The operator runs non-root with a read-only root file system, no privilege escalation and
-		// all capabilities dropped (values podSecurityContext, securityContext); Values adds the
-		// RuntimeDefault seccomp profile, so the pod meets "restricted".
-		"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
-		"pod-security.kubernetes.io/audit":   pulumi.String("restricted"),
-		"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
-	}
-	for k, v := range labels {
-		nsLabels[k] = v
-	}
-	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace), Labels: nsLabels},
-	}, child)
+	labels := k8snet.PartOfLabels(args.Labels)
+	// The operator runs non-root with a read-only root file system, no privilege escalation and all
+	// capabilities dropped (values podSecurityContext, securityContext); Values adds the
+	// RuntimeDefault seccomp profile, so the pod meets "restricted".
+	ns, err := k8snet.NewAddonNamespace(ctx, name+"-namespace", Namespace, "restricted", labels, child)
 	if err != nil {
 		return nil, err
 	}

@@ -299,17 +299,9 @@ func namespace(ctx *pulumi.Context, name string, a *Args, labels pulumi.StringMa
 	if a.Namespace != nil {
 		return a.Namespace.ToStringOutput(), nil
 	}
-	nsLabels := pulumi.StringMap{
-		// The chart's pod and container security contexts meet "restricted" (values.yaml:
-		// runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, ALL capabilities dropped).
-		"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
-	}
-	for k, v := range labels {
-		nsLabels[k] = v
-	}
-	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace), Labels: nsLabels},
-	}, child)
+	// The chart's pod and container security contexts meet "restricted" (values.yaml: runAsNonRoot,
+	// seccomp RuntimeDefault, no privilege escalation, ALL capabilities dropped).
+	ns, err := k8snet.NewAddonNamespace(ctx, name+"-namespace", Namespace, "restricted", labels, child)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -14,9 +14,7 @@ package externalsecrets
 import (
 	"fmt"
 
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
@@ -115,24 +113,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	// Nothing here holds state.
 	child := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
-	labels := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform"), "app.kubernetes.io/managed-by": pulumi.String("pulumi")}
-	for k, v := range args.Labels {
-		labels[k] = pulumi.String(v)
-	}
-	nsLabels := pulumi.StringMap{
-		// The chart's pods run as uid 1000, non-root, seccomp RuntimeDefault, no privilege
-		// escalation, all capabilities dropped (values.yaml securityContext, webhook.securityContext,
-		// certController.securityContext): they meet "restricted".
-		"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
-		"pod-security.kubernetes.io/audit":   pulumi.String("restricted"),
-		"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
-	}
-	for k, v := range labels {
-		nsLabels[k] = v
-	}
-	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(secrets.OperatorNamespace), Labels: nsLabels},
-	}, child)
+	labels := k8snet.PartOfLabels(args.Labels)
+	// The chart's pods run as uid 1000, non-root, seccomp RuntimeDefault, no privilege escalation,
+	// all capabilities dropped (values.yaml securityContext, webhook.securityContext,
+	// certController.securityContext): they meet "restricted".
+	ns, err := k8snet.NewAddonNamespace(ctx, name+"-namespace", secrets.OperatorNamespace, "restricted", labels, child)
 	if err != nil {
 		return nil, err
 	}

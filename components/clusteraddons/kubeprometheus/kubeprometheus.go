@@ -12,9 +12,9 @@ package kubeprometheus
 
 import (
 	"fmt"
+	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 
 	apiextensions "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
@@ -141,24 +141,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	child := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
-	labels := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform"), "app.kubernetes.io/managed-by": pulumi.String("pulumi")}
-	for k, v := range args.Labels {
-		labels[k] = pulumi.String(v)
-	}
-	nsLabels := pulumi.StringMap{
-		// node-exporter runs with hostNetwork, hostPID and hostPath mounts (the sub-chart's
-		// DaemonSet), which only the privileged Pod Security level admits.
-		"pod-security.kubernetes.io/enforce": pulumi.String("privileged"),
-	}
-	for k, v := range labels {
-		nsLabels[k] = v
-	}
+	labels := k8snet.PartOfLabels(args.Labels)
 	// The namespace holds Prometheus's and Alertmanager's volumes (deleting it deletes them): a
-	// stateful leaf, protected with Protect.
+	// stateful leaf, protected with Protect. node-exporter runs with hostNetwork, hostPID and
+	// hostPath mounts (the sub-chart's DaemonSet), which only the privileged Pod Security level admits.
 	stateful := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(args.Protect))
-	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(Namespace), Labels: nsLabels},
-	}, stateful)
+	ns, err := k8snet.NewAddonNamespace(ctx, name+"-namespace", Namespace, "privileged", labels, stateful)
 	if err != nil {
 		return nil, err
 	}

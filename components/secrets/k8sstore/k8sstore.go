@@ -13,6 +13,7 @@ package k8sstore
 
 import (
 	"fmt"
+	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
@@ -118,20 +119,9 @@ func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, opts ...pulumi.
 	// The credentials' values live in Pulumi state (random.RandomPassword, protected by their
 	// owners); these objects are re-created from it.
 	child := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
-	labels := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform"), "app.kubernetes.io/managed-by": pulumi.String("pulumi")}
-	for k, v := range a.Labels {
-		labels[k] = pulumi.String(v)
-	}
-	nsLabels := pulumi.StringMap{
-		// No pod runs here: the strictest profile.
-		"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
-	}
-	for k, v := range labels {
-		nsLabels[k] = v
-	}
-	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(a.Namespace), Labels: nsLabels},
-	}, pulumi.Parent(comp), pulumi.Protect(a.Protect))
+	labels := k8snet.PartOfLabels(a.Labels)
+	// No pod runs here: the strictest profile.
+	ns, err := k8snet.NewAddonNamespace(ctx, name+"-namespace", a.Namespace, "restricted", labels, pulumi.Parent(comp), pulumi.Protect(a.Protect))
 	if err != nil {
 		return nil, err
 	}
