@@ -24,10 +24,6 @@ func networkPolicies(ctx *pulumi.Context, name string, ns pulumi.StringOutput, l
 	all := &metav1.LabelSelectorArgs{}
 	operator := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(PodName)}}
 	egress := pulumi.ToStringArray([]string{"Egress"})
-	apiServer := networkingv1.NetworkPolicyPeerArray{}
-	for _, c := range a.APIServerCIDRs {
-		apiServer = append(apiServer, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}})
-	}
 	clusters := networkingv1.NetworkPolicyPeerArray{}
 	for _, n := range a.ManagedNamespaces {
 		clusters = append(clusters, &networkingv1.NetworkPolicyPeerArgs{
@@ -41,21 +37,12 @@ func networkPolicies(ctx *pulumi.Context, name string, ns pulumi.StringOutput, l
 	}{
 		{"default-deny", &networkingv1.NetworkPolicySpecArgs{PodSelector: all, PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"})}},
 		{"allow-dns", &networkingv1.NetworkPolicySpecArgs{PodSelector: all, PolicyTypes: egress,
-			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
-				To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-					NamespaceSelector: k8snet.NamespaceSelector("kube-system"),
-					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
-				}},
-				Ports: networkingv1.NetworkPolicyPortArray{
-					&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
-					&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
-				},
-			}}}},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{k8snet.DNSEgress()}}},
 		// The "kubernetes" Service's ClusterIP is DNAT'ed to the API server's endpoints before
 		// NetworkPolicies apply, so the rule names those endpoints.
 		{"allow-kube-api", &networkingv1.NetworkPolicySpecArgs{PodSelector: operator, PolicyTypes: egress,
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
-				To: apiServer, Ports: k8snet.TCPPorts(443, 6443),
+				To: k8snet.Peers(nil, a.APIServerCIDRs), Ports: k8snet.TCPPorts(443, 6443),
 			}}}},
 		{"allow-elasticsearch", &networkingv1.NetworkPolicySpecArgs{PodSelector: operator, PolicyTypes: egress,
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{

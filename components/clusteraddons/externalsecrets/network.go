@@ -26,13 +26,6 @@ func networkPolicies(ctx *pulumi.Context, name string, ns pulumi.StringOutput, l
 	pods := func(n string) *metav1.LabelSelectorArgs {
 		return &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{nameLabel: pulumi.String(n)}}
 	}
-	ipBlocks := func(cidrs ...string) networkingv1.NetworkPolicyPeerArray {
-		out := networkingv1.NetworkPolicyPeerArray{}
-		for _, c := range cidrs {
-			out = append(out, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}})
-		}
-		return out
-	}
 	egressTypes := pulumi.ToStringArray([]string{"Egress"})
 	specs := []struct {
 		suffix string
@@ -40,21 +33,12 @@ func networkPolicies(ctx *pulumi.Context, name string, ns pulumi.StringOutput, l
 	}{
 		{"default-deny", &networkingv1.NetworkPolicySpecArgs{PodSelector: all, PolicyTypes: pulumi.ToStringArray([]string{"Ingress", "Egress"})}},
 		{"allow-dns", &networkingv1.NetworkPolicySpecArgs{PodSelector: all, PolicyTypes: egressTypes,
-			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
-				To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-					NamespaceSelector: k8snet.NamespaceSelector("kube-system"),
-					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
-				}},
-				Ports: networkingv1.NetworkPolicyPortArray{
-					&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
-					&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
-				},
-			}}}},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{k8snet.DNSEgress()}}},
 		// The "kubernetes" Service's ClusterIP is DNAT'ed to the API server's endpoints before
 		// NetworkPolicies apply, so the rule names those endpoints.
 		{"allow-kube-api", &networkingv1.NetworkPolicySpecArgs{PodSelector: all, PolicyTypes: egressTypes,
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
-				To: ipBlocks(a.APIServerCIDRs...), Ports: k8snet.TCPPorts(443, 6443),
+				To: k8snet.Peers(nil, a.APIServerCIDRs), Ports: k8snet.TCPPorts(443, 6443),
 			}}}},
 		{"webhook-allow-api-server", &networkingv1.NetworkPolicySpecArgs{PodSelector: pods(webhookName),
 			PolicyTypes: pulumi.ToStringArray([]string{"Ingress"}),
@@ -65,7 +49,7 @@ func networkPolicies(ctx *pulumi.Context, name string, ns pulumi.StringOutput, l
 	if len(a.Settings.Egress) > 0 {
 		rules := networkingv1.NetworkPolicyEgressRuleArray{}
 		for _, e := range a.Settings.Egress {
-			rules = append(rules, &networkingv1.NetworkPolicyEgressRuleArgs{To: ipBlocks(e.CIDR), Ports: k8snet.TCPPorts(e.TCPPorts...)})
+			rules = append(rules, &networkingv1.NetworkPolicyEgressRuleArgs{To: k8snet.Peers(nil, []string{e.CIDR}), Ports: k8snet.TCPPorts(e.TCPPorts...)})
 		}
 		specs = append(specs, struct {
 			suffix string

@@ -238,16 +238,7 @@ func (b *builder) networkPolicies() error {
 			}},
 			Ports: k8snet.TCPPorts(XDSPort),
 		},
-		&networkingv1.NetworkPolicyEgressRuleArgs{
-			To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-				NamespaceSelector: k8snet.NamespaceSelector("kube-system"),
-				PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
-			}},
-			Ports: networkingv1.NetworkPolicyPortArray{
-				&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
-				&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
-			},
-		},
+		k8snet.DNSEgress(),
 	)
 	_, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-proxy-egress", &networkingv1.NetworkPolicyArgs{
 		Metadata: metaArgs(b.meta("dataplatform-proxy-egress", b.ns)),

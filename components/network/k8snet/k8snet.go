@@ -182,22 +182,12 @@ func baseline(ctx *pulumi.Context, prefix string, parent pulumi.Resource, ns pul
 	}
 
 	// Every pod resolves names through the cluster DNS in kube-system.
-	dnsPorts := networkingv1.NetworkPolicyPortArray{
-		&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
-		&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
-	}
 	if _, err := networkingv1.NewNetworkPolicy(ctx, prefix+"-allow-dns", &networkingv1.NetworkPolicyArgs{
 		Metadata: meta("allow-dns"),
 		Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: allPods,
 			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
-			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
-				To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-					NamespaceSelector: NamespaceSelector("kube-system"),
-					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
-				}},
-				Ports: dnsPorts,
-			}},
+			Egress:      networkingv1.NetworkPolicyEgressRuleArray{DNSEgress()},
 		},
 	}, pulumi.Parent(parent), pulumi.Protect(false)); err != nil {
 		return err
@@ -249,6 +239,21 @@ func TCPPorts(ports ...int) networkingv1.NetworkPolicyPortArray {
 		out = append(out, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)})
 	}
 	return out
+}
+
+// DNSEgress admits the cluster DNS in kube-system (k8s-app=kube-dns, UDP and TCP 53): the egress
+// rule every namespace with a default-deny policy needs for pods to resolve names.
+func DNSEgress() *networkingv1.NetworkPolicyEgressRuleArgs {
+	return &networkingv1.NetworkPolicyEgressRuleArgs{
+		To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
+			NamespaceSelector: NamespaceSelector("kube-system"),
+			PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"k8s-app": pulumi.String("kube-dns")}},
+		}},
+		Ports: networkingv1.NetworkPolicyPortArray{
+			&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(53)},
+			&networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(53)},
+		},
+	}
 }
 
 // NamespaceSelector selects one namespace by the name label the API server sets on every namespace
