@@ -57,6 +57,12 @@ func gcpEdge(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, provider 
 	f.edgeCIDRs = append([]string{}, gkegateway.GoogleFrontEndCIDRs...)
 	if internal {
 		f.edgeCIDRs = append(f.edgeCIDRs, cfg.Network.ProxyOnlyCIDR)
+	} else {
+		// cloud.google.com/load-balancing/docs/https "X-Forwarded-For header": the global external
+		// Application Load Balancer appends two addresses, the client's and its forwarding rule's
+		// (<supplied>,<client-ip>,<load-balancer-ip>). The regional internal one is left at one hop:
+		// trusting a hop it does not add would let a client pick its own rate-limit address.
+		f.edgeForwardedHops = 2
 	}
 	f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
 		return gcpEdgeBuild(ctx, cfg, provider, net, c, zone, *apps, e)

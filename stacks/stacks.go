@@ -44,6 +44,9 @@ type Foundation struct {
 	// edgeCIDRs are the address ranges a cloud load balancer reaches the routed pods from (its
 	// subnets, or the cloud's proxy and health-check ranges); the engine admits them on routed ports.
 	edgeCIDRs []string
+	// edgeForwardedHops is how many addresses the edge appends to X-Forwarded-For on the way to a pod
+	// (0 means 1): a web app behind it trusts exactly that many for the client's address.
+	edgeForwardedHops int
 	// secretStore builds the target's secret store: the identities the operator uses first (EKS Pod
 	// Identity and workload identity are read when a pod is admitted), then installOperator (the
 	// External Secrets Operator, created after dependsOn), then the store and its ClusterSecretStore.

@@ -41,7 +41,8 @@ func deploySuperset(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 		DremioCredentialsSecret: pulumi.String(dremio.SupersetCredentialsSecret),
 		// The Dremio component's bootstrap creates the "superset" user the connection signs in with.
 		DremioReady: []pulumi.Resource{d},
-		PublicURL:   publicURL, ClientNamespaces: edgeClients(f), ClientCIDRs: f.edgeCIDRs,
+		PublicURL:   publicURL, ForwardedForHops: f.edgeForwardedHops,
+		ClientNamespaces: edgeClients(f), ClientCIDRs: f.edgeCIDRs,
 		SecretKeyGeneration: s.SecretKeyGeneration,
 		Secrets:             f.secrets,
 		Scheduling:          f.Cluster.Scheduling,

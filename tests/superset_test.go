@@ -132,7 +132,14 @@ func checkSuperset(t *testing.T, r *planner.Result, stack string, preview bool) 
 	if r.Platform.Cloud == "gcp" {
 		mode = "verify-ca" // Cloud SQL's per-instance CA (metadatadb.Connection)
 	}
-	for _, want := range []string{"sslmode=" + mode + "&sslrootcert=/etc/superset/db-ca/ca.crt", "ENABLE_PROXY_FIX = True", "rediss://"} {
+	// Google's global external load balancer appends the client's and its own address to
+	// X-Forwarded-For; every other edge (and GCP's internal one, in prod) is trusted for one.
+	hops := 1
+	if r.Platform.Cloud == "gcp" && !prod {
+		hops = 2
+	}
+	xfor := fmt.Sprintf(`PROXY_FIX_CONFIG = {"x_for": %d,`, hops)
+	for _, want := range []string{"sslmode=" + mode + "&sslrootcert=/etc/superset/db-ca/ca.crt", "ENABLE_PROXY_FIX = True", "rediss://", xfor, "RATELIMIT_STORAGE_URI = "} {
 		if !strings.Contains(py, want) {
 			t.Errorf("superset_config.py lacks %q", want)
 		}

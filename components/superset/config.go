@@ -28,9 +28,12 @@ type configParams struct {
 	SSLMode string
 	// ValkeyHost is the name Valkey's certificate is checked against.
 	ValkeyHost string
-	// BehindProxy is true when the edge (a reverse proxy) is in front: ProxyFix then trusts one hop
-	// of X-Forwarded-For/-Proto.
+	// BehindProxy is true when the edge (a reverse proxy) is in front: ProxyFix then trusts its
+	// X-Forwarded-* headers.
 	BehindProxy bool
+	// ForwardedForHops is how many X-Forwarded-For entries, counted from the right, the edge appends
+	// (ProxyFix x_for): the client's address is the leftmost of them. 0 means 1.
+	ForwardedForHops int
 }
 
 // FeatureFlags are the flags the platform sets, each a key of DEFAULT_FEATURE_FLAGS in
@@ -74,6 +77,10 @@ func renderConfig(p configParams) string {
 	proxy := "False"
 	if p.BehindProxy {
 		proxy = "True"
+	}
+	hops := p.ForwardedForHops
+	if hops < 1 {
+		hops = 1
 	}
 	return fmt.Sprintf(`# Rendered by the dataplatform Pulumi program (components/superset); changes here are overwritten.
 import os
@@ -150,9 +157,15 @@ class CeleryConfig(_UpstreamCeleryConfig):
 
 CELERY_CONFIG = CeleryConfig
 
-# Behind the edge: trust one proxy hop for the client address and scheme (the edge terminates TLS).
+# Flask-Limiter's counters (login attempts, AUTH_RATE_LIMIT) in Valkey, shared by every web pod and
+# process, instead of per process in memory. limits' RedisStorage hands the URL to redis.from_url.
+RATELIMIT_STORAGE_URI = _VALKEY_BASE + "/3?" + _VALKEY_TLS_QUERY
+
+# Behind the edge: trust the addresses the edge appends to X-Forwarded-For (the client's is the
+# leftmost of them, which is what the rate limits and the logs key on) and its scheme and host (the
+# edge terminates TLS).
 ENABLE_PROXY_FIX = %s
-PROXY_FIX_CONFIG = {"x_for": 1, "x_proto": 1, "x_host": 1, "x_port": 0, "x_prefix": 1}
+PROXY_FIX_CONFIG = {"x_for": %d, "x_proto": 1, "x_host": 1, "x_port": 0, "x_prefix": 1}
 
 # Security headers (flask-talisman) with a CSP that loads nothing from third parties. HTTPS is
 # enforced at the edge (port 80 only redirects); the probes reach gunicorn over HTTP.
@@ -186,7 +199,7 @@ SUPERSET_WEBSERVER_TIMEOUT = 60
 FEATURE_FLAGS = {
 %s
 }
-`, p.SSLMode, DatabaseCAPath, PoolSizeEnv, MaxOverflowEnv, ValkeyCAPath, p.ValkeyHost, ValkeyPort, proxy, strings.Join(flags, "\n"))
+`, p.SSLMode, DatabaseCAPath, PoolSizeEnv, MaxOverflowEnv, ValkeyCAPath, p.ValkeyHost, ValkeyPort, proxy, hops, strings.Join(flags, "\n"))
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -207,6 +220,7 @@ func sortedKeys(m map[string]bool) []string {
 func (b *builder) configMap() error {
 	content := renderConfig(configParams{
 		SSLMode: b.a.Database.SSLMode, ValkeyHost: ValkeyHost(b.a.NamespaceName), BehindProxy: b.a.PublicURL != "",
+		ForwardedForHops: b.a.ForwardedForHops,
 	})
 	sum := sha256.Sum256([]byte(content))
 	b.configHash = pulumi.String(hex.EncodeToString(sum[:])).ToStringOutput()

@@ -15,16 +15,19 @@ import (
 // default, read in apache/superset superset/config.py (the stored revision 00139b6a, after 6.1.0;
 // each key below also exists in the 6.x line):
 var upstreamKeys = map[string]string{
-	"SECRET_KEY":                    `os.environ.get("SUPERSET_SECRET_KEY") or CHANGE_ME_SECRET_KEY`,
-	"PREVIOUS_SECRET_KEY":           `read by superset/cli/update.py re_encrypt_secrets via current_app.config.get`,
-	"SQLALCHEMY_DATABASE_URI":       `sqlite:///{DATA_DIR}/superset.db`,
-	"SQLALCHEMY_ENGINE_OPTIONS":     `{}`,
-	"CACHE_CONFIG":                  `{"CACHE_TYPE": "NullCache"}`,
-	"DATA_CACHE_CONFIG":             `{"CACHE_TYPE": "NullCache"}`,
-	"RESULTS_BACKEND":               `None ("If enabled, it can be used to store the results of long-running queries")`,
-	"CELERY_CONFIG":                 `CeleryConfig (broker_url "sqla+sqlite:///celerydb.sqlite")`,
-	"ENABLE_PROXY_FIX":              `False`,
-	"PROXY_FIX_CONFIG":              `{"x_for": 1, "x_proto": 1, "x_host": 1, "x_port": 1, "x_prefix": 1}`,
+	"SECRET_KEY":                `os.environ.get("SUPERSET_SECRET_KEY") or CHANGE_ME_SECRET_KEY`,
+	"PREVIOUS_SECRET_KEY":       `read by superset/cli/update.py re_encrypt_secrets via current_app.config.get`,
+	"SQLALCHEMY_DATABASE_URI":   `sqlite:///{DATA_DIR}/superset.db`,
+	"SQLALCHEMY_ENGINE_OPTIONS": `{}`,
+	"CACHE_CONFIG":              `{"CACHE_TYPE": "NullCache"}`,
+	"DATA_CACHE_CONFIG":         `{"CACHE_TYPE": "NullCache"}`,
+	"RESULTS_BACKEND":           `None ("If enabled, it can be used to store the results of long-running queries")`,
+	"CELERY_CONFIG":             `CeleryConfig (broker_url "sqla+sqlite:///celerydb.sqlite")`,
+	"ENABLE_PROXY_FIX":          `False`,
+	"PROXY_FIX_CONFIG":          `{"x_for": 1, "x_proto": 1, "x_host": 1, "x_port": 1, "x_prefix": 1}`,
+	// Commented out upstream ("# RATELIMIT_STORAGE_URI = \"redis://host:port\""): Flask-AppBuilder's
+	// Limiter reads it from the app config; unset, Flask-Limiter counts in each process's memory.
+	"RATELIMIT_STORAGE_URI":         `unset (memory://)`,
 	"TALISMAN_ENABLED":              `utils.cast_to_boolean(os.environ.get("TALISMAN_ENABLED", True))`,
 	"TALISMAN_CONFIG":               `content_security_policy, content_security_policy_nonce_in, force_https, session_cookie_secure`,
 	"SESSION_COOKIE_SECURE":         `False`,
@@ -89,11 +92,17 @@ func TestConfigSecuritySettings(t *testing.T) {
 		"broker_use_ssl = _VALKEY_SSL",
 		"redis_backend_use_ssl = _VALKEY_SSL",
 		"sslmode=verify-full&sslrootcert=" + DatabaseCAPath,
+		// Login rate limits counted in Valkey (db 3, apart from the broker 0, cache 1 and results 2).
+		`RATELIMIT_STORAGE_URI = _VALKEY_BASE + "/3?" + _VALKEY_TLS_QUERY`,
+		`"x_for": 1,`,
 	} {
 		assert.Contains(t, cfg, want)
 	}
 	assert.NotContains(t, cfg, "redis://", "no plaintext Valkey URL")
 	assert.NotContains(t, cfg, "CERT_NONE")
+	// Google's external load balancer appends two addresses: the client's is the second from the right.
+	gcp := renderConfig(configParams{SSLMode: "verify-ca", ValkeyHost: ValkeyHost("apps"), BehindProxy: true, ForwardedForHops: 2})
+	assert.Contains(t, gcp, `PROXY_FIX_CONFIG = {"x_for": 2,`)
 	// Without the edge there is no proxy whose headers could be trusted.
 	assert.Contains(t, render(false), "ENABLE_PROXY_FIX = False")
 	assert.Equal(t, render(true), render(true), "rendering is deterministic (the pods' hash)")

@@ -91,6 +91,11 @@ type SupersetArgs struct {
 	DremioReady []pulumi.Resource
 	// PublicURL is https://superset.<domain> behind the edge, or "" without one.
 	PublicURL string
+	// ForwardedForHops is how many addresses the edge appends to X-Forwarded-For before a request
+	// reaches Superset (1 for Envoy Gateway and AWS's ALB; 2 for Google's external Application Load
+	// Balancer, which appends the client's and its own). 0 means 1. Too high a count lets a client
+	// choose the address its login attempts are rate-limited under.
+	ForwardedForHops int
 	// ClientNamespaces and ClientCIDRs may reach the web port (the edge's proxies or load balancers).
 	ClientNamespaces []string
 	ClientCIDRs      []string
@@ -151,6 +156,8 @@ func (a *SupersetArgs) validate() error {
 		return fmt.Errorf("superset: DremioHost, DremioFlightPort and DremioCredentialsSecret are required")
 	case a.SecretKeyGeneration < 1 || a.SecretKeyGeneration > MaxSecretKeyGeneration:
 		return fmt.Errorf("superset: SecretKeyGeneration = %d; must be 1..%d", a.SecretKeyGeneration, MaxSecretKeyGeneration)
+	case a.ForwardedForHops < 0 || a.ForwardedForHops > 3:
+		return fmt.Errorf("superset: ForwardedForHops = %d; must be 0..3 (0 means 1)", a.ForwardedForHops)
 	case a.DatabaseNamespace == "" && len(a.DatabaseCIDRs) == 0:
 		return fmt.Errorf("superset: the database is reachable nowhere: set DatabaseNamespace (in-cluster) or DatabaseCIDRs (managed)")
 	}
