@@ -3,6 +3,7 @@ package gmp
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -81,21 +82,28 @@ func TestQueries(t *testing.T) {
 	}
 }
 
-// crdDir holds the pinned GMP CRDs (prometheus-engine v0.17.2, /work/shared/crds/SOURCES.md); no
-// served Go module carries them, so CI's apicheck cannot dry-run PodMonitoring (unchecked.txt).
-func crdDir() string {
-	if d := os.Getenv("GMP_CRD_DIR"); d != "" {
-		return d
+// crdFile is the pinned PodMonitoring CRD (prometheus-engine v0.17.2, internal/apicheck/crds.txt):
+// GMP_CRD_FILE, or the module cache's copy, or the research copy (/work/shared/crds).
+func crdFile() string {
+	if f := os.Getenv("GMP_CRD_FILE"); f != "" {
+		return f
 	}
-	return "/work/shared/crds"
+	const name = "monitoring.googleapis.com_podmonitorings.yaml"
+	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
+		f := filepath.Join(strings.TrimSpace(string(out)), "github.com", "!google!cloud!platform", "prometheus-engine@v0.17.2", "charts", "operator", "crds", name)
+		if _, err := os.Stat(f); err == nil {
+			return f
+		}
+	}
+	return filepath.Join("/work/shared/crds", "gmp-"+name)
 }
 
 // TestPodMonitoringMatchesCRD walks every rendered spec against the v1 schema of the pinned CRD:
 // each field must exist, required ones be set, enums hold, strings be strings.
 func TestPodMonitoringMatchesCRD(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(crdDir(), "gmp-monitoring.googleapis.com_podmonitorings.yaml"))
+	raw, err := os.ReadFile(crdFile())
 	if os.IsNotExist(err) {
-		t.Skip("the GMP CRD YAML is not on this machine (set GMP_CRD_DIR)")
+		t.Skip("the GMP CRD YAML is not on this machine (go mod download github.com/GoogleCloudPlatform/prometheus-engine@v0.17.2, or set GMP_CRD_FILE)")
 	}
 	require.NoError(t, err)
 	var crd map[string]any
