@@ -35,6 +35,9 @@ type Observability struct {
 	// DocsBaseURL is where a browser reaches the repository's files: each alert's runbook_url is
 	// <DocsBaseURL>/docs/runbook-alerts.md#<section>. Default: DefaultDocsBaseURL. An https:// URL.
 	DocsBaseURL string `json:"docsBaseUrl"`
+	// LogsRetentionDays is how long Cloud Logging's _Default bucket keeps the project's logs (gcp,
+	// config/observability_gcp.go). Default: 30 (dev, staging), 90 (prod). 1–3650.
+	LogsRetentionDays int `json:"logsRetentionDays"`
 }
 
 // DefaultDocsBaseURL is the project repository's main branch (module github.com/opendataplatform/
@@ -132,6 +135,10 @@ func (v *validator) observability() {
 	}
 	if u, err := url.Parse(o.DocsBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		v.add("observability.docsBaseUrl", o.DocsBaseURL, "an https:// URL without query or fragment, e.g. %s", DefaultDocsBaseURL)
+	}
+	if p.Cloud == GCP {
+		v.observabilityGCP()
+		return
 	}
 	r := o.Receiver
 	secretKey := func(key string, s SecretKey) {

@@ -33,6 +33,12 @@ func gcpAPIs(cfg *config.Platform) []string {
 		"cloudkms.googleapis.com",             // the secret store's (and buckets') customer-managed keys
 		"secretmanager.googleapis.com",        // the secret store (components/secrets/gcpsm)
 	}
+	if cfg.Observability.On() {
+		apis = append(apis,
+			"monitoring.googleapis.com", // alerting policies, dashboards, the notification channel; GMP's ingestion
+			"logging.googleapis.com",    // the _Default log bucket's retention
+		)
+	}
 	if cfg.Edge.On() {
 		apis = append(apis,
 			"dns.googleapis.com",                // the edge's Cloud DNS zone, records, cert-manager's grant

@@ -55,6 +55,11 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 // services and the engine exist, and hands Grafana's route to the edge. Elsewhere it does nothing
 // (config refuses observability.enabled there).
 func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, after []pulumi.Resource) (*kubeprometheus.KubePrometheusStack, error) {
+	if f.cloudMonitoring != nil && cfg.Observability.On() {
+		out, err := f.cloudMonitoring(ctx, after)
+		f.cloudMonitoringOutput = out
+		return nil, err
+	}
 	if !cfg.Observability.On() || cfg.Cloud != config.Kubernetes {
 		return nil, nil
 	}
@@ -86,7 +91,11 @@ func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundatio
 }
 
 // exportObservability says where the dashboards are, or that the target has none yet.
-func exportObservability(ctx *pulumi.Context, cfg *config.Platform, mon *kubeprometheus.KubePrometheusStack) {
+func exportObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, mon *kubeprometheus.KubePrometheusStack) {
+	if f.cloudMonitoringOutput != nil {
+		ctx.Export("observability", f.cloudMonitoringOutput)
+		return
+	}
 	if mon == nil {
 		reason := "observability.enabled is false"
 		if cfg.Cloud != config.Kubernetes {

@@ -60,6 +60,12 @@ type Foundation struct {
 	// monitoringAfter are add-ons whose namespaces the monitoring objects are created in
 	// (cert-manager's, with the edge's controllers).
 	monitoringAfter []pulumi.Resource
+	// cloudMonitoring renders the observability model on the target's cloud backend once the
+	// platform's namespaces exist (after) and returns the `observability` output; nil where the
+	// model is rendered in the cluster (kubernetes) or not at all.
+	cloudMonitoring func(ctx *pulumi.Context, after []pulumi.Resource) (pulumi.Map, error)
+	// cloudMonitoringOutput is what cloudMonitoring returned.
+	cloudMonitoringOutput pulumi.Map
 }
 
 // OperatorInstaller installs the External Secrets Operator once settings.DependsOn exist, with the
@@ -137,7 +143,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 
 	exportFoundation(ctx, cfg, f, platform)
 	exportServices(ctx, data, engine, entry)
-	exportObservability(ctx, cfg, monitoring)
+	exportObservability(ctx, cfg, f, monitoring)
 	return nil
 }
 

@@ -31,7 +31,8 @@ func TestGCPServices(t *testing.T) {
 			}
 		}
 		sort.Strings(apis)
-		want := []string{"artifactregistry", "certificatemanager", "cloudkms", "cloudresourcemanager", "compute", "container", "dns", "iam", "secretmanager", "servicenetworking", "sqladmin", "storage"}
+		// logging and monitoring: the observability model is rendered on gcp (on by default).
+		want := []string{"artifactregistry", "certificatemanager", "cloudkms", "cloudresourcemanager", "compute", "container", "dns", "iam", "logging", "monitoring", "secretmanager", "servicenetworking", "sqladmin", "storage"}
 		for i := range want {
 			want[i] += ".googleapis.com"
 		}
@@ -68,6 +69,9 @@ func TestGCPServices(t *testing.T) {
 		waits("gcp:sql/databaseInstance:DatabaseInstance", "sqladmin.googleapis.com")
 		waits("gcp:servicenetworking/connection:Connection", "servicenetworking.googleapis.com")
 		waits("gcp:artifactregistry/repository:Repository", "artifactregistry.googleapis.com")
+		waits("gcp:monitoring/alertPolicy:AlertPolicy", "monitoring.googleapis.com")
+		waits("gcp:monitoring/dashboard:Dashboard", "monitoring.googleapis.com")
+		waits("gcp:logging/projectBucketConfig:ProjectBucketConfig", "logging.googleapis.com")
 		// And every other gcp resource: none is created before the APIs are on.
 		for _, res := range r.Resources {
 			if !strings.HasPrefix(res.Type, "gcp:") || res.Type == "gcp:projects/service:Service" {

@@ -274,7 +274,12 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 			EnableComponents: pulumi.ToStringArray([]string{"SYSTEM_COMPONENTS", "WORKLOADS"}),
 		},
 		MonitoringConfig: &container.ClusterMonitoringConfigArgs{
-			EnableComponents:  pulumi.ToStringArray([]string{"SYSTEM_COMPONENTS"}),
+			// POD and STATEFULSET are GKE's managed kube-state-metrics packages (pod phase, waiting
+			// reasons; StatefulSet replicas), which the GCP alert policies read; the list replaces the
+			// cluster's, so naming only SYSTEM_COMPONENTS turns them off (pulumi-gcp@v7.38.0 sdk/go/gcp/
+			// container/pulumiTypes.go ClusterMonitoringConfig.EnableComponents: SYSTEM_COMPONENTS, …,
+			// POD, DAEMONSET, DEPLOYMENT, STATEFULSET, …; GKE ≥ 1.27.2-gke.1200).
+			EnableComponents:  pulumi.ToStringArray([]string{"SYSTEM_COMPONENTS", "POD", "STATEFULSET"}),
 			ManagedPrometheus: &container.ClusterMonitoringConfigManagedPrometheusArgs{Enabled: pulumi.Bool(true)},
 		},
 		// The GKE Gateway controller implements Gateway API (ingress-nginx is retired).

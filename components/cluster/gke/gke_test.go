@@ -136,6 +136,8 @@ func TestProdClusterResources(t *testing.T) {
 		assert.False(t, inspect.RequireBool(t, in, "addonsConfig", "httpLoadBalancing", "disabled"))
 		assert.ElementsMatch(t, []string{"SYSTEM_COMPONENTS", "WORKLOADS"}, inspect.StringsOf(inspect.At(in, "loggingConfig", "enableComponents")))
 		assert.Contains(t, inspect.StringsOf(inspect.At(in, "monitoringConfig", "enableComponents")), "SYSTEM_COMPONENTS")
+		// The managed kube-state-metrics packages the GCP alert policies read (components/observability/gmp).
+		assert.Subset(t, inspect.StringsOf(inspect.At(in, "monitoringConfig", "enableComponents")), []string{"POD", "STATEFULSET"})
 		assert.Equal(t, "prod", inspect.Str(in, "resourceLabels", "environment"))
 		assert.Equal(t, "https://www.googleapis.com/compute/v1/projects/acme-data-prod/regions/europe-north1/subnetworks/net-nodes", inspect.Str(in, "subnetwork"))
 

@@ -1,0 +1,185 @@
+package gmp
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
+
+	"github.com/opendataplatform/dataplatform/components/observability"
+	"github.com/opendataplatform/dataplatform/components/observability/platform"
+)
+
+// TestEveryPlatformRuleRenderedOrDropped: each rule of the platform model is on GCP under the same
+// name and runbook section, or dropped with a reason — for the full and the smallest arguments.
+func TestEveryPlatformRuleRenderedOrDropped(t *testing.T) {
+	all := platform.Rules(platform.RulesArgs{AvailabilityPercent: 99.9, RPO: time.Hour, JobsNamespace: "jobs", CertManager: true})
+	small := platformArgs()
+	small.PointInTimeRecovery, small.DRReplica = false, false
+	for _, a := range []PlatformArgs{platformArgs(), small} {
+		rules, dropped := Rules(a), Dropped(a)
+		byName := map[string]observability.AlertRule{}
+		for _, r := range rules {
+			byName[r.Name] = r
+			_, gone := dropped[r.Name]
+			assert.False(t, gone, "%s is both rendered and dropped", r.Name)
+		}
+		for _, r := range all {
+			g, ok := byName[r.Name]
+			if !ok {
+				assert.NotEmpty(t, dropped[r.Name], "platform rule %s is neither rendered on GCP nor dropped with a reason", r.Name)
+				continue
+			}
+			assert.Equal(t, r.Runbook, g.Runbook, r.Name)
+			assert.Equal(t, r.Severity, g.Severity, r.Name)
+		}
+		spec := observability.Spec{Targets: a.Targets, Rules: rules, Dashboards: Dashboards(a)}
+		require.NoError(t, spec.Validate())
+		assert.Empty(t, spec.Undeclared(CloudMetrics()...), "every metric is a target's or a documented Cloud Monitoring one")
+	}
+	assert.Contains(t, Dropped(small), "PostgresReplicationLag")
+	assert.NotContains(t, Dropped(platformArgs()), "PostgresReplicationLag")
+}
+
+// TestRunbookSections: every GCP rule's anchor exists in docs/runbook-alerts.md.
+func TestRunbookSections(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", observability.RunbookDoc))
+	require.NoError(t, err)
+	for _, r := range Rules(platformArgs()) {
+		assert.Contains(t, string(doc), fmt.Sprintf(`<a id="%s"></a>`, r.Runbook), r.Name)
+	}
+}
+
+// TestQueries: the PromQL names the Cloud SQL instance, the DR replica and the buckets, and GMP's
+// job label (the PodMonitoring's name, not prometheus-operator's "<namespace>/<name>").
+func TestQueries(t *testing.T) {
+	rules := map[string]string{}
+	for _, r := range Rules(platformArgs()) {
+		rules[r.Name] = r.Expr
+	}
+	assert.Contains(t, rules["PlatformTargetDown"], `database_id="proj-1:dataplatform-prod-x1"`)
+	assert.Contains(t, rules["PostgresReplicationLag"], `database_id="proj-1:dataplatform-prod-x1-dr"`)
+	assert.Contains(t, rules["PostgresWALArchivingBehindRPO"], "[15m]")
+	assert.Contains(t, rules["ObjectStoreErrors"], `bucket_name=~"dataplatform-prod-x1-.+"`)
+	assert.Contains(t, rules["DremioQueryFailures"], `job="dremio-coordinator"`)
+	for name, q := range rules {
+		assert.NotContains(t, q, `.+/`, "%s uses prometheus-operator's job label", name)
+	}
+	for _, d := range Dashboards(platformArgs()) {
+		for _, p := range d.Panels {
+			for _, q := range p.Queries {
+				assert.NotContains(t, q, platform.DremioJob, d.UID)
+			}
+		}
+	}
+}
+
+// crdFile is the pinned PodMonitoring CRD (prometheus-engine v0.17.2, internal/apicheck/crds.txt):
+// GMP_CRD_FILE, or the module cache's copy, or the research copy (/work/shared/crds).
+func crdFile() string {
+	if f := os.Getenv("GMP_CRD_FILE"); f != "" {
+		return f
+	}
+	const name = "monitoring.googleapis.com_podmonitorings.yaml"
+	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
+		f := filepath.Join(strings.TrimSpace(string(out)), "github.com", "!google!cloud!platform", "prometheus-engine@v0.17.2", "charts", "operator", "crds", name)
+		if _, err := os.Stat(f); err == nil {
+			return f
+		}
+	}
+	return filepath.Join("/work/shared/crds", "gmp-"+name)
+}
+
+// TestPodMonitoringMatchesCRD walks every rendered spec against the v1 schema of the pinned CRD:
+// each field must exist, required ones be set, enums hold, strings be strings.
+func TestPodMonitoringMatchesCRD(t *testing.T) {
+	raw, err := os.ReadFile(crdFile())
+	if os.IsNotExist(err) {
+		t.Skip("the GMP CRD YAML is not on this machine (go mod download github.com/GoogleCloudPlatform/prometheus-engine@v0.17.2, or set GMP_CRD_FILE)")
+	}
+	require.NoError(t, err)
+	var crd map[string]any
+	require.NoError(t, yaml.Unmarshal(raw, &crd))
+	var schema map[string]any
+	for _, v := range crd["spec"].(map[string]any)["versions"].([]any) {
+		vm := v.(map[string]any)
+		if vm["name"] == "v1" {
+			assert.Equal(t, true, vm["served"])
+			schema = vm["schema"].(map[string]any)["openAPIV3Schema"].(map[string]any)["properties"].(map[string]any)["spec"].(map[string]any)
+		}
+	}
+	require.NotNil(t, schema, "v1 in the CRD")
+	for _, tg := range args().Spec.WithDefaults().Targets {
+		var problems []string
+		check(schema, PodMonitoringSpec(tg), "spec", &problems)
+		assert.Empty(t, problems, tg.Name)
+	}
+	// The check itself catches a wrong field.
+	var problems []string
+	check(schema, map[string]any{"selector": map[string]any{}, "endpoints": []any{map[string]any{"port": "m", "interval": "30s", "tlsConfig": map[string]any{}}}}, "spec", &problems)
+	assert.NotEmpty(t, problems)
+}
+
+func check(schema map[string]any, v any, at string, problems *[]string) {
+	add := func(f string, a ...any) { *problems = append(*problems, at+": "+fmt.Sprintf(f, a...)) }
+	if enum, ok := schema["enum"].([]any); ok {
+		found := false
+		for _, e := range enum {
+			found = found || fmt.Sprint(e) == fmt.Sprint(v)
+		}
+		if !found {
+			add("%v not in %v", v, enum)
+		}
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		props, _ := schema["properties"].(map[string]any)
+		extra, _ := schema["additionalProperties"].(map[string]any)
+		required, _ := schema["required"].([]any)
+		for _, r := range required {
+			if _, ok := x[r.(string)]; !ok {
+				add("required %s missing", r)
+			}
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			switch sub, ok := props[k].(map[string]any); {
+			case ok:
+				check(sub, x[k], at+"."+k, problems)
+			case extra != nil:
+				check(extra, x[k], at+"."+k, problems)
+			default:
+				add("unknown field %s", k)
+			}
+		}
+	case []any:
+		items, _ := schema["items"].(map[string]any)
+		for i, e := range x {
+			check(items, e, fmt.Sprintf("%s[%d]", at, i), problems)
+		}
+	case map[string]string:
+		m := map[string]any{}
+		for k, s := range x {
+			m[k] = s
+		}
+		check(schema, m, at, problems)
+	case string:
+		if typ, ok := schema["type"].(string); ok && typ != "string" {
+			add("a string where the CRD wants %s", typ)
+		} else if !ok && !strings.Contains(fmt.Sprint(schema["x-kubernetes-int-or-string"]), "true") {
+			add("a string where the CRD declares no type")
+		}
+	}
+}

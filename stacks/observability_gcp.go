@@ -1,0 +1,75 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster/gke"
+	"github.com/opendataplatform/dataplatform/components/dremio"
+	"github.com/opendataplatform/dataplatform/components/observability"
+	"github.com/opendataplatform/dataplatform/components/observability/gmp"
+	"github.com/opendataplatform/dataplatform/config"
+)
+
+// gcpMonitoringArgs are the platform's model on GCP: Dremio's exporters scraped by Managed Service for
+// Prometheus (Cloud SQL and Cloud Storage are not scraped: their metrics are Cloud Monitoring's own),
+// the platform's rules mapped to GCP's metrics (gmp.Rules; gmp.Dropped says which have no GCP source
+// and why), the dashboards, the _Default log bucket's retention and the receiver.
+func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.PlatformArgs) {
+	n := cfg.Network.Namespaces
+	pa := gmp.PlatformArgs{
+		AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO,
+		Targets: dremio.MetricsTargets(n.Apps),
+		// The names gcpData gives the Cloud SQL instance and the buckets.
+		Project: cfg.GCPProject, Instance: names.Global(), BucketPrefix: names.Global(),
+		PointInTimeRecovery: cfg.MetadataDB.PointInTimeRecovery, DRReplica: cfg.MetadataDB.DRReplica,
+		JobsNamespace: n.Jobs,
+	}
+	o := cfg.Observability
+	a := &gmp.Args{
+		Spec:    observability.Spec{Targets: pa.Targets, Rules: gmp.Rules(pa), Dashboards: gmp.Dashboards(pa)},
+		Project: cfg.GCPProject, Name: gcpName(names.Base, "", 40), RunbookBase: o.DocsBaseURL,
+		LogsRetentionDays: o.LogsRetentionDays, Labels: partOf(),
+	}
+	switch o.Receiver.Kind {
+	case config.ReceiverEmail:
+		a.Email = o.Receiver.To
+	case config.ReceiverWebhook:
+		// observability.receiver.credential: a Pulumi secret; it stays one.
+		a.WebhookURL = pulumi.ToSecret(pulumi.String(o.Receiver.Credential)).(pulumi.StringOutput)
+	}
+	return a, pa
+}
+
+// gcpMonitoring is the GCP foundation's monitoring hook: it renders the model once the platform's
+// namespaces exist (after), with the stack's GCP provider and the cluster's Kubernetes provider.
+func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c *gke.Cluster) func(ctx *pulumi.Context, after []pulumi.Resource) (pulumi.Map, error) {
+	return func(ctx *pulumi.Context, after []pulumi.Resource) (pulumi.Map, error) {
+		a, pa := gcpMonitoringArgs(cfg, names)
+		a.After = after
+		mon, err := gmp.New(ctx, "monitoring", a, pulumi.Providers(provider, c.Provider))
+		if err != nil {
+			return nil, fmt.Errorf("observability: %w", err)
+		}
+		dropped := pulumi.StringMap{}
+		for rule, why := range gmp.Dropped(pa) {
+			dropped[rule] = pulumi.String(why)
+		}
+		console := func(page string) pulumi.String {
+			return pulumi.String("https://console.cloud.google.com/" + page + "?project=" + cfg.GCPProject)
+		}
+		return pulumi.Map{
+			"enabled":             pulumi.Bool(true),
+			"backend":             pulumi.String("Managed Service for Prometheus + Cloud Monitoring"),
+			"dashboards":          console("monitoring/dashboards"),
+			"alertPolicies":       console("monitoring/alerting/policies"),
+			"metricsExplorer":     console("monitoring/metrics-explorer"),
+			"logs":                console("logs/query"),
+			"logsRetentionDays":   pulumi.Int(cfg.Observability.LogsRetentionDays),
+			"notificationChannel": mon.Channel,
+			"rulesNotOnGcp":       dropped,
+		}, nil
+	}
+}
