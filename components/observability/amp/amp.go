@@ -64,6 +64,12 @@ type Args struct {
 	// node carries and which admits its own members).
 	SubnetIDs        pulumi.StringArrayInput
 	SecurityGroupIDs pulumi.StringArrayInput
+	// CollectorCIDRs are those subnets' address ranges: each target's namespace admits them on the
+	// target's metrics port (netpol.go).
+	CollectorCIDRs []string
+	// KubernetesProvider reaches the cluster; After are what the targets' namespaces wait for.
+	KubernetesProvider pulumi.ProviderResource
+	After              []pulumi.Resource
 	// Region is the stack's region (the topic's, for the Alertmanager's SigV4 signing).
 	Region string
 	// LogRetentionDays keeps the workspace's own log group (rule and Alertmanager errors).
@@ -113,6 +119,8 @@ func (a *Args) validate() error {
 		return fmt.Errorf("amp: ClusterName = %q, Cluster set = %t: the EKS cluster's name and its output are both required", a.ClusterName, a.Cluster != nil)
 	case a.SubnetIDs == nil || a.SecurityGroupIDs == nil:
 		return fmt.Errorf("amp: SubnetIDs and SecurityGroupIDs are required: the collector's network interfaces sit in the cluster's subnets")
+	case len(a.Spec.Targets) > 0 && (a.KubernetesProvider == nil || len(a.CollectorCIDRs) == 0):
+		return fmt.Errorf("amp: KubernetesProvider and CollectorCIDRs are required with targets: their namespaces must admit the collector")
 	case a.Region == "":
 		return fmt.Errorf("amp: Region is empty: the stack's region")
 	case !logRetentions[a.LogRetentionDays]:
@@ -243,6 +251,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Destination: &awsamp.ScraperDestinationArgs{Amp: &awsamp.ScraperDestinationAmpArgs{WorkspaceArn: ws.Arn}},
 		Tags:        tags(name + "-collector"),
 	}, parent); err != nil {
+		return nil, err
+	}
+	if err := admitCollector(ctx, name, args, parent); err != nil {
 		return nil, err
 	}
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,7 +37,8 @@ func args() *Args {
 		Name: "dataplatform-prod", Spec: spec(), RunbookBase: "https://github.com/o/r/blob/main",
 		ClusterName: "dataplatform-prod", Cluster: pulumi.String("dataplatform-prod"),
 		SubnetIDs: pulumi.ToStringArray([]string{"subnet-a", "subnet-b"}), SecurityGroupIDs: pulumi.ToStringArray([]string{"sg-cluster"}),
-		Region: "eu-north-1", LogRetentionDays: 90,
+		CollectorCIDRs: []string{"10.0.0.0/19", "10.0.32.0/19"},
+		Region:         "eu-north-1", LogRetentionDays: 90,
 		Receiver: Receiver{Kind: observability.Email, Email: "ops@example.com"},
 		Database: &Database{Identifier: "dataplatform-prod-metadata", AllocatedStorageGiB: 100},
 		Buckets:  []Bucket{{Role: "lake", Name: pulumi.String("dp-lake")}, {Role: "warehouse", Name: pulumi.String("dp-warehouse")}},
@@ -51,6 +53,11 @@ func run(t *testing.T, preview bool, a *Args) (*mockcloud.Mocks, error) {
 		if err != nil {
 			return err
 		}
+		k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		a.KubernetesProvider = k
 		_, err = New(ctx, "observability", a, pulumi.Provider(p))
 		return err
 	}, nil)
@@ -90,6 +97,12 @@ func TestWorkspaceCollectorRulesAndTopic(t *testing.T) {
 		if !preview {
 			assert.Equal(t, "arn:aws:eks:eu-north-1:"+mockcloud.AWSAccountID+":cluster/dataplatform-prod", inspect.Str(sc.Inputs, "source", "eks", "clusterArn"))
 		}
+
+		np := inspect.MustNamed(t, m, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "observability-dremio-coordinator-allow-collector")
+		assert.Equal(t, "apps", inspect.Str(np.Inputs, "metadata", "namespace"))
+		assert.Equal(t, "coordinator", inspect.Str(np.Inputs, "spec", "podSelector", "matchLabels", "dataplatform.io/role"))
+		assert.Equal(t, "10.0.32.0/19", inspect.Str(np.Inputs, "spec", "ingress", 0, "from", 1, "ipBlock", "cidr"))
+		assert.Equal(t, 9010.0, inspect.Num(np.Inputs, "spec", "ingress", 0, "ports", 0, "port"))
 
 		rules := inspect.MustNamed(t, m, "aws:amp/ruleGroupNamespace:RuleGroupNamespace", "observability-rules")
 		assert.Contains(t, inspect.Str(rules.Inputs, "data"), "runbook_url: https://github.com/o/r/blob/main/docs/runbook-alerts.md#platform-target-down")
