@@ -21,8 +21,8 @@ const (
 
 // Observability configures metrics, dashboards and alerts (`dataplatform:observability`).
 type Observability struct {
-	// Enabled deploys the monitoring stack. Default: on where it is implemented (kubernetes), off
-	// elsewhere (aws, azure, gcp: not rendered yet; enabling it there is an error).
+	// Enabled deploys the monitoring stack. Default: on where it is implemented (kubernetes, aws), off
+	// elsewhere (not rendered yet; enabling it there is an error).
 	Enabled *bool `json:"enabled"`
 	// MetricsRetentionDays is how long Prometheus keeps samples. Default: 7 (dev), 15 (staging),
 	// 30 (prod). 1–730.
@@ -132,6 +132,10 @@ func (v *validator) observability() {
 	}
 	if u, err := url.Parse(o.DocsBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		v.add("observability.docsBaseUrl", o.DocsBaseURL, "an https:// URL without query or fragment, e.g. %s", DefaultDocsBaseURL)
+	}
+	if p.Cloud == AWS {
+		v.observabilityAWS()
+		return
 	}
 	r := o.Receiver
 	secretKey := func(key string, s SecretKey) {
