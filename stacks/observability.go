@@ -85,8 +85,13 @@ func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundatio
 	return mon, nil
 }
 
-// exportObservability says where the dashboards are, or that the target has none yet.
-func exportObservability(ctx *pulumi.Context, cfg *config.Platform, mon *kubeprometheus.KubePrometheusStack) {
+// exportObservability says where the dashboards are (cloud: the target's own rendering's export), or
+// that the target has none yet.
+func exportObservability(ctx *pulumi.Context, cfg *config.Platform, mon *kubeprometheus.KubePrometheusStack, cloud pulumi.Map) {
+	if cloud != nil {
+		ctx.Export("observability", cloud)
+		return
+	}
 	if mon == nil {
 		reason := "observability.enabled is false"
 		if cfg.Cloud != config.Kubernetes {

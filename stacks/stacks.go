@@ -57,6 +57,11 @@ type Foundation struct {
 	// monitoringAfter are add-ons whose namespaces the monitoring objects are created in
 	// (cert-manager's, with the edge's controllers).
 	monitoringAfter []pulumi.Resource
+	// observability renders the observability model with the target's managed services once the data
+	// services exist (after: what the platform namespaces wait for) and returns the
+	// `observability` export; nil where the target has no such rendering (kubernetes installs
+	// kube-prometheus-stack instead) or observability is off.
+	observability func(ctx *pulumi.Context, data *DataServices, after []pulumi.Resource) (pulumi.Map, error)
 }
 
 // OperatorInstaller installs the External Secrets Operator once settings.DependsOn exist, with the
@@ -125,6 +130,13 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 		return err
 	}
 
+	var cloudMonitoring pulumi.Map
+	if f.observability != nil {
+		if cloudMonitoring, err = f.observability(ctx, data, []pulumi.Resource{platform}); err != nil {
+			return fmt.Errorf("observability: %w", err)
+		}
+	}
+
 	var entry *edge.Info
 	if f.edge != nil {
 		if entry, err = f.edge(ctx, engine); err != nil {
@@ -134,7 +146,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 
 	exportFoundation(ctx, cfg, f, platform)
 	exportServices(ctx, data, engine, entry)
-	exportObservability(ctx, cfg, monitoring)
+	exportObservability(ctx, cfg, monitoring, cloudMonitoring)
 	return nil
 }
 
