@@ -10,7 +10,10 @@
 // cluster, and on a cluster in API authentication mode (components/cluster/eks sets API) creating the
 // scraper creates its access entry and access policy itself (AMP-collector-how-to.md "Configure
 // Amazon EKS for scraper access with access entries"); the model's targets on AWS are plain-HTTP pod
-// ports, which it scrapes. Its limits are enforced in ScrapeConfiguration.
+// ports, which it scrapes. Its prerequisites hold on the platform's clusters: the cluster endpoint
+// includes private access (components/cluster/eks sets EndpointPrivateAccess) and the VPC has DNS
+// (components/network/awsvpc), AMP-collector-how-to.md "Create a scraper". Its limits are enforced in
+// ScrapeConfiguration.
 package amp
 
 import (

@@ -171,7 +171,7 @@ func TestCloudWatchAlarmsForRDSAndS3(t *testing.T) {
 		}
 
 		dash := inspect.MustNamed(t, m, "aws:cloudwatch/dashboard:Dashboard", "observability-dashboard")
-		assert.Equal(t, "dataplatform-prod-data-services", inspect.Str(dash.Inputs, "dashboardName"))
+		assert.Equal(t, "dataplatform-prod-eu-north-1-data-services", inspect.Str(dash.Inputs, "dashboardName"))
 		if !preview {
 			body := inspect.Str(dash.Inputs, "dashboardBody")
 			assert.Contains(t, body, `["AWS/S3","5xxErrors","BucketName","dp-warehouse","FilterId","EntireBucket"]`)

@@ -143,7 +143,9 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 		names = append(names, n)
 	}
 
-	dashboard := a.Name + "-data-services"
+	// Dashboards are per account, not per region (CloudWatch API PutDashboard): the region keeps two
+	// regions' stacks of one project apart.
+	dashboard := a.Name + "-" + a.Region + "-data-services"
 	bucketNames := pulumi.StringArray{}
 	for _, b := range a.Buckets {
 		bucketNames = append(bucketNames, b.Name)
