@@ -76,7 +76,7 @@ func TestObservabilityOnAWS(t *testing.T) {
 		alarms := map[string]bool{}
 		for _, a := range resourcesOf(r, "aws:cloudwatch/metricAlarm:MetricAlarm") {
 			if strings.HasPrefix(inspect.Str(a.Inputs, "name"), "dataplatform-") {
-				alarms[strings.TrimPrefix(a.URN[strings.LastIndex(a.URN, "::")+2:], "observability-")] = true
+				alarms[strings.TrimPrefix(a.Name, "observability-")] = true
 			}
 		}
 		for _, want := range []string{"rds-cpu-high", "rds-free-storage-low", "s3-lake-5xx", "s3-dremio-5xx", "s3-airbyte-5xx", "s3-backups-5xx"} {
