@@ -21,8 +21,8 @@ const (
 
 // Observability configures metrics, dashboards and alerts (`dataplatform:observability`).
 type Observability struct {
-	// Enabled deploys the monitoring stack. Default: on where it is implemented (kubernetes), off
-	// elsewhere (aws, azure, gcp: not rendered yet; enabling it there is an error).
+	// Enabled deploys the monitoring stack. Default: on where it is implemented (kubernetes, aws), off
+	// elsewhere (not rendered yet; enabling it there is an error).
 	Enabled *bool `json:"enabled"`
 	// MetricsRetentionDays is how long Prometheus keeps samples. Default: 7 (dev), 15 (staging),
 	// 30 (prod). 1–730.
@@ -138,6 +138,10 @@ func (v *validator) observability() {
 	}
 	if p.Cloud == GCP {
 		v.observabilityGCP()
+		return
+	}
+	if p.Cloud == AWS {
+		v.observabilityAWS()
 		return
 	}
 	r := o.Receiver

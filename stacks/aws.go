@@ -98,6 +98,7 @@ func awsFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		return awsData(ctx, cfg, provider, names, account.AccountId, net, c, ns, f.secrets)
 	}
+	f.observability = awsObservability(cfg, provider, names, clusterName, net, c)
 	return f, nil
 }
 

@@ -98,7 +98,7 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	// edge's Gateway lives there, beside Dremio and Airbyte.
 	var apps pulumi.StringOutput
 	f.secretStore = gcpSecretStore(cfg, provider, names, c)
-	f.cloudMonitoring = gcpMonitoring(cfg, provider, names, c)
+	f.observability = gcpMonitoring(cfg, provider, names, c)
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		apps = ns.Apps
 		return gcpData(ctx, cfg, names, provider, net, c, ns, f.secrets)

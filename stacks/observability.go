@@ -55,11 +55,6 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 // services and the engine exist, and hands Grafana's route to the edge. Elsewhere it does nothing
 // (config refuses observability.enabled there).
 func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, after []pulumi.Resource) (*kubeprometheus.KubePrometheusStack, error) {
-	if f.cloudMonitoring != nil && cfg.Observability.On() {
-		out, err := f.cloudMonitoring(ctx, after)
-		f.cloudMonitoringOutput = out
-		return nil, err
-	}
 	if !cfg.Observability.On() || cfg.Cloud != config.Kubernetes {
 		return nil, nil
 	}
@@ -90,10 +85,11 @@ func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundatio
 	return mon, nil
 }
 
-// exportObservability says where the dashboards are, or that the target has none yet.
-func exportObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, mon *kubeprometheus.KubePrometheusStack) {
-	if f.cloudMonitoringOutput != nil {
-		ctx.Export("observability", f.cloudMonitoringOutput)
+// exportObservability says where the dashboards are (cloud: the target's own rendering's export), or
+// that the target has none yet.
+func exportObservability(ctx *pulumi.Context, cfg *config.Platform, mon *kubeprometheus.KubePrometheusStack, cloud pulumi.Map) {
+	if cloud != nil {
+		ctx.Export("observability", cloud)
 		return
 	}
 	if mon == nil {

@@ -45,8 +45,11 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 
 // gcpMonitoring is the GCP foundation's monitoring hook: it renders the model once the platform's
 // namespaces exist (after), with the stack's GCP provider and the cluster's Kubernetes provider.
-func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c *gke.Cluster) func(ctx *pulumi.Context, after []pulumi.Resource) (pulumi.Map, error) {
-	return func(ctx *pulumi.Context, after []pulumi.Resource) (pulumi.Map, error) {
+func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c *gke.Cluster) func(*pulumi.Context, *DataServices, []pulumi.Resource) (pulumi.Map, error) {
+	if !cfg.Observability.On() {
+		return nil
+	}
+	return func(ctx *pulumi.Context, _ *DataServices, after []pulumi.Resource) (pulumi.Map, error) {
 		a, pa := gcpMonitoringArgs(cfg, names)
 		a.After = after
 		mon, err := gmp.New(ctx, "monitoring", a, pulumi.Providers(provider, c.Provider))

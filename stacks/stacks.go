@@ -60,12 +60,11 @@ type Foundation struct {
 	// monitoringAfter are add-ons whose namespaces the monitoring objects are created in
 	// (cert-manager's, with the edge's controllers).
 	monitoringAfter []pulumi.Resource
-	// cloudMonitoring renders the observability model on the target's cloud backend once the
-	// platform's namespaces exist (after) and returns the `observability` output; nil where the
-	// model is rendered in the cluster (kubernetes) or not at all.
-	cloudMonitoring func(ctx *pulumi.Context, after []pulumi.Resource) (pulumi.Map, error)
-	// cloudMonitoringOutput is what cloudMonitoring returned.
-	cloudMonitoringOutput pulumi.Map
+	// observability renders the observability model with the target's managed services once the data
+	// services exist (after: what the platform namespaces wait for) and returns the
+	// `observability` export; nil where the target has no such rendering (kubernetes installs
+	// kube-prometheus-stack instead) or observability is off.
+	observability func(ctx *pulumi.Context, data *DataServices, after []pulumi.Resource) (pulumi.Map, error)
 }
 
 // OperatorInstaller installs the External Secrets Operator once settings.DependsOn exist, with the
@@ -134,6 +133,13 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 		return err
 	}
 
+	var cloudMonitoring pulumi.Map
+	if f.observability != nil {
+		if cloudMonitoring, err = f.observability(ctx, data, []pulumi.Resource{platform}); err != nil {
+			return fmt.Errorf("observability: %w", err)
+		}
+	}
+
 	var entry *edge.Info
 	if f.edge != nil {
 		if entry, err = f.edge(ctx, engine); err != nil {
@@ -143,7 +149,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 
 	exportFoundation(ctx, cfg, f, platform)
 	exportServices(ctx, data, engine, entry)
-	exportObservability(ctx, cfg, f, monitoring)
+	exportObservability(ctx, cfg, monitoring, cloudMonitoring)
 	return nil
 }
 

@@ -25,7 +25,9 @@ var statefulTypes = map[string][]string{
 		"aws:ec2/vpc:Vpc", "aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:rds/instance:Instance",
 		"aws:s3/bucketV2:BucketV2", "aws:ecr/repository:Repository",
 		// The edge's hosted zone: the parent zone delegates to its name servers.
-		"aws:route53/zone:Zone"),
+		"aws:route53/zone:Zone",
+		// The AMP workspace holds the metrics (observability, on by default on aws).
+		"aws:amp/workspace:Workspace"),
 	"azure": append(slices.Clip(inClusterStateful),
 		// Deleting a resource group deletes everything in it, whatever protect says of its contents.
 		"azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork",

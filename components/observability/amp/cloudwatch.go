@@ -1,0 +1,201 @@
+package amp
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// RunbookDoc is the runbook of the CloudWatch alarms, relative to the repository.
+const RunbookDoc = "docs/runbook-alerts-aws.md"
+
+// Database is the RDS instance the alarms watch (AWS/RDS metrics, dimension DBInstanceIdentifier:
+// RDS user guide rds-metrics.md).
+type Database struct {
+	// Identifier is the DB instance identifier.
+	Identifier string
+	// AllocatedStorageGiB is the instance's allocated storage; the free-storage alarm fires below 10 %
+	// of it.
+	AllocatedStorageGiB int
+}
+
+// Bucket is an S3 bucket whose request metrics are turned on and watched.
+type Bucket struct {
+	// Role names the bucket in alarm names ("lake", "warehouse"); a DNS label.
+	Role string
+	// Name is the bucket's name.
+	Name pulumi.StringInput
+}
+
+// requestMetricsFilter is the request-metrics configuration every bucket gets: the whole bucket. S3
+// publishes request metrics only for such a configuration, with its name as the FilterId dimension
+// (S3 user guide metrics-dimensions.md "Amazon S3 request metrics", configure-request-metrics-
+// bucket.md; pulumi-aws@v6.83.4 sdk/go/aws/s3/bucketMetric.go: a metric without filter covers the
+// entire bucket).
+const requestMetricsFilter = "EntireBucket"
+
+var roleRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$`)
+
+func (a *Args) validateCloudWatch() error {
+	if d := a.Database; d != nil {
+		// RDS user guide CHAP_Limits.md: identifiers are 1–63 letters, digits or hyphens, starting
+		// with a letter.
+		if !regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]{0,62}$`).MatchString(d.Identifier) {
+			return fmt.Errorf("amp: Database.Identifier = %q: an RDS DB instance identifier", d.Identifier)
+		}
+		if d.AllocatedStorageGiB < 20 {
+			return fmt.Errorf("amp: Database.AllocatedStorageGiB = %d: the instance's allocated storage (RDS allows 20 GiB and more)", d.AllocatedStorageGiB)
+		}
+	}
+	seen := map[string]bool{}
+	for i, b := range a.Buckets {
+		if !roleRE.MatchString(b.Role) || seen[b.Role] || b.Name == nil {
+			return fmt.Errorf("amp: Buckets[%d] = %q: a unique DNS-label role and the bucket's name", i, b.Role)
+		}
+		seen[b.Role] = true
+	}
+	return nil
+}
+
+// alarm is one CloudWatch alarm of the platform.
+type alarm struct {
+	suffix, runbook, summary string
+	args                     cloudwatch.MetricAlarmArgs
+}
+
+// runbookURL is the alarm's runbook link, absolute when base is set.
+func runbookURL(base, anchor string) string {
+	u := RunbookDoc + "#" + anchor
+	if base != "" {
+		u = strings.TrimSuffix(base, "/") + "/" + u
+	}
+	return u
+}
+
+// alarms are the managed services' alarms. Metric names, statistics and dimensions: RDS user guide
+// rds-metrics.md (AWS/RDS CPUUtilization percent, FreeStorageSpace bytes, DBInstanceIdentifier) and
+// S3 user guide metrics-dimensions.md (AWS/S3 5xxErrors count, BucketName and FilterId).
+func alarms(a *Args) []alarm {
+	var out []alarm
+	if d := a.Database; d != nil {
+		dims := pulumi.StringMap{"DBInstanceIdentifier": pulumi.String(d.Identifier)}
+		out = append(out,
+			alarm{suffix: "rds-cpu-high", runbook: "rds-cpu-high", summary: "the metadata database's CPU has been above 80 % for 15 minutes",
+				args: cloudwatch.MetricAlarmArgs{
+					Namespace: pulumi.String("AWS/RDS"), MetricName: pulumi.String("CPUUtilization"), Dimensions: dims,
+					Statistic: pulumi.String("Average"), Period: pulumi.Int(300), EvaluationPeriods: pulumi.Int(3), DatapointsToAlarm: pulumi.Int(3),
+					ComparisonOperator: pulumi.String("GreaterThanThreshold"), Threshold: pulumi.Float64(80), TreatMissingData: pulumi.String("missing"),
+				}},
+			alarm{suffix: "rds-free-storage-low", runbook: "rds-free-storage-low",
+				summary: fmt.Sprintf("the metadata database has less than 10 %% of its %d GiB storage free", d.AllocatedStorageGiB),
+				args: cloudwatch.MetricAlarmArgs{
+					Namespace: pulumi.String("AWS/RDS"), MetricName: pulumi.String("FreeStorageSpace"), Dimensions: dims,
+					Statistic: pulumi.String("Minimum"), Period: pulumi.Int(300), EvaluationPeriods: pulumi.Int(2), DatapointsToAlarm: pulumi.Int(2),
+					ComparisonOperator: pulumi.String("LessThanThreshold"), Threshold: pulumi.Float64(float64(d.AllocatedStorageGiB) * (1 << 30) / 10),
+					TreatMissingData: pulumi.String("breaching"), // no storage figure from a running instance is itself a problem
+				}},
+		)
+	}
+	for _, b := range a.Buckets {
+		out = append(out, alarm{suffix: "s3-" + b.Role + "-5xx", runbook: "s3-server-errors",
+			summary: "S3 answers requests to the " + b.Role + " bucket with server errors (5 or more per 5 minutes, 15 minutes long)",
+			args: cloudwatch.MetricAlarmArgs{
+				Namespace: pulumi.String("AWS/S3"), MetricName: pulumi.String("5xxErrors"),
+				Dimensions: pulumi.StringMap{"BucketName": b.Name, "FilterId": pulumi.String(requestMetricsFilter)},
+				Statistic:  pulumi.String("Sum"), Period: pulumi.Int(300), EvaluationPeriods: pulumi.Int(3), DatapointsToAlarm: pulumi.Int(3),
+				ComparisonOperator: pulumi.String("GreaterThanOrEqualToThreshold"), Threshold: pulumi.Float64(5),
+				TreatMissingData: pulumi.String("notBreaching"), // S3 publishes request metrics only for periods with requests
+			}})
+	}
+	return out
+}
+
+// newCloudWatch turns on the buckets' request metrics and creates the alarms (alarm and OK actions on
+// the topic) and the dashboard. It returns the alarms' names and the dashboard's.
+func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN pulumi.StringOutput, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption, after []pulumi.Resource) ([]string, string, error) {
+	var metricDeps []pulumi.Resource
+	for _, b := range a.Buckets {
+		m, err := s3.NewBucketMetric(ctx, name+"-s3-"+b.Role+"-requests", &s3.BucketMetricArgs{
+			Bucket: b.Name, Name: pulumi.String(requestMetricsFilter),
+		}, parent)
+		if err != nil {
+			return nil, "", err
+		}
+		metricDeps = append(metricDeps, m)
+	}
+	var names []string
+	for _, al := range alarms(a) {
+		n := a.Name + "-" + al.suffix
+		args := al.args
+		args.Name = pulumi.String(n)
+		args.AlarmDescription = pulumi.String(al.summary + ". Runbook: " + runbookURL(a.RunbookBase, al.runbook))
+		args.AlarmActions = pulumi.Array{topicARN}
+		args.OkActions = pulumi.Array{topicARN}
+		args.Tags = tags(name + "-" + al.suffix)
+		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.suffix, &args, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, after...), metricDeps...))); err != nil {
+			return nil, "", err
+		}
+		names = append(names, n)
+	}
+
+	// Dashboards are per account, not per region (CloudWatch API PutDashboard): the region keeps two
+	// regions' stacks of one project apart.
+	dashboard := a.Name + "-" + a.Region + "-data-services"
+	bucketNames := pulumi.StringArray{}
+	for _, b := range a.Buckets {
+		bucketNames = append(bucketNames, b.Name)
+	}
+	body := bucketNames.ToStringArrayOutput().ApplyT(func(buckets []string) (string, error) {
+		return DashboardBody(w.region, a.Database, a.Buckets, buckets)
+	}).(pulumi.StringOutput)
+	if _, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
+		DashboardName: pulumi.String(dashboard), DashboardBody: body,
+	}, parent); err != nil {
+		return nil, "", err
+	}
+	return names, dashboard, nil
+}
+
+// DashboardBody is the CloudWatch dashboard of the managed services' key metrics (CloudWatch API
+// reference CloudWatch-Dashboard-Body-Structure.md: widgets of type "metric" with x, y, width,
+// height and properties.metrics arrays [namespace, metric, dimension, value, …], region, stat,
+// period, title; widths on a 24-column grid). names are the buckets' names in Buckets' order.
+func DashboardBody(region string, db *Database, buckets []Bucket, names []string) (string, error) {
+	type widget = map[string]any
+	var widgets []widget
+	add := func(title, stat string, metrics ...[]any) {
+		i := len(widgets)
+		widgets = append(widgets, widget{
+			"type": "metric", "x": (i % 2) * 12, "y": (i / 2) * 6, "width": 12, "height": 6,
+			"properties": widget{"title": title, "region": region, "stat": stat, "period": 300, "view": "timeSeries", "metrics": metrics},
+		})
+	}
+	if db != nil {
+		m := func(metric string) []any { return []any{"AWS/RDS", metric, "DBInstanceIdentifier", db.Identifier} }
+		add("PostgreSQL CPU (%)", "Average", m("CPUUtilization"))
+		add("PostgreSQL connections", "Maximum", m("DatabaseConnections"))
+		add("PostgreSQL free storage (bytes)", "Minimum", m("FreeStorageSpace"))
+		add("PostgreSQL read / write latency (s)", "Average", m("ReadLatency"), m("WriteLatency"))
+	}
+	if len(buckets) != len(names) {
+		return "", fmt.Errorf("amp: %d buckets but %d names", len(buckets), len(names))
+	}
+	for i, b := range buckets {
+		r := func(metric string) []any {
+			return []any{"AWS/S3", metric, "BucketName", names[i], "FilterId", requestMetricsFilter}
+		}
+		add("S3 "+b.Role+": requests and errors", "Sum", r("AllRequests"), r("4xxErrors"), r("5xxErrors"))
+		add("S3 "+b.Role+": bytes down / up", "Sum", r("BytesDownloaded"), r("BytesUploaded"))
+	}
+	if len(widgets) == 0 {
+		widgets = append(widgets, widget{"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
+			"properties": widget{"markdown": "No managed data services on this stack."}})
+	}
+	b, err := json.Marshal(map[string]any{"widgets": widgets})
+	return string(b), err
+}

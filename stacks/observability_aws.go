@@ -1,0 +1,101 @@
+package stacks
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/opendataplatform/dataplatform/components/cluster/eks"
+	"github.com/opendataplatform/dataplatform/components/clusteraddons/eksaddons"
+	"github.com/opendataplatform/dataplatform/components/dremio"
+	"github.com/opendataplatform/dataplatform/components/network/awsvpc"
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/observability"
+	"github.com/opendataplatform/dataplatform/components/observability/amp"
+	"github.com/opendataplatform/dataplatform/components/observability/platform"
+	"github.com/opendataplatform/dataplatform/config"
+)
+
+// awsObservabilitySpec is the platform's model on AWS: Dremio's coordinator and executors are the
+// in-cluster targets (RDS and S3 are watched by CloudWatch instead of exporters), and the platform's
+// rules are the ones whose every series the managed collector writes — Dremio's metrics, `up` and the
+// kubelet's volume statistics. The rules on kube-state-metrics series (AirbyteSyncPodsFailing,
+// DremioExecutorLost, PodCrashLooping) have no source on EKS yet; the PostgreSQL and object-store
+// rules are replaced by the CloudWatch alarms on RDS and S3.
+func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
+	targets := dremio.MetricsTargets(cfg.Network.Namespaces.Apps)
+	var rules []observability.AlertRule
+	for _, r := range platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: cfg.Network.Namespaces.Jobs}) {
+		if len(observability.Spec{Targets: targets, Rules: []observability.AlertRule{r}}.Undeclared(amp.ClusterMetrics()...)) == 0 {
+			rules = append(rules, r)
+		}
+	}
+	return observability.Spec{
+		Targets:   targets,
+		Rules:     rules,
+		Retention: observability.Retention{Metrics: time.Duration(cfg.Observability.MetricsRetentionDays) * 24 * time.Hour},
+	}
+}
+
+// awsObservability is the AWS rendering the foundation hands to Deploy: once the data services exist
+// it creates the AMP workspace, collector, rules and Alertmanager, the SNS topic with the receiver,
+// the CloudWatch alarms and dashboard of RDS and S3, and Container Insights (the EKS add-on shipping
+// container logs to CloudWatch Logs). Nil when observability is off.
+func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names, clusterName string, net *awsvpc.Network, c *eks.Cluster) func(*pulumi.Context, *DataServices, []pulumi.Resource) (pulumi.Map, error) {
+	if !cfg.Observability.On() {
+		return nil
+	}
+	return func(ctx *pulumi.Context, data *DataServices, after []pulumi.Resource) (pulumi.Map, error) {
+		prod := cfg.Environment == config.Prod
+		r := cfg.Observability.Receiver
+		receiver := amp.Receiver{Kind: observability.ReceiverKind(r.Kind), Email: r.To}
+		if r.Kind == config.ReceiverWebhook {
+			// observability.receiver.credential: a Pulumi secret; it stays one.
+			receiver.WebhookURL = pulumi.ToSecret(pulumi.String(r.Credential)).(pulumi.StringOutput)
+		}
+		var buckets []amp.Bucket
+		roles := make([]string, 0, len(data.Store.BucketNames))
+		for b := range data.Store.BucketNames {
+			roles = append(roles, string(b))
+		}
+		sort.Strings(roles)
+		for _, role := range roles {
+			buckets = append(buckets, amp.Bucket{Role: role, Name: data.Store.BucketNames[objectstore.Bucket(role)]})
+		}
+		obs, err := amp.New(ctx, "observability", &amp.Args{
+			Name: names.Base, Spec: awsObservabilitySpec(cfg), RunbookBase: cfg.Observability.DocsBaseURL,
+			ClusterName: clusterName, Cluster: c.Name,
+			// The cluster's private subnets (the nodes' and the API endpoint's) and the EKS cluster
+			// security group, which every node carries and which admits its own members.
+			SubnetIDs: net.PrivateSubnetIDs, SecurityGroupIDs: pulumi.StringArray{c.ClusterSecurityGroupID},
+			CollectorCIDRs: net.PrivateCIDRs, KubernetesProvider: c.Provider, After: after,
+			Region: cfg.Region, LogRetentionDays: cfg.Network.FlowLogRetentionDays, Receiver: receiver,
+			// rds.NewMetadataDB's identifier in awsData.
+			Database: &amp.Database{Identifier: names.Base + "-metadata", AllocatedStorageGiB: cfg.MetadataDB.StorageGiB},
+			Buckets:  buckets, Tags: tags(cfg), Protect: prod,
+		}, pulumi.Provider(provider))
+		if err != nil {
+			return nil, err
+		}
+		insights, err := eksaddons.NewContainerInsights(ctx, "container-insights", &eksaddons.ContainerInsightsArgs{
+			ClusterName: clusterName, Cluster: c.Name, KubernetesVersion: c.KubernetesVersion,
+			RetentionDays: cfg.Network.FlowLogRetentionDays, KMSKeyARN: obs.KMSKeyARN, Provider: c.Provider, Tags: tags(cfg),
+		}, pulumi.Provider(provider))
+		if err != nil {
+			return nil, fmt.Errorf("container insights: %w", err)
+		}
+		console := "https://" + cfg.Region + ".console.aws.amazon.com/cloudwatch/home?region=" + cfg.Region
+		return pulumi.Map{
+			"enabled":            pulumi.Bool(true),
+			"prometheusEndpoint": obs.PrometheusEndpoint,
+			"workspaceId":        obs.WorkspaceID,
+			"alertTopicArn":      obs.TopicARN,
+			"alarms":             pulumi.ToStringArray(obs.Alarms),
+			"dashboardUrl":       pulumi.String(console + "#dashboards/dashboard/" + obs.DashboardName),
+			"logGroups":          pulumi.ToStringArray(insights.LogGroups),
+		}, nil
+	}
+}
