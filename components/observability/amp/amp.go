@@ -98,6 +98,11 @@ type Observability struct {
 	PrometheusEndpoint pulumi.StringOutput
 	// TopicARN is the SNS topic alerts and alarms are published to.
 	TopicARN pulumi.StringOutput
+	// Receiver says where the topic delivers: "none" without a receiver, else the subscription's
+	// protocol and whether SNS still waits for its confirmation (an unconfirmed email or https
+	// subscription receives nothing: the recipient must click the link in SNS's first mail, an https
+	// endpoint must answer SNS's SubscriptionConfirmation request).
+	Receiver pulumi.StringOutput
 	// KMSKeyARN encrypts the topic and the log groups.
 	KMSKeyARN pulumi.StringOutput
 	// DashboardName is the CloudWatch dashboard of the managed services.
@@ -291,19 +296,32 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}, parent, pulumi.DependsOn([]pulumi.Resource{tp})); err != nil {
 		return nil, err
 	}
+	var sub *sns.TopicSubscription
 	switch args.Receiver.Kind {
 	case observability.Email:
-		_, err = sns.NewTopicSubscription(ctx, name+"-receiver", &sns.TopicSubscriptionArgs{
+		sub, err = sns.NewTopicSubscription(ctx, name+"-receiver", &sns.TopicSubscriptionArgs{
 			Topic: topic.Arn, Protocol: pulumi.String("email"), Endpoint: pulumi.String(args.Receiver.Email),
 		}, parent)
 	case observability.Webhook:
-		_, err = sns.NewTopicSubscription(ctx, name+"-receiver", &sns.TopicSubscriptionArgs{
+		sub, err = sns.NewTopicSubscription(ctx, name+"-receiver", &sns.TopicSubscriptionArgs{
 			Topic: topic.Arn, Protocol: pulumi.String("https"),
 			Endpoint: pulumi.ToSecret(args.Receiver.WebhookURL.ToStringOutput()).(pulumi.StringOutput),
 		}, parent)
 	}
 	if err != nil {
 		return nil, err
+	}
+	comp.Receiver = pulumi.String("none: alerts and alarms reach the topic, which has no subscriber (set observability.receiver)").ToStringOutput()
+	if sub != nil {
+		// pulumi-aws@v6.83.4 sdk/go/aws/sns/topicSubscription.go PendingConfirmation: "Whether the
+		// subscription has not been confirmed."
+		comp.Receiver = pulumi.All(sub.Protocol, sub.PendingConfirmation).ApplyT(func(v []any) string {
+			protocol, _ := v[0].(string)
+			if pending, _ := v[1].(bool); pending {
+				return protocol + ": pending confirmation — nothing is delivered until it is confirmed"
+			}
+			return protocol + ": confirmed"
+		}).(pulumi.StringOutput)
 	}
 
 	alarms, dashboard, err := newCloudWatch(ctx, name, args, w, topic.Arn, tags, parent, []pulumi.Resource{tp})
@@ -316,7 +334,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"workspaceId": comp.WorkspaceID, "workspaceArn": comp.WorkspaceARN, "prometheusEndpoint": comp.PrometheusEndpoint,
 		"topicArn": comp.TopicARN, "kmsKeyArn": comp.KMSKeyARN, "dashboard": pulumi.String(dashboard),
-		"alarms": pulumi.ToStringArray(alarms),
+		"alarms": pulumi.ToStringArray(alarms), "receiver": comp.Receiver,
 	}); err != nil {
 		return nil, err
 	}

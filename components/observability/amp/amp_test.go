@@ -272,3 +272,42 @@ func TestBadInputIsRefusedBeforeAnyResource(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiverStatusIsReported: the component says whether the topic delivers anywhere: "none" without
+// a receiver (alerts would reach a topic nobody reads), else the subscription's protocol and whether
+// SNS still waits for its confirmation.
+func TestReceiverStatusIsReported(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		receiver Receiver
+		prefix   string
+	}{
+		{"none", Receiver{}, "none: "},
+		{"email", Receiver{Kind: observability.Email, Email: "ops@example.com"}, "email: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := args()
+			a.Receiver = tc.receiver
+			var got string
+			m := mockcloud.New("dataplatform", "prod", false)
+			require.NoError(t, m.Run(func(ctx *pulumi.Context) error {
+				p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
+				if err != nil {
+					return err
+				}
+				k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+				if err != nil {
+					return err
+				}
+				a.KubernetesProvider = k
+				obs, err := New(ctx, "observability", a, pulumi.Provider(p))
+				if err != nil {
+					return err
+				}
+				obs.Receiver.ApplyT(func(s string) string { got = s; return s })
+				return nil
+			}, nil))
+			assert.True(t, strings.HasPrefix(got, tc.prefix), "receiver = %q; want prefix %q", got, tc.prefix)
+		})
+	}
+}
