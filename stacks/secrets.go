@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/clusteraddons/externalsecrets"
+	"github.com/opendataplatform/dataplatform/components/clusteraddons/kubeprometheus"
 	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/components/secrets/k8sstore"
 	"github.com/opendataplatform/dataplatform/config"
@@ -55,9 +56,8 @@ func deploySecrets(ctx *pulumi.Context, cfg *config.Platform, f *Foundation) (*s
 	if err != nil {
 		return nil, err
 	}
-	n := cfg.Network.Namespaces
 	st, err := k8sstore.NewStore(ctx, "secret-store", &k8sstore.StoreArgs{
-		Namespaces: []string{n.Apps, n.Data, n.Jobs},
+		Namespaces: storeNamespaces(cfg),
 		Operator:   op,
 		Provider:   f.Cluster.Provider,
 		Protect:    cfg.Environment == config.Prod,
@@ -67,4 +67,17 @@ func deploySecrets(ctx *pulumi.Context, cfg *config.Platform, f *Foundation) (*s
 		return nil, err
 	}
 	return st.Store, nil
+}
+
+// storeNamespaces are the namespaces whose ExternalSecrets the target's ClusterSecretStore admits
+// (its spec.conditions; ESO refuses every other): the platform's three, and the add-on namespaces
+// that read credentials from the store when they run — the monitoring stack's (Grafana's admin, the
+// alert receiver) on the kubernetes target.
+func storeNamespaces(cfg *config.Platform) []string {
+	n := cfg.Network.Namespaces
+	out := []string{n.Apps, n.Data, n.Jobs}
+	if cfg.Observability.On() && cfg.Cloud == config.Kubernetes {
+		out = append(out, kubeprometheus.Namespace)
+	}
+	return out
 }

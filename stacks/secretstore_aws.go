@@ -28,12 +28,11 @@ func awsSecretStore(cfg *config.Platform, provider *aws.Provider, names Names, a
 		if err != nil {
 			return nil, err
 		}
-		n := cfg.Network.Namespaces
 		s, err := awssm.NewStore(ctx, "secret-store", &awssm.StoreArgs{
 			ClusterName: names.Base, Cluster: c.Name, AccountID: account, Region: cfg.Region, Partition: part.Partition,
 			NamePrefix: names.Base, KMSKeyARN: c.KMSKeyARN,
 			RecoveryWindowDays: awsSecretRecoveryDays(cfg.Environment == config.Prod),
-			Namespaces:         []string{n.Apps, n.Data, n.Jobs},
+			Namespaces:         storeNamespaces(cfg),
 			KubernetesProvider: c.Provider, Tags: tags(cfg),
 		}, install, pulumi.Provider(provider))
 		if err != nil {

@@ -17,11 +17,10 @@ import (
 // vault, which AKS needs public), read by the operator under workload identity.
 func azureSecretStore(cfg *config.Platform, provider *azurenative.Provider, names Names, net *azurevnet.Network, c *aks.Cluster) func(*pulumi.Context, OperatorInstaller) (*secrets.Store, error) {
 	return func(ctx *pulumi.Context, install OperatorInstaller) (*secrets.Store, error) {
-		n := cfg.Network.Namespaces
 		s, err := azurekv.NewStore(ctx, "secret-store", &azurekv.StoreArgs{
 			ResourceGroupName: net.ResourceGroupName, Location: cfg.Region, VaultName: secretsVaultName(names),
 			VnetID: net.VnetID, EndpointsSubnetID: net.EndpointsSubnetID, OIDCIssuerURL: c.OIDCIssuerURL,
-			Namespaces: []string{n.Apps, n.Data, n.Jobs}, KubernetesProvider: c.Provider,
+			Namespaces: storeNamespaces(cfg), KubernetesProvider: c.Provider,
 			Prod: cfg.Environment == config.Prod, Tags: tags(cfg),
 		}, install, pulumi.Provider(provider))
 		if err != nil {

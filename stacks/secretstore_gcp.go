@@ -15,10 +15,9 @@ import (
 // Workload Identity Federation.
 func gcpSecretStore(cfg *config.Platform, provider *gcp.Provider, names Names, c *gke.Cluster) func(*pulumi.Context, OperatorInstaller) (*secrets.Store, error) {
 	return func(ctx *pulumi.Context, install OperatorInstaller) (*secrets.Store, error) {
-		n := cfg.Network.Namespaces
 		s, err := gcpsm.NewStore(ctx, "secret-store", &gcpsm.StoreArgs{
 			Project: cfg.GCPProject, Region: cfg.Region, SecretPrefix: gcpName(names.Base, "", 190),
-			WorkloadPool: c.WorkloadPool, Namespaces: []string{n.Apps, n.Data, n.Jobs},
+			WorkloadPool: c.WorkloadPool, Namespaces: storeNamespaces(cfg),
 			KubernetesProvider: c.Provider, Protect: cfg.Environment == config.Prod, Labels: tags(cfg),
 		}, install, pulumi.Provider(provider))
 		if err != nil {
