@@ -17,10 +17,12 @@ func init() { Keys = append(Keys, KeyElasticsearch) }
 // stack version 9.4.3").
 const ElasticsearchVersion = "9.4.3"
 
-// elasticsearchTargets are the targets Elasticsearch is implemented on. The clouds' snapshot
-// repositories need their workload identities wired (S3 with IRSA, GCS with Workload Identity, Azure
-// with the federated token under config/azure/tokens); until then a cloud stack cannot turn it on.
-var elasticsearchTargets = map[Cloud]bool{Kubernetes: true}
+// elasticsearchTargets are the targets Elasticsearch is implemented on: the kubernetes target (snapshots
+// to MinIO with a scoped key pair) and GCP (snapshots to GCS through GKE Workload Identity, the grant
+// scoped to the snapshot prefix by an IAM condition). AWS's S3 repository needs IRSA at Elasticsearch
+// 9.4 (EKS Pod Identity only from 9.6) and Azure's the federated token under config/azure/tokens;
+// neither is wired yet, so those stacks cannot turn it on.
+var elasticsearchTargets = map[Cloud]bool{Kubernetes: true, GCP: true}
 
 // Elasticsearch configures the search and log store (`dataplatform:elasticsearch`): an Elasticsearch
 // cluster run by the ECK operator, its Kibana behind the edge, and snapshots to the object store.
@@ -28,7 +30,7 @@ type Elasticsearch struct {
 	// Enabled deploys Elasticsearch and Kibana. Default off: on a cluster the platform does not size
 	// (the kubernetes target) it asks for several cores and tens of GiB of guaranteed memory, and an
 	// ECK already on the cluster would collide with the operator's cluster-wide objects. Implemented
-	// on kubernetes only so far.
+	// on kubernetes and gcp (elasticsearchTargets).
 	Enabled *bool `json:"enabled"`
 	// ZoneAwareness spreads each node set across topology.kubernetes.io/zone and makes shard
 	// allocation zone-aware (default false). ECK then requires the zone label on every node
@@ -79,6 +81,20 @@ func SnapshotSchedule(rpo time.Duration) string {
 	}
 }
 
+// SnapshotsPerDay is how many snapshots SnapshotSchedule(rpo) takes in a day (1 for a daily schedule):
+// "0/m" fires at every multiple of m from 0 within its field, so ceil(60/m) times an hour.
+func SnapshotsPerDay(rpo time.Duration) int {
+	ceil := func(a, b int) int { return (a + b - 1) / b }
+	switch {
+	case rpo < time.Hour:
+		return 24 * ceil(60, max(int(rpo/time.Minute), 1))
+	case rpo < 24*time.Hour:
+		return ceil(24, int(rpo/time.Hour))
+	default:
+		return 1
+	}
+}
+
 func elasticsearchDefaults(env Environment) Elasticsearch {
 	e := Elasticsearch{
 		Version: ElasticsearchVersion, DataNodes: 1, KibanaReplicas: 1,
@@ -98,6 +114,12 @@ func elasticsearchDefaults(env Environment) Elasticsearch {
 	return e
 }
 
+// esMissing names, per cloud Elasticsearch is refused on, what its snapshot repository lacks.
+var esMissing = map[Cloud]string{
+	AWS:   "IRSA for the S3 repository (Elasticsearch 9.4 has no EKS Pod Identity; that comes with 9.6)",
+	Azure: "the federated token mounted under config/azure/tokens for the Azure repository",
+}
+
 var esVersion = regexp.MustCompile(`^9\.[0-9]+\.[0-9]+$`)
 
 // elasticsearch checks Elasticsearch's settings.
@@ -113,7 +135,7 @@ func (v *validator) elasticsearch() {
 	}
 	const k = KeyElasticsearch + "."
 	if !elasticsearchTargets[p.Cloud] {
-		v.add(k+"enabled", true, "false on %s: Elasticsearch is implemented on the kubernetes target only so far (its snapshot repository needs the cloud's workload identity)", p.Cloud)
+		v.add(k+"enabled", true, "false on %s: Elasticsearch is implemented on the kubernetes and gcp targets only so far (%s's snapshot repository needs %s, not wired yet)", p.Cloud, p.Cloud, esMissing[p.Cloud])
 		return
 	}
 	if !esVersion.MatchString(e.Version) {

@@ -20,17 +20,57 @@ const (
 	searchPrefix   = "elasticsearch"
 )
 
-// searchAccess is Elasticsearch's entry in storeAccess, when it is on. Its pods run as the data
-// namespace's default ServiceAccount: on MinIO the nodes authenticate with the scoped key pair in
-// their keystore, not with an identity bound to a ServiceAccount.
+// searchAccess is Elasticsearch's entry in storeAccess, when it is on. On MinIO its pods run as the
+// data namespace's default ServiceAccount and authenticate with the scoped key pair in their
+// keystore; on a cloud they run as elasticsearch.ServiceAccountName, which the store binds its
+// identity to (GKE Workload Identity), the grant scoped to the prefix (gcs.prefixCondition).
 func searchAccess(cfg *config.Platform) []objectstore.Access {
 	if !cfg.Elasticsearch.On() {
 		return nil
 	}
+	sa := "default"
+	if cfg.Cloud != config.Kubernetes {
+		sa = elasticsearch.ServiceAccountName
+	}
 	return []objectstore.Access{{
-		Workload: searchWorkload, Namespace: cfg.Network.Namespaces.Data, ServiceAccount: "default",
+		Workload: searchWorkload, Namespace: cfg.Network.Namespaces.Data, ServiceAccount: sa,
 		Buckets: []objectstore.Bucket{objectstore.Backups}, Prefix: searchPrefix,
 	}}
+}
+
+// searchAPIServerCIDRs are the addresses the ECK operator reaches the Kubernetes API server at: on
+// kubernetes network.apiServerCidrs; on gcp the control plane's /28 (network.controlPlaneCidr): the
+// private cluster's control plane endpoint, which the "kubernetes" Service's endpoint is, lives in
+// its master_ipv4_cidr_block (pulumi-gcp@v7.38.0 sdk/go/gcp/container/pulumiTypes.go
+// ClusterPrivateClusterConfig.MasterIpv4CidrBlock: "The IP range in CIDR notation to use for the
+// hosted master network"), and GKE Dataplane V2 applies egress policy after the Service is
+// translated to that endpoint. Elsewhere any address (anyAddress, as the External Secrets Operator
+// has): the managed endpoint is not known when the plan is made.
+func searchAPIServerCIDRs(cfg *config.Platform) []string {
+	switch cfg.Cloud {
+	case config.Kubernetes:
+		return cfg.Network.APIServerCIDRs
+	case config.GCP:
+		return []string{cfg.Network.ControlPlaneCIDR}
+	default:
+		return []string{anyAddress}
+	}
+}
+
+// withSearchHealthPaths adds Kibana's health path to a cloud load balancer's per-route health
+// checks when Kibana is routed (the GKE Gateway needs one for every HTTP route).
+func withSearchHealthPaths(e *Engine, paths map[string]string) map[string]string {
+	if e.Search == nil {
+		return paths
+	}
+	out := map[string]string{}
+	for k, v := range paths {
+		out[k] = v
+	}
+	for _, r := range e.Search.Routes {
+		out[r.Name] = elasticsearch.KibanaHealthPath
+	}
+	return out
 }
 
 // deploySearch installs the ECK operator (a cluster add-on watching the data namespace) and the
@@ -45,7 +85,7 @@ func deploySearch(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 	operator, err := eck.New(ctx, "eck", &eck.Args{
 		HighAvailability:  prod,
 		ManagedNamespaces: []string{ns.Names.Data},
-		APIServerCIDRs:    cfg.Network.APIServerCIDRs,
+		APIServerCIDRs:    searchAPIServerCIDRs(cfg),
 		Scheduling:        f.Cluster.Scheduling,
 		Labels:            partOf(),
 	}, k8s)
@@ -73,7 +113,8 @@ func deploySearch(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		KibanaReplicas: e.KibanaReplicas,
 		Snapshots: elasticsearch.Snapshots{
 			Store: data.Store, Bucket: objectstore.Backups, Prefix: searchPrefix, Workload: searchWorkload,
-			Schedule: config.SnapshotSchedule(cfg.Profile.RPO), RetentionDays: e.SnapshotRetentionDays,
+			Schedule: config.SnapshotSchedule(cfg.Profile.RPO), PerDay: config.SnapshotsPerDay(cfg.Profile.RPO),
+			RetentionDays: e.SnapshotRetentionDays,
 		},
 		Operator: operator.Chart, OperatorNamespace: eck.Namespace,
 		ClientNamespaces: edgeClients(f), ClientCIDRs: f.edgeCIDRs,

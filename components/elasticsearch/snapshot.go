@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -28,12 +29,17 @@ func rolesFile() string {
 `
 }
 
-// repositoryBody is PUT _snapshot/<Repository>: an s3 repository (repository-s3 is bundled since
-// Elasticsearch 8.0) on the store's bucket under the prefix, through the default client whose
-// endpoint and keys the nodes carry. Registration verifies the repository from every node.
-func repositoryBody(bucket, prefix string) string {
+// repositoryBody is PUT _snapshot/<Repository>: a repository of the store's type on its bucket under
+// the prefix, through the client named default. The settings are the same three keys for both types
+// (elastic/elasticsearch modules/repository-s3 S3Repository: BUCKET_SETTING "bucket",
+// BASE_PATH_SETTING "base_path", CLIENT_NAME "client"; modules/repository-gcs
+// GoogleCloudStorageRepository: BUCKET "bucket", BASE_PATH "base_path", CLIENT_NAME "client").
+// On MinIO the default client carries the endpoint and keys the nodes hold; on GCS it has no
+// credentials_file, so it takes the pod's Application Default Credentials (Workload Identity).
+// Registration verifies the repository from every node.
+func repositoryBody(repoType, bucket, prefix string) string {
 	b, _ := json.Marshal(map[string]any{
-		"type": "s3",
+		"type": repoType,
 		"settings": map[string]any{
 			"bucket":    bucket,
 			"base_path": prefix,
@@ -43,26 +49,59 @@ func repositoryBody(bucket, prefix string) string {
 	return string(b)
 }
 
-// policyBody is PUT _slm/policy/<SLMPolicy>: a snapshot of every index and the cluster state on the
-// schedule, named with the date (SLM appends a unique suffix), kept RetentionDays but never fewer
-// than three.
-func policyBody(schedule string, retentionDays int) string {
-	b, _ := json.Marshal(map[string]any{
-		"schedule":   schedule,
-		"name":       "<platform-{now/d}>",
-		"repository": Repository,
-		"config":     map[string]any{"indices": []string{"*"}, "include_global_state": true},
-		"retention":  map[string]any{"expire_after": fmt.Sprintf("%dd", retentionDays), "min_count": 3},
-	})
-	return string(b)
+// DailyPolicy is the SLM policy that keeps one snapshot a day for the retention period when the RPO
+// policy takes several a day; DailySchedule its schedule (01:30 UTC, SLM's cron runs in UTC).
+const (
+	DailyPolicy   = "platform-daily"
+	DailySchedule = "0 30 1 * * ?"
+	// minCount is the snapshots each policy keeps whatever their age.
+	minCount = 3
+)
+
+// policy is one PUT _slm/policy/<name> body, in the ConfigMap under file.
+type policy struct {
+	name, file, body string
 }
 
-// script registers the repository and the policy. Both PUTs replace what exists, so the Job can run
+// policyBodies are the SLM policies: snapshots of every index and the cluster state, named with the
+// date (SLM appends a unique suffix). Retention (SLM's SnapshotRetentionConfiguration: expire_after,
+// min_count, max_count — max_count deletes the oldest successful snapshots beyond it even if not
+// expired, min_count ≤ max_count, both ≥ 1) keeps the repository bounded: at the prod RPO (15 min)
+// a single policy kept 30 days would hold ~2,900 snapshots, and every snapshot operation reads
+// the repository's index of all of them.
+//   - Once a day or less: one policy on Schedule, kept RetentionDays, at most RetentionDays+minCount.
+//   - Several a day: the RPO policy kept one day (at most PerDay+minCount snapshots), and the daily
+//     policy kept RetentionDays (at most RetentionDays+minCount). SLM applies each policy's
+//     retention to its own snapshots only (they carry the policy's name in their metadata).
+func policyBodies(s Snapshots) []policy {
+	body := func(schedule, prefix string, days, maxCount int) string {
+		b, _ := json.Marshal(map[string]any{
+			"schedule":   schedule,
+			"name":       "<" + prefix + "-{now/d}>",
+			"repository": Repository,
+			"config":     map[string]any{"indices": []string{"*"}, "include_global_state": true},
+			"retention":  map[string]any{"expire_after": fmt.Sprintf("%dd", days), "min_count": minCount, "max_count": maxCount},
+		})
+		return string(b)
+	}
+	if s.PerDay <= 1 {
+		return []policy{{SLMPolicy, "policy.json", body(s.Schedule, "platform", s.RetentionDays, s.RetentionDays+minCount)}}
+	}
+	return []policy{
+		{SLMPolicy, "policy.json", body(s.Schedule, "platform", 1, s.PerDay+minCount)},
+		{DailyPolicy, "daily.json", body(DailySchedule, "platform-daily", s.RetentionDays, s.RetentionDays+minCount)},
+	}
+}
+
+// script registers the repository and the policies. The PUTs replace what exists, so the Job can run
 // again; it first waits for the cluster to answer (yellow), which it does once ECK has created it.
-// The password goes to a netrc file, never onto a command line; curl verifies Elasticsearch's
-// certificate against ECK's CA.
-func script(host string) string {
-	return fmt.Sprintf(`set -eu
+// The daily policy is deleted when the schedule no longer needs it (an RPO of a day or more), a 404
+// meaning it was never there. The password goes to a netrc file, never onto a command line; curl
+// verifies Elasticsearch's certificate against ECK's CA.
+func script(host string, policies []policy) string {
+	url := fmt.Sprintf("https://%s:%d", host, HTTPPort)
+	var b strings.Builder
+	fmt.Fprintf(&b, `set -eu
 umask 077
 printf 'machine %%s login %%s password %%s\n' %[2]s "$ES_USER" "$ES_PASSWORD" > /tmp/netrc
 es() { curl -fsS --retry 5 --retry-all-errors --cacert /es-ca/ca.crt --netrc-file /tmp/netrc -H 'Content-Type: application/json' "$@"; }
@@ -73,9 +112,18 @@ until es "%[1]s/_cluster/health?wait_for_status=yellow&timeout=30s" >/dev/null; 
 done
 put "%[1]s/_snapshot/%[3]s" --data-binary @/config/repository.json
 echo
-put "%[1]s/_slm/policy/%[4]s" --data-binary @/config/policy.json
-echo
-`, fmt.Sprintf("https://%s:%d", host, HTTPPort), host, Repository, SLMPolicy)
+`, url, host, Repository)
+	daily := false
+	for _, p := range policies {
+		fmt.Fprintf(&b, "put \"%s/_slm/policy/%s\" --data-binary @/config/%s\necho\n", url, p.name, p.file)
+		daily = daily || p.name == DailyPolicy
+	}
+	if !daily {
+		fmt.Fprintf(&b, `code=$(curl -sS -o /tmp/delete.out -w '%%{http_code}' --retry 5 --cacert /es-ca/ca.crt --netrc-file /tmp/netrc -X DELETE "%s/_slm/policy/%s")
+case "$code" in 200|404) ;; *) cat /tmp/delete.out; exit 1 ;; esac
+`, url, DailyPolicy)
+	}
+	return b.String()
 }
 
 // snapshotJob creates the ConfigMap of the request bodies and the Job. Everything it applies — the
@@ -89,18 +137,25 @@ echo
 func (b *builder) snapshotJob(host string, bucket pulumi.StringOutput, password pulumi.StringInput, clusterUID pulumi.StringOutput, deps []pulumi.Resource) (*batchv1.Job, error) {
 	a := b.args
 	s := a.Snapshots
-	repo := bucket.ApplyT(func(name string) string { return repositoryBody(name, s.Prefix) }).(pulumi.StringOutput)
-	policy := policyBody(s.Schedule, s.RetentionDays)
-	sh := script(host)
+	repoType := repositoryType(s.Store.Kind)
+	repo := bucket.ApplyT(func(name string) string { return repositoryBody(repoType, name, s.Prefix) }).(pulumi.StringOutput)
+	policies := policyBodies(s)
+	sh := script(host, policies)
+	data := pulumi.StringMap{"repository.json": repo, "register.sh": pulumi.String(sh)}
+	var policyText []any
+	for _, p := range policies {
+		data[p.file] = pulumi.String(p.body)
+		policyText = append(policyText, p.body)
+	}
 	cm, err := corev1.NewConfigMap(b.ctx, b.name+"-snapshot-config", &corev1.ConfigMapArgs{
 		Metadata: b.meta("elasticsearch-snapshot-config", "snapshots"),
-		Data:     pulumi.StringMap{"repository.json": repo, "policy.json": pulumi.String(policy), "register.sh": pulumi.String(sh)},
+		Data:     data,
 	}, b.child)
 	if err != nil {
 		return nil, err
 	}
 	hash := pulumi.Unsecret(pulumi.All(repo, password, clusterUID).ApplyT(func(v []any) string {
-		return metadatadb.ConfigHash(v[0], policy, sh, v[1], v[2])
+		return metadatadb.ConfigHash(append([]any{v[0], sh, v[1], v[2]}, policyText...)...)
 	}).(pulumi.StringOutput)).(pulumi.StringOutput)
 	sel := map[string]string{"app.kubernetes.io/name": "elasticsearch-snapshots"}
 	podLabels := pulumi.StringMap{}

@@ -55,7 +55,8 @@ type Access struct {
 	// Prefix, when set, limits the workload's object access to keys under "<Prefix>/" in each of its
 	// buckets (a workload sharing a bucket with another, such as Elasticsearch's snapshots next to
 	// the database backups). Lower-case letters, digits and '-'. MinIO scopes its user's policy to
-	// it; the cloud implementations refuse it until they scope their grants the same way.
+	// it and GCS its bucket grant (an IAM condition on the object name and the list prefix); S3 and
+	// ADLS refuse it until they scope their grants the same way.
 	Prefix string
 }
 

@@ -1,0 +1,169 @@
+package elasticsearch
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
+)
+
+const gsa = "dp-dev-elasticsearch@my-project.iam.gserviceaccount.com"
+
+func gcsStore() objectstore.Info {
+	return objectstore.Info{
+		Kind:        objectstore.GCS,
+		Endpoint:    pulumi.String("https://storage.googleapis.com").ToStringOutput(),
+		BucketNames: map[objectstore.Bucket]pulumi.StringOutput{objectstore.Backups: pulumi.String("dp-dev-backups").ToStringOutput()},
+		Identities: map[string]objectstore.Identity{"elasticsearch": {
+			ServiceAccountAnnotations: pulumi.StringMap{"iam.gke.io/gcp-service-account": pulumi.String(gsa)}.ToStringMapOutput(),
+			Principal:                 pulumi.String(gsa).ToStringOutput(),
+			CredentialsSecret:         pulumi.String("").ToStringOutput(),
+		}},
+	}
+}
+
+// TestGCSSnapshots: on GCS the nodes run as the ServiceAccount bound to the store's Google service
+// account (no token mounted, no keystore keys, no MinIO client or trust store), the repository is
+// of type gcs on the backups bucket under the prefix, and the nodes may reach HTTPS anywhere but
+// the metadata address plus the GKE metadata server's two token endpoints.
+func TestGCSSnapshots(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m, err := runWith(t, preview, devArgs(), gcsStore)
+		require.NoError(t, err)
+		sa := inspect.MustNamed(t, m, "kubernetes:core/v1:ServiceAccount", "search-serviceaccount")
+		assert.Equal(t, ServiceAccountName, inspect.Str(sa.Inputs, "metadata", "name"))
+		automount, _ := inspect.Bool(sa.Inputs, "automountServiceAccountToken")
+		assert.False(t, automount)
+		if !preview {
+			assert.Equal(t, gsa, inspect.Str(sa.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"))
+		}
+		es := inspect.MustNamed(t, m, esType, "search-cluster")
+		assert.False(t, inspect.Has(es.Inputs, "spec", "secureSettings"), "no keys in the keystore: Workload Identity")
+		n := inspect.Obj(inspect.At(es.Inputs, "spec", "nodeSets", 0))
+		assert.Equal(t, ServiceAccountName, inspect.Str(n, "podTemplate", "spec", "serviceAccountName"))
+		assert.False(t, inspect.Has(n, "podTemplate", "spec", "initContainers"))
+		assert.False(t, inspect.Has(n, "podTemplate", "spec", "containers", 0, "env"))
+		for k := range inspect.Obj(inspect.At(n, "config")) {
+			assert.False(t, strings.HasPrefix(string(k), "s3."), "MinIO client setting %s on GCS", k)
+		}
+		eg := inspect.MustNamed(t, m, npType, "search-elasticsearch-objectstore-egress")
+		assert.Equal(t, []string{"Egress"}, inspect.Strs(eg.Inputs, "spec", "policyTypes"))
+		assert.Equal(t, "elasticsearch", inspect.Str(eg.Inputs, "spec", "podSelector", "matchLabels", "common.k8s.elastic.co/type"))
+		assert.Equal(t, "0.0.0.0/0", inspect.Str(eg.Inputs, "spec", "egress", 0, "to", 0, "ipBlock", "cidr"))
+		assert.Equal(t, []string{"169.254.169.254/32"}, inspect.Strs(eg.Inputs, "spec", "egress", 0, "to", 0, "ipBlock", "except"))
+		assert.Equal(t, 443.0, inspect.Num(eg.Inputs, "spec", "egress", 0, "ports", 0, "port"))
+		assert.Equal(t, "169.254.169.254/32", inspect.Str(eg.Inputs, "spec", "egress", 1, "to", 0, "ipBlock", "cidr"))
+		assert.Equal(t, 80.0, inspect.Num(eg.Inputs, "spec", "egress", 1, "ports", 0, "port"))
+		assert.Equal(t, "169.254.169.252/32", inspect.Str(eg.Inputs, "spec", "egress", 2, "to", 0, "ipBlock", "cidr"))
+		assert.Equal(t, 988.0, inspect.Num(eg.Inputs, "spec", "egress", 2, "ports", 0, "port"))
+		if preview {
+			return
+		}
+		cm := inspect.MustNamed(t, m, "kubernetes:core/v1:ConfigMap", "search-snapshot-config")
+		var repo struct {
+			Type     string
+			Settings map[string]string
+		}
+		require.NoError(t, json.Unmarshal([]byte(inspect.Str(cm.Inputs, "data", "repository.json")), &repo))
+		assert.Equal(t, "gcs", repo.Type)
+		assert.Equal(t, map[string]string{"bucket": "dp-dev-backups", "base_path": "elasticsearch", "client": "default"}, repo.Settings)
+	})
+}
+
+// TestMinIOHasNoIdentityObjects: on MinIO the pods keep the default ServiceAccount and no egress
+// policy is added (MinIO is in the namespace).
+func TestMinIOHasNoIdentityObjects(t *testing.T) {
+	m, err := run(t, false, devArgs())
+	require.NoError(t, err)
+	for _, r := range m.Resources() {
+		if r.Type == "kubernetes:core/v1:ServiceAccount" || r.Name == "search-elasticsearch-objectstore-egress" {
+			t.Errorf("%s %s on MinIO", r.Type, r.Name)
+		}
+	}
+}
+
+// TestSnapshotCountBounded: at the prod RPO (96 a day) the RPO policy keeps a day and at most
+// PerDay+3, the daily policy keeps the retention and at most RetentionDays+3, so the repository
+// holds ~130 snapshots instead of ~2,900; a daily RPO has one policy, bounded too, and the script
+// deletes the daily policy a former RPO left behind.
+func TestSnapshotCountBounded(t *testing.T) {
+	type retention struct {
+		ExpireAfter string `json:"expire_after"`
+		MinCount    int    `json:"min_count"`
+		MaxCount    int    `json:"max_count"`
+	}
+	type body struct {
+		Schedule, Name string
+		Retention      retention
+	}
+	parse := func(s string) body {
+		var b body
+		require.NoError(t, json.Unmarshal([]byte(s), &b))
+		return b
+	}
+	prod := policyBodies(Snapshots{Schedule: "0 0/15 * * * ?", PerDay: 96, RetentionDays: 30})
+	require.Len(t, prod, 2)
+	rpo, daily := parse(prod[0].body), parse(prod[1].body)
+	assert.Equal(t, SLMPolicy, prod[0].name)
+	assert.Equal(t, "0 0/15 * * * ?", rpo.Schedule)
+	assert.Equal(t, retention{"1d", 3, 99}, rpo.Retention)
+	assert.Equal(t, DailyPolicy, prod[1].name)
+	assert.Equal(t, DailySchedule, daily.Schedule)
+	assert.Equal(t, retention{"30d", 3, 33}, daily.Retention)
+	assert.NotEqual(t, rpo.Name, daily.Name)
+	assert.LessOrEqual(t, rpo.Retention.MaxCount+daily.Retention.MaxCount, 200)
+	sh := script("es", prod)
+	assert.Contains(t, sh, "/_slm/policy/"+DailyPolicy+"\" --data-binary @/config/daily.json")
+	assert.NotContains(t, sh, "DELETE")
+
+	dev := policyBodies(Snapshots{Schedule: DailySchedule, PerDay: 1, RetentionDays: 7})
+	require.Len(t, dev, 1)
+	assert.Equal(t, retention{"7d", 3, 10}, parse(dev[0].body).Retention)
+	sh = script("es", dev)
+	assert.Contains(t, sh, "-X DELETE \"https://es:9200/_slm/policy/"+DailyPolicy+"\"")
+	assert.Contains(t, sh, "200|404)")
+}
+
+// TestRefusesUnwiredStores: S3 and ADLS snapshots are refused before anything is registered.
+func TestRefusesUnwiredStores(t *testing.T) {
+	for _, k := range []objectstore.Kind{objectstore.S3, objectstore.ADLS} {
+		m, err := runWith(t, false, devArgs(), func() objectstore.Info {
+			s := gcsStore()
+			s.Kind = k
+			return s
+		})
+		require.Error(t, err, k)
+		assert.Contains(t, err.Error(), string(k))
+		for _, r := range m.Resources() {
+			if r.Type == esType {
+				t.Errorf("%s: an Elasticsearch was registered", k)
+			}
+		}
+	}
+}
+
+// TestKibanaBudget: with two Kibanas a PodDisruptionBudget keeps one up (ECK writes none for
+// Kibana); with one there is none, since it would block every drain.
+func TestKibanaBudget(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m, err := run(t, preview, prodArgs())
+		require.NoError(t, err)
+		pdb := inspect.MustNamed(t, m, "kubernetes:policy/v1:PodDisruptionBudget", "search-kibana-pdb")
+		assert.Equal(t, 1.0, inspect.Num(pdb.Inputs, "spec", "maxUnavailable"))
+		assert.Equal(t, "kibana", inspect.Str(pdb.Inputs, "spec", "selector", "matchLabels", "common.k8s.elastic.co/type"))
+		assert.Equal(t, KibanaName, inspect.Str(pdb.Inputs, "spec", "selector", "matchLabels", "kibana.k8s.elastic.co/name"))
+		m, err = run(t, preview, devArgs())
+		require.NoError(t, err)
+		for _, r := range m.Resources() {
+			if r.Type == "kubernetes:policy/v1:PodDisruptionBudget" {
+				t.Errorf("a Kibana budget with one replica")
+			}
+		}
+	})
+}
