@@ -48,8 +48,8 @@ const (
 	// (cloud-on-k8s@v3.5.0 pkg/controller/kibana/pod.go readinessProbePath: <basePath>/api/status),
 	// the path a cloud load balancer's health check requests too.
 	KibanaHealthPath = "/api/status"
-	HTTPPort      = 9200
-	KibanaPort    = 5601
+	HTTPPort         = 9200
+	KibanaPort       = 5601
 	// Repository and SLMPolicy are the names the snapshot Job registers.
 	Repository = "platform-object-store"
 	SLMPolicy  = "platform-snapshots"
