@@ -18,11 +18,12 @@ func init() { Keys = append(Keys, KeyElasticsearch) }
 const ElasticsearchVersion = "9.4.3"
 
 // elasticsearchTargets are the targets Elasticsearch is implemented on: the kubernetes target (snapshots
-// to MinIO with a scoped key pair) and GCP (snapshots to GCS through GKE Workload Identity, the grant
-// scoped to the snapshot prefix by an IAM condition). AWS's S3 repository needs IRSA at Elasticsearch
-// 9.4 (EKS Pod Identity only from 9.6) and Azure's the federated token under config/azure/tokens;
-// neither is wired yet, so those stacks cannot turn it on.
-var elasticsearchTargets = map[Cloud]bool{Kubernetes: true, GCP: true}
+// to MinIO with a scoped key pair), GCP (snapshots to GCS through GKE Workload Identity, the grant
+// scoped to the snapshot prefix by an IAM condition) and AWS (snapshots to S3 through IRSA — EKS Pod
+// Identity is read only from Elasticsearch 9.6 — the role's policy scoped to the prefix). Azure's
+// repository needs the federated token under config/azure/tokens, not wired yet, so azure stacks
+// cannot turn it on.
+var elasticsearchTargets = map[Cloud]bool{Kubernetes: true, GCP: true, AWS: true}
 
 // Elasticsearch configures the search and log store (`dataplatform:elasticsearch`): an Elasticsearch
 // cluster run by the ECK operator, its Kibana behind the edge, and snapshots to the object store.
@@ -30,7 +31,7 @@ type Elasticsearch struct {
 	// Enabled deploys Elasticsearch and Kibana. Default off: on a cluster the platform does not size
 	// (the kubernetes target) it asks for several cores and tens of GiB of guaranteed memory, and an
 	// ECK already on the cluster would collide with the operator's cluster-wide objects. Implemented
-	// on kubernetes and gcp (elasticsearchTargets).
+	// on kubernetes, gcp and aws (elasticsearchTargets).
 	Enabled *bool `json:"enabled"`
 	// ZoneAwareness spreads each node set across topology.kubernetes.io/zone and makes shard
 	// allocation zone-aware (default false). ECK then requires the zone label on every node
@@ -116,7 +117,6 @@ func elasticsearchDefaults(env Environment) Elasticsearch {
 
 // esMissing names, per cloud Elasticsearch is refused on, what its snapshot repository lacks.
 var esMissing = map[Cloud]string{
-	AWS:   "IRSA for the S3 repository (Elasticsearch 9.4 has no EKS Pod Identity; that comes with 9.6)",
 	Azure: "the federated token mounted under config/azure/tokens for the Azure repository",
 }
 
@@ -135,7 +135,7 @@ func (v *validator) elasticsearch() {
 	}
 	const k = KeyElasticsearch + "."
 	if !elasticsearchTargets[p.Cloud] {
-		v.add(k+"enabled", true, "false on %s: Elasticsearch is implemented on the kubernetes and gcp targets only so far (%s's snapshot repository needs %s, not wired yet)", p.Cloud, p.Cloud, esMissing[p.Cloud])
+		v.add(k+"enabled", true, "false on %s: Elasticsearch is implemented on the kubernetes, gcp and aws targets only so far (%s's snapshot repository needs %s, not wired yet)", p.Cloud, p.Cloud, esMissing[p.Cloud])
 		return
 	}
 	if !esVersion.MatchString(e.Version) {

@@ -6,20 +6,22 @@ import (
 	"time"
 )
 
-// TestElasticsearchOnGCP: gcp stacks may turn Elasticsearch on (snapshots to GCS through Workload
-// Identity), with the environment's defaults; aws and azure still refuse it, naming what their
-// repository lacks.
-func TestElasticsearchOnGCP(t *testing.T) {
-	for _, stack := range []string{"dev", "staging", "prod"} {
-		p, err := parse(t, stack, esValues("gcp", `{"enabled": true}`))
-		if err != nil {
-			t.Fatalf("gcp/%s: %v", stack, err)
-		}
-		if !p.Elasticsearch.On() || p.Elasticsearch.Version != ElasticsearchVersion {
-			t.Errorf("gcp/%s: elasticsearch = %+v", stack, p.Elasticsearch)
+// TestElasticsearchOnClouds: gcp and aws stacks may turn Elasticsearch on (snapshots to GCS through
+// Workload Identity, to S3 through IRSA), with the environment's defaults; azure still refuses it,
+// naming what its repository lacks.
+func TestElasticsearchOnClouds(t *testing.T) {
+	for _, cloud := range []string{"gcp", "aws"} {
+		for _, stack := range []string{"dev", "staging", "prod"} {
+			p, err := parse(t, stack, esValues(cloud, `{"enabled": true}`))
+			if err != nil {
+				t.Fatalf("%s/%s: %v", cloud, stack, err)
+			}
+			if !p.Elasticsearch.On() || p.Elasticsearch.Version != ElasticsearchVersion {
+				t.Errorf("%s/%s: elasticsearch = %+v", cloud, stack, p.Elasticsearch)
+			}
 		}
 	}
-	for cloud, want := range map[string]string{"aws": "IRSA", "azure": "config/azure/tokens"} {
+	for cloud, want := range map[string]string{"azure": "config/azure/tokens"} {
 		_, err := parse(t, "dev", esValues(cloud, `{"enabled": true}`))
 		if err == nil {
 			t.Errorf("%s accepts elasticsearch.enabled", cloud)

@@ -23,7 +23,8 @@ const (
 // searchAccess is Elasticsearch's entry in storeAccess, when it is on. On MinIO its pods run as the
 // data namespace's default ServiceAccount and authenticate with the scoped key pair in their
 // keystore; on a cloud they run as elasticsearch.ServiceAccountName, which the store binds its
-// identity to (GKE Workload Identity), the grant scoped to the prefix (gcs.prefixCondition).
+// identity to (GKE Workload Identity; on EKS the role's web-identity trust, IRSA), the grant scoped
+// to the prefix (gcs.prefixCondition, s3.workloadPolicy).
 func searchAccess(cfg *config.Platform) []objectstore.Access {
 	if !cfg.Elasticsearch.On() {
 		return nil
@@ -44,7 +45,7 @@ func searchAccess(cfg *config.Platform) []objectstore.Access {
 // its master_ipv4_cidr_block (pulumi-gcp@v7.38.0 sdk/go/gcp/container/pulumiTypes.go
 // ClusterPrivateClusterConfig.MasterIpv4CidrBlock: "The IP range in CIDR notation to use for the
 // hosted master network"), and GKE Dataplane V2 applies egress policy after the Service is
-// translated to that endpoint. Elsewhere any address (anyAddress, as the External Secrets Operator
+// translated to that endpoint; on aws the VPC. Elsewhere any address (anyAddress, as the External Secrets Operator
 // has): the managed endpoint is not known when the plan is made.
 func searchAPIServerCIDRs(cfg *config.Platform) []string {
 	switch cfg.Cloud {
@@ -52,6 +53,11 @@ func searchAPIServerCIDRs(cfg *config.Platform) []string {
 		return cfg.Network.APIServerCIDRs
 	case config.GCP:
 		return []string{cfg.Network.ControlPlaneCIDR}
+	case config.AWS:
+		// EKS places the control plane's network interfaces in the cluster's subnets, inside the VPC
+		// (EKS User Guide, "View Amazon EKS networking requirements": the cross-account elastic
+		// network interfaces of the control plane); they are the "kubernetes" Service's endpoints.
+		return []string{cfg.Network.CIDR}
 	default:
 		return []string{anyAddress}
 	}

@@ -130,9 +130,9 @@ func TestSnapshotCountBounded(t *testing.T) {
 	assert.Contains(t, sh, "200|404)")
 }
 
-// TestRefusesUnwiredStores: S3 and ADLS snapshots are refused before anything is registered.
+// TestRefusesUnwiredStores: ADLS snapshots are refused before anything is registered.
 func TestRefusesUnwiredStores(t *testing.T) {
-	for _, k := range []objectstore.Kind{objectstore.S3, objectstore.ADLS} {
+	for _, k := range []objectstore.Kind{objectstore.ADLS} {
 		m, err := runWith(t, false, devArgs(), func() objectstore.Info {
 			s := gcsStore()
 			s.Kind = k
@@ -165,5 +165,69 @@ func TestKibanaBudget(t *testing.T) {
 				t.Errorf("a Kibana budget with one replica")
 			}
 		}
+	})
+}
+
+const roleARN = "arn:aws:iam::123456789012:role/dp-dev-elasticsearch"
+
+func s3Store() objectstore.Info {
+	return objectstore.Info{
+		Kind:        objectstore.S3,
+		Region:      "eu-north-1",
+		Endpoint:    pulumi.String("https://s3.eu-north-1.amazonaws.com").ToStringOutput(),
+		BucketNames: map[objectstore.Bucket]pulumi.StringOutput{objectstore.Backups: pulumi.String("dp-dev-backups").ToStringOutput()},
+		Identities: map[string]objectstore.Identity{"elasticsearch": {
+			ServiceAccountAnnotations: pulumi.StringMap{}.ToStringMapOutput(),
+			Principal:                 pulumi.String(roleARN).ToStringOutput(),
+			CredentialsSecret:         pulumi.String("").ToStringOutput(),
+		}},
+	}
+}
+
+// TestS3Snapshots: on S3 the nodes run as the elasticsearch ServiceAccount with a projected token for
+// STS mounted as config/repository-s3/aws-web-identity-token-file (the only place Elasticsearch
+// reads it), AWS_ROLE_ARN the store's role, the client's region the buckets', no keystore keys; the
+// repository is s3 on the backups bucket under the prefix; egress is HTTPS but not the metadata
+// address, and nothing else (no GKE metadata server).
+func TestS3Snapshots(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m, err := runWith(t, preview, devArgs(), s3Store)
+		require.NoError(t, err)
+		inspect.MustNamed(t, m, "kubernetes:core/v1:ServiceAccount", "search-serviceaccount")
+		es := inspect.MustNamed(t, m, esType, "search-cluster")
+		assert.False(t, inspect.Has(es.Inputs, "spec", "secureSettings"))
+		n := inspect.Obj(inspect.At(es.Inputs, "spec", "nodeSets", 0))
+		ps := inspect.Obj(inspect.At(n, "podTemplate", "spec"))
+		assert.Equal(t, ServiceAccountName, inspect.Str(ps, "serviceAccountName"))
+		assert.Equal(t, "eu-north-1", inspect.Str(n, "config", "s3.client.default.region"))
+		assert.False(t, inspect.Has(n, "config", "s3.client.default.endpoint"), "the SDK's own endpoint for the region")
+		c := inspect.Obj(inspect.At(ps, "containers", 0))
+		env := map[string]string{}
+		for _, e := range inspect.Arr(inspect.At(c, "env")) {
+			env[inspect.Str(inspect.Obj(e), "name")] = inspect.Str(inspect.Obj(e), "value")
+		}
+		assert.Equal(t, "/usr/share/elasticsearch/config/repository-s3/aws-web-identity-token-file", env["AWS_WEB_IDENTITY_TOKEN_FILE"])
+		if !preview {
+			assert.Equal(t, roleARN, env["AWS_ROLE_ARN"])
+		}
+		assert.Equal(t, "/usr/share/elasticsearch/config/repository-s3", inspect.Str(c, "volumeMounts", 0, "mountPath"))
+		tok := inspect.Obj(inspect.At(ps, "volumes", 0, "projected", "sources", 0, "serviceAccountToken"))
+		assert.Equal(t, "sts.amazonaws.com", inspect.Str(tok, "audience"))
+		assert.Equal(t, "aws-web-identity-token-file", inspect.Str(tok, "path"))
+		assert.Equal(t, inspect.Str(c, "volumeMounts", 0, "name"), inspect.Str(ps, "volumes", 0, "name"))
+		eg := inspect.MustNamed(t, m, npType, "search-elasticsearch-objectstore-egress")
+		assert.Len(t, inspect.Arr(inspect.At(eg.Inputs, "spec", "egress")), 1)
+		assert.Equal(t, []string{"169.254.169.254/32"}, inspect.Strs(eg.Inputs, "spec", "egress", 0, "to", 0, "ipBlock", "except"))
+		if preview {
+			return
+		}
+		cm := inspect.MustNamed(t, m, "kubernetes:core/v1:ConfigMap", "search-snapshot-config")
+		var repo struct {
+			Type     string
+			Settings map[string]string
+		}
+		require.NoError(t, json.Unmarshal([]byte(inspect.Str(cm.Inputs, "data", "repository.json")), &repo))
+		assert.Equal(t, "s3", repo.Type)
+		assert.Equal(t, map[string]string{"bucket": "dp-dev-backups", "base_path": "elasticsearch", "client": "default"}, repo.Settings)
 	})
 }

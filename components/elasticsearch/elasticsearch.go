@@ -190,7 +190,7 @@ func (a *Args) validate() error {
 	s := a.Snapshots
 	switch {
 	case !supportedStores[s.Store.Kind]:
-		return fmt.Errorf("elasticsearch: snapshots to %q are not implemented; MinIO (kubernetes target) and GCS are", s.Store.Kind)
+		return fmt.Errorf("elasticsearch: snapshots to %q are not implemented; MinIO (kubernetes target), GCS and S3 are", s.Store.Kind)
 	case s.Workload == "" || !dnsLabel.MatchString(s.Prefix):
 		return fmt.Errorf("elasticsearch: Snapshots.Workload and Snapshots.Prefix (a DNS label, got %q) are required", s.Prefix)
 	case s.Schedule == "" || s.RetentionDays < 1 || s.PerDay < 1:

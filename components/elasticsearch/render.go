@@ -100,8 +100,9 @@ func nodeSet(a *Args, n NodeSet, endpoint pulumi.StringOutput) pulumi.Map {
 	spec := pulumi.Map{"containers": pulumi.Array{container}}
 	if a.cloudStore() {
 		// The store's identity is bound to this ServiceAccount (identityServiceAccount); the GCS
-		// client's default credentials are the pod's (no credentials_file in the keystore).
-		spec["serviceAccountName"] = pulumi.String(ServiceAccountName)
+		// client's default credentials are the pod's (no credentials_file in the keystore), the S3
+		// client's the web identity token (cloudNode).
+		cloudNode(a, config, container, spec)
 	} else {
 		minioNode(a, config, container, spec, endpoint)
 	}

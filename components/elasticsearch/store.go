@@ -36,7 +36,25 @@ const (
 func (a *Args) cloudStore() bool { return a.Snapshots.Store.Kind != objectstore.MinIO }
 
 // supportedStores are the stores whose repository type, client settings and identity are wired.
-var supportedStores = map[objectstore.Kind]bool{objectstore.MinIO: true, objectstore.GCS: true}
+var supportedStores = map[objectstore.Kind]bool{objectstore.MinIO: true, objectstore.GCS: true, objectstore.S3: true}
+
+// The S3 repository's web identity (IRSA): Elasticsearch reads the token only at this path under
+// its config directory — the entitlements confine the module to it — and uses web identity when
+// AWS_WEB_IDENTITY_TOKEN_FILE is set and the file there exists and is readable, assuming
+// AWS_ROLE_ARN (elastic/elasticsearch modules/repository-s3 S3Service
+// CustomWebIdentityTokenCredentialsProvider: WEB_IDENTITY_TOKEN_FILE_LOCATION
+// "repository-s3/aws-web-identity-token-file"; docs/reference snapshot-restore s3-repository
+// "symlink … ${ES_PATH_CONF}/repository-s3/aws-web-identity-token-file"). EKS Pod Identity is only
+// read from 9.6 (elastic/elasticsearch#151614), so the platform projects the token itself: a
+// projected ServiceAccount token with the audience STS expects (sts.amazonaws.com, the audience the
+// store's web-identity trust statement requires), mounted as that file.
+const (
+	webIdentityDir   = configDir + "/repository-s3"
+	webIdentityFile  = "aws-web-identity-token-file"
+	webIdentityAud   = "sts.amazonaws.com"
+	webIdentityTTL   = 86400
+	webIdentityMount = "aws-web-identity-token"
+)
 
 // repositoryType is the Elasticsearch repository type of a store (the repository-s3 and
 // repository-gcs modules bundled since 8.0: S3Repository.TYPE "s3", GoogleCloudStorageRepository.TYPE
@@ -48,10 +66,35 @@ func repositoryType(k objectstore.Kind) string {
 	return "s3"
 }
 
+// cloudNode adds a cloud store's client to a node set: the ServiceAccount the store's identity is
+// bound to, and on S3 the client's region (repository-s3 S3ClientSettings "s3.client.default.region";
+// the buckets' region) and the web identity token.
+func cloudNode(a *Args, config, container, spec pulumi.Map) {
+	spec["serviceAccountName"] = pulumi.String(ServiceAccountName)
+	if a.Snapshots.Store.Kind != objectstore.S3 {
+		return
+	}
+	id := a.Snapshots.Store.Identities[a.Snapshots.Workload]
+	config["s3.client.default.region"] = pulumi.String(a.Snapshots.Store.Region)
+	container["env"] = pulumi.Array{
+		pulumi.Map{"name": pulumi.String("AWS_ROLE_ARN"), "value": id.Principal},
+		pulumi.Map{"name": pulumi.String("AWS_WEB_IDENTITY_TOKEN_FILE"), "value": pulumi.String(webIdentityDir + "/" + webIdentityFile)},
+	}
+	container["volumeMounts"] = pulumi.Array{
+		pulumi.Map{"name": pulumi.String(webIdentityMount), "mountPath": pulumi.String(webIdentityDir), "readOnly": pulumi.Bool(true)},
+	}
+	spec["volumes"] = pulumi.Array{pulumi.Map{"name": pulumi.String(webIdentityMount), "projected": pulumi.Map{
+		"sources": pulumi.Array{pulumi.Map{"serviceAccountToken": pulumi.Map{
+			"audience": pulumi.String(webIdentityAud), "expirationSeconds": pulumi.Int(webIdentityTTL), "path": pulumi.String(webIdentityFile),
+		}}},
+	}}}
+}
+
 // identityServiceAccount creates the ServiceAccount the nodes run as on a cloud store, carrying the
 // annotations that bind it to the store's identity for the workload (iam.gke.io/gcp-service-account
-// on GKE). The pods need no API token of their own: the GKE metadata server identifies them by
-// their ServiceAccount, so none is mounted.
+// on GKE; none on EKS, where the store's role trusts the ServiceAccount by name). The pods need no
+// Kubernetes API token: the GKE metadata server identifies them by their ServiceAccount, and on EKS
+// the only token is the projected one for STS (cloudNode), so the default token is not mounted.
 func (b *builder) identityServiceAccount() (*corev1.ServiceAccount, error) {
 	id := b.args.Snapshots.Store.Identities[b.args.Snapshots.Workload]
 	return corev1.NewServiceAccount(b.ctx, b.name+"-serviceaccount", &corev1.ServiceAccountArgs{
@@ -64,7 +107,7 @@ func (b *builder) identityServiceAccount() (*corev1.ServiceAccount, error) {
 }
 
 // storeEgress lets the Elasticsearch pods reach a cloud store: HTTPS anywhere but the metadata
-// address (storage.googleapis.com and oauth2.googleapis.com have no fixed addresses), and on GCS
+// address (storage.googleapis.com, oauth2.googleapis.com, S3 and STS have no fixed addresses), and on GCS
 // the GKE metadata server for the Workload Identity token, on 80 at the metadata address and on 988
 // at 169.254.169.252. MinIO runs in the namespace itself, which the baseline already admits.
 func (b *builder) storeEgress(esPods *metav1.LabelSelectorArgs) (pulumi.Resource, error) {
@@ -79,6 +122,9 @@ func (b *builder) storeEgress(esPods *metav1.LabelSelectorArgs) (pulumi.Resource
 		Ports: k8snet.TCPPorts(443),
 	}}
 	switch a.Snapshots.Store.Kind {
+	case objectstore.S3:
+		// S3 and STS (regional and global endpoints): HTTPS, no fixed addresses; the web identity
+		// token is a file, so no link-local agent is reached.
 	case objectstore.GCS:
 		rules = append(rules,
 			&networkingv1.NetworkPolicyEgressRuleArgs{

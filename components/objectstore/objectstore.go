@@ -55,8 +55,9 @@ type Access struct {
 	// Prefix, when set, limits the workload's object access to keys under "<Prefix>/" in each of its
 	// buckets (a workload sharing a bucket with another, such as Elasticsearch's snapshots next to
 	// the database backups). Lower-case letters, digits and '-'. MinIO scopes its user's policy to
-	// it and GCS its bucket grant (an IAM condition on the object name and the list prefix); S3 and
-	// ADLS refuse it until they scope their grants the same way.
+	// it, GCS its bucket grant (an IAM condition on the object name and the list prefix) and S3 its
+	// role's policy (objects under the prefix, s3:ListBucket conditioned on s3:prefix); ADLS refuses
+	// it until it scopes its grant the same way.
 	Prefix string
 }
 

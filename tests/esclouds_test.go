@@ -1,0 +1,175 @@
+package tests
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/opendataplatform/dataplatform/components/elasticsearch"
+	"github.com/opendataplatform/dataplatform/config"
+	"github.com/opendataplatform/dataplatform/internal/planner"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
+)
+
+// esCloudSets turns Elasticsearch on for the targets it is implemented on beyond kubernetes (gcp).
+func esCloudSets(stack, target string) []string {
+	if target != "gcp" {
+		return nil
+	}
+	return []string{"dataplatform:elasticsearch.enabled=true"}
+}
+
+// TestElasticsearchOnGCP: on gcp every stack with Elasticsearch on gets ECK (its API-server egress
+// to the GKE control plane's /28), an Elasticsearch on the cluster's fast class whose pods run as
+// the elasticsearch ServiceAccount bound to its Google service account (Workload Identity, no keys),
+// a gcs repository on the backups bucket under elasticsearch/, the GCS grant conditioned on that
+// prefix, the nodes' egress to Google's APIs and the GKE metadata server, the SLM policies bounded,
+// and Kibana on the GKE Gateway at kibana.<domain> with its health path, and its budget in prod.
+func TestElasticsearchOnGCP(t *testing.T) {
+	eachPlanWith(t, esCloudSets, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
+		es := resourcesOf(r, esCRType)
+		if target != "gcp" {
+			if len(es) != 0 {
+				t.Errorf("%s has an Elasticsearch without elasticsearch.enabled", target)
+			}
+			return
+		}
+		if len(es) != 1 {
+			t.Fatalf("%d Elasticsearch resources; want 1", len(es))
+		}
+		prod := stack == "prod"
+		e := es[0]
+		if e.Protect != prod {
+			t.Errorf("Elasticsearch protect = %v; want %v", e.Protect, prod)
+		}
+		if inspect.Has(e.Inputs, "spec", "secureSettings") {
+			t.Errorf("keystore entries on gcp; the nodes use Workload Identity")
+		}
+		for _, v := range inspect.Arr(inspect.At(e.Inputs, "spec", "nodeSets")) {
+			n := inspect.Obj(v)
+			if sa := inspect.Str(n, "podTemplate", "spec", "serviceAccountName"); sa != elasticsearch.ServiceAccountName {
+				t.Errorf("node set %s runs as %q; want %s", inspect.Str(n, "name"), sa, elasticsearch.ServiceAccountName)
+			}
+			if sc := inspect.Str(n, "volumeClaimTemplates", 0, "spec", "storageClassName"); sc != "fast-ssd" {
+				t.Errorf("node set %s: storage class %q; want the cluster's fast-ssd", inspect.Str(n, "name"), sc)
+			}
+		}
+
+		var sa *struct{ annotated bool }
+		for _, s := range resourcesOf(r, "kubernetes:core/v1:ServiceAccount") {
+			if inspect.Str(s.Inputs, "metadata", "name") == elasticsearch.ServiceAccountName && inspect.Str(s.Inputs, "metadata", "namespace") == "dataplatform-data" {
+				sa = &struct{ annotated bool }{strings.HasSuffix(inspect.Str(s.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"), ".iam.gserviceaccount.com")}
+			}
+		}
+		if sa == nil || (!preview && !sa.annotated) {
+			t.Errorf("no elasticsearch ServiceAccount bound to a Google service account (%v)", sa)
+		}
+		wi := false
+		for _, m := range resourcesOf(r, "gcp:serviceaccount/iAMMember:IAMMember") {
+			if strings.HasSuffix(inspect.Str(m.Inputs, "member"), "[dataplatform-data/elasticsearch]") {
+				wi = true
+			}
+		}
+		if !preview && !wi {
+			t.Errorf("no Workload Identity binding for dataplatform-data/elasticsearch")
+		}
+		grant := false
+		for _, m := range resourcesOf(r, "gcp:storage/bucketIAMMember:BucketIAMMember") {
+			if m.Name != "object-store-elasticsearch-backups" {
+				continue
+			}
+			grant = true
+			if x := inspect.Str(m.Inputs, "condition", "expression"); !preview && (!strings.Contains(x, "/objects/elasticsearch/\")") || !strings.Contains(x, "objectListPrefix")) {
+				t.Errorf("Elasticsearch's GCS grant is not scoped to elasticsearch/: %q", x)
+			}
+		}
+		if !grant {
+			t.Errorf("no GCS grant for Elasticsearch on the backups bucket")
+		}
+
+		var cm map[string]any
+		for _, c := range resourcesOf(r, "kubernetes:core/v1:ConfigMap") {
+			if c.Name == "elasticsearch-snapshot-config" {
+				cm = inspect.Obj(inspect.At(c.Inputs, "data")).Mappable()
+			}
+		}
+		if cm == nil {
+			t.Fatalf("no snapshot ConfigMap")
+		}
+		if !preview {
+			var repo struct {
+				Type     string
+				Settings map[string]string
+			}
+			if s, _ := cm["repository.json"].(string); json.Unmarshal([]byte(s), &repo) != nil || repo.Type != "gcs" || repo.Settings["base_path"] != "elasticsearch" ||
+				!strings.Contains(repo.Settings["bucket"], "backups") {
+				t.Errorf("repository.json = %v", cm["repository.json"])
+			}
+		}
+		type ret struct {
+			MaxCount int `json:"max_count"`
+		}
+		total := 0
+		for _, f := range []string{"policy.json", "daily.json"} {
+			var p struct{ Retention ret }
+			if s, ok := cm[f].(string); ok && json.Unmarshal([]byte(s), &p) == nil {
+				total += p.Retention.MaxCount
+			}
+		}
+		if total == 0 || total > 200 {
+			t.Errorf("SLM max_count over the policies = %d; want bounded (1–200)", total)
+		}
+		if _, daily := cm["daily.json"]; daily != (config.SnapshotsPerDay(r.Platform.Profile.RPO) > 1) {
+			t.Errorf("daily policy present = %v at RPO %v", daily, r.Platform.Profile.RPO)
+		}
+
+		egress := map[string]bool{}
+		for _, p := range resourcesOf(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+			switch p.Name {
+			case "elasticsearch-elasticsearch-objectstore-egress":
+				for _, rule := range inspect.Arr(inspect.At(p.Inputs, "spec", "egress")) {
+					egress[inspect.Str(inspect.Obj(rule), "to", 0, "ipBlock", "cidr")] = true
+				}
+			case "eck-allow-kube-api":
+				if c := inspect.Str(p.Inputs, "spec", "egress", 0, "to", 0, "ipBlock", "cidr"); c != r.Platform.Network.ControlPlaneCIDR {
+					t.Errorf("ECK reaches the API server at %q; want the control plane range %s", c, r.Platform.Network.ControlPlaneCIDR)
+				}
+			}
+		}
+		for _, c := range []string{"0.0.0.0/0", "169.254.169.254/32", "169.254.169.252/32"} {
+			if !egress[c] {
+				t.Errorf("Elasticsearch egress lacks %s (have %v)", c, egress)
+			}
+		}
+
+		routed := false
+		for _, hr := range resourcesOf(r, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") {
+			if strings.Join(inspect.Strs(hr.Inputs, "spec", "hostnames"), ",") == "kibana."+r.Platform.Domain &&
+				inspect.Str(hr.Inputs, "spec", "rules", 0, "backendRefs", 0, "name") == elasticsearch.KibanaService {
+				routed = true
+			}
+		}
+		if !routed {
+			t.Errorf("no HTTPRoute for kibana.%s", r.Platform.Domain)
+		}
+		health := ""
+		for _, hc := range resourcesOf(r, "kubernetes:networking.gke.io/v1:HealthCheckPolicy") {
+			if inspect.Str(hc.Inputs, "spec", "targetRef", "name") == elasticsearch.KibanaService {
+				health = inspect.Str(hc.Inputs, "spec", "default", "config", "httpHealthCheck", "requestPath")
+			}
+		}
+		if health != elasticsearch.KibanaHealthPath {
+			t.Errorf("Kibana's health check path %q; want %s", health, elasticsearch.KibanaHealthPath)
+		}
+		if n := len(resourcesOf(r, "kubernetes:policy/v1:PodDisruptionBudget")); prod && n == 0 {
+			t.Errorf("no PodDisruptionBudget in prod")
+		}
+		kibanaPDB := false
+		for _, p := range resourcesOf(r, "kubernetes:policy/v1:PodDisruptionBudget") {
+			kibanaPDB = kibanaPDB || p.Name == "elasticsearch-kibana-pdb"
+		}
+		if kibanaPDB != prod {
+			t.Errorf("Kibana budget = %v; want %v (two Kibanas in prod only)", kibanaPDB, prod)
+		}
+	})
+}
