@@ -9,26 +9,33 @@ import (
 	"github.com/opendataplatform/dataplatform/config"
 	"github.com/opendataplatform/dataplatform/internal/planner"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
+	"github.com/opendataplatform/dataplatform/policy/policies"
 )
 
-// esCloudSets turns Elasticsearch on for the targets it is implemented on beyond kubernetes (gcp).
+// esClouds are the clouds Elasticsearch is implemented on.
+var esClouds = map[string]bool{"gcp": true, "aws": true}
+
+// esCloudSets turns Elasticsearch on for the clouds it is implemented on.
 func esCloudSets(stack, target string) []string {
-	if target != "gcp" {
+	if !esClouds[target] {
 		return nil
 	}
 	return []string{"dataplatform:elasticsearch.enabled=true"}
 }
 
-// TestElasticsearchOnGCP: on gcp every stack with Elasticsearch on gets ECK (its API-server egress
-// to the GKE control plane's /28), an Elasticsearch on the cluster's fast class whose pods run as
-// the elasticsearch ServiceAccount bound to its Google service account (Workload Identity, no keys),
-// a gcs repository on the backups bucket under elasticsearch/, the GCS grant conditioned on that
-// prefix, the nodes' egress to Google's APIs and the GKE metadata server, the SLM policies bounded,
-// and Kibana on the GKE Gateway at kibana.<domain> with its health path, and its budget in prod.
-func TestElasticsearchOnGCP(t *testing.T) {
+// TestElasticsearchOnClouds: on gcp and aws every stack with Elasticsearch on gets ECK (its
+// API-server egress to the GKE control plane's /28, or the VPC on aws), an Elasticsearch on the
+// cluster's fast class whose pods run as the elasticsearch ServiceAccount bound to the store's
+// identity (GKE Workload Identity; IRSA with the projected STS token on aws; no keys), a repository
+// of the store's type on the backups bucket under elasticsearch/, the grant scoped to that prefix
+// (GCS IAM condition; S3 role policy), the nodes' egress to the cloud's APIs (and on gcp the GKE
+// metadata server), the SLM policies bounded, and Kibana on the cloud edge at kibana.<domain> with
+// its health path, and its budget in prod. Azure has none of it (config refuses it there).
+func TestElasticsearchOnClouds(t *testing.T) {
 	eachPlanWith(t, esCloudSets, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		es := resourcesOf(r, esCRType)
-		if target != "gcp" {
+		gcp := target == "gcp"
+		if !esClouds[target] {
 			if len(es) != 0 {
 				t.Errorf("%s has an Elasticsearch without elasticsearch.enabled", target)
 			}
@@ -36,6 +43,16 @@ func TestElasticsearchOnGCP(t *testing.T) {
 		}
 		if len(es) != 1 {
 			t.Fatalf("%d Elasticsearch resources; want 1", len(es))
+		}
+		// The policy pack passes with Elasticsearch on, as .ci/run analyzes these plans.
+		pcfg, err := r.PolicyConfig(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range r.Evaluate(pcfg) {
+			if v.Level == policies.Mandatory {
+				t.Errorf("%s", v)
+			}
 		}
 		prod := stack == "prod"
 		e := es[0]
@@ -61,30 +78,63 @@ func TestElasticsearchOnGCP(t *testing.T) {
 				sa = &struct{ annotated bool }{strings.HasSuffix(inspect.Str(s.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"), ".iam.gserviceaccount.com")}
 			}
 		}
-		if sa == nil || (!preview && !sa.annotated) {
-			t.Errorf("no elasticsearch ServiceAccount bound to a Google service account (%v)", sa)
+		if sa == nil || (gcp && !preview && !sa.annotated) {
+			t.Errorf("no elasticsearch ServiceAccount (bound to a Google service account on gcp): %v", sa)
 		}
-		wi := false
-		for _, m := range resourcesOf(r, "gcp:serviceaccount/iAMMember:IAMMember") {
-			if strings.HasSuffix(inspect.Str(m.Inputs, "member"), "[dataplatform-data/elasticsearch]") {
-				wi = true
+		if gcp {
+			wi := false
+			for _, m := range resourcesOf(r, "gcp:serviceaccount/iAMMember:IAMMember") {
+				if strings.HasSuffix(inspect.Str(m.Inputs, "member"), "[dataplatform-data/elasticsearch]") {
+					wi = true
+				}
 			}
-		}
-		if !preview && !wi {
-			t.Errorf("no Workload Identity binding for dataplatform-data/elasticsearch")
-		}
-		grant := false
-		for _, m := range resourcesOf(r, "gcp:storage/bucketIAMMember:BucketIAMMember") {
-			if m.Name != "object-store-elasticsearch-backups" {
-				continue
+			if !preview && !wi {
+				t.Errorf("no Workload Identity binding for dataplatform-data/elasticsearch")
 			}
-			grant = true
-			if x := inspect.Str(m.Inputs, "condition", "expression"); !preview && (!strings.Contains(x, "/objects/elasticsearch/\")") || !strings.Contains(x, "objectListPrefix")) {
-				t.Errorf("Elasticsearch's GCS grant is not scoped to elasticsearch/: %q", x)
+			grant := false
+			for _, m := range resourcesOf(r, "gcp:storage/bucketIAMMember:BucketIAMMember") {
+				if m.Name != "object-store-elasticsearch-backups" {
+					continue
+				}
+				grant = true
+				if x := inspect.Str(m.Inputs, "condition", "expression"); !preview && (!strings.Contains(x, "/objects/elasticsearch/\")") || !strings.Contains(x, "objectListPrefix")) {
+					t.Errorf("Elasticsearch's GCS grant is not scoped to elasticsearch/: %q", x)
+				}
 			}
-		}
-		if !grant {
-			t.Errorf("no GCS grant for Elasticsearch on the backups bucket")
+			if !grant {
+				t.Errorf("no GCS grant for Elasticsearch on the backups bucket")
+			}
+		} else {
+			c := inspect.Obj(inspect.At(e.Inputs, "spec", "nodeSets", 0, "podTemplate", "spec", "containers", 0))
+			env := map[string]string{}
+			for _, v := range inspect.Arr(inspect.At(c, "env")) {
+				env[inspect.Str(inspect.Obj(v), "name")] = inspect.Str(inspect.Obj(v), "value")
+			}
+			if env["AWS_WEB_IDENTITY_TOKEN_FILE"] != "/usr/share/elasticsearch/config/repository-s3/aws-web-identity-token-file" || (!preview && !strings.HasPrefix(env["AWS_ROLE_ARN"], "arn:aws:iam::")) {
+				t.Errorf("web identity env %v", env)
+			}
+			found := false
+			for _, p := range resourcesOf(r, "aws:iam/rolePolicy:RolePolicy") {
+				if p.Name != "object-store-elasticsearch-policy" {
+					continue
+				}
+				found = true
+				if doc := inspect.Str(p.Inputs, "policy"); !preview && (!strings.Contains(doc, "-backups/elasticsearch/*\"") || !strings.Contains(doc, "s3:prefix")) {
+					t.Errorf("Elasticsearch's S3 policy is not scoped to elasticsearch/: %s", doc)
+				}
+			}
+			if !found {
+				t.Errorf("no S3 role policy for Elasticsearch")
+			}
+			trusted := false
+			for _, role := range resourcesOf(r, "aws:iam/role:Role") {
+				if role.Name == "object-store-elasticsearch-role" {
+					trusted = strings.Contains(inspect.Str(role.Inputs, "assumeRolePolicy"), "system:serviceaccount:dataplatform-data:elasticsearch")
+				}
+			}
+			if !preview && !trusted {
+				t.Errorf("Elasticsearch's role does not trust dataplatform-data/elasticsearch through web identity")
+			}
 		}
 
 		var cm map[string]any
@@ -101,7 +151,8 @@ func TestElasticsearchOnGCP(t *testing.T) {
 				Type     string
 				Settings map[string]string
 			}
-			if s, _ := cm["repository.json"].(string); json.Unmarshal([]byte(s), &repo) != nil || repo.Type != "gcs" || repo.Settings["base_path"] != "elasticsearch" ||
+			want := map[bool]string{true: "gcs", false: "s3"}[gcp]
+			if s, _ := cm["repository.json"].(string); json.Unmarshal([]byte(s), &repo) != nil || repo.Type != want || repo.Settings["base_path"] != "elasticsearch" ||
 				!strings.Contains(repo.Settings["bucket"], "backups") {
 				t.Errorf("repository.json = %v", cm["repository.json"])
 			}
@@ -131,15 +182,23 @@ func TestElasticsearchOnGCP(t *testing.T) {
 					egress[inspect.Str(inspect.Obj(rule), "to", 0, "ipBlock", "cidr")] = true
 				}
 			case "eck-allow-kube-api":
-				if c := inspect.Str(p.Inputs, "spec", "egress", 0, "to", 0, "ipBlock", "cidr"); c != r.Platform.Network.ControlPlaneCIDR {
-					t.Errorf("ECK reaches the API server at %q; want the control plane range %s", c, r.Platform.Network.ControlPlaneCIDR)
+				want := map[bool]string{true: r.Platform.Network.ControlPlaneCIDR, false: r.Platform.Network.CIDR}[gcp]
+				if c := inspect.Str(p.Inputs, "spec", "egress", 0, "to", 0, "ipBlock", "cidr"); c != want {
+					t.Errorf("ECK reaches the API server at %q; want %s", c, want)
 				}
 			}
 		}
-		for _, c := range []string{"0.0.0.0/0", "169.254.169.254/32", "169.254.169.252/32"} {
+		want := []string{"0.0.0.0/0"}
+		if gcp {
+			want = append(want, "169.254.169.254/32", "169.254.169.252/32")
+		}
+		for _, c := range want {
 			if !egress[c] {
 				t.Errorf("Elasticsearch egress lacks %s (have %v)", c, egress)
 			}
+		}
+		if len(egress) != len(want) {
+			t.Errorf("Elasticsearch egress %v; want exactly %v", egress, want)
 		}
 
 		routed := false
@@ -156,6 +215,11 @@ func TestElasticsearchOnGCP(t *testing.T) {
 		for _, hc := range resourcesOf(r, "kubernetes:networking.gke.io/v1:HealthCheckPolicy") {
 			if inspect.Str(hc.Inputs, "spec", "targetRef", "name") == elasticsearch.KibanaService {
 				health = inspect.Str(hc.Inputs, "spec", "default", "config", "httpHealthCheck", "requestPath")
+			}
+		}
+		for _, tg := range resourcesOf(r, "kubernetes:gateway.k8s.aws/v1:TargetGroupConfiguration") {
+			if inspect.Str(tg.Inputs, "spec", "targetReference", "name") == elasticsearch.KibanaService {
+				health = inspect.Str(tg.Inputs, "spec", "routeConfigurations", 0, "targetGroupProps", "healthCheckConfig", "healthCheckPath")
 			}
 		}
 		if health != elasticsearch.KibanaHealthPath {

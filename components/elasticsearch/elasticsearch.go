@@ -1,6 +1,7 @@
 // Package elasticsearch is the platform's search and log store: an Elasticsearch cluster and its
 // Kibana, both run by the ECK operator (package clusteraddons/eck), with snapshots to the platform's
-// object store on the environment's RPO.
+// object store on the environment's RPO: MinIO with a scoped key pair (kubernetes target), GCS through
+// GKE Workload Identity, S3 through IRSA; the store's grant is limited to the snapshot prefix.
 //
 // The package holds the contract (Args, NodeSet, Snapshots, the Search outputs) and its one rendering:
 // ECK's custom resources as plain maps (apiextensions.CustomResource), every field checked against

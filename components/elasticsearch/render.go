@@ -45,7 +45,8 @@ func resources(cpu, memGiB float64) pulumi.Map {
 //     sets node.attr.zone and cluster.routing.allocation.awareness.attributes k8s_node_name,zone
 //     (pkg/controller/elasticsearch/settings/merged_config.go zoneAwarenessConfig) and spreads
 //     the pods across zones;
-//   - secureSettings: the MinIO key pair in the keystore (s3.client.default.access_key/secret_key);
+//   - secureSettings: on MinIO only, its key pair in the keystore (s3.client.default.access_key/
+//     secret_key); on a cloud store the nodes use its workload identity instead (cloudNode);
 //   - auth.fileRealm / auth.roles: the snapshot Job's user and role;
 //   - volumeClaimDeletePolicy: DeleteOnScaledownOnly when protected (the CRD: PVCs are kept when the
 //     Elasticsearch is deleted; the default DeleteOnScaledownAndClusterDeletion removes them);
