@@ -67,14 +67,14 @@ func TestElasticsearchOnClouds(t *testing.T) {
 			if sa := inspect.Str(n, "podTemplate", "spec", "serviceAccountName"); sa != elasticsearch.ServiceAccountName {
 				t.Errorf("node set %s runs as %q; want %s", inspect.Str(n, "name"), sa, elasticsearch.ServiceAccountName)
 			}
-			if sc := inspect.Str(n, "volumeClaimTemplates", 0, "spec", "storageClassName"); sc != "fast-ssd" {
-				t.Errorf("node set %s: storage class %q; want the cluster's fast-ssd", inspect.Str(n, "name"), sc)
+			if sc, want := inspect.Str(n, "volumeClaimTemplates", 0, "spec", "storageClassName"), r.Platform.Cluster.StorageClasses.FastSSD; sc != want || sc == "" {
+				t.Errorf("node set %s: storage class %q; want the cluster's fast class %q", inspect.Str(n, "name"), sc, want)
 			}
 		}
 
 		var sa *struct{ annotated bool }
 		for _, s := range resourcesOf(r, "kubernetes:core/v1:ServiceAccount") {
-			if inspect.Str(s.Inputs, "metadata", "name") == elasticsearch.ServiceAccountName && inspect.Str(s.Inputs, "metadata", "namespace") == "dataplatform-data" {
+			if s.Name == "elasticsearch-serviceaccount" && inspect.Str(s.Inputs, "metadata", "name") == elasticsearch.ServiceAccountName {
 				sa = &struct{ annotated bool }{strings.HasSuffix(inspect.Str(s.Inputs, "metadata", "annotations", "iam.gke.io/gcp-service-account"), ".iam.gserviceaccount.com")}
 			}
 		}
