@@ -40,27 +40,21 @@ func searchAccess(cfg *config.Platform) []objectstore.Access {
 }
 
 // searchAPIServerCIDRs are the addresses the ECK operator reaches the Kubernetes API server at: on
-// kubernetes network.apiServerCidrs; on gcp the control plane's /28 (network.controlPlaneCidr): the
-// private cluster's control plane endpoint, which the "kubernetes" Service's endpoint is, lives in
-// its master_ipv4_cidr_block (pulumi-gcp@v7.38.0 sdk/go/gcp/container/pulumiTypes.go
-// ClusterPrivateClusterConfig.MasterIpv4CidrBlock: "The IP range in CIDR notation to use for the
-// hosted master network"), and GKE Dataplane V2 applies egress policy after the Service is
-// translated to that endpoint; on aws the VPC. Elsewhere any address (anyAddress, as the External Secrets Operator
-// has): the managed endpoint is not known when the plan is made.
+// kubernetes network.apiServerCidrs; on the clouds any address on 443/6443 (anyAddress, as the
+// External Secrets Operator has). On EKS the VPC CNI's network policy agent decides egress on the
+// packet before the "kubernetes" Service's ClusterIP (first address of network.serviceCidr) is
+// translated, and it adds Service ClusterIPs only for pod-selector peers, never for ipBlocks
+// (aws/amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go getMatchingServiceClusterIPs:
+// the agent's probes sit on the pod's veth "and thus [are] unable to see the pod IP after the DNAT
+// happens for the clusterIPs"), so a VPC range would drop the operator's API traffic. On GKE the
+// endpoint is in the control plane's /28 only while the cluster is reached by VPC peering; a
+// control plane behind Private Service Connect takes its endpoint from a subnet, and the /28 would
+// then cut the operator off. The managed endpoint is not known when the plan is made.
 func searchAPIServerCIDRs(cfg *config.Platform) []string {
-	switch cfg.Cloud {
-	case config.Kubernetes:
+	if cfg.Cloud == config.Kubernetes {
 		return cfg.Network.APIServerCIDRs
-	case config.GCP:
-		return []string{cfg.Network.ControlPlaneCIDR}
-	case config.AWS:
-		// EKS places the control plane's network interfaces in the cluster's subnets, inside the VPC
-		// (EKS User Guide, "View Amazon EKS networking requirements": the cross-account elastic
-		// network interfaces of the control plane); they are the "kubernetes" Service's endpoints.
-		return []string{cfg.Network.CIDR}
-	default:
-		return []string{anyAddress}
 	}
+	return []string{anyAddress}
 }
 
 // withSearchHealthPaths adds Kibana's health path to a cloud load balancer's per-route health
