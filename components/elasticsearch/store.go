@@ -69,6 +69,18 @@ func repositoryType(k objectstore.Kind) string {
 // cloudNode adds a cloud store's client to a node set: the ServiceAccount the store's identity is
 // bound to, and on S3 the client's region (repository-s3 S3ClientSettings "s3.client.default.region";
 // the buckets' region) and the web identity token.
+//
+// AWS_REGION is the STS client's region: S3Service's CustomWebIdentityTokenCredentialsProvider
+// builds its StsClient with no region, and the SDK v2 builder then resolves it from
+// DefaultAwsRegionProviderChain (AWS_REGION, the aws.region property, ~/.aws/config, IMDS) or
+// throws "Unable to load region from any of the providers in the chain" while the node is
+// constructed (Elastic's own web-identity ITs set AWS_REGION). IMDS is out of reach (hop limit 1,
+// and storeEgress excepts its address). AWS_STS_REGIONAL_ENDPOINTS=regional keeps the SDK on the
+// region's STS endpoint. The store also creates an EKS Pod Identity association for the
+// ServiceAccount, whose webhook may inject AWS_REGION and AWS_CONTAINER_CREDENTIALS_*; the region is
+// set here so the nodes do not depend on it, and the container credentials are unused by
+// Elasticsearch before 9.6 (elastic/elasticsearch#151614) and unreachable (169.254.170.23:80 is
+// not in storeEgress).
 func cloudNode(a *Args, config, container, spec pulumi.Map) {
 	spec["serviceAccountName"] = pulumi.String(ServiceAccountName)
 	if a.Snapshots.Store.Kind != objectstore.S3 {
@@ -79,6 +91,8 @@ func cloudNode(a *Args, config, container, spec pulumi.Map) {
 	container["env"] = pulumi.Array{
 		pulumi.Map{"name": pulumi.String("AWS_ROLE_ARN"), "value": id.Principal},
 		pulumi.Map{"name": pulumi.String("AWS_WEB_IDENTITY_TOKEN_FILE"), "value": pulumi.String(webIdentityDir + "/" + webIdentityFile)},
+		pulumi.Map{"name": pulumi.String("AWS_REGION"), "value": pulumi.String(a.Snapshots.Store.Region)},
+		pulumi.Map{"name": pulumi.String("AWS_STS_REGIONAL_ENDPOINTS"), "value": pulumi.String("regional")},
 	}
 	container["volumeMounts"] = pulumi.Array{
 		pulumi.Map{"name": pulumi.String(webIdentityMount), "mountPath": pulumi.String(webIdentityDir), "readOnly": pulumi.Bool(true)},
