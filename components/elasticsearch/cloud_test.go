@@ -88,15 +88,16 @@ func TestMinIOHasNoIdentityObjects(t *testing.T) {
 	}
 }
 
-// TestSnapshotCountBounded: at the prod RPO (96 a day) the RPO policy keeps a day and at most
-// PerDay+3, the daily policy keeps the retention and at most RetentionDays+3, so the repository
-// holds ~130 snapshots instead of ~2,900; a daily RPO has one policy, bounded too, and the script
-// deletes the daily policy a former RPO left behind.
+// TestSnapshotCountBounded: at the prod RPO (96 a day) the new RPO policy keeps a day and at most
+// PerDay+3, and the policy a stack had before it, SLMPolicy, keeps its name and RetentionDays with
+// no max_count (which would delete the RPO snapshots it took before the upgrade at the next
+// retention run) on a daily schedule; a daily RPO has SLMPolicy alone, and the script deletes the
+// RPO policy a former RPO left behind.
 func TestSnapshotCountBounded(t *testing.T) {
 	type retention struct {
 		ExpireAfter string `json:"expire_after"`
 		MinCount    int    `json:"min_count"`
-		MaxCount    int    `json:"max_count"`
+		MaxCount    *int   `json:"max_count"`
 	}
 	type body struct {
 		Schedule, Name string
@@ -110,23 +111,29 @@ func TestSnapshotCountBounded(t *testing.T) {
 	prod := policyBodies(Snapshots{Schedule: "0 0/15 * * * ?", PerDay: 96, RetentionDays: 30})
 	require.Len(t, prod, 2)
 	rpo, daily := parse(prod[0].body), parse(prod[1].body)
-	assert.Equal(t, SLMPolicy, prod[0].name)
+	assert.Equal(t, RPOPolicy, prod[0].name)
+	assert.Equal(t, "policy.json", prod[0].file)
 	assert.Equal(t, "0 0/15 * * * ?", rpo.Schedule)
-	assert.Equal(t, retention{"1d", 3, 99}, rpo.Retention)
-	assert.Equal(t, DailyPolicy, prod[1].name)
+	assert.Equal(t, "1d", rpo.Retention.ExpireAfter)
+	require.NotNil(t, rpo.Retention.MaxCount)
+	assert.Equal(t, 99, *rpo.Retention.MaxCount)
+	assert.Equal(t, SLMPolicy, prod[1].name)
+	assert.Equal(t, "platform-snapshots", prod[1].name, "the name existing stacks' snapshots carry")
 	assert.Equal(t, DailySchedule, daily.Schedule)
-	assert.Equal(t, retention{"30d", 3, 33}, daily.Retention)
+	assert.Equal(t, retention{"30d", 3, nil}, daily.Retention)
+	assert.Equal(t, "<platform-{now/d}>", daily.Name)
 	assert.NotEqual(t, rpo.Name, daily.Name)
-	assert.LessOrEqual(t, rpo.Retention.MaxCount+daily.Retention.MaxCount, 200)
 	sh := script("es", prod)
-	assert.Contains(t, sh, "/_slm/policy/"+DailyPolicy+"\" --data-binary @/config/daily.json")
+	assert.Contains(t, sh, "/_slm/policy/"+RPOPolicy+"\" --data-binary @/config/policy.json")
+	assert.Contains(t, sh, "/_slm/policy/"+SLMPolicy+"\" --data-binary @/config/daily.json")
 	assert.NotContains(t, sh, "DELETE")
 
 	dev := policyBodies(Snapshots{Schedule: DailySchedule, PerDay: 1, RetentionDays: 7})
 	require.Len(t, dev, 1)
-	assert.Equal(t, retention{"7d", 3, 10}, parse(dev[0].body).Retention)
+	assert.Equal(t, SLMPolicy, dev[0].name)
+	assert.Equal(t, retention{"7d", 3, nil}, parse(dev[0].body).Retention)
 	sh = script("es", dev)
-	assert.Contains(t, sh, "-X DELETE \"https://es:9200/_slm/policy/"+DailyPolicy+"\"")
+	assert.Contains(t, sh, "-X DELETE \"https://es:9200/_slm/policy/"+RPOPolicy+"\"")
 	assert.Contains(t, sh, "200|404)")
 }
 
@@ -207,6 +214,10 @@ func TestS3Snapshots(t *testing.T) {
 			env[inspect.Str(inspect.Obj(e), "name")] = inspect.Str(inspect.Obj(e), "value")
 		}
 		assert.Equal(t, "/usr/share/elasticsearch/config/repository-s3/aws-web-identity-token-file", env["AWS_WEB_IDENTITY_TOKEN_FILE"])
+		// The STS client takes its region from the environment only (S3Service
+		// CustomWebIdentityTokenCredentialsProvider builds it without one).
+		assert.Equal(t, "eu-north-1", env["AWS_REGION"])
+		assert.Equal(t, "regional", env["AWS_STS_REGIONAL_ENDPOINTS"])
 		if !preview {
 			assert.Equal(t, roleARN, env["AWS_ROLE_ARN"])
 		}

@@ -49,10 +49,10 @@ func repositoryBody(repoType, bucket, prefix string) string {
 	return string(b)
 }
 
-// DailyPolicy is the SLM policy that keeps one snapshot a day for the retention period when the RPO
-// policy takes several a day; DailySchedule its schedule (01:30 UTC, SLM's cron runs in UTC).
+// RPOPolicy is the SLM policy that takes a snapshot every RPO when that is more often than daily;
+// DailySchedule is then SLMPolicy's schedule (01:30 UTC, SLM's cron runs in UTC).
 const (
-	DailyPolicy   = "platform-daily"
+	RPOPolicy     = "platform-rpo"
 	DailySchedule = "0 30 1 * * ?"
 	// minCount is the snapshots each policy keeps whatever their age.
 	minCount = 3
@@ -64,40 +64,48 @@ type policy struct {
 }
 
 // policyBodies are the SLM policies: snapshots of every index and the cluster state, named with the
-// date (SLM appends a unique suffix). Retention (SLM's SnapshotRetentionConfiguration: expire_after,
-// min_count, max_count — max_count deletes the oldest successful snapshots beyond it even if not
-// expired, min_count ≤ max_count, both ≥ 1) keeps the repository bounded: at the prod RPO (15 min)
-// a single policy kept 30 days would hold ~2,900 snapshots, and every snapshot operation reads
-// the repository's index of all of them.
-//   - Once a day or less: one policy on Schedule, kept RetentionDays, at most RetentionDays+minCount.
-//   - Several a day: the RPO policy kept one day (at most PerDay+minCount snapshots), and the daily
-//     policy kept RetentionDays (at most RetentionDays+minCount). SLM applies each policy's
-//     retention to its own snapshots only (they carry the policy's name in their metadata).
+// date (SLM appends a unique suffix). SLM applies a policy's retention to the snapshots whose
+// metadata names that policy, and max_count makes the oldest successful ones beyond it eligible for
+// deletion whatever their age (elastic/elasticsearch x-pack/plugin/core … slm/
+// SnapshotRetentionConfiguration.getSnapshotDeletionPredicate: "enforce the maximum count … allow
+// the oldest N … eligible for deletion", before min_count and expire_after).
+//   - SLMPolicy ("platform-snapshots", the only policy before the RPO policy existed) keeps
+//     RetentionDays and has no max_count: on a stack that took a snapshot every RPO under that name,
+//     a max_count would delete all but the newest few of them at the next retention run, and with
+//     expire_after alone they age out on the schedule they were promised. Its snapshots are bounded
+//     by the age: RetentionDays a day once the older ones have expired.
+//   - Once a day or less it runs on Schedule and is the only policy (policy.json).
+//   - Several a day it runs daily (daily.json), and RPOPolicy takes the RPO's snapshots
+//     (policy.json), kept one day and at most PerDay+minCount: at the prod RPO (15 min) a single
+//     policy kept 30 days would hold ~2,900 snapshots, and every snapshot operation reads the
+//     repository's index of all of them.
 func policyBodies(s Snapshots) []policy {
-	body := func(schedule, prefix string, days, maxCount int) string {
+	body := func(schedule, prefix string, retention map[string]any) string {
 		b, _ := json.Marshal(map[string]any{
 			"schedule":   schedule,
 			"name":       "<" + prefix + "-{now/d}>",
 			"repository": Repository,
 			"config":     map[string]any{"indices": []string{"*"}, "include_global_state": true},
-			"retention":  map[string]any{"expire_after": fmt.Sprintf("%dd", days), "min_count": minCount, "max_count": maxCount},
+			"retention":  retention,
 		})
 		return string(b)
 	}
+	keep := map[string]any{"expire_after": fmt.Sprintf("%dd", s.RetentionDays), "min_count": minCount}
 	if s.PerDay <= 1 {
-		return []policy{{SLMPolicy, "policy.json", body(s.Schedule, "platform", s.RetentionDays, s.RetentionDays+minCount)}}
+		return []policy{{SLMPolicy, "policy.json", body(s.Schedule, "platform", keep)}}
 	}
 	return []policy{
-		{SLMPolicy, "policy.json", body(s.Schedule, "platform", 1, s.PerDay+minCount)},
-		{DailyPolicy, "daily.json", body(DailySchedule, "platform-daily", s.RetentionDays, s.RetentionDays+minCount)},
+		{RPOPolicy, "policy.json", body(s.Schedule, RPOPolicy, map[string]any{"expire_after": "1d", "min_count": minCount, "max_count": s.PerDay + minCount})},
+		{SLMPolicy, "daily.json", body(DailySchedule, "platform", keep)},
 	}
 }
 
 // script registers the repository and the policies. The PUTs replace what exists, so the Job can run
 // again; it first waits for the cluster to answer (yellow), which it does once ECK has created it.
-// The daily policy is deleted when the schedule no longer needs it (an RPO of a day or more), a 404
-// meaning it was never there. The password goes to a netrc file, never onto a command line; curl
-// verifies Elasticsearch's certificate against ECK's CA.
+// The RPO policy is deleted when the schedule no longer needs it (an RPO of a day or more), a 404
+// meaning it was never there; its last day of snapshots then stay until deleted by hand (SLM's
+// retention only runs for an existing policy). The password goes to a netrc file, never onto a
+// command line; curl verifies Elasticsearch's certificate against ECK's CA.
 func script(host string, policies []policy) string {
 	url := fmt.Sprintf("https://%s:%d", host, HTTPPort)
 	var b strings.Builder
@@ -113,15 +121,15 @@ done
 put "%[1]s/_snapshot/%[3]s" --data-binary @/config/repository.json
 echo
 `, url, host, Repository)
-	daily := false
+	rpo := false
 	for _, p := range policies {
 		fmt.Fprintf(&b, "put \"%s/_slm/policy/%s\" --data-binary @/config/%s\necho\n", url, p.name, p.file)
-		daily = daily || p.name == DailyPolicy
+		rpo = rpo || p.name == RPOPolicy
 	}
-	if !daily {
+	if !rpo {
 		fmt.Fprintf(&b, `code=$(curl -sS -o /tmp/delete.out -w '%%{http_code}' --retry 5 --cacert /es-ca/ca.crt --netrc-file /tmp/netrc -X DELETE "%s/_slm/policy/%s")
 case "$code" in 200|404) ;; *) cat /tmp/delete.out; exit 1 ;; esac
-`, url, DailyPolicy)
+`, url, RPOPolicy)
 	}
 	return b.String()
 }
