@@ -34,10 +34,13 @@ type Elasticsearch struct {
 	// on kubernetes, gcp and aws (elasticsearchTargets).
 	Enabled *bool `json:"enabled"`
 	// ZoneAwareness spreads each node set across topology.kubernetes.io/zone and makes shard
-	// allocation zone-aware (default false). ECK then requires the zone label on every node
-	// (cloud-on-k8s@v3.5.0 pkg/controller/elasticsearch/nodespec/podspec.go
-	// zoneAwarenessSchedulingDirectives: a required node affinity and DoNotSchedule spread), so only
-	// turn it on where the nodes carry it — kind, k3d and most on-premises clusters do not.
+	// allocation zone-aware (default true in prod on aws and gcp, false otherwise). ECK then requires
+	// the zone label on every node (cloud-on-k8s@v3.5.0 pkg/controller/elasticsearch/nodespec/
+	// podspec.go zoneAwarenessSchedulingDirectives: a required node affinity and DoNotSchedule
+	// spread), so only turn it on where the nodes carry it: EKS and GKE nodes always do (the
+	// well-known label the kubelet's cloud provider sets), kind, k3d and most on-premises clusters
+	// do not. Without it ECK's only spread is a preferred hostname anti-affinity
+	// (nodespec/defaults.go DefaultAffinity), so prod's three masters may share a zone.
 	ZoneAwareness bool `json:"zoneAwareness"`
 	// Version is the Elasticsearch and Kibana version, 9.x.y (default ElasticsearchVersion).
 	Version string `json:"version"`
@@ -96,7 +99,10 @@ func SnapshotsPerDay(rpo time.Duration) int {
 	}
 }
 
-func elasticsearchDefaults(env Environment) Elasticsearch {
+// esZoneLabelled are the targets whose nodes always carry topology.kubernetes.io/zone.
+var esZoneLabelled = map[Cloud]bool{AWS: true, GCP: true}
+
+func elasticsearchDefaults(cloud Cloud, env Environment) Elasticsearch {
 	e := Elasticsearch{
 		Version: ElasticsearchVersion, DataNodes: 1, KibanaReplicas: 1,
 		Master:                ElasticsearchNode{CPU: 1, MemoryGiB: 2, VolumeGiB: 10},
@@ -111,6 +117,7 @@ func elasticsearchDefaults(env Environment) Elasticsearch {
 		e.Masters, e.DataNodes, e.KibanaReplicas = 3, 3, 2
 		e.Data = ElasticsearchNode{CPU: 2, MemoryGiB: 8, VolumeGiB: 100}
 		e.SnapshotRetentionDays = 30
+		e.ZoneAwareness = esZoneLabelled[cloud]
 	}
 	return e
 }

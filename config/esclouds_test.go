@@ -50,3 +50,28 @@ func TestSnapshotsPerDay(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneAwarenessDefault: prod on aws and gcp spreads Elasticsearch across zones by default (EKS
+// and GKE nodes carry topology.kubernetes.io/zone); dev and staging, and every stack on kubernetes,
+// do not; a stack may turn it off.
+func TestZoneAwarenessDefault(t *testing.T) {
+	for _, cloud := range []string{"kubernetes", "gcp", "aws"} {
+		for _, stack := range []string{"dev", "staging", "prod"} {
+			p, err := parse(t, stack, esValues(cloud, `{"enabled": true}`))
+			if err != nil {
+				t.Fatalf("%s/%s: %v", cloud, stack, err)
+			}
+			want := stack == "prod" && cloud != "kubernetes"
+			if p.Elasticsearch.ZoneAwareness != want {
+				t.Errorf("%s/%s: zoneAwareness = %v; want %v", cloud, stack, p.Elasticsearch.ZoneAwareness, want)
+			}
+		}
+	}
+	p, err := parse(t, "prod", esValues("aws", `{"enabled": true, "zoneAwareness": false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Elasticsearch.ZoneAwareness {
+		t.Errorf("zoneAwareness false is not kept")
+	}
+}
