@@ -116,7 +116,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, err
 		}
-		deps = append(deps, sa)
+		// The nodes verify the repository with the store's identity when the Job registers it: the
+		// grants and the workload identity binding exist first (objectstore.Identity.Ready).
+		deps = append(append(deps, sa), identity.Ready...)
 	}
 	es, err := apiextensions.NewCustomResource(ctx, name+"-cluster", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("elasticsearch.k8s.elastic.co/v1"),

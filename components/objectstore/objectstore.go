@@ -81,6 +81,11 @@ type Identity struct {
 	// the workload's containers. The workload component writes it into a Kubernetes Secret it owns.
 	// Empty otherwise.
 	StaticCredential pulumi.StringOutput
+	// Ready are the resources that grant the identity its access (the bucket grants, the workload
+	// identity binding, the role's policy): a workload that uses the identity as it starts depends on
+	// them, since the Principal may resolve before they exist (a Google service account's email is
+	// known once the account is). Nil where nothing is granted apart from the Principal.
+	Ready []pulumi.Resource
 }
 
 // Info is what every implementation exposes to the workloads.

@@ -403,15 +403,18 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			return nil, err
 		}
 		member := pulumi.Sprintf("serviceAccount:%s", sa.Email)
+		var ready []pulumi.Resource
 		for _, role := range acc.Buckets {
-			if _, err := storage.NewBucketIAMMember(ctx, name+"-"+acc.Workload+"-"+string(role), &storage.BucketIAMMemberArgs{
+			grant, err := storage.NewBucketIAMMember(ctx, name+"-"+acc.Workload+"-"+string(role), &storage.BucketIAMMemberArgs{
 				Bucket:    buckets[role].Name,
 				Role:      pulumi.String(ObjectRole),
 				Member:    member,
 				Condition: prefixCondition(acc, buckets[role].Name),
-			}, disposable); err != nil {
+			}, disposable)
+			if err != nil {
 				return nil, err
 			}
+			ready = append(ready, grant)
 		}
 		saPath := pulumi.Sprintf("projects/%s/serviceAccounts/%s", args.Project, sa.Email)
 		if acc.StaticCredential {
@@ -425,17 +428,19 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 				Principal:                 sa.Email,
 				CredentialsSecret:         pulumi.String("").ToStringOutput(),
 				StaticCredential:          cred,
+				Ready:                     ready,
 			}
 			continue
 		}
-		if _, err := serviceaccount.NewIAMMember(ctx, name+"-"+acc.Workload+"-workload-identity", &serviceaccount.IAMMemberArgs{
+		wi, err := serviceaccount.NewIAMMember(ctx, name+"-"+acc.Workload+"-workload-identity", &serviceaccount.IAMMemberArgs{
 			ServiceAccountId: saPath,
 			Role:             pulumi.String(WorkloadIdentityRole),
 			// The pool comes from the cluster's output: the binding waits for the cluster (issue 9,
 			// class 7; before, a plain string let it run first and fail with 400 "Identity Pool does
 			// not exist").
 			Member: pulumi.Sprintf("serviceAccount:%s[%s/%s]", args.WorkloadPool, acc.Namespace, acc.ServiceAccount),
-		}, disposable); err != nil {
+		}, disposable)
+		if err != nil {
 			return nil, err
 		}
 		identities[acc.Workload] = objectstore.Identity{
@@ -444,6 +449,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			Principal:                 sa.Email,
 			CredentialsSecret:         pulumi.String("").ToStringOutput(),
 			// StaticCredential stays unset (no OutputState): consumers tell "no key" by it.
+			Ready: append(ready, wi),
 		}
 	}
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/serviceaccount"
+	"github.com/pulumi/pulumi-gcp/sdk/v7/go/gcp/storage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -56,4 +58,28 @@ func TestPrefixValidation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestIdentityReady: a workload identity's Ready lists its bucket grant and its Workload Identity
+// binding, which its Principal (the service account's email) does not wait for, so a workload can
+// depend on them. Before, nothing exposed them.
+func TestIdentityReady(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		_, s, err := run(t, preview, prefixArgs())
+		require.NoError(t, err)
+		ready := s.Info.Identities["elasticsearch"].Ready
+		var grants, bindings int
+		for _, r := range ready {
+			switch r.(type) {
+			case *storage.BucketIAMMember:
+				grants++
+			case *serviceaccount.IAMMember:
+				bindings++
+			default:
+				t.Errorf("unexpected %T in Ready", r)
+			}
+		}
+		assert.Equal(t, 1, grants, "the backups grant")
+		assert.Equal(t, 1, bindings, "the roles/iam.workloadIdentityUser binding")
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -55,4 +57,29 @@ func TestPrefixRefused(t *testing.T) {
 		require.Error(t, err, p)
 		assert.Contains(t, err.Error(), "Prefix")
 	}
+}
+
+// TestIdentityReady: a workload identity's Ready lists its role's policy and its Pod Identity
+// association, so a workload can wait for its permissions explicitly.
+func TestIdentityReady(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		a := devArgs()
+		a.Access = append(a.Access, objectstore.Access{Workload: "elasticsearch", Namespace: "dataplatform-data",
+			ServiceAccount: "elasticsearch", Buckets: []objectstore.Bucket{objectstore.Backups}, Prefix: "elasticsearch"})
+		_, s, err := run(t, "dev", preview, a)
+		require.NoError(t, err)
+		var policies, assocs int
+		for _, r := range s.Info.Identities["elasticsearch"].Ready {
+			switch r.(type) {
+			case *iam.RolePolicy:
+				policies++
+			case *eks.PodIdentityAssociation:
+				assocs++
+			default:
+				t.Errorf("unexpected %T in Ready", r)
+			}
+		}
+		assert.Equal(t, 1, policies)
+		assert.Equal(t, 1, assocs)
+	})
 }

@@ -449,7 +449,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 
 	identities := map[string]objectstore.Identity{}
 	for _, a := range args.Access {
-		principal, err := b.podIdentity(a, key.Arn, buckets)
+		principal, ready, err := b.podIdentity(a, key.Arn, buckets)
 		if err != nil {
 			return nil, err
 		}
@@ -457,6 +457,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			ServiceAccountAnnotations: pulumi.StringMap{}.ToStringMapOutput(), // Pod Identity binds by name
 			Principal:                 principal,
 			CredentialsSecret:         pulumi.String("").ToStringOutput(),
+			Ready:                     ready,
 		}
 	}
 
@@ -693,7 +694,7 @@ func replicationPolicy(srcARNs, dstARNs []string, srcKey, dstKey, srcRegion, dst
 // podIdentity creates a workload's role, allowed exactly its buckets and the key, and binds it to
 // the workload's ServiceAccount. The returned principal resolves once the permissions and the
 // association exist, so a workload that waits for it starts with working credentials.
-func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, buckets map[objectstore.Bucket]*bucket) (pulumi.StringOutput, error) {
+func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, buckets map[objectstore.Bucket]*bucket) (pulumi.StringOutput, []pulumi.Resource, error) {
 	ctx, rn := b.ctx, b.name+"-"+a.Workload
 	// Pod Identity tags the session with the cluster, namespace and ServiceAccount: only that
 	// ServiceAccount of that cluster, in this account, can use the role.
@@ -735,7 +736,7 @@ func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, 
 		Tags:             b.tags(rn + "-role"),
 	}, b.parent)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, nil, err
 	}
 	var bucketARNs []string
 	for _, bk := range a.Buckets {
@@ -747,7 +748,7 @@ func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, 
 	}).(pulumi.StringOutput)
 	policy, err := iam.NewRolePolicy(ctx, rn+"-policy", &iam.RolePolicyArgs{Role: role.ID(), Policy: policyJSON}, b.parent)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, nil, err
 	}
 	assoc, err := eks.NewPodIdentityAssociation(ctx, rn+"-pod-identity", &eks.PodIdentityAssociationArgs{
 		ClusterName:    b.args.ClusterName,
@@ -757,9 +758,9 @@ func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, 
 		Tags:           b.tags(rn + "-pod-identity"),
 	}, b.parent, pulumi.DependsOn([]pulumi.Resource{policy}))
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, nil, err
 	}
-	return pulumi.All(role.Arn, assoc.AssociationId).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput), nil
+	return pulumi.All(role.Arn, assoc.AssociationId).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput), []pulumi.Resource{policy, assoc}, nil
 }
 
 // prefixLabelRE is an Access.Prefix: a lower-case DNS label.
