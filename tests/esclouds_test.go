@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -24,12 +25,13 @@ func esCloudSets(stack, target string) []string {
 }
 
 // TestElasticsearchOnClouds: on gcp and aws every stack with Elasticsearch on gets ECK (its
-// API-server egress to the GKE control plane's /28, or the VPC on aws), an Elasticsearch on the
+// API-server egress to any address on 443/6443), an Elasticsearch on the
 // cluster's fast class whose pods run as the elasticsearch ServiceAccount bound to the store's
 // identity (GKE Workload Identity; IRSA with the projected STS token on aws; no keys), a repository
 // of the store's type on the backups bucket under elasticsearch/, the grant scoped to that prefix
 // (GCS IAM condition; S3 role policy), the nodes' egress to the cloud's APIs (and on gcp the GKE
-// metadata server), the SLM policies bounded, and Kibana on the cloud edge at kibana.<domain> with
+// metadata server), the SLM policies (platform-snapshots keeps the retention, the RPO policy a
+// bounded day), zone awareness in prod, and Kibana on the cloud edge at kibana.<domain> with
 // its health path, and its budget in prod. Azure has none of it (config refuses it there).
 func TestElasticsearchOnClouds(t *testing.T) {
 	eachPlanWith(t, esCloudSets, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
@@ -70,6 +72,10 @@ func TestElasticsearchOnClouds(t *testing.T) {
 			if sc, want := inspect.Str(n, "volumeClaimTemplates", 0, "spec", "storageClassName"), r.Platform.Cluster.StorageClasses.FastSSD; sc != want || sc == "" {
 				t.Errorf("node set %s: storage class %q; want the cluster's fast class %q", inspect.Str(n, "name"), sc, want)
 			}
+			// EKS and GKE nodes carry topology.kubernetes.io/zone: prod spreads across zones.
+			if za := inspect.Has(n, "zoneAwareness"); za != prod {
+				t.Errorf("node set %s: zoneAwareness = %v; want %v", inspect.Str(n, "name"), za, prod)
+			}
 		}
 
 		var sa *struct{ annotated bool }
@@ -82,14 +88,22 @@ func TestElasticsearchOnClouds(t *testing.T) {
 			t.Errorf("no elasticsearch ServiceAccount (bound to a Google service account on gcp): %v", sa)
 		}
 		if gcp {
-			wi := false
+			wi, bound := false, false
 			for _, m := range resourcesOf(r, "gcp:serviceaccount/iAMMember:IAMMember") {
+				if m.Name == "object-store-elasticsearch-workload-identity" {
+					bound = true
+					// The nodes reach GCS as the Google service account once the binding exists
+					// (objectstore.Identity.Ready), not as soon as its email is known.
+					if !r.Mocks.DependsOn(e, m) {
+						t.Errorf("the Elasticsearch does not wait for the Workload Identity binding %s", m.Name)
+					}
+				}
 				if strings.HasSuffix(inspect.Str(m.Inputs, "member"), "[dataplatform-data/elasticsearch]") {
 					wi = true
 				}
 			}
-			if !preview && !wi {
-				t.Errorf("no Workload Identity binding for dataplatform-data/elasticsearch")
+			if !bound || (!preview && !wi) {
+				t.Errorf("no Workload Identity binding object-store-elasticsearch-workload-identity for dataplatform-data/elasticsearch")
 			}
 			grant := false
 			for _, m := range resourcesOf(r, "gcp:storage/bucketIAMMember:BucketIAMMember") {
@@ -97,6 +111,9 @@ func TestElasticsearchOnClouds(t *testing.T) {
 					continue
 				}
 				grant = true
+				if !r.Mocks.DependsOn(e, m) {
+					t.Errorf("the Elasticsearch does not wait for its GCS grant")
+				}
 				if x := inspect.Str(m.Inputs, "condition", "expression"); !preview && (!strings.Contains(x, "/objects/elasticsearch/\")") || !strings.Contains(x, "objectListPrefix")) {
 					t.Errorf("Elasticsearch's GCS grant is not scoped to elasticsearch/: %q", x)
 				}
@@ -113,12 +130,18 @@ func TestElasticsearchOnClouds(t *testing.T) {
 			if env["AWS_WEB_IDENTITY_TOKEN_FILE"] != "/usr/share/elasticsearch/config/repository-s3/aws-web-identity-token-file" || (!preview && !strings.HasPrefix(env["AWS_ROLE_ARN"], "arn:aws:iam::")) {
 				t.Errorf("web identity env %v", env)
 			}
+			if env["AWS_REGION"] != r.Platform.Region || env["AWS_REGION"] == "" || env["AWS_STS_REGIONAL_ENDPOINTS"] != "regional" {
+				t.Errorf("the STS client's region: env %v; want AWS_REGION=%q, AWS_STS_REGIONAL_ENDPOINTS=regional", env, r.Platform.Region)
+			}
 			found := false
 			for _, p := range resourcesOf(r, "aws:iam/rolePolicy:RolePolicy") {
 				if p.Name != "object-store-elasticsearch-policy" {
 					continue
 				}
 				found = true
+				if !r.Mocks.DependsOn(e, p) {
+					t.Errorf("the Elasticsearch does not wait for its role's policy")
+				}
 				if doc := inspect.Str(p.Inputs, "policy"); !preview && (!strings.Contains(doc, "-backups/elasticsearch/*\"") || !strings.Contains(doc, "s3:prefix")) {
 					t.Errorf("Elasticsearch's S3 policy is not scoped to elasticsearch/: %s", doc)
 				}
@@ -157,21 +180,37 @@ func TestElasticsearchOnClouds(t *testing.T) {
 				t.Errorf("repository.json = %v", cm["repository.json"])
 			}
 		}
+		// The policy existing stacks' snapshots carry (platform-snapshots) keeps the retention and
+		// has no max_count, which would delete the snapshots it took at the RPO before the upgrade;
+		// the RPO policy, when the RPO is under a day, is kept a day and bounded by max_count.
 		type ret struct {
-			MaxCount int `json:"max_count"`
+			ExpireAfter string `json:"expire_after"`
+			MaxCount    *int   `json:"max_count"`
 		}
-		total := 0
-		for _, f := range []string{"policy.json", "daily.json"} {
+		retention := func(f string) (ret, bool) {
 			var p struct{ Retention ret }
-			if s, ok := cm[f].(string); ok && json.Unmarshal([]byte(s), &p) == nil {
-				total += p.Retention.MaxCount
+			s, ok := cm[f].(string)
+			return p.Retention, ok && json.Unmarshal([]byte(s), &p) == nil
+		}
+		sh, _ := cm["register.sh"].(string)
+		keepFile := "policy.json"
+		if config.SnapshotsPerDay(r.Platform.Profile.RPO) > 1 {
+			keepFile = "daily.json"
+			rpo, ok := retention("policy.json")
+			if !ok || rpo.ExpireAfter != "1d" || rpo.MaxCount == nil || *rpo.MaxCount > 200 {
+				t.Errorf("RPO policy retention %+v; want 1d, max_count ≤ 200", rpo)
 			}
+			if !strings.Contains(sh, "/_slm/policy/"+elasticsearch.RPOPolicy+"\" --data-binary @/config/policy.json") {
+				t.Errorf("register.sh does not PUT %s from policy.json:\n%s", elasticsearch.RPOPolicy, sh)
+			}
+		} else if _, ok := cm["daily.json"]; ok {
+			t.Errorf("a second policy at RPO %v", r.Platform.Profile.RPO)
 		}
-		if total == 0 || total > 200 {
-			t.Errorf("SLM max_count over the policies = %d; want bounded (1–200)", total)
+		if keep, ok := retention(keepFile); !ok || keep.ExpireAfter != fmt.Sprintf("%dd", r.Platform.Elasticsearch.SnapshotRetentionDays) || keep.MaxCount != nil {
+			t.Errorf("%s retention %+v; want %dd, no max_count", elasticsearch.SLMPolicy, keep, r.Platform.Elasticsearch.SnapshotRetentionDays)
 		}
-		if _, daily := cm["daily.json"]; daily != (config.SnapshotsPerDay(r.Platform.Profile.RPO) > 1) {
-			t.Errorf("daily policy present = %v at RPO %v", daily, r.Platform.Profile.RPO)
+		if !strings.Contains(sh, "/_slm/policy/"+elasticsearch.SLMPolicy+"\" --data-binary @/config/"+keepFile) {
+			t.Errorf("register.sh does not PUT %s from %s:\n%s", elasticsearch.SLMPolicy, keepFile, sh)
 		}
 
 		egress := map[string]bool{}
@@ -182,9 +221,22 @@ func TestElasticsearchOnClouds(t *testing.T) {
 					egress[inspect.Str(inspect.Obj(rule), "to", 0, "ipBlock", "cidr")] = true
 				}
 			case "eck-allow-kube-api":
-				want := map[bool]string{true: r.Platform.Network.ControlPlaneCIDR, false: r.Platform.Network.CIDR}[gcp]
-				if c := inspect.Str(p.Inputs, "spec", "egress", 0, "to", 0, "ipBlock", "cidr"); c != want {
-					t.Errorf("ECK reaches the API server at %q; want %s", c, want)
+				// Any address on the clouds, 443/6443 only: EKS's network policy agent decides on the
+				// "kubernetes" ClusterIP before it is translated, and a GKE control plane behind
+				// Private Service Connect is outside the configured /28 (stacks.searchAPIServerCIDRs).
+				var cidrs []string
+				for _, to := range inspect.Arr(inspect.At(p.Inputs, "spec", "egress", 0, "to")) {
+					cidrs = append(cidrs, inspect.Str(inspect.Obj(to), "ipBlock", "cidr"))
+				}
+				if len(cidrs) != 1 || cidrs[0] != "0.0.0.0/0" {
+					t.Errorf("ECK reaches the API server at %v; want [0.0.0.0/0]", cidrs)
+				}
+				var ports []float64
+				for _, pt := range inspect.Arr(inspect.At(p.Inputs, "spec", "egress", 0, "ports")) {
+					ports = append(ports, inspect.Num(inspect.Obj(pt), "port"))
+				}
+				if len(ports) != 2 || ports[0] != 443 || ports[1] != 6443 {
+					t.Errorf("ECK's API-server egress ports %v; want [443 6443]", ports)
 				}
 			}
 		}
