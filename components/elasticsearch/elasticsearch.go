@@ -87,8 +87,8 @@ type Snapshots struct {
 	Workload string
 	// Schedule is the SLM cron schedule that meets the RPO (config.SnapshotSchedule) and PerDay how
 	// many snapshots it takes a day (config.SnapshotsPerDay); RetentionDays how long snapshots are
-	// kept. With more than one a day, the RPO policy keeps one day of snapshots and a second, daily
-	// policy keeps RetentionDays (policyBodies), so the count stays bounded.
+	// kept. With more than one a day, the RPO policy (RPOPolicy) keeps one day of snapshots and
+	// SLMPolicy, then daily, keeps RetentionDays (policyBodies), so the count stays bounded.
 	Schedule      string
 	PerDay        int
 	RetentionDays int
