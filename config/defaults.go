@@ -166,7 +166,7 @@ func Defaults(cloud Cloud, env Environment) Platform {
 	p.MetadataDB.InstanceClass = dbInstanceClass[cloud][env]
 	p.Cluster.SystemPool = systemPool(cloud, env)
 	p.Cluster.WorkloadPool = workloadPool(cloud, env)
-	p.Elasticsearch = elasticsearchDefaults(env)
+	p.Elasticsearch = elasticsearchDefaults(cloud, env)
 	gcpDefaults(&p)
 	awsDefaults(&p)
 	return p

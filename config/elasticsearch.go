@@ -17,10 +17,13 @@ func init() { Keys = append(Keys, KeyElasticsearch) }
 // stack version 9.4.3").
 const ElasticsearchVersion = "9.4.3"
 
-// elasticsearchTargets are the targets Elasticsearch is implemented on. The clouds' snapshot
-// repositories need their workload identities wired (S3 with IRSA, GCS with Workload Identity, Azure
-// with the federated token under config/azure/tokens); until then a cloud stack cannot turn it on.
-var elasticsearchTargets = map[Cloud]bool{Kubernetes: true}
+// elasticsearchTargets are the targets Elasticsearch is implemented on: the kubernetes target (snapshots
+// to MinIO with a scoped key pair), GCP (snapshots to GCS through GKE Workload Identity, the grant
+// scoped to the snapshot prefix by an IAM condition) and AWS (snapshots to S3 through IRSA — EKS Pod
+// Identity is read only from Elasticsearch 9.6 — the role's policy scoped to the prefix). Azure's
+// repository needs the federated token under config/azure/tokens, not wired yet, so azure stacks
+// cannot turn it on.
+var elasticsearchTargets = map[Cloud]bool{Kubernetes: true, GCP: true, AWS: true}
 
 // Elasticsearch configures the search and log store (`dataplatform:elasticsearch`): an Elasticsearch
 // cluster run by the ECK operator, its Kibana behind the edge, and snapshots to the object store.
@@ -28,13 +31,16 @@ type Elasticsearch struct {
 	// Enabled deploys Elasticsearch and Kibana. Default off: on a cluster the platform does not size
 	// (the kubernetes target) it asks for several cores and tens of GiB of guaranteed memory, and an
 	// ECK already on the cluster would collide with the operator's cluster-wide objects. Implemented
-	// on kubernetes only so far.
+	// on kubernetes, gcp and aws (elasticsearchTargets).
 	Enabled *bool `json:"enabled"`
 	// ZoneAwareness spreads each node set across topology.kubernetes.io/zone and makes shard
-	// allocation zone-aware (default false). ECK then requires the zone label on every node
-	// (cloud-on-k8s@v3.5.0 pkg/controller/elasticsearch/nodespec/podspec.go
-	// zoneAwarenessSchedulingDirectives: a required node affinity and DoNotSchedule spread), so only
-	// turn it on where the nodes carry it — kind, k3d and most on-premises clusters do not.
+	// allocation zone-aware (default true in prod on aws and gcp, false otherwise). ECK then requires
+	// the zone label on every node (cloud-on-k8s@v3.5.0 pkg/controller/elasticsearch/nodespec/
+	// podspec.go zoneAwarenessSchedulingDirectives: a required node affinity and DoNotSchedule
+	// spread), so only turn it on where the nodes carry it: EKS and GKE nodes always do (the
+	// well-known label the kubelet's cloud provider sets), kind, k3d and most on-premises clusters
+	// do not. Without it ECK's only spread is a preferred hostname anti-affinity
+	// (nodespec/defaults.go DefaultAffinity), so prod's three masters may share a zone.
 	ZoneAwareness bool `json:"zoneAwareness"`
 	// Version is the Elasticsearch and Kibana version, 9.x.y (default ElasticsearchVersion).
 	Version string `json:"version"`
@@ -79,7 +85,24 @@ func SnapshotSchedule(rpo time.Duration) string {
 	}
 }
 
-func elasticsearchDefaults(env Environment) Elasticsearch {
+// SnapshotsPerDay is how many snapshots SnapshotSchedule(rpo) takes in a day (1 for a daily schedule):
+// "0/m" fires at every multiple of m from 0 within its field, so ceil(60/m) times an hour.
+func SnapshotsPerDay(rpo time.Duration) int {
+	ceil := func(a, b int) int { return (a + b - 1) / b }
+	switch {
+	case rpo < time.Hour:
+		return 24 * ceil(60, max(int(rpo/time.Minute), 1))
+	case rpo < 24*time.Hour:
+		return ceil(24, int(rpo/time.Hour))
+	default:
+		return 1
+	}
+}
+
+// esZoneLabelled are the targets whose nodes always carry topology.kubernetes.io/zone.
+var esZoneLabelled = map[Cloud]bool{AWS: true, GCP: true}
+
+func elasticsearchDefaults(cloud Cloud, env Environment) Elasticsearch {
 	e := Elasticsearch{
 		Version: ElasticsearchVersion, DataNodes: 1, KibanaReplicas: 1,
 		Master:                ElasticsearchNode{CPU: 1, MemoryGiB: 2, VolumeGiB: 10},
@@ -94,8 +117,14 @@ func elasticsearchDefaults(env Environment) Elasticsearch {
 		e.Masters, e.DataNodes, e.KibanaReplicas = 3, 3, 2
 		e.Data = ElasticsearchNode{CPU: 2, MemoryGiB: 8, VolumeGiB: 100}
 		e.SnapshotRetentionDays = 30
+		e.ZoneAwareness = esZoneLabelled[cloud]
 	}
 	return e
+}
+
+// esMissing names, per cloud Elasticsearch is refused on, what its snapshot repository lacks.
+var esMissing = map[Cloud]string{
+	Azure: "the federated token mounted under config/azure/tokens for the Azure repository",
 }
 
 var esVersion = regexp.MustCompile(`^9\.[0-9]+\.[0-9]+$`)
@@ -113,7 +142,7 @@ func (v *validator) elasticsearch() {
 	}
 	const k = KeyElasticsearch + "."
 	if !elasticsearchTargets[p.Cloud] {
-		v.add(k+"enabled", true, "false on %s: Elasticsearch is implemented on the kubernetes target only so far (its snapshot repository needs the cloud's workload identity)", p.Cloud)
+		v.add(k+"enabled", true, "false on %s: Elasticsearch is implemented on the kubernetes, gcp and aws targets only so far (%s's snapshot repository needs %s, not wired yet)", p.Cloud, p.Cloud, esMissing[p.Cloud])
 		return
 	}
 	if !esVersion.MatchString(e.Version) {

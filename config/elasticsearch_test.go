@@ -68,7 +68,7 @@ func TestElasticsearchRefusesBadValues(t *testing.T) {
 	for _, c := range []struct {
 		cloud, stack, es, key string
 	}{
-		{"aws", "dev", `{"enabled": true}`, "elasticsearch.enabled"},
+		{"azure", "dev", `{"enabled": true}`, "elasticsearch.enabled"},
 		{"kubernetes", "dev", `{"enabled": true, "version": "8.19.0"}`, "elasticsearch.version"},
 		{"kubernetes", "dev", `{"enabled": true, "version": "latest"}`, "elasticsearch.version"},
 		{"kubernetes", "dev", `{"enabled": true, "masters": 2}`, "elasticsearch.masters"},

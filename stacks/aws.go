@@ -181,7 +181,7 @@ func awsEdgeFoundation(ctx *pulumi.Context, cfg *config.Platform, provider *aws.
 			// (components/dremio/workloads.go, /apiv2/server_status on the web port) and Airbyte's
 			// server probe (airbyte-platform charts/v2/airbyte/templates/airbyte-server/deployment.yaml:
 			// /api/v1/health on port 8001).
-			HealthCheckPaths:   withHealthPaths(e, map[string]string{"dremio-ui": "/apiv2/server_status", "airbyte": "/api/v1/health"}),
+			HealthCheckPaths:   withSearchHealthPaths(e, withHealthPaths(e, map[string]string{"dremio-ui": "/apiv2/server_status", "airbyte": "/api/v1/health"})),
 			SourceRanges:       cfg.Edge.SourceRanges,
 			Internal:           cfg.Edge.InternalOnly(),
 			SubnetIDs:          net.PublicSubnetIDs,

@@ -20,17 +20,57 @@ const (
 	searchPrefix   = "elasticsearch"
 )
 
-// searchAccess is Elasticsearch's entry in storeAccess, when it is on. Its pods run as the data
-// namespace's default ServiceAccount: on MinIO the nodes authenticate with the scoped key pair in
-// their keystore, not with an identity bound to a ServiceAccount.
+// searchAccess is Elasticsearch's entry in storeAccess, when it is on. On MinIO its pods run as the
+// data namespace's default ServiceAccount and authenticate with the scoped key pair in their
+// keystore; on a cloud they run as elasticsearch.ServiceAccountName, which the store binds its
+// identity to (GKE Workload Identity; on EKS the role's web-identity trust, IRSA), the grant scoped
+// to the prefix (gcs.prefixCondition, s3.workloadPolicy).
 func searchAccess(cfg *config.Platform) []objectstore.Access {
 	if !cfg.Elasticsearch.On() {
 		return nil
 	}
+	sa := "default"
+	if cfg.Cloud != config.Kubernetes {
+		sa = elasticsearch.ServiceAccountName
+	}
 	return []objectstore.Access{{
-		Workload: searchWorkload, Namespace: cfg.Network.Namespaces.Data, ServiceAccount: "default",
+		Workload: searchWorkload, Namespace: cfg.Network.Namespaces.Data, ServiceAccount: sa,
 		Buckets: []objectstore.Bucket{objectstore.Backups}, Prefix: searchPrefix,
 	}}
+}
+
+// searchAPIServerCIDRs are the addresses the ECK operator reaches the Kubernetes API server at: on
+// kubernetes network.apiServerCidrs; on the clouds any address on 443/6443 (anyAddress, as the
+// External Secrets Operator has). On EKS the VPC CNI's network policy agent decides egress on the
+// packet before the "kubernetes" Service's ClusterIP (first address of network.serviceCidr) is
+// translated, and it adds Service ClusterIPs only for pod-selector peers, never for ipBlocks
+// (aws/amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go getMatchingServiceClusterIPs:
+// the agent's probes sit on the pod's veth "and thus [are] unable to see the pod IP after the DNAT
+// happens for the clusterIPs"), so a VPC range would drop the operator's API traffic. On GKE the
+// endpoint is in the control plane's /28 only while the cluster is reached by VPC peering; a
+// control plane behind Private Service Connect takes its endpoint from a subnet, and the /28 would
+// then cut the operator off. The managed endpoint is not known when the plan is made.
+func searchAPIServerCIDRs(cfg *config.Platform) []string {
+	if cfg.Cloud == config.Kubernetes {
+		return cfg.Network.APIServerCIDRs
+	}
+	return []string{anyAddress}
+}
+
+// withSearchHealthPaths adds Kibana's health path to a cloud load balancer's per-route health
+// checks when Kibana is routed (the GKE Gateway needs one for every HTTP route).
+func withSearchHealthPaths(e *Engine, paths map[string]string) map[string]string {
+	if e.Search == nil {
+		return paths
+	}
+	out := map[string]string{}
+	for k, v := range paths {
+		out[k] = v
+	}
+	for _, r := range e.Search.Routes {
+		out[r.Name] = elasticsearch.KibanaHealthPath
+	}
+	return out
 }
 
 // deploySearch installs the ECK operator (a cluster add-on watching the data namespace) and the
@@ -45,7 +85,7 @@ func deploySearch(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 	operator, err := eck.New(ctx, "eck", &eck.Args{
 		HighAvailability:  prod,
 		ManagedNamespaces: []string{ns.Names.Data},
-		APIServerCIDRs:    cfg.Network.APIServerCIDRs,
+		APIServerCIDRs:    searchAPIServerCIDRs(cfg),
 		Scheduling:        f.Cluster.Scheduling,
 		Labels:            partOf(),
 	}, k8s)
@@ -73,7 +113,8 @@ func deploySearch(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		KibanaReplicas: e.KibanaReplicas,
 		Snapshots: elasticsearch.Snapshots{
 			Store: data.Store, Bucket: objectstore.Backups, Prefix: searchPrefix, Workload: searchWorkload,
-			Schedule: config.SnapshotSchedule(cfg.Profile.RPO), RetentionDays: e.SnapshotRetentionDays,
+			Schedule: config.SnapshotSchedule(cfg.Profile.RPO), PerDay: config.SnapshotsPerDay(cfg.Profile.RPO),
+			RetentionDays: e.SnapshotRetentionDays,
 		},
 		Operator: operator.Chart, OperatorNamespace: eck.Namespace,
 		ClientNamespaces: edgeClients(f), ClientCIDRs: f.edgeCIDRs,

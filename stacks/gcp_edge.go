@@ -81,7 +81,7 @@ func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provi
 	both := pulumi.Providers(provider, c.Provider)
 
 	l7 := &gkegateway.EdgeArgs{
-		Project: cfg.GCPProject, Region: cfg.Region, Domain: cfg.Domain, Routes: routes, HealthPaths: withHealthPaths(e, gcpHealthPaths),
+		Project: cfg.GCPProject, Region: cfg.Region, Domain: cfg.Domain, Routes: routes, HealthPaths: withSearchHealthPaths(e, withHealthPaths(e, gcpHealthPaths)),
 		Internal: internal, SourceRanges: cfg.Edge.SourceRanges, Name: gcpName(names.Base, "", 40),
 		Namespace: apps, NamespaceName: cfg.Network.Namespaces.Apps, Zone: zone,
 		Backends: engineBackends(e), Labels: partOf(), CloudLabels: tags(cfg), Protect: prod,

@@ -1,6 +1,7 @@
 // Package elasticsearch is the platform's search and log store: an Elasticsearch cluster and its
 // Kibana, both run by the ECK operator (package clusteraddons/eck), with snapshots to the platform's
-// object store on the environment's RPO.
+// object store on the environment's RPO: MinIO with a scoped key pair (kubernetes target), GCS through
+// GKE Workload Identity, S3 through IRSA; the store's grant is limited to the snapshot prefix.
 //
 // The package holds the contract (Args, NodeSet, Snapshots, the Search outputs) and its one rendering:
 // ECK's custom resources as plain maps (apiextensions.CustomResource), every field checked against
@@ -44,8 +45,12 @@ const (
 	// CASecret holds ca.crt, the CA of ECK's self-signed HTTP certificate.
 	CASecret      = ClusterName + "-es-http-certs-public"
 	KibanaService = KibanaName + "-kb-http"
-	HTTPPort      = 9200
-	KibanaPort    = 5601
+	// KibanaHealthPath is what ECK's readiness probe asks Kibana ≥ 8.16 on 5601
+	// (cloud-on-k8s@v3.5.0 pkg/controller/kibana/pod.go readinessProbePath: <basePath>/api/status),
+	// the path a cloud load balancer's health check requests too.
+	KibanaHealthPath = "/api/status"
+	HTTPPort         = 9200
+	KibanaPort       = 5601
 	// Repository and SLMPolicy are the names the snapshot Job registers.
 	Repository = "platform-object-store"
 	SLMPolicy  = "platform-snapshots"
@@ -80,9 +85,12 @@ type Snapshots struct {
 	Prefix string
 	// Workload is the objectstore.Access the store granted Elasticsearch.
 	Workload string
-	// Schedule is the SLM cron schedule (config.SnapshotSchedule); RetentionDays how long
-	// snapshots are kept.
+	// Schedule is the SLM cron schedule that meets the RPO (config.SnapshotSchedule) and PerDay how
+	// many snapshots it takes a day (config.SnapshotsPerDay); RetentionDays how long snapshots are
+	// kept. With more than one a day, the RPO policy (RPOPolicy) keeps one day of snapshots and
+	// SLMPolicy, then daily, keeps RetentionDays (policyBodies), so the count stays bounded.
 	Schedule      string
+	PerDay        int
 	RetentionDays int
 }
 
@@ -182,12 +190,12 @@ func (a *Args) validate() error {
 	}
 	s := a.Snapshots
 	switch {
-	case s.Store.Kind != objectstore.MinIO:
-		return fmt.Errorf("elasticsearch: snapshots to %q are not implemented; the MinIO store (kubernetes target) is", s.Store.Kind)
+	case !supportedStores[s.Store.Kind]:
+		return fmt.Errorf("elasticsearch: snapshots to %q are not implemented; MinIO (kubernetes target), GCS and S3 are", s.Store.Kind)
 	case s.Workload == "" || !dnsLabel.MatchString(s.Prefix):
 		return fmt.Errorf("elasticsearch: Snapshots.Workload and Snapshots.Prefix (a DNS label, got %q) are required", s.Prefix)
-	case s.Schedule == "" || s.RetentionDays < 1:
-		return fmt.Errorf("elasticsearch: Snapshots.Schedule and RetentionDays (≥ 1) are required")
+	case s.Schedule == "" || s.RetentionDays < 1 || s.PerDay < 1:
+		return fmt.Errorf("elasticsearch: Snapshots.Schedule, PerDay (≥ 1) and RetentionDays (≥ 1) are required")
 	}
 	if _, ok := s.Store.Identities[s.Workload]; !ok {
 		return fmt.Errorf("elasticsearch: the object store granted no identity to workload %q", s.Workload)

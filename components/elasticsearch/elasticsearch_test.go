@@ -30,7 +30,7 @@ func devArgs() *Args {
 		StorageClass:   "fast-ssd",
 		KibanaReplicas: 1,
 		Snapshots: Snapshots{Bucket: objectstore.Backups, Prefix: "elasticsearch", Workload: "elasticsearch",
-			Schedule: "0 30 1 * * ?", RetentionDays: 7},
+			Schedule: "0 30 1 * * ?", PerDay: 1, RetentionDays: 7},
 		OperatorNamespace: "elastic-system",
 		ClientNamespaces:  []string{"envoy-gateway-system"},
 		PublicURL:         "https://kibana.data.example.com",
@@ -44,11 +44,26 @@ func prodArgs() *Args {
 		{Name: "data", Roles: []string{"data", "ingest"}, Count: 3, CPU: 2, MemoryGiB: 8, VolumeGiB: 100},
 	}
 	a.ZoneAwareness, a.Protect, a.KibanaReplicas = true, true, 2
-	a.Snapshots.Schedule, a.Snapshots.RetentionDays = "0 0/15 * * * ?", 30
+	a.Snapshots.Schedule, a.Snapshots.PerDay, a.Snapshots.RetentionDays = "0 0/15 * * * ?", 96, 30
 	return a
 }
 
 func run(t *testing.T, preview bool, a *Args) (*mockcloud.Mocks, error) {
+	return runWith(t, preview, a, minioStore)
+}
+
+func minioStore() objectstore.Info {
+	return objectstore.Info{
+		Kind:        objectstore.MinIO,
+		Endpoint:    pulumi.String("https://minio.dataplatform-data.svc.cluster.local:9000").ToStringOutput(),
+		BucketNames: map[objectstore.Bucket]pulumi.StringOutput{objectstore.Backups: pulumi.String("backups").ToStringOutput()},
+		Identities: map[string]objectstore.Identity{"elasticsearch": {
+			CredentialsSecret: pulumi.String("elasticsearch-object-store").ToStringOutput(),
+		}},
+	}
+}
+
+func runWith(t *testing.T, preview bool, a *Args, store func() objectstore.Info) (*mockcloud.Mocks, error) {
 	m := mockcloud.New("dataplatform", "dev", preview)
 	err := m.Run(func(ctx *pulumi.Context) error {
 		k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
@@ -61,14 +76,7 @@ func run(t *testing.T, preview bool, a *Args) (*mockcloud.Mocks, error) {
 		}
 		a.Operator = op
 		a.Namespace = pulumi.String(a.NamespaceName)
-		a.Snapshots.Store = objectstore.Info{
-			Kind:        objectstore.MinIO,
-			Endpoint:    pulumi.String("https://minio.dataplatform-data.svc.cluster.local:9000").ToStringOutput(),
-			BucketNames: map[objectstore.Bucket]pulumi.StringOutput{objectstore.Backups: pulumi.String("backups").ToStringOutput()},
-			Identities: map[string]objectstore.Identity{"elasticsearch": {
-				CredentialsSecret: pulumi.String("elasticsearch-object-store").ToStringOutput(),
-			}},
-		}
+		a.Snapshots.Store = store()
 		_, err = New(ctx, "search", a, pulumi.Provider(k))
 		return err
 	}, nil)
@@ -272,6 +280,7 @@ func TestRefusesBadArgs(t *testing.T) {
 		"unknown role":      func(a *Args) { a.NodeSets[0].Roles = append(a.NodeSets[0].Roles, "ml") },
 		"no kibana":         func(a *Args) { a.KibanaReplicas = 0 },
 		"no schedule":       func(a *Args) { a.Snapshots.Schedule = "" },
+		"no per day":        func(a *Args) { a.Snapshots.PerDay = 0 },
 		"unknown workload":  func(a *Args) { a.Snapshots.Workload = "other" },
 		"no prefix":         func(a *Args) { a.Snapshots.Prefix = "" },
 		"unknown bucket":    func(a *Args) { a.Snapshots.Bucket = objectstore.Lake },

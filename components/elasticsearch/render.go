@@ -45,7 +45,8 @@ func resources(cpu, memGiB float64) pulumi.Map {
 //     sets node.attr.zone and cluster.routing.allocation.awareness.attributes k8s_node_name,zone
 //     (pkg/controller/elasticsearch/settings/merged_config.go zoneAwarenessConfig) and spreads
 //     the pods across zones;
-//   - secureSettings: the MinIO key pair in the keystore (s3.client.default.access_key/secret_key);
+//   - secureSettings: on MinIO only, its key pair in the keystore (s3.client.default.access_key/
+//     secret_key); on a cloud store the nodes use its workload identity instead (cloudNode);
 //   - auth.fileRealm / auth.roles: the snapshot Job's user and role;
 //   - volumeClaimDeletePolicy: DeleteOnScaledownOnly when protected (the CRD: PVCs are kept when the
 //     Elasticsearch is deleted; the default DeleteOnScaledownAndClusterDeletion removes them);
@@ -61,22 +62,25 @@ func elasticsearchSpec(a *Args, credentialsSecret pulumi.StringOutput, userSecre
 	if a.Protect {
 		deletePolicy = "DeleteOnScaledownOnly"
 	}
-	return pulumi.Map{
+	spec := pulumi.Map{
 		"version":  pulumi.String(a.Version),
 		"nodeSets": nodeSets,
-		"secureSettings": pulumi.Array{pulumi.Map{
-			"secretName": credentialsSecret,
-			"entries": pulumi.Array{
-				pulumi.Map{"key": pulumi.String("accessKey"), "path": pulumi.String("s3.client.default.access_key")},
-				pulumi.Map{"key": pulumi.String("secretKey"), "path": pulumi.String("s3.client.default.secret_key")},
-			},
-		}},
 		"auth": pulumi.Map{
 			"fileRealm": pulumi.Array{pulumi.Map{"secretName": userSecret}},
 			"roles":     pulumi.Array{pulumi.Map{"secretName": rolesSecret}},
 		},
 		"volumeClaimDeletePolicy": pulumi.String(deletePolicy),
 	}
+	if !a.cloudStore() {
+		spec["secureSettings"] = pulumi.Array{pulumi.Map{
+			"secretName": credentialsSecret,
+			"entries": pulumi.Array{
+				pulumi.Map{"key": pulumi.String("accessKey"), "path": pulumi.String("s3.client.default.access_key")},
+				pulumi.Map{"key": pulumi.String("secretKey"), "path": pulumi.String("s3.client.default.secret_key")},
+			},
+		}}
+	}
+	return spec
 }
 
 func nodeSet(a *Args, n NodeSet, endpoint pulumi.StringOutput) pulumi.Map {
@@ -87,49 +91,21 @@ func nodeSet(a *Args, n NodeSet, endpoint pulumi.StringOutput) pulumi.Map {
 	config := pulumi.Map{
 		"node.roles":            roles,
 		"node.store.allow_mmap": pulumi.Bool(false),
-		// The MinIO repository's client (repository-s3 S3ClientSettings: endpoint, path_style_access,
-		// region — MinIO's default region, which the request signature names).
-		"s3.client.default.endpoint":          endpoint,
-		"s3.client.default.path_style_access": pulumi.Bool(true),
-		"s3.client.default.region":            pulumi.String("us-east-1"),
 	}
-	// MinIO's certificate is signed by a private CA: the JVM trusts a copy of the image's default
-	// trust store with that CA added (Elastic's docs for MinIO repositories: a custom JVM trust
-	// store), built by an init container to which ECK gives the Elasticsearch image and its mounts
-	// (pkg/controller/common/defaults/pod_template.go WithInitContainerDefaults).
-	javaOpts := fmt.Sprintf("-Djavax.net.ssl.trustStore=%s -Djavax.net.ssl.trustStorePassword=changeit", truststorePath)
-	script := fmt.Sprintf(`set -eu
-cp %[1]s/lib/security/cacerts %[2]s
-chmod 0600 %[2]s
-%[1]s/bin/keytool -importcert -noprompt -alias objectstore-ca -file %[3]s/ca.crt -keystore %[2]s -storepass changeit
-`, jdkDir, truststorePath, caMountDir)
 	res := resources(n.CPU, n.MemoryGiB)
-	spec := pulumi.Map{
-		"initContainers": pulumi.Array{pulumi.Map{
-			"name":      pulumi.String("objectstore-truststore"),
-			"command":   pulumi.ToStringArray([]string{"/bin/bash", "-c", script}),
-			"resources": resources(0.1, 0.25),
-			"volumeMounts": pulumi.Array{
-				pulumi.Map{"name": pulumi.String("objectstore-truststore"), "mountPath": pulumi.String(truststoreDir)},
-				pulumi.Map{"name": pulumi.String("objectstore-ca"), "mountPath": pulumi.String(caMountDir), "readOnly": pulumi.Bool(true)},
-			},
-		}},
-		"containers": pulumi.Array{pulumi.Map{
-			// ECK merges this container into its own by name.
-			"name":      pulumi.String("elasticsearch"),
-			"resources": res,
-			"env":       pulumi.Array{pulumi.Map{"name": pulumi.String("ES_JAVA_OPTS"), "value": pulumi.String(javaOpts)}},
-			"volumeMounts": pulumi.Array{
-				pulumi.Map{"name": pulumi.String("objectstore-truststore"), "mountPath": pulumi.String(truststoreDir), "readOnly": pulumi.Bool(true)},
-			},
-		}},
-		"volumes": pulumi.Array{
-			pulumi.Map{"name": pulumi.String("objectstore-truststore"), "emptyDir": pulumi.Map{}},
-			pulumi.Map{"name": pulumi.String("objectstore-ca"), "secret": pulumi.Map{
-				"secretName": a.Snapshots.Store.Identities[a.Snapshots.Workload].CredentialsSecret,
-				"items":      pulumi.Array{pulumi.Map{"key": pulumi.String("ca.crt"), "path": pulumi.String("ca.crt")}},
-			}},
-		},
+	container := pulumi.Map{
+		// ECK merges this container into its own by name.
+		"name":      pulumi.String("elasticsearch"),
+		"resources": res,
+	}
+	spec := pulumi.Map{"containers": pulumi.Array{container}}
+	if a.cloudStore() {
+		// The store's identity is bound to this ServiceAccount (identityServiceAccount); the GCS
+		// client's default credentials are the pod's (no credentials_file in the keystore), the S3
+		// client's the web identity token (cloudNode).
+		cloudNode(a, config, container, spec)
+	} else {
+		minioNode(a, config, container, spec, endpoint)
 	}
 	if t := a.Scheduling.TolerationValues(); len(t) > 0 {
 		spec["tolerations"] = t
@@ -158,6 +134,44 @@ chmod 0600 %[2]s
 		out["zoneAwareness"] = pulumi.Map{}
 	}
 	return out
+}
+
+// minioNode adds the MinIO repository's client to a node set: its endpoint, path-style access and
+// region (repository-s3 S3ClientSettings: endpoint, path_style_access, region — MinIO's default
+// region, which the request signature names), and a JVM trust store holding MinIO's private CA
+// (Elastic's docs for MinIO repositories: a custom JVM trust store), built by an init container to
+// which ECK gives the Elasticsearch image and its mounts (pkg/controller/common/defaults/
+// pod_template.go WithInitContainerDefaults).
+func minioNode(a *Args, config, container, spec pulumi.Map, endpoint pulumi.StringOutput) {
+	config["s3.client.default.endpoint"] = endpoint
+	config["s3.client.default.path_style_access"] = pulumi.Bool(true)
+	config["s3.client.default.region"] = pulumi.String("us-east-1")
+	javaOpts := fmt.Sprintf("-Djavax.net.ssl.trustStore=%s -Djavax.net.ssl.trustStorePassword=changeit", truststorePath)
+	script := fmt.Sprintf(`set -eu
+cp %[1]s/lib/security/cacerts %[2]s
+chmod 0600 %[2]s
+%[1]s/bin/keytool -importcert -noprompt -alias objectstore-ca -file %[3]s/ca.crt -keystore %[2]s -storepass changeit
+`, jdkDir, truststorePath, caMountDir)
+	container["env"] = pulumi.Array{pulumi.Map{"name": pulumi.String("ES_JAVA_OPTS"), "value": pulumi.String(javaOpts)}}
+	container["volumeMounts"] = pulumi.Array{
+		pulumi.Map{"name": pulumi.String("objectstore-truststore"), "mountPath": pulumi.String(truststoreDir), "readOnly": pulumi.Bool(true)},
+	}
+	spec["initContainers"] = pulumi.Array{pulumi.Map{
+		"name":      pulumi.String("objectstore-truststore"),
+		"command":   pulumi.ToStringArray([]string{"/bin/bash", "-c", script}),
+		"resources": resources(0.1, 0.25),
+		"volumeMounts": pulumi.Array{
+			pulumi.Map{"name": pulumi.String("objectstore-truststore"), "mountPath": pulumi.String(truststoreDir)},
+			pulumi.Map{"name": pulumi.String("objectstore-ca"), "mountPath": pulumi.String(caMountDir), "readOnly": pulumi.Bool(true)},
+		},
+	}}
+	spec["volumes"] = pulumi.Array{
+		pulumi.Map{"name": pulumi.String("objectstore-truststore"), "emptyDir": pulumi.Map{}},
+		pulumi.Map{"name": pulumi.String("objectstore-ca"), "secret": pulumi.Map{
+			"secretName": a.Snapshots.Store.Identities[a.Snapshots.Workload].CredentialsSecret,
+			"items":      pulumi.Array{pulumi.Map{"key": pulumi.String("ca.crt"), "path": pulumi.String("ca.crt")}},
+		}},
+	}
 }
 
 // kibanaSpec renders the Kibana spec (CRD kibana.k8s.elastic.co/v1): the same version, count,

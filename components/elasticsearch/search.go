@@ -7,6 +7,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -110,6 +111,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	deps := append([]pulumi.Resource{args.Operator, user.Resource, roles}, policies...)
+	if args.cloudStore() {
+		sa, err := b.identityServiceAccount()
+		if err != nil {
+			return nil, err
+		}
+		// The nodes verify the repository with the store's identity when the Job registers it: the
+		// grants and the workload identity binding exist first (objectstore.Identity.Ready).
+		deps = append(append(deps, sa), identity.Ready...)
+	}
 	es, err := apiextensions.NewCustomResource(ctx, name+"-cluster", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("elasticsearch.k8s.elastic.co/v1"),
 		Kind:       pulumi.String("Elasticsearch"),
@@ -127,6 +137,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		OtherFields: map[string]any{"spec": kibanaSpec(args)},
 	}, b.child, pulumi.DependsOn([]pulumi.Resource{args.Operator, es}))
 	if err != nil {
+		return nil, err
+	}
+	if err := b.kibanaBudget(kb); err != nil {
 		return nil, err
 	}
 	host := fmt.Sprintf("%s.%s.svc", HTTPService, args.NamespaceName)
@@ -147,16 +160,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 // networkPolicies add to the namespace's baseline (default deny; the namespace's own pods — Kibana,
 // the snapshot Job, the nodes among themselves, MinIO on the kubernetes target — already admitted):
-// the ECK operator reaches the Elasticsearch API, and the edge reaches Kibana, nothing else.
+// the ECK operator reaches the Elasticsearch API, the edge reaches Kibana, and on a cloud store the
+// nodes reach the store and their token endpoint (storeEgress), nothing else.
 func (b *builder) networkPolicies() ([]pulumi.Resource, error) {
 	a := b.args
 	ingress := pulumi.ToStringArray([]string{"Ingress"})
 	esPods := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{
 		"common.k8s.elastic.co/type": pulumi.String("elasticsearch"), "elasticsearch.k8s.elastic.co/cluster-name": pulumi.String(ClusterName),
 	}}
-	kbPods := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{
-		"common.k8s.elastic.co/type": pulumi.String("kibana"), "kibana.k8s.elastic.co/name": pulumi.String(KibanaName),
-	}}
+	kbPods := &metav1.LabelSelectorArgs{MatchLabels: kibanaPodLabels()}
 	specs := []struct {
 		suffix string
 		spec   *networkingv1.NetworkPolicySpecArgs
@@ -177,6 +189,11 @@ func (b *builder) networkPolicies() ([]pulumi.Resource, error) {
 			}}}})
 	}
 	var out []pulumi.Resource
+	if p, err := b.storeEgress(esPods); err != nil {
+		return nil, err
+	} else if p != nil {
+		out = append(out, p)
+	}
 	for _, s := range specs {
 		p, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-"+s.suffix, &networkingv1.NetworkPolicyArgs{
 			Metadata: b.meta(s.suffix, "network"), Spec: s.spec,
@@ -187,4 +204,29 @@ func (b *builder) networkPolicies() ([]pulumi.Resource, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// kibanaPodLabels select Kibana's pods: ECK labels them with the Kibana's name and type
+// (cloud-on-k8s@v3.5.0 pkg/controller/kibana/label/labels.go NewLabels: kibana.k8s.elastic.co/name,
+// common.k8s.elastic.co/type "kibana").
+func kibanaPodLabels() pulumi.StringMap {
+	return pulumi.StringMap{"common.k8s.elastic.co/type": pulumi.String("kibana"), "kibana.k8s.elastic.co/name": pulumi.String(KibanaName)}
+}
+
+// kibanaBudget keeps all but one Kibana pod up through voluntary disruptions (node drains, cluster
+// upgrades) when there is more than one. ECK creates a PodDisruptionBudget for Elasticsearch only
+// (cloud-on-k8s@v3.5.0: no PodDisruptionBudget under pkg/controller/kibana, no podDisruptionBudget
+// in the Kibana CRD), so the component writes Kibana's.
+func (b *builder) kibanaBudget(kb pulumi.Resource) error {
+	if b.args.KibanaReplicas < 2 {
+		return nil
+	}
+	_, err := policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-kibana-pdb", &policyv1.PodDisruptionBudgetArgs{
+		Metadata: b.meta("kibana", "kibana"),
+		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
+			MaxUnavailable: pulumi.Int(1),
+			Selector:       &metav1.LabelSelectorArgs{MatchLabels: kibanaPodLabels()},
+		},
+	}, b.child, pulumi.DependsOn([]pulumi.Resource{kb}))
+	return err
 }

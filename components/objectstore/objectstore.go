@@ -55,7 +55,9 @@ type Access struct {
 	// Prefix, when set, limits the workload's object access to keys under "<Prefix>/" in each of its
 	// buckets (a workload sharing a bucket with another, such as Elasticsearch's snapshots next to
 	// the database backups). Lower-case letters, digits and '-'. MinIO scopes its user's policy to
-	// it; the cloud implementations refuse it until they scope their grants the same way.
+	// it, GCS its bucket grant (an IAM condition on the object name and the list prefix) and S3 its
+	// role's policy (objects under the prefix, s3:ListBucket conditioned on s3:prefix); ADLS refuses
+	// it until it scopes its grant the same way.
 	Prefix string
 }
 
@@ -79,6 +81,11 @@ type Identity struct {
 	// the workload's containers. The workload component writes it into a Kubernetes Secret it owns.
 	// Empty otherwise.
 	StaticCredential pulumi.StringOutput
+	// Ready are the resources that grant the identity its access (the bucket grants, the workload
+	// identity binding, the role's policy): a workload that uses the identity as it starts depends on
+	// them, since the Principal may resolve before they exist (a Google service account's email is
+	// known once the account is). Nil where nothing is granted apart from the Principal.
+	Ready []pulumi.Resource
 }
 
 // Info is what every implementation exposes to the workloads.

@@ -2,8 +2,9 @@
 // bucket per objectstore.Bucket role, encrypted with a customer-managed Cloud KMS key, closed to the
 // public (public access prevention, uniform bucket-level access), with versioning, soft delete and
 // lifecycle rules; and, per workload, a Google service account that can use exactly its buckets and
-// that the workload's Kubernetes ServiceAccount impersonates through GKE Workload Identity. No HMAC
-// keys are created.
+// that the workload's Kubernetes ServiceAccount impersonates through GKE Workload Identity (with
+// Access.Prefix, only the objects under that prefix, through an IAM condition: prefixCondition). No
+// HMAC keys are created.
 //
 // Service account keys: exactly one per workload whose Access sets StaticCredential, and none
 // otherwise. Such a workload has a client that reads only a key file (Airbyte's GCS storage client
@@ -209,8 +210,8 @@ func (a *ObjectStoreArgs) validate(name string) error {
 		if len(acc.Buckets) == 0 {
 			return fail("%s.Buckets is empty; list the buckets %s uses", field, acc.Workload)
 		}
-		if acc.Prefix != "" {
-			return fail("%s.Prefix = %q; GCS grants whole buckets so far", field, acc.Prefix)
+		if acc.Prefix != "" && (!dns1123Re.MatchString(acc.Prefix) || len(acc.Prefix) > 63) {
+			return fail("%s.Prefix = %q; must be 1–63 lower-case letters, digits and '-'", field, acc.Prefix)
 		}
 		seenBucket := map[objectstore.Bucket]bool{}
 		for _, b := range acc.Buckets {
@@ -256,7 +257,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			buckets[j] = string(b)
 		}
 		access[i] = map[string]any{"workload": a.Workload, "namespace": a.Namespace, "serviceAccount": a.ServiceAccount, "buckets": buckets,
-			"staticCredential": a.StaticCredential}
+			"staticCredential": a.StaticCredential, "prefix": a.Prefix}
 	}
 
 	comp := &ObjectStore{BucketLocations: map[objectstore.Bucket]string{}}
@@ -402,14 +403,18 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			return nil, err
 		}
 		member := pulumi.Sprintf("serviceAccount:%s", sa.Email)
+		var ready []pulumi.Resource
 		for _, role := range acc.Buckets {
-			if _, err := storage.NewBucketIAMMember(ctx, name+"-"+acc.Workload+"-"+string(role), &storage.BucketIAMMemberArgs{
-				Bucket: buckets[role].Name,
-				Role:   pulumi.String(ObjectRole),
-				Member: member,
-			}, disposable); err != nil {
+			grant, err := storage.NewBucketIAMMember(ctx, name+"-"+acc.Workload+"-"+string(role), &storage.BucketIAMMemberArgs{
+				Bucket:    buckets[role].Name,
+				Role:      pulumi.String(ObjectRole),
+				Member:    member,
+				Condition: prefixCondition(acc, buckets[role].Name),
+			}, disposable)
+			if err != nil {
 				return nil, err
 			}
+			ready = append(ready, grant)
 		}
 		saPath := pulumi.Sprintf("projects/%s/serviceAccounts/%s", args.Project, sa.Email)
 		if acc.StaticCredential {
@@ -423,17 +428,19 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 				Principal:                 sa.Email,
 				CredentialsSecret:         pulumi.String("").ToStringOutput(),
 				StaticCredential:          cred,
+				Ready:                     ready,
 			}
 			continue
 		}
-		if _, err := serviceaccount.NewIAMMember(ctx, name+"-"+acc.Workload+"-workload-identity", &serviceaccount.IAMMemberArgs{
+		wi, err := serviceaccount.NewIAMMember(ctx, name+"-"+acc.Workload+"-workload-identity", &serviceaccount.IAMMemberArgs{
 			ServiceAccountId: saPath,
 			Role:             pulumi.String(WorkloadIdentityRole),
 			// The pool comes from the cluster's output: the binding waits for the cluster (issue 9,
 			// class 7; before, a plain string let it run first and fail with 400 "Identity Pool does
 			// not exist").
 			Member: pulumi.Sprintf("serviceAccount:%s[%s/%s]", args.WorkloadPool, acc.Namespace, acc.ServiceAccount),
-		}, disposable); err != nil {
+		}, disposable)
+		if err != nil {
 			return nil, err
 		}
 		identities[acc.Workload] = objectstore.Identity{
@@ -442,6 +449,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			Principal:                 sa.Email,
 			CredentialsSecret:         pulumi.String("").ToStringOutput(),
 			// StaticCredential stays unset (no OutputState): consumers tell "no key" by it.
+			Ready: append(ready, wi),
 		}
 	}
 
@@ -474,6 +482,37 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		return nil, err
 	}
 	return comp, nil
+}
+
+// prefixCondition is, for an Access with a Prefix, the IAM condition that limits the workload's
+// object role to keys under "<Prefix>/" (nil, an unconditional grant, without one). IAM conditions
+// on a bucket need uniform bucket-level access, which every bucket here has. Two cases
+// (cloud.google.com/iam/docs/conditions-resource-attributes: objects are resource type
+// storage.googleapis.com/Object named "projects/_/buckets/<bucket>/objects/<object>"; listing is
+// checked on the bucket, storage.googleapis.com/Bucket; cloud.google.com/iam/docs/
+// conditions-attribute-reference: the API attribute storage.googleapis.com/objectListPrefix is the
+// prefix a list request asks for):
+//   - any object permission of the role on an object under the prefix;
+//   - on the bucket, only requests that list under the prefix (storage.objects.list and
+//     storage.multipartUploads.list with that prefix), so the workload cannot even enumerate the
+//     names of the objects beside it.
+//
+// pulumi-gcp@v7.38.0 sdk/go/gcp/storage/bucketIAMMember.go: condition {title, description,
+// expression}; the provider treats the condition as part of the binding's identity, so changing the
+// prefix replaces the grant.
+func prefixCondition(acc objectstore.Access, bucket pulumi.StringOutput) storage.BucketIAMMemberConditionPtrInput {
+	if acc.Prefix == "" {
+		return nil
+	}
+	p := acc.Prefix + "/"
+	return &storage.BucketIAMMemberConditionArgs{
+		Title:       pulumi.String(fmt.Sprintf("%s under %s", acc.Workload, p)),
+		Description: pulumi.String(fmt.Sprintf("Object access of %s limited to keys under %s", acc.Workload, p)),
+		Expression: bucket.ApplyT(func(b string) string {
+			return fmt.Sprintf(`resource.name.startsWith("projects/_/buckets/%s/objects/%s") || `+
+				`(resource.type == "storage.googleapis.com/Bucket" && api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("%s"))`, b, p, p)
+		}).(pulumi.StringOutput),
+	}
 }
 
 // staticCredential mints a key for the service account serviceAccountID and returns its JSON key

@@ -165,8 +165,8 @@ func (a *ObjectStoreArgs) validate() error {
 			return fmt.Errorf("s3: Access[%d].ServiceAccount = %q; must be a Kubernetes ServiceAccount name", i, acc.ServiceAccount)
 		case len(acc.Buckets) == 0:
 			return fmt.Errorf("s3: Access[%d].Buckets is empty; list the buckets %s uses", i, acc.Workload)
-		case acc.Prefix != "":
-			return fmt.Errorf("s3: Access[%d] (%s) sets Prefix; S3 grants whole buckets so far", i, acc.Workload)
+		case acc.Prefix != "" && !prefixLabelRE.MatchString(acc.Prefix):
+			return fmt.Errorf("s3: Access[%d] (%s).Prefix = %q; must be 1–63 lower-case letters, digits and '-'", i, acc.Workload, acc.Prefix)
 		case acc.StaticCredential:
 			return fmt.Errorf("s3: Access[%d] (%s) sets StaticCredential; S3 mints no static keys: EKS Pod Identity serves every AWS client, so %s's AWS SDK gets its role without one", i, acc.Workload, acc.Workload)
 		}
@@ -449,7 +449,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 
 	identities := map[string]objectstore.Identity{}
 	for _, a := range args.Access {
-		principal, err := b.podIdentity(a, key.Arn, buckets)
+		principal, ready, err := b.podIdentity(a, key.Arn, buckets)
 		if err != nil {
 			return nil, err
 		}
@@ -457,6 +457,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			ServiceAccountAnnotations: pulumi.StringMap{}.ToStringMapOutput(), // Pod Identity binds by name
 			Principal:                 principal,
 			CredentialsSecret:         pulumi.String("").ToStringOutput(),
+			Ready:                     ready,
 		}
 	}
 
@@ -693,7 +694,7 @@ func replicationPolicy(srcARNs, dstARNs []string, srcKey, dstKey, srcRegion, dst
 // podIdentity creates a workload's role, allowed exactly its buckets and the key, and binds it to
 // the workload's ServiceAccount. The returned principal resolves once the permissions and the
 // association exist, so a workload that waits for it starts with working credentials.
-func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, buckets map[objectstore.Bucket]*bucket) (pulumi.StringOutput, error) {
+func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, buckets map[objectstore.Bucket]*bucket) (pulumi.StringOutput, []pulumi.Resource, error) {
 	ctx, rn := b.ctx, b.name+"-"+a.Workload
 	// Pod Identity tags the session with the cluster, namespace and ServiceAccount: only that
 	// ServiceAccount of that cluster, in this account, can use the role.
@@ -735,19 +736,19 @@ func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, 
 		Tags:             b.tags(rn + "-role"),
 	}, b.parent)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, nil, err
 	}
 	var bucketARNs []string
 	for _, bk := range a.Buckets {
 		bucketARNs = append(bucketARNs, b.bucketARN(buckets[bk].name))
 	}
 	policyJSON := keyARN.ApplyT(func(key string) (string, error) {
-		doc, err := json.Marshal(workloadPolicy(bucketARNs, key))
+		doc, err := json.Marshal(workloadPolicy(bucketARNs, key, a.Prefix))
 		return string(doc), err
 	}).(pulumi.StringOutput)
 	policy, err := iam.NewRolePolicy(ctx, rn+"-policy", &iam.RolePolicyArgs{Role: role.ID(), Policy: policyJSON}, b.parent)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, nil, err
 	}
 	assoc, err := eks.NewPodIdentityAssociation(ctx, rn+"-pod-identity", &eks.PodIdentityAssociationArgs{
 		ClusterName:    b.args.ClusterName,
@@ -757,23 +758,40 @@ func (b *builder) podIdentity(a objectstore.Access, keyARN pulumi.StringOutput, 
 		Tags:           b.tags(rn + "-pod-identity"),
 	}, b.parent, pulumi.DependsOn([]pulumi.Resource{policy}))
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, nil, err
 	}
-	return pulumi.All(role.Arn, assoc.AssociationId).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput), nil
+	return pulumi.All(role.Arn, assoc.AssociationId).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput), []pulumi.Resource{policy, assoc}, nil
 }
 
+// prefixLabelRE is an Access.Prefix: a lower-case DNS label.
+var prefixLabelRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
 // workloadPolicy grants object read/write on exactly the given buckets, and the key operations S3
-// performs on the caller's behalf for SSE-KMS.
-func workloadPolicy(bucketARNs []string, keyARN string) policyDocument {
+// performs on the caller's behalf for SSE-KMS. With a prefix, objects only under "<prefix>/" and
+// listing only under it: s3:ListBucket conditioned on s3:prefix (AWS Service Authorization
+// Reference, Amazon S3: ListBucket supports the s3:prefix condition key; IAM User Guide example
+// "Allow users to access only their home folder": StringLike s3:prefix "<folder>/*"). The bucket's
+// location and its in-progress multipart uploads stay bucket-wide (listing upload keys, not data).
+func workloadPolicy(bucketARNs []string, keyARN, prefix string) policyDocument {
 	objects := make([]string, len(bucketARNs))
 	for i, a := range bucketARNs {
 		objects[i] = a + "/*"
+		if prefix != "" {
+			objects[i] = a + "/" + prefix + "/*"
+		}
 	}
-	return policyDocument{Version: "2012-10-17", Statement: []statement{
-		{Sid: "Buckets", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"}, Resource: bucketARNs},
-		{Sid: "Objects", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}, Resource: objects},
-		{Sid: "BucketKey", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{keyARN}},
-	}}
+	buckets := []statement{{Sid: "Buckets", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"}, Resource: bucketARNs}}
+	if prefix != "" {
+		buckets = []statement{
+			{Sid: "ListPrefix", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: bucketARNs,
+				Condition: map[string]map[string]any{"StringLike": {"s3:prefix": []string{prefix + "/*"}}}},
+			{Sid: "Buckets", Effect: "Allow", Action: []string{"s3:GetBucketLocation", "s3:ListBucketMultipartUploads"}, Resource: bucketARNs},
+		}
+	}
+	return policyDocument{Version: "2012-10-17", Statement: append(buckets,
+		statement{Sid: "Objects", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}, Resource: objects},
+		statement{Sid: "BucketKey", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{keyARN}},
+	)}
 }
 
 // policyDocument is an IAM or bucket policy, marshalled with encoding/json.
