@@ -26,12 +26,14 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 		Project: cfg.GCPProject, Instance: names.Global(), BucketPrefix: names.Global(),
 		PointInTimeRecovery: cfg.MetadataDB.PointInTimeRecovery, DRReplica: cfg.MetadataDB.DRReplica,
 		JobsNamespace: n.Jobs,
+		// Every query is scoped to this stack's cluster (gcp.go names it so) and namespaces.
+		Cluster: gcpName(names.Base, "", 40), Namespaces: n.List(),
 	}
 	o := cfg.Observability
 	a := &gmp.Args{
 		Spec:    observability.Spec{Targets: pa.Targets, Rules: gmp.Rules(pa), Dashboards: gmp.Dashboards(pa)},
 		Project: cfg.GCPProject, Name: gcpName(names.Base, "", 40), RunbookBase: o.DocsBaseURL,
-		LogsRetentionDays: o.LogsRetentionDays, Labels: partOf(),
+		LogsRetentionDays: o.LogsRetentionDays, LogsLocation: o.LogsLocation, Labels: partOf(),
 	}
 	switch o.Receiver.Kind {
 	case config.ReceiverEmail:
@@ -48,6 +50,9 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c *gke.Cluster) func(ctx *pulumi.Context, after []pulumi.Resource) (pulumi.Map, error) {
 	return func(ctx *pulumi.Context, after []pulumi.Resource) (pulumi.Map, error) {
 		a, pa := gcpMonitoringArgs(cfg, names)
+		if err := pa.Validate(); err != nil {
+			return nil, fmt.Errorf("observability: %w", err)
+		}
 		a.After = after
 		mon, err := gmp.New(ctx, "monitoring", a, pulumi.Providers(provider, c.Provider))
 		if err != nil {
@@ -61,12 +66,13 @@ func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c 
 			return pulumi.String("https://console.cloud.google.com/" + page + "?project=" + cfg.GCPProject)
 		}
 		return pulumi.Map{
-			"enabled":             pulumi.Bool(true),
-			"backend":             pulumi.String("Managed Service for Prometheus + Cloud Monitoring"),
-			"dashboards":          console("monitoring/dashboards"),
-			"alertPolicies":       console("monitoring/alerting/policies"),
-			"metricsExplorer":     console("monitoring/metrics-explorer"),
-			"logs":                console("logs/query"),
+			"enabled":         pulumi.Bool(true),
+			"backend":         pulumi.String("Managed Service for Prometheus + Cloud Monitoring"),
+			"dashboards":      console("monitoring/dashboards"),
+			"alertPolicies":   console("monitoring/alerting/policies"),
+			"metricsExplorer": console("monitoring/metrics-explorer"),
+			"logs":            console("logs/query"),
+			// 0: the project's _Default log bucket is not managed by this stack.
 			"logsRetentionDays":   pulumi.Int(cfg.Observability.LogsRetentionDays),
 			"notificationChannel": mon.Channel,
 			"rulesNotOnGcp":       dropped,

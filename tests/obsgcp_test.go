@@ -29,13 +29,35 @@ func eachGCPPlan(t *testing.T, extra func(stack string) []string, f func(t *test
 
 func dependsOn(r *planner.Result, a, b *mockcloud.Resource) bool { return r.Mocks.DependsOn(a, b) }
 
-// TestObservabilityOnGCP: every gcp stack renders the model: Dremio's coordinator and executors
-// scraped by GKE's managed collectors (PodMonitoring in the apps namespace, created after it, the
-// collectors admitted on the metrics port only), one PromQL alerting policy per GCP rule linking its
-// runbook, the three dashboards, the _Default bucket's retention from the environment, the
-// monitoring and logging APIs, and the managed kube-state-metrics packages the rules read.
-func TestObservabilityOnGCP(t *testing.T) {
+// observabilityOn is the opt-in (observability.enabled is false by default on gcp).
+const observabilityOn = `dataplatform:observability={"enabled": true}`
+
+// TestObservabilityOptInOnGCP: by default a gcp stack renders none of the model (its PromQL
+// policies cannot be created before their metrics exist), bills no kube-state-metrics package and
+// leaves the project's _Default log bucket alone.
+func TestObservabilityOptInOnGCP(t *testing.T) {
 	eachGCPPlan(t, nil, func(t *testing.T, stack string, preview bool, r *planner.Result) {
+		for _, typ := range []string{gmp.Type, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "gcp:monitoring/alertPolicy:AlertPolicy",
+			"gcp:monitoring/dashboard:Dashboard", "gcp:logging/projectBucketConfig:ProjectBucketConfig"} {
+			if n := len(resourcesOf(r, typ)); n != 0 {
+				t.Errorf("%d %s with observability off by default", n, typ)
+			}
+		}
+		gke := resourcesOf(r, "gcp:container/cluster:Cluster")[0]
+		if comps := inspect.StringsOf(inspect.At(gke.Inputs, "monitoringConfig", "enableComponents")); strings.Join(comps, ",") != "SYSTEM_COMPONENTS" {
+			t.Errorf("monitoring components %v; want SYSTEM_COMPONENTS only (no billed kube-state-metrics package)", comps)
+		}
+	})
+}
+
+// TestObservabilityOnGCP: every gcp stack with observability.enabled renders the model: Dremio's
+// coordinator and executors scraped by GKE's managed collectors (PodMonitoring in the apps
+// namespace, created after it, the collectors admitted on the metrics port only), one PromQL
+// alerting policy per GCP rule linking its runbook and scoped to the stack's cluster, the three
+// dashboards, no _Default log bucket (unless logsRetentionDays is set), the monitoring and logging
+// APIs, and the managed kube-state-metrics packages the rules read.
+func TestObservabilityOnGCP(t *testing.T) {
+	eachGCPPlan(t, func(string) []string { return []string{observabilityOn} }, func(t *testing.T, stack string, preview bool, r *planner.Result) {
 		if n := len(resourcesOf(r, gmp.Type)); n != 1 {
 			t.Fatalf("%d %s; want 1", n, gmp.Type)
 		}
@@ -46,6 +68,9 @@ func TestObservabilityOnGCP(t *testing.T) {
 				appsNS = res
 			}
 		}
+		if appsNS == nil {
+			t.Fatalf("no Namespace %s", apps)
+		}
 		for _, job := range []string{"dremio-coordinator", "dremio-executor"} {
 			pm := named(t, r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "monitoring-"+job+"-podmonitoring")
 			if inspect.Str(pm.Inputs, "metadata", "namespace") != apps || inspect.Str(pm.Inputs, "metadata", "name") != job {
@@ -54,7 +79,7 @@ func TestObservabilityOnGCP(t *testing.T) {
 			if inspect.Str(pm.Inputs, "spec", "endpoints", 0, "port") != "metrics" || inspect.Str(pm.Inputs, "spec", "endpoints", 0, "path") != "/metrics" {
 				t.Errorf("%s: endpoint %v", job, inspect.At(pm.Inputs, "spec", "endpoints", 0))
 			}
-			if appsNS != nil && !dependsOn(r, pm, appsNS) {
+			if !dependsOn(r, pm, appsNS) {
 				t.Errorf("PodMonitoring %s does not wait for namespace %s", job, apps)
 			}
 			np := named(t, r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "monitoring-"+job+"-allow-gmp")
@@ -70,6 +95,7 @@ func TestObservabilityOnGCP(t *testing.T) {
 			t.Errorf("%d alerting policies; want the platform's rules that exist on GCP", len(policies))
 		}
 		base := r.Platform.Observability.DocsBaseURL + "/docs/runbook-alerts.md#"
+		cluster := inspect.Str(resourcesOf(r, "gcp:container/cluster:Cluster")[0].Inputs, "name")
 		names := map[string]bool{}
 		for _, p := range policies {
 			c := inspect.Obj(inspect.At(p.Inputs, "conditions", 0, "conditionPrometheusQueryLanguage"))
@@ -77,6 +103,11 @@ func TestObservabilityOnGCP(t *testing.T) {
 			names[rule] = true
 			if inspect.Str(c, "query") == "" || !strings.HasSuffix(inspect.Str(c, "duration"), "s") {
 				t.Errorf("%s: query %q duration %q", rule, inspect.Str(c, "query"), inspect.Str(c, "duration"))
+			}
+			// Cloud Monitoring's PromQL reads the whole project: the cluster's series are this stack's.
+			if q := inspect.Str(c, "query"); (strings.Contains(q, "kube_") || strings.Contains(q, "kubernetes_io:") || strings.Contains(q, "job")) &&
+				!strings.Contains(q, `cluster="`+cluster+`"`) && !strings.Contains(q, `cluster_name="`+cluster+`"`) {
+				t.Errorf("%s: %s is not scoped to cluster %s", rule, q, cluster)
 			}
 			if sev := inspect.Str(p.Inputs, "severity"); sev != "CRITICAL" && sev != "WARNING" {
 				t.Errorf("%s: severity %q", rule, sev)
@@ -99,10 +130,8 @@ func TestObservabilityOnGCP(t *testing.T) {
 				t.Errorf("dashboard %s has no PromQL widget", uid)
 			}
 		}
-		b := named(t, r, "gcp:logging/projectBucketConfig:ProjectBucketConfig", "monitoring-default-logs")
-		want := map[string]float64{"dev": 30, "staging": 30, "prod": 90}[stack]
-		if inspect.Str(b.Inputs, "bucketId") != "_Default" || inspect.Num(b.Inputs, "retentionDays") != want || inspect.Str(b.Inputs, "project") != r.Platform.GCPProject {
-			t.Errorf("log bucket %s retention %v in %s; want _Default %v in %s", inspect.Str(b.Inputs, "bucketId"), inspect.Num(b.Inputs, "retentionDays"), inspect.Str(b.Inputs, "project"), want, r.Platform.GCPProject)
+		if n := len(resourcesOf(r, "gcp:logging/projectBucketConfig:ProjectBucketConfig")); n != 0 {
+			t.Errorf("%d _Default log bucket configs without logsRetentionDays: the project-wide bucket is managed only on request", n)
 		}
 		apis := map[string]bool{}
 		for _, s := range resourcesOf(r, "gcp:projects/service:Service") {
@@ -129,17 +158,29 @@ func TestObservabilityOnGCP(t *testing.T) {
 // URL stays a secret; observability.enabled false leaves nothing of it (and no monitoring APIs).
 func TestObservabilityReceiverOnGCP(t *testing.T) {
 	for _, preview := range []bool{false, true} {
-		r := plan(t, "prod", "gcp", preview, `dataplatform:observability={"receiver": {"kind": "email", "to": "ops@example.com"}}`)
+		r := plan(t, "prod", "gcp", preview, `dataplatform:observability={"enabled": true, "logsRetentionDays": 90, "logsLocation": "europe-west1", "receiver": {"kind": "email", "to": "ops@example.com"}}`)
 		ch := resourcesOf(r, "gcp:monitoring/notificationChannel:NotificationChannel")
 		if len(ch) != 1 || inspect.Str(ch[0].Inputs, "type") != "email" || inspect.Str(ch[0].Inputs, "labels", "email_address") != "ops@example.com" {
 			t.Fatalf("channels %v; want one email channel to ops@example.com", ch)
 		}
-		for _, p := range resourcesOf(r, "gcp:monitoring/alertPolicy:AlertPolicy") {
-			if !dependsOn(r, p, ch[0]) {
-				t.Errorf("policy %s does not notify the channel", p.Name)
+		policies := resourcesOf(r, "gcp:monitoring/alertPolicy:AlertPolicy")
+		if len(policies) == 0 {
+			t.Fatal("no alerting policies")
+		}
+		for _, p := range policies {
+			// The channel's name is an output: known in normal mode (the mock's id), unknown in preview.
+			chans := inspect.At(p.Inputs, "notificationChannels")
+			if !chans.IsArray() || len(chans.ArrayValue()) != 1 {
+				t.Errorf("policy %s notifies %v; want the one channel", p.Name, chans)
+			} else if want := inspect.Str(ch[0].Outputs, "name"); !preview && (want == "" || inspect.StringsOf(chans)[0] != want) {
+				t.Errorf("policy %s notifies %v; want the channel %q", p.Name, inspect.StringsOf(chans), want)
 			}
 		}
-		r = plan(t, "dev", "gcp", preview, `dataplatform:observability={"receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0KEN-xyz"}}`)
+		b := named(t, r, "gcp:logging/projectBucketConfig:ProjectBucketConfig", "monitoring-default-logs")
+		if inspect.Str(b.Inputs, "bucketId") != "_Default" || inspect.Num(b.Inputs, "retentionDays") != 90 || inspect.Str(b.Inputs, "location") != "europe-west1" || inspect.Str(b.Inputs, "project") != r.Platform.GCPProject {
+			t.Errorf("log bucket %s retention %v in %s/%s; want _Default 90 in %s/europe-west1", inspect.Str(b.Inputs, "bucketId"), inspect.Num(b.Inputs, "retentionDays"), inspect.Str(b.Inputs, "project"), inspect.Str(b.Inputs, "location"), r.Platform.GCPProject)
+		}
+		r = plan(t, "dev", "gcp", preview, `dataplatform:observability={"enabled": true, "receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0KEN-xyz"}}`)
 		ch = resourcesOf(r, "gcp:monitoring/notificationChannel:NotificationChannel")
 		if len(ch) != 1 || inspect.Str(ch[0].Inputs, "type") != "webhook_tokenauth" {
 			t.Fatalf("channels %v; want one webhook_tokenauth channel", ch)
