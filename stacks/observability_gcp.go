@@ -8,8 +8,10 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster/gke"
 	"github.com/opendataplatform/dataplatform/components/dremio"
+	"github.com/opendataplatform/dataplatform/components/edge/envoygateway"
 	"github.com/opendataplatform/dataplatform/components/observability"
 	"github.com/opendataplatform/dataplatform/components/observability/gmp"
+	"github.com/opendataplatform/dataplatform/components/observability/platform"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -28,6 +30,8 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 		JobsNamespace: n.Jobs,
 		// Every query is scoped to this stack's cluster (gcp.go names it so) and namespaces.
 		Cluster: gcpName(names.Base, "", 40), Namespaces: n.List(),
+		// cert-manager issues the stream edge's certificate (gcp_edge.go), scraped by gcpScrapeCertManager.
+		CertManager: cfg.Edge.On(),
 	}
 	o := cfg.Observability
 	a := &gmp.Args{
@@ -78,4 +82,18 @@ func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c 
 			"rulesNotOnGcp":       dropped,
 		}, nil
 	}
+}
+
+// gcpScrapeCertManager has GKE's collectors scrape cert-manager (the stream edge's certificate, the
+// CertificateExpiringSoon policy) once the edge's controllers have created its namespace; the
+// model itself is rendered before the edge.
+func gcpScrapeCertManager(ctx *pulumi.Context, cfg *config.Platform, c *gke.Cluster, controllers pulumi.Resource) error {
+	if !cfg.Observability.On() {
+		return nil
+	}
+	if err := gmp.Scrape(ctx, "monitoring-edge", platform.CertManagerTarget(envoygateway.CertManagerNamespace), partOf(),
+		pulumi.Provider(c.Provider), pulumi.DependsOn([]pulumi.Resource{controllers})); err != nil {
+		return fmt.Errorf("observability: %w", err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opendataplatform/dataplatform/components/edge/envoygateway"
 	"github.com/opendataplatform/dataplatform/components/observability/gmp"
 	"github.com/opendataplatform/dataplatform/internal/planner"
 	"github.com/opendataplatform/dataplatform/mockcloud"
@@ -87,8 +88,20 @@ func TestObservabilityOnGCP(t *testing.T) {
 				t.Errorf("%s: collectors admitted on %v; want 9091 only", job, inspect.At(np.Inputs, "spec", "ingress", 0, "ports"))
 			}
 		}
-		if n := len(resourcesOf(r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring")); n != 2 {
-			t.Errorf("%d PodMonitorings; want Dremio's 2 (Cloud SQL and Cloud Storage are Cloud Monitoring metrics)", n)
+		if !r.Platform.Edge.On() {
+			t.Fatal("the gcp stacks have an edge (dataplatform:domain)")
+		}
+		if n := len(resourcesOf(r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring")); n != 3 {
+			t.Errorf("%d PodMonitorings; want Dremio's 2 and cert-manager's (Cloud SQL and Cloud Storage are Cloud Monitoring metrics)", n)
+		}
+		// cert-manager issues the stream edge's certificate: scraped once the edge's controllers exist.
+		cm := named(t, r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "monitoring-edge-cert-manager-podmonitoring")
+		if inspect.Str(cm.Inputs, "metadata", "namespace") != envoygateway.CertManagerNamespace || inspect.Str(cm.Inputs, "spec", "endpoints", 0, "port") != "http-metrics" {
+			t.Errorf("cert-manager's PodMonitoring in %q on %q", inspect.Str(cm.Inputs, "metadata", "namespace"), inspect.Str(cm.Inputs, "spec", "endpoints", 0, "port"))
+		}
+		// DependsOn the controllers' component waits for its children, cert-manager's chart among them.
+		if chart := named(t, r, "kubernetes:helm.sh/v4:Chart", "edge-controllers-cert-manager"); !dependsOn(r, cm, chart) {
+			t.Error("cert-manager's PodMonitoring does not wait for cert-manager's chart (its namespace)")
 		}
 		policies := resourcesOf(r, "gcp:monitoring/alertPolicy:AlertPolicy")
 		if len(policies) < 10 {
@@ -116,7 +129,7 @@ func TestObservabilityOnGCP(t *testing.T) {
 				t.Errorf("%s: runbook %q; want under %s", rule, inspect.Str(p.Inputs, "documentation", "links", 0, "url"), base)
 			}
 		}
-		for _, want := range []string{"PlatformTargetDown", "PostgresWALArchivingFailing", "DremioExecutorLost", "VolumeFillingUp"} {
+		for _, want := range []string{"PlatformTargetDown", "PostgresWALArchivingFailing", "DremioExecutorLost", "VolumeFillingUp", "CertificateExpiringSoon"} {
 			if !names[want] {
 				t.Errorf("no policy for %s", want)
 			}

@@ -210,6 +210,17 @@ func New(ctx *pulumi.Context, resName string, args *Args, opts ...pulumi.Resourc
 	return comp, nil
 }
 
+// Scrape renders one target outside the model's component: for a target whose namespace is created
+// later than the model (cert-manager's, by the edge's controllers), opts carrying the provider and a
+// DependsOn on what creates the namespace. Rules over its series belong in the model (Rules).
+func Scrape(ctx *pulumi.Context, resName string, t observability.ScrapeTarget, labels map[string]string, opts ...pulumi.ResourceOption) error {
+	if err := (observability.Spec{Targets: []observability.ScrapeTarget{t}}).Validate(); err != nil {
+		return err
+	}
+	spec := observability.Spec{Targets: []observability.ScrapeTarget{t}}.WithDefaults()
+	return scrape(ctx, resName, spec.Targets[0], k8snet.PartOfLabels(labels), opts...)
+}
+
 // scrape renders one PodMonitoring in the target's namespace (its Secrets are read from there), the
 // NetworkPolicy that admits GKE's collectors on the metrics port and, when the target names Secrets,
 // the Role that lets the collector read exactly those (prometheus-engine v0.17.2

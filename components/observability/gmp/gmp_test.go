@@ -13,6 +13,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/dremio"
 	"github.com/opendataplatform/dataplatform/components/observability"
+	"github.com/opendataplatform/dataplatform/components/observability/platform"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
@@ -33,7 +34,7 @@ func platformArgs() PlatformArgs {
 		AvailabilityPercent: 99.9, RPO: 15 * time.Minute, Targets: dremio.MetricsTargets("apps"),
 		Project: "proj-1", Instance: "dataplatform-prod-x1", PointInTimeRecovery: true, DRReplica: true,
 		BucketPrefix: "dataplatform-prod-x1", JobsNamespace: "jobs",
-		Cluster: "dataplatform-prod", Namespaces: []string{"apps", "data", "jobs"},
+		Cluster: "dataplatform-prod", Namespaces: []string{"apps", "data", "jobs"}, CertManager: true,
 	}
 }
 
@@ -239,4 +240,28 @@ func TestKebabAndUnits(t *testing.T) {
 	assert.Equal(t, "platform-target-down", kebab("PlatformTargetDown"))
 	_, err := DashboardJSON("x", observability.Dashboard{UID: "d", Title: "D", Panels: []observability.Panel{{Title: "p", Unit: "celsius", Queries: []string{"up"}}}})
 	assert.ErrorContains(t, err, "unit")
+}
+
+// TestScrapeOutsideTheModel: a target whose namespace comes later (cert-manager's) is rendered on
+// its own with the same objects: the PodMonitoring (job = its name) and the collectors' NetworkPolicy.
+func TestScrapeOutsideTheModel(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m := mockcloud.New("dataplatform", "prod", preview)
+		err := m.Run(func(ctx *pulumi.Context) error {
+			k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+			if err != nil {
+				return err
+			}
+			return Scrape(ctx, "edge-monitoring", platform.CertManagerTarget("cert-manager"), map[string]string{"team": "data"}, pulumi.Provider(k))
+		}, nil)
+		require.NoError(t, err)
+		pm := inspect.MustNamed(t, m, pmType, "edge-monitoring-cert-manager-podmonitoring")
+		assert.Equal(t, "cert-manager", inspect.Str(pm.Inputs, "metadata", "namespace"))
+		assert.Equal(t, "http-metrics", inspect.Str(pm.Inputs, "spec", "endpoints", 0, "port"))
+		np := inspect.MustNamed(t, m, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "edge-monitoring-cert-manager-allow-gmp")
+		assert.Equal(t, 9402.0, inspect.Num(np.Inputs, "spec", "ingress", 0, "ports", 0, "port"))
+		bad := platform.CertManagerTarget("cert-manager")
+		bad.Port = ""
+		require.Error(t, m.Run(func(ctx *pulumi.Context) error { return Scrape(ctx, "x", bad, nil) }, nil))
+	})
 }

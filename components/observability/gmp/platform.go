@@ -37,6 +37,9 @@ type PlatformArgs struct {
 	// Namespaces are the platform's namespaces: the volume and restart rules watch only these, not
 	// kube-system, gmp-system or another team's workloads.
 	Namespaces []string
+	// CertManager: cert-manager issues the edge's stream (Flight/JDBC) certificate and is scraped
+	// (platform.CertManagerTarget, job "cert-manager"; stacks/gcp_edge.go), so its expiry alert exists.
+	CertManager bool
 }
 
 // Validate checks what every rule and dashboard query is scoped with.
@@ -111,6 +114,8 @@ func CloudMetrics() []observability.Metric {
 		"storage_googleapis_com:network_received_bytes_count", "storage_googleapis_com:storage_total_bytes")...)
 	out = append(out, m(gkeSource, "kubernetes_io:pod_volume_utilization", "kubernetes_io:container_restart_count")...)
 	out = append(out, m(ksmSource, "kube_pod_status_phase", "kube_statefulset_status_replicas_ready", "kube_statefulset_replicas")...)
+	// Scraped with the edge's controllers (platform.CertManagerTarget), outside the model's targets.
+	out = append(out, platform.CertManagerMetrics()...)
 	return out
 }
 
@@ -192,6 +197,13 @@ func Rules(a PlatformArgs) []observability.AlertRule {
 			rule("DremioReflectionsFailed", "dremio-reflections-failed", warn, 30*time.Minute,
 				"Dremio has failed reflections: queries fall back to the source data", `max(reflections_failed{`+a.dremio()+`}) > 0`))
 	}
+	if a.CertManager {
+		// The series' own namespace label is the certificate's; the scrape's namespace wins (honor_labels
+		// off, as on the kubernetes target), so the certificate's is exported_namespace.
+		rules = append(rules, rule("CertificateExpiringSoon", "certificate-expiring-soon", warn, time.Hour,
+			"a cert-manager certificate expires in less than 14 days: cert-manager has not renewed it",
+			`min by (exported_namespace, name) (certmanager_certificate_expiration_timestamp_seconds{job="cert-manager", `+a.inCluster()+`}) - time() < 14 * 86400`))
+	}
 	rules = append(rules,
 		rule("VolumeFillingUp", "volume-filling-up", warn, 15*time.Minute, "a pod's volume has less than 15 % free",
 			`max by (namespace_name, pod_name, volume_name) (kubernetes_io:pod_volume_utilization{`+a.system("k8s_pod")+`}) > 0.85`),
@@ -213,8 +225,10 @@ func Dropped(a PlatformArgs) map[string]string {
 		"PostgresBackupFailed":  "as PostgresBackupMissing: no backup metric on Cloud SQL",
 		"PostgresConnectionSaturation": "Cloud SQL exports num_backends but not max_connections (set by the tier's memory, no flag pinned): " +
 			"the connections are on the PostgreSQL dashboard",
-		"ObjectStoreNodeOffline":  "Cloud Storage has no nodes or drives the platform runs",
-		"CertificateExpiringSoon": "the HTTP edge's certificates are Google-managed (Certificate Manager renews them); the Flight/JDBC listener's certificate is cert-manager's, whose metrics are not scraped on GCP yet: a failed renewal shows only in cert-manager's Certificate status and logs",
+		"ObjectStoreNodeOffline": "Cloud Storage has no nodes or drives the platform runs",
+	}
+	if !a.CertManager {
+		out["CertificateExpiringSoon"] = "no edge: no cert-manager certificate (the HTTP edge's are Google-managed, Certificate Manager renews them)"
 	}
 	if !a.PointInTimeRecovery {
 		out["PostgresWALArchivingBehindRPO"] = "point-in-time recovery is off: Cloud SQL archives no WAL"

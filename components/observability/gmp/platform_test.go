@@ -24,7 +24,7 @@ import (
 func TestEveryPlatformRuleRenderedOrDropped(t *testing.T) {
 	all := platform.Rules(platform.RulesArgs{AvailabilityPercent: 99.9, RPO: time.Hour, JobsNamespace: "jobs", CertManager: true})
 	small := platformArgs()
-	small.PointInTimeRecovery, small.DRReplica = false, false
+	small.PointInTimeRecovery, small.DRReplica, small.CertManager = false, false, false
 	for _, a := range []PlatformArgs{platformArgs(), small} {
 		rules, dropped := Rules(a), Dropped(a)
 		byName := map[string]observability.AlertRule{}
@@ -48,6 +48,8 @@ func TestEveryPlatformRuleRenderedOrDropped(t *testing.T) {
 	}
 	assert.Contains(t, Dropped(small), "PostgresReplicationLag")
 	assert.NotContains(t, Dropped(platformArgs()), "PostgresReplicationLag")
+	assert.Contains(t, Dropped(small), "CertificateExpiringSoon")
+	assert.NotContains(t, Dropped(platformArgs()), "CertificateExpiringSoon")
 }
 
 // TestRunbookSections: every GCP rule's anchor exists in docs/runbook-alerts.md.
