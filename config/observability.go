@@ -35,9 +35,11 @@ type Observability struct {
 	// DocsBaseURL is where a browser reaches the repository's files: each alert's runbook_url is
 	// <DocsBaseURL>/docs/runbook-alerts.md#<section>. Default: DefaultDocsBaseURL. An https:// URL.
 	DocsBaseURL string `json:"docsBaseUrl"`
-	// LogsRetentionDays is how long Cloud Logging's _Default bucket keeps the project's logs (gcp,
-	// config/observability_gcp.go). Default: 30 (dev, staging), 90 (prod). 1–3650.
+	// LogsRetentionDays is how long Cloud Logging's _Default bucket keeps the whole project's logs
+	// (gcp, config/observability_gcp.go). Default: 0, the bucket is not managed. 0–3650.
 	LogsRetentionDays int `json:"logsRetentionDays"`
+	// LogsLocation is the _Default bucket's location (gcp, with LogsRetentionDays). Default: "global".
+	LogsLocation string `json:"logsLocation"`
 }
 
 // DefaultDocsBaseURL is the project repository's main branch (module github.com/opendataplatform/
@@ -87,7 +89,7 @@ func (o Observability) On() bool { return o.Enabled != nil && *o.Enabled }
 func (p *Platform) observabilityDefaults() {
 	o := &p.Observability
 	if o.Enabled == nil {
-		on := observabilityTargets[p.Cloud]
+		on := observabilityTargets[p.Cloud] && !observabilityOptIn[p.Cloud]
 		o.Enabled = &on
 	}
 	if o.MetricsRetentionDays == 0 {

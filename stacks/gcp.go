@@ -88,6 +88,8 @@ func gcpFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 		DeletionProtection:   prod,
 		StorageClasses:       storageClasses(cfg),
 		RetainVolumes:        prod,
+		// The managed kube-state-metrics packages the observability model's policies read (billed).
+		KubeStateMetrics: cfg.Observability.On(),
 	}, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err

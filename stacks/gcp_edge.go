@@ -178,6 +178,9 @@ func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provi
 	if err != nil {
 		return nil, fmt.Errorf("edge controllers: %w", err)
 	}
+	if err := gcpScrapeCertManager(ctx, cfg, c, controllers); err != nil {
+		return nil, err
+	}
 	streams := envoygateway.StreamRoutes(routes, gcpStreamHostSuffix)
 	l4, err := envoygateway.NewEdge(ctx, "edge-l4", &envoygateway.EdgeArgs{
 		Domain: cfg.Domain, Routes: streams, Issuer: cfg.Edge.Issuer, ACME: issuer,

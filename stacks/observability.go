@@ -94,7 +94,10 @@ func exportObservability(ctx *pulumi.Context, cfg *config.Platform, mon *kubepro
 	}
 	if mon == nil {
 		reason := "observability.enabled is false"
-		if cfg.Cloud != config.Kubernetes {
+		if cfg.Cloud == config.GCP && !cfg.Observability.On() {
+			// config/observability_gcp.go: opt-in there.
+			reason = "observability.enabled is false (opt-in on gcp: enable it once the stack has run, Dremio scraped; Cloud Monitoring refuses a PromQL alert policy over a metric it has never received)"
+		} else if cfg.Cloud != config.Kubernetes {
 			reason = "not rendered on " + string(cfg.Cloud) + " yet: metrics, dashboards and alerts exist on the kubernetes target only"
 		}
 		ctx.Export("observability", pulumi.Map{"enabled": pulumi.Bool(false), "reason": pulumi.String(reason)})

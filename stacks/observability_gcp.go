@@ -8,8 +8,10 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster/gke"
 	"github.com/opendataplatform/dataplatform/components/dremio"
+	"github.com/opendataplatform/dataplatform/components/edge/envoygateway"
 	"github.com/opendataplatform/dataplatform/components/observability"
 	"github.com/opendataplatform/dataplatform/components/observability/gmp"
+	"github.com/opendataplatform/dataplatform/components/observability/platform"
 	"github.com/opendataplatform/dataplatform/config"
 )
 
@@ -26,12 +28,16 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 		Project: cfg.GCPProject, Instance: names.Global(), BucketPrefix: names.Global(),
 		PointInTimeRecovery: cfg.MetadataDB.PointInTimeRecovery, DRReplica: cfg.MetadataDB.DRReplica,
 		JobsNamespace: n.Jobs,
+		// Every query is scoped to this stack's cluster (gcp.go names it so) and namespaces.
+		Cluster: gcpName(names.Base, "", 40), Namespaces: n.List(),
+		// cert-manager issues the stream edge's certificate (gcp_edge.go), scraped by gcpScrapeCertManager.
+		CertManager: cfg.Edge.On(),
 	}
 	o := cfg.Observability
 	a := &gmp.Args{
 		Spec:    observability.Spec{Targets: pa.Targets, Rules: gmp.Rules(pa), Dashboards: gmp.Dashboards(pa)},
 		Project: cfg.GCPProject, Name: gcpName(names.Base, "", 40), RunbookBase: o.DocsBaseURL,
-		LogsRetentionDays: o.LogsRetentionDays, Labels: partOf(),
+		LogsRetentionDays: o.LogsRetentionDays, LogsLocation: o.LogsLocation, Labels: partOf(),
 	}
 	switch o.Receiver.Kind {
 	case config.ReceiverEmail:
@@ -51,6 +57,9 @@ func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c 
 	}
 	return func(ctx *pulumi.Context, _ *DataServices, after []pulumi.Resource) (pulumi.Map, error) {
 		a, pa := gcpMonitoringArgs(cfg, names)
+		if err := pa.Validate(); err != nil {
+			return nil, fmt.Errorf("observability: %w", err)
+		}
 		a.After = after
 		mon, err := gmp.New(ctx, "monitoring", a, pulumi.Providers(provider, c.Provider))
 		if err != nil {
@@ -64,15 +73,30 @@ func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c 
 			return pulumi.String("https://console.cloud.google.com/" + page + "?project=" + cfg.GCPProject)
 		}
 		return pulumi.Map{
-			"enabled":             pulumi.Bool(true),
-			"backend":             pulumi.String("Managed Service for Prometheus + Cloud Monitoring"),
-			"dashboards":          console("monitoring/dashboards"),
-			"alertPolicies":       console("monitoring/alerting/policies"),
-			"metricsExplorer":     console("monitoring/metrics-explorer"),
-			"logs":                console("logs/query"),
+			"enabled":         pulumi.Bool(true),
+			"backend":         pulumi.String("Managed Service for Prometheus + Cloud Monitoring"),
+			"dashboards":      console("monitoring/dashboards"),
+			"alertPolicies":   console("monitoring/alerting/policies"),
+			"metricsExplorer": console("monitoring/metrics-explorer"),
+			"logs":            console("logs/query"),
+			// 0: the project's _Default log bucket is not managed by this stack.
 			"logsRetentionDays":   pulumi.Int(cfg.Observability.LogsRetentionDays),
 			"notificationChannel": mon.Channel,
 			"rulesNotOnGcp":       dropped,
 		}, nil
 	}
+}
+
+// gcpScrapeCertManager has GKE's collectors scrape cert-manager (the stream edge's certificate, the
+// CertificateExpiringSoon policy) once the edge's controllers have created its namespace; the
+// model itself is rendered before the edge.
+func gcpScrapeCertManager(ctx *pulumi.Context, cfg *config.Platform, c *gke.Cluster, controllers pulumi.Resource) error {
+	if !cfg.Observability.On() {
+		return nil
+	}
+	if err := gmp.Scrape(ctx, "monitoring-edge", platform.CertManagerTarget(envoygateway.CertManagerNamespace), partOf(),
+		pulumi.Provider(c.Provider), pulumi.DependsOn([]pulumi.Resource{controllers})); err != nil {
+		return fmt.Errorf("observability: %w", err)
+	}
+	return nil
 }

@@ -13,7 +13,8 @@ import (
 // the cluster — waits for them directly.
 func TestGCPServices(t *testing.T) {
 	for _, preview := range []bool{false, true} {
-		r := plan(t, "dev", "gcp", preview)
+		// With the observability model (opt-in on gcp) and the _Default bucket it may manage.
+		r := plan(t, "dev", "gcp", preview, `dataplatform:observability={"enabled": true, "logsRetentionDays": 30}`)
 		services := resourcesOf(r, "gcp:projects/service:Service")
 		var apis []string
 		urns := map[string]string{}
@@ -31,7 +32,7 @@ func TestGCPServices(t *testing.T) {
 			}
 		}
 		sort.Strings(apis)
-		// logging and monitoring: the observability model is rendered on gcp (on by default).
+		// logging and monitoring: the observability model is on (observability.enabled).
 		want := []string{"artifactregistry", "certificatemanager", "cloudkms", "cloudresourcemanager", "compute", "container", "dns", "iam", "logging", "monitoring", "secretmanager", "servicenetworking", "sqladmin", "storage"}
 		for i := range want {
 			want[i] += ".googleapis.com"

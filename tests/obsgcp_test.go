@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opendataplatform/dataplatform/components/edge/envoygateway"
 	"github.com/opendataplatform/dataplatform/components/observability/gmp"
 	"github.com/opendataplatform/dataplatform/internal/planner"
 	"github.com/opendataplatform/dataplatform/mockcloud"
@@ -29,13 +30,35 @@ func eachGCPPlan(t *testing.T, extra func(stack string) []string, f func(t *test
 
 func dependsOn(r *planner.Result, a, b *mockcloud.Resource) bool { return r.Mocks.DependsOn(a, b) }
 
-// TestObservabilityOnGCP: every gcp stack renders the model: Dremio's coordinator and executors
-// scraped by GKE's managed collectors (PodMonitoring in the apps namespace, created after it, the
-// collectors admitted on the metrics port only), one PromQL alerting policy per GCP rule linking its
-// runbook, the three dashboards, the _Default bucket's retention from the environment, the
-// monitoring and logging APIs, and the managed kube-state-metrics packages the rules read.
-func TestObservabilityOnGCP(t *testing.T) {
+// observabilityOn is the opt-in (observability.enabled is false by default on gcp).
+const observabilityOn = `dataplatform:observability={"enabled": true}`
+
+// TestObservabilityOptInOnGCP: by default a gcp stack renders none of the model (its PromQL
+// policies cannot be created before their metrics exist), bills no kube-state-metrics package and
+// leaves the project's _Default log bucket alone.
+func TestObservabilityOptInOnGCP(t *testing.T) {
 	eachGCPPlan(t, nil, func(t *testing.T, stack string, preview bool, r *planner.Result) {
+		for _, typ := range []string{gmp.Type, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "gcp:monitoring/alertPolicy:AlertPolicy",
+			"gcp:monitoring/dashboard:Dashboard", "gcp:logging/projectBucketConfig:ProjectBucketConfig"} {
+			if n := len(resourcesOf(r, typ)); n != 0 {
+				t.Errorf("%d %s with observability off by default", n, typ)
+			}
+		}
+		gke := resourcesOf(r, "gcp:container/cluster:Cluster")[0]
+		if comps := inspect.StringsOf(inspect.At(gke.Inputs, "monitoringConfig", "enableComponents")); strings.Join(comps, ",") != "SYSTEM_COMPONENTS" {
+			t.Errorf("monitoring components %v; want SYSTEM_COMPONENTS only (no billed kube-state-metrics package)", comps)
+		}
+	})
+}
+
+// TestObservabilityOnGCP: every gcp stack with observability.enabled renders the model: Dremio's
+// coordinator and executors scraped by GKE's managed collectors (PodMonitoring in the apps
+// namespace, created after it, the collectors admitted on the metrics port only), one PromQL
+// alerting policy per GCP rule linking its runbook and scoped to the stack's cluster, the three
+// dashboards, no _Default log bucket (unless logsRetentionDays is set), the monitoring and logging
+// APIs, and the managed kube-state-metrics packages the rules read.
+func TestObservabilityOnGCP(t *testing.T) {
+	eachGCPPlan(t, func(string) []string { return []string{observabilityOn} }, func(t *testing.T, stack string, preview bool, r *planner.Result) {
 		if n := len(resourcesOf(r, gmp.Type)); n != 1 {
 			t.Fatalf("%d %s; want 1", n, gmp.Type)
 		}
@@ -46,6 +69,9 @@ func TestObservabilityOnGCP(t *testing.T) {
 				appsNS = res
 			}
 		}
+		if appsNS == nil {
+			t.Fatalf("no Namespace %s", apps)
+		}
 		for _, job := range []string{"dremio-coordinator", "dremio-executor"} {
 			pm := named(t, r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "monitoring-"+job+"-podmonitoring")
 			if inspect.Str(pm.Inputs, "metadata", "namespace") != apps || inspect.Str(pm.Inputs, "metadata", "name") != job {
@@ -54,7 +80,7 @@ func TestObservabilityOnGCP(t *testing.T) {
 			if inspect.Str(pm.Inputs, "spec", "endpoints", 0, "port") != "metrics" || inspect.Str(pm.Inputs, "spec", "endpoints", 0, "path") != "/metrics" {
 				t.Errorf("%s: endpoint %v", job, inspect.At(pm.Inputs, "spec", "endpoints", 0))
 			}
-			if appsNS != nil && !dependsOn(r, pm, appsNS) {
+			if !dependsOn(r, pm, appsNS) {
 				t.Errorf("PodMonitoring %s does not wait for namespace %s", job, apps)
 			}
 			np := named(t, r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "monitoring-"+job+"-allow-gmp")
@@ -62,14 +88,27 @@ func TestObservabilityOnGCP(t *testing.T) {
 				t.Errorf("%s: collectors admitted on %v; want 9091 only", job, inspect.At(np.Inputs, "spec", "ingress", 0, "ports"))
 			}
 		}
-		if n := len(resourcesOf(r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring")); n != 2 {
-			t.Errorf("%d PodMonitorings; want Dremio's 2 (Cloud SQL and Cloud Storage are Cloud Monitoring metrics)", n)
+		if !r.Platform.Edge.On() {
+			t.Fatal("the gcp stacks have an edge (dataplatform:domain)")
+		}
+		if n := len(resourcesOf(r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring")); n != 3 {
+			t.Errorf("%d PodMonitorings; want Dremio's 2 and cert-manager's (Cloud SQL and Cloud Storage are Cloud Monitoring metrics)", n)
+		}
+		// cert-manager issues the stream edge's certificate: scraped once the edge's controllers exist.
+		cm := named(t, r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "monitoring-edge-cert-manager-podmonitoring")
+		if inspect.Str(cm.Inputs, "metadata", "namespace") != envoygateway.CertManagerNamespace || inspect.Str(cm.Inputs, "spec", "endpoints", 0, "port") != "http-metrics" {
+			t.Errorf("cert-manager's PodMonitoring in %q on %q", inspect.Str(cm.Inputs, "metadata", "namespace"), inspect.Str(cm.Inputs, "spec", "endpoints", 0, "port"))
+		}
+		// DependsOn the controllers' component waits for its children, cert-manager's chart among them.
+		if chart := named(t, r, "kubernetes:helm.sh/v4:Chart", "edge-controllers-cert-manager"); !dependsOn(r, cm, chart) {
+			t.Error("cert-manager's PodMonitoring does not wait for cert-manager's chart (its namespace)")
 		}
 		policies := resourcesOf(r, "gcp:monitoring/alertPolicy:AlertPolicy")
 		if len(policies) < 10 {
 			t.Errorf("%d alerting policies; want the platform's rules that exist on GCP", len(policies))
 		}
 		base := r.Platform.Observability.DocsBaseURL + "/docs/runbook-alerts.md#"
+		cluster := inspect.Str(resourcesOf(r, "gcp:container/cluster:Cluster")[0].Inputs, "name")
 		names := map[string]bool{}
 		for _, p := range policies {
 			c := inspect.Obj(inspect.At(p.Inputs, "conditions", 0, "conditionPrometheusQueryLanguage"))
@@ -78,6 +117,11 @@ func TestObservabilityOnGCP(t *testing.T) {
 			if inspect.Str(c, "query") == "" || !strings.HasSuffix(inspect.Str(c, "duration"), "s") {
 				t.Errorf("%s: query %q duration %q", rule, inspect.Str(c, "query"), inspect.Str(c, "duration"))
 			}
+			// Cloud Monitoring's PromQL reads the whole project: the cluster's series are this stack's.
+			if q := inspect.Str(c, "query"); (strings.Contains(q, "kube_") || strings.Contains(q, "kubernetes_io:") || strings.Contains(q, "job")) &&
+				!strings.Contains(q, `cluster="`+cluster+`"`) && !strings.Contains(q, `cluster_name="`+cluster+`"`) {
+				t.Errorf("%s: %s is not scoped to cluster %s", rule, q, cluster)
+			}
 			if sev := inspect.Str(p.Inputs, "severity"); sev != "CRITICAL" && sev != "WARNING" {
 				t.Errorf("%s: severity %q", rule, sev)
 			}
@@ -85,7 +129,7 @@ func TestObservabilityOnGCP(t *testing.T) {
 				t.Errorf("%s: runbook %q; want under %s", rule, inspect.Str(p.Inputs, "documentation", "links", 0, "url"), base)
 			}
 		}
-		for _, want := range []string{"PlatformTargetDown", "PostgresWALArchivingFailing", "DremioExecutorLost", "VolumeFillingUp"} {
+		for _, want := range []string{"PlatformTargetDown", "PostgresWALArchivingFailing", "DremioExecutorLost", "VolumeFillingUp", "CertificateExpiringSoon"} {
 			if !names[want] {
 				t.Errorf("no policy for %s", want)
 			}
@@ -99,10 +143,8 @@ func TestObservabilityOnGCP(t *testing.T) {
 				t.Errorf("dashboard %s has no PromQL widget", uid)
 			}
 		}
-		b := named(t, r, "gcp:logging/projectBucketConfig:ProjectBucketConfig", "monitoring-default-logs")
-		want := map[string]float64{"dev": 30, "staging": 30, "prod": 90}[stack]
-		if inspect.Str(b.Inputs, "bucketId") != "_Default" || inspect.Num(b.Inputs, "retentionDays") != want || inspect.Str(b.Inputs, "project") != r.Platform.GCPProject {
-			t.Errorf("log bucket %s retention %v in %s; want _Default %v in %s", inspect.Str(b.Inputs, "bucketId"), inspect.Num(b.Inputs, "retentionDays"), inspect.Str(b.Inputs, "project"), want, r.Platform.GCPProject)
+		if n := len(resourcesOf(r, "gcp:logging/projectBucketConfig:ProjectBucketConfig")); n != 0 {
+			t.Errorf("%d _Default log bucket configs without logsRetentionDays: the project-wide bucket is managed only on request", n)
 		}
 		apis := map[string]bool{}
 		for _, s := range resourcesOf(r, "gcp:projects/service:Service") {
@@ -129,17 +171,29 @@ func TestObservabilityOnGCP(t *testing.T) {
 // URL stays a secret; observability.enabled false leaves nothing of it (and no monitoring APIs).
 func TestObservabilityReceiverOnGCP(t *testing.T) {
 	for _, preview := range []bool{false, true} {
-		r := plan(t, "prod", "gcp", preview, `dataplatform:observability={"receiver": {"kind": "email", "to": "ops@example.com"}}`)
+		r := plan(t, "prod", "gcp", preview, `dataplatform:observability={"enabled": true, "logsRetentionDays": 90, "logsLocation": "europe-west1", "receiver": {"kind": "email", "to": "ops@example.com"}}`)
 		ch := resourcesOf(r, "gcp:monitoring/notificationChannel:NotificationChannel")
 		if len(ch) != 1 || inspect.Str(ch[0].Inputs, "type") != "email" || inspect.Str(ch[0].Inputs, "labels", "email_address") != "ops@example.com" {
 			t.Fatalf("channels %v; want one email channel to ops@example.com", ch)
 		}
-		for _, p := range resourcesOf(r, "gcp:monitoring/alertPolicy:AlertPolicy") {
-			if !dependsOn(r, p, ch[0]) {
-				t.Errorf("policy %s does not notify the channel", p.Name)
+		policies := resourcesOf(r, "gcp:monitoring/alertPolicy:AlertPolicy")
+		if len(policies) == 0 {
+			t.Fatal("no alerting policies")
+		}
+		for _, p := range policies {
+			// The channel's name is an output: known in normal mode (the mock's id), unknown in preview.
+			chans := inspect.At(p.Inputs, "notificationChannels")
+			if !chans.IsArray() || len(chans.ArrayValue()) != 1 {
+				t.Errorf("policy %s notifies %v; want the one channel", p.Name, chans)
+			} else if want := inspect.Str(ch[0].Outputs, "name"); !preview && (want == "" || inspect.StringsOf(chans)[0] != want) {
+				t.Errorf("policy %s notifies %v; want the channel %q", p.Name, inspect.StringsOf(chans), want)
 			}
 		}
-		r = plan(t, "dev", "gcp", preview, `dataplatform:observability={"receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0KEN-xyz"}}`)
+		b := named(t, r, "gcp:logging/projectBucketConfig:ProjectBucketConfig", "monitoring-default-logs")
+		if inspect.Str(b.Inputs, "bucketId") != "_Default" || inspect.Num(b.Inputs, "retentionDays") != 90 || inspect.Str(b.Inputs, "location") != "europe-west1" || inspect.Str(b.Inputs, "project") != r.Platform.GCPProject {
+			t.Errorf("log bucket %s retention %v in %s/%s; want _Default 90 in %s/europe-west1", inspect.Str(b.Inputs, "bucketId"), inspect.Num(b.Inputs, "retentionDays"), inspect.Str(b.Inputs, "project"), inspect.Str(b.Inputs, "location"), r.Platform.GCPProject)
+		}
+		r = plan(t, "dev", "gcp", preview, `dataplatform:observability={"enabled": true, "receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0KEN-xyz"}}`)
 		ch = resourcesOf(r, "gcp:monitoring/notificationChannel:NotificationChannel")
 		if len(ch) != 1 || inspect.Str(ch[0].Inputs, "type") != "webhook_tokenauth" {
 			t.Fatalf("channels %v; want one webhook_tokenauth channel", ch)

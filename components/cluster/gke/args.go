@@ -58,6 +58,10 @@ type ClusterArgs struct {
 	StorageClasses cluster.StorageClasses
 	// RetainVolumes keeps the disks of deleted claims (prod data volumes).
 	RetainVolumes bool
+	// KubeStateMetrics turns on GKE's managed kube-state-metrics packages POD and STATEFULSET (pod
+	// phase, StatefulSet replicas; billed as Managed Service for Prometheus samples), which the
+	// observability model's alert policies read on GCP. Flipping it updates the cluster in place.
+	KubeStateMetrics bool
 	// Labels are applied to the cluster, its nodes and disks, and the KMS key.
 	Labels map[string]string
 

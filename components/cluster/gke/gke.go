@@ -274,12 +274,7 @@ func (b *builder) build(channel, workloadPool, fastName, standardName string) er
 			EnableComponents: pulumi.ToStringArray([]string{"SYSTEM_COMPONENTS", "WORKLOADS"}),
 		},
 		MonitoringConfig: &container.ClusterMonitoringConfigArgs{
-			// POD and STATEFULSET are GKE's managed kube-state-metrics packages (pod phase, waiting
-			// reasons; StatefulSet replicas), which the GCP alert policies read; the list replaces the
-			// cluster's, so naming only SYSTEM_COMPONENTS turns them off (pulumi-gcp@v7.38.0 sdk/go/gcp/
-			// container/pulumiTypes.go ClusterMonitoringConfig.EnableComponents: SYSTEM_COMPONENTS, …,
-			// POD, DAEMONSET, DEPLOYMENT, STATEFULSET, …; GKE ≥ 1.27.2-gke.1200).
-			EnableComponents:  pulumi.ToStringArray([]string{"SYSTEM_COMPONENTS", "POD", "STATEFULSET"}),
+			EnableComponents:  pulumi.ToStringArray(monitoringComponents(args.KubeStateMetrics)),
 			ManagedPrometheus: &container.ClusterMonitoringConfigManagedPrometheusArgs{Enabled: pulumi.Bool(true)},
 		},
 		// The GKE Gateway controller implements Gateway API (ingress-nginx is retired).
@@ -425,4 +420,17 @@ func (b *builder) nodePool(pool string, p cluster.NodePool, gke *container.Clust
 // "Spot VMs"), and the pools set no nodeConfig.taints.
 func Scheduling() cluster.Scheduling {
 	return cluster.Scheduling{NodeSelector: map[string]string{PoolLabel: "workloads"}}
+}
+
+// monitoringComponents is the cluster's monitoringConfig.enableComponents. POD and STATEFULSET are
+// GKE's managed kube-state-metrics packages (pod phase, waiting reasons; StatefulSet replicas), which
+// the GCP alert policies read; the list replaces the cluster's, so naming only SYSTEM_COMPONENTS
+// turns them off (pulumi-gcp@v7.38.0 sdk/go/gcp/container/pulumiTypes.go
+// ClusterMonitoringConfig.EnableComponents: SYSTEM_COMPONENTS, …, POD, DAEMONSET, DEPLOYMENT,
+// STATEFULSET, …; GKE ≥ 1.27.2-gke.1200).
+func monitoringComponents(kubeStateMetrics bool) []string {
+	if kubeStateMetrics {
+		return []string{"SYSTEM_COMPONENTS", "POD", "STATEFULSET"}
+	}
+	return []string{"SYSTEM_COMPONENTS"}
 }

@@ -50,6 +50,7 @@ func prodArgs() *ClusterArgs {
 		StorageClasses:     cluster.StorageClasses{FastSSD: "fast-ssd", Standard: "standard-balanced"},
 		DeletionProtection: true,
 		RetainVolumes:      true,
+		KubeStateMetrics:   true,
 		Labels:             map[string]string{"environment": "prod"},
 	}
 }
@@ -66,6 +67,7 @@ func devArgs() *ClusterArgs {
 	a.StorageClasses = cluster.StorageClasses{}
 	a.ReleaseChannel = "rapid"
 	a.KubernetesVersion = ""
+	a.KubeStateMetrics = false
 	return a
 }
 
@@ -137,7 +139,7 @@ func TestProdClusterResources(t *testing.T) {
 		assert.ElementsMatch(t, []string{"SYSTEM_COMPONENTS", "WORKLOADS"}, inspect.StringsOf(inspect.At(in, "loggingConfig", "enableComponents")))
 		assert.Contains(t, inspect.StringsOf(inspect.At(in, "monitoringConfig", "enableComponents")), "SYSTEM_COMPONENTS")
 		// The managed kube-state-metrics packages the GCP alert policies read (components/observability/gmp).
-		assert.Subset(t, inspect.StringsOf(inspect.At(in, "monitoringConfig", "enableComponents")), []string{"POD", "STATEFULSET"})
+		assert.ElementsMatch(t, []string{"SYSTEM_COMPONENTS", "POD", "STATEFULSET"}, inspect.StringsOf(inspect.At(in, "monitoringConfig", "enableComponents")))
 		assert.Equal(t, "prod", inspect.Str(in, "resourceLabels", "environment"))
 		assert.Equal(t, "https://www.googleapis.com/compute/v1/projects/acme-data-prod/regions/europe-north1/subnetworks/net-nodes", inspect.Str(in, "subnetwork"))
 
@@ -313,6 +315,9 @@ func TestDevClusterIsZonalWithSpotWorkloads(t *testing.T) {
 		assert.Equal(t, "RAPID", inspect.Str(gke.Inputs, "releaseChannel", "channel"), "channel is normalised to upper case")
 		assert.True(t, inspect.At(gke.Inputs, "minMasterVersion").IsNull(), "empty version: the channel default")
 		assert.False(t, inspect.At(gke.Inputs, "deletionProtection").BoolValue())
+		// Without KubeStateMetrics no kube-state-metrics package is billed.
+		assert.Equal(t, []string{"SYSTEM_COMPONENTS"}, inspect.StringsOf(inspect.At(gke.Inputs, "monitoringConfig", "enableComponents")))
+		assert.True(t, inspect.At(gke.Inputs, "monitoringConfig", "managedPrometheus", "enabled").BoolValue())
 		var zoneLookups int
 		for _, inv := range m.Invokes() {
 			if inv.Token == "gcp:compute/getZones:getZones" {

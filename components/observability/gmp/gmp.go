@@ -74,7 +74,11 @@ type Args struct {
 	// channel of type "webhook_tokenauth". Optional; not with Email.
 	WebhookURL pulumi.StringInput
 	// LogsRetentionDays is the _Default log bucket's retention (1–3650). 0: the bucket is left alone.
+	// The bucket is the whole project's, and the retention set stays after the stack is destroyed.
 	LogsRetentionDays int
+	// LogsLocation is the _Default bucket's location: "global" (empty), or the region or
+	// multi-region a project created under an organization policy's default storage location has it in.
+	LogsLocation string
 	// Labels go on every Kubernetes object (the GCP provider adds the stack's labels itself).
 	Labels map[string]string
 	// After are resources the Kubernetes objects wait for (the namespaces of the targets).
@@ -97,6 +101,9 @@ type ManagedPrometheus struct {
 var (
 	nameRe  = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$`)
 	emailRe = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	// locationRe: a Cloud Logging bucket location (pulumi-gcp@v7.38.0 logging/projectBucketConfig.go
+	// Location): global, a region (europe-west1) or a multi-region (eu, us).
+	locationRe = regexp.MustCompile(`^(global|eu|us|[a-z]+-[a-z]+[0-9]+)$`)
 )
 
 // Validate checks the arguments before anything is registered.
@@ -111,6 +118,8 @@ func (a *Args) Validate() error {
 		return fmt.Errorf("gmp: Name = %q: lower-case letters, digits and '-', at most 40, starting with a letter", a.Name)
 	case a.LogsRetentionDays < 0 || a.LogsRetentionDays > 3650:
 		return fmt.Errorf("gmp: LogsRetentionDays = %d: from 1 to 3650 (Cloud Logging's bucket limit), or 0 to leave _Default alone", a.LogsRetentionDays)
+	case a.LogsLocation != "" && (a.LogsRetentionDays == 0 || !locationRe.MatchString(a.LogsLocation)):
+		return fmt.Errorf("gmp: LogsLocation = %q: global, a region or eu/us, with LogsRetentionDays", a.LogsLocation)
 	case a.Email != "" && a.WebhookURL != nil:
 		return fmt.Errorf("gmp: Email and WebhookURL are both set: one receiver")
 	case a.Email != "" && !emailRe.MatchString(a.Email):
@@ -180,8 +189,12 @@ func New(ctx *pulumi.Context, resName string, args *Args, opts ...pulumi.Resourc
 		// The bucket exists in every project: "creating" it adopts and updates it, destroying only
 		// forgets it (pulumi-gcp@v7.38.0 logging/projectBucketConfig.go), so the retention set here
 		// outlives the stack. Not Locked: a locked bucket's retention can never be lowered.
+		location := args.LogsLocation
+		if location == "" {
+			location = "global"
+		}
 		if _, err := logging.NewProjectBucketConfig(ctx, resName+"-default-logs", &logging.ProjectBucketConfigArgs{
-			Project: pulumi.String(args.Project), Location: pulumi.String("global"), BucketId: pulumi.String(DefaultBucket),
+			Project: pulumi.String(args.Project), Location: pulumi.String(location), BucketId: pulumi.String(DefaultBucket),
 			RetentionDays: pulumi.Int(args.LogsRetentionDays), Locked: pulumi.Bool(false),
 		}, child); err != nil {
 			return nil, err
@@ -195,6 +208,17 @@ func New(ctx *pulumi.Context, resName string, args *Args, opts ...pulumi.Resourc
 		return nil, err
 	}
 	return comp, nil
+}
+
+// Scrape renders one target outside the model's component: for a target whose namespace is created
+// later than the model (cert-manager's, by the edge's controllers), opts carrying the provider and a
+// DependsOn on what creates the namespace. Rules over its series belong in the model (Rules).
+func Scrape(ctx *pulumi.Context, resName string, t observability.ScrapeTarget, labels map[string]string, opts ...pulumi.ResourceOption) error {
+	if err := (observability.Spec{Targets: []observability.ScrapeTarget{t}}).Validate(); err != nil {
+		return err
+	}
+	spec := observability.Spec{Targets: []observability.ScrapeTarget{t}}.WithDefaults()
+	return scrape(ctx, resName, spec.Targets[0], k8snet.PartOfLabels(labels), opts...)
 }
 
 // scrape renders one PodMonitoring in the target's namespace (its Secrets are read from there), the
@@ -327,6 +351,14 @@ func Severity(s observability.Severity) string {
 
 // policy is one alerting policy with one PromQL condition: the rule's expression, held for its For
 // (duration), labelled with its severity, and documentation that links the runbook.
+//
+// Cloud Monitoring validates the query's metrics when the policy is created and refuses one it has
+// never received ("Error 404: Cannot find metric(s)"); pulumi-gcp v7.38.0's
+// AlertPolicyConditionConditionPrometheusQueryLanguage has no DisableMetricValidation (added with
+// terraform-provider-google 6.x, pulumi-gcp v8). Hence observability.enabled is opt-in on gcp: enable
+// it once Dremio has been scraped and the kube-state-metrics packages report (a first `up` with it on
+// fails at these policies, a second succeeds). AlertPolicy has no description field in v7.38.0 to
+// carry that to the error: config/observability_gcp.go and the README say it.
 func policy(ctx *pulumi.Context, resName string, a *Args, r observability.AlertRule, channels pulumi.StringArray, opts ...pulumi.ResourceOption) (*monitoring.AlertPolicy, error) {
 	url := r.RunbookURL()
 	if a.RunbookBase != "" {

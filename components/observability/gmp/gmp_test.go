@@ -13,6 +13,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/dremio"
 	"github.com/opendataplatform/dataplatform/components/observability"
+	"github.com/opendataplatform/dataplatform/components/observability/platform"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
@@ -33,6 +34,7 @@ func platformArgs() PlatformArgs {
 		AvailabilityPercent: 99.9, RPO: 15 * time.Minute, Targets: dremio.MetricsTargets("apps"),
 		Project: "proj-1", Instance: "dataplatform-prod-x1", PointInTimeRecovery: true, DRReplica: true,
 		BucketPrefix: "dataplatform-prod-x1", JobsNamespace: "jobs",
+		Cluster: "dataplatform-prod", Namespaces: []string{"apps", "data", "jobs"}, CertManager: true,
 	}
 }
 
@@ -126,7 +128,7 @@ func TestPolicies(t *testing.T) {
 		assert.Equal(t, "dataplatform-prod: PlatformTargetDown", inspect.Str(p.Inputs, "displayName"))
 		assert.Equal(t, "CRITICAL", inspect.Str(p.Inputs, "severity"))
 		c := inspect.Obj(inspect.At(p.Inputs, "conditions", 0, "conditionPrometheusQueryLanguage"))
-		assert.Contains(t, inspect.Str(c, "query"), `up{job=~"dremio-coordinator|dremio-executor"} == 0`)
+		assert.Contains(t, inspect.Str(c, "query"), `up{job=~"dremio-coordinator|dremio-executor", cluster="dataplatform-prod"} == 0`)
 		assert.Equal(t, "300s", inspect.Str(c, "duration"))
 		assert.Equal(t, "60s", inspect.Str(c, "evaluationInterval"))
 		assert.Equal(t, "critical", inspect.Str(c, "labels", "severity"))
@@ -169,6 +171,12 @@ func TestDashboardsAndLogs(t *testing.T) {
 		assert.Equal(t, 90.0, inspect.Num(b[0].Inputs, "retentionDays"))
 		locked, _ := inspect.Bool(b[0].Inputs, "locked")
 		assert.False(t, locked)
+		// A project whose _Default lives in a region (an organization's default storage location).
+		a = args()
+		a.LogsLocation = "europe-west1"
+		m, _, err = run(t, preview, a)
+		require.NoError(t, err)
+		assert.Equal(t, "europe-west1", inspect.Str(inspect.MustNamed(t, m, bucketType, "monitoring-default-logs").Inputs, "location"))
 	})
 }
 
@@ -205,13 +213,15 @@ func TestValidate(t *testing.T) {
 		mutate func(a *Args)
 		want   string
 	}{
-		"project":   {func(a *Args) { a.Project = "" }, "Project"},
-		"name":      {func(a *Args) { a.Name = "Data Platform" }, "Name"},
-		"retention": {func(a *Args) { a.LogsRetentionDays = 4000 }, "LogsRetentionDays"},
-		"receivers": {func(a *Args) { a.WebhookURL = pulumi.String("https://x") }, "one receiver"},
-		"email":     {func(a *Args) { a.Email = "ops" }, "Email"},
-		"info":      {func(a *Args) { a.Spec.Rules[0].Severity = observability.Info }, "severity info"},
-		"model":     {func(a *Args) { a.Spec.Targets[0].Port = "" }, "Targets[0].Port"},
+		"project":                    {func(a *Args) { a.Project = "" }, "Project"},
+		"name":                       {func(a *Args) { a.Name = "Data Platform" }, "Name"},
+		"retention":                  {func(a *Args) { a.LogsRetentionDays = 4000 }, "LogsRetentionDays"},
+		"location":                   {func(a *Args) { a.LogsLocation = "Europe West" }, "LogsLocation"},
+		"location without retention": {func(a *Args) { a.LogsRetentionDays, a.LogsLocation = 0, "eu" }, "LogsLocation"},
+		"receivers":                  {func(a *Args) { a.WebhookURL = pulumi.String("https://x") }, "one receiver"},
+		"email":                      {func(a *Args) { a.Email = "ops" }, "Email"},
+		"info":                       {func(a *Args) { a.Spec.Rules[0].Severity = observability.Info }, "severity info"},
+		"model":                      {func(a *Args) { a.Spec.Targets[0].Port = "" }, "Targets[0].Port"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			a := args()
@@ -230,4 +240,28 @@ func TestKebabAndUnits(t *testing.T) {
 	assert.Equal(t, "platform-target-down", kebab("PlatformTargetDown"))
 	_, err := DashboardJSON("x", observability.Dashboard{UID: "d", Title: "D", Panels: []observability.Panel{{Title: "p", Unit: "celsius", Queries: []string{"up"}}}})
 	assert.ErrorContains(t, err, "unit")
+}
+
+// TestScrapeOutsideTheModel: a target whose namespace comes later (cert-manager's) is rendered on
+// its own with the same objects: the PodMonitoring (job = its name) and the collectors' NetworkPolicy.
+func TestScrapeOutsideTheModel(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m := mockcloud.New("dataplatform", "prod", preview)
+		err := m.Run(func(ctx *pulumi.Context) error {
+			k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+			if err != nil {
+				return err
+			}
+			return Scrape(ctx, "edge-monitoring", platform.CertManagerTarget("cert-manager"), map[string]string{"team": "data"}, pulumi.Provider(k))
+		}, nil)
+		require.NoError(t, err)
+		pm := inspect.MustNamed(t, m, pmType, "edge-monitoring-cert-manager-podmonitoring")
+		assert.Equal(t, "cert-manager", inspect.Str(pm.Inputs, "metadata", "namespace"))
+		assert.Equal(t, "http-metrics", inspect.Str(pm.Inputs, "spec", "endpoints", 0, "port"))
+		np := inspect.MustNamed(t, m, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "edge-monitoring-cert-manager-allow-gmp")
+		assert.Equal(t, 9402.0, inspect.Num(np.Inputs, "spec", "ingress", 0, "ports", 0, "port"))
+		bad := platform.CertManagerTarget("cert-manager")
+		bad.Port = ""
+		require.Error(t, m.Run(func(ctx *pulumi.Context) error { return Scrape(ctx, "x", bad, nil) }, nil))
+	})
 }

@@ -28,6 +28,49 @@ type PlatformArgs struct {
 	BucketPrefix string
 	// JobsNamespace is where Airbyte's sync pods run.
 	JobsNamespace string
+	// Cluster is the stack's GKE cluster name. Cloud Monitoring's PromQL reads the whole project, so
+	// every query over the cluster's series names it: GMP and managed kube-state-metrics series carry
+	// it as "cluster" (prometheus-engine v0.17.2 pkg/operator/apis/monitoring/v1/pod_config.go:
+	// TargetLabel labelCluster = "cluster", beside project_id and location), GKE system metrics
+	// (kubernetes.io, resources k8s_pod/k8s_container) as "cluster_name".
+	Cluster string
+	// Namespaces are the platform's namespaces: the volume and restart rules watch only these, not
+	// kube-system, gmp-system or another team's workloads.
+	Namespaces []string
+	// CertManager: cert-manager issues the edge's stream (Flight/JDBC) certificate and is scraped
+	// (platform.CertManagerTarget, job "cert-manager"; stacks/gcp_edge.go), so its expiry alert exists.
+	CertManager bool
+}
+
+// Validate checks what every rule and dashboard query is scoped with.
+func (a PlatformArgs) Validate() error {
+	switch {
+	case !nameRe.MatchString(a.Cluster):
+		return fmt.Errorf("gmp: PlatformArgs.Cluster = %q: the GKE cluster's name scopes every query", a.Cluster)
+	case len(a.Namespaces) == 0:
+		return fmt.Errorf("gmp: PlatformArgs.Namespaces is empty: the volume and restart rules watch the platform's namespaces")
+	}
+	return nil
+}
+
+// inCluster is the matcher of GMP and kube-state-metrics series to the stack's cluster.
+func (a PlatformArgs) inCluster() string { return fmt.Sprintf(`cluster=%q`, a.Cluster) }
+
+// dremio scopes Dremio's generic metric names to its coordinator in this cluster.
+func (a PlatformArgs) dremio() string { return DremioJob + ", " + a.inCluster() }
+
+// executors are Dremio's executor StatefulSet's kube-state-metrics series in this cluster.
+func (a PlatformArgs) executors() string {
+	return a.inCluster() + `, statefulset="dremio-executor"`
+}
+
+// system scopes a GKE system metric on resource type res to the cluster and the platform's namespaces.
+func (a PlatformArgs) system(res string) string {
+	quoted := make([]string, len(a.Namespaces))
+	for i, n := range a.Namespaces {
+		quoted[i] = regexp.QuoteMeta(n)
+	}
+	return fmt.Sprintf(`monitored_resource=%q, cluster_name=%q, namespace_name=~"%s"`, res, a.Cluster, strings.Join(quoted, "|"))
 }
 
 // Cloud Monitoring metrics as PromQL names: the first '/' becomes ':', every other '/' and '.' '_'
@@ -71,6 +114,8 @@ func CloudMetrics() []observability.Metric {
 		"storage_googleapis_com:network_received_bytes_count", "storage_googleapis_com:storage_total_bytes")...)
 	out = append(out, m(gkeSource, "kubernetes_io:pod_volume_utilization", "kubernetes_io:container_restart_count")...)
 	out = append(out, m(ksmSource, "kube_pod_status_phase", "kube_statefulset_status_replicas_ready", "kube_statefulset_replicas")...)
+	// Scraped with the edge's controllers (platform.CertManagerTarget), outside the model's targets.
+	out = append(out, platform.CertManagerMetrics()...)
 	return out
 }
 
@@ -87,7 +132,7 @@ func (a PlatformArgs) jobs() string {
 	for _, t := range a.Targets {
 		names = append(names, t.Name)
 	}
-	return `job=~"` + strings.Join(names, "|") + `"`
+	return `job=~"` + strings.Join(names, "|") + `", ` + a.inCluster()
 }
 
 // Rules are the platform's alert rules on GCP: each platform rule (components/observability/platform)
@@ -141,22 +186,29 @@ func Rules(a PlatformArgs) []observability.AlertRule {
 	if a.JobsNamespace != "" {
 		rules = append(rules, rule("AirbyteSyncPodsFailing", "airbyte-sync-pods-failing", warn, 15*time.Minute,
 			"Airbyte sync pods are failing in "+a.JobsNamespace,
-			fmt.Sprintf(`sum(kube_pod_status_phase{namespace=%q, phase="Failed"}) > 0`, a.JobsNamespace)))
+			fmt.Sprintf(`sum(kube_pod_status_phase{%s, namespace=%q, phase="Failed"}) > 0`, a.inCluster(), a.JobsNamespace)))
 	}
 	if len(a.Targets) > 0 {
 		rules = append(rules,
 			rule("DremioQueryFailures", "dremio-query-failures", warn, 15*time.Minute, "more than 10 % of Dremio queries fail",
-				`sum(rate(jobs_failed_total{`+DremioJob+`}[15m])) / sum(rate(jobs_total{`+DremioJob+`}[15m])) > 0.1 and sum(rate(jobs_total{`+DremioJob+`}[15m])) > 0`),
+				`sum(rate(jobs_failed_total{`+a.dremio()+`}[15m])) / sum(rate(jobs_total{`+a.dremio()+`}[15m])) > 0.1 and sum(rate(jobs_total{`+a.dremio()+`}[15m])) > 0`),
 			rule("DremioExecutorLost", "dremio-executor-lost", crit, 10*time.Minute, "fewer Dremio executors are ready than requested",
-				`max by (namespace) (kube_statefulset_status_replicas_ready{statefulset="dremio-executor"}) < max by (namespace) (kube_statefulset_replicas{statefulset="dremio-executor"})`),
+				`max by (namespace) (kube_statefulset_status_replicas_ready{`+a.executors()+`}) < max by (namespace) (kube_statefulset_replicas{`+a.executors()+`})`),
 			rule("DremioReflectionsFailed", "dremio-reflections-failed", warn, 30*time.Minute,
-				"Dremio has failed reflections: queries fall back to the source data", `max(reflections_failed{`+DremioJob+`}) > 0`))
+				"Dremio has failed reflections: queries fall back to the source data", `max(reflections_failed{`+a.dremio()+`}) > 0`))
+	}
+	if a.CertManager {
+		// The series' own namespace label is the certificate's; the scrape's namespace wins (honor_labels
+		// off, as on the kubernetes target), so the certificate's is exported_namespace.
+		rules = append(rules, rule("CertificateExpiringSoon", "certificate-expiring-soon", warn, time.Hour,
+			"a cert-manager certificate expires in less than 14 days: cert-manager has not renewed it",
+			`min by (exported_namespace, name) (certmanager_certificate_expiration_timestamp_seconds{job="cert-manager", `+a.inCluster()+`}) - time() < 14 * 86400`))
 	}
 	rules = append(rules,
 		rule("VolumeFillingUp", "volume-filling-up", warn, 15*time.Minute, "a pod's volume has less than 15 % free",
-			`max by (namespace_name, pod_name, volume_name) (kubernetes_io:pod_volume_utilization{monitored_resource="k8s_pod"}) > 0.85`),
+			`max by (namespace_name, pod_name, volume_name) (kubernetes_io:pod_volume_utilization{`+a.system("k8s_pod")+`}) > 0.85`),
 		rule("PodCrashLooping", "pod-crash-looping", warn, 15*time.Minute, "a container restarted more than 3 times in 15 minutes",
-			`sum by (namespace_name, pod_name, container_name) (increase(kubernetes_io:container_restart_count{monitored_resource="k8s_container"}[15m])) > 3`))
+			`sum by (namespace_name, pod_name, container_name) (increase(kubernetes_io:container_restart_count{`+a.system("k8s_container")+`}[15m])) > 3`))
 	return rules
 }
 
@@ -173,8 +225,10 @@ func Dropped(a PlatformArgs) map[string]string {
 		"PostgresBackupFailed":  "as PostgresBackupMissing: no backup metric on Cloud SQL",
 		"PostgresConnectionSaturation": "Cloud SQL exports num_backends but not max_connections (set by the tier's memory, no flag pinned): " +
 			"the connections are on the PostgreSQL dashboard",
-		"ObjectStoreNodeOffline":  "Cloud Storage has no nodes or drives the platform runs",
-		"CertificateExpiringSoon": "the HTTP edge's certificates are Google-managed (Certificate Manager renews them); cert-manager's are not scraped on GCP",
+		"ObjectStoreNodeOffline": "Cloud Storage has no nodes or drives the platform runs",
+	}
+	if !a.CertManager {
+		out["CertificateExpiringSoon"] = "no edge: no cert-manager certificate (the HTTP edge's are Google-managed, Certificate Manager renews them)"
 	}
 	if !a.PointInTimeRecovery {
 		out["PostgresWALArchivingBehindRPO"] = "point-in-time recovery is off: Cloud SQL archives no WAL"
@@ -227,11 +281,12 @@ func Dashboards(a PlatformArgs) []observability.Dashboard {
 			if d.UID != "dataplatform-dremio" {
 				continue
 			}
-			// The platform's Dremio panels with GMP's job label.
+			// The platform's Dremio panels with GMP's job label, in this cluster.
 			for i := range d.Panels {
 				q := append([]string{}, d.Panels[i].Queries...)
 				for j := range q {
-					q[j] = strings.ReplaceAll(q[j], platform.DremioJob, DremioJob)
+					q[j] = strings.ReplaceAll(q[j], platform.DremioJob, a.dremio())
+					q[j] = strings.ReplaceAll(q[j], `statefulset="dremio-executor"`, a.executors())
 				}
 				d.Panels[i].Queries = q
 			}

@@ -3,8 +3,8 @@ package gmp
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/observability"
 	"github.com/opendataplatform/dataplatform/components/observability/platform"
+	"github.com/opendataplatform/dataplatform/internal/apicheck"
 )
 
 // TestEveryPlatformRuleRenderedOrDropped: each rule of the platform model is on GCP under the same
@@ -23,7 +24,7 @@ import (
 func TestEveryPlatformRuleRenderedOrDropped(t *testing.T) {
 	all := platform.Rules(platform.RulesArgs{AvailabilityPercent: 99.9, RPO: time.Hour, JobsNamespace: "jobs", CertManager: true})
 	small := platformArgs()
-	small.PointInTimeRecovery, small.DRReplica = false, false
+	small.PointInTimeRecovery, small.DRReplica, small.CertManager = false, false, false
 	for _, a := range []PlatformArgs{platformArgs(), small} {
 		rules, dropped := Rules(a), Dropped(a)
 		byName := map[string]observability.AlertRule{}
@@ -47,6 +48,8 @@ func TestEveryPlatformRuleRenderedOrDropped(t *testing.T) {
 	}
 	assert.Contains(t, Dropped(small), "PostgresReplicationLag")
 	assert.NotContains(t, Dropped(platformArgs()), "PostgresReplicationLag")
+	assert.Contains(t, Dropped(small), "CertificateExpiringSoon")
+	assert.NotContains(t, Dropped(platformArgs()), "CertificateExpiringSoon")
 }
 
 // TestRunbookSections: every GCP rule's anchor exists in docs/runbook-alerts.md.
@@ -82,30 +85,91 @@ func TestQueries(t *testing.T) {
 	}
 }
 
-// crdFile is the pinned PodMonitoring CRD (prometheus-engine v0.17.2, internal/apicheck/crds.txt):
-// GMP_CRD_FILE, or the module cache's copy, or the research copy (/work/shared/crds).
-func crdFile() string {
-	if f := os.Getenv("GMP_CRD_FILE"); f != "" {
-		return f
+// TestQueriesScopedToCluster: Cloud Monitoring's PromQL reads the whole project, so every series of
+// the cluster (Dremio's via GMP, kube-state-metrics', GKE's system metrics) is selected with the
+// stack's cluster — "cluster" on Prometheus series, "cluster_name" on kubernetes.io ones — and the
+// volume and restart rules watch the platform's namespaces only. Cloud SQL and Cloud Storage series
+// are scoped by instance and bucket names instead (TestQueries).
+func TestQueriesScopedToCluster(t *testing.T) {
+	a := platformArgs()
+	var queries []string
+	for _, r := range Rules(a) {
+		queries = append(queries, r.Expr)
 	}
-	const name = "monitoring.googleapis.com_podmonitorings.yaml"
-	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-		f := filepath.Join(strings.TrimSpace(string(out)), "github.com", "!google!cloud!platform", "prometheus-engine@v0.17.2", "charts", "operator", "crds", name)
-		if _, err := os.Stat(f); err == nil {
-			return f
+	for _, d := range Dashboards(a) {
+		for _, p := range d.Panels {
+			queries = append(queries, p.Queries...)
 		}
 	}
-	return filepath.Join("/work/shared/crds", "gmp-"+name)
+	metrics := map[string]bool{}
+	for _, m := range CloudMetrics() {
+		metrics[m.Name] = true
+	}
+	for _, tg := range a.Targets {
+		for _, m := range tg.Metrics {
+			metrics[m.Name] = true
+		}
+	}
+	checked := 0
+	for m := range metrics {
+		if strings.HasPrefix(m, "cloudsql_googleapis_com:") || strings.HasPrefix(m, "storage_googleapis_com:") {
+			continue
+		}
+		want := `cluster="dataplatform-prod"`
+		if strings.HasPrefix(m, "kubernetes_io:") {
+			want = `cluster_name="dataplatform-prod"`
+		}
+		use := regexp.MustCompile(`(^|[^a-zA-Z0-9_:])` + regexp.QuoteMeta(m) + `([^a-zA-Z0-9_:]|$)`)
+		for _, q := range queries {
+			for _, at := range use.FindAllStringIndex(q, -1) {
+				checked++
+				rest := q[at[1]-1:]
+				if rest == "" || rest[0] != '{' {
+					t.Errorf("%s used without a selector in %s", m, q)
+					continue
+				}
+				if sel := rest[:strings.Index(rest, "}")+1]; !strings.Contains(sel, want) {
+					t.Errorf("%s%s is not scoped with %s", m, sel, want)
+				}
+			}
+		}
+	}
+	assert.Greater(t, checked, 10, "the check found the cluster's series in the queries")
+	for _, r := range Rules(a) {
+		if r.Name == "VolumeFillingUp" || r.Name == "PodCrashLooping" {
+			assert.Contains(t, r.Expr, `namespace_name=~"apps|data|jobs"`, r.Name)
+		}
+	}
+	bad := a
+	bad.Cluster = ""
+	assert.ErrorContains(t, bad.Validate(), "Cluster")
+	bad = a
+	bad.Namespaces = nil
+	assert.ErrorContains(t, bad.Validate(), "Namespaces")
+	assert.NoError(t, a.Validate())
+}
+
+// pinnedCRD is the PodMonitoring CRD as internal/apicheck pins it (crds.txt: prometheus-engine
+// v0.17.2, sha256-checked), fetched as apicheck does (`go mod download -json`, the module cache
+// first). Not found is a failure, never a skip: the walk below must run in CI.
+func pinnedCRD(t *testing.T) []byte {
+	pins, err := apicheck.ParsePins(apicheck.PinsFile)
+	require.NoError(t, err)
+	for _, p := range pins {
+		if strings.HasSuffix(p.Path, "/monitoring.googleapis.com_podmonitorings.yaml") {
+			raw, err := p.Read(apicheck.GoModDownload)
+			require.NoError(t, err, "the pinned PodMonitoring CRD")
+			return raw
+		}
+	}
+	t.Fatal("internal/apicheck/crds.txt pins no monitoring.googleapis.com_podmonitorings.yaml")
+	return nil
 }
 
 // TestPodMonitoringMatchesCRD walks every rendered spec against the v1 schema of the pinned CRD:
 // each field must exist, required ones be set, enums hold, strings be strings.
 func TestPodMonitoringMatchesCRD(t *testing.T) {
-	raw, err := os.ReadFile(crdFile())
-	if os.IsNotExist(err) {
-		t.Skip("the GMP CRD YAML is not on this machine (go mod download github.com/GoogleCloudPlatform/prometheus-engine@v0.17.2, or set GMP_CRD_FILE)")
-	}
-	require.NoError(t, err)
+	raw := pinnedCRD(t)
 	var crd map[string]any
 	require.NoError(t, yaml.Unmarshal(raw, &crd))
 	var schema map[string]any
