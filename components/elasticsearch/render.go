@@ -61,6 +61,7 @@ func elasticsearchSpec(a *Args, credentialsSecret pulumi.StringOutput, userSecre
 	if a.Protect {
 		deletePolicy = "DeleteOnScaledownOnly"
 	}
+	fileRealm, roles := a.withClientRealms(pulumi.Array{pulumi.Map{"secretName": userSecret}}, pulumi.Array{pulumi.Map{"secretName": rolesSecret}})
 	return pulumi.Map{
 		"version":  pulumi.String(a.Version),
 		"nodeSets": nodeSets,
@@ -71,10 +72,7 @@ func elasticsearchSpec(a *Args, credentialsSecret pulumi.StringOutput, userSecre
 				pulumi.Map{"key": pulumi.String("secretKey"), "path": pulumi.String("s3.client.default.secret_key")},
 			},
 		}},
-		"auth": pulumi.Map{
-			"fileRealm": pulumi.Array{pulumi.Map{"secretName": userSecret}},
-			"roles":     pulumi.Array{pulumi.Map{"secretName": rolesSecret}},
-		},
+		"auth":                    pulumi.Map{"fileRealm": fileRealm, "roles": roles},
 		"volumeClaimDeletePolicy": pulumi.String(deletePolicy),
 	}
 }

@@ -110,6 +110,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	deps := append([]pulumi.Resource{args.Operator, user.Resource, roles}, policies...)
+	deps = append(deps, args.clientRealmResources()...)
 	es, err := apiextensions.NewCustomResource(ctx, name+"-cluster", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("elasticsearch.k8s.elastic.co/v1"),
 		Kind:       pulumi.String("Elasticsearch"),
@@ -139,6 +140,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return fmt.Sprintf("http://%s.%s.svc:%d", KibanaService, args.NamespaceName, KibanaPort)
 	}).(pulumi.StringOutput)
 	comp.Routes = Routes(args.NamespaceName)
+	comp.ClusterUID = es.Metadata.Uid().Elem()
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"url": comp.URL, "kibanaUrl": comp.KibanaURL}); err != nil {
 		return nil, err
 	}
