@@ -33,6 +33,7 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 		minio.MetricsTarget(objectStoreName, n.Data),
 	}
 	targets = append(targets, dremio.MetricsTargets(n.Apps)...)
+	targets = append(targets, loggingTargets(cfg)...)
 	if cfg.Edge.On() {
 		targets = append(targets, platform.CertManagerTarget(envoygateway.CertManagerNamespace))
 	}

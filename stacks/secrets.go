@@ -57,7 +57,8 @@ func deploySecrets(ctx *pulumi.Context, cfg *config.Platform, f *Foundation) (*s
 	}
 	n := cfg.Network.Namespaces
 	st, err := k8sstore.NewStore(ctx, "secret-store", &k8sstore.StoreArgs{
-		Namespaces: []string{n.Apps, n.Data, n.Jobs},
+		// Central logging's shipper reads its writer credential in its own namespace.
+		Namespaces: append([]string{n.Apps, n.Data, n.Jobs}, loggingStoreNamespaces(cfg)...),
 		Operator:   op,
 		Provider:   f.Cluster.Provider,
 		Protect:    cfg.Environment == config.Prod,
