@@ -30,8 +30,14 @@ func logPaths(namespaces []string) string {
 
 // fluentBitConfig is the classic-mode configuration. Every key is Fluent Bit v5.1.1's:
 //   - [SERVICE] (include/fluent-bit/flb_config.h FLB_CONF_STR_*): Flush, Log_Level, HTTP_Server,
-//     HTTP_Listen, HTTP_Port (metrics and health), Health_Check (/api/v1/health fails after output
-//     errors);
+//     HTTP_Listen, HTTP_Port (metrics and health); Health_Check with HC_Errors_Count,
+//     HC_Retry_Failure_Count and HC_Period (src/http_server/api/v1/health.c is_healthy:
+//     /api/v1/health answers 500 while more than HC_Errors_Count output errors or more than
+//     HC_Retry_Failure_Count chunks whose retries ran out happened within the last HC_Period
+//     seconds; the liveness probe reads it, so an output that keeps failing restarts the container);
+//     Hot_Reload (src/http_server/api/v2/reload.c: POST /api/v2/reload re-reads the configuration and
+//     re-creates the outputs, their TLS context and tls.ca_file included — how the CA sidecar makes a
+//     renewed CA take effect);
 //   - tail (plugins/in_tail/tail.c config map): Path (a comma-separated list), multiline.parser
 //     cri and docker (the built-in container runtime parsers, as the chart's values.yaml sets them),
 //     DB and DB.locking (offsets on the node), Skip_Long_Lines, Refresh_Interval; Mem_Buf_Limit
@@ -47,9 +53,12 @@ func logPaths(namespaces []string) string {
 //     keys such as app.kubernetes.io/name would otherwise collide with object fields), the
 //     @timestamp field (Time_Key's default, always added), HTTP_User/HTTP_Passwd from the
 //     environment (${VAR}, src/flb_env.c); tls, tls.verify, tls.verify_hostname and tls.ca_file
-//     (src/flb_output.c) verify the server against ECK's CA and its Service name; Retry_Limit
-//     no_limits with the input paused at Mem_Buf_Limit keeps lines on the node while Elasticsearch
-//     is down rather than dropping them.
+//     (src/flb_output.c) verify the server against ECK's CA and its Service name;
+//     Buffer_Size False: the bulk response is read whole (plugins/out_es/es_conf.c:636-639, -1 ⇒ 0 =
+//     unlimited). The default 512k (es.h FLB_ES_DEFAULT_HTTP_MAX) holds ~2,000 bulk items of
+//     ~250 bytes; a larger response fails the HTTP client (src/flb_http_client.c "cannot increase
+//     buffer") and the chunk, already indexed, would be retried and indexed again;
+//     Retry_Limit (src/flb_output.c: a positive integer) is RetryLimit: see there.
 func fluentBitConfig(host string, namespaces []string) string {
 	return fmt.Sprintf(`[SERVICE]
     Daemon            Off
@@ -59,6 +68,10 @@ func fluentBitConfig(host string, namespaces []string) string {
     HTTP_Listen       0.0.0.0
     HTTP_Port         %[1]d
     Health_Check      On
+    HC_Errors_Count   %[8]d
+    HC_Retry_Failure_Count %[9]d
+    HC_Period         %[10]d
+    Hot_Reload        On
 
 [INPUT]
     Name              tail
@@ -95,10 +108,29 @@ func fluentBitConfig(host string, namespaces []string) string {
     tls.verify          On
     tls.verify_hostname On
     tls.ca_file         %[7]s/ca.crt
-    Retry_Limit         no_limits
-    Trace_Error         On
-`, MetricsPort, logPaths(namespaces), stateDir, host, elasticsearch.HTTPPort, DataStream, caDir)
+    Buffer_Size         False
+    Retry_Limit         %[11]d
+`, MetricsPort, logPaths(namespaces), stateDir, host, elasticsearch.HTTPPort, DataStream, caDir,
+		HealthErrors, HealthRetryFailures, HealthPeriod, RetryLimit)
 }
+
+// RetryLimit is how often a chunk is resent before it is dropped (counted in retries_failed).
+// fluent-bit v5.1.1 src/flb_scheduler.c backoff_full_jitter waits random(5, min(2000, 5·2^n))
+// seconds before retry n (include/fluent-bit/flb_scheduler.h FLB_SCHED_BASE 5, FLB_SCHED_CAP
+// 2000): 15 retries wait at most 5·(2+…+256) + 7·2000 ≈ 4.6 h, about half that on average — an
+// Elasticsearch upgrade or restart is ridden out, while a chunk Elasticsearch will never accept
+// (a mapping conflict, a TLS failure) is given up within hours instead of being resent for ever.
+const RetryLimit = 15
+
+// The health check's thresholds (see fluentBitConfig): more than HealthRetryFailures dropped chunks
+// or more than HealthErrors output errors within HealthPeriod seconds turn /api/v1/health red. One
+// poison chunk does not (a restart would not help it); an output that fails for everything drops
+// chunks at the rate they are made and does.
+const (
+	HealthErrors        = 5
+	HealthRetryFailures = 5
+	HealthPeriod        = 300
+)
 
 // retention is Elasticsearch's retention string for days.
 func retention(days int) string { return fmt.Sprintf("%dd", days) }
@@ -153,12 +185,13 @@ echo
 `, fmt.Sprintf("https://%s:%d", host, elasticsearch.HTTPPort), host, IndexTemplate, DataStream)
 }
 
-// caScript is the CA init container's: it reads ECK's public CA Secret in Elasticsearch's namespace
-// through the API server (a Role grants get on that one Secret) and writes ca.crt for Fluent Bit,
-// waiting until ECK has created it. A Secret cannot be mounted from another namespace; the CA is
-// public (the Secret has no private key). The JSON value is one base64 string without quotes. The
-// token header stays private (umask 077); ca.crt is world-readable, since Fluent Bit runs as root
-// without CAP_DAC_OVERRIDE and the file is the init container's user's.
+// caScript is the CA init container's and the CA sidecar's: it reads ECK's public CA Secret in
+// Elasticsearch's namespace through the API server (a Role grants get on that one Secret) and writes
+// ca.crt for Fluent Bit, waiting until ECK has created it. A Secret cannot be mounted from another
+// namespace; the CA is public (the Secret has no private key). The JSON value is one base64 string
+// without quotes. The new file replaces the old one in one rename, so Fluent Bit never reads half a
+// certificate. The token header stays private (umask 077); ca.crt is world-readable, since Fluent
+// Bit runs as root without CAP_DAC_OVERRIDE and the file is the script's user's.
 func caScript(dataNamespace string) string {
 	return fmt.Sprintf(`set -eu
 umask 077
@@ -169,7 +202,36 @@ until curl -fsS --cacert $sa/ca.crt -H @/tmp/auth -o /tmp/secret.json \
   echo "waiting for %[2]s"; sleep 10
 done
 umask 022
-sed -n 's/.*"ca\.crt": *"\([^"]*\)".*/\1/p' /tmp/secret.json | base64 -d > %[3]s/ca.crt
-grep -q 'BEGIN CERTIFICATE' %[3]s/ca.crt
+sed -n 's/.*"ca\.crt": *"\([^"]*\)".*/\1/p' /tmp/secret.json | base64 -d > %[3]s/ca.crt.new
+grep -q 'BEGIN CERTIFICATE' %[3]s/ca.crt.new
+mv -f %[3]s/ca.crt.new %[3]s/ca.crt
 `, dataNamespace, elasticsearch.CASecret, caDir)
+}
+
+// CARefreshSeconds is how often the CA sidecar re-reads ECK's CA Secret.
+const CARefreshSeconds = 300
+
+// refreshScript is the CA sidecar's: ECK renews its self-signed HTTP CA before it expires
+// (cloud-on-k8s v3.5.0 pkg/controller/common/certificates/expiration.go DefaultCertValidity one
+// year; ca_secret.go rotates it before NotAfter - DefaultRotateBefore) and reissues the HTTP
+// certificate from the new CA, while Fluent Bit loads tls.ca_file once, when the output starts.
+// Every CARefreshSeconds the sidecar fetches the CA again; when it differs from the one Fluent Bit
+// last loaded, it asks Fluent Bit to hot-reload (POST /api/v2/reload on the pod's loopback; fluent-bit
+// v5.1.1 src/flb_reload.c builds a new context and starts it, outputs and TLS context included). A
+// refused reload (400 while one is running) is tried again at the next round; if reloads keep
+// failing, the output's dropped chunks turn /api/v1/health red and the liveness probe restarts Fluent
+// Bit, which reads the current file at start.
+func refreshScript() string {
+	return fmt.Sprintf(`set -u
+cp %[1]s/ca.crt /tmp/loaded-ca.crt
+while sleep %[2]d; do
+  sh %[3]s/fetch-ca.sh || { echo "fetching the CA failed"; continue; }
+  if [ "$(cat %[1]s/ca.crt)" != "$(cat /tmp/loaded-ca.crt)" ]; then
+    echo "Elasticsearch's CA changed: reloading Fluent Bit"
+    if curl -fsS -X POST http://127.0.0.1:%[4]d/api/v2/reload; then
+      cp %[1]s/ca.crt /tmp/loaded-ca.crt
+    fi
+  fi
+done
+`, caDir, CARefreshSeconds, configDir, MetricsPort)
 }

@@ -112,7 +112,7 @@ func TestShipperConfig(t *testing.T) {
 			"Index": "logs-kubernetes.container_logs-platform", "Write_Operation": "create", "Suppress_Type_Name": "On",
 			"Replace_Dots": "On", "HTTP_User": "${ES_USER}", "HTTP_Passwd": "${ES_PASSWORD}",
 			"tls": "On", "tls.verify": "On", "tls.verify_hostname": "On", "tls.ca_file": "/es-ca/ca.crt",
-			"Retry_Limit": "no_limits", "Trace_Error": "On",
+			"Buffer_Size": "False", "Retry_Limit": "15",
 		}, out)
 		svc := section(conf, "SERVICE")
 		assert.Equal(t, "2020", svc["HTTP_Port"])
@@ -122,7 +122,7 @@ func TestShipperConfig(t *testing.T) {
 	})
 }
 
-// TestDaemonSet: every node (every taint tolerated, no node selector), requests and limits, the
+// TestDaemonSet: every Linux node (every taint tolerated, only the OS selected), requests and limits, the
 // writer's credentials from its Secret, /var/log read-only, no privilege, the CA fetched first.
 func TestDaemonSet(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
@@ -134,7 +134,7 @@ func TestDaemonSet(t *testing.T) {
 		require.Equal(t, 1, inspect.Len(pod, "tolerations"))
 		assert.Equal(t, "Exists", inspect.Str(pod, "tolerations", 0, "operator"))
 		assert.False(t, inspect.Has(pod, "tolerations", 0, "key"), "tolerates every taint")
-		assert.False(t, inspect.Has(pod, "nodeSelector"))
+		assert.Equal(t, map[string]any{"kubernetes.io/os": "linux"}, inspect.Plain(inspect.At(pod, "nodeSelector")), "every Linux node")
 		c := inspect.Obj(inspect.At(pod, "containers", 0))
 		assert.Equal(t, "cr.fluentbit.io/fluent/fluent-bit:5.1.1", inspect.Str(c, "image"))
 		for _, k := range []string{"requests", "limits"} {
@@ -169,7 +169,7 @@ func TestDaemonSet(t *testing.T) {
 				hostPaths[inspect.Str(inspect.Obj(v), "name")] = p
 			}
 		}
-		assert.Equal(t, map[string]string{"varlog": "/var/log", "state": "/var/lib/fluent-bit"}, hostPaths)
+		assert.Equal(t, map[string]string{"varlog": "/var/log", "dockercontainers": "/var/lib/docker/containers", "state": "/var/lib/fluent-bit"}, hostPaths)
 		ic := inspect.Obj(inspect.At(pod, "initContainers", 0))
 		assert.Equal(t, "fetch-ca", inspect.Str(ic, "name"))
 		nonRoot, _ := inspect.Bool(ic, "securityContext", "runAsNonRoot")

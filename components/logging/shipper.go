@@ -69,7 +69,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.daemonSet(sa, append(append(policies, job), args.Realm.ready...)); err != nil {
+	quota, err := b.criticalQuota()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.daemonSet(sa, append(append(policies, job, quota), args.Realm.ready...)); err != nil {
 		return nil, err
 	}
 	comp.DataStream = job.Metadata.Name().Elem().ApplyT(func(string) string { return DataStream }).(pulumi.StringOutput)
@@ -150,21 +154,25 @@ func restricted(root bool) *corev1.SecurityContextArgs {
 func (b *builder) daemonSet(sa *corev1.ServiceAccount, deps []pulumi.Resource) (*appsv1.DaemonSet, error) {
 	a := b.args
 	conf := fluentBitConfig(b.host, a.LogNamespaces)
-	ca := caScript(a.DataNamespaceName)
+	ca, refresh := caScript(a.DataNamespaceName), refreshScript()
 	cm, err := corev1.NewConfigMap(b.ctx, b.name+"-config", &corev1.ConfigMapArgs{
 		Metadata: b.meta(Name, a.Namespace, nil),
-		Data:     pulumi.StringMap{"fluent-bit.conf": pulumi.String(conf), "fetch-ca.sh": pulumi.String(ca)},
+		Data:     pulumi.StringMap{"fluent-bit.conf": pulumi.String(conf), "fetch-ca.sh": pulumi.String(ca), "refresh-ca.sh": pulumi.String(refresh)},
 	}, b.child)
 	if err != nil {
 		return nil, err
 	}
 	hash := pulumi.Unsecret(a.Realm.writerPassword.ApplyT(func(pw string) string {
-		return metadatadb.ConfigHash(conf, ca, pw)
+		return metadatadb.ConfigHash(conf, ca, refresh, pw)
 	}).(pulumi.StringOutput)).(pulumi.StringOutput)
 	sel := Selector()
 	podLabels := b.labels(sel)
 	hostPath := func(name, path, typ string) *corev1.VolumeArgs {
-		return &corev1.VolumeArgs{Name: pulumi.String(name), HostPath: &corev1.HostPathVolumeSourceArgs{Path: pulumi.String(path), Type: pulumi.String(typ)}}
+		hp := &corev1.HostPathVolumeSourceArgs{Path: pulumi.String(path)}
+		if typ != "" {
+			hp.Type = pulumi.String(typ)
+		}
+		return &corev1.VolumeArgs{Name: pulumi.String(name), HostPath: hp}
 	}
 	mount := func(name, path string, ro bool) *corev1.VolumeMountArgs {
 		return &corev1.VolumeMountArgs{Name: pulumi.String(name), MountPath: pulumi.String(path), ReadOnly: pulumi.Bool(ro)}
@@ -175,7 +183,21 @@ func (b *builder) daemonSet(sa *corev1.ServiceAccount, deps []pulumi.Resource) (
 		}}
 	}
 	probe := func(path string) *corev1.ProbeArgs {
-		return &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{Path: pulumi.String(path), Port: pulumi.String("http")}, PeriodSeconds: pulumi.Int(10)}
+		return &corev1.ProbeArgs{HttpGet: &corev1.HTTPGetActionArgs{Path: pulumi.String(path), Port: pulumi.String("http")}, PeriodSeconds: pulumi.Int(10), FailureThreshold: pulumi.Int(3)}
+	}
+	caContainer := func(name, script string, req, lim string) *corev1.ContainerArgs {
+		return &corev1.ContainerArgs{
+			Name: pulumi.String(name), Image: pulumi.String(JobImage),
+			Command: pulumi.ToStringArray([]string{"/bin/sh", configDir + "/" + script}),
+			Resources: &corev1.ResourceRequirementsArgs{
+				Requests: pulumi.StringMap{"cpu": pulumi.String(req), "memory": pulumi.String("16Mi")},
+				Limits:   pulumi.StringMap{"cpu": pulumi.String(lim), "memory": pulumi.String("32Mi")},
+			},
+			SecurityContext: restricted(false),
+			VolumeMounts: corev1.VolumeMountArray{
+				mount("config", configDir, true), mount("es-ca", caDir, false), mount("tmp", "/tmp", false),
+			},
+		}
 	}
 	spec := &corev1.PodSpecArgs{
 		ServiceAccountName: sa.Metadata.Name().Elem(),
@@ -183,18 +205,14 @@ func (b *builder) daemonSet(sa *corev1.ServiceAccount, deps []pulumi.Resource) (
 		AutomountServiceAccountToken:  pulumi.Bool(true),
 		TerminationGracePeriodSeconds: pulumi.Int(30),
 		Tolerations:                   corev1.TolerationArray{&corev1.TolerationArgs{Operator: pulumi.String("Exists")}},
-		InitContainers: corev1.ContainerArray{&corev1.ContainerArgs{
-			Name: pulumi.String("fetch-ca"), Image: pulumi.String(JobImage),
-			Command: pulumi.ToStringArray([]string{"/bin/sh", configDir + "/fetch-ca.sh"}),
-			Resources: &corev1.ResourceRequirementsArgs{
-				Requests: pulumi.StringMap{"cpu": pulumi.String("10m"), "memory": pulumi.String("16Mi")},
-				Limits:   pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("32Mi")},
-			},
-			SecurityContext: restricted(false),
-			VolumeMounts: corev1.VolumeMountArray{
-				mount("config", configDir, true), mount("es-ca", caDir, false), mount("tmp", "/tmp", false),
-			},
-		}},
+		// Linux nodes only (the image is Linux-only; a Windows node's taint is tolerated above).
+		NodeSelector: pulumi.StringMap{"kubernetes.io/os": pulumi.String("linux")},
+		// A DaemonSet pod has no other node to go to: without a priority it stays Pending on a full node
+		// (and the DaemonSet await fails the up). system-node-critical lets it preempt; criticalQuota
+		// admits it outside kube-system.
+		PriorityClassName: pulumi.String(PriorityClass),
+		// The CA is fetched before Fluent Bit starts, then kept current by the sidecar (refreshScript).
+		InitContainers: corev1.ContainerArray{caContainer("fetch-ca", "fetch-ca.sh", "10m", "100m")},
 		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 			Name: pulumi.String(Name), Image: pulumi.String(Image),
 			// The image's binary and the chart's arguments (values.yaml command and args).
@@ -204,8 +222,10 @@ func (b *builder) daemonSet(sa *corev1.ServiceAccount, deps []pulumi.Resource) (
 			Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{
 				Name: pulumi.String("http"), ContainerPort: pulumi.Int(MetricsPort), Protocol: pulumi.String("TCP"),
 			}},
-			// The chart's probes (values.yaml livenessProbe /, readinessProbe /api/v2/health).
-			LivenessProbe:  probe("/"),
+			// Readiness as the chart's (values.yaml readinessProbe /api/v2/health); liveness on
+			// /api/v1/health, which turns red when the output keeps dropping chunks (Health_Check,
+			// fluentBitConfig), rather than the chart's "/" that always answers 200.
+			LivenessProbe:  probe("/api/v1/health"),
 			ReadinessProbe: probe("/api/v2/health"),
 			Resources: &corev1.ResourceRequirementsArgs{
 				Requests: pulumi.StringMap{"cpu": pulumi.String("100m"), "memory": pulumi.String("128Mi")},
@@ -214,14 +234,17 @@ func (b *builder) daemonSet(sa *corev1.ServiceAccount, deps []pulumi.Resource) (
 			SecurityContext: restricted(true),
 			VolumeMounts: corev1.VolumeMountArray{
 				mount("config", configDir, true), mount("es-ca", caDir, true),
-				mount("varlog", "/var/log", true), mount("state", stateDir, false),
+				mount("varlog", "/var/log", true), mount("dockercontainers", dockerContainers, true),
+				mount("state", stateDir, false),
 			},
-		}},
+		}, caContainer("refresh-ca", "refresh-ca.sh", "1m", "50m")},
 		Volumes: corev1.VolumeArray{
 			&corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}},
 			&corev1.VolumeArgs{Name: pulumi.String("es-ca"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
 			&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
 			hostPath("varlog", "/var/log", "Directory"),
+			// No type: present on Docker (cri-dockerd) nodes, absent and unused on containerd ones.
+			hostPath("dockercontainers", dockerContainers, ""),
 			hostPath("state", stateDir, "DirectoryOrCreate"),
 		},
 	}
@@ -237,4 +260,34 @@ func (b *builder) daemonSet(sa *corev1.ServiceAccount, deps []pulumi.Resource) (
 			},
 		},
 	}, b.child, pulumi.DependsOn(append(deps, cm)))
+}
+
+// PriorityClass is the shipper's: Kubernetes' built-in node-critical class (kubernetes/kubernetes
+// pkg/apis/scheduling SystemPriorityClasses, value 2000001000), usable in any namespace since
+// Kubernetes 1.17, the same as other node agents (CNI, CSI node plugins) use.
+const PriorityClass = "system-node-critical"
+
+// dockerContainers is where cri-dockerd keeps container logs: on Docker-runtime nodes (Docker
+// Desktop's kubeadm cluster, minikube's default) /var/log/pods/…/0.log links there, so the tail input
+// must see it (fluent/helm-charts fluent-bit 0.58.1 values.yaml mounts it read-only too).
+const dockerContainers = "/var/lib/docker/containers"
+
+// criticalQuota admits system-node-critical pods in the shipper's namespace where the API server
+// limits critical priority classes to namespaces holding a matching quota (ResourceQuota admission
+// limitedResources, kubernetes.io docs concepts/policy/resource-quotas "Limit Priority Class
+// consumption by default"; GKE configures it). The limit is the node count the DaemonSet may reach
+// (Kubernetes' documented 5,000-node scale limit), so it only scopes, never limits, the shipper.
+func (b *builder) criticalQuota() (*corev1.ResourceQuota, error) {
+	return corev1.NewResourceQuota(b.ctx, b.name+"-critical-pods", &corev1.ResourceQuotaArgs{
+		Metadata: b.meta(Name+"-critical-pods", b.args.Namespace, nil),
+		Spec: &corev1.ResourceQuotaSpecArgs{
+			Hard: pulumi.StringMap{"pods": pulumi.String("5000")},
+			ScopeSelector: &corev1.ScopeSelectorArgs{MatchExpressions: corev1.ScopedResourceSelectorRequirementArray{
+				&corev1.ScopedResourceSelectorRequirementArgs{
+					ScopeName: pulumi.String("PriorityClass"), Operator: pulumi.String("In"),
+					Values: pulumi.ToStringArray([]string{PriorityClass}),
+				},
+			}},
+		},
+	}, b.child)
 }
