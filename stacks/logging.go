@@ -11,6 +11,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/edge/envoygateway"
 	"github.com/opendataplatform/dataplatform/components/elasticsearch"
 	"github.com/opendataplatform/dataplatform/components/logging"
+	"github.com/opendataplatform/dataplatform/components/metadatadb/cnpg"
 	"github.com/opendataplatform/dataplatform/components/network/k8snet"
 	"github.com/opendataplatform/dataplatform/components/observability"
 	"github.com/opendataplatform/dataplatform/components/secrets"
@@ -60,7 +61,9 @@ func prepareLogging(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 // add-ons' it installs on the kubernetes target, and the shipper's own.
 func loggedNamespaces(cfg *config.Platform, f *Foundation) []string {
 	n := cfg.Network.Namespaces
-	out := []string{n.Apps, n.Data, n.Jobs, eck.Namespace, logging.Namespace}
+	// The kubernetes target (the only one with logging) always runs the metadata database's CNPG
+	// operator in its default namespace (stacks/kubernetes.go sets no OperatorNamespace).
+	out := []string{n.Apps, n.Data, n.Jobs, eck.Namespace, logging.Namespace, cnpg.DefaultOperatorNamespace}
 	if cfg.Edge.On() {
 		out = append(out, envoygateway.Namespace, envoygateway.CertManagerNamespace)
 	}
@@ -121,4 +124,12 @@ func loggingTargets(cfg *config.Platform) []observability.ScrapeTarget {
 		return nil
 	}
 	return []observability.ScrapeTarget{logging.MetricsTarget(logging.Namespace)}
+}
+
+// loggingRules are the shipper's alert rules when logging is on.
+func loggingRules(cfg *config.Platform) []observability.AlertRule {
+	if !cfg.Logging.On() {
+		return nil
+	}
+	return logging.AlertRules()
 }

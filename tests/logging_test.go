@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/opendataplatform/dataplatform/components/logging"
+	"github.com/opendataplatform/dataplatform/components/metadatadb/cnpg"
 	"github.com/opendataplatform/dataplatform/internal/planner"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
@@ -87,6 +88,22 @@ func TestLoggingPlans(t *testing.T) {
 		if r.Platform.Observability.On() && monitors["log-shipper"] != logging.Namespace {
 			t.Errorf("no PodMonitor log-shipper in %s (monitors: %v)", logging.Namespace, monitors)
 		}
+		if r.Platform.Observability.On() {
+			alerts := map[string]bool{}
+			for _, pr := range resourcesOf(r, "kubernetes:monitoring.coreos.com/v1:PrometheusRule") {
+				for _, g := range inspect.Arr(inspect.At(pr.Inputs, "spec", "groups")) {
+					for _, rule := range inspect.Arr(inspect.At(inspect.Obj(g), "rules")) {
+						alerts[inspect.Str(inspect.Obj(rule), "alert")] = true
+					}
+				}
+			}
+			if !alerts["LogShipperStalled"] || !alerts["LogShipperDroppingChunks"] {
+				t.Error("no alert rules for the log shipper (LogShipperStalled, LogShipperDroppingChunks)")
+			}
+		}
+		if pc := inspect.Str(ds[0].Inputs, "spec", "template", "spec", "priorityClassName"); pc != logging.PriorityClass {
+			t.Errorf("the shipper's priority class is %q; want %s", pc, logging.PriorityClass)
+		}
 		stores := resourcesOf(r, clusterSecretStoreType)
 		if len(stores) != 1 || !slices.Contains(inspect.Strs(stores[0].Inputs, "spec", "conditions", 0, "namespaces"), logging.Namespace) {
 			t.Errorf("the ClusterSecretStore does not admit %s", logging.Namespace)
@@ -101,7 +118,7 @@ func TestLoggingPlans(t *testing.T) {
 			t.Errorf("no ExternalSecret %s in %s", logging.WriterSecret, logging.Namespace)
 		}
 		conf := inspect.Str(r.Mocks.Named("kubernetes:core/v1:ConfigMap", "logging-config").Inputs, "data", "fluent-bit.conf")
-		for _, ns := range []string{r.Platform.Network.Namespaces.Apps, r.Platform.Network.Namespaces.Data, r.Platform.Network.Namespaces.Jobs, logging.Namespace} {
+		for _, ns := range []string{r.Platform.Network.Namespaces.Apps, r.Platform.Network.Namespaces.Data, r.Platform.Network.Namespaces.Jobs, logging.Namespace, cnpg.DefaultOperatorNamespace} {
 			if !strings.Contains(conf, "/var/log/containers/*_"+ns+"_*.log") {
 				t.Errorf("the shipper does not read namespace %s", ns)
 			}
