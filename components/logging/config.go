@@ -12,9 +12,12 @@ import (
 const (
 	configDir = "/fluent-bit/etc/conf"
 	caDir     = "/es-ca"
-	// stateDir is a hostPath: the tail input's offsets survive a restart of the pod, so a restarted
-	// shipper neither loses nor re-sends lines.
-	stateDir = "/var/lib/fluent-bit"
+	// stateDir is a hostPath: the tail input's offsets and the filesystem buffer (bufferDir) survive
+	// a restart of the pod. The offset is saved once a line is read into a chunk (fluent-bit v5.1.1
+	// plugins/in_tail/tail_file.c), so lines read but not yet delivered live on only because the
+	// chunk is on this disk.
+	stateDir  = "/var/lib/fluent-bit"
+	bufferDir = stateDir + "/buffer"
 )
 
 // logPaths are the tail input's patterns: the kubelet's symlinks /var/log/containers/
@@ -35,13 +38,18 @@ func logPaths(namespaces []string) string {
 //     /api/v1/health answers 500 while more than HC_Errors_Count output errors or more than
 //     HC_Retry_Failure_Count chunks whose retries ran out happened within the last HC_Period
 //     seconds; the liveness probe reads it, so an output that keeps failing restarts the container);
+//     storage.path, storage.sync normal, storage.max_chunks_up 8 and storage.backlog.mem_limit
+//     (flb_config.h FLB_CONF_STORAGE_*; defaults 128 chunks, 100M, include/fluent-bit/flb_storage.h):
+//     chunks are files under bufferDir and at most 8 (~2 MB each) are held in memory, within the
+//     container's limit; after a restart the backlog on disk is sent first;
 //     Hot_Reload (src/http_server/api/v2/reload.c: POST /api/v2/reload re-reads the configuration and
 //     re-creates the outputs, their TLS context and tls.ca_file included — how the CA sidecar makes a
 //     renewed CA take effect);
 //   - tail (plugins/in_tail/tail.c config map): Path (a comma-separated list), multiline.parser
 //     cri and docker (the built-in container runtime parsers, as the chart's values.yaml sets them),
-//     DB and DB.locking (offsets on the node), Skip_Long_Lines, Refresh_Interval; Mem_Buf_Limit
-//     (src/flb_input.c) pauses the input rather than growing past it while Elasticsearch is away;
+//     DB and DB.locking (offsets on the node), Skip_Long_Lines, Refresh_Interval; storage.type
+//     filesystem (src/flb_input.c): chunks beyond storage.max_chunks_up wait on disk while
+//     Elasticsearch is away, instead of pausing the input (Mem_Buf_Limit, memory buffering only);
 //   - kubernetes (plugins/filter_kubernetes/kubernetes.c): pod metadata from the API server
 //     (Kube_URL default https://kubernetes.default.svc, the ServiceAccount's token and CA), Labels
 //     on, Annotations off, Merge_Log off (the line stays one string: services' JSON logs would
@@ -58,7 +66,9 @@ func logPaths(namespaces []string) string {
 //     unlimited). The default 512k (es.h FLB_ES_DEFAULT_HTTP_MAX) holds ~2,000 bulk items of
 //     ~250 bytes; a larger response fails the HTTP client (src/flb_http_client.c "cannot increase
 //     buffer") and the chunk, already indexed, would be retried and indexed again;
-//     Retry_Limit (src/flb_output.c: a positive integer) is RetryLimit: see there.
+//     Retry_Limit (src/flb_output.c: a positive integer) is RetryLimit: see there;
+//     storage.total_limit_size (src/flb_output.c) caps the node's disk buffer at BufferLimit: past it
+//     the oldest chunks are dropped (counted in dropped records).
 func fluentBitConfig(host string, namespaces []string) string {
 	return fmt.Sprintf(`[SERVICE]
     Daemon            Off
@@ -72,6 +82,10 @@ func fluentBitConfig(host string, namespaces []string) string {
     HC_Retry_Failure_Count %[9]d
     HC_Period         %[10]d
     Hot_Reload        On
+    storage.path      %[12]s
+    storage.sync      normal
+    storage.max_chunks_up 8
+    storage.backlog.mem_limit 16M
 
 [INPUT]
     Name              tail
@@ -80,7 +94,7 @@ func fluentBitConfig(host string, namespaces []string) string {
     multiline.parser  cri, docker
     DB                %[3]s/tail.db
     DB.locking        true
-    Mem_Buf_Limit     16MB
+    storage.type      filesystem
     Skip_Long_Lines   On
     Refresh_Interval  10
 
@@ -110,8 +124,9 @@ func fluentBitConfig(host string, namespaces []string) string {
     tls.ca_file         %[7]s/ca.crt
     Buffer_Size         False
     Retry_Limit         %[11]d
+    storage.total_limit_size %[13]s
 `, MetricsPort, logPaths(namespaces), stateDir, host, elasticsearch.HTTPPort, DataStream, caDir,
-		HealthErrors, HealthRetryFailures, HealthPeriod, RetryLimit)
+		HealthErrors, HealthRetryFailures, HealthPeriod, RetryLimit, bufferDir, BufferLimit)
 }
 
 // RetryLimit is how often a chunk is resent before it is dropped (counted in retries_failed).
@@ -121,6 +136,10 @@ func fluentBitConfig(host string, namespaces []string) string {
 // Elasticsearch upgrade or restart is ridden out, while a chunk Elasticsearch will never accept
 // (a mapping conflict, a TLS failure) is given up within hours instead of being resent for ever.
 const RetryLimit = 15
+
+// BufferLimit is how much of the node's disk (under /var/lib/fluent-bit) the shipper's buffer may
+// take while Elasticsearch is away: at ~2 KB a line, about half a million lines per node.
+const BufferLimit = "1G"
 
 // The health check's thresholds (see fluentBitConfig): more than HealthRetryFailures dropped chunks
 // or more than HealthErrors output errors within HealthPeriod seconds turn /api/v1/health red. One
@@ -160,8 +179,12 @@ func lifecycleBody(days int) string {
 	return string(b)
 }
 
-// retentionScript registers the template, creates the data stream if it is missing and sets its
-// lifecycle. Every step is idempotent (PUTs replace; the data stream is created only on a 404), so
+// retentionScript registers the template, creates the data stream if it is missing, sets its
+// lifecycle and takes ILM off its backing indices: a stream the running shipper auto-created from
+// the built-in logs-*-* template (a re-created cluster, before this Job) has backing indices under
+// ILM policy "logs", which wins over the data stream lifecycle (index.lifecycle.prefer_ilm defaults
+// to true), so they would never be deleted; POST <data stream>/_ilm/remove applies to every backing
+// index and is a no-op for indices without a policy. Every step is idempotent (PUTs replace; the data stream is created only on a 404), so
 // the Job can run again. The password goes to a netrc file, never onto a command line; curl verifies
 // Elasticsearch's certificate against ECK's CA.
 func retentionScript(host string) string {
@@ -181,6 +204,8 @@ case "$code" in
   *) echo "GET _data_stream/%[4]s answered $code"; exit 1 ;;
 esac
 es -X PUT "%[1]s/_data_stream/%[4]s/_lifecycle" --data-binary @/config/lifecycle.json
+echo
+es -X POST "%[1]s/%[4]s/_ilm/remove"
 echo
 `, fmt.Sprintf("https://%s:%d", host, elasticsearch.HTTPPort), host, IndexTemplate, DataStream)
 }

@@ -112,7 +112,7 @@ func TestShipperConfig(t *testing.T) {
 			"Index": "logs-kubernetes.container_logs-platform", "Write_Operation": "create", "Suppress_Type_Name": "On",
 			"Replace_Dots": "On", "HTTP_User": "${ES_USER}", "HTTP_Passwd": "${ES_PASSWORD}",
 			"tls": "On", "tls.verify": "On", "tls.verify_hostname": "On", "tls.ca_file": "/es-ca/ca.crt",
-			"Buffer_Size": "False", "Retry_Limit": "15",
+			"Buffer_Size": "False", "Retry_Limit": "15", "storage.total_limit_size": "1G",
 		}, out)
 		svc := section(conf, "SERVICE")
 		assert.Equal(t, "2020", svc["HTTP_Port"])

@@ -47,7 +47,8 @@ type Realm struct {
 // operation Fluent Bit's es output sends, Write_Operation create); auto_configure lets that write
 // create the data stream from its template if it is missing; the admin's manage_index_templates and
 // monitor (cluster health) are cluster privileges, create_index (create the data stream),
-// view_index_metadata (GET _data_stream) and manage_data_stream_lifecycle (its lifecycle) index ones.
+// view_index_metadata (GET _data_stream), manage_data_stream_lifecycle (its lifecycle) and manage_ilm
+// (POST _ilm/remove on its backing indices) index ones.
 func rolesFile() string {
 	return fmt.Sprintf(`%[1]s:
   indices:
@@ -57,7 +58,7 @@ func rolesFile() string {
   cluster: ["manage_index_templates", "monitor"]
   indices:
     - names: ["%[3]s"]
-      privileges: ["create_index", "view_index_metadata", "manage_data_stream_lifecycle"]
+      privileges: ["create_index", "view_index_metadata", "manage_data_stream_lifecycle", "manage_ilm"]
 `, WriterRole, AdminRole, DataStreamPattern)
 }
 

@@ -133,3 +133,32 @@ func TestScriptsParse(t *testing.T) {
 		assert.NoError(t, err, "%s: %s", name, out)
 	}
 }
+
+// TestFilesystemBuffer: chunks are files on the node (a restart or OOM does not lose what was read
+// but not delivered), at most 8 in memory, the disk bounded.
+func TestFilesystemBuffer(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m, err := run(t, preview, nil)
+		require.NoError(t, err)
+		conf := fluentBitConf(t, m)
+		svc := section(conf, "SERVICE")
+		assert.Equal(t, "/var/lib/fluent-bit/buffer", svc["storage.path"], "under the state hostPath")
+		assert.Equal(t, "8", svc["storage.max_chunks_up"])
+		assert.Equal(t, "16M", svc["storage.backlog.mem_limit"])
+		in := section(conf, "INPUT")
+		assert.Equal(t, "filesystem", in["storage.type"])
+		assert.NotContains(t, in, "Mem_Buf_Limit")
+		assert.Equal(t, "1G", section(conf, "OUTPUT")["storage.total_limit_size"])
+	})
+}
+
+// TestRetentionRemovesILM: after setting the lifecycle, the Job takes ILM off the stream's backing
+// indices (a stream auto-created from the built-in logs template), with the privilege to do so.
+func TestRetentionRemovesILM(t *testing.T) {
+	script := retentionScript("es.example.svc")
+	lc := strings.Index(script, "/_lifecycle\" --data-binary")
+	rm := strings.Index(script, `es -X POST "https://es.example.svc:9200/logs-kubernetes.container_logs-platform/_ilm/remove"`)
+	require.Positive(t, lc)
+	assert.Greater(t, rm, lc, "ILM is removed after the lifecycle is set")
+	assert.Contains(t, rolesFile(), `privileges: ["create_index", "view_index_metadata", "manage_data_stream_lifecycle", "manage_ilm"]`)
+}
