@@ -86,6 +86,8 @@ type Platform struct {
 	Superset Superset
 	// Elasticsearch is the search and log store (`dataplatform:elasticsearch`, config/elasticsearch.go).
 	Elasticsearch Elasticsearch
+	// Logging is central logging into Elasticsearch (`dataplatform:logging`, config/logging.go).
+	Logging Logging
 }
 
 // Profile is what the design document promises for an environment.

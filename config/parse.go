@@ -149,6 +149,7 @@ func Parse(project, stack string, values map[string]string) (*Platform, error) {
 		{KeyObservability, &p.Observability},
 		{KeySuperset, &p.Superset},
 		{KeyElasticsearch, &p.Elasticsearch},
+		{KeyLogging, &p.Logging},
 	}
 	for _, o := range objects {
 		raw, ok := values[FullKey(o.key)]

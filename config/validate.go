@@ -41,6 +41,7 @@ func Validate(p *Platform) Problems {
 	v.observability()
 	v.superset()
 	v.elasticsearch()
+	v.logging()
 	return v.problems
 }
 

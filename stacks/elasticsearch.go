@@ -100,6 +100,10 @@ func deploySearch(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 	} else {
 		sets = append(sets, elasticsearch.NodeSet{Name: "nodes", Roles: []string{"master", "data", "ingest"}, Count: e.DataNodes, CPU: e.Data.CPU, MemoryGiB: e.Data.MemoryGiB, VolumeGiB: e.Data.VolumeGiB})
 	}
+	logs, err := prepareLogging(ctx, cfg, f, ns)
+	if err != nil {
+		return nil, err
+	}
 	publicURL := ""
 	if f.edge != nil {
 		publicURL = "https://" + elasticsearch.Routes("")[0].FQDN(cfg.Domain)
@@ -123,9 +127,14 @@ func deploySearch(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		Scheduling: f.Cluster.Scheduling,
 		Labels:     partOf(),
 		Protect:    prod,
+		// Central logging's users (stacks/logging.go).
+		ClientRealms: logs.clientRealms(),
 	}, k8s)
 	if err != nil {
 		return nil, fmt.Errorf("elasticsearch: %w", err)
+	}
+	if err := deployLogging(ctx, cfg, f, ns, logs, search); err != nil {
+		return nil, err
 	}
 	return search, nil
 }

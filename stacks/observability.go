@@ -33,6 +33,7 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 		minio.MetricsTarget(objectStoreName, n.Data),
 	}
 	targets = append(targets, dremio.MetricsTargets(n.Apps)...)
+	targets = append(targets, loggingTargets(cfg)...)
 	if cfg.Edge.On() {
 		targets = append(targets, platform.CertManagerTarget(envoygateway.CertManagerNamespace))
 	}
@@ -40,7 +41,7 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 	r := o.Receiver
 	return observability.Spec{
 		Targets:    targets,
-		Rules:      platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On()}),
+		Rules:      append(platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On()}), loggingRules(cfg)...),
 		Dashboards: platform.Dashboards(),
 		Retention:  observability.Retention{Metrics: time.Duration(o.MetricsRetentionDays) * 24 * time.Hour},
 		Receiver: observability.Receiver{

@@ -72,12 +72,12 @@ func deploySecrets(ctx *pulumi.Context, cfg *config.Platform, f *Foundation) (*s
 // storeNamespaces are the namespaces whose ExternalSecrets the target's ClusterSecretStore admits
 // (its spec.conditions; ESO refuses every other): the platform's three, and the add-on namespaces
 // that read credentials from the store when they run — the monitoring stack's (Grafana's admin, the
-// alert receiver) on the kubernetes target.
+// alert receiver) and central logging's (the shipper's writer credential) on the kubernetes target.
 func storeNamespaces(cfg *config.Platform) []string {
 	n := cfg.Network.Namespaces
 	out := []string{n.Apps, n.Data, n.Jobs}
 	if cfg.Observability.On() && cfg.Cloud == config.Kubernetes {
 		out = append(out, kubeprometheus.Namespace)
 	}
-	return out
+	return append(out, loggingStoreNamespaces(cfg)...)
 }

@@ -125,6 +125,8 @@ type Args struct {
 	Scheduling cluster.Scheduling
 	// Labels are added to every object.
 	Labels map[string]string
+	// ClientRealms are other components' file-realm users and roles (logs.go); optional.
+	ClientRealms []FileRealm
 	// Protect protects the Elasticsearch resource and keeps its volumes when it is deleted
 	// (volumeClaimDeletePolicy DeleteOnScaledownOnly), and the snapshot user's generated password
 	// (the platform's rule for generated credentials): prod.
@@ -141,6 +143,9 @@ type Search struct {
 	KibanaURL pulumi.StringOutput
 	// Routes are Kibana's entry point on the edge: https://kibana.<domain>.
 	Routes []edge.Route
+	// ClusterUID is the Elasticsearch resource's UID: a Job that registers something in the cluster
+	// hashes it, so that a re-created cluster gets it registered again.
+	ClusterUID pulumi.StringOutput
 }
 
 // Routes is Kibana's HTTP route in namespace.
@@ -203,5 +208,5 @@ func (a *Args) validate() error {
 	if _, ok := s.Store.BucketNames[s.Bucket]; !ok {
 		return fmt.Errorf("elasticsearch: the object store has no bucket %q", s.Bucket)
 	}
-	return nil
+	return a.validateClientRealms()
 }

@@ -62,13 +62,11 @@ func elasticsearchSpec(a *Args, credentialsSecret pulumi.StringOutput, userSecre
 	if a.Protect {
 		deletePolicy = "DeleteOnScaledownOnly"
 	}
+	fileRealm, roles := a.withClientRealms(pulumi.Array{pulumi.Map{"secretName": userSecret}}, pulumi.Array{pulumi.Map{"secretName": rolesSecret}})
 	spec := pulumi.Map{
-		"version":  pulumi.String(a.Version),
-		"nodeSets": nodeSets,
-		"auth": pulumi.Map{
-			"fileRealm": pulumi.Array{pulumi.Map{"secretName": userSecret}},
-			"roles":     pulumi.Array{pulumi.Map{"secretName": rolesSecret}},
-		},
+		"version":                 pulumi.String(a.Version),
+		"nodeSets":                nodeSets,
+		"auth":                    pulumi.Map{"fileRealm": fileRealm, "roles": roles},
 		"volumeClaimDeletePolicy": pulumi.String(deletePolicy),
 	}
 	if !a.cloudStore() {

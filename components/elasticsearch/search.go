@@ -120,6 +120,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		// grants and the workload identity binding exist first (objectstore.Identity.Ready).
 		deps = append(append(deps, sa), identity.Ready...)
 	}
+	deps = append(deps, args.clientRealmResources()...)
 	es, err := apiextensions.NewCustomResource(ctx, name+"-cluster", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("elasticsearch.k8s.elastic.co/v1"),
 		Kind:       pulumi.String("Elasticsearch"),
@@ -152,6 +153,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return fmt.Sprintf("http://%s.%s.svc:%d", KibanaService, args.NamespaceName, KibanaPort)
 	}).(pulumi.StringOutput)
 	comp.Routes = Routes(args.NamespaceName)
+	comp.ClusterUID = es.Metadata.Uid().Elem()
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"url": comp.URL, "kibanaUrl": comp.KibanaURL}); err != nil {
 		return nil, err
 	}
