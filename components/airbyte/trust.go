@@ -49,7 +49,7 @@ const (
 // (chart 2.0.19: templates including "airbyte.storage.envs" or "airbyte.database.envs").
 var trustedComponents = []string{"server", "worker", "workloadLauncher", "workloadApiServer", "cron", "airbyteBootloader", "metrics"}
 
-// databaseURLParams are the pgjdbc parameters appended to the chart's DATABASE_URL (see chartTransform):
+// databaseURLParams are the pgjdbc parameters appended to the chart's DATABASE_URL (databaseName):
 // sslmode as the Connection requires, and with verify-ca / verify-full the server CA file the trust
 // volume mounts (pgjdbc LibPQFactory reads sslrootcert as a PEM file).
 func databaseURLParams(db metadatadb.Connection) string {
@@ -89,11 +89,12 @@ func addTrust(values pulumi.Map, a *AirbyteStackArgs) {
 		svc := values[key].(pulumi.Map)
 		svc["extraVolumes"] = pulumi.Array{pulumi.Map{"name": pulumi.String(trustVolume), "projected": pulumi.Map{"sources": sources}}}
 		svc["extraVolumeMounts"] = pulumi.Array{pulumi.Map{"name": pulumi.String(trustVolume), "mountPath": pulumi.String(AnchorsDir), "readOnly": pulumi.Bool(true)}}
-		if a.ObjectStore.Kind == objectstore.MinIO {
-			// No chart template sets JAVA_TOOL_OPTIONS unless <component>.debug.enabled; the JVM reads it.
-			svc["extraEnv"] = pulumi.Array{envVar("JAVA_TOOL_OPTIONS", "-Djavax.net.ssl.trustStore="+TrustStorePath)}
-		}
 	}
+	// The bootloader Pod renders its volumeMounts only under `if .Values.airbyteBootloader.extraVolumeMount`
+	// (singular; chart 2.0.19 templates/airbyte-bootloader/pod.yaml), then writes extraVolumeMounts:
+	// without the flag the migrations would run without the CA that sslrootcert names.
+	values["airbyteBootloader"].(pulumi.Map)["extraVolumeMount"] = pulumi.Bool(true)
+	// With MinIO the JVMs are pointed at the trust store update-ca-trust writes (javaToolOptions).
 }
 
 // orchestratorTrust gives the container orchestrator of sync pods (the JVM that writes job logs to the
