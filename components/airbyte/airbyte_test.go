@@ -580,7 +580,7 @@ func TestDependsOnDatabaseAndIdentity(t *testing.T) {
 		}
 		assert.True(t, r.m.DependsOn(chart, r.m.Named("kubernetes:core/v1:Namespace", "apps")))
 		for _, res := range r.m.Resources() {
-			if strings.HasPrefix(res.Type, "kubernetes:") && res.Custom && res.Name != "db-bootstrap" && res.Name != "apps" {
+			if strings.HasPrefix(res.Type, "kubernetes:") && res.Custom && res.Type != ReleaseType && res.Name != "db-bootstrap" && res.Name != "apps" {
 				assert.NotEmpty(t, inspect.Str(res.Inputs, "metadata", "name"), res.Name)
 				assert.NotEmpty(t, inspect.Str(res.Inputs, "metadata", "namespace"), res.Name)
 				assert.Equal(t, "test", inspect.Str(res.Inputs, "metadata", "labels", "environment"), res.Name)
