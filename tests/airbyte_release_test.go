@@ -32,9 +32,10 @@ func TestAirbyteIsAHelmRelease(t *testing.T) {
 		if got := inspect.Num(rel.Inputs, "timeout"); got != 1200 {
 			t.Errorf("Release timeout %v; want 1200 s", got)
 		}
-		if inspect.At(rel.Inputs, "atomic").BoolValue() || inspect.At(rel.Inputs, "skipAwait").BoolValue() ||
-			inspect.At(rel.Inputs, "disableWebhooks").BoolValue() || inspect.At(rel.Inputs, "disableCRDHooks").BoolValue() {
-			t.Error("Release must wait, run its hooks and not roll back atomically")
+		for _, off := range []string{"atomic", "skipAwait", "disableWebhooks", "disableCRDHooks"} {
+			if v := inspect.At(rel.Inputs, off); v.IsBool() && v.BoolValue() {
+				t.Errorf("Release %s is set; it must wait, run its hooks and not roll back atomically", off)
+			}
 		}
 		apps := named(t, r, "kubernetes:core/v1:ServiceAccount", "airbyte-sa")
 		jobs := named(t, r, "kubernetes:core/v1:ServiceAccount", "airbyte-jobs-sa")
@@ -67,7 +68,7 @@ func TestAirbyteIsAHelmRelease(t *testing.T) {
 			!strings.Contains(name, "&sslrootcert=/etc/pki/ca-trust/source/anchors/") {
 			t.Errorf("global.database.name %q does not carry a verifying sslmode and the CA file", name)
 		}
-		if !inspect.At(v, "airbyteBootloader", "extraVolumeMount").BoolValue() {
+		if m := inspect.At(v, "airbyteBootloader", "extraVolumeMount"); !m.IsBool() || !m.BoolValue() {
 			t.Error("the bootloader would not mount the database CA (airbyteBootloader.extraVolumeMount)")
 		}
 	})
