@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opendataplatform/dataplatform/components/airbyte"
 	"github.com/opendataplatform/dataplatform/internal/planner"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
@@ -65,8 +66,12 @@ func TestAirbyteIsAHelmRelease(t *testing.T) {
 			t.Errorf("worker.replicaCount %v; want the autoscaler's minimum %v", got, want)
 		}
 		if name := inspect.Str(v, "global", "database", "name"); !strings.HasPrefix(name, "airbyte?sslmode=verify-") ||
-			!strings.Contains(name, "&sslrootcert=/etc/pki/ca-trust/source/anchors/") {
+			!strings.Contains(name, "&sslrootcert="+airbyte.JobsTrustStoreDir+"/") {
 			t.Errorf("global.database.name %q does not carry a verifying sslmode and the CA file", name)
+		}
+		// Job pods get DATABASE_URL too and mount only the data-plane Secret (review B2).
+		if got := inspect.Str(v, "global", "workloads", "containerOrchestrator", "dataPlane", "secretMountPath"); got != airbyte.JobsTrustStoreDir {
+			t.Errorf("data-plane secretMountPath %q; want %q, where sslrootcert points", got, airbyte.JobsTrustStoreDir)
 		}
 		if m := inspect.At(v, "airbyteBootloader", "extraVolumeMount"); !m.IsBool() || !m.BoolValue() {
 			t.Error("the bootloader would not mount the database CA (airbyteBootloader.extraVolumeMount)")

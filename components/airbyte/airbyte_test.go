@@ -99,7 +99,7 @@ func baseArgs(kind objectstore.Kind, prod bool) *AirbyteStackArgs {
 				metadatadb.Airbyte: "airbyte", metadatadb.Temporal: "temporal", metadatadb.TemporalVisibility: "temporal_visibility", metadatadb.Superset: "superset",
 			},
 			CredentialSecrets: map[string]pulumi.StringOutput{"airbyte": so("airbyte-db-credentials"), "superset": so("superset-db-credentials")},
-			SSLMode:           "verify-full", CAConfigMap: so("metadata-db-ca"),
+			SSLMode:           "verify-full", CAConfigMap: so("metadata-db-ca"), CACert: so(testDBCA),
 		},
 		ObjectStore:       storeInfo(kind),
 		Worker:            Compute{CPU: 1, MemoryGiB: 2},
@@ -195,7 +195,7 @@ func TestChartPinnedAndExternalServices(t *testing.T) {
 				assert.Equal(t, "external", inspect.Str(v, "global", "database", "type"))
 				assert.Equal(t, "metadata.cluster-abc.eu-north-1.rds.amazonaws.com", inspect.Str(v, "global", "database", "host"))
 				assert.Equal(t, 5432.0, inspect.Num(v, "global", "database", "port"))
-				assert.Equal(t, "airbyte?sslmode=verify-full&sslrootcert=/etc/pki/ca-trust/source/anchors/metadatadb-ca.crt",
+				assert.Equal(t, "airbyte?sslmode=verify-full&sslrootcert=/secrets/airbyte-trust/metadatadb-ca.crt",
 					inspect.Str(v, "global", "database", "name"))
 				assert.Equal(t, "airbyte-db-credentials", inspect.Str(v, "global", "database", "secretName"))
 				assert.Equal(t, "username", inspect.Str(v, "global", "database", "userSecretKey"))

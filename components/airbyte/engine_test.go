@@ -118,18 +118,19 @@ func TestWorkerReplicasAtAutoscalerFloor(t *testing.T) {
 
 // TestDatabaseURLCarriesTLS: the chart's DATABASE_URL is built from global.database.name, which carries
 // sslmode (and the CA file for verify-full), and the CA file is mounted where sslrootcert points in
-// every JVM that connects, the bootloader included. Replaces the Chart-transform version.
+// every JVM that connects, the bootloader included. Replaces the Chart-transform version; the CA moved
+// from the anchors directory to JobsTrustStoreDir, where job pods find it too (TestJobPodsFindDatabaseCA).
 func TestDatabaseURLCarriesTLS(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		v := values(t, run(t, preview, baseArgs(objectstore.S3, true)))
-		assert.Equal(t, "airbyte?sslmode=verify-full&sslrootcert="+AnchorsDir+"/"+DatabaseCAFile, inspect.Str(v, "global", "database", "name"))
+		assert.Equal(t, "airbyte?sslmode=verify-full&sslrootcert="+JobsTrustStoreDir+"/"+DatabaseCAFile, inspect.Str(v, "global", "database", "name"))
 		for _, key := range trustedComponents {
 			vol := inspect.Obj(inspect.At(v, key, "extraVolumes").ArrayValue()[0])
-			src := inspect.Obj(inspect.At(vol, "projected", "sources").ArrayValue()[0])
-			assert.Equal(t, "metadata-db-ca", inspect.Str(src, "configMap", "name"), key)
-			assert.Equal(t, DatabaseCAFile, inspect.Str(inspect.Obj(inspect.At(src, "configMap", "items").ArrayValue()[0]), "path"), key)
+			assert.Equal(t, "metadata-db-ca", inspect.Str(vol, "configMap", "name"), key)
+			assert.Equal(t, DatabaseCAFile, inspect.Str(inspect.Obj(inspect.At(vol, "configMap", "items").ArrayValue()[0]), "path"), key)
 			mount := inspect.Obj(inspect.At(v, key, "extraVolumeMounts").ArrayValue()[0])
-			assert.Equal(t, AnchorsDir, inspect.Str(mount, "mountPath"), key)
+			assert.Equal(t, JobsTrustStoreDir, inspect.Str(mount, "mountPath"), key)
+			assert.Equal(t, inspect.Str(vol, "name"), inspect.Str(mount, "name"), key)
 		}
 		// pod.yaml renders the bootloader's mounts only under airbyteBootloader.extraVolumeMount.
 		assert.True(t, inspect.At(v, "airbyteBootloader", "extraVolumeMount").BoolValue())
@@ -227,7 +228,10 @@ func TestMinIOTrust(t *testing.T) {
 		assert.True(t, r.m.DependsOn(chart, ca))
 
 		for _, key := range []string{"server", "worker", "workloadLauncher"} {
-			sources := inspect.At(inspect.Obj(inspect.At(v, key, "extraVolumes").ArrayValue()[0]), "projected", "sources").ArrayValue()
+			vols := inspect.At(v, key, "extraVolumes").ArrayValue()
+			require.Len(t, vols, 2, key)
+			assert.Equal(t, AnchorsDir, inspect.Str(inspect.Obj(inspect.At(v, key, "extraVolumeMounts").ArrayValue()[0]), "mountPath"), key)
+			sources := inspect.At(inspect.Obj(vols[0]), "projected", "sources").ArrayValue()
 			assert.Equal(t, CASecretName, inspect.Str(inspect.Obj(sources[0]), "secret", "name"), key)
 			env := extraEnv(v, key)["JAVA_TOOL_OPTIONS"]
 			require.Len(t, env, 1, key)
@@ -236,7 +240,7 @@ func TestMinIOTrust(t *testing.T) {
 		orch := inspect.Obj(inspect.At(v, "global", "workloads", "containerOrchestrator"))
 		assert.Equal(t, JobsTrustStoreSecret, inspect.Str(orch, "dataPlane", "secretName"))
 		assert.Equal(t, JobsTrustStoreDir, inspect.Str(orch, "dataPlane", "secretMountPath"))
-		assert.Contains(t, inspect.Str(orch, "javaOpts"), "-Djavax.net.ssl.trustStore=/secrets/objectstore-truststore/truststore.jks")
+		assert.Contains(t, inspect.Str(orch, "javaOpts"), "-Djavax.net.ssl.trustStore=/secrets/airbyte-trust/truststore.jks")
 
 		store := r.m.Named(secretType, "airbyte-jobs-truststore")
 		require.NotNil(t, store)
@@ -246,6 +250,9 @@ func TestMinIOTrust(t *testing.T) {
 			raw, err := base64.StdEncoding.DecodeString(inspect.Str(store.Inputs, "data", JobsTrustStoreKey))
 			require.NoError(t, err)
 			assertJKS(t, raw, testCA)
+			ca, err := base64.StdEncoding.DecodeString(inspect.Str(store.Inputs, "data", DatabaseCAFile))
+			require.NoError(t, err)
+			assert.Equal(t, testDBCA, string(ca), "the database CA merged into the jobs trust Secret")
 		}
 	})
 	// The clouds' stores use public certificates: nothing of this.

@@ -300,12 +300,16 @@ func workloadsValues(a *AirbyteStackArgs) pulumi.Map {
 			"sidecar":       container(0.1, 0.25),
 		},
 	}
+	orch := pulumi.Map{}
+	if needsJobsTrust(a) {
+		orch = orchestratorTrust(a)
+	}
 	if a.ObjectStore.Kind == objectstore.GCS {
 		// Job pods mount the key file from a Secret of this name in the jobs namespace.
-		out["containerOrchestrator"] = pulumi.Map{"secretName": storageSecret(a)}
+		orch["secretName"] = storageSecret(a)
 	}
-	if a.ObjectStore.Kind == objectstore.MinIO {
-		out["containerOrchestrator"] = orchestratorTrust()
+	if len(orch) > 0 {
+		out["containerOrchestrator"] = orch
 	}
 	return out
 }
