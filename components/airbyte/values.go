@@ -186,6 +186,7 @@ func chartValues(a *AirbyteStackArgs, webURL string) pulumi.Map {
 	}
 	addTrust(values, a)
 	addJavaToolOptions(values, a)
+	addConfigHash(values)
 	return values
 }
 
