@@ -1,6 +1,7 @@
 package airbyte
 
 import (
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,5 +35,15 @@ func TestConfigChangeRollsPods(t *testing.T) {
 	}
 	for _, d := range deployments {
 		assert.Contains(t, podAnnotationServices, d.key, "every long-running Deployment carries the digest")
+	}
+}
+
+// TestMigrationDocumented (review B1): stacks that had the helm/v4 Chart need a one-time step that no
+// mock can exercise; docs/airbyte.md must name the old Chart's URN and the targeted destroy.
+func TestMigrationDocumented(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/airbyte.md")
+	require.NoError(t, err)
+	for _, want := range []string{"kubernetes:helm.sh/v4:Chart::airbyte-chart", "pulumi destroy --target '<URN>' --target-dependents"} {
+		assert.Contains(t, string(raw), want)
 	}
 }
