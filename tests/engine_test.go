@@ -22,7 +22,7 @@ func TestWorkloadsAreWiredToTheTargetsDataServices(t *testing.T) {
 		"gcp":        "10.90.",
 	}
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
-		chart := named(t, r, "kubernetes:helm.sh/v4:Chart", "airbyte-chart", "airbyte")
+		chart := named(t, r, "kubernetes:helm.sh/v3:Release", "airbyte-release")
 		global := inspect.Obj(inspect.At(chart.Inputs, "values", "global"))
 		if got := inspect.Str(global, "storage", "type"); got != storage[target] {
 			t.Errorf("Airbyte storage type %q; want %q", got, storage[target])

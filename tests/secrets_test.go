@@ -202,10 +202,10 @@ func TestSecretsOnEveryPlan(t *testing.T) {
 		if checked == 0 {
 			t.Error("no Job, StatefulSet or Deployment reads a materialized Secret; the check above saw nothing")
 		}
-		if a := m.Named(chartType, "airbyte-chart"); a == nil {
-			t.Error("no Airbyte chart")
+		if a := m.Named(airbyte.ReleaseType, "airbyte-release"); a == nil {
+			t.Error("no Airbyte Helm release")
 		} else if !m.DependsOn(a, byTarget[airbyte.AuthBootstrapSecret][0]) {
-			t.Error("Airbyte's chart does not wait for its auth Secret's ExternalSecret")
+			t.Error("Airbyte's Helm release does not wait for its auth Secret's ExternalSecret")
 		}
 	})
 }

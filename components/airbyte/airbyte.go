@@ -1,10 +1,12 @@
 // Package airbyte deploys Airbyte, the platform's ingestion service, with the official Helm chart V2
 // (mandatory from Airbyte 2.1) against the platform's own PostgreSQL and object store.
 //
-// The chart is a helm/v4 Chart (github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4), not a
-// helm/v3 Release: in a real `pulumi preview` its rendered objects are registered as resources of their
-// own, so CrossGuard sees every Deployment, its containers and their requests and limits. Under the mocks
-// it is one resource whose inputs (chart, version, repositoryOpts, namespace, values) the tests assert.
+// The chart is installed as a helm/v3 Release (github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3),
+// a real `helm install`/`helm upgrade` run by the kubernetes provider, because chart 2.0.19 renders its env
+// ConfigMap, its Secret and the bootloader Pod (the database migrations) only as pre-install,pre-upgrade
+// hooks, which helm/v4 Chart never renders (release.go). The Release is one resource: CrossGuard sees its
+// inputs (chart, version, values), not the Deployments inside it; the tests and the policy pack check the
+// values every container is sized from.
 //
 // Around the chart the component creates what the chart does not: the ServiceAccount "airbyte" in the
 // apps and jobs namespaces carrying the store's workload identity, RBAC for the workload launcher in
@@ -23,7 +25,7 @@ import (
 
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -187,8 +189,9 @@ type AirbyteStack struct {
 	Routes []edge.Route
 	// ChartName is the Helm release name the chart's objects are named after.
 	ChartName pulumi.StringOutput
-	// Chart is the chart resource; depend on it to wait for Airbyte.
-	Chart *helmv4.Chart
+	// Release is the Helm release; depend on it to wait for Airbyte (the provider returns once the
+	// bootloader has migrated the database and every Deployment is ready).
+	Release *helmv3.Release
 	// AdminSecretName is the Secret (apps namespace) holding the instance admin's password under
 	// AdminPasswordKey, for the first login.
 	AdminSecretName pulumi.StringOutput
@@ -200,6 +203,7 @@ var (
 	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	// An exact chart version: a range or "latest" would make deployments unrepeatable.
 	exactVersion = regexp.MustCompile(`^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
+	pgIdentifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 )
 
 func (a *AirbyteStackArgs) validate() error {
@@ -268,6 +272,11 @@ func (a *AirbyteStackArgs) validateDatabase() error {
 		if db.Databases[d] == "" {
 			return fmt.Errorf("airbyte: Database.Databases[%s] is empty; Airbyte needs the airbyte, temporal and temporal_visibility databases", d)
 		}
+	}
+	// The name carries the pgjdbc TLS parameters into DATABASE_URL (databaseName): it must be a plain
+	// identifier, so that nothing else in it is read as a URL part.
+	if n := db.Databases[metadatadb.Airbyte]; !pgIdentifier.MatchString(n) {
+		return fmt.Errorf("airbyte: Database.Databases[%s] = %q; must be a plain PostgreSQL identifier (letters, digits, _; at most 63)", metadatadb.Airbyte, n)
 	}
 	if s, ok := db.CredentialSecrets[metadatadb.Owner[metadatadb.Airbyte]]; !ok || s.OutputState == nil {
 		return fmt.Errorf("airbyte: Database.CredentialSecrets[%q] is not set", metadatadb.Owner[metadatadb.Airbyte])
@@ -483,19 +492,11 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 	deps = append(deps, auth.secret.Resource)
 
 	webURL := fmt.Sprintf("http://%s-airbyte-server-svc.%s.svc.cluster.local:%d", ReleaseName, a.NamespaceName, ServerPort)
-	chart, err := helmv4.NewChart(ctx, name+"-chart", &helmv4.ChartArgs{
-		Chart:          pulumi.String(HelmChart),
-		Version:        pulumi.String(a.ChartVersion),
-		RepositoryOpts: &helmv4.RepositoryOptsArgs{Repo: pulumi.String(HelmRepository)},
-		Name:           pulumi.String(ReleaseName),
-		Namespace:      a.Namespace,
-		Values:         chartValues(&a, webURL),
-	}, append(child, pulumi.DependsOn(deps),
-		pulumi.Transforms([]pulumi.ResourceTransform{chartTransform(a.JobsNamespace, databaseURLParams(a.Database))}))...)
+	release, err := newRelease(ctx, name, &a, chartValues(&a, webURL), append(child, pulumi.DependsOn(deps))...)
 	if err != nil {
 		return nil, err
 	}
-	comp.Chart = chart
+	comp.Release = release
 
 	// The worker HPA: chart V2 has an hpa value but no template behind it.
 	hpa, err := autoscalingv2.NewHorizontalPodAutoscaler(ctx, name+"-worker-hpa", &autoscalingv2.HorizontalPodAutoscalerArgs{
@@ -510,7 +511,7 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 			// burst and a memory target would keep the worker at its maximum.
 			Metrics: autoscalingv2.MetricSpecArray{resourceMetric("cpu", 70)},
 		},
-	}, append(child, pulumi.DependsOn([]pulumi.Resource{chart}))...)
+	}, append(child, pulumi.DependsOn([]pulumi.Resource{release}))...)
 	if err != nil {
 		return nil, err
 	}
@@ -530,7 +531,7 @@ func NewAirbyteStack(ctx *pulumi.Context, name string, args *AirbyteStackArgs, o
 		}
 	}
 
-	urn := chart.URN()
+	urn := release.URN()
 	comp.WebURL = urn.ApplyT(func(pulumi.URN) string { return webURL }).(pulumi.StringOutput)
 	comp.APIURL = urn.ApplyT(func(pulumi.URN) string { return webURL + "/api/public/v1" }).(pulumi.StringOutput)
 	comp.ServiceAccountName = sa.Metadata.Name().Elem()

@@ -20,7 +20,7 @@ import (
 )
 
 const (
-	chartType  = "kubernetes:helm.sh/v4:Chart"
+	chartType  = ReleaseType
 	saType     = "kubernetes:core/v1:ServiceAccount"
 	secretType = "kubernetes:core/v1:Secret"
 	hpaType    = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
@@ -99,7 +99,7 @@ func baseArgs(kind objectstore.Kind, prod bool) *AirbyteStackArgs {
 				metadatadb.Airbyte: "airbyte", metadatadb.Temporal: "temporal", metadatadb.TemporalVisibility: "temporal_visibility", metadatadb.Superset: "superset",
 			},
 			CredentialSecrets: map[string]pulumi.StringOutput{"airbyte": so("airbyte-db-credentials"), "superset": so("superset-db-credentials")},
-			SSLMode:           "verify-full", CAConfigMap: so("metadata-db-ca"),
+			SSLMode:           "verify-full", CAConfigMap: so("metadata-db-ca"), CACert: so(testDBCA),
 		},
 		ObjectStore:       storeInfo(kind),
 		Worker:            Compute{CPU: 1, MemoryGiB: 2},
@@ -158,7 +158,7 @@ func run(t *testing.T, preview bool, args *AirbyteStackArgs) result {
 func values(t *testing.T, r result) resource.PropertyMap {
 	t.Helper()
 	require.NoError(t, r.err)
-	chart := r.m.Named(chartType, "airbyte-chart")
+	chart := r.m.Named(chartType, "airbyte-release")
 	require.NotNil(t, chart)
 	return inspect.Obj(chart.Inputs["values"])
 }
@@ -169,7 +169,7 @@ func TestChartPinnedAndExternalServices(t *testing.T) {
 			inspect.Modes(t, func(t *testing.T, preview bool) {
 				r := run(t, preview, baseArgs(kind, true))
 				require.NoError(t, r.err)
-				chart := r.m.Named(chartType, "airbyte-chart")
+				chart := r.m.Named(chartType, "airbyte-release")
 				require.NotNil(t, chart)
 				comp := r.m.Named(AirbyteStackType, "airbyte")
 				require.NotNil(t, comp)
@@ -181,12 +181,22 @@ func TestChartPinnedAndExternalServices(t *testing.T) {
 				if !preview {
 					assert.Equal(t, "dataplatform", inspect.Str(chart.Inputs, "namespace"))
 				}
+				// A real install with hooks, waited for long enough for a first bootloader and Temporal start.
+				assert.Equal(t, 1200.0, inspect.Num(chart.Inputs, "timeout"))
+				assert.False(t, inspect.At(chart.Inputs, "atomic").BoolValue())
+				assert.True(t, inspect.At(chart.Inputs, "cleanupOnFail").BoolValue())
+				assert.False(t, inspect.At(chart.Inputs, "skipAwait").BoolValue())
+				assert.Equal(t, 10.0, inspect.Num(chart.Inputs, "maxHistory"))
+				for _, off := range []string{"disableWebhooks", "disableCRDHooks", "postrender", "createNamespace"} {
+					assert.NotContains(t, chart.Inputs, resource.PropertyKey(off), "nothing that turns the hooks off")
+				}
 
 				v := inspect.Obj(chart.Inputs["values"])
 				assert.Equal(t, "external", inspect.Str(v, "global", "database", "type"))
 				assert.Equal(t, "metadata.cluster-abc.eu-north-1.rds.amazonaws.com", inspect.Str(v, "global", "database", "host"))
 				assert.Equal(t, 5432.0, inspect.Num(v, "global", "database", "port"))
-				assert.Equal(t, "airbyte", inspect.Str(v, "global", "database", "name"))
+				assert.Equal(t, "airbyte?sslmode=verify-full&sslrootcert=/secrets/airbyte-trust/metadatadb-ca.crt",
+					inspect.Str(v, "global", "database", "name"))
 				assert.Equal(t, "airbyte-db-credentials", inspect.Str(v, "global", "database", "secretName"))
 				assert.Equal(t, "username", inspect.Str(v, "global", "database", "userSecretKey"))
 				assert.Equal(t, "password", inspect.Str(v, "global", "database", "passwordSecretKey"))
@@ -291,7 +301,7 @@ func TestWorkerAutoscaling(t *testing.T) {
 				// CPU only (was CPU and memory: a JVM's memory rarely falls, so the worker never scaled down).
 				assert.Len(t, inspect.At(spec, "metrics").ArrayValue(), 1)
 				assert.Equal(t, wantMin, inspect.Num(v, "worker", "replicaCount"), "the worker starts at the autoscaler's floor")
-				assert.True(t, r.m.DependsOn(hpas[0], r.m.Named(chartType, "airbyte-chart")))
+				assert.True(t, r.m.DependsOn(hpas[0], r.m.Named(chartType, "airbyte-release")))
 
 				res := inspect.Obj(inspect.At(v, "worker", "resources"))
 				if prod {
@@ -533,7 +543,7 @@ func TestNetworkPolicies(t *testing.T) {
 		assert.Equal(t, float64(ServerPort), inspect.Num(inspect.Obj(inspect.At(in, "ports").ArrayValue()[0]), "port"))
 
 		// Every policy depends-before the chart, so pods start with their flows open.
-		chart := r.m.Named(chartType, "airbyte-chart")
+		chart := r.m.Named(chartType, "airbyte-release")
 		for _, np := range r.m.ByType(npType) {
 			assert.True(t, r.m.DependsOn(chart, np), np.Name)
 		}
@@ -557,7 +567,7 @@ func TestDependsOnDatabaseAndIdentity(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		r := run(t, preview, baseArgs(objectstore.S3, true))
 		require.NoError(t, r.err)
-		chart := r.m.Named(chartType, "airbyte-chart")
+		chart := r.m.Named(chartType, "airbyte-release")
 		require.NotNil(t, r.ready)
 		assert.True(t, r.m.DependsOn(chart, r.ready), "the chart waits for the database bootstrap")
 		for _, dep := range []*mockcloud.Resource{
@@ -570,7 +580,7 @@ func TestDependsOnDatabaseAndIdentity(t *testing.T) {
 		}
 		assert.True(t, r.m.DependsOn(chart, r.m.Named("kubernetes:core/v1:Namespace", "apps")))
 		for _, res := range r.m.Resources() {
-			if strings.HasPrefix(res.Type, "kubernetes:") && res.Custom && res.Name != "db-bootstrap" && res.Name != "apps" {
+			if strings.HasPrefix(res.Type, "kubernetes:") && res.Custom && res.Type != ReleaseType && res.Name != "db-bootstrap" && res.Name != "apps" {
 				assert.NotEmpty(t, inspect.Str(res.Inputs, "metadata", "name"), res.Name)
 				assert.NotEmpty(t, inspect.Str(res.Inputs, "metadata", "namespace"), res.Name)
 				assert.Equal(t, "test", inspect.Str(res.Inputs, "metadata", "labels", "environment"), res.Name)

@@ -1,6 +1,9 @@
 package airbyte
 
 import (
+	"encoding/base64"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
@@ -97,12 +100,39 @@ func newAuthSecret(ctx *pulumi.Context, name string, a AirbyteStackArgs,
 	return authSecret{secret: sec, password: password.Result}, nil
 }
 
-// newTrustSecrets writes, with MinIO, the store's CA for the Airbyte services (apps namespace) and a
-// JKS trust store with it for the container orchestrator of sync pods (jobs namespace).
+// newTrustSecrets writes, with MinIO, the store's CA for the Airbyte services (apps namespace), and
+// JobsTrustStoreSecret (jobs namespace) for job pods: with MinIO the orchestrator's JKS trust store,
+// and where the Connection verifies the server the database's CA under DatabaseCAFile.
+//
+// With MinIO (the kubernetes target) the Secret is written as a core/v1 Secret. Off MinIO it holds only
+// the database CA, a public certificate, and is registered as a generic object of apiVersion v1 and
+// kind Secret (apiextensions.CustomResource registers kubernetes:v1:Secret; pulumi-kubernetes@v4.32.0
+// applies any kind from its apiVersion/kind through the dynamic client). The reason: the Cloud SQL
+// CA is unknown until the instance exists, core/v1 Secret's Go constructor wraps data in a secret
+// (sdk/go/kubernetes/core/v1/secret.go: pulumi.ToSecret(args.Data)), and the SDK's mock monitor
+// cannot carry a secret-wrapped unknown in a preview (mockcloud/inspect MockSecretLimitation), which
+// would leave the gcp plans untestable. The CA needs no secrecy in the state.
 func newTrustSecrets(ctx *pulumi.Context, name string, a AirbyteStackArgs, jobsNS pulumi.StringInput,
 	meta func(string, pulumi.StringInput) *metav1.ObjectMetaArgs, child []pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	if a.ObjectStore.Kind != objectstore.MinIO {
-		return nil, nil
+		if !verifies(a.Database) {
+			return nil, nil
+		}
+		sec, err := apiextensions.NewCustomResource(ctx, name+"-jobs-truststore", &apiextensions.CustomResourceArgs{
+			ApiVersion: pulumi.String("v1"),
+			Kind:       pulumi.String("Secret"),
+			Metadata:   meta(JobsTrustStoreSecret, jobsNS),
+			OtherFields: map[string]any{
+				"type": "Opaque",
+				"data": pulumi.StringMap{DatabaseCAFile: a.Database.CACert.ApplyT(func(pem string) string {
+					return base64.StdEncoding.EncodeToString([]byte(pem))
+				}).(pulumi.StringOutput)},
+			},
+		}, child...)
+		if err != nil {
+			return nil, err
+		}
+		return []pulumi.Resource{sec}, nil
 	}
 	ca, err := corev1.NewSecret(ctx, name+"-objectstore-ca", &corev1.SecretArgs{
 		Metadata:   meta(CASecretName, a.Namespace),
@@ -112,11 +142,17 @@ func newTrustSecrets(ctx *pulumi.Context, name string, a AirbyteStackArgs, jobsN
 	if err != nil {
 		return nil, err
 	}
-	ks := a.ObjectStore.CABundle.ApplyT(jksBase64).(pulumi.StringOutput)
+	data := pulumi.StringMap{JobsTrustStoreKey: a.ObjectStore.CABundle.ApplyT(jksBase64).(pulumi.StringOutput)}
+	if verifies(a.Database) {
+		// The database CA for job pods' DATABASE_URL (databaseURLParams); a CA certificate is public.
+		data[DatabaseCAFile] = a.Database.CACert.ApplyT(func(pem string) string {
+			return base64.StdEncoding.EncodeToString([]byte(pem))
+		}).(pulumi.StringOutput)
+	}
 	store, err := corev1.NewSecret(ctx, name+"-jobs-truststore", &corev1.SecretArgs{
 		Metadata: meta(JobsTrustStoreSecret, jobsNS),
 		Type:     pulumi.String("Opaque"),
-		Data:     pulumi.StringMap{JobsTrustStoreKey: ks},
+		Data:     data,
 	}, child...)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package airbyte
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,20 +12,18 @@ import (
 	"encoding/binary"
 	"encoding/pem"
 	"math/big"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/metadatadb"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
@@ -50,86 +47,27 @@ func minioArgs(prod bool) *AirbyteStackArgs {
 	return a
 }
 
-// transformRecorder is the shared harness plus the transforms each resource was registered with
-// (pulumi.MockResourceArgs.Transforms), which the harness does not record.
-type transformRecorder struct {
-	*mockcloud.Mocks
-	mu         sync.Mutex
-	transforms map[string][]pulumi.ResourceTransform
-}
-
-func (r *transformRecorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r.mu.Lock()
-	if len(args.Transforms) > 0 {
-		r.transforms[args.Name] = append(r.transforms[args.Name], args.Transforms...)
+// extraEnv returns a chart service's extraEnv as name → values (a name may repeat: the test catches it).
+func extraEnv(v resource.PropertyMap, key string) map[string][]string {
+	out := map[string][]string{}
+	if !inspect.At(v, key, "extraEnv").IsArray() {
+		return out
 	}
-	r.mu.Unlock()
-	return r.Mocks.NewResource(args)
-}
-
-// chartTransforms registers the component under mocks and returns the transforms its Chart carries.
-func chartTransforms(t *testing.T, preview bool, args *AirbyteStackArgs) []pulumi.ResourceTransform {
-	t.Helper()
-	rec := &transformRecorder{Mocks: mockcloud.New("dataplatform", "prod", preview), transforms: map[string][]pulumi.ResourceTransform{}}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		p, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		ns, err := corev1.NewNamespace(ctx, "apps", &corev1.NamespaceArgs{Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("dataplatform")}}, pulumi.Provider(p))
-		if err != nil {
-			return err
-		}
-		args.Namespace = ns.Metadata.Name().Elem()
-		_, err = NewAirbyteStack(ctx, "airbyte", args, pulumi.Provider(p))
-		return err
-	}, pulumi.WithMocks("dataplatform", "prod", rec), func(info *pulumi.RunInfo) { info.DryRun = preview })
-	require.NoError(t, err)
-	return rec.transforms["airbyte-chart"]
-}
-
-// launcherDeployment is the workload launcher's Deployment as chart 2.0.19 renders it
-// (templates/airbyte-workload-launcher/deployment.yaml with "airbyte.jobs.envs" from _jobs.tpl).
-func launcherDeployment(name string) pulumi.Map {
-	return pulumi.Map{
-		"apiVersion": pulumi.String("apps/v1"), "kind": pulumi.String("Deployment"),
-		"metadata": pulumi.Map{"name": pulumi.String(name), "namespace": pulumi.String("dataplatform")},
-		"spec": pulumi.Map{
-			"replicas": pulumi.Float64(2),
-			"template": pulumi.Map{"spec": pulumi.Map{"containers": pulumi.Array{pulumi.Map{
-				"name": pulumi.String("airbyte-workload-launcher-container"),
-				"env": pulumi.Array{
-					pulumi.Map{"name": pulumi.String("JOB_KUBE_SERVICEACCOUNT"), "valueFrom": pulumi.Map{"configMapKeyRef": pulumi.Map{"name": pulumi.String("airbyte-airbyte-env"), "key": pulumi.String("JOB_KUBE_SERVICEACCOUNT")}}},
-					pulumi.Map{"name": pulumi.String("JOB_KUBE_NAMESPACE"), "valueFrom": pulumi.Map{"fieldRef": pulumi.Map{"fieldPath": pulumi.String("metadata.namespace")}}},
-				},
-			}}}},
-		},
+	for _, e := range inspect.At(v, key, "extraEnv").ArrayValue() {
+		name := inspect.Str(inspect.Obj(e), "name")
+		out[name] = append(out[name], inspect.Str(inspect.Obj(e), "value"))
 	}
+	return out
 }
 
-func apply(t *testing.T, tr pulumi.ResourceTransform, typ string, props pulumi.Map) pulumi.Map {
-	t.Helper()
-	res := tr(context.Background(), &pulumi.ResourceTransformArgs{Custom: true, Type: typ, Name: "airbyte-chart:dataplatform/x", Props: props})
-	if res == nil {
-		return nil
-	}
-	return res.Props
-}
-
-func envOf(t *testing.T, props pulumi.Map, name string) pulumi.Map {
-	t.Helper()
-	c := props["spec"].(pulumi.Map)["template"].(pulumi.Map)["spec"].(pulumi.Map)["containers"].(pulumi.Array)[0].(pulumi.Map)
-	for _, e := range c["env"].(pulumi.Array) {
-		if e.(pulumi.Map)["name"] == pulumi.String(name) {
-			return e.(pulumi.Map)
-		}
-	}
-	return nil
-}
-
-// TestJobPodsRedirectedToJobsNamespace: the Chart carries a transform that sets JOB_KUBE_NAMESPACE to
-// the jobs namespace where the chart renders it from the pod's own namespace (finding 2).
-func TestJobPodsRedirectedToJobsNamespace(t *testing.T) {
+// TestJobPodsInJobsNamespace: the workload launcher (and the bootloader) get the jobs namespace as a
+// Java system property, which Micronaut ranks above the JOB_KUBE_NAMESPACE the chart renders from the
+// pod's own namespace; connector pods therefore run in the jobs namespace, not beside the platform.
+// Replaces TestJobPodsRedirectedToJobsNamespace, which asserted a helm/v4 Chart transform that a
+// Release cannot carry.
+func TestJobPodsInJobsNamespace(t *testing.T) {
+	want := "-D" + JobsNamespaceProperty + "=dataplatform-jobs"
+	assert.Equal(t, "airbyte.worker.job.kube.namespace", JobsNamespaceProperty)
 	for _, kind := range kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			inspect.Modes(t, func(t *testing.T, preview bool) {
@@ -137,73 +75,117 @@ func TestJobPodsRedirectedToJobsNamespace(t *testing.T) {
 				if kind == objectstore.MinIO {
 					args = minioArgs(true)
 				}
-				trs := chartTransforms(t, preview, args)
-				require.Len(t, trs, 1, "the Chart registers exactly one transform")
-				out := apply(t, trs[0], "kubernetes:apps/v1:Deployment", launcherDeployment("airbyte-workload-launcher"))
-				require.NotNil(t, out)
-				env := envOf(t, out, JobNamespaceEnv)
-				require.NotNil(t, env)
-				assert.Equal(t, pulumi.String("dataplatform-jobs"), env["value"])
-				assert.NotContains(t, env, "valueFrom", "the fieldRef must go, or the API server rejects value+valueFrom")
-				// Other variables stay as rendered.
-				assert.Contains(t, envOf(t, out, "JOB_KUBE_SERVICEACCOUNT"), "valueFrom")
-				// The server, which carries the same variable, gets the same value.
-				srv := apply(t, trs[0], "kubernetes:apps/v1:Deployment", launcherDeployment("airbyte-server"))
-				require.NotNil(t, srv)
-				assert.Equal(t, pulumi.String("dataplatform-jobs"), envOf(t, srv, JobNamespaceEnv)["value"])
-				assert.Contains(t, srv["spec"].(pulumi.Map), "replicas", "only the worker's replicas are dropped")
-				// Objects the transform has nothing to do with pass unchanged.
-				assert.Nil(t, apply(t, trs[0], "kubernetes:core/v1:Service", pulumi.Map{"kind": pulumi.String("Service"), "metadata": pulumi.Map{"name": pulumi.String("airbyte-airbyte-server-svc")}}))
+				v := values(t, run(t, preview, args))
+				for _, key := range []string{"workloadLauncher", "airbyteBootloader"} {
+					env := extraEnv(v, key)
+					require.Len(t, env["JAVA_TOOL_OPTIONS"], 1, "%s: exactly one JAVA_TOOL_OPTIONS", key)
+					assert.Contains(t, strings.Fields(env["JAVA_TOOL_OPTIONS"][0]), want, key)
+					if kind == objectstore.MinIO {
+						assert.Contains(t, strings.Fields(env["JAVA_TOOL_OPTIONS"][0]), "-Djavax.net.ssl.trustStore="+TrustStorePath, key)
+					}
+				}
+				for _, key := range append(ServiceKeys(), "temporal") {
+					env := extraEnv(v, key)
+					assert.NotContains(t, env, JobNamespaceEnvName, "%s: the chart renders JOB_KUBE_NAMESPACE already; a second one is a duplicate", key)
+					assert.LessOrEqual(t, len(env["JAVA_TOOL_OPTIONS"]), 1, key)
+				}
 			})
 		})
 	}
 }
 
-// TestWorkerReplicasLeftToAutoscaler: the rendered worker Deployment loses spec.replicas, and the
-// values no longer force-patch it (finding 10).
-func TestWorkerReplicasLeftToAutoscaler(t *testing.T) {
-	inspect.Modes(t, func(t *testing.T, preview bool) {
-		trs := chartTransforms(t, preview, baseArgs(objectstore.S3, true))
-		require.Len(t, trs, 1)
-		out := apply(t, trs[0], "kubernetes:apps/v1:Deployment", launcherDeployment("airbyte-worker"))
-		require.NotNil(t, out)
-		assert.NotContains(t, out["spec"].(pulumi.Map), "replicas")
-		v := values(t, run(t, preview, baseArgs(objectstore.S3, true)))
-		assert.NotContains(t, inspect.Obj(inspect.At(v, "worker")), resource.PropertyKey("annotations"), "no pulumi.com/patchForce on the worker")
-	})
+// JobNamespaceEnvName is the variable the chart renders from the pod's namespace (_jobs.tpl).
+const JobNamespaceEnvName = "JOB_KUBE_NAMESPACE"
+
+// TestWorkerReplicasAtAutoscalerFloor: the chart always renders the worker's replicas and every Helm
+// upgrade re-applies them (three-way merge against the live object), so the value is the HPA's
+// minimum. Replaces TestWorkerReplicasLeftToAutoscaler (a Chart transform dropping spec.replicas).
+func TestWorkerReplicasAtAutoscalerFloor(t *testing.T) {
+	for _, prod := range []bool{false, true} {
+		inspect.Modes(t, func(t *testing.T, preview bool) {
+			args := baseArgs(objectstore.S3, prod)
+			args.WorkerMinReplicas, args.WorkerMaxReplicas = 3, 7
+			r := run(t, preview, args)
+			v := values(t, r)
+			assert.Equal(t, 3.0, inspect.Num(v, "worker", "replicaCount"))
+			hpa := r.m.Named(hpaType, "airbyte-worker-hpa")
+			require.NotNil(t, hpa)
+			assert.Equal(t, 3.0, inspect.Num(hpa.Inputs, "spec", "minReplicas"))
+			assert.NotContains(t, inspect.Obj(inspect.At(v, "worker")), resource.PropertyKey("annotations"), "no pulumi.com/patchForce on the worker")
+		})
+	}
 }
 
-// TestDatabaseURLCarriesTLS: DATABASE_URL in the chart's env ConfigMap gets sslmode (and the CA file
-// for verify-full), and the CA file is mounted where sslrootcert points (finding 10).
+// TestDatabaseURLCarriesTLS: the chart's DATABASE_URL is built from global.database.name, which carries
+// sslmode (and the CA file for verify-full), and the CA file is mounted where sslrootcert points in
+// every JVM that connects, the bootloader included. Replaces the Chart-transform version; the CA moved
+// from the anchors directory to JobsTrustStoreDir, where job pods find it too (TestJobPodsFindDatabaseCA).
 func TestDatabaseURLCarriesTLS(t *testing.T) {
-	url := "jdbc:postgresql://metadata.cluster-abc.eu-north-1.rds.amazonaws.com:5432/airbyte"
-	cm := func() pulumi.Map {
-		return pulumi.Map{"kind": pulumi.String("ConfigMap"), "metadata": pulumi.Map{"name": pulumi.String("airbyte-airbyte-env")},
-			"data": pulumi.Map{"DATABASE_URL": pulumi.String(url), "DATABASE_DB": pulumi.String("airbyte")}}
-	}
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		trs := chartTransforms(t, preview, baseArgs(objectstore.S3, true))
-		out := apply(t, trs[0], "kubernetes:core/v1:ConfigMap", cm())
-		require.NotNil(t, out)
-		assert.Equal(t, pulumi.String(url+"?sslmode=verify-full&sslrootcert=/etc/pki/ca-trust/source/anchors/metadatadb-ca.crt"), out["data"].(pulumi.Map)["DATABASE_URL"])
-		assert.Equal(t, pulumi.String("airbyte"), out["data"].(pulumi.Map)["DATABASE_DB"])
-
 		v := values(t, run(t, preview, baseArgs(objectstore.S3, true)))
+		assert.Equal(t, "airbyte?sslmode=verify-full&sslrootcert="+JobsTrustStoreDir+"/"+DatabaseCAFile, inspect.Str(v, "global", "database", "name"))
 		for _, key := range trustedComponents {
 			vol := inspect.Obj(inspect.At(v, key, "extraVolumes").ArrayValue()[0])
-			src := inspect.Obj(inspect.At(vol, "projected", "sources").ArrayValue()[0])
-			assert.Equal(t, "metadata-db-ca", inspect.Str(src, "configMap", "name"), key)
-			assert.Equal(t, DatabaseCAFile, inspect.Str(inspect.Obj(inspect.At(src, "configMap", "items").ArrayValue()[0]), "path"), key)
+			assert.Equal(t, "metadata-db-ca", inspect.Str(vol, "configMap", "name"), key)
+			assert.Equal(t, DatabaseCAFile, inspect.Str(inspect.Obj(inspect.At(vol, "configMap", "items").ArrayValue()[0]), "path"), key)
 			mount := inspect.Obj(inspect.At(v, key, "extraVolumeMounts").ArrayValue()[0])
-			assert.Equal(t, AnchorsDir, inspect.Str(mount, "mountPath"), key)
+			assert.Equal(t, JobsTrustStoreDir, inspect.Str(mount, "mountPath"), key)
+			assert.Equal(t, inspect.Str(vol, "name"), inspect.Str(mount, "name"), key)
 		}
+		// pod.yaml renders the bootloader's mounts only under airbyteBootloader.extraVolumeMount.
+		assert.True(t, inspect.At(v, "airbyteBootloader", "extraVolumeMount").BoolValue())
 
 		args := baseArgs(objectstore.S3, true)
 		args.Database.SSLMode, args.Database.CAConfigMap = "require", pulumi.StringOutput{}
-		trs = chartTransforms(t, preview, args)
-		out = apply(t, trs[0], "kubernetes:core/v1:ConfigMap", cm())
-		assert.Equal(t, pulumi.String(url+"?sslmode=require"), out["data"].(pulumi.Map)["DATABASE_URL"])
+		v = values(t, run(t, preview, args))
+		assert.Equal(t, "airbyte?sslmode=require", inspect.Str(v, "global", "database", "name"))
 	})
+	// A name that is not a plain identifier would change the URL's meaning.
+	for _, bad := range []string{"airbyte?ssl=false", "air/byte", ""} {
+		args := baseArgs(objectstore.S3, true)
+		args.Database.Databases = map[metadatadb.Database]string{metadatadb.Airbyte: bad, metadatadb.Temporal: "temporal", metadatadb.TemporalVisibility: "temporal_visibility"}
+		r := run(t, false, args)
+		require.Error(t, r.err, bad)
+		assert.Empty(t, r.m.ByType(chartType), bad)
+	}
+}
+
+// TestBootloaderRuns: the bootloader hook Pod is sized, placed, admitted by the NetworkPolicies (they
+// select app.kubernetes.io/instance, which pod.yaml's "airbyte.labels" gives it) and the Release waits
+// for the database bootstrap and every Secret it reads.
+func TestBootloaderRuns(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		args := baseArgs(objectstore.S3, true)
+		args.ObjectStore.Identities["airbyte"] = objectstore.Identity{
+			ServiceAccountAnnotations: args.ObjectStore.Identities["airbyte"].ServiceAccountAnnotations,
+			PodLabels:                 map[string]string{"azure.workload.identity/use": "true"},
+		}
+		r := run(t, preview, args)
+		v := values(t, r)
+		res := inspect.Obj(inspect.At(v, "airbyteBootloader", "resources"))
+		assert.Equal(t, "500m", inspect.Str(res, "requests", "cpu"))
+		assert.Equal(t, "1024Mi", inspect.Str(res, "requests", "memory"))
+		assert.Equal(t, "1024Mi", inspect.Str(res, "limits", "memory"))
+		assert.Equal(t, "true", inspect.Str(v, "airbyteBootloader", "podLabels", "azure.workload.identity/use"))
+		for _, p := range []string{"airbyte-egress-database", "airbyte-egress-apis", "airbyte-egress-object-store"} {
+			np := r.m.Named(npType, p)
+			require.NotNil(t, np, p)
+			assert.Equal(t, map[string]string{"app.kubernetes.io/instance": ReleaseName}, matchLabels(np), p)
+		}
+		rel := r.m.Named(chartType, "airbyte-release")
+		require.NotNil(t, rel)
+		assert.True(t, r.m.DependsOn(rel, r.ready))
+		assert.True(t, r.m.DependsOn(rel, r.m.Named(secretType, "airbyte-auth")))
+		assert.True(t, r.m.DependsOn(rel, r.m.Named(secretType, "airbyte-config")))
+	})
+}
+
+func matchLabels(np *mockcloud.Resource) map[string]string {
+	out := map[string]string{}
+	for k, v := range inspect.Obj(inspect.At(np.Inputs, "spec", "podSelector", "matchLabels")) {
+		out[string(k)] = v.StringValue()
+	}
+	return out
 }
 
 // TestPodIdentityEgress: on S3 Airbyte's pods reach the EKS Pod Identity agent (finding 4).
@@ -221,7 +203,7 @@ func TestPodIdentityEgress(t *testing.T) {
 		assert.Equal(t, "169.254.170.23/32", inspect.Str(inspect.Obj(to[0]), "ipBlock", "cidr"))
 		assert.Equal(t, "fd00:ec2::23/128", inspect.Str(inspect.Obj(to[1]), "ipBlock", "cidr"))
 		assert.Equal(t, 80.0, inspect.Num(inspect.Obj(inspect.At(rule, "ports").ArrayValue()[0]), "port"))
-		assert.True(t, r.m.DependsOn(r.m.Named(chartType, "airbyte-chart"), p))
+		assert.True(t, r.m.DependsOn(r.m.Named(chartType, "airbyte-release"), p))
 	})
 	for _, kind := range []objectstore.Kind{objectstore.ADLS, objectstore.GCS} {
 		r := run(t, false, baseArgs(kind, true))
@@ -242,20 +224,23 @@ func TestMinIOTrust(t *testing.T) {
 		assert.Equal(t, "dataplatform", inspect.Str(ca.Inputs, "metadata", "namespace"))
 		assert.Equal(t, CASecretName, inspect.Str(ca.Inputs, "metadata", "name"))
 		assert.Equal(t, testCA, inspect.Str(ca.Inputs, "stringData", ObjectStoreCAKey))
-		chart := r.m.Named(chartType, "airbyte-chart")
+		chart := r.m.Named(chartType, "airbyte-release")
 		assert.True(t, r.m.DependsOn(chart, ca))
 
 		for _, key := range []string{"server", "worker", "workloadLauncher"} {
-			sources := inspect.At(inspect.Obj(inspect.At(v, key, "extraVolumes").ArrayValue()[0]), "projected", "sources").ArrayValue()
+			vols := inspect.At(v, key, "extraVolumes").ArrayValue()
+			require.Len(t, vols, 2, key)
+			assert.Equal(t, AnchorsDir, inspect.Str(inspect.Obj(inspect.At(v, key, "extraVolumeMounts").ArrayValue()[0]), "mountPath"), key)
+			sources := inspect.At(inspect.Obj(vols[0]), "projected", "sources").ArrayValue()
 			assert.Equal(t, CASecretName, inspect.Str(inspect.Obj(sources[0]), "secret", "name"), key)
-			env := inspect.Obj(inspect.At(v, key, "extraEnv").ArrayValue()[0])
-			assert.Equal(t, "JAVA_TOOL_OPTIONS", inspect.Str(env, "name"), key)
-			assert.Equal(t, "-Djavax.net.ssl.trustStore="+TrustStorePath, inspect.Str(env, "value"), key)
+			env := extraEnv(v, key)["JAVA_TOOL_OPTIONS"]
+			require.Len(t, env, 1, key)
+			assert.Contains(t, strings.Fields(env[0]), "-Djavax.net.ssl.trustStore="+TrustStorePath, key)
 		}
 		orch := inspect.Obj(inspect.At(v, "global", "workloads", "containerOrchestrator"))
 		assert.Equal(t, JobsTrustStoreSecret, inspect.Str(orch, "dataPlane", "secretName"))
 		assert.Equal(t, JobsTrustStoreDir, inspect.Str(orch, "dataPlane", "secretMountPath"))
-		assert.Contains(t, inspect.Str(orch, "javaOpts"), "-Djavax.net.ssl.trustStore=/secrets/objectstore-truststore/truststore.jks")
+		assert.Contains(t, inspect.Str(orch, "javaOpts"), "-Djavax.net.ssl.trustStore=/secrets/airbyte-trust/truststore.jks")
 
 		store := r.m.Named(secretType, "airbyte-jobs-truststore")
 		require.NotNil(t, store)
@@ -265,6 +250,9 @@ func TestMinIOTrust(t *testing.T) {
 			raw, err := base64.StdEncoding.DecodeString(inspect.Str(store.Inputs, "data", JobsTrustStoreKey))
 			require.NoError(t, err)
 			assertJKS(t, raw, testCA)
+			ca, err := base64.StdEncoding.DecodeString(inspect.Str(store.Inputs, "data", DatabaseCAFile))
+			require.NoError(t, err)
+			assert.Equal(t, testDBCA, string(ca), "the database CA merged into the jobs trust Secret")
 		}
 	})
 	// The clouds' stores use public certificates: nothing of this.
@@ -322,7 +310,7 @@ func TestAuthEnabled(t *testing.T) {
 				require.NotNil(t, pw, n)
 				assert.Equal(t, prod, pw.Protect, n)
 			}
-			assert.True(t, r.m.DependsOn(r.m.Named(chartType, "airbyte-chart"), sec))
+			assert.True(t, r.m.DependsOn(r.m.Named(chartType, "airbyte-release"), sec))
 		})
 	}
 }

@@ -33,29 +33,45 @@ const (
 	// TrustStorePath is the Java trust store update-ca-trust writes (p11-kit java-cacerts); the JVMs
 	// are pointed at it explicitly, so the result does not depend on how the JDK links its cacerts.
 	TrustStorePath = "/etc/pki/ca-trust/extracted/java/cacerts"
-	// JobsTrustStoreSecret is the Secret (jobs namespace) holding a JKS trust store with the object
-	// store's CA for the container orchestrator of sync pods, key JobsTrustStoreKey.
-	JobsTrustStoreSecret = "airbyte-objectstore-truststore"
+	// JobsTrustStoreSecret is the Secret (jobs namespace) the launcher mounts into job pods as the
+	// data-plane credentials volume (orchestratorTrust): with MinIO a JKS trust store with the object
+	// store's CA for the container orchestrator (key JobsTrustStoreKey), and where the database
+	// Connection verifies the server the database's CA (key DatabaseCAFile).
+	JobsTrustStoreSecret = "airbyte-jobs-trust"
 	JobsTrustStoreKey    = "truststore.jks"
-	// JobsTrustStoreDir is where the launcher mounts JobsTrustStoreSecret in job pods.
-	JobsTrustStoreDir = "/secrets/objectstore-truststore"
+	// JobsTrustStoreDir is where the launcher mounts JobsTrustStoreSecret in job pods, and where the
+	// platform's own pods mount the database CA too, so that the one DATABASE_URL's sslrootcert names
+	// a file that exists in every pod that receives it (databaseURLParams).
+	JobsTrustStoreDir = "/secrets/airbyte-trust"
 	// jksPassword protects nothing (the store holds a public certificate); the JDK needs one to
 	// check the file's integrity digest.
 	jksPassword = "changeit"
 	trustVolume = "platform-ca"
+	dbCAVolume  = "metadatadb-ca"
 )
 
 // trustedComponents are the chart's JVM services that use the object store or the metadata database
 // (chart 2.0.19: templates including "airbyte.storage.envs" or "airbyte.database.envs").
 var trustedComponents = []string{"server", "worker", "workloadLauncher", "workloadApiServer", "cron", "airbyteBootloader", "metrics"}
 
-// databaseURLParams are the pgjdbc parameters appended to the chart's DATABASE_URL (see chartTransform):
-// sslmode as the Connection requires, and with verify-ca / verify-full the server CA file the trust
-// volume mounts (pgjdbc LibPQFactory reads sslrootcert as a PEM file).
+// databaseURLParams are the pgjdbc parameters appended to the chart's DATABASE_URL (databaseName):
+// sslmode as the Connection requires, and with verify-ca / verify-full the server CA file (pgjdbc
+// LibPQFactory reads sslrootcert as a PEM file and fails the connection when it is missing).
+//
+// The same URL reaches job pods: with no global.secretsManager the chart renders SECRET_PERSISTENCE ""
+// and every application.yml defaults to TESTING_CONFIG_DB_TABLE, for which the launcher hands
+// DATABASE_URL to the workload-init container of connector pods and to the replication pods'
+// orchestrator (airbyte-platform airbyte-workload-launcher/.../pods/factories/EnvVarConfigBeanFactory.kt
+// databaseEnvMap, the local-secrets Micronaut environment). Those pods mount only what the launcher
+// gives them; the one Secret it mounts on request into both (VolumeFactory.kt dataplaneCreds():
+// connector() initMounts and sidecarMounts, replication() orchVolumeMounts) is the data-plane
+// credentials Secret at global.workloads.containerOrchestrator.dataPlane.secretMountPath. The CA
+// therefore lives at JobsTrustStoreDir in every pod: job pods from JobsTrustStoreSecret, the
+// platform's pods and the bootloader from the CA ConfigMap (addTrust).
 func databaseURLParams(db metadatadb.Connection) string {
 	p := "sslmode=" + db.SSLMode
 	if verifies(db) {
-		p += "&sslrootcert=" + AnchorsDir + "/" + DatabaseCAFile
+		p += "&sslrootcert=" + JobsTrustStoreDir + "/" + DatabaseCAFile
 	}
 	return p
 }
@@ -65,35 +81,41 @@ func verifies(db metadatadb.Connection) bool {
 }
 
 // addTrust mounts the private CAs into every Airbyte JVM that needs them: the object store's CA with
-// MinIO (Airbyte's MinIO client is the AWS SDK v2 S3Client with endpointOverride, which trusts the
-// JVM's default trust store: airbyte-platform@v2.0.0 airbyte-commons-storage/.../StorageClient.kt
-// MinioStorageConfig.s3Client), the database's CA where the Connection verifies it.
+// MinIO into the anchors directory (Airbyte's MinIO client is the AWS SDK v2 S3Client with
+// endpointOverride, which trusts the JVM's default trust store: airbyte-platform@v2.0.0
+// airbyte-commons-storage/.../StorageClient.kt MinioStorageConfig.s3Client), and the database's CA,
+// where the Connection verifies it, at JobsTrustStoreDir (databaseURLParams).
 func addTrust(values pulumi.Map, a *AirbyteStackArgs) {
-	var sources pulumi.Array
+	var vols, mounts pulumi.Array
 	if a.ObjectStore.Kind == objectstore.MinIO {
-		sources = append(sources, pulumi.Map{"secret": pulumi.Map{
-			"name":  pulumi.String(CASecretName),
-			"items": pulumi.Array{pulumi.Map{"key": pulumi.String(ObjectStoreCAKey), "path": pulumi.String(ObjectStoreCAKey)}},
-		}})
+		vols = append(vols, pulumi.Map{"name": pulumi.String(trustVolume), "projected": pulumi.Map{"sources": pulumi.Array{
+			pulumi.Map{"secret": pulumi.Map{
+				"name":  pulumi.String(CASecretName),
+				"items": pulumi.Array{pulumi.Map{"key": pulumi.String(ObjectStoreCAKey), "path": pulumi.String(ObjectStoreCAKey)}},
+			}},
+		}}})
+		mounts = append(mounts, pulumi.Map{"name": pulumi.String(trustVolume), "mountPath": pulumi.String(AnchorsDir), "readOnly": pulumi.Bool(true)})
 	}
 	if verifies(a.Database) {
-		sources = append(sources, pulumi.Map{"configMap": pulumi.Map{
+		vols = append(vols, pulumi.Map{"name": pulumi.String(dbCAVolume), "configMap": pulumi.Map{
 			"name":  a.Database.CAConfigMap,
-			"items": pulumi.Array{pulumi.Map{"key": pulumi.String("ca.crt"), "path": pulumi.String(DatabaseCAFile)}},
+			"items": pulumi.Array{pulumi.Map{"key": pulumi.String(metadatadb.CAKey), "path": pulumi.String(DatabaseCAFile)}},
 		}})
+		mounts = append(mounts, pulumi.Map{"name": pulumi.String(dbCAVolume), "mountPath": pulumi.String(JobsTrustStoreDir), "readOnly": pulumi.Bool(true)})
 	}
-	if len(sources) == 0 {
+	if len(vols) == 0 {
 		return
 	}
 	for _, key := range trustedComponents {
 		svc := values[key].(pulumi.Map)
-		svc["extraVolumes"] = pulumi.Array{pulumi.Map{"name": pulumi.String(trustVolume), "projected": pulumi.Map{"sources": sources}}}
-		svc["extraVolumeMounts"] = pulumi.Array{pulumi.Map{"name": pulumi.String(trustVolume), "mountPath": pulumi.String(AnchorsDir), "readOnly": pulumi.Bool(true)}}
-		if a.ObjectStore.Kind == objectstore.MinIO {
-			// No chart template sets JAVA_TOOL_OPTIONS unless <component>.debug.enabled; the JVM reads it.
-			svc["extraEnv"] = pulumi.Array{envVar("JAVA_TOOL_OPTIONS", "-Djavax.net.ssl.trustStore="+TrustStorePath)}
-		}
+		svc["extraVolumes"] = vols
+		svc["extraVolumeMounts"] = mounts
 	}
+	// The bootloader Pod renders its volumeMounts only under `if .Values.airbyteBootloader.extraVolumeMount`
+	// (singular; chart 2.0.19 templates/airbyte-bootloader/pod.yaml), then writes extraVolumeMounts:
+	// without the flag the migrations would run without the CA that sslrootcert names.
+	values["airbyteBootloader"].(pulumi.Map)["extraVolumeMount"] = pulumi.Bool(true)
+	// With MinIO the JVMs are pointed at the trust store update-ca-trust writes (javaToolOptions).
 }
 
 // orchestratorTrust gives the container orchestrator of sync pods (the JVM that writes job logs to the
@@ -106,16 +128,26 @@ func addTrust(values pulumi.Map, a *AirbyteStackArgs) {
 // orchestrator's JVM options come from global.workloads.containerOrchestrator.javaOpts
 // (RuntimeEnvVarFactory.kt: JAVA_OPTS). The launcher runs job containers with `sh -c`, so the
 // image entrypoint's update-ca-trust does not run there: the trust store is built here.
-func orchestratorTrust() pulumi.Map {
-	return pulumi.Map{
+// The Secret also carries the database CA (databaseURLParams); without MinIO only the mount is set.
+func orchestratorTrust(a *AirbyteStackArgs) pulumi.Map {
+	out := pulumi.Map{
 		"dataPlane": pulumi.Map{
 			"secretName":      pulumi.String(JobsTrustStoreSecret),
 			"secretMountPath": pulumi.String(JobsTrustStoreDir),
 		},
-		"javaOpts": pulumi.String(fmt.Sprintf("-XX:+ExitOnOutOfMemoryError -XX:MaxRAMPercentage=75.0 "+
-			"-Djavax.net.ssl.trustStore=%s/%s -Djavax.net.ssl.trustStoreType=JKS -Djavax.net.ssl.trustStorePassword=%s",
-			JobsTrustStoreDir, JobsTrustStoreKey, jksPassword)),
 	}
+	if a.ObjectStore.Kind != objectstore.MinIO {
+		return out
+	}
+	out["javaOpts"] = pulumi.String(fmt.Sprintf("-XX:+ExitOnOutOfMemoryError -XX:MaxRAMPercentage=75.0 "+
+		"-Djavax.net.ssl.trustStore=%s/%s -Djavax.net.ssl.trustStoreType=JKS -Djavax.net.ssl.trustStorePassword=%s",
+		JobsTrustStoreDir, JobsTrustStoreKey, jksPassword))
+	return out
+}
+
+// needsJobsTrust reports whether job pods need JobsTrustStoreSecret.
+func needsJobsTrust(a *AirbyteStackArgs) bool {
+	return a.ObjectStore.Kind == objectstore.MinIO || verifies(a.Database)
 }
 
 // authValues turn on authentication (global.auth.enabled → API_AUTHORIZATION_ENABLED, chart

@@ -163,9 +163,14 @@ func chartValues(a *AirbyteStackArgs, webURL string) pulumi.Map {
 			}
 		}
 	}
-	// The worker's scale belongs to the HorizontalPodAutoscaler: replicaCount here only matters to the
-	// chart's template, which renders it anyway; chartTransform drops the rendered spec.replicas so
-	// that an upgrade never resets the autoscaler's choice.
+	// The worker's scale belongs to the HorizontalPodAutoscaler, but chart 2.0.19 always renders
+	// `replicas: {{ .Values.worker.replicaCount }}` (templates/airbyte-worker/deployment.yaml; no value
+	// leaves it out). Helm 3 upgrades with a three-way strategic merge whose changes are computed from
+	// the LIVE object to the new manifest (helm.sh/helm/v3@v3.20.2 pkg/kube/client.go createPatch →
+	// k8s.io/apimachinery strategicpatch.CreateThreeWayMergePatch: "the difference from current to
+	// modified"), so every upgrade sets spec.replicas back to this value even when it did not change,
+	// and the autoscaler raises it again within its next sync (15 s by default). The floor is the value
+	// that reset can do least harm with: the autoscaler's own minimum.
 	values["worker"].(pulumi.Map)["replicaCount"] = pulumi.Int(a.WorkerMinReplicas)
 
 	// Temporal runs the temporalio/auto-setup image (chart 2.0.19 values.yaml temporal.image), whose
@@ -180,6 +185,8 @@ func chartValues(a *AirbyteStackArgs, webURL string) pulumi.Map {
 		envVar("SKIP_DB_CREATE", "true"),
 	}
 	addTrust(values, a)
+	addJavaToolOptions(values, a)
+	addConfigHash(values)
 	return values
 }
 
@@ -189,13 +196,14 @@ func envVar(name, value string) pulumi.Map {
 
 // databaseValues point the chart at the external database. The user and password are read from the
 // metadata database's credential Secret of the airbyte role, keys "username" and "password"; with
-// type "external" the chart also turns on TLS for Temporal's connections.
+// type "external" the chart also turns on TLS for Temporal's connections. The name carries the JDBC
+// TLS parameters (databaseName).
 func databaseValues(db metadatadb.Connection) pulumi.Map {
 	return pulumi.Map{
 		"type":              pulumi.String("external"),
 		"host":              db.Host,
 		"port":              pulumi.Int(db.Port),
-		"name":              pulumi.String(db.Databases[metadatadb.Airbyte]),
+		"name":              pulumi.String(databaseName(db)),
 		"secretName":        db.CredentialSecrets[metadatadb.Owner[metadatadb.Airbyte]],
 		"userSecretKey":     pulumi.String("username"),
 		"passwordSecretKey": pulumi.String("password"),
@@ -240,8 +248,9 @@ func storageValues(a *AirbyteStackArgs) pulumi.Map {
 }
 
 // jobsValues give job pods default resources, the jobs identity's labels and the workload pool's
-// scheduling. global.jobs.kube.namespace is set for the record only: chart 2.0.19 renders
-// JOB_KUBE_NAMESPACE from the pod's own namespace; chartTransform is what moves job pods.
+// scheduling. global.jobs.kube.namespace reaches only the ConfigMap key JOB_KUBE_NAMESPACE, which no
+// container reads (chart 2.0.19 renders the variable from the pod's own namespace); job pods are moved
+// by JobsNamespaceProperty (release.go).
 func jobsValues(a *AirbyteStackArgs) pulumi.Map {
 	j := a.JobDefaults
 	kube := pulumi.Map{"namespace": pulumi.String(a.JobsNamespace)}
@@ -292,12 +301,16 @@ func workloadsValues(a *AirbyteStackArgs) pulumi.Map {
 			"sidecar":       container(0.1, 0.25),
 		},
 	}
+	orch := pulumi.Map{}
+	if needsJobsTrust(a) {
+		orch = orchestratorTrust(a)
+	}
 	if a.ObjectStore.Kind == objectstore.GCS {
 		// Job pods mount the key file from a Secret of this name in the jobs namespace.
-		out["containerOrchestrator"] = pulumi.Map{"secretName": storageSecret(a)}
+		orch["secretName"] = storageSecret(a)
 	}
-	if a.ObjectStore.Kind == objectstore.MinIO {
-		out["containerOrchestrator"] = orchestratorTrust()
+	if len(orch) > 0 {
+		out["containerOrchestrator"] = orch
 	}
 	return out
 }

@@ -4,7 +4,7 @@
 // such a resource never exists and whatever mounts or calls it never starts. Tests check each
 // chart's values with Violations.
 //
-// Survey of the charts the platform installs with helm.v4.Chart (templates carrying helm.sh/hook):
+// Survey of the charts the platform installs (templates carrying helm.sh/hook):
 //   - kube-prometheus-stack 88.5.3: the operator's admission Secret and webhook patch — Rules below.
 //   - cert-manager v1.21.1: startupapicheck (a check only) — off in components/edge/envoygateway.
 //   - gateway-helm v1.9.0: certgen (the control plane's certificates) and the topology injector's
@@ -14,8 +14,9 @@
 //   - airbyte 2.0.19: env-configmap.yaml (<release>-airbyte-env, read through non-optional
 //     configMapKeyRef by every Airbyte pod), secret.yaml (<release>-airbyte-secrets) and the
 //     bootloader Pod (database migrations) are pre-install,pre-upgrade hooks with no value that turns
-//     them into plain objects: not rendered under helm.v4.Chart (owned by components/airbyte; not
-//     fixed here).
+//     them into plain objects. components/airbyte therefore installs this chart as a helm/v3 Release
+//     (a real Helm install and upgrade, hooks included: components/airbyte/release.go), not a
+//     helm.v4.Chart; no rule here.
 //   - alb-controller (Application Gateway for Containers) 1.12.1: not checked (OCI chart, no source).
 package helmhooks
 

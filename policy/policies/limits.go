@@ -58,9 +58,13 @@ func resourceLimits() Policy {
 			},
 		},
 		Resources: []string{K8sDeployment, K8sStatefulSet, K8sDaemonSet, K8sReplicaSet, K8sJob, K8sCronJob, K8sPod,
-			CNPGCluster, CNPGPooler, ECKElasticsearch, ECKKibana},
+			CNPGCluster, CNPGPooler, ECKElasticsearch, ECKKibana, K8sHelmRelease},
 		ValidateResource: func(r Resource, cfg Config) []Finding {
 			e := newEval(r.URN)
+			if r.Type == K8sHelmRelease {
+				e.rule(func() { e.releaseResources(r, cfg) })
+				return e.findings
+			}
 			if r.Type == CNPGCluster {
 				// CloudNativePG runs every instance with the one spec.resources block.
 				e.rule(func() {

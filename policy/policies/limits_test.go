@@ -54,6 +54,15 @@ func TestResourceLimits(t *testing.T) {
 			rs:   []Resource{res(K8sDeployment, "w", M{"spec": M{"template": good}})},
 			want: "memory limit 1Gi exceeds the stack's cap of 0.5Gi"},
 		tc{name: "other types ignored", rs: []Resource{res(AWSRDSInstance, "db", M{})}},
+		tc{name: "airbyte release with resources everywhere", rs: []Resource{res(K8sHelmRelease, "airbyte", airbyteRelease(""))}},
+		tc{name: "airbyte release without the bootloader's", rs: []Resource{res(K8sHelmRelease, "airbyte", airbyteRelease("airbyteBootloader"))},
+			want: `chart "airbyte" values airbyteBootloader.resources has no resources.requests.cpu`},
+		tc{name: "airbyte release without the job pods'", rs: []Resource{res(K8sHelmRelease, "airbyte", airbyteRelease("global.jobs"))},
+			want: `chart "airbyte" values global.jobs.resources has no resources.requests.cpu`},
+		tc{name: "airbyte release over prod cap", cfg: func(c *Config) { c.MaxMemoryLimitGiB = 0.5 },
+			rs:   []Resource{res(K8sHelmRelease, "airbyte", airbyteRelease(""))},
+			want: "chart \"airbyte\" values server.resources memory limit 1Gi exceeds the stack's cap of 0.5Gi"},
+		tc{name: "release of another chart ignored", rs: []Resource{res(K8sHelmRelease, "x", M{"chart": "other", "values": M{}})}},
 	)
 	runPolicy(t, "resource-limits", cases)
 }
@@ -68,4 +77,24 @@ func TestParseQuantity(t *testing.T) {
 	if _, err := parseQuantity("lots"); err == nil {
 		t.Error("parseQuantity(lots) should fail")
 	}
+}
+
+// airbyteRelease is a Release of the airbyte chart with every sized block set, except the one named
+// by without (a dotted values path).
+func airbyteRelease(without string) M {
+	sized := func() M {
+		return M{"resources": M{"requests": M{"cpu": "100m", "memory": "1Gi"}, "limits": M{"memory": "1Gi"}}}
+	}
+	values := M{"global": M{"jobs": sized()}}
+	for _, k := range []string{"server", "worker", "workloadLauncher", "workloadApiServer", "temporal", "cron", "connectorBuilderServer", "airbyteBootloader"} {
+		values[k] = sized()
+	}
+	switch without {
+	case "":
+	case "global.jobs":
+		values["global"] = M{"jobs": M{}}
+	default:
+		values[without] = M{}
+	}
+	return M{"chart": "airbyte", "version": "2.0.19", "values": values}
 }
