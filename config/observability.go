@@ -197,3 +197,42 @@ func (v *validator) observability() {
 		v.add("observability.receiver.kind", r.Kind, "one of %s (none), %s, %s", `""`, ReceiverEmail, ReceiverWebhook)
 	}
 }
+
+// managedReceiver checks the receiver where the cloud's alerting service delivers it itself (SNS on
+// aws, Cloud Monitoring on gcp): "email" needs only `to` (the service mails from its own sender, no
+// SMTP relay, sender or password of ours), "webhook" only the https URL as the secret credential (it
+// often carries a token); every other field must stay unset. emailNote and webhookNote add what the
+// service asks of the recipient.
+func (v *validator) managedReceiver(cloud, service, emailNote, webhookNote string) {
+	r := v.p.Observability.Receiver
+	unset := func(key, value string) {
+		if value != "" {
+			v.add("observability.receiver."+key, value, "unset on %s with receiver.kind %q: %s delivers the alerts itself", cloud, r.Kind, service)
+		}
+	}
+	switch r.Kind {
+	case ReceiverNone:
+		if r != (Receiver{}) {
+			v.add("observability.receiver.kind", "", "%s or %s when other receiver fields are set", ReceiverEmail, ReceiverWebhook)
+		}
+	case ReceiverEmail:
+		if !mailAddress.MatchString(r.To) {
+			v.add("observability.receiver.to", r.To, "the recipient's e-mail address%s", emailNote)
+		}
+		for key, value := range map[string]string{"from": r.From, "smarthost": r.Smarthost, "username": r.Username, "passwordSecret": r.PasswordSecret.Name, "urlSecret": r.URLSecret.Name} {
+			unset(key, value)
+		}
+		if r.Credential != "" {
+			v.add("observability.receiver.credential", "<secret>", "unset on %s with receiver.kind email: %s sends the mail, no SMTP password is used", cloud, service)
+		}
+	case ReceiverWebhook:
+		if u, err := url.Parse(r.Credential); err != nil || u.Scheme != "https" || u.Host == "" {
+			v.add("observability.receiver.credential", "<secret>", "the webhook's https:// URL, set with `pulumi config set --secret --path 'dataplatform:observability.receiver.credential'`%s", webhookNote)
+		}
+		for key, value := range map[string]string{"to": r.To, "from": r.From, "smarthost": r.Smarthost, "username": r.Username, "passwordSecret": r.PasswordSecret.Name} {
+			unset(key, value)
+		}
+	default:
+		v.add("observability.receiver.kind", r.Kind, "one of %s (none), %s, %s", `""`, ReceiverEmail, ReceiverWebhook)
+	}
+}

@@ -1,9 +1,6 @@
 package config
 
-import (
-	"net/url"
-	"regexp"
-)
+import "regexp"
 
 // The observability model is rendered on GCP (components/observability/gmp): Managed Service for
 // Prometheus scrapes, Cloud Monitoring alerts and draws the dashboards, Cloud Logging keeps the logs.
@@ -44,36 +41,5 @@ func (v *validator) observabilityGCP() {
 	if o.LogsLocation != "" && (o.LogsRetentionDays == 0 || !logsLocation.MatchString(o.LogsLocation)) {
 		v.add("observability.logsLocation", o.LogsLocation, "the _Default bucket's location (global, a region such as europe-west1, eu or us), with logsRetentionDays > 0")
 	}
-	r := o.Receiver
-	unset := func(key, value string) {
-		if value != "" {
-			v.add("observability.receiver."+key, value, "unset on gcp with receiver.kind %q: Cloud Monitoring delivers the alerts itself", r.Kind)
-		}
-	}
-	switch r.Kind {
-	case ReceiverNone:
-		if r != (Receiver{}) {
-			v.add("observability.receiver.kind", "", "%s or %s when other receiver fields are set", ReceiverEmail, ReceiverWebhook)
-		}
-	case ReceiverEmail:
-		if !mailAddress.MatchString(r.To) {
-			v.add("observability.receiver.to", r.To, "the recipient's e-mail address")
-		}
-		for key, value := range map[string]string{"from": r.From, "smarthost": r.Smarthost, "username": r.Username, "passwordSecret": r.PasswordSecret.Name, "urlSecret": r.URLSecret.Name} {
-			unset(key, value)
-		}
-		if r.Credential != "" {
-			v.add("observability.receiver.credential", "<secret>", "unset on gcp with receiver.kind email: Cloud Monitoring sends the mail, no SMTP password is used")
-		}
-	case ReceiverWebhook:
-		// The URL often carries a token: https only.
-		if u, err := url.Parse(r.Credential); err != nil || u.Scheme != "https" || u.Host == "" {
-			v.add("observability.receiver.credential", "<secret>", "the webhook's https:// URL, set with `pulumi config set --secret --path 'dataplatform:observability.receiver.credential'`")
-		}
-		for key, value := range map[string]string{"to": r.To, "from": r.From, "smarthost": r.Smarthost, "username": r.Username, "passwordSecret": r.PasswordSecret.Name} {
-			unset(key, value)
-		}
-	default:
-		v.add("observability.receiver.kind", r.Kind, "one of %s (none), %s, %s", `""`, ReceiverEmail, ReceiverWebhook)
-	}
+	v.managedReceiver("gcp", "Cloud Monitoring", "", "")
 }
