@@ -177,6 +177,12 @@ func chartValues(a *AirbyteStackArgs, webURL string) pulumi.Map {
 	// entrypoint creates and migrates the schema on every start; two replicas run that concurrently.
 	// One replica: Temporal keeps its state in PostgreSQL, so a restart delays workflows, loses none.
 	values["temporal"].(pulumi.Map)["replicaCount"] = pulumi.Int(1)
+	// The policy pack's stateless-replicas accepts a one-replica Deployment that says why
+	// (policy/policies SingletonAnnotation); chart 2.0.19 templates/airbyte-temporal/deployment.yaml
+	// renders `metadata.annotations: {{ toYaml .Values.temporal.annotations }}`.
+	values["temporal"].(pulumi.Map)["annotations"] = pulumi.StringMap{
+		"dataplatform.io/singleton": pulumi.String("temporalio/auto-setup migrates the schema on every start; two replicas would run it concurrently"),
+	}
 	// Temporal connects with the Airbyte credentials and the chart's host and port; its two databases
 	// are created by the metadata database's bootstrap, whose role may not create databases.
 	values["temporal"].(pulumi.Map)["extraEnv"] = pulumi.Array{

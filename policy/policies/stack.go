@@ -264,9 +264,10 @@ func statelessReplicas() Policy {
 		Description: "In prod, every stateless service (Deployment) runs at least 2 replicas — or an autoscaler " +
 			"keeps at least 2 — and a PodDisruptionBudget selects its pods, so node drains and upgrades never take " +
 			"it down (design document: 99.9 % uptime). A Deployment that must run exactly one replica is exempt when " +
-			"annotated dataplatform.io/singleton: <reason>. Only checked in prod.",
+			"annotated dataplatform.io/singleton: <reason>. A Helm Release of a chart the pack knows (airbyte) is held to the " +
+			"same rule through its values (<service>.replicaCount, <service>.annotations). Only checked in prod.",
 		Level:      Mandatory,
-		Resources:  []string{K8sDeployment},
+		Resources:  []string{K8sDeployment, K8sHelmRelease},
 		Companions: []string{K8sHPA, K8sPDB},
 		ValidateStack: func(rs []Resource, cfg Config) []Finding {
 			if !cfg.IsProd() {
@@ -274,6 +275,13 @@ func statelessReplicas() Policy {
 			}
 			e := newEval("")
 			for _, d := range rs {
+				if d.Type == K8sHelmRelease {
+					// A Release's Deployments are installed by Helm, unseen: its replica values are
+					// checked instead (the platform creates the PDBs of the charts it knows itself).
+					e.urn = d.URN
+					e.rule(func() { e.releaseReplicas(d) })
+					continue
+				}
 				if d.Type != K8sDeployment {
 					continue
 				}
