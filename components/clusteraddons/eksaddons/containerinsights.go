@@ -105,16 +105,7 @@ func NewContainerInsights(ctx *pulumi.Context, name string, args *ContainerInsig
 	if err != nil {
 		return nil, fmt.Errorf("eksaddons: reading the partition: %w", err)
 	}
-	trust, err := json.Marshal(awsiam.PolicyDocument{Version: "2012-10-17", Statement: []awsiam.Statement{{
-		Effect: "Allow", Principal: map[string]any{"Service": "pods.eks.amazonaws.com"},
-		Action: []string{"sts:AssumeRole", "sts:TagSession"},
-		Condition: map[string]map[string]any{"StringEquals": {
-			"aws:SourceAccount":                         account.AccountId,
-			"aws:RequestTag/eks-cluster-name":           args.ClusterName,
-			"aws:RequestTag/kubernetes-namespace":       CloudWatchNamespace,
-			"aws:RequestTag/kubernetes-service-account": CloudWatchServiceAccount,
-		}},
-	}}})
+	trust, err := json.Marshal(awsiam.PodIdentityTrust(account.AccountId, args.ClusterName, CloudWatchNamespace, CloudWatchServiceAccount))
 	if err != nil {
 		return nil, err
 	}

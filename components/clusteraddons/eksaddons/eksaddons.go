@@ -228,17 +228,7 @@ func autoscalerRole(ctx *pulumi.Context, name string, args *AddonsArgs, parent p
 	if err != nil {
 		return nil, fmt.Errorf("eksaddons: reading the account: %w", err)
 	}
-	trust, err := json.Marshal(awsiam.PolicyDocument{Version: "2012-10-17", Statement: []awsiam.Statement{{
-		Effect: "Allow", Principal: map[string]any{"Service": "pods.eks.amazonaws.com"},
-		Action: []string{"sts:AssumeRole", "sts:TagSession"},
-		// Pod Identity tags the session: only this ServiceAccount of this cluster can use the role.
-		Condition: map[string]map[string]any{"StringEquals": {
-			"aws:SourceAccount":                         account.AccountId,
-			"aws:RequestTag/eks-cluster-name":           args.ClusterName,
-			"aws:RequestTag/kubernetes-namespace":       Namespace,
-			"aws:RequestTag/kubernetes-service-account": ServiceAccount,
-		}},
-	}}})
+	trust, err := json.Marshal(awsiam.PodIdentityTrust(account.AccountId, args.ClusterName, Namespace, ServiceAccount))
 	if err != nil {
 		return nil, err
 	}

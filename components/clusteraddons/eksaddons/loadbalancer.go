@@ -264,7 +264,7 @@ func lbcRole(ctx *pulumi.Context, name string, args *LoadBalancerControllerArgs,
 	if err != nil {
 		return nil, fmt.Errorf("eksaddons: reading the account: %w", err)
 	}
-	trust, err := json.Marshal(podIdentityTrust(account.AccountId, args.ClusterName, Namespace, LoadBalancerControllerServiceAccount))
+	trust, err := json.Marshal(awsiam.PodIdentityTrust(account.AccountId, args.ClusterName, Namespace, LoadBalancerControllerServiceAccount))
 	if err != nil {
 		return nil, err
 	}
@@ -293,21 +293,6 @@ func lbcRole(ctx *pulumi.Context, name string, args *LoadBalancerControllerArgs,
 		return nil, err
 	}
 	return []pulumi.Resource{rp, assoc}, nil
-}
-
-// podIdentityTrust is the trust policy of a role only one ServiceAccount of one cluster can assume
-// through EKS Pod Identity, which tags the session with the cluster, namespace and ServiceAccount.
-func podIdentityTrust(account, cluster, namespace, serviceAccount string) awsiam.PolicyDocument {
-	return awsiam.PolicyDocument{Version: "2012-10-17", Statement: []awsiam.Statement{{
-		Effect: "Allow", Principal: map[string]any{"Service": "pods.eks.amazonaws.com"},
-		Action: []string{"sts:AssumeRole", "sts:TagSession"},
-		Condition: map[string]map[string]any{"StringEquals": {
-			"aws:SourceAccount":                         account,
-			"aws:RequestTag/eks-cluster-name":           cluster,
-			"aws:RequestTag/kubernetes-namespace":       namespace,
-			"aws:RequestTag/kubernetes-service-account": serviceAccount,
-		}},
-	}}}
 }
 
 // configFile is a kubernetes:yaml/v2:ConfigFile, the remote component the Kubernetes provider expands

@@ -17,3 +17,19 @@ type Statement struct {
 	Resource  []string                  `json:"Resource,omitempty"`
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
+
+// PodIdentityTrust is the trust policy of a role that only one ServiceAccount of one cluster can assume
+// through EKS Pod Identity, which tags the session with the cluster, namespace and ServiceAccount (EKS
+// user guide, pod-id-abac.adoc): no other pod, cluster or account can use the role.
+func PodIdentityTrust(account, cluster, namespace, serviceAccount string) PolicyDocument {
+	return PolicyDocument{Version: "2012-10-17", Statement: []Statement{{
+		Effect: "Allow", Principal: map[string]any{"Service": "pods.eks.amazonaws.com"},
+		Action: []string{"sts:AssumeRole", "sts:TagSession"},
+		Condition: map[string]map[string]any{"StringEquals": {
+			"aws:SourceAccount":                         account,
+			"aws:RequestTag/eks-cluster-name":           cluster,
+			"aws:RequestTag/kubernetes-namespace":       namespace,
+			"aws:RequestTag/kubernetes-service-account": serviceAccount,
+		}},
+	}}}
+}

@@ -200,17 +200,8 @@ func (s *Store) identity(ctx *pulumi.Context, name string, parent pulumi.Resourc
 	a := s.args
 	// eks-pod-identity: the EKS Auth service assumes the role for the pod and tags the session with
 	// the cluster, namespace and ServiceAccount (EKS user guide, pod-id-abac.adoc): only the operator's
-	// ServiceAccount of this cluster can use it. Same shape as eksaddons' autoscaler role.
-	trust, err := json.Marshal(awsiam.PolicyDocument{Version: "2012-10-17", Statement: []awsiam.Statement{{
-		Effect: "Allow", Principal: map[string]any{"Service": "pods.eks.amazonaws.com"},
-		Action: []string{"sts:AssumeRole", "sts:TagSession"},
-		Condition: map[string]map[string]any{"StringEquals": {
-			"aws:SourceAccount":                         a.AccountID,
-			"aws:RequestTag/eks-cluster-name":           a.ClusterName,
-			"aws:RequestTag/kubernetes-namespace":       secrets.OperatorNamespace,
-			"aws:RequestTag/kubernetes-service-account": secrets.OperatorServiceAccount,
-		}},
-	}}})
+	// ServiceAccount of this cluster can use it (awsiam.PodIdentityTrust).
+	trust, err := json.Marshal(awsiam.PodIdentityTrust(a.AccountID, a.ClusterName, secrets.OperatorNamespace, secrets.OperatorServiceAccount))
 	if err != nil {
 		return nil, err
 	}
