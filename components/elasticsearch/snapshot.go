@@ -173,47 +173,13 @@ func (b *builder) snapshotJob(host string, bucket pulumi.StringOutput, password 
 	for k, v := range sel {
 		podLabels[k] = pulumi.String(v)
 	}
-	spec := &corev1.PodSpecArgs{
-		RestartPolicy:                pulumi.String("OnFailure"),
-		AutomountServiceAccountToken: pulumi.Bool(false),
-		// curl_user of the curl image.
-		SecurityContext: &corev1.PodSecurityContextArgs{
-			RunAsNonRoot: pulumi.Bool(true), RunAsUser: pulumi.Int(100), RunAsGroup: pulumi.Int(101),
-			SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-		},
-		Tolerations:  a.Scheduling.TolerationArray(),
-		NodeSelector: a.Scheduling.NodeSelectorMap(),
-		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-			Name:    pulumi.String("register"),
-			Image:   pulumi.String(JobImage),
-			Command: pulumi.ToStringArray([]string{"/bin/sh", "/config/register.sh"}),
-			Env: corev1.EnvVarArray{
-				secretEnv("ES_USER", b.userSecret, "username"),
-				secretEnv("ES_PASSWORD", b.userSecret, "password"),
-			},
-			Resources: &corev1.ResourceRequirementsArgs{
-				Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
-				Limits:   pulumi.StringMap{"cpu": pulumi.String("200m"), "memory": pulumi.String("64Mi")},
-			},
-			SecurityContext: &corev1.SecurityContextArgs{
-				AllowPrivilegeEscalation: pulumi.Bool(false), RunAsNonRoot: pulumi.Bool(true), ReadOnlyRootFilesystem: pulumi.Bool(true),
-				Capabilities: &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
-			},
-			VolumeMounts: corev1.VolumeMountArray{
-				&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String("/config"), ReadOnly: pulumi.Bool(true)},
-				&corev1.VolumeMountArgs{Name: pulumi.String("es-ca"), MountPath: pulumi.String("/es-ca"), ReadOnly: pulumi.Bool(true)},
-				&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
-			},
-		}},
-		Volumes: corev1.VolumeArray{
-			&corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}},
-			&corev1.VolumeArgs{Name: pulumi.String("es-ca"), Secret: &corev1.SecretVolumeSourceArgs{
-				SecretName: pulumi.String(CASecret),
-				Items:      corev1.KeyToPathArray{&corev1.KeyToPathArgs{Key: pulumi.String("ca.crt"), Path: pulumi.String("ca.crt")}},
-			}},
-			&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
-		},
-	}
+	spec := APIJobPod(a.Scheduling, cm.Metadata.Name(), corev1.EnvVarArray{
+		secretEnv("ES_USER", b.userSecret, "username"),
+		secretEnv("ES_PASSWORD", b.userSecret, "password"),
+	}, &corev1.SecurityContextArgs{
+		AllowPrivilegeEscalation: pulumi.Bool(false), RunAsNonRoot: pulumi.Bool(true), ReadOnlyRootFilesystem: pulumi.Bool(true),
+		Capabilities: &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+	})
 	return batchv1.NewJob(b.ctx, b.name+"-snapshots", &batchv1.JobArgs{
 		Metadata: b.meta("elasticsearch-snapshots", "snapshots"),
 		Spec: &batchv1.JobSpecArgs{

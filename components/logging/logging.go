@@ -41,6 +41,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/elasticsearch"
 )
 
 // Type is the shipper component's type token; RealmType the users'.
@@ -79,7 +80,7 @@ const (
 	AdminSecret  = "logging-admin"
 	RolesSecret  = "logging-roles"
 	// JobImage is the retention Job's and the CA init container's image (the snapshot Job's curl).
-	JobImage = "curlimages/curl:8.11.1"
+	JobImage = elasticsearch.JobImage
 )
 
 // Args are the inputs of the shipper.

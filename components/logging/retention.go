@@ -37,40 +37,8 @@ func (b *builder) retentionJob() (*batchv1.Job, error) {
 		}}
 	}
 	podLabels := b.labels(map[string]string{"app.kubernetes.io/name": "logging-retention", "app.kubernetes.io/component": "logging-retention"})
-	spec := &corev1.PodSpecArgs{
-		RestartPolicy:                pulumi.String("OnFailure"),
-		AutomountServiceAccountToken: pulumi.Bool(false),
-		SecurityContext: &corev1.PodSecurityContextArgs{
-			RunAsNonRoot: pulumi.Bool(true), RunAsUser: pulumi.Int(100), RunAsGroup: pulumi.Int(101),
-			SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-		},
-		Tolerations:  a.Scheduling.TolerationArray(),
-		NodeSelector: a.Scheduling.NodeSelectorMap(),
-		Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-			Name:    pulumi.String("register"),
-			Image:   pulumi.String(JobImage),
-			Command: pulumi.ToStringArray([]string{"/bin/sh", "/config/register.sh"}),
-			Env:     corev1.EnvVarArray{env("ES_USER", "username"), env("ES_PASSWORD", "password")},
-			Resources: &corev1.ResourceRequirementsArgs{
-				Requests: pulumi.StringMap{"cpu": pulumi.String("50m"), "memory": pulumi.String("64Mi")},
-				Limits:   pulumi.StringMap{"cpu": pulumi.String("200m"), "memory": pulumi.String("64Mi")},
-			},
-			SecurityContext: restricted(false),
-			VolumeMounts: corev1.VolumeMountArray{
-				&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String("/config"), ReadOnly: pulumi.Bool(true)},
-				&corev1.VolumeMountArgs{Name: pulumi.String("es-ca"), MountPath: pulumi.String("/es-ca"), ReadOnly: pulumi.Bool(true)},
-				&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
-			},
-		}},
-		Volumes: corev1.VolumeArray{
-			&corev1.VolumeArgs{Name: pulumi.String("config"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: cm.Metadata.Name()}},
-			&corev1.VolumeArgs{Name: pulumi.String("es-ca"), Secret: &corev1.SecretVolumeSourceArgs{
-				SecretName: pulumi.String(elasticsearch.CASecret),
-				Items:      corev1.KeyToPathArray{&corev1.KeyToPathArgs{Key: pulumi.String("ca.crt"), Path: pulumi.String("ca.crt")}},
-			}},
-			&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
-		},
-	}
+	spec := elasticsearch.APIJobPod(a.Scheduling, cm.Metadata.Name(),
+		corev1.EnvVarArray{env("ES_USER", "username"), env("ES_PASSWORD", "password")}, restricted(false))
 	deps := append([]pulumi.Resource{a.Search, cm}, a.Realm.ready...)
 	return batchv1.NewJob(b.ctx, b.name+"-retention", &batchv1.JobArgs{
 		Metadata: b.meta("logging-retention", a.DataNamespace, component),
