@@ -7,7 +7,10 @@
 // component knows which cloud it runs on, and no implementation knows which services exist.
 //
 // Every route is served with TLS at the edge:
-//   - HTTP routes on https://<host>.<domain> (port 443); plain HTTP on port 80 only redirects.
+//   - HTTP routes on https://<host>.<domain> (port 443); plain HTTP on port 80 only redirects. The
+//     backend speaks plain HTTP, or TLS when the route carries BackendTLS: the edge then connects
+//     with TLS, sends BackendTLS.Hostname as SNI and (where the implementation can) verifies the
+//     backend's certificate against the CA in BackendTLS.CASecret.
 //   - GRPC routes on <host>.<domain>:<port>, TLS with ALPN h2; the backend speaks plaintext HTTP/2.
 //   - TCP routes on <host>.<domain>:<port>, TLS terminated at the edge; the backend speaks plain TCP
 //     (Dremio OSS has no TLS on its JDBC port).
@@ -53,6 +56,23 @@ type Route struct {
 	// ListenPort is the port users connect to for GRPC and TCP routes (each needs its own); HTTP
 	// routes always listen on HTTPSPort and leave it 0.
 	ListenPort int
+	// BackendTLS, on an HTTP route, says the backend serves HTTPS itself and how the edge checks it;
+	// nil (the zero value) is a plain-HTTP backend.
+	BackendTLS *BackendTLS
+}
+
+// BackendCAKey is the key of BackendTLS.CASecret that holds the CA certificate (PEM): the key
+// cert-manager, ECK (<name>-<kind>-http-certs-public) and the Gateway API implementations use.
+const BackendCAKey = "ca.crt"
+
+// BackendTLS is how the edge reaches a backend that terminates TLS itself.
+type BackendTLS struct {
+	// CASecret is a Secret in the route's Namespace whose BackendCAKey holds the PEM CA that signs
+	// the backend's serving certificate.
+	CASecret string
+	// Hostname is the name the edge sends as SNI and checks the backend's certificate against: one
+	// of the DNS names the certificate carries, such as <service>.<namespace>.svc.
+	Hostname string
 }
 
 // FQDN is the route's host name under the domain.
@@ -69,7 +89,29 @@ func (r Route) PublicPort() int {
 var (
 	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	dnsName  = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	// backendHost is a lower-case DNS name of at least two labels (an in-cluster name such as
+	// svc.ns.svc qualifies); secretName a DNS subdomain (a Secret's name).
+	backendHost = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$`)
+	secretName  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 )
+
+// validateBackendTLS checks a route's BackendTLS: only HTTP routes carry one (the GRPC and TCP
+// backends are plaintext, package doc), with a Secret name and a host name of at most 253 characters.
+func validateBackendTLS(r Route) error {
+	t := r.BackendTLS
+	if t == nil {
+		return nil
+	}
+	switch {
+	case r.Protocol != HTTP:
+		return fmt.Errorf("edge: route %q is %s with BackendTLS; only HTTP routes reach a TLS backend", r.Name, r.Protocol)
+	case len(t.CASecret) > 253 || !secretName.MatchString(t.CASecret):
+		return fmt.Errorf("edge: route %q: BackendTLS.CASecret %q is not a Secret name (a lower-case DNS subdomain)", r.Name, t.CASecret)
+	case len(t.Hostname) > 253 || !backendHost.MatchString(t.Hostname):
+		return fmt.Errorf("edge: route %q: BackendTLS.Hostname %q is not a lower-case DNS name of two labels or more (e.g. <service>.<namespace>.svc)", r.Name, t.Hostname)
+	}
+	return nil
+}
 
 // Validate checks a set of routes against a domain: names and hosts are DNS labels, backends are
 // complete, ports are in range, names are unique, and no two routes listen on the same public port
@@ -98,6 +140,9 @@ func Validate(domain string, routes []Route) error {
 			return fmt.Errorf("edge: route %q: backend port %d; must be 1–65535", r.Name, r.Port)
 		}
 		names[r.Name] = true
+		if err := validateBackendTLS(r); err != nil {
+			return err
+		}
 		switch r.Protocol {
 		case HTTP:
 			if r.ListenPort != 0 {

@@ -45,6 +45,11 @@ const (
 	// CASecret holds ca.crt, the CA of ECK's self-signed HTTP certificate.
 	CASecret      = ClusterName + "-es-http-certs-public"
 	KibanaService = KibanaName + "-kb-http"
+	// KibanaCASecret holds ca.crt, the CA of ECK's self-signed certificate of Kibana's HTTP
+	// endpoint (cloud-on-k8s@v3.5.0 pkg/controller/common/certificates/secret.go
+	// PublicCertsSecretName: <name>-kb-http-certs-public; ca.go CAFileName ca.crt). The edge
+	// verifies Kibana with it.
+	KibanaCASecret = KibanaName + "-kb-http-certs-public"
 	// KibanaHealthPath is what ECK's readiness probe asks Kibana ≥ 8.16 on 5601
 	// (cloud-on-k8s@v3.5.0 pkg/controller/kibana/pod.go readinessProbePath: <basePath>/api/status),
 	// the path a cloud load balancer's health check requests too.
@@ -148,10 +153,21 @@ type Search struct {
 	ClusterUID pulumi.StringOutput
 }
 
-// Routes is Kibana's HTTP route in namespace.
+// Routes is Kibana's HTTP route in namespace. Kibana serves HTTPS with ECK's self-signed
+// certificate (kibanaSpec), so the edge reaches it with TLS: the CA in KibanaCASecret, and the host
+// name <service>.<namespace>.svc, which ECK puts on the certificate for every Service of Kibana
+// (cloud-on-k8s@v3.5.0 pkg/controller/common/certificates/http_reconcile.go
+// createValidatedHTTPCertificateTemplate → pkg/utils/k8s/k8sutils.go GetServiceDNSName:
+// <svc>.<ns>.svc and <svc>.<ns>).
 func Routes(namespace string) []edge.Route {
-	return []edge.Route{{Name: "kibana", Host: "kibana", Service: KibanaService, Namespace: namespace, Port: KibanaPort, Protocol: edge.HTTP}}
+	return []edge.Route{{
+		Name: "kibana", Host: "kibana", Service: KibanaService, Namespace: namespace, Port: KibanaPort, Protocol: edge.HTTP,
+		BackendTLS: &edge.BackendTLS{CASecret: KibanaCASecret, Hostname: KibanaHost(namespace)},
+	}}
 }
+
+// KibanaHost is the in-cluster name of Kibana's Service that its certificate carries.
+func KibanaHost(namespace string) string { return KibanaService + "." + namespace + ".svc" }
 
 var (
 	dnsLabel  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/objectstore"
+	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
@@ -177,8 +178,9 @@ func TestProdCluster(t *testing.T) {
 	})
 }
 
-// TestKibana: the same version as Elasticsearch, its reference, plain HTTP behind the edge with the
-// public URL, requests and limits.
+// TestKibana: the same version as Elasticsearch, its reference, HTTPS with ECK's self-signed
+// certificate (not disabled) on a Service port that declares appProtocol HTTPS, the public URL,
+// requests and limits; its route tells the edge to verify it with ECK's CA and Service name.
 func TestKibana(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, err := run(t, preview, devArgs())
@@ -186,8 +188,16 @@ func TestKibana(t *testing.T) {
 		kb := inspect.MustNamed(t, m, kbType, "search-kibana")
 		assert.Equal(t, "9.4.3", inspect.Str(kb.Inputs, "spec", "version"))
 		assert.Equal(t, ClusterName, inspect.Str(kb.Inputs, "spec", "elasticsearchRef", "name"))
-		d, _ := inspect.Bool(kb.Inputs, "spec", "http", "tls", "selfSignedCertificate", "disabled")
-		assert.True(t, d)
+		assert.False(t, inspect.Has(kb.Inputs, "spec", "http", "tls"), "ECK's self-signed certificate stays on")
+		port := inspect.Obj(inspect.At(kb.Inputs, "spec", "http", "service", "spec", "ports", 0))
+		assert.Equal(t, "https", inspect.Str(port, "name"))
+		assert.Equal(t, 5601.0, inspect.Num(port, "port"))
+		assert.Equal(t, "HTTPS", inspect.Str(port, "appProtocol"))
+		r := Routes("dataplatform-data")[0]
+		require.NotNil(t, r.BackendTLS)
+		assert.Equal(t, "kibana-kb-http-certs-public", r.BackendTLS.CASecret)
+		assert.Equal(t, "kibana-kb-http.dataplatform-data.svc", r.BackendTLS.Hostname)
+		require.NoError(t, edge.Validate("data.example.com", Routes("dataplatform-data")))
 		assert.Equal(t, "https://kibana.data.example.com", inspect.Str(kb.Inputs, "spec", "config", "server.publicBaseUrl"))
 		assert.Equal(t, "2048Mi", inspect.Str(kb.Inputs, "spec", "podTemplate", "spec", "containers", 0, "resources", "limits", "memory"))
 		assert.Equal(t, []string{"kibana"}, func() []string {

@@ -173,10 +173,21 @@ chmod 0600 %[2]s
 }
 
 // kibanaSpec renders the Kibana spec (CRD kibana.k8s.elastic.co/v1): the same version, count,
-// elasticsearchRef (ECK creates Kibana's service account token and CA trust), http.tls with ECK's
-// self-signed certificate disabled — the edge terminates TLS for kibana.<domain> and reaches
-// Kibana in-cluster over HTTP, as it does Dremio's and Airbyte's UIs — server.publicBaseUrl behind
-// the edge, and the pod's resources and scheduling.
+// elasticsearchRef (ECK creates Kibana's service account token and CA trust), server.publicBaseUrl
+// behind the edge, and the pod's resources and scheduling.
+//
+// HTTP: Kibana serves HTTPS with ECK's self-signed certificate (http.tls left at its default, not
+// disabled: Kibana carries Elasticsearch logins, so the hop from the edge is encrypted too). ECK
+// then names the Service's port "https" (pkg/controller/kibana/driver.go NewService: Name
+// kb.Spec.HTTP.Protocol()), probes readiness over HTTPS (pod.go readinessProbe: scheme HTTPS with
+// TLS), and publishes the CA in KibanaCASecret, which the edges verify Kibana against (Routes).
+// http.service.spec.ports repeats ECK's one port — ECK keeps the ports given, else its default
+// (pkg/controller/common/defaults/service.go SetServiceDefaults) — adding appProtocol HTTPS: the
+// GKE Gateway reaches a backend with TLS only when its Service port says so (GKE docs "Secure a
+// Gateway", load balancer to backend TLS); Envoy Gateway and the AWS Load Balancer Controller
+// ignore that value (envoyproxy/gateway@v1.9.0 internal/gatewayapi/route.go resolveBackendProtocol
+// reads only h2c/grpc; aws-load-balancer-controller@v3.5.0 pkg/gateway/routeutils/
+// backend_service.go GetProtocolVersion only kubernetes.io/h2c) and take TLS from their own policy.
 func kibanaSpec(a *Args) pulumi.Map {
 	config := pulumi.Map{}
 	if a.PublicURL != "" {
@@ -198,8 +209,11 @@ func kibanaSpec(a *Args) pulumi.Map {
 		"version":          pulumi.String(a.Version),
 		"count":            pulumi.Int(a.KibanaReplicas),
 		"elasticsearchRef": pulumi.Map{"name": pulumi.String(ClusterName)},
-		"http":             pulumi.Map{"tls": pulumi.Map{"selfSignedCertificate": pulumi.Map{"disabled": pulumi.Bool(true)}}},
-		"config":           config,
-		"podTemplate":      pulumi.Map{"metadata": pulumi.Map{"labels": pulumi.ToStringMap(a.Labels)}, "spec": spec},
+		"http": pulumi.Map{"service": pulumi.Map{"spec": pulumi.Map{"ports": pulumi.Array{pulumi.Map{
+			"name": pulumi.String("https"), "protocol": pulumi.String("TCP"), "port": pulumi.Int(KibanaPort),
+			"appProtocol": pulumi.String("HTTPS"),
+		}}}}},
+		"config":      config,
+		"podTemplate": pulumi.Map{"metadata": pulumi.Map{"labels": pulumi.ToStringMap(a.Labels)}, "spec": spec},
 	}
 }

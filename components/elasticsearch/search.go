@@ -150,7 +150,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	comp.URL = pulumi.Sprintf("https://%s:%d", es.Metadata.Name().Elem().ApplyT(func(string) string { return host }), HTTPPort)
 	comp.KibanaURL = kb.Metadata.Name().Elem().ApplyT(func(string) string {
-		return fmt.Sprintf("http://%s.%s.svc:%d", KibanaService, args.NamespaceName, KibanaPort)
+		return fmt.Sprintf("https://%s:%d", KibanaHost(args.NamespaceName), KibanaPort)
 	}).(pulumi.StringOutput)
 	comp.Routes = Routes(args.NamespaceName)
 	comp.ClusterUID = es.Metadata.Uid().Elem()
