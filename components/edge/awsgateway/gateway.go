@@ -331,6 +331,17 @@ func (b *builder) attach(k lbKind, routes []edge.Route, ns pulumi.StringOutput, 
 // registered directly, docs: "ip: Pods with containerPort for your service will be registered"), and
 // per route its target group's protocol version and health check. Route configurations replace the
 // default one for their route, so each repeats the target type.
+//
+// A route with edge.BackendTLS gets targetGroupProps.protocol HTTPS (enum HTTP, HTTPS, TCP, TLS, UDP,
+// TCP_UDP; the controller takes it as the target group's protocol, pkg/gateway/model/
+// model_build_target_group.go@v3.5.0 buildTargetGroupProtocol) and healthCheckProtocol HTTPS (enum
+// HTTP, HTTPS, TCP): the ALB then speaks TLS to the pods. An ALB does not verify a target's
+// certificate (Elastic Load Balancing, Application Load Balancer target groups, routing
+// configuration: "The load balancer establishes TLS connections with the targets using certificates
+// that you install on the targets. The load balancer does not validate these certificates."), and
+// target groups have no SNI or CA setting, so BackendTLS.CASecret and Hostname are not used here:
+// the hop is encrypted but not authenticated; only pods inside the VPC, admitted by the backend's
+// NetworkPolicy from the load balancer's subnets, can answer it.
 func (b *builder) targetGroups() error {
 	type svc struct{ ns, name string }
 	bySvc := map[svc][]edge.Route{}
@@ -351,8 +362,13 @@ func (b *builder) targetGroups() error {
 			case edge.HTTP:
 				kind = "HTTPRoute"
 				props["protocolVersion"] = pulumi.String("HTTP1")
+				hc := "HTTP"
+				if r.BackendTLS != nil {
+					// backendProtocol: a TLS backend gets an HTTPS target group and HTTPS health checks.
+					props["protocol"], hc = pulumi.String("HTTPS"), "HTTPS"
+				}
 				props["healthCheckConfig"] = pulumi.Map{
-					"healthCheckPath": pulumi.String(b.a.HealthCheckPaths[r.Name]), "healthCheckProtocol": pulumi.String("HTTP"),
+					"healthCheckPath": pulumi.String(b.a.HealthCheckPaths[r.Name]), "healthCheckProtocol": pulumi.String(hc),
 					"matcher":             pulumi.Map{"httpCode": pulumi.String("200")},
 					"healthCheckInterval": pulumi.Int(15), "healthCheckTimeout": pulumi.Int(5),
 					"healthyThresholdCount": pulumi.Int(2), "unhealthyThresholdCount": pulumi.Int(3),
