@@ -65,7 +65,16 @@ type Route struct {
 // cert-manager, ECK (<name>-<kind>-http-certs-public) and the Gateway API implementations use.
 const BackendCAKey = "ca.crt"
 
-// BackendTLS is how the edge reaches a backend that terminates TLS itself.
+// BackendTLS is how the edge reaches a backend that terminates TLS itself. What each
+// implementation does with it:
+//   - envoygateway (kubernetes; azure with narrowed source ranges): a Gateway API BackendTLSPolicy,
+//     so Envoy verifies the certificate against the CA and Hostname (SNI = Hostname);
+//   - agc (azure): an AGC BackendTLSPolicy with the CA and Hostname as SNI and subject alt name;
+//   - awsgateway (aws): an HTTPS target group and HTTPS health checks — the ALB encrypts but does
+//     not verify the target's certificate;
+//   - gkegateway (gcp): an HTTPS health check; the load balancer speaks TLS to the backend because
+//     the backend's Service port declares appProtocol HTTPS (the backend must set it: the edge does
+//     not own the Service), and it does not verify the certificate either.
 type BackendTLS struct {
 	// CASecret is a Secret in the route's Namespace whose BackendCAKey holds the PEM CA that signs
 	// the backend's serving certificate.

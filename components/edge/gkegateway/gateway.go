@@ -165,17 +165,15 @@ func (b *builder) gateway() error {
 			services[key] = true
 		}
 		serviceRef := pulumi.Map{"group": pulumi.String(""), "kind": pulumi.String("Service"), "name": pulumi.String(r.Service)}
-		// healthcheck_types.go: config.type HTTP with httpHealthCheck.requestPath; no port, so the
-		// check uses each NEG endpoint's serving port (USE_SERVING_PORT). timeoutSec ≤ checkIntervalSec.
+		// healthcheck_types.go: config.type HTTP with httpHealthCheck.requestPath (HTTPS with
+		// httpsHealthCheck for a TLS backend, healthCheckConfig); no port, so the check uses each NEG
+		// endpoint's serving port (USE_SERVING_PORT). timeoutSec ≤ checkIntervalSec.
 		if _, err := b.custom("health-"+r.Name, gkeAPI, "HealthCheckPolicy", b.meta(r.Service, ns, nil), pulumi.Map{
 			"targetRef": serviceRef,
 			"default": pulumi.Map{
 				"checkIntervalSec": pulumi.Int(10), "timeoutSec": pulumi.Int(5),
 				"healthyThreshold": pulumi.Int(2), "unhealthyThreshold": pulumi.Int(3),
-				"config": pulumi.Map{
-					"type":            pulumi.String("HTTP"),
-					"httpHealthCheck": pulumi.Map{"requestPath": pulumi.String(a.HealthPaths[r.Name])},
-				},
+				"config":           healthCheckConfig(r, a.HealthPaths[r.Name]),
 			},
 		}, routeDeps); err != nil {
 			return err
@@ -212,4 +210,24 @@ func withSection(ref pulumi.Map, ns pulumi.StringInput, section string) pulumi.M
 		out["namespace"] = ns
 	}
 	return out
+}
+
+// healthCheckConfig is a HealthCheckPolicy's config: HTTP, or HTTPS for a route with edge.BackendTLS
+// (GoogleCloudPlatform/gke-gateway-api apis/networking/v1/healthcheck_types.go HealthCheck: type
+// enum TCP, HTTP, HTTPS, HTTP2, GRPC, with exactly the matching httpHealthCheck / httpsHealthCheck).
+//
+// A TLS backend is reached with TLS because its Service port declares appProtocol HTTPS (GKE docs
+// "Secure a Gateway", encryption from the load balancer to the application: the Gateway takes the
+// backend service's protocol from the Service port's appProtocol) — the backend's own Service,
+// which this package does not create: elasticsearch renders Kibana's. Google's load balancers do
+// not verify the backend's certificate (Cloud Load Balancing, encryption from the load balancer to
+// the backends: the backend's certificate is not validated), and GCPBackendPolicy has no CA or SNI
+// setting (apis/networking/v1/gcpbackendpolicy_types.go), so BackendTLS.CASecret and Hostname are
+// not used here: the hop is encrypted, not authenticated; the backend's NetworkPolicy admits only
+// Google's front-end and health-check ranges (and the proxy-only subnet) on its port.
+func healthCheckConfig(r edge.Route, path string) pulumi.Map {
+	if r.BackendTLS != nil {
+		return pulumi.Map{"type": pulumi.String("HTTPS"), "httpsHealthCheck": pulumi.Map{"requestPath": pulumi.String(path)}}
+	}
+	return pulumi.Map{"type": pulumi.String("HTTP"), "httpHealthCheck": pulumi.Map{"requestPath": pulumi.String(path)}}
 }
