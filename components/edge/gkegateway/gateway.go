@@ -173,7 +173,7 @@ func (b *builder) gateway() error {
 			"default": pulumi.Map{
 				"checkIntervalSec": pulumi.Int(10), "timeoutSec": pulumi.Int(5),
 				"healthyThreshold": pulumi.Int(2), "unhealthyThreshold": pulumi.Int(3),
-				"config":           healthCheckConfig(r, a.HealthPaths[r.Name]),
+				"config": healthCheckConfig(r, a.HealthPaths[r.Name]),
 			},
 		}, routeDeps); err != nil {
 			return err
