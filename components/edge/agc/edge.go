@@ -180,6 +180,9 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 	if err := b.routes(gateway); err != nil {
 		return nil, err
 	}
+	if err := b.backendTLS(gateway); err != nil {
+		return nil, err
+	}
 
 	outputs := pulumi.Map{}
 	for _, r := range a.Routes {
