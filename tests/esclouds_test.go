@@ -266,7 +266,11 @@ func TestElasticsearchOnClouds(t *testing.T) {
 		health := ""
 		for _, hc := range resourcesOf(r, "kubernetes:networking.gke.io/v1:HealthCheckPolicy") {
 			if inspect.Str(hc.Inputs, "spec", "targetRef", "name") == elasticsearch.KibanaService {
-				health = inspect.Str(hc.Inputs, "spec", "default", "config", "httpHealthCheck", "requestPath")
+				// Kibana serves HTTPS (ECK's certificate): the check is HTTPS (backendtls).
+				health = inspect.Str(hc.Inputs, "spec", "default", "config", "httpsHealthCheck", "requestPath")
+				if typ := inspect.Str(hc.Inputs, "spec", "default", "config", "type"); typ != "HTTPS" {
+					t.Errorf("Kibana's health check type %q; want HTTPS", typ)
+				}
 			}
 		}
 		for _, tg := range resourcesOf(r, "kubernetes:gateway.k8s.aws/v1:TargetGroupConfiguration") {

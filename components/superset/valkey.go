@@ -79,43 +79,7 @@ func (b *builder) valkey() error {
 	if err != nil {
 		return err
 	}
-	key, err := tls.NewPrivateKey(b.ctx, b.name+"-valkey-key", &tls.PrivateKeyArgs{
-		Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256"),
-	}, b.opts()...)
-	if err != nil {
-		return err
-	}
-	csr, err := tls.NewCertRequest(b.ctx, b.name+"-valkey-csr", &tls.CertRequestArgs{
-		PrivateKeyPem: key.PrivateKeyPem,
-		DnsNames:      pulumi.ToStringArray(valkeyHosts(a.NamespaceName)),
-		Subject:       &tls.CertRequestSubjectArgs{CommonName: pulumi.String(ValkeyHost(a.NamespaceName)), Organization: pulumi.String("dataplatform")},
-	}, b.opts()...)
-	if err != nil {
-		return err
-	}
-	// One year, renewed by the `pulumi up` within 30 days of expiry; the pod template carries the
-	// certificate's digest, so Valkey restarts with the new one.
-	cert, err := tls.NewLocallySignedCert(b.ctx, b.name+"-valkey-cert", &tls.LocallySignedCertArgs{
-		CertRequestPem: csr.CertRequestPem, CaPrivateKeyPem: caKey.PrivateKeyPem, CaCertPem: ca.CertPem,
-		ValidityPeriodHours: pulumi.Int(365 * 24), EarlyRenewalHours: pulumi.Int(30 * 24),
-		AllowedUses: pulumi.ToStringArray([]string{"digital_signature", "key_encipherment", "server_auth"}),
-	}, b.opts()...)
-	if err != nil {
-		return err
-	}
 	sel := map[string]string{"app.kubernetes.io/name": valkeyName}
-	tlsSecret, err := corev1.NewSecret(b.ctx, b.name+"-valkey-tls", &corev1.SecretArgs{
-		Metadata: b.meta(valkeyTLSSecret, sel),
-		Type:     pulumi.String("kubernetes.io/tls"),
-		StringData: pulumi.StringMap{
-			"tls.crt": cert.CertPem,
-			"tls.key": pulumi.ToSecret(key.PrivateKeyPem).(pulumi.StringOutput),
-			"ca.crt":  ca.CertPem,
-		},
-	}, b.opts()...)
-	if err != nil {
-		return err
-	}
 	caMap, err := corev1.NewConfigMap(b.ctx, b.name+"-valkey-ca", &corev1.ConfigMapArgs{
 		Metadata: b.meta(ValkeyCAConfigMap, sel),
 		Data:     pulumi.StringMap{"ca.crt": ca.CertPem},
@@ -124,10 +88,25 @@ func (b *builder) valkey() error {
 		return err
 	}
 	b.valkeyCA = ca.CertPem
-	certHash := cert.CertPem.ApplyT(func(s string) string {
-		sum := sha256.Sum256([]byte(s))
-		return hex.EncodeToString(sum[:])
-	}).(pulumi.StringOutput)
+	// The serving certificate: issued and renewed by cert-manager where it runs (valkeyIssued, with
+	// the reload side-car), else by the tls provider (valkeyPulumiCert), renewed by an up.
+	var tlsSecret pulumi.StringInput
+	var tlsDeps []pulumi.Resource
+	podAnnotations := pulumi.StringMap{}
+	if a.CertManager != nil {
+		name, deps, err := b.valkeyIssued(sel, caKey, ca)
+		if err != nil {
+			return err
+		}
+		tlsSecret, tlsDeps = pulumi.String(name), deps
+	} else {
+		secret, certHash, err := b.valkeyPulumiCert(sel, caKey, ca)
+		if err != nil {
+			return err
+		}
+		tlsSecret = secret.Metadata.Name().Elem()
+		podAnnotations["dataplatform.io/tls-sha256"] = certHash
+	}
 
 	args := pulumi.StringArray{}
 	for _, s := range valkeyArgs() {
@@ -143,7 +122,7 @@ func (b *builder) valkey() error {
 			UpdateStrategy: &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
 			Selector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(sel)},
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: b.labels(sel), Annotations: pulumi.StringMap{"dataplatform.io/tls-sha256": certHash}},
+				Metadata: &metav1.ObjectMetaArgs{Labels: b.labels(sel), Annotations: podAnnotations},
 				Spec: &corev1.PodSpecArgs{
 					AutomountServiceAccountToken: pulumi.Bool(false),
 					SecurityContext: &corev1.PodSecurityContextArgs{
@@ -152,7 +131,7 @@ func (b *builder) valkey() error {
 					},
 					Tolerations:  a.Scheduling.TolerationArray(),
 					NodeSelector: a.Scheduling.NodeSelectorMap(),
-					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
+					Containers: append(corev1.ContainerArray{&corev1.ContainerArgs{
 						Name:    pulumi.String("valkey"),
 						Image:   pulumi.String(a.ValkeyImage),
 						Command: pulumi.StringArray{pulumi.String("valkey-server")},
@@ -175,17 +154,17 @@ func (b *builder) valkey() error {
 							&corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(valkeyTLSDir), ReadOnly: pulumi.Bool(true)},
 							&corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String("/data")},
 						},
-					}},
+					}}, b.valkeySidecars()...),
 					Volumes: corev1.VolumeArray{
 						&corev1.VolumeArgs{Name: pulumi.String("tls"), Secret: &corev1.SecretVolumeSourceArgs{
-							SecretName: tlsSecret.Metadata.Name().Elem(), DefaultMode: pulumi.Int(0o440),
+							SecretName: tlsSecret, DefaultMode: pulumi.Int(0o440),
 						}},
 						&corev1.VolumeArgs{Name: pulumi.String("data"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("1Gi")}},
 					},
 				},
 			},
 		},
-	}, b.opts(pulumi.DependsOn([]pulumi.Resource{b.valkeyPassword.resource}))...)
+	}, b.opts(pulumi.DependsOn(append([]pulumi.Resource{b.valkeyPassword.resource}, tlsDeps...)))...)
 	if err != nil {
 		return err
 	}
@@ -203,4 +182,58 @@ func (b *builder) valkey() error {
 	}
 	b.valkeyReady = []pulumi.Resource{dep, svc, caMap}
 	return nil
+}
+
+// valkeySidecars is the reload side-car when cert-manager renews the certificate.
+func (b *builder) valkeySidecars() corev1.ContainerArray {
+	if b.a.CertManager == nil {
+		return nil
+	}
+	return corev1.ContainerArray{b.valkeyReloader()}
+}
+
+// valkeyPulumiCert is the serving certificate without cert-manager: the tls provider's key, CSR and
+// certificate signed by the CA, one year, renewed by the `pulumi up` within 30 days of expiry; the
+// pod template carries the certificate's digest, so Valkey restarts with the new one.
+func (b *builder) valkeyPulumiCert(sel map[string]string, caKey *tls.PrivateKey, ca *tls.SelfSignedCert) (*corev1.Secret, pulumi.StringOutput, error) {
+	a := b.a
+	key, err := tls.NewPrivateKey(b.ctx, b.name+"-valkey-key", &tls.PrivateKeyArgs{
+		Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256"),
+	}, b.opts()...)
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	csr, err := tls.NewCertRequest(b.ctx, b.name+"-valkey-csr", &tls.CertRequestArgs{
+		PrivateKeyPem: key.PrivateKeyPem,
+		DnsNames:      pulumi.ToStringArray(valkeyHosts(a.NamespaceName)),
+		Subject:       &tls.CertRequestSubjectArgs{CommonName: pulumi.String(ValkeyHost(a.NamespaceName)), Organization: pulumi.String("dataplatform")},
+	}, b.opts()...)
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	cert, err := tls.NewLocallySignedCert(b.ctx, b.name+"-valkey-cert", &tls.LocallySignedCertArgs{
+		CertRequestPem: csr.CertRequestPem, CaPrivateKeyPem: caKey.PrivateKeyPem, CaCertPem: ca.CertPem,
+		ValidityPeriodHours: pulumi.Int(365 * 24), EarlyRenewalHours: pulumi.Int(30 * 24),
+		AllowedUses: pulumi.ToStringArray([]string{"digital_signature", "key_encipherment", "server_auth"}),
+	}, b.opts()...)
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	secret, err := corev1.NewSecret(b.ctx, b.name+"-valkey-tls", &corev1.SecretArgs{
+		Metadata: b.meta(valkeyTLSSecret, sel),
+		Type:     pulumi.String("kubernetes.io/tls"),
+		StringData: pulumi.StringMap{
+			"tls.crt": cert.CertPem,
+			"tls.key": pulumi.ToSecret(key.PrivateKeyPem).(pulumi.StringOutput),
+			"ca.crt":  ca.CertPem,
+		},
+	}, b.opts()...)
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	certHash := cert.CertPem.ApplyT(func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
+	}).(pulumi.StringOutput)
+	return secret, certHash, nil
 }

@@ -1,0 +1,117 @@
+package superset
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// CertManager says cert-manager (cert-manager.io/v1) runs on the cluster before Superset: Valkey's
+// serving certificate is then issued and renewed by it, without a `pulumi up`.
+type CertManager struct {
+	// Ready are what its custom resources wait for (the chart that installs its CRDs and webhook);
+	// empty when the cluster provides cert-manager.
+	Ready []pulumi.Resource
+}
+
+// Valkey's certificate under cert-manager.
+const (
+	// valkeyIssuedSecret is the Secret cert-manager writes: another name than the Pulumi-managed
+	// valkeyTLSSecret, so that switching between the two never has Pulumi delete the Secret
+	// cert-manager just wrote (a removed resource is deleted at the end of the up).
+	valkeyIssuedSecret = "superset-valkey-tls-issued"
+	valkeyCAKeySecret  = "superset-valkey-ca-key"
+	valkeyIssuer       = "superset-valkey-ca"
+	// Valkey's certificate lives 90 days and is renewed 30 days before it expires
+	// (cert-manager@v1.21.1 pkg/apis/certmanager/v1/types_certificate.go CertificateSpec.duration,
+	// renewBefore: Go durations, renewBefore < duration).
+	valkeyCertDuration    = "2160h"
+	valkeyCertRenewBefore = "720h"
+	// valkeyReloadSeconds is how often the reload side-car makes Valkey re-read its files; the
+	// kubelet refreshes a mounted Secret within its sync period (about a minute), so a renewed
+	// certificate is served within the hour, 30 days before the old one expires.
+	valkeyReloadSeconds = 3600
+	cmAPI               = "cert-manager.io/v1"
+)
+
+// valkeyIssued has cert-manager issue Valkey's certificate from the component's CA: the CA's key pair
+// in a kubernetes.io/tls Secret, a namespaced CA Issuer over it (types_issuer.go CAIssuer.secretName:
+// the Secret holds tls.crt and tls.key), and a Certificate for the Service's names
+// (types_certificate.go: secretName, commonName, dnsNames, duration, renewBefore, privateKey
+// algorithm ECDSA size 256 rotationPolicy Always, usages, issuerRef). The CA issuer also writes the
+// CA as ca.crt into the issued Secret (pkg/controller/certificaterequests/ca/ca.go: the request's CA = bundle.CAPEM, which the Certificate writes as ca.crt), which valkey-server's
+// tls-ca-cert-file reads. It returns the issued Secret's name and what Valkey waits for.
+func (b *builder) valkeyIssued(sel map[string]string, caKey *tls.PrivateKey, ca *tls.SelfSignedCert) (string, []pulumi.Resource, error) {
+	a := b.a
+	after := pulumi.DependsOn(a.CertManager.Ready)
+	caSecret, err := corev1.NewSecret(b.ctx, b.name+"-valkey-ca-keypair", &corev1.SecretArgs{
+		Metadata: b.meta(valkeyCAKeySecret, sel),
+		Type:     pulumi.String("kubernetes.io/tls"),
+		StringData: pulumi.StringMap{
+			"tls.crt": ca.CertPem,
+			"tls.key": pulumi.ToSecret(caKey.PrivateKeyPem).(pulumi.StringOutput),
+		},
+	}, b.opts()...)
+	if err != nil {
+		return "", nil, err
+	}
+	issuer, err := apiextensions.NewCustomResource(b.ctx, b.name+"-valkey-issuer", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String(cmAPI), Kind: pulumi.String("Issuer"),
+		Metadata:    b.meta(valkeyIssuer, sel),
+		OtherFields: map[string]any{"spec": pulumi.Map{"ca": pulumi.Map{"secretName": caSecret.Metadata.Name().Elem()}}},
+	}, b.opts(after)...)
+	if err != nil {
+		return "", nil, err
+	}
+	cert, err := apiextensions.NewCustomResource(b.ctx, b.name+"-valkey-certificate", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String(cmAPI), Kind: pulumi.String("Certificate"),
+		Metadata: b.meta(valkeyName, sel),
+		OtherFields: map[string]any{"spec": pulumi.Map{
+			"secretName":  pulumi.String(valkeyIssuedSecret),
+			"commonName":  pulumi.String(ValkeyHost(a.NamespaceName)),
+			"dnsNames":    pulumi.ToStringArray(valkeyHosts(a.NamespaceName)),
+			"duration":    pulumi.String(valkeyCertDuration),
+			"renewBefore": pulumi.String(valkeyCertRenewBefore),
+			"privateKey":  pulumi.Map{"algorithm": pulumi.String("ECDSA"), "size": pulumi.Int(256), "rotationPolicy": pulumi.String("Always")},
+			"usages":      pulumi.ToStringArray([]string{"digital signature", "key encipherment", "server auth"}),
+			"issuerRef":   pulumi.Map{"group": pulumi.String("cert-manager.io"), "kind": pulumi.String("Issuer"), "name": pulumi.String(valkeyIssuer)},
+		}},
+	}, b.opts(after, pulumi.DependsOn([]pulumi.Resource{issuer}))...)
+	if err != nil {
+		return "", nil, err
+	}
+	return valkeyIssuedSecret, []pulumi.Resource{cert}, nil
+}
+
+// valkeyReloader is the side-car that makes Valkey serve a renewed certificate: valkey-server reads
+// its TLS files only when it configures TLS, and has no file watcher before 9.1
+// (tls-auto-reload-interval); CONFIG SET of tls-cert-file and tls-key-file re-applies the TLS
+// configuration even with unchanged paths, because both are VOLATILE_CONFIG (valkey-io/valkey
+// src/config.c, 8.0.1 — the newest tag of the line in the snapshot read; 8.1 keeps the flags:
+// "VOLATILE_CONFIG | MODIFIABLE_CONFIG ... applyTlsCfg", and setStringConfig returns 1, "apply",
+// for a volatile config whose value is unchanged). The Secret volume (no subPath) follows the
+// renewed Secret. valkey-cli (same image) reads the password from REDISCLI_AUTH (src/valkey-cli.c
+// CLI_AUTH_ENV) and verifies the server against the CA with --cacert (hiredis checks the chain; it
+// sends no host name to check against 127.0.0.1). A failed reload is logged and retried at the next
+// round; the old certificate keeps serving.
+func (b *builder) valkeyReloader() *corev1.ContainerArgs {
+	script := fmt.Sprintf(`while true; do
+  sleep %d
+  valkey-cli --tls --cacert %[2]s/ca.crt -h 127.0.0.1 -p %[3]d CONFIG SET tls-cert-file %[2]s/tls.crt tls-key-file %[2]s/tls.key tls-ca-cert-file %[2]s/ca.crt || echo "valkey TLS reload failed" >&2
+done
+`, valkeyReloadSeconds, valkeyTLSDir, ValkeyPort)
+	return &corev1.ContainerArgs{
+		Name:            pulumi.String("tls-reload"),
+		Image:           pulumi.String(b.a.ValkeyImage),
+		Command:         pulumi.ToStringArray([]string{"/bin/sh", "-c", script}),
+		Env:             corev1.EnvVarArray{secretEnv("REDISCLI_AUTH", b.valkeyPassword.name, "password")},
+		Resources:       resources(Compute{CPU: 0.02, MemoryGiB: 0.03125}),
+		SecurityContext: containerSecurity(),
+		VolumeMounts: corev1.VolumeMountArray{
+			&corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(valkeyTLSDir), ReadOnly: pulumi.Bool(true)},
+		},
+	}
+}
