@@ -235,6 +235,7 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 		return fmt.Errorf("edge controllers: %w", err)
 	}
 	f.edgeNamespace = envoygateway.Namespace
+	f.certManager = []pulumi.Resource{controllers.CertManager}
 
 	var albController *agc.Controller
 	if opt.agc {

@@ -27,6 +27,9 @@ func kubernetesFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundatio
 	// The edge's controllers are cluster add-ons: installed first, because the data layer's Barman
 	// Cloud plugin chart renders a cert-manager Issuer.
 	var controllers *envoygateway.Controllers
+	// cert-manager is a prerequisite of the kubernetes target (the Barman Cloud plugin's Issuer),
+	// or installed by the edge's controllers below.
+	f.certManager = []pulumi.Resource{}
 	if cfg.Edge.On() {
 		controllers, err = envoygateway.NewControllers(ctx, "edge-controllers", &envoygateway.ControllersArgs{
 			HighAvailability: cfg.Environment == config.Prod,
@@ -37,6 +40,7 @@ func kubernetesFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundatio
 			return nil, fmt.Errorf("edge controllers: %w", err)
 		}
 		f.edgeNamespace = envoygateway.Namespace
+		f.certManager = []pulumi.Resource{controllers.CertManager}
 		f.monitoringAfter = append(f.monitoringAfter, controllers)
 		f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
 			return kubernetesEdge(ctx, cfg, f, controllers, e)

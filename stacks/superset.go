@@ -30,7 +30,7 @@ func deploySuperset(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns
 	}
 	out, err := superset.NewSuperset(ctx, "superset", &superset.SupersetArgs{
 		Namespace: ns.Apps, NamespaceName: ns.Names.Apps,
-		Image: s.Image, ValkeyImage: s.ValkeyImage,
+		Image: s.Image, ValkeyImage: s.ValkeyImage, CertManager: supersetCertManager(f),
 		WebReplicas: s.WebReplicas, WebMaxReplicas: s.WebMaxReplicas, WorkerReplicas: s.WorkerReplicas,
 		Web:      superset.Compute{CPU: s.Web.CPU, MemoryGiB: s.Web.MemoryGiB},
 		Worker:   superset.Compute{CPU: s.Worker.CPU, MemoryGiB: s.Worker.MemoryGiB},

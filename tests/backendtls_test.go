@@ -116,3 +116,38 @@ func findByTarget(r *planner.Result, typ, ref string) *mockcloud.Resource {
 	}
 	return nil
 }
+
+// TestValkeyCertificateRenewal: with Superset on, Valkey's serving certificate is a cert-manager
+// Certificate (renewed in the cluster, 90 days renewed 30 ahead) where cert-manager runs before the
+// engine — kubernetes and azure (the edge's controllers) — and the tls provider's one-year
+// certificate, renewed by an up, on aws and gcp.
+func TestValkeyCertificateRenewal(t *testing.T) {
+	for _, target := range Targets {
+		for _, preview := range []bool{false, true} {
+			target, preview := target, preview
+			t.Run(fmt.Sprintf("dev/%s/%s", target, mode(preview)), func(t *testing.T) {
+				r := plan(t, "dev", target, preview, supersetSets...)
+				var valkeyCert *mockcloud.Resource
+				for _, c := range resourcesOf(r, "kubernetes:cert-manager.io/v1:Certificate") {
+					if inspect.Str(c.Inputs, "spec", "secretName") == "superset-valkey-tls-issued" {
+						valkeyCert = c
+					}
+				}
+				pulumiCert := len(resourcesOf(r, "tls:index/locallySignedCert:LocallySignedCert")) > 0
+				inCluster := target == "kubernetes" || target == "azure"
+				if inCluster {
+					if valkeyCert == nil || pulumiCert {
+						t.Fatalf("want Valkey's certificate from cert-manager only (Certificate %v, tls provider %v)", valkeyCert != nil, pulumiCert)
+					}
+					if d, rb := inspect.Str(valkeyCert.Inputs, "spec", "duration"), inspect.Str(valkeyCert.Inputs, "spec", "renewBefore"); d != "2160h" || rb != "720h" {
+						t.Errorf("Valkey certificate duration %s renewBefore %s; want 2160h, 720h", d, rb)
+					}
+					return
+				}
+				if valkeyCert != nil || !pulumiCert {
+					t.Errorf("want the tls provider's certificate on %s (Certificate %v, tls provider %v)", target, valkeyCert != nil, pulumiCert)
+				}
+			})
+		}
+	}
+}
