@@ -184,7 +184,8 @@ chmod 0600 %[2]s
 // http.service.spec.ports repeats ECK's one port — ECK keeps the ports given, else its default
 // (pkg/controller/common/defaults/service.go SetServiceDefaults) — adding appProtocol HTTPS: the
 // GKE Gateway reaches a backend with TLS only when its Service port says so (GKE docs "Secure a
-// Gateway", load balancer to backend TLS); Envoy Gateway and the AWS Load Balancer Controller
+// Gateway", #load-balancer-tls; the same fix for OpenSearch's Service, opensearch-k8s-operator PR
+// #769: appProtocol "HTTPS" "for compliance with GKE gateways"); Envoy Gateway and the AWS Load Balancer Controller
 // ignore that value (envoyproxy/gateway@v1.9.0 internal/gatewayapi/route.go resolveBackendProtocol
 // reads only h2c/grpc; aws-load-balancer-controller@v3.5.0 pkg/gateway/routeutils/
 // backend_service.go GetProtocolVersion only kubernetes.io/h2c) and take TLS from their own policy.

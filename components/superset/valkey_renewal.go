@@ -34,16 +34,25 @@ const (
 	// kubelet refreshes a mounted Secret within its sync period (about a minute), so a renewed
 	// certificate is served within the hour, 30 days before the old one expires.
 	valkeyReloadSeconds = 3600
-	cmAPI               = "cert-manager.io/v1"
+	// valkeyReloadFailures is how many failed reloads in a row make the side-car exit.
+	valkeyReloadFailures = 3
+	cmAPI                = "cert-manager.io/v1"
 )
 
 // valkeyIssued has cert-manager issue Valkey's certificate from the component's CA: the CA's key pair
 // in a kubernetes.io/tls Secret, a namespaced CA Issuer over it (types_issuer.go CAIssuer.secretName:
 // the Secret holds tls.crt and tls.key), and a Certificate for the Service's names
-// (types_certificate.go: secretName, commonName, dnsNames, duration, renewBefore, privateKey
+// (types_certificate.go: secretName, dnsNames, duration, renewBefore, privateKey
 // algorithm ECDSA size 256 rotationPolicy Always, usages, issuerRef). The CA issuer also writes the
 // CA as ca.crt into the issued Secret (pkg/controller/certificaterequests/ca/ca.go: the request's CA = bundle.CAPEM, which the Certificate writes as ca.crt), which valkey-server's
-// tls-ca-cert-file reads. It returns the issued Secret's name and what Valkey waits for.
+// tls-ca-cert-file reads. No commonName: clients verify the DNS names, and cert-manager refuses a
+// commonName over 64 bytes (internal/apis/certmanager/validation/certificate.go), which
+// superset-valkey.<ns>.svc.cluster.local exceeds for an apps namespace over 30 characters.
+//
+// The CA's private key is then in a Secret of the apps namespace (the CA Issuer reads it there):
+// whoever may read Secrets there can mint a certificate Superset accepts for Valkey, and nothing
+// else (the CA signs only Valkey's certificate). Superset's and Valkey's pods mount no
+// ServiceAccount token. It returns the issued Secret's name and what Valkey waits for.
 func (b *builder) valkeyIssued(sel map[string]string, caKey *tls.PrivateKey, ca *tls.SelfSignedCert) (string, []pulumi.Resource, error) {
 	a := b.a
 	after := pulumi.DependsOn(a.CertManager.Ready)
@@ -71,7 +80,6 @@ func (b *builder) valkeyIssued(sel map[string]string, caKey *tls.PrivateKey, ca 
 		Metadata: b.meta(valkeyName, sel),
 		OtherFields: map[string]any{"spec": pulumi.Map{
 			"secretName":  pulumi.String(valkeyIssuedSecret),
-			"commonName":  pulumi.String(ValkeyHost(a.NamespaceName)),
 			"dnsNames":    pulumi.ToStringArray(valkeyHosts(a.NamespaceName)),
 			"duration":    pulumi.String(valkeyCertDuration),
 			"renewBefore": pulumi.String(valkeyCertRenewBefore),
@@ -95,14 +103,24 @@ func (b *builder) valkeyIssued(sel map[string]string, caKey *tls.PrivateKey, ca 
 // for a volatile config whose value is unchanged). The Secret volume (no subPath) follows the
 // renewed Secret. valkey-cli (same image) reads the password from REDISCLI_AUTH (src/valkey-cli.c
 // CLI_AUTH_ENV) and verifies the server against the CA with --cacert (hiredis checks the chain; it
-// sends no host name to check against 127.0.0.1). A failed reload is logged and retried at the next
-// round; the old certificate keeps serving.
+// sends no host name to check against 127.0.0.1). valkey-cli exits 0 even on an error reply, so the
+// script checks for Valkey's "OK". A failed reload is retried at the next round (the old certificate
+// keeps serving); after valkeyReloadFailures failures in a row the side-car exits non-zero, so the
+// kubelet restarts it and a reload that keeps failing shows as a crash-looping container
+// (KubePodCrashLooping) well before the certificate's last 30 days run out.
 func (b *builder) valkeyReloader() *corev1.ContainerArgs {
-	script := fmt.Sprintf(`while true; do
+	script := fmt.Sprintf(`failures=0
+while true; do
   sleep %d
-  valkey-cli --tls --cacert %[2]s/ca.crt -h 127.0.0.1 -p %[3]d CONFIG SET tls-cert-file %[2]s/tls.crt tls-key-file %[2]s/tls.key tls-ca-cert-file %[2]s/ca.crt || echo "valkey TLS reload failed" >&2
+  if [ "$(valkey-cli --tls --cacert %[2]s/ca.crt -h 127.0.0.1 -p %[3]d CONFIG SET tls-cert-file %[2]s/tls.crt tls-key-file %[2]s/tls.key tls-ca-cert-file %[2]s/ca.crt 2>&1)" = "OK" ]; then
+    failures=0
+  else
+    failures=$((failures+1))
+    echo "valkey TLS reload failed ($failures in a row)" >&2
+    [ "$failures" -ge %[4]d ] && exit 1
+  fi
 done
-`, valkeyReloadSeconds, valkeyTLSDir, ValkeyPort)
+`, valkeyReloadSeconds, valkeyTLSDir, ValkeyPort, valkeyReloadFailures)
 	return &corev1.ContainerArgs{
 		Name:            pulumi.String("tls-reload"),
 		Image:           pulumi.String(b.a.ValkeyImage),
