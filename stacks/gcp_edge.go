@@ -64,36 +64,35 @@ func gcpEdge(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, provider 
 		// trusting a hop it does not add would let a client pick its own rate-limit address.
 		f.edgeForwardedHops = 2
 	}
+	// cert-manager and Envoy Gateway (the stream edge's controllers) are installed with the
+	// foundation, so that the engine's cert-manager objects (Valkey's certificate) can use them.
+	pre, err := gcpStreamControllers(ctx, cfg, provider, net, c, zone)
+	if err != nil {
+		return err
+	}
+	f.certManager = []pulumi.Resource{pre.controllers.CertManager}
 	f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
-		return gcpEdgeBuild(ctx, cfg, provider, net, c, zone, *apps, e)
+		return gcpEdgeBuild(ctx, cfg, provider, net, c, zone, pre, *apps, e)
 	}
 	return nil
 }
 
-// gcpEdgeBuild creates the HTTP edge (GKE Gateway), then Envoy Gateway with cert-manager for Flight
-// and JDBC, and the records of their hosts.
-func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provider, net *gcpvpc.Network, c *gke.Cluster, zone *gkegateway.Zone, apps pulumi.StringOutput, e *Engine) (*edge.Info, error) {
+// gcpStreamAddOns are what the stream edge needs from the foundation.
+type gcpStreamAddOns struct {
+	controllers *envoygateway.Controllers
+	issuer      envoygateway.ACMEIssuer
+	grants      []pulumi.Resource
+	addr        *compute.Address
+	annotations pulumi.StringMap
+}
+
+// gcpStreamControllers creates cert-manager's Cloud DNS grant (ACME), the passthrough Network Load
+// Balancer's static address and the edge's controllers (cert-manager and Envoy Gateway).
+func gcpStreamControllers(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provider, net *gcpvpc.Network, c *gke.Cluster, zone *gkegateway.Zone) (*gcpStreamAddOns, error) {
 	prod := cfg.Environment == config.Prod
 	internal := gcpEdgeInternal(cfg)
 	names := namesFor(cfg, cfg.GCPProject)
-	routes := engineRoutes(e)
 	gcpOpt := pulumi.Provider(provider)
-	both := pulumi.Providers(provider, c.Provider)
-
-	l7 := &gkegateway.EdgeArgs{
-		Project: cfg.GCPProject, Region: cfg.Region, Domain: cfg.Domain, Routes: routes, HealthPaths: withSearchHealthPaths(e, withHealthPaths(e, gcpHealthPaths)),
-		Internal: internal, SourceRanges: cfg.Edge.SourceRanges, Name: gcpName(names.Base, "", 40),
-		Namespace: apps, NamespaceName: cfg.Network.Namespaces.Apps, Zone: zone,
-		Backends: engineBackends(e), Labels: partOf(), CloudLabels: tags(cfg), Protect: prod,
-	}
-	if internal {
-		l7.Subnetwork, l7.ProxyOnlySubnet = net.SubnetSelfLink, net.ProxyOnlySubnet
-	}
-	http, err := gkegateway.NewEdge(ctx, "edge", l7, both)
-	if err != nil {
-		return nil, err
-	}
-
 	issuer := envoygateway.ACMEIssuer{}
 	var grants []pulumi.Resource
 	if cfg.Edge.Issuer == config.IssuerACME {
@@ -181,6 +180,33 @@ func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provi
 	if err := gcpScrapeCertManager(ctx, cfg, c, controllers); err != nil {
 		return nil, err
 	}
+	return &gcpStreamAddOns{controllers: controllers, issuer: issuer, grants: grants, addr: addr, annotations: annotations}, nil
+}
+
+// gcpEdgeBuild creates the HTTP edge (GKE Gateway), then Envoy Gateway's edge for Flight and JDBC
+// on the controllers of the foundation (gcpStreamControllers), and the records of their hosts.
+func gcpEdgeBuild(ctx *pulumi.Context, cfg *config.Platform, provider *gcp.Provider, net *gcpvpc.Network, c *gke.Cluster, zone *gkegateway.Zone, pre *gcpStreamAddOns, apps pulumi.StringOutput, e *Engine) (*edge.Info, error) {
+	prod := cfg.Environment == config.Prod
+	internal := gcpEdgeInternal(cfg)
+	names := namesFor(cfg, cfg.GCPProject)
+	routes := engineRoutes(e)
+	both := pulumi.Providers(provider, c.Provider)
+
+	l7 := &gkegateway.EdgeArgs{
+		Project: cfg.GCPProject, Region: cfg.Region, Domain: cfg.Domain, Routes: routes, HealthPaths: withSearchHealthPaths(e, withHealthPaths(e, gcpHealthPaths)),
+		Internal: internal, SourceRanges: cfg.Edge.SourceRanges, Name: gcpName(names.Base, "", 40),
+		Namespace: apps, NamespaceName: cfg.Network.Namespaces.Apps, Zone: zone,
+		Backends: engineBackends(e), Labels: partOf(), CloudLabels: tags(cfg), Protect: prod,
+	}
+	if internal {
+		l7.Subnetwork, l7.ProxyOnlySubnet = net.SubnetSelfLink, net.ProxyOnlySubnet
+	}
+	http, err := gkegateway.NewEdge(ctx, "edge", l7, both)
+	if err != nil {
+		return nil, err
+	}
+
+	controllers, issuer, grants, addr, annotations := pre.controllers, pre.issuer, pre.grants, pre.addr, pre.annotations
 	streams := envoygateway.StreamRoutes(routes, gcpStreamHostSuffix)
 	l4, err := envoygateway.NewEdge(ctx, "edge-l4", &envoygateway.EdgeArgs{
 		Domain: cfg.Domain, Routes: streams, Issuer: cfg.Edge.Issuer, ACME: issuer,

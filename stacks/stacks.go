@@ -58,8 +58,8 @@ type Foundation struct {
 	// extraRoutes are routes beyond the engine's (Grafana's) that the target's edge serves.
 	extraRoutes []edge.Route
 	// certManager is what a cert-manager custom resource created with the engine waits for: nil
-	// where cert-manager is not on the cluster before the engine (aws; gcp installs it with the
-	// edge, after the engine), empty where the cluster provides it (stacks/backendtls.go).
+	// where cert-manager is not on the cluster (aws; azure and gcp with the edge off), empty where
+	// the cluster provides it (stacks/backendtls.go).
 	certManager []pulumi.Resource
 	// monitoringAfter are add-ons whose namespaces the monitoring objects are created in
 	// (cert-manager's, with the edge's controllers).

@@ -118,9 +118,9 @@ func findByTarget(r *planner.Result, typ, ref string) *mockcloud.Resource {
 }
 
 // TestValkeyCertificateRenewal: with Superset on, Valkey's serving certificate is a cert-manager
-// Certificate (renewed in the cluster, 90 days renewed 30 ahead) where cert-manager runs before the
-// engine — kubernetes and azure (the edge's controllers) — and the tls provider's one-year
-// certificate, renewed by an up, on aws and gcp.
+// Certificate (renewed in the cluster, 90 days renewed 30 ahead) where cert-manager runs —
+// kubernetes, azure and gcp (the edge's controllers, installed with the foundation) — and the tls
+// provider's one-year certificate, renewed by an up, on aws.
 func TestValkeyCertificateRenewal(t *testing.T) {
 	for _, target := range Targets {
 		for _, preview := range []bool{false, true} {
@@ -134,7 +134,7 @@ func TestValkeyCertificateRenewal(t *testing.T) {
 					}
 				}
 				pulumiCert := len(resourcesOf(r, "tls:index/locallySignedCert:LocallySignedCert")) > 0
-				inCluster := target == "kubernetes" || target == "azure"
+				inCluster := target != "aws"
 				if inCluster {
 					if valkeyCert == nil || pulumiCert {
 						t.Fatalf("want Valkey's certificate from cert-manager only (Certificate %v, tls provider %v)", valkeyCert != nil, pulumiCert)
