@@ -72,8 +72,8 @@ type SupersetArgs struct {
 	// ValkeyImage is the pinned Valkey image (valkey/valkey:<version>-alpine).
 	ValkeyImage string
 	// CertManager, when cert-manager runs on the cluster before Superset, has it issue and renew
-	// Valkey's serving certificate (90 days, renewed 30 days ahead) and a side-car reload it into
-	// the running Valkey; nil keeps the tls provider's one-year certificate, renewed by the
+	// Valkey's serving certificate (90 days, renewed 30 days ahead) and an hourly Job reload it
+	// into the running Valkey; nil keeps the tls provider's one-year certificate, renewed by the
 	// `pulumi up` in its last 30 days (Valkey restarts with it).
 	CertManager *CertManager
 	// WebReplicas and WebMaxReplicas bound the web HPA (no HPA when equal); WorkerReplicas is the

@@ -89,7 +89,7 @@ func (b *builder) valkey() error {
 	}
 	b.valkeyCA = ca.CertPem
 	// The serving certificate: issued and renewed by cert-manager where it runs (valkeyIssued, with
-	// the reload side-car), else by the tls provider (valkeyPulumiCert), renewed by an up.
+	// the hourly reload Job), else by the tls provider (valkeyPulumiCert), renewed by an up.
 	var tlsSecret pulumi.StringInput
 	var tlsDeps []pulumi.Resource
 	podAnnotations := pulumi.StringMap{}
@@ -131,7 +131,7 @@ func (b *builder) valkey() error {
 					},
 					Tolerations:  a.Scheduling.TolerationArray(),
 					NodeSelector: a.Scheduling.NodeSelectorMap(),
-					Containers: append(corev1.ContainerArray{&corev1.ContainerArgs{
+					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 						Name:    pulumi.String("valkey"),
 						Image:   pulumi.String(a.ValkeyImage),
 						Command: pulumi.StringArray{pulumi.String("valkey-server")},
@@ -154,7 +154,7 @@ func (b *builder) valkey() error {
 							&corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(valkeyTLSDir), ReadOnly: pulumi.Bool(true)},
 							&corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String("/data")},
 						},
-					}}, b.valkeySidecars()...),
+					}},
 					Volumes: corev1.VolumeArray{
 						&corev1.VolumeArgs{Name: pulumi.String("tls"), Secret: &corev1.SecretVolumeSourceArgs{
 							SecretName: tlsSecret, DefaultMode: pulumi.Int(0o440),
@@ -181,15 +181,10 @@ func (b *builder) valkey() error {
 		return err
 	}
 	b.valkeyReady = []pulumi.Resource{dep, svc, caMap}
-	return nil
-}
-
-// valkeySidecars is the reload side-car when cert-manager renews the certificate.
-func (b *builder) valkeySidecars() corev1.ContainerArray {
-	if b.a.CertManager == nil {
-		return nil
+	if a.CertManager != nil {
+		return b.valkeyReloader([]pulumi.Resource{dep, svc})
 	}
-	return corev1.ContainerArray{b.valkeyReloader()}
+	return nil
 }
 
 // valkeyPulumiCert is the serving certificate without cert-manager: the tls provider's key, CSR and

@@ -4,7 +4,9 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -30,12 +32,10 @@ const (
 	// renewBefore: Go durations, renewBefore < duration).
 	valkeyCertDuration    = "2160h"
 	valkeyCertRenewBefore = "720h"
-	// valkeyReloadSeconds is how often the reload side-car makes Valkey re-read its files; the
+	// valkeyReloadSchedule is when the reload Job makes Valkey re-read its files (hourly); the
 	// kubelet refreshes a mounted Secret within its sync period (about a minute), so a renewed
 	// certificate is served within the hour, 30 days before the old one expires.
-	valkeyReloadSeconds = 3600
-	// valkeyReloadFailures is how many failed reloads in a row make the side-car exit.
-	valkeyReloadFailures = 3
+	valkeyReloadSchedule = "17 * * * *"
 	cmAPI                = "cert-manager.io/v1"
 )
 
@@ -94,42 +94,66 @@ func (b *builder) valkeyIssued(sel map[string]string, caKey *tls.PrivateKey, ca 
 	return valkeyIssuedSecret, []pulumi.Resource{cert}, nil
 }
 
-// valkeyReloader is the side-car that makes Valkey serve a renewed certificate: valkey-server reads
-// its TLS files only when it configures TLS, and has no file watcher before 9.1
+// valkeyReloader is the hourly CronJob that makes Valkey serve a renewed certificate: valkey-server
+// reads its TLS files only when it configures TLS, and has no file watcher before 9.1
 // (tls-auto-reload-interval); CONFIG SET of tls-cert-file and tls-key-file re-applies the TLS
 // configuration even with unchanged paths, because both are VOLATILE_CONFIG (valkey-io/valkey
 // src/config.c, 8.0.1 — the newest tag of the line in the snapshot read; 8.1 keeps the flags:
 // "VOLATILE_CONFIG | MODIFIABLE_CONFIG ... applyTlsCfg", and setStringConfig returns 1, "apply",
-// for a volatile config whose value is unchanged). The Secret volume (no subPath) follows the
-// renewed Secret. valkey-cli (same image) reads the password from REDISCLI_AUTH (src/valkey-cli.c
-// CLI_AUTH_ENV) and verifies the server against the CA with --cacert (hiredis checks the chain; it
-// sends no host name to check against 127.0.0.1). valkey-cli exits 0 even on an error reply, so the
-// script checks for Valkey's "OK". A failed reload is retried at the next round (the old certificate
-// keeps serving); after valkeyReloadFailures failures in a row the side-car exits non-zero, so the
-// kubelet restarts it and a reload that keeps failing shows as a crash-looping container
-// (KubePodCrashLooping) well before the certificate's last 30 days run out.
-func (b *builder) valkeyReloader() *corev1.ContainerArgs {
-	script := fmt.Sprintf(`failures=0
-while true; do
-  sleep %d
-  if [ "$(valkey-cli --tls --cacert %[2]s/ca.crt -h 127.0.0.1 -p %[3]d CONFIG SET tls-cert-file %[2]s/tls.crt tls-key-file %[2]s/tls.key tls-ca-cert-file %[2]s/ca.crt 2>&1)" = "OK" ]; then
-    failures=0
-  else
-    failures=$((failures+1))
-    echo "valkey TLS reload failed ($failures in a row)" >&2
-    [ "$failures" -ge %[4]d ] && exit 1
-  fi
-done
-`, valkeyReloadSeconds, valkeyTLSDir, ValkeyPort, valkeyReloadFailures)
-	return &corev1.ContainerArgs{
-		Name:            pulumi.String("tls-reload"),
-		Image:           pulumi.String(b.a.ValkeyImage),
-		Command:         pulumi.ToStringArray([]string{"/bin/sh", "-c", script}),
-		Env:             corev1.EnvVarArray{secretEnv("REDISCLI_AUTH", b.valkeyPassword.name, "password")},
-		Resources:       resources(Compute{CPU: 0.02, MemoryGiB: 0.03125}),
-		SecurityContext: containerSecurity(),
-		VolumeMounts: corev1.VolumeMountArray{
-			&corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(valkeyTLSDir), ReadOnly: pulumi.Bool(true)},
+// for a volatile config whose value is unchanged). The paths are the server's own: its Secret volume
+// (no subPath) follows the renewed Secret, so the Job sends the command over the Service and needs
+// no access to the key. valkey-cli (same image) reads the password from REDISCLI_AUTH
+// (src/valkey-cli.c CLI_AUTH_ENV) and verifies Valkey against the CA ConfigMap with --cacert. It
+// exits 0 even on an error reply, so the script requires Valkey's "OK".
+//
+// A CronJob rather than a side-car: a failed reload fails a Job — alerted as a failed Job
+// (kube-state-metrics kube_job_failed) with some 30 days left on the old certificate — and never
+// touches Valkey's pod, whose readiness counts every container. The pods carry Superset's name
+// label, which Valkey's ingress NetworkPolicy and Superset's egress policy admit on the Valkey port.
+func (b *builder) valkeyReloader(after []pulumi.Resource) error {
+	a := b.a
+	script := fmt.Sprintf(`out="$(valkey-cli --tls --cacert /ca/ca.crt -h %[1]s -p %[2]d CONFIG SET tls-cert-file %[3]s/tls.crt tls-key-file %[3]s/tls.key tls-ca-cert-file %[3]s/ca.crt 2>&1)"
+if [ "$out" != "OK" ]; then echo "valkey TLS reload failed: $out" >&2; exit 1; fi
+`, ValkeyHost(a.NamespaceName), ValkeyPort, valkeyTLSDir)
+	labels := map[string]string{"app.kubernetes.io/name": "superset", "app.kubernetes.io/component": "valkey-tls-reload"}
+	pod := &corev1.PodTemplateSpecArgs{
+		Metadata: &metav1.ObjectMetaArgs{Labels: b.labels(labels)},
+		Spec: &corev1.PodSpecArgs{
+			RestartPolicy:                pulumi.String("Never"),
+			AutomountServiceAccountToken: pulumi.Bool(false),
+			EnableServiceLinks:           pulumi.Bool(false),
+			SecurityContext:              podSecurity(valkeyUID),
+			Tolerations:                  a.Scheduling.TolerationArray(),
+			NodeSelector:                 a.Scheduling.NodeSelectorMap(),
+			Containers: corev1.ContainerArray{&corev1.ContainerArgs{
+				Name:            pulumi.String("reload"),
+				Image:           pulumi.String(a.ValkeyImage),
+				Command:         pulumi.ToStringArray([]string{"/bin/sh", "-c", script}),
+				Env:             corev1.EnvVarArray{secretEnv("REDISCLI_AUTH", b.valkeyPassword.name, "password")},
+				Resources:       resources(Compute{CPU: 0.05, MemoryGiB: 0.0625}),
+				SecurityContext: containerSecurity(),
+				VolumeMounts: corev1.VolumeMountArray{
+					&corev1.VolumeMountArgs{Name: pulumi.String("ca"), MountPath: pulumi.String("/ca"), ReadOnly: pulumi.Bool(true)},
+				},
+			}},
+			Volumes: corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("ca"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+				Name: pulumi.String(ValkeyCAConfigMap), Items: corev1.KeyToPathArray{&corev1.KeyToPathArgs{Key: pulumi.String("ca.crt"), Path: pulumi.String("ca.crt")}},
+			}}},
 		},
 	}
+	_, err := batchv1.NewCronJob(b.ctx, b.name+"-valkey-tls-reload", &batchv1.CronJobArgs{
+		Metadata: b.meta(valkeyName+"-tls-reload", labels),
+		Spec: &batchv1.CronJobSpecArgs{
+			Schedule:                   pulumi.String(valkeyReloadSchedule),
+			ConcurrencyPolicy:          pulumi.String("Forbid"),
+			SuccessfulJobsHistoryLimit: pulumi.Int(1),
+			FailedJobsHistoryLimit:     pulumi.Int(3),
+			JobTemplate: &batchv1.JobTemplateSpecArgs{Spec: &batchv1.JobSpecArgs{
+				BackoffLimit:          pulumi.Int(2),
+				ActiveDeadlineSeconds: pulumi.Int(300),
+				Template:              pod,
+			}},
+		},
+	}, b.opts(pulumi.DependsOn(after))...)
+	return err
 }

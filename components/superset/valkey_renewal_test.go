@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/opendataplatform/dataplatform/mockcloud"
@@ -19,6 +20,7 @@ const (
 	issuerType = "kubernetes:cert-manager.io/v1:Issuer"
 	certType   = "kubernetes:cert-manager.io/v1:Certificate"
 	lscType    = "tls:index/locallySignedCert:LocallySignedCert"
+	cronType   = "kubernetes:batch/v1:CronJob"
 )
 
 // runWithCertManager runs the component with cert-manager on the cluster (a stand-in for its chart).
@@ -45,8 +47,8 @@ func runWithCertManager(t *testing.T, preview bool) *mockcloud.Mocks {
 
 // TestValkeyCertManagerRenewal: with cert-manager, Valkey's certificate is a cert-manager Certificate
 // (90 days, renewed 30 days ahead, ECDSA P-256 rotated, the Service's names) from a CA Issuer over the
-// component's CA, written to its own Secret, which Valkey mounts; a side-car re-applies the TLS files
-// every hour with CONFIG SET; no tls-provider leaf certificate and no digest annotation (no restart
+// component's CA, written to its own Secret, which Valkey mounts; an hourly CronJob re-applies the
+// TLS files over the Service with CONFIG SET and fails on anything but OK; no tls-provider leaf certificate and no digest annotation (no restart
 // on renewal); the Issuer and Certificate wait for cert-manager, Valkey for the Certificate.
 func TestValkeyCertManagerRenewal(t *testing.T) {
 	inspect.UpAndPreview(t, func(t *testing.T, preview bool) {
@@ -97,25 +99,34 @@ func TestValkeyCertManagerRenewal(t *testing.T) {
 		}
 		require.NotNil(t, tlsVol)
 		assert.Equal(t, valkeyIssuedSecret, tlsVol.Secret.SecretName)
-		cs := sts.Spec.Template.Spec.Containers
-		require.Len(t, cs, 2)
-		r := cs[1]
-		assert.Equal(t, "tls-reload", r.Name)
+		require.Len(t, sts.Spec.Template.Spec.Containers, 1, "Valkey alone: a reload problem never touches its readiness")
+
+		var cj batchv1.CronJob
+		cjr := m.Named(cronType, "superset-valkey-tls-reload")
+		require.NotNil(t, cjr)
+		inspect.DecodeStrict(t, cjr, &cj)
+		assert.True(t, m.DependsOn(cjr, v), "the reload Job waits for Valkey")
+		assert.Equal(t, "17 * * * *", cj.Spec.Schedule)
+		assert.Equal(t, batchv1.ForbidConcurrent, cj.Spec.ConcurrencyPolicy)
+		ps := cj.Spec.JobTemplate.Spec.Template.Spec
+		assert.Equal(t, "superset", cj.Spec.JobTemplate.Spec.Template.Labels["app.kubernetes.io/name"], "admitted by Valkey's ingress policy")
+		assert.Equal(t, corev1.RestartPolicyNever, ps.RestartPolicy)
+		assert.False(t, *ps.AutomountServiceAccountToken)
+		require.Len(t, ps.Containers, 1)
+		r := ps.Containers[0]
 		assert.Equal(t, "valkey/valkey:8.1.8-alpine", r.Image, "valkey-cli of the same image")
 		script := strings.Join(r.Command, " ")
-		assert.Contains(t, script, "sleep 3600")
-		assert.Contains(t, script, "valkey-cli --tls --cacert /tls/ca.crt -h 127.0.0.1 -p 6379 CONFIG SET tls-cert-file /tls/tls.crt tls-key-file /tls/tls.key")
-		assert.Contains(t, script, `= "OK" ]`, "an error reply counts as a failure")
-		assert.Contains(t, script, `[ "$failures" -ge 3 ] && exit 1`, "a reload that keeps failing restarts the side-car")
+		assert.Contains(t, script, "valkey-cli --tls --cacert /ca/ca.crt -h superset-valkey.apps.svc.cluster.local -p 6379 CONFIG SET tls-cert-file /tls/tls.crt tls-key-file /tls/tls.key")
+		assert.Contains(t, script, `[ "$out" != "OK" ]`, "an error reply fails the Job")
+		assert.Contains(t, script, "exit 1")
 		require.Len(t, r.Env, 1)
 		assert.Equal(t, "REDISCLI_AUTH", r.Env[0].Name)
 		assert.Equal(t, "password", r.Env[0].ValueFrom.SecretKeyRef.Key)
-		assert.Equal(t, "20m", r.Resources.Limits.Cpu().String())
-		assert.Equal(t, "32Mi", r.Resources.Limits.Memory().String())
-		require.Len(t, r.VolumeMounts, 1)
-		assert.Equal(t, "/tls", r.VolumeMounts[0].MountPath)
-		assert.True(t, r.VolumeMounts[0].ReadOnly)
+		assert.Equal(t, "50m", r.Resources.Limits.Cpu().String())
+		assert.Equal(t, "64Mi", r.Resources.Limits.Memory().String())
 		assert.True(t, *r.SecurityContext.ReadOnlyRootFilesystem)
+		require.Len(t, ps.Volumes, 1)
+		assert.Equal(t, ValkeyCAConfigMap, ps.Volumes[0].ConfigMap.Name)
 	})
 }
 
@@ -132,4 +143,5 @@ func TestValkeyPulumiRenewal(t *testing.T) {
 	sts := statefulSet(t, m, "superset-valkey")
 	assert.Contains(t, sts.Spec.Template.Annotations, "dataplatform.io/tls-sha256")
 	assert.Len(t, sts.Spec.Template.Spec.Containers, 1)
+	assert.Empty(t, m.ByType(cronType), "nothing to reload")
 }
