@@ -38,6 +38,7 @@ func tlsOutputs(r *Resource, typ string, out resource.PropertyMap) {
 		der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
 		if err == nil {
 			out["certPem"] = resource.NewStringProperty(pemOf("CERTIFICATE", der))
+			validity(out, tmpl)
 		}
 	case "CertRequest":
 		key := keyInput(r.Inputs, "privateKeyPem", own)
@@ -56,8 +57,16 @@ func tlsOutputs(r *Resource, typ string, out resource.PropertyMap) {
 		tmpl.Subject, tmpl.DNSNames, tmpl.IPAddresses = csr.Subject, csr.DNSNames, csr.IPAddresses
 		if der, err := x509.CreateCertificate(nil, tmpl, ca, csr.PublicKey, caKey); err == nil {
 			out["certPem"] = resource.NewStringProperty(pemOf("CERTIFICATE", der))
+			validity(out, tmpl)
 		}
 	}
+}
+
+// validity sets the provider's validityStartTime and validityEndTime (RFC 3339, pulumi-tls
+// sdk/v5 go/tls/locallySignedCert.go) from the certificate's template.
+func validity(out resource.PropertyMap, t *x509.Certificate) {
+	out["validityStartTime"] = resource.NewStringProperty(t.NotBefore.UTC().Format(time.RFC3339))
+	out["validityEndTime"] = resource.NewStringProperty(t.NotAfter.UTC().Format(time.RFC3339))
 }
 
 // ed25519Key derives a key from a seed, the same on every run.

@@ -92,6 +92,7 @@ func (b *builder) valkey() error {
 	// the hourly reload Job), else by the tls provider (valkeyPulumiCert), renewed by an up.
 	var tlsSecret pulumi.StringInput
 	var tlsDeps []pulumi.Resource
+	var validityEnd pulumi.StringOutput
 	podAnnotations := pulumi.StringMap{}
 	if a.CertManager != nil {
 		name, deps, err := b.valkeyIssued(sel, caKey, ca)
@@ -100,10 +101,11 @@ func (b *builder) valkey() error {
 		}
 		tlsSecret, tlsDeps = pulumi.String(name), deps
 	} else {
-		secret, certHash, err := b.valkeyPulumiCert(sel, caKey, ca)
+		secret, certHash, end, err := b.valkeyPulumiCert(sel, caKey, ca)
 		if err != nil {
 			return err
 		}
+		validityEnd = end
 		tlsSecret = secret.Metadata.Name().Elem()
 		podAnnotations["dataplatform.io/tls-sha256"] = certHash
 	}
@@ -184,19 +186,20 @@ func (b *builder) valkey() error {
 	if a.CertManager != nil {
 		return b.valkeyReloader([]pulumi.Resource{dep, svc})
 	}
-	return nil
+	return b.valkeyExpiryCheck(validityEnd, []pulumi.Resource{dep})
 }
 
 // valkeyPulumiCert is the serving certificate without cert-manager: the tls provider's key, CSR and
 // certificate signed by the CA, one year, renewed by the `pulumi up` within 30 days of expiry; the
-// pod template carries the certificate's digest, so Valkey restarts with the new one.
-func (b *builder) valkeyPulumiCert(sel map[string]string, caKey *tls.PrivateKey, ca *tls.SelfSignedCert) (*corev1.Secret, pulumi.StringOutput, error) {
+// pod template carries the certificate's digest, so Valkey restarts with the new one; a daily Job
+// fails once that up is due (valkeyExpiryCheck).
+func (b *builder) valkeyPulumiCert(sel map[string]string, caKey *tls.PrivateKey, ca *tls.SelfSignedCert) (*corev1.Secret, pulumi.StringOutput, pulumi.StringOutput, error) {
 	a := b.a
 	key, err := tls.NewPrivateKey(b.ctx, b.name+"-valkey-key", &tls.PrivateKeyArgs{
 		Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256"),
 	}, b.opts()...)
 	if err != nil {
-		return nil, pulumi.StringOutput{}, err
+		return nil, pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	csr, err := tls.NewCertRequest(b.ctx, b.name+"-valkey-csr", &tls.CertRequestArgs{
 		PrivateKeyPem: key.PrivateKeyPem,
@@ -204,7 +207,7 @@ func (b *builder) valkeyPulumiCert(sel map[string]string, caKey *tls.PrivateKey,
 		Subject:       &tls.CertRequestSubjectArgs{CommonName: pulumi.String(ValkeyHost(a.NamespaceName)), Organization: pulumi.String("dataplatform")},
 	}, b.opts()...)
 	if err != nil {
-		return nil, pulumi.StringOutput{}, err
+		return nil, pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	cert, err := tls.NewLocallySignedCert(b.ctx, b.name+"-valkey-cert", &tls.LocallySignedCertArgs{
 		CertRequestPem: csr.CertRequestPem, CaPrivateKeyPem: caKey.PrivateKeyPem, CaCertPem: ca.CertPem,
@@ -212,7 +215,7 @@ func (b *builder) valkeyPulumiCert(sel map[string]string, caKey *tls.PrivateKey,
 		AllowedUses: pulumi.ToStringArray([]string{"digital_signature", "key_encipherment", "server_auth"}),
 	}, b.opts()...)
 	if err != nil {
-		return nil, pulumi.StringOutput{}, err
+		return nil, pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	secret, err := corev1.NewSecret(b.ctx, b.name+"-valkey-tls", &corev1.SecretArgs{
 		Metadata: b.meta(valkeyTLSSecret, sel),
@@ -224,11 +227,11 @@ func (b *builder) valkeyPulumiCert(sel map[string]string, caKey *tls.PrivateKey,
 		},
 	}, b.opts()...)
 	if err != nil {
-		return nil, pulumi.StringOutput{}, err
+		return nil, pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	certHash := cert.CertPem.ApplyT(func(s string) string {
 		sum := sha256.Sum256([]byte(s))
 		return hex.EncodeToString(sum[:])
 	}).(pulumi.StringOutput)
-	return secret, certHash, nil
+	return secret, certHash, cert.ValidityEndTime, nil
 }

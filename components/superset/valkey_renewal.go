@@ -2,6 +2,8 @@ package superset
 
 import (
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
@@ -36,6 +38,10 @@ const (
 	// kubelet refreshes a mounted Secret within its sync period (about a minute), so a renewed
 	// certificate is served within the hour, 30 days before the old one expires.
 	valkeyReloadSchedule = "17 * * * *"
+	// valkeyExpirySchedule is when, without cert-manager, a Job checks that the up-renewed
+	// certificate is not due (daily); valkeyUpRenewal is that certificate's EarlyRenewalHours.
+	valkeyExpirySchedule = "23 6 * * *"
+	valkeyUpRenewal      = 30 * 24 * time.Hour
 	cmAPI                = "cert-manager.io/v1"
 )
 
@@ -115,7 +121,37 @@ func (b *builder) valkeyReloader(after []pulumi.Resource) error {
 	script := fmt.Sprintf(`out="$(valkey-cli --tls --cacert /ca/ca.crt -h %[1]s -p %[2]d CONFIG SET tls-cert-file %[3]s/tls.crt tls-key-file %[3]s/tls.key tls-ca-cert-file %[3]s/ca.crt 2>&1)"
 if [ "$out" != "OK" ]; then echo "valkey TLS reload failed: $out" >&2; exit 1; fi
 `, ValkeyHost(a.NamespaceName), ValkeyPort, valkeyTLSDir)
-	labels := map[string]string{"app.kubernetes.io/name": "superset", "app.kubernetes.io/component": "valkey-tls-reload"}
+	return b.valkeyCronJob("tls-reload", valkeyReloadSchedule, script,
+		corev1.EnvVarArray{secretEnv("REDISCLI_AUTH", b.valkeyPassword.name, "password")}, after)
+}
+
+// valkeyExpiryCheck is the daily CronJob that, without cert-manager, fails from 30 days before the
+// tls provider's certificate expires (its validityEndTime, known once issued): the `pulumi up` that
+// renews it (EarlyRenewalHours 30 days) is then due, and the failed Job is the alert. The up that
+// renews the certificate moves RENEW_BY a year on. busybox date (the Alpine image's) prints epoch
+// seconds with +%s.
+func (b *builder) valkeyExpiryCheck(validityEnd pulumi.StringOutput, after []pulumi.Resource) error {
+	renewBy := validityEnd.ApplyT(func(end string) (string, error) {
+		t, err := time.Parse(time.RFC3339, end)
+		if err != nil {
+			return "", fmt.Errorf("superset: Valkey certificate validityEndTime %q: %w", end, err)
+		}
+		return strconv.FormatInt(t.Add(-valkeyUpRenewal).Unix(), 10), nil
+	}).(pulumi.StringOutput)
+	script := `if [ "$(date +%s)" -ge "$RENEW_BY" ]; then
+  echo "Valkey's TLS certificate expires at $EXPIRES: run pulumi up on this stack to renew it" >&2
+  exit 1
+fi
+`
+	return b.valkeyCronJob("cert-expiry", valkeyExpirySchedule, script,
+		corev1.EnvVarArray{env("RENEW_BY", renewBy), env("EXPIRES", validityEnd)}, after)
+}
+
+// valkeyCronJob is one of Valkey's maintenance CronJobs: the Valkey image, no token, the CA in
+// /ca, Superset's pod labels (admitted to Valkey's port), one run at a time, failed Jobs kept.
+func (b *builder) valkeyCronJob(suffix, schedule, script string, envs corev1.EnvVarArray, after []pulumi.Resource) error {
+	a := b.a
+	labels := map[string]string{"app.kubernetes.io/name": "superset", "app.kubernetes.io/component": "valkey-" + suffix}
 	pod := &corev1.PodTemplateSpecArgs{
 		Metadata: &metav1.ObjectMetaArgs{Labels: b.labels(labels)},
 		Spec: &corev1.PodSpecArgs{
@@ -126,10 +162,10 @@ if [ "$out" != "OK" ]; then echo "valkey TLS reload failed: $out" >&2; exit 1; f
 			Tolerations:                  a.Scheduling.TolerationArray(),
 			NodeSelector:                 a.Scheduling.NodeSelectorMap(),
 			Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-				Name:            pulumi.String("reload"),
+				Name:            pulumi.String(suffix),
 				Image:           pulumi.String(a.ValkeyImage),
 				Command:         pulumi.ToStringArray([]string{"/bin/sh", "-c", script}),
-				Env:             corev1.EnvVarArray{secretEnv("REDISCLI_AUTH", b.valkeyPassword.name, "password")},
+				Env:             envs,
 				Resources:       resources(Compute{CPU: 0.05, MemoryGiB: 0.0625}),
 				SecurityContext: containerSecurity(),
 				VolumeMounts: corev1.VolumeMountArray{
@@ -141,10 +177,10 @@ if [ "$out" != "OK" ]; then echo "valkey TLS reload failed: $out" >&2; exit 1; f
 			}}},
 		},
 	}
-	_, err := batchv1.NewCronJob(b.ctx, b.name+"-valkey-tls-reload", &batchv1.CronJobArgs{
-		Metadata: b.meta(valkeyName+"-tls-reload", labels),
+	_, err := batchv1.NewCronJob(b.ctx, b.name+"-valkey-"+suffix, &batchv1.CronJobArgs{
+		Metadata: b.meta(valkeyName+"-"+suffix, labels),
 		Spec: &batchv1.CronJobSpecArgs{
-			Schedule:                   pulumi.String(valkeyReloadSchedule),
+			Schedule:                   pulumi.String(schedule),
 			ConcurrencyPolicy:          pulumi.String("Forbid"),
 			SuccessfulJobsHistoryLimit: pulumi.Int(1),
 			FailedJobsHistoryLimit:     pulumi.Int(3),

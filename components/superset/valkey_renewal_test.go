@@ -1,6 +1,7 @@
 package superset
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -143,5 +144,39 @@ func TestValkeyPulumiRenewal(t *testing.T) {
 	sts := statefulSet(t, m, "superset-valkey")
 	assert.Contains(t, sts.Spec.Template.Annotations, "dataplatform.io/tls-sha256")
 	assert.Len(t, sts.Spec.Template.Spec.Containers, 1)
-	assert.Empty(t, m.ByType(cronType), "nothing to reload")
+	assert.Nil(t, m.Named(cronType, "superset-valkey-tls-reload"), "nothing to reload")
+
+	// The daily check fails from 30 days before expiry: the mock certificate is valid from
+	// 2026-01-01 for 365 days, so RENEW_BY is 2026-12-02T00:00:00Z.
+	var cj batchv1.CronJob
+	cjr := m.Named(cronType, "superset-valkey-cert-expiry")
+	require.NotNil(t, cjr)
+	inspect.DecodeStrict(t, cjr, &cj)
+	assert.Equal(t, "23 6 * * *", cj.Spec.Schedule)
+	c := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0]
+	envs := map[string]string{}
+	for _, e := range c.Env {
+		envs[e.Name] = e.Value
+	}
+	assert.Equal(t, "1796169600", envs["RENEW_BY"])
+	assert.Equal(t, "2027-01-01T00:00:00Z", envs["EXPIRES"])
+	script := strings.Join(c.Command, " ")
+	assert.Contains(t, script, `if [ "$(date +%s)" -ge "$RENEW_BY" ]; then`)
+	assert.Contains(t, script, "exit 1")
+}
+
+// TestValkeyExpiryCheckScript runs the expiry check's script with sh: it passes before RENEW_BY and
+// fails after it.
+func TestValkeyExpiryCheckScript(t *testing.T) {
+	m, _, err := run(t, false, args(false))
+	require.NoError(t, err)
+	var cj batchv1.CronJob
+	inspect.DecodeStrict(t, m.Named(cronType, "superset-valkey-cert-expiry"), &cj)
+	script := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Command[2]
+	for renewBy, wantOK := range map[string]bool{"4102444800": true, "946684800": false} {
+		cmd := exec.Command("/bin/sh", "-c", script)
+		cmd.Env = []string{"RENEW_BY=" + renewBy, "EXPIRES=x", "PATH=/usr/bin:/bin"}
+		err := cmd.Run()
+		assert.Equal(t, wantOK, err == nil, "RENEW_BY=%s: %v", renewBy, err)
+	}
 }
