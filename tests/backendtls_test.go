@@ -133,7 +133,17 @@ func TestValkeyCertificateRenewal(t *testing.T) {
 						valkeyCert = c
 					}
 				}
-				pulumiCert := len(resourcesOf(r, "tls:index/locallySignedCert:LocallySignedCert")) > 0
+				pulumiCert := false
+				for _, c := range resourcesOf(r, "tls:index/locallySignedCert:LocallySignedCert") {
+					pulumiCert = pulumiCert || c.Name == "superset-valkey-cert"
+				}
+				expiryCheck := false
+				for _, c := range resourcesOf(r, "kubernetes:batch/v1:CronJob") {
+					expiryCheck = expiryCheck || c.Name == "superset-valkey-cert-expiry"
+				}
+				if expiryCheck != pulumiCert {
+					t.Errorf("expiry check CronJob %v; want it exactly with the up-renewed certificate (%v)", expiryCheck, pulumiCert)
+				}
 				inCluster := target != "aws"
 				if inCluster {
 					if valkeyCert == nil || pulumiCert {
