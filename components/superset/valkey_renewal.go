@@ -112,9 +112,9 @@ func (b *builder) valkeyIssued(sel map[string]string, caKey *tls.PrivateKey, ca 
 // (src/valkey-cli.c CLI_AUTH_ENV) and verifies Valkey against the CA ConfigMap with --cacert. It
 // exits 0 even on an error reply, so the script requires Valkey's "OK".
 //
-// A CronJob rather than a side-car: a failed reload fails a Job — alerted as a failed Job
-// (kube-state-metrics kube_job_failed) with some 30 days left on the old certificate — and never
-// touches Valkey's pod, whose readiness counts every container. The pods carry Superset's name
+// A CronJob rather than a side-car: a failing reload crash-loops the Job's pod (valkeyCronJob) —
+// alerted as a crash-looping pod with some 30 days left on the old certificate — and never touches
+// Valkey's pod, whose readiness counts every container. The pods carry Superset's name
 // label, which Valkey's ingress NetworkPolicy and Superset's egress policy admit on the Valkey port.
 func (b *builder) valkeyReloader(after []pulumi.Resource) error {
 	a := b.a
@@ -127,7 +127,8 @@ if [ "$out" != "OK" ]; then echo "valkey TLS reload failed: $out" >&2; exit 1; f
 
 // valkeyExpiryCheck is the daily CronJob that, without cert-manager, fails from 30 days before the
 // tls provider's certificate expires (its validityEndTime, known once issued): the `pulumi up` that
-// renews it (EarlyRenewalHours 30 days) is then due, and the failed Job is the alert. The up that
+// renews it (EarlyRenewalHours 30 days) is then due, and the crash-looping pod is the alert
+// (valkeyCronJob). The up that
 // renews the certificate moves RENEW_BY a year on. busybox date (the Alpine image's) prints epoch
 // seconds with +%s.
 func (b *builder) valkeyExpiryCheck(validityEnd pulumi.StringOutput, after []pulumi.Resource) error {
@@ -149,13 +150,21 @@ fi
 
 // valkeyCronJob is one of Valkey's maintenance CronJobs: the Valkey image, no token, the CA in
 // /ca, Superset's pod labels (admitted to Valkey's port), one run at a time, failed Jobs kept.
+//
+// A failing run is made loud with the platform's existing alert rather than a new series: the pod
+// restarts in place (restartPolicy OnFailure), so between attempts its container waits in
+// CrashLoopBackOff — the kubelet's back-off of 10 s doubling to 5 min — and backoffLimit 10 keeps
+// it so for about half an hour (Kubernetes "Jobs", pod backoff failure policy: with OnFailure the
+// container restarts count), past PodCrashLooping's 15 minutes over a 5-minute window
+// (components/observability/platform/rules.go) and kube-prometheus-stack's KubePodCrashLooping.
+// activeDeadlineSeconds (50 min) ends a run before the hourly schedule's next one.
 func (b *builder) valkeyCronJob(suffix, schedule, script string, envs corev1.EnvVarArray, after []pulumi.Resource) error {
 	a := b.a
 	labels := map[string]string{"app.kubernetes.io/name": "superset", "app.kubernetes.io/component": "valkey-" + suffix}
 	pod := &corev1.PodTemplateSpecArgs{
 		Metadata: &metav1.ObjectMetaArgs{Labels: b.labels(labels)},
 		Spec: &corev1.PodSpecArgs{
-			RestartPolicy:                pulumi.String("Never"),
+			RestartPolicy:                pulumi.String("OnFailure"),
 			AutomountServiceAccountToken: pulumi.Bool(false),
 			EnableServiceLinks:           pulumi.Bool(false),
 			SecurityContext:              podSecurity(valkeyUID),
@@ -185,8 +194,8 @@ func (b *builder) valkeyCronJob(suffix, schedule, script string, envs corev1.Env
 			SuccessfulJobsHistoryLimit: pulumi.Int(1),
 			FailedJobsHistoryLimit:     pulumi.Int(3),
 			JobTemplate: &batchv1.JobTemplateSpecArgs{Spec: &batchv1.JobSpecArgs{
-				BackoffLimit:          pulumi.Int(2),
-				ActiveDeadlineSeconds: pulumi.Int(300),
+				BackoffLimit:          pulumi.Int(10),
+				ActiveDeadlineSeconds: pulumi.Int(3000),
 				Template:              pod,
 			}},
 		},

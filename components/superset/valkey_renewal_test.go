@@ -111,7 +111,9 @@ func TestValkeyCertManagerRenewal(t *testing.T) {
 		assert.Equal(t, batchv1.ForbidConcurrent, cj.Spec.ConcurrencyPolicy)
 		ps := cj.Spec.JobTemplate.Spec.Template.Spec
 		assert.Equal(t, "superset", cj.Spec.JobTemplate.Spec.Template.Labels["app.kubernetes.io/name"], "admitted by Valkey's ingress policy")
-		assert.Equal(t, corev1.RestartPolicyNever, ps.RestartPolicy)
+		assert.Equal(t, corev1.RestartPolicyOnFailure, ps.RestartPolicy, "a failing run crash-loops: PodCrashLooping")
+		assert.Equal(t, int32(10), *cj.Spec.JobTemplate.Spec.BackoffLimit)
+		assert.Equal(t, int64(3000), *cj.Spec.JobTemplate.Spec.ActiveDeadlineSeconds)
 		assert.False(t, *ps.AutomountServiceAccountToken)
 		require.Len(t, ps.Containers, 1)
 		r := ps.Containers[0]
@@ -153,6 +155,7 @@ func TestValkeyPulumiRenewal(t *testing.T) {
 	require.NotNil(t, cjr)
 	inspect.DecodeStrict(t, cjr, &cj)
 	assert.Equal(t, "23 6 * * *", cj.Spec.Schedule)
+	assert.Equal(t, corev1.RestartPolicyOnFailure, cj.Spec.JobTemplate.Spec.Template.Spec.RestartPolicy)
 	c := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0]
 	envs := map[string]string{}
 	for _, e := range c.Env {
