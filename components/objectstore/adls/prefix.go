@@ -50,7 +50,7 @@ var prefixRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 // Storage Blob Data Owner's), so no HNS super-user action needs a condition. Container name is not
 // tested: the assignment's scope is the container.
 //
-// A listing of the container root (prefix ”) is refused, so a client must list under the prefix —
+// A listing of the container root (an empty prefix) is refused, so a client must list under the prefix —
 // Elasticsearch lists under its repository's base_path (the prefix) only.
 func PrefixCondition(prefix string) string {
 	p := "'" + prefix + "/'"
