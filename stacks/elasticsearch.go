@@ -51,8 +51,9 @@ func searchAccess(cfg *config.Platform) []objectstore.Access {
 // endpoint is in the control plane's /28 only while the cluster is reached by VPC peering; a
 // control plane behind Private Service Connect takes its endpoint from a subnet, and the /28 would
 // then cut the operator off. On AKS the endpoint is the public API server's address, or in a private
-// cluster its private endpoint in the VNet; Cilium, AKS's dataplane here, applies policy to the
-// translated endpoint, and neither address is known when the plan is made.
+// cluster its private endpoint in the VNet, neither known when the plan is made; an ipBlock reaches
+// it under Cilium, AKS's dataplane here, which only refuses ipBlocks to pod and node addresses
+// (MicrosoftDocs/azure-aks-docs articles/aks/azure-cni-powered-by-cilium.md, Limitations).
 func searchAPIServerCIDRs(cfg *config.Platform) []string {
 	if cfg.Cloud == config.Kubernetes {
 		return cfg.Network.APIServerCIDRs
