@@ -41,6 +41,16 @@ import (
 // azure-identity-token) and the mount of that name (addProjectedTokenVolumeMount) and adds neither,
 // and v1.6.0 adds its own, differently named, volume and mount beside it. AZURE_FEDERATED_TOKEN_FILE
 // is set on the container, so the webhook keeps it; the other three come from the webhook.
+//
+// Known limits of the store, not of this wiring:
+//   - The backups container is on the store's Data Lake Gen2 account (hierarchical namespace), whose
+//     flat List Blobs also returns directories. Elasticsearch deletes a stale directory tree by
+//     listing it flat and deleting every entry (AzureBlobStore.deleteBlobDirectory, 404 ignored), and
+//     Delete Blob on a directory that still has entries fails, so the cleanup of a deleted index can
+//     leave empty directories behind and log the failure; a later cleanup removes them. Snapshot
+//     data and restores are not affected.
+//   - The grant lists only under the prefix (adls.PrefixCondition): APIs that list elsewhere in the
+//     container — repository analysis, a repository registered on another base_path — are refused.
 const (
 	azureTokenVolume   = "azure-identity-token"
 	azureTokenDir      = configDir + "/azure/tokens"
