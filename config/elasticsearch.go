@@ -19,11 +19,11 @@ const ElasticsearchVersion = "9.4.3"
 
 // elasticsearchTargets are the targets Elasticsearch is implemented on: the kubernetes target (snapshots
 // to MinIO with a scoped key pair), GCP (snapshots to GCS through GKE Workload Identity, the grant
-// scoped to the snapshot prefix by an IAM condition) and AWS (snapshots to S3 through IRSA — EKS Pod
-// Identity is read only from Elasticsearch 9.6 — the role's policy scoped to the prefix). Azure's
-// repository needs the federated token under config/azure/tokens, not wired yet, so azure stacks
-// cannot turn it on.
-var elasticsearchTargets = map[Cloud]bool{Kubernetes: true, GCP: true, AWS: true}
+// scoped to the snapshot prefix by an IAM condition), AWS (snapshots to S3 through IRSA — EKS Pod
+// Identity is read only from Elasticsearch 9.6 — the role's policy scoped to the prefix) and Azure
+// (snapshots to the ADLS account's backups container through AKS workload identity, the federated
+// token under config/azure/tokens, the role assignment scoped to the prefix by an ABAC condition).
+var elasticsearchTargets = map[Cloud]bool{Kubernetes: true, GCP: true, AWS: true, Azure: true}
 
 // Elasticsearch configures the search and log store (`dataplatform:elasticsearch`): an Elasticsearch
 // cluster run by the ECK operator, its Kibana behind the edge, and snapshots to the object store.
@@ -31,15 +31,17 @@ type Elasticsearch struct {
 	// Enabled deploys Elasticsearch and Kibana. Default off: on a cluster the platform does not size
 	// (the kubernetes target) it asks for several cores and tens of GiB of guaranteed memory, and an
 	// ECK already on the cluster would collide with the operator's cluster-wide objects. Implemented
-	// on kubernetes, gcp and aws (elasticsearchTargets).
+	// on kubernetes, gcp, aws and azure (elasticsearchTargets).
 	Enabled *bool `json:"enabled"`
 	// ZoneAwareness spreads each node set across topology.kubernetes.io/zone and makes shard
-	// allocation zone-aware (default true in prod on aws and gcp, false otherwise). ECK then requires
+	// allocation zone-aware (default true in prod on aws, gcp and azure, false otherwise). ECK then requires
 	// the zone label on every node (cloud-on-k8s@v3.5.0 pkg/controller/elasticsearch/nodespec/
 	// podspec.go zoneAwarenessSchedulingDirectives: a required node affinity and DoNotSchedule
-	// spread), so only turn it on where the nodes carry it: EKS and GKE nodes always do (the
-	// well-known label the kubelet's cloud provider sets), kind, k3d and most on-premises clusters
-	// do not. Without it ECK's only spread is a preferred hostname anti-affinity
+	// spread), so only turn it on where the nodes carry it: EKS, GKE and AKS nodes always do (the
+	// well-known label the kubelet's cloud provider sets; on AKS "<region>-<zone>" —
+	// azure-docs articles/aks/availability-zones.md — or, in a pool without zones, the fault
+	// domain's number, so the label is always there), kind, k3d and most
+	// on-premises clusters do not. Without it ECK's only spread is a preferred hostname anti-affinity
 	// (nodespec/defaults.go DefaultAffinity), so prod's three masters may share a zone.
 	ZoneAwareness bool `json:"zoneAwareness"`
 	// Version is the Elasticsearch and Kibana version, 9.x.y (default ElasticsearchVersion).
@@ -100,7 +102,7 @@ func SnapshotsPerDay(rpo time.Duration) int {
 }
 
 // esZoneLabelled are the targets whose nodes always carry topology.kubernetes.io/zone.
-var esZoneLabelled = map[Cloud]bool{AWS: true, GCP: true}
+var esZoneLabelled = map[Cloud]bool{AWS: true, GCP: true, Azure: true}
 
 func elasticsearchDefaults(cloud Cloud, env Environment) Elasticsearch {
 	e := Elasticsearch{
@@ -122,11 +124,6 @@ func elasticsearchDefaults(cloud Cloud, env Environment) Elasticsearch {
 	return e
 }
 
-// esMissing names, per cloud Elasticsearch is refused on, what its snapshot repository lacks.
-var esMissing = map[Cloud]string{
-	Azure: "the federated token mounted under config/azure/tokens for the Azure repository",
-}
-
 var esVersion = regexp.MustCompile(`^9\.[0-9]+\.[0-9]+$`)
 
 // elasticsearch checks Elasticsearch's settings.
@@ -142,7 +139,7 @@ func (v *validator) elasticsearch() {
 	}
 	const k = KeyElasticsearch + "."
 	if !elasticsearchTargets[p.Cloud] {
-		v.add(k+"enabled", true, "false on %s: Elasticsearch is implemented on the kubernetes, gcp and aws targets only so far (%s's snapshot repository needs %s, not wired yet)", p.Cloud, p.Cloud, esMissing[p.Cloud])
+		v.add(k+"enabled", true, "false on %s: Elasticsearch is implemented on the kubernetes, gcp, aws and azure targets only", p.Cloud)
 		return
 	}
 	if !esVersion.MatchString(e.Version) {

@@ -68,7 +68,7 @@ func TestElasticsearchRefusesBadValues(t *testing.T) {
 	for _, c := range []struct {
 		cloud, stack, es, key string
 	}{
-		{"azure", "dev", `{"enabled": true}`, "elasticsearch.enabled"},
+		{"azure", "prod", `{"enabled": true, "kibanaReplicas": 1}`, "elasticsearch.kibanaReplicas"},
 		{"kubernetes", "dev", `{"enabled": true, "version": "8.19.0"}`, "elasticsearch.version"},
 		{"kubernetes", "dev", `{"enabled": true, "version": "latest"}`, "elasticsearch.version"},
 		{"kubernetes", "dev", `{"enabled": true, "masters": 2}`, "elasticsearch.masters"},

@@ -1,14 +1,12 @@
 package config
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
 
 // TestElasticsearchOnClouds: gcp and aws stacks may turn Elasticsearch on (snapshots to GCS through
-// Workload Identity, to S3 through IRSA), with the environment's defaults; azure still refuses it,
-// naming what its repository lacks.
+// Workload Identity, to S3 through IRSA), with the environment's defaults (azure: esazure_test.go).
 func TestElasticsearchOnClouds(t *testing.T) {
 	for _, cloud := range []string{"gcp", "aws"} {
 		for _, stack := range []string{"dev", "staging", "prod"} {
@@ -19,16 +17,6 @@ func TestElasticsearchOnClouds(t *testing.T) {
 			if !p.Elasticsearch.On() || p.Elasticsearch.Version != ElasticsearchVersion {
 				t.Errorf("%s/%s: elasticsearch = %+v", cloud, stack, p.Elasticsearch)
 			}
-		}
-	}
-	for cloud, want := range map[string]string{"azure": "config/azure/tokens"} {
-		_, err := parse(t, "dev", esValues(cloud, `{"enabled": true}`))
-		if err == nil {
-			t.Errorf("%s accepts elasticsearch.enabled", cloud)
-			continue
-		}
-		if !strings.Contains(err.Error(), "dataplatform:elasticsearch.enabled") || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: error %q does not name the key and %q", cloud, err, want)
 		}
 	}
 }

@@ -23,8 +23,9 @@ const (
 // searchAccess is Elasticsearch's entry in storeAccess, when it is on. On MinIO its pods run as the
 // data namespace's default ServiceAccount and authenticate with the scoped key pair in their
 // keystore; on a cloud they run as elasticsearch.ServiceAccountName, which the store binds its
-// identity to (GKE Workload Identity; on EKS the role's web-identity trust, IRSA), the grant scoped
-// to the prefix (gcs.prefixCondition, s3.workloadPolicy).
+// identity to (GKE Workload Identity; on EKS the role's web-identity trust, IRSA; on AKS the managed
+// identity's federated credential), the grant scoped to the prefix (gcs.prefixCondition,
+// s3.workloadPolicy, adls.PrefixCondition).
 func searchAccess(cfg *config.Platform) []objectstore.Access {
 	if !cfg.Elasticsearch.On() {
 		return nil
@@ -49,7 +50,10 @@ func searchAccess(cfg *config.Platform) []objectstore.Access {
 // happens for the clusterIPs"), so a VPC range would drop the operator's API traffic. On GKE the
 // endpoint is in the control plane's /28 only while the cluster is reached by VPC peering; a
 // control plane behind Private Service Connect takes its endpoint from a subnet, and the /28 would
-// then cut the operator off. The managed endpoint is not known when the plan is made.
+// then cut the operator off. On AKS the endpoint is the public API server's address, or in a private
+// cluster its private endpoint in the VNet, neither known when the plan is made; an ipBlock reaches
+// it under Cilium, AKS's dataplane here, which only refuses ipBlocks to pod and node addresses
+// (MicrosoftDocs/azure-aks-docs articles/aks/azure-cni-powered-by-cilium.md, Limitations).
 func searchAPIServerCIDRs(cfg *config.Platform) []string {
 	if cfg.Cloud == config.Kubernetes {
 		return cfg.Network.APIServerCIDRs

@@ -32,7 +32,7 @@ func esCloudSets(stack, target string) []string {
 // (GCS IAM condition; S3 role policy), the nodes' egress to the cloud's APIs (and on gcp the GKE
 // metadata server), the SLM policies (platform-snapshots keeps the retention, the RPO policy a
 // bounded day), zone awareness in prod, and Kibana on the cloud edge at kibana.<domain> with
-// its health path, and its budget in prod. Azure has none of it (config refuses it there).
+// its health path, and its budget in prod. Azure is not turned on here (tests/esazure_test.go).
 func TestElasticsearchOnClouds(t *testing.T) {
 	eachPlanWith(t, esCloudSets, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		es := resourcesOf(r, esCRType)

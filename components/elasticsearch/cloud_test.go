@@ -137,9 +137,10 @@ func TestSnapshotCountBounded(t *testing.T) {
 	assert.Contains(t, sh, "200|404)")
 }
 
-// TestRefusesUnwiredStores: ADLS snapshots are refused before anything is registered.
+// TestRefusesUnwiredStores: a store kind without a repository wiring is refused before anything is
+// registered (ADLS was, before azure.go).
 func TestRefusesUnwiredStores(t *testing.T) {
-	for _, k := range []objectstore.Kind{objectstore.ADLS} {
+	for _, k := range []objectstore.Kind{"nfs"} {
 		m, err := runWith(t, false, devArgs(), func() objectstore.Info {
 			s := gcsStore()
 			s.Kind = k

@@ -1,7 +1,8 @@
 // Package elasticsearch is the platform's search and log store: an Elasticsearch cluster and its
 // Kibana, both run by the ECK operator (package clusteraddons/eck), with snapshots to the platform's
 // object store on the environment's RPO: MinIO with a scoped key pair (kubernetes target), GCS through
-// GKE Workload Identity, S3 through IRSA; the store's grant is limited to the snapshot prefix.
+// GKE Workload Identity, S3 through IRSA, ADLS through AKS workload identity (azure.go); the store's
+// grant is limited to the snapshot prefix.
 //
 // The package holds the contract (Args, NodeSet, Snapshots, the Search outputs) and its one rendering:
 // ECK's custom resources as plain maps (apiextensions.CustomResource), every field checked against
@@ -212,7 +213,7 @@ func (a *Args) validate() error {
 	s := a.Snapshots
 	switch {
 	case !supportedStores[s.Store.Kind]:
-		return fmt.Errorf("elasticsearch: snapshots to %q are not implemented; MinIO (kubernetes target), GCS and S3 are", s.Store.Kind)
+		return fmt.Errorf("elasticsearch: snapshots to %q are not implemented; MinIO (kubernetes target), GCS, S3 and ADLS are", s.Store.Kind)
 	case s.Workload == "" || !dnsLabel.MatchString(s.Prefix):
 		return fmt.Errorf("elasticsearch: Snapshots.Workload and Snapshots.Prefix (a DNS label, got %q) are required", s.Prefix)
 	case s.Schedule == "" || s.RetentionDays < 1 || s.PerDay < 1:

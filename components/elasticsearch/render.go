@@ -69,14 +69,8 @@ func elasticsearchSpec(a *Args, credentialsSecret pulumi.StringOutput, userSecre
 		"auth":                    pulumi.Map{"fileRealm": fileRealm, "roles": roles},
 		"volumeClaimDeletePolicy": pulumi.String(deletePolicy),
 	}
-	if !a.cloudStore() {
-		spec["secureSettings"] = pulumi.Array{pulumi.Map{
-			"secretName": credentialsSecret,
-			"entries": pulumi.Array{
-				pulumi.Map{"key": pulumi.String("accessKey"), "path": pulumi.String("s3.client.default.access_key")},
-				pulumi.Map{"key": pulumi.String("secretKey"), "path": pulumi.String("s3.client.default.secret_key")},
-			},
-		}}
+	if s := secureSettings(a, credentialsSecret); s != nil {
+		spec["secureSettings"] = s
 	}
 	return spec
 }
@@ -122,7 +116,7 @@ func nodeSet(a *Args, n NodeSet, endpoint pulumi.StringOutput) pulumi.Map {
 		"name":        pulumi.String(n.Name),
 		"count":       pulumi.Int(n.Count),
 		"config":      config,
-		"podTemplate": pulumi.Map{"metadata": pulumi.Map{"labels": pulumi.ToStringMap(a.Labels)}, "spec": spec},
+		"podTemplate": pulumi.Map{"metadata": pulumi.Map{"labels": podLabels(a)}, "spec": spec},
 		"volumeClaimTemplates": pulumi.Array{pulumi.Map{
 			"metadata": pulumi.Map{"name": pulumi.String("elasticsearch-data")},
 			"spec":     claim,

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/network/k8snet"
+	"github.com/opendataplatform/dataplatform/components/objectstore"
 	"github.com/opendataplatform/dataplatform/components/secrets"
 )
 
@@ -111,6 +112,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	deps := append([]pulumi.Resource{args.Operator, user.Resource, roles}, policies...)
+	keystore := identity.CredentialsSecret
+	if s.Store.Kind == objectstore.ADLS {
+		client, err := b.azureClient()
+		if err != nil {
+			return nil, err
+		}
+		keystore, deps = client.Metadata.Name().Elem(), append(deps, client)
+	}
 	if args.cloudStore() {
 		sa, err := b.identityServiceAccount()
 		if err != nil {
@@ -125,7 +134,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		ApiVersion: pulumi.String("elasticsearch.k8s.elastic.co/v1"),
 		Kind:       pulumi.String("Elasticsearch"),
 		Metadata:   b.meta(ClusterName, "elasticsearch"),
-		OtherFields: map[string]any{"spec": elasticsearchSpec(args, identity.CredentialsSecret, user.Name,
+		OtherFields: map[string]any{"spec": elasticsearchSpec(args, keystore, user.Name,
 			roles.Metadata.Name().Elem(), s.Store.Endpoint)},
 	}, pulumi.Parent(comp), pulumi.Protect(args.Protect), pulumi.DependsOn(deps))
 	if err != nil {

@@ -37,11 +37,18 @@ func rolesFile() string {
 // On MinIO the default client carries the endpoint and keys the nodes hold; on GCS it has no
 // credentials_file, so it takes the pod's Application Default Credentials (Workload Identity).
 // Registration verifies the repository from every node.
+//
+// The azure type names its container "container" (modules/repository-azure AzureRepository.Repository:
+// CONTAINER_SETTING "container", BASE_PATH_SETTING "base_path", CLIENT_NAME "client").
 func repositoryBody(repoType, bucket, prefix string) string {
+	key := "bucket"
+	if repoType == "azure" {
+		key = "container"
+	}
 	b, _ := json.Marshal(map[string]any{
 		"type": repoType,
 		"settings": map[string]any{
-			"bucket":    bucket,
+			key:         bucket,
 			"base_path": prefix,
 			"client":    "default",
 		},

@@ -36,7 +36,7 @@ const (
 func (a *Args) cloudStore() bool { return a.Snapshots.Store.Kind != objectstore.MinIO }
 
 // supportedStores are the stores whose repository type, client settings and identity are wired.
-var supportedStores = map[objectstore.Kind]bool{objectstore.MinIO: true, objectstore.GCS: true, objectstore.S3: true}
+var supportedStores = map[objectstore.Kind]bool{objectstore.MinIO: true, objectstore.GCS: true, objectstore.S3: true, objectstore.ADLS: true}
 
 // The S3 repository's web identity (IRSA): Elasticsearch reads the token only at this path under
 // its config directory — the entitlements confine the module to it — and uses web identity when
@@ -56,12 +56,15 @@ const (
 	webIdentityMount = "aws-web-identity-token"
 )
 
-// repositoryType is the Elasticsearch repository type of a store (the repository-s3 and
-// repository-gcs modules bundled since 8.0: S3Repository.TYPE "s3", GoogleCloudStorageRepository.TYPE
-// "gcs").
+// repositoryType is the Elasticsearch repository type of a store (the repository-s3, repository-gcs
+// and repository-azure modules bundled since 8.0: S3Repository.TYPE "s3",
+// GoogleCloudStorageRepository.TYPE "gcs", AzureRepository.TYPE "azure").
 func repositoryType(k objectstore.Kind) string {
-	if k == objectstore.GCS {
+	switch k {
+	case objectstore.GCS:
 		return "gcs"
+	case objectstore.ADLS:
+		return "azure"
 	}
 	return "s3"
 }
@@ -83,6 +86,10 @@ func repositoryType(k objectstore.Kind) string {
 // not in storeEgress).
 func cloudNode(a *Args, config, container, spec pulumi.Map) {
 	spec["serviceAccountName"] = pulumi.String(ServiceAccountName)
+	if a.Snapshots.Store.Kind == objectstore.ADLS {
+		azureNode(container, spec)
+		return
+	}
 	if a.Snapshots.Store.Kind != objectstore.S3 {
 		return
 	}
@@ -139,6 +146,12 @@ func (b *builder) storeEgress(esPods *metav1.LabelSelectorArgs) (pulumi.Resource
 	case objectstore.S3:
 		// S3 and STS (regional and global endpoints): HTTPS, no fixed addresses; the web identity
 		// token is a file, so no link-local agent is reached.
+	case objectstore.ADLS:
+		// The account's blob private endpoint (an address of the endpoints subnet) and Microsoft
+		// Entra ID (login.microsoftonline.com, public addresses), both HTTPS; the federated token is
+		// a file, so no link-local agent is reached — the metadata address, where the managed
+		// identity credential of DefaultAzureCredential would ask for the node's identity, stays
+		// closed. The same rule as Dremio's on ADLS (components/dremio access.go).
 	case objectstore.GCS:
 		rules = append(rules,
 			&networkingv1.NetworkPolicyEgressRuleArgs{

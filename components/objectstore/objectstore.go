@@ -56,8 +56,9 @@ type Access struct {
 	// buckets (a workload sharing a bucket with another, such as Elasticsearch's snapshots next to
 	// the database backups). Lower-case letters, digits and '-'. MinIO scopes its user's policy to
 	// it, GCS its bucket grant (an IAM condition on the object name and the list prefix) and S3 its
-	// role's policy (objects under the prefix, s3:ListBucket conditioned on s3:prefix); ADLS refuses
-	// it until it scopes its grant the same way.
+	// role's policy (objects under the prefix, s3:ListBucket conditioned on s3:prefix), ADLS its
+	// container role assignment (an ABAC condition on the blob path and the list prefix,
+	// adls.PrefixCondition; refused with StaticCredential, whose account key no condition limits).
 	Prefix string
 }
 

@@ -501,20 +501,28 @@ func newIdentity(ctx *pulumi.Context, name, base string, args *ObjectStoreArgs, 
 		return objectstore.Identity{}, err
 	}
 	grants := []any{uai.ClientId, fic.ID()}
+	ready := []pulumi.Resource{fic}
 	for _, b := range a.Buckets {
 		scope := comp.ContainerIDs[b]
-		ra, err := authorization.NewRoleAssignment(ctx, name+"-"+a.Workload+"-"+string(b), &authorization.RoleAssignmentArgs{
+		assignment := &authorization.RoleAssignmentArgs{
 			RoleAssignmentName: azurerbac.AssignmentName(scope, uai.PrincipalId, role),
 			PrincipalId:        uai.PrincipalId,
 			// ServicePrincipal skips the directory lookup that fails while a new identity replicates.
 			PrincipalType:    pulumi.String("ServicePrincipal"),
 			RoleDefinitionId: role,
 			Scope:            scope,
-		}, parent, disposable)
+		}
+		if a.Prefix != "" {
+			// The grant reaches the blobs under "<Prefix>/" only (PrefixCondition).
+			assignment.Condition = pulumi.String(PrefixCondition(a.Prefix))
+			assignment.ConditionVersion = pulumi.String(ConditionVersion)
+		}
+		ra, err := authorization.NewRoleAssignment(ctx, name+"-"+a.Workload+"-"+string(b), assignment, parent, disposable)
 		if err != nil {
 			return objectstore.Identity{}, err
 		}
 		grants = append(grants, ra.ID())
+		ready = append(ready, ra)
 	}
 	// The client ID is handed out once the federation and every grant exist, so a workload that
 	// starts with it can authenticate and reach its containers at once.
@@ -524,6 +532,8 @@ func newIdentity(ctx *pulumi.Context, name, base string, args *ObjectStoreArgs, 
 		PodLabels:                 map[string]string{UseLabel: "true"},
 		Principal:                 clientID,
 		CredentialsSecret:         pulumi.String("").ToStringOutput(),
+		// A workload that exchanges its token as it starts waits for the federation and the grants.
+		Ready: ready,
 	}, nil
 }
 

@@ -202,8 +202,9 @@ func (a *ObjectStoreArgs) validate(name, accountName string) error {
 			return fail("Access[%d] (%s): ServiceAccount = %q; must be a DNS subdomain", i, acc.Workload, acc.ServiceAccount)
 		case len(acc.Buckets) == 0:
 			return fail("Access[%d] (%s): Buckets is empty; list the containers it uses from %v", i, acc.Workload, objectstore.Buckets)
-		case acc.Prefix != "":
-			return fail("Access[%d] (%s): Prefix = %q; ADLS grants whole containers so far", i, acc.Workload, acc.Prefix)
+		}
+		if err := validatePrefix(acc); err != nil {
+			return fail("Access[%d] (%s): %v", i, acc.Workload, err)
 		}
 		seen[acc.Workload] = true
 		buckets := map[objectstore.Bucket]bool{}
