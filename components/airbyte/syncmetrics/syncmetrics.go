@@ -290,7 +290,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			Selector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(Selector())},
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{
-					Labels: podLabels,
+					Labels:      podLabels,
 					Annotations: pulumi.StringMap{metadatadb.ConfigHashAnnotation: pulumi.String(configHash)},
 				},
 				Spec: &corev1.PodSpecArgs{

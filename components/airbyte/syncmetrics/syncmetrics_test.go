@@ -192,7 +192,7 @@ func conn() metadatadb.Connection {
 		Host: pulumi.String("db.internal").ToStringOutput(), Port: 5432,
 		Databases: map[metadatadb.Database]string{metadatadb.Airbyte: "airbyte"},
 		CredentialSecrets: map[string]pulumi.StringOutput{
-			"airbyte":                 pulumi.String("airbyte-db-credentials").ToStringOutput(),
+			"airbyte":                pulumi.String("airbyte-db-credentials").ToStringOutput(),
 			metadatadb.AirbyteReader: pulumi.String(metadatadb.CredentialSecretName(metadatadb.AirbyteReader)).ToStringOutput(),
 		},
 		SSLMode: metadatadb.SSLModeVerifyFull, CACert: pulumi.String("PEM").ToStringOutput(),
