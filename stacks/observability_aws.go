@@ -33,9 +33,11 @@ func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 			rules = append(rules, r)
 		}
 	}
+	// Airbyte's jobs-database exporter and its alerts (no dashboard: AWS has no Grafana here).
+	airbyteTarget, airbyteRules, _ := airbyteObservability(cfg, "")
 	return observability.Spec{
-		Targets:   targets,
-		Rules:     rules,
+		Targets:   append(targets, airbyteTarget),
+		Rules:     append(rules, airbyteRules...),
 		Retention: observability.Retention{Metrics: time.Duration(cfg.Observability.MetricsRetentionDays) * 24 * time.Hour},
 	}
 }

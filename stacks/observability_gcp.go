@@ -34,8 +34,16 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 		CertManager: cfg.Edge.On(),
 	}
 	o := cfg.Observability
+	// Airbyte's jobs-database exporter, its alerts and dashboard, scoped to this cluster (Cloud
+	// Monitoring's PromQL reads the whole project). Not in pa.Targets: the platform's Dremio rules
+	// read those.
+	airbyteTarget, airbyteRules, airbyteDashboard := airbyteObservability(cfg, pa.ClusterMatcher())
 	a := &gmp.Args{
-		Spec:    observability.Spec{Targets: pa.Targets, Rules: gmp.Rules(pa), Dashboards: gmp.Dashboards(pa)},
+		Spec: observability.Spec{
+			Targets:    append(append([]observability.ScrapeTarget{}, pa.Targets...), airbyteTarget),
+			Rules:      append(gmp.Rules(pa), airbyteRules...),
+			Dashboards: append(gmp.Dashboards(pa), airbyteDashboard),
+		},
 		Project: cfg.GCPProject, Name: gcpName(names.Base, "", 40), RunbookBase: o.DocsBaseURL,
 		LogsRetentionDays: o.LogsRetentionDays, LogsLocation: o.LogsLocation, Labels: partOf(),
 	}

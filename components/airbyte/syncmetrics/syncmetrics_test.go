@@ -1,6 +1,7 @@
 package syncmetrics
 
 import (
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -336,5 +337,14 @@ func TestExporterValidation(t *testing.T) {
 			assert.Empty(t, m.ByType(deployType), "nothing is registered before the error")
 			assert.Empty(t, m.ByType(jobType))
 		})
+	}
+}
+
+// TestRunbookSections: every rule's anchor and heading exist in docs/runbook-alerts.md.
+func TestRunbookSections(t *testing.T) {
+	doc, err := os.ReadFile("../../../" + observability.RunbookDoc)
+	require.NoError(t, err)
+	for _, r := range Rules("") {
+		assert.Contains(t, string(doc), `<a id="`+r.Runbook+`"></a>`+"\n## "+r.Name+" ("+string(r.Severity)+")")
 	}
 }
