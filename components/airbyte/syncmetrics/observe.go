@@ -48,12 +48,14 @@ func Rules(scope string) []observability.AlertRule {
 		{
 			Name: "AirbyteSyncFailing", Runbook: RunbookSyncFailing, Severity: observability.Warning, For: 5 * time.Minute,
 			Summary: "the latest sync of Airbyte connection {{ $labels.connection }} failed after all its attempts",
-			Expr:    `max by (connection) (` + sel("airbyte_sync_last_job_failed", scope) + `) > 0`,
+			Expr:    `max by (connection) (` + sel("airbyte_sync_last_job_failed", Real, scope) + `) > 0`,
 		},
 		{
 			Name: "AirbyteSyncMetricsDown", Runbook: RunbookExporterDown, Severity: observability.Warning, For: 10 * time.Minute,
-			Summary: "the Airbyte jobs-database exporter has not answered for 10 minutes: sync failures are not seen",
-			Expr:    sel("up", Job, scope) + ` == 0`,
+			Summary: "the Airbyte jobs-database exporter is down or cannot read Airbyte's database: sync failures are not seen",
+			// Both `up`s: Prometheus' (the pod does not answer) and sql_exporter's own
+			// up{target="airbyte_jobs"} (it answers but cannot connect, sign in or read: TargetName).
+			Expr: `min(` + sel("up", Job, scope) + `) == 0`,
 		},
 	}
 }
@@ -62,16 +64,16 @@ func Rules(scope string) []observability.AlertRule {
 func Panels(scope string) []observability.Panel {
 	return []observability.Panel{
 		{Title: "Airbyte sync success rate", Kind: observability.TimeSeries, Unit: "percentunit", Queries: []string{
-			`sum(` + sel("airbyte_sync_jobs", `status="succeeded"`, scope) + `) / sum(` + sel("airbyte_sync_jobs", `status=~"succeeded|failed"`, scope) + `)`,
+			`sum(` + sel("airbyte_sync_jobs", Real, `status="succeeded"`, scope) + `) / sum(` + sel("airbyte_sync_jobs", Real, `status=~"succeeded|failed"`, scope) + `)`,
 		}},
 		{Title: "Records synced", Kind: observability.TimeSeries, Unit: "short", Queries: []string{
-			`sum by (connection) (` + sel("airbyte_sync_records_committed", scope) + `)`,
+			`sum by (connection) (` + sel("airbyte_sync_records_committed", Real, scope) + `)`,
 		}},
 		{Title: "Sync duration", Kind: observability.TimeSeries, Unit: "s", Queries: []string{
-			`max by (connection) (` + sel("airbyte_sync_attempt_duration_seconds", scope) + `)`,
+			`max by (connection) (` + sel("airbyte_sync_attempt_duration_seconds", Real, scope) + `)`,
 		}},
 		{Title: "Failed sync jobs (24 h)", Kind: observability.Stat, Unit: "short", Queries: []string{
-			`sum(` + sel("airbyte_sync_jobs", `status="failed"`, scope) + `)`,
+			`sum(` + sel("airbyte_sync_jobs", Real, `status="failed"`, scope) + `)`,
 		}},
 	}
 }

@@ -54,14 +54,17 @@ var Columns = map[string][]string{
 	"jobs": {"id", "config_type", "scope", "status", "created_at", "updated_at"},
 	// create table "public"."attempts": id bigint, job_id bigint, created_at, ended_at timestamptz.
 	"attempts": {"id", "job_id", "created_at", "ended_at"},
-	// create table "public"."sync_stats": attempt_id bigint, records_committed bigint.
-	"sync_stats": {"attempt_id", "records_committed"},
+	// create table "public"."sync_stats": attempt_id bigint, records_committed bigint, updated_at
+	// timestamptz.
+	"sync_stats": {"attempt_id", "records_committed", "updated_at"},
 }
 
 // Enum values the queries compare with (schema.sql: TYPE JOB_STATUS AS ENUM('pending', 'running',
-// 'incomplete', 'failed', 'succeeded', 'cancelled'); TYPE JOB_CONFIG_TYPE AS ENUM(…, 'sync', …)).
+// 'incomplete', 'failed', 'succeeded', 'cancelled'); TYPE JOB_CONFIG_TYPE AS ENUM(…, 'sync', …), to
+// which jobs/migrations/V0_57_2_001__AddRefreshJobType.kt adds 'refresh': a refresh moves data as a
+// sync does, so both count).
 const (
-	configSync      = "sync"
+	configTypes     = "'sync', 'refresh'"
 	statusSucceeded = "succeeded"
 	statusFailed    = "failed"
 	statusCancelled = "cancelled"
@@ -83,53 +86,79 @@ type Query struct {
 	Tables []string
 }
 
+// Placeholder rows: every query also returns one row whose key labels are empty, so each series
+// exists from the first scrape of a fresh platform (Prometheus drops empty labels: the row is the
+// bare metric with value 0). Cloud Monitoring refuses to create a PromQL alert policy over a metric
+// it has never received (components/observability/gmp gmp.go policy: "Error 404: Cannot find
+// metric(s)"), so without them a gcp stack could not be updated before the first sync finished.
+// Rules and panels select connection!="" (Real).
+func placeholder(labels []string, value string) string {
+	cols := make([]string, 0, len(labels)+1)
+	for _, l := range labels {
+		cols = append(cols, "'' AS "+l)
+	}
+	return "\nUNION ALL SELECT " + strings.Join(append(cols, "0 AS "+value), ", ")
+}
+
+// Real is the matcher that leaves the placeholder rows out.
+const Real = `connection!=""`
+
 // Queries are the metrics the exporter serves, all gauges over the jobs database. Windows filter on
-// indexed columns (schema_dump.txt: jobs_updated_at_idx, job_attempt_idx, attempt_id_idx).
+// indexed columns (schema_dump.txt: jobs_updated_at_idx, scope_created_at_idx, job_attempt_idx,
+// attempt_id_idx).
 func Queries() []Query {
 	terminal := fmt.Sprintf("'%s', '%s', '%s'", statusSucceeded, statusFailed, statusCancelled)
-	return []Query{
+	qs := []Query{
 		{
 			Metric: "airbyte_sync_jobs",
-			Help:   "Sync jobs that reached a final status in the last " + Window + ", by connection and status (succeeded, failed, cancelled).",
+			Help:   "Sync and refresh jobs that reached a final status in the last " + Window + ", by connection and status (succeeded, failed, cancelled).",
 			Labels: []string{"connection", "status"}, Value: "jobs", Tables: []string{"jobs"},
 			SQL: fmt.Sprintf(`SELECT scope AS connection, status::text AS status, count(*) AS jobs
 FROM public.jobs
-WHERE config_type = '%s' AND status IN (%s) AND updated_at > now() - interval '%s'
-GROUP BY scope, status`, configSync, terminal, Window),
+WHERE config_type IN (%s) AND status IN (%s) AND updated_at > now() - interval '%s'
+GROUP BY scope, status`, configTypes, terminal, Window),
 		},
 		{
 			Metric: "airbyte_sync_last_job_failed",
-			Help:   "1 when the connection's latest finished sync job (last 30 days) failed after all its attempts, 0 when it succeeded.",
+			Help:   "1 when the connection's latest finished sync or refresh job (last 30 days) failed after all its attempts, 0 when it succeeded.",
 			Labels: []string{"connection"}, Value: "failed", Tables: []string{"jobs"},
-			SQL: fmt.Sprintf(`SELECT DISTINCT ON (scope) scope AS connection, CASE WHEN status = '%s' THEN 1 ELSE 0 END AS failed
+			SQL: fmt.Sprintf(`(SELECT DISTINCT ON (scope) scope AS connection, CASE WHEN status = '%s' THEN 1 ELSE 0 END AS failed
 FROM public.jobs
-WHERE config_type = '%s' AND status IN ('%s', '%s') AND created_at > now() - interval '30 days'
-ORDER BY scope, created_at DESC`, statusFailed, configSync, statusSucceeded, statusFailed),
+WHERE config_type IN (%s) AND status IN ('%s', '%s') AND created_at > now() - interval '30 days'
+ORDER BY scope, created_at DESC)`, statusFailed, configTypes, statusSucceeded, statusFailed),
 		},
 		{
 			// records_committed (what the destination confirmed written), not records_emitted (what
-			// the source read): a sync that fails at the destination has emitted records but synced none.
+			// the source read): a sync that fails at the destination has emitted records but synced
+			// none. sync_stats may hold several rows per attempt (airbyte-platform@v2.0.0
+			// airbyte-persistence/job-persistence/.../DefaultJobPersistence.kt: "the table currently has
+			// duplicate records and also doesn't contain the unique constraint on the attempt_id
+			// column"); Airbyte reads the latest (orderBy UPDATED_AT desc), and so does this.
 			Metric: "airbyte_sync_records_committed",
-			Help:   "Records the destination committed in sync attempts that ended in the last " + Window + ", by connection.",
+			Help:   "Records the destination committed in sync and refresh attempts that ended in the last " + Window + ", by connection.",
 			Labels: []string{"connection"}, Value: "records", Tables: []string{"jobs", "attempts", "sync_stats"},
 			SQL: fmt.Sprintf(`SELECT j.scope AS connection, coalesce(sum(s.records_committed), 0) AS records
 FROM public.jobs j
 JOIN public.attempts a ON a.job_id = j.id
-JOIN public.sync_stats s ON s.attempt_id = a.id
-WHERE j.config_type = '%s' AND j.updated_at > now() - interval '%s' AND a.ended_at > now() - interval '%s'
-GROUP BY j.scope`, configSync, Window, Window),
+JOIN (SELECT DISTINCT ON (attempt_id) attempt_id, records_committed FROM public.sync_stats ORDER BY attempt_id, updated_at DESC) s ON s.attempt_id = a.id
+WHERE j.config_type IN (%s) AND j.updated_at > now() - interval '%s' AND a.ended_at > now() - interval '%s'
+GROUP BY j.scope`, configTypes, Window, Window),
 		},
 		{
 			Metric: "airbyte_sync_attempt_duration_seconds",
-			Help:   "Duration (ended_at - created_at) of the connection's latest ended sync attempt (last 7 days), in seconds.",
+			Help:   "Duration (ended_at - created_at) of the connection's latest ended sync or refresh attempt (last 7 days), in seconds.",
 			Labels: []string{"connection"}, Value: "seconds", Tables: []string{"jobs", "attempts"},
-			SQL: fmt.Sprintf(`SELECT DISTINCT ON (j.scope) j.scope AS connection, extract(epoch FROM a.ended_at - a.created_at) AS seconds
+			SQL: fmt.Sprintf(`(SELECT DISTINCT ON (j.scope) j.scope AS connection, extract(epoch FROM a.ended_at - a.created_at) AS seconds
 FROM public.jobs j
 JOIN public.attempts a ON a.job_id = j.id
-WHERE j.config_type = '%s' AND j.updated_at > now() - interval '7 days' AND a.ended_at IS NOT NULL
-ORDER BY j.scope, a.ended_at DESC`, configSync),
+WHERE j.config_type IN (%s) AND j.updated_at > now() - interval '7 days' AND a.ended_at IS NOT NULL
+ORDER BY j.scope, a.ended_at DESC)`, configTypes),
 		},
 	}
+	for i := range qs {
+		qs[i].SQL += placeholder(qs[i].Labels, qs[i].Value)
+	}
+	return qs
 }
 
 // CollectorName names the collector in the exporter's configuration.
@@ -167,11 +196,18 @@ const (
 // TARGET_, DefaultOverwrite true), so the password never sits in the ConfigMap.
 const DSNPlaceholder = "postgres://set-by-SQLEXPORTER_TARGET_DSN"
 
+// TargetName is target.name: with it sql_exporter exports its own `up{target="airbyte_jobs"}`, 0 when
+// it cannot reach the database (sql_exporter@0.24.6 target.go Collect: ping, then `if t.name != ""`
+// the up metric from the ping's result; config.TargetLabel defaults to "target",
+// cmd/sql_exporter/main.go -config.target-label). Without it a failed connection, password or
+// grant still answers the scrape with HTTP 200 (promhttp.go: 500 only when nothing was gathered),
+// Prometheus' own `up` stays 1, and the Airbyte series silently vanish.
+const TargetName = "airbyte_jobs"
+
 // ExporterYAML is sql_exporter.yml (README "Configuration"; global: min_interval, max_connections,
 // max_idle_connections, max_connection_lifetime, scrape_timeout_offset): one connection at most
 // (the role's CONNECTION LIMIT is metadatadb.ReaderConnectionLimit), the queries run at most once a
-// minute however often the exporter is scraped, and target.name is left unset so the exporter writes
-// no `up` series of its own beside Prometheus'.
+// minute however often the exporter is scraped, and target.name set (TargetName).
 func ExporterYAML() string {
 	return fmt.Sprintf(`global:
   scrape_timeout_offset: 500ms
@@ -180,26 +216,27 @@ func ExporterYAML() string {
   max_idle_connections: 1
   max_connection_lifetime: 10m
 target:
+  name: %s
   data_source_name: %q
   collectors: [%s]
 collector_files:
   - %q
-`, DSNPlaceholder, CollectorName, ConfigDir+"/"+CollectorFile)
+`, TargetName, DSNPlaceholder, CollectorName, ConfigDir+"/"+CollectorFile)
 }
 
 // GrantSQL is what the grant Job runs as the owner of the Airbyte database and its tables (the
 // airbyte role: metadatadb.Owner; Airbyte's bootloader runs the migrations as DATABASE_USER, so the
-// tables are its): CONNECT on the database, USAGE on the schema, SELECT on exactly Tables, and
-// nothing more. Each GRANT is idempotent.
+// tables are its): CONNECT on the database, USAGE on the schema, and SELECT on exactly the Columns
+// of exactly the Tables (column privileges, PostgreSQL GRANT SELECT (column, …) ON table): not
+// jobs.config (the sync's catalog and configuration) nor attempts.output / failure_summary (error
+// texts that may quote data). Each GRANT is idempotent.
 func GrantSQL(database, role string) string {
 	var b strings.Builder
 	b.WriteString("\\set ON_ERROR_STOP on\n")
 	fmt.Fprintf(&b, "GRANT CONNECT ON DATABASE %s TO %s;\n", database, role)
 	fmt.Fprintf(&b, "GRANT USAGE ON SCHEMA %s TO %s;\n", Schema, role)
-	qualified := make([]string, len(Tables))
-	for i, t := range Tables {
-		qualified[i] = Schema + "." + t
+	for _, t := range Tables {
+		fmt.Fprintf(&b, "GRANT SELECT (%s) ON TABLE %s.%s TO %s;\n", strings.Join(Columns[t], ", "), Schema, t, role)
 	}
-	fmt.Fprintf(&b, "GRANT SELECT ON TABLE %s TO %s;\n", strings.Join(qualified, ", "), role)
 	return b.String()
 }
