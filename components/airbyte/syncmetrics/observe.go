@@ -54,8 +54,10 @@ func Rules(scope string) []observability.AlertRule {
 			Name: "AirbyteSyncMetricsDown", Runbook: RunbookExporterDown, Severity: observability.Warning, For: 10 * time.Minute,
 			Summary: "the Airbyte jobs-database exporter is down or cannot read Airbyte's database: sync failures are not seen",
 			// Both `up`s: Prometheus' (the pod does not answer) and sql_exporter's own
-			// up{target="airbyte_jobs"} (it answers but cannot connect, sign in or read: TargetName).
-			Expr: `min(` + sel("up", Job, scope) + `) == 0`,
+			// up{target="airbyte_jobs"} (it answers but cannot connect or sign in: TargetName); and a
+			// query that fails after a good connection (a lost grant, a renamed column after an Airbyte
+			// upgrade) drops its series, placeholder row included: absent.
+			Expr: downExpr(scope),
 		},
 	}
 }
@@ -84,6 +86,14 @@ const DashboardUID = "dataplatform-airbyte"
 // Dashboard is the Airbyte dashboard.
 func Dashboard(scope string) observability.Dashboard {
 	return observability.Dashboard{UID: DashboardUID, Title: "Data platform / Airbyte", Panels: Panels(scope)}
+}
+
+func downExpr(scope string) string {
+	e := `min(` + sel("up", Job, scope) + `) == 0`
+	for _, q := range Queries() {
+		e += ` or absent(` + sel(q.Metric, Job, scope) + `)`
+	}
+	return e
 }
 
 // sel is a selector of metric with the non-empty matchers.

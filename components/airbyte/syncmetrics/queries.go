@@ -86,22 +86,27 @@ type Query struct {
 	Tables []string
 }
 
-// Placeholder rows: every query also returns one row whose key labels are empty, so each series
-// exists from the first scrape of a fresh platform (Prometheus drops empty labels: the row is the
-// bare metric with value 0). Cloud Monitoring refuses to create a PromQL alert policy over a metric
+// Placeholder rows: every query also returns one row whose key labels are all None, value 0, so each
+// series exists from the first scrape of a fresh platform. Cloud Monitoring refuses to create a PromQL alert policy over a metric
 // it has never received (components/observability/gmp gmp.go policy: "Error 404: Cannot find
 // metric(s)"), so without them a gcp stack could not be updated before the first sync finished.
-// Rules and panels select connection!="" (Real).
+// Rules and panels select Real; the metrics' Help says so.
 func placeholder(labels []string, value string) string {
 	cols := make([]string, 0, len(labels)+1)
 	for _, l := range labels {
-		cols = append(cols, "'' AS "+l)
+		cols = append(cols, "'"+None+"' AS "+l)
 	}
 	return "\nUNION ALL SELECT " + strings.Join(append(cols, "0 AS "+value), ", ")
 }
 
-// Real is the matcher that leaves the placeholder rows out.
-const Real = `connection!=""`
+// None is the placeholder row's label value, and Real the matcher that leaves it out.
+const (
+	None = "_none"
+	Real = `connection!="` + None + `"`
+)
+
+// placeholderHelp ends every metric's help.
+const placeholderHelp = ` A row with every label "` + None + `" and value 0 keeps the series present; select connection!="` + None + `".`
 
 // Queries are the metrics the exporter serves, all gauges over the jobs database. Windows filter on
 // indexed columns (schema_dump.txt: jobs_updated_at_idx, scope_created_at_idx, job_attempt_idx,
@@ -133,14 +138,15 @@ ORDER BY scope, created_at DESC)`, statusFailed, configTypes, statusSucceeded, s
 			// none. sync_stats may hold several rows per attempt (airbyte-platform@v2.0.0
 			// airbyte-persistence/job-persistence/.../DefaultJobPersistence.kt: "the table currently has
 			// duplicate records and also doesn't contain the unique constraint on the attempt_id
-			// column"); Airbyte reads the latest (orderBy UPDATED_AT desc), and so does this.
+			// column"); Airbyte reads the latest (orderBy UPDATED_AT desc), and so does this, through
+			// the attempt_id_idx index per windowed attempt (a LATERAL lookup, not a sort of the table).
 			Metric: "airbyte_sync_records_committed",
 			Help:   "Records the destination committed in sync and refresh attempts that ended in the last " + Window + ", by connection.",
 			Labels: []string{"connection"}, Value: "records", Tables: []string{"jobs", "attempts", "sync_stats"},
 			SQL: fmt.Sprintf(`SELECT j.scope AS connection, coalesce(sum(s.records_committed), 0) AS records
 FROM public.jobs j
 JOIN public.attempts a ON a.job_id = j.id
-JOIN (SELECT DISTINCT ON (attempt_id) attempt_id, records_committed FROM public.sync_stats ORDER BY attempt_id, updated_at DESC) s ON s.attempt_id = a.id
+JOIN LATERAL (SELECT s.records_committed FROM public.sync_stats s WHERE s.attempt_id = a.id ORDER BY s.updated_at DESC LIMIT 1) s ON true
 WHERE j.config_type IN (%s) AND j.updated_at > now() - interval '%s' AND a.ended_at > now() - interval '%s'
 GROUP BY j.scope`, configTypes, Window, Window),
 		},
@@ -157,6 +163,7 @@ ORDER BY j.scope, a.ended_at DESC)`, configTypes),
 	}
 	for i := range qs {
 		qs[i].SQL += placeholder(qs[i].Labels, qs[i].Value)
+		qs[i].Help += placeholderHelp
 	}
 	return qs
 }
