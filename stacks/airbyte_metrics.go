@@ -20,7 +20,8 @@ func deployAirbyteMetrics(ctx *pulumi.Context, cfg *config.Platform, f *Foundati
 	}
 	a := &syncmetrics.Args{
 		Namespace: ns.Apps, NamespaceName: ns.Names.Apps, Database: data.DB,
-		After: append([]pulumi.Resource{e.Airbyte.Release}, data.DBReady...), Scheduling: f.Cluster.Scheduling, Labels: partOf(),
+		After: append([]pulumi.Resource{e.Airbyte.Release}, data.DBReady...), AirbyteVersion: cfg.Airbyte.ChartVersion,
+		Scheduling: f.Cluster.Scheduling, Labels: partOf(),
 	}
 	if data.InCluster {
 		a.DatabaseNamespace = ns.Names.Data

@@ -55,6 +55,9 @@ type Args struct {
 	// After are the resources the grant waits for: Airbyte's release, whose bootloader runs the
 	// migrations that create the tables (a GRANT on a missing table fails).
 	After []pulumi.Resource
+	// AirbyteVersion is Airbyte's chart version: the grant re-runs when it changes, since a migration
+	// that recreates a table drops the grants on it.
+	AirbyteVersion string
 	// Scheduling places the pods on the workload pool.
 	Scheduling cluster.Scheduling
 	// Labels are added to every object.
@@ -200,8 +203,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	deps = append(deps, grantCM)
 	// The Job re-runs (is replaced) whenever what it applies changes: script, server, CA, credential
-	// Secret (metadatadb.ConfigHashAnnotation; a fixed name, so delete before replace).
-	hash := pulumi.Unsecret(pulumi.All(pulumi.String(script), db.Host, db.CACert, db.CredentialSecrets[owner]).ApplyT(func(v []any) string {
+	// Secret, Airbyte's version (metadatadb.ConfigHashAnnotation; a fixed name, so delete before
+	// replace).
+	hash := pulumi.Unsecret(pulumi.All(pulumi.String(script), db.Host, db.CACert, db.CredentialSecrets[owner], pulumi.String(a.AirbyteVersion)).ApplyT(func(v []any) string {
 		return metadatadb.ConfigHash(v...)
 	}).(pulumi.StringOutput)).(pulumi.StringOutput)
 	grantLabels := labels("grant")

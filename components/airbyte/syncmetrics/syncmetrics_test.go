@@ -349,6 +349,20 @@ func TestExporterObjects(t *testing.T) {
 	})
 }
 
+// TestGrantRerunsOnAirbyteUpgrade: a new Airbyte version is a new grant pod template (a migration
+// that recreates a table drops its grants).
+func TestGrantRerunsOnAirbyteUpgrade(t *testing.T) {
+	hash := func(v string) string {
+		m, err := run(t, false, func(a *Args) { a.AirbyteVersion = v })
+		require.NoError(t, err)
+		return inspect.Str(inspect.One(t, m, jobType).Inputs, "spec", "template", "metadata", "annotations", metadatadb.ConfigHashAnnotation)
+	}
+	a, b := hash("2.0.19"), hash("2.0.20")
+	assert.NotEmpty(t, a)
+	assert.NotEqual(t, a, b)
+	assert.Equal(t, a, hash("2.0.19"))
+}
+
 func TestExporterInCluster(t *testing.T) {
 	m, err := run(t, false, func(a *Args) { a.DatabaseCIDRs, a.DatabaseNamespace = nil, "dataplatform-data" })
 	require.NoError(t, err)
