@@ -34,6 +34,8 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 	}
 	targets = append(targets, dremio.MetricsTargets(n.Apps)...)
 	targets = append(targets, loggingTargets(cfg)...)
+	airbyteTarget, airbyteRules, airbyteDashboard := airbyteObservability(cfg, "")
+	targets = append(targets, airbyteTarget)
 	if cfg.Edge.On() {
 		targets = append(targets, platform.CertManagerTarget(envoygateway.CertManagerNamespace))
 	}
@@ -41,8 +43,8 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 	r := o.Receiver
 	return observability.Spec{
 		Targets:    targets,
-		Rules:      append(platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On()}), loggingRules(cfg)...),
-		Dashboards: platform.Dashboards(),
+		Rules:      append(append(platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On()}), loggingRules(cfg)...), airbyteRules...),
+		Dashboards: append(platform.Dashboards(), airbyteDashboard),
 		Retention:  observability.Retention{Metrics: time.Duration(o.MetricsRetentionDays) * 24 * time.Hour},
 		Receiver: observability.Receiver{
 			Kind: observability.ReceiverKind(r.Kind), To: r.To, From: r.From, Smarthost: r.Smarthost, Username: r.Username,

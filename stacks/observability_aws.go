@@ -28,6 +28,9 @@ import (
 func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 	targets := dremio.MetricsTargets(cfg.Network.Namespaces.Apps)
 	var rules []observability.AlertRule
+	// Airbyte's jobs-database exporter and its alerts (no dashboard: AWS renders none here).
+	airbyteTarget, airbyteRules, _ := airbyteObservability(cfg, "")
+	targets, rules = append(targets, airbyteTarget), append(rules, airbyteRules...)
 	for _, r := range platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: cfg.Network.Namespaces.Jobs}) {
 		if len(observability.Spec{Targets: targets, Rules: []observability.AlertRule{r}}.Undeclared(amp.ClusterMetrics()...)) == 0 {
 			rules = append(rules, r)

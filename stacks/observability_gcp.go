@@ -39,6 +39,13 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 		Project: cfg.GCPProject, Name: gcpName(names.Base, "", 40), RunbookBase: o.DocsBaseURL,
 		LogsRetentionDays: o.LogsRetentionDays, LogsLocation: o.LogsLocation, Labels: partOf(),
 	}
+	// Airbyte's jobs-database exporter, its alerts and dashboard, scoped to this cluster (Cloud
+	// Monitoring's PromQL reads the whole project). Not in pa.Targets: the platform's Dremio rules
+	// read those.
+	airbyteTarget, airbyteRules, airbyteDashboard := airbyteObservability(cfg, pa.ClusterMatcher())
+	a.Spec.Targets = append(append([]observability.ScrapeTarget{}, a.Spec.Targets...), airbyteTarget)
+	a.Spec.Rules = append(a.Spec.Rules, airbyteRules...)
+	a.Spec.Dashboards = append(a.Spec.Dashboards, airbyteDashboard)
 	switch o.Receiver.Kind {
 	case config.ReceiverEmail:
 		a.Email = o.Receiver.To

@@ -41,6 +41,8 @@ func TestObservability(t *testing.T) {
 		}{
 			"metadata-db": {ns.Data, 9187}, "object-store": {ns.Data, 9000},
 			"dremio-coordinator": {ns.Apps, 9091}, "dremio-executor": {ns.Apps, 9091}, "cert-manager": {"cert-manager", 9402},
+			// Airbyte's jobs-database exporter (tests/exporters_test.go).
+			"airbyte-sync-metrics": {ns.Apps, 9399},
 		}
 		if len(monitors) != len(want) {
 			t.Errorf("%d PodMonitors; want %d", len(monitors), len(want))

@@ -99,6 +99,10 @@ func rolePasswordEnv() []string {
 			out = append(out, strings.ToUpper(r)+"_PASSWORD")
 		}
 	}
+	// The read-only roles' passwords are in the same Secret (components/airbyte/syncmetrics' reader).
+	for _, r := range metadatadb.ReadOnlyRoles {
+		out = append(out, strings.ToUpper(r)+"_PASSWORD")
+	}
 	return out
 }
 

@@ -126,6 +126,9 @@ func roles() []string {
 	return out
 }
 
+// loginRoles are the owners and the read-only roles: every role the bootstrap gives a password.
+func loginRoles() []string { return append(roles(), ReadOnlyRoles...) }
+
 // bootstrapSQL creates each role and database if missing and (re)sets the roles' passwords, so that
 // running it again is harmless. psql variables carry the passwords; they never appear in the script.
 func bootstrapSQL() string {
@@ -142,6 +145,12 @@ func bootstrapSQL() string {
 		// The administrator must be able to SET ROLE to create databases owned by the role.
 		fmt.Fprintf(&b, "\\if :pg16\nSELECT format('GRANT %%I TO %%I WITH SET TRUE', '%s', current_user) WHERE NOT pg_has_role(current_user, '%s', 'SET')\\gexec\n\\else\n", r, r)
 		fmt.Fprintf(&b, "SELECT format('GRANT %%I TO %%I', '%s', current_user) WHERE NOT pg_has_role(current_user, '%s', 'MEMBER')\\gexec\n\\endif\n", r, r)
+	}
+	// The read-only roles: LOGIN, no membership, a connection limit; their grants come from the
+	// owner of what they read (components/airbyte/syncmetrics).
+	for _, r := range ReadOnlyRoles {
+		fmt.Fprintf(&b, "SELECT format('CREATE ROLE %%I LOGIN NOINHERIT', '%s') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s')\\gexec\n", r, r)
+		fmt.Fprintf(&b, "ALTER ROLE %s WITH LOGIN NOINHERIT CONNECTION LIMIT %d PASSWORD :'%s_password';\n", r, ReaderConnectionLimit, r)
 	}
 	for _, db := range Databases {
 		fmt.Fprintf(&b, "SELECT format('CREATE DATABASE %%I OWNER %%I', '%s', '%s') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '%s')\\gexec\n", db, Owner[db], db)
@@ -226,29 +235,29 @@ func NewBootstrap(ctx *pulumi.Context, name string, parent pulumi.Resource, prov
 	var roleEnv []string
 	jobPasswords := map[string]secrets.Ref{}
 	hashInputs := []any{}
-	for _, role := range roles() {
-		pw, err := random.NewRandomPassword(ctx, name+"-"+role+"-password", &random.RandomPasswordArgs{
+	for _, role := range loginRoles() {
+		pw, err := random.NewRandomPassword(ctx, name+"-"+strings.ReplaceAll(role, "_", "-")+"-password", &random.RandomPasswordArgs{
 			Length: pulumi.Int(32), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
 		}, pulumi.Parent(parent), pulumi.Protect(args.Protect))
 		if err != nil {
 			return nil, err
 		}
-		cred, err := put(role, "metadata-db-"+role, map[string]pulumi.StringInput{"username": pulumi.String(role), "password": pw.Result})
+		cred, err := put(strings.ReplaceAll(role, "_", "-"), "metadata-db-"+strings.ReplaceAll(role, "_", "-"), map[string]pulumi.StringInput{"username": pulumi.String(role), "password": pw.Result})
 		if err != nil {
 			return nil, err
 		}
-		sec, err := store.Materialize(ctx, name+"-"+role+"-credentials", secrets.Secret{
-			Name: role + "-db-credentials", Namespace: apps, Type: "Opaque", Labels: stringLabels(labels),
+		sec, err := store.Materialize(ctx, name+"-"+strings.ReplaceAll(role, "_", "-")+"-credentials", secrets.Secret{
+			Name: CredentialSecretName(role), Namespace: apps, Type: "Opaque", Labels: stringLabels(labels),
 			Data: map[string]secrets.Ref{"username": cred.Ref("username"), "password": cred.Ref("password")},
 		}, k8s...)
 		if err != nil {
 			return nil, err
 		}
 		out.CredentialSecrets[role] = sec.Name
-		jobPasswords[role+"-password"] = cred.Ref("password")
+		jobPasswords[strings.ReplaceAll(role, "_", "-")+"-password"] = cred.Ref("password")
 		hashInputs = append(hashInputs, pw.Result)
 		envName := strings.ToUpper(role) + "_PASSWORD"
-		roleEnv = append(roleEnv, envName, role+"-password")
+		roleEnv = append(roleEnv, envName, strings.ReplaceAll(role, "_", "-")+"-password")
 		psqlVars = append(psqlVars, fmt.Sprintf(`-v %s_password="$%s"`, role, envName))
 	}
 	// The roles' passwords again, for the Job, next to the administrator's credential.

@@ -1,6 +1,7 @@
 package metadatadb
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -64,8 +65,8 @@ func TestBootstrapThroughTheStore(t *testing.T) {
 		}
 		assert.Len(t, jobReads, 2)
 		want := []string{"metadata-db-admin", "metadata-db-bootstrap"}
-		for _, r := range roles() {
-			want = append(want, r+"-db-credentials")
+		for _, r := range loginRoles() {
+			want = append(want, CredentialSecretName(r))
 		}
 		assert.ElementsMatch(t, want, keys(targets))
 
@@ -75,13 +76,13 @@ func TestBootstrapThroughTheStore(t *testing.T) {
 			stored[inspect.Str(s.Inputs, "metadata", "name")] = true
 		}
 		assert.True(t, stored["metadata-db-admin"])
-		for _, r := range roles() {
-			assert.True(t, stored["metadata-db-"+r], r)
+		for _, r := range loginRoles() {
+			assert.True(t, stored["metadata-db-"+strings.ReplaceAll(r, "_", "-")], r)
 		}
 		// The Job's roles Secret maps <role>-password to each role's credential.
 		rolesES := targets["metadata-db-bootstrap"]
 		require.NotNil(t, rolesES)
-		assert.Equal(t, len(roles()), inspect.Len(rolesES.Inputs, "spec", "data"))
+		assert.Equal(t, len(loginRoles()), inspect.Len(rolesES.Inputs, "spec", "data"))
 		assert.Equal(t, "password", inspect.Str(rolesES.Inputs, "spec", "data", 0, "remoteRef", "property"))
 
 		job := inspect.One(t, m, jobType)

@@ -110,7 +110,7 @@ func TestNoAdminCredentialInWorkloadNamespaces(t *testing.T) {
 			}
 			ns := inspect.Str(r.Inputs, "metadata", "namespace")
 			if ns == appsNS {
-				assert.Contains(t, []string{"airbyte-db-credentials", "superset-db-credentials", "metadata-db-ca"}, inspect.Str(r.Inputs, "metadata", "name"), "only the roles' credentials and the CA in apps")
+				assert.Contains(t, []string{"airbyte-db-credentials", "superset-db-credentials", "airbyte-reader-db-credentials", "metadata-db-ca"}, inspect.Str(r.Inputs, "metadata", "name"), "only the roles' credentials and the CA in apps")
 				assert.NotEqual(t, "pgadmin", inspect.Str(r.Inputs, "stringData", "username"))
 			}
 		}
@@ -151,6 +151,7 @@ func TestBootstrapProtect(t *testing.T) {
 		sort.Strings(protected)
 		assert.Equal(t, []string{
 			"random:index/randomPassword:RandomPassword db-bootstrap-airbyte-password",
+			"random:index/randomPassword:RandomPassword db-bootstrap-airbyte-reader-password",
 			"random:index/randomPassword:RandomPassword db-bootstrap-superset-password",
 		}, protected)
 	})

@@ -9,6 +9,7 @@ package metadatadb
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -33,6 +34,24 @@ var Databases = []Database{Airbyte, Temporal, TemporalVisibility, Superset}
 // Owner is the role owning each database. Temporal's two databases belong to the Airbyte role, as the
 // Airbyte chart connects Temporal with the Airbyte credentials.
 var Owner = map[Database]string{Airbyte: "airbyte", Temporal: "airbyte", TemporalVisibility: "airbyte", Superset: "superset"}
+
+// AirbyteReader is the read-only login role of Airbyte's jobs-database exporter
+// (components/airbyte/syncmetrics). It is created with the platform's roles, LOGIN and nothing else;
+// what it may read (CONNECT on the Airbyte database, USAGE on its schema, SELECT on exactly the jobs
+// tables) is granted by the table owner once Airbyte's migrations have created them.
+const AirbyteReader = "airbyte_reader"
+
+// ReaderConnectionLimit bounds the sessions of a read-only role (an exporter holds one connection).
+const ReaderConnectionLimit = 3
+
+// ReadOnlyRoles are the login roles that own nothing, in a stable order.
+var ReadOnlyRoles = []string{AirbyteReader}
+
+// CredentialSecretName is the Secret (apps namespace) holding a role's "username" and "password":
+// the role's name with '_' as '-' (a Secret name is a DNS subdomain), then "-db-credentials".
+func CredentialSecretName(role string) string {
+	return strings.ReplaceAll(role, "_", "-") + "-db-credentials"
+}
 
 // Connection is what a workload needs to reach its database.
 //

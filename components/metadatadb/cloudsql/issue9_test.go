@@ -26,8 +26,9 @@ func TestProtectOnlyStatefulLeaves(t *testing.T) {
 				}
 			}
 			if protect {
-				// The instance, its DR replica, the admin password and the two roles' passwords.
-				assert.ElementsMatch(t, []string{tInstance, tInstance, tPassword, tPassword, tPassword}, protected)
+				// The instance, its DR replica, the admin password and the three roles' passwords (the
+				// owners' and the read-only airbyte_reader's).
+				assert.ElementsMatch(t, []string{tInstance, tInstance, tPassword, tPassword, tPassword, tPassword}, protected)
 			} else {
 				assert.Empty(t, protected)
 			}

@@ -355,23 +355,24 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		}
 		return out
 	}
-	for _, role := range roles() {
-		pw, err := random.NewRandomPassword(ctx, name+"-"+role+"-password", &random.RandomPasswordArgs{
+	for _, role := range append(roles(), metadatadb.ReadOnlyRoles...) {
+		pw, err := random.NewRandomPassword(ctx, name+"-"+strings.ReplaceAll(role, "_", "-")+"-password", &random.RandomPasswordArgs{
 			Length: pulumi.Int(32), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
 		}, stateful)
 		if err != nil {
 			return nil, err
 		}
-		cred, err := args.Secrets.Put(ctx, name+"-"+role+"-credential", clusterName+"-"+role,
+		// A Secret's name is a DNS subdomain: the read-only role's '_' becomes '-'.
+		dataName := clusterName + "-" + strings.ReplaceAll(role, "_", "-")
+		cred, err := args.Secrets.Put(ctx, name+"-"+strings.ReplaceAll(role, "_", "-")+"-credential", dataName,
 			map[string]pulumi.StringInput{"username": pulumi.String(role), "password": pw.Result}, parent)
 		if err != nil {
 			return nil, err
 		}
 		data := map[string]secrets.Ref{"username": cred.Ref("username"), "password": cred.Ref("password")}
-		dataName := clusterName + "-" + role
 		// The operator reloads a role's password when its Secret changes.
 		dataLabels := plain(mergeLabels(labels("credentials"), pulumi.StringMap{"cnpg.io/reload": pulumi.String("true")}))
-		sec, err := args.Secrets.Materialize(ctx, name+"-"+role+"-role", secrets.Secret{
+		sec, err := args.Secrets.Materialize(ctx, name+"-"+strings.ReplaceAll(role, "_", "-")+"-role", secrets.Secret{
 			Name: dataName, Namespace: args.Namespace, Type: "kubernetes.io/basic-auth", Labels: dataLabels, Data: data,
 		}, parent)
 		if err != nil {
@@ -380,8 +381,8 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		roleSecrets[role] = dataName
 		clusterDeps = append(clusterDeps, sec.Resource)
 
-		app, err := args.Secrets.Materialize(ctx, name+"-"+role+"-credentials", secrets.Secret{
-			Name: role + "-db-credentials", Namespace: args.AppsNamespace, Type: "Opaque", Labels: plain(labels("credentials")), Data: data,
+		app, err := args.Secrets.Materialize(ctx, name+"-"+strings.ReplaceAll(role, "_", "-")+"-credentials", secrets.Secret{
+			Name: metadatadb.CredentialSecretName(role), Namespace: args.AppsNamespace, Type: "Opaque", Labels: plain(labels("credentials")), Data: data,
 		}, parent)
 		if err != nil {
 			return nil, err

@@ -190,7 +190,7 @@ func TestInstancesAvailabilityPerEnv(t *testing.T) {
 
 func TestClusterSpec(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
-		m, _, err := run(t, preview, envArgs(config.Prod))
+		m, db, err := run(t, preview, envArgs(config.Prod))
 		inspect.RequireRan(t, preview, err)
 		cl := inspect.MustNamed(t, m, clusterType, "pg-cluster")
 		c := cl.Inputs
@@ -213,7 +213,18 @@ func TestClusterSpec(t *testing.T) {
 		assert.Equal(t, "airbyte", inspect.Str(c, "spec", "bootstrap", "initdb", "database"))
 		assert.Equal(t, "airbyte", inspect.Str(c, "spec", "bootstrap", "initdb", "owner"))
 		assert.Equal(t, "metadata-db-airbyte", inspect.Str(c, "spec", "bootstrap", "initdb", "secret", "name"))
-		require.Equal(t, 2, inspect.Len(c, "spec", "managed", "roles"))
+		require.Equal(t, 3, inspect.Len(c, "spec", "managed", "roles"))
+		// The read-only role of Airbyte's jobs exporter: login, no inheritance, a connection limit.
+		reader := inspect.RequireObj(t, c, "spec", "managed", "roles", 2)
+		assert.Equal(t, metadatadb.AirbyteReader, inspect.Str(reader, "name"))
+		assert.True(t, inspect.At(reader, "login").BoolValue())
+		assert.False(t, inspect.At(reader, "inherit").BoolValue())
+		assert.Equal(t, float64(metadatadb.ReaderConnectionLimit), inspect.Num(reader, "connectionLimit"))
+		assert.Equal(t, "metadata-db-airbyte-reader", inspect.Str(reader, "passwordSecret", "name"))
+		for _, k := range []string{"superuser", "createdb", "createrole", "replication", "bypassrls"} {
+			assert.False(t, inspect.Has(reader, k), "%s stays at its false default", k)
+		}
+		assert.Equal(t, "airbyte-reader-db-credentials", inspect.Await(t, db.Connection.CredentialSecrets[metadatadb.AirbyteReader]).Value)
 		for i, role := range []string{"airbyte", "superset"} {
 			assert.Equal(t, role, inspect.Str(c, "spec", "managed", "roles", i, "name"))
 			assert.True(t, inspect.At(c, "spec", "managed", "roles", i, "login").BoolValue())

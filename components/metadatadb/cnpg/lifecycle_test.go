@@ -23,6 +23,7 @@ func TestProtectOnlyStatefulLeaves(t *testing.T) {
 		assert.Equal(t, []string{
 			"kubernetes:postgresql.cnpg.io/v1:Cluster pg-cluster",
 			"random:index/randomPassword:RandomPassword pg-airbyte-password",
+			"random:index/randomPassword:RandomPassword pg-airbyte-reader-password",
 			"random:index/randomPassword:RandomPassword pg-superset-password",
 		}, protected)
 

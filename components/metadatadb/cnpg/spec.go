@@ -159,6 +159,20 @@ func clusterSpec(args *MetadataDBArgs, clusterName string, roleSecrets map[strin
 			"passwordSecret":  pulumi.Map{"name": pulumi.String(roleSecrets[role])},
 		})
 	}
+	// The read-only roles: LOGIN, no inheritance, few sessions; their grants come from the owner of
+	// what they read (components/airbyte/syncmetrics). cloudnative-pg@v1.29.1 api/v1/cluster_types.go
+	// RoleConfiguration: login, inherit, connectionLimit, passwordSecret (superuser, createdb,
+	// createrole, replication and bypassrls default to false).
+	for _, role := range metadatadb.ReadOnlyRoles {
+		managed = append(managed, pulumi.Map{
+			"name":            pulumi.String(role),
+			"ensure":          pulumi.String("present"),
+			"login":           pulumi.Bool(true),
+			"inherit":         pulumi.Bool(false),
+			"connectionLimit": pulumi.Int(metadatadb.ReaderConnectionLimit),
+			"passwordSecret":  pulumi.Map{"name": pulumi.String(roleSecrets[role])},
+		})
+	}
 	owner := metadatadb.Owner[metadatadb.Airbyte]
 	inherited := pulumi.StringMap{"app.kubernetes.io/part-of": pulumi.String("dataplatform")}
 	for k, v := range args.Labels {

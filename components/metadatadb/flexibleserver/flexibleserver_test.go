@@ -315,7 +315,7 @@ func TestBootstrap(t *testing.T) {
 		for _, d := range metadatadb.Databases {
 			assert.Equal(t, string(d), c.Databases[d])
 		}
-		assert.ElementsMatch(t, []string{"airbyte", "superset"}, keys(c.CredentialSecrets))
+		assert.ElementsMatch(t, []string{"airbyte", "superset", "airbyte_reader"}, keys(c.CredentialSecrets))
 		pwOut := inspect.Await(t, db.AdminPassword)
 		assert.True(t, pwOut.Secret, "the admin password output is secret")
 		host := inspect.Await(t, c.Host)
@@ -505,7 +505,7 @@ func TestProtectsOnlyServerAndPassword(t *testing.T) {
 			m, _ := deploy(t, preview, a)
 			got := inspect.ProtectedTypes(m)
 			if protect {
-				assert.Equal(t, []string{tServer, tPW, tPW, tPW}, got)
+				assert.Equal(t, []string{tServer, tPW, tPW, tPW, tPW}, got) // admin, airbyte, superset, airbyte_reader
 			} else {
 				assert.Empty(t, got)
 			}

@@ -34,6 +34,7 @@ func TestProtectOnlyStatefulLeaves(t *testing.T) {
 			"aws:kms/key:Key metadata-db-dr-kms", "aws:kms/key:Key metadata-db-kms",
 			"aws:rds/instance:Instance metadata-db-instance", "random:index/randomPassword:RandomPassword metadata-db-admin-password",
 			"random:index/randomPassword:RandomPassword metadata-db-bootstrap-airbyte-password",
+			"random:index/randomPassword:RandomPassword metadata-db-bootstrap-airbyte-reader-password",
 			"random:index/randomPassword:RandomPassword metadata-db-bootstrap-superset-password",
 		}, got)
 	})

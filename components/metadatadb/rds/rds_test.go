@@ -370,7 +370,7 @@ func TestBootstrap(t *testing.T) {
 		for _, d := range metadatadb.Databases {
 			assert.Equal(t, string(d), c.Databases[d])
 		}
-		require.Len(t, c.CredentialSecrets, 2)
+		require.Len(t, c.CredentialSecrets, 3) // airbyte, superset and the read-only airbyte_reader
 		require.NotNil(t, db.BootstrapJob)
 		host := inspect.Await(t, c.Host)
 		ca := inspect.Await(t, c.CAConfigMap)

@@ -56,6 +56,10 @@ func (a PlatformArgs) Validate() error {
 // inCluster is the matcher of GMP and kube-state-metrics series to the stack's cluster.
 func (a PlatformArgs) inCluster() string { return fmt.Sprintf(`cluster=%q`, a.Cluster) }
 
+// ClusterMatcher is that matcher, for the models the stacks add beside the platform's rules (Airbyte's
+// jobs-database exporter, stacks/airbyte_metrics.go).
+func (a PlatformArgs) ClusterMatcher() string { return a.inCluster() }
+
 // dremio scopes Dremio's generic metric names to its coordinator in this cluster.
 func (a PlatformArgs) dremio() string { return DremioJob + ", " + a.inCluster() }
 
