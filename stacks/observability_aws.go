@@ -21,15 +21,15 @@ import (
 
 // awsObservabilitySpec is the platform's model on AWS: Dremio's coordinator and executors are the
 // in-cluster targets (RDS and S3 are watched by CloudWatch instead of exporters), and the platform's
-// rules are the ones whose every series the managed collector writes — Dremio's metrics, `up` and the
-// kubelet's volume statistics. The rules on kube-state-metrics series (AirbyteSyncPodsFailing,
-// DremioExecutorLost, PodCrashLooping) have no source on EKS yet; the PostgreSQL and object-store
-// rules are replaced by the CloudWatch alarms on RDS and S3.
+// rules are the ones whose every series the managed collector writes — Dremio's metrics, `up`, the
+// kubelet's volume statistics and kube-state-metrics' (the EKS community add-on, so
+// AirbyteSyncPodsFailing, DremioExecutorLost and PodCrashLooping run in AMP); the PostgreSQL and
+// object-store rules are replaced by the CloudWatch alarms and RDS events on RDS and S3.
 func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 	targets := dremio.MetricsTargets(cfg.Network.Namespaces.Apps)
 	var rules []observability.AlertRule
 	for _, r := range platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: cfg.Network.Namespaces.Jobs}) {
-		if len(observability.Spec{Targets: targets, Rules: []observability.AlertRule{r}}.Undeclared(amp.ClusterMetrics()...)) == 0 {
+		if len(observability.Spec{Targets: targets, Rules: []observability.AlertRule{r}}.Undeclared(amp.ClusterMetrics(true)...)) == 0 {
 			rules = append(rules, r)
 		}
 	}
@@ -65,17 +65,27 @@ func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names,
 		for _, role := range roles {
 			buckets = append(buckets, amp.Bucket{Role: role, Name: data.Store.BucketNames[objectstore.Bucket(role)]})
 		}
+		// kube-state-metrics first: the collector's job for it and the rules on its series come with it.
+		ksm, err := eksaddons.NewKubeStateMetrics(ctx, "kube-state-metrics", &eksaddons.KubeStateMetricsArgs{
+			Cluster: c.Name, KubernetesVersion: c.KubernetesVersion, Provider: c.Provider, Tags: tags(cfg),
+		}, pulumi.Provider(provider))
+		if err != nil {
+			return nil, fmt.Errorf("kube-state-metrics: %w", err)
+		}
 		obs, err := amp.New(ctx, "observability", &amp.Args{
 			Name: names.Base, Spec: awsObservabilitySpec(cfg), RunbookBase: cfg.Observability.DocsBaseURL,
 			ClusterName: clusterName, Cluster: c.Name,
 			// The cluster's private subnets (the nodes' and the API endpoint's) and the EKS cluster
 			// security group, which every node carries and which admits its own members.
 			SubnetIDs: net.PrivateSubnetIDs, SecurityGroupIDs: pulumi.StringArray{c.ClusterSecurityGroupID},
-			CollectorCIDRs: net.PrivateCIDRs, KubernetesProvider: c.Provider, After: after,
+			CollectorCIDRs: net.PrivateCIDRs, KubernetesProvider: c.Provider, After: after, KubeStateMetricsNamespace: ksm.Namespace,
 			Region: cfg.Region, LogRetentionDays: cfg.Network.FlowLogRetentionDays, Receiver: receiver,
 			// rds.NewMetadataDB's identifier in awsData.
-			Database: &amp.Database{Identifier: names.Base + "-metadata", AllocatedStorageGiB: cfg.MetadataDB.StorageGiB},
-			Buckets:  buckets, Tags: tags(cfg), Protect: prod,
+			Database: &amp.Database{
+				Identifier: names.Base + "-metadata", InstanceClass: cfg.MetadataDB.InstanceClass,
+				AllocatedStorageGiB: cfg.MetadataDB.StorageGiB, MaxAllocatedStorageGiB: cfg.MetadataDB.MaxStorageGiB,
+			},
+			Buckets: buckets, Tags: tags(cfg), Protect: prod,
 		}, pulumi.Provider(provider))
 		if err != nil {
 			return nil, err

@@ -1,0 +1,98 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/opendataplatform/dataplatform/internal/planner"
+	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
+)
+
+// TestKubeStateMetricsOnAWS (issue 12): every aws plan installs kube-state-metrics as the EKS
+// community add-on, the managed collector scrapes it, and the rules on its series that AWS used to
+// drop — failed Airbyte sync pods, lost Dremio executors, crash-looping pods — run in AMP. No other
+// target gets the add-on.
+func TestKubeStateMetricsOnAWS(t *testing.T) {
+	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
+		var ksm []string
+		for _, a := range resourcesOf(r, "aws:eks/addon:Addon") {
+			if inspect.Str(a.Inputs, "addonName") == "kube-state-metrics" {
+				ksm = append(ksm, a.Name)
+			}
+		}
+		if target != "aws" {
+			if len(ksm) != 0 {
+				t.Errorf("%s installs the EKS kube-state-metrics add-on", target)
+			}
+			return
+		}
+		if len(ksm) != 1 {
+			t.Fatalf("%d kube-state-metrics add-ons; want 1", len(ksm))
+		}
+		named(t, r, "aws:eks/addon:Addon", "kube-state-metrics-addon")
+		config := inspect.Str(named(t, r, "aws:amp/scraper:Scraper", "observability-collector").Inputs, "scrapeConfiguration")
+		if !strings.Contains(config, "job_name: kube-state-metrics\n") || !strings.Contains(config, "- kube-state-metrics\n") {
+			t.Errorf("the collector does not scrape namespace kube-state-metrics:\n%s", config)
+		}
+		rules := inspect.Str(named(t, r, "aws:amp/ruleGroupNamespace:RuleGroupNamespace", "observability-rules").Inputs, "data")
+		for _, alert := range []string{"AirbyteSyncPodsFailing", "DremioExecutorLost", "PodCrashLooping"} {
+			if !strings.Contains(rules, "alert: "+alert+"\n") {
+				t.Errorf("rule %s is not restored on AWS", alert)
+			}
+		}
+		if jobs := r.Platform.Network.Namespaces.Jobs; !strings.Contains(rules, `namespace=\"`+jobs+`\"`) && !strings.Contains(rules, `namespace="`+jobs+`"`) {
+			t.Errorf("AirbyteSyncPodsFailing does not select the jobs namespace %s", jobs)
+		}
+	})
+}
+
+// TestRDSAlertClassesOnAWS (issue 12): on every aws plan the metadata database's connection
+// saturation alarm fires above 80 % of the default max_connections of the stack's instance class
+// (db.t4g.medium 4 GiB → 450, db.m7g.large 8 GiB → 901, db.m7g.xlarge 16 GiB → 1802), the
+// free-storage alarm follows storage autoscaling (on in every profile: 5 % of the initial
+// allocation), WAL held on the instance is watched, and the instance's backup, failure and
+// low-storage events reach the alert topic once the instance exists.
+func TestRDSAlertClassesOnAWS(t *testing.T) {
+	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
+		subs := resourcesOf(r, "aws:rds/eventSubscription:EventSubscription")
+		if target != "aws" {
+			if len(subs) != 0 {
+				t.Errorf("%s subscribes to RDS events", target)
+			}
+			return
+		}
+		alarms := map[string]float64{}
+		for _, a := range resourcesOf(r, "aws:cloudwatch/metricAlarm:MetricAlarm") {
+			alarms[strings.TrimPrefix(a.Name, "observability-")] = inspect.Num(a.Inputs, "threshold")
+			if strings.HasPrefix(a.Name, "observability-rds-") && !strings.Contains(inspect.Str(a.Inputs, "alarmDescription"), "docs/runbook-alerts-aws.md#"+strings.TrimPrefix(a.Name, "observability-")) {
+				t.Errorf("%s does not link its runbook section", a.Name)
+			}
+		}
+		want := map[string]map[string]float64{
+			"dev":     {"rds-connections-high": 360, "rds-free-storage-low": 1 << 30, "rds-transaction-logs-high": 2 << 30},
+			"staging": {"rds-connections-high": 720.8, "rds-free-storage-low": 2.5 * (1 << 30), "rds-transaction-logs-high": 5 << 30},
+			"prod":    {"rds-connections-high": 1441.6, "rds-free-storage-low": 5 << 30, "rds-transaction-logs-high": 10 << 30},
+		}[stack]
+		for name, threshold := range want {
+			got, ok := alarms[name]
+			if !ok {
+				t.Errorf("no alarm %s", name)
+			} else if got < threshold-0.01 || got > threshold+0.01 {
+				t.Errorf("%s threshold %v; want %v", name, got, threshold)
+			}
+		}
+		if len(subs) != 1 {
+			t.Fatalf("%d RDS event subscriptions; want 1", len(subs))
+		}
+		sub := subs[0]
+		if got := strings.Join(inspect.Strs(sub.Inputs, "eventCategories"), ","); got != "backup,failure,low storage" {
+			t.Errorf("event categories %s", got)
+		}
+		if ids := inspect.Strs(sub.Inputs, "sourceIds"); len(ids) != 1 || ids[0] != inspect.Str(one(t, r, "aws:rds/instance:Instance").Inputs, "identifier") {
+			t.Errorf("event source %v is not the metadata instance", ids)
+		}
+		if !r.Mocks.DependsOn(sub, one(t, r, "aws:rds/instance:Instance")) {
+			t.Error("the event subscription does not wait for the instance (RDS refuses an unknown source)")
+		}
+	})
+}
