@@ -33,6 +33,13 @@ func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 			rules = append(rules, r)
 		}
 	}
+	// kube-state-metrics is not one of the model's targets: without this rule its absence would only
+	// silence the rules that read it.
+	rules = append(rules, observability.AlertRule{
+		Name: "KubeStateMetricsDown", Runbook: "kube-state-metrics-down", Severity: observability.Warning, For: 15 * time.Minute,
+		Summary: "the collector has not scraped kube-state-metrics for 15 minutes: crash-loop, failed sync pod and Dremio executor alerts cannot fire",
+		Expr:    `absent(up{job="kube-state-metrics"} == 1)`,
+	})
 	return observability.Spec{
 		Targets:   targets,
 		Rules:     rules,
@@ -41,10 +48,12 @@ func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 }
 
 // awsObservability is the AWS rendering the foundation hands to Deploy: once the data services exist
-// it creates the AMP workspace, collector, rules and Alertmanager, the SNS topic with the receiver,
-// the CloudWatch alarms and dashboard of RDS and S3, and Container Insights (the EKS add-on shipping
-// container logs to CloudWatch Logs). Nil when observability is off.
-func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names, clusterName string, net *awsvpc.Network, c *eks.Cluster) func(*pulumi.Context, *DataServices, []pulumi.Resource) (pulumi.Map, error) {
+// it creates kube-state-metrics (EKS add-on), the AMP workspace, collector, rules and Alertmanager,
+// the SNS topic with the receiver, the CloudWatch alarms, RDS event subscription and dashboard of RDS
+// and S3, and Container Insights (the EKS add-on shipping container logs to CloudWatch Logs); it
+// leaves the foundation the hook that alarms on the edge certificate's expiry once the edge exists.
+// Nil when observability is off.
+func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names, clusterName string, net *awsvpc.Network, c *eks.Cluster, f *Foundation) func(*pulumi.Context, *DataServices, []pulumi.Resource) (pulumi.Map, error) {
 	if !cfg.Observability.On() {
 		return nil
 	}
@@ -84,11 +93,16 @@ func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names,
 			Database: &amp.Database{
 				Identifier: names.Base + "-metadata", InstanceClass: cfg.MetadataDB.InstanceClass,
 				AllocatedStorageGiB: cfg.MetadataDB.StorageGiB, MaxAllocatedStorageGiB: cfg.MetadataDB.MaxStorageGiB,
+				Ready: data.DBReady, // the role bootstrap, which waits for the instance
 			},
 			Buckets: buckets, Tags: tags(cfg), Protect: prod,
 		}, pulumi.Provider(provider))
 		if err != nil {
 			return nil, err
+		}
+		// The edge (created after this) hands its ACM certificate over for the expiry alarm.
+		f.watchEdgeCertificate = func(ctx *pulumi.Context, arn pulumi.StringOutput) error {
+			return obs.WatchCertificate(ctx, "edge", arn)
 		}
 		insights, err := eksaddons.NewContainerInsights(ctx, "container-insights", &eksaddons.ContainerInsightsArgs{
 			ClusterName: clusterName, Cluster: c.Name, KubernetesVersion: c.KubernetesVersion,

@@ -35,7 +35,7 @@ func TestKubeStateMetricsOnAWS(t *testing.T) {
 			t.Errorf("the collector does not scrape namespace kube-state-metrics:\n%s", config)
 		}
 		rules := inspect.Str(named(t, r, "aws:amp/ruleGroupNamespace:RuleGroupNamespace", "observability-rules").Inputs, "data")
-		for _, alert := range []string{"AirbyteSyncPodsFailing", "DremioExecutorLost", "PodCrashLooping"} {
+		for _, alert := range []string{"AirbyteSyncPodsFailing", "DremioExecutorLost", "PodCrashLooping", "KubeStateMetricsDown"} {
 			if !strings.Contains(rules, "alert: "+alert+"\n") {
 				t.Errorf("rule %s is not restored on AWS", alert)
 			}
@@ -93,6 +93,23 @@ func TestRDSAlertClassesOnAWS(t *testing.T) {
 		}
 		if !r.Mocks.DependsOn(sub, one(t, r, "aws:rds/instance:Instance")) {
 			t.Error("the event subscription does not wait for the instance (RDS refuses an unknown source)")
+		}
+	})
+}
+
+// TestEdgeCertificateAlarmOnAWS (issue 12, certificate expiry): with the edge on (the default on
+// aws), its ACM certificate's days to expiry are alarmed on, once the certificate is validated.
+func TestEdgeCertificateAlarmOnAWS(t *testing.T) {
+	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
+		if target != "aws" || !r.Platform.Edge.On() {
+			return
+		}
+		al := named(t, r, "aws:cloudwatch/metricAlarm:MetricAlarm", "observability-certificate-edge")
+		if inspect.Str(al.Inputs, "metricName") != "DaysToExpiry" || inspect.Num(al.Inputs, "threshold") != 30 {
+			t.Errorf("edge certificate alarm on %s < %v; want DaysToExpiry < 30", inspect.Str(al.Inputs, "metricName"), inspect.Num(al.Inputs, "threshold"))
+		}
+		if !r.Mocks.DependsOn(al, one(t, r, "aws:acm/certificateValidation:CertificateValidation")) {
+			t.Error("the alarm does not watch the edge's validated certificate")
 		}
 	})
 }

@@ -113,6 +113,11 @@ type Observability struct {
 	DashboardName string
 	// Alarms are the CloudWatch alarms' names.
 	Alarms []string
+
+	// name, args and topicReady are what WatchCertificate adds an alarm with.
+	name       string
+	args       *Args
+	topicReady []pulumi.Resource
 }
 
 var (
@@ -346,6 +351,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	comp.WorkspaceID, comp.WorkspaceARN, comp.PrometheusEndpoint = ws.ID().ToStringOutput(), ws.Arn, ws.PrometheusEndpoint
 	comp.TopicARN, comp.KMSKeyARN, comp.DashboardName, comp.Alarms = topic.Arn, key.Arn, dashboard, alarms
+	comp.name, comp.args, comp.topicReady = name, args, []pulumi.Resource{tp}
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"workspaceId": comp.WorkspaceID, "workspaceArn": comp.WorkspaceARN, "prometheusEndpoint": comp.PrometheusEndpoint,
 		"topicArn": comp.TopicARN, "kmsKeyArn": comp.KMSKeyARN, "dashboard": pulumi.String(dashboard),

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
@@ -364,7 +365,13 @@ func TestReceiverStatusIsReported(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				obs.Receiver.ApplyT(func(s string) string { got = s; return s })
+				// Awaited here: an ApplyT callback may still be pending when the program returns
+				// (the test flaked on "none", whose output has no resource to wait for).
+				r, err := internals.UnsafeAwaitOutput(ctx.Context(), obs.Receiver)
+				if err != nil {
+					return err
+				}
+				got, _ = r.Value.(string)
 				return nil
 			}, nil))
 			assert.True(t, strings.HasPrefix(got, tc.prefix), "receiver = %q; want prefix %q", got, tc.prefix)

@@ -25,6 +25,10 @@ type Database struct {
 	// autoscaling ceiling (0: no autoscaling). The free-storage alarm follows both (rds.go).
 	AllocatedStorageGiB    int
 	MaxAllocatedStorageGiB int
+	// Ready are what stands for the instance's existence (it, or what waits for it): the event
+	// subscription and the alarms wait for them — RDS refuses to subscribe to an unknown source, and
+	// the free-storage alarm counts missing data as breaching.
+	Ready []pulumi.Resource
 }
 
 // Bucket is an S3 bucket whose request metrics are turned on and watched.
@@ -75,6 +79,8 @@ func (a *Args) validateCloudWatch() error {
 type alarm struct {
 	suffix, runbook, summary string
 	args                     cloudwatch.MetricAlarmArgs
+	// after are what the alarm waits for besides the topic policy and the buckets' metrics.
+	after []pulumi.Resource
 }
 
 // runbookURL is the alarm's runbook link, absolute when base is set.
@@ -127,7 +133,7 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 		if maxConnections, err = postgresMaxConnections(ctx, d.InstanceClass, parent); err != nil {
 			return nil, "", err
 		}
-		if err := newRDSEvents(ctx, name, a, topicARN, tags, parent, append(append([]pulumi.Resource{}, a.After...), after...)); err != nil {
+		if err := newRDSEvents(ctx, name, a, topicARN, tags, parent, append(append([]pulumi.Resource{}, a.Database.Ready...), after...)); err != nil {
 			return nil, "", err
 		}
 	}
@@ -140,7 +146,8 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 		args.AlarmActions = pulumi.Array{topicARN}
 		args.OkActions = pulumi.Array{topicARN}
 		args.Tags = tags(name + "-" + al.suffix)
-		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.suffix, &args, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, after...), metricDeps...))); err != nil {
+		deps := append(append(append([]pulumi.Resource{}, after...), metricDeps...), al.after...)
+		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.suffix, &args, parent, pulumi.DependsOn(deps)); err != nil {
 			return nil, "", err
 		}
 		names = append(names, n)

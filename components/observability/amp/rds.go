@@ -41,6 +41,10 @@ const (
 	walAlarmShare = 0.1
 )
 
+// RDSEventsRunbook is the runbook section of the RDS events (an event subscription has no
+// description to carry the link, and AWS tag values cannot hold the '#' of an anchor).
+const RDSEventsRunbook = "rds-events"
+
 // RDSEventCategories are the instance's event categories the alert topic receives (RDS API
 // DescribeEventCategories, source type db-instance; USER_Events.Messages.md "DB instance events"):
 // backup (each automated backup's start and end, RDS-EVENT-0001/0002, and its failures), failure
@@ -108,7 +112,7 @@ func rdsAlarms(d *Database, maxConnections int) []alarm {
 	}
 	connections := float64(maxConnections) * ConnectionsAlarmRatio
 	wal := float64(d.AllocatedStorageGiB) * walAlarmShare
-	return []alarm{
+	out := []alarm{
 		{suffix: "rds-cpu-high", runbook: "rds-cpu-high", summary: "the metadata database's CPU has been above 80 % for 15 minutes",
 			args: metric("CPUUtilization", "Average", 3, "GreaterThanThreshold", 80, "missing")},
 		// no storage figure from a running instance is itself a problem
@@ -121,12 +125,16 @@ func rdsAlarms(d *Database, maxConnections int) []alarm {
 			summary: fmt.Sprintf("WAL held on the metadata database's volume has exceeded %.0f GiB (10 %% of its allocated storage) for 15 minutes: archiving or a replication slot is holding it", wal),
 			args:    metric("TransactionLogsDiskUsage", "Maximum", 3, "GreaterThanThreshold", wal*gib, "missing")},
 	}
+	for i := range out {
+		out[i].after = d.Ready
+	}
+	return out
 }
 
 // newRDSEvents subscribes the alert topic to the instance's backup, failure and low-storage events
 // (pulumi-aws@v6.83.4 sdk/go/aws/rds/eventSubscription.go: snsTopic, sourceType db-instance,
-// sourceIds, eventCategories). RDS checks that the source exists, so it waits for the data services
-// (after) and for the topic policy that lets RDS publish (topicPolicy).
+// sourceIds, eventCategories). RDS checks that the source exists, so it waits for the instance
+// (Database.Ready, in after) and for the topic policy that lets RDS publish (topicPolicy).
 func newRDSEvents(ctx *pulumi.Context, name string, a *Args, topicARN pulumi.StringOutput, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption, after []pulumi.Resource) error {
 	_, err := rds.NewEventSubscription(ctx, name+"-rds-events", &rds.EventSubscriptionArgs{
 		Name:            pulumi.String(a.Name + "-metadata-events"),

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	awsrds "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -145,7 +149,7 @@ func TestRDSBadInput(t *testing.T) {
 func TestAlarmRunbooksExist(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "..", "..", RunbookDoc))
 	require.NoError(t, err)
-	anchors := []string{"rds-events"}
+	anchors := []string{RDSEventsRunbook, "acm-certificate-expiring"}
 	for _, al := range alarms(args(), 1000) {
 		anchors = append(anchors, al.runbook)
 	}
@@ -153,4 +157,38 @@ func TestAlarmRunbooksExist(t *testing.T) {
 	for _, a := range anchors {
 		assert.Contains(t, string(doc), `<a id="`+a+`"></a>`, "runbook section %s", a)
 	}
+}
+
+// TestRDSWaitsForTheInstance: the event subscription and the database's alarms wait for
+// Database.Ready (RDS refuses an unknown source; the free-storage alarm would count the instance's
+// creation as breaching); the buckets' alarms do not.
+func TestRDSWaitsForTheInstance(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		m := mockcloud.New("dataplatform", "prod", preview)
+		err := m.Run(func(ctx *pulumi.Context) error {
+			p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
+			if err != nil {
+				return err
+			}
+			k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+			if err != nil {
+				return err
+			}
+			db, err := awsrds.NewInstance(ctx, "metadata-instance", &awsrds.InstanceArgs{InstanceClass: pulumi.String("db.m7g.xlarge")}, pulumi.Provider(p))
+			if err != nil {
+				return err
+			}
+			a := args()
+			a.KubernetesProvider = k
+			a.Database.Ready = []pulumi.Resource{db}
+			_, err = New(ctx, "observability", a, pulumi.Provider(p))
+			return err
+		}, nil)
+		inspect.RequireRan(t, preview, err)
+		db := inspect.MustNamed(t, m, "aws:rds/instance:Instance", "metadata-instance")
+		assert.True(t, m.DependsOn(inspect.MustNamed(t, m, "aws:rds/eventSubscription:EventSubscription", "observability-rds-events"), db))
+		for n, al := range alarmsByName(m) {
+			assert.Equal(t, strings.HasPrefix(n, "rds-"), m.DependsOn(al, db), "alarm %s waits for the instance only if it watches it", n)
+		}
+	})
 }
