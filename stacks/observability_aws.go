@@ -87,8 +87,9 @@ func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names,
 			// The cluster's private subnets (the nodes' and the API endpoint's) and the EKS cluster
 			// security group, which every node carries and which admits its own members.
 			SubnetIDs: net.PrivateSubnetIDs, SecurityGroupIDs: pulumi.StringArray{c.ClusterSecurityGroupID},
-			CollectorCIDRs: net.PrivateCIDRs, KubernetesProvider: c.Provider, After: after, KubeStateMetricsNamespace: ksm.Namespace,
-			Region: cfg.Region, LogRetentionDays: cfg.Network.FlowLogRetentionDays, Receiver: receiver,
+			// After: the add-on too, which creates the namespace its NetworkPolicy goes in.
+			CollectorCIDRs: net.PrivateCIDRs, KubernetesProvider: c.Provider, After: append(append([]pulumi.Resource{}, after...), ksm.Addon),
+			KubeStateMetricsNamespace: ksm.Namespace, Region: cfg.Region, LogRetentionDays: cfg.Network.FlowLogRetentionDays, Receiver: receiver,
 			// rds.NewMetadataDB's identifier in awsData.
 			Database: &amp.Database{
 				Identifier: names.Base + "-metadata", InstanceClass: cfg.MetadataDB.InstanceClass,

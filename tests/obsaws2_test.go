@@ -29,7 +29,11 @@ func TestKubeStateMetricsOnAWS(t *testing.T) {
 		if len(ksm) != 1 {
 			t.Fatalf("%d kube-state-metrics add-ons; want 1", len(ksm))
 		}
-		named(t, r, "aws:eks/addon:Addon", "kube-state-metrics-addon")
+		addon := named(t, r, "aws:eks/addon:Addon", "kube-state-metrics-addon")
+		np := named(t, r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "observability-kube-state-metrics-allow-collector")
+		if inspect.Str(np.Inputs, "metadata", "namespace") != "kube-state-metrics" || !r.Mocks.DependsOn(np, addon) {
+			t.Error("kube-state-metrics' namespace is not limited to the collector after the add-on created it")
+		}
 		config := inspect.Str(named(t, r, "aws:amp/scraper:Scraper", "observability-collector").Inputs, "scrapeConfiguration")
 		if !strings.Contains(config, "job_name: kube-state-metrics\n") || !strings.Contains(config, "- kube-state-metrics\n") {
 			t.Errorf("the collector does not scrape namespace kube-state-metrics:\n%s", config)
@@ -50,8 +54,9 @@ func TestKubeStateMetricsOnAWS(t *testing.T) {
 // saturation alarm fires above 80 % of the default max_connections of the stack's instance class
 // (db.t4g.medium 4 GiB → 450, db.m7g.large 8 GiB → 901, db.m7g.xlarge 16 GiB → 1802), the
 // free-storage alarm follows storage autoscaling (on in every profile: 5 % of the initial
-// allocation), WAL held on the instance is watched, and the instance's backup, failure and
-// low-storage events reach the alert topic once the instance exists.
+// allocation), WAL held on the instance is watched (10 % of storage, at least 4 GiB), and the
+// instance's failure events reach the alert topic once the instance exists (no low-storage events:
+// autoscaling is on; never the daily backup start/end).
 func TestRDSAlertClassesOnAWS(t *testing.T) {
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		subs := resourcesOf(r, "aws:rds/eventSubscription:EventSubscription")
@@ -69,7 +74,7 @@ func TestRDSAlertClassesOnAWS(t *testing.T) {
 			}
 		}
 		want := map[string]map[string]float64{
-			"dev":     {"rds-connections-high": 360, "rds-free-storage-low": 1 << 30, "rds-transaction-logs-high": 2 << 30},
+			"dev":     {"rds-connections-high": 360, "rds-free-storage-low": 1 << 30, "rds-transaction-logs-high": 4 << 30},
 			"staging": {"rds-connections-high": 720.8, "rds-free-storage-low": 2.5 * (1 << 30), "rds-transaction-logs-high": 5 << 30},
 			"prod":    {"rds-connections-high": 1441.6, "rds-free-storage-low": 5 << 30, "rds-transaction-logs-high": 10 << 30},
 		}[stack]
@@ -85,7 +90,7 @@ func TestRDSAlertClassesOnAWS(t *testing.T) {
 			t.Fatalf("%d RDS event subscriptions; want 1", len(subs))
 		}
 		sub := subs[0]
-		if got := strings.Join(inspect.Strs(sub.Inputs, "eventCategories"), ","); got != "backup,failure,low storage" {
+		if got := strings.Join(inspect.Strs(sub.Inputs, "eventCategories"), ","); got != "failure" {
 			t.Errorf("event categories %s", got)
 		}
 		if ids := inspect.Strs(sub.Inputs, "sourceIds"); len(ids) != 1 || ids[0] != inspect.Str(one(t, r, "aws:rds/instance:Instance").Inputs, "identifier") {

@@ -2,6 +2,7 @@ package amp
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -28,6 +29,16 @@ func (o *Observability) WatchCertificate(ctx *pulumi.Context, suffix string, cer
 	if !roleRE.MatchString(suffix) || certificateARN == nil {
 		return fmt.Errorf("amp: WatchCertificate(%q): a DNS-label suffix and the certificate's ARN", suffix)
 	}
+	// ACM publishes DaysToExpiry in the certificate's region; the alarm is in the stack's, so a
+	// certificate of another region (CloudFront's, us-east-1) would leave it on a metric that never
+	// exists. arn:<partition>:acm:<region>:<account>:certificate/<id>.
+	region := o.args.Region
+	arn := certificateARN.ToStringOutput().ApplyT(func(a string) (string, error) {
+		if f := strings.SplitN(a, ":", 6); len(f) != 6 || f[2] != "acm" || f[3] != region {
+			return "", fmt.Errorf("amp: WatchCertificate(%q): %q is not an ACM certificate of region %s, where the alarm is", suffix, a, region)
+		}
+		return a, nil
+	}).(pulumi.StringOutput)
 	n := o.args.Name + "-certificate-" + suffix + "-expiring"
 	summary := fmt.Sprintf("the %s certificate (ACM) expires in less than %d days: ACM has not renewed it", suffix, CertificateAlarmDays)
 	tags := pulumi.ToStringMap(o.args.Tags)
@@ -36,7 +47,7 @@ func (o *Observability) WatchCertificate(ctx *pulumi.Context, suffix string, cer
 		Name:             pulumi.String(n),
 		AlarmDescription: pulumi.String(summary + ". Runbook: " + runbookURL(o.args.RunbookBase, "acm-certificate-expiring")),
 		Namespace:        pulumi.String("AWS/CertificateManager"), MetricName: pulumi.String("DaysToExpiry"),
-		Dimensions: pulumi.StringMap{"CertificateArn": certificateARN},
+		Dimensions: pulumi.StringMap{"CertificateArn": arn},
 		Statistic:  pulumi.String("Minimum"), Period: pulumi.Int(86400), EvaluationPeriods: pulumi.Int(1), DatapointsToAlarm: pulumi.Int(1),
 		ComparisonOperator: pulumi.String("LessThanThreshold"), Threshold: pulumi.Float64(CertificateAlarmDays),
 		TreatMissingData: pulumi.String("missing"),

@@ -139,7 +139,7 @@ func (a *Args) validate() error {
 		return fmt.Errorf("amp: ClusterName = %q, Cluster set = %t: the EKS cluster's name and its output are both required", a.ClusterName, a.Cluster != nil)
 	case a.SubnetIDs == nil || a.SecurityGroupIDs == nil:
 		return fmt.Errorf("amp: SubnetIDs and SecurityGroupIDs are required: the collector's network interfaces sit in the cluster's subnets")
-	case len(a.Spec.Targets) > 0 && (a.KubernetesProvider == nil || len(a.CollectorCIDRs) == 0):
+	case (len(a.Spec.Targets) > 0 || a.KubeStateMetricsNamespace != "") && (a.KubernetesProvider == nil || len(a.CollectorCIDRs) == 0):
 		return fmt.Errorf("amp: KubernetesProvider and CollectorCIDRs are required with targets: their namespaces must admit the collector")
 	case a.Region == "":
 		return fmt.Errorf("amp: Region is empty: the stack's region")

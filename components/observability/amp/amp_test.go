@@ -378,3 +378,26 @@ func TestReceiverStatusIsReported(t *testing.T) {
 		})
 	}
 }
+
+// TestKubeStateMetricsIsAdmittedToTheCollectorOnly: with kube-state-metrics, its namespace gets an
+// ingress policy admitting the collector's subnets on 8080 only, after what the namespace waits for.
+func TestKubeStateMetricsIsAdmittedToTheCollectorOnly(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		a := args()
+		a.KubeStateMetricsNamespace = "kube-state-metrics"
+		m, err := run(t, preview, a)
+		inspect.RequireRan(t, preview, err)
+		np := inspect.MustNamed(t, m, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "observability-kube-state-metrics-allow-collector")
+		assert.Equal(t, "kube-state-metrics", inspect.Str(np.Inputs, "metadata", "namespace"))
+		assert.Equal(t, []string{"Ingress"}, inspect.Strs(np.Inputs, "spec", "policyTypes"))
+		assert.Equal(t, 8080.0, inspect.Num(np.Inputs, "spec", "ingress", 0, "ports", 0, "port"))
+		assert.Equal(t, "10.0.0.0/19", inspect.Str(np.Inputs, "spec", "ingress", 0, "from", 0, "ipBlock", "cidr"))
+		assert.Contains(t, inspect.Str(inspect.MustNamed(t, m, "aws:amp/scraper:Scraper", "observability-collector").Inputs, "scrapeConfiguration"), "job_name: kube-state-metrics")
+	})
+	a := args()
+	m, err := run(t, false, a)
+	require.NoError(t, err)
+	for _, r := range m.ByType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+		assert.NotEqual(t, "observability-kube-state-metrics-allow-collector", r.Name, "no kube-state-metrics, no policy")
+	}
+}

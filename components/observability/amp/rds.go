@@ -21,10 +21,11 @@ import (
 //     lag metric;
 //   - backups and WAL archiving: RDS takes the daily snapshot and archives WAL to its own backup
 //     storage every five minutes (user guide USER_PIT.md); neither the archive's age nor
-//     LatestRestorableTime is a CloudWatch metric. What is real: the "backup" and "failure" event
-//     categories of the instance (an event subscription to the alert topic, newRDSEvents) and the
-//     WAL held on the instance's own volume, TransactionLogsDiskUsage, which grows when WAL is not
-//     recycled (archiving stuck, or a replication slot holding it);
+//     LatestRestorableTime is a CloudWatch metric, and no event says "no backup today". What is real:
+//     the "failure" events of the instance (an event subscription to the alert topic, newRDSEvents)
+//     and the WAL held on the instance's own volume, TransactionLogsDiskUsage, which grows when WAL
+//     is not recycled (archiving stuck, or a replication slot holding it). A missing daily backup has
+//     no signal here (docs/runbook-alerts-aws.md says how to check);
 //   - storage: FreeStorageSpace, and the "low storage" events (relative to the current allocation).
 
 // instanceClassRE is an RDS instance class ("db.m7g.large", "db.t4g.medium").
@@ -37,20 +38,32 @@ const (
 	maxConnectionsCap  = 5000
 	// ConnectionsAlarmRatio is the share of max_connections the connection alarm fires above.
 	ConnectionsAlarmRatio = 0.8
-	// walAlarmShare is the share of the allocated storage the WAL held on the instance may take.
-	walAlarmShare = 0.1
+	// walAlarmShare is the share of the allocated storage the WAL held on the instance may take, and
+	// walAlarmFloorGiB its floor: between checkpoints PostgreSQL keeps up to max_wal_size of WAL (1 GB
+	// in PostgreSQL's own defaults; RDS's parameter group defaults may raise it, `aws rds
+	// describe-engine-default-parameters`), more during a burst of writes, without anything stuck.
+	walAlarmShare    = 0.1
+	walAlarmFloorGiB = 4
 )
 
 // RDSEventsRunbook is the runbook section of the RDS events (an event subscription has no
 // description to carry the link, and AWS tag values cannot hold the '#' of an anchor).
 const RDSEventsRunbook = "rds-events"
 
-// RDSEventCategories are the instance's event categories the alert topic receives (RDS API
-// DescribeEventCategories, source type db-instance; USER_Events.Messages.md "DB instance events"):
-// backup (each automated backup's start and end, RDS-EVENT-0001/0002, and its failures), failure
-// (the instance failed or cannot start, e.g. RDS-EVENT-0031) and low storage (RDS-EVENT-0089, more
-// than 90 % of the allocated storage used; RDS-EVENT-0007, storage exhausted).
-var RDSEventCategories = []string{"backup", "failure", "low storage"}
+// RDSEventCategories are the instance's event categories the alert topic (the receiver's pager)
+// receives (RDS API DescribeEventCategories, source type db-instance; USER_Events.Messages.md "DB
+// instance events"): failure (the instance failed or cannot start, e.g. RDS-EVENT-0031) always, and
+// low storage (RDS-EVENT-0089, more than 90 % of the allocated storage used; RDS-EVENT-0007, storage
+// exhausted) only without storage autoscaling — with it, RDS-EVENT-0089 fires at every growth step
+// (autoscaling reacts at 10 % free), which the free-storage alarm covers instead. Not "backup": its
+// events are each automated backup's start and end (RDS-EVENT-0001/0002), two messages a day that
+// mean all is well, on the topic that pages.
+func RDSEventCategories(d *Database) []string {
+	if d.MaxAllocatedStorageGiB > 0 {
+		return []string{"failure"}
+	}
+	return []string{"failure", "low storage"}
+}
 
 // PostgresMaxConnections is RDS for PostgreSQL's default max_connections for an instance with
 // memoryMiB of memory. DBInstanceClassMemory is the class's memory less what RDS keeps for the OS
@@ -111,7 +124,7 @@ func rdsAlarms(d *Database, maxConnections int) []alarm {
 		freePeriods = 6
 	}
 	connections := float64(maxConnections) * ConnectionsAlarmRatio
-	wal := float64(d.AllocatedStorageGiB) * walAlarmShare
+	wal := max(float64(d.AllocatedStorageGiB)*walAlarmShare, walAlarmFloorGiB)
 	out := []alarm{
 		{suffix: "rds-cpu-high", runbook: "rds-cpu-high", summary: "the metadata database's CPU has been above 80 % for 15 minutes",
 			args: metric("CPUUtilization", "Average", 3, "GreaterThanThreshold", 80, "missing")},
@@ -119,10 +132,10 @@ func rdsAlarms(d *Database, maxConnections int) []alarm {
 		{suffix: "rds-free-storage-low", runbook: "rds-free-storage-low", summary: freeSummary,
 			args: metric("FreeStorageSpace", "Minimum", freePeriods, "LessThanThreshold", free*gib, "breaching")},
 		{suffix: "rds-connections-high", runbook: "rds-connections-high",
-			summary: fmt.Sprintf("the metadata database has had more than %.0f connections (80 %% of max_connections, about %d for %s) for 15 minutes", connections, maxConnections, d.InstanceClass),
+			summary: fmt.Sprintf("the metadata database has had more than %.0f connections for 15 minutes: 80 %% of the default max_connections computed on the nominal memory of %s (%d; the real limit is a few percent lower, SHOW max_connections)", connections, d.InstanceClass, maxConnections),
 			args:    metric("DatabaseConnections", "Maximum", 3, "GreaterThanThreshold", connections, "missing")},
 		{suffix: "rds-transaction-logs-high", runbook: "rds-transaction-logs-high",
-			summary: fmt.Sprintf("WAL held on the metadata database's volume has exceeded %.0f GiB (10 %% of its allocated storage) for 15 minutes: archiving or a replication slot is holding it", wal),
+			summary: fmt.Sprintf("WAL held on the metadata database's volume has exceeded %.0f GiB (10 %% of its allocated storage, at least 4 GiB) for 15 minutes: archiving or a replication slot is holding it", wal),
 			args:    metric("TransactionLogsDiskUsage", "Maximum", 3, "GreaterThanThreshold", wal*gib, "missing")},
 	}
 	for i := range out {
@@ -141,7 +154,7 @@ func newRDSEvents(ctx *pulumi.Context, name string, a *Args, topicARN pulumi.Str
 		SnsTopic:        topicARN,
 		SourceType:      pulumi.String("db-instance"),
 		SourceIds:       pulumi.ToStringArray([]string{a.Database.Identifier}),
-		EventCategories: pulumi.ToStringArray(RDSEventCategories),
+		EventCategories: pulumi.ToStringArray(RDSEventCategories(a.Database)),
 		Enabled:         pulumi.Bool(true),
 		Tags:            tags(name + "-rds-events"),
 	}, parent, pulumi.DependsOn(after))

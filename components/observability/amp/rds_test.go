@@ -42,7 +42,7 @@ func TestRDSConnectionSaturation(t *testing.T) {
 		assert.Equal(t, "Maximum", inspect.Str(c.Inputs, "statistic"))
 		assert.Equal(t, "GreaterThanThreshold", inspect.Str(c.Inputs, "comparisonOperator"))
 		assert.InDelta(t, 1441.6, inspect.Num(c.Inputs, "threshold"), 0.01)
-		assert.Contains(t, inspect.Str(c.Inputs, "alarmDescription"), "about 1802 for db.m7g.xlarge")
+		assert.Contains(t, inspect.Str(c.Inputs, "alarmDescription"), "nominal memory of db.m7g.xlarge (1802;")
 		assert.Contains(t, inspect.Str(c.Inputs, "alarmDescription"), "runbook-alerts-aws.md#rds-connections-high")
 	})
 }
@@ -72,8 +72,8 @@ func TestRDSFreeStorageFollowsAutoscaling(t *testing.T) {
 	}
 }
 
-// TestRDSWALAndEvents: WAL held on the instance beyond 10 % of its storage is an alarm; the
-// instance's backup, failure and low-storage events reach the alert topic through an event
+// TestRDSWALAndEvents: WAL held on the instance beyond 10 % of its storage (at least 4 GiB) is an
+// alarm; the instance's failure events reach the alert topic through an event
 // subscription created after the data services and the topic policy, which lets RDS publish this
 // instance's events only, and the topic's key lets RDS's event service encrypt them.
 func TestRDSWALAndEvents(t *testing.T) {
@@ -90,7 +90,7 @@ func TestRDSWALAndEvents(t *testing.T) {
 		assert.Equal(t, "dataplatform-prod-metadata-events", inspect.Str(sub.Inputs, "name"))
 		assert.Equal(t, "db-instance", inspect.Str(sub.Inputs, "sourceType"))
 		assert.Equal(t, []string{"dataplatform-prod-metadata"}, inspect.Strs(sub.Inputs, "sourceIds"))
-		assert.Equal(t, []string{"backup", "failure", "low storage"}, inspect.Strs(sub.Inputs, "eventCategories"))
+		assert.Equal(t, []string{"failure"}, inspect.Strs(sub.Inputs, "eventCategories"), "autoscaling on: no low-storage events at every growth step; never the daily backup start/end")
 		pol := inspect.MustNamed(t, m, "aws:sns/topicPolicy:TopicPolicy", "observability-alerts-policy")
 		assert.True(t, m.DependsOn(sub, pol), "RDS may publish before the subscription exists")
 		assert.True(t, m.DependsOn(sub, inspect.MustNamed(t, m, "aws:sns/topic:Topic", "observability-alerts")))
@@ -191,4 +191,20 @@ func TestRDSWaitsForTheInstance(t *testing.T) {
 			assert.Equal(t, strings.HasPrefix(n, "rds-"), m.DependsOn(al, db), "alarm %s waits for the instance only if it watches it", n)
 		}
 	})
+}
+
+// TestRDSEventCategories: without storage autoscaling the low-storage events are the storage signal
+// relative to the current allocation; with it they would ring at every growth step. The daily
+// backup start/end ("backup") never reaches the pager. The WAL threshold has a 4 GiB floor.
+func TestRDSEventCategories(t *testing.T) {
+	assert.Equal(t, []string{"failure", "low storage"}, RDSEventCategories(&Database{AllocatedStorageGiB: 100}))
+	assert.Equal(t, []string{"failure"}, RDSEventCategories(&Database{AllocatedStorageGiB: 100, MaxAllocatedStorageGiB: 200}))
+	a := args()
+	a.Database.MaxAllocatedStorageGiB = 0
+	a.Database.AllocatedStorageGiB = 20
+	m, err := run(t, false, a)
+	require.NoError(t, err)
+	sub := inspect.MustNamed(t, m, "aws:rds/eventSubscription:EventSubscription", "observability-rds-events")
+	assert.Equal(t, []string{"failure", "low storage"}, inspect.Strs(sub.Inputs, "eventCategories"))
+	assert.Equal(t, float64(4<<30), inspect.Num(alarmsByName(m)["rds-transaction-logs-high"].Inputs, "threshold"), "20 GiB: the 4 GiB floor")
 }
