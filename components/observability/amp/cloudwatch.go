@@ -131,7 +131,10 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 	if d := a.Database; d != nil {
 		var err error
 		if maxConnections, err = postgresMaxConnections(ctx, d.InstanceClass, parent); err != nil {
-			return nil, "", err
+			// An RDS class without an EC2 twin of the same name (or not offered in the region): the
+			// stack still deploys, without the connection alarm, and says so.
+			_ = ctx.Log.Warn(fmt.Sprintf("%v: no connection-saturation alarm for %s", err, d.Identifier), nil)
+			maxConnections = 0
 		}
 		if err := newRDSEvents(ctx, name, a, topicARN, tags, parent, append(append([]pulumi.Resource{}, a.Database.Ready...), after...)); err != nil {
 			return nil, "", err
@@ -188,7 +191,11 @@ func DashboardBody(region string, db *Database, maxConnections int, buckets []Bu
 	if db != nil {
 		m := func(metric string) []any { return []any{"AWS/RDS", metric, "DBInstanceIdentifier", db.Identifier} }
 		add("PostgreSQL CPU (%)", "Average", m("CPUUtilization"))
-		add(fmt.Sprintf("PostgreSQL connections (max_connections about %d)", maxConnections), "Maximum", m("DatabaseConnections"))
+		title := "PostgreSQL connections"
+		if maxConnections > 0 {
+			title = fmt.Sprintf("PostgreSQL connections (max_connections about %d)", maxConnections)
+		}
+		add(title, "Maximum", m("DatabaseConnections"))
 		add("PostgreSQL free storage (bytes)", "Minimum", m("FreeStorageSpace"))
 		add("PostgreSQL read / write latency (s)", "Average", m("ReadLatency"), m("WriteLatency"))
 		add("PostgreSQL WAL on the instance (bytes) and WAL written (bytes/s)", "Maximum", m("TransactionLogsDiskUsage"), m("TransactionLogsGeneration"))

@@ -138,10 +138,15 @@ func rdsAlarms(d *Database, maxConnections int) []alarm {
 			summary: fmt.Sprintf("WAL held on the metadata database's volume has exceeded %.0f GiB (10 %% of its allocated storage, at least 4 GiB) for 15 minutes: archiving or a replication slot is holding it", wal),
 			args:    metric("TransactionLogsDiskUsage", "Maximum", 3, "GreaterThanThreshold", wal*gib, "missing")},
 	}
-	for i := range out {
-		out[i].after = d.Ready
+	kept := out[:0]
+	for _, al := range out {
+		if al.suffix == "rds-connections-high" && maxConnections <= 0 {
+			continue // the class's memory is unknown (newCloudWatch warned)
+		}
+		al.after = d.Ready
+		kept = append(kept, al)
 	}
-	return out
+	return kept
 }
 
 // newRDSEvents subscribes the alert topic to the instance's backup, failure and low-storage events

@@ -208,3 +208,17 @@ func TestRDSEventCategories(t *testing.T) {
 	assert.Equal(t, []string{"failure", "low storage"}, inspect.Strs(sub.Inputs, "eventCategories"))
 	assert.Equal(t, float64(4<<30), inspect.Num(alarmsByName(m)["rds-transaction-logs-high"].Inputs, "threshold"), "20 GiB: the 4 GiB floor")
 }
+
+// TestRDSClassWithoutEC2Twin: a class whose memory EC2 does not report (no EC2 type of that name, or
+// not offered in the region) deploys without the connection alarm, with a warning, instead of
+// failing the stack on an alarm threshold.
+func TestRDSClassWithoutEC2Twin(t *testing.T) {
+	a := args()
+	a.Database.InstanceClass = "db.x2g.16xlarge"
+	m, err := run(t, false, a)
+	require.NoError(t, err)
+	byName := alarmsByName(m)
+	assert.NotContains(t, byName, "rds-connections-high")
+	assert.Contains(t, byName, "rds-free-storage-low")
+	assert.Contains(t, byName, "rds-transaction-logs-high")
+}
