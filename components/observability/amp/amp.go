@@ -344,7 +344,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}).(pulumi.StringOutput)
 	}
 
-	alarms, dashboard, err := newCloudWatch(ctx, name, args, w, topic.Arn, tags, parent, []pulumi.Resource{tp})
+	alarms, dashboard, err := newCloudWatch(ctx, name, args, w, topic.Arn, key.Arn, tags, parent, []pulumi.Resource{tp})
 	if err != nil {
 		return nil, err
 	}

@@ -151,7 +151,7 @@ func TestCloudWatchAlarmsForRDSAndS3(t *testing.T) {
 		for _, r := range m.ByType(alType) {
 			byName[inspect.Str(r.Inputs, "name")] = r
 		}
-		require.Len(t, byName, 6, "four on the database (rds_test.go), one per bucket")
+		require.Len(t, byName, 7, "five on the database (rds_test.go, backup_test.go), one per bucket")
 		storage := byName["dataplatform-prod-rds-free-storage-low"]
 		require.NotNil(t, storage)
 		assert.Equal(t, "AWS/RDS", inspect.Str(storage.Inputs, "namespace"))

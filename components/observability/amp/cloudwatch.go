@@ -99,6 +99,9 @@ func alarms(a *Args, maxConnections int) []alarm {
 	var out []alarm
 	if d := a.Database; d != nil {
 		out = append(out, rdsAlarms(d, maxConnections)...)
+		b := backupAlarm(a)
+		b.after = d.Ready
+		out = append(out, b)
 	}
 	for _, b := range a.Buckets {
 		out = append(out, alarm{suffix: "s3-" + b.Role + "-5xx", runbook: "s3-server-errors",
@@ -116,7 +119,7 @@ func alarms(a *Args, maxConnections int) []alarm {
 
 // newCloudWatch turns on the buckets' request metrics and creates the alarms (alarm and OK actions on
 // the topic) and the dashboard. It returns the alarms' names and the dashboard's.
-func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN pulumi.StringOutput, tags func(string) pulumi.StringMap, parent pulumi.ResourceOrInvokeOption, after []pulumi.Resource) ([]string, string, error) {
+func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN pulumi.StringOutput, keyARN pulumi.StringInput, tags func(string) pulumi.StringMap, parent pulumi.ResourceOrInvokeOption, after []pulumi.Resource) ([]string, string, error) {
 	var metricDeps []pulumi.Resource
 	for _, b := range a.Buckets {
 		m, err := s3.NewBucketMetric(ctx, name+"-s3-"+b.Role+"-requests", &s3.BucketMetricArgs{
@@ -128,6 +131,7 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 		metricDeps = append(metricDeps, m)
 	}
 	maxConnections := 0
+	var backupRule pulumi.Resource
 	if d := a.Database; d != nil {
 		var err error
 		if maxConnections, err = postgresMaxConnections(ctx, d.InstanceClass, parent); err != nil {
@@ -137,6 +141,9 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 			maxConnections = 0
 		}
 		if err := newRDSEvents(ctx, name, a, topicARN, tags, parent, append(append([]pulumi.Resource{}, a.Database.Ready...), after...)); err != nil {
+			return nil, "", err
+		}
+		if backupRule, err = newBackupRule(ctx, name, a, w, keyARN, tags, parent, a.Database.Ready); err != nil {
 			return nil, "", err
 		}
 	}
@@ -150,6 +157,9 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 		args.OkActions = pulumi.Array{topicARN}
 		args.Tags = tags(name + "-" + al.suffix)
 		deps := append(append(append([]pulumi.Resource{}, after...), metricDeps...), al.after...)
+		if al.runbook == BackupRunbook {
+			deps = append(deps, backupRule)
+		}
 		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.suffix, &args, parent, pulumi.DependsOn(deps)); err != nil {
 			return nil, "", err
 		}

@@ -24,8 +24,8 @@ import (
 //     LatestRestorableTime is a CloudWatch metric, and no event says "no backup today". What is real:
 //     the "failure" events of the instance (an event subscription to the alert topic, newRDSEvents)
 //     and the WAL held on the instance's own volume, TransactionLogsDiskUsage, which grows when WAL
-//     is not recycled (archiving stuck, or a replication slot holding it). A missing daily backup has
-//     no signal here (docs/runbook-alerts-aws.md says how to check);
+//     is not recycled (archiving stuck, or a replication slot holding it). A missing or failed daily
+//     backup is the alarm on the EventBridge rule that counts finished backups (backup.go);
 //   - storage: FreeStorageSpace, and the "low storage" events (relative to the current allocation).
 
 // instanceClassRE is an RDS instance class ("db.m7g.large", "db.t4g.medium").

@@ -187,6 +187,7 @@ func TestRDSWaitsForTheInstance(t *testing.T) {
 		inspect.RequireRan(t, preview, err)
 		db := inspect.MustNamed(t, m, "aws:rds/instance:Instance", "metadata-instance")
 		assert.True(t, m.DependsOn(inspect.MustNamed(t, m, "aws:rds/eventSubscription:EventSubscription", "observability-rds-events"), db))
+		assert.True(t, m.DependsOn(inspect.MustNamed(t, m, "aws:cloudwatch/eventRule:EventRule", "observability-backup-finished"), db), "the backup rule waits for the instance")
 		for n, al := range alarmsByName(m) {
 			assert.Equal(t, strings.HasPrefix(n, "rds-"), m.DependsOn(al, db), "alarm %s waits for the instance only if it watches it", n)
 		}
