@@ -118,3 +118,59 @@ func TestEdgeCertificateAlarmOnAWS(t *testing.T) {
 		}
 	})
 }
+
+// TestRDSBackupMissingOnAWS (issue 12, failed or missing backups; review-obsaws2 item 9): on every
+// aws plan an EventBridge rule counts the end of the metadata instance's automated backups
+// (RDS-EVENT-0002, that instance's ARN only) once the instance exists, and the alarm
+// <base>-rds-backup-missing on the rule's MatchedEvents pages the alert topic when none finished in
+// 26 hours. No other target gets the rule.
+func TestRDSBackupMissingOnAWS(t *testing.T) {
+	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
+		rules := resourcesOf(r, "aws:cloudwatch/eventRule:EventRule")
+		if target != "aws" {
+			if len(rules) != 0 {
+				t.Errorf("%s creates EventBridge rules", target)
+			}
+			return
+		}
+		rule := named(t, r, "aws:cloudwatch/eventRule:EventRule", "observability-backup-finished")
+		db := one(t, r, "aws:rds/instance:Instance")
+		id := inspect.Str(db.Inputs, "identifier")
+		pattern := inspect.Str(rule.Inputs, "eventPattern")
+		for _, want := range []string{`"source":["aws.rds"]`, `"detail-type":["RDS DB Instance Event"]`, `"EventID":["RDS-EVENT-0002"]`, `:db:` + id + `"]`} {
+			if !strings.Contains(pattern, want) {
+				t.Errorf("backup rule pattern lacks %s: %s", want, pattern)
+			}
+		}
+		if !r.Mocks.DependsOn(rule, db) {
+			t.Error("the backup rule does not wait for the instance")
+		}
+		al := named(t, r, "aws:cloudwatch/metricAlarm:MetricAlarm", "observability-rds-backup-missing")
+		if got := inspect.Str(al.Inputs, "name"); !strings.HasSuffix(got, "-rds-backup-missing") {
+			t.Errorf("alarm name %s", got)
+		}
+		if inspect.Str(al.Inputs, "namespace") != "AWS/Events" || inspect.Str(al.Inputs, "metricName") != "MatchedEvents" ||
+			inspect.Str(al.Inputs, "dimensions", "RuleName") != inspect.Str(rule.Inputs, "name") {
+			t.Errorf("the alarm does not count the rule's matches: %s %s %s", inspect.Str(al.Inputs, "namespace"), inspect.Str(al.Inputs, "metricName"), inspect.Str(al.Inputs, "dimensions", "RuleName"))
+		}
+		if p, n := inspect.Num(al.Inputs, "period"), inspect.Num(al.Inputs, "evaluationPeriods"); p*n < 25*3600 || p*n > 604800 || inspect.Str(al.Inputs, "treatMissingData") != "breaching" {
+			t.Errorf("alarm over %v × %v s, missing data %s; want more than a day, at most 7, breaching", n, p, inspect.Str(al.Inputs, "treatMissingData"))
+		}
+		if !strings.Contains(inspect.Str(al.Inputs, "alarmDescription"), "docs/runbook-alerts-aws.md#rds-backup-missing") {
+			t.Error("the alarm does not link its runbook section")
+		}
+		if !r.Mocks.DependsOn(al, rule) || !r.Mocks.DependsOn(al, db) {
+			t.Error("the alarm does not wait for the rule and the instance")
+		}
+		if !preview {
+			topic := inspect.Str(named(t, r, "aws:sns/topic:Topic", "observability-alerts").Outputs, "arn")
+			if acts := inspect.Strs(al.Inputs, "alarmActions"); len(acts) != 1 || acts[0] != topic {
+				t.Errorf("alarm actions %v; want the alert topic %s", acts, topic)
+			}
+			tg := named(t, r, "aws:cloudwatch/eventTarget:EventTarget", "observability-backup-finished-log")
+			if inspect.Str(tg.Inputs, "arn") == topic {
+				t.Error("the backup rule sends every finished backup to the pager")
+			}
+		}
+	})
+}
