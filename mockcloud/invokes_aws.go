@@ -2,6 +2,7 @@ package mockcloud
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -30,6 +31,15 @@ func answerAWS(token string, args resource.PropertyMap, region string) (resource
 			"id": str(args, "addonName"), "addonName": str(args, "addonName"), "kubernetesVersion": str(args, "kubernetesVersion"),
 			"version": "v1.0.0-eksbuild.1",
 		}), true
+	case "aws:ec2/getInstanceType:getInstanceType":
+		// DescribeInstanceTypes' memory for the general-purpose sizes (4 GiB per vCPU: medium 2 vCPU
+		// 4 GiB, large 2 vCPU 8 GiB, xlarge 4 vCPU 16 GiB, 2xlarge 32 GiB); other types are unknown.
+		it := str(args, "instanceType")
+		mem := map[string]int{"medium": 4096, "large": 8192, "xlarge": 16384, "2xlarge": 32768}[it[strings.LastIndex(it, ".")+1:]]
+		if mem == 0 {
+			return nil, false
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": it, "instanceType": it, "memorySize": mem}), true
 	}
 	return answerAWSEdge(token, args, region)
 }

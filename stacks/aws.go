@@ -98,7 +98,7 @@ func awsFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, erro
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		return awsData(ctx, cfg, provider, names, account.AccountId, net, c, ns, f.secrets)
 	}
-	f.observability = awsObservability(cfg, provider, names, clusterName, net, c)
+	f.observability = awsObservability(cfg, provider, names, clusterName, net, c, f)
 	return f, nil
 }
 
@@ -197,6 +197,11 @@ func awsEdgeFoundation(ctx *pulumi.Context, cfg *config.Platform, provider *aws.
 		if cfg.Edge.DNSZone == "" {
 			// The parent zone delegates the domain to these (ACM validates through them).
 			ctx.Export("dnsNameServers", out.NameServers)
+		}
+		if f.watchEdgeCertificate != nil {
+			if err := f.watchEdgeCertificate(ctx, out.CertificateArn); err != nil {
+				return nil, fmt.Errorf("edge certificate alarm: %w", err)
+			}
 		}
 		return &out.Info, nil
 	}

@@ -21,10 +21,10 @@ import (
 
 // awsObservabilitySpec is the platform's model on AWS: Dremio's coordinator and executors are the
 // in-cluster targets (RDS and S3 are watched by CloudWatch instead of exporters), and the platform's
-// rules are the ones whose every series the managed collector writes — Dremio's metrics, `up` and the
-// kubelet's volume statistics. The rules on kube-state-metrics series (AirbyteSyncPodsFailing,
-// DremioExecutorLost, PodCrashLooping) have no source on EKS yet; the PostgreSQL and object-store
-// rules are replaced by the CloudWatch alarms on RDS and S3.
+// rules are the ones whose every series the managed collector writes — Dremio's metrics, `up`, the
+// kubelet's volume statistics and kube-state-metrics' (the EKS community add-on, so
+// AirbyteSyncPodsFailing, DremioExecutorLost and PodCrashLooping run in AMP); the PostgreSQL and
+// object-store rules are replaced by the CloudWatch alarms and RDS events on RDS and S3.
 func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 	targets := dremio.MetricsTargets(cfg.Network.Namespaces.Apps)
 	var rules []observability.AlertRule
@@ -32,10 +32,17 @@ func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 	airbyteTarget, airbyteRules, _ := airbyteObservability(cfg, "")
 	targets, rules = append(targets, airbyteTarget), append(rules, airbyteRules...)
 	for _, r := range platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: cfg.Network.Namespaces.Jobs}) {
-		if len(observability.Spec{Targets: targets, Rules: []observability.AlertRule{r}}.Undeclared(amp.ClusterMetrics()...)) == 0 {
+		if len(observability.Spec{Targets: targets, Rules: []observability.AlertRule{r}}.Undeclared(amp.ClusterMetrics(true)...)) == 0 {
 			rules = append(rules, r)
 		}
 	}
+	// kube-state-metrics is not one of the model's targets: without this rule its absence would only
+	// silence the rules that read it.
+	rules = append(rules, observability.AlertRule{
+		Name: "KubeStateMetricsDown", Runbook: "kube-state-metrics-down", Severity: observability.Warning, For: 15 * time.Minute,
+		Summary: "the collector has not scraped kube-state-metrics for 15 minutes: crash-loop, failed sync pod and Dremio executor alerts cannot fire",
+		Expr:    `absent(up{job="kube-state-metrics"} == 1)`,
+	})
 	return observability.Spec{
 		Targets:   targets,
 		Rules:     rules,
@@ -44,10 +51,12 @@ func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 }
 
 // awsObservability is the AWS rendering the foundation hands to Deploy: once the data services exist
-// it creates the AMP workspace, collector, rules and Alertmanager, the SNS topic with the receiver,
-// the CloudWatch alarms and dashboard of RDS and S3, and Container Insights (the EKS add-on shipping
-// container logs to CloudWatch Logs). Nil when observability is off.
-func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names, clusterName string, net *awsvpc.Network, c *eks.Cluster) func(*pulumi.Context, *DataServices, []pulumi.Resource) (pulumi.Map, error) {
+// it creates kube-state-metrics (EKS add-on), the AMP workspace, collector, rules and Alertmanager,
+// the SNS topic with the receiver, the CloudWatch alarms, RDS event subscription and dashboard of RDS
+// and S3, and Container Insights (the EKS add-on shipping container logs to CloudWatch Logs); it
+// leaves the foundation the hook that alarms on the edge certificate's expiry once the edge exists.
+// Nil when observability is off.
+func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names, clusterName string, net *awsvpc.Network, c *eks.Cluster, f *Foundation) func(*pulumi.Context, *DataServices, []pulumi.Resource) (pulumi.Map, error) {
 	if !cfg.Observability.On() {
 		return nil
 	}
@@ -68,20 +77,36 @@ func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names,
 		for _, role := range roles {
 			buckets = append(buckets, amp.Bucket{Role: role, Name: data.Store.BucketNames[objectstore.Bucket(role)]})
 		}
+		// kube-state-metrics first: the collector's job for it and the rules on its series come with it.
+		ksm, err := eksaddons.NewKubeStateMetrics(ctx, "kube-state-metrics", &eksaddons.KubeStateMetricsArgs{
+			Cluster: c.Name, KubernetesVersion: c.KubernetesVersion, Provider: c.Provider, Tags: tags(cfg),
+		}, pulumi.Provider(provider))
+		if err != nil {
+			return nil, fmt.Errorf("kube-state-metrics: %w", err)
+		}
 		obs, err := amp.New(ctx, "observability", &amp.Args{
 			Name: names.Base, Spec: awsObservabilitySpec(cfg), RunbookBase: cfg.Observability.DocsBaseURL,
 			ClusterName: clusterName, Cluster: c.Name,
 			// The cluster's private subnets (the nodes' and the API endpoint's) and the EKS cluster
 			// security group, which every node carries and which admits its own members.
 			SubnetIDs: net.PrivateSubnetIDs, SecurityGroupIDs: pulumi.StringArray{c.ClusterSecurityGroupID},
-			CollectorCIDRs: net.PrivateCIDRs, KubernetesProvider: c.Provider, After: after,
-			Region: cfg.Region, LogRetentionDays: cfg.Network.FlowLogRetentionDays, Receiver: receiver,
+			// After: the add-on too, which creates the namespace its NetworkPolicy goes in.
+			CollectorCIDRs: net.PrivateCIDRs, KubernetesProvider: c.Provider, After: append(append([]pulumi.Resource{}, after...), ksm.Addon),
+			KubeStateMetricsNamespace: ksm.Namespace, Region: cfg.Region, LogRetentionDays: cfg.Network.FlowLogRetentionDays, Receiver: receiver,
 			// rds.NewMetadataDB's identifier in awsData.
-			Database: &amp.Database{Identifier: names.Base + "-metadata", AllocatedStorageGiB: cfg.MetadataDB.StorageGiB},
-			Buckets:  buckets, Tags: tags(cfg), Protect: prod,
+			Database: &amp.Database{
+				Identifier: names.Base + "-metadata", InstanceClass: cfg.MetadataDB.InstanceClass,
+				AllocatedStorageGiB: cfg.MetadataDB.StorageGiB, MaxAllocatedStorageGiB: cfg.MetadataDB.MaxStorageGiB,
+				Ready: data.DBReady, // the role bootstrap, which waits for the instance
+			},
+			Buckets: buckets, Tags: tags(cfg), Protect: prod,
 		}, pulumi.Provider(provider))
 		if err != nil {
 			return nil, err
+		}
+		// The edge (created after this) hands its ACM certificate over for the expiry alarm.
+		f.watchEdgeCertificate = func(ctx *pulumi.Context, arn pulumi.StringOutput) error {
+			return obs.WatchCertificate(ctx, "edge", arn)
 		}
 		insights, err := eksaddons.NewContainerInsights(ctx, "container-insights", &eksaddons.ContainerInsightsArgs{
 			ClusterName: clusterName, Cluster: c.Name, KubernetesVersion: c.KubernetesVersion,

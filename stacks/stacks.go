@@ -69,6 +69,9 @@ type Foundation struct {
 	// `observability` export; nil where the target has no such rendering (kubernetes installs
 	// kube-prometheus-stack instead) or observability is off.
 	observability func(ctx *pulumi.Context, data *DataServices, after []pulumi.Resource) (pulumi.Map, error)
+	// watchEdgeCertificate alarms on the edge certificate's expiry once the edge exists (set by the
+	// target's observability; nil where it has none or the certificate renews in-cluster).
+	watchEdgeCertificate func(ctx *pulumi.Context, certificateARN pulumi.StringOutput) error
 }
 
 // OperatorInstaller installs the External Secrets Operator once settings.DependsOn exist, with the

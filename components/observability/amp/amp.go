@@ -70,6 +70,10 @@ type Args struct {
 	// CollectorCIDRs are those subnets' address ranges: each target's namespace admits them on the
 	// target's metrics port (netpol.go).
 	CollectorCIDRs []string
+	// KubeStateMetricsNamespace is where kube-state-metrics runs (the EKS community add-on's
+	// namespace, eksaddons.KubeStateMetricsNamespace); the collector scrapes it, and rules may then
+	// name its series. Empty: no kube-state-metrics, and a rule naming its series is refused.
+	KubeStateMetricsNamespace string
 	// KubernetesProvider reaches the cluster; After are what the targets' namespaces wait for.
 	KubernetesProvider pulumi.ProviderResource
 	After              []pulumi.Resource
@@ -109,9 +113,17 @@ type Observability struct {
 	DashboardName string
 	// Alarms are the CloudWatch alarms' names.
 	Alarms []string
+
+	// name, args and topicReady are what WatchCertificate adds an alarm with.
+	name       string
+	args       *Args
+	topicReady []pulumi.Resource
 }
 
-var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,38}[a-z0-9]$`)
+var (
+	nameRE     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,38}[a-z0-9]$`)
+	dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+)
 
 // logRetentions are the values CloudWatch Logs accepts (API PutRetentionPolicy retentionInDays).
 var logRetentions = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true, 30: true, 60: true, 90: true, 120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true, 1827: true, 2192: true, 2557: true, 2922: true, 3288: true, 3653: true}
@@ -127,7 +139,7 @@ func (a *Args) validate() error {
 		return fmt.Errorf("amp: ClusterName = %q, Cluster set = %t: the EKS cluster's name and its output are both required", a.ClusterName, a.Cluster != nil)
 	case a.SubnetIDs == nil || a.SecurityGroupIDs == nil:
 		return fmt.Errorf("amp: SubnetIDs and SecurityGroupIDs are required: the collector's network interfaces sit in the cluster's subnets")
-	case len(a.Spec.Targets) > 0 && (a.KubernetesProvider == nil || len(a.CollectorCIDRs) == 0):
+	case (len(a.Spec.Targets) > 0 || a.KubeStateMetricsNamespace != "") && (a.KubernetesProvider == nil || len(a.CollectorCIDRs) == 0):
 		return fmt.Errorf("amp: KubernetesProvider and CollectorCIDRs are required with targets: their namespaces must admit the collector")
 	case a.Region == "":
 		return fmt.Errorf("amp: Region is empty: the stack's region")
@@ -159,7 +171,10 @@ func (a *Args) validate() error {
 	if err := a.validateCloudWatch(); err != nil {
 		return err
 	}
-	if _, err := ScrapeConfiguration(a.Spec, a.ClusterName); err != nil {
+	if ns := a.KubeStateMetricsNamespace; ns != "" && !dnsLabelRE.MatchString(ns) {
+		return fmt.Errorf("amp: KubeStateMetricsNamespace = %q: a Kubernetes namespace name (DNS label)", ns)
+	}
+	if _, err := ScrapeConfiguration(a.Spec, a.ClusterName, a.KubeStateMetricsNamespace); err != nil {
 		return err
 	}
 	return nil
@@ -171,13 +186,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.validate(); err != nil {
 		return nil, err
 	}
-	scrape, err := ScrapeConfiguration(args.Spec, args.ClusterName)
+	scrape, err := ScrapeConfiguration(args.Spec, args.ClusterName, args.KubeStateMetricsNamespace)
 	if err != nil {
 		return nil, err
 	}
 	comp := &Observability{}
 	if err := ctx.RegisterComponentResourceV2(Type, name, pulumi.Map{
 		"name": pulumi.String(args.Name), "cluster": pulumi.String(args.ClusterName), "receiver": pulumi.String(string(args.Receiver.Kind)),
+		"kubeStateMetricsNamespace": pulumi.String(args.KubeStateMetricsNamespace),
 	}, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -284,7 +300,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	policy := pulumi.All(topic.Arn, ws.Arn).ApplyT(func(v []any) (string, error) {
-		return topicPolicy(w, v[0].(string), v[1].(string))
+		db := ""
+		if args.Database != nil {
+			db = args.Database.Identifier
+		}
+		return topicPolicy(w, v[0].(string), v[1].(string), db)
 	}).(pulumi.StringOutput)
 	tp, err := sns.NewTopicPolicy(ctx, name+"-alerts-policy", &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: policy}, parent)
 	if err != nil {
@@ -324,13 +344,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}).(pulumi.StringOutput)
 	}
 
-	alarms, dashboard, err := newCloudWatch(ctx, name, args, w, topic.Arn, tags, parent, []pulumi.Resource{tp})
+	alarms, dashboard, err := newCloudWatch(ctx, name, args, w, topic.Arn, key.Arn, tags, parent, []pulumi.Resource{tp})
 	if err != nil {
 		return nil, err
 	}
 
 	comp.WorkspaceID, comp.WorkspaceARN, comp.PrometheusEndpoint = ws.ID().ToStringOutput(), ws.Arn, ws.PrometheusEndpoint
 	comp.TopicARN, comp.KMSKeyARN, comp.DashboardName, comp.Alarms = topic.Arn, key.Arn, dashboard, alarms
+	comp.name, comp.args, comp.topicReady = name, args, []pulumi.Resource{tp}
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"workspaceId": comp.WorkspaceID, "workspaceArn": comp.WorkspaceARN, "prometheusEndpoint": comp.PrometheusEndpoint,
 		"topicArn": comp.TopicARN, "kmsKeyArn": comp.KMSKeyARN, "dashboard": pulumi.String(dashboard),

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
@@ -40,7 +41,7 @@ func args() *Args {
 		CollectorCIDRs: []string{"10.0.0.0/19", "10.0.32.0/19"},
 		Region:         "eu-north-1", LogRetentionDays: 90,
 		Receiver: Receiver{Kind: observability.Email, Email: "ops@example.com"},
-		Database: &Database{Identifier: "dataplatform-prod-metadata", AllocatedStorageGiB: 100},
+		Database: &Database{Identifier: "dataplatform-prod-metadata", InstanceClass: "db.m7g.xlarge", AllocatedStorageGiB: 100, MaxAllocatedStorageGiB: 1000},
 		Buckets:  []Bucket{{Role: "lake", Name: pulumi.String("dp-lake")}, {Role: "warehouse", Name: pulumi.String("dp-warehouse")}},
 		Tags:     map[string]string{"env": "prod"}, Protect: true,
 	}
@@ -127,7 +128,7 @@ func TestWorkspaceCollectorRulesAndTopic(t *testing.T) {
 				}
 			}
 			require.NoError(t, json.Unmarshal([]byte(inspect.Str(pol.Inputs, "policy")), &doc))
-			require.Len(t, doc.Statement, 2)
+			require.Len(t, doc.Statement, 3, "AMP, CloudWatch alarms and the database's RDS events")
 			assert.Equal(t, "aps.amazonaws.com", doc.Statement[0].Principal["Service"])
 			assert.Equal(t, inspect.Str(ws.Outputs, "arn"), doc.Statement[0].Condition["ArnEquals"]["aws:SourceArn"])
 			assert.Equal(t, mockcloud.AWSAccountID, doc.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
@@ -150,12 +151,12 @@ func TestCloudWatchAlarmsForRDSAndS3(t *testing.T) {
 		for _, r := range m.ByType(alType) {
 			byName[inspect.Str(r.Inputs, "name")] = r
 		}
-		require.Len(t, byName, 4)
+		require.Len(t, byName, 7, "five on the database (rds_test.go, backup_test.go), one per bucket")
 		storage := byName["dataplatform-prod-rds-free-storage-low"]
 		require.NotNil(t, storage)
 		assert.Equal(t, "AWS/RDS", inspect.Str(storage.Inputs, "namespace"))
 		assert.Equal(t, "dataplatform-prod-metadata", inspect.Str(storage.Inputs, "dimensions", "DBInstanceIdentifier"))
-		assert.Equal(t, float64(10<<30), inspect.Num(storage.Inputs, "threshold"))
+		assert.Equal(t, float64(5<<30), inspect.Num(storage.Inputs, "threshold"), "autoscaling on: 5 % of the initial 100 GiB (rds_test.go)")
 		assert.Contains(t, inspect.Str(storage.Inputs, "alarmDescription"), "https://github.com/o/r/blob/main/docs/runbook-alerts-aws.md#rds-free-storage-low")
 
 		s3 := byName["dataplatform-prod-s3-lake-5xx"]
@@ -196,7 +197,7 @@ func TestWebhookReceiverIsASecretHTTPSSubscription(t *testing.T) {
 // their labels and named port, and the kubelet job through the API server proxy keeping only the
 // volume statistics.
 func TestScrapeConfiguration(t *testing.T) {
-	out, err := ScrapeConfiguration(spec(), "dataplatform-prod")
+	out, err := ScrapeConfiguration(spec(), "dataplatform-prod", "")
 	require.NoError(t, err)
 	var cfg struct {
 		Global        map[string]any   `json:"global"`
@@ -216,6 +217,66 @@ func TestScrapeConfiguration(t *testing.T) {
 	assert.Contains(t, out, "credentials_file: /var/run/secrets/kubernetes.io/serviceaccount/token")
 	assert.Contains(t, out, "/api/v1/nodes/$1/proxy/metrics")
 	assert.Contains(t, out, "regex: kubelet_volume_stats_available_bytes|kubelet_volume_stats_capacity_bytes")
+	assert.NotContains(t, out, "kube-state-metrics", "no kube-state-metrics job unless its namespace is given")
+}
+
+// TestKubeStateMetricsJob (issue 12): with kube-state-metrics' namespace the collector scrapes its
+// pods there on port 8080, keeps only the series the rules name, and adds no namespace or pod target
+// label (which would rename the series' own to exported_namespace/exported_pod); rules on those
+// series are accepted only then.
+func TestKubeStateMetricsJob(t *testing.T) {
+	s := spec()
+	s.Rules = append(s.Rules, observability.AlertRule{
+		Name: "PodCrashLooping", Expr: `max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[5m]) >= 1`,
+		For: 15 * time.Minute, Severity: observability.Warning, Summary: "crash", Runbook: "pod-crash-looping",
+	})
+	_, err := ScrapeConfiguration(s, "dataplatform-prod", "")
+	require.Error(t, err, "a rule on kube-state-metrics series without kube-state-metrics never fires")
+	assert.Contains(t, err.Error(), "kube_pod_container_status_waiting_reason")
+
+	out, err := ScrapeConfiguration(s, "dataplatform-prod", "kube-state-metrics")
+	require.NoError(t, err)
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName      string `json:"job_name"`
+			KubernetesSD []struct {
+				Role       string `json:"role"`
+				Namespaces struct {
+					Names []string `json:"names"`
+				} `json:"namespaces"`
+			} `json:"kubernetes_sd_configs"`
+			Relabel []struct {
+				Action       string   `json:"action"`
+				SourceLabels []string `json:"source_labels"`
+				TargetLabel  string   `json:"target_label"`
+				Regex        string   `json:"regex"`
+			} `json:"relabel_configs"`
+			MetricRelabel []struct {
+				Action string `json:"action"`
+				Regex  string `json:"regex"`
+			} `json:"metric_relabel_configs"`
+		} `json:"scrape_configs"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(out), &cfg))
+	require.Len(t, cfg.ScrapeConfigs, 3)
+	ksm := cfg.ScrapeConfigs[2]
+	assert.Equal(t, "kube-state-metrics", ksm.JobName)
+	require.Len(t, ksm.KubernetesSD, 1)
+	assert.Equal(t, "pod", ksm.KubernetesSD[0].Role)
+	assert.Equal(t, []string{"kube-state-metrics"}, ksm.KubernetesSD[0].Namespaces.Names)
+	kept := false
+	for _, r := range ksm.Relabel {
+		assert.Empty(t, r.TargetLabel, "no target label may shadow kube-state-metrics' own namespace/pod labels")
+		if r.Action == "keep" && len(r.SourceLabels) == 1 && r.SourceLabels[0] == "__meta_kubernetes_pod_container_port_number" {
+			kept = r.Regex == "8080"
+		}
+	}
+	assert.True(t, kept, "the job keeps the metrics port 8080 only")
+	require.Len(t, ksm.MetricRelabel, 1)
+	for _, m := range KubeStateMetrics {
+		assert.Contains(t, ksm.MetricRelabel[0].Regex, m.Name)
+	}
+	assert.NotContains(t, ksm.MetricRelabel[0].Regex, "kube_pod_info", "only the series the rules name are written")
 }
 
 // TestAlertManagerDefinition: the AMP document wraps Alertmanager YAML routing to the SNS topic.
@@ -304,10 +365,39 @@ func TestReceiverStatusIsReported(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				obs.Receiver.ApplyT(func(s string) string { got = s; return s })
+				// Awaited here: an ApplyT callback may still be pending when the program returns
+				// (the test flaked on "none", whose output has no resource to wait for).
+				r, err := internals.UnsafeAwaitOutput(ctx.Context(), obs.Receiver)
+				if err != nil {
+					return err
+				}
+				got, _ = r.Value.(string)
 				return nil
 			}, nil))
 			assert.True(t, strings.HasPrefix(got, tc.prefix), "receiver = %q; want prefix %q", got, tc.prefix)
 		})
+	}
+}
+
+// TestKubeStateMetricsIsAdmittedToTheCollectorOnly: with kube-state-metrics, its namespace gets an
+// ingress policy admitting the collector's subnets on 8080 only, after what the namespace waits for.
+func TestKubeStateMetricsIsAdmittedToTheCollectorOnly(t *testing.T) {
+	inspect.Modes(t, func(t *testing.T, preview bool) {
+		a := args()
+		a.KubeStateMetricsNamespace = "kube-state-metrics"
+		m, err := run(t, preview, a)
+		inspect.RequireRan(t, preview, err)
+		np := inspect.MustNamed(t, m, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "observability-kube-state-metrics-allow-collector")
+		assert.Equal(t, "kube-state-metrics", inspect.Str(np.Inputs, "metadata", "namespace"))
+		assert.Equal(t, []string{"Ingress"}, inspect.Strs(np.Inputs, "spec", "policyTypes"))
+		assert.Equal(t, 8080.0, inspect.Num(np.Inputs, "spec", "ingress", 0, "ports", 0, "port"))
+		assert.Equal(t, "10.0.0.0/19", inspect.Str(np.Inputs, "spec", "ingress", 0, "from", 0, "ipBlock", "cidr"))
+		assert.Contains(t, inspect.Str(inspect.MustNamed(t, m, "aws:amp/scraper:Scraper", "observability-collector").Inputs, "scrapeConfiguration"), "job_name: kube-state-metrics")
+	})
+	a := args()
+	m, err := run(t, false, a)
+	require.NoError(t, err)
+	for _, r := range m.ByType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+		assert.NotEqual(t, "observability-kube-state-metrics-allow-collector", r.Name, "no kube-state-metrics, no policy")
 	}
 }

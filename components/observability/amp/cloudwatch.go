@@ -14,14 +14,21 @@ import (
 // RunbookDoc is the runbook of the CloudWatch alarms, relative to the repository.
 const RunbookDoc = "docs/runbook-alerts-aws.md"
 
-// Database is the RDS instance the alarms watch (AWS/RDS metrics, dimension DBInstanceIdentifier:
-// RDS user guide rds-metrics.md).
+// Database is the RDS for PostgreSQL instance the alarms watch (AWS/RDS metrics, dimension
+// DBInstanceIdentifier: RDS user guide rds-metrics.md) and whose events go to the topic (rds.go).
 type Database struct {
 	// Identifier is the DB instance identifier.
 	Identifier string
-	// AllocatedStorageGiB is the instance's allocated storage; the free-storage alarm fires below 10 %
-	// of it.
-	AllocatedStorageGiB int
+	// InstanceClass is the instance's class ("db.m7g.large"); its memory gives max_connections.
+	InstanceClass string
+	// AllocatedStorageGiB is the instance's allocated storage; MaxAllocatedStorageGiB its storage
+	// autoscaling ceiling (0: no autoscaling). The free-storage alarm follows both (rds.go).
+	AllocatedStorageGiB    int
+	MaxAllocatedStorageGiB int
+	// Ready are what stands for the instance's existence (it, or what waits for it): the event
+	// subscription and the alarms wait for them — RDS refuses to subscribe to an unknown source, and
+	// the free-storage alarm counts missing data as breaching.
+	Ready []pulumi.Resource
 }
 
 // Bucket is an S3 bucket whose request metrics are turned on and watched.
@@ -51,6 +58,12 @@ func (a *Args) validateCloudWatch() error {
 		if d.AllocatedStorageGiB < 20 {
 			return fmt.Errorf("amp: Database.AllocatedStorageGiB = %d: the instance's allocated storage (RDS allows 20 GiB and more)", d.AllocatedStorageGiB)
 		}
+		if d.MaxAllocatedStorageGiB != 0 && d.MaxAllocatedStorageGiB <= d.AllocatedStorageGiB {
+			return fmt.Errorf("amp: Database.MaxAllocatedStorageGiB = %d: 0 (no storage autoscaling) or above AllocatedStorageGiB (%d)", d.MaxAllocatedStorageGiB, d.AllocatedStorageGiB)
+		}
+		if !instanceClassRE.MatchString(d.InstanceClass) {
+			return fmt.Errorf("amp: Database.InstanceClass = %q: an RDS instance class such as \"db.m7g.large\" (its memory sizes max_connections)", d.InstanceClass)
+		}
 	}
 	seen := map[string]bool{}
 	for i, b := range a.Buckets {
@@ -66,6 +79,8 @@ func (a *Args) validateCloudWatch() error {
 type alarm struct {
 	suffix, runbook, summary string
 	args                     cloudwatch.MetricAlarmArgs
+	// after are what the alarm waits for besides the topic policy and the buckets' metrics.
+	after []pulumi.Resource
 }
 
 // runbookURL is the alarm's runbook link, absolute when base is set.
@@ -77,29 +92,16 @@ func runbookURL(base, anchor string) string {
 	return u
 }
 
-// alarms are the managed services' alarms. Metric names, statistics and dimensions: RDS user guide
-// rds-metrics.md (AWS/RDS CPUUtilization percent, FreeStorageSpace bytes, DBInstanceIdentifier) and
-// S3 user guide metrics-dimensions.md (AWS/S3 5xxErrors count, BucketName and FilterId).
-func alarms(a *Args) []alarm {
+// alarms are the managed services' alarms: the database's (rdsAlarms, with maxConnections its
+// max_connections) and the buckets'. S3: user guide metrics-dimensions.md (AWS/S3 5xxErrors count,
+// BucketName and FilterId).
+func alarms(a *Args, maxConnections int) []alarm {
 	var out []alarm
 	if d := a.Database; d != nil {
-		dims := pulumi.StringMap{"DBInstanceIdentifier": pulumi.String(d.Identifier)}
-		out = append(out,
-			alarm{suffix: "rds-cpu-high", runbook: "rds-cpu-high", summary: "the metadata database's CPU has been above 80 % for 15 minutes",
-				args: cloudwatch.MetricAlarmArgs{
-					Namespace: pulumi.String("AWS/RDS"), MetricName: pulumi.String("CPUUtilization"), Dimensions: dims,
-					Statistic: pulumi.String("Average"), Period: pulumi.Int(300), EvaluationPeriods: pulumi.Int(3), DatapointsToAlarm: pulumi.Int(3),
-					ComparisonOperator: pulumi.String("GreaterThanThreshold"), Threshold: pulumi.Float64(80), TreatMissingData: pulumi.String("missing"),
-				}},
-			alarm{suffix: "rds-free-storage-low", runbook: "rds-free-storage-low",
-				summary: fmt.Sprintf("the metadata database has less than 10 %% of its %d GiB storage free", d.AllocatedStorageGiB),
-				args: cloudwatch.MetricAlarmArgs{
-					Namespace: pulumi.String("AWS/RDS"), MetricName: pulumi.String("FreeStorageSpace"), Dimensions: dims,
-					Statistic: pulumi.String("Minimum"), Period: pulumi.Int(300), EvaluationPeriods: pulumi.Int(2), DatapointsToAlarm: pulumi.Int(2),
-					ComparisonOperator: pulumi.String("LessThanThreshold"), Threshold: pulumi.Float64(float64(d.AllocatedStorageGiB) * (1 << 30) / 10),
-					TreatMissingData: pulumi.String("breaching"), // no storage figure from a running instance is itself a problem
-				}},
-		)
+		out = append(out, rdsAlarms(d, maxConnections)...)
+		b := backupAlarm(a)
+		b.after = d.Ready
+		out = append(out, b)
 	}
 	for _, b := range a.Buckets {
 		out = append(out, alarm{suffix: "s3-" + b.Role + "-5xx", runbook: "s3-server-errors",
@@ -117,7 +119,7 @@ func alarms(a *Args) []alarm {
 
 // newCloudWatch turns on the buckets' request metrics and creates the alarms (alarm and OK actions on
 // the topic) and the dashboard. It returns the alarms' names and the dashboard's.
-func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN pulumi.StringOutput, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption, after []pulumi.Resource) ([]string, string, error) {
+func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN pulumi.StringOutput, keyARN pulumi.StringInput, tags func(string) pulumi.StringMap, parent pulumi.ResourceOrInvokeOption, after []pulumi.Resource) ([]string, string, error) {
 	var metricDeps []pulumi.Resource
 	for _, b := range a.Buckets {
 		m, err := s3.NewBucketMetric(ctx, name+"-s3-"+b.Role+"-requests", &s3.BucketMetricArgs{
@@ -128,8 +130,25 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 		}
 		metricDeps = append(metricDeps, m)
 	}
+	maxConnections := 0
+	var backupRule pulumi.Resource
+	if d := a.Database; d != nil {
+		var err error
+		if maxConnections, err = postgresMaxConnections(ctx, d.InstanceClass, parent); err != nil {
+			// An RDS class without an EC2 twin of the same name (or not offered in the region): the
+			// stack still deploys, without the connection alarm, and says so.
+			_ = ctx.Log.Warn(fmt.Sprintf("%v: no connection-saturation alarm for %s", err, d.Identifier), nil)
+			maxConnections = 0
+		}
+		if err := newRDSEvents(ctx, name, a, topicARN, tags, parent, append(append([]pulumi.Resource{}, a.Database.Ready...), after...)); err != nil {
+			return nil, "", err
+		}
+		if backupRule, err = newBackupRule(ctx, name, a, w, keyARN, tags, parent, a.Database.Ready); err != nil {
+			return nil, "", err
+		}
+	}
 	var names []string
-	for _, al := range alarms(a) {
+	for _, al := range alarms(a, maxConnections) {
 		n := a.Name + "-" + al.suffix
 		args := al.args
 		args.Name = pulumi.String(n)
@@ -137,7 +156,11 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 		args.AlarmActions = pulumi.Array{topicARN}
 		args.OkActions = pulumi.Array{topicARN}
 		args.Tags = tags(name + "-" + al.suffix)
-		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.suffix, &args, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, after...), metricDeps...))); err != nil {
+		deps := append(append(append([]pulumi.Resource{}, after...), metricDeps...), al.after...)
+		if al.runbook == BackupRunbook {
+			deps = append(deps, backupRule)
+		}
+		if _, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+al.suffix, &args, parent, pulumi.DependsOn(deps)); err != nil {
 			return nil, "", err
 		}
 		names = append(names, n)
@@ -151,7 +174,7 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 		bucketNames = append(bucketNames, b.Name)
 	}
 	body := bucketNames.ToStringArrayOutput().ApplyT(func(buckets []string) (string, error) {
-		return DashboardBody(w.region, a.Database, a.Buckets, buckets)
+		return DashboardBody(w.region, a.Database, maxConnections, a.Buckets, buckets)
 	}).(pulumi.StringOutput)
 	if _, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(dashboard), DashboardBody: body,
@@ -165,7 +188,7 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 // reference CloudWatch-Dashboard-Body-Structure.md: widgets of type "metric" with x, y, width,
 // height and properties.metrics arrays [namespace, metric, dimension, value, …], region, stat,
 // period, title; widths on a 24-column grid). names are the buckets' names in Buckets' order.
-func DashboardBody(region string, db *Database, buckets []Bucket, names []string) (string, error) {
+func DashboardBody(region string, db *Database, maxConnections int, buckets []Bucket, names []string) (string, error) {
 	type widget = map[string]any
 	var widgets []widget
 	add := func(title, stat string, metrics ...[]any) {
@@ -178,9 +201,14 @@ func DashboardBody(region string, db *Database, buckets []Bucket, names []string
 	if db != nil {
 		m := func(metric string) []any { return []any{"AWS/RDS", metric, "DBInstanceIdentifier", db.Identifier} }
 		add("PostgreSQL CPU (%)", "Average", m("CPUUtilization"))
-		add("PostgreSQL connections", "Maximum", m("DatabaseConnections"))
+		title := "PostgreSQL connections"
+		if maxConnections > 0 {
+			title = fmt.Sprintf("PostgreSQL connections (max_connections about %d)", maxConnections)
+		}
+		add(title, "Maximum", m("DatabaseConnections"))
 		add("PostgreSQL free storage (bytes)", "Minimum", m("FreeStorageSpace"))
 		add("PostgreSQL read / write latency (s)", "Average", m("ReadLatency"), m("WriteLatency"))
+		add("PostgreSQL WAL on the instance (bytes) and WAL written (bytes/s)", "Maximum", m("TransactionLogsDiskUsage"), m("TransactionLogsGeneration"))
 	}
 	if len(buckets) != len(names) {
 		return "", fmt.Errorf("amp: %d buckets but %d names", len(buckets), len(names))

@@ -31,5 +31,26 @@ func admitCollector(ctx *pulumi.Context, name string, a *Args, parent pulumi.Res
 			return err
 		}
 	}
+	if ns := a.KubeStateMetricsNamespace; ns != "" {
+		// kube-state-metrics' /metrics describes every pod, label and annotation of the cluster: only
+		// the collector may read it. The add-on's namespace holds nothing else (community-addons.adoc),
+		// so the policy selects every pod there; ingress only — kube-state-metrics' own egress to the
+		// API server is not restricted. It waits (After) for the add-on, which creates the namespace.
+		if _, err := networkingv1.NewNetworkPolicy(ctx, name+"-kube-state-metrics-allow-collector", &networkingv1.NetworkPolicyArgs{
+			Metadata: &metav1.ObjectMetaArgs{
+				Name: pulumi.String("allow-amp-collector-kube-state-metrics"), Namespace: pulumi.String(ns),
+				Labels: k8snet.PartOfLabels(nil),
+			},
+			Spec: &networkingv1.NetworkPolicySpecArgs{
+				PodSelector: &metav1.LabelSelectorArgs{},
+				PolicyTypes: pulumi.ToStringArray([]string{"Ingress"}),
+				Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
+					From: k8snet.Peers(nil, a.CollectorCIDRs), Ports: k8snet.TCPPorts(KubeStateMetricsPort),
+				}},
+			},
+		}, parent, pulumi.Provider(a.KubernetesProvider), pulumi.DependsOn(a.After)); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -20,7 +20,8 @@ func (w where) root() string { return "arn:" + w.partition + ":iam::" + w.accoun
 // encrypted topic (AMP user guide AMP-alertmanager-receiver-AMPpermission.md "if your topic is
 // encrypted": aps.amazonaws.com kms:GenerateDataKey* and kms:Decrypt; SNS developer guide
 // sns-key-management.md "Enable compatibility between event sources from AWS services and encrypted
-// topics": cloudwatch.amazonaws.com, the same two actions). Who may publish is the topic policy's
+// topics": cloudwatch.amazonaws.com and, for RDS event notifications, events.rds.amazonaws.com, the
+// same two actions). Who may publish is the topic policy's
 // concern (topicPolicy, with source-account and source-ARN conditions); the key only lets SNS
 // encrypt what those services were allowed to send.
 func keyPolicy(w where) (string, error) {
@@ -35,7 +36,7 @@ func keyPolicy(w where) (string, error) {
 			}},
 		},
 		{
-			Effect: "Allow", Principal: map[string]any{"Service": []string{"aps.amazonaws.com", "cloudwatch.amazonaws.com"}},
+			Effect: "Allow", Principal: map[string]any{"Service": []string{"aps.amazonaws.com", "cloudwatch.amazonaws.com", "events.rds.amazonaws.com"}},
 			Action: []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resource: []string{"*"},
 		},
 	}}
@@ -49,9 +50,14 @@ func keyPolicy(w where) (string, error) {
 // AWS:SourceAccount = the account) and this account's CloudWatch alarms in this region (SNS
 // developer guide sns-access-policy-use-cases.md, the confused-deputy conditions aws:SourceArn and
 // aws:SourceAccount; an alarm's ARN is arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>).
+// With a database, RDS may publish the events of that instance only (RDS user guide
+// USER_Events.GrantingPermissions.md: Principal events.rds.amazonaws.com, sns:Publish, ArnLike
+// aws:SourceArn = the DB instance ARN arn:<partition>:rds:<region>:<account>:db:<identifier>,
+// StringEquals aws:SourceAccount): this policy replaces the topic's default one, which let every RDS
+// resource of the account publish.
 // The account's own principals keep the access their IAM policies give them (same-account access
 // needs either policy).
-func topicPolicy(w where, topicARN, workspaceARN string) (string, error) {
+func topicPolicy(w where, topicARN, workspaceARN, dbIdentifier string) (string, error) {
 	doc := awsiam.PolicyDocument{Version: "2012-10-17", Statement: []awsiam.Statement{
 		{
 			Effect: "Allow", Principal: map[string]any{"Service": "aps.amazonaws.com"},
@@ -70,6 +76,16 @@ func topicPolicy(w where, topicARN, workspaceARN string) (string, error) {
 			},
 		},
 	}}
+	if dbIdentifier != "" {
+		doc.Statement = append(doc.Statement, awsiam.Statement{
+			Effect: "Allow", Principal: map[string]any{"Service": "events.rds.amazonaws.com"},
+			Action: []string{"sns:Publish"}, Resource: []string{topicARN},
+			Condition: map[string]map[string]any{
+				"ArnLike":      {"aws:SourceArn": "arn:" + w.partition + ":rds:" + w.region + ":" + w.account + ":db:" + dbIdentifier},
+				"StringEquals": {"aws:SourceAccount": w.account},
+			},
+		})
+	}
 	b, err := json.Marshal(doc)
 	return string(b), err
 }

@@ -33,11 +33,34 @@ var KubeletMetrics = []observability.Metric{
 	{Name: "kubelet_volume_stats_capacity_bytes", Source: "kubernetes pkg/kubelet/metrics/collectors/volume_stats.go"},
 }
 
+// KubeStateMetrics are the kube-state-metrics series the scrape configuration keeps (the ones the
+// platform's rules name; everything else kube-state-metrics exports is dropped before it is written,
+// AMP bills per sample). Names: kube-state-metrics internal/store/pod.go and statefulset.go, the same
+// in every v2 release (the EKS community add-on ships the v2 line, EKS user guide
+// community-addons.adoc "v2.14.0-eksbuild.1"; the kubernetes target pins v2.20.0, platform.ClusterMetrics).
+var KubeStateMetrics = []observability.Metric{
+	{Name: "kube_pod_status_phase", Source: "kube-state-metrics internal/store/pod.go"},
+	{Name: "kube_pod_container_status_waiting_reason", Source: "kube-state-metrics internal/store/pod.go"},
+	{Name: "kube_pod_container_status_restarts_total", Source: "kube-state-metrics internal/store/pod.go"},
+	{Name: "kube_statefulset_replicas", Source: "kube-state-metrics internal/store/statefulset.go"},
+	{Name: "kube_statefulset_status_replicas_ready", Source: "kube-state-metrics internal/store/statefulset.go"},
+}
+
+// KubeStateMetricsPort is the port kube-state-metrics serves the object metrics on (kube-state-metrics
+// docs/developer/cli-arguments.md: "--port int Port to expose metrics on. (default 8080)"; its own
+// telemetry is on --telemetry-port, 8081, which the job does not keep).
+const KubeStateMetricsPort = 8080
+
 // ClusterMetrics are the series the collector writes besides the targets' own: `up` for every scrape
 // (the guide's "Troubleshooting scraper configuration": "for each endpoint that an Amazon Managed
-// Service for Prometheus collector discovers, it automatically vends this metric") and the kubelet's.
-func ClusterMetrics() []observability.Metric {
-	return append([]observability.Metric{{Name: "up", Source: "AMP managed collector (synthetic per scrape)"}}, KubeletMetrics...)
+// Service for Prometheus collector discovers, it automatically vends this metric"), the kubelet's,
+// and with kubeStateMetrics those of kube-state-metrics.
+func ClusterMetrics(kubeStateMetrics bool) []observability.Metric {
+	out := append([]observability.Metric{{Name: "up", Source: "AMP managed collector (synthetic per scrape)"}}, KubeletMetrics...)
+	if kubeStateMetrics {
+		out = append(out, KubeStateMetrics...)
+	}
+	return out
 }
 
 // JobName is the job label of a target's series: "<namespace>/<name>", the label a PodMonitor gives
@@ -55,11 +78,16 @@ func podLabel(key string) string {
 }
 
 // ScrapeConfiguration renders the Spec's targets as the collector's Prometheus configuration, plus
-// the kubelet job, with the cluster's name as an external label. It refuses what the collector
-// cannot do: https targets (their CA is a Kubernetes Secret), bearer tokens, intervals under 30 s.
-func ScrapeConfiguration(spec observability.Spec, clusterName string) (string, error) {
+// the kubelet job and, when ksmNamespace is set, the kube-state-metrics job on the pods of that
+// namespace, with the cluster's name as an external label. It refuses what the collector cannot do:
+// https targets (their CA is a Kubernetes Secret), bearer tokens, intervals under 30 s; and rules or
+// dashboards naming a series nothing here writes (they would never fire).
+func ScrapeConfiguration(spec observability.Spec, clusterName, ksmNamespace string) (string, error) {
 	if err := spec.Validate(); err != nil {
 		return "", err
+	}
+	if u := spec.Undeclared(ClusterMetrics(ksmNamespace != "")...); len(u) > 0 {
+		return "", fmt.Errorf("amp: the Spec names series the collector does not write (kube-state-metrics on: %t): %s", ksmNamespace != "", strings.Join(u, "; "))
 	}
 	spec = spec.WithDefaults()
 	jobs := []map[string]any{}
@@ -122,6 +150,9 @@ func ScrapeConfiguration(spec observability.Spec, clusterName string) (string, e
 			{"action": "keep", "source_labels": []string{"__name__"}, "regex": strings.Join(keep, "|")},
 		},
 	})
+	if ksmNamespace != "" {
+		jobs = append(jobs, kubeStateMetricsJob(ksmNamespace))
+	}
 	b, err := yaml.Marshal(map[string]any{
 		"global": map[string]any{
 			"scrape_interval": observability.Duration(MinInterval),
@@ -130,6 +161,36 @@ func ScrapeConfiguration(spec observability.Spec, clusterName string) (string, e
 		"scrape_configs": jobs,
 	})
 	return string(b), err
+}
+
+// kubeStateMetricsJob scrapes kube-state-metrics' pods in namespace ns on KubeStateMetricsPort and
+// keeps only KubeStateMetrics. It selects by namespace and port number, not by pod labels or port
+// name, which the EKS add-on does not document (community-addons.adoc documents its namespace). It
+// sets no namespace or pod target labels: kube-state-metrics' series carry the namespace and pod of
+// the object they describe, which the rules select on; with honor_labels off (the default) a target
+// label of the same name would rename them exported_namespace and exported_pod (prometheus
+// docs/configuration/configuration.md <scrape_config> honor_labels).
+func kubeStateMetricsJob(ns string) map[string]any {
+	keep := []string{}
+	for _, m := range KubeStateMetrics {
+		keep = append(keep, m.Name)
+	}
+	return map[string]any{
+		"job_name":        "kube-state-metrics",
+		"scrape_interval": observability.Duration(MinInterval),
+		"metrics_path":    "/metrics",
+		"scheme":          "http",
+		"kubernetes_sd_configs": []map[string]any{{
+			"role": "pod", "namespaces": map[string]any{"names": []string{ns}},
+		}},
+		"relabel_configs": []map[string]any{
+			{"action": "keep", "source_labels": []string{"__meta_kubernetes_pod_container_port_number"}, "regex": fmt.Sprint(KubeStateMetricsPort)},
+			{"action": "drop", "source_labels": []string{"__meta_kubernetes_pod_phase"}, "regex": "Pending|Succeeded|Failed"},
+		},
+		"metric_relabel_configs": []map[string]any{
+			{"action": "keep", "source_labels": []string{"__name__"}, "regex": strings.Join(keep, "|")},
+		},
+	}
 }
 
 // RuleNamespaceData renders the Spec's alert rules as a rule group namespace's data: a Prometheus
