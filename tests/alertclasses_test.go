@@ -49,6 +49,13 @@ var alertClasses = map[string]string{
 	"CertificateExpiringSoon":       classCertExpiry,
 	"VolumeFillingUp":               classVolumes,
 	"PodCrashLooping":               classCrashLoop,
+	// aws's CloudWatch alarms and RDS event subscription ("<base>-…", components/observability/amp):
+	// RDS's backup and failure events, the WAL held on the instance (grows when archiving stalls),
+	// connections against the class's max_connections, ACM's days to expiry of the edge's certificates.
+	"-metadata-events":           classBackup,
+	"-rds-transaction-logs-high": classWALBehindRPO,
+	"-rds-connections-high":      classConnections,
+	"-expiring":                  classCertExpiry,
 }
 
 func classOf(name string) string {
@@ -113,8 +120,9 @@ func collectAlerts(t *testing.T, r *planner.Result) []registeredAlert {
 		case typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
 			out = append(out, registeredAlert{Name: inspect.Str(res.Inputs, "name"), Runbook: inspect.Str(res.Inputs, "alarmDescription"), Where: where})
 		case typ == "aws:rds/eventSubscription:EventSubscription":
-			// An event subscription has no description: its runbook is the "runbook" tag.
-			out = append(out, registeredAlert{Name: inspect.Str(res.Inputs, "name"), Runbook: inspect.Str(res.Inputs, "tags", "runbook"), Where: where})
+			// An event subscription has no description, and a tag value cannot hold an anchor's '#':
+			// its section is the AWS runbook's rds-events (amp.RDSEventsRunbook).
+			out = append(out, registeredAlert{Name: inspect.Str(res.Inputs, "name"), Runbook: "docs/runbook-alerts-aws.md#rds-events", Where: where})
 		case typ == "gcp:monitoring/alertPolicy:AlertPolicy":
 			out = append(out, registeredAlert{
 				Name:    inspect.Str(res.Inputs, "conditions", 0, "displayName"),

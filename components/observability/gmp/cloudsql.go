@@ -55,11 +55,16 @@ var logMetricName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,99}$`)
 // BackupWindowStatus is the label the backup metric carries: the automated backup's windowStatus.
 const BackupWindowStatus = "window_status"
 
-// backupFailed matches a window status of a failed or overdue backup. Cloud SQL documents the
-// status of a backup run as ENQUEUED, OVERDUE, RUNNING, FAILED, SUCCESSFUL, SKIPPED, … (Cloud SQL
-// Admin API v1 SqlBackupRunStatus); the audit entry's windowStatus is matched by the words FAILED and
-// OVERDUE so that a "STATUS_"-prefixed spelling matches too.
-const backupFailed = `.*(FAILED|OVERDUE).*`
+// backupFailed and backupGood match a window status. Cloud SQL documents the status of a backup run
+// as ENQUEUED, OVERDUE, RUNNING, FAILED, SUCCESSFUL, SKIPPED, … (Cloud SQL Admin API v1
+// SqlBackupRunStatus); the audit entry's windowStatus values are not listed, so both match by word
+// (a "STATUS_"-prefixed or "SUCCEEDED" spelling matches too). The missing-backup alert counts only a
+// positive match of a good window (successful, or skipped because the instance was idle): an
+// unknown spelling of a failure can then never pass for a backup.
+const (
+	backupFailed = `.*(FAIL|OVERDUE).*`
+	backupGood   = `.*(SUCCE|SKIPPED).*`
+)
 
 // BackupMetric counts the Cloud SQL instance's automated backups: Cloud SQL writes one System Event
 // audit log entry per automated backup (methodName cloudsql.instances.automatedBackup on resource
@@ -99,24 +104,24 @@ func (a PlatformArgs) backupRules() []observability.AlertRule {
 		maxAge = 26 * time.Hour
 	}
 	m := a.BackupMetric()
-	sel := func(match string) string {
-		return fmt.Sprintf(`%s{monitored_resource="cloudsql_database", database_id="%s:%s", %s%s"%s"}`, m.PromQL(), a.Project, a.Instance, BackupWindowStatus, match, backupFailed)
+	sel := func(status string) string {
+		return fmt.Sprintf(`%s{monitored_resource="cloudsql_database", database_id="%s:%s", %s=~"%s"}`, m.PromQL(), a.Project, a.Instance, BackupWindowStatus, status)
 	}
 	return []observability.AlertRule{
 		{
 			Name: "PostgresBackupMissing", Runbook: "postgres-backup-missing", Severity: observability.Critical,
-			// absent_over_time holds from the stack's creation until the first backup: for 24 h (the
-			// model's bound; the daily window is 4 h long) keeps a new instance quiet until its first
-			// window has passed.
-			For:     24 * time.Hour,
+			// For 1 h rides out the audit log's ingestion delay; the range alone is the bound, so the
+			// alert fires BackupMaxAge + 1 h after the last good backup. absent_over_time also holds
+			// on a stack younger than its first backup window: the runbook says so.
+			For:     time.Hour,
 			Summary: fmt.Sprintf("Cloud SQL has reported no successful or skipped automated backup of the metadata database for %s", maxAge),
 			// The range in whole hours ("26h"): a single-unit duration, as every PromQL dialect reads it.
-			Expr: fmt.Sprintf(`absent_over_time(%s[%dh])`, sel("!~"), int64((maxAge+time.Hour-1)/time.Hour)),
+			Expr: fmt.Sprintf(`absent_over_time(%s[%dh])`, sel(backupGood), int64((maxAge+time.Hour-1)/time.Hour)),
 		},
 		{
 			Name: "PostgresBackupFailed", Runbook: "postgres-backup-failed", Severity: observability.Warning,
 			Summary: "an automated backup of the metadata database failed or overran its window",
-			Expr:    fmt.Sprintf(`sum(increase(%s[1h])) > 0`, sel("=~")),
+			Expr:    fmt.Sprintf(`sum(increase(%s[1h])) > 0`, sel(backupFailed)),
 		},
 	}
 }

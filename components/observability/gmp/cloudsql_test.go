@@ -1,6 +1,7 @@
 package gmp
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,8 +62,16 @@ func TestBackupAndConnectionRules(t *testing.T) {
 	assert.Equal(t, "EXTRACT(protoPayload.metadata.windowStatus)", m.Labels[BackupWindowStatus])
 
 	missing := rules["PostgresBackupMissing"]
-	assert.Contains(t, missing, "absent_over_time("+m.PromQL()+`{monitored_resource="cloudsql_database", database_id="proj-1:dataplatform-prod-x1", window_status!~".*(FAILED|OVERDUE).*"}[26h])`)
-	assert.Contains(t, rules["PostgresBackupFailed"], `window_status=~".*(FAILED|OVERDUE).*"`)
+	assert.Contains(t, missing, "absent_over_time("+m.PromQL()+`{monitored_resource="cloudsql_database", database_id="proj-1:dataplatform-prod-x1", window_status=~".*(SUCCE|SKIPPED).*"}[26h])`)
+	assert.Contains(t, rules["PostgresBackupFailed"], `window_status=~".*(FAIL|OVERDUE).*"`)
+	// The good and the failed windows as Cloud SQL spells a backup run's status (SqlBackupRunStatus).
+	good, failed := regexp.MustCompile("^"+backupGood+"$"), regexp.MustCompile("^"+backupFailed+"$")
+	for _, st := range []string{"SUCCESSFUL", "STATUS_SUCCEEDED", "SKIPPED"} {
+		assert.True(t, good.MatchString(st) && !failed.MatchString(st), st)
+	}
+	for _, st := range []string{"FAILED", "STATUS_FAILED", "FAILURE", "OVERDUE", "RUNNING", "ENQUEUED", ""} {
+		assert.False(t, good.MatchString(st), "%q counts as a backup", st)
+	}
 	assert.Contains(t, rules["PostgresConnectionSaturation"], `sum(cloudsql_googleapis_com:database_postgresql_num_backends{monitored_resource="cloudsql_database", database_id="proj-1:dataplatform-prod-x1"}) > 400`)
 	assert.NotContains(t, Dropped(a), "PostgresBackupMissing")
 	assert.NotContains(t, Dropped(a), "PostgresConnectionSaturation")
@@ -117,7 +126,7 @@ func TestLogMetricRendered(t *testing.T) {
 		}
 		missing := inspect.MustNamed(t, m, policyType, "monitoring-postgres-backup-missing")
 		assert.Equal(t, "https://github.com/o/r/blob/main/docs/runbook-alerts-gcp.md#postgres-backup-missing", inspect.Str(missing.Inputs, "documentation", "links", 0, "url"))
-		assert.Equal(t, "86400s", inspect.Str(missing.Inputs, "conditions", 0, "conditionPrometheusQueryLanguage", "duration"))
+		assert.Equal(t, "3600s", inspect.Str(missing.Inputs, "conditions", 0, "conditionPrometheusQueryLanguage", "duration"), "the range is the bound, For only the ingestion delay")
 	})
 	a := args()
 	a.LogMetrics = []LogMetric{{Name: "has-dash", Filter: "x"}}
