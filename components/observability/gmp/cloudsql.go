@@ -57,13 +57,14 @@ const BackupWindowStatus = "window_status"
 
 // backupFailed and backupGood match a window status. Cloud SQL documents the status of a backup run
 // as ENQUEUED, OVERDUE, RUNNING, FAILED, SUCCESSFUL, SKIPPED, … (Cloud SQL Admin API v1
-// SqlBackupRunStatus); the audit entry's windowStatus values are not listed, so both match by word
-// (a "STATUS_"-prefixed or "SUCCEEDED" spelling matches too). The missing-backup alert counts only a
+// SqlBackupRunStatus); the audit entry's windowStatus values are not listed, so a failure matches by
+// word and a good window by its few plausible whole spellings (with or without "STATUS_"). The missing-backup alert counts only a
 // positive match of a good window (successful, or skipped because the instance was idle): an
 // unknown spelling of a failure can then never pass for a backup.
 const (
 	backupFailed = `.*(FAIL|OVERDUE).*`
-	backupGood   = `.*(SUCCE|SKIPPED).*`
+	// PromQL's =~ matches the whole value: UNSUCCESSFUL is not a good window.
+	backupGood = `(STATUS_)?(SUCCESSFUL|SUCCEEDED|SUCCESS|SKIPPED)`
 )
 
 // BackupMetric counts the Cloud SQL instance's automated backups: Cloud SQL writes one System Event

@@ -62,14 +62,14 @@ func TestBackupAndConnectionRules(t *testing.T) {
 	assert.Equal(t, "EXTRACT(protoPayload.metadata.windowStatus)", m.Labels[BackupWindowStatus])
 
 	missing := rules["PostgresBackupMissing"]
-	assert.Contains(t, missing, "absent_over_time("+m.PromQL()+`{monitored_resource="cloudsql_database", database_id="proj-1:dataplatform-prod-x1", window_status=~".*(SUCCE|SKIPPED).*"}[26h])`)
+	assert.Contains(t, missing, "absent_over_time("+m.PromQL()+`{monitored_resource="cloudsql_database", database_id="proj-1:dataplatform-prod-x1", window_status=~"(STATUS_)?(SUCCESSFUL|SUCCEEDED|SUCCESS|SKIPPED)"}[26h])`)
 	assert.Contains(t, rules["PostgresBackupFailed"], `window_status=~".*(FAIL|OVERDUE).*"`)
 	// The good and the failed windows as Cloud SQL spells a backup run's status (SqlBackupRunStatus).
 	good, failed := regexp.MustCompile("^"+backupGood+"$"), regexp.MustCompile("^"+backupFailed+"$")
 	for _, st := range []string{"SUCCESSFUL", "STATUS_SUCCEEDED", "SKIPPED"} {
 		assert.True(t, good.MatchString(st) && !failed.MatchString(st), st)
 	}
-	for _, st := range []string{"FAILED", "STATUS_FAILED", "FAILURE", "OVERDUE", "RUNNING", "ENQUEUED", ""} {
+	for _, st := range []string{"FAILED", "STATUS_FAILED", "FAILURE", "OVERDUE", "RUNNING", "ENQUEUED", "UNSUCCESSFUL", "STATUS_UNSUCCESSFUL", ""} {
 		assert.False(t, good.MatchString(st), "%q counts as a backup", st)
 	}
 	assert.Contains(t, rules["PostgresConnectionSaturation"], `sum(cloudsql_googleapis_com:database_postgresql_num_backends{monitored_resource="cloudsql_database", database_id="proj-1:dataplatform-prod-x1"}) > 400`)
