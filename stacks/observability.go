@@ -70,14 +70,11 @@ func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundatio
 		Labels:               partOf(),
 		Protect:              cfg.Environment == config.Prod,
 		RunbookBase:          cfg.Observability.DocsBaseURL,
-		APIServerCIDRs:       cfg.Network.APIServerCIDRs,
+		APIServerCIDRs:       monitoringAPIServerCIDRs(cfg), WebhookPort: webhookPort(cfg),
 	}
 	if c := cfg.Observability.Receiver.Credential; c != "" {
 		// observability.receiver.credential: a Pulumi secret; it stays one.
 		args.ReceiverCredential = pulumi.ToSecret(pulumi.String(c)).(pulumi.StringOutput)
-		if cfg.Observability.Receiver.Kind == config.ReceiverWebhook {
-			args.WebhookPort = urlPort(c)
-		}
 	}
 	if f.edge != nil {
 		args.Domain, args.EdgeNamespace = cfg.Domain, f.edgeNamespace

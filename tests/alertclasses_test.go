@@ -49,10 +49,12 @@ var alertClasses = map[string]string{
 	"CertificateExpiringSoon":       classCertExpiry,
 	"VolumeFillingUp":               classVolumes,
 	"PodCrashLooping":               classCrashLoop,
-	// aws's CloudWatch alarms and RDS event subscription ("<base>-…", components/observability/amp):
-	// RDS's backup and failure events, the WAL held on the instance (grows when archiving stalls),
-	// connections against the class's max_connections, ACM's days to expiry of the edge's certificates.
-	"-metadata-events":           classBackup,
+	// Airbyte's jobs database through its exporter (wip/exporters): the failed syncs themselves.
+	"AirbyteSyncFailing": classAirbyteSync,
+	// aws's CloudWatch alarms ("<base>-…", components/observability/amp): the WAL held on the instance
+	// (grows when archiving stalls), connections against the class's max_connections, ACM's days to
+	// expiry of the edge's certificates. The RDS event subscription ("-metadata-events") carries failure
+	// events, not backup ones: it belongs to no class.
 	"-rds-transaction-logs-high": classWALBehindRPO,
 	"-rds-connections-high":      classConnections,
 	"-expiring":                  classCertExpiry,

@@ -58,7 +58,8 @@ func ReceiverPort(r observability.Receiver, webhookPort int) (int, error) {
 	return 0, nil
 }
 
-// egressPolicies close the monitoring namespace to egress except what its pods need:
+// egressPolicies close the monitoring namespace to egress (namespacePolicies' "Egress stays open"
+// no longer holds) except what its pods need:
 //   - every pod: the cluster DNS, the namespace's own pods (Grafana → Prometheus and Alertmanager,
 //     Prometheus → Alertmanager, kube-state-metrics, the operator and Grafana's own metrics,
 //     Alertmanager's peers), the API server on 443/6443 (APIServerCIDRs; the operator, kube-state-

@@ -41,7 +41,8 @@ func admitPrometheus(ctx *pulumi.Context, name string, t observability.ScrapeTar
 // (Grafana → Prometheus and Alertmanager, Prometheus → Alertmanager, kube-state-metrics and the
 // operator, Alertmanager peers) and the edge to Grafana's container port. The operator's admission
 // webhook is off (values.go), so the API server needs no way in. node-exporter runs on the host network,
-// where NetworkPolicies do not apply. Egress is closed too (egress.go).
+// where NetworkPolicies do not apply. Egress stays open: Prometheus scrapes every namespace, the
+// kubelets and the API server, and Alertmanager reaches the receiver.
 func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.StringOutput, labels pulumi.StringMap, child pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	ingress := pulumi.ToStringArray([]string{"Ingress"})
 	specs := []struct {
