@@ -72,6 +72,7 @@ func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundatio
 		Labels:               partOf(),
 		Protect:              cfg.Environment == config.Prod,
 		RunbookBase:          cfg.Observability.DocsBaseURL,
+		APIServerCIDRs:       monitoringAPIServerCIDRs(cfg), WebhookPort: webhookPort(cfg),
 	}
 	if c := cfg.Observability.Receiver.Credential; c != "" {
 		// observability.receiver.credential: a Pulumi secret; it stays one.

@@ -32,12 +32,15 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 		Cluster: gcpName(names.Base, "", 40), Namespaces: n.List(),
 		// cert-manager issues the stream edge's certificate (gcp_edge.go), scraped by gcpScrapeCertManager.
 		CertManager: cfg.Edge.On(),
+		// gcpData's Cloud SQL tier: its max_connections bounds the connection alert.
+		Tier: cfg.MetadataDB.InstanceClass,
 	}
 	o := cfg.Observability
 	a := &gmp.Args{
 		Spec:    observability.Spec{Targets: pa.Targets, Rules: gmp.Rules(pa), Dashboards: gmp.Dashboards(pa)},
 		Project: cfg.GCPProject, Name: gcpName(names.Base, "", 40), RunbookBase: o.DocsBaseURL,
 		LogsRetentionDays: o.LogsRetentionDays, LogsLocation: o.LogsLocation, Labels: partOf(),
+		LogMetrics: pa.LogMetrics(),
 	}
 	// Airbyte's jobs-database exporter, its alerts and dashboard, scoped to this cluster (Cloud
 	// Monitoring's PromQL reads the whole project). Not in pa.Targets: the platform's Dremio rules

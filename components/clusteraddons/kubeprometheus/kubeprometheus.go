@@ -89,6 +89,12 @@ type Args struct {
 	// Protect protects the stateful leaves: the namespace (it holds the metrics volumes) and the
 	// generated Grafana admin password.
 	Protect bool
+	// APIServerCIDRs are the API server's endpoints the namespace's pods may reach on 443/6443
+	// (network.apiServerCidrs); empty admits those ports at any address.
+	APIServerCIDRs []string
+	// WebhookPort is the port of the webhook receiver's URL (the URL is a secret the component never
+	// reads): Alertmanager's egress. 0: 443.
+	WebhookPort int
 }
 
 // KubePrometheusStack is the component.
@@ -115,6 +121,12 @@ func (a *Args) validate() error {
 	}
 	if len(receiverSecrets(a.Spec.Receiver)) > 0 && a.ReceiverCredential == nil {
 		return fmt.Errorf("kubeprometheus: the %s receiver needs ReceiverCredential (observability.receiver.credential)", a.Spec.Receiver.Kind)
+	}
+	if err := k8snet.ValidateCIDRs("kubeprometheus: APIServerCIDRs", a.APIServerCIDRs); err != nil {
+		return err
+	}
+	if _, err := ReceiverPort(a.Spec.Receiver, a.WebhookPort); err != nil {
+		return err
 	}
 	for _, t := range a.Spec.Targets {
 		if t.Namespace == Namespace {
@@ -160,7 +172,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	deps := append([]pulumi.Resource{admin.Resource}, policies...)
+	egress, err := egressPolicies(ctx, name, args, spec, nsName, labels, child)
+	if err != nil {
+		return nil, err
+	}
+	deps := append(append([]pulumi.Resource{admin.Resource}, policies...), egress...)
 	if receiver, err := receiverSecret(ctx, name, args, spec.Receiver, nsName, child); err != nil {
 		return nil, err
 	} else if receiver != nil {

@@ -488,6 +488,14 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	if err != nil {
 		return nil, err
 	}
+	// The CA's certificate alone for the metrics scraper, beside the instances (metrics.go).
+	if _, err := corev1.NewSecret(ctx, name+"-metrics-ca", &corev1.SecretArgs{
+		Metadata:   meta(MetricsCASecret(clusterName), args.Namespace, "tls"),
+		Type:       pulumi.String("Opaque"),
+		StringData: pulumi.StringMap{MetricsCAKey: serverCA.certPEM},
+	}, parent); err != nil {
+		return nil, err
+	}
 	// The CA for the workloads, in the apps namespace.
 	caConfigMap, err := corev1.NewConfigMap(ctx, name+"-ca", &corev1.ConfigMapArgs{
 		Metadata: meta("metadata-db-ca", args.AppsNamespace, "credentials"),

@@ -5,9 +5,12 @@ import "github.com/opendataplatform/dataplatform/components/observability"
 // Where the metric names of an instance's exporter come from:
 //   - The exporter: every instance serves Prometheus text on container port 9187 named "metrics"
 //     (cloudnative-pg@v1.29.1 pkg/management/url/url.go PostgresMetricsPort = 9187; pkg/specs/pods.go
-//     names the port "metrics"), plain HTTP unless spec.monitoring.tls.enabled, which this component
-//     leaves off. The operator's own PodMonitor selects cnpg.io/cluster=<name>,
-//     cnpg.io/podRole=instance (pkg/specs/podmonitor.go); the scrape target does the same.
+//     names the port "metrics"), over TLS: this component sets spec.monitoring.tls.enabled
+//     (api/v1/cluster_types.go ClusterMonitoringTLSConfiguration; pkg/specs/pods.go adds
+//     --metrics-port-tls), and the instance serves the metrics with its server certificate, TLS 1.3 at
+//     least (pkg/management/postgres/webserver/metricserver/metrics.go GetServerCertificate). The
+//     operator's own PodMonitor selects cnpg.io/cluster=<name>, cnpg.io/podRole=instance
+//     (pkg/specs/podmonitor.go); the scrape target does the same.
 //   - The default queries (config/manager/default-monitoring.yaml, the ConfigMap the operator
 //     installs), named cnpg_<query>_<column>: backends.total → cnpg_backends_total;
 //     pg_stat_database.xact_commit/xact_rollback/blks_hit/blks_read (COUNTER) →
@@ -32,8 +35,23 @@ const (
 	backupMetricP = "barman_cloud_cloudnative_pg_io_"
 )
 
+// MetricsCASecret is the Secret in the cluster's namespace holding only the server CA's certificate
+// under MetricsCAKey (the CA Secret the operator reads also holds the CA's key, which the scraper
+// must not be able to read): the scraper verifies the instances' metrics endpoint with it.
+func MetricsCASecret(cluster string) string { return cluster + "-metrics-ca" }
+
+// MetricsCAKey is the key of MetricsCASecret.
+const MetricsCAKey = "ca.crt"
+
+// MetricsServerName is the name the scraper checks the instances' certificate against: the
+// read-write Service's in-cluster name, one of the DNS SANs the operator puts on every server
+// certificate it issues (api/v1/cluster_funcs.go GetClusterAltDNSNames: <cluster>-rw,
+// <cluster>-rw.<ns>, <cluster>-rw.<ns>.svc, …). The operator's own PodMonitor names the same Service
+// but skips verification; this target verifies against the CA.
+func MetricsServerName(cluster, ns string) string { return cluster + "-rw." + ns + ".svc" }
+
 // MetricsTarget is the scrape target of the instances of the CloudNativePG cluster named cluster
-// in namespace ns.
+// in namespace ns: https, verified with the cluster's server CA (MetricsCASecret).
 func MetricsTarget(cluster, ns string) observability.ScrapeTarget {
 	m := func(src string, names ...string) []observability.Metric {
 		out := []observability.Metric{}
@@ -51,7 +69,11 @@ func MetricsTarget(cluster, ns string) observability.ScrapeTarget {
 	return observability.ScrapeTarget{
 		Name: "metadata-db", Namespace: ns,
 		Selector: map[string]string{"cnpg.io/cluster": cluster, "cnpg.io/podRole": "instance"},
-		Port:     "metrics", PortNumber: MetricsPort, Path: "/metrics", Scheme: observability.HTTP,
+		Port:     "metrics", PortNumber: MetricsPort, Path: "/metrics", Scheme: observability.HTTPS,
+		TLS: &observability.TLS{
+			CA:         observability.SecretRef{Name: MetricsCASecret(cluster), Key: MetricsCAKey},
+			ServerName: MetricsServerName(cluster, ns),
+		},
 		Metrics: metrics,
 	}
 }

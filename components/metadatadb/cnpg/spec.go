@@ -248,7 +248,9 @@ func clusterSpec(args *MetadataDBArgs, clusterName string, roleSecrets map[strin
 			"isWALArchiver": pulumi.Bool(true),
 			"parameters":    pulumi.StringMap{"barmanObjectName": pulumi.String(objectStoreName)},
 		}},
-		"monitoring": pulumi.Map{"enablePodMonitor": pulumi.Bool(false)},
+		// The metrics endpoint over TLS (metrics.go); changing it rolls the instances
+		// (api/v1/cluster_types.go MonitoringConfiguration.TLSConfig).
+		"monitoring": pulumi.Map{"enablePodMonitor": pulumi.Bool(false), "tls": pulumi.Map{"enabled": pulumi.Bool(true)}},
 	}
 	if args.HighAvailability {
 		// One standby confirms every commit (quorum "ANY 1" among the standbys), and writes wait

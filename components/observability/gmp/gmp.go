@@ -19,6 +19,7 @@ package gmp
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -83,6 +84,9 @@ type Args struct {
 	Labels map[string]string
 	// After are resources the Kubernetes objects wait for (the namespaces of the targets).
 	After []pulumi.Resource
+	// LogMetrics are log-based metrics the rules read (PlatformArgs.LogMetrics); every policy waits
+	// for them, as Cloud Monitoring refuses a PromQL condition over a metric it does not know.
+	LogMetrics []LogMetric
 }
 
 // ManagedPrometheus is the rendered model.
@@ -125,6 +129,16 @@ func (a *Args) Validate() error {
 	case a.Email != "" && !emailRe.MatchString(a.Email):
 		return fmt.Errorf("gmp: Email = %q: an e-mail address", a.Email)
 	}
+	seen := map[string]bool{}
+	for _, m := range a.LogMetrics {
+		switch {
+		case !logMetricName.MatchString(m.Name) || seen[m.Name]:
+			return fmt.Errorf("gmp: LogMetrics %q: a unique name of letters, digits and '_', at most 100, starting with a letter", m.Name)
+		case strings.TrimSpace(m.Filter) == "":
+			return fmt.Errorf("gmp: LogMetrics %s: Filter is empty: the metric would count every log entry of the project", m.Name)
+		}
+		seen[m.Name] = true
+	}
 	for _, r := range a.Spec.Rules {
 		if r.Severity == observability.Info {
 			return fmt.Errorf("gmp: Rules %s: severity info has no Cloud Monitoring severity (CRITICAL, ERROR, WARNING); use warning", r.Name)
@@ -165,8 +179,16 @@ func New(ctx *pulumi.Context, resName string, args *Args, opts ...pulumi.Resourc
 		comp.Channel = ch.Name
 		channels = append(channels, ch.Name)
 	}
+	var metrics []pulumi.Resource
+	for _, m := range args.LogMetrics {
+		lm, err := logMetric(ctx, resName, args.Project, m, child)
+		if err != nil {
+			return nil, err
+		}
+		metrics = append(metrics, lm)
+	}
 	for _, r := range spec.Rules {
-		p, err := policy(ctx, resName, args, r, channels, child)
+		p, err := policy(ctx, resName, args, r, channels, child, pulumi.DependsOn(metrics))
 		if err != nil {
 			return nil, err
 		}
@@ -360,10 +382,7 @@ func Severity(s observability.Severity) string {
 // fails at these policies, a second succeeds). AlertPolicy has no description field in v7.38.0 to
 // carry that to the error: config/observability_gcp.go and the README say it.
 func policy(ctx *pulumi.Context, resName string, a *Args, r observability.AlertRule, channels pulumi.StringArray, opts ...pulumi.ResourceOption) (*monitoring.AlertPolicy, error) {
-	url := r.RunbookURL()
-	if a.RunbookBase != "" {
-		url = strings.TrimSuffix(a.RunbookBase, "/") + "/" + url
-	}
+	url := RunbookURL(a.RunbookBase, r)
 	return monitoring.NewAlertPolicy(ctx, resName+"-"+kebab(r.Name), &monitoring.AlertPolicyArgs{
 		Project:     pulumi.String(a.Project),
 		DisplayName: pulumi.String(a.Name + ": " + r.Name),
@@ -390,6 +409,29 @@ func policy(ctx *pulumi.Context, resName string, a *Args, r observability.AlertR
 		AlertStrategy:        &monitoring.AlertPolicyAlertStrategyArgs{AutoClose: pulumi.String("1800s")},
 		NotificationChannels: channels,
 		UserLabels:           pulumi.StringMap{"severity": pulumi.String(string(r.Severity)), "part-of": pulumi.String("dataplatform")},
+	}, opts...)
+}
+
+// logMetric is one user-defined log-based counter: DELTA INT64 (a count of entries), each label a
+// STRING extracted from the entry (pulumi-gcp@v7.38.0 logging/metric.go, pulumiTypes.go
+// MetricMetricDescriptor{MetricKind, ValueType, Labels{Key, ValueType}}). Renaming it replaces it
+// (Name is its id); the policies reading it are replaced with their query.
+func logMetric(ctx *pulumi.Context, resName, project string, m LogMetric, opts ...pulumi.ResourceOption) (*logging.Metric, error) {
+	keys := make([]string, 0, len(m.Labels))
+	for k := range m.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	labels := logging.MetricMetricDescriptorLabelArray{}
+	for _, k := range keys {
+		labels = append(labels, &logging.MetricMetricDescriptorLabelArgs{Key: pulumi.String(k), ValueType: pulumi.String("STRING")})
+	}
+	return logging.NewMetric(ctx, resName+"-"+strings.ReplaceAll(m.Name, "_", "-"), &logging.MetricArgs{
+		Project: pulumi.String(project), Name: pulumi.String(m.Name), Description: pulumi.String(m.Description),
+		Filter: pulumi.String(m.Filter), LabelExtractors: pulumi.ToStringMap(m.Labels),
+		MetricDescriptor: &logging.MetricMetricDescriptorArgs{
+			MetricKind: pulumi.String("DELTA"), ValueType: pulumi.String("INT64"), Unit: pulumi.String("1"), Labels: labels,
+		},
 	}, opts...)
 }
 

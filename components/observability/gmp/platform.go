@@ -40,6 +40,12 @@ type PlatformArgs struct {
 	// CertManager: cert-manager issues the edge's stream (Flight/JDBC) certificate and is scraped
 	// (platform.CertManagerTarget, job "cert-manager"; stacks/gcp_edge.go), so its expiry alert exists.
 	CertManager bool
+	// BackupMaxAge is how long Cloud SQL may report no successful automated backup (default 26 h: the
+	// daily window plus margin, as platform.RulesArgs.BackupMaxAge).
+	BackupMaxAge time.Duration
+	// Tier is the Cloud SQL instance's machine type: its max_connections (CloudSQLMaxConnections) is
+	// what PostgresConnectionSaturation measures against; empty drops that rule.
+	Tier string
 }
 
 // Validate checks what every rule and dashboard query is scoped with.
@@ -49,6 +55,11 @@ func (a PlatformArgs) Validate() error {
 		return fmt.Errorf("gmp: PlatformArgs.Cluster = %q: the GKE cluster's name scopes every query", a.Cluster)
 	case len(a.Namespaces) == 0:
 		return fmt.Errorf("gmp: PlatformArgs.Namespaces is empty: the volume and restart rules watch the platform's namespaces")
+	}
+	if a.Tier != "" {
+		if _, err := CloudSQLMaxConnections(a.Tier); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -163,6 +174,8 @@ func Rules(a PlatformArgs) []observability.AlertRule {
 				fmt.Sprintf(`(1 - avg by (job) (avg_over_time(up{%s}[1h]))) > %.6g and (1 - avg by (job) (avg_over_time(up{%s}[5m]))) > %.6g`,
 					a.jobs(), 14.4*budget, a.jobs(), 14.4*budget)))
 	}
+	rules = append(rules, a.backupRules()...)
+	rules = append(rules, a.connectionRule()...)
 	if a.PointInTimeRecovery {
 		rpo := observability.Duration(a.RPO)
 		rules = append(rules,
@@ -224,12 +237,16 @@ const DremioJob = `job="dremio-coordinator"`
 // Dropped are the platform rules that have no GCP rendering, with the reason, for the arguments given.
 func Dropped(a PlatformArgs) map[string]string {
 	out := map[string]string{
-		"PostgresBackupMissing": "Cloud SQL runs the backups and Cloud Monitoring has no backup metric (no database/backup… type among cloudsql.googleapis.com's); a failed backup shows in the instance's operations and Cloud Audit Logs",
-		"PostgresNeverBackedUp": "as PostgresBackupMissing: no backup metric on Cloud SQL",
-		"PostgresBackupFailed":  "as PostgresBackupMissing: no backup metric on Cloud SQL",
-		"PostgresConnectionSaturation": "Cloud SQL exports num_backends but not max_connections (set by the tier's memory, no flag pinned): " +
-			"the connections are on the PostgreSQL dashboard",
+		"PostgresNeverBackedUp": "PostgresBackupMissing covers it: on GCP it reads Cloud SQL's audit log of automated backups, " +
+			"which holds no entry until the first backup",
 		"ObjectStoreNodeOffline": "Cloud Storage has no nodes or drives the platform runs",
+	}
+	if a.Instance == "" {
+		out["PostgresBackupMissing"] = "no Cloud SQL instance given"
+		out["PostgresBackupFailed"] = out["PostgresBackupMissing"]
+	}
+	if _, err := CloudSQLMaxConnections(a.Tier); err != nil || a.Instance == "" {
+		out["PostgresConnectionSaturation"] = "the instance's max_connections is not known (no Cloud SQL tier given)"
 	}
 	if !a.CertManager {
 		out["CertificateExpiringSoon"] = "no edge: no cert-manager certificate (the HTTP edge's are Google-managed, Certificate Manager renews them)"

@@ -44,7 +44,7 @@ func TestEveryPlatformRuleRenderedOrDropped(t *testing.T) {
 		}
 		spec := observability.Spec{Targets: a.Targets, Rules: rules, Dashboards: Dashboards(a)}
 		require.NoError(t, spec.Validate())
-		assert.Empty(t, spec.Undeclared(CloudMetrics()...), "every metric is a target's or a documented Cloud Monitoring one")
+		assert.Empty(t, spec.Undeclared(a.Metrics()...), "every metric is a target's, a documented Cloud Monitoring one or the log-based backup metric")
 	}
 	assert.Contains(t, Dropped(small), "PostgresReplicationLag")
 	assert.NotContains(t, Dropped(platformArgs()), "PostgresReplicationLag")
@@ -52,12 +52,14 @@ func TestEveryPlatformRuleRenderedOrDropped(t *testing.T) {
 	assert.NotContains(t, Dropped(platformArgs()), "CertificateExpiringSoon")
 }
 
-// TestRunbookSections: every GCP rule's anchor exists in docs/runbook-alerts.md.
+// TestRunbookSections: every GCP rule's anchor exists in the document its policy links:
+// docs/runbook-alerts.md, or docs/runbook-alerts-gcp.md for the GCP-only signals.
 func TestRunbookSections(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "..", observability.RunbookDoc))
-	require.NoError(t, err)
 	for _, r := range Rules(platformArgs()) {
-		assert.Contains(t, string(doc), fmt.Sprintf(`<a id="%s"></a>`, r.Runbook), r.Name)
+		doc, anchor, _ := strings.Cut(RunbookURL("", r), "#")
+		text, err := os.ReadFile(filepath.Join("..", "..", "..", doc))
+		require.NoError(t, err)
+		assert.Contains(t, string(text), fmt.Sprintf("<a id=%q></a>\n## %s (%s)", anchor, r.Name, r.Severity), r.Name)
 	}
 }
 
