@@ -53,8 +53,10 @@ var alertClasses = map[string]string{
 	"AirbyteSyncFailing": classAirbyteSync,
 	// aws's CloudWatch alarms ("<base>-…", components/observability/amp): the WAL held on the instance
 	// (grows when archiving stalls), connections against the class's max_connections, ACM's days to
-	// expiry of the edge's certificates. The RDS event subscription ("-metadata-events") carries failure
-	// events, not backup ones: it belongs to no class.
+	// expiry of the edge's certificates, and no finished automated backup (RDS-EVENT-0002) for 26 h
+	// (amp/backup.go). The RDS event subscription ("-metadata-events") carries failure events, not
+	// backup ones: it belongs to no class.
+	"-rds-backup-missing":        classBackup,
 	"-rds-transaction-logs-high": classWALBehindRPO,
 	"-rds-connections-high":      classConnections,
 	"-expiring":                  classCertExpiry,
