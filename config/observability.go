@@ -37,6 +37,8 @@ type Observability struct {
 	DocsBaseURL string `json:"docsBaseUrl"`
 	// LogsRetentionDays is how long Cloud Logging's _Default bucket keeps the whole project's logs
 	// (gcp, config/observability_gcp.go). Default: 0, the bucket is not managed. 0–3650.
+	// On azure it is the ContainerLogV2 table's retention (config/observability_azure.go): default
+	// network.flowLogRetentionDays (the workspace's), 4–730.
 	LogsRetentionDays int `json:"logsRetentionDays"`
 	// LogsLocation is the _Default bucket's location (gcp, with LogsRetentionDays). Default: "global".
 	LogsLocation string `json:"logsLocation"`
@@ -145,6 +147,9 @@ func (v *validator) observability() {
 	if p.Cloud == AWS {
 		v.observabilityAWS()
 		return
+	}
+	if p.Cloud == Azure {
+		v.observabilityAzure()
 	}
 	r := o.Receiver
 	secretKey := func(key string, s SecretKey) {
