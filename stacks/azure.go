@@ -88,6 +88,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 		StorageClasses:          storageClasses(cfg),
 		RetainVolumes:           prod,
 		LogRetentionDays:        cfg.Network.FlowLogRetentionDays,
+		ContainerInsights:       cfg.Observability.On(), // the containers' logs (observability_azure.go)
 		ProductionTier:          prod,
 		Protect:                 prod,
 		Tags:                    labels,
@@ -106,6 +107,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		return azureData(ctx, cfg, names, provider, net, c, ns, f.secrets)
 	}
+	f.observability = azureObservability(cfg, provider, names, net, c)
 	return f, nil
 }
 

@@ -57,6 +57,9 @@ type Foundation struct {
 	secrets *secrets.Store
 	// extraRoutes are routes beyond the engine's (Grafana's) that the target's edge serves.
 	extraRoutes []edge.Route
+	// edgeAfter are what the edge's routes beside their backends wait for (the monitoring namespace
+	// of Grafana's route).
+	edgeAfter []pulumi.Resource
 	// monitoringAfter are add-ons whose namespaces the monitoring objects are created in
 	// (cert-manager's, with the edge's controllers).
 	monitoringAfter []pulumi.Resource
