@@ -72,6 +72,10 @@ type Receiver struct {
 	// URLSecret is the same for the webhook URL (webhook). Default:
 	// {"name": "alertmanager-receiver", "key": "url"}.
 	URLSecret SecretKey `json:"urlSecret"`
+	// AzureWebhook is the https URL the azure action group posts the Azure Monitor alerts to, in
+	// Azure Monitor's common alert schema (not Alertmanager's webhook JSON, which credential's URL
+	// receives); azure only, optional, a secret (config/observability_azure.go).
+	AzureWebhook string `json:"azureWebhook"`
 }
 
 // ReceiverSecretName is the default name of the Secret the platform creates from
@@ -139,6 +143,9 @@ func (v *validator) observability() {
 	}
 	if u, err := url.Parse(o.DocsBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		v.add("observability.docsBaseUrl", o.DocsBaseURL, "an https:// URL without query or fragment, e.g. %s", DefaultDocsBaseURL)
+	}
+	if p.Cloud != Azure && o.Receiver.AzureWebhook != "" {
+		v.add("observability.receiver.azureWebhook", "<secret>", "unset on %s: only azure's action group posts to it", p.Cloud)
 	}
 	if p.Cloud == GCP {
 		v.observabilityGCP()

@@ -16,13 +16,16 @@ func init() { observabilityTargets[Azure] = true }
 //     workspace's own (network.flowLogRetentionDays, which components/cluster/aks gives the
 //     workspace); 4–730 (pulumi-azure-native operationalinsights@v2.90.0 table.go RetentionInDays
 //     "between 4 and 730"). logsLocation is gcp's.
-//   - the receiver is Alertmanager's (the kubernetes rules: email through the SMTP relay, or the
-//     webhook) and the action group's (the Azure Monitor alerts: email to `to`, webhook to the same
-//     URL); the webhook leaves the cloud with a token in it, so it is https only.
+//   - the receiver is Alertmanager's, checked as on kubernetes (the Prometheus rules: email through
+//     the SMTP relay, or credential's webhook, posted Alertmanager's webhook JSON), and the action
+//     group's (the Azure Monitor alerts): email to `to`, and receiver.azureWebhook when set — a
+//     separate URL, because the action group posts Azure Monitor's common alert schema, which an
+//     Alertmanager webhook bridge does not parse (and the reverse). https only: it carries a token.
 func (v *validator) observabilityAzure() {
 	o := &v.p.Observability
 	if o.LogsRetentionDays == 0 {
-		o.LogsRetentionDays = v.p.Network.FlowLogRetentionDays
+		// The table's floor is 4 days; flow logs may be kept for less.
+		o.LogsRetentionDays = max(4, v.p.Network.FlowLogRetentionDays)
 	}
 	if o.LogsRetentionDays < 4 || o.LogsRetentionDays > 730 {
 		v.add("observability.logsRetentionDays", o.LogsRetentionDays, "an integer from 4 to 730: the retention of the ContainerLogV2 table on azure (0: the workspace's, network.flowLogRetentionDays)")
@@ -30,9 +33,9 @@ func (v *validator) observabilityAzure() {
 	if o.LogsLocation != "" {
 		v.add("observability.logsLocation", o.LogsLocation, "unset on azure: the logs stay in the stack's Log Analytics workspace, in its region")
 	}
-	if r := o.Receiver; r.Kind == ReceiverWebhook {
-		if u, err := url.Parse(r.Credential); err == nil && u.Scheme == "http" {
-			v.add("observability.receiver.credential", "<secret>", "an https:// webhook URL on azure: the Azure Monitor action group posts the alerts there with the URL's token")
+	if w := o.Receiver.AzureWebhook; w != "" {
+		if u, err := url.Parse(w); err != nil || u.Scheme != "https" || u.Host == "" {
+			v.add("observability.receiver.azureWebhook", "<secret>", "the https:// URL the Azure Monitor action group posts its alerts to (common alert schema), set with `pulumi config set --secret --path 'dataplatform:observability.receiver.azureWebhook'`")
 		}
 	}
 }

@@ -29,6 +29,11 @@ func TestObservabilityOnAzure(t *testing.T) {
 	if err != nil || p.Observability.LogsRetentionDays != 180 {
 		t.Errorf("logsRetentionDays 180: got %+v, %v", p.Observability, err)
 	}
+	v := azureObservability("")
+	v["dataplatform:network"] = `{"flowLogRetentionDays": 2}`
+	if p, err = parse(t, "dev", v); err != nil || p.Observability.LogsRetentionDays != 4 {
+		t.Errorf("flow logs 2 days: logs %v, %v; want the table's floor, 4", p, err)
+	}
 	p, err = parse(t, "dev", azureObservability(`{"enabled": false}`))
 	if err != nil || p.Observability.On() {
 		t.Errorf("enabled false: on = %v, %v", p != nil && p.Observability.On(), err)
@@ -40,7 +45,9 @@ func TestObservabilityAzureValidation(t *testing.T) {
 	cases := []struct{ name, value, wantKey string }{
 		{"valid email", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587"}}`, ""},
 		{"valid webhook", `{"receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0/abc"}}`, ""},
-		{"http webhook", `{"receiver": {"kind": "webhook", "credential": "http://hooks.example.com/T0/abc"}}`, "dataplatform:observability.receiver.credential"},
+		{"http webhook for Alertmanager", `{"receiver": {"kind": "webhook", "credential": "http://hooks.example.com/T0/abc"}}`, ""},
+		{"azure webhook", `{"receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0/abc", "azureWebhook": "https://hooks.example.com/azure"}}`, ""},
+		{"http azure webhook", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "azureWebhook": "http://hooks.example.com/azure"}}`, "dataplatform:observability.receiver.azureWebhook"},
 		{"email without relay", `{"receiver": {"kind": "email", "to": "ops@example.com"}}`, "dataplatform:observability.receiver.smarthost"},
 		{"retention too short", `{"logsRetentionDays": 3}`, "dataplatform:observability.logsRetentionDays"},
 		{"retention too long", `{"logsRetentionDays": 731}`, "dataplatform:observability.logsRetentionDays"},
@@ -71,5 +78,16 @@ func TestObservabilityAzureValidation(t *testing.T) {
 				t.Errorf("the webhook URL is a secret and must not be echoed: %v", err)
 			}
 		})
+	}
+}
+
+// TestAzureWebhookElsewhere: receiver.azureWebhook is refused on the other targets.
+func TestAzureWebhookElsewhere(t *testing.T) {
+	for _, cloud := range []string{"kubernetes", "aws"} {
+		_, err := parse(t, "dev", map[string]string{"dataplatform:cloud": cloud,
+			"dataplatform:observability": `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "azureWebhook": "https://hooks.example.com/azure"}}`})
+		if err == nil || !strings.Contains(err.Error(), "observability.receiver.azureWebhook") || strings.Contains(err.Error(), "hooks.example.com") {
+			t.Errorf("%s: %v; want azureWebhook refused, the URL not echoed", cloud, err)
+		}
 	}
 }

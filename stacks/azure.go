@@ -161,7 +161,7 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider 
 	}
 	repository := registryName + ".azurecr.io/dbt"
 	return &DataServices{
-		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob},
+		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob}, ManagedDBID: db.ServerID,
 		DatabaseCIDRs: []string{cfg.Network.CIDR},
 		DbtImage:      dbtImage(cfg, repository), RegistryURL: registry.RepositoryURL,
 	}, nil

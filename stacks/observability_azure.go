@@ -83,17 +83,16 @@ func azureObservabilitySpec(cfg *config.Platform) observability.Spec {
 	return spec
 }
 
-// azureMonitorArgs are azmon's arguments: the receiver as the action group's, the Flexible Server
-// and the lake's account by the names azureData gives them (their IDs carry the dependency on the
-// resources: the account's name output, the database's bootstrap Job), and Container Insights on the
-// cluster's workspace.
+// azureMonitorArgs are azmon's arguments: the receiver as the action group's, the Flexible Server's
+// ID and the lake's account (its ID built from the account's name output, which carries the
+// dependency on it), and Container Insights on the cluster's workspace.
 func azureMonitorArgs(cfg *config.Platform, names Names, net *azurevnet.Network, c *aks.Cluster, data *DataServices) *azmon.Args {
 	o := cfg.Observability
 	a := &azmon.Args{
 		Name: dnsLabel(cut(names.Base, 40)), ResourceGroupName: net.ResourceGroupName, Location: cfg.Region,
 		RunbookBase: o.DocsBaseURL, Tags: tags(cfg),
 		Database: &azmon.Database{
-			ServerID: pulumi.Sprintf("%s/providers/Microsoft.DBforPostgreSQL/flexibleServers/%s", net.ResourceGroupID, postgresServerName(names)),
+			ServerID: data.ManagedDBID,
 			SKU:      cfg.MetadataDB.InstanceClass,
 		},
 		StorageAccounts: []azmon.StorageAccount{{
@@ -105,12 +104,14 @@ func azureMonitorArgs(cfg *config.Platform, names Names, net *azurevnet.Network,
 		},
 		After: data.DBReady,
 	}
-	switch o.Receiver.Kind {
-	case config.ReceiverEmail:
-		a.Receiver = azmon.Receiver{Kind: observability.Email, Email: o.Receiver.To}
-	case config.ReceiverWebhook:
-		// observability.receiver.credential: a Pulumi secret; it stays one.
-		a.Receiver = azmon.Receiver{Kind: observability.Webhook, WebhookURL: pulumi.ToSecret(pulumi.String(o.Receiver.Credential)).(pulumi.StringOutput)}
+	// The action group: email to the receiver's `to`; the webhook only at receiver.azureWebhook, as it
+	// posts Azure Monitor's common alert schema, not the Alertmanager JSON credential's URL receives.
+	if o.Receiver.Kind == config.ReceiverEmail {
+		a.Receiver.Email = o.Receiver.To
+	}
+	if o.Receiver.AzureWebhook != "" {
+		// A Pulumi secret; it stays one.
+		a.Receiver.WebhookURL = pulumi.ToSecret(pulumi.String(o.Receiver.AzureWebhook)).(pulumi.StringOutput)
 	}
 	return a
 }

@@ -127,8 +127,8 @@ func TestObservabilityOnAzure(t *testing.T) {
 			if !preview && !strings.Contains(scope, "/providers/"+ns+"/") {
 				t.Errorf("%s: scope %s is not a %s", al.Name, scope, ns)
 			}
-			if ns == "Microsoft.DBforPostgreSQL/flexibleServers" && !preview && !strings.HasSuffix(scope, "/"+inspect.Str(server.Inputs, "serverName")) {
-				t.Errorf("%s: scope %s is not the stack's server %s", al.Name, scope, inspect.Str(server.Inputs, "serverName"))
+			if ns == "Microsoft.DBforPostgreSQL/flexibleServers" && !inspect.DependsOnInput(al, "scopes", server) {
+				t.Errorf("%s: scope %s is not the stack's server's ID", al.Name, scope)
 			}
 			if auto, _ := inspect.Bool(al.Inputs, "autoMitigate"); !auto || !strings.Contains(inspect.Str(al.Inputs, "description"), "docs/runbook-alerts-azure.md#") {
 				t.Errorf("%s: not self-resolving with a runbook link", al.Name)
@@ -149,8 +149,11 @@ func TestObservabilityOnAzure(t *testing.T) {
 		if !r.Mocks.DependsOn(dcra, mc) || !r.Mocks.DependsOn(dcra, dcr) {
 			t.Error("the rule is not associated with the cluster")
 		}
-		table := named(t, r, "azure-native:operationalinsights:Table", "azure-monitor-container-log-v2")
-		if got, want := inspect.Num(table.Inputs, "retentionInDays"), float64(r.Platform.Network.FlowLogRetentionDays); got != want {
+		if len(resourcesOf(r, "azure-native:operationalinsights:Table")) != 0 {
+			t.Error("an operationalinsights:Table: a predefined table cannot be created")
+		}
+		retention := named(t, r, "azure-native:resources:Deployment", "azure-monitor-container-log-v2-retention")
+		if got, want := inspect.Num(retention.Inputs, "properties", "parameters", "retentionInDays", "value"), float64(r.Platform.Network.FlowLogRetentionDays); got != want {
 			t.Errorf("ContainerLogV2 kept %v days; want %v (the workspace's)", got, want)
 		}
 	})
@@ -160,16 +163,16 @@ func TestObservabilityOnAzure(t *testing.T) {
 // action group as a secret; observability.enabled false leaves neither half nor the add-on.
 func TestObservabilityReceiverOnAzure(t *testing.T) {
 	for _, preview := range []bool{false, true} {
-		r := plan(t, "prod", "azure", preview, `dataplatform:observability={"receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0/abc"}, "logsRetentionDays": 180}`)
+		r := plan(t, "prod", "azure", preview, `dataplatform:observability={"receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0/abc", "azureWebhook": "https://hooks.example.com/azure"}, "logsRetentionDays": 180}`)
 		ag := named(t, r, "azure-native:insights:ActionGroup", "azure-monitor-action-group")
-		if !ag.Inputs["webhookReceivers"].ContainsSecrets() || inspect.Str(ag.Inputs, "webhookReceivers", 0, "serviceUri") != "https://hooks.example.com/T0/abc" {
-			t.Error("the action group's webhook is not the receiver's URL as a secret")
+		if !ag.Inputs["webhookReceivers"].ContainsSecrets() || inspect.Str(ag.Inputs, "webhookReceivers", 0, "serviceUri") != "https://hooks.example.com/azure" {
+			t.Error("the action group's webhook is not receiver.azureWebhook as a secret (Alertmanager's URL gets another payload)")
 		}
 		chart := named(t, r, "kubernetes:helm.sh/v4:Chart", "monitoring-chart")
 		if !strings.Contains(inspect.Str(chart.Inputs, "values", "alertmanager", "config", "receivers", 1, "webhook_configs", 0, "url_file"), "/etc/alertmanager/secrets/") {
 			t.Error("Alertmanager does not read the webhook URL from its mounted Secret")
 		}
-		if got := inspect.Num(named(t, r, "azure-native:operationalinsights:Table", "azure-monitor-container-log-v2").Inputs, "retentionInDays"); got != 180 {
+		if got := inspect.Num(named(t, r, "azure-native:resources:Deployment", "azure-monitor-container-log-v2-retention").Inputs, "properties", "parameters", "retentionInDays", "value"); got != 180 {
 			t.Errorf("ContainerLogV2 kept %v days; want observability.logsRetentionDays 180", got)
 		}
 

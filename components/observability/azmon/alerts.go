@@ -121,8 +121,11 @@ func DatabaseAlerts(sku string) ([]Alert, error) {
 			Aggregation: agg, Operator: op, Threshold: threshold, Window: window, Frequency: freq}
 	}
 	return []Alert{
-		pg("pg-down", "postgres-down", crit, "the metadata database has not answered Azure's liveness probe (is_db_alive) for 5 minutes",
-			"is_db_alive", "Minimum", "LessThan", 1, "PT5M", "PT1M"),
+		// is_db_alive is 1 or 0 per 20-second probe; Maximum below 1 over 5 minutes means no probe
+		// succeeded in those 5 minutes (Minimum would page on a single missed probe: every restart in
+		// the maintenance window, every HA failover).
+		pg("pg-down", "postgres-down", crit, "the metadata database has not answered one of Azure's liveness probes (is_db_alive) for 5 minutes",
+			"is_db_alive", "Maximum", "LessThan", 1, "PT5M", "PT1M"),
 		pg("pg-cpu-high", "postgres-cpu-high", warn, "the metadata database's CPU has averaged above 80 % for 15 minutes",
 			"cpu_percent", "Average", "GreaterThan", 80, "PT15M", "PT5M"),
 		pg("pg-memory-high", "postgres-memory-high", warn, "the metadata database's memory has averaged above 90 % for 15 minutes",

@@ -23,20 +23,17 @@ import (
 
 	"github.com/pulumi/pulumi-azure-native-sdk/insights/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/opendataplatform/dataplatform/components/observability"
 )
 
 // Type is the component's type token.
 const Type = "dataplatform:azure:Observability"
 
-// Receiver is where the action group delivers.
+// Receiver is where the action group delivers: an email receiver, a webhook receiver, both or none.
 type Receiver struct {
-	// Kind is observability.NoReceiver, Email or Webhook.
-	Kind observability.ReceiverKind
-	// Email is the address of the email receiver (Azure Monitor mails from its own sender).
+	// Email is the address of the email receiver (Azure Monitor mails from its own sender); "" none.
 	Email string
-	// WebhookURL is the webhook receiver's https URI; a secret (such URLs carry tokens).
+	// WebhookURL is the webhook receiver's https URI, posted Azure Monitor's common alert schema
+	// (not Alertmanager's webhook JSON); a secret (such URLs carry tokens). nil: none.
 	WebhookURL pulumi.StringInput
 }
 
@@ -76,7 +73,7 @@ type Args struct {
 	// ResourceGroupName holds them; Location is the stack's region (the rule's, the workspace's).
 	ResourceGroupName pulumi.StringInput
 	Location          string
-	// Receiver is where alerts go; NoReceiver keeps an action group without receivers (the alerts
+	// Receiver is where alerts go; an empty one keeps an action group without receivers (the alerts
 	// show in the portal's Alerts view).
 	Receiver Receiver
 	// Database and StorageAccounts are watched (nil/empty: no such alerts).
@@ -116,18 +113,8 @@ func (a *Args) validate() error {
 	case a.ResourceGroupName == nil || a.Location == "":
 		return fmt.Errorf("azmon: ResourceGroupName and Location are required")
 	}
-	switch r := a.Receiver; r.Kind {
-	case observability.NoReceiver:
-	case observability.Email:
-		if !emailRE.MatchString(r.Email) {
-			return fmt.Errorf("azmon: Receiver.Email = %q: the recipient's e-mail address", r.Email)
-		}
-	case observability.Webhook:
-		if r.WebhookURL == nil {
-			return fmt.Errorf("azmon: Receiver.WebhookURL is required with a webhook receiver")
-		}
-	default:
-		return fmt.Errorf("azmon: Receiver.Kind = %q: empty, email or webhook", r.Kind)
+	if r := a.Receiver; r.Email != "" && !emailRE.MatchString(r.Email) {
+		return fmt.Errorf("azmon: Receiver.Email = %q: the recipient's e-mail address", r.Email)
 	}
 	if d := a.Database; d != nil {
 		if d.ServerID == nil {
@@ -166,7 +153,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	comp := &Monitor{}
 	if err := ctx.RegisterComponentResourceV2(Type, name, pulumi.Map{
-		"name": pulumi.String(args.Name), "receiver": pulumi.String(string(args.Receiver.Kind)),
+		"name": pulumi.String(args.Name), "email": pulumi.Bool(args.Receiver.Email != ""), "webhook": pulumi.Bool(args.Receiver.WebhookURL != nil),
 	}, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -239,12 +226,12 @@ func actionGroupArgs(a *Args, tags pulumi.StringMap) *insights.ActionGroupArgs {
 		Enabled:           pulumi.Bool(true),
 		Tags:              tags,
 	}
-	switch a.Receiver.Kind {
-	case observability.Email:
+	if a.Receiver.Email != "" {
 		args.EmailReceivers = insights.EmailReceiverArray{&insights.EmailReceiverArgs{
 			Name: pulumi.String("platform-email"), EmailAddress: pulumi.String(a.Receiver.Email), UseCommonAlertSchema: pulumi.Bool(true),
 		}}
-	case observability.Webhook:
+	}
+	if a.Receiver.WebhookURL != nil {
 		args.WebhookReceivers = insights.WebhookReceiverArray{&insights.WebhookReceiverArgs{
 			Name:                 pulumi.String("platform-webhook"),
 			ServiceUri:           pulumi.ToSecret(a.Receiver.WebhookURL).(pulumi.StringOutput),

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/opendataplatform/dataplatform/components/observability"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
@@ -23,17 +22,18 @@ const (
 	clusterID = rgID + "/providers/Microsoft.ContainerService/managedClusters/dp-prod"
 	wsID      = rgID + "/providers/Microsoft.OperationalInsights/workspaces/dp-prod-logs"
 
-	agType    = "azure-native:insights:ActionGroup"
-	alertType = "azure-native:insights:MetricAlert"
-	dcrType   = "azure-native:insights:DataCollectionRule"
-	dcraType  = "azure-native:insights:DataCollectionRuleAssociation"
-	tableType = "azure-native:operationalinsights:Table"
+	agType     = "azure-native:insights:ActionGroup"
+	alertType  = "azure-native:insights:MetricAlert"
+	dcrType    = "azure-native:insights:DataCollectionRule"
+	dcraType   = "azure-native:insights:DataCollectionRuleAssociation"
+	tableType  = "azure-native:operationalinsights:Table"
+	deployType = "azure-native:resources:Deployment"
 )
 
 func args() *Args {
 	return &Args{
 		Name: "dp-prod", ResourceGroupName: pulumi.String("rg-dp-prod"), Location: "swedencentral",
-		Receiver:        Receiver{Kind: observability.Email, Email: "ops@example.com"},
+		Receiver:        Receiver{Email: "ops@example.com"},
 		Database:        &Database{ServerID: pulumi.String(serverID), SKU: "Standard_D4ds_v5"},
 		StorageAccounts: []StorageAccount{{Role: "lake", ID: pulumi.String(accountID)}},
 		RunbookBase:     "https://github.com/o/r/blob/main",
@@ -101,6 +101,7 @@ func TestActionGroupAndAlerts(t *testing.T) {
 		assert.Equal(t, 2.0, inspect.Num(conn.Inputs, "severity"))
 		down := inspect.MustNamed(t, m, alertType, "observability-pg-down")
 		assert.Equal(t, 0.0, inspect.Num(down.Inputs, "severity"), "critical → Azure severity 0")
+		assert.Equal(t, "Maximum", inspect.Str(down.Inputs, "criteria", "allOf", 0, "timeAggregation"), "down only when no probe succeeded in the window")
 		errs := inspect.MustNamed(t, m, alertType, "observability-storage-lake-server-errors")
 		assert.Equal(t, "ResponseType", inspect.Str(errs.Inputs, "criteria", "allOf", 0, "dimensions", 0, "name"))
 		assert.Equal(t, ServerErrorResponseTypes, inspect.Strs(errs.Inputs, "criteria", "allOf", 0, "dimensions", 0, "values"))
@@ -111,13 +112,13 @@ func TestActionGroupAndAlerts(t *testing.T) {
 func TestWebhookReceiverIsSecret(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		a := args()
-		a.Receiver = Receiver{Kind: observability.Webhook, WebhookURL: pulumi.String("https://hooks.example.com/T0/abc")}
+		a.Receiver.WebhookURL = pulumi.String("https://hooks.example.com/T0/abc")
 		m, err := run(preview, a)
 		inspect.RequireRan(t, preview, err)
 		ag := inspect.MustNamed(t, m, agType, "observability-action-group")
 		assert.True(t, ag.Inputs["webhookReceivers"].ContainsSecrets(), "the webhook URL carries a token")
 		assert.Equal(t, "https://hooks.example.com/T0/abc", inspect.Str(ag.Inputs, "webhookReceivers", 0, "serviceUri"))
-		assert.Equal(t, 0, inspect.Len(ag.Inputs, "emailReceivers"))
+		assert.Equal(t, 1, inspect.Len(ag.Inputs, "emailReceivers"), "email and webhook together")
 	})
 }
 
@@ -149,11 +150,17 @@ func TestContainerInsights(t *testing.T) {
 		assert.Equal(t, clusterID, inspect.Str(dcra.Inputs, "resourceUri"))
 		assert.True(t, m.DependsOn(dcra, dcr))
 
-		table := inspect.MustNamed(t, m, tableType, "observability-container-log-v2")
-		assert.Equal(t, ContainerLogTable, inspect.Str(table.Inputs, "tableName"))
-		assert.Equal(t, "dp-prod-logs", inspect.Str(table.Inputs, "workspaceName"))
-		assert.Equal(t, 90.0, inspect.Num(table.Inputs, "retentionInDays"))
-		assert.Equal(t, 90.0, inspect.Num(table.Inputs, "totalRetentionInDays"))
+		dep := inspect.MustNamed(t, m, deployType, "observability-container-log-v2-retention")
+		assert.Equal(t, "Incremental", inspect.Str(dep.Inputs, "properties", "mode"))
+		res := inspect.Obj(inspect.At(dep.Inputs, "properties", "template", "resources", 0))
+		assert.Equal(t, "Microsoft.OperationalInsights/workspaces/tables", inspect.Str(res, "type"))
+		assert.Equal(t, TableAPIVersion, inspect.Str(res, "apiVersion"))
+		assert.Contains(t, inspect.Str(res, "name"), "/"+ContainerLogTable)
+		assert.Equal(t, "Analytics", inspect.Str(res, "properties", "plan"))
+		assert.Equal(t, "dp-prod-logs", inspect.Str(dep.Inputs, "properties", "parameters", "workspaceName", "value"))
+		assert.Equal(t, 90.0, inspect.Num(dep.Inputs, "properties", "parameters", "retentionInDays", "value"))
+		assert.True(t, m.DependsOn(dep, dcr))
+		assert.Empty(t, m.ByType(tableType), "a predefined table cannot be created: no operationalinsights:Table")
 	})
 }
 
@@ -162,8 +169,6 @@ func TestValidation(t *testing.T) {
 	cases := map[string]func(a *Args){
 		"name":       func(a *Args) { a.Name = "Bad_Name" },
 		"email":      func(a *Args) { a.Receiver.Email = "ops" },
-		"webhook":    func(a *Args) { a.Receiver = Receiver{Kind: observability.Webhook} },
-		"kind":       func(a *Args) { a.Receiver.Kind = "sms" },
 		"sku":        func(a *Args) { a.Database.SKU = "GP_Gen5_4" },
 		"role":       func(a *Args) { a.StorageAccounts = append(a.StorageAccounts, a.StorageAccounts[0]) },
 		"retention":  func(a *Args) { a.Insights.LogsRetentionDays = 731 },

@@ -2,7 +2,7 @@ package azmon
 
 import (
 	"github.com/pulumi/pulumi-azure-native-sdk/insights/v2"
-	"github.com/pulumi/pulumi-azure-native-sdk/operationalinsights/v2"
+	"github.com/pulumi/pulumi-azure-native-sdk/resources/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -85,17 +85,56 @@ func containerInsights(ctx *pulumi.Context, name string, a *Args, tags pulumi.St
 	}, parent); err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	// ContainerLogV2 is one of the workspace's Azure tables (it exists in every workspace; its
-	// retention is set with a PUT on it): operationalinsights@v2.90.0 table.go RetentionInDays
-	// "between 4 and 730", TotalRetentionInDays "between 4 and 4383" (equal: no archive tier), Plan
-	// "Analytics" (queried by the runbooks and alertable). A built-in table cannot be deleted, so a
-	// destroy leaves it to go with the workspace (RetainOnDelete).
-	if _, err := operationalinsights.NewTable(ctx, name+"-container-log-v2", &operationalinsights.TableArgs{
-		TableName: pulumi.String(ContainerLogTable), WorkspaceName: c.WorkspaceName, ResourceGroupName: a.ResourceGroupName,
-		RetentionInDays: pulumi.Int(c.LogsRetentionDays), TotalRetentionInDays: pulumi.Int(c.LogsRetentionDays),
-		Plan: pulumi.String("Analytics"),
-	}, parent, pulumi.RetainOnDelete(true), pulumi.DependsOn([]pulumi.Resource{dcr})); err != nil {
+	if _, err := resources.NewDeployment(ctx, name+"-container-log-v2-retention", tableRetention(a), parent,
+		pulumi.DependsOn([]pulumi.Resource{dcr})); err != nil {
 		return pulumi.StringOutput{}, err
 	}
 	return dcr.ID().ToStringOutput(), nil
+}
+
+// TableAPIVersion is the Log Analytics tables API the retention is written with
+// (Microsoft.OperationalInsights/workspaces/tables; the version pulumi-azure-native
+// operationalinsights@v2.90.0 table.go uses: "Uses Azure REST API version 2022-10-01").
+const TableAPIVersion = "2022-10-01"
+
+// tableRetention sets ContainerLogV2's retention with an ARM deployment (resources@v2.90.0
+// deployment.go, API 2022-09-01; mode Incremental leaves everything else of the group alone).
+// ContainerLogV2 is one of the workspace's predefined Azure tables: it exists in every workspace and
+// cannot be created, only updated (a PUT on a non-"_CL" table that does not exist is refused). An
+// operationalinsights:Table would be a create, which pulumi-azure-native refuses for a resource that
+// already exists ("cannot create already existing resource"); a template's resource is a PUT, an
+// upsert. Properties (table.go): retentionInDays "between 4 and 730", totalRetentionInDays "between 4
+// and 4383" (equal: no archive tier), plan "Analytics" (queried by the runbooks, alertable). Deleting
+// the deployment deletes its record only: the table keeps its retention until the workspace goes.
+func tableRetention(a *Args) *resources.DeploymentArgs {
+	template := map[string]any{
+		"$schema":        "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+		"contentVersion": "1.0.0.0",
+		"parameters": map[string]any{
+			"workspaceName":   map[string]any{"type": "string"},
+			"retentionInDays": map[string]any{"type": "int"},
+		},
+		"resources": []any{map[string]any{
+			"type":       "Microsoft.OperationalInsights/workspaces/tables",
+			"apiVersion": TableAPIVersion,
+			"name":       "[format('{0}/" + ContainerLogTable + "', parameters('workspaceName'))]",
+			"properties": map[string]any{
+				"retentionInDays":      "[parameters('retentionInDays')]",
+				"totalRetentionInDays": "[parameters('retentionInDays')]",
+				"plan":                 "Analytics",
+			},
+		}},
+	}
+	return &resources.DeploymentArgs{
+		DeploymentName:    pulumi.String(a.Name + "-container-log-v2"),
+		ResourceGroupName: a.ResourceGroupName,
+		Properties: &resources.DeploymentPropertiesArgs{
+			Mode:     resources.DeploymentModeIncremental,
+			Template: pulumi.ToMap(template),
+			Parameters: resources.DeploymentParameterMap{
+				"workspaceName":   &resources.DeploymentParameterArgs{Value: a.Insights.WorkspaceName},
+				"retentionInDays": &resources.DeploymentParameterArgs{Value: pulumi.Int(a.Insights.LogsRetentionDays)},
+			},
+		},
+	}
 }
