@@ -85,7 +85,9 @@ func containerInsights(ctx *pulumi.Context, name string, a *Args, tags pulumi.St
 	}, parent); err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	if _, err := resources.NewDeployment(ctx, name+"-container-log-v2-retention", tableRetention(a), parent,
+	retention := tableRetention(a)
+	retention.Tags = tags
+	if _, err := resources.NewDeployment(ctx, name+"-container-log-v2-retention", retention, parent,
 		pulumi.DependsOn([]pulumi.Resource{dcr})); err != nil {
 		return pulumi.StringOutput{}, err
 	}
