@@ -37,6 +37,8 @@ type Observability struct {
 	DocsBaseURL string `json:"docsBaseUrl"`
 	// LogsRetentionDays is how long Cloud Logging's _Default bucket keeps the whole project's logs
 	// (gcp, config/observability_gcp.go). Default: 0, the bucket is not managed. 0–3650.
+	// On azure it is the ContainerLogV2 table's retention (config/observability_azure.go): default
+	// network.flowLogRetentionDays (the workspace's), 4–730.
 	LogsRetentionDays int `json:"logsRetentionDays"`
 	// LogsLocation is the _Default bucket's location (gcp, with LogsRetentionDays). Default: "global".
 	LogsLocation string `json:"logsLocation"`
@@ -70,6 +72,10 @@ type Receiver struct {
 	// URLSecret is the same for the webhook URL (webhook). Default:
 	// {"name": "alertmanager-receiver", "key": "url"}.
 	URLSecret SecretKey `json:"urlSecret"`
+	// AzureWebhook is the https URL the azure action group posts the Azure Monitor alerts to, in
+	// Azure Monitor's common alert schema (not Alertmanager's webhook JSON, which credential's URL
+	// receives); azure only, optional, a secret (config/observability_azure.go).
+	AzureWebhook string `json:"azureWebhook"`
 }
 
 // ReceiverSecretName is the default name of the Secret the platform creates from
@@ -138,6 +144,9 @@ func (v *validator) observability() {
 	if u, err := url.Parse(o.DocsBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		v.add("observability.docsBaseUrl", o.DocsBaseURL, "an https:// URL without query or fragment, e.g. %s", DefaultDocsBaseURL)
 	}
+	if p.Cloud != Azure && o.Receiver.AzureWebhook != "" {
+		v.add("observability.receiver.azureWebhook", "<secret>", "unset on %s: only azure's action group posts to it", p.Cloud)
+	}
 	if p.Cloud == GCP {
 		v.observabilityGCP()
 		return
@@ -145,6 +154,9 @@ func (v *validator) observability() {
 	if p.Cloud == AWS {
 		v.observabilityAWS()
 		return
+	}
+	if p.Cloud == Azure {
+		v.observabilityAzure()
 	}
 	r := o.Receiver
 	secretKey := func(key string, s SecretKey) {

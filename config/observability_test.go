@@ -18,10 +18,11 @@ func TestObservabilityDefaults(t *testing.T) {
 			t.Errorf("%s: observability = %+v; want on, %d days, %d GiB, no receiver", env, o, want[0], want[1])
 		}
 	}
-	// gcp renders the model now (config/observability_gcp_test.go); azure does not yet.
+	// gcp renders the model now (config/observability_gcp_test.go), and azure on by default
+	// (config/observability_azure_test.go).
 	p, err := parse(t, "dev", map[string]string{"dataplatform:cloud": "azure", "dataplatform:region": "swedencentral"})
-	if err != nil || p.Observability.On() {
-		t.Errorf("azure: on = %v, err %v; want off without error until the cloud has its rendering", p != nil && p.Observability.On(), err)
+	if err != nil || !p.Observability.On() {
+		t.Errorf("azure: on = %v, err %v; want on by default now that azure has its rendering", p != nil && p.Observability.On(), err)
 	}
 }
 
@@ -33,7 +34,7 @@ func TestObservabilityValidation(t *testing.T) {
 		{"valid email", "kubernetes", `{"receiver": {"kind": "email", "to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587", "username": "am", "credential": "s3cret", "passwordSecret": {"name": "smtp", "key": "password"}}}`, ""},
 		{"valid webhook", "kubernetes", `{"receiver": {"kind": "webhook", "credential": "https://hooks.example.com/T0/abc", "urlSecret": {"name": "alert-hook", "key": "url"}}, "metricsRetentionDays": 90}`, ""},
 		{"off on kubernetes", "kubernetes", `{"enabled": false}`, ""},
-		{"on a cloud", "azure", `{"enabled": true}`, "dataplatform:observability.enabled"},
+		{"on azure", "azure", `{"enabled": true}`, ""},
 		{"retention", "kubernetes", `{"metricsRetentionDays": 1000}`, "dataplatform:observability.metricsRetentionDays"},
 		{"volume", "kubernetes", `{"prometheusStorageGiB": 5}`, "dataplatform:observability.prometheusStorageGiB"},
 		{"kind", "kubernetes", `{"receiver": {"kind": "sms"}}`, "dataplatform:observability.receiver.kind"},

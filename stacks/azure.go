@@ -88,6 +88,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 		StorageClasses:          storageClasses(cfg),
 		RetainVolumes:           prod,
 		LogRetentionDays:        cfg.Network.FlowLogRetentionDays,
+		ContainerInsights:       cfg.Observability.On(), // the containers' logs (observability_azure.go)
 		ProductionTier:          prod,
 		Protect:                 prod,
 		Tags:                    labels,
@@ -106,6 +107,7 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 	f.data = func(ctx *pulumi.Context, ns Namespaces) (*DataServices, error) {
 		return azureData(ctx, cfg, names, provider, net, c, ns, f.secrets)
 	}
+	f.observability = azureObservability(cfg, provider, names, net, c)
 	return f, nil
 }
 
@@ -159,7 +161,7 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider 
 	}
 	repository := registryName + ".azurecr.io/dbt"
 	return &DataServices{
-		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob},
+		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob}, ManagedDBID: db.ServerID,
 		DatabaseCIDRs: []string{cfg.Network.CIDR},
 		DbtImage:      dbtImage(cfg, repository), RegistryURL: registry.RepositoryURL,
 	}, nil

@@ -236,6 +236,8 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 	}
 	f.edgeNamespace = envoygateway.Namespace
 	f.certManager = []pulumi.Resource{controllers.CertManager}
+	// cert-manager is scraped (observability_azure.go): its PodMonitor waits for its namespace.
+	f.monitoringAfter = append(f.monitoringAfter, controllers)
 
 	var albController *agc.Controller
 	if opt.agc {
@@ -289,7 +291,11 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 		return err
 	}
 	f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
-		routes := engineRoutes(e)
+		// Grafana's route (observability) beside the engine's.
+		routes := append(engineRoutes(e), f.extraRoutes...)
+		// The routes' HTTPRoutes are created beside their backends: Grafana's in the monitoring
+		// namespace, which must exist first.
+		afterBackends := waitFor("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", f.edgeAfter)
 		var http, envoy []edge.Route
 		if opt.agc {
 			for _, r := range routes {
@@ -315,7 +321,7 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 		}, k8s, pulumi.Transformations([]pulumi.ResourceTransformation{
 			// Envoy Gateway creates the load balancer's Service for the Gateway: the cluster identity
 			// must be allowed to join the public IP by then.
-			waitFor("kubernetes:gateway.networking.k8s.io/v1:Gateway", grant),
+			waitFor("kubernetes:gateway.networking.k8s.io/v1:Gateway", grant), afterBackends,
 		}))
 		if err != nil {
 			return nil, err
@@ -335,7 +341,7 @@ func azureEdgeSetup(ctx *pulumi.Context, cfg *config.Platform, names Names, prov
 				Domain: cfg.Domain, Routes: http, Controller: albController,
 				Namespace: controllers.Namespace, NamespaceName: envoygateway.Namespace,
 				IssuerName: edgeIssuerName, IssuerReady: []pulumi.Resource{l4}, Labels: partOf(),
-			}, k8s)
+			}, k8s, pulumi.Transformations([]pulumi.ResourceTransformation{afterBackends}))
 			if err != nil {
 				return nil, err
 			}

@@ -32,6 +32,9 @@ type DataServices struct {
 	DB metadatadb.Connection
 	// DBReady are the resources the database's users wait for (the role bootstrap, the cluster).
 	DBReady []pulumi.Resource
+	// ManagedDBID is the managed database's cloud resource ID where the observability layer watches
+	// it by ID (azure: the Flexible Server's ARM ID); empty elsewhere.
+	ManagedDBID pulumi.StringOutput
 	// DatabaseCIDRs are where a managed database lives; empty when it runs in-cluster.
 	DatabaseCIDRs []string
 	// InCluster is true on the kubernetes target: the database and the store run in the data namespace.

@@ -58,11 +58,16 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 // services and the engine exist, and hands Grafana's route to the edge. Elsewhere it does nothing
 // (config refuses observability.enabled there).
 func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, after []pulumi.Resource) (*kubeprometheus.KubePrometheusStack, error) {
-	if !cfg.Observability.On() || cfg.Cloud != config.Kubernetes {
+	if !cfg.Observability.On() || (cfg.Cloud != config.Kubernetes && cfg.Cloud != config.Azure) {
 		return nil, nil
 	}
+	spec := observabilitySpec(cfg)
+	if cfg.Cloud == config.Azure {
+		// stacks/observability_azure.go: the in-cluster half on AKS.
+		spec = azureObservabilitySpec(cfg)
+	}
 	args := &kubeprometheus.Args{
-		Spec:                 observabilitySpec(cfg),
+		Spec:                 spec,
 		HighAvailability:     cfg.Environment == config.Prod,
 		StorageClass:         f.Cluster.StorageClasses.Standard,
 		PrometheusStorageGiB: cfg.Observability.PrometheusStorageGiB,
@@ -79,20 +84,21 @@ func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundatio
 		args.ReceiverCredential = pulumi.ToSecret(pulumi.String(c)).(pulumi.StringOutput)
 	}
 	if f.edge != nil {
-		args.Domain, args.EdgeNamespace = cfg.Domain, f.edgeNamespace
+		args.Domain, args.EdgeNamespace, args.EdgeCIDRs = cfg.Domain, f.edgeNamespace, f.edgeCIDRs
 	}
 	mon, err := kubeprometheus.New(ctx, "monitoring", args, pulumi.Provider(f.Cluster.Provider))
 	if err != nil {
 		return nil, fmt.Errorf("observability: %w", err)
 	}
 	f.extraRoutes = append(f.extraRoutes, mon.Routes...)
+	f.edgeAfter = append(f.edgeAfter, mon.NamespaceResource)
 	return mon, nil
 }
 
 // exportObservability says where the dashboards are (cloud: the target's own rendering's export), or
 // that the target has none yet.
 func exportObservability(ctx *pulumi.Context, cfg *config.Platform, mon *kubeprometheus.KubePrometheusStack, cloud pulumi.Map) {
-	if cloud != nil {
+	if cloud != nil && mon == nil {
 		ctx.Export("observability", cloud)
 		return
 	}
@@ -120,6 +126,10 @@ func exportObservability(ctx *pulumi.Context, cfg *config.Platform, mon *kubepro
 	}
 	if _, ok := out["grafanaUrl"]; !ok {
 		out["grafanaUrl"] = pulumi.String(fmt.Sprintf("http://%s.%s.svc:%d (no edge: kubectl port-forward)", kubeprometheus.GrafanaService, kubeprometheus.Namespace, kubeprometheus.GrafanaPort))
+	}
+	// azure: the Azure Monitor half's outputs beside the in-cluster stack's.
+	for k, v := range cloud {
+		out[k] = v
 	}
 	ctx.Export("observability", out)
 }

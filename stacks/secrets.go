@@ -76,7 +76,8 @@ func deploySecrets(ctx *pulumi.Context, cfg *config.Platform, f *Foundation) (*s
 func storeNamespaces(cfg *config.Platform) []string {
 	n := cfg.Network.Namespaces
 	out := []string{n.Apps, n.Data, n.Jobs}
-	if cfg.Observability.On() && cfg.Cloud == config.Kubernetes {
+	// kube-prometheus-stack runs on kubernetes and azure (observability_azure.go).
+	if cfg.Observability.On() && (cfg.Cloud == config.Kubernetes || cfg.Cloud == config.Azure) {
 		out = append(out, kubeprometheus.Namespace)
 	}
 	return append(out, loggingStoreNamespaces(cfg)...)

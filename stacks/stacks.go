@@ -61,6 +61,9 @@ type Foundation struct {
 	// where cert-manager is not on the cluster (aws; azure and gcp with the edge off), empty where
 	// the cluster provides it (stacks/backendtls.go).
 	certManager []pulumi.Resource
+	// edgeAfter are what the edge's routes beside their backends wait for (the monitoring namespace
+	// of Grafana's route).
+	edgeAfter []pulumi.Resource
 	// monitoringAfter are add-ons whose namespaces the monitoring objects are created in
 	// (cert-manager's, with the edge's controllers).
 	monitoringAfter []pulumi.Resource

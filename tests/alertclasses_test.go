@@ -56,7 +56,10 @@ var alertClasses = map[string]string{
 	// expiry of the edge's certificates, and no finished automated backup (RDS-EVENT-0002) for 26 h
 	// (amp/backup.go). The RDS event subscription ("-metadata-events") carries failure events, not
 	// backup ones: it belongs to no class.
-	"-rds-backup-missing":        classBackup,
+	"-rds-backup-missing": classBackup,
+	// azure's Azure Monitor metric alerts ("<base>-pg-…", components/observability/azmon).
+	"-pg-connections-high":       classConnections,
+	"-pg-txlogs-high":            classWALBehindRPO,
 	"-rds-transaction-logs-high": classWALBehindRPO,
 	"-rds-connections-high":      classConnections,
 	"-expiring":                  classCertExpiry,
@@ -183,6 +186,13 @@ func requiredClasses(r *planner.Result) []string {
 	return out
 }
 
+// knownGaps are classes a target does not cover yet, each with the reason (the README's Known limits
+// say the same). A gap that becomes covered fails the test, so the entry is removed with the fix.
+var knownGaps = map[string]map[string]string{
+	"azure": {classBackup: "Flexible Server emits no backup-health metric or log (backup_storage_used is a size); " +
+		"a signal needs Azure Backup's vaulted backups (a Backup vault and its job alerts), not built"},
+}
+
 // TestAlertClasses: on every target, with observability on (gcp: enabled, its opt-in), the alerts the
 // plan registers cover each class of issue 12 that applies, and every alert's runbook link names a
 // section (an anchor above a heading) of the document it points into. Run one target with
@@ -220,6 +230,14 @@ func TestAlertClasses(t *testing.T) {
 					}
 					sort.Strings(unclassified)
 					for _, c := range requiredClasses(r) {
+						if why, gap := knownGaps[target][c]; gap {
+							if len(covered[c]) > 0 {
+								t.Errorf("%q on %s is covered now (%v): remove it from knownGaps", c, target, covered[c])
+							} else {
+								t.Logf("known gap on %s: %q: %s", target, c, why)
+							}
+							continue
+						}
 						if len(covered[c]) == 0 {
 							t.Errorf("no alert for %q on %s/%s (%d alerts; not in any class: %v)", c, stack, target, len(alerts), unclassified)
 						}

@@ -120,6 +120,9 @@ func TestEdgeOnAzure(t *testing.T) {
 				t.Errorf("%s is internal-only but has Application Gateway for Containers", stack)
 			}
 			want := []string{"dremio-flight TLS 32010", "dremio-jdbc TLS 31010", "http HTTP 80", "https-airbyte HTTPS 443", "https-dremio HTTPS 443"}
+			if r.Platform.Observability.On() { // Grafana's route (obsazure_test.go)
+				want = append(want, "https-grafana HTTPS 443")
+			}
 			if got := listenerSummary(t, eg, domain); strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("Envoy Gateway listeners %v; want %v", got, want)
 			}
@@ -142,7 +145,11 @@ func TestEdgeOnAzure(t *testing.T) {
 		if agc == nil {
 			t.Fatalf("no Gateway of class azure-alb-external")
 		}
-		if got, want := listenerSummary(t, agc, domain), []string{"http HTTP 80", "https-airbyte HTTPS 443", "https-dremio HTTPS 443"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		wantAGC := []string{"http HTTP 80", "https-airbyte HTTPS 443", "https-dremio HTTPS 443"}
+		if r.Platform.Observability.On() { // Grafana's route (obsazure_test.go)
+			wantAGC = append(wantAGC, "https-grafana HTTPS 443")
+		}
+		if got, want := listenerSummary(t, agc, domain), wantAGC; strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("AGC listeners %v; want %v", got, want)
 		}
 		if inspect.Str(agc.Inputs, "metadata", "annotations", "alb.networking.azure.io/alb-name") == "" {
@@ -319,6 +326,9 @@ func TestEdgeOnAzureLoadBalancer(t *testing.T) {
 			}
 			gws := gatewaysByClass(t, r)
 			want := []string{"dremio-flight TLS 32010", "dremio-jdbc TLS 31010", "http HTTP 80", "https-airbyte HTTPS 443", "https-dremio HTTPS 443"}
+			if r.Platform.Observability.On() { // Grafana's route (obsazure_test.go)
+				want = append(want, "https-grafana HTTPS 443")
+			}
 			if got := listenerSummary(t, gws["dataplatform"], r.Platform.Domain); strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("Envoy Gateway listeners %v; want %v", got, want)
 			}
@@ -359,8 +369,13 @@ func TestEdgeOnAzureLoadBalancer(t *testing.T) {
 						recs[inspect.Str(rec.Inputs, "relativeRecordSetName")] = true
 					}
 				}
-				if !recs["dremio"] || !recs["airbyte"] || len(recs) != 2 {
-					t.Errorf("A records at the edge IP %v; want dremio and airbyte", recs)
+				// Grafana's too when observability is on (its default on azure: obsazure_test.go).
+				want := 2
+				if r.Platform.Observability.On() {
+					want = 3
+				}
+				if !recs["dremio"] || !recs["airbyte"] || (want == 3 && !recs["grafana"]) || len(recs) != want {
+					t.Errorf("A records at the edge IP %v; want dremio and airbyte (and grafana with observability)", recs)
 				}
 			}
 			if got := svc["loadBalancerSourceRanges"]; got == nil {

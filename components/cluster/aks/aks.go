@@ -80,6 +80,10 @@ type Cluster struct {
 	// LogAnalyticsWorkspaceID is the workspace the control-plane logs go to; other components can send
 	// their diagnostics there too.
 	LogAnalyticsWorkspaceID pulumi.StringOutput
+	// LogAnalyticsWorkspaceName is that workspace's name (its tables are addressed by it).
+	LogAnalyticsWorkspaceName pulumi.StringOutput
+	// ClusterID is the managed cluster's ARM ID (the scope of data collection rule associations).
+	ClusterID pulumi.StringOutput
 	// Provider creates resources on the cluster.
 	Provider *kubernetes.Provider
 	// KeyVaultID is the ARM ID of the Key Vault holding the KMS key.
@@ -239,6 +243,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 			},
 		},
 		ApiServerAccessProfile: access,
+		AddonProfiles:          addonProfiles(args, workspace),
 		AutoUpgradeProfile: &containerservice.ManagedClusterAutoUpgradeProfileArgs{
 			UpgradeChannel:       pulumi.String("patch"),
 			NodeOSUpgradeChannel: pulumi.String("NodeImage"),
@@ -418,6 +423,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return "/subscriptions/" + sub[1] + "/resourceGroups/" + rg
 	}).(pulumi.StringOutput)
 	comp.LogAnalyticsWorkspaceID = workspace.ID().ToStringOutput()
+	comp.LogAnalyticsWorkspaceName = workspace.Name
+	comp.ClusterID = mc.ID().ToStringOutput()
 	comp.KeyVaultID = kms.vaultID
 	comp.Provider = provider
 	comp.Info = cluster.Info{
@@ -447,6 +454,37 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 	return comp, nil
+}
+
+// MonitoringAddon is the AKS monitoring add-on's key in addonProfiles, and its configuration keys
+// (Azure/azure-cli@010cc060 src/azure-cli/azure/cli/command_modules/acs/_consts.py
+// CONST_MONITORING_ADDON_NAME "omsagent", CONST_MONITORING_LOG_ANALYTICS_WORKSPACE_RESOURCE_ID
+// "logAnalyticsWorkspaceResourceID", CONST_MONITORING_USING_AAD_MSI_AUTH "useAADAuth").
+const (
+	MonitoringAddon        = "omsagent"
+	monitoringWorkspaceKey = "logAnalyticsWorkspaceResourceID"
+	monitoringAADAuthKey   = "useAADAuth"
+)
+
+// addonProfiles turns on the monitoring add-on with ContainerInsights (containerservice
+// v2.82.0 v20240901 pulumiTypes.go ManagedClusterAddonProfileArgs: Config map, Enabled). With
+// useAADAuth the agent authenticates with the add-on's managed identity and reads its data
+// collection rule through the rule's association with the cluster (the "aad_route" of the CLI's
+// addonconfiguration.py), instead of the workspace's shared key. Unset otherwise: AKS then leaves the
+// add-on off (an absent profile is "not enabled").
+func addonProfiles(a *ClusterArgs, workspace *operationalinsights.Workspace) containerservice.ManagedClusterAddonProfileMap {
+	if !a.ContainerInsights {
+		return nil
+	}
+	return containerservice.ManagedClusterAddonProfileMap{
+		MonitoringAddon: &containerservice.ManagedClusterAddonProfileArgs{
+			Enabled: pulumi.Bool(true),
+			Config: pulumi.StringMap{
+				monitoringWorkspaceKey: workspace.ID().ToStringOutput(),
+				monitoringAADAuthKey:   pulumi.String("true"),
+			},
+		},
+	}
 }
 
 // zonesInput leaves the property unset without zones: AKS treats an absent list as "no zones".

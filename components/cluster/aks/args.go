@@ -77,6 +77,11 @@ type ClusterArgs struct {
 	LogRetentionDays int
 	// ProductionTier selects the Standard tier (financially backed API server SLA); otherwise Free.
 	ProductionTier bool
+	// ContainerInsights turns on the monitoring add-on (addonProfiles.omsagent) with managed-identity
+	// authentication, sending to the cluster's Log Analytics workspace. Its data collection rule and
+	// the rule's association with the cluster are the observability layer's
+	// (components/observability/azmon), created with ClusterID and LogAnalyticsWorkspaceID.
+	ContainerInsights bool
 	// EncryptionAtHost encrypts node temp disks and caches at the host. It needs the subscription
 	// feature Microsoft.Compute/EncryptionAtHost registered, so it is opt-in.
 	EncryptionAtHost bool

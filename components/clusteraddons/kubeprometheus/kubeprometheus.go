@@ -63,6 +63,9 @@ type Args struct {
 	Domain string
 	// EdgeNamespace is where the edge's proxies run; admitted to Grafana. Empty: no route.
 	EdgeNamespace string
+	// EdgeCIDRs are address ranges a cloud load balancer reaches Grafana's pods from directly (Azure
+	// Application Gateway for Containers' subnet); admitted to Grafana beside EdgeNamespace.
+	EdgeCIDRs []string
 	// HighAvailability runs two Prometheus and two Alertmanager replicas with PodDisruptionBudgets.
 	HighAvailability bool
 	// StorageClass backs Prometheus and Alertmanager; empty: the cluster's default.
@@ -107,6 +110,8 @@ type KubePrometheusStack struct {
 	Routes []edge.Route
 	// GrafanaAdminSecret is the Secret (Namespace) with Grafana's admin user and password.
 	GrafanaAdminSecret pulumi.StringOutput
+	// NamespaceResource is the monitoring namespace: what an edge's route beside Grafana waits for.
+	NamespaceResource pulumi.Resource
 }
 
 func (a *Args) validate() error {
@@ -163,6 +168,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	nsName := ns.Metadata.Name().Elem()
+	comp.NamespaceResource = ns
 
 	admin, err := grafanaAdmin(ctx, name, args, nsName, child, stateful)
 	if err != nil {

@@ -40,8 +40,9 @@ func admitPrometheus(ctx *pulumi.Context, name string, t observability.ScrapeTar
 // namespacePolicies close the monitoring namespace to ingress except: its own pods among themselves
 // (Grafana → Prometheus and Alertmanager, Prometheus → Alertmanager, kube-state-metrics and the
 // operator, Alertmanager peers) and the edge to Grafana's container port. The operator's admission
-// webhook is off (values.go), so the API server needs no way in. node-exporter runs on the host network,
-// where NetworkPolicies do not apply. Egress stays open: Prometheus scrapes every namespace, the
+// webhook is off (values.go), so the API server needs no way in. A cloud load balancer that proxies
+// to the pods from its own subnet (EdgeCIDRs) is admitted to Grafana like the edge's namespace.
+// node-exporter runs on the host network, where NetworkPolicies do not apply. Egress stays open: Prometheus scrapes every namespace, the
 // kubelets and the API server, and Alertmanager reaches the receiver.
 func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.StringOutput, labels pulumi.StringMap, child pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	ingress := pulumi.ToStringArray([]string{"Ingress"})
@@ -58,6 +59,10 @@ func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.Stri
 		}},
 	}
 	if a.EdgeNamespace != "" {
+		from := networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector(a.EdgeNamespace)}}
+		for _, cidr := range a.EdgeCIDRs {
+			from = append(from, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(cidr)}})
+		}
 		specs = append(specs, struct {
 			suffix, object string
 			spec           *networkingv1.NetworkPolicySpecArgs
@@ -65,7 +70,7 @@ func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.Stri
 			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("grafana")}},
 			PolicyTypes: ingress,
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
-				From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: k8snet.NamespaceSelector(a.EdgeNamespace)}},
+				From:  from,
 				Ports: k8snet.TCPPorts(grafanaContainerPort),
 			}},
 		}})
