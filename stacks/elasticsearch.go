@@ -159,6 +159,9 @@ func exportSearch(ctx *pulumi.Context, e *Engine, entry *edge.Info) {
 	}
 	ctx.Export("elasticsearchUrl", e.Search.URL)
 	ctx.Export("elasticsearchCaSecret", pulumi.String(elasticsearch.CASecret))
+	// The `elastic` superuser: its basic-auth Secret in the data namespace (and the secret store's
+	// credential of the same name).
+	ctx.Export("elasticsearchAdminSecret", e.Search.AdminSecret)
 	if entry != nil {
 		if u, ok := entry.URLs["kibana"]; ok {
 			ctx.Export("kibanaUrl", u)

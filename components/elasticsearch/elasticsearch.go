@@ -13,10 +13,14 @@
 // declarative StackConfigPolicy is an Enterprise feature (pkg/controller/stackconfigpolicy/
 // controller.go), the platform runs the free Basic licence.
 //
-// Users: ECK creates the `elastic` superuser and Kibana's service account itself
-// (<name>-es-elastic-user; elasticsearchRef). The one user the platform adds — the snapshot Job's —
-// is written to the secret store (secrets.Store.Put) and materialized as a kubernetes.io/basic-auth
-// Secret that spec.auth.fileRealm names, with the role it needs from spec.auth.roles.
+// Users: the platform's two users — the `elastic` superuser and the snapshot Job's — are written to
+// the secret store (secrets.Store.Put) and materialized as kubernetes.io/basic-auth Secrets that
+// spec.auth.fileRealm names, with the roles they need (built-in superuser; spec.auth.roles for the
+// snapshot role). A user-provided `elastic` in the file realm replaces the one ECK would generate:
+// ECK then creates no <name>-es-elastic-user Secret and deletes an existing one
+// (cloud-on-k8s@v3.5.0 pkg/controller/elasticsearch/user/reconcile.go reconcileElasticUser:
+// "if user has set up the elastic user via the file realm do not create the operator managed
+// secret"). Kibana signs in with its own service account (elasticsearchRef).
 package elasticsearch
 
 import (
@@ -60,6 +64,10 @@ const (
 	// Repository and SLMPolicy are the names the snapshot Job registers.
 	Repository = "platform-object-store"
 	SLMPolicy  = "platform-snapshots"
+	// AdminUser is the superuser's name and AdminSecret the basic-auth Secret holding its password
+	// (from the secret store under AdminSecret too).
+	AdminUser   = "elastic"
+	AdminSecret = "elasticsearch-admin-user"
 	// SnapshotUser is the file-realm user of the snapshot Job; SnapshotRole its role.
 	SnapshotUser = "platform-snapshots"
 	SnapshotRole = "platform_snapshots"
@@ -149,6 +157,9 @@ type Search struct {
 	KibanaURL pulumi.StringOutput
 	// Routes are Kibana's entry point on the edge: https://kibana.<domain>.
 	Routes []edge.Route
+	// AdminSecret is the Secret (in the data namespace) with the `elastic` superuser's username and
+	// password; the secret store holds the same under AdminSecret.
+	AdminSecret pulumi.StringOutput
 	// ClusterUID is the Elasticsearch resource's UID: a Job that registers something in the cluster
 	// hashes it, so that a re-created cluster gets it registered again.
 	ClusterUID pulumi.StringOutput

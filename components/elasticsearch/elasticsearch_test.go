@@ -133,8 +133,20 @@ func TestDevCluster(t *testing.T) {
 		assert.Equal(t, "30Gi", inspect.Str(claim, "spec", "resources", "requests", "storage"))
 		if !preview {
 			assert.Equal(t, "elasticsearch-object-store", inspect.Str(es.Inputs, "spec", "secureSettings", 0, "secretName"))
-			assert.Equal(t, "elasticsearch-snapshot-user", inspect.Str(es.Inputs, "spec", "auth", "fileRealm", 0, "secretName"))
+			assert.Equal(t, AdminSecret, inspect.Str(es.Inputs, "spec", "auth", "fileRealm", 0, "secretName"))
+			assert.Equal(t, "elasticsearch-snapshot-user", inspect.Str(es.Inputs, "spec", "auth", "fileRealm", 1, "secretName"))
 		}
+		// The `elastic` superuser is the platform's (its password from the secret store), so ECK
+		// generates no elasticsearch-es-elastic-user: user_provided.go reads username, password, roles.
+		admin := inspect.MustNamed(t, m, "kubernetes:core/v1:Secret", "search-admin-user")
+		assert.Equal(t, "kubernetes.io/basic-auth", inspect.Str(admin.Inputs, "type"))
+		assert.Equal(t, AdminSecret, inspect.Str(admin.Inputs, "metadata", "name"))
+		if !preview {
+			assert.Equal(t, AdminUser, inspect.Str(admin.Inputs, "stringData", "username"))
+			assert.Equal(t, "superuser", inspect.Str(admin.Inputs, "stringData", "roles"))
+			assert.NotEmpty(t, inspect.Str(admin.Inputs, "stringData", "password"))
+		}
+		assert.Contains(t, es.Dependencies, admin.URN, "the cluster waits for its superuser's Secret")
 		paths := []string{}
 		for _, e := range inspect.Arr(inspect.At(es.Inputs, "spec", "secureSettings", 0, "entries")) {
 			paths = append(paths, inspect.Str(inspect.Obj(e), "path"))

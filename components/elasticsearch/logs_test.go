@@ -29,12 +29,12 @@ func TestClientRealms(t *testing.T) {
 		for _, v := range inspect.Arr(inspect.At(es.Inputs, "spec", "auth", "roles")) {
 			roles = append(roles, inspect.Str(inspect.Obj(v), "secretName"))
 		}
-		require.Len(t, users, 3)
+		require.Len(t, users, 4, "the superuser, the snapshot user and the two client users")
 		require.Len(t, roles, 2)
-		assert.Equal(t, []string{"logs-writer", "logs-admin"}, users[1:])
+		assert.Equal(t, []string{"logs-writer", "logs-admin"}, users[2:])
 		assert.Equal(t, "logs-roles", roles[1])
 		if !preview {
-			assert.Equal(t, "elasticsearch-snapshot-user", users[0])
+			assert.Equal(t, []string{AdminSecret, "elasticsearch-snapshot-user"}, users[:2])
 		}
 
 		bad := devArgs()

@@ -47,13 +47,14 @@ func resources(cpu, memGiB float64) pulumi.Map {
 //     the pods across zones;
 //   - secureSettings: on MinIO only, its key pair in the keystore (s3.client.default.access_key/
 //     secret_key); on a cloud store the nodes use its workload identity instead (cloudNode);
-//   - auth.fileRealm / auth.roles: the snapshot Job's user and role;
+//   - auth.fileRealm / auth.roles: the `elastic` superuser (from the secret store, so ECK generates
+//     none) and the snapshot Job's user and role;
 //   - volumeClaimDeletePolicy: DeleteOnScaledownOnly when protected (the CRD: PVCs are kept when the
 //     Elasticsearch is deleted; the default DeleteOnScaledownAndClusterDeletion removes them);
 //   - podDisruptionBudget is left to ECK's default (one budget over the whole cluster that allows
 //     no disruption unless the cluster is green, CRD description of spec.podDisruptionBudget; role
 //     budgets are Enterprise).
-func elasticsearchSpec(a *Args, credentialsSecret pulumi.StringOutput, userSecret, rolesSecret pulumi.StringOutput, endpoint pulumi.StringOutput) pulumi.Map {
+func elasticsearchSpec(a *Args, credentialsSecret pulumi.StringOutput, userSecrets []pulumi.StringOutput, rolesSecret pulumi.StringOutput, endpoint pulumi.StringOutput) pulumi.Map {
 	nodeSets := pulumi.Array{}
 	for _, n := range a.NodeSets {
 		nodeSets = append(nodeSets, nodeSet(a, n, endpoint))
@@ -62,7 +63,11 @@ func elasticsearchSpec(a *Args, credentialsSecret pulumi.StringOutput, userSecre
 	if a.Protect {
 		deletePolicy = "DeleteOnScaledownOnly"
 	}
-	fileRealm, roles := a.withClientRealms(pulumi.Array{pulumi.Map{"secretName": userSecret}}, pulumi.Array{pulumi.Map{"secretName": rolesSecret}})
+	var users pulumi.Array
+	for _, u := range userSecrets {
+		users = append(users, pulumi.Map{"secretName": u})
+	}
+	fileRealm, roles := a.withClientRealms(users, pulumi.Array{pulumi.Map{"secretName": rolesSecret}})
 	spec := pulumi.Map{
 		"version":                 pulumi.String(a.Version),
 		"nodeSets":                nodeSets,

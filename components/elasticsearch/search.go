@@ -99,6 +99,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	b.userSecret = user.Name
+	admin, err := b.adminUser(comp)
+	if err != nil {
+		return nil, err
+	}
+	comp.AdminSecret = admin.Name
 	roles, err := corev1.NewSecret(ctx, name+"-roles", &corev1.SecretArgs{
 		Metadata:   b.meta("elasticsearch-roles", "elasticsearch"),
 		StringData: pulumi.StringMap{"roles.yml": pulumi.String(rolesFile())},
@@ -111,7 +116,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 
-	deps := append([]pulumi.Resource{args.Operator, user.Resource, roles}, policies...)
+	deps := append([]pulumi.Resource{args.Operator, user.Resource, admin.Resource, roles}, policies...)
 	keystore := identity.CredentialsSecret
 	if s.Store.Kind == objectstore.ADLS {
 		client, err := b.azureClient()
@@ -134,7 +139,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		ApiVersion: pulumi.String("elasticsearch.k8s.elastic.co/v1"),
 		Kind:       pulumi.String("Elasticsearch"),
 		Metadata:   b.meta(ClusterName, "elasticsearch"),
-		OtherFields: map[string]any{"spec": elasticsearchSpec(args, keystore, user.Name,
+		OtherFields: map[string]any{"spec": elasticsearchSpec(args, keystore, []pulumi.StringOutput{admin.Name, user.Name},
 			roles.Metadata.Name().Elem(), s.Store.Endpoint)},
 	}, pulumi.Parent(comp), pulumi.Protect(args.Protect), pulumi.DependsOn(deps))
 	if err != nil {
@@ -240,4 +245,30 @@ func (b *builder) kibanaBudget(kb pulumi.Resource) error {
 		},
 	}, b.child, pulumi.DependsOn([]pulumi.Resource{kb}))
 	return err
+}
+
+// adminUser is the `elastic` superuser: its password generated here (kept across updates, protected
+// in prod like the cluster), written to the secret store and materialized as a file-realm
+// basic-auth Secret with the built-in superuser role (pkg/controller/elasticsearch/user/
+// user_provided.go realmFromBasicAuthSecret reads username, password and the comma-separated roles).
+func (b *builder) adminUser(comp *Search) (*secrets.Materialized, error) {
+	password, err := random.NewRandomPassword(b.ctx, b.name+"-admin-password", &random.RandomPasswordArgs{
+		Length: pulumi.Int(32), Special: pulumi.Bool(false), MinNumeric: pulumi.Int(4),
+	}, pulumi.Parent(comp), pulumi.Protect(b.args.Protect))
+	if err != nil {
+		return nil, err
+	}
+	cred, err := b.args.Secrets.Put(b.ctx, b.name+"-admin-user", AdminSecret, map[string]pulumi.StringInput{
+		"username": pulumi.String(AdminUser), "password": password.Result, "roles": pulumi.String("superuser"),
+	}, b.child)
+	if err != nil {
+		return nil, err
+	}
+	return b.args.Secrets.Materialize(b.ctx, b.name+"-admin-user", secrets.Secret{
+		Name: AdminSecret, Namespace: b.args.Namespace, Type: "kubernetes.io/basic-auth",
+		Labels: plain(b.labels("elasticsearch")),
+		Data: map[string]secrets.Ref{
+			"username": cred.Ref("username"), "password": cred.Ref("password"), "roles": cred.Ref("roles"),
+		},
+	}, b.child)
 }

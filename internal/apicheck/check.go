@@ -44,6 +44,9 @@ type Checker struct {
 	// Unchecked maps "apiVersion kind" to why its objects cannot be checked (ParseUnchecked); such an
 	// object is listed, not applied, unless an installed CRD serves its kind after all.
 	Unchecked map[string]string
+	// Provided maps a namespace a cluster add-on creates outside the plan to why (ParseProvided):
+	// objects in it meet it created, as on the cluster, unless the plan creates it itself.
+	Provided map[string]string
 }
 
 // InstallCRDs applies every CRD for real (server-side apply with strict field validation), waits
@@ -197,6 +200,19 @@ func (k *Checker) Check(ctx context.Context, name string, objs []Object) (res Re
 			enforce[o.Name] = ps
 		}
 		accept(o, "applied", warnings)
+	}
+
+	planned := map[string]bool{}
+	for _, o := range objs {
+		if o.APIVersion == "v1" && o.Kind == "Namespace" {
+			planned[o.Name] = true
+		}
+	}
+	provided, prepared, err := k.provideNamespaces(ctx, rest, planned)
+	created = append(created, provided...)
+	res.Prepared = append(res.Prepared, prepared...)
+	if err != nil {
+		return res, err
 	}
 
 	statefulSets := map[string]Object{}

@@ -97,7 +97,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	k := &apicheck.Checker{C: srv.Client, Unchecked: unchecked}
+	provided, err := apicheck.ParseProvided(apicheck.ProvidedFile)
+	if err != nil {
+		return fail(err)
+	}
+	k := &apicheck.Checker{C: srv.Client, Unchecked: unchecked, Provided: provided}
 	if err := k.InstallCRDs(ctx, crds); err != nil {
 		return fail(err)
 	}

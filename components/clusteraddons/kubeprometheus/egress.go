@@ -58,8 +58,7 @@ func ReceiverPort(r observability.Receiver, webhookPort int) (int, error) {
 	return 0, nil
 }
 
-// egressPolicies close the monitoring namespace to egress (namespacePolicies' "Egress stays open"
-// no longer holds) except what its pods need:
+// egressPolicies close the monitoring namespace to egress except what its pods need:
 //   - every pod: the cluster DNS, the namespace's own pods (Grafana → Prometheus and Alertmanager,
 //     Prometheus → Alertmanager, kube-state-metrics, the operator and Grafana's own metrics,
 //     Alertmanager's peers), the API server on 443/6443 (APIServerCIDRs; the operator, kube-state-
@@ -94,10 +93,7 @@ func egressPolicies(ctx *pulumi.Context, name string, a *Args, spec observabilit
 			}},
 			Ports: k8snet.TCPPorts(coreDNSPort),
 		})
-	specs := []struct {
-		suffix, object string
-		spec           *networkingv1.NetworkPolicySpecArgs
-	}{
+	specs := []policy{
 		{"deny-egress", "default-deny-egress", &networkingv1.NetworkPolicySpecArgs{PodSelector: all, PolicyTypes: egress}},
 		{"allow-egress-baseline", "allow-egress-baseline", &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: all, PolicyTypes: egress,
@@ -116,26 +112,12 @@ func egressPolicies(ctx *pulumi.Context, name string, a *Args, spec observabilit
 		return nil, err
 	}
 	if port > 0 {
-		specs = append(specs, struct {
-			suffix, object string
-			spec           *networkingv1.NetworkPolicySpecArgs
-		}{"allow-alertmanager-receiver", "allow-alertmanager-receiver", &networkingv1.NetworkPolicySpecArgs{
+		specs = append(specs, policy{"allow-alertmanager-receiver", "allow-alertmanager-receiver", &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: podsNamed("alertmanager"), PolicyTypes: egress,
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
 				To: k8snet.Peers(nil, []string{"0.0.0.0/0"}), Ports: k8snet.TCPPorts(port),
 			}},
 		}})
 	}
-	var out []pulumi.Resource
-	for _, s := range specs {
-		np, err := networkingv1.NewNetworkPolicy(ctx, name+"-"+s.suffix, &networkingv1.NetworkPolicyArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(s.object), Namespace: ns, Labels: labels},
-			Spec:     s.spec,
-		}, child)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, np)
-	}
-	return out, nil
+	return createPolicies(ctx, name, specs, ns, labels, child)
 }

@@ -42,14 +42,11 @@ func admitPrometheus(ctx *pulumi.Context, name string, t observability.ScrapeTar
 // operator, Alertmanager peers) and the edge to Grafana's container port. The operator's admission
 // webhook is off (values.go), so the API server needs no way in. A cloud load balancer that proxies
 // to the pods from its own subnet (EdgeCIDRs) is admitted to Grafana like the edge's namespace.
-// node-exporter runs on the host network, where NetworkPolicies do not apply. Egress stays open: Prometheus scrapes every namespace, the
-// kubelets and the API server, and Alertmanager reaches the receiver.
+// node-exporter runs on the host network, where NetworkPolicies do not apply. Egress is denied by
+// default and opened per flow by egressPolicies (egress.go).
 func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.StringOutput, labels pulumi.StringMap, child pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	ingress := pulumi.ToStringArray([]string{"Ingress"})
-	specs := []struct {
-		suffix, object string
-		spec           *networkingv1.NetworkPolicySpecArgs
-	}{
+	specs := []policy{
 		{"deny-ingress", "default-deny-ingress", &networkingv1.NetworkPolicySpecArgs{PodSelector: &metav1.LabelSelectorArgs{}, PolicyTypes: ingress}},
 		{"allow-namespace", "allow-same-namespace", &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: &metav1.LabelSelectorArgs{}, PolicyTypes: ingress,
@@ -63,10 +60,7 @@ func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.Stri
 		for _, cidr := range a.EdgeCIDRs {
 			from = append(from, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(cidr)}})
 		}
-		specs = append(specs, struct {
-			suffix, object string
-			spec           *networkingv1.NetworkPolicySpecArgs
-		}{"allow-edge", "allow-edge-to-grafana", &networkingv1.NetworkPolicySpecArgs{
+		specs = append(specs, policy{"allow-edge", "allow-edge-to-grafana", &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("grafana")}},
 			PolicyTypes: ingress,
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
@@ -75,6 +69,18 @@ func namespacePolicies(ctx *pulumi.Context, name string, a *Args, ns pulumi.Stri
 			}},
 		}})
 	}
+	return createPolicies(ctx, name, specs, ns, labels, child)
+}
+
+// policy is one NetworkPolicy of the monitoring namespace: its Pulumi name's suffix, its object name
+// and its spec.
+type policy struct {
+	suffix, object string
+	spec           *networkingv1.NetworkPolicySpecArgs
+}
+
+// createPolicies registers the policies in the monitoring namespace, in order.
+func createPolicies(ctx *pulumi.Context, name string, specs []policy, ns pulumi.StringOutput, labels pulumi.StringMap, child pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	var out []pulumi.Resource
 	for _, s := range specs {
 		np, err := networkingv1.NewNetworkPolicy(ctx, name+"-"+s.suffix, &networkingv1.NetworkPolicyArgs{
