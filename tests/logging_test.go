@@ -54,8 +54,8 @@ func TestLoggingPlans(t *testing.T) {
 		if len(es) != 1 {
 			t.Fatalf("%d Elasticsearch resources", len(es))
 		}
-		if n := inspect.Len(es[0].Inputs, "spec", "auth", "fileRealm"); n != 3 {
-			t.Errorf("spec.auth.fileRealm has %d Secrets; want the snapshot user's, the writer's and the admin's", n)
+		if n := inspect.Len(es[0].Inputs, "spec", "auth", "fileRealm"); n != 4 {
+			t.Errorf("spec.auth.fileRealm has %d Secrets; want the superuser's, the snapshot user's, logging's writer's and its admin's", n)
 		}
 		if n := inspect.Len(es[0].Inputs, "spec", "auth", "roles"); n != 2 {
 			t.Errorf("spec.auth.roles has %d Secrets; want the snapshot role's and logging's", n)
