@@ -1,13 +1,11 @@
 package apicheck
 
 import (
-	"bufio"
 	"context"
 	_ "embed"
 	"fmt"
 	"net/http"
 	"regexp"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -21,26 +19,12 @@ var namespaceRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // ParseProvided reads the table: "namespace reason…" a line; blank lines and # comments are skipped.
 func ParseProvided(text string) (map[string]string, error) {
-	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	return parseTable(text, "provided", `"namespace reason"`, 1, func(key []string) error {
+		if !namespaceRE.MatchString(key[0]) || len(key[0]) > 63 {
+			return fmt.Errorf("%q is not a namespace name", key[0])
 		}
-		f := strings.Fields(line)
-		switch {
-		case len(f) < 2:
-			return nil, fmt.Errorf("provided line %d: want \"namespace reason\"", n)
-		case !namespaceRE.MatchString(f[0]) || len(f[0]) > 63:
-			return nil, fmt.Errorf("provided line %d: %q is not a namespace name", n, f[0])
-		}
-		if _, dup := out[f[0]]; dup {
-			return nil, fmt.Errorf("provided line %d: %s listed twice", n, f[0])
-		}
-		out[f[0]] = strings.Join(f[1:], " ")
-	}
-	return out, sc.Err()
+		return nil
+	})
 }
 
 // provideNamespaces creates, for real, each namespace the objects use that an add-on provides
