@@ -57,24 +57,32 @@ func TestObservabilityValidation(t *testing.T) {
 				v["dataplatform:region"] = "swedencentral"
 			}
 			_, err := parse(t, "dev", v)
-			if c.wantKey == "" {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("want a problem at %s, got none", c.wantKey)
-			}
-			found := false
-			for _, pr := range err.Problems {
-				if pr.Key == c.wantKey && pr.Allowed != "" {
-					found = true
-				}
-			}
-			if !found {
-				t.Errorf("want a problem at %s; got %v", c.wantKey, strings.TrimSpace(err.Error()))
-			}
+			expectProblem(t, err, c.wantKey, true, "")
 		})
+	}
+}
+
+// expectProblem checks a table case's parse result: valid when wantKey is empty, else a problem at
+// wantKey (with its allowed values when withAllowed), and an error that does not echo secret.
+func expectProblem(t *testing.T, err *Error, wantKey string, withAllowed bool, secret string) {
+	t.Helper()
+	if wantKey == "" {
+		if err != nil {
+			t.Fatalf("want valid, got %v", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("want a problem at %s, got none", wantKey)
+	}
+	found := false
+	for _, pr := range err.Problems {
+		found = found || (pr.Key == wantKey && (!withAllowed || pr.Allowed != ""))
+	}
+	if !found {
+		t.Errorf("want a problem at %s; got %v", wantKey, strings.TrimSpace(err.Error()))
+	}
+	if secret != "" && strings.Contains(err.Error(), secret) {
+		t.Errorf("the error echoes the secret %q: %v", secret, err)
 	}
 }
