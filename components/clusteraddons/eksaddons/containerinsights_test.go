@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -16,21 +15,11 @@ import (
 )
 
 func runInsights(t *testing.T, preview bool, a *ContainerInsightsArgs) (*mockcloud.Mocks, error) {
-	m := mockcloud.New("dataplatform", "dev", preview)
-	err := m.Run(func(ctx *pulumi.Context) error {
-		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
-		if err != nil {
-			return err
-		}
-		k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
-		if err != nil {
-			return err
-		}
+	return runAddon(preview, func(ctx *pulumi.Context, k *kubernetes.Provider, p pulumi.ResourceOption) error {
 		a.Provider = k
-		_, err = NewContainerInsights(ctx, "insights", a, pulumi.Provider(p))
+		_, err := NewContainerInsights(ctx, "insights", a, p)
 		return err
-	}, nil)
-	return m, err
+	})
 }
 
 func insightsArgs() *ContainerInsightsArgs {

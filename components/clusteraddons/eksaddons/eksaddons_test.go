@@ -25,9 +25,10 @@ func args(pools ...clusteraddons.Pool) *AddonsArgs {
 	}
 }
 
-func run(t *testing.T, preview bool, a *AddonsArgs) (*mockcloud.Mocks, *Addons, error) {
+// runAddon runs add in a mock program with an AWS provider in eu-north-1 (passed as the resource
+// option) and a Kubernetes provider (passed as k).
+func runAddon(preview bool, add func(ctx *pulumi.Context, k *kubernetes.Provider, awsProvider pulumi.ResourceOption) error) (*mockcloud.Mocks, error) {
 	m := mockcloud.New("dataplatform", "dev", preview)
-	var out *Addons
 	err := m.Run(func(ctx *pulumi.Context) error {
 		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
 		if err != nil {
@@ -37,13 +38,21 @@ func run(t *testing.T, preview bool, a *AddonsArgs) (*mockcloud.Mocks, *Addons, 
 		if err != nil {
 			return err
 		}
+		return add(ctx, k, pulumi.Provider(p))
+	}, nil)
+	return m, err
+}
+
+func run(t *testing.T, preview bool, a *AddonsArgs) (*mockcloud.Mocks, *Addons, error) {
+	var out *Addons
+	m, err := runAddon(preview, func(ctx *pulumi.Context, k *kubernetes.Provider, p pulumi.ResourceOption) (err error) {
 		if a != nil {
 			a.Provider = k
 			a.Cluster = pulumi.String(a.ClusterName)
 		}
-		out, err = NewAddons(ctx, "addons", a, pulumi.Provider(p))
+		out, err = NewAddons(ctx, "addons", a, p)
 		return err
-	}, nil)
+	})
 	return m, out, err
 }
 

@@ -3,7 +3,6 @@ package eksaddons
 import (
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -14,23 +13,13 @@ import (
 )
 
 func runKSM(t *testing.T, preview bool, a *KubeStateMetricsArgs) (*mockcloud.Mocks, error) {
-	m := mockcloud.New("dataplatform", "dev", preview)
-	err := m.Run(func(ctx *pulumi.Context) error {
-		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
-		if err != nil {
-			return err
-		}
-		k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
-		if err != nil {
-			return err
-		}
+	return runAddon(preview, func(ctx *pulumi.Context, k *kubernetes.Provider, p pulumi.ResourceOption) error {
 		if a.Provider == nil {
 			a.Provider = k
 		}
-		_, err = NewKubeStateMetrics(ctx, "ksm", a, pulumi.Provider(p))
+		_, err := NewKubeStateMetrics(ctx, "ksm", a, p)
 		return err
-	}, nil)
-	return m, err
+	})
 }
 
 // TestKubeStateMetricsIsTheCommunityAddon: kube-state-metrics is the EKS community add-on at the

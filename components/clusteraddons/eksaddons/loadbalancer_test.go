@@ -9,7 +9,6 @@ import (
 	"github.com/opendataplatform/dataplatform/components/internal/awsiam"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -24,24 +23,15 @@ func lbcArgs() *LoadBalancerControllerArgs {
 }
 
 func runLBC(t *testing.T, preview bool, a *LoadBalancerControllerArgs) (*mockcloud.Mocks, *LoadBalancerController, error) {
-	m := mockcloud.New("dataplatform", "dev", preview)
 	var out *LoadBalancerController
-	err := m.Run(func(ctx *pulumi.Context) error {
-		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-north-1")})
-		if err != nil {
-			return err
-		}
-		k, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
-		if err != nil {
-			return err
-		}
+	m, err := runAddon(preview, func(ctx *pulumi.Context, k *kubernetes.Provider, p pulumi.ResourceOption) (err error) {
 		if a != nil {
 			a.Provider = k
 			a.Cluster = pulumi.String(a.ClusterName)
 		}
-		out, err = NewLoadBalancerController(ctx, "lbc", a, pulumi.Provider(p))
+		out, err = NewLoadBalancerController(ctx, "lbc", a, p)
 		return err
-	}, nil)
+	})
 	return m, out, err
 }
 
