@@ -31,11 +31,9 @@ func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 	// Airbyte's jobs-database exporter and its alerts (no dashboard: AWS renders none here).
 	airbyteTarget, airbyteRules, _ := airbyteObservability(cfg, "")
 	targets, rules = append(targets, airbyteTarget), append(rules, airbyteRules...)
-	for _, r := range platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: cfg.Network.Namespaces.Jobs}) {
-		if len(observability.Spec{Targets: targets, Rules: []observability.AlertRule{r}}.Undeclared(amp.ClusterMetrics(true)...)) == 0 {
-			rules = append(rules, r)
-		}
-	}
+	rules = append(rules, observability.Spec{Targets: targets, Rules: platform.Rules(platform.RulesArgs{
+		AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: cfg.Network.Namespaces.Jobs,
+	})}.Declared(amp.ClusterMetrics(true)...).Rules...)
 	// kube-state-metrics is not one of the model's targets: without this rule its absence would only
 	// silence the rules that read it.
 	rules = append(rules, observability.AlertRule{

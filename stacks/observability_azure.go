@@ -67,24 +67,12 @@ func azureObservabilitySpec(cfg *config.Platform) observability.Spec {
 	airbyteTarget, airbyteRules, airbyteDashboard := airbyteObservability(cfg, "")
 	targets = append(targets, airbyteTarget)
 	spec := observabilitySpec(cfg)
-	spec.Targets = targets
-	known := platform.ClusterMetrics()
-	spec.Rules = nil
-	for _, r := range append(platform.Rules(platform.RulesArgs{
+	declared := observability.Spec{Targets: targets, Rules: append(platform.Rules(platform.RulesArgs{
 		AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On(),
-	}), loggingRules(cfg)...) {
-		if len(observability.Spec{Targets: targets, Rules: []observability.AlertRule{r}}.Undeclared(known...)) == 0 {
-			spec.Rules = append(spec.Rules, r)
-		}
-	}
-	spec.Dashboards = nil
-	for _, d := range platform.Dashboards() {
-		if len(observability.Spec{Targets: targets, Dashboards: []observability.Dashboard{d}}.Undeclared(known...)) == 0 {
-			spec.Dashboards = append(spec.Dashboards, d)
-		}
-	}
-	spec.Rules = append(spec.Rules, airbyteRules...)
-	spec.Dashboards = append(spec.Dashboards, airbyteDashboard)
+	}), loggingRules(cfg)...), Dashboards: platform.Dashboards()}.Declared(platform.ClusterMetrics()...)
+	spec.Targets = targets
+	spec.Rules = append(declared.Rules, airbyteRules...)
+	spec.Dashboards = append(declared.Dashboards, airbyteDashboard)
 	return spec
 }
 

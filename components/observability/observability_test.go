@@ -186,3 +186,43 @@ func TestGrafanaJSON(t *testing.T) {
 		t.Errorf("dashboard JSON = %s", raw)
 	}
 }
+
+// TestDeclaredKeepsWhatTheTargetsEmit: Declared drops the rules and dashboards naming a series no
+// target declares (nor the extra metrics), keeps the rest in order, and leaves the spec it was
+// called on unchanged.
+func TestDeclaredKeepsWhatTheTargetsEmit(t *testing.T) {
+	s := Spec{
+		Targets: []ScrapeTarget{{Name: "db", Namespace: "data", Selector: map[string]string{"app": "db"}, Port: "m", PortNumber: 9187,
+			Metrics: []Metric{{Name: "pg_up", Source: "x"}}}},
+		Rules: []AlertRule{
+			{Name: "A", Expr: "pg_up == 0"},
+			{Name: "B", Expr: "minio_offline > 0"},
+			{Name: "C", Expr: "up == 0"},
+		},
+		Dashboards: []Dashboard{
+			{UID: "d1", Panels: []Panel{{Queries: []string{"pg_up"}}}},
+			{UID: "d2", Panels: []Panel{{Queries: []string{"pg_up", "minio_offline"}}}},
+		},
+		Retention: Retention{Metrics: time.Hour},
+	}
+	got := s.Declared(Metric{Name: "up"})
+	var rules, dashboards []string
+	for _, r := range got.Rules {
+		rules = append(rules, r.Name)
+	}
+	for _, d := range got.Dashboards {
+		dashboards = append(dashboards, d.UID)
+	}
+	if strings.Join(rules, ",") != "A,C" || strings.Join(dashboards, ",") != "d1" {
+		t.Errorf("rules %v, dashboards %v; want A,C and d1", rules, dashboards)
+	}
+	if got.Retention != s.Retention || len(got.Targets) != 1 {
+		t.Errorf("targets or retention changed: %+v", got)
+	}
+	if len(s.Rules) != 3 || len(s.Dashboards) != 2 {
+		t.Error("Declared changed the spec it was called on")
+	}
+	if len(got.Undeclared(Metric{Name: "up"})) != 0 {
+		t.Errorf("what Declared keeps still names undeclared series: %v", got.Undeclared(Metric{Name: "up"}))
+	}
+}

@@ -165,3 +165,22 @@ func (s Spec) Undeclared(extra ...Metric) []string {
 	}
 	return out
 }
+
+// Declared is the spec with only the rules and dashboards whose every metric a target declares or
+// extra names (Undeclared finds none in them): what a backend that collects exactly those series can
+// evaluate and draw. Targets, retention and receiver are kept; order is kept.
+func (s Spec) Declared(extra ...Metric) Spec {
+	out := s
+	out.Rules, out.Dashboards = nil, nil
+	for _, r := range s.Rules {
+		if len(Spec{Targets: s.Targets, Rules: []AlertRule{r}}.Undeclared(extra...)) == 0 {
+			out.Rules = append(out.Rules, r)
+		}
+	}
+	for _, d := range s.Dashboards {
+		if len(Spec{Targets: s.Targets, Dashboards: []Dashboard{d}}.Undeclared(extra...)) == 0 {
+			out.Dashboards = append(out.Dashboards, d)
+		}
+	}
+	return out
+}
