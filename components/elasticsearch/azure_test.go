@@ -1,7 +1,6 @@
 package elasticsearch
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -111,13 +110,7 @@ func TestADLSSnapshots(t *testing.T) {
 			return
 		}
 		cm := inspect.MustNamed(t, m, "kubernetes:core/v1:ConfigMap", "search-snapshot-config")
-		var repo struct {
-			Type     string
-			Settings map[string]string
-		}
-		require.NoError(t, json.Unmarshal([]byte(inspect.Str(cm.Inputs, "data", "repository.json")), &repo))
-		assert.Equal(t, "azure", repo.Type)
-		assert.Equal(t, map[string]string{"container": "backups", "base_path": "elasticsearch", "client": "default"}, repo.Settings)
+		assertRepository(t, cm, "azure", map[string]string{"container": "backups", "base_path": "elasticsearch", "client": "default"})
 	})
 }
 

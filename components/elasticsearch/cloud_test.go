@@ -66,13 +66,7 @@ func TestGCSSnapshots(t *testing.T) {
 			return
 		}
 		cm := inspect.MustNamed(t, m, "kubernetes:core/v1:ConfigMap", "search-snapshot-config")
-		var repo struct {
-			Type     string
-			Settings map[string]string
-		}
-		require.NoError(t, json.Unmarshal([]byte(inspect.Str(cm.Inputs, "data", "repository.json")), &repo))
-		assert.Equal(t, "gcs", repo.Type)
-		assert.Equal(t, map[string]string{"bucket": "dp-dev-backups", "base_path": "elasticsearch", "client": "default"}, repo.Settings)
+		assertRepository(t, cm, "gcs", map[string]string{"bucket": "dp-dev-backups", "base_path": "elasticsearch", "client": "default"})
 	})
 }
 
@@ -234,12 +228,6 @@ func TestS3Snapshots(t *testing.T) {
 			return
 		}
 		cm := inspect.MustNamed(t, m, "kubernetes:core/v1:ConfigMap", "search-snapshot-config")
-		var repo struct {
-			Type     string
-			Settings map[string]string
-		}
-		require.NoError(t, json.Unmarshal([]byte(inspect.Str(cm.Inputs, "data", "repository.json")), &repo))
-		assert.Equal(t, "s3", repo.Type)
-		assert.Equal(t, map[string]string{"bucket": "dp-dev-backups", "base_path": "elasticsearch", "client": "default"}, repo.Settings)
+		assertRepository(t, cm, "s3", map[string]string{"bucket": "dp-dev-backups", "base_path": "elasticsearch", "client": "default"})
 	})
 }

@@ -247,13 +247,7 @@ func TestSnapshotJob(t *testing.T) {
 		assert.Contains(t, sh, "/_slm/policy/"+SLMPolicy)
 		assert.Contains(t, sh, "--cacert /es-ca/ca.crt")
 		assert.NotContains(t, sh, "-k ")
-		var repo struct {
-			Type     string
-			Settings map[string]string
-		}
-		require.NoError(t, json.Unmarshal([]byte(inspect.Str(cm.Inputs, "data", "repository.json")), &repo))
-		assert.Equal(t, "s3", repo.Type)
-		assert.Equal(t, map[string]string{"bucket": "backups", "base_path": "elasticsearch", "client": "default"}, repo.Settings)
+		assertRepository(t, cm, "s3", map[string]string{"bucket": "backups", "base_path": "elasticsearch", "client": "default"})
 		var policy struct {
 			Schedule, Repository string
 			Retention            map[string]any
@@ -318,4 +312,17 @@ func TestRefusesBadArgs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// assertRepository checks the snapshot Job's repository body (repository.json in its ConfigMap cm):
+// the repository type and its settings, exactly.
+func assertRepository(t *testing.T, cm *mockcloud.Resource, typ string, settings map[string]string) {
+	t.Helper()
+	var repo struct {
+		Type     string
+		Settings map[string]string
+	}
+	require.NoError(t, json.Unmarshal([]byte(inspect.Str(cm.Inputs, "data", "repository.json")), &repo))
+	assert.Equal(t, typ, repo.Type)
+	assert.Equal(t, settings, repo.Settings)
 }
