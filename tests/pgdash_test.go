@@ -137,6 +137,9 @@ func assertAzureGrafana(t *testing.T, r *planner.Result, preview bool) {
 	if on, _ := inspect.Bool(chart.Inputs, g("grafana.ini", "azure", "workload_identity_enabled")...); !on {
 		t.Error("[azure] workload_identity_enabled is not on")
 	}
+	if update, ok := inspect.Bool(chart.Inputs, g("grafana.ini", "plugins", "preinstall_auto_update")...); !ok || update {
+		t.Error("Grafana reaches grafana.com on 443 and still auto-updates its plugins")
+	}
 	if inspect.Str(chart.Inputs, g("additionalDataSources", 0, "jsonData", "azureAuthType")...) != "workloadidentity" {
 		t.Error("the Azure Monitor datasource does not sign in with workload identity")
 	}

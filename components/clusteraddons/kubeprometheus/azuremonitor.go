@@ -39,7 +39,13 @@ import (
 //     default subscription of the query editor.
 //   - egress: Grafana reaches Microsoft Entra ID (login.microsoftonline.com) to exchange the token
 //     and Azure Resource Manager (management.azure.com) for metrics, both on 443 at addresses a
-//     NetworkPolicy cannot name (azureMonitorEgress).
+//     NetworkPolicy cannot name (azureMonitorEgress); with grafana.com reachable too, plugin
+//     auto-updates are turned off ([plugins] preinstall_auto_update = false).
+//   - ARM reads: each metrics query is followed by GET /subscriptions/<id> for the legend's
+//     subscription name (grafana/grafana pkg/tsdb/azuremonitor/metrics/azuremonitor-datasource.go
+//     executeQuery → retrieveSubscriptionDetails; a non-2xx fails the panel). The identity holds
+//     Monitoring Reader on the watched resources only; ARM answers that read for a principal with
+//     any role assignment inside the subscription — not verified on a live subscription (README).
 type AzureMonitor struct {
 	// ClientID is the managed identity Grafana signs in as (federated with the ServiceAccount
 	// Namespace/GrafanaServiceAccount); required.
@@ -104,6 +110,17 @@ func azureMonitorValues(m *AzureMonitor, g pulumi.Map) {
 		g["grafana.ini"] = ini
 	}
 	ini["azure"] = pulumi.Map{"workload_identity_enabled": pulumi.Bool(true)}
+	// The egress below opens 443 to any address, grafana.com included. From Grafana 13.2 the data
+	// sources are preinstalled standalone plugins that Grafana updates to the catalog's latest
+	// version on every start unless [plugins] preinstall_auto_update = false (Grafana docs v13.2
+	// datasources/prometheus "Plugin updates"): off, so the pinned image's versions stay and a
+	// restart never brings unpinned code.
+	plugins, _ := ini["plugins"].(pulumi.Map)
+	if plugins == nil {
+		plugins = pulumi.Map{}
+		ini["plugins"] = plugins
+	}
+	plugins["preinstall_auto_update"] = pulumi.Bool(false)
 	ds := pulumi.Map{
 		"name": pulumi.String("Azure Monitor"), "type": pulumi.String("grafana-azure-monitor-datasource"),
 		"uid": pulumi.String(AzureMonitorDatasourceUID), "access": pulumi.String("proxy"), "editable": pulumi.Bool(false),
