@@ -61,15 +61,16 @@ type DashboardAccount struct {
 }
 
 var (
-	guidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	accountRE = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
-	serverRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{1,61}[a-z0-9])$`)
+	// A subscription ID (a GUID on Azure; the test accounts are digits): one ARM path segment.
+	subscriptionRE = regexp.MustCompile(`^[0-9A-Za-z][-0-9A-Za-z]*$`)
+	accountRE      = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
+	serverRE       = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{1,61}[a-z0-9])$`)
 )
 
 func (a DashboardArgs) validate() error {
 	switch {
-	case !guidRE.MatchString(a.SubscriptionID):
-		return fmt.Errorf("azmon: dashboard SubscriptionID = %q: a subscription GUID", a.SubscriptionID)
+	case !subscriptionRE.MatchString(a.SubscriptionID):
+		return fmt.Errorf("azmon: dashboard SubscriptionID = %q: a subscription ID (its GUID)", a.SubscriptionID)
 	case a.ResourceGroup == "" || a.Region == "":
 		return fmt.Errorf("azmon: dashboard ResourceGroup and Region are required")
 	case a.ServerName != "" && !serverRE.MatchString(a.ServerName):

@@ -133,7 +133,7 @@ func TestDashboardStorage(t *testing.T) {
 // TestDashboardValidation: what would make a query name the wrong resource is refused.
 func TestDashboardValidation(t *testing.T) {
 	for name, mutate := range map[string]func(*DashboardArgs){
-		"subscription": func(a *DashboardArgs) { a.SubscriptionID = "sub" },
+		"subscription": func(a *DashboardArgs) { a.SubscriptionID = "sub/../x" },
 		"group":        func(a *DashboardArgs) { a.ResourceGroup = "" },
 		"server":       func(a *DashboardArgs) { a.ServerName = "Bad_Name" },
 		"account":      func(a *DashboardArgs) { a.StorageAccounts[0].Name = "has-dash" },
