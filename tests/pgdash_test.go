@@ -140,6 +140,9 @@ func assertAzureGrafana(t *testing.T, r *planner.Result, preview bool) {
 	if update, ok := inspect.Bool(chart.Inputs, g("grafana.ini", "plugins", "preinstall_auto_update")...); !ok || update {
 		t.Error("Grafana reaches grafana.com on 443 and still auto-updates its plugins")
 	}
+	if disabled, ok := inspect.Bool(chart.Inputs, g("grafana.ini", "plugins", "preinstall_disabled")...); !ok || !disabled {
+		t.Error("Grafana reaches grafana.com on 443 and still downloads its preinstall apps")
+	}
 	if inspect.Str(chart.Inputs, g("additionalDataSources", 0, "jsonData", "azureAuthType")...) != "workloadidentity" {
 		t.Error("the Azure Monitor datasource does not sign in with workload identity")
 	}

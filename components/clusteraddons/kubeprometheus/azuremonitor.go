@@ -45,7 +45,8 @@ import (
 //     subscription name (grafana/grafana pkg/tsdb/azuremonitor/metrics/azuremonitor-datasource.go
 //     executeQuery → retrieveSubscriptionDetails; a non-2xx fails the panel). The identity holds
 //     Monitoring Reader on the watched resources only; ARM answers that read for a principal with
-//     any role assignment inside the subscription — not verified on a live subscription (README).
+//     any role assignment inside the subscription — not verified on a live subscription
+//     (docs/observability-azure-grafana.md says what to grant if it is refused).
 type AzureMonitor struct {
 	// ClientID is the managed identity Grafana signs in as (federated with the ServiceAccount
 	// Namespace/GrafanaServiceAccount); required.
@@ -113,7 +114,10 @@ func azureMonitorValues(m *AzureMonitor, g pulumi.Map) {
 	// The egress below opens 443 to any address, grafana.com included. From Grafana 13.2 the data
 	// sources are preinstalled standalone plugins that Grafana updates to the catalog's latest
 	// version on every start unless [plugins] preinstall_auto_update = false (Grafana docs v13.2
-	// datasources/prometheus "Plugin updates"): off, so the pinned image's versions stay and a
+	// datasources/prometheus "Plugin updates"), and the default preinstall apps (pkg/setting/
+	// setting_plugins.go defaultPreinstallPlugins: lokiexplore, pyroscope, exploretraces,
+	// metricsdrilldown — not in the image) are downloaded at each start (persistence is off) unless
+	// preinstall_disabled = true. Both off: only the pinned image's bundled plugins run, and a
 	// restart never brings unpinned code.
 	plugins, _ := ini["plugins"].(pulumi.Map)
 	if plugins == nil {
@@ -121,6 +125,7 @@ func azureMonitorValues(m *AzureMonitor, g pulumi.Map) {
 		ini["plugins"] = plugins
 	}
 	plugins["preinstall_auto_update"] = pulumi.Bool(false)
+	plugins["preinstall_disabled"] = pulumi.Bool(true)
 	ds := pulumi.Map{
 		"name": pulumi.String("Azure Monitor"), "type": pulumi.String("grafana-azure-monitor-datasource"),
 		"uid": pulumi.String(AzureMonitorDatasourceUID), "access": pulumi.String("proxy"), "editable": pulumi.Bool(false),

@@ -38,6 +38,8 @@ func TestAzureMonitorGrafana(t *testing.T) {
 		assert.True(t, ok && wi)
 		update, ok := inspect.Bool(ch.Inputs, g("grafana.ini", "plugins", "preinstall_auto_update")...)
 		assert.True(t, ok && !update, "443 is open to grafana.com: no unpinned plugin updates")
+		disabled, ok := inspect.Bool(ch.Inputs, g("grafana.ini", "plugins", "preinstall_disabled")...)
+		assert.True(t, ok && disabled, "443 is open to grafana.com: no unpinned preinstall apps")
 		on, ok := inspect.Bool(ch.Inputs, g("grafana.ini", "auth.anonymous", "enabled")...)
 		assert.True(t, ok && !on, "the other grafana.ini sections stay")
 		require.Equal(t, 1, inspect.Len(ch.Inputs, g("additionalDataSources")...))
