@@ -142,7 +142,7 @@ func awsData(ctx *pulumi.Context, cfg *config.Platform, provider *aws.Provider, 
 	}
 	repository := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, cfg.Region, repoName)
 	return &DataServices{
-		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob},
+		Store: store.Info, DB: db.Connection, DBReady: []pulumi.Resource{db.BootstrapJob}, ManagedDBID: db.ResourceID,
 		DatabaseCIDRs: []string{cfg.Network.CIDR},
 		DbtImage:      dbtImage(cfg, repository), RegistryURL: registry.RepositoryURL,
 	}, nil

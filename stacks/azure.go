@@ -108,6 +108,9 @@ func azureFoundation(ctx *pulumi.Context, cfg *config.Platform) (*Foundation, er
 		return azureData(ctx, cfg, names, provider, net, c, ns, f.secrets)
 	}
 	f.observability = azureObservability(cfg, provider, names, net, c)
+	if err := azureGrafana(ctx, cfg, provider, client.SubscriptionId, names, net, c, f); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -144,6 +147,8 @@ func azureData(ctx *pulumi.Context, cfg *config.Platform, names Names, provider 
 		DelegatedSubnetID: net.PostgresSubnetID, PrivateDNSZoneID: net.PostgresPrivateDNSZoneID,
 		ServerCIDRs: []string{cfg.Network.CIDR}, KubernetesProvider: c.Provider, Secrets: credStore, Namespace: ns.Apps, DataNamespace: ns.Data,
 		Scheduling: c.Info.Scheduling, LogAnalyticsWorkspaceID: c.LogAnalyticsWorkspaceID, DeletionLock: cfg.MetadataDB.DeletionProtection, Tags: labels,
+		// The enhanced metrics Grafana's Azure Monitor dashboard reads (observability_azure_grafana.go).
+		DatabaseActivityMetrics: cfg.Observability.On(),
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata database: %w", err)

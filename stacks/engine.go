@@ -33,7 +33,8 @@ type DataServices struct {
 	// DBReady are the resources the database's users wait for (the role bootstrap, the cluster).
 	DBReady []pulumi.Resource
 	// ManagedDBID is the managed database's cloud resource ID where the observability layer watches
-	// it by ID (azure: the Flexible Server's ARM ID); empty elsewhere.
+	// it by ID (azure: the Flexible Server's ARM ID; aws: the RDS instance's DbiResourceId, which
+	// Performance Insights' counters are queried by); empty elsewhere.
 	ManagedDBID pulumi.StringOutput
 	// DatabaseCIDRs are where a managed database lives; empty when it runs in-cluster.
 	DatabaseCIDRs []string

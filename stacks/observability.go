@@ -78,6 +78,7 @@ func deployObservability(ctx *pulumi.Context, cfg *config.Platform, f *Foundatio
 		Protect:              cfg.Environment == config.Prod,
 		RunbookBase:          cfg.Observability.DocsBaseURL,
 		APIServerCIDRs:       monitoringAPIServerCIDRs(cfg), WebhookPort: webhookPort(cfg),
+		AzureMonitor: f.azureMonitor, // azure: stacks/observability_azure_grafana.go
 	}
 	if c := cfg.Observability.Receiver.Credential; c != "" {
 		// observability.receiver.credential: a Pulumi secret; it stays one.

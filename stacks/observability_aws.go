@@ -96,6 +96,8 @@ func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names,
 				Identifier: names.Base + "-metadata", InstanceClass: cfg.MetadataDB.InstanceClass,
 				AllocatedStorageGiB: cfg.MetadataDB.StorageGiB, MaxAllocatedStorageGiB: cfg.MetadataDB.MaxStorageGiB,
 				Ready: data.DBReady, // the role bootstrap, which waits for the instance
+				// The dashboard's transaction-rate and cache-hit widgets (amp perfinsights.go).
+				PerformanceInsights: cfg.MetadataDB.PerformanceInsights, ResourceID: data.ManagedDBID,
 			},
 			Buckets: buckets, Tags: tags(cfg), Protect: prod,
 		}, pulumi.Provider(provider))

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
+	"github.com/opendataplatform/dataplatform/components/clusteraddons/kubeprometheus"
 	"github.com/opendataplatform/dataplatform/components/edge"
 	"github.com/opendataplatform/dataplatform/components/network"
 	"github.com/opendataplatform/dataplatform/components/network/k8snet"
@@ -75,6 +76,9 @@ type Foundation struct {
 	// watchEdgeCertificate alarms on the edge certificate's expiry once the edge exists (set by the
 	// target's observability; nil where it has none or the certificate renews in-cluster).
 	watchEdgeCertificate func(ctx *pulumi.Context, certificateARN pulumi.StringOutput) error
+	// azureMonitor is Grafana's Azure Monitor datasource and dashboards on azure
+	// (stacks/observability_azure_grafana.go); nil elsewhere.
+	azureMonitor *kubeprometheus.AzureMonitor
 }
 
 // OperatorInstaller installs the External Secrets Operator once settings.DependsOn exist, with the

@@ -98,6 +98,9 @@ type Args struct {
 	// WebhookPort is the port of the webhook receiver's URL (the URL is a secret the component never
 	// reads): Alertmanager's egress. 0: 443.
 	WebhookPort int
+	// AzureMonitor gives Grafana the Azure Monitor datasource under workload identity and its
+	// dashboards (azuremonitor.go); nil: none.
+	AzureMonitor *AzureMonitor
 }
 
 // KubePrometheusStack is the component.
@@ -132,6 +135,11 @@ func (a *Args) validate() error {
 	}
 	if _, err := ReceiverPort(a.Spec.Receiver, a.WebhookPort); err != nil {
 		return err
+	}
+	if m := a.AzureMonitor; m != nil {
+		if err := m.validate(); err != nil {
+			return err
+		}
 	}
 	for _, t := range a.Spec.Targets {
 		if t.Namespace == Namespace {
@@ -183,6 +191,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	deps := append(append([]pulumi.Resource{admin.Resource}, policies...), egress...)
+	azurePolicy, err := azureMonitorPolicy(ctx, name, args.AzureMonitor, nsName, labels, child)
+	if err != nil {
+		return nil, err
+	}
+	deps = append(deps, azurePolicy...)
 	if receiver, err := receiverSecret(ctx, name, args, spec.Receiver, nsName, child); err != nil {
 		return nil, err
 	} else if receiver != nil {
@@ -205,6 +218,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	if err := rulesAndDashboards(ctx, name, spec, args.RunbookBase, nsName, labels, child, after); err != nil {
+		return nil, err
+	}
+	if err := azureMonitorDashboards(ctx, name, args.AzureMonitor, nsName, labels, child, after); err != nil {
 		return nil, err
 	}
 	if args.Domain != "" {

@@ -195,6 +195,7 @@ func grafanaValues(a *Args) pulumi.Map {
 	if a.Domain == "" {
 		delete(v["grafana.ini"].(pulumi.Map)["server"].(pulumi.Map), "root_url")
 	}
+	azureMonitorValues(a.AzureMonitor, v) // azuremonitor.go
 	return a.Scheduling.PlaceValues(v)
 }
 

@@ -68,6 +68,9 @@ type MetadataDBArgs struct {
 	// DeletionLock puts a CanNotDelete management lock on the server (prod): Azure refuses to delete
 	// it, from any tool, until the lock is removed.
 	DeletionLock bool
+	// DatabaseActivityMetrics turns on the server's enhanced metrics (MetricsParameter): the
+	// transaction and buffer-cache metrics the observability layer's dashboard reads.
+	DatabaseActivityMetrics bool
 	// Scheduling places the bootstrap Job's pod on the cluster's workload pool (AKS spot pools are
 	// tainted; a Job that does not tolerate it never runs).
 	Scheduling cluster.Scheduling

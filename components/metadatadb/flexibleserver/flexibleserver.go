@@ -75,6 +75,14 @@ var Parameters = []Parameter{
 	{"log_min_duration_statement", "1000"},
 }
 
+// MetricsParameter turns on the enhanced metrics of the "database activity" collector (among them
+// xact_commit, xact_rollback, blks_hit and blks_read, per database), which Azure Monitor emits only
+// with it on (Azure docs "Monitor metrics on Azure Database for PostgreSQL flexible server",
+// concepts-monitoring.md, "Enhanced metrics": "metrics.collector_database_activity"; a dynamic
+// parameter, applied without a restart). Written after Parameters when
+// MetadataDBArgs.DatabaseActivityMetrics is set.
+var MetricsParameter = Parameter{"metrics.collector_database_activity", "on"}
+
 // MetadataDB is the Flexible Server component.
 type MetadataDB struct {
 	pulumi.ResourceState
@@ -224,7 +232,11 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	// Parameters are written one after the other: the server rejects concurrent parameter updates.
 	var previous pulumi.Resource = server
 	var configIDs []any
-	for _, p := range Parameters {
+	params := Parameters
+	if args.DatabaseActivityMetrics {
+		params = append(append([]Parameter{}, Parameters...), MetricsParameter)
+	}
+	for _, p := range params {
 		cfg, err := dbforpostgresql.NewConfiguration(ctx, name+"-"+p.Name, &dbforpostgresql.ConfigurationArgs{
 			ConfigurationName: pulumi.String(p.Name),
 			ServerName:        server.Name,

@@ -130,6 +130,10 @@ type MetadataDB struct {
 	Endpoint pulumi.StringOutput
 	// InstanceARN is the DB instance ARN.
 	InstanceARN pulumi.StringOutput
+	// ResourceID is the instance's DbiResourceId ("db-…", pulumi-aws@v6.83.4 rds/instance.go
+	// resourceId): the identifier Performance Insights and its CloudWatch metric math
+	// (DB_PERF_INSIGHTS) know the instance by.
+	ResourceID pulumi.StringOutput
 	// KMSKeyARN is the key encrypting storage, snapshots and Performance Insights.
 	KMSKeyARN pulumi.StringOutput
 	// SecurityGroupID is the instance's security group.
@@ -438,6 +442,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 	comp.Address = instance.Address
 	comp.Endpoint = instance.Endpoint
 	comp.InstanceARN = instance.Arn
+	comp.ResourceID = instance.ResourceId
 	comp.KMSKeyARN = key.Arn
 	comp.SecurityGroupID = sg.ID().ToStringOutput()
 	comp.BootstrapJob = boot.Job
@@ -451,6 +456,7 @@ func NewMetadataDB(ctx *pulumi.Context, name string, args *MetadataDBArgs, opts 
 		"endpoint":          comp.Endpoint,
 		"port":              pulumi.Int(Port),
 		"instanceArn":       comp.InstanceARN,
+		"resourceId":        comp.ResourceID,
 		"kmsKeyArn":         comp.KMSKeyARN,
 		"securityGroupId":   comp.SecurityGroupID,
 		"credentialSecrets": secrets,

@@ -29,6 +29,14 @@ type Database struct {
 	// subscription and the alarms wait for them — RDS refuses to subscribe to an unknown source, and
 	// the free-storage alarm counts missing data as breaching.
 	Ready []pulumi.Resource
+	// PerformanceInsights says whether the instance has Performance Insights on
+	// (metadataDB.performanceInsights): the dashboard's transaction-rate and cache-hit widgets query
+	// its counters (perfinsights.go); without it they are a text widget saying so.
+	PerformanceInsights bool
+	// ResourceID is the instance's DbiResourceId ("db-…"; pulumi-aws@v6.83.4 rds.Instance
+	// resourceId), the identifier Performance Insights knows it by. Required with
+	// PerformanceInsights.
+	ResourceID pulumi.StringInput
 }
 
 // Bucket is an S3 bucket whose request metrics are turned on and watched.
@@ -63,6 +71,9 @@ func (a *Args) validateCloudWatch() error {
 		}
 		if !instanceClassRE.MatchString(d.InstanceClass) {
 			return fmt.Errorf("amp: Database.InstanceClass = %q: an RDS instance class such as \"db.m7g.large\" (its memory sizes max_connections)", d.InstanceClass)
+		}
+		if d.PerformanceInsights && d.ResourceID == nil {
+			return fmt.Errorf("amp: Database.ResourceID is required with PerformanceInsights (the instance's DbiResourceId, which Performance Insights' counters are queried by)")
 		}
 	}
 	seen := map[string]bool{}
@@ -173,8 +184,12 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 	for _, b := range a.Buckets {
 		bucketNames = append(bucketNames, b.Name)
 	}
-	body := bucketNames.ToStringArrayOutput().ApplyT(func(buckets []string) (string, error) {
-		return DashboardBody(w.region, a.Database, maxConnections, a.Buckets, buckets)
+	var resourceID pulumi.StringInput = pulumi.String("")
+	if d := a.Database; d != nil && d.PerformanceInsights {
+		resourceID = d.ResourceID
+	}
+	body := pulumi.All(bucketNames, resourceID).ApplyT(func(v []any) (string, error) {
+		return DashboardBody(w.region, a.Database, v[1].(string), maxConnections, a.Buckets, v[0].([]string))
 	}).(pulumi.StringOutput)
 	if _, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(dashboard), DashboardBody: body,
@@ -187,8 +202,9 @@ func newCloudWatch(ctx *pulumi.Context, name string, a *Args, w where, topicARN 
 // DashboardBody is the CloudWatch dashboard of the managed services' key metrics (CloudWatch API
 // reference CloudWatch-Dashboard-Body-Structure.md: widgets of type "metric" with x, y, width,
 // height and properties.metrics arrays [namespace, metric, dimension, value, …], region, stat,
-// period, title; widths on a 24-column grid). names are the buckets' names in Buckets' order.
-func DashboardBody(region string, db *Database, maxConnections int, buckets []Bucket, names []string) (string, error) {
+// period, title; widths on a 24-column grid). names are the buckets' names in Buckets' order;
+// resourceID is the database's DbiResourceId ("" without Performance Insights).
+func DashboardBody(region string, db *Database, resourceID string, maxConnections int, buckets []Bucket, names []string) (string, error) {
 	type widget = map[string]any
 	var widgets []widget
 	add := func(title, stat string, metrics ...[]any) {
@@ -209,6 +225,15 @@ func DashboardBody(region string, db *Database, maxConnections int, buckets []Bu
 		add("PostgreSQL free storage (bytes)", "Minimum", m("FreeStorageSpace"))
 		add("PostgreSQL read / write latency (s)", "Average", m("ReadLatency"), m("WriteLatency"))
 		add("PostgreSQL WAL on the instance (bytes) and WAL written (bytes/s)", "Maximum", m("TransactionLogsDiskUsage"), m("TransactionLogsGeneration"))
+		for _, p := range performanceInsightsWidgets(db, resourceID) {
+			if p.markdown != "" {
+				i := len(widgets)
+				widgets = append(widgets, widget{"type": "text", "x": (i % 2) * 12, "y": (i / 2) * 6, "width": 12, "height": 6,
+					"properties": widget{"markdown": p.markdown}})
+				continue
+			}
+			add(p.title, "Average", p.metrics...)
+		}
 	}
 	if len(buckets) != len(names) {
 		return "", fmt.Errorf("amp: %d buckets but %d names", len(buckets), len(names))
