@@ -108,6 +108,8 @@ type Args struct {
 	Image string
 	// SingletonReason says why one replica is right (policy stateless-replicas); required.
 	SingletonReason string
+	// After are what the Deployment waits for (the Secrets its SecretEnv read, the service it calls).
+	After []pulumi.Resource
 	// Scheduling places the pod on the workload pool.
 	Scheduling cluster.Scheduling
 	// Labels are added to every object.
@@ -354,7 +356,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 				},
 			},
 		},
-	}, append(parent, pulumi.DependsOn([]pulumi.Resource{np}))...)
+	}, append(parent, pulumi.DependsOn(append([]pulumi.Resource{np, cm}, a.After...)))...)
 	if err != nil {
 		return nil, err
 	}
