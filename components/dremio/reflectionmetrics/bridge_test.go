@@ -283,9 +283,9 @@ func TestBridgeHappyPath(t *testing.T) {
 		Expiry + `{reflection_id="r-1",reflection="sales raw",dataset="\"lake\".\"sales\""}`: float64(expires.UnixMilli()) / 1000,
 	}, series(out, Expiry))
 	assert.Equal(t, map[string]float64{
-		Status + `{reflection_id="r-1",reflection="sales raw",dataset="\"lake\".\"sales\"",status="CAN_ACCELERATE"}`:  1,
+		Status + `{reflection_id="r-1",reflection="sales raw",dataset="\"lake\".\"sales\"",status="CAN_ACCELERATE"}`:        1,
 		Status + `{reflection_id="r-2",reflection="orders agg",dataset="lake.orders",status="CANNOT_ACCELERATE_SCHEDULED"}`: 1,
-		Status + `{reflection_id="r-3",reflection="old",dataset="lake.old",status="DISABLED"}`:                           1,
+		Status + `{reflection_id="r-3",reflection="old",dataset="lake.old",status="DISABLED"}`:                              1,
 	}, series(out, Status))
 	assert.Equal(t, 2.0, out[Failures+`{reflection_id="r-2",reflection="orders agg",dataset="lake.orders"}`])
 	assert.Equal(t, int32(1), f.logins.Load())
