@@ -100,6 +100,8 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		Secrets: f.secrets,
 		// Superset's Dremio connection signs in as its own user.
 		SupersetUser: cfg.Superset.Enabled,
+		// The reflection-freshness bridge signs in as its own user (stacks/dremio_reflections.go).
+		MonitorUser: cfg.Observability.On(),
 		// The coordinator's volume holds Dremio's catalogue (KV store).
 		Protect: prod,
 	}, k8s)

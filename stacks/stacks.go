@@ -140,6 +140,9 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 	if err := deployAirbyteMetrics(ctx, cfg, f, ns, data, engine); err != nil {
 		return err
 	}
+	if err := deployReflectionMetrics(ctx, cfg, f, ns, engine); err != nil {
+		return err
+	}
 
 	monitoring, err := deployObservability(ctx, cfg, f, append([]pulumi.Resource{platform}, f.monitoringAfter...))
 	if err != nil {
