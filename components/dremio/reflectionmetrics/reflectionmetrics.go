@@ -64,10 +64,10 @@ func New(ctx *pulumi.Context, name string, a *Args, opts ...pulumi.ResourceOptio
 	}
 	return probe.New(ctx, name, &probe.Args{
 		Namespace: a.Namespace, NamespaceName: a.NamespaceName, Name: Name, Script: Script,
-		Env: map[string]string{
-			"DREMIO_URL":       dremio.WebURL(a.NamespaceName),
-			"CACHE_SECONDS":    fmt.Sprint(CacheSeconds),
-			"DEADLINE_SECONDS": fmt.Sprint(DeadlineSeconds),
+		Env: map[string]pulumi.StringInput{
+			"DREMIO_URL":       pulumi.String(dremio.WebURL(a.NamespaceName)),
+			"CACHE_SECONDS":    pulumi.String(fmt.Sprint(CacheSeconds)),
+			"DEADLINE_SECONDS": pulumi.String(fmt.Sprint(DeadlineSeconds)),
 		},
 		SecretEnv: []probe.SecretEnv{
 			{Name: "DREMIO_USER", Secret: pulumi.String(dremio.MonitorCredentialsSecret), Key: "user"},

@@ -74,8 +74,11 @@ type Egress struct {
 	Namespaces []string
 	// PodSelector narrows the peers to pods with these labels.
 	PodSelector map[string]string
-	// CIDRs are peer address ranges (cloud services outside the cluster).
-	CIDRs []string
+	// CIDRs are peer address ranges (cloud services outside the cluster); Except are ranges inside
+	// them that stay closed (networking/v1 IPBlock.except: e.g. the node metadata endpoint
+	// 169.254.169.254/32 inside 0.0.0.0/0).
+	CIDRs  []string
+	Except []string
 	// Ports are the TCP ports (at least one).
 	Ports []int
 }
@@ -89,17 +92,19 @@ type Args struct {
 	Name string
 	// Script is the Python script's text (the caller embeds it with go:embed).
 	Script string
-	// Env are plain environment variables; SecretEnv read Secret keys. PROBE_PORT and
-	// PYTHONDONTWRITEBYTECODE are set by the probe.
-	Env       map[string]string
+	// Env are plain environment variables (values may be outputs: a resource's id), set in key
+	// order; SecretEnv read Secret keys. PROBE_PORT and PYTHONDONTWRITEBYTECODE are set by the probe.
+	Env       map[string]pulumi.StringInput
 	SecretEnv []SecretEnv
 	// Egress are the peers the script calls, beyond DNS.
 	Egress []Egress
 	// PodLabels are added to the pods (e.g. azure.workload.identity/use).
 	PodLabels map[string]string
 	// ServiceAccountAnnotations are set on the probe's ServiceAccount (e.g. a workload identity's
-	// client id); ServiceAccountLabels are added to its labels.
-	ServiceAccountAnnotations map[string]string
+	// client id, an output); the pod template carries their hash, so a changed identity restarts the
+	// pod (identity webhooks read the ServiceAccount at admission only). ServiceAccountLabels are
+	// added to its labels.
+	ServiceAccountAnnotations map[string]pulumi.StringInput
 	ServiceAccountLabels      map[string]string
 	// MountServiceAccountToken mounts the ServiceAccount's token into the pod (workload identity
 	// webhooks project theirs beside it); off by default.
@@ -144,6 +149,9 @@ func (a *Args) validate() error {
 		return nil
 	}
 	for _, n := range sortedKeys(a.Env) {
+		if a.Env[n] == nil {
+			return fmt.Errorf("probe %s: Env[%q] is nil", a.Name, n)
+		}
 		if err := check(n); err != nil {
 			return err
 		}
@@ -173,6 +181,12 @@ func (a *Args) validate() error {
 		}
 		if err := k8snet.ValidateCIDRs(at+".CIDRs", e.CIDRs); err != nil {
 			return err
+		}
+		if err := k8snet.ValidateCIDRs(at+".Except", e.Except); err != nil {
+			return err
+		}
+		if len(e.Except) > 0 && len(e.CIDRs) == 0 {
+			return fmt.Errorf("%s: Except %v without CIDRs: it narrows the CIDR peers", at, e.Except)
 		}
 	}
 	if a.Image != "" {
@@ -250,7 +264,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			}
 			peers = append(peers, p)
 		}
-		peers = append(peers, k8snet.Peers(nil, e.CIDRs)...)
+		for _, c := range e.CIDRs {
+			block := &networkingv1.IPBlockArgs{Cidr: pulumi.String(c)}
+			if len(e.Except) > 0 {
+				block.Except = pulumi.ToStringArray(e.Except)
+			}
+			peers = append(peers, &networkingv1.NetworkPolicyPeerArgs{IpBlock: block})
+		}
 		egress = append(egress, &networkingv1.NetworkPolicyEgressRuleArgs{To: peers, Ports: k8snet.TCPPorts(e.Ports...)})
 	}
 	np, err := networkingv1.NewNetworkPolicy(ctx, name+"-egress", &networkingv1.NetworkPolicyArgs{
@@ -266,8 +286,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	saMeta := meta(a.ServiceAccountLabels)
-	if len(a.ServiceAccountAnnotations) > 0 {
-		saMeta.Annotations = pulumi.ToStringMap(a.ServiceAccountAnnotations)
+	saAnnotations := pulumi.StringMap{}
+	for k, v := range a.ServiceAccountAnnotations {
+		saAnnotations[k] = v
+	}
+	if len(saAnnotations) > 0 {
+		saMeta.Annotations = saAnnotations
 	}
 	sa, err := corev1.NewServiceAccount(ctx, name, &corev1.ServiceAccountArgs{
 		Metadata:                     saMeta,
@@ -291,7 +315,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		&corev1.EnvVarArgs{Name: pulumi.String("PYTHONDONTWRITEBYTECODE"), Value: pulumi.String("1")},
 	}
 	for _, k := range sortedKeys(a.Env) {
-		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(a.Env[k])})
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(k), Value: a.Env[k]})
 	}
 	for _, s := range a.SecretEnv {
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(s.Name), ValueFrom: &corev1.EnvVarSourceArgs{
@@ -314,8 +338,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{
 					Labels: labels(a.PodLabels),
-					// A changed script restarts the pod (a ConfigMap edit alone would not).
-					Annotations: pulumi.StringMap{metadatadb.ConfigHashAnnotation: pulumi.String(metadatadb.ConfigHash(a.Script))},
+					// A changed script or identity restarts the pod (a ConfigMap or ServiceAccount edit
+					// alone would not).
+					Annotations: pulumi.StringMap{metadatadb.ConfigHashAnnotation: configHash(a.Script, saAnnotations)},
 				},
 				Spec: &corev1.PodSpecArgs{
 					ServiceAccountName:           sa.Metadata.Name().Elem(),
@@ -368,7 +393,24 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return comp, nil
 }
 
-func sortedKeys(m map[string]string) []string {
+// configHash is the hash of the script and the ServiceAccount's annotations (in key order); not
+// secret (the annotations are not).
+func configHash(script string, annotations pulumi.StringMap) pulumi.StringOutput {
+	keys := make([]string, 0, len(annotations))
+	for k := range annotations {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := []any{pulumi.String(script)}
+	for _, k := range keys {
+		parts = append(parts, pulumi.String(k), annotations[k])
+	}
+	return pulumi.Unsecret(pulumi.All(parts...).ApplyT(func(v []any) string {
+		return metadatadb.ConfigHash(v...)
+	}).(pulumi.StringOutput)).(pulumi.StringOutput)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

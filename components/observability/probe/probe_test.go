@@ -31,11 +31,11 @@ const script = "print('hello')\n"
 func args() *Args {
 	return &Args{
 		Namespace: pulumi.String("dataplatform"), NamespaceName: "dataplatform", Name: "test-probe", Script: script,
-		Env:       map[string]string{"B_URL": "http://b", "A_TIMEOUT": "5"},
+		Env:       map[string]pulumi.StringInput{"B_URL": pulumi.String("http://b"), "A_TIMEOUT": pulumi.String("5")},
 		SecretEnv: []SecretEnv{{Name: "TOKEN", Secret: pulumi.String("probe-credentials"), Key: "token"}},
 		Egress: []Egress{
 			{Namespaces: []string{"dataplatform"}, PodSelector: map[string]string{"app": "dremio"}, Ports: []int{9047}},
-			{CIDRs: []string{"10.1.0.0/16"}, Ports: []int{443}},
+			{CIDRs: []string{"0.0.0.0/0"}, Except: []string{"169.254.169.254/32"}, Ports: []int{443}},
 		},
 		SingletonReason: "stateless gauges",
 		Scheduling: cluster.Scheduling{
@@ -149,7 +149,8 @@ func TestProbeObjects(t *testing.T) {
 		assert.Equal(t, "dremio", pol.Spec.Egress[1].To[0].PodSelector.MatchLabels["app"])
 		require.Len(t, pol.Spec.Egress[1].Ports, 1)
 		assert.Equal(t, int32(9047), pol.Spec.Egress[1].Ports[0].Port.IntVal)
-		assert.Equal(t, "10.1.0.0/16", pol.Spec.Egress[2].To[0].IPBlock.CIDR)
+		assert.Equal(t, "0.0.0.0/0", pol.Spec.Egress[2].To[0].IPBlock.CIDR)
+		assert.Equal(t, []string{"169.254.169.254/32"}, pol.Spec.Egress[2].To[0].IPBlock.Except)
 		assert.Equal(t, int32(443), pol.Spec.Egress[2].Ports[0].Port.IntVal)
 		assert.True(t, m.DependsOn(inspect.One(t, m, deployType), inspect.One(t, m, npType)), "the pod starts inside its policy")
 		assert.Empty(t, inspect.Protected(m), "nothing here is stateful")
@@ -160,7 +161,9 @@ func TestProbeObjects(t *testing.T) {
 func TestProbeIdentity(t *testing.T) {
 	inspect.Modes(t, func(t *testing.T, preview bool) {
 		m, err := run(t, preview, func(a *Args) {
-			a.ServiceAccountAnnotations = map[string]string{"azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000001"}
+			// Outputs, as a managed identity's client id and a server's id are.
+			a.ServiceAccountAnnotations = map[string]pulumi.StringInput{"azure.workload.identity/client-id": pulumi.String("00000000-0000-0000-0000-000000000001").ToStringOutput()}
+			a.Env["SERVER_ID"] = pulumi.String("/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg").ToStringOutput()
 			a.ServiceAccountLabels = map[string]string{"azure.workload.identity/use": "true"}
 			a.PodLabels = map[string]string{"azure.workload.identity/use": "true"}
 			a.MountServiceAccountToken = true
@@ -178,7 +181,32 @@ func TestProbeIdentity(t *testing.T) {
 		assert.True(t, *d.Spec.Template.Spec.AutomountServiceAccountToken)
 		assert.Equal(t, "mirror.example.com/library/python:3.14.7-slim-trixie", d.Spec.Template.Spec.Containers[0].Image)
 		assert.Equal(t, "test-probe", d.Spec.Selector.MatchLabels["app.kubernetes.io/name"], "a pod label never replaces the selector")
+		env := map[string]string{}
+		for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+			env[e.Name] = e.Value
+		}
+		assert.Equal(t, "/subscriptions/s/resourceGroups/g/providers/Microsoft.DBforPostgreSQL/flexibleServers/pg", env["SERVER_ID"])
 	})
+}
+
+// TestProbeRollsOnIdentityChange: the pod template's hash follows the script and the
+// ServiceAccount's annotations (a workload identity webhook reads them at admission only).
+func TestProbeRollsOnIdentityChange(t *testing.T) {
+	hash := func(mutate func(*Args)) string {
+		m, err := run(t, false, mutate)
+		require.NoError(t, err)
+		return inspect.Str(inspect.One(t, m, deployType).Inputs, "spec", "template", "metadata", "annotations", "dataplatform.io/config-sha256")
+	}
+	id := func(v string) func(*Args) {
+		return func(a *Args) {
+			a.ServiceAccountAnnotations = map[string]pulumi.StringInput{"azure.workload.identity/client-id": pulumi.String(v).ToStringOutput()}
+		}
+	}
+	a, b := hash(id("one")), hash(id("two"))
+	assert.NotEmpty(t, a)
+	assert.NotEqual(t, a, b)
+	assert.Equal(t, a, hash(id("one")))
+	assert.NotEqual(t, hash(nil), hash(func(a *Args) { a.Script = "print(2)\n" }))
 }
 
 func TestProbeValidation(t *testing.T) {
@@ -190,9 +218,12 @@ func TestProbeValidation(t *testing.T) {
 		"no namespace":    {func(a *Args) { a.NamespaceName = "Apps" }, `NamespaceName = "Apps"`},
 		"no script":       {func(a *Args) { a.Script = "" }, "Script is empty"},
 		"no reason":       {func(a *Args) { a.SingletonReason = "" }, "SingletonReason"},
-		"reserved env":    {func(a *Args) { a.Env["PROBE_PORT"] = "1" }, `"PROBE_PORT"`},
+		"reserved env":    {func(a *Args) { a.Env["PROBE_PORT"] = pulumi.String("1") }, `"PROBE_PORT"`},
+		"nil env":         {func(a *Args) { a.Env["X"] = nil }, `Env["X"] is nil`},
+		"except no cidrs": {func(a *Args) { a.Egress[0].Except = []string{"10.0.0.0/8"} }, "without CIDRs"},
+		"bad except":      {func(a *Args) { a.Egress[1].Except = []string{"10.0.0.1/8"} }, "Except"},
 		"duplicate env":   {func(a *Args) { a.SecretEnv[0].Name = "B_URL" }, `"B_URL"`},
-		"bad env":         {func(a *Args) { a.Env["1X"] = "" }, `"1X"`},
+		"bad env":         {func(a *Args) { a.Env["1X"] = pulumi.String("") }, `"1X"`},
 		"secret no key":   {func(a *Args) { a.SecretEnv[0].Key = "" }, "Secret and Key"},
 		"egress no peers": {func(a *Args) { a.Egress[0].Namespaces = nil }, "Egress[0]"},
 		"egress no ports": {func(a *Args) { a.Egress[1].Ports = nil }, "Egress[1]"},
