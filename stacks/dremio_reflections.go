@@ -14,17 +14,20 @@ import (
 // beside Dremio on every target where observability is on: Dremio OSS exports no per-reflection age,
 // so the bridge reads it from Dremio's REST API as the "monitor" user the Dremio component creates
 // then (engine.go MonitorUser), and waits for Dremio (its bootstrap creates the user).
-func deployReflectionMetrics(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns Namespaces, e *Engine) error {
+// It returns the bridge, which the cloud renderings' alert policies wait for (gcp: Cloud Monitoring
+// refuses a policy over a metric it has never received).
+func deployReflectionMetrics(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns Namespaces, e *Engine) ([]pulumi.Resource, error) {
 	if !cfg.Observability.On() {
-		return nil
+		return nil, nil
 	}
-	if _, err := reflectionmetrics.New(ctx, reflectionmetrics.Name, &reflectionmetrics.Args{
+	p, err := reflectionmetrics.New(ctx, reflectionmetrics.Name, &reflectionmetrics.Args{
 		Namespace: ns.Apps, NamespaceName: ns.Names.Apps, After: []pulumi.Resource{e.Dremio},
 		Scheduling: f.Cluster.Scheduling, Labels: partOf(),
-	}, pulumi.Provider(f.Cluster.Provider)); err != nil {
-		return fmt.Errorf("dremio reflection metrics: %w", err)
+	}, pulumi.Provider(f.Cluster.Provider))
+	if err != nil {
+		return nil, fmt.Errorf("dremio reflection metrics: %w", err)
 	}
-	return nil
+	return []pulumi.Resource{p}, nil
 }
 
 // reflectionObservability is what every target's model adds for reflection freshness: the bridge's

@@ -77,6 +77,8 @@ func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c 
 			return nil, fmt.Errorf("observability: %w", err)
 		}
 		a.After = after
+		// The policies wait for the exporters the stack runs (the reflection bridge, stacks.go).
+		a.PolicyAfter = after
 		mon, err := gmp.New(ctx, "monitoring", a, pulumi.Providers(provider, c.Provider))
 		if err != nil {
 			return nil, fmt.Errorf("observability: %w", err)

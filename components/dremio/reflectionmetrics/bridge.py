@@ -1,30 +1,32 @@
 """Dremio reflection freshness as Prometheus gauges.
 
 Run by components/observability/probe (python3 -B -u, standard library only, Python 3.11+). On a
-scrape of /metrics whose cached result is older than CACHE_SECONDS it signs in to Dremio's REST API
-and reads every reflection's status; a failure of any step is reported as
+scrape of /metrics whose cached result is older than CACHE_SECONDS it reads every reflection from
+Dremio's system table sys.reflections through the REST API; a failure of any step is reported as
 dremio_reflection_bridge_scrape_success 0, never as a crash.
 
-Dremio OSS 25.2.0 (dremio/dremio-oss@c7fee0bcd "Release 25.2.0"):
-  - POST /apiv2/login {"userName", "password"} -> {"token", ...}
-    (dac/backend/.../resource/LogInLogOutResource.java, model/usergroup/UserLogin.java,
-    UserLoginSession.java); later calls send "Authorization: _dremio<token>"
-    (server/tokens/TokenUtils.java AUTH_HEADER_PREFIX).
-  - No endpoint lists every reflection (api/ReflectionResource.java serves GET /{id} only), so their
-    ids come from the system table: POST /api/v3/sql {"sql"} -> {"id"} (api/SQLResource.java),
-    GET /api/v3/job/{id} -> {"jobState", "errorMessage"} (api/JobStatus.java; states of
+Dremio OSS 25.2.0 (dremio/dremio-oss@c7fee0bcd "Release 25.2.0"), dac/backend/src/main/java/com/dremio/dac/:
+  - POST /apiv2/login {"userName", "password"} -> {"token", ...} (resource/LogInLogOutResource.java,
+    model/usergroup/UserLogin.java, UserLoginSession.java); later calls send
+    "Authorization: _dremio<token>" (server/tokens/TokenUtils.java AUTH_HEADER_PREFIX). A token lives
+    30 h (TokenManagerImpl token.expiration.min), so it is kept across passes and renewed on a 401.
+  - No endpoint lists every reflection (api/ReflectionResource.java serves GET /{id} only), so one SQL
+    job reads them all: POST /api/v3/sql {"sql"} -> {"id"} (api/SQLResource.java),
+    GET /api/v3/job/{id} -> {"jobState", "errorMessage"} (api/JobStatus.java; the states of
     services/jobs/src/main/proto/job.proto JobState), GET /api/v3/job/{id}/results?offset&limit
-    (limit <= 500) -> {"rowCount", "rows": [{column: value}]} (api/JobResource.java,
-    JobResourceData.java). sys.reflections' columns are those of ListReflectionsResponse
-    (services/accelerator-api/src/main/protobuf/ReflectionDescriptionService.proto: reflection_id,
-    reflection_name, dataset_name), served through sysflight (dac/daemon/DACDaemonModule.java).
-  - GET /api/v3/reflection/{id} -> Reflection (api/Reflection.java: id, name, datasetId, enabled,
-    status) whose status is ReflectionStatusUI (service/reflection/ReflectionStatusUI.java:
-    combinedStatus, failureCount, lastDataFetch, expiresAt). Both times are epoch milliseconds
-    written as ISO-8601 strings in UTC (api/JsonISODateTime.java -> TimestampToISODateStringSerializer:
-    Joda ISODateTimeFormat.dateTime(), "2024-10-24T11:40:07.123Z"; "ERROR" when Joda cannot print
-    it), and -1 (1969-12-31T23:59:59.999Z) or 0 when there is no materialization
-    (services/accelerator/.../ReflectionStatusServiceImpl.java).
+    (limit <= 500) -> {"rowCount", "schema", "rows": [{column: value}]} (api/JobResource.java,
+    JobResourceData.java).
+  - sys.reflections is served through sysflight (daemon/DACDaemonModule.java TABLES.REFLECTIONS) with
+    the columns of ListReflectionsResponse (services/accelerator-api/src/main/protobuf/
+    ReflectionDescriptionService.proto: reflection_id, reflection_name, dataset_name, status,
+    num_failures, last_refresh_from_table, available_until), filled by
+    services/accelerator/.../ReflectionStatusServiceImpl.java getReflections: status is the
+    reflection's combined status (ReflectionStatus.COMBINED_STATUS, "DISABLED" when disabled),
+    last_refresh_from_table the last done materialization's lastRefreshFromPds (what
+    Reflection.status.lastDataFetch reports; null when there is none), available_until its expiry
+    (null when none). TIMESTAMP values come as "YYYY-MM-DD HH24:MI:SS.FFF" in UTC without a zone
+    (explore/model/DataJsonOutput.java FORMAT_TIMESTAMP, withZoneUTC, through
+    codegen/templates/APIJobResultsSerializer.java), e.g. "2024-10-24 11:40:07.123".
 """
 
 import json
@@ -35,12 +37,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PREFIX = "dremio_reflection_"
 NONE = "_none"
-SQL = "SELECT reflection_id, reflection_name, dataset_name FROM sys.reflections"
+SQL = ("SELECT reflection_id, reflection_name, dataset_name, status, num_failures, "
+       "last_refresh_from_table, available_until FROM sys.reflections")
 DONE = {"COMPLETED"}
 FAILED = {"FAILED", "CANCELED", "INVALID_STATE"}
 
@@ -56,13 +59,19 @@ class Failure(Exception):
     """A step that did not work; its message is logged, never served."""
 
 
+class Unauthorized(Failure):
+    """Dremio answered 401: the token expired or was revoked."""
+
+
 class Dremio:
-    def __init__(self, base, user, password, deadline):
+    """One Dremio session; the token outlives a pass, the deadline is each pass's."""
+
+    def __init__(self, base, user, password):
         self.base = base.rstrip("/")
         self.user = user
         self.password = password
-        self.deadline = deadline
         self.token = None
+        self.deadline = 0.0
 
     def remaining(self):
         left = self.deadline - time.monotonic()
@@ -80,50 +89,65 @@ class Dremio:
             req.add_header("Authorization", "_dremio" + self.token)
         try:
             with urllib.request.urlopen(req, timeout=self.remaining()) as resp:
-                return json.loads(resp.read() or b"null")
+                out = json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as e:
+            if e.code == 401:
+                raise Unauthorized("%s %s: HTTP 401" % (method, path)) from None
             raise Failure("%s %s: HTTP %d" % (method, path, e.code)) from None
-        except (urllib.error.URLError, OSError, ValueError) as e:
-            raise Failure("%s %s: %s" % (method, path, e)) from None
+        if not isinstance(out, dict):
+            raise Failure("%s %s: not a JSON object" % (method, path))
+        return out
+
+    def authed(self, method, path, body=None):
+        """A call with the session's token; a 401 signs in again once."""
+        if not self.token:
+            self.login()
+        try:
+            return self.call(method, path, body)
+        except Unauthorized:
+            self.token = None
+            self.login()
+            return self.call(method, path, body)
 
     def login(self):
         out = self.call("POST", "/apiv2/login", {"userName": self.user, "password": self.password})
-        token = out.get("token") if isinstance(out, dict) else None
-        if not token:
+        token = out.get("token")
+        if not isinstance(token, str) or not token:
             raise Failure("login: no token in the answer")
         self.token = token
 
-    def reflection_rows(self):
-        job = self.call("POST", "/api/v3/sql", {"sql": SQL}).get("id")
-        if not job:
+    def reflection_rows(self, deadline):
+        self.deadline = deadline
+        job = self.authed("POST", "/api/v3/sql", {"sql": SQL}).get("id")
+        if not isinstance(job, str) or not job:
             raise Failure("sql: no job id")
         job = urllib.parse.quote(job, safe="")
         while True:
-            state = self.call("GET", "/api/v3/job/" + job).get("jobState")
+            status = self.authed("GET", "/api/v3/job/" + job)
+            state = status.get("jobState")
             if state in DONE:
                 break
             if state in FAILED:
-                raise Failure("sys.reflections query %s" % state)
+                raise Failure("sys.reflections query %s: %s" % (state, status.get("errorMessage")))
             time.sleep(min(0.2, self.remaining()))
         rows, offset = [], 0
         while True:
-            page = self.call("GET", "/api/v3/job/%s/results?offset=%d&limit=500" % (job, offset))
+            page = self.authed("GET", "/api/v3/job/%s/results?offset=%d&limit=500" % (job, offset))
             batch = page.get("rows") or []
-            rows.extend(batch)
+            if not isinstance(batch, list):
+                raise Failure("results: rows is not a list")
+            rows.extend(r for r in batch if isinstance(r, dict))
             offset += len(batch)
             if not batch or offset >= int(page.get("rowCount") or 0):
                 return rows
 
-    def reflection(self, rid):
-        return self.call("GET", "/api/v3/reflection/" + urllib.parse.quote(rid, safe=""))
-
 
 def epoch(value):
-    """Seconds since the epoch of an ISO-8601 time, or None when there is none."""
-    if not isinstance(value, str) or value == "ERROR":
+    """Seconds since the epoch of a job-results TIMESTAMP (UTC, no zone), or None when there is none."""
+    if not isinstance(value, str):
         return None
     try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        t = datetime.fromisoformat(value.strip()).replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
         return None
     return t if t > 0 else None
@@ -138,59 +162,51 @@ def labels(**kv):
     return "{" + ",".join('%s="%s"' % (k, label(v)) for k, v in kv.items()) + "}"
 
 
-def collect(base, user, password, budget):
+HELP = {
+    "last_refresh_timestamp_seconds": "Time of the reflection's last successful data fetch (sys.reflections last_refresh_from_table); absent when never refreshed or disabled.",
+    "expiry_timestamp_seconds": "Time the reflection's current materialization expires (sys.reflections available_until).",
+    "status": "The reflection's combined status (sys.reflections status) as the status label, value 1.",
+    "failures": "Consecutive refresh failures of the reflection (sys.reflections num_failures).",
+}
+
+
+def collect(session, budget):
     """The exposition text of one pass over Dremio's reflections."""
     start = time.monotonic()
-    series = {
-        "last_refresh_timestamp_seconds": [],
-        "expiry_timestamp_seconds": [],
-        "status": [],
-        "failures": [],
-    }
     # The placeholder keeps the freshness series in existence on a platform without reflections
     # (Cloud Monitoring refuses an alert policy over a metric it never received); rules and panels
     # read reflection_id!="_none".
-    series["last_refresh_timestamp_seconds"].append((labels(reflection_id=NONE, reflection=NONE, dataset=NONE), 0))
+    placeholder = (labels(reflection_id=NONE, reflection=NONE, dataset=NONE), 0)
+    series = {k: [] for k in HELP}
     ok, count = 1, 0
     try:
-        d = Dremio(base, user, password, start + budget)
-        d.login()
-        for row in d.reflection_rows():
+        for row in session.reflection_rows(start + budget):
             rid = row.get("reflection_id")
             if not rid:
                 continue
-            r = d.reflection(rid)
-            status = r.get("status") or {}
-            lab = labels(reflection_id=rid, reflection=row.get("reflection_name") or r.get("name"), dataset=row.get("dataset_name"))
+            name, dataset = row.get("reflection_name"), row.get("dataset_name")
+            status = row.get("status") or "UNKNOWN"
+            lab = labels(reflection_id=rid, reflection=name, dataset=dataset)
             count += 1
-            series["status"].append((labels(reflection_id=rid, reflection=row.get("reflection_name") or r.get("name"),
-                                            dataset=row.get("dataset_name"), status=status.get("combinedStatus") or "UNKNOWN"), 1))
-            series["failures"].append((lab, int(status.get("failureCount") or 0)))
+            series["status"].append((labels(reflection_id=rid, reflection=name, dataset=dataset, status=status), 1))
+            series["failures"].append((lab, int(row.get("num_failures") or 0)))
             # A disabled reflection is not refreshed on purpose: no freshness series, its status says so.
-            if r.get("enabled") is False:
+            if status == "DISABLED":
                 continue
-            fetched = epoch(status.get("lastDataFetch"))
+            fetched = epoch(row.get("last_refresh_from_table"))
             if fetched is not None:
                 series["last_refresh_timestamp_seconds"].append((lab, fetched))
-            expires = epoch(status.get("expiresAt"))
+            expires = epoch(row.get("available_until"))
             if expires is not None:
                 series["expiry_timestamp_seconds"].append((lab, expires))
-    except Failure as e:
-        print("bridge: %s" % e, file=sys.stderr, flush=True)
-        ok = 0
-        for k in ("expiry_timestamp_seconds", "status", "failures"):
-            series[k] = []
-        series["last_refresh_timestamp_seconds"] = series["last_refresh_timestamp_seconds"][:1]
-        count = 0
-    helps = {
-        "last_refresh_timestamp_seconds": "Time of the reflection's last successful data fetch (Reflection.status.lastDataFetch); absent when never refreshed or disabled.",
-        "expiry_timestamp_seconds": "Time the reflection's current materialization expires (Reflection.status.expiresAt).",
-        "status": "The reflection's combinedStatus as the status label, value 1.",
-        "failures": "Consecutive refresh failures of the reflection (Reflection.status.failureCount).",
-    }
+    except Exception as e:  # any failure is a failed pass, never a dead scrape
+        print("bridge: %s: %s" % (type(e).__name__, e), file=sys.stderr, flush=True)
+        ok, count = 0, 0
+        series = {k: [] for k in HELP}
+    series["last_refresh_timestamp_seconds"].insert(0, placeholder)
     out = []
     for name, rows in series.items():
-        out.append("# HELP %s%s %s" % (PREFIX, name, helps[name]))
+        out.append("# HELP %s%s %s" % (PREFIX, name, HELP[name]))
         out.append("# TYPE %s%s gauge" % (PREFIX, name))
         for lab, value in rows:
             out.append("%s%s%s %s" % (PREFIX, name, lab, repr(float(value))))
@@ -233,7 +249,8 @@ def main():
     port = int(env("PROBE_PORT", "9110"))
     ttl = float(env("CACHE_SECONDS", "55"))
     budget = float(env("DEADLINE_SECONDS", "8"))
-    cache = Cache(ttl, lambda: collect(base, user, password, budget))
+    session = Dremio(base, user, password)
+    cache = Cache(ttl, lambda: collect(session, budget))
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):

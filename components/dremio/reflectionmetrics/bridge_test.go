@@ -25,20 +25,22 @@ import (
 // The fake below answers as Dremio OSS 25.2.0 does (dremio-oss@c7fee0bcd, dac/backend/src/main/java/
 // com/dremio/dac/…): POST /apiv2/login → UserLoginSession {"token", "userName", …}
 // (resource/LogInLogOutResource.java, model/usergroup/UserLoginSession.java); later calls carry
-// "Authorization: _dremio<token>" (server/tokens/TokenUtils.java); POST /api/v3/sql → {"id"}
-// (api/SQLResource.java QueryDetails); GET /api/v3/job/{id} → JobStatus {"jobState", "rowCount",
-// "errorMessage", …} (api/JobStatus.java, JobState of services/jobs/src/main/proto/job.proto);
-// GET /api/v3/job/{id}/results?offset&limit → {"rowCount" (the job's output records), "schema",
-// "rows": [{column: value}]} (api/JobResourceData.java); GET /api/v3/reflection/{id} → Reflection
-// (api/Reflection.java) whose "status" is ReflectionStatusUI (service/reflection/
-// ReflectionStatusUI.java: config, refresh, availability, combinedStatus, failureCount,
-// lastFailureMessage, lastDataFetch, expiresAt — the times as Joda ISODateTimeFormat.dateTime() in
-// UTC, api/TimestampToISODateStringSerializer.java; -1 ms when never fetched,
-// services/accelerator/…/ReflectionStatusServiceImpl.java). Errors are Dremio's {"errorMessage"}.
+// "Authorization: _dremio<token>" (server/tokens/TokenUtils.java), 401 otherwise; POST /api/v3/sql →
+// {"id"} (api/SQLResource.java QueryDetails); GET /api/v3/job/{id} → JobStatus {"jobState",
+// "rowCount", "errorMessage", …} (api/JobStatus.java, JobState of services/jobs/src/main/proto/
+// job.proto); GET /api/v3/job/{id}/results?offset&limit → {"rowCount" (the job's output records),
+// "schema", "rows": [{column: value}]} (api/JobResourceData.java, limit ≤ 500 api/JobResource.java),
+// TIMESTAMP columns as "YYYY-MM-DD HH24:MI:SS.FFF" in UTC and null when unset
+// (explore/model/DataJsonOutput.java FORMAT_TIMESTAMP); the columns of sys.reflections are
+// ListReflectionsResponse's (services/accelerator-api/…/ReflectionDescriptionService.proto), filled
+// by services/accelerator/…/ReflectionStatusServiceImpl.java (null last_refresh_from_table when there
+// is no materialization, null available_until when no expiry). Errors are Dremio's {"errorMessage"}.
 
+// fakeReflection is one row of sys.reflections (nil: SQL NULL).
 type fakeReflection struct {
-	id, name, dataset string
-	body              map[string]any
+	id, name, dataset, status string
+	failures                  int
+	fetched, expires          any
 }
 
 type fake struct {
@@ -49,31 +51,25 @@ type fake struct {
 	refuse bool
 	// jobState is the query's final state.
 	jobState string
+	// garbage makes the results answer a JSON array instead of an object.
+	garbage bool
 	// delay slows every answer.
 	delay  time.Duration
 	logins atomic.Int32
 	mu     sync.Mutex
 	polls  int
+	// token is the session's; revoke() makes the next call with it a 401.
+	token string
 }
 
-const token = "tok3n"
-
-func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-func reflectionBody(id, name string, enabled bool, combined string, fetched, expires string, failures int) map[string]any {
-	return map[string]any{
-		"id": id, "type": "RAW", "name": name, "tag": "AAAAAAAAAAA=",
-		"createdAt": "2026-11-01T08:00:00.000Z", "updatedAt": "2026-11-01T08:00:00.000Z",
-		"datasetId": "d-" + id, "currentSizeBytes": 1024, "totalSizeBytes": 2048,
-		"enabled": enabled, "arrowCachingEnabled": false,
-		"status": map[string]any{
-			"config": "OK", "refresh": "SCHEDULED", "availability": "AVAILABLE", "combinedStatus": combined,
-			"failureCount": failures, "lastFailureMessage": nil, "lastDataFetch": fetched, "expiresAt": expires,
-		},
-		"displayFields":                 []map[string]any{{"name": "id"}},
-		"partitionDistributionStrategy": "CONSOLIDATED",
-	}
+func (f *fake) revoke() {
+	f.mu.Lock()
+	f.token = ""
+	f.mu.Unlock()
 }
+
+// ts is a TIMESTAMP as the job results write it.
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000") }
 
 func (f *fake) handler(t *testing.T) http.Handler {
 	mux := http.NewServeMux()
@@ -84,7 +80,10 @@ func (f *fake) handler(t *testing.T) http.Handler {
 	}
 	authed := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Authorization") != "_dremio"+token {
+			f.mu.Lock()
+			ok := f.token != "" && r.Header.Get("Authorization") == "_dremio"+f.token
+			f.mu.Unlock()
+			if !ok {
 				jsonOut(w, http.StatusUnauthorized, map[string]any{"errorMessage": "No authorization header"})
 				return
 			}
@@ -92,21 +91,28 @@ func (f *fake) handler(t *testing.T) http.Handler {
 		}
 	}
 	mux.HandleFunc("POST /apiv2/login", func(w http.ResponseWriter, r *http.Request) {
-		f.logins.Add(1)
+		n := f.logins.Add(1)
 		var in struct{ UserName, Password string }
 		require.NoError(t, json.NewDecoder(r.Body).Decode(&in))
 		if f.refuse || in.UserName != "monitor" || in.Password != "s3cret" {
 			jsonOut(w, http.StatusUnauthorized, map[string]any{"errorMessage": "Login failed: Invalid username or password"})
 			return
 		}
-		jsonOut(w, http.StatusOK, map[string]any{"token": token, "userName": "monitor", "firstName": "Platform", "lastName": "Monitor",
+		f.mu.Lock()
+		f.token = fmt.Sprintf("tok3n-%d", n)
+		tok := f.token
+		f.mu.Unlock()
+		jsonOut(w, http.StatusOK, map[string]any{"token": tok, "userName": "monitor", "firstName": "Platform", "lastName": "Monitor",
 			"expires": time.Now().Add(30 * time.Hour).UnixMilli(), "email": "monitor@dataplatform.invalid", "admin": false,
 			"clusterId": "c", "clusterCreatedAt": 1, "version": "25.2.0-202410241428100111-a963b970", "permissions": map[string]any{}})
 	})
 	mux.HandleFunc("POST /api/v3/sql", authed(func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]any
 		require.NoError(t, json.NewDecoder(r.Body).Decode(&in))
-		assert.Equal(t, "SELECT reflection_id, reflection_name, dataset_name FROM sys.reflections", in["sql"])
+		assert.Equal(t, "SELECT reflection_id, reflection_name, dataset_name, status, num_failures, last_refresh_from_table, available_until FROM sys.reflections", in["sql"])
+		f.mu.Lock()
+		f.polls = 0
+		f.mu.Unlock()
 		jsonOut(w, http.StatusOK, map[string]any{"id": "1a2b-job"})
 	}))
 	mux.HandleFunc("GET /api/v3/job/{id}", authed(func(w http.ResponseWriter, r *http.Request) {
@@ -126,25 +132,21 @@ func (f *fake) handler(t *testing.T) http.Handler {
 		jsonOut(w, http.StatusOK, body)
 	}))
 	mux.HandleFunc("GET /api/v3/job/{id}/results", authed(func(w http.ResponseWriter, r *http.Request) {
+		if f.garbage {
+			jsonOut(w, http.StatusOK, []any{1, 2})
+			return
+		}
 		off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		assert.LessOrEqual(t, limit, 500, "JobResource: limit can not exceed 500 rows")
 		rows := []map[string]any{}
 		for i := off; i < len(f.reflections) && len(rows) < min(limit, f.pageSize); i++ {
 			x := f.reflections[i]
-			rows = append(rows, map[string]any{"reflection_id": x.id, "reflection_name": x.name, "dataset_name": x.dataset})
+			rows = append(rows, map[string]any{"reflection_id": x.id, "reflection_name": x.name, "dataset_name": x.dataset,
+				"status": x.status, "num_failures": x.failures, "last_refresh_from_table": x.fetched, "available_until": x.expires})
 		}
 		jsonOut(w, http.StatusOK, map[string]any{"rowCount": len(f.reflections),
 			"schema": []map[string]any{{"name": "reflection_id", "type": map[string]any{"name": "VARCHAR"}}}, "rows": rows})
-	}))
-	mux.HandleFunc("GET /api/v3/reflection/{id}", authed(func(w http.ResponseWriter, r *http.Request) {
-		for _, x := range f.reflections {
-			if x.id == r.PathValue("id") {
-				jsonOut(w, http.StatusOK, x.body)
-				return
-			}
-		}
-		jsonOut(w, http.StatusNotFound, map[string]any{"errorMessage": "Reflection not found"})
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(f.delay)
@@ -262,11 +264,11 @@ func TestBridgeHappyPath(t *testing.T) {
 	fetched := time.Date(2026, 11, 29, 14, 30, 5, 123e6, time.UTC)
 	expires := fetched.Add(24 * time.Hour)
 	f := &fake{pageSize: 2, jobState: "COMPLETED", reflections: []fakeReflection{
-		{"r-1", "sales raw", `"lake"."sales"`, reflectionBody("r-1", "sales raw", true, "CAN_ACCELERATE", iso(fetched), iso(expires), 0)},
-		// Never refreshed: lastDataFetch and expiresAt are -1 ms and 0.
-		{"r-2", "orders agg", "lake.orders", reflectionBody("r-2", "orders agg", true, "CANNOT_ACCELERATE_SCHEDULED", "1969-12-31T23:59:59.999Z", "1970-01-01T00:00:00.000Z", 2)},
+		{"r-1", "sales raw", `"lake"."sales"`, "CAN_ACCELERATE", 0, ts(fetched), ts(expires)},
+		// Never refreshed: no materialization, both times NULL.
+		{"r-2", "orders agg", "lake.orders", "CANNOT_ACCELERATE_SCHEDULED", 2, nil, nil},
 		// Disabled on purpose: a status, no freshness.
-		{"r-3", "old", "lake.old", reflectionBody("r-3", "old", false, "DISABLED", iso(fetched.Add(-90*24*time.Hour)), "ERROR", 0)},
+		{"r-3", "old", "lake.old", "DISABLED", 0, ts(fetched.Add(-90 * 24 * time.Hour)), nil},
 	}}
 	srv := httptest.NewServer(f.handler(t))
 	defer srv.Close()
@@ -278,7 +280,7 @@ func TestBridgeHappyPath(t *testing.T) {
 	assert.Equal(t, map[string]float64{
 		LastRefresh + placeholder: 0,
 		LastRefresh + `{reflection_id="r-1",reflection="sales raw",dataset="\"lake\".\"sales\""}`: float64(fetched.UnixMilli()) / 1000,
-	}, series(out, LastRefresh), "r-2 was never refreshed and r-3 is disabled: no timestamp")
+	}, series(out, LastRefresh), "r-2 was never refreshed and r-3 is disabled: no timestamp; the zone-less time is UTC")
 	assert.Equal(t, map[string]float64{
 		Expiry + `{reflection_id="r-1",reflection="sales raw",dataset="\"lake\".\"sales\""}`: float64(expires.UnixMilli()) / 1000,
 	}, series(out, Expiry))
@@ -289,6 +291,49 @@ func TestBridgeHappyPath(t *testing.T) {
 	}, series(out, Status))
 	assert.Equal(t, 2.0, out[Failures+`{reflection_id="r-2",reflection="orders agg",dataset="lake.orders"}`])
 	assert.Equal(t, int32(1), f.logins.Load())
+}
+
+// TestBridgeManyReflections: a platform with many reflections is one query and three result pages,
+// far inside the deadline.
+func TestBridgeManyReflections(t *testing.T) {
+	f := &fake{pageSize: 500, jobState: "COMPLETED", delay: 20 * time.Millisecond}
+	for i := 0; i < 1200; i++ {
+		f.reflections = append(f.reflections, fakeReflection{fmt.Sprintf("r-%d", i), "x", "lake.t", "CAN_ACCELERATE", 0, ts(time.Now()), nil})
+	}
+	srv := httptest.NewServer(f.handler(t))
+	defer srv.Close()
+	out := scrape(t, bridge(t, srv.URL))
+	assert.Equal(t, 1.0, out[ScrapeSuccess])
+	assert.Equal(t, 1200.0, out[Reflections])
+	assert.Len(t, series(out, LastRefresh), 1201)
+	assert.Less(t, out[ScrapeSeconds], 2.0)
+}
+
+// TestBridgeKeepsItsSession: passes share one token (Dremio keeps tokens 30 h); a revoked or
+// expired one (401) is renewed once within the pass.
+func TestBridgeKeepsItsSession(t *testing.T) {
+	f := &fake{pageSize: 500, jobState: "COMPLETED"}
+	srv := httptest.NewServer(f.handler(t))
+	defer srv.Close()
+	base := bridge(t, srv.URL)
+	for i := 0; i < 3; i++ {
+		assert.Equal(t, 1.0, scrape(t, base)[ScrapeSuccess])
+	}
+	assert.Equal(t, int32(1), f.logins.Load(), "CACHE_SECONDS=0: three passes, one login")
+	f.revoke()
+	assert.Equal(t, 1.0, scrape(t, base)[ScrapeSuccess])
+	assert.Equal(t, int32(2), f.logins.Load())
+}
+
+// TestBridgeUnexpectedAnswer: an answer of the wrong shape fails the pass, not the server.
+func TestBridgeUnexpectedAnswer(t *testing.T) {
+	f := &fake{pageSize: 500, jobState: "COMPLETED", garbage: true}
+	srv := httptest.NewServer(f.handler(t))
+	defer srv.Close()
+	base := bridge(t, srv.URL)
+	for i := 0; i < 2; i++ {
+		assert.Equal(t, 0.0, scrape(t, base)[ScrapeSuccess])
+	}
 }
 
 func TestBridgeNoReflections(t *testing.T) {
@@ -305,7 +350,7 @@ func TestBridgeNoReflections(t *testing.T) {
 
 func TestBridgeLoginRefused(t *testing.T) {
 	f := &fake{pageSize: 500, jobState: "COMPLETED", refuse: true, reflections: []fakeReflection{
-		{"r-1", "a", "b", reflectionBody("r-1", "a", true, "CAN_ACCELERATE", iso(time.Now()), iso(time.Now()), 0)},
+		{"r-1", "a", "b", "CAN_ACCELERATE", 0, ts(time.Now()), nil},
 	}}
 	srv := httptest.NewServer(f.handler(t))
 	defer srv.Close()
@@ -317,6 +362,7 @@ func TestBridgeLoginRefused(t *testing.T) {
 		assert.Empty(t, series(out, Status))
 	}
 	assert.Equal(t, int32(2), f.logins.Load(), "CACHE_SECONDS=0: each scrape tries again")
+	assert.Empty(t, f.token)
 }
 
 func TestBridgeQueryFailed(t *testing.T) {

@@ -94,18 +94,17 @@ const (
 	ScrapeSeconds = "dremio_reflection_bridge_scrape_duration_seconds"
 )
 
-// Source is what every series is read from.
-const Source = "components/dremio/reflectionmetrics/bridge.py over dremio-oss@25.2.0 (c7fee0bcd) dac/backend/src/main/java/com/dremio/dac/api/ReflectionResource.java GET /api/v3/reflection/{id}"
+// Source is what every series is read from: one query of sys.reflections through the REST API.
+const Source = "components/dremio/reflectionmetrics/bridge.py over dremio-oss@25.2.0 (c7fee0bcd) sys.reflections: services/accelerator-api/src/main/protobuf/ReflectionDescriptionService.proto ListReflectionsResponse, filled by services/accelerator/src/main/java/com/dremio/service/reflection/ReflectionStatusServiceImpl.java getReflections"
 
-// Metrics are the series the bridge serves, with the upstream field each reads.
+// Metrics are the series the bridge serves, with the column each reads.
 func Metrics() []observability.Metric {
-	status := "service/reflection/ReflectionStatusUI.java "
 	return []observability.Metric{
-		{Name: LastRefresh, Source: Source + ", " + status + "lastDataFetch"},
-		{Name: Expiry, Source: Source + ", " + status + "expiresAt"},
-		{Name: Status, Source: Source + ", " + status + "combinedStatus (services/accelerator ReflectionStatus.COMBINED_STATUS)"},
-		{Name: Failures, Source: Source + ", " + status + "failureCount"},
-		{Name: Reflections, Source: Source + " and sys.reflections (ReflectionDescriptionService.proto ListReflectionsResponse)"},
+		{Name: LastRefresh, Source: Source + ": last_refresh_from_table (the last done materialization's lastRefreshFromPds)"},
+		{Name: Expiry, Source: Source + ": available_until"},
+		{Name: Status, Source: Source + ": status (ReflectionStatus.COMBINED_STATUS)"},
+		{Name: Failures, Source: Source + ": num_failures"},
+		{Name: Reflections, Source: Source + ": its rows"},
 		{Name: ScrapeSuccess, Source: "components/dremio/reflectionmetrics/bridge.py (the bridge's own pass)"},
 		{Name: ScrapeSeconds, Source: "components/dremio/reflectionmetrics/bridge.py (the bridge's own pass)"},
 	}
