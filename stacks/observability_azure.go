@@ -66,12 +66,16 @@ func azureObservabilitySpec(cfg *config.Platform) observability.Spec {
 	// Airbyte's jobs-database exporter, its alerts and its dashboard (stacks/airbyte_metrics.go).
 	airbyteTarget, airbyteRules, airbyteDashboard := airbyteObservability(cfg, "")
 	targets = append(targets, airbyteTarget)
+	// The reflection-freshness bridge (stacks/dremio_reflections.go): its target keeps the Dremio
+	// dashboard's freshness panel declared.
+	reflectionTarget, reflectionRules := reflectionObservability(cfg, "")
+	targets = append(targets, reflectionTarget)
 	spec := observabilitySpec(cfg)
 	declared := observability.Spec{Targets: targets, Rules: append(platform.Rules(platform.RulesArgs{
 		AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On(),
 	}), loggingRules(cfg)...), Dashboards: platform.Dashboards()}.Declared(platform.ClusterMetrics()...)
 	spec.Targets = targets
-	spec.Rules = append(declared.Rules, airbyteRules...)
+	spec.Rules = append(append(declared.Rules, airbyteRules...), reflectionRules...)
 	spec.Dashboards = append(declared.Dashboards, airbyteDashboard)
 	return spec
 }
