@@ -13,6 +13,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
 	"github.com/opendataplatform/dataplatform/components/observability"
 	"github.com/opendataplatform/dataplatform/components/observability/azmon"
+	"github.com/opendataplatform/dataplatform/components/observability/azmon/backupprobe"
 	"github.com/opendataplatform/dataplatform/components/observability/platform"
 	"github.com/opendataplatform/dataplatform/config"
 )
@@ -70,8 +71,8 @@ func azureObservabilitySpec(cfg *config.Platform) observability.Spec {
 	declared := observability.Spec{Targets: targets, Rules: append(platform.Rules(platform.RulesArgs{
 		AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On(),
 	}), loggingRules(cfg)...), Dashboards: platform.Dashboards()}.Declared(platform.ClusterMetrics()...)
-	spec.Targets = targets
-	spec.Rules = append(declared.Rules, airbyteRules...)
+	spec.Targets = append(targets, backupprobe.Target(n.Apps))
+	spec.Rules = append(append(declared.Rules, airbyteRules...), backupprobe.Rules()...)
 	spec.Dashboards = append(declared.Dashboards, airbyteDashboard)
 	return spec
 }
@@ -117,10 +118,13 @@ func azureObservability(cfg *config.Platform, provider *azurenative.Provider, na
 	if !cfg.Observability.On() {
 		return nil
 	}
-	return func(ctx *pulumi.Context, data *DataServices, _ []pulumi.Resource) (pulumi.Map, error) {
+	return func(ctx *pulumi.Context, data *DataServices, after []pulumi.Resource) (pulumi.Map, error) {
 		mon, err := azmon.New(ctx, "azure-monitor", azureMonitorArgs(cfg, names, net, c, data), pulumi.Provider(provider))
 		if err != nil {
 			return nil, fmt.Errorf("azure monitor: %w", err)
+		}
+		if err := azureBackupProbe(ctx, cfg, provider, names, net, c, data, after); err != nil {
+			return nil, err
 		}
 		return pulumi.Map{
 			"actionGroupId":         mon.ActionGroupID,
