@@ -101,6 +101,10 @@ func TestWorkload(t *testing.T) {
 		assert.Equal(t, "true", inspect.Str(pod, "metadata", "labels", UseLabel))
 		assert.Equal(t, Name, inspect.Str(pod, "metadata", "labels", "app.kubernetes.io/name"))
 		assert.Equal(t, ServiceAccount, inspect.Str(pod, "spec", "serviceAccountName"))
+		assert.True(t, inspect.DependsOnInput(dep, "spec", id), "a new identity rolls the pods (%s)", IdentityAnnotation)
+		if !preview {
+			assert.Equal(t, inspect.Str(sa.Inputs, "metadata", "annotations", ClientIDAnnotation), inspect.Str(pod, "metadata", "annotations", IdentityAnnotation))
+		}
 		c := inspect.Obj(inspect.At(pod, "spec", "containers", 0))
 		assert.Equal(t, Image, inspect.Str(c, "image"))
 		assert.Equal(t, []string{"python3", "-B", "-u", ScriptDir + "/" + ScriptFile}, inspect.Strs(c, "command"))
@@ -207,7 +211,7 @@ func TestRules(t *testing.T) {
 	assert.Equal(t, observability.Critical, missing.Severity)
 	assert.Contains(t, missing.Expr, "time() - max("+LastBackup)
 	assert.Contains(t, missing.Expr, "> 93600", "26 h")
-	assert.Contains(t, missing.Expr, ServerCreated+`{`+Job+`}) < time() - 93600`, "no page on a server younger than 26 h")
+	assert.Contains(t, missing.Expr, `(max(`+ServerCreated+`{`+Job+`}) or max(`+ProbeStart+`{`+Job+`})) < time() - 93600`, "no page on a server younger than 26 h")
 	assert.Contains(t, missing.Expr, `backup_type="Full"}) == 0`)
 	assert.Equal(t, observability.Warning, down.Severity)
 	assert.GreaterOrEqual(t, down.For.Minutes(), 30.0, "long enough for the federation and grant to propagate")

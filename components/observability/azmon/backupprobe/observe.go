@@ -25,6 +25,7 @@ const (
 	ScrapeSuccess  = MetricPrefix + "probe_scrape_success"
 	ScrapeDuration = MetricPrefix + "probe_scrape_duration_seconds"
 	LastRefresh    = MetricPrefix + "probe_last_refresh_timestamp_seconds"
+	ProbeStart     = MetricPrefix + "probe_start_timestamp_seconds"
 )
 
 // APIVersion is the Microsoft.DBforPostgreSQL api-version the probe reads with: the one the platform's
@@ -35,8 +36,13 @@ const (
 // nextLinkName "nextLink", ServerBackupListResult {value: [ServerBackup], nextLink},
 // ServerBackupProperties {backupType: enum ["Full"], completedTime: date-time, source};
 // examples/BackupListByServer.json shows source "Automatic" and completedTime with six and seven
-// fractional digits ("2021-06-16T16:05:23.9243453+00:00"). The server's own GET returns systemData
-// (v20230601preview server.go SystemData, createdAt).
+// fractional digits ("2021-06-16T16:05:23.9243453+00:00"), one "Full" backup a day: the daily
+// snapshots are listed as Full whether Azure stores them whole or as differentials
+// (MicrosoftDocs/azure-databases-docs@02b7946 concepts-backup-restore.md: "The first snapshot is a
+// full backup and consecutive snapshots are differential backups"; the enum has no other value for
+// them). Later api-versions add "Customer On-Demand", which the probe counts but does not take as
+// the schedule's. The server's own GET returns systemData (v20230601preview server.go SystemData,
+// createdAt).
 const APIVersion = "2023-06-01-preview"
 
 // scriptSource is what each series' Source cites.
@@ -46,7 +52,7 @@ const scriptSource = "components/observability/azmon/backupprobe/probe.py over A
 // Metrics are the series the probe serves.
 func Metrics() []observability.Metric {
 	out := []observability.Metric{}
-	for _, n := range []string{LastBackup, Backups, ServerCreated, ScrapeSuccess, ScrapeDuration, LastRefresh} {
+	for _, n := range []string{LastBackup, Backups, ServerCreated, ScrapeSuccess, ScrapeDuration, LastRefresh, ProbeStart} {
 		out = append(out, observability.Metric{Name: n, Source: scriptSource})
 	}
 	return out
@@ -94,8 +100,10 @@ func Rules() []observability.AlertRule {
 			Summary: fmt.Sprintf("the Flexible Server's newest full backup is older than %s, or it has none and was created more than %s ago", MaxBackupAge, MaxBackupAge),
 			// Older than 26 h; or no Full backup listed at all on a server created more than 26 h ago
 			// (a fresh server's first snapshot is taken right after creation: no page on day one).
-			Expr: fmt.Sprintf(`time() - %s > %s or (max(%s{%s}) < time() - %s and sum(%s{%s, backup_type="Full"}) == 0)`,
-				last, age, ServerCreated, Job, age, Backups, Job),
+			// Without systemData.createdAt (optional in ARM's common types) the probe's own start
+			// bounds the server's age from below: no Full backup in 26 h of probing.
+			Expr: fmt.Sprintf(`time() - %s > %s or ((max(%s{%s}) or max(%s{%s})) < time() - %s and sum(%s{%s, backup_type="Full"}) == 0)`,
+				last, age, ServerCreated, Job, ProbeStart, Job, age, Backups, Job),
 		},
 		{
 			Name: "PostgresBackupProbeDown", Doc: RunbookDoc, Runbook: RunbookProbeDown, Severity: observability.Warning,

@@ -11,13 +11,15 @@ text on /metrics:
   azure_pg_flexible_probe_scrape_success                     1 when the last refresh succeeded
   azure_pg_flexible_probe_scrape_duration_seconds            how long the last refresh took
   azure_pg_flexible_probe_last_refresh_timestamp_seconds     when it ran
+  azure_pg_flexible_probe_start_timestamp_seconds            when this process started
 
 Environment:
   PROBE_SERVER_ID             the server's ARM ID (/subscriptions/.../flexibleServers/<name>)
   PROBE_PORT                  the port served (default 9612)
   PROBE_CACHE_SECONDS         how long a good result is served before ARM is asked again (300)
   PROBE_RETRY_SECONDS         how long a failed refresh waits before the next one (60)
-  PROBE_TIMEOUT_SECONDS       each HTTP request's timeout (20)
+  PROBE_TIMEOUT_SECONDS       the whole refresh's deadline, every request included (8): the refresh
+                              runs inside a scrape, whose timeout is Prometheus's default 10 s
   PROBE_API_VERSION           Microsoft.DBforPostgreSQL api-version (2023-06-01-preview)
   ARM_ENDPOINT                Resource Manager (https://management.azure.com; sovereign clouds differ)
   ARM_SCOPE                   the token's scope (ARM_ENDPOINT + "/.default")
@@ -102,7 +104,7 @@ class Config:
         self.port = int(env.get("PROBE_PORT", "9612"))
         self.cache = float(env.get("PROBE_CACHE_SECONDS", "300"))
         self.retry = float(env.get("PROBE_RETRY_SECONDS", "60"))
-        self.timeout = float(env.get("PROBE_TIMEOUT_SECONDS", "20"))
+        self.timeout = float(env.get("PROBE_TIMEOUT_SECONDS", "8"))
         self.api_version = env.get("PROBE_API_VERSION", "2023-06-01-preview")
         self.arm = env.get("ARM_ENDPOINT", "https://management.azure.com").rstrip("/")
         self.scope = env.get("ARM_SCOPE", self.arm + "/.default")
@@ -123,6 +125,17 @@ class Probe:
         self.token_expires = 0.0
         self.text = None
         self.next_refresh = 0.0
+        self.started = clock()
+        self.deadline = None
+
+    def remaining(self, what):
+        """Seconds left of the refresh's deadline for the next request; fails once it has passed."""
+        if self.deadline is None:
+            return self.cfg.timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise ProbeError("%s: the refresh's %gs deadline passed" % (what, self.cfg.timeout))
+        return left
 
     # --- Entra ID -------------------------------------------------------------------------------
     def access_token(self):
@@ -152,7 +165,7 @@ class Probe:
         url = c.authority + urllib.parse.quote(c.tenant_id) + "/oauth2/v2.0/token"
         req = urllib.request.Request(url, data=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
         try:
-            with urllib.request.urlopen(req, timeout=c.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=self.remaining("token exchange")) as resp:
                 body = json.load(resp)
         except urllib.error.HTTPError as e:
             # AADSTS70021 (no matching federated credential) and AADSTS700016 (unknown client) while
@@ -170,7 +183,7 @@ class Probe:
     def arm_get(self, url):
         req = urllib.request.Request(url, headers={"Authorization": "Bearer " + self.access_token(), "Accept": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=self.cfg.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=self.remaining("GET " + url.split("?")[0])) as resp:
                 return json.load(resp)
         except urllib.error.HTTPError as e:
             if e.code == 401:
@@ -229,6 +242,8 @@ class Probe:
                [('server="%s"' % server, 1 if ok else 0)])
         metric("probe_scrape_duration_seconds", "gauge", "Duration of the last refresh.", [('server="%s"' % server, duration)])
         metric("probe_last_refresh_timestamp_seconds", "gauge", "When the last refresh ran.", [('server="%s"' % server, self.clock())])
+        metric("probe_start_timestamp_seconds", "gauge", "When the probe started (the server's age when systemData is absent).",
+               [('server="%s"' % server, self.started)])
         if ok:
             metric("backups", "gauge", "Backups Azure Resource Manager lists for the server, by backup type.",
                    [('server="%s",backup_type="%s"' % (server, _label(k)), v) for k, v in sorted((by_type or {}).items())])
@@ -248,6 +263,7 @@ class Probe:
             if self.text is not None and now < self.next_refresh:
                 return self.text
             start = time.monotonic()
+            self.deadline = start + self.cfg.timeout
             try:
                 by_type, newest, created = self.collect()
                 self.text = self.render(True, time.monotonic() - start, by_type, newest, created)

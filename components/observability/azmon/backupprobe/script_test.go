@@ -93,10 +93,11 @@ func (f *fakeAzure) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path == serverID {
-			_ = json.NewEncoder(w).Encode(map[string]any{
-				"id": serverID, "name": "pg-dev", "type": "Microsoft.DBforPostgreSQL/flexibleServers",
-				"systemData": map[string]any{"createdAt": f.createdAt, "createdByType": "Application"},
-			})
+			srv := map[string]any{"id": serverID, "name": "pg-dev", "type": "Microsoft.DBforPostgreSQL/flexibleServers"}
+			if f.createdAt != "" {
+				srv["systemData"] = map[string]any{"createdAt": f.createdAt, "createdByType": "Application"}
+			}
+			_ = json.NewEncoder(w).Encode(srv)
 			return
 		}
 		if r.URL.Path != serverID+"/backups" {
@@ -399,6 +400,45 @@ func TestScriptFailures(t *testing.T) {
 			t.Errorf("%s = %v without a token file, want 0", ScrapeSuccess, m[series(ScrapeSuccess)])
 		}
 	})
+}
+
+// Without systemData the server's age is unknown: no created series, and the probe's start (which the
+// rule falls back to) is served.
+func TestScriptWithoutSystemData(t *testing.T) {
+	f := newFake(t)
+	f.createdAt = ""
+	before := float64(time.Now().Unix())
+	m := scrape(t, runProbe(t, f, tokenFile(t, "tok")))
+	if m[series(ScrapeSuccess)] != 1 {
+		t.Fatalf("%s = %v", ScrapeSuccess, m[series(ScrapeSuccess)])
+	}
+	if _, ok := m[series(ServerCreated)]; ok {
+		t.Errorf("%s served without systemData.createdAt", ServerCreated)
+	}
+	if got := m[series(ProbeStart)]; got < before-5 || got > before+30 {
+		t.Errorf("%s = %v, want about %v", ProbeStart, got, before)
+	}
+}
+
+// A refresh that outlives its deadline (PROBE_TIMEOUT_SECONDS, under the scrape's 10 s) fails
+// instead of holding the scrape.
+func TestScriptDeadline(t *testing.T) {
+	f := newFake(t)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(3 * time.Second)
+		f.serve(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	f.srv = slow
+	u := runProbe(t, f, tokenFile(t, "tok"), "PROBE_TIMEOUT_SECONDS=1")
+	start := time.Now()
+	m := scrape(t, u)
+	if took := time.Since(start); took > 2500*time.Millisecond {
+		t.Errorf("scrape took %s with a 1 s refresh deadline", took)
+	}
+	if m[series(ScrapeSuccess)] != 0 {
+		t.Errorf("%s = %v after the deadline, want 0", ScrapeSuccess, m[series(ScrapeSuccess)])
+	}
 }
 
 func TestScriptCachesGoodResults(t *testing.T) {

@@ -34,6 +34,10 @@ const (
 	SingletonReason     = "stateless gauges read from Azure Resource Manager at most every five minutes; a second replica doubles the reads against the subscription's quota and serves the same values, and the backup alert tolerates a restart (its for is 15 minutes, the probe-down alert's 30)"
 )
 
+// IdentityAnnotation carries the identity's client ID on the pod template, so that a replaced
+// identity rolls the pods.
+const IdentityAnnotation = "dataplatform.io/identity-client-id"
+
 // MetadataEndpoint is the node's instance metadata service: on AKS it hands any pod that reaches it
 // tokens of the kubelet's identity, so the probe's egress excludes it (as components/airbyte's).
 const MetadataEndpoint = "169.254.169.254/32"
@@ -143,8 +147,13 @@ func workload(ctx *pulumi.Context, name string, a *Args, clientID pulumi.StringO
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{
 					Labels: labels(map[string]string{UseLabel: "true"}),
-					// A changed script restarts the pod (a ConfigMap edit alone would not).
-					Annotations: pulumi.StringMap{metadatadb.ConfigHashAnnotation: pulumi.String(metadatadb.ConfigHash(Script))},
+					// A changed script restarts the pod (a ConfigMap edit alone would not); so does a new
+					// identity: the webhook copies the ServiceAccount's client ID into AZURE_CLIENT_ID only
+					// when it admits a pod (azure-workload-identity@v1.5.1 pkg/webhook/webhook.go Handle).
+					Annotations: pulumi.StringMap{
+						metadatadb.ConfigHashAnnotation: pulumi.String(metadatadb.ConfigHash(Script)),
+						IdentityAnnotation:              clientID,
+					},
 				},
 				Spec: &corev1.PodSpecArgs{
 					ServiceAccountName:           sa.Metadata.Name().Elem(),
