@@ -25,7 +25,7 @@ func TestAzureBackupProbe(t *testing.T) {
 					t.Fatalf("%d backup probes on azure/%s; want 1", n, stack)
 				}
 				apps := r.Platform.Network.Namespaces.Apps
-				mc := inspect.One(t, r.Mocks, "azure-native:containerservice:ManagedCluster")
+				mc := inspect.One(t, r.Mocks, "azure-native:containerservice/v20240901:ManagedCluster")
 				server := inspect.One(t, r.Mocks, "azure-native:dbforpostgresql/v20230601preview:Server")
 				id := named(t, r, "azure-native:managedidentity:UserAssignedIdentity", "pg-backup-probe-identity")
 				fic := named(t, r, "azure-native:managedidentity:FederatedIdentityCredential", "pg-backup-probe-federation")
@@ -49,7 +49,7 @@ func TestAzureBackupProbe(t *testing.T) {
 					if got := inspect.Str(fic.Inputs, "issuer"); !strings.HasPrefix(got, "https://") {
 						t.Errorf("issuer %q; want the cluster's https issuer URL", got)
 					}
-					if got := inspect.Str(ra.Inputs, "scope"); got != server.ID || !strings.Contains(got, "/flexibleServers/") {
+					if got := inspect.Str(ra.Inputs, "scope"); got != server.ID {
 						t.Errorf("Reader scope %q; want the server %q only", got, server.ID)
 					}
 					if got := inspect.Str(ra.Inputs, "roleDefinitionId"); !strings.HasSuffix(got, "/providers/Microsoft.Authorization/roleDefinitions/"+backupprobe.ReaderRole) {
