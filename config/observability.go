@@ -42,6 +42,9 @@ type Observability struct {
 	LogsRetentionDays int `json:"logsRetentionDays"`
 	// LogsLocation is the _Default bucket's location (gcp, with LogsRetentionDays). Default: "global".
 	LogsLocation string `json:"logsLocation"`
+	// ReflectionStaleHours is how old a Dremio reflection's last refresh may be before
+	// DremioReflectionStale fires (config/observability_reflections.go). Default 6; 1–720.
+	ReflectionStaleHours int `json:"reflectionStaleHours"`
 }
 
 // DefaultDocsBaseURL is the project repository's main branch (module github.com/opendataplatform/
@@ -144,6 +147,7 @@ func (v *validator) observability() {
 	if u, err := url.Parse(o.DocsBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		v.add("observability.docsBaseUrl", o.DocsBaseURL, "an https:// URL without query or fragment, e.g. %s", DefaultDocsBaseURL)
 	}
+	v.reflectionStaleHours()
 	if p.Cloud != Azure && o.Receiver.AzureWebhook != "" {
 		v.add("observability.receiver.azureWebhook", "<secret>", "unset on %s: only azure's action group posts to it", p.Cloud)
 	}

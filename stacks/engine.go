@@ -100,6 +100,10 @@ func deployEngine(ctx *pulumi.Context, cfg *config.Platform, f *Foundation, ns N
 		Secrets: f.secrets,
 		// Superset's Dremio connection signs in as its own user.
 		SupersetUser: cfg.Superset.Enabled,
+		// The reflection-freshness bridge signs in as its own user (stacks/dremio_reflections.go).
+		// Created whatever observability says: its password is protected in prod, and a user created
+		// once keeps the password it was created with, so the user must not come and go with it.
+		MonitorUser: true,
 		// The coordinator's volume holds Dremio's catalogue (KV store).
 		Protect: prod,
 	}, k8s)

@@ -36,6 +36,8 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 	targets = append(targets, loggingTargets(cfg)...)
 	airbyteTarget, airbyteRules, airbyteDashboard := airbyteObservability(cfg, "")
 	targets = append(targets, airbyteTarget)
+	reflectionTarget, reflectionRules := reflectionObservability(cfg, "")
+	targets = append(targets, reflectionTarget)
 	if cfg.Edge.On() {
 		targets = append(targets, platform.CertManagerTarget(envoygateway.CertManagerNamespace))
 	}
@@ -43,7 +45,7 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 	r := o.Receiver
 	return observability.Spec{
 		Targets:    targets,
-		Rules:      append(append(platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On()}), loggingRules(cfg)...), airbyteRules...),
+		Rules:      append(append(platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On()}), loggingRules(cfg)...), append(airbyteRules, reflectionRules...)...),
 		Dashboards: append(platform.Dashboards(), airbyteDashboard),
 		Retention:  observability.Retention{Metrics: time.Duration(o.MetricsRetentionDays) * 24 * time.Hour},
 		Receiver: observability.Receiver{

@@ -31,6 +31,9 @@ func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 	// Airbyte's jobs-database exporter and its alerts (no dashboard: AWS renders none here).
 	airbyteTarget, airbyteRules, _ := airbyteObservability(cfg, "")
 	targets, rules = append(targets, airbyteTarget), append(rules, airbyteRules...)
+	// The reflection-freshness bridge and its alerts (stacks/dremio_reflections.go).
+	reflectionTarget, reflectionRules := reflectionObservability(cfg, "")
+	targets, rules = append(targets, reflectionTarget), append(rules, reflectionRules...)
 	rules = append(rules, observability.Spec{Targets: targets, Rules: platform.Rules(platform.RulesArgs{
 		AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: cfg.Network.Namespaces.Jobs,
 	})}.Declared(amp.ClusterMetrics(true)...).Rules...)

@@ -67,13 +67,19 @@ func azureObservabilitySpec(cfg *config.Platform) observability.Spec {
 	// Airbyte's jobs-database exporter, its alerts and its dashboard (stacks/airbyte_metrics.go).
 	airbyteTarget, airbyteRules, airbyteDashboard := airbyteObservability(cfg, "")
 	targets = append(targets, airbyteTarget)
+	// The reflection-freshness bridge (stacks/dremio_reflections.go): its target keeps the Dremio
+	// dashboard's freshness panel declared.
+	reflectionTarget, reflectionRules := reflectionObservability(cfg, "")
+	targets = append(targets, reflectionTarget)
 	spec := observabilitySpec(cfg)
 	declared := observability.Spec{Targets: targets, Rules: append(platform.Rules(platform.RulesArgs{
 		AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On(),
 	}), loggingRules(cfg)...), Dashboards: platform.Dashboards()}.Declared(platform.ClusterMetrics()...)
-	spec.Targets = append(targets, backupprobe.Target(n.Apps))
-	spec.Rules = append(append(declared.Rules, airbyteRules...), backupprobe.Rules()...)
+	spec.Targets = targets
+	spec.Rules = append(append(declared.Rules, airbyteRules...), reflectionRules...)
 	spec.Dashboards = append(declared.Dashboards, airbyteDashboard)
+	// The Flexible Server backup probe (stacks/azure_backupprobe.go): its target and rules.
+	spec.Targets, spec.Rules = append(spec.Targets, backupprobe.Target(n.Apps)), append(spec.Rules, backupprobe.Rules()...)
 	return spec
 }
 

@@ -34,6 +34,8 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 		CertManager: cfg.Edge.On(),
 		// gcpData's Cloud SQL tier: its max_connections bounds the connection alert.
 		Tier: cfg.MetadataDB.InstanceClass,
+		// The reflection-freshness bridge is scraped (below): the Dremio dashboard keeps its panel.
+		ReflectionBridge: true,
 	}
 	o := cfg.Observability
 	a := &gmp.Args{
@@ -49,6 +51,10 @@ func gcpMonitoringArgs(cfg *config.Platform, names Names) (*gmp.Args, gmp.Platfo
 	a.Spec.Targets = append(append([]observability.ScrapeTarget{}, a.Spec.Targets...), airbyteTarget)
 	a.Spec.Rules = append(a.Spec.Rules, airbyteRules...)
 	a.Spec.Dashboards = append(a.Spec.Dashboards, airbyteDashboard)
+	// The reflection-freshness bridge and its alerts, scoped to this cluster (stacks/dremio_reflections.go).
+	reflectionTarget, reflectionRules := reflectionObservability(cfg, pa.ClusterMatcher())
+	a.Spec.Targets = append(a.Spec.Targets, reflectionTarget)
+	a.Spec.Rules = append(a.Spec.Rules, reflectionRules...)
 	switch o.Receiver.Kind {
 	case config.ReceiverEmail:
 		a.Email = o.Receiver.To
@@ -71,6 +77,8 @@ func gcpMonitoring(cfg *config.Platform, provider *gcp.Provider, names Names, c 
 			return nil, fmt.Errorf("observability: %w", err)
 		}
 		a.After = after
+		// The policies wait for the exporters the stack runs (the reflection bridge, stacks.go).
+		a.PolicyAfter = after
 		mon, err := gmp.New(ctx, "monitoring", a, pulumi.Providers(provider, c.Provider))
 		if err != nil {
 			return nil, fmt.Errorf("observability: %w", err)

@@ -140,6 +140,10 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 	if err := deployAirbyteMetrics(ctx, cfg, f, ns, data, engine); err != nil {
 		return err
 	}
+	bridge, err := deployReflectionMetrics(ctx, cfg, f, ns, engine)
+	if err != nil {
+		return err
+	}
 
 	monitoring, err := deployObservability(ctx, cfg, f, append([]pulumi.Resource{platform}, f.monitoringAfter...))
 	if err != nil {
@@ -148,7 +152,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Platform) error {
 
 	var cloudMonitoring pulumi.Map
 	if f.observability != nil {
-		if cloudMonitoring, err = f.observability(ctx, data, []pulumi.Resource{platform}); err != nil {
+		if cloudMonitoring, err = f.observability(ctx, data, append([]pulumi.Resource{platform}, bridge...)); err != nil {
 			return fmt.Errorf("observability: %w", err)
 		}
 	}

@@ -57,7 +57,7 @@ func TestAzureBackupProbe(t *testing.T) {
 					}
 				}
 
-				dep := named(t, r, "kubernetes:apps/v1:Deployment", "pg-backup-probe")
+				dep := named(t, r, "kubernetes:apps/v1:Deployment", "pg-backup-probe-runtime")
 				if got := inspect.Str(dep.Inputs, "metadata", "namespace"); got != apps {
 					t.Errorf("probe in %q; want the apps namespace %q", got, apps)
 				}
@@ -70,7 +70,7 @@ func TestAzureBackupProbe(t *testing.T) {
 				if inspect.Str(pod, "metadata", "labels", backupprobe.UseLabel) != "true" {
 					t.Errorf("pod not labelled %s", backupprobe.UseLabel)
 				}
-				sa := named(t, r, "kubernetes:core/v1:ServiceAccount", "pg-backup-probe-sa")
+				sa := named(t, r, "kubernetes:core/v1:ServiceAccount", "pg-backup-probe-runtime")
 				if !inspect.DependsOnInput(sa, "metadata", id) {
 					t.Errorf("the ServiceAccount's client-id annotation is not the probe identity's")
 				}

@@ -44,6 +44,8 @@ func TestObservability(t *testing.T) {
 			"dremio-coordinator": {ns.Apps, 9091}, "dremio-executor": {ns.Apps, 9091}, "cert-manager": {"cert-manager", 9402},
 			// Airbyte's jobs-database exporter (tests/exporters_test.go).
 			"airbyte-sync-metrics": {ns.Apps, 9399},
+			// Dremio's reflection-freshness bridge (tests/reflections_test.go).
+			"dremio-reflection-metrics": {ns.Apps, 9110},
 		}
 		if len(monitors) != len(want) {
 			t.Errorf("%d PodMonitors; want %d", len(monitors), len(want))

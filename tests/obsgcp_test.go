@@ -91,8 +91,8 @@ func TestObservabilityOnGCP(t *testing.T) {
 		if !r.Platform.Edge.On() {
 			t.Fatal("the gcp stacks have an edge (dataplatform:domain)")
 		}
-		if n := len(resourcesOf(r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring")); n != 4 {
-			t.Errorf("%d PodMonitorings; want Dremio's 2, cert-manager's and Airbyte's jobs exporter (Cloud SQL and Cloud Storage are Cloud Monitoring metrics)", n)
+		if n := len(resourcesOf(r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring")); n != 5 {
+			t.Errorf("%d PodMonitorings; want Dremio's 2, cert-manager's, Airbyte's jobs exporter and the reflection bridge (Cloud SQL and Cloud Storage are Cloud Monitoring metrics)", n)
 		}
 		// cert-manager issues the stream edge's certificate: scraped once the edge's controllers exist.
 		cm := named(t, r, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "monitoring-edge-cert-manager-podmonitoring")

@@ -140,11 +140,13 @@ func sameRun(t *testing.T, job string, a, b jobRun) bool {
 
 func bootstrapJobs(target string) ([]bootstrapJob, []rotation) {
 	dremioJob := bootstrapJob{job: "dremio-bootstrap", secrets: map[string]jobSecret{
-		"dremio-bootstrap-credentials": {"dremio-bootstrap", []string{"ADMIN_USER", "ADMIN_PASSWORD", "DBT_USER", "DBT_PASSWORD"}},
+		// MONITOR_*: the reflection bridge's user (components/dremio/monitor.go), on every stack.
+		"dremio-bootstrap-credentials": {"dremio-bootstrap", []string{"ADMIN_USER", "ADMIN_PASSWORD", "DBT_USER", "DBT_PASSWORD", "MONITOR_USER", "MONITOR_PASSWORD"}},
 	}}
 	rotations := []rotation{
 		{"dremio-dbt-password", "dremio-bootstrap-credentials", map[string]string{"dremio-dbt": "dremio-dbt-credentials", "dremio-admin": "dremio-admin"}},
 		{"dremio-admin-password", "dremio-bootstrap-credentials", map[string]string{"dremio-admin": "dremio-admin"}},
+		{"dremio-monitor-password", "dremio-bootstrap-credentials", map[string]string{"dremio-monitor": "dremio-monitor-credentials", "dremio-admin": "dremio-admin"}},
 	}
 	if target == "kubernetes" {
 		minioJob := bootstrapJob{job: "object-store-setup-job", secrets: map[string]jobSecret{

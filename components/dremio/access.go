@@ -80,6 +80,12 @@ func (b *builder) secrets() error {
 		}
 		data["superset-user"], data["superset-password"] = creds["superset"].Ref("user"), creds["superset"].Ref("password")
 	}
+	if b.a.MonitorUser {
+		if b.monitorSecret, err = mk("monitor", MonitorCredentialsSecret, monitorUser); err != nil {
+			return err
+		}
+		data["monitor-user"], data["monitor-password"] = creds["monitor"].Ref("user"), creds["monitor"].Ref("password")
+	}
 	// The Job reads a versioned Secret: a rotated password is a new Secret, Ready before the Job
 	// that names it (secrets.Secret.Versioned), not the stable one ESO may not have re-read yet.
 	b.jobSecret, err = b.a.Secrets.Materialize(b.ctx, b.name+"-bootstrap-credentials", secrets.Secret{
@@ -236,6 +242,9 @@ func (b *builder) bootstrap() error {
 	if b.supersetSecret != nil {
 		users = supersetUserScript()
 	}
+	if b.monitorSecret != nil {
+		users += monitorUserScript()
+	}
 	script := lake.ApplyT(func(l string) string { return bootstrapScript(webURL, users+l) }).(pulumi.StringOutput)
 	hash := script.ApplyT(func(s string) string {
 		sum := sha256.Sum256([]byte(s))
@@ -248,6 +257,7 @@ func (b *builder) bootstrap() error {
 		secretEnv("DBT_PASSWORD", b.jobSecret.Name, "dbt-password"),
 	}
 	env = append(env, b.supersetEnv()...)
+	env = append(env, b.monitorEnv()...)
 	if b.lakeSource() && a.ObjectStore.Kind == objectstore.MinIO {
 		// The lake source uses Dremio's own scoped MinIO key, as its distributed storage does.
 		env = append(env,

@@ -130,6 +130,9 @@ type DremioClusterArgs struct {
 	// SupersetUser creates the Dremio user "superset" for Superset's Dremio connection; its Secret
 	// is SupersetCredentialsSecret.
 	SupersetUser bool
+	// MonitorUser creates the Dremio user "monitor" for the reflection-freshness bridge; its Secret
+	// is MonitorCredentialsSecret.
+	MonitorUser bool
 	// Secrets is the target's secret store: the administrator's and the dbt user's credentials are
 	// written to it and their Secrets materialized by ExternalSecrets. nil creates plain Secrets.
 	Secrets *secrets.Store

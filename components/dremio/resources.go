@@ -36,6 +36,8 @@ type builder struct {
 	dbtSecret   *secrets.Materialized
 	// supersetSecret is the "superset" user's Secret, when SupersetUser asks for it.
 	supersetSecret *secrets.Materialized
+	// monitorSecret is the "monitor" user's Secret, when MonitorUser asks for it.
+	monitorSecret *secrets.Materialized
 	// jobSecret is the bootstrap Job's versioned copy of both credentials (access.go).
 	jobSecret *secrets.Materialized
 }

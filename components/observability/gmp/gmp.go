@@ -84,6 +84,10 @@ type Args struct {
 	Labels map[string]string
 	// After are resources the Kubernetes objects wait for (the namespaces of the targets).
 	After []pulumi.Resource
+	// PolicyAfter are resources the alert policies wait for: the exporters whose series they read,
+	// so that, when a policy is refused over a metric not yet received (policy), the exporter already
+	// runs and the next `up` finds the metric.
+	PolicyAfter []pulumi.Resource
 	// LogMetrics are log-based metrics the rules read (PlatformArgs.LogMetrics); every policy waits
 	// for them, as Cloud Monitoring refuses a PromQL condition over a metric it does not know.
 	LogMetrics []LogMetric
@@ -188,7 +192,7 @@ func New(ctx *pulumi.Context, resName string, args *Args, opts ...pulumi.Resourc
 		metrics = append(metrics, lm)
 	}
 	for _, r := range spec.Rules {
-		p, err := policy(ctx, resName, args, r, channels, child, pulumi.DependsOn(metrics))
+		p, err := policy(ctx, resName, args, r, channels, child, pulumi.DependsOn(append(append([]pulumi.Resource{}, metrics...), args.PolicyAfter...)))
 		if err != nil {
 			return nil, err
 		}

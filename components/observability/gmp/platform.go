@@ -43,6 +43,10 @@ type PlatformArgs struct {
 	// BackupMaxAge is how long Cloud SQL may report no successful automated backup (default 26 h: the
 	// daily window plus margin, as platform.RulesArgs.BackupMaxAge).
 	BackupMaxAge time.Duration
+	// ReflectionBridge: the reflection-freshness bridge (components/dremio/reflectionmetrics, job
+	// "dremio-reflection-metrics") is scraped beside Targets, so the Dremio dashboard keeps the
+	// platform's "Reflection freshness" panel; without it the panel is left out.
+	ReflectionBridge bool
 	// Tier is the Cloud SQL instance's machine type: its max_connections (CloudSQLMaxConnections) is
 	// what PostgresConnectionSaturation measures against; empty drops that rule.
 	Tier string
@@ -303,14 +307,23 @@ func Dashboards(a PlatformArgs) []observability.Dashboard {
 				continue
 			}
 			// The platform's Dremio panels with GMP's job label, in this cluster.
-			for i := range d.Panels {
-				q := append([]string{}, d.Panels[i].Queries...)
+			panels := []observability.Panel{}
+			for _, pn := range d.Panels {
+				q := append([]string{}, pn.Queries...)
+				bridge := false
 				for j := range q {
+					bridge = bridge || strings.Contains(q[j], platform.DremioReflectionJob)
 					q[j] = strings.ReplaceAll(q[j], platform.DremioJob, a.dremio())
 					q[j] = strings.ReplaceAll(q[j], `statefulset="dremio-executor"`, a.executors())
+					q[j] = strings.ReplaceAll(q[j], platform.DremioReflectionJob, `job="dremio-reflection-metrics", `+a.inCluster())
 				}
-				d.Panels[i].Queries = q
+				if bridge && !a.ReflectionBridge {
+					continue
+				}
+				pn.Queries = q
+				panels = append(panels, pn)
 			}
+			d.Panels = panels
 			out = append(out, d)
 		}
 	}

@@ -249,3 +249,24 @@ func check(schema map[string]any, v any, at string, problems *[]string) {
 		}
 	}
 }
+
+// TestReflectionFreshnessPanel: the platform's "Reflection freshness" panel is on GCP's Dremio
+// dashboard only with the bridge, with GMP's job label and the cluster.
+func TestReflectionFreshnessPanel(t *testing.T) {
+	panel := func(a PlatformArgs) *observability.Panel {
+		for _, d := range Dashboards(a) {
+			for i, p := range d.Panels {
+				if d.UID == "dataplatform-dremio" && p.Title == "Reflection freshness" {
+					return &d.Panels[i]
+				}
+			}
+		}
+		return nil
+	}
+	a := platformArgs()
+	assert.Nil(t, panel(a), "no bridge, no panel")
+	a.ReflectionBridge = true
+	p := panel(a)
+	require.NotNil(t, p)
+	assert.Equal(t, []string{`time() - max by (reflection, dataset) (dremio_reflection_last_refresh_timestamp_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", reflection_id!="_none"})`}, p.Queries)
+}

@@ -93,6 +93,10 @@ func Dashboards() []observability.Dashboard {
 			p("Failed query ratio", "percentunit", ts, `sum(rate(jobs_failed_total{`+DremioJob+`}[15m])) / sum(rate(jobs_total{`+DremioJob+`}[15m]))`),
 			p("Reflections active / failed", "short", ts, `max(reflections_active{`+DremioJob+`})`, `max(reflections_failed{`+DremioJob+`})`),
 			p("Executors ready", "short", stat, `max(kube_statefulset_status_replicas_ready{statefulset="dremio-executor"})`),
+			// Each reflection's age, from the reflection-freshness bridge (components/dremio/
+			// reflectionmetrics; its placeholder series excluded).
+			p("Reflection freshness", "s", ts,
+				`time() - max by (reflection, dataset) (dremio_reflection_last_refresh_timestamp_seconds{`+DremioReflectionJob+`, reflection_id!="_none"})`),
 		}},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/opendataplatform/dataplatform/components/dremio"
+	"github.com/opendataplatform/dataplatform/components/dremio/reflectionmetrics"
 	"github.com/opendataplatform/dataplatform/components/metadatadb/cnpg"
 	"github.com/opendataplatform/dataplatform/components/objectstore/minio"
 	"github.com/opendataplatform/dataplatform/components/observability"
@@ -18,6 +19,7 @@ func targets() []observability.ScrapeTarget {
 		cnpg.MetricsTarget("metadata-db", "dataplatform-data"),
 		minio.MetricsTarget("object-store", "dataplatform-data"),
 		CertManagerTarget("cert-manager"),
+		reflectionmetrics.Target("dataplatform"),
 	}
 	return append(out, dremio.MetricsTargets("dataplatform")...)
 }

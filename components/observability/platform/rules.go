@@ -31,6 +31,10 @@ const platformJobs = `job=~".+/(metadata-db|object-store|dremio-coordinator|drem
 // coordinator's PodMonitor job.
 const DremioJob = `job=~".+/dremio-coordinator"`
 
+// DremioReflectionJob scopes the reflection-freshness bridge's series (components/dremio/
+// reflectionmetrics.Job): "<namespace>/<name>" from a PodMonitor or the AMP scraper, "<name>" from GMP.
+const DremioReflectionJob = `job=~"(.+/)?dremio-reflection-metrics"`
+
 // Rules are the platform's alert rules; each names its section in docs/runbook-alerts.md.
 func Rules(a RulesArgs) []observability.AlertRule {
 	if a.BackupMaxAge == 0 {

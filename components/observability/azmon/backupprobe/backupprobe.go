@@ -9,9 +9,9 @@
 //     ServiceAccount (issuer: the AKS OIDC issuer; subject system:serviceaccount:<ns>:<sa>); the
 //     built-in Reader role on the server's resource ID only (Reader is "*/read": it lists backups,
 //     Backups_ListByServer being a GET, and reads the server; nothing else in the subscription).
-//   - Kubernetes: that ServiceAccount (annotated with the identity's client ID), the script's
-//     ConfigMap, a one-replica Deployment of the official python image, and an egress
-//     NetworkPolicy (DNS, and HTTPS to Entra ID and ARM).
+//   - Kubernetes, through components/observability/probe: that ServiceAccount (annotated with the
+//     identity's client ID), the script's ConfigMap, a one-replica Deployment of the official
+//     python image, and an egress NetworkPolicy (DNS, and HTTPS to Entra ID and ARM).
 //
 // Ordering on a first run: the Deployment waits for the federated credential and the role
 // assignment, but Entra ID and ARM take minutes to propagate both. Until then the token exchange
@@ -30,17 +30,17 @@ import (
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/dremio"
 	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
+	"github.com/opendataplatform/dataplatform/components/observability/probe"
 )
 
 // Type is the component's Pulumi type.
 const Type = "dataplatform:observability:FlexibleServerBackupProbe"
 
-// Names of the Kubernetes objects (and the pods' app.kubernetes.io/name).
+// Name names the Kubernetes objects (the probe package names them all after it) and is the pods'
+// app.kubernetes.io/name; ServiceAccount is the federated one.
 const (
 	Name           = "pg-backup-probe"
 	ServiceAccount = Name
-	PortName       = "metrics"
-	Port           = 9110
 )
 
 // ReaderRole is the built-in Reader role's definition ID, the same in every tenant
@@ -122,7 +122,7 @@ func (a *Args) validate() error {
 func FederatedSubject(ns string) string { return "system:serviceaccount:" + ns + ":" + ServiceAccount }
 
 // Selector are the probe pods' labels the scrape target selects.
-func Selector() map[string]string { return map[string]string{"app.kubernetes.io/name": Name} }
+func Selector() map[string]string { return probe.Selector(Name) }
 
 // Probe is the deployed probe.
 type Probe struct {

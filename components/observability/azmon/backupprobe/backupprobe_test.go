@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opendataplatform/dataplatform/components/observability"
+	"github.com/opendataplatform/dataplatform/components/observability/probe"
 	"github.com/opendataplatform/dataplatform/mockcloud"
 	"github.com/opendataplatform/dataplatform/mockcloud/inspect"
 )
@@ -101,13 +102,10 @@ func TestWorkload(t *testing.T) {
 		assert.Equal(t, "true", inspect.Str(pod, "metadata", "labels", UseLabel))
 		assert.Equal(t, Name, inspect.Str(pod, "metadata", "labels", "app.kubernetes.io/name"))
 		assert.Equal(t, ServiceAccount, inspect.Str(pod, "spec", "serviceAccountName"))
-		assert.True(t, inspect.DependsOnInput(dep, "spec", id), "a new identity rolls the pods (%s)", IdentityAnnotation)
-		if !preview {
-			assert.Equal(t, inspect.Str(sa.Inputs, "metadata", "annotations", ClientIDAnnotation), inspect.Str(pod, "metadata", "annotations", IdentityAnnotation))
-		}
+		assert.True(t, inspect.DependsOnInput(dep, "spec", id), "a new identity rolls the pods (the probe package hashes the ServiceAccount's annotations into the template)")
 		c := inspect.Obj(inspect.At(pod, "spec", "containers", 0))
-		assert.Equal(t, Image, inspect.Str(c, "image"))
-		assert.Equal(t, []string{"python3", "-B", "-u", ScriptDir + "/" + ScriptFile}, inspect.Strs(c, "command"))
+		assert.Equal(t, probe.Image, inspect.Str(c, "image"))
+		assert.Equal(t, []string{"python3", "-B", "-u", probe.ScriptDir + "/" + ScriptFile}, inspect.Strs(c, "command"))
 		env := map[string]string{}
 		for _, e := range inspect.Arr(inspect.At(c, "env")) {
 			env[inspect.Str(inspect.Obj(e), "name")] = inspect.Str(inspect.Obj(e), "value")
@@ -124,7 +122,7 @@ func TestWorkload(t *testing.T) {
 		assert.NotEmpty(t, inspect.Str(c, "resources", "limits", "memory"))
 		ro, _ := inspect.Bool(c, "securityContext", "readOnlyRootFilesystem")
 		assert.True(t, ro)
-		assert.NotEmpty(t, inspect.Str(dep.Inputs, "metadata", "annotations", SingletonAnnotation))
+		assert.Equal(t, SingletonReason, inspect.Str(dep.Inputs, "metadata", "annotations", probe.SingletonAnnotation))
 		for _, typ := range []string{fedType, raType} {
 			assert.Contains(t, dep.Dependencies, inspect.One(t, m, typ).URN, "the pod starts after the %s", typ)
 		}

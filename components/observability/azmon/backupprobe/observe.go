@@ -6,15 +6,13 @@ import (
 	"time"
 
 	"github.com/opendataplatform/dataplatform/components/observability"
+	"github.com/opendataplatform/dataplatform/components/observability/probe"
 )
 
 // Script is the probe, a Python standard-library exporter written in this project (probe.py).
 //
 //go:embed probe.py
 var Script string
-
-// ScriptFile is the script's key in the ConfigMap and its file name in the container.
-const ScriptFile = "probe.py"
 
 // The series probe.py serves (its render method writes each name).
 const (
@@ -61,11 +59,7 @@ func Metrics() []observability.Metric {
 // Target is the probe's scrape target in namespace ns. The probe asks ARM at most every
 // CacheSeconds whatever the interval; one minute keeps the probe-down signal prompt.
 func Target(ns string) observability.ScrapeTarget {
-	return observability.ScrapeTarget{
-		Name: Name, Namespace: ns, Selector: Selector(),
-		Port: PortName, PortNumber: Port, Path: "/metrics", Scheme: observability.HTTP,
-		Interval: time.Minute, Metrics: Metrics(),
-	}
+	return probe.Target(Name, ns, time.Minute, Metrics())
 }
 
 // RunbookDoc is where the rules' sections are: the azure runbook (their signal exists on azure only).
