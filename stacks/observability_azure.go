@@ -13,6 +13,7 @@ import (
 	"github.com/opendataplatform/dataplatform/components/network/azurevnet"
 	"github.com/opendataplatform/dataplatform/components/observability"
 	"github.com/opendataplatform/dataplatform/components/observability/azmon"
+	"github.com/opendataplatform/dataplatform/components/observability/azmon/backupprobe"
 	"github.com/opendataplatform/dataplatform/components/observability/platform"
 	"github.com/opendataplatform/dataplatform/config"
 )
@@ -77,6 +78,8 @@ func azureObservabilitySpec(cfg *config.Platform) observability.Spec {
 	spec.Targets = targets
 	spec.Rules = append(append(declared.Rules, airbyteRules...), reflectionRules...)
 	spec.Dashboards = append(declared.Dashboards, airbyteDashboard)
+	// The Flexible Server backup probe (stacks/azure_backupprobe.go): its target and rules.
+	spec.Targets, spec.Rules = append(spec.Targets, backupprobe.Target(n.Apps)), append(spec.Rules, backupprobe.Rules()...)
 	return spec
 }
 
@@ -121,10 +124,13 @@ func azureObservability(cfg *config.Platform, provider *azurenative.Provider, na
 	if !cfg.Observability.On() {
 		return nil
 	}
-	return func(ctx *pulumi.Context, data *DataServices, _ []pulumi.Resource) (pulumi.Map, error) {
+	return func(ctx *pulumi.Context, data *DataServices, after []pulumi.Resource) (pulumi.Map, error) {
 		mon, err := azmon.New(ctx, "azure-monitor", azureMonitorArgs(cfg, names, net, c, data), pulumi.Provider(provider))
 		if err != nil {
 			return nil, fmt.Errorf("azure monitor: %w", err)
+		}
+		if err := azureBackupProbe(ctx, cfg, provider, names, net, c, data, after); err != nil {
+			return nil, err
 		}
 		return pulumi.Map{
 			"actionGroupId":         mon.ActionGroupID,

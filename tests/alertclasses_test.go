@@ -188,10 +188,7 @@ func requiredClasses(r *planner.Result) []string {
 
 // knownGaps are classes a target does not cover yet, each with the reason (the README's Known limits
 // say the same). A gap that becomes covered fails the test, so the entry is removed with the fix.
-var knownGaps = map[string]map[string]string{
-	"azure": {classBackup: "Flexible Server emits no backup-health metric or log (backup_storage_used is a size); " +
-		"a signal needs Azure Backup's vaulted backups (a Backup vault and its job alerts), not built"},
-}
+var knownGaps = map[string]map[string]string{}
 
 // TestAlertClasses: on every target, with observability on (gcp: enabled, its opt-in), the alerts the
 // plan registers cover each class of issue 12 that applies, and every alert's runbook link names a

@@ -200,6 +200,9 @@ func TestEdgeOnAzure(t *testing.T) {
 			if ra.Name == "edge-ip-rg-reader" || ra.Name == "edge-external-dns-rg-reader" {
 				continue // the listing Readers on resource groups (TestAzureEdgeListingReaders)
 			}
+			if ra.Name == "pg-backup-probe-server-reader" {
+				continue // the backup probe's Reader on the Flexible Server (TestAzureBackupProbe)
+			}
 			switch guid {
 			case "acdd72a7-3385-48ef-bd42-f606fba81ae7", "fbc52c3f-28ad-4303-a892-8a056630b8f1":
 				if !strings.Contains(scope, "/resourceGroups/MC_") {

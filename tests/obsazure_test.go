@@ -82,10 +82,14 @@ func TestObservabilityOnAzure(t *testing.T) {
 				t.Errorf("rule %s missing on azure", a)
 			}
 		}
-		for _, absent := range []string{"cnpg_", "minio_", "barman_", "PostgresBackupMissing"} {
+		for _, absent := range []string{"cnpg_", "minio_", "barman_"} {
 			if strings.Contains(all, absent) {
 				t.Errorf("the rules name %s, which nothing scrapes on azure (Azure Monitor watches the database and the lake)", absent)
 			}
+		}
+		// PostgresBackupMissing on azure is the backup probe's (tests/azbackup_test.go), not CloudNativePG's.
+		if !strings.Contains(all, "PostgresBackupMissing time() - max(azure_pg_flexible_") {
+			t.Errorf("PostgresBackupMissing on azure does not read the Flexible Server backup probe")
 		}
 		named(t, r, "kubernetes:core/v1:ConfigMap", "monitoring-dashboard-dataplatform-dremio")
 		if len(resourcesOf(r, "kubernetes:core/v1:ConfigMap")) > 0 && hasConfigMap(r, "monitoring-dashboard-dataplatform-postgres") {

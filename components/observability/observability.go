@@ -111,10 +111,18 @@ type AlertRule struct {
 	Summary string
 	// Runbook is the anchor of the alert's section in RunbookDoc (lower-case, '-' separated).
 	Runbook string
+	// Doc is the document the anchor is in when it is not RunbookDoc: a target's own runbook
+	// ("docs/runbook-alerts-azure.md") for a rule only that target has. Empty: RunbookDoc.
+	Doc string
 }
 
 // RunbookURL is the rule's runbook as a repository-relative link.
-func (r AlertRule) RunbookURL() string { return RunbookDoc + "#" + r.Runbook }
+func (r AlertRule) RunbookURL() string {
+	if r.Doc != "" {
+		return r.Doc + "#" + r.Runbook
+	}
+	return RunbookDoc + "#" + r.Runbook
+}
 
 // PanelKind is how a panel draws its queries.
 type PanelKind string
@@ -251,6 +259,7 @@ var (
 	portName   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$`)
 	alertName  = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{2,99}$`)
 	anchor     = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	runbookDoc = regexp.MustCompile(`^docs/runbook-alerts-[a-z0-9]+\.md$`)
 	metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 	secretName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 	secretKey  = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,253}$`)
@@ -380,6 +389,8 @@ func (r AlertRule) validate(at string) error {
 		return problem(at+".Summary", r.Summary, "a one-line description for the receiver")
 	case !anchor.MatchString(r.Runbook):
 		return problem(at+".Runbook", r.Runbook, "the anchor of the alert's section in "+RunbookDoc+" (lower-case words joined by '-')")
+	case r.Doc != "" && !runbookDoc.MatchString(r.Doc):
+		return problem(at+".Doc", r.Doc, "empty ("+RunbookDoc+") or a runbook under docs/ named runbook-alerts-<target>.md")
 	}
 	return nil
 }
