@@ -100,6 +100,10 @@ func TestGrafanaChart(t *testing.T) {
 		assert.Equal(t, "https://grafana.data.example.com/", inspect.Str(ch.Inputs, append(ini, "server", "root_url")...))
 		secure, _ := inspect.Bool(ch.Inputs, append(ini, "security", "cookie_secure")...)
 		assert.True(t, secure)
+		autoUpdate, ok := inspect.Bool(ch.Inputs, append(ini, "plugins", "preinstall_auto_update")...)
+		assert.True(t, ok && !autoUpdate, "no plugin replaced from grafana.com on restart")
+		preinstallOff, _ := inspect.Bool(ch.Inputs, append(ini, "plugins", "preinstall_disabled")...)
+		assert.True(t, preinstallOff, "no app downloaded at start")
 		assert.Equal(t, "grafana-admin", inspect.Str(ch.Inputs, v("admin", "existingSecret")...))
 		assert.Equal(t, "admin-password", inspect.Str(ch.Inputs, v("admin", "passwordKey")...))
 

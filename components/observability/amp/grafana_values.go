@@ -35,7 +35,8 @@ func grafanaValues(a *GrafanaArgs) (pulumi.Map, error) {
 	}).(pulumi.StringOutput)
 
 	// grafana.ini keys: grafana conf/defaults.ini ([analytics] reporting_enabled, check_for_updates,
-	// check_for_plugin_updates; [users] allow_sign_up; [auth.anonymous] enabled; [snapshots]
+	// check_for_plugin_updates; [plugins] preinstall_disabled, preinstall_auto_update; [users]
+	// allow_sign_up; [auth.anonymous] enabled; [snapshots]
 	// external_enabled; [server] domain, root_url; [security] cookie_secure, strict_transport_security).
 	ini := pulumi.Map{
 		// No snapshot of a dashboard published to snapshots.raintank.io (the default's target).
@@ -45,6 +46,15 @@ func grafanaValues(a *GrafanaArgs) (pulumi.Map, error) {
 		// Grafana's own login is the authentication: anonymous access and sign-up off, the admin from
 		// the store.
 		"auth.anonymous": pulumi.Map{"enabled": pulumi.Bool(false)},
+		// Nothing is installed from grafana.com at start: Grafana 13.2 ships its data sources as
+		// standalone plugins, bundled in the image and by default replaced by the catalog's latest on
+		// every restart ("Starting with Grafana v13.2, the … data source is a standalone plugin,
+		// preinstalled … Grafana automatically checks the plugin catalog and installs the latest version
+		// on each server restart. Opt out of auto-updates: set preinstall_auto_update to false", grafana
+		// docs v13.2 datasources "Plugin updates"), and it downloads its default preinstall apps
+		// (pkg/setting/setting_plugins.go defaultPreinstallPlugins) unless preinstall_disabled. The
+		// bundled versions of the pinned image run; the dashboards use none of the apps.
+		"plugins": pulumi.Map{"preinstall_auto_update": pulumi.Bool(false), "preinstall_disabled": pulumi.Bool(true)},
 	}
 	if a.Domain != "" {
 		host := GrafanaHost + "." + a.Domain
