@@ -105,5 +105,10 @@ func awsOutputs(r *Resource, region, mod, typ string, set func(string, any)) {
 	if mod == "ec2" {
 		set("ownerId", AWSAccountID)
 	}
+	if mod == "amp" && typ == "Workspace" {
+		// pulumi-aws@v6.83.4 sdk/go/aws/amp/workspace.go PrometheusEndpoint: the workspace's query
+		// and remote-write base, https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>/.
+		set("prometheusEndpoint", fmt.Sprintf("https://aps-workspaces.%s.amazonaws.com/workspaces/%s/", region, id))
+	}
 	awsEdgeOutputs(r, mod, typ, set)
 }

@@ -174,14 +174,15 @@ func awsEdgeFoundation(ctx *pulumi.Context, cfg *config.Platform, provider *aws.
 	}
 	f.edgeCIDRs = net.PublicCIDRs
 	f.edge = func(ctx *pulumi.Context, e *Engine) (*edge.Info, error) {
-		routes := engineRoutes(e)
+		// Grafana's route (stacks/grafana_aws.go) beside the engine's.
+		routes := append(engineRoutes(e), f.extraRoutes...)
 		out, err := awsgateway.NewEdge(ctx, "edge", &awsgateway.EdgeArgs{
 			Domain: cfg.Domain, Routes: routes,
 			// What the backends answer 200 on when ready: Dremio's coordinator readiness probe
 			// (components/dremio/workloads.go, /apiv2/server_status on the web port) and Airbyte's
 			// server probe (airbyte-platform charts/v2/airbyte/templates/airbyte-server/deployment.yaml:
 			// /api/v1/health on port 8001).
-			HealthCheckPaths:   withSearchHealthPaths(e, withHealthPaths(e, map[string]string{"dremio-ui": "/apiv2/server_status", "airbyte": "/api/v1/health"})),
+			HealthCheckPaths:   awsEdgeHealthPaths(f, withSearchHealthPaths(e, withHealthPaths(e, map[string]string{"dremio-ui": "/apiv2/server_status", "airbyte": "/api/v1/health"}))),
 			SourceRanges:       cfg.Edge.SourceRanges,
 			Internal:           cfg.Edge.InternalOnly(),
 			SubnetIDs:          net.PublicSubnetIDs,
@@ -190,7 +191,12 @@ func awsEdgeFoundation(ctx *pulumi.Context, cfg *config.Platform, provider *aws.
 			Controller:         lbc.Ready(),
 			Protect:            cfg.Environment == config.Prod,
 			Tags:               tags(cfg),
-		}, pulumi.Providers(provider, c.Provider))
+		}, pulumi.Providers(provider, c.Provider), pulumi.Transformations([]pulumi.ResourceTransformation{
+			// The route and target group configuration of Grafana are created beside it, in the
+			// monitoring namespace, which must exist first.
+			waitFor("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", f.edgeAfter),
+			waitFor("kubernetes:gateway.k8s.aws/v1:TargetGroupConfiguration", f.edgeAfter),
+		}))
 		if err != nil {
 			return nil, err
 		}

@@ -28,15 +28,20 @@ import (
 func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 	targets := dremio.MetricsTargets(cfg.Network.Namespaces.Apps)
 	var rules []observability.AlertRule
-	// Airbyte's jobs-database exporter and its alerts (no dashboard: AWS renders none here).
-	airbyteTarget, airbyteRules, _ := airbyteObservability(cfg, "")
+	// Airbyte's jobs-database exporter, its alerts and its dashboard.
+	airbyteTarget, airbyteRules, airbyteDashboard := airbyteObservability(cfg, "")
 	targets, rules = append(targets, airbyteTarget), append(rules, airbyteRules...)
 	// The reflection-freshness bridge and its alerts (stacks/dremio_reflections.go).
 	reflectionTarget, reflectionRules := reflectionObservability(cfg, "")
 	targets, rules = append(targets, reflectionTarget), append(rules, reflectionRules...)
-	rules = append(rules, observability.Spec{Targets: targets, Rules: platform.Rules(platform.RulesArgs{
+	// The rules and the dashboards (Grafana's, awsGrafana) whose every series AMP receives: Dremio's,
+	// Airbyte's exporter's, the kubelet's volume statistics and kube-state-metrics'. The PostgreSQL and
+	// object-store dashboards (CloudNativePG and MinIO series) drop out: RDS and S3 are on the
+	// CloudWatch dashboard.
+	declared := observability.Spec{Targets: targets, Rules: platform.Rules(platform.RulesArgs{
 		AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: cfg.Network.Namespaces.Jobs,
-	})}.Declared(amp.ClusterMetrics(true)...).Rules...)
+	}), Dashboards: append(platform.Dashboards(), airbyteDashboard, platform.VolumesDashboard())}.Declared(amp.ClusterMetrics(true)...)
+	rules = append(rules, declared.Rules...)
 	// kube-state-metrics is not one of the model's targets: without this rule its absence would only
 	// silence the rules that read it.
 	rules = append(rules, observability.AlertRule{
@@ -45,9 +50,10 @@ func awsObservabilitySpec(cfg *config.Platform) observability.Spec {
 		Expr:    `absent(up{job="kube-state-metrics"} == 1)`,
 	})
 	return observability.Spec{
-		Targets:   targets,
-		Rules:     rules,
-		Retention: observability.Retention{Metrics: time.Duration(cfg.Observability.MetricsRetentionDays) * 24 * time.Hour},
+		Targets:    targets,
+		Rules:      rules,
+		Dashboards: declared.Dashboards,
+		Retention:  observability.Retention{Metrics: time.Duration(cfg.Observability.MetricsRetentionDays) * 24 * time.Hour},
 	}
 }
 
@@ -85,8 +91,9 @@ func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names,
 		if err != nil {
 			return nil, fmt.Errorf("kube-state-metrics: %w", err)
 		}
+		spec := awsObservabilitySpec(cfg)
 		obs, err := amp.New(ctx, "observability", &amp.Args{
-			Name: names.Base, Spec: awsObservabilitySpec(cfg), RunbookBase: cfg.Observability.DocsBaseURL,
+			Name: names.Base, Spec: spec, RunbookBase: cfg.Observability.DocsBaseURL,
 			ClusterName: clusterName, Cluster: c.Name,
 			// The cluster's private subnets (the nodes' and the API endpoint's) and the EKS cluster
 			// security group, which every node carries and which admits its own members.
@@ -111,6 +118,10 @@ func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names,
 		f.watchEdgeCertificate = func(ctx *pulumi.Context, arn pulumi.StringOutput) error {
 			return obs.WatchCertificate(ctx, "edge", arn)
 		}
+		grafana, err := awsGrafana(ctx, cfg, provider, clusterName, c, f, obs, spec)
+		if err != nil {
+			return nil, err
+		}
 		insights, err := eksaddons.NewContainerInsights(ctx, "container-insights", &eksaddons.ContainerInsightsArgs{
 			ClusterName: clusterName, Cluster: c.Name, KubernetesVersion: c.KubernetesVersion,
 			RetentionDays: cfg.Network.FlowLogRetentionDays, KMSKeyARN: obs.KMSKeyARN, Provider: c.Provider, Tags: tags(cfg),
@@ -119,7 +130,7 @@ func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names,
 			return nil, fmt.Errorf("container insights: %w", err)
 		}
 		console := "https://" + cfg.Region + ".console.aws.amazon.com/cloudwatch/home?region=" + cfg.Region
-		return pulumi.Map{
+		out := pulumi.Map{
 			"enabled":            pulumi.Bool(true),
 			"prometheusEndpoint": obs.PrometheusEndpoint,
 			"workspaceId":        obs.WorkspaceID,
@@ -128,6 +139,10 @@ func awsObservability(cfg *config.Platform, provider *aws.Provider, names Names,
 			"alarms":             pulumi.ToStringArray(obs.Alarms),
 			"dashboardUrl":       pulumi.String(console + "#dashboards/dashboard/" + obs.DashboardName),
 			"logGroups":          pulumi.ToStringArray(insights.LogGroups),
-		}, nil
+		}
+		for k, v := range grafanaExports(cfg, grafana) {
+			out[k] = v
+		}
+		return out, nil
 	}
 }

@@ -80,5 +80,6 @@ func storeNamespaces(cfg *config.Platform) []string {
 	if cfg.Observability.On() && (cfg.Cloud == config.Kubernetes || cfg.Cloud == config.Azure) {
 		out = append(out, kubeprometheus.Namespace)
 	}
+	out = append(out, awsGrafanaStoreNamespaces(cfg)...)
 	return append(out, loggingStoreNamespaces(cfg)...)
 }

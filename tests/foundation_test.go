@@ -57,9 +57,10 @@ func TestPlatformNamespacesAreDefaultDeny(t *testing.T) {
 		for _, np := range resourcesOf(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy") {
 			if get(np.Inputs, "metadata", "name").StringValue() == "default-deny" {
 				// The External Secrets Operator's namespace and the in-cluster secret store's deny
-				// everything too, as does the ECK operator's; they are not platform namespaces.
+				// everything too, as does the ECK operator's and aws Grafana's monitoring namespace; they
+				// are not platform namespaces.
 				if strings.Contains(np.URN, "dataplatform:clusteraddons:ExternalSecrets$") || strings.Contains(np.URN, "dataplatform:secrets:KubernetesStore$") ||
-					strings.Contains(np.URN, "dataplatform:clusteraddons:ECK$") {
+					strings.Contains(np.URN, "dataplatform:clusteraddons:ECK$") || strings.Contains(np.URN, "dataplatform:aws:Grafana$") {
 					addOnDeny++
 					continue
 				}

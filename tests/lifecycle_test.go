@@ -113,6 +113,7 @@ func unprotectedByDesign(urn string) bool {
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-controllers-envoy-gateway-namespace") ||
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::edge-namespace") || // aws: Gateways only, no pods
 		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::eck-namespace") || // the ECK operator only
+		strings.HasSuffix(urn, "kubernetes:core/v1:Namespace::grafana-namespace") || // aws Grafana: no volumes (SQLite on an emptyDir)
 		(strings.Contains(urn, "tls:index/privateKey:PrivateKey::") && !strings.HasSuffix(urn, "tls:index/privateKey:PrivateKey::edge-ca-key"))
 }
 

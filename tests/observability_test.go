@@ -12,7 +12,8 @@ import (
 // retention and scrapes the metadata database, the object store (with its token and CA), Dremio's
 // coordinator and executors and cert-manager, each admitted by a NetworkPolicy on its metrics port
 // only; the alert rules, the dashboards and Grafana's route under the domain exist. On aws and gcp
-// nothing of it exists (managed services); azure's is tested in obsazure_test.go.
+// none of kube-prometheus-stack exists (managed services; aws runs Grafana alone, awsgrafana_test.go);
+// azure's is tested in obsazure_test.go.
 func TestObservability(t *testing.T) {
 	eachPlan(t, func(t *testing.T, stack, target string, preview bool, r *planner.Result) {
 		comps := resourcesOf(r, "dataplatform:clusteraddons:KubePrometheusStack")

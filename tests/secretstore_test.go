@@ -69,6 +69,9 @@ func TestCloudSecretStores(t *testing.T) {
 		if target == "azure" && r.Platform.Observability.On() {
 			admitted = append(admitted, "monitoring") // Grafana's admin and the receiver (obsazure_test.go)
 		}
+		if target == "aws" && r.Platform.Observability.On() {
+			admitted = append(admitted, "monitoring") // Grafana's admin (awsgrafana_test.go)
+		}
 		assert.ElementsMatch(t, admitted, inspect.Strs(inspect.Obj(inspect.Arr(inspect.At(css[0].Inputs, "spec", "conditions"))[0]), "namespaces"))
 
 		charts := resourcesOf(r, esoChartType)
