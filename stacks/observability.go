@@ -46,7 +46,7 @@ func observabilitySpec(cfg *config.Platform) observability.Spec {
 	return observability.Spec{
 		Targets:    targets,
 		Rules:      append(append(platform.Rules(platform.RulesArgs{AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On()}), loggingRules(cfg)...), append(airbyteRules, reflectionRules...)...),
-		Dashboards: append(platform.Dashboards(), airbyteDashboard),
+		Dashboards: append(platform.Dashboards(), airbyteDashboard, platform.VolumesDashboard()),
 		Retention:  observability.Retention{Metrics: time.Duration(o.MetricsRetentionDays) * 24 * time.Hour},
 		Receiver: observability.Receiver{
 			Kind: observability.ReceiverKind(r.Kind), To: r.To, From: r.From, Smarthost: r.Smarthost, Username: r.Username,

@@ -74,7 +74,7 @@ func azureObservabilitySpec(cfg *config.Platform) observability.Spec {
 	spec := observabilitySpec(cfg)
 	declared := observability.Spec{Targets: targets, Rules: append(platform.Rules(platform.RulesArgs{
 		AvailabilityPercent: cfg.Profile.AvailabilityPercent, RPO: cfg.Profile.RPO, JobsNamespace: n.Jobs, CertManager: cfg.Edge.On(),
-	}), loggingRules(cfg)...), Dashboards: platform.Dashboards()}.Declared(platform.ClusterMetrics()...)
+	}), loggingRules(cfg)...), Dashboards: append(platform.Dashboards(), platform.VolumesDashboard())}.Declared(platform.ClusterMetrics()...)
 	spec.Targets = targets
 	spec.Rules = append(append(declared.Rules, airbyteRules...), reflectionRules...)
 	spec.Dashboards = append(declared.Dashboards, airbyteDashboard)

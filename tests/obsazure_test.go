@@ -92,6 +92,7 @@ func TestObservabilityOnAzure(t *testing.T) {
 			t.Errorf("PostgresBackupMissing on azure does not read the Flexible Server backup probe")
 		}
 		named(t, r, "kubernetes:core/v1:ConfigMap", "monitoring-dashboard-dataplatform-dremio")
+		named(t, r, "kubernetes:core/v1:ConfigMap", "monitoring-dashboard-dataplatform-volumes")
 		if len(resourcesOf(r, "kubernetes:core/v1:ConfigMap")) > 0 && hasConfigMap(r, "monitoring-dashboard-dataplatform-postgres") {
 			t.Error("the CloudNativePG dashboard on azure")
 		}

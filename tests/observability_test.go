@@ -73,7 +73,7 @@ func TestObservability(t *testing.T) {
 		if n := len(inspect.Arr(inspect.At(rules.Inputs, "spec", "groups", 0, "rules"))); n < 15 {
 			t.Errorf("%d alert rules; want every class of issue 12", n)
 		}
-		for _, uid := range []string{"dataplatform-postgres", "dataplatform-object-store", "dataplatform-dremio"} {
+		for _, uid := range []string{"dataplatform-postgres", "dataplatform-object-store", "dataplatform-dremio", "dataplatform-volumes"} {
 			named(t, r, "kubernetes:core/v1:ConfigMap", "monitoring-dashboard-"+uid)
 		}
 		host := "grafana." + r.Platform.Domain
