@@ -27,7 +27,6 @@ import (
 	"regexp"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
-	"github.com/pulumi/pulumi-azure-native-sdk/managedidentity/v2"
 	apiextensions "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
@@ -37,6 +36,7 @@ import (
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
+	"github.com/opendataplatform/dataplatform/components/internal/azurewi"
 )
 
 // ControllerType is the type token of the add-on.
@@ -73,8 +73,6 @@ const (
 	// app=alb-controller`).
 	controllerLabel = "app"
 	controllerValue = "alb-controller"
-	// tokenAudience is the audience the AKS workload identity webhook requests tokens for.
-	tokenAudience = "api://AzureADTokenExchange"
 )
 
 // Built-in roles the ALB Controller's identity needs (the Helm quickstart and
@@ -189,27 +187,15 @@ func NewController(ctx *pulumi.Context, name string, args *ControllerArgs, opts 
 	child := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
 	k8s := pulumi.Composite(child, pulumi.Provider(a.KubernetesProvider))
 
-	identity, err := managedidentity.NewUserAssignedIdentity(ctx, name+"-identity", &managedidentity.UserAssignedIdentityArgs{
-		ResourceName:      pulumi.String(a.IdentityName),
-		ResourceGroupName: a.ResourceGroupName,
-		Location:          pulumi.String(a.Location),
-		Tags:              pulumi.ToStringMap(a.Tags),
+	identity, fic, err := azurewi.New(ctx, name+"-identity", name+"-federation", azurewi.Args{
+		IdentityName: a.IdentityName, FederationName: "alb-controller",
+		ResourceGroupName: a.ResourceGroupName, Location: a.Location, Tags: pulumi.ToStringMap(a.Tags),
+		Issuer: a.OIDCIssuerURL, Namespace: ControllerNamespace, ServiceAccount: ServiceAccount,
 	}, child)
 	if err != nil {
 		return nil, err
 	}
 	comp.ClientID, comp.PrincipalID = identity.ClientId, identity.PrincipalId
-	fic, err := managedidentity.NewFederatedIdentityCredential(ctx, name+"-federation", &managedidentity.FederatedIdentityCredentialArgs{
-		FederatedIdentityCredentialResourceName: pulumi.String("alb-controller"),
-		ResourceName:                            identity.Name,
-		ResourceGroupName:                       a.ResourceGroupName,
-		Issuer:                                  a.OIDCIssuerURL,
-		Subject:                                 pulumi.String("system:serviceaccount:" + ControllerNamespace + ":" + ServiceAccount),
-		Audiences:                               pulumi.StringArray{pulumi.String(tokenAudience)},
-	}, child)
-	if err != nil {
-		return nil, err
-	}
 	grants := []pulumi.Resource{fic}
 	for _, g := range []struct {
 		logical string

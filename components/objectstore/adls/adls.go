@@ -23,12 +23,12 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
-	"github.com/pulumi/pulumi-azure-native-sdk/managedidentity/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/network/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/storage/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
+	"github.com/opendataplatform/dataplatform/components/internal/azurewi"
 	"github.com/opendataplatform/dataplatform/components/objectstore"
 )
 
@@ -42,7 +42,7 @@ const BlobDataContributorRole = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 // Workload identity conventions of AKS.
 const (
 	// TokenAudience is the audience the workload identity webhook requests ServiceAccount tokens for.
-	TokenAudience = "api://AzureADTokenExchange"
+	TokenAudience = azurewi.TokenAudience
 	// ClientIDAnnotation names the managed identity a ServiceAccount acts as.
 	ClientIDAnnotation = "azure.workload.identity/client-id"
 	// UseLabel makes the webhook inject the token volume and AZURE_* variables into a pod.
@@ -480,22 +480,10 @@ func staticIdentity(ctx *pulumi.Context, args *ObjectStoreArgs, a objectstore.Ac
 // ServiceAccount, and grants it its containers.
 func newIdentity(ctx *pulumi.Context, name, base string, args *ObjectStoreArgs, a objectstore.Access, comp *ObjectStore, role pulumi.StringOutput) (objectstore.Identity, error) {
 	parent := pulumi.Parent(comp)
-	uai, err := managedidentity.NewUserAssignedIdentity(ctx, name+"-"+a.Workload, &managedidentity.UserAssignedIdentityArgs{
-		ResourceName:      pulumi.String(base + "-" + a.Workload),
-		ResourceGroupName: args.ResourceGroupName,
-		Location:          pulumi.String(args.Location),
-		Tags:              pulumi.ToStringMap(args.Tags),
-	}, parent, disposable)
-	if err != nil {
-		return objectstore.Identity{}, err
-	}
-	fic, err := managedidentity.NewFederatedIdentityCredential(ctx, name+"-"+a.Workload+"-federation", &managedidentity.FederatedIdentityCredentialArgs{
-		FederatedIdentityCredentialResourceName: pulumi.String(federationName(a)),
-		ResourceName:                            uai.Name,
-		ResourceGroupName:                       args.ResourceGroupName,
-		Issuer:                                  args.OIDCIssuerURL,
-		Subject:                                 pulumi.String(Subject(a.Namespace, a.ServiceAccount)),
-		Audiences:                               pulumi.StringArray{pulumi.String(TokenAudience)},
+	uai, fic, err := azurewi.New(ctx, name+"-"+a.Workload, name+"-"+a.Workload+"-federation", azurewi.Args{
+		IdentityName: base + "-" + a.Workload, FederationName: federationName(a),
+		ResourceGroupName: args.ResourceGroupName, Location: args.Location, Tags: pulumi.ToStringMap(args.Tags),
+		Issuer: args.OIDCIssuerURL, Namespace: a.Namespace, ServiceAccount: a.ServiceAccount,
 	}, parent, disposable)
 	if err != nil {
 		return objectstore.Identity{}, err
@@ -539,7 +527,7 @@ func newIdentity(ctx *pulumi.Context, name, base string, args *ObjectStoreArgs, 
 
 // Subject is the ServiceAccount token subject AKS issues for a ServiceAccount.
 func Subject(namespace, serviceAccount string) string {
-	return "system:serviceaccount:" + namespace + ":" + serviceAccount
+	return azurewi.Subject(namespace, serviceAccount)
 }
 
 // federationName names the federated credential after the ServiceAccount it trusts (3-120 letters,

@@ -5,11 +5,10 @@ import (
 	"regexp"
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
-	"github.com/pulumi/pulumi-azure-native-sdk/managedidentity/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
-	"github.com/opendataplatform/dataplatform/components/objectstore/adls"
+	"github.com/opendataplatform/dataplatform/components/internal/azurewi"
 )
 
 // GrafanaIdentityType is the type token of Grafana's Azure identity.
@@ -68,28 +67,16 @@ func NewGrafanaIdentity(ctx *pulumi.Context, name string, args *GrafanaIdentityA
 	}
 	comp := &GrafanaIdentity{}
 	if err := ctx.RegisterComponentResourceV2(GrafanaIdentityType, name, pulumi.Map{
-		"name": pulumi.String(args.Name), "subject": pulumi.String(adls.Subject(args.Namespace, args.ServiceAccount)),
+		"name": pulumi.String(args.Name), "subject": pulumi.String(azurewi.Subject(args.Namespace, args.ServiceAccount)),
 	}, comp, opts...); err != nil {
 		return nil, err
 	}
 	// The identity and its federation hold no data: never protected.
 	child := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
-	uai, err := managedidentity.NewUserAssignedIdentity(ctx, name, &managedidentity.UserAssignedIdentityArgs{
-		ResourceName:      pulumi.String(args.Name),
-		ResourceGroupName: args.ResourceGroupName,
-		Location:          pulumi.String(args.Location),
-		Tags:              pulumi.ToStringMap(args.Tags),
-	}, child)
-	if err != nil {
-		return nil, err
-	}
-	fic, err := managedidentity.NewFederatedIdentityCredential(ctx, name+"-federation", &managedidentity.FederatedIdentityCredentialArgs{
-		FederatedIdentityCredentialResourceName: pulumi.String("kubernetes-" + args.Namespace + "-" + args.ServiceAccount),
-		ResourceName:                            uai.Name,
-		ResourceGroupName:                       args.ResourceGroupName,
-		Issuer:                                  args.OIDCIssuerURL,
-		Subject:                                 pulumi.String(adls.Subject(args.Namespace, args.ServiceAccount)),
-		Audiences:                               pulumi.StringArray{pulumi.String(adls.TokenAudience)},
+	uai, fic, err := azurewi.New(ctx, name, name+"-federation", azurewi.Args{
+		IdentityName: args.Name, FederationName: "kubernetes-" + args.Namespace + "-" + args.ServiceAccount,
+		ResourceGroupName: args.ResourceGroupName, Location: args.Location, Tags: pulumi.ToStringMap(args.Tags),
+		Issuer: args.OIDCIssuerURL, Namespace: args.Namespace, ServiceAccount: args.ServiceAccount,
 	}, child)
 	if err != nil {
 		return nil, err

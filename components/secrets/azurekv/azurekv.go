@@ -18,7 +18,6 @@ import (
 
 	"github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/keyvault/v2"
-	"github.com/pulumi/pulumi-azure-native-sdk/managedidentity/v2"
 	"github.com/pulumi/pulumi-azure-native-sdk/network/v2"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -27,6 +26,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
+	"github.com/opendataplatform/dataplatform/components/internal/azurewi"
 	"github.com/opendataplatform/dataplatform/components/secrets"
 	"github.com/opendataplatform/dataplatform/components/secrets/internal/cloudstore"
 )
@@ -51,7 +51,7 @@ const (
 	ClientIDAnnotation = "azure.workload.identity/client-id"
 	// TokenAudience is the audience ESO requests for the ServiceAccount token and Entra ID expects
 	// on a federated credential (keyvault.go AzureDefaultAudience).
-	TokenAudience = "api://AzureADTokenExchange"
+	TokenAudience = azurewi.TokenAudience
 	// Soft-delete retention: the longest window in prod, the shortest elsewhere (a deleted vault's
 	// name stays taken that long; keyvault@v2.90.0 VaultPropertiesArgs: "between 7 and 90").
 	prodSoftDeleteDays = 90
@@ -129,7 +129,7 @@ func (a *StoreArgs) validate() error {
 
 // Subject is the token subject AKS issues for the reader ServiceAccount.
 func Subject() string {
-	return "system:serviceaccount:" + secrets.OperatorNamespace + ":" + ReaderServiceAccount
+	return azurewi.Subject(secrets.OperatorNamespace, ReaderServiceAccount)
 }
 
 // NewStore creates the vault and its private endpoint, the operator's identity, installs the
@@ -162,20 +162,10 @@ func NewStore(ctx *pulumi.Context, name string, args *StoreArgs, install cloudst
 		return nil, err
 	}
 
-	uai, err := managedidentity.NewUserAssignedIdentity(ctx, name+"-operator", &managedidentity.UserAssignedIdentityArgs{
-		ResourceName: pulumi.String(args.VaultName + "-eso"), ResourceGroupName: args.ResourceGroupName,
-		Location: pulumi.String(args.Location), Tags: labels,
-	}, disposable)
-	if err != nil {
-		return nil, err
-	}
-	fic, err := managedidentity.NewFederatedIdentityCredential(ctx, name+"-operator-federation", &managedidentity.FederatedIdentityCredentialArgs{
-		FederatedIdentityCredentialResourceName: pulumi.String("kubernetes-" + secrets.OperatorNamespace + "-" + ReaderServiceAccount),
-		ResourceName:                            uai.Name,
-		ResourceGroupName:                       args.ResourceGroupName,
-		Issuer:                                  args.OIDCIssuerURL,
-		Subject:                                 pulumi.String(Subject()),
-		Audiences:                               pulumi.StringArray{pulumi.String(TokenAudience)},
+	uai, fic, err := azurewi.New(ctx, name+"-operator", name+"-operator-federation", azurewi.Args{
+		IdentityName: args.VaultName + "-eso", FederationName: "kubernetes-" + secrets.OperatorNamespace + "-" + ReaderServiceAccount,
+		ResourceGroupName: args.ResourceGroupName, Location: args.Location, Tags: labels,
+		Issuer: args.OIDCIssuerURL, Namespace: secrets.OperatorNamespace, ServiceAccount: ReaderServiceAccount,
 	}, disposable)
 	if err != nil {
 		return nil, err

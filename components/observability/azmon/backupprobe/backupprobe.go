@@ -24,12 +24,12 @@ import (
 	"regexp"
 
 	authorization "github.com/pulumi/pulumi-azure-native-sdk/authorization/v2"
-	managedidentity "github.com/pulumi/pulumi-azure-native-sdk/managedidentity/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/opendataplatform/dataplatform/components/cluster"
 	"github.com/opendataplatform/dataplatform/components/dremio"
 	"github.com/opendataplatform/dataplatform/components/internal/azurerbac"
+	"github.com/opendataplatform/dataplatform/components/internal/azurewi"
 	"github.com/opendataplatform/dataplatform/components/observability/probe"
 )
 
@@ -51,7 +51,7 @@ const ReaderRole = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 // TokenAudience is the audience of the ServiceAccount token the AKS workload identity webhook
 // projects and the federated credential accepts (Azure/azure-workload-identity docs/book/src/topics/
 // federated-identity-credential.md: "api://AzureADTokenExchange").
-const TokenAudience = "api://AzureADTokenExchange"
+const TokenAudience = azurewi.TokenAudience
 
 // Workload identity's wiring (Azure/azure-workload-identity v1.5.1 and v1.6.0, docs/book/src/topics/
 // service-account-labels-and-annotations.md and pkg/webhook/webhook.go): the webhook mutates pods
@@ -119,7 +119,7 @@ func (a *Args) validate() error {
 }
 
 // FederatedSubject is the token subject AKS issues for the probe's ServiceAccount in namespace ns.
-func FederatedSubject(ns string) string { return "system:serviceaccount:" + ns + ":" + ServiceAccount }
+func FederatedSubject(ns string) string { return azurewi.Subject(ns, ServiceAccount) }
 
 // Selector are the probe pods' labels the scrape target selects.
 func Selector() map[string]string { return probe.Selector(Name) }
@@ -149,24 +149,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	child := pulumi.Composite(pulumi.Parent(comp), pulumi.Protect(false))
 
-	identity, err := managedidentity.NewUserAssignedIdentity(ctx, name+"-identity", &managedidentity.UserAssignedIdentityArgs{
-		ResourceName:      pulumi.String(a.IdentityName),
-		ResourceGroupName: a.ResourceGroupName,
-		Location:          pulumi.String(a.Location),
-		Tags:              pulumi.ToStringMap(a.Tags),
-	}, child)
-	if err != nil {
-		return nil, err
-	}
-	// managedidentity@v2.81.0 federatedIdentityCredential.go (api 2023-01-31): audiences, issuer,
-	// subject required; the name is unique per identity.
-	fic, err := managedidentity.NewFederatedIdentityCredential(ctx, name+"-federation", &managedidentity.FederatedIdentityCredentialArgs{
-		FederatedIdentityCredentialResourceName: pulumi.String("kubernetes-" + a.NamespaceName + "-" + ServiceAccount),
-		ResourceName:                            identity.Name,
-		ResourceGroupName:                       a.ResourceGroupName,
-		Issuer:                                  a.OIDCIssuerURL,
-		Subject:                                 pulumi.String(FederatedSubject(a.NamespaceName)),
-		Audiences:                               pulumi.StringArray{pulumi.String(TokenAudience)},
+	identity, fic, err := azurewi.New(ctx, name+"-identity", name+"-federation", azurewi.Args{
+		IdentityName: a.IdentityName, FederationName: "kubernetes-" + a.NamespaceName + "-" + ServiceAccount,
+		ResourceGroupName: a.ResourceGroupName, Location: a.Location, Tags: pulumi.ToStringMap(a.Tags),
+		Issuer: a.OIDCIssuerURL, Namespace: a.NamespaceName, ServiceAccount: ServiceAccount,
 	}, child)
 	if err != nil {
 		return nil, err
