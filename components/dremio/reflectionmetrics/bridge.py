@@ -32,7 +32,9 @@ Dremio OSS 25.2.0 (dremio/dremio-oss@c7fee0bcd "Release 25.2.0"), dac/backend/sr
     served by dac/.../service/sysflight/SysFlightTablesProvider.java RecentJobsTable with the columns of
     services/jobs/src/main/protobuf/jobs-service.proto RecentJobSummary). LocalJobsService.java
     createRecentJobCondition/getRecentJobs read every job of the jobs store (retention
-    jobs.max.age_in_days, 30) with no user filter, so the plain monitor user sees every user's jobs.
+    jobs.max.age_in_days, 30) with no user filter (RecentJobsRequest.user_name is set by sysflight but
+    never read), and plugins/sysflight/.../SysFlightStoragePlugin.java hasAccessPermission is true,
+    so the plain monitor user sees every user's jobs.
     JobsServiceUtil.java toRecentJobSummary: status is the last attempt's JobState, submitted_epoch_millis
     the first attempt's start (ms), final_state_epoch_millis the last attempt's terminal event (ms,
     AttemptsHelper.getFinalStateTimeStamp; unset while running). Its *_ts columns are built with

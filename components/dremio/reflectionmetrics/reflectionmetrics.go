@@ -3,7 +3,8 @@
 // freshness comes from sys.materializations / the reflection API, not from a metric — bridge it").
 // The bridge is this project's script bridge.py, run by components/observability/probe next to
 // Dremio; it signs in as Dremio's "monitor" user (dremio.MonitorCredentialsSecret) and serves one
-// set of gauges per reflection, scraped like every other target.
+// set of gauges per reflection, scraped like every other target. The same pass runs a second SQL
+// job over sys.jobs_recent for query duration, which Dremio OSS exports no metric of (issue 12).
 package reflectionmetrics
 
 import (
