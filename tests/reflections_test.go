@@ -113,6 +113,9 @@ func reflectionChecks(t *testing.T, target string, preview bool, r *planner.Resu
 		if !strings.Contains(inspect.Str(d.Inputs, "data", "dataplatform-dremio.json"), "Reflection freshness") {
 			t.Error("the Dremio dashboard has no Reflection freshness panel")
 		}
+		if !strings.Contains(inspect.Str(d.Inputs, "data", "dataplatform-dremio.json"), "dremio_query_duration_mean_seconds") {
+			t.Error("the Dremio dashboard has no Query duration panel")
+		}
 	case "aws":
 		scraper := named(t, r, "aws:amp/scraper:Scraper", "observability-collector")
 		if !strings.Contains(inspect.Str(scraper.Inputs, "scrapeConfiguration"), "job_name: "+apps+"/"+reflectionmetrics.Name+"\n") {
@@ -153,6 +156,9 @@ func reflectionChecks(t *testing.T, target string, preview bool, r *planner.Resu
 		d := named(t, r, "gcp:monitoring/dashboard:Dashboard", "monitoring-dataplatform-dremio")
 		if !strings.Contains(inspect.Str(d.Inputs, "dashboardJson"), "Reflection freshness") {
 			t.Error("no Reflection freshness panel on the GCP Dremio dashboard")
+		}
+		if !strings.Contains(inspect.Str(d.Inputs, "dashboardJson"), "dremio_query_duration_mean_seconds") {
+			t.Error("no Query duration panel on the GCP Dremio dashboard")
 		}
 	}
 }

@@ -27,6 +27,19 @@ Dremio OSS 25.2.0 (dremio/dremio-oss@c7fee0bcd "Release 25.2.0"), dac/backend/sr
     (null when none). TIMESTAMP values come as "YYYY-MM-DD HH24:MI:SS.FFF" in UTC without a zone
     (explore/model/DataJsonOutput.java FORMAT_TIMESTAMP, withZoneUTC, through
     codegen/templates/APIJobResultsSerializer.java), e.g. "2024-10-24 11:40:07.123".
+  - Query duration: Dremio OSS exports no duration metric, so a second SQL job of the same pass
+    aggregates sys.jobs_recent (services/sysflight/.../SystemTableManager.java TABLES.JOBS_RECENT,
+    served by dac/.../service/sysflight/SysFlightTablesProvider.java RecentJobsTable with the columns of
+    services/jobs/src/main/protobuf/jobs-service.proto RecentJobSummary). LocalJobsService.java
+    createRecentJobCondition/getRecentJobs read every job of the jobs store (retention
+    jobs.max.age_in_days, 30) with no user filter (RecentJobsRequest.user_name is set by sysflight but
+    never read), and plugins/sysflight/.../SysFlightStoragePlugin.java hasAccessPermission is true,
+    so the plain monitor user sees every user's jobs.
+    JobsServiceUtil.java toRecentJobSummary: status is the last attempt's JobState, submitted_epoch_millis
+    the first attempt's start (ms), final_state_epoch_millis the last attempt's terminal event (ms,
+    AttemptsHelper.getFinalStateTimeStamp; unset while running). Its *_ts columns are built with
+    Timestamp.setSeconds(<millis>), so only the *_epoch_millis columns are used. submitted_epoch_millis
+    is pushed down to the jobs index (services/jobs/.../JobSearchUtils.java FIELDS), which bounds the scan.
 """
 
 import json
@@ -44,6 +57,16 @@ PREFIX = "dremio_reflection_"
 NONE = "_none"
 SQL = ("SELECT reflection_id, reflection_name, dataset_name, status, num_failures, "
        "last_refresh_from_table, available_until FROM sys.reflections")
+# The query-duration window: jobs that reached a final state in the WINDOW seconds before a pass, among
+# those submitted in the LOOKBACK seconds before it (the pushed-down bound; a job running longer is not
+# counted). Reflection maintenance (query_type ACCELERATOR_*) and the bridge's own user are left out.
+WINDOW = 300
+LOOKBACK = 3600
+JOBS_SQL = ("SELECT status, COUNT(*) AS queries, "
+            "SUM(final_state_epoch_millis - submitted_epoch_millis) AS total_millis, "
+            "MAX(final_state_epoch_millis - submitted_epoch_millis) AS max_millis "
+            "FROM sys.jobs_recent WHERE submitted_epoch_millis > %d AND final_state_epoch_millis > %d "
+            "AND user_name <> '%s' AND query_type NOT LIKE 'ACCELERATOR%%' GROUP BY status")
 DONE = {"COMPLETED"}
 FAILED = {"FAILED", "CANCELED", "INVALID_STATE"}
 
@@ -118,7 +141,17 @@ class Dremio:
 
     def reflection_rows(self, deadline):
         self.deadline = deadline
-        job = self.authed("POST", "/api/v3/sql", {"sql": SQL}).get("id")
+        return self.rows(SQL)
+
+    def job_rows(self, deadline, now):
+        """sys.jobs_recent aggregated per final state over the WINDOW before now (epoch seconds)."""
+        self.deadline = deadline
+        ms = int(now * 1000)
+        user = self.user.replace("'", "''")
+        return self.rows(JOBS_SQL % (ms - LOOKBACK * 1000, ms - WINDOW * 1000, user))
+
+    def rows(self, sql):
+        job = self.authed("POST", "/api/v3/sql", {"sql": sql}).get("id")
         if not isinstance(job, str) or not job:
             raise Failure("sql: no job id")
         job = urllib.parse.quote(job, safe="")
@@ -128,7 +161,7 @@ class Dremio:
             if state in DONE:
                 break
             if state in FAILED:
-                raise Failure("sys.reflections query %s: %s" % (state, status.get("errorMessage")))
+                raise Failure("query %s: %s" % (state, status.get("errorMessage")))
             time.sleep(min(0.2, self.remaining()))
         rows, offset = [], 0
         while True:
@@ -170,6 +203,40 @@ HELP = {
 }
 
 
+QUERY_PREFIX = "dremio_query"
+QUERY_HELP = {
+    "completed": "Queries that reached the final state (sys.jobs_recent status) in the %d s before the bridge's last pass, reflection maintenance and the bridge's own queries excluded; a sliding-window gauge (consecutive passes overlap), not a counter." % WINDOW,
+    "duration_mean_seconds": "Mean time from submission to final state (sys.jobs_recent final_state_epoch_millis - submitted_epoch_millis) of the queries counted by dremio_query_completed with that state.",
+    "duration_max_seconds": "Longest time from submission to final state among the queries counted by dremio_query_completed with that state.",
+}
+
+
+def number(value):
+    """A BIGINT of the job results (a JSON number), 0 for NULL."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if value is None:
+            return 0
+        raise Failure("results: %r is not a number" % (value,))
+    return value
+
+
+def query_series(session, deadline, now):
+    """The query-duration series of one pass: {name: [(labels, value)]}, each with its placeholder."""
+    # The placeholders keep every series in existence on a platform nobody queries yet (Cloud
+    # Monitoring refuses an alert policy over a metric it never received); panels read state!="_none".
+    series = {k: [(labels(state=NONE), 0)] for k in QUERY_HELP}
+    for row in session.job_rows(deadline, now):
+        state = row.get("status")
+        n = number(row.get("queries"))
+        if not state or n <= 0:
+            continue
+        lab = labels(state=state)
+        series["completed"].append((lab, n))
+        series["duration_mean_seconds"].append((lab, number(row.get("total_millis")) / 1000.0 / n))
+        series["duration_max_seconds"].append((lab, number(row.get("max_millis")) / 1000.0))
+    return series
+
+
 def collect(session, budget):
     """The exposition text of one pass over Dremio's reflections."""
     start = time.monotonic()
@@ -203,6 +270,15 @@ def collect(session, budget):
         print("bridge: %s: %s" % (type(e).__name__, e), file=sys.stderr, flush=True)
         ok, count = 0, 0
         series = {k: [] for k in HELP}
+    # The second job of the pass, inside the same deadline; not tried when the first failed (the
+    # session or Dremio is the cause, and a second login would double the attempts).
+    qok, queries = 0, {k: [(labels(state=NONE), 0)] for k in QUERY_HELP}
+    if ok:
+        try:
+            queries = query_series(session, start + budget, time.time())
+            qok = 1
+        except Exception as e:
+            print("bridge: sys.jobs_recent: %s: %s" % (type(e).__name__, e), file=sys.stderr, flush=True)
     series["last_refresh_timestamp_seconds"].insert(0, placeholder)
     out = []
     for name, rows in series.items():
@@ -210,6 +286,16 @@ def collect(session, budget):
         out.append("# TYPE %s%s gauge" % (PREFIX, name))
         for lab, value in rows:
             out.append("%s%s%s %s" % (PREFIX, name, lab, repr(float(value))))
+    for name, rows in queries.items():
+        out.append("# HELP %s_%s %s" % (QUERY_PREFIX, name, QUERY_HELP[name]))
+        out.append("# TYPE %s_%s gauge" % (QUERY_PREFIX, name))
+        for lab, value in rows:
+            out.append("%s_%s%s %s" % (QUERY_PREFIX, name, lab, repr(float(value))))
+    out += [
+        "# HELP %s_bridge_scrape_success 1 when the last pass read sys.jobs_recent, else 0." % QUERY_PREFIX,
+        "# TYPE %s_bridge_scrape_success gauge" % QUERY_PREFIX,
+        "%s_bridge_scrape_success %d" % (QUERY_PREFIX, qok),
+    ]
     out += [
         "# HELP %sbridge_reflections Reflections read on the last pass." % PREFIX,
         "# TYPE %sbridge_reflections gauge" % PREFIX,

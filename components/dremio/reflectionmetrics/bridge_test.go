@@ -45,6 +45,13 @@ type fakeReflection struct {
 
 type fake struct {
 	reflections []fakeReflection
+	// jobs are sys.jobs_recent's rows (bridge_queries_test.go); jobsState, when set, is the final
+	// state of the pass's second query; windows records each one's [submitted, final] bounds (ms),
+	// excluded the user it leaves out.
+	jobs      []fakeJob
+	jobsState string
+	windows   [][2]int64
+	excluded  string
 	// pageSize caps the rows of one results page (to exercise paging).
 	pageSize int
 	// refuse makes the login fail as a wrong password does.
@@ -109,23 +116,35 @@ func (f *fake) handler(t *testing.T) http.Handler {
 	mux.HandleFunc("POST /api/v3/sql", authed(func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]any
 		require.NoError(t, json.NewDecoder(r.Body).Decode(&in))
-		assert.Equal(t, "SELECT reflection_id, reflection_name, dataset_name, status, num_failures, last_refresh_from_table, available_until FROM sys.reflections", in["sql"])
+		id := "1a2b-job"
+		if sql, _ := in["sql"].(string); strings.Contains(sql, "sys.jobs_recent") {
+			id = f.jobsQuery(t, sql)
+		} else {
+			assert.Equal(t, "SELECT reflection_id, reflection_name, dataset_name, status, num_failures, last_refresh_from_table, available_until FROM sys.reflections", sql)
+		}
 		f.mu.Lock()
 		f.polls = 0
 		f.mu.Unlock()
-		jsonOut(w, http.StatusOK, map[string]any{"id": "1a2b-job"})
+		jsonOut(w, http.StatusOK, map[string]any{"id": id})
 	}))
 	mux.HandleFunc("GET /api/v3/job/{id}", authed(func(w http.ResponseWriter, r *http.Request) {
-		assert.Equal(t, "1a2b-job", r.PathValue("id"))
+		id := r.PathValue("id")
+		assert.Contains(t, []string{"1a2b-job", jobsJob}, id)
 		f.mu.Lock()
 		f.polls++
 		first := f.polls == 1
 		f.mu.Unlock()
-		state := f.jobState
+		state, count := f.jobState, len(f.reflections)
+		if id == jobsJob {
+			count = len(f.jobGroups())
+			if f.jobsState != "" {
+				state = f.jobsState
+			}
+		}
 		if first {
 			state = "RUNNING"
 		}
-		body := map[string]any{"jobState": state, "rowCount": len(f.reflections), "queryType": "REST"}
+		body := map[string]any{"jobState": state, "rowCount": count, "queryType": "REST"}
 		if state == "FAILED" {
 			body["errorMessage"] = "Table 'sys.reflections' not found"
 		}
@@ -139,6 +158,10 @@ func (f *fake) handler(t *testing.T) http.Handler {
 		off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		assert.LessOrEqual(t, limit, 500, "JobResource: limit can not exceed 500 rows")
+		if r.PathValue("id") == jobsJob {
+			f.jobsResults(w, jsonOut, off, limit)
+			return
+		}
 		rows := []map[string]any{}
 		for i := off; i < len(f.reflections) && len(rows) < min(limit, f.pageSize); i++ {
 			x := f.reflections[i]

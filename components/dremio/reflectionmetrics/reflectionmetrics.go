@@ -3,7 +3,8 @@
 // freshness comes from sys.materializations / the reflection API, not from a metric — bridge it").
 // The bridge is this project's script bridge.py, run by components/observability/probe next to
 // Dremio; it signs in as Dremio's "monitor" user (dremio.MonitorCredentialsSecret) and serves one
-// set of gauges per reflection, scraped like every other target.
+// set of gauges per reflection, scraped like every other target. The same pass runs a second SQL
+// job over sys.jobs_recent for query duration, which Dremio OSS exports no metric of (issue 12).
 package reflectionmetrics
 
 import (
@@ -92,7 +93,21 @@ const (
 	Reflections   = "dremio_reflection_bridge_reflections"
 	ScrapeSuccess = "dremio_reflection_bridge_scrape_success"
 	ScrapeSeconds = "dremio_reflection_bridge_scrape_duration_seconds"
+	// Query duration, from the pass's second SQL job over sys.jobs_recent (bridge.py WINDOW, 300 s):
+	// sliding-window gauges per final state, with a state="_none" placeholder.
+	QueriesCompleted   = "dremio_query_completed"
+	QueryMeanSeconds   = "dremio_query_duration_mean_seconds"
+	QueryMaxSeconds    = "dremio_query_duration_max_seconds"
+	QueryScrapeSuccess = "dremio_query_bridge_scrape_success"
 )
+
+// WindowSeconds is bridge.py's WINDOW: the query series cover the jobs that reached a final state in
+// this many seconds before a pass.
+const WindowSeconds = 300
+
+// JobsSource is what the query series are read from: sys.jobs_recent, which a non-admin user reads in
+// full (LocalJobsService applies no user filter).
+const JobsSource = "components/dremio/reflectionmetrics/bridge.py over dremio-oss@25.2.0 (c7fee0bcd) sys.jobs_recent: services/sysflight/src/main/java/com/dremio/service/sysflight/SystemTableManager.java TABLES.JOBS_RECENT, dac/backend/src/main/java/com/dremio/dac/service/sysflight/SysFlightTablesProvider.java RecentJobsTable, services/jobs/src/main/protobuf/jobs-service.proto RecentJobSummary, filled by services/jobs/src/main/java/com/dremio/service/jobs/JobsServiceUtil.java toRecentJobSummary from LocalJobsService.java getRecentJobs (every user's jobs)"
 
 // Source is what every series is read from: one query of sys.reflections through the REST API.
 const Source = "components/dremio/reflectionmetrics/bridge.py over dremio-oss@25.2.0 (c7fee0bcd) sys.reflections: services/accelerator-api/src/main/protobuf/ReflectionDescriptionService.proto ListReflectionsResponse, filled by services/accelerator/src/main/java/com/dremio/service/reflection/ReflectionStatusServiceImpl.java getReflections"
@@ -107,6 +122,10 @@ func Metrics() []observability.Metric {
 		{Name: Reflections, Source: Source + ": its rows"},
 		{Name: ScrapeSuccess, Source: "components/dremio/reflectionmetrics/bridge.py (the bridge's own pass)"},
 		{Name: ScrapeSeconds, Source: "components/dremio/reflectionmetrics/bridge.py (the bridge's own pass)"},
+		{Name: QueriesCompleted, Source: JobsSource + ": COUNT(*) per status over final_state_epoch_millis in the window"},
+		{Name: QueryMeanSeconds, Source: JobsSource + ": SUM(final_state_epoch_millis - submitted_epoch_millis) / COUNT(*) per status"},
+		{Name: QueryMaxSeconds, Source: JobsSource + ": MAX(final_state_epoch_millis - submitted_epoch_millis) per status"},
+		{Name: QueryScrapeSuccess, Source: "components/dremio/reflectionmetrics/bridge.py (the pass's sys.jobs_recent query)"},
 	}
 }
 

@@ -270,3 +270,27 @@ func TestReflectionFreshnessPanel(t *testing.T) {
 	require.NotNil(t, p)
 	assert.Equal(t, []string{`time() - max by (reflection, dataset) (dremio_reflection_last_refresh_timestamp_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", reflection_id!="_none"})`}, p.Queries)
 }
+
+// TestQueryDurationPanel: the platform's "Query duration" panel (the bridge's sys.jobs_recent
+// series) follows the bridge on GCP's Dremio dashboard, with GMP's job label and the cluster.
+func TestQueryDurationPanel(t *testing.T) {
+	panel := func(a PlatformArgs) *observability.Panel {
+		for _, d := range Dashboards(a) {
+			for i, p := range d.Panels {
+				if d.UID == "dataplatform-dremio" && p.Title == "Query duration" {
+					return &d.Panels[i]
+				}
+			}
+		}
+		return nil
+	}
+	a := platformArgs()
+	assert.Nil(t, panel(a), "no bridge, no panel")
+	a.ReflectionBridge = true
+	p := panel(a)
+	require.NotNil(t, p)
+	assert.Equal(t, []string{
+		`max(dremio_query_duration_mean_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", state="COMPLETED"})`,
+		`max(dremio_query_duration_max_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", state="COMPLETED"})`,
+	}, p.Queries)
+}

@@ -97,6 +97,12 @@ func Dashboards() []observability.Dashboard {
 			// reflectionmetrics; its placeholder series excluded).
 			p("Reflection freshness", "s", ts,
 				`time() - max by (reflection, dataset) (dremio_reflection_last_refresh_timestamp_seconds{`+DremioReflectionJob+`, reflection_id!="_none"})`),
+			// Mean and longest submission-to-end time of the queries that completed in the bridge's
+			// last 5-minute window (sys.jobs_recent through the same bridge; Dremio OSS exports no
+			// duration metric).
+			p("Query duration", "s", ts,
+				`max(dremio_query_duration_mean_seconds{`+DremioReflectionJob+`, state="COMPLETED"})`,
+				`max(dremio_query_duration_max_seconds{`+DremioReflectionJob+`, state="COMPLETED"})`),
 		}},
 	}
 }

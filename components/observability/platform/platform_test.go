@@ -38,7 +38,7 @@ func TestDashboardsNameOnlyRealMetrics(t *testing.T) {
 	want := map[string]bool{
 		"cnpg_backends_total": false, "cnpg_pg_stat_database_xact_commit": false, "cnpg_pg_stat_database_blks_hit": false,
 		"minio_s3_requests_total": false, "minio_s3_requests_errors_total": false, "minio_s3_traffic_sent_bytes": false,
-		"jobs_total": false, "reflections_failed": false,
+		"jobs_total": false, "reflections_failed": false, "dremio_query_duration_mean_seconds": false,
 	}
 	for _, d := range s.Dashboards {
 		for _, p := range d.Panels {
