@@ -250,47 +250,32 @@ func check(schema map[string]any, v any, at string, problems *[]string) {
 	}
 }
 
-// TestReflectionFreshnessPanel: the platform's "Reflection freshness" panel is on GCP's Dremio
-// dashboard only with the bridge, with GMP's job label and the cluster.
-func TestReflectionFreshnessPanel(t *testing.T) {
-	panel := func(a PlatformArgs) *observability.Panel {
-		for _, d := range Dashboards(a) {
-			for i, p := range d.Panels {
-				if d.UID == "dataplatform-dremio" && p.Title == "Reflection freshness" {
-					return &d.Panels[i]
+// TestBridgePanels: the platform's panels over the Dremio bridge's series ("Reflection freshness" from
+// sys.reflections, "Query duration" from sys.jobs_recent) are on GCP's Dremio dashboard only with the
+// bridge, with GMP's job label and the cluster.
+func TestBridgePanels(t *testing.T) {
+	for title, want := range map[string][]string{
+		"Reflection freshness": {`time() - max by (reflection, dataset) (dremio_reflection_last_refresh_timestamp_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", reflection_id!="_none"})`},
+		"Query duration": {
+			`max(dremio_query_duration_mean_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", state="COMPLETED"})`,
+			`max(dremio_query_duration_max_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", state="COMPLETED"})`,
+		},
+	} {
+		panel := func(a PlatformArgs) *observability.Panel {
+			for _, d := range Dashboards(a) {
+				for i, p := range d.Panels {
+					if d.UID == "dataplatform-dremio" && p.Title == title {
+						return &d.Panels[i]
+					}
 				}
 			}
+			return nil
 		}
-		return nil
+		a := platformArgs()
+		assert.Nil(t, panel(a), "%s: no bridge, no panel", title)
+		a.ReflectionBridge = true
+		p := panel(a)
+		require.NotNil(t, p, title)
+		assert.Equal(t, want, p.Queries, title)
 	}
-	a := platformArgs()
-	assert.Nil(t, panel(a), "no bridge, no panel")
-	a.ReflectionBridge = true
-	p := panel(a)
-	require.NotNil(t, p)
-	assert.Equal(t, []string{`time() - max by (reflection, dataset) (dremio_reflection_last_refresh_timestamp_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", reflection_id!="_none"})`}, p.Queries)
-}
-
-// TestQueryDurationPanel: the platform's "Query duration" panel (the bridge's sys.jobs_recent
-// series) follows the bridge on GCP's Dremio dashboard, with GMP's job label and the cluster.
-func TestQueryDurationPanel(t *testing.T) {
-	panel := func(a PlatformArgs) *observability.Panel {
-		for _, d := range Dashboards(a) {
-			for i, p := range d.Panels {
-				if d.UID == "dataplatform-dremio" && p.Title == "Query duration" {
-					return &d.Panels[i]
-				}
-			}
-		}
-		return nil
-	}
-	a := platformArgs()
-	assert.Nil(t, panel(a), "no bridge, no panel")
-	a.ReflectionBridge = true
-	p := panel(a)
-	require.NotNil(t, p)
-	assert.Equal(t, []string{
-		`max(dremio_query_duration_mean_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", state="COMPLETED"})`,
-		`max(dremio_query_duration_max_seconds{job="dremio-reflection-metrics", cluster="dataplatform-prod", state="COMPLETED"})`,
-	}, p.Queries)
 }
