@@ -240,10 +240,10 @@ func (b *builder) bootstrap() error {
 	}
 	users := ""
 	if b.supersetSecret != nil {
-		users = supersetUserScript()
+		users = supersetAccount.script()
 	}
 	if b.monitorSecret != nil {
-		users += monitorUserScript()
+		users += monitorAccount.script()
 	}
 	script := lake.ApplyT(func(l string) string { return bootstrapScript(webURL, users+l) }).(pulumi.StringOutput)
 	hash := script.ApplyT(func(s string) string {

@@ -19,30 +19,15 @@ const (
 	MonitorCredentialsSecret = "dremio-monitor-credentials"
 )
 
-// monitorUserScript creates the "monitor" user with the administrator's token ($token, set by the
-// bootstrap script before it) through POST /api/v3/user, as the dbt and superset users; an
-// existing user is kept.
-func monitorUserScript() string {
-	return `
-user=$(printf '{"name":"%s","firstName":"Platform","lastName":"Monitor","email":"monitor@dataplatform.invalid","password":"%s"}' "$MONITOR_USER" "$MONITOR_PASSWORD")
-code=$(curl -sS -o /tmp/user -w '%{http_code}' -X POST "$base/api/v3/user" \
-  -H "Authorization: _dremio$token" -H 'Content-Type: application/json' -d "$user")
-case "$code" in
-  2*) echo "monitor user created" ;;
-  *) if grep -qi 'already exists' /tmp/user; then echo "monitor user exists"; else cat /tmp/user; exit 1; fi ;;
-esac
-`
-}
+// monitorAccount is the "monitor" service user, created when MonitorUser asks for it.
+var monitorAccount = serviceUser{name: monitorUser, firstName: "Platform", lastName: "Monitor"}
 
 // monitorEnv is the bootstrap Job's environment for the "monitor" user, when it is created.
 func (b *builder) monitorEnv() corev1.EnvVarArray {
 	if b.monitorSecret == nil {
 		return nil
 	}
-	return corev1.EnvVarArray{
-		secretEnv("MONITOR_USER", b.jobSecret.Name, "monitor-user"),
-		secretEnv("MONITOR_PASSWORD", b.jobSecret.Name, "monitor-password"),
-	}
+	return monitorAccount.env(b.jobSecret.Name)
 }
 
 // CoordinatorSelector are the coordinator pods' labels: the web UI and REST API (WebPort) run there.
