@@ -28,19 +28,7 @@ func airbyteExporterChecks(t *testing.T, target string, preview bool, r *planner
 		t.Fatalf("%s: %d Airbyte exporters; want 1", target, len(deps))
 	}
 	apps := r.Platform.Network.Namespaces.Apps
-	dep := named(t, r, "kubernetes:apps/v1:Deployment", "airbyte-sync-metrics")
-	if got := inspect.Str(dep.Inputs, "metadata", "namespace"); got != apps {
-		t.Errorf("exporter in %q; want the apps namespace %q", got, apps)
-	}
-	ctr := inspect.Obj(inspect.At(dep.Inputs, "spec", "template", "spec", "containers", 0))
-	if img := inspect.Str(ctr, "image"); img != syncmetrics.Image {
-		t.Errorf("image %q", img)
-	}
-	env := map[string]mockcloudEnv{}
-	for _, e := range inspect.Arr(inspect.At(ctr, "env")) {
-		o := inspect.Obj(e)
-		env[inspect.Str(o, "name")] = mockcloudEnv{value: inspect.Str(o, "value"), secret: inspect.Str(o, "valueFrom", "secretKeyRef", "name")}
-	}
+	dep, env := appsExporter(t, r, "airbyte-sync-metrics", syncmetrics.Image)
 	if got := env["DB_PASSWORD"].secret; got != metadatadb.CredentialSecretName(metadatadb.AirbyteReader) {
 		t.Errorf("exporter password from %q; want the read-only role's Secret", got)
 	}
@@ -135,6 +123,27 @@ func airbyteExporterChecks(t *testing.T, target string, preview bool, r *planner
 }
 
 type mockcloudEnv struct{ value, secret string }
+
+// appsExporter is the exporter Deployment name in the apps namespace, running image; it returns the
+// Deployment and its first container's env by name (a literal value, or the Secret a value is read from).
+func appsExporter(t *testing.T, r *planner.Result, name, image string) (*mockcloud.Resource, map[string]mockcloudEnv) {
+	t.Helper()
+	apps := r.Platform.Network.Namespaces.Apps
+	dep := named(t, r, "kubernetes:apps/v1:Deployment", name)
+	if got := inspect.Str(dep.Inputs, "metadata", "namespace"); got != apps {
+		t.Errorf("%s in %q; want the apps namespace %q", name, got, apps)
+	}
+	ctr := inspect.Obj(inspect.At(dep.Inputs, "spec", "template", "spec", "containers", 0))
+	if img := inspect.Str(ctr, "image"); img != image {
+		t.Errorf("%s: image %q; want %q", name, img, image)
+	}
+	env := map[string]mockcloudEnv{}
+	for _, e := range inspect.Arr(inspect.At(ctr, "env")) {
+		o := inspect.Obj(e)
+		env[inspect.Str(o, "name")] = mockcloudEnv{value: inspect.Str(o, "value"), secret: inspect.Str(o, "valueFrom", "secretKeyRef", "name")}
+	}
+	return dep, env
+}
 
 func ruleNamed(rules *mockcloud.Resource, name string) bool {
 	for _, g := range inspect.Arr(inspect.At(rules.Inputs, "spec", "groups")) {

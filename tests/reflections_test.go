@@ -67,19 +67,7 @@ func reflectionChecks(t *testing.T, target string, preview bool, r *planner.Resu
 		t.Fatalf("%s: %d probes; want the reflection bridge", target, len(probes))
 	}
 	apps := r.Platform.Network.Namespaces.Apps
-	dep := named(t, r, "kubernetes:apps/v1:Deployment", reflectionmetrics.Name)
-	if got := inspect.Str(dep.Inputs, "metadata", "namespace"); got != apps {
-		t.Errorf("bridge in %q; want the apps namespace %q", got, apps)
-	}
-	ctr := inspect.Obj(inspect.At(dep.Inputs, "spec", "template", "spec", "containers", 0))
-	if img := inspect.Str(ctr, "image"); img != probe.Image {
-		t.Errorf("image %q", img)
-	}
-	env := map[string]mockcloudEnv{}
-	for _, e := range inspect.Arr(inspect.At(ctr, "env")) {
-		o := inspect.Obj(e)
-		env[inspect.Str(o, "name")] = mockcloudEnv{value: inspect.Str(o, "value"), secret: inspect.Str(o, "valueFrom", "secretKeyRef", "name")}
-	}
+	dep, env := appsExporter(t, r, reflectionmetrics.Name, probe.Image)
 	if got := env["DREMIO_PASSWORD"].secret; got != dremio.MonitorCredentialsSecret {
 		t.Errorf("bridge password from %q; want %s", got, dremio.MonitorCredentialsSecret)
 	}
